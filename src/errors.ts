@@ -1,0 +1,85 @@
+/**
+ * Typed errors shared by every layer. Operating errors (bad input, corrupt bytes, a store
+ * that says no) are these classes; programmer errors are `assert()` failures.
+ *
+ * Every message names the subsystem, the place and expected vs actual, e.g.
+ * `chunk footer length 812 exceeds file size 640 (cpu/2026-11/a1b2.qvr)`.
+ */
+export class QuiverError extends Error {
+  override name = 'QuiverError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** Bytes of a chunk (or manifest) that do not parse or fail a checksum. */
+export class CorruptChunkError extends QuiverError {
+  override name = 'CorruptChunkError';
+  constructor(readonly path: string, readonly offset: number, detail: string) {
+    super(`corrupt chunk ${path} at offset ${offset}: ${detail}`);
+  }
+}
+
+/** A named limit (footer bytes, rows, columns, decompressed bytes…) was exceeded. */
+export class LimitExceededError extends QuiverError {
+  override name = 'LimitExceededError';
+  constructor(readonly limit: string, readonly actual: number, readonly max: number, where: string) {
+    super(`${limit} ${actual} exceeds limit ${max} (${where})`);
+  }
+}
+
+/** A key that does not exist in a ChunkManager. */
+export class NotFoundError extends QuiverError {
+  override name = 'NotFoundError';
+  constructor(readonly store: string, readonly key: string) {
+    super(`not found: ${key} in ${store}`);
+  }
+}
+
+/** A conditional create (`put(..., { ifAbsent: true })`) lost: the key already exists. */
+export class AlreadyExistsError extends QuiverError {
+  override name = 'AlreadyExistsError';
+  constructor(readonly store: string, readonly key: string) {
+    super(`already exists: ${key} in ${store}`);
+  }
+}
+
+/** A store operation failed (network, permissions, server error) after any retries. */
+export class StoreError extends QuiverError {
+  override name = 'StoreError';
+  constructor(readonly store: string, readonly key: string, readonly op: string, message: string,
+              readonly status?: number, readonly retryable = false, options?: { cause?: unknown }) {
+    super(`${op} ${key} on ${store} failed${status !== undefined ? ` (status ${status})` : ''}: ${message}`, options);
+  }
+}
+
+/** Bad user input: a file, a row or an argument that cannot be accepted. */
+export class InputError extends QuiverError {
+  override name = 'InputError';
+  constructor(message: string, readonly file?: string, readonly line?: number, readonly column?: string) {
+    super(message);
+  }
+}
+
+/** A schema mismatch: unknown column, wrong type, missing time column. */
+export class SchemaError extends QuiverError {
+  override name = 'SchemaError';
+}
+
+/** A usage error of the CLI or API (bad option, bad table name): exit code 2 in the CLI. */
+export class UsageError extends QuiverError {
+  override name = 'UsageError';
+}
+
+/** An operation cancelled through an AbortSignal. */
+export class AbortError extends QuiverError {
+  override name = 'AbortError';
+  constructor(message = 'operation aborted') {
+    super(message);
+  }
+}
+
+/** Programmer-error check: a broken invariant, never bad input. */
+export function assert(condition: unknown, message = 'assertion failed'): asserts condition {
+  if (!condition) throw new Error(`assertion failed: ${message}`);
+}

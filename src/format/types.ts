@@ -1,0 +1,144 @@
+/**
+ * Public types of the packed chunk format (see docs/format.md and the diagram in chunk.ts).
+ * This module is pure: no node:fs, no network. Readers take any random-access ByteSource.
+ */
+
+/** Random-access bytes: a file through mmap, a ChunkManager object, a buffer. */
+export interface ByteSource {
+  /** For error messages: the chunk's key or path. */
+  readonly name: string;
+  size(): Promise<number>;
+  read(offset: number, length: number): Promise<Uint8Array>;
+  /** Optional: several ranges in one go (coalesced by the backend). */
+  readRanges?(ranges: readonly { offset: number; length: number }[]): Promise<Uint8Array[]>;
+}
+
+export type TimeUnit = 's' | 'ms' | 'us' | 'ns';
+
+/** Column value types a table may hold. Tags are always 'string' (dictionary-encoded). */
+export type FieldType = 'float64' | 'int64' | 'uint64' | 'bool' | 'utf8';
+export type ColumnType = 'timestamp' | 'string' | FieldType;
+export type ColumnRole = 'time' | 'tag' | 'field';
+
+export type BlockCodecId = 'zstd' | 'lz4' | 'none';
+
+/** A stat value as stored in JSON: numbers for float64, decimal strings for 64-bit ints and timestamps, strings for tags/utf8, booleans. */
+export type StatValue = number | string | boolean | null;
+
+export interface PageFooter {
+  /** Byte offset of the page inside the file. */
+  offset: number;
+  /** Stored (compressed) bytes. */
+  length: number;
+  /** Bytes of the encoded values before the block codec. */
+  encodedBytes: number;
+  /** Bytes of the decoded values in Arrow layout (values + validity). */
+  rawBytes: number;
+  rows: number;
+  nullCount: number;
+  /** Min and max over non-null values; null when every value is null or the type has no order. NaN is ignored for min/max. */
+  min: StatValue;
+  max: StatValue;
+  /** Value encoding chain, e.g. 'plain' or 'delta2>zigzag>bitpack'. */
+  encoding: string;
+  /** Encoding chain of the validity bitmap, absent when nullCount is 0. */
+  validityEncoding?: string;
+  /** Stored bytes of the validity part (it precedes the values inside the page). */
+  validityLength?: number;
+  /** CRC-32 (zlib polynomial) of the stored page bytes. */
+  crc32: number;
+}
+
+export interface ColumnFooter {
+  name: string;
+  role: ColumnRole;
+  type: ColumnType;
+  nullable: boolean;
+  /** Block codec applied to every page of this column. */
+  codec: BlockCodecId;
+  /** zstd level when codec is zstd. */
+  codecLevel?: number;
+  /** First byte of the column region in the file; the region is contiguous. */
+  offset: number;
+  /** Bytes of the column region. */
+  length: number;
+  rawBytes: number;
+  storedBytes: number;
+  nullCount: number;
+  min: StatValue;
+  max: StatValue;
+  /** CRC-32 of the whole column region (checked by verify; reads check page CRCs). */
+  crc32: number;
+  /** Tag columns: the sorted distinct values; page values are int32 codes into it. */
+  dictionary?: string[];
+  pages: PageFooter[];
+}
+
+export interface LineageEntry {
+  source: string;
+  /** 0-based first row of the source that landed here, and one past the last. */
+  rowStart: number;
+  rowEnd: number;
+}
+
+export interface ChunkFooter {
+  formatVersion: number;
+  writer: string;
+  rowCount: number;
+  timeColumn: string;
+  timeUnit: TimeUnit;
+  tags: string[];
+  /** Decimal strings of the int64 time range, in timeUnit; null when rowCount is 0. */
+  timeMin: string | null;
+  timeMax: string | null;
+  /** Page boundaries shared by every column: page i holds rows [pageRowStarts[i], pageRowStarts[i+1]). */
+  pageRowStarts: number[];
+  columns: ColumnFooter[];
+  /** True when rows are sorted by (tags…, time). */
+  sortedBySeries: boolean;
+  lineage: LineageEntry[];
+  /** Free-form key/values (writer options, table name). */
+  metadata: Record<string, string>;
+}
+
+/** Named limits a reader enforces on untrusted bytes (and a writer on its input). */
+export interface ChunkLimits {
+  footerBytesMax: number;
+  rowsMax: number;
+  columnsMax: number;
+  pagesMax: number;
+  /** Decoded bytes of one page (a decompression bomb stops here). */
+  pageDecodedBytesMax: number;
+  /** Decoded bytes of one read() call. */
+  readDecodedBytesMax: number;
+}
+
+export interface ColumnWriteOptions {
+  codec?: BlockCodecId;
+  codecLevel?: number;
+  /** Force an encoding chain for this column's values. */
+  encoding?: string;
+}
+
+export interface WriteChunkOptions {
+  timeColumn: string;
+  tags: string[];
+  /** Rows per page (all columns share page boundaries). Default 8192. */
+  pageRows?: number;
+  /** Default block codec for every column: zstd. */
+  codec?: BlockCodecId;
+  codecLevel?: number;
+  columns?: Record<string, ColumnWriteOptions>;
+  /** Whether the rows are already sorted by series then time (recorded in the footer). */
+  sortedBySeries?: boolean;
+  lineage?: LineageEntry[];
+  metadata?: Record<string, string>;
+  limits?: Partial<ChunkLimits>;
+}
+
+export interface ReadChunkOptions {
+  /** Column names to decode, in output order; default all. */
+  columns?: string[];
+  /** Page indexes to decode (ascending); default all pages. */
+  pages?: number[];
+}

@@ -1,0 +1,118 @@
+import type { RecordBatch } from 'apache-arrow';
+import type { BlockCodecId, ColumnWriteOptions, FieldType, LineageEntry, StatValue, TimeUnit } from '../format/types.js';
+
+/**
+ * Public types of tables. A store holds tables; a table has one time column (int64 in
+ * `timeUnit`, Arrow Timestamp), tag columns (dictionary-encoded strings: the series
+ * identity) and nullable field columns.
+ */
+export interface FieldSpec {
+  name: string;
+  type: FieldType;
+  /** Default true. */
+  nullable?: boolean;
+}
+
+export interface TableSchema {
+  time: string;
+  timeUnit: TimeUnit;
+  tags: string[];
+  fields: FieldSpec[];
+}
+
+export type PartitionBy = 'hour' | 'day' | 'month' | 'none';
+
+export interface TableOptions {
+  /** UTC time partition; a chunk never spans two. Default 'day'. */
+  partition: PartitionBy;
+  /** Rows per chunk before a flush splits it. Default 1,048,576. */
+  rowsPerChunkMax: number;
+  /** Rows per page. Default 8192. */
+  pageRows: number;
+  /** Default block codec. Default 'zstd'. */
+  codec: BlockCodecId;
+  codecLevel?: number;
+  /** Per-column codec/encoding overrides. */
+  columns?: Record<string, ColumnWriteOptions>;
+  /** Rows buffered by append() before an automatic flush. Default rowsPerChunkMax. */
+  bufferRowsMax: number;
+}
+
+export interface CreateTableSpec extends Partial<TableOptions> {
+  /** Time column name. Default 'time'. */
+  time?: string;
+  /** Default 'ns'. */
+  timeUnit?: TimeUnit;
+  tags?: string[];
+  /** Field columns; more can be added by append (a new field is added to the schema). */
+  fields?: FieldSpec[];
+}
+
+/**
+ * A point in time as the API accepts it: a Date; an ISO-8601 string; a number of epoch
+ * milliseconds; a bigint of epoch nanoseconds. Converted to the table's unit internally.
+ */
+export type TimeInput = Date | string | number | bigint;
+
+/** A plain row: time, tag values (strings), field values (number, bigint, boolean, string, null). */
+export type Row = Record<string, TimeInput | string | number | bigint | boolean | null | undefined>;
+
+/** Tag filter: equality, IN (array), or an operator object (issue 6 extends the operators). */
+export type TagPredicate = string | string[] | { in?: string[]; eq?: string; ne?: string; notIn?: string[]; prefix?: string; regex?: string | RegExp };
+
+export interface ScanOptions {
+  /** Inclusive lower bound. */
+  from?: TimeInput;
+  /** Exclusive upper bound. */
+  to?: TimeInput;
+  /** Tag filters, ANDed. */
+  where?: Record<string, TagPredicate>;
+  /** Columns to return (time is always first); default all. */
+  columns?: string[];
+  /** Stop after this many rows. */
+  limit?: number;
+  signal?: AbortSignal;
+  /** Read from this manifest version (time travel); default latest. */
+  version?: number;
+}
+
+/** What the manifest records of a chunk: enough to plan a scan without opening it. */
+export interface ChunkEntry {
+  /** Store key of the chunk file. */
+  key: string;
+  partition: string;
+  rows: number;
+  bytes: number;
+  rawBytes: number;
+  /** Decimal strings in the table's unit. */
+  timeMin: string;
+  timeMax: string;
+  /** Distinct values per tag when few (≤ tagValuesMax), else absent. */
+  tagValues: Record<string, string[]>;
+  /** Per-column min/max/nulls. */
+  columns: Record<string, { min: StatValue; max: StatValue; nullCount: number; bytes: number; rawBytes: number }>;
+  lineage: LineageEntry[];
+  createdAt: string;
+}
+
+export interface TableDescription {
+  name: string;
+  schema: TableSchema;
+  options: TableOptions;
+  version: number;
+  chunks: number;
+  rows: number;
+  bytes: number;
+  rawBytes: number;
+  timeMin: string | null;
+  timeMax: string | null;
+}
+
+/** An import transaction: chunks are written as they fill, visible only after commit(). */
+export interface TableWriter {
+  append(batch: RecordBatch | Row[], lineage?: { source: string; rowStart: number }): Promise<void>;
+  /** Make everything appended visible in one manifest version. Returns that version. */
+  commit(): Promise<{ version: number; rows: number; chunks: number; bytes: number }>;
+  /** Drop everything written (best-effort delete of its chunks). */
+  abort(): Promise<void>;
+}
