@@ -22,7 +22,7 @@ export type ColumnRole = 'time' | 'tag' | 'field';
 
 export type BlockCodecId = 'zstd' | 'lz4' | 'none';
 
-/** A stat value as stored in JSON: numbers for float64, decimal strings for 64-bit ints and timestamps, strings for tags/utf8, booleans. */
+/** A stat value: numbers for float64 (±Infinity and -0 included; NaN never), decimal strings for 64-bit ints and timestamps, strings for tags/utf8, booleans. */
 export type StatValue = number | string | boolean | null;
 
 export interface PageFooter {
@@ -45,6 +45,8 @@ export interface PageFooter {
   validityEncoding?: string;
   /** Stored bytes of the validity part (it precedes the values inside the page). */
   validityLength?: number;
+  /** Bytes of the encoded validity bitmap before the block codec (present with validityLength). */
+  validityEncodedBytes?: number;
   /** CRC-32 (zlib polynomial) of the stored page bytes. */
   crc32: number;
 }
@@ -87,6 +89,8 @@ export interface ChunkFooter {
   rowCount: number;
   timeColumn: string;
   timeUnit: TimeUnit;
+  /** IANA zone or offset of the input Timestamp type, when it had one (values are UTC either way). */
+  timeZone?: string;
   tags: string[];
   /** Decimal strings of the int64 time range, in timeUnit; null when rowCount is 0. */
   timeMin: string | null;
@@ -141,4 +145,32 @@ export interface ReadChunkOptions {
   columns?: string[];
   /** Page indexes to decode (ascending); default all pages. */
   pages?: number[];
+}
+
+/** One decoded page of one column (see ChunkReader.readColumnPages). */
+export interface DecodedPage {
+  /** Page index in the chunk. */
+  page: number;
+  rows: number;
+  nullCount: number;
+  /** Values in the page's physical kind (tags: int32 codes into the column dictionary); null slots hold 0 / false / "". */
+  values: import('./encodings/types.js').PageValues;
+  /** Validity bitmap (bit set = valid), null when the page has no nulls. */
+  validity: Uint8Array | null;
+}
+
+/** The outcome of ChunkReader.verify(). */
+export interface VerifyResult {
+  chunk: string;
+  ok: boolean;
+  columnsChecked: number;
+  pagesChecked: number;
+  bytesChecked: number;
+  /** Every problem found (verify does not stop at the first). */
+  errors: import('../errors.js').CorruptChunkError[];
+}
+
+export interface VerifyOptions {
+  /** Also decode every page (slower; catches encoder bugs a CRC cannot). Default false. */
+  decode?: boolean;
 }

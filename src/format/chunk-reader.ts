@@ -1,0 +1,341 @@
+import { type Data, makeData, RecordBatch, Schema, Struct } from 'apache-arrow';
+import { crc32 } from 'node:zlib';
+import { CorruptChunkError, LimitExceededError, QuiverError, SchemaError, UsageError } from '../errors.js';
+import { type ArrowColumn, arrowColumnOf, pagesToData } from './arrow-data.js';
+import { countSetBits } from './bits.js';
+import {
+  CHUNK_BYTES_MIN, FOOTER_HEADER_BYTES, FORMAT_VERSION, MAGIC, MAGIC_BYTES, TRAILER_BYTES,
+} from './chunk.js';
+import { getBlockCodec } from './codecs/registry.js';
+import { bitmapBytes, pageKindOf, pageRawBytes } from './column-kind.js';
+import { decodePage } from './encodings/registry.js';
+import type { PageValues } from './encodings/types.js';
+import { decodeFooterJson, FooterFormatError } from './footer.js';
+import { FooterShapeError, validateFooter } from './footer-validate.js';
+import { resolveLimits } from './limits.js';
+import type {
+  ByteSource, ChunkFooter, ChunkLimits, ColumnFooter, DecodedPage, PageFooter, ReadChunkOptions, VerifyOptions, VerifyResult,
+} from './types.js';
+
+/** Bytes read from the end of the file by openChunk: trailer + footer in one request for most chunks. */
+export const TAIL_READ_BYTES = 64 * 1024;
+
+interface Range {
+  offset: number;
+  length: number;
+}
+
+/** Reads exactly `length` bytes at `offset` (a short read is a truncated chunk). */
+async function readExact(source: ByteSource, offset: number, length: number): Promise<Uint8Array> {
+  const bytes = await source.read(offset, length);
+  if (bytes.length !== length) {
+    throw new CorruptChunkError(source.name, offset, `read of ${length} bytes returned ${bytes.length} (truncated chunk?)`);
+  }
+  return bytes;
+}
+
+async function readAll(source: ByteSource, ranges: readonly Range[]): Promise<Uint8Array[]> {
+  if (ranges.length === 0) return [];
+  const out = source.readRanges !== undefined && ranges.length > 1
+    ? await source.readRanges(ranges)
+    : await Promise.all(ranges.map((r) => source.read(r.offset, r.length)));
+  if (out.length !== ranges.length) throw new CorruptChunkError(source.name, ranges[0]!.offset, `readRanges returned ${out.length} ranges for ${ranges.length}`);
+  for (let i = 0; i < ranges.length; i++) {
+    if (out[i]!.length !== ranges[i]!.length) {
+      throw new CorruptChunkError(source.name, ranges[i]!.offset, `read of ${ranges[i]!.length} bytes returned ${out[i]!.length} (truncated chunk?)`);
+    }
+  }
+  return out;
+}
+
+function u32(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
+}
+
+function isMagic(bytes: Uint8Array, at: number): boolean {
+  for (let i = 0; i < MAGIC_BYTES; i++) if (bytes[at + i] !== MAGIC[i]) return false;
+  return true;
+}
+
+/**
+ * Opens a chunk: one read of the file's tail (a second only for a footer larger than
+ * TAIL_READ_BYTES), then checks the trailer, the footer CRC and the footer's structure.
+ * Any problem with the bytes is a CorruptChunkError naming `source.name` and an offset;
+ * a footer above the limits is a LimitExceededError.
+ */
+export async function openChunk(source: ByteSource, limitOverrides?: Partial<ChunkLimits>): Promise<ChunkReader> {
+  const limits = resolveLimits(limitOverrides);
+  const name = source.name;
+  const size = await source.size();
+  if (!Number.isSafeInteger(size) || size < 0) throw new CorruptChunkError(name, 0, `source size ${size} is not a byte count`);
+  if (size < CHUNK_BYTES_MIN) throw new CorruptChunkError(name, 0, `file of ${size} bytes is shorter than the smallest chunk (${CHUNK_BYTES_MIN})`);
+  const tailBytes = Math.min(size, TAIL_READ_BYTES);
+  const tailOffset = size - tailBytes;
+  const tail = await readExact(source, tailOffset, tailBytes);
+  const t = tailBytes - TRAILER_BYTES;
+  if (!isMagic(tail, t + 12)) throw new CorruptChunkError(name, size - MAGIC_BYTES, 'trailing magic is not "QVR1" (not a Quiver chunk, or truncated)');
+  const version = u32(tail, t + 8);
+  if (version !== FORMAT_VERSION) {
+    throw new CorruptChunkError(name, size - 8, `unsupported format version ${version} (this reader reads version ${FORMAT_VERSION})`);
+  }
+  const footerBytes = u32(tail, t);
+  const footerBytesAvailable = size - TRAILER_BYTES - MAGIC_BYTES;
+  if (footerBytes > footerBytesAvailable) {
+    throw new CorruptChunkError(name, size - TRAILER_BYTES, `footer length ${footerBytes} exceeds file size ${size} (at most ${footerBytesAvailable} available)`);
+  }
+  if (footerBytes < FOOTER_HEADER_BYTES) {
+    throw new CorruptChunkError(name, size - TRAILER_BYTES, `footer length ${footerBytes} is shorter than the ${FOOTER_HEADER_BYTES}-byte footer header`);
+  }
+  if (footerBytes > limits.footerBytesMax) throw new LimitExceededError('footerBytesMax', footerBytes, limits.footerBytesMax, `footer of ${name}`);
+  const footerOffset = size - TRAILER_BYTES - footerBytes;
+  const footerRegion = footerOffset >= tailOffset
+    ? tail.subarray(footerOffset - tailOffset, footerOffset - tailOffset + footerBytes)
+    : await readExact(source, footerOffset, footerBytes);
+  const expectedCrc = u32(tail, t + 4);
+  const actualCrc = crc32(footerRegion);
+  if (actualCrc !== expectedCrc) {
+    throw new CorruptChunkError(name, footerOffset, `footer crc32 ${actualCrc} != ${expectedCrc} recorded in the trailer`);
+  }
+  if (tailOffset === 0 && !isMagic(tail, 0)) throw new CorruptChunkError(name, 0, 'leading magic is not "QVR1"');
+  let footer: ChunkFooter;
+  try {
+    const json = decodeFooterJson(footerRegion, limits, name);
+    footer = validateFooter(json, { formatVersion: version, footerOffset, limits, where: name });
+  } catch (error) {
+    if (error instanceof FooterFormatError) throw new CorruptChunkError(name, footerOffset + error.offset, error.message);
+    if (error instanceof FooterShapeError) throw new CorruptChunkError(name, footerOffset, error.message);
+    throw error;
+  }
+  return new ChunkReader(source, footer, size, limits);
+}
+
+/** Reads columns and pages of one opened chunk. Create with openChunk. */
+export class ChunkReader {
+  readonly name: string;
+  private readonly arrowColumns = new Map<number, ArrowColumn>();
+
+  constructor(
+    readonly source: ByteSource,
+    readonly footer: ChunkFooter,
+    /** File size in bytes. */
+    readonly size: number,
+    readonly limits: ChunkLimits,
+  ) {
+    this.name = source.name;
+  }
+
+  /** Index of a column by name; SchemaError when absent. */
+  columnIndex(name: string): number {
+    const index = this.footer.columns.findIndex((c) => c.name === name);
+    if (index < 0) {
+      throw new SchemaError(`chunk ${this.name}: no column ${JSON.stringify(name)} (columns: ${this.footer.columns.map((c) => c.name).join(', ')})`);
+    }
+    return index;
+  }
+
+  get pageCount(): number {
+    return this.footer.pageRowStarts.length - 1;
+  }
+
+  private selectPages(pages: readonly number[] | undefined): number[] {
+    if (pages === undefined) return Array.from({ length: this.pageCount }, (_, i) => i);
+    for (let i = 0; i < pages.length; i++) {
+      const p = pages[i]!;
+      if (!Number.isInteger(p) || p < 0 || p >= this.pageCount) throw new UsageError(`chunk ${this.name}: page ${p} outside [0, ${this.pageCount})`);
+      if (i > 0 && p <= pages[i - 1]!) throw new UsageError(`chunk ${this.name}: pages must be strictly ascending, got ${pages[i - 1]} then ${p}`);
+    }
+    return [...pages];
+  }
+
+  /**
+   * Fetches and decodes the given pages of the given columns: one byte range per run of
+   * consecutive pages per column, all requested in one readRanges call when the source has it.
+   */
+  async readPages(columnIndexes: readonly number[], pageIndexes?: readonly number[]): Promise<DecodedPage[][]> {
+    const pages = this.selectPages(pageIndexes);
+    let decodedBytes = 0;
+    for (const c of columnIndexes) for (const p of pages) decodedBytes += this.footer.columns[c]!.pages[p]!.rawBytes;
+    if (decodedBytes > this.limits.readDecodedBytesMax) {
+      throw new LimitExceededError('readDecodedBytesMax', decodedBytes, this.limits.readDecodedBytesMax, `read of chunk ${this.name}`);
+    }
+    // Runs of consecutive pages → one range each.
+    const ranges: Range[] = [];
+    const runs: { column: number; first: number; last: number; range: number }[] = [];
+    for (const c of columnIndexes) {
+      const column = this.footer.columns[c]!;
+      for (let i = 0; i < pages.length;) {
+        let j = i;
+        while (j + 1 < pages.length && pages[j + 1] === pages[j]! + 1) j++;
+        const first = column.pages[pages[i]!]!;
+        const last = column.pages[pages[j]!]!;
+        runs.push({ column: c, first: i, last: j, range: ranges.length });
+        ranges.push({ offset: first.offset, length: last.offset + last.length - first.offset });
+        i = j + 1;
+      }
+    }
+    const buffers = await readAll(this.source, ranges);
+    const out: DecodedPage[][] = columnIndexes.map(() => []);
+    for (const run of runs) {
+      const column = this.footer.columns[run.column]!;
+      const buffer = buffers[run.range]!;
+      const base = ranges[run.range]!.offset;
+      const target = out[columnIndexes.indexOf(run.column)]!;
+      for (let i = run.first; i <= run.last; i++) {
+        const p = pages[i]!;
+        const page = column.pages[p]!;
+        const stored = buffer.subarray(page.offset - base, page.offset - base + page.length);
+        target.push(this.decodeStoredPage(column, p, stored));
+      }
+    }
+    return out;
+  }
+
+  /** Decoded pages of one column (default: all pages), for scans that decode selectively. */
+  async readColumnPages(column: string, pages?: readonly number[]): Promise<DecodedPage[]> {
+    return (await this.readPages([this.columnIndex(column)], pages))[0]!;
+  }
+
+  /** The Arrow field of a column (types are shared by every batch this reader returns). */
+  arrowColumn(index: number): ArrowColumn {
+    let column = this.arrowColumns.get(index);
+    if (column === undefined) {
+      column = arrowColumnOf(this.footer.columns[index]!, this.footer.timeUnit, this.footer.timeZone);
+      this.arrowColumns.set(index, column);
+    }
+    return column;
+  }
+
+  /** Arrow Data of decoded pages of a column (see readColumnPages). */
+  toArrowData(column: string, pages: readonly DecodedPage[]): Data {
+    return pagesToData(this.arrowColumn(this.columnIndex(column)), pages);
+  }
+
+  /** Reads the selected columns (default all, in footer order) and pages into one RecordBatch. */
+  async read(options: ReadChunkOptions = {}): Promise<RecordBatch> {
+    const names = options.columns ?? this.footer.columns.map((c) => c.name);
+    const indexes = names.map((n) => this.columnIndex(n));
+    if (new Set(indexes).size !== indexes.length) throw new UsageError(`chunk ${this.name}: a column is selected twice in ${JSON.stringify(names)}`);
+    const decoded = await this.readPages(indexes, options.pages);
+    const pages = this.selectPages(options.pages);
+    let rows = 0;
+    for (const p of pages) rows += this.footer.pageRowStarts[p + 1]! - this.footer.pageRowStarts[p]!;
+    const columns = indexes.map((c) => this.arrowColumn(c));
+    const children = columns.map((column, i) => pagesToData(column, decoded[i]!));
+    const schema = new Schema(columns.map((c) => c.field));
+    const struct = makeData({ type: new Struct(schema.fields), length: rows, nullCount: 0, children });
+    return new RecordBatch(schema, struct);
+  }
+
+  /**
+   * Reads every column region and checks the leading magic, each region's CRC-32 and each
+   * page's CRC-32 (and with `decode`, decodes every page). Collects every problem.
+   */
+  async verify(options: VerifyOptions = {}): Promise<VerifyResult> {
+    const errors: CorruptChunkError[] = [];
+    let pagesChecked = 0;
+    let bytesChecked = 0;
+    const head = await this.source.read(0, MAGIC_BYTES);
+    if (head.length !== MAGIC_BYTES || !isMagic(head, 0)) errors.push(new CorruptChunkError(this.name, 0, 'leading magic is not "QVR1"'));
+    const columns = this.footer.columns;
+    for (let c = 0; c < columns.length; c++) {
+      const column = columns[c]!;
+      let region: Uint8Array;
+      try {
+        region = await readExact(this.source, column.offset, column.length);
+      } catch (error) {
+        if (error instanceof CorruptChunkError) { errors.push(error); continue; }
+        throw error;
+      }
+      bytesChecked += region.length;
+      const regionCrc = crc32(region);
+      if (regionCrc !== column.crc32) {
+        errors.push(new CorruptChunkError(this.name, column.offset, `column ${JSON.stringify(column.name)} region crc32 ${regionCrc} != ${column.crc32} in the footer`));
+      }
+      for (let p = 0; p < column.pages.length; p++) {
+        const page = column.pages[p]!;
+        const stored = region.subarray(page.offset - column.offset, page.offset - column.offset + page.length);
+        pagesChecked++;
+        try {
+          if (options.decode === true) this.decodeStoredPage(column, p, stored);
+          else this.checkPageCrc(column, p, stored);
+        } catch (error) {
+          if (error instanceof CorruptChunkError) errors.push(error);
+          else throw error;
+        }
+      }
+    }
+    return { chunk: this.name, ok: errors.length === 0, columnsChecked: columns.length, pagesChecked, bytesChecked, errors };
+  }
+
+  private checkPageCrc(column: ColumnFooter, p: number, stored: Uint8Array): void {
+    const page = column.pages[p]!;
+    const actual = crc32(stored);
+    if (actual !== page.crc32) {
+      throw new CorruptChunkError(this.name, page.offset, `column ${JSON.stringify(column.name)} page ${p} crc32 ${actual} != ${page.crc32} in the footer`);
+    }
+  }
+
+  /** CRC check, block codec, encoding chain, then consistency checks of the decoded values. */
+  private decodeStoredPage(column: ColumnFooter, p: number, stored: Uint8Array): DecodedPage {
+    this.checkPageCrc(column, p, stored);
+    const page = column.pages[p]!;
+    const kind = pageKindOf(column.type);
+    const rows = page.rows;
+    try {
+      const codec = getBlockCodec(column.codec);
+      let validity: Uint8Array | null = null;
+      const validityLength = page.validityLength ?? 0;
+      if (page.nullCount > 0) {
+        const encoded = codec.decode(stored.subarray(0, validityLength), page.validityEncodedBytes!);
+        const decoded = decodePage(page.validityEncoding!, encoded, 'bool', rows);
+        if (decoded.kind !== 'bool' || decoded.length !== rows || decoded.bits.length < bitmapBytes(rows)) {
+          throw new Error(`validity decodes to ${decoded.kind} of ${pageCount(decoded)} values, expected bool of ${rows}`);
+        }
+        validity = decoded.bits;
+        const valid = countSetBits(validity, rows);
+        if (rows - valid !== page.nullCount) throw new Error(`validity has ${rows - valid} nulls, footer says ${page.nullCount}`);
+      }
+      const encoded = codec.decode(stored.subarray(validityLength), page.encodedBytes);
+      const values = decodePage(page.encoding, encoded, kind, rows);
+      if (values.kind !== kind || pageCount(values) !== rows) {
+        throw new Error(`values decode to ${values.kind} of ${pageCount(values)} values, expected ${kind} of ${rows}`);
+      }
+      this.checkValues(column, page, values, validity);
+      return { page: p, rows, nullCount: page.nullCount, values, validity };
+    } catch (error) {
+      if (error instanceof QuiverError) throw error;
+      throw new CorruptChunkError(this.name, page.offset, `column ${JSON.stringify(column.name)} page ${p} (${page.encoding}, ${column.codec}): ${(error as Error).message}`);
+    }
+  }
+
+  /** Checks Arrow would accept the values: utf8 offsets, dictionary codes, decoded size. */
+  private checkValues(column: ColumnFooter, page: PageFooter, values: PageValues, validity: Uint8Array | null): void {
+    let dataBytes = 0;
+    if (values.kind === 'utf8') {
+      const { offsets, data } = values;
+      if (offsets[0] !== 0) throw new Error(`utf8 offsets start at ${offsets[0]}, expected 0`);
+      for (let i = 0; i < page.rows; i++) if (offsets[i + 1]! < offsets[i]!) throw new Error(`utf8 offsets decrease at value ${i}`);
+      if (offsets[page.rows] !== data.length) throw new Error(`utf8 last offset ${offsets[page.rows]} != data bytes ${data.length}`);
+      dataBytes = data.length;
+    } else if (values.kind === 'i32') {
+      const codes = values.values;
+      const n = column.dictionary?.length ?? 0;
+      for (let i = 0; i < codes.length; i++) {
+        const code = codes[i]!;
+        if (code >= 0 && code < n) continue;
+        const isNull = validity !== null && ((validity[i >>> 3]! >>> (i & 7)) & 1) === 0;
+        if (!(isNull && code === 0)) throw new Error(`tag code ${code} at row ${i} outside a dictionary of ${n} values`);
+      }
+    }
+    const raw = pageRawBytes(values.kind, page.rows, validity !== null, dataBytes);
+    if (raw !== page.rawBytes) throw new Error(`decoded ${raw} bytes, footer says ${page.rawBytes}`);
+  }
+}
+
+function pageCount(values: PageValues): number {
+  switch (values.kind) {
+    case 'bool': return values.length;
+    case 'utf8': return values.offsets.length - 1;
+    default: return values.values.length;
+  }
+}

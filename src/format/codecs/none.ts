@@ -1,0 +1,15 @@
+import { CodecError, type BlockCodec } from './types.js';
+
+/** `none`: the stored bytes are the encoded bytes. */
+export const noneCodec: BlockCodec = {
+  id: 'none',
+  encode(bytes) {
+    return bytes;
+  },
+  decode(stored, decodedBytes) {
+    if (stored.length !== decodedBytes) {
+      throw new CodecError(`none: stored ${stored.length} bytes, expected ${decodedBytes}`);
+    }
+    return stored;
+  },
+};

@@ -1,0 +1,312 @@
+import { type Data, type DataType, type Field, type RecordBatch, TimeUnit as ArrowTimeUnit, Type } from 'apache-arrow';
+import { InputError, SchemaError } from '../errors.js';
+import { copyBits } from './bits.js';
+import type { PageValues } from './encodings/types.js';
+import { compareStrings } from './stats.js';
+import type { ColumnRole, ColumnType, TimeUnit } from './types.js';
+
+/**
+ * Writer input: the batches' columns flattened into chunk-wide typed arrays (one per
+ * column, bit offset 0, null slots zero-filled), which pages then view by row range.
+ * A single batch whose buffers need no fix-up is viewed without a copy.
+ */
+export interface FlatColumn {
+  name: string;
+  role: ColumnRole;
+  type: ColumnType;
+  nullable: boolean;
+  /** Chunk-wide values; for tags the int32 codes into `dictionary`. */
+  values: PageValues;
+  /** Chunk-wide validity bitmap, or null when the column has no nulls. */
+  validity: Uint8Array | null;
+  nullCount: number;
+  /** Tags: the sorted distinct values. */
+  dictionary?: string[];
+}
+
+export interface FlatInput {
+  rowCount: number;
+  timeUnit: TimeUnit;
+  timeZone: string | null;
+  columns: FlatColumn[];
+}
+
+const UNITS: Record<ArrowTimeUnit, TimeUnit> = {
+  [ArrowTimeUnit.SECOND]: 's',
+  [ArrowTimeUnit.MILLISECOND]: 'ms',
+  [ArrowTimeUnit.MICROSECOND]: 'us',
+  [ArrowTimeUnit.NANOSECOND]: 'ns',
+};
+
+function describeType(type: DataType): string {
+  return String(type);
+}
+
+function fieldType(field: Field, role: ColumnRole): ColumnType {
+  const t = field.type as DataType;
+  if (role === 'time') {
+    if (t.typeId !== Type.Timestamp) throw new SchemaError(`chunk writer: time column ${JSON.stringify(field.name)} must be a Timestamp, got ${describeType(t)}`);
+    return 'timestamp';
+  }
+  if (role === 'tag') {
+    if (t.typeId === Type.Utf8) return 'string';
+    if (t.typeId === Type.Dictionary) {
+      const dict = t as unknown as { dictionary: DataType; indices: DataType };
+      if (dict.dictionary.typeId === Type.Utf8 && dict.indices.typeId === Type.Int) return 'string';
+    }
+    throw new SchemaError(`chunk writer: tag column ${JSON.stringify(field.name)} must be Dictionary<Utf8, Int> or Utf8, got ${describeType(t)}`);
+  }
+  switch (t.typeId) {
+    case Type.Float: if ((t as unknown as { precision: number }).precision === 2) return 'float64'; break;
+    case Type.Int: {
+      const it = t as unknown as { bitWidth: number; isSigned: boolean };
+      if (it.bitWidth === 64) return it.isSigned ? 'int64' : 'uint64';
+      break;
+    }
+    case Type.Bool: return 'bool';
+    case Type.Utf8: return 'utf8';
+  }
+  throw new SchemaError(`chunk writer: field ${JSON.stringify(field.name)} has unsupported type ${describeType(t)} (supported: Float64, Int64, Uint64, Bool, Utf8)`);
+}
+
+function sameType(a: DataType, b: DataType): boolean {
+  return a.typeId === b.typeId && String(a) === String(b);
+}
+
+/** A view of `count` 8-byte values at element `start` of `values`, copied only when misaligned. */
+function view64(values: ArrayBufferView, start: number, count: number): BigInt64Array {
+  const byteOffset = values.byteOffset + start * 8;
+  if (byteOffset % 8 === 0) return new BigInt64Array(values.buffer, byteOffset, count);
+  const copy = new BigInt64Array(count);
+  new Uint8Array(copy.buffer).set(new Uint8Array(values.buffer, byteOffset, count * 8));
+  return copy;
+}
+
+function viewF64(values: ArrayBufferView, start: number, count: number): Float64Array {
+  const byteOffset = values.byteOffset + start * 8;
+  if (byteOffset % 8 === 0) return new Float64Array(values.buffer, byteOffset, count);
+  const copy = new Float64Array(count);
+  new Uint8Array(copy.buffer).set(new Uint8Array(values.buffer, byteOffset, count * 8));
+  return copy;
+}
+
+/** The Data chunks of one column across batches. */
+type Parts = Data[];
+
+function gatherValidity(parts: Parts, rowCount: number): { validity: Uint8Array | null; nullCount: number } {
+  let nullCount = 0;
+  for (const d of parts) nullCount += d.nullCount;
+  if (nullCount === 0) return { validity: null, nullCount: 0 };
+  const validity = new Uint8Array((rowCount + 7) >>> 3);
+  let row = 0;
+  for (const d of parts) {
+    if (d.nullCount > 0 && d.nullBitmap && d.nullBitmap.length > 0) copyBits(d.nullBitmap, d.offset, validity, row, d.length);
+    else if (d.length > 0) {
+      // No bitmap (or an all-valid part): mark every row valid.
+      for (let i = 0; i < d.length; i++) validity[(row + i) >>> 3]! |= 1 << ((row + i) & 7);
+    }
+    row += d.length;
+  }
+  return { validity, nullCount };
+}
+
+function zeroNulls<T extends { length: number; fill(value: never, start?: number, end?: number): unknown }>(values: T, validity: Uint8Array, rowCount: number, zero: unknown): void {
+  for (let byte = 0; byte < validity.length; byte++) {
+    const bits = validity[byte]!;
+    if (bits === 0xff) continue;
+    const base = byte << 3;
+    for (let b = 0; b < 8 && base + b < rowCount; b++) {
+      if (((bits >>> b) & 1) === 0) (values as unknown as { [i: number]: unknown })[base + b] = zero;
+    }
+  }
+}
+
+function flatten64(parts: Parts, rowCount: number, validity: Uint8Array | null): BigInt64Array {
+  if (parts.length === 1 && validity === null) return view64(parts[0]!.values as ArrayBufferView, parts[0]!.offset, rowCount);
+  const out = new BigInt64Array(rowCount);
+  let row = 0;
+  for (const d of parts) {
+    out.set(view64(d.values as ArrayBufferView, d.offset, d.length), row);
+    row += d.length;
+  }
+  if (validity !== null) zeroNulls(out, validity, rowCount, 0n);
+  return out;
+}
+
+function flattenF64(parts: Parts, rowCount: number, validity: Uint8Array | null): Float64Array {
+  if (parts.length === 1 && validity === null) return viewF64(parts[0]!.values as ArrayBufferView, parts[0]!.offset, rowCount);
+  const out = new Float64Array(rowCount);
+  let row = 0;
+  for (const d of parts) {
+    out.set(viewF64(d.values as ArrayBufferView, d.offset, d.length), row);
+    row += d.length;
+  }
+  if (validity !== null) zeroNulls(out, validity, rowCount, 0);
+  return out;
+}
+
+function flattenBool(parts: Parts, rowCount: number, validity: Uint8Array | null): Uint8Array {
+  const out = new Uint8Array((rowCount + 7) >>> 3);
+  let row = 0;
+  for (const d of parts) {
+    copyBits(d.values as Uint8Array, d.offset, out, row, d.length);
+    row += d.length;
+  }
+  if (validity !== null) for (let i = 0; i < out.length; i++) out[i]! &= validity[i]!;
+  return out;
+}
+
+function flattenUtf8(parts: Parts, rowCount: number, validity: Uint8Array | null): { offsets: Int32Array; data: Uint8Array } {
+  let dataBytes = 0;
+  for (const d of parts) {
+    const o = d.valueOffsets as Int32Array;
+    dataBytes += o[d.offset + d.length]! - o[d.offset]!;
+  }
+  if (dataBytes > 0x7fffffff) throw new InputError(`chunk writer: utf8 column holds ${dataBytes} bytes, above the int32 offset range`);
+  const offsets = new Int32Array(rowCount + 1);
+  const data = new Uint8Array(dataBytes);
+  let row = 0;
+  let at = 0;
+  for (const d of parts) {
+    const o = d.valueOffsets as Int32Array;
+    const src = d.values as Uint8Array;
+    if (d.nullCount === 0) {
+      const first = o[d.offset]!;
+      const last = o[d.offset + d.length]!;
+      data.set(src.subarray(first, last), at);
+      const shift = at - first;
+      for (let i = 1; i <= d.length; i++) offsets[row + i] = o[d.offset + i]! + shift;
+      at += last - first;
+    } else {
+      for (let i = 0; i < d.length; i++) {
+        const valid = validity === null || ((validity[(row + i) >>> 3]! >>> ((row + i) & 7)) & 1) === 1;
+        if (valid) {
+          const s = o[d.offset + i]!, e = o[d.offset + i + 1]!;
+          data.set(src.subarray(s, e), at);
+          at += e - s;
+        }
+        offsets[row + i + 1] = at;
+      }
+    }
+    row += d.length;
+  }
+  return { offsets, data: at === data.length ? data : data.subarray(0, at) };
+}
+
+/**
+ * Tags: builds the chunk-wide sorted dictionary of the values that occur (in valid rows)
+ * and the int32 code of every row (0 for null rows).
+ */
+function flattenTag(parts: Parts, rowCount: number, validity: Uint8Array | null): { codes: Int32Array; dictionary: string[] } {
+  const decoder = new TextDecoder();
+  const codes = new Int32Array(rowCount);
+  const distinct = new Map<string, number>(); // value → provisional code
+  const values: string[] = [];
+  const intern = (s: string): number => {
+    let code = distinct.get(s);
+    if (code === undefined) {
+      code = values.length;
+      distinct.set(s, code);
+      values.push(s);
+    }
+    return code;
+  };
+  let row = 0;
+  for (const d of parts) {
+    const valid = (i: number) => validity === null || ((validity[(row + i) >>> 3]! >>> ((row + i) & 7)) & 1) === 1;
+    if (d.type.typeId === Type.Dictionary) {
+      const dictionary = d.dictionary!;
+      const indices = d.values as ArrayLike<number | bigint>;
+      const local = new Int32Array(dictionary.length).fill(-1);
+      for (let i = 0; i < d.length; i++) {
+        if (!valid(i)) continue;
+        const k = Number(indices[d.offset + i]!);
+        if (!(k >= 0 && k < local.length)) throw new InputError(`chunk writer: dictionary index ${k} outside a dictionary of ${local.length} values`);
+        let code = local[k]!;
+        if (code < 0) {
+          const s = dictionary.get(k) as string | null;
+          code = local[k] = intern(s ?? '');
+        }
+        codes[row + i] = code;
+      }
+    } else {
+      const o = d.valueOffsets as Int32Array;
+      const src = d.values as Uint8Array;
+      let prevStart = -1, prevEnd = -1, prevCode = 0;
+      for (let i = 0; i < d.length; i++) {
+        if (!valid(i)) continue;
+        const s = o[d.offset + i]!, e = o[d.offset + i + 1]!;
+        // Series-sorted input repeats a tag value for long runs: reuse the previous code.
+        let same = prevStart >= 0 && e - s === prevEnd - prevStart;
+        for (let j = 0; same && j < e - s; j++) if (src[s + j] !== src[prevStart + j]) same = false;
+        if (!same) {
+          prevCode = intern(decoder.decode(src.subarray(s, e)));
+          prevStart = s;
+          prevEnd = e;
+        }
+        codes[row + i] = prevCode;
+      }
+    }
+    row += d.length;
+  }
+  // Sort the dictionary and remap provisional codes to sorted positions.
+  const order = values.map((_, i) => i).sort((a, b) => compareStrings(values[a]!, values[b]!));
+  const remap = new Int32Array(values.length);
+  const dictionary: string[] = new Array(values.length);
+  for (let i = 0; i < order.length; i++) {
+    remap[order[i]!] = i;
+    dictionary[i] = values[order[i]!]!;
+  }
+  for (let i = 0; i < rowCount; i++) codes[i] = validity === null || ((validity[i >>> 3]! >>> (i & 7)) & 1) === 1 ? remap[codes[i]!]! : 0;
+  return { codes, dictionary };
+}
+
+/** Flattens and checks the writer's input batches (see FlatInput). */
+export function flattenInput(batches: readonly RecordBatch[], timeColumn: string, tags: readonly string[]): FlatInput {
+  if (batches.length === 0) throw new InputError('chunk writer: no record batches given (pass at least one, possibly empty, batch to give the schema)');
+  const schema = batches[0]!.schema;
+  const fields = schema.fields;
+  const names = new Set<string>();
+  for (const f of fields) {
+    if (names.has(f.name)) throw new SchemaError(`chunk writer: duplicate column ${JSON.stringify(f.name)}`);
+    names.add(f.name);
+  }
+  if (!names.has(timeColumn)) throw new SchemaError(`chunk writer: time column ${JSON.stringify(timeColumn)} not in the schema (columns: ${[...names].join(', ')})`);
+  for (const tag of tags) {
+    if (!names.has(tag)) throw new SchemaError(`chunk writer: tag column ${JSON.stringify(tag)} not in the schema`);
+    if (tag === timeColumn) throw new SchemaError(`chunk writer: ${JSON.stringify(tag)} is both the time column and a tag`);
+  }
+  for (let b = 1; b < batches.length; b++) {
+    const other = batches[b]!.schema.fields;
+    const same = other.length === fields.length && other.every((f, i) => f.name === fields[i]!.name && sameType(f.type as DataType, fields[i]!.type as DataType));
+    if (!same) throw new SchemaError(`chunk writer: batch ${b} schema differs from batch 0 (${other.map((f) => `${f.name}: ${f.type}`).join(', ')} vs ${fields.map((f) => `${f.name}: ${f.type}`).join(', ')})`);
+  }
+  let rowCount = 0;
+  for (const b of batches) rowCount += b.numRows;
+  const timeField = fields.find((f) => f.name === timeColumn)!;
+  const timeType = timeField.type as unknown as { typeId: Type; unit: ArrowTimeUnit; timezone?: string | null };
+  const columns: FlatColumn[] = fields.map((field, index) => {
+    const role: ColumnRole = field.name === timeColumn ? 'time' : tags.includes(field.name) ? 'tag' : 'field';
+    const type = fieldType(field, role);
+    const parts: Parts = batches.map((b) => b.data.children[index]!);
+    const { validity, nullCount } = gatherValidity(parts, rowCount);
+    if (role === 'time' && nullCount > 0) throw new InputError(`chunk writer: time column ${JSON.stringify(field.name)} holds ${nullCount} null(s)`, undefined, undefined, field.name);
+    const base = { name: field.name, role, type, nullable: field.nullable || nullCount > 0, validity, nullCount };
+    switch (type) {
+      case 'timestamp': case 'int64': case 'uint64':
+        return { ...base, values: { kind: 'i64', values: flatten64(parts, rowCount, validity) } };
+      case 'float64':
+        return { ...base, values: { kind: 'f64', values: flattenF64(parts, rowCount, validity) } };
+      case 'bool':
+        return { ...base, values: { kind: 'bool', bits: flattenBool(parts, rowCount, validity), length: rowCount } };
+      case 'utf8':
+        return { ...base, values: { kind: 'utf8', ...flattenUtf8(parts, rowCount, validity) } };
+      case 'string': {
+        const { codes, dictionary } = flattenTag(parts, rowCount, validity);
+        return { ...base, values: { kind: 'i32', values: codes }, dictionary };
+      }
+    }
+  });
+  const timeZone = typeof timeType.timezone === 'string' && timeType.timezone !== '' ? timeType.timezone : null;
+  return { rowCount, timeUnit: UNITS[timeType.unit], timeZone, columns };
+}

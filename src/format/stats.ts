@@ -1,0 +1,154 @@
+import { getBit } from './bits.js';
+import type { StatValue } from './types.js';
+
+/**
+ * Min/max over a row range of a flat column, skipping nulls (validity bit 0) and NaN.
+ * 64-bit integers are compared through two 32-bit halves so no BigInt is made per value.
+ * Strings are ordered by Unicode code point (= UTF-8 byte order), see compareStrings.
+ */
+
+export interface MinMax {
+  min: StatValue;
+  max: StatValue;
+}
+
+const NONE: MinMax = { min: null, max: null };
+
+/** Code-point order of two JS strings (UTF-16 surrogates sort above U+E000–U+FFFF). */
+export function compareStrings(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x !== y) {
+      if (x >= 0xd800 && y >= 0xd800) {
+        x = x >= 0xe000 ? x - 0x800 : x + 0x2000;
+        y = y >= 0xe000 ? y - 0x800 : y + 0x2000;
+      }
+      return x - y;
+    }
+  }
+  return a.length - b.length;
+}
+
+export function float64MinMax(values: Float64Array, start: number, end: number, validity: Uint8Array | null): MinMax {
+  let min = Infinity;
+  let max = -Infinity;
+  let seen = false;
+  for (let i = start; i < end; i++) {
+    const v = values[i]!;
+    if (v !== v) continue; // NaN
+    if (validity !== null && !getBit(validity, i)) continue;
+    seen = true;
+    if (v < min || (v === 0 && min === 0 && Object.is(v, -0))) min = v;
+    if (v > max || (v === 0 && max === 0 && Object.is(max, -0))) max = v;
+  }
+  return seen ? { min, max } : NONE;
+}
+
+/**
+ * Min/max of int64 (or uint64 when `unsigned`) values as decimal strings. `words` is an
+ * Int32Array view of the same buffer as the BigInt64Array (little-endian: lo at 2i, hi at 2i+1).
+ */
+export function int64MinMax(values: BigInt64Array, start: number, end: number, validity: Uint8Array | null, unsigned: boolean): MinMax {
+  const words = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
+  let minIndex = -1;
+  let maxIndex = -1;
+  let minHi = 0, minLo = 0, maxHi = 0, maxLo = 0;
+  const flip = unsigned ? 0x80000000 : 0; // xor the sign bit: unsigned order through signed compares
+  for (let i = start; i < end; i++) {
+    if (validity !== null && !getBit(validity, i)) continue;
+    const hi = (words[2 * i + 1]! ^ flip) | 0;
+    const lo = words[2 * i]! >>> 0;
+    if (minIndex < 0) {
+      minIndex = maxIndex = i;
+      minHi = maxHi = hi;
+      minLo = maxLo = lo;
+      continue;
+    }
+    if (hi < minHi || (hi === minHi && lo < minLo)) { minIndex = i; minHi = hi; minLo = lo; }
+    if (hi > maxHi || (hi === maxHi && lo > maxLo)) { maxIndex = i; maxHi = hi; maxLo = lo; }
+  }
+  if (minIndex < 0) return NONE;
+  if (unsigned) {
+    const u = new BigUint64Array(values.buffer, values.byteOffset, values.length);
+    return { min: u[minIndex]!.toString(), max: u[maxIndex]!.toString() };
+  }
+  return { min: values[minIndex]!.toString(), max: values[maxIndex]!.toString() };
+}
+
+/** Min/max dictionary codes mapped back to strings (the dictionary is sorted, so code order is string order). */
+export function codeMinMax(codes: Int32Array, start: number, end: number, validity: Uint8Array | null, dictionary: readonly string[]): MinMax {
+  let min = 0x7fffffff;
+  let max = -1;
+  for (let i = start; i < end; i++) {
+    if (validity !== null && !getBit(validity, i)) continue;
+    const c = codes[i]!;
+    if (c < min) min = c;
+    if (c > max) max = c;
+  }
+  return max < 0 ? NONE : { min: dictionary[min]!, max: dictionary[max]! };
+}
+
+export function boolMinMax(bits: Uint8Array, start: number, end: number, validity: Uint8Array | null): MinMax {
+  let anyTrue = false;
+  let anyFalse = false;
+  for (let i = start; i < end && !(anyTrue && anyFalse); i++) {
+    if (validity !== null && !getBit(validity, i)) continue;
+    if (getBit(bits, i)) anyTrue = true;
+    else anyFalse = true;
+  }
+  if (!anyTrue && !anyFalse) return NONE;
+  return { min: !anyFalse, max: anyTrue };
+}
+
+function compareBytes(data: Uint8Array, a0: number, a1: number, b0: number, b1: number): number {
+  const n = Math.min(a1 - a0, b1 - b0);
+  for (let i = 0; i < n; i++) {
+    const d = data[a0 + i]! - data[b0 + i]!;
+    if (d !== 0) return d;
+  }
+  return (a1 - a0) - (b1 - b0);
+}
+
+const utf8Decoder = new TextDecoder();
+
+export function utf8MinMax(offsets: Int32Array, data: Uint8Array, start: number, end: number, validity: Uint8Array | null): MinMax {
+  let minIndex = -1;
+  let maxIndex = -1;
+  for (let i = start; i < end; i++) {
+    if (validity !== null && !getBit(validity, i)) continue;
+    if (minIndex < 0) { minIndex = maxIndex = i; continue; }
+    const s = offsets[i]!, e = offsets[i + 1]!;
+    if (compareBytes(data, s, e, offsets[minIndex]!, offsets[minIndex + 1]!) < 0) minIndex = i;
+    else if (compareBytes(data, s, e, offsets[maxIndex]!, offsets[maxIndex + 1]!) > 0) maxIndex = i;
+  }
+  if (minIndex < 0) return NONE;
+  return {
+    min: utf8Decoder.decode(data.subarray(offsets[minIndex]!, offsets[minIndex + 1]!)),
+    max: utf8Decoder.decode(data.subarray(offsets[maxIndex]!, offsets[maxIndex + 1]!)),
+  };
+}
+
+/** Merges page stats into column stats with the type's order. */
+export function mergeMinMax(a: MinMax, b: MinMax, compare: (x: StatValue, y: StatValue) => number): MinMax {
+  if (a.min === null) return b;
+  if (b.min === null) return a;
+  return {
+    min: compare(b.min, a.min) < 0 ? b.min : a.min,
+    max: compare(b.max, a.max) > 0 ? b.max : a.max,
+  };
+}
+
+/** The order of stat values of one column type. */
+export function statComparator(type: string): (x: StatValue, y: StatValue) => number {
+  switch (type) {
+    case 'float64': return (x, y) => ((x as number) < (y as number) ? -1 : (x as number) > (y as number) ? 1 : Object.is(x, -0) && Object.is(y, 0) ? -1 : Object.is(x, 0) && Object.is(y, -0) ? 1 : 0);
+    case 'timestamp': case 'int64': case 'uint64': return (x, y) => {
+      const a = BigInt(x as string), b = BigInt(y as string);
+      return a < b ? -1 : a > b ? 1 : 0;
+    };
+    case 'bool': return (x, y) => Number(x) - Number(y);
+    default: return (x, y) => compareStrings(x as string, y as string);
+  }
+}
