@@ -1,0 +1,85 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from '../errors.js';
+
+/** Options every command accepts. */
+export const GLOBAL_OPTIONS = {
+  store: { type: 'string' },
+  json: { type: 'boolean' },
+  debug: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+export interface GlobalFlags {
+  store: string;
+  json: boolean;
+  debug: boolean;
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * Parses one command's arguments with node:util parseArgs (strict: an unknown option is a
+ * UsageError naming it), merged with the global options.
+ */
+export function parseCommand<O extends Options>(args: string[], options: O) {
+  try {
+    const parsed = parseArgs({ args, options: { ...GLOBAL_OPTIONS, ...options }, allowPositionals: true, strict: true });
+    return parsed as unknown as { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] };
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
+  }
+}
+
+export function globalFlags(values: Record<string, unknown>, env: NodeJS.ProcessEnv): GlobalFlags {
+  return {
+    store: (values.store as string | undefined) ?? env.QUIVER_STORE ?? './quiver-data',
+    json: values.json === true,
+    debug: values.debug === true,
+  };
+}
+
+export function stringOption(values: Record<string, unknown>, name: string): string | undefined {
+  const value = values[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function listOption(values: Record<string, unknown>, name: string): string[] | undefined {
+  const value = stringOption(values, name);
+  if (value === undefined) return undefined;
+  const items = value.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (items.length === 0) throw new UsageError(`--${name} needs a comma-separated list, got ${JSON.stringify(value)}`);
+  return items;
+}
+
+export function intOption(values: Record<string, unknown>, name: string, min = 0): number | undefined {
+  const value = stringOption(values, name);
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < min || !Number.isSafeInteger(Number(value))) {
+    throw new UsageError(`--${name} expects an integer ≥ ${min}, got ${JSON.stringify(value)}`);
+  }
+  return Number(value);
+}
+
+export function choiceOption<T extends string>(values: Record<string, unknown>, name: string, choices: readonly T[], fallback: T): T {
+  const value = stringOption(values, name);
+  if (value === undefined) return fallback;
+  if (!(choices as readonly string[]).includes(value)) {
+    throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got ${JSON.stringify(value)}`);
+  }
+  return value as T;
+}
+
+/** `--where tag=value` (repeatable; `tag=a|b` or repeated tags mean IN). */
+export function whereOption(values: Record<string, unknown>): Record<string, string | string[]> | undefined {
+  const raw = values.where;
+  if (raw === undefined) return undefined;
+  const items = Array.isArray(raw) ? raw : [raw as string];
+  const where: Record<string, string[]> = {};
+  for (const item of items) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--where expects tag=value, got ${JSON.stringify(item)}`);
+    const tag = item.slice(0, eq);
+    (where[tag] ??= []).push(...item.slice(eq + 1).split('|'));
+  }
+  return Object.fromEntries(Object.entries(where).map(([k, v]) => [k, v.length === 1 ? v[0]! : v]));
+}

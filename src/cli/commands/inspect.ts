@@ -1,0 +1,96 @@
+import { existsSync, statSync } from 'node:fs';
+import type { Command, CommandContext } from '../context.js';
+import { renderTable } from '../output.js';
+import { formatBytes } from './import.js';
+import { UsageError } from '../../errors.js';
+import { fileSource, storeSource } from '../sources.js';
+import { openChunk, type ChunkFooter } from '../../format/index.js';
+
+export const inspectCommand: Command = {
+  summary: 'what is in the store, a table, or a chunk (rows, time ranges, bytes, encodings, ratios)',
+  usage: `Usage: quiver inspect [TABLE [CHUNK]]
+       quiver inspect FILE.qvr
+
+  no argument   the tables of the store
+  TABLE         the table's chunks: rows, time range, raw and stored bytes, ratio
+  TABLE CHUNK   one chunk (its key, or a unique part of it): columns with encodings,
+                codecs, bytes, ratios and stats, lineage
+  FILE.qvr      a chunk file on disk`,
+  options: {},
+  async run(ctx, _values, positionals) {
+    if (positionals.length > 2) throw new UsageError('inspect takes at most TABLE and CHUNK');
+    const [name, chunk] = positionals;
+    if (name && !chunk && name.endsWith('.qvr') && existsSync(name) && statSync(name).isFile()) {
+      return inspectChunk(ctx, name, await openChunk(fileSource(name)).then((r) => r.footer));
+    }
+    const db = await ctx.open();
+    if (!name) {
+      const rows = [];
+      for (const table of await db.tables()) {
+        const d = await db.describe(table);
+        rows.push({ table, rows: d.rows, chunks: d.chunks, timeMin: d.timeMin, timeMax: d.timeMax, rawBytes: d.rawBytes, bytes: d.bytes, ratio: ratio(d.rawBytes, d.bytes) });
+      }
+      ctx.emit({ store: ctx.flags.store, tables: rows }, () => `store ${ctx.flags.store}\n` + renderTable(rows));
+      return 0;
+    }
+    const table = await db.table(name);
+    const entries = await table.chunks();
+    if (!chunk) {
+      const d = await table.describe();
+      const rows = entries.map((e) => ({ chunk: e.key, rows: e.rows, timeMin: e.timeMin, timeMax: e.timeMax, rawBytes: e.rawBytes, bytes: e.bytes, ratio: ratio(e.rawBytes, e.bytes) }));
+      ctx.emit({ table: d, chunks: entries }, () => [
+        `table ${name}: ${d.rows.toLocaleString('en-US')} rows in ${d.chunks} chunk(s), version ${d.version}`,
+        `  time ${d.timeMin ?? '-'} .. ${d.timeMax ?? '-'} (${d.schema.timeUnit}), tags ${d.schema.tags.join(',') || '-'}`,
+        `  fields ${d.schema.fields.map((f) => `${f.name}:${f.type}`).join(', ') || '-'}`,
+        `  ${formatBytes(d.rawBytes)} raw → ${formatBytes(d.bytes)} stored (${ratio(d.rawBytes, d.bytes)}×), ${bytesPerValue(d.bytes, d.rows, d.schema.fields.length)}`,
+        '',
+        renderTable(rows),
+      ].join('\n'));
+      return 0;
+    }
+    const matches = entries.filter((e) => e.key === chunk || e.key.includes(chunk));
+    if (matches.length !== 1) {
+      throw new UsageError(matches.length === 0 ? `no chunk of ${name} matches ${JSON.stringify(chunk)}` : `${matches.length} chunks of ${name} match ${JSON.stringify(chunk)}; give more of the key`);
+    }
+    const entry = matches[0]!;
+    const reader = await openChunk(storeSource(db.store, entry.key, entry.bytes));
+    return inspectChunk(ctx, entry.key, reader.footer);
+  },
+};
+
+function ratio(raw: number, stored: number): string {
+  return stored > 0 ? (raw / stored).toFixed(2) : '-';
+}
+
+function bytesPerValue(bytes: number, rows: number, fields: number): string {
+  return rows > 0 && fields > 0 ? `${(bytes / (rows * fields)).toFixed(3)} bytes per field value` : '';
+}
+
+function inspectChunk(ctx: CommandContext, name: string, footer: ChunkFooter): number {
+  const columns = footer.columns.map((c) => ({
+    column: c.name,
+    role: c.role,
+    type: c.type,
+    codec: c.codecLevel !== undefined ? `${c.codec}(${c.codecLevel})` : c.codec,
+    encodings: [...new Set(c.pages.map((p) => p.encoding))].join(' | '),
+    pages: c.pages.length,
+    nulls: c.nullCount,
+    rawBytes: c.rawBytes,
+    bytes: c.storedBytes,
+    ratio: ratio(c.rawBytes, c.storedBytes),
+    bitsPerValue: footer.rowCount > 0 ? ((8 * c.storedBytes) / footer.rowCount).toFixed(2) : '-',
+    min: c.min,
+    max: c.max,
+  }));
+  const raw = footer.columns.reduce((s, c) => s + c.rawBytes, 0);
+  const stored = footer.columns.reduce((s, c) => s + c.storedBytes, 0);
+  ctx.emit({ chunk: name, footer }, () => [
+    `chunk ${name}`,
+    `  format v${footer.formatVersion} by ${footer.writer}, ${footer.rowCount.toLocaleString('en-US')} rows in ${footer.pageRowStarts.length - 1} page(s), sorted by series: ${footer.sortedBySeries}`,
+    `  time ${footer.timeMin ?? '-'} .. ${footer.timeMax ?? '-'} (${footer.timeUnit}), ${formatBytes(raw)} raw → ${formatBytes(stored)} (${ratio(raw, stored)}×)`,
+    ...footer.lineage.map((l) => `  from ${l.source} rows ${l.rowStart}..${l.rowEnd}`),
+    '',
+    renderTable(columns),
+  ].join('\n'));
+  return 0;
+}

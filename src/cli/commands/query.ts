@@ -1,0 +1,70 @@
+import type { Command } from '../context.js';
+import { choiceOption, listOption, stringOption } from '../args.js';
+import { OUTPUT_FORMATS, Sink, writeBatches } from '../output.js';
+import { SCAN_HELP, SCAN_OPTIONS, scanOptions } from './scan.js';
+import { UsageError } from '../../errors.js';
+
+export const queryCommand: Command = {
+  summary: 'aggregate a table: time buckets, group by tags, count/sum/min/max/mean/…',
+  usage: `Usage: quiver query TABLE --agg fn:field[,fn:field…] [--every 1h] [--by tag,…] [options]
+
+Functions: count sum min max mean first last stddev p50 p90 p95 p99 percentile:Q rate derivative spread
+
+Options:
+  --agg LIST            aggregations, e.g. max:usage_user,mean:usage_system
+  --every D             time bucket: 10s, 5m, 1h, 1d, 1w, 1mo
+  --by a,b              group by tags
+  --tz ZONE             time zone for day/week/month buckets (default UTC)
+  --fill F              empty buckets: none | null | previous | linear (default none)
+  --latest              the last point of every series (no --agg needed)
+${SCAN_HELP}`,
+  options: {
+    ...SCAN_OPTIONS,
+    agg: { type: 'string' },
+    every: { type: 'string' },
+    by: { type: 'string' },
+    tz: { type: 'string' },
+    fill: { type: 'string' },
+    latest: { type: 'boolean' },
+  },
+  async run(ctx, values, positionals) {
+    const [name, ...extra] = positionals;
+    if (!name || extra.length) throw new UsageError('query takes exactly one TABLE');
+    const aggList = listOption(values, 'agg');
+    if (!aggList && !values.latest) throw new UsageError('--agg or --latest is required');
+    const agg: Record<string, string[]> = {};
+    for (const item of aggList ?? []) {
+      const colon = item.indexOf(':');
+      // `count` alone counts rows; `percentile:0.9:field` keeps its argument.
+      const fn = colon < 0 ? item : item.slice(0, item.lastIndexOf(':'));
+      const field = colon < 0 ? '*' : item.slice(item.lastIndexOf(':') + 1);
+      if (!fn || !field) throw new UsageError(`--agg expects fn:field, got ${JSON.stringify(item)}`);
+      (agg[field] ??= []).push(fn);
+    }
+    const format = choiceOption(values, 'format', OUTPUT_FORMATS, ctx.flags.json ? 'jsonl' : 'table');
+    const table = await (await ctx.open()).table(name);
+    const options = {
+      ...scanOptions(values),
+      agg: aggList ? agg : undefined,
+      every: stringOption(values, 'every'),
+      by: listOption(values, 'by'),
+      timeZone: stringOption(values, 'tz'),
+      fill: choiceOption(values, 'fill', ['none', 'null', 'previous', 'linear'] as const, 'none'),
+      latest: values.latest === true ? true : undefined,
+    };
+    if (values.explain) {
+      const plan = await table.explain(options);
+      ctx.emit(plan, () => JSON.stringify(plan, null, 2));
+      return 0;
+    }
+    const result = await table.query(options as never);
+    const sink = new Sink(stringOption(values, 'out'));
+    await writeBatches(asyncBatches(result.batches), format, sink);
+    await sink.end();
+    return 0;
+  },
+};
+
+async function* asyncBatches<T>(items: Iterable<T>): AsyncIterable<T> {
+  yield* items;
+}

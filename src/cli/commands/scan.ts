@@ -1,0 +1,68 @@
+import type { Command } from '../context.js';
+import { choiceOption, intOption, listOption, stringOption, whereOption } from '../args.js';
+import { OUTPUT_FORMATS, Sink, writeBatches } from '../output.js';
+import { UsageError } from '../../errors.js';
+
+export const SCAN_OPTIONS = {
+  from: { type: 'string' },
+  to: { type: 'string' },
+  where: { type: 'string', multiple: true },
+  columns: { type: 'string' },
+  limit: { type: 'string' },
+  format: { type: 'string' },
+  out: { type: 'string' },
+  explain: { type: 'boolean' },
+} as const;
+
+export const SCAN_HELP = `  --from TIME           inclusive start: ISO-8601 (2026-01-01T00:00Z) or epoch ms
+  --to TIME             exclusive end
+  --where tag=value     tag filter, repeatable; tag=a|b means IN
+  --columns a,b         columns to return (time is always first)
+  --limit N             at most N rows
+  --format F            table | csv | jsonl | arrow (default table; arrow is an IPC stream)
+  --out FILE            write to FILE instead of stdout
+  --explain             print the plan (chunks and pages pruned, bytes to read) instead of rows`;
+
+/** Common option decoding of scan and query. */
+export function scanOptions(values: Record<string, unknown>) {
+  return {
+    from: parseTime(stringOption(values, 'from'), 'from'),
+    to: parseTime(stringOption(values, 'to'), 'to'),
+    where: whereOption(values),
+    columns: listOption(values, 'columns'),
+    limit: intOption(values, 'limit'),
+  };
+}
+
+/** `--from 1767225600000` is epoch ms; anything else is passed on as an ISO-8601 string. */
+function parseTime(value: string | undefined, name: string): string | number | undefined {
+  if (value === undefined) return undefined;
+  if (/^-?\d+$/.test(value)) return Number(value);
+  if (Number.isNaN(Date.parse(value))) throw new UsageError(`--${name} expects ISO-8601 or epoch milliseconds, got ${JSON.stringify(value)}`);
+  return value;
+}
+
+export const scanCommand: Command = {
+  summary: 'read rows of a table: time range, tag filters, projection',
+  usage: `Usage: quiver scan TABLE [options]
+
+Options:
+${SCAN_HELP}`,
+  options: SCAN_OPTIONS,
+  async run(ctx, values, positionals) {
+    const [name, ...extra] = positionals;
+    if (!name || extra.length) throw new UsageError('scan takes exactly one TABLE');
+    const format = choiceOption(values, 'format', OUTPUT_FORMATS, ctx.flags.json ? 'jsonl' : 'table');
+    const table = await (await ctx.open()).table(name);
+    const options = scanOptions(values);
+    if (values.explain) {
+      const plan = await table.explain(options);
+      ctx.emit(plan, () => JSON.stringify(plan, null, 2));
+      return 0;
+    }
+    const sink = new Sink(stringOption(values, 'out'));
+    await writeBatches(table.scan(options), format, sink);
+    await sink.end();
+    return 0;
+  },
+};

@@ -1,0 +1,42 @@
+import type { GlobalFlags } from './args.js';
+import { toJson } from './output.js';
+import { Quiver } from '../quiver.js';
+
+/** What every command gets: parsed global flags, output, and the store opened lazily. */
+export class CommandContext {
+  private db?: Promise<Quiver>;
+  constructor(readonly flags: GlobalFlags, readonly stdout: NodeJS.WritableStream, readonly stderr: NodeJS.WritableStream) {}
+
+  /** The store named by --store / QUIVER_STORE / ./quiver-data. */
+  open(): Promise<Quiver> {
+    this.db ??= Quiver.open(this.flags.store);
+    return this.db;
+  }
+
+  print(text: string): void {
+    this.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  /** Prints `value` as JSON under --json, else the human rendering. */
+  emit(value: unknown, human: () => string): void {
+    this.print(this.flags.json ? toJson(value) : human());
+  }
+
+  /** Progress and notes go to stderr so stdout stays machine-readable. */
+  note(text: string): void {
+    this.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+
+  async close(): Promise<void> {
+    if (this.db) await (await this.db).close();
+  }
+}
+
+export interface Command {
+  /** One line for `quiver --help`. */
+  summary: string;
+  /** Full usage text for `quiver CMD --help`. */
+  usage: string;
+  options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;
+  run(ctx: CommandContext, values: Record<string, string | boolean | string[] | undefined>, positionals: string[]): Promise<number>;
+}

@@ -1,0 +1,103 @@
+import { globalFlags, parseCommand } from './args.js';
+import { CommandContext, type Command } from './context.js';
+import { QuiverError, UsageError } from '../errors.js';
+import { importCommand } from './commands/import.js';
+import { scanCommand } from './commands/scan.js';
+import { queryCommand } from './commands/query.js';
+import { tablesCommand } from './commands/tables.js';
+import { inspectCommand } from './commands/inspect.js';
+import { verifyCommand } from './commands/verify.js';
+import { copyCommand } from './commands/copy.js';
+import { dropCommand } from './commands/drop.js';
+
+const COMMANDS: Record<string, Command> = {
+  import: importCommand,
+  scan: scanCommand,
+  query: queryCommand,
+  tables: tablesCommand,
+  inspect: inspectCommand,
+  verify: verifyCommand,
+  copy: copyCommand,
+  drop: dropCommand,
+};
+
+const GLOBAL_HELP = `Global options:
+  --store URL   where the tables live: a directory (default ./quiver-data, env QUIVER_STORE),
+                file://…, s3://bucket/prefix?endpoint=…, az://container/prefix, gs://bucket/prefix
+  --json        machine-readable output
+  --debug       stack traces on errors
+  -h, --help    help`;
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `quiver — an Arrow-based columnar storage engine for time series
+
+Usage: quiver COMMAND [options]
+
+Commands:
+${lines.join('\n')}
+
+${GLOBAL_HELP}
+
+Run 'quiver COMMAND --help' for a command's options.`;
+}
+
+export interface MainIo {
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Runs the CLI; returns the exit code: 0 ok, 1 failure (bad data, store errors, failed
+ * verify), 2 usage error. Errors are one line; stack traces only with --debug.
+ */
+export async function main(argv: string[], io: MainIo = {}): Promise<number> {
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  const env = io.env ?? process.env;
+  const debug = argv.includes('--debug');
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    stdout.write(usage() + '\n');
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version') {
+    stdout.write('quiver 0.1.0\n');
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    stderr.write(`quiver: unknown command ${JSON.stringify(name)} (commands: ${Object.keys(COMMANDS).join(', ')})\n`);
+    return 2;
+  }
+  let ctx: CommandContext | undefined;
+  try {
+    const { values, positionals } = parseCommand(rest, command.options);
+    if (values.help) {
+      stdout.write(`${command.usage}\n\n${GLOBAL_HELP}\n`);
+      return 0;
+    }
+    ctx = new CommandContext(globalFlags(values, env), stdout, stderr);
+    return await command.run(ctx, values, positionals);
+  } catch (error) {
+    return report(error, stderr, debug, name);
+  } finally {
+    try { await ctx?.close(); } catch (error) { report(error, stderr, debug, name); }
+  }
+}
+
+function report(error: unknown, stderr: NodeJS.WritableStream, debug: boolean, command: string): number {
+  const err = error as Error;
+  const message = (err?.message ?? String(error)).split('\n')[0];
+  if (error instanceof UsageError) {
+    stderr.write(`quiver ${command}: ${message}\n(see 'quiver ${command} --help')\n`);
+    if (debug) stderr.write(`${err.stack}\n`);
+    return 2;
+  }
+  const kind = error instanceof QuiverError ? '' : `${err?.name ?? 'Error'}: `;
+  stderr.write(`quiver ${command}: ${kind}${message}\n`);
+  if (debug && err?.stack) stderr.write(`${err.stack}\n`);
+  return 1;
+}

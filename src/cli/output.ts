@@ -1,0 +1,149 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { RecordBatchStreamWriter, Type, TimeUnit as ArrowTimeUnit, type RecordBatch, type Schema, type Vector } from 'apache-arrow';
+
+/** Output formats of `quiver scan` / `quiver query`. */
+export const OUTPUT_FORMATS = ['table', 'csv', 'jsonl', 'arrow'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+const UNIT_PER_SECOND: Record<number, bigint> = {
+  [ArrowTimeUnit.SECOND]: 1n,
+  [ArrowTimeUnit.MILLISECOND]: 1_000n,
+  [ArrowTimeUnit.MICROSECOND]: 1_000_000n,
+  [ArrowTimeUnit.NANOSECOND]: 1_000_000_000n,
+};
+
+/** ISO-8601 UTC with only the fractional digits the value needs: `2026-01-01T00:00:10.5Z`. */
+export function formatTimestamp(value: bigint, perSecond: bigint): string {
+  let seconds = value / perSecond;
+  let fraction = value % perSecond;
+  if (fraction < 0n) { fraction += perSecond; seconds -= 1n; }
+  const base = new Date(Number(seconds) * 1000).toISOString().slice(0, 19);
+  if (fraction === 0n) return `${base}Z`;
+  const digits = perSecond.toString().length - 1;
+  return `${base}.${fraction.toString().padStart(digits, '0').replace(/0+$/, '')}Z`;
+}
+
+type Cell = string | number | bigint | boolean | null;
+
+/** One accessor per column: row index → plain value (timestamps as ISO strings). */
+function cellReaders(batch: RecordBatch): ((row: number) => Cell)[] {
+  return batch.schema.fields.map((field, j) => {
+    const vector = batch.getChildAt(j) as Vector;
+    if (field.type.typeId === Type.Timestamp) {
+      const perSecond = UNIT_PER_SECOND[(field.type as { unit: number }).unit]!;
+      const data = vector.data[0]!;
+      const values = data.values as BigInt64Array;
+      return (row: number) => (vector.isValid(row) ? formatTimestamp(values[data.offset + row]!, perSecond) : null);
+    }
+    return (row: number) => (vector.isValid(row) ? (vector.get(row) as Cell) : null);
+  });
+}
+
+function csvCell(value: Cell): string {
+  if (value === null) return '';
+  const text = String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+function jsonCell(value: Cell): unknown {
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
+  return value;
+}
+
+/** Writes to a file or stdout, honouring back-pressure. */
+export class Sink {
+  private readonly stream: NodeJS.WritableStream | WriteStream;
+  constructor(path?: string) {
+    this.stream = path ? createWriteStream(path) : process.stdout;
+  }
+  async write(text: string | Uint8Array): Promise<void> {
+    if (!this.stream.write(text)) await once(this.stream, 'drain');
+  }
+  async end(): Promise<void> {
+    if (this.stream === process.stdout) return;
+    (this.stream as WriteStream).end();
+    await once(this.stream, 'finish');
+  }
+  get raw(): NodeJS.WritableStream { return this.stream; }
+}
+
+const TABLE_WIDTH_SAMPLE_ROWS = 1000;
+
+/** Streams batches in one of the output formats; returns the number of rows written. */
+export async function writeBatches(batches: AsyncIterable<RecordBatch>, format: OutputFormat, sink: Sink): Promise<number> {
+  let rows = 0;
+  if (format === 'arrow') {
+    let writer: RecordBatchStreamWriter | undefined;
+    for await (const batch of batches) {
+      writer ??= new RecordBatchStreamWriter();
+      writer.write(batch);
+      rows += batch.numRows;
+      const bytes = writer.toUint8Array(true);
+      if (bytes.length > 0) await sink.write(bytes);
+    }
+    if (writer) { writer.finish(); await sink.write(writer.toUint8Array(true)); }
+    return rows;
+  }
+  let header: string[] | undefined;
+  let pending: string[][] = [];
+  let widths: number[] | undefined;
+  // Column widths come from the first TABLE_WIDTH_SAMPLE_ROWS rows; later rows stream through.
+  const flushTable = async () => {
+    if (!header) return;
+    if (!widths) {
+      widths = header.map((h, j) => Math.max(h.length, ...pending.map((r) => r[j]!.length)));
+      await sink.write(header.map((h, j) => h.padEnd(widths![j]!)).join('  ').trimEnd() + '\n');
+    }
+    if (pending.length) await sink.write(pending.map((r) => r.map((c, j) => c.padEnd(widths![j]!)).join('  ').trimEnd()).join('\n') + '\n');
+    pending = [];
+  };
+  for await (const batch of batches) {
+    const names = batch.schema.fields.map((f) => f.name);
+    const readers = cellReaders(batch);
+    if (!header) {
+      header = names;
+      if (format === 'csv') await sink.write(names.map(csvCell).join(',') + '\n');
+    }
+    const lines: string[] = [];
+    for (let i = 0; i < batch.numRows; i++) {
+      const cells = readers.map((read) => read(i));
+      rows++;
+      if (format === 'csv') lines.push(cells.map(csvCell).join(','));
+      else if (format === 'jsonl') lines.push(JSON.stringify(Object.fromEntries(names.map((n, j) => [n, jsonCell(cells[j]!)]))));
+      else {
+        pending.push(cells.map((c) => (c === null ? 'null' : String(c))));
+        if (pending.length >= TABLE_WIDTH_SAMPLE_ROWS) await flushTable();
+      }
+    }
+    if (lines.length) await sink.write(lines.join('\n') + '\n');
+  }
+  if (format === 'table') await flushTable();
+  return rows;
+}
+
+/** Renders plain records as an aligned text table (for inspect/tables output). */
+export function renderTable(records: Record<string, unknown>[], columns?: string[]): string {
+  if (records.length === 0) return '(none)\n';
+  const names = columns ?? Object.keys(records[0]!);
+  const cells = records.map((r) => names.map((n) => formatPlain(r[n])));
+  const widths = names.map((n, j) => Math.max(n.length, ...cells.map((row) => row[j]!.length)));
+  const line = (row: string[]) => row.map((c, j) => c.padEnd(widths[j]!)).join('  ').trimEnd();
+  return [line(names), ...cells.map(line)].join('\n') + '\n';
+}
+
+function formatPlain(value: unknown): string {
+  if (value === null || value === undefined) return '-';
+  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : value.toFixed(3);
+  if (Array.isArray(value)) return value.join(',');
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+/** JSON with bigint support (as decimal strings). */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2);
+}
+
+export type { Schema };
