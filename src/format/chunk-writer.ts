@@ -199,7 +199,8 @@ export function writeChunk(input: RecordBatch[] | RecordBatch, options: WriteChu
   };
   if (flat.timeZone !== null) footer.timeZone = flat.timeZone;
   const footerRegion = encodeFooter(footer);
-  checkLimit(limits, 'footerBytesMax', footerRegion.length, where);
+  const footerJsonBytes = new DataView(footerRegion.buffer, footerRegion.byteOffset).getUint32(4, true);
+  checkLimit(limits, 'footerBytesMax', Math.max(footerRegion.length, footerJsonBytes), where);
   const footerCrc = crc32(footerRegion);
   const trailer = new Uint8Array(TRAILER_BYTES);
   const view = new DataView(trailer.buffer);

@@ -1,6 +1,6 @@
-import { type Data, type DataType, type Field, type RecordBatch, TimeUnit as ArrowTimeUnit, Type } from 'apache-arrow';
+import { type Data, type DataType, type Field, makeData, type RecordBatch, TimeUnit as ArrowTimeUnit, Type, Utf8 } from 'apache-arrow';
 import { InputError, SchemaError } from '../errors.js';
-import { copyBits } from './bits.js';
+import { copyBits, sliceBits } from './bits.js';
 import type { PageValues } from './encodings/types.js';
 import { compareStrings } from './stats.js';
 import type { ColumnRole, ColumnType, TimeUnit } from './types.js';
@@ -65,6 +65,12 @@ function fieldType(field: Field, role: ColumnRole): ColumnType {
     }
     case Type.Bool: return 'bool';
     case Type.Utf8: return 'utf8';
+    case Type.Dictionary: {
+      // Dictionary-encoded strings in a field are stored as plain utf8 values.
+      const dict = t as unknown as { dictionary: DataType; indices: DataType };
+      if (dict.dictionary.typeId === Type.Utf8 && dict.indices.typeId === Type.Int) return 'utf8';
+      break;
+    }
   }
   throw new SchemaError(`chunk writer: field ${JSON.stringify(field.name)} has unsupported type ${describeType(t)} (supported: Float64, Int64, Uint64, Bool, Utf8)`);
 }
@@ -156,7 +162,41 @@ function flattenBool(parts: Parts, rowCount: number, validity: Uint8Array | null
   return out;
 }
 
-function flattenUtf8(parts: Parts, rowCount: number, validity: Uint8Array | null): { offsets: Int32Array; data: Uint8Array } {
+/** A Dictionary<Utf8> part as a Utf8 part (values looked up through the indices). */
+function undictionary(d: Data): Data {
+  const dictionary = d.dictionary!;
+  if (dictionary.data.length !== 1) throw new InputError(`chunk writer: dictionary of ${dictionary.data.length} chunks (expected 1)`);
+  const dict = dictionary.data[0]!;
+  const dictOffsets = dict.valueOffsets as Int32Array;
+  const dictBytes = dict.values as Uint8Array;
+  const indices = d.values as ArrayLike<number | bigint>;
+  const valid = (i: number) => d.nullCount === 0 || !d.nullBitmap || ((d.nullBitmap[(d.offset + i) >>> 3]! >>> ((d.offset + i) & 7)) & 1) === 1;
+  let bytes = 0;
+  const keys = new Int32Array(d.length);
+  for (let i = 0; i < d.length; i++) {
+    if (!valid(i)) { keys[i] = -1; continue; }
+    const k = Number(indices[d.offset + i]!);
+    if (!(k >= 0 && k < dict.length)) throw new InputError(`chunk writer: dictionary index ${k} outside a dictionary of ${dict.length} values`);
+    keys[i] = k;
+    bytes += dictOffsets[dict.offset + k + 1]! - dictOffsets[dict.offset + k]!;
+  }
+  const offsets = new Int32Array(d.length + 1);
+  const data = new Uint8Array(bytes);
+  let at = 0;
+  for (let i = 0; i < d.length; i++) {
+    const k = keys[i]!;
+    if (k >= 0) {
+      const s = dictOffsets[dict.offset + k]!, e = dictOffsets[dict.offset + k + 1]!;
+      data.set(dictBytes.subarray(s, e), at);
+      at += e - s;
+    }
+    offsets[i + 1] = at;
+  }
+  return makeData({ type: new Utf8(), length: d.length, nullCount: d.nullCount, nullBitmap: d.nullCount > 0 ? sliceBits(d.nullBitmap!, d.offset, d.length) : undefined, valueOffsets: offsets, data }) as unknown as Data;
+}
+
+function flattenUtf8(input: Parts, rowCount: number, validity: Uint8Array | null): { offsets: Int32Array; data: Uint8Array } {
+  const parts = input.map((d) => (d.type.typeId === Type.Dictionary ? undictionary(d) : d));
   let dataBytes = 0;
   for (const d of parts) {
     const o = d.valueOffsets as Int32Array;

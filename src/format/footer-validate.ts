@@ -3,6 +3,7 @@ import { MAGIC_BYTES } from './chunk.js';
 import { isBlockCodecId } from './codecs/registry.js';
 import { bitmapBytes, fixedWidthBytesOf, pageKindOf, pageRawBytes } from './column-kind.js';
 import { floatStatFromJson } from './footer.js';
+import { compareStrings } from './stats.js';
 import type {
   ChunkFooter, ChunkLimits, ColumnFooter, ColumnRole, ColumnType, LineageEntry, PageFooter, StatValue, TimeUnit,
 } from './types.js';
@@ -189,7 +190,7 @@ function validateColumn(raw: unknown, index: number, footer: { rowCount: number;
     const dictionary: string[] = new Array(entries.length);
     for (let i = 0; i < entries.length; i++) {
       const value = string(entries[i], `${path}.dictionary[${i}]`);
-      if (i > 0 && !(dictionary[i - 1]! < value)) fail(`${path}.dictionary[${i}]`, 'dictionary is not strictly ascending');
+      if (i > 0 && compareStrings(dictionary[i - 1]!, value) >= 0) fail(`${path}.dictionary[${i}]`, 'dictionary is not strictly ascending');
       dictionary[i] = value;
     }
     column.dictionary = dictionary;
@@ -275,8 +276,10 @@ export function validateFooter(json: unknown, ctx: FooterContext): ChunkFooter {
     };
   });
   const metadataRaw = object(o['metadata'], 'metadata');
-  const metadata: Record<string, string> = {};
-  for (const key of Object.keys(metadataRaw)) metadata[key] = string(metadataRaw[key], `metadata.${key}`);
+  // fromEntries defines own properties, so a "__proto__" key stays data, not a prototype.
+  const metadata: Record<string, string> = Object.fromEntries(
+    Object.keys(metadataRaw).map((key) => [key, string(metadataRaw[key], `metadata.${key}`)]),
+  );
 
   const footer: ChunkFooter = {
     formatVersion,
