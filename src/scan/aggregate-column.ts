@@ -1,0 +1,142 @@
+import { DataType, type Data, type RecordBatch, type Vector } from 'apache-arrow';
+import { SchemaError } from '../errors.js';
+
+/**
+ * Raw access to the Arrow columns a scan produces, for the vectorized loops of queries and
+ * filters: typed arrays with the Data offset applied, and validity bitmaps. Never `.get()`
+ * per row (it boxes values and turns timestamps into float milliseconds).
+ */
+
+export type ColumnKind = 'f64' | 'i64' | 'u64' | 'bool' | 'utf8' | 'dict' | 'time' | 'i32';
+
+export interface ColumnView {
+  kind: ColumnKind;
+  length: number;
+  data: Data;
+  /** Validity bitmap and its bit offset; null when the column has no null. */
+  validity: Uint8Array | null;
+  validityOffset: number;
+}
+
+export function columnData(batch: RecordBatch, name: string, where: string): Data {
+  const child = batch.getChild(name) as Vector | null;
+  if (!child) throw new SchemaError(`${where}: column ${JSON.stringify(name)} missing from scanned batch (columns: ${batch.schema.fields.map((f) => f.name).join(', ')})`);
+  if (child.data.length !== 1) throw new SchemaError(`${where}: column ${JSON.stringify(name)} has ${child.data.length} data chunks in one batch, expected 1`);
+  return child.data[0]!;
+}
+
+export function columnKind(data: Data, where: string): ColumnKind {
+  const type = data.type;
+  if (DataType.isTimestamp(type)) return 'time';
+  if (DataType.isDictionary(type)) return 'dict';
+  if (DataType.isFloat(type)) {
+    if (type.precision !== 2) throw new SchemaError(`${where}: float column of precision ${type.precision}, expected float64`);
+    return 'f64';
+  }
+  if (DataType.isInt(type)) {
+    if (type.bitWidth === 64) return type.isSigned ? 'i64' : 'u64';
+    if (type.bitWidth === 32 && type.isSigned) return 'i32';
+    throw new SchemaError(`${where}: integer column of ${type.bitWidth} bits, expected 64`);
+  }
+  if (DataType.isBool(type)) return 'bool';
+  if (DataType.isUtf8(type)) return 'utf8';
+  throw new SchemaError(`${where}: unsupported column type ${String(type)}`);
+}
+
+export function columnView(batch: RecordBatch, name: string, where: string): ColumnView {
+  const data = columnData(batch, name, where);
+  const hasNulls = data.nullBitmap !== undefined && data.nullBitmap.length > 0 && data.nullCount > 0;
+  return {
+    kind: columnKind(data, where),
+    length: data.length,
+    data,
+    validity: hasNulls ? data.nullBitmap! : null,
+    validityOffset: data.offset,
+  };
+}
+
+export function isValidAt(view: ColumnView, row: number): boolean {
+  const v = view.validity;
+  if (v === null) return true;
+  const bit = view.validityOffset + row;
+  return ((v[bit >> 3]! >> (bit & 7)) & 1) === 1;
+}
+
+/** The typed array of values from row 0 of the batch (the Data offset applied). */
+export function float64Values(data: Data): Float64Array {
+  const values = data.values as Float64Array;
+  return values.subarray(data.offset, data.offset + data.length);
+}
+
+export function bigint64Values(data: Data): BigInt64Array | BigUint64Array {
+  const values = data.values as BigInt64Array | BigUint64Array;
+  return values.subarray(data.offset, data.offset + data.length);
+}
+
+export function int32Values(data: Data): Int32Array {
+  const values = data.values as Int32Array;
+  return values.subarray(data.offset, data.offset + data.length);
+}
+
+/**
+ * 64-bit integers (or timestamps) as float64 relative to `base`: exact while
+ * |value − base| < 2^53. Reads the two 32-bit halves, so no BigInt per row.
+ * Returns whether every value was exact.
+ */
+export function int64ToFloat64(data: Data, base: bigint, unsigned: boolean, out: Float64Array): boolean {
+  const values = bigint64Values(data);
+  const n = values.length;
+  const words = new Int32Array(values.buffer, values.byteOffset, n * 2);
+  const baseLo = Number(BigInt.asUintN(32, base));
+  const baseHi = Number(unsigned ? BigInt.asUintN(64, base) >> 32n : BigInt.asIntN(64, base) >> 32n);
+  const TWO32 = 4294967296;
+  let exact = true;
+  if (unsigned) {
+    for (let i = 0; i < n; i++) {
+      const dh = (words[2 * i + 1]! >>> 0) - baseHi;
+      if (dh > 2097151 || dh < -2097151) exact = false;
+      out[i] = dh * TWO32 + ((words[2 * i]! >>> 0) - baseLo);
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const dh = words[2 * i + 1]! - baseHi;
+      if (dh > 2097151 || dh < -2097151) exact = false;
+      out[i] = dh * TWO32 + ((words[2 * i]! >>> 0) - baseLo);
+    }
+  }
+  return exact;
+}
+
+const decoder = new TextDecoder();
+
+/** The string at `row` of a Utf8 column (null when invalid). */
+export function utf8At(view: ColumnView, row: number): string | null {
+  if (!isValidAt(view, row)) return null;
+  const data = view.data;
+  const offsets = data.valueOffsets as Int32Array;
+  const start = offsets[data.offset + row]!;
+  const end = offsets[data.offset + row + 1]!;
+  return decoder.decode((data.values as Uint8Array).subarray(start, end));
+}
+
+export function boolAt(view: ColumnView, row: number): boolean | null {
+  if (!isValidAt(view, row)) return null;
+  const bit = view.data.offset + row;
+  return (((view.data.values as Uint8Array)[bit >> 3]! >> (bit & 7)) & 1) === 1;
+}
+
+/** Dictionary strings of a dictionary-encoded (tag) column, null entries as null. */
+export function dictionaryStrings(data: Data, where: string): (string | null)[] {
+  const dict = data.dictionary as Vector | undefined;
+  if (!dict) throw new SchemaError(`${where}: dictionary column without a dictionary`);
+  const out: (string | null)[] = new Array(dict.length);
+  let row = 0;
+  for (const chunk of dict.data) {
+    const view: ColumnView = {
+      kind: 'utf8', length: chunk.length, data: chunk,
+      validity: chunk.nullCount > 0 ? chunk.nullBitmap ?? null : null, validityOffset: chunk.offset,
+    };
+    for (let i = 0; i < chunk.length; i++) out[row++] = utf8At(view, i);
+  }
+  return out;
+}

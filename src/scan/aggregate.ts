@@ -1,0 +1,384 @@
+import { LimitExceededError } from '../errors.js';
+import { bigint64Values, boolAt, utf8At, type ColumnView } from './aggregate-column.js';
+
+/**
+ * Accumulators of one field over aggregation slots (a slot is one (group, bucket) pair).
+ * State lives in typed arrays indexed by slot; a batch arrives as segments (runs of rows
+ * that share a slot), and each statistic is one tight loop per segment with its running
+ * value in a local — no per-row object, Map or BigInt.
+ *
+ * - count, sum, mean: Float64 sums (mean = sum / count).
+ * - min, max, spread: Float64 compare; for int64/uint64 fields the exact value of the
+ *   winning row is kept beside it (values are compared as float64: exact below 2^53).
+ * - stddev: per segment a two-pass mean and M2, merged into the slot with Chan's parallel
+ *   formula (numerically stable like Welford, without a division per row).
+ * - first / last: per segment the earliest / latest non-null row by time (float compare
+ *   inside the batch), then an exact BigInt time compare against the slot, once per segment.
+ * - quantiles: EXACT. Values are appended with their slot (12 bytes per value, bounded by
+ *   QUANTILE_VALUES_MAX), bucketed by slot with a counting sort and each slot sorted at the end;
+ *   linear interpolation between closest ranks like DuckDB quantile_cont.
+ * - rate / derivative: points are appended (series, slot, time, value), ordered by (series,
+ *   time) at the end (a sort only when the scan did not deliver them so), and each pair of
+ *   consecutive non-null points of a series counts in the bucket of its later point:
+ *   per (series, bucket) Σ change / Σ elapsed seconds; a group's value is the sum over its
+ *   series (the total rate, like Prometheus sum(rate())). `rate` treats a decrease as a
+ *   counter reset (the change is the new value).
+ */
+
+export type AggFn = 'count' | 'sum' | 'min' | 'max' | 'mean' | 'first' | 'last' | 'stddev' | 'quantile' | 'rate' | 'derivative' | 'spread';
+
+/** Field kinds an accumulator handles ('*' counts rows). */
+export type FieldKind = 'f64' | 'i64' | 'u64' | 'bool' | 'utf8' | '*';
+
+/** Values held for exact quantiles and for rate/derivative, per query (memory bound). */
+export const QUANTILE_VALUES_MAX = 32 * 1024 * 1024;
+export const RATE_POINTS_MAX = 32 * 1024 * 1024;
+
+export interface Segments {
+  start: Int32Array;
+  end: Int32Array;
+  slot: Int32Array;
+  count: number;
+}
+
+/** One batch's values of a field. */
+export interface BatchField {
+  /** Numeric values as float64 (float64 columns as is, 64-bit ints converted); null for bool/utf8. */
+  vals: Float64Array | null;
+  /** One byte per row, 1 = valid; null when the column has no null. */
+  valid: Uint8Array | null;
+  view: ColumnView | null;
+}
+
+/** One batch's times. */
+export interface BatchTime {
+  /** Time relative to the batch's base, table units as float64 (exact within a batch). */
+  rel: Float64Array;
+  /** Exact times (BigInt64Array from row 0 of the batch). */
+  times: BigInt64Array;
+  /** rel + offsetToGlobal = time relative to the query's global base. */
+  offsetToGlobal: number;
+}
+
+export interface Needs {
+  count: boolean; sum: boolean; minMax: boolean; stddev: boolean;
+  first: boolean; last: boolean; quantile: boolean; rate: boolean; derivative: boolean;
+}
+
+class GrowableF64 {
+  data = new Float64Array(1024);
+  length = 0;
+  push(v: number): void {
+    if (this.length === this.data.length) { const d = new Float64Array(this.data.length * 2); d.set(this.data); this.data = d; }
+    this.data[this.length++] = v;
+  }
+}
+class GrowableI32 {
+  data = new Int32Array(1024);
+  length = 0;
+  push(v: number): void {
+    if (this.length === this.data.length) { const d = new Int32Array(this.data.length * 2); d.set(this.data); this.data = d; }
+    this.data[this.length++] = v;
+  }
+}
+
+function grow<T extends Float64Array | Uint8Array | BigInt64Array>(a: T, capacity: number): T {
+  if (a.length >= capacity) return a;
+  const out = new (a.constructor as { new(n: number): T })(capacity);
+  out.set(a as never);
+  return out;
+}
+
+export class FieldAccumulator {
+  capacity = 0;
+  count = new Float64Array(0);
+  sum = new Float64Array(0);
+  min = new Float64Array(0);
+  max = new Float64Array(0);
+  minExact: unknown[] = [];
+  maxExact: unknown[] = [];
+  wN = new Float64Array(0);
+  wMean = new Float64Array(0);
+  wM2 = new Float64Array(0);
+  firstSet = new Uint8Array(0);
+  firstTime = new BigInt64Array(0);
+  firstF = new Float64Array(0);
+  firstX: unknown[] = [];
+  lastSet = new Uint8Array(0);
+  lastTime = new BigInt64Array(0);
+  lastF = new Float64Array(0);
+  lastX: unknown[] = [];
+  private qVals = new GrowableF64();
+  private qSlots = new GrowableI32();
+  private rSeries = new GrowableI32();
+  private rSlot = new GrowableI32();
+  private rTime = new GrowableF64();
+  private rVal = new GrowableF64();
+  private rSorted = true;
+  /** Per slot after finish(): sorted quantile values [qStart[s], qStart[s+1]). */
+  qSortedVals: Float64Array | null = null;
+  qStart: Int32Array | null = null;
+  rateOut: Float64Array | null = null;
+  rateHas: Uint8Array | null = null;
+  derivOut: Float64Array | null = null;
+  derivHas: Uint8Array | null = null;
+
+  constructor(readonly field: string, readonly kind: FieldKind, readonly needs: Needs) {}
+
+  get exactInts(): boolean { return this.kind === 'i64' || this.kind === 'u64'; }
+
+  ensure(capacity: number): void {
+    if (capacity <= this.capacity) return;
+    const cap = Math.max(capacity, this.capacity * 2, 64);
+    const n = this.needs;
+    this.count = grow(this.count, cap);
+    if (n.sum) this.sum = grow(this.sum, cap);
+    if (n.minMax) {
+      const oldCap = this.capacity;
+      this.min = grow(this.min, cap); this.min.fill(Infinity, oldCap);
+      this.max = grow(this.max, cap); this.max.fill(-Infinity, oldCap);
+    }
+    if (n.stddev) { this.wN = grow(this.wN, cap); this.wMean = grow(this.wMean, cap); this.wM2 = grow(this.wM2, cap); }
+    if (n.first) { this.firstSet = grow(this.firstSet, cap); this.firstTime = grow(this.firstTime, cap); this.firstF = grow(this.firstF, cap); }
+    if (n.last) { this.lastSet = grow(this.lastSet, cap); this.lastTime = grow(this.lastTime, cap); this.lastF = grow(this.lastF, cap); }
+    this.capacity = cap;
+  }
+
+  /** Folds one batch (its segments) into the slots. */
+  accumulate(segs: Segments, f: BatchField, time: BatchTime | null, seriesIds: Int32Array | null): void {
+    const n = this.needs;
+    this.accCount(segs, f);
+    if (f.vals !== null) {
+      if (n.sum) this.accSum(segs, f.vals, f.valid);
+      if (n.minMax) this.accMinMax(segs, f);
+      if (n.stddev) this.accStddev(segs, f.vals, f.valid);
+      if (n.quantile) this.accQuantile(segs, f.vals, f.valid);
+      if ((n.rate || n.derivative) && time && seriesIds) this.accRate(segs, f.vals, f.valid, time, seriesIds);
+    }
+    if ((n.first || n.last) && time) this.accFirstLast(segs, f, time);
+  }
+
+  private accCount(segs: Segments, f: BatchField): void {
+    const { start, end, slot } = segs;
+    const count = this.count;
+    const valid = f.valid;
+    for (let s = 0; s < segs.count; s++) {
+      const a = start[s]!, b = end[s]!;
+      if (valid === null) { count[slot[s]!]! += b - a; continue; }
+      let c = 0;
+      for (let i = a; i < b; i++) c += valid[i]!;
+      count[slot[s]!]! += c;
+    }
+  }
+
+  private accSum(segs: Segments, vals: Float64Array, valid: Uint8Array | null): void {
+    const { start, end, slot } = segs;
+    const sum = this.sum;
+    for (let s = 0; s < segs.count; s++) {
+      const a = start[s]!, b = end[s]!;
+      let acc = 0;
+      if (valid === null) for (let i = a; i < b; i++) acc += vals[i]!;
+      else for (let i = a; i < b; i++) if (valid[i] === 1) acc += vals[i]!;
+      sum[slot[s]!]! += acc;
+    }
+  }
+
+  private accMinMax(segs: Segments, f: BatchField): void {
+    const { start, end, slot } = segs;
+    const vals = f.vals!, valid = f.valid;
+    const min = this.min, max = this.max;
+    const exact = this.exactInts ? bigint64Values(f.view!.data) : null;
+    for (let s = 0; s < segs.count; s++) {
+      const a = start[s]!, b = end[s]!, k = slot[s]!;
+      let lo = Infinity, hi = -Infinity, loAt = -1, hiAt = -1;
+      if (valid === null) {
+        for (let i = a; i < b; i++) {
+          const v = vals[i]!;
+          if (v < lo) { lo = v; loAt = i; }
+          if (v > hi) { hi = v; hiAt = i; }
+        }
+      } else {
+        for (let i = a; i < b; i++) {
+          if (valid[i] !== 1) continue;
+          const v = vals[i]!;
+          if (v < lo) { lo = v; loAt = i; }
+          if (v > hi) { hi = v; hiAt = i; }
+        }
+      }
+      if (loAt >= 0 && lo < min[k]!) { min[k] = lo; if (exact) this.minExact[k] = exact[loAt]; }
+      if (hiAt >= 0 && hi > max[k]!) { max[k] = hi; if (exact) this.maxExact[k] = exact[hiAt]; }
+    }
+  }
+
+  private accStddev(segs: Segments, vals: Float64Array, valid: Uint8Array | null): void {
+    const { start, end, slot } = segs;
+    const wN = this.wN, wMean = this.wMean, wM2 = this.wM2;
+    for (let s = 0; s < segs.count; s++) {
+      const a = start[s]!, b = end[s]!, k = slot[s]!;
+      let n = 0, sum = 0;
+      if (valid === null) { for (let i = a; i < b; i++) sum += vals[i]!; n = b - a; }
+      else for (let i = a; i < b; i++) if (valid[i] === 1) { sum += vals[i]!; n++; }
+      if (n === 0) continue;
+      const mean = sum / n;
+      let m2 = 0;
+      if (valid === null) for (let i = a; i < b; i++) { const d = vals[i]! - mean; m2 += d * d; }
+      else for (let i = a; i < b; i++) if (valid[i] === 1) { const d = vals[i]! - mean; m2 += d * d; }
+      const na = wN[k]!;
+      if (na === 0) { wN[k] = n; wMean[k] = mean; wM2[k] = m2; continue; }
+      const total = na + n;
+      const delta = mean - wMean[k]!;
+      wMean[k] = wMean[k]! + delta * n / total;
+      wM2[k] = wM2[k]! + m2 + delta * delta * na * n / total;
+      wN[k] = total;
+    }
+  }
+
+  private accQuantile(segs: Segments, vals: Float64Array, valid: Uint8Array | null): void {
+    const { start, end, slot } = segs;
+    for (let s = 0; s < segs.count; s++) {
+      const a = start[s]!, b = end[s]!, k = slot[s]!;
+      if (this.qVals.length + (b - a) > QUANTILE_VALUES_MAX) {
+        throw new LimitExceededError('quantile values held', this.qVals.length + (b - a), QUANTILE_VALUES_MAX, `exact percentiles of ${this.field}`);
+      }
+      for (let i = a; i < b; i++) {
+        if (valid !== null && valid[i] !== 1) continue;
+        const v = vals[i]!;
+        if (v !== v) continue; // NaN has no rank
+        this.qVals.push(v);
+        this.qSlots.push(k);
+      }
+    }
+  }
+
+  private accRate(segs: Segments, vals: Float64Array, valid: Uint8Array | null, time: BatchTime, seriesIds: Int32Array): void {
+    const { start, end, slot } = segs;
+    const rel = time.rel, off = time.offsetToGlobal;
+    let lastSeries = this.rSeries.length ? this.rSeries.data[this.rSeries.length - 1]! : -1;
+    let lastTime = this.rTime.length ? this.rTime.data[this.rTime.length - 1]! : -Infinity;
+    for (let s = 0; s < segs.count; s++) {
+      const a = start[s]!, b = end[s]!, k = slot[s]!;
+      if (this.rVal.length + (b - a) > RATE_POINTS_MAX) {
+        throw new LimitExceededError('rate points held', this.rVal.length + (b - a), RATE_POINTS_MAX, `rate/derivative of ${this.field}`);
+      }
+      for (let i = a; i < b; i++) {
+        if (valid !== null && valid[i] !== 1) continue;
+        const series = seriesIds[i]!, t = rel[i]! + off;
+        if (series < lastSeries || (series === lastSeries && t < lastTime)) this.rSorted = false;
+        lastSeries = series; lastTime = t;
+        this.rSeries.push(series);
+        this.rSlot.push(k);
+        this.rTime.push(t);
+        this.rVal.push(vals[i]!);
+      }
+    }
+  }
+
+  private accFirstLast(segs: Segments, f: BatchField, time: BatchTime): void {
+    const { start, end, slot } = segs;
+    const rel = time.rel, times = time.times, valid = f.valid;
+    const wantFirst = this.needs.first, wantLast = this.needs.last;
+    for (let s = 0; s < segs.count; s++) {
+      const a = start[s]!, b = end[s]!, k = slot[s]!;
+      let lo = Infinity, hi = -Infinity, loAt = -1, hiAt = -1;
+      for (let i = a; i < b; i++) {
+        if (valid !== null && valid[i] !== 1) continue;
+        const t = rel[i]!;
+        if (t < lo) { lo = t; loAt = i; }
+        if (t >= hi) { hi = t; hiAt = i; }
+      }
+      if (loAt < 0) continue;
+      if (wantFirst) {
+        const t = times[loAt]!;
+        if (this.firstSet[k] === 0 || t < this.firstTime[k]!) {
+          this.firstSet[k] = 1; this.firstTime[k] = t; this.setValue(true, k, f, loAt);
+        }
+      }
+      if (wantLast) {
+        const t = times[hiAt]!;
+        if (this.lastSet[k] === 0 || t >= this.lastTime[k]!) {
+          this.lastSet[k] = 1; this.lastTime[k] = t; this.setValue(false, k, f, hiAt);
+        }
+      }
+    }
+  }
+
+  private setValue(first: boolean, k: number, f: BatchField, row: number): void {
+    const floats = first ? this.firstF : this.lastF;
+    const exact = first ? this.firstX : this.lastX;
+    switch (this.kind) {
+      case 'f64': floats[k] = f.vals![row]!; break;
+      case 'i64': case 'u64': exact[k] = bigint64Values(f.view!.data)[row]; break;
+      case 'bool': exact[k] = boolAt(f.view!, row); break;
+      case 'utf8': exact[k] = utf8At(f.view!, row); break;
+      case '*': break;
+    }
+  }
+
+  /** Sorts quantile values per slot and computes rates; call once after the last batch. */
+  finish(slots: number, unitsPerSecond: number): void {
+    if (this.needs.quantile) this.finishQuantiles(slots);
+    if (this.needs.rate || this.needs.derivative) this.finishRates(slots, unitsPerSecond);
+  }
+
+  private finishQuantiles(slots: number): void {
+    const n = this.qVals.length;
+    const vals = this.qVals.data, sl = this.qSlots.data;
+    const startAt = new Int32Array(slots + 1);
+    for (let i = 0; i < n; i++) startAt[sl[i]! + 1]!++;
+    for (let s = 0; s < slots; s++) startAt[s + 1]! += startAt[s]!;
+    const fill = startAt.slice(0, slots);
+    const sorted = new Float64Array(n);
+    for (let i = 0; i < n; i++) sorted[fill[sl[i]!]!++] = vals[i]!;
+    for (let s = 0; s < slots; s++) sorted.subarray(startAt[s]!, startAt[s + 1]!).sort();
+    this.qSortedVals = sorted;
+    this.qStart = startAt;
+  }
+
+  quantile(slot: number, q: number): number | null {
+    const a = this.qStart![slot]!, b = this.qStart![slot + 1]!;
+    const n = b - a;
+    if (n === 0) return null;
+    const pos = q * (n - 1);
+    const lo = Math.floor(pos), hi = Math.ceil(pos);
+    const x = this.qSortedVals![a + lo]!, y = this.qSortedVals![a + hi]!;
+    return lo === hi ? x : x + (y - x) * (pos - lo);
+  }
+
+  private finishRates(slots: number, unitsPerSecond: number): void {
+    const n = this.rVal.length;
+    const series = this.rSeries.data, slot = this.rSlot.data, time = this.rTime.data, val = this.rVal.data;
+    let order: Int32Array | null = null;
+    if (!this.rSorted) {
+      const idx = Array.from({ length: n }, (_, i) => i);
+      idx.sort((a, b) => (series[a]! - series[b]!) || (time[a]! - time[b]!) || (a - b));
+      order = Int32Array.from(idx);
+    }
+    const rateOut = new Float64Array(slots), rateHas = new Uint8Array(slots);
+    const derivOut = new Float64Array(slots), derivHas = new Uint8Array(slots);
+    let prevSeries = -1, prevT = 0, prevV = 0;
+    let curSeries = -1, curSlot = -1, dRate = 0, dDeriv = 0, dt = 0, pairs = 0;
+    const flush = () => {
+      if (pairs > 0 && dt > 0) {
+        const seconds = dt / unitsPerSecond;
+        rateOut[curSlot] = rateOut[curSlot]! + dRate / seconds; rateHas[curSlot] = 1;
+        derivOut[curSlot] = derivOut[curSlot]! + dDeriv / seconds; derivHas[curSlot] = 1;
+      }
+      dRate = 0; dDeriv = 0; dt = 0; pairs = 0;
+    };
+    for (let j = 0; j < n; j++) {
+      const i = order ? order[j]! : j;
+      const s = series[i]!, k = slot[i]!, t = time[i]!, v = val[i]!;
+      if (s !== curSeries || k !== curSlot) { flush(); curSeries = s; curSlot = k; }
+      if (s === prevSeries) {
+        const change = v - prevV;
+        dDeriv += change;
+        dRate += change < 0 ? v : change;
+        dt += t - prevT;
+        pairs++;
+      }
+      prevSeries = s; prevT = t; prevV = v;
+    }
+    flush();
+    this.rateOut = rateOut; this.rateHas = rateHas; this.derivOut = derivOut; this.derivHas = derivHas;
+  }
+}

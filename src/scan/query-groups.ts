@@ -1,0 +1,147 @@
+import type { Data, RecordBatch } from 'apache-arrow';
+import { columnData, int32Values } from './aggregate-column.js';
+import { dictionaryStrings } from './aggregate-column.js';
+
+/**
+ * Group (and series) identity from tag columns. Each batch carries its own dictionaries, so
+ * a tag's local codes are mapped to query-wide value ids once per dictionary (cached by the
+ * dictionary object); rows then get a group id with one Map lookup per run of equal codes —
+ * scans arrive sorted by series, so runs are long and the per-row cost is a compare.
+ */
+
+class TagValues {
+  readonly ids = new Map<string | null, number>();
+  readonly values: (string | null)[] = [];
+  private readonly cache = new WeakMap<object, Int32Array>();
+
+  constructor(readonly tag: string) {}
+
+  id(value: string | null): number {
+    let id = this.ids.get(value);
+    if (id === undefined) {
+      id = this.values.length;
+      this.values.push(value);
+      this.ids.set(value, id);
+    }
+    return id;
+  }
+
+  /** Index code + 1 → value id; index 0 is the null tag. */
+  localMap(data: Data): Int32Array {
+    const dict = data.dictionary as object | undefined;
+    const hit = dict ? this.cache.get(dict) : undefined;
+    if (hit) return hit;
+    const strings = dictionaryStrings(data, `query tag ${this.tag}`);
+    const map = new Int32Array(strings.length + 1);
+    map[0] = this.id(null);
+    for (let i = 0; i < strings.length; i++) map[i + 1] = this.id(strings[i]!);
+    if (dict) this.cache.set(dict, map);
+    return map;
+  }
+}
+
+/** Groups keyed by the values of a list of tags. */
+export class GroupRegistry {
+  private readonly tags: TagValues[];
+  private readonly keys = new Map<string, number>();
+  private readonly single: number[] = [];
+  /** Tag values of each group, in tag order. */
+  readonly groupValues: (string | null)[][] = [];
+
+  constructor(readonly tagNames: string[]) {
+    this.tags = tagNames.map((t) => new TagValues(t));
+  }
+
+  get size(): number { return this.groupValues.length; }
+
+  /** One group id per row. */
+  resolve(batch: RecordBatch, out: Int32Array): Int32Array {
+    const n = batch.numRows;
+    const k = this.tags.length;
+    const codes: Int32Array[] = [];
+    const maps: Int32Array[] = [];
+    for (let t = 0; t < k; t++) {
+      const data = columnData(batch, this.tagNames[t]!, 'query group');
+      maps.push(this.tags[t]!.localMap(data));
+      codes.push(codesWithNulls(data));
+    }
+    if (k === 1) {
+      const c0 = codes[0]!, m0 = maps[0]!;
+      let prev = -2, g = -1;
+      for (let i = 0; i < n; i++) {
+        const c = c0[i]!;
+        if (c !== prev) { prev = c; g = this.singleGroup(m0[c + 1]!); }
+        out[i] = g;
+      }
+      return out;
+    }
+    const prev = new Int32Array(k).fill(-2);
+    let g = -1;
+    for (let i = 0; i < n; i++) {
+      let same = true;
+      for (let t = 0; t < k; t++) if (codes[t]![i] !== prev[t]) { same = false; break; }
+      if (!same) {
+        let key = '';
+        for (let t = 0; t < k; t++) {
+          const c = codes[t]![i]!;
+          prev[t] = c;
+          key += maps[t]![c + 1]! + ',';
+        }
+        g = this.keyGroup(key, maps, prev);
+      }
+      out[i] = g;
+    }
+    return out;
+  }
+
+  private singleGroup(valueId: number): number {
+    let g = this.single[valueId];
+    if (g === undefined) {
+      g = this.groupValues.length;
+      this.single[valueId] = g;
+      this.groupValues.push([this.tags[0]!.values[valueId]!]);
+    }
+    return g;
+  }
+
+  private keyGroup(key: string, maps: Int32Array[], codes: Int32Array): number {
+    let g = this.keys.get(key);
+    if (g === undefined) {
+      g = this.groupValues.length;
+      this.keys.set(key, g);
+      this.groupValues.push(this.tags.map((tv, t) => tv.values[maps[t]![codes[t]! + 1]!]!));
+    }
+    return g;
+  }
+}
+
+/** Dictionary codes with -1 where the tag is null. */
+function codesWithNulls(data: Data): Int32Array {
+  const codes = int32Values(data);
+  if (!(data.nullCount > 0) || !data.nullBitmap || data.nullBitmap.length === 0) return codes;
+  const out = codes.slice();
+  const bits = data.nullBitmap;
+  for (let i = 0; i < out.length; i++) {
+    const bit = data.offset + i;
+    if (((bits[bit >> 3]! >> (bit & 7)) & 1) === 0) out[i] = -1;
+  }
+  return out;
+}
+
+/** Orders group ids by their tag values (in tag order, nulls last), like ORDER BY tags. */
+export function sortedGroups(registry: GroupRegistry): number[] {
+  const ids = Array.from({ length: registry.size }, (_, i) => i);
+  const v = registry.groupValues;
+  ids.sort((a, b) => {
+    const va = v[a]!, vb = v[b]!;
+    for (let t = 0; t < va.length; t++) {
+      const x = va[t]!, y = vb[t]!;
+      if (x === y) continue;
+      if (x === null) return 1;
+      if (y === null) return -1;
+      return x < y ? -1 : 1;
+    }
+    return 0;
+  });
+  return ids;
+}

@@ -1,0 +1,80 @@
+import type { RecordBatch } from 'apache-arrow';
+import type { ScanOptions, TableSchema } from '../table/types.js';
+
+/**
+ * Public types of time-series queries (issue 6): time buckets, group by tags, aggregations,
+ * gap filling, the last point per series and field predicates.
+ *
+ * A query is a scan (time range, tag predicates) streamed into a hash aggregation; see
+ * query.ts for the algorithm and the exact semantics of every aggregation.
+ */
+
+/** What a query needs of a table: its schema and a plain scan. `Table` satisfies it. */
+export interface QueryableTable {
+  readonly schema: TableSchema;
+  scan(options: ScanOptions): AsyncIterable<RecordBatch>;
+}
+
+/** Quantiles with a short name. */
+export type NamedPercentile = 'p50' | 'p90' | 'p95' | 'p99';
+
+/**
+ * One aggregation of a field. Every aggregation ignores null values (`count` of a field
+ * counts its non-null values; `count` of `'*'` counts rows).
+ *
+ * - `count` `sum` `min` `max` `mean`: as in SQL.
+ * - `first` / `last`: the value at the earliest / latest time (non-null values only).
+ * - `stddev`: sample standard deviation (n − 1), like DuckDB `stddev_samp`; null under 2 values.
+ * - `p50` … `p99`, `percentile:0.xx`: exact quantiles with linear interpolation between the
+ *   two closest ranks, like DuckDB `quantile_cont`.
+ * - `derivative`: per series, the per-second change between consecutive points; `rate`: the
+ *   same with counter semantics (a decrease is a reset to 0). See query.ts for bucket rules.
+ * - `spread`: max − min.
+ */
+export type AggSpec =
+  | 'count' | 'sum' | 'min' | 'max' | 'mean' | 'first' | 'last' | 'stddev'
+  | NamedPercentile | `percentile:${string}`
+  | 'rate' | 'derivative' | 'spread';
+
+/** Gap filling of empty buckets: see runQuery. */
+export type FillMode = 'null' | 'previous' | 'linear' | 'none';
+
+/** A value a field predicate compares with. bigint for exact 64-bit integers. */
+export type PredicateValue = number | bigint | string | boolean;
+
+export type ComparisonOp = '<' | '<=' | '>' | '>=' | '=' | '!=';
+
+/**
+ * A predicate over field (or tag) values. SQL three-valued logic: a comparison with a null
+ * value is unknown, `not` of unknown is unknown, and only rows where the whole predicate is
+ * true are kept (like a SQL WHERE).
+ */
+export type FieldPredicate =
+  | { field: string; op: ComparisonOp; value: PredicateValue }
+  | { field: string; op: 'between'; low: PredicateValue; high: PredicateValue }
+  | { field: string; op: 'isNull' | 'isNotNull' }
+  | { and: FieldPredicate[] }
+  | { or: FieldPredicate[] }
+  | { not: FieldPredicate };
+
+export interface QueryOptions extends ScanOptions {
+  /**
+   * Bucket width: a count and a unit among ms, s, m, h, d, w, mo ('10s', '1h', '1mo').
+   * ms/s/m/h are fixed durations aligned on 2000-01-03T00:00Z (a Monday, like DuckDB's
+   * time_bucket); d, w and mo are calendar units in `timeZone` (a local day may last 23 or
+   * 25 hours; weeks start on Monday). Without `every`, each group is one bucket.
+   */
+  every?: string;
+  /** IANA zone for d/w/mo buckets. Default 'UTC'. */
+  timeZone?: string;
+  /** Group by these tags. */
+  by?: string[];
+  /** Aggregations per field; `'*'` with 'count' counts rows. */
+  agg?: Record<string, AggSpec | AggSpec[]>;
+  /** Gap filling of empty buckets within [from, to) or the data's range. Default 'none'. */
+  fill?: FillMode;
+  /** The last point (row) of every series, or of every `by` group. */
+  latest?: boolean;
+  /** Rows must satisfy this predicate before they are aggregated. */
+  filter?: FieldPredicate;
+}

@@ -1,0 +1,245 @@
+import type { DataType, RecordBatch, Table } from 'apache-arrow';
+import { AbortError } from '../errors.js';
+import type { QueryableTable, QueryOptions } from './query-types.js';
+import { FieldAccumulator, type BatchField, type BatchTime, type Segments } from './aggregate.js';
+import { bigint64Values, columnData, columnView, float64Values, int64ToFloat64 } from './aggregate-column.js';
+import { GroupRegistry } from './query-groups.js';
+import { planQuery, UNITS_PER_SECOND, type QueryPlan } from './query-plan.js';
+import { applyFilter } from './predicate.js';
+import { buildAggregateTable, type SlotTable } from './query-output.js';
+import { runLatest } from './query-latest.js';
+
+/**
+ * Time-series queries: a table scan streamed into a hash aggregation.
+ *
+ * ```
+ * table.scan(from, to, where, columns = by tags + agg fields [+ all tags for rate])
+ *   └─ per batch: filter ─► group id per row (one lookup per run of equal tag codes)
+ *                        ─► segments: runs of rows with the same (group, bucket) slot
+ *                        ─► per field, per statistic: one typed-array loop per segment
+ *   └─ end: quantile sorts, rates ─► rows ordered by group tags then bucket time ─► fill
+ * ```
+ *
+ * Slots are (group, bucket) pairs found with one Map lookup per segment; bucket bounds are
+ * located with BigInt once per segment and compared as plain numbers per row (times are
+ * converted to float64 relative to the batch's first time, exact within 2^53 units).
+ *
+ * Output (an Arrow Table): the bucket start (Timestamp in the table's unit; without `every`,
+ * `from` or else the earliest time scanned), the `by` tags (Dictionary<Utf8, Int32>), then
+ * one column per aggregation named `<fn>_<field>` (`p90_usage`, `count` for count of '*'),
+ * rows sorted by the tags (nulls last) then time. See aggregate.ts for each statistic.
+ *
+ * Fill (with `every`, within [from, to) or else the data's first to last bucket, per group
+ * present in the data): 'none' leaves gaps out; 'null' adds rows with null aggregates (counts
+ * 0); 'previous' repeats the previous bucket's values (null before the first); 'linear'
+ * interpolates numeric columns in time between the neighbouring buckets (null at the ends;
+ * bool/utf8 null).
+ */
+
+export async function runQuery(table: QueryableTable, options: QueryOptions): Promise<Table> {
+  const plan = planQuery(table.schema, options);
+  if (options.latest) return runLatest(table, options, plan);
+  const engine = new AggregationEngine(plan);
+  const scan = table.scan({
+    from: options.from, to: options.to, where: options.where, signal: options.signal, version: options.version,
+    columns: plan.scanColumns,
+  });
+  for await (let batch of scan) {
+    if (options.signal?.aborted) throw new AbortError('query aborted');
+    if (options.filter) batch = applyFilter(batch, options.filter);
+    if (batch.numRows > 0) engine.consume(batch);
+  }
+  return engine.finish();
+}
+
+export class AggregationEngine {
+  private readonly groups: GroupRegistry;
+  private readonly series: GroupRegistry | null;
+  private readonly accs: FieldAccumulator[];
+  private slotCount = 0;
+  private slotGroup = new Int32Array(256);
+  private slotKey = new Float64Array(256);
+  private slotRows = new Float64Array(256);
+  private readonly slotStart: bigint[] = [];
+  private readonly bucketSlots: Map<number, number>[] = [];
+  private globalBase: bigint | null = null;
+  private timeMin: bigint | null = null;
+  private timeMax: bigint | null = null;
+  private timeType: DataType | null = null;
+  private relBuf = new Float64Array(0);
+  private groupBuf = new Int32Array(0);
+  private seriesBuf = new Int32Array(0);
+  private segs: Segments = { start: new Int32Array(256), end: new Int32Array(256), slot: new Int32Array(256), count: 0 };
+  private readonly needMinMaxTime: boolean;
+
+  constructor(private readonly plan: QueryPlan) {
+    this.groups = new GroupRegistry(plan.by);
+    this.series = plan.needSeries ? new GroupRegistry(plan.schema.tags) : null;
+    this.accs = plan.fields.map((f) => new FieldAccumulator(f.field, f.kind, f.needs));
+    this.needMinMaxTime = (plan.bucketer === null && plan.from === null) ||
+      (plan.fill !== 'none' && (plan.from === null || plan.to === null));
+  }
+
+  consume(batch: RecordBatch): void {
+    const n = batch.numRows;
+    const timeData = columnData(batch, this.plan.schema.time, 'query time');
+    this.timeType ??= timeData.type;
+    const times = bigint64Values(timeData) as BigInt64Array;
+    const base = times[0]!;
+    this.globalBase ??= base;
+    let time: BatchTime | null = null;
+    let exact = true;
+    if (this.plan.needTime || this.needMinMaxTime) {
+      if (this.relBuf.length < n) this.relBuf = new Float64Array(Math.max(n, this.relBuf.length * 2));
+      const rel = this.relBuf.subarray(0, n);
+      exact = int64ToFloat64(timeData, base, false, rel);
+      time = { rel, times, offsetToGlobal: Number(base - this.globalBase) };
+      if (this.needMinMaxTime) this.trackMinMax(rel, times);
+    }
+    let groupIds: Int32Array | null = null;
+    if (this.plan.by.length > 0) {
+      if (this.groupBuf.length < n) this.groupBuf = new Int32Array(Math.max(n, this.groupBuf.length * 2));
+      groupIds = this.groups.resolve(batch, this.groupBuf.subarray(0, n));
+    } else if (this.groups.size === 0) {
+      this.groups.groupValues.push([]);
+    }
+    let seriesIds: Int32Array | null = null;
+    if (this.series) {
+      if (this.seriesBuf.length < n) this.seriesBuf = new Int32Array(Math.max(n, this.seriesBuf.length * 2));
+      seriesIds = this.series.resolve(batch, this.seriesBuf.subarray(0, n));
+    }
+    this.buildSegments(n, time, times, base, exact, groupIds);
+    for (const acc of this.accs) {
+      acc.ensure(this.slotCount);
+      acc.accumulate(this.segs, this.batchField(batch, acc), time, seriesIds);
+    }
+  }
+
+  private trackMinMax(rel: Float64Array, times: BigInt64Array): void {
+    let lo = 0, hi = 0;
+    for (let i = 1; i < rel.length; i++) {
+      const t = rel[i]!;
+      if (t < rel[lo]!) lo = i;
+      if (t > rel[hi]!) hi = i;
+    }
+    const tMin = times[lo]!, tMax = times[hi]!;
+    if (this.timeMin === null || tMin < this.timeMin) this.timeMin = tMin;
+    if (this.timeMax === null || tMax > this.timeMax) this.timeMax = tMax;
+  }
+
+  private batchField(batch: RecordBatch, acc: FieldAccumulator): BatchField {
+    const view = columnView(batch, acc.field, 'query agg');
+    const n = view.length;
+    let valid: Uint8Array | null = null;
+    if (view.validity !== null) {
+      valid = new Uint8Array(n);
+      const bits = view.validity, off = view.validityOffset;
+      for (let i = 0; i < n; i++) valid[i] = (bits[(off + i) >> 3]! >> ((off + i) & 7)) & 1;
+    }
+    let vals: Float64Array | null = null;
+    if (view.kind === 'f64') vals = float64Values(view.data);
+    else if (view.kind === 'i64' || view.kind === 'u64') {
+      vals = new Float64Array(n);
+      int64ToFloat64(view.data, 0n, view.kind === 'u64', vals);
+    }
+    return { vals, valid, view };
+  }
+
+  private slotFor(group: number, key: number, start: bigint): number {
+    let map = this.bucketSlots[group];
+    if (!map) this.bucketSlots[group] = map = new Map();
+    let slot = map.get(key);
+    if (slot !== undefined) return slot;
+    slot = this.slotCount++;
+    if (slot >= this.slotGroup.length) {
+      const cap = this.slotGroup.length * 2;
+      const g = new Int32Array(cap); g.set(this.slotGroup); this.slotGroup = g;
+      const k = new Float64Array(cap); k.set(this.slotKey); this.slotKey = k;
+      const r = new Float64Array(cap); r.set(this.slotRows); this.slotRows = r;
+    }
+    this.slotGroup[slot] = group;
+    this.slotKey[slot] = key;
+    this.slotStart[slot] = start;
+    map.set(key, slot);
+    return slot;
+  }
+
+  private pushSegment(a: number, b: number, slot: number): void {
+    const s = this.segs;
+    if (s.count === s.start.length) {
+      const cap = s.count * 2;
+      const st = new Int32Array(cap); st.set(s.start); s.start = st;
+      const en = new Int32Array(cap); en.set(s.end); s.end = en;
+      const sl = new Int32Array(cap); sl.set(s.slot); s.slot = sl;
+    }
+    s.start[s.count] = a; s.end[s.count] = b; s.slot[s.count] = slot;
+    s.count++;
+    this.slotRows[slot]! += b - a;
+  }
+
+  /** Splits the batch into runs of rows sharing a (group, bucket) slot. */
+  private buildSegments(n: number, time: BatchTime | null, times: BigInt64Array, base: bigint,
+                        exact: boolean, groupIds: Int32Array | null): void {
+    this.segs.count = 0;
+    const bucketer = this.plan.bucketer;
+    if (bucketer === null) {
+      if (groupIds === null) { this.pushSegment(0, n, this.slotFor(0, 0, 0n)); return; }
+      let i = 0;
+      while (i < n) {
+        const g = groupIds[i]!;
+        let j = i + 1;
+        while (j < n && groupIds[j] === g) j++;
+        this.pushSegment(i, j, this.slotFor(g, 0, 0n));
+        i = j;
+      }
+      return;
+    }
+    const rel = time!.rel;
+    if (!exact) {
+      // A batch spanning more than 2^53 units: exact BigInt compares per row (rare, slow).
+      let i = 0;
+      while (i < n) {
+        const g = groupIds ? groupIds[i]! : 0;
+        const r = bucketer.locate(times[i]!);
+        let j = i + 1;
+        while (j < n && (!groupIds || groupIds[j] === g) && times[j]! >= r.start && times[j]! < r.end) j++;
+        this.pushSegment(i, j, this.slotFor(g, r.key, r.start));
+        i = j;
+      }
+      return;
+    }
+    let lo = Infinity, hi = -Infinity, key = 0, start = 0n;
+    let i = 0;
+    while (i < n) {
+      const g = groupIds ? groupIds[i]! : 0;
+      const t0 = rel[i]!;
+      if (!(t0 >= lo && t0 < hi)) {
+        const r = bucketer.locate(base + BigInt(t0));
+        lo = Number(r.start - base); hi = Number(r.end - base); key = r.key; start = r.start;
+      }
+      let j = i + 1;
+      if (groupIds) while (j < n && groupIds[j] === g && rel[j]! >= lo && rel[j]! < hi) j++;
+      else while (j < n && rel[j]! >= lo && rel[j]! < hi) j++;
+      this.pushSegment(i, j, this.slotFor(g, key, start));
+      i = j;
+    }
+  }
+
+  finish(): Table {
+    const unitsPerSecond = UNITS_PER_SECOND[this.plan.schema.timeUnit];
+    for (const acc of this.accs) {
+      acc.ensure(this.slotCount);
+      acc.finish(this.slotCount, unitsPerSecond);
+    }
+    const slots: SlotTable = {
+      count: this.slotCount,
+      group: this.slotGroup,
+      key: this.slotKey,
+      start: this.slotStart,
+      rows: this.slotRows,
+    };
+    return buildAggregateTable(this.plan, this.groups, slots, this.accs, {
+      timeType: this.timeType, timeMin: this.timeMin, timeMax: this.timeMax, globalBase: this.globalBase,
+    });
+  }
+}
