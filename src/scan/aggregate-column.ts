@@ -62,20 +62,23 @@ export function isValidAt(view: ColumnView, row: number): boolean {
   return ((v[bit >> 3]! >> (bit & 7)) & 1) === 1;
 }
 
-/** The typed array of values from row 0 of the batch (the Data offset applied). */
+/*
+ * Arrow JS slices fixed-width value buffers and value offsets when it slices a Data, and
+ * keeps `offset` for what it does not slice: validity bitmaps and bool values (bits). So
+ * `values[i]` is row i, while bitmaps are read at bit `offset + i`.
+ */
+
+/** The typed array of values, row 0 first. */
 export function float64Values(data: Data): Float64Array {
-  const values = data.values as Float64Array;
-  return values.subarray(data.offset, data.offset + data.length);
+  return (data.values as Float64Array).subarray(0, data.length);
 }
 
 export function bigint64Values(data: Data): BigInt64Array | BigUint64Array {
-  const values = data.values as BigInt64Array | BigUint64Array;
-  return values.subarray(data.offset, data.offset + data.length);
+  return (data.values as BigInt64Array | BigUint64Array).subarray(0, data.length);
 }
 
 export function int32Values(data: Data): Int32Array {
-  const values = data.values as Int32Array;
-  return values.subarray(data.offset, data.offset + data.length);
+  return (data.values as Int32Array).subarray(0, data.length);
 }
 
 /**
@@ -114,8 +117,8 @@ export function utf8At(view: ColumnView, row: number): string | null {
   if (!isValidAt(view, row)) return null;
   const data = view.data;
   const offsets = data.valueOffsets as Int32Array;
-  const start = offsets[data.offset + row]!;
-  const end = offsets[data.offset + row + 1]!;
+  const start = offsets[row]!;
+  const end = offsets[row + 1]!;
   return decoder.decode((data.values as Uint8Array).subarray(start, end));
 }
 

@@ -2,7 +2,8 @@ import { makeData, RecordBatch, Struct, type Data } from 'apache-arrow';
 import { columnKind } from './aggregate-column.js';
 
 /**
- * Row selection of a RecordBatch by a list of row indices: one typed-array copy per
+ * Row selection (see aggregate-column.ts on Arrow JS offsets: value buffers are pre-sliced,
+ * bitmaps and bool bits are read at `offset + row`) of a RecordBatch by a list of row indices: one typed-array copy per
  * column, dictionaries shared (not copied), validity rebuilt only where there are nulls.
  */
 export function takeRows(batch: RecordBatch, rows: Int32Array): RecordBatch {
@@ -34,13 +35,13 @@ function takeData(data: Data, rows: Int32Array, name: string): Data {
       const src = data.values as Float64Array | BigInt64Array | BigUint64Array | Int32Array;
       const Ctor = src.constructor as { new(n: number): typeof src };
       const out = new Ctor(n);
-      for (let i = 0; i < n; i++) out[i] = src[off + rows[i]!]!;
+      for (let i = 0; i < n; i++) out[i] = src[rows[i]!]!;
       return makeData({ type: data.type, length: n, nullCount, nullBitmap, data: out } as never);
     }
     case 'dict': {
       const src = data.values as Int32Array;
       const out = new Int32Array(n);
-      for (let i = 0; i < n; i++) out[i] = src[off + rows[i]!]!;
+      for (let i = 0; i < n; i++) out[i] = src[rows[i]!]!;
       return makeData({ type: data.type, length: n, nullCount, nullBitmap, data: out, dictionary: data.dictionary } as never);
     }
     case 'bool': {
@@ -58,13 +59,13 @@ function takeData(data: Data, rows: Int32Array, name: string): Data {
       const outOffsets = new Int32Array(n + 1);
       let total = 0;
       for (let i = 0; i < n; i++) {
-        const r = off + rows[i]!;
+        const r = rows[i]!;
         total += offsets[r + 1]! - offsets[r]!;
         outOffsets[i + 1] = total;
       }
       const outBytes = new Uint8Array(total);
       for (let i = 0; i < n; i++) {
-        const r = off + rows[i]!;
+        const r = rows[i]!;
         outBytes.set(bytes.subarray(offsets[r]!, offsets[r + 1]!), outOffsets[i]!);
       }
       return makeData({ type: data.type, length: n, nullCount, nullBitmap, valueOffsets: outOffsets, data: outBytes } as never);

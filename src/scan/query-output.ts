@@ -95,6 +95,11 @@ export function buildAggregateTable(plan: QueryPlan, groups: GroupRegistry, slot
     }
     const byKey = new Map(list.map((s) => [slots.key[s]!, s] as const));
     let b = bucketer.locate(fillRange.start);
+    // Calendar buckets vary in width by under 2x: refuse a runaway fill before building it.
+    const estimate = Number((fillRange.end - fillRange.start) / (b.end - b.start)) * (groups.size);
+    if (estimate > 2 * FILL_ROWS_MAX) {
+      throw new LimitExceededError('query fill rows', estimate, FILL_ROWS_MAX, `every ${plan.every} with fill ${plan.fill}`);
+    }
     const groupRows: { slot: number; start: bigint }[] = [];
     while (b.start < fillRange.end) {
       const s = byKey.get(b.key);

@@ -134,10 +134,13 @@ export class FakeTable implements QueryableTable {
         const ka = seriesKey(this.schema, a), kb = seriesKey(this.schema, b);
         return ka < kb ? -1 : ka > kb ? 1 : a.time < b.time ? -1 : a.time > b.time ? 1 : 0;
       });
+      // Odd chunks: one Arrow batch sliced into pieces (Data offsets, shared dictionaries);
+      // even chunks: a fresh batch per piece (own dictionaries).
+      const whole = parts.indexOf(part) % 2 ? makeBatch(this.schema, part, options.columns) : null;
       let i = 0;
       while (i < part.length) {
         const size = 1 + Math.floor(random() * (this.opts.batchRowsMax ?? 1000));
-        yield makeBatch(this.schema, part.slice(i, i + size), options.columns);
+        yield whole ? whole.slice(i, Math.min(i + size, part.length)) : makeBatch(this.schema, part.slice(i, i + size), options.columns);
         i += size;
       }
     }
@@ -181,7 +184,7 @@ export function tableRows(table: Table): Record<string, unknown>[] {
         const col = cols[c]!;
         const typeId = col.type.typeId;
         if (!col.isValid(i)) row[name] = null;
-        else if (typeId === 10 /* Timestamp */) row[name] = (col.data[0]!.values as BigInt64Array)[col.data[0]!.offset + i];
+        else if (typeId === 10 /* Timestamp */) row[name] = (col.data[0]!.values as BigInt64Array)[i]; // value buffers are pre-sliced
         else row[name] = col.get(i);
       });
       out.push(row);

@@ -1,0 +1,100 @@
+/**
+ * Time buckets: fixed widths and calendar days/weeks/months in time zones across DST
+ * changes, checked against DuckDB's time_bucket (ICU time zones) on the same rows.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { TableSchema } from '../../src/table/types.js';
+import { runQuery } from '../../src/scan/query.js';
+import { makeBucketer, parseEvery } from '../../src/scan/bucket.js';
+import { localToUtcMs, zoneOffsetMs } from '../../src/scan/bucket-zone.js';
+import { UsageError } from '../../src/errors.js';
+import { close, duckRows, duckWith, FakeTable, tableRows, type TestRow } from './query-fixture.test.js';
+
+const schema: TableSchema = { time: 'time', timeUnit: 'ns', tags: ['host'], fields: [{ name: 'v', type: 'float64' }] };
+
+// Every 37 minutes around the 2026 DST changes: US spring forward Mar 8, Europe Mar 29,
+// Europe fall back Oct 25, US Nov 1.
+const rows: TestRow[] = [];
+for (const [start, end] of [[Date.UTC(2026, 1, 20), Date.UTC(2026, 3, 6)], [Date.UTC(2026, 9, 15), Date.UTC(2026, 10, 10)]] as const) {
+  let i = 0;
+  for (let t = start; t < end; t += 37 * 60_000, i++) {
+    rows.push({ time: BigInt(t) * 1_000_000n, host: i % 3 ? 'a' : 'b', v: (i * 7919) % 1000 / 10 });
+  }
+}
+const table = new FakeTable(schema, rows, { chunks: 4, batchRowsMax: 300 });
+
+const cases: { every: string; interval: string; zone: string }[] = [
+  { every: '1d', interval: '1 day', zone: 'Europe/Paris' },
+  { every: '1d', interval: '1 day', zone: 'America/New_York' },
+  { every: '2d', interval: '2 days', zone: 'Europe/Paris' },
+  { every: '1w', interval: '1 week', zone: 'America/New_York' },
+  { every: '1mo', interval: '1 month', zone: 'Europe/Paris' },
+  { every: '1mo', interval: '1 month', zone: 'America/New_York' },
+  { every: '3mo', interval: '3 months', zone: 'Europe/Paris' },
+  { every: '1d', interval: '1 day', zone: 'UTC' },
+  { every: '1w', interval: '1 week', zone: 'UTC' },
+  { every: '7m', interval: '7 minutes', zone: 'UTC' },
+  { every: '90s', interval: '90 seconds', zone: 'UTC' },
+  { every: '5h', interval: '5 hours', zone: 'UTC' },
+];
+
+test('calendar and fixed buckets match DuckDB time_bucket in Europe/Paris, America/New_York and UTC across DST', async () => {
+  const duck = await duckWith(schema, rows);
+  try {
+    for (const c of cases) {
+      const got = tableRows(await runQuery(table, { every: c.every, timeZone: c.zone, by: ['host'], agg: { v: ['count', 'sum', 'first'] } }));
+      const bucket = c.zone === 'UTC'
+        ? `time_bucket(INTERVAL '${c.interval}', ts)`
+        : `time_bucket(INTERVAL '${c.interval}', ts::TIMESTAMPTZ, '${c.zone}')`;
+      const expected = await duckRows(duck.conn, `
+        SELECT epoch_us(${bucket}) * 1000 AS time, host, count(v) AS count_v, sum(v) AS sum_v, arg_min(v, t) AS first_v
+        FROM d GROUP BY ALL ORDER BY host, time`);
+      assert.equal(got.length, expected.length, `${c.every} ${c.zone}: bucket count`);
+      got.forEach((g, i) => {
+        const e = expected[i]!;
+        assert.equal(g.host, e.host, `${c.every} ${c.zone} row ${i} host`);
+        assert.equal(g.time, BigInt(e.time as number), `${c.every} ${c.zone} row ${i} time ${new Date(Number(g.time as bigint / 1_000_000n)).toISOString()}`);
+        close(g.count_v, e.count_v, `${c.every} ${c.zone} row ${i} count`, 0);
+        close(g.sum_v, e.sum_v, `${c.every} ${c.zone} row ${i} sum`);
+        close(g.first_v, e.first_v, `${c.every} ${c.zone} row ${i} first`, 0);
+      });
+    }
+  } finally {
+    duck.close();
+  }
+});
+
+test('local days last 23 and 25 hours on DST changes', () => {
+  const paris = makeBucketer('1d', 'ms', 'Europe/Paris');
+  const spring = paris.locate(BigInt(Date.UTC(2026, 2, 29, 12)));
+  assert.equal(spring.start, BigInt(Date.UTC(2026, 2, 28, 23)));
+  assert.equal(spring.end - spring.start, 23n * 3_600_000n);
+  const fall = paris.locate(BigInt(Date.UTC(2026, 9, 25, 12)));
+  assert.equal(fall.end - fall.start, 25n * 3_600_000n);
+  const ny = makeBucketer('1mo', 's', 'America/New_York');
+  const march = ny.locate(BigInt(Date.UTC(2026, 2, 15) / 1000));
+  assert.equal(march.start, BigInt(Date.UTC(2026, 2, 1, 5) / 1000)); // EST
+  assert.equal(march.end, BigInt(Date.UTC(2026, 3, 1, 4) / 1000)); // EDT
+});
+
+test('zone offsets and local-to-UTC conversion, including the gap and the overlap', () => {
+  assert.equal(zoneOffsetMs('Europe/Paris', Date.UTC(2026, 0, 1)), 3_600_000);
+  assert.equal(zoneOffsetMs('Europe/Paris', Date.UTC(2026, 6, 1)), 7_200_000);
+  assert.equal(zoneOffsetMs('Asia/Kolkata', Date.UTC(2026, 6, 1)), 19_800_000);
+  // 02:30 does not exist in Paris on 2026-03-29: read with the winter offset (ICU lenient).
+  assert.equal(localToUtcMs('Europe/Paris', Date.UTC(2026, 2, 29, 2, 30)), Date.UTC(2026, 2, 29, 1, 30));
+  // 02:30 happens twice on 2026-10-25: the earlier instant.
+  assert.equal(localToUtcMs('Europe/Paris', Date.UTC(2026, 9, 25, 2, 30)), Date.UTC(2026, 9, 25, 0, 30));
+});
+
+test('every is parsed strictly and must fit the table unit', () => {
+  assert.deepEqual(parseEvery('10s'), { count: 10, unit: 's' });
+  assert.deepEqual(parseEvery('1mo'), { count: 1, unit: 'mo' });
+  for (const bad of ['', '1', 'h', '0h', '1.5h', '1y', '-1h', '1 hour']) assert.throws(() => parseEvery(bad), UsageError, bad);
+  assert.throws(() => makeBucketer('500ms', 's'), /not a whole number/);
+  assert.throws(() => makeBucketer('1d', 'ms', 'Mars/Olympus'), /unknown IANA time zone/);
+  // Fixed buckets are aligned on 2000-01-03 (a Monday): weeks start on Monday.
+  const week = makeBucketer('1w', 'ms').locate(BigInt(Date.UTC(2026, 10, 26)));
+  assert.equal(new Date(Number(week.start)).getUTCDay(), 1);
+});
