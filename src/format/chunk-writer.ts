@@ -75,6 +75,65 @@ function pageStats(column: FlatColumn, start: number, end: number): MinMax {
   }
 }
 
+/** Raw bytes of a column (values + validity), the basis of the output size estimate. */
+function columnRawEstimate(column: FlatColumn): number {
+  const v = column.values;
+  const validity = column.validity === null ? 0 : column.validity.length;
+  switch (v.kind) {
+    case 'i64': case 'f64': return v.values.byteLength + validity;
+    case 'i32': return v.values.byteLength + validity;
+    case 'bool': return v.bits.length + validity;
+    case 'utf8': return v.offsets.byteLength + v.data.length + validity;
+  }
+}
+
+/** A growable output buffer (not zero-filled: only written bytes are ever exposed). */
+class OutputBuffer {
+  bytes: Uint8Array;
+  length = 0;
+
+  constructor(capacity: number) {
+    this.bytes = OutputBuffer.allocate(capacity);
+  }
+
+  private static allocate(capacity: number): Uint8Array {
+    const buffer = Buffer.allocUnsafeSlow(capacity); // unpooled: the chunk owns its ArrayBuffer
+    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.length);
+  }
+
+  private reserve(bytes: number): void {
+    if (this.length + bytes <= this.bytes.length) return;
+    const grown = OutputBuffer.allocate(Math.max(this.length + bytes, Math.ceil(this.bytes.length * 1.5)));
+    grown.set(this.bytes.subarray(0, this.length));
+    this.bytes = grown;
+  }
+
+  write(part: Uint8Array): void {
+    this.reserve(part.length);
+    this.bytes.set(part, this.length);
+    this.length += part.length;
+  }
+
+  /**
+   * The written bytes. When more than a quarter of the buffer went unused (compressible
+   * data), they move to an exact-size buffer so a retained chunk does not pin the slack.
+   */
+  finish(): Uint8Array {
+    if (this.bytes.length - this.length <= this.bytes.length / 4) return this.bytes.subarray(0, this.length);
+    const exact = OutputBuffer.allocate(this.length);
+    exact.set(this.bytes.subarray(0, this.length));
+    return exact;
+  }
+
+  /** Appends `codec(input)`; returns the stored length. */
+  compress(codec: BlockCodec, input: Uint8Array, level: number | undefined): number {
+    this.reserve(codec.encodeBound(input.length));
+    const written = codec.encodeInto(input, this.bytes.subarray(this.length), level);
+    this.length += written;
+    return written;
+  }
+}
+
 function countNulls(validity: Uint8Array | null, start: number, end: number): number {
   if (validity === null) return 0;
   let nulls = 0;
@@ -114,14 +173,18 @@ export function writeChunk(input: RecordBatch[] | RecordBatch, options: WriteChu
   if (flat.rowCount > 0) pageRowStarts.push(flat.rowCount);
   checkLimit(limits, 'pagesMax', pageRowStarts.length - 1, where);
 
-  const parts: Uint8Array[] = [MAGIC];
-  let offset = MAGIC_BYTES;
+  // Pages are compressed straight into one output buffer. It is sized for the worst case up
+  // front; untouched pages of a large allocation are never committed, so this costs address
+  // space, not memory, and saves a copy of every page.
+  let estimate = MAGIC_BYTES + 64 * 1024;
+  for (const column of flat.columns) estimate += columnRawEstimate(column) * 1.01 + 1024 * (pageRowStarts.length + 1);
+  const out = new OutputBuffer(Math.ceil(estimate));
+  out.write(MAGIC);
   const columns: ColumnFooter[] = [];
   for (const column of flat.columns) {
     const plan = planColumn(column, options);
     const compare = statComparator(column.type);
-    const columnOffset = offset;
-    let regionCrc = 0;
+    const columnOffset = out.length;
     let rawBytes = 0;
     let stats: MinMax = { min: null, max: null };
     const pages: PageFooter[] = [];
@@ -129,6 +192,7 @@ export function writeChunk(input: RecordBatch[] | RecordBatch, options: WriteChu
       const start = pageRowStarts[p]!;
       const end = pageRowStarts[p + 1]!;
       const rows = end - start;
+      const pageOffset = out.length;
       const nullCount = countNulls(column.validity, start, end);
       const values = pageValues(column.values, start, end);
       const encoded = encodeOrThrow(values, plan.encoding, column.name, p);
@@ -137,38 +201,29 @@ export function writeChunk(input: RecordBatch[] | RecordBatch, options: WriteChu
       if (pageRaw > limits.pageDecodedBytesMax || encoded.bytes.length > limits.pageDecodedBytesMax) {
         throw new LimitExceededError('pageDecodedBytesMax', Math.max(pageRaw, encoded.bytes.length), limits.pageDecodedBytesMax, `${where} column ${JSON.stringify(column.name)} page ${p}`);
       }
-      const valuesStored = plan.codec.encode(encoded.bytes, plan.codecLevel);
-      let pageCrc: number;
-      let length = valuesStored.length;
       const page: PageFooter = {
-        offset, length: 0, encodedBytes: encoded.bytes.length, rawBytes: pageRaw, rows, nullCount,
+        offset: pageOffset, length: 0, encodedBytes: encoded.bytes.length, rawBytes: pageRaw, rows, nullCount,
         min: null, max: null, encoding: encoded.encoding, crc32: 0,
       };
       if (nullCount > 0) {
         const bitmap = sliceBits(column.validity!, start, rows);
         const validity = encodeOrThrow({ kind: 'bool', bits: bitmap, length: rows }, undefined, column.name, p);
-        const validityStored = plan.codec.encode(validity.bytes, plan.codecLevel);
         page.validityEncoding = validity.encoding;
-        page.validityLength = validityStored.length;
+        page.validityLength = out.compress(plan.codec, validity.bytes, plan.codecLevel);
         page.validityEncodedBytes = validity.bytes.length;
-        parts.push(validityStored);
-        length += validityStored.length;
-        pageCrc = crc32(valuesStored, crc32(validityStored));
-      } else {
-        pageCrc = crc32(valuesStored);
       }
-      parts.push(valuesStored);
-      page.length = length;
-      page.crc32 = pageCrc;
+      out.compress(plan.codec, encoded.bytes, plan.codecLevel);
+      page.length = out.length - pageOffset;
+      page.crc32 = crc32(out.bytes.subarray(pageOffset, out.length));
       const pageMinMax = pageStats(column, start, end);
       page.min = pageMinMax.min;
       page.max = pageMinMax.max;
       stats = mergeMinMax(stats, pageMinMax, compare);
-      regionCrc = page.nullCount > 0 ? crc32(valuesStored, crc32(parts[parts.length - 2]!, regionCrc)) : crc32(valuesStored, regionCrc);
       rawBytes += pageRaw;
-      offset += length;
       pages.push(page);
     }
+    const offset = out.length;
+    const regionCrc = crc32(out.bytes.subarray(columnOffset, offset));
     const footerColumn: ColumnFooter = {
       name: column.name, role: column.role, type: column.type, nullable: column.nullable, codec: plan.codecId,
       offset: columnOffset, length: offset - columnOffset, rawBytes, storedBytes: offset - columnOffset,
@@ -208,13 +263,7 @@ export function writeChunk(input: RecordBatch[] | RecordBatch, options: WriteChu
   view.setUint32(4, footerCrc, true);
   view.setUint32(8, FORMAT_VERSION, true);
   trailer.set(MAGIC, 12);
-  parts.push(footerRegion, trailer);
-
-  const bytes = new Uint8Array(offset + footerRegion.length + TRAILER_BYTES);
-  let at = 0;
-  for (const part of parts) {
-    bytes.set(part, at);
-    at += part.length;
-  }
-  return { bytes, footer };
+  out.write(footerRegion);
+  out.write(trailer);
+  return { bytes: out.finish(), footer };
 }

@@ -258,9 +258,11 @@ function flattenTag(parts: Parts, rowCount: number, validity: Uint8Array | null)
       const dictionary = d.dictionary!;
       const indices = d.values as ArrayLike<number | bigint>;
       const local = new Int32Array(dictionary.length).fill(-1);
+      const noNulls = validity === null;
       for (let i = 0; i < d.length; i++) {
-        if (!valid(i)) continue;
-        const k = Number(indices[d.offset + i]!);
+        if (!noNulls && !valid(i)) continue;
+        const raw = indices[d.offset + i]!;
+        const k = typeof raw === 'number' ? raw : Number(raw);
         if (!(k >= 0 && k < local.length)) throw new InputError(`chunk writer: dictionary index ${k} outside a dictionary of ${local.length} values`);
         let code = local[k]!;
         if (code < 0) {
@@ -297,7 +299,8 @@ function flattenTag(parts: Parts, rowCount: number, validity: Uint8Array | null)
     remap[order[i]!] = i;
     dictionary[i] = values[order[i]!]!;
   }
-  for (let i = 0; i < rowCount; i++) codes[i] = validity === null || ((validity[i >>> 3]! >>> (i & 7)) & 1) === 1 ? remap[codes[i]!]! : 0;
+  if (validity === null) for (let i = 0; i < rowCount; i++) codes[i] = remap[codes[i]!]!;
+  else for (let i = 0; i < rowCount; i++) codes[i] = ((validity[i >>> 3]! >>> (i & 7)) & 1) === 1 ? remap[codes[i]!]! : 0;
   return { codes, dictionary };
 }
 

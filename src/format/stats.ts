@@ -32,18 +32,49 @@ export function compareStrings(a: string, b: string): number {
 }
 
 export function float64MinMax(values: Float64Array, start: number, end: number, validity: Uint8Array | null): MinMax {
+  // NaN fails both comparisons, so it is skipped without a test of its own.
   let min = Infinity;
   let max = -Infinity;
   let seen = false;
-  for (let i = start; i < end; i++) {
-    const v = values[i]!;
-    if (v !== v) continue; // NaN
-    if (validity !== null && !getBit(validity, i)) continue;
-    seen = true;
-    if (v < min || (v === 0 && min === 0 && Object.is(v, -0))) min = v;
-    if (v > max || (v === 0 && max === 0 && Object.is(max, -0))) max = v;
+  if (validity === null) {
+    for (let i = start; i < end; i++) {
+      const v = values[i]!;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    seen = min <= max || hasNonNaN(values, start, end, null);
+  } else {
+    for (let i = start; i < end; i++) {
+      if (((validity[i >>> 3]! >>> (i & 7)) & 1) === 0) continue;
+      const v = values[i]!;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    seen = min <= max || hasNonNaN(values, start, end, validity);
   }
-  return seen ? { min, max } : NONE;
+  if (!seen) return NONE;
+  // Zero is the one value with two signs: -0 is the smaller. Rare, so a second pass.
+  if (min === 0 || max === 0) {
+    let negativeZero = false;
+    let positiveZero = false;
+    for (let i = start; i < end; i++) {
+      if (values[i] !== 0 || (validity !== null && !getBit(validity, i))) continue;
+      if (Object.is(values[i], -0)) negativeZero = true;
+      else positiveZero = true;
+    }
+    if (min === 0) min = negativeZero ? -0 : 0;
+    if (max === 0) max = positiveZero ? 0 : -0;
+  }
+  return { min, max };
+}
+
+/** True when some valid value is not NaN (min > max after a scan happens only for none). */
+function hasNonNaN(values: Float64Array, start: number, end: number, validity: Uint8Array | null): boolean {
+  for (let i = start; i < end; i++) {
+    if (validity !== null && !getBit(validity, i)) continue;
+    if (values[i] === values[i]) return true;
+  }
+  return false;
 }
 
 /**

@@ -18,6 +18,15 @@ export const lz4Codec: BlockCodec = {
   encode(bytes) {
     return compressSync(asBuffer(bytes));
   },
+  encodeBound(bytes) {
+    // LZ4_COMPRESSBOUND plus the size prefix.
+    return bytes + Math.floor(bytes / 255) + 16 + LZ4_SIZE_PREFIX_BYTES;
+  },
+  encodeInto(bytes, dst) {
+    const out = compressSync(asBuffer(bytes));
+    dst.set(out);
+    return out.length;
+  },
   decode(stored, decodedBytes) {
     if (stored.length < LZ4_SIZE_PREFIX_BYTES) {
       throw new CodecError(`lz4: stored ${stored.length} bytes, shorter than the ${LZ4_SIZE_PREFIX_BYTES}-byte size prefix`);

@@ -6,6 +6,13 @@ export const noneCodec: BlockCodec = {
   encode(bytes) {
     return bytes;
   },
+  encodeBound(bytes) {
+    return bytes;
+  },
+  encodeInto(bytes, dst) {
+    dst.set(bytes);
+    return bytes.length;
+  },
   decode(stored, decodedBytes) {
     if (stored.length !== decodedBytes) {
       throw new CodecError(`none: stored ${stored.length} bytes, expected ${decodedBytes}`);

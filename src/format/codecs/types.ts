@@ -8,6 +8,10 @@ export interface BlockCodec {
   readonly id: BlockCodecId;
   /** Compresses `bytes`; `level` is codec-specific (zstd: 1..22) and ignored by others. */
   encode(bytes: Uint8Array, level?: number): Uint8Array;
+  /** Largest stored size `encode` can produce for `bytes` input bytes. */
+  encodeBound(bytes: number): number;
+  /** Compresses into `dst` (at least encodeBound(bytes.length) long); returns the stored length. */
+  encodeInto(bytes: Uint8Array, dst: Uint8Array, level?: number): number;
   /** Decompresses to exactly `decodedBytes` bytes or throws CodecError. */
   decode(stored: Uint8Array, decodedBytes: number): Uint8Array;
 }

@@ -22,6 +22,13 @@ export const zstdCodec: BlockCodec = {
     // Copy out of the bound-sized scratch so the page does not pin the slack.
     return new Uint8Array(out.subarray(0, written));
   },
+  encodeBound(bytes) {
+    return zstd.compressBound(bytes);
+  },
+  encodeInto(bytes, dst, level = ZSTD_LEVEL_DEFAULT) {
+    cctx ??= new zstd.CCtx();
+    return cctx.compress(dst, bytes, level);
+  },
   decode(stored, decodedBytes) {
     let declared: number | null;
     try {
