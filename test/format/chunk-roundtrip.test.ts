@@ -238,6 +238,19 @@ describe('chunk round trip', () => {
     assert.throws(() => writeChunk(makeBatches(specs), { timeColumn: 'time', tags: [], columns: { nope: {} } }), { name: 'UsageError' });
   });
 
+  test('a Dictionary<Utf8> column that is not a tag is stored and read back as utf8', async () => {
+    const specs: ColumnSpec[] = [
+      { name: 'time', kind: 'time', values: timeValues(6) },
+      { name: 'host', kind: 'tag', values: ['x', null, 'yy', 'x', '', 'ü'] },
+    ];
+    const { bytes, footer } = writeChunk(makeBatches(specs, [0, 2, 6]), { timeColumn: 'time', tags: [] });
+    assert.equal(footer.columns[1]!.type, 'utf8');
+    assert.equal(footer.columns[1]!.nullCount, 1);
+    const batch = await (await openChunk(bufferSource(bytes, 'dict-field.qvr'))).read();
+    assert.equal(String(batch.schema.fields[1]!.type), 'Utf8');
+    assert.deepEqual(columnValues(batch, 'host'), ['x', null, 'yy', 'x', '', 'ü']);
+  });
+
   test('writer rejects bad input with typed errors', () => {
     const specs = everyType(10);
     assert.throws(() => writeChunk(makeBatches(specs), { timeColumn: 'missing', tags: [] }), { name: 'SchemaError' });

@@ -3,7 +3,7 @@
  * time column and one tag). Not a test (no assertions): run after building with
  *   node dist/test/format/throughput.js [rows]
  */
-import { Dictionary, Field, Float64, Int32, makeData, RecordBatch, Schema, Struct, Timestamp, TimeUnit, Utf8, vectorFromArray } from 'apache-arrow';
+import { type Data, Dictionary, Field, Float64, Int32, makeData, RecordBatch, Schema, Struct, Timestamp, TimeUnit, Utf8, vectorFromArray } from 'apache-arrow';
 import { bufferSource, type BlockCodecId, openChunk, writeChunk } from '../../src/format/index.js';
 import { rng } from './helpers.js';
 
@@ -14,8 +14,8 @@ const random = rng(42);
 const time = new BigInt64Array(rows);
 for (let i = 0; i < rows; i++) time[i] = 1_700_000_000_000n + BigInt(i) * 1000n;
 const host = vectorFromArray(Array.from({ length: rows }, (_, i) => `host-${Math.floor((i * 8) / rows)}`), new Dictionary(new Utf8(), new Int32()));
-const fields = [new Field('time', new Timestamp(TimeUnit.MILLISECOND), false), new Field('host', host.type, false)];
-const children = [makeData({ type: new Timestamp(TimeUnit.MILLISECOND), length: rows, data: time }), host.data[0]!];
+const fields: Field[] = [new Field('time', new Timestamp(TimeUnit.MILLISECOND), false), new Field('host', host.type, false)];
+const children: Data[] = [makeData({ type: new Timestamp(TimeUnit.MILLISECOND), length: rows, data: time }), host.data[0]!];
 for (let c = 0; c < columns; c++) {
   const values = new Float64Array(rows);
   let v = 100 * random();
