@@ -1,0 +1,242 @@
+/**
+ * Query benchmark: Quiver vs DuckDB on the same cpu rows (default 100 hosts × 24 h at 10 s =
+ * 864,000 rows). Usage: `npm run bench:queries -- [--hosts N] [--runs N] [--cold]`.
+ *
+ *   Q1 max(usage_user) per host per hour, 8 hosts, 12 hours
+ *   Q2 last point of every host
+ *   Q3 all ten fields of one host for one hour (a plain scan)
+ *   Q4 mean of all ten fields per host per hour over 24 hours
+ *   Q5 count(*) and sum(usage_user) over the whole table
+ *
+ * Each query: one warm-up, then the median of `runs` warm runs; results are checked equal
+ * (exact for max/count/last, 1e-9 relative for means and sums). Quiver runs twice when the
+ * table layer is present: end-to-end (local store in a temp dir: decode + aggregate) and
+ * "engine" (the same aggregation over already-decoded Arrow batches in memory), which
+ * separates the aggregation's cost from storage and decoding. `--cold` adds a first-query
+ * time per query in a fresh process for each engine.
+ */
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { spawnSync } from 'node:child_process';
+import type { RecordBatch, Table } from 'apache-arrow';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import type { QueryableTable, QueryOptions } from '../../src/scan/query-types.js';
+import type { CreateTableSpec, ScanOptions } from '../../src/table/types.js';
+import { runQuery } from '../../src/scan/query.js';
+import { CPU_DEFAULTS, CPU_FIELDS, CPU_SCHEMA, cpuBatches, hostTags, writeCpuCsv, type CpuOptions } from './cpu-data.js';
+import { MemoryTable } from './memory-table.js';
+
+type Row = Record<string, unknown>;
+
+interface BenchQuery {
+  name: string;
+  what: string;
+  quiver: (t: QueryTarget) => Promise<Row[]>;
+  duck: string;
+  /** Columns compared exactly; the others within 1e-9 relative. */
+  exact: string[];
+}
+
+interface QueryTarget {
+  query(options: QueryOptions): Promise<Table>;
+  scan(options: ScanOptions): AsyncIterable<RecordBatch>;
+}
+
+/** What the benchmark needs of Quiver's table layer (src/quiver.ts, src/table/table.ts). */
+interface QuiverTable extends QueryableTable {
+  append(batch: RecordBatch): Promise<unknown>;
+  flush?(): Promise<unknown>;
+  query(options: QueryOptions): Promise<Table>;
+}
+interface QuiverDb {
+  createTable(name: string, spec: CreateTableSpec): Promise<QuiverTable>;
+  close?(): Promise<void>;
+}
+
+const HOUR_MS = 3_600_000;
+
+function tableToRows(table: Table): Row[] {
+  const rows: Row[] = [];
+  const names = table.schema.fields.map((f) => f.name);
+  for (const batch of table.batches) rows.push(...batchRows(batch, names));
+  return rows;
+}
+
+function batchRows(batch: RecordBatch, names = batch.schema.fields.map((f) => f.name)): Row[] {
+  const cols = names.map((n) => batch.getChild(n)!);
+  const out: Row[] = [];
+  for (let i = 0; i < batch.numRows; i++) {
+    const row: Row = {};
+    names.forEach((n, c) => {
+      const col = cols[c]!;
+      row[n] = !col.isValid(i) ? null : col.type.typeId === 10 ? Number((col.data[0]!.values as BigInt64Array)[i]! / 1000n) : col.get(i);
+    });
+    out.push(row);
+  }
+  return out;
+}
+
+function queries(opts: CpuOptions): BenchQuery[] {
+  const t0 = opts.start_ms;
+  const ts = (ms: number) => `make_timestamp(${ms * 1000})`;
+  const hosts8 = Array.from({ length: Math.min(8, opts.hosts) }, (_, i) => `host_${i * Math.floor(opts.hosts / 8 || 1)}`);
+  const one = `host_${Math.min(7, opts.hosts - 1)}`;
+  return [
+    {
+      name: 'Q1', what: 'max(usage_user) per host per hour, 8 hosts, 12 h',
+      quiver: async (t) => tableToRows(await t.query({ from: t0, to: t0 + 12 * HOUR_MS, where: { hostname: hosts8 }, every: '1h', by: ['hostname'], agg: { usage_user: 'max' } })),
+      duck: `SELECT epoch_us(time_bucket(INTERVAL '1 hour', time)) AS time, hostname, max(usage_user) AS max_usage_user FROM cpu
+             WHERE hostname IN (${hosts8.map((h) => `'${h}'`).join(',')}) AND time >= ${ts(t0)} AND time < ${ts(t0 + 12 * HOUR_MS)}
+             GROUP BY ALL ORDER BY hostname, time`,
+      exact: ['time', 'hostname', 'max_usage_user'],
+    },
+    {
+      name: 'Q2', what: 'last point of every host',
+      quiver: async (t) => tableToRows(await t.query({ latest: true, by: ['hostname'] })),
+      duck: `SELECT epoch_us(max(time)) AS time, hostname, ${CPU_FIELDS.map((f) => `arg_max(${f}, time) AS ${f}`).join(', ')}
+             FROM cpu GROUP BY hostname ORDER BY hostname`,
+      exact: ['time', 'hostname', ...CPU_FIELDS],
+    },
+    {
+      name: 'Q3', what: 'all ten fields of one host for one hour (scan)',
+      quiver: async (t) => {
+        const rows: Row[] = [];
+        for await (const b of t.scan({ from: t0 + HOUR_MS, to: t0 + 2 * HOUR_MS, where: { hostname: one }, columns: [...CPU_FIELDS] })) rows.push(...batchRows(b));
+        return rows;
+      },
+      duck: `SELECT epoch_us(time) AS time, ${CPU_FIELDS.join(', ')} FROM cpu
+             WHERE hostname = '${one}' AND time >= ${ts(t0 + HOUR_MS)} AND time < ${ts(t0 + 2 * HOUR_MS)} ORDER BY time`,
+      exact: ['time', ...CPU_FIELDS],
+    },
+    {
+      name: 'Q4', what: 'mean of 10 fields per host per hour, 24 h',
+      quiver: async (t) => tableToRows(await t.query({ from: t0, to: t0 + 24 * HOUR_MS, every: '1h', by: ['hostname'], agg: Object.fromEntries(CPU_FIELDS.map((f) => [f, 'mean'])) })),
+      duck: `SELECT epoch_us(time_bucket(INTERVAL '1 hour', time)) AS time, hostname, ${CPU_FIELDS.map((f) => `avg(${f}) AS mean_${f}`).join(', ')}
+             FROM cpu WHERE time >= ${ts(t0)} AND time < ${ts(t0 + 24 * HOUR_MS)} GROUP BY ALL ORDER BY hostname, time`,
+      exact: ['time', 'hostname'],
+    },
+    {
+      name: 'Q5', what: 'count(*), sum(usage_user), whole table',
+      quiver: async (t) => tableToRows(await t.query({ agg: { '*': 'count', usage_user: 'sum' } })).map(({ count, sum_usage_user }) => ({ count, sum_usage_user })),
+      duck: `SELECT count(*) AS count, sum(usage_user) AS sum_usage_user FROM cpu`,
+      exact: ['count'],
+    },
+  ];
+}
+
+function compare(q: BenchQuery, got: Row[], expected: Row[]): string | null {
+  if (got.length !== expected.length) return `${q.name}: ${got.length} rows vs DuckDB ${expected.length}`;
+  for (let i = 0; i < got.length; i++) {
+    for (const [col, e] of Object.entries(expected[i]!)) {
+      const g = got[i]![col];
+      if (typeof e === 'string' || typeof g === 'string') { if (g !== e) return `${q.name} row ${i} ${col}: ${String(g)} vs ${String(e)}`; continue; }
+      const gn = Number(g), en = Number(e);
+      const ok = q.exact.includes(col) ? gn === en : Math.abs(gn - en) <= 1e-9 * Math.max(1, Math.abs(en));
+      if (!ok) return `${q.name} row ${i} ${col}: ${gn} vs DuckDB ${en}`;
+    }
+  }
+  return null;
+}
+
+async function time(fn: () => Promise<unknown>, runs: number): Promise<number> {
+  await fn();
+  const ms: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t = performance.now();
+    await fn();
+    ms.push(performance.now() - t);
+  }
+  ms.sort((a, b) => a - b);
+  return ms[Math.floor(ms.length / 2)]!;
+}
+
+async function loadQuiver(dir: string, opts: CpuOptions): Promise<{ table: QuiverTable; db: QuiverDb } | null> {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const module = join(here, '../../src/quiver.js');
+  if (!existsSync(module)) return null;
+  const { Quiver } = await import(pathToFileURL(module).href) as { Quiver: { open(url: string): Promise<QuiverDb> } };
+  const db = await Quiver.open(dir);
+  const table = await db.createTable('cpu', { time: 'time', timeUnit: 'ns', tags: [...CPU_SCHEMA.tags], fields: CPU_SCHEMA.fields });
+  for (const batch of cpuBatches(opts)) await table.append(batch);
+  await table.flush?.();
+  return { table, db };
+}
+
+async function loadDuck(dir: string, opts: CpuOptions): Promise<{ conn: DuckDBConnection; close(): void }> {
+  const csv = join(dir, 'cpu.csv');
+  await writeCpuCsv(opts, csv);
+  const instance = await DuckDBInstance.create(join(dir, 'cpu.duckdb'));
+  const conn = await instance.connect();
+  await conn.run(`SET TimeZone = 'UTC'`);
+  await conn.run(`CREATE TABLE cpu AS SELECT make_timestamp(time_us) AS time, * EXCLUDE (time_us)
+                  FROM read_csv('${csv}', header = true) ORDER BY hostname, time`);
+  await conn.run('CHECKPOINT');
+  rmSync(csv);
+  return { conn, close: () => { conn.closeSync(); instance.closeSync(); } };
+}
+
+function fmt(ms: number | null): string {
+  return ms === null ? '—' : ms < 10 ? ms.toFixed(2) : ms.toFixed(1);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { hosts: { type: 'string' }, runs: { type: 'string' }, cold: { type: 'boolean' }, 'cold-child': { type: 'string' } } });
+  const opts: CpuOptions = { ...CPU_DEFAULTS, hosts: Number(values.hosts ?? CPU_DEFAULTS.hosts) };
+  const runs = Number(values.runs ?? 5);
+  const rows = opts.hosts * Math.floor(opts.duration_ms / opts.interval_ms);
+  const dir = mkdtempSync(join(tmpdir(), 'quiver-bench-queries-'));
+  try {
+    let t = performance.now();
+    const memory = new MemoryTable(CPU_SCHEMA);
+    for (const batch of cpuBatches(opts, 8192)) memory.add(batch, String(batch.getChild('hostname')!.get(0)));
+    const memoryTarget: QueryTarget = { query: (o) => runQuery(memory, o), scan: (o) => memory.scan(o) };
+    console.log(`cpu: ${rows.toLocaleString('en-US')} rows (${opts.hosts} hosts × ${opts.duration_ms / HOUR_MS} h every ${opts.interval_ms / 1000} s), generated in ${(performance.now() - t).toFixed(0)} ms`);
+    t = performance.now();
+    const quiver = await loadQuiver(join(dir, 'quiver'), opts).catch((error: unknown) => {
+      console.log(`Quiver table layer failed to load the data: ${(error as Error).message}`);
+      return null;
+    });
+    console.log(quiver ? `Quiver: loaded into a local store in ${(performance.now() - t).toFixed(0)} ms` : 'Quiver: table layer (src/quiver.ts) not available — engine figures only');
+    t = performance.now();
+    const duck = await loadDuck(dir, opts);
+    console.log(`DuckDB: loaded into its own table file in ${(performance.now() - t).toFixed(0)} ms`);
+    const quiverTarget: QueryTarget | null = quiver ? { query: (o) => quiver.table.query(o), scan: (o) => quiver.table.scan(o) } : null;
+
+    console.log(`\nmedian of ${runs} warm runs, ms`);
+    console.log(['query', 'quiver', 'engine', 'duckdb', 'quiver/duck', 'engine/duck', 'rows', 'check'].map((h, i) => (i ? h.padStart(12) : h.padEnd(52))).join(''));
+    let failures = 0;
+    for (const q of queries(opts)) {
+      const expected = await duckRowsOf(duck.conn, q.duck);
+      const check = [compare(q, await q.quiver(memoryTarget), expected)];
+      if (quiverTarget) check.push(compare(q, await q.quiver(quiverTarget), expected));
+      const problems = check.filter((c) => c !== null);
+      failures += problems.length;
+      const engineMs = await time(() => q.quiver(memoryTarget), runs);
+      const quiverMs = quiverTarget ? await time(() => q.quiver(quiverTarget), runs) : null;
+      const duckMs = await time(() => duck.conn.runAndReadAll(q.duck), runs);
+      console.log([
+        `${q.name} ${q.what}`.padEnd(52), fmt(quiverMs).padStart(12), fmt(engineMs).padStart(12), fmt(duckMs).padStart(12),
+        (quiverMs === null ? '—' : (quiverMs / duckMs).toFixed(2)).padStart(12), (engineMs / duckMs).toFixed(2).padStart(12),
+        String(expected.length).padStart(12), (problems.length ? 'DIFFERENT' : 'identical').padStart(12),
+      ].join(''));
+      for (const p of problems) console.log(`  ${p}`);
+    }
+    duck.close();
+    await quiver?.db.close?.();
+    if (failures) process.exitCode = 1;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function duckRowsOf(conn: DuckDBConnection, sql: string): Promise<Row[]> {
+  const reader = await conn.runAndReadAll(sql);
+  return reader.getRowObjectsJS() as Row[];
+}
+
+void hostTags;
+void spawnSync;
+await main();
