@@ -1,5 +1,4 @@
 import { type Data, makeData, RecordBatch, Schema, Struct } from 'apache-arrow';
-import { crc32 } from 'node:zlib';
 import { CorruptChunkError, LimitExceededError, QuiverError, SchemaError, UsageError } from '../errors.js';
 import { type ArrowColumn, arrowColumnOf, pagesToData } from './arrow-data.js';
 import { countSetBits } from './bits.js';
@@ -8,6 +7,7 @@ import {
 } from './chunk.js';
 import { getBlockCodec } from './codecs/registry.js';
 import { bitmapBytes, pageKindOf, pageRawBytes } from './column-kind.js';
+import { crc32, crc32Combine } from './crc32.js';
 import { decodePage } from './encodings/registry.js';
 import type { PageValues } from './encodings/types.js';
 import { decodeFooterJson, FooterFormatError } from './footer.js';
@@ -247,21 +247,26 @@ export class ChunkReader {
         throw error;
       }
       bytesChecked += region.length;
-      const regionCrc = crc32(region);
-      if (regionCrc !== column.crc32) {
-        errors.push(new CorruptChunkError(this.name, column.offset, `column ${JSON.stringify(column.name)} region crc32 ${regionCrc} != ${column.crc32} in the footer`));
-      }
+      // One pass: page CRCs from the bytes, the region CRC combined from them.
+      let regionCrc = 0;
       for (let p = 0; p < column.pages.length; p++) {
         const page = column.pages[p]!;
         const stored = region.subarray(page.offset - column.offset, page.offset - column.offset + page.length);
+        const pageCrc = crc32(stored);
+        regionCrc = crc32Combine(regionCrc, pageCrc, stored.length);
         pagesChecked++;
         try {
-          if (options.decode === true) this.decodeStoredPage(column, p, stored);
-          else this.checkPageCrc(column, p, stored);
+          if (pageCrc !== page.crc32) {
+            throw new CorruptChunkError(this.name, page.offset, `column ${JSON.stringify(column.name)} page ${p} crc32 ${pageCrc} != ${page.crc32} in the footer`);
+          }
+          if (options.decode === true) this.decodeStoredPage(column, p, stored, true);
         } catch (error) {
           if (error instanceof CorruptChunkError) errors.push(error);
           else throw error;
         }
+      }
+      if (regionCrc !== column.crc32) {
+        errors.push(new CorruptChunkError(this.name, column.offset, `column ${JSON.stringify(column.name)} region crc32 ${regionCrc} != ${column.crc32} in the footer`));
       }
     }
     return { chunk: this.name, ok: errors.length === 0, columnsChecked: columns.length, pagesChecked, bytesChecked, errors };
@@ -276,8 +281,8 @@ export class ChunkReader {
   }
 
   /** CRC check, block codec, encoding chain, then consistency checks of the decoded values. */
-  private decodeStoredPage(column: ColumnFooter, p: number, stored: Uint8Array): DecodedPage {
-    this.checkPageCrc(column, p, stored);
+  private decodeStoredPage(column: ColumnFooter, p: number, stored: Uint8Array, crcChecked = false): DecodedPage {
+    if (!crcChecked) this.checkPageCrc(column, p, stored);
     const page = column.pages[p]!;
     const kind = pageKindOf(column.type);
     const rows = page.rows;

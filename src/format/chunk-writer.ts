@@ -1,5 +1,4 @@
 import type { RecordBatch } from 'apache-arrow';
-import { crc32 } from 'node:zlib';
 import { InputError, LimitExceededError, UsageError } from '../errors.js';
 import { sliceBits } from './bits.js';
 import {
@@ -10,6 +9,7 @@ import type { BlockCodec } from './codecs/types.js';
 import { ZSTD_LEVEL_DEFAULT, ZSTD_LEVEL_MAX, ZSTD_LEVEL_MIN } from './codecs/zstd.js';
 import { type FlatColumn, flattenInput } from './column-input.js';
 import { pageRawBytes } from './column-kind.js';
+import { crc32, crc32Combine } from './crc32.js';
 import { encodePage } from './encodings/registry.js';
 import type { PageValues } from './encodings/types.js';
 import { encodeFooter } from './footer.js';
@@ -185,6 +185,7 @@ export function writeChunk(input: RecordBatch[] | RecordBatch, options: WriteChu
     const plan = planColumn(column, options);
     const compare = statComparator(column.type);
     const columnOffset = out.length;
+    let regionCrc = 0;
     let rawBytes = 0;
     let stats: MinMax = { min: null, max: null };
     const pages: PageFooter[] = [];
@@ -215,6 +216,7 @@ export function writeChunk(input: RecordBatch[] | RecordBatch, options: WriteChu
       out.compress(plan.codec, encoded.bytes, plan.codecLevel);
       page.length = out.length - pageOffset;
       page.crc32 = crc32(out.bytes.subarray(pageOffset, out.length));
+      regionCrc = crc32Combine(regionCrc, page.crc32, page.length);
       const pageMinMax = pageStats(column, start, end);
       page.min = pageMinMax.min;
       page.max = pageMinMax.max;
@@ -223,7 +225,6 @@ export function writeChunk(input: RecordBatch[] | RecordBatch, options: WriteChu
       pages.push(page);
     }
     const offset = out.length;
-    const regionCrc = crc32(out.bytes.subarray(columnOffset, offset));
     const footerColumn: ColumnFooter = {
       name: column.name, role: column.role, type: column.type, nullable: column.nullable, codec: plan.codecId,
       offset: columnOffset, length: offset - columnOffset, rawBytes, storedBytes: offset - columnOffset,

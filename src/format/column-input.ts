@@ -96,7 +96,11 @@ function viewF64(values: ArrayBufferView, start: number, count: number): Float64
   return copy;
 }
 
-/** The Data chunks of one column across batches. */
+/**
+ * The Data chunks of one column across batches. Arrow JS convention (Data.slice): typed
+ * value buffers, value offsets and dictionary indices are already sliced to the Data's
+ * first row; only bitmaps (validity, bool values) are addressed from bit `data.offset`.
+ */
 type Parts = Data[];
 
 function gatherValidity(parts: Parts, rowCount: number): { validity: Uint8Array | null; nullCount: number } {
@@ -128,11 +132,11 @@ function zeroNulls<T extends { length: number; fill(value: never, start?: number
 }
 
 function flatten64(parts: Parts, rowCount: number, validity: Uint8Array | null): BigInt64Array {
-  if (parts.length === 1 && validity === null) return view64(parts[0]!.values as ArrayBufferView, parts[0]!.offset, rowCount);
+  if (parts.length === 1 && validity === null) return view64(parts[0]!.values as ArrayBufferView, 0, rowCount);
   const out = new BigInt64Array(rowCount);
   let row = 0;
   for (const d of parts) {
-    out.set(view64(d.values as ArrayBufferView, d.offset, d.length), row);
+    out.set(view64(d.values as ArrayBufferView, 0, d.length), row);
     row += d.length;
   }
   if (validity !== null) zeroNulls(out, validity, rowCount, 0n);
@@ -140,11 +144,11 @@ function flatten64(parts: Parts, rowCount: number, validity: Uint8Array | null):
 }
 
 function flattenF64(parts: Parts, rowCount: number, validity: Uint8Array | null): Float64Array {
-  if (parts.length === 1 && validity === null) return viewF64(parts[0]!.values as ArrayBufferView, parts[0]!.offset, rowCount);
+  if (parts.length === 1 && validity === null) return viewF64(parts[0]!.values as ArrayBufferView, 0, rowCount);
   const out = new Float64Array(rowCount);
   let row = 0;
   for (const d of parts) {
-    out.set(viewF64(d.values as ArrayBufferView, d.offset, d.length), row);
+    out.set(viewF64(d.values as ArrayBufferView, 0, d.length), row);
     row += d.length;
   }
   if (validity !== null) zeroNulls(out, validity, rowCount, 0);
@@ -175,10 +179,10 @@ function undictionary(d: Data): Data {
   const keys = new Int32Array(d.length);
   for (let i = 0; i < d.length; i++) {
     if (!valid(i)) { keys[i] = -1; continue; }
-    const k = Number(indices[d.offset + i]!);
+    const k = Number(indices[i]!);
     if (!(k >= 0 && k < dict.length)) throw new InputError(`chunk writer: dictionary index ${k} outside a dictionary of ${dict.length} values`);
     keys[i] = k;
-    bytes += dictOffsets[dict.offset + k + 1]! - dictOffsets[dict.offset + k]!;
+    bytes += dictOffsets[k + 1]! - dictOffsets[k]!;
   }
   const offsets = new Int32Array(d.length + 1);
   const data = new Uint8Array(bytes);
@@ -186,7 +190,7 @@ function undictionary(d: Data): Data {
   for (let i = 0; i < d.length; i++) {
     const k = keys[i]!;
     if (k >= 0) {
-      const s = dictOffsets[dict.offset + k]!, e = dictOffsets[dict.offset + k + 1]!;
+      const s = dictOffsets[k]!, e = dictOffsets[k + 1]!;
       data.set(dictBytes.subarray(s, e), at);
       at += e - s;
     }
@@ -200,7 +204,7 @@ function flattenUtf8(input: Parts, rowCount: number, validity: Uint8Array | null
   let dataBytes = 0;
   for (const d of parts) {
     const o = d.valueOffsets as Int32Array;
-    dataBytes += o[d.offset + d.length]! - o[d.offset]!;
+    dataBytes += o[d.length]! - o[0]!;
   }
   if (dataBytes > 0x7fffffff) throw new InputError(`chunk writer: utf8 column holds ${dataBytes} bytes, above the int32 offset range`);
   const offsets = new Int32Array(rowCount + 1);
@@ -211,17 +215,17 @@ function flattenUtf8(input: Parts, rowCount: number, validity: Uint8Array | null
     const o = d.valueOffsets as Int32Array;
     const src = d.values as Uint8Array;
     if (d.nullCount === 0) {
-      const first = o[d.offset]!;
-      const last = o[d.offset + d.length]!;
+      const first = o[0]!;
+      const last = o[d.length]!;
       data.set(src.subarray(first, last), at);
       const shift = at - first;
-      for (let i = 1; i <= d.length; i++) offsets[row + i] = o[d.offset + i]! + shift;
+      for (let i = 1; i <= d.length; i++) offsets[row + i] = o[i]! + shift;
       at += last - first;
     } else {
       for (let i = 0; i < d.length; i++) {
         const valid = validity === null || ((validity[(row + i) >>> 3]! >>> ((row + i) & 7)) & 1) === 1;
         if (valid) {
-          const s = o[d.offset + i]!, e = o[d.offset + i + 1]!;
+          const s = o[i]!, e = o[i + 1]!;
           data.set(src.subarray(s, e), at);
           at += e - s;
         }
@@ -261,7 +265,7 @@ function flattenTag(parts: Parts, rowCount: number, validity: Uint8Array | null)
       const noNulls = validity === null;
       for (let i = 0; i < d.length; i++) {
         if (!noNulls && !valid(i)) continue;
-        const raw = indices[d.offset + i]!;
+        const raw = indices[i]!;
         const k = typeof raw === 'number' ? raw : Number(raw);
         if (!(k >= 0 && k < local.length)) throw new InputError(`chunk writer: dictionary index ${k} outside a dictionary of ${local.length} values`);
         let code = local[k]!;
@@ -277,7 +281,7 @@ function flattenTag(parts: Parts, rowCount: number, validity: Uint8Array | null)
       let prevStart = -1, prevEnd = -1, prevCode = 0;
       for (let i = 0; i < d.length; i++) {
         if (!valid(i)) continue;
-        const s = o[d.offset + i]!, e = o[d.offset + i + 1]!;
+        const s = o[i]!, e = o[i + 1]!;
         // Series-sorted input repeats a tag value for long runs: reuse the previous code.
         let same = prevStart >= 0 && e - s === prevEnd - prevStart;
         for (let j = 0; same && j < e - s; j++) if (src[s + j] !== src[prevStart + j]) same = false;
@@ -334,7 +338,7 @@ export function flattenInput(batches: readonly RecordBatch[], timeColumn: string
     const parts: Parts = batches.map((b) => b.data.children[index]!);
     const { validity, nullCount } = gatherValidity(parts, rowCount);
     if (role === 'time' && nullCount > 0) throw new InputError(`chunk writer: time column ${JSON.stringify(field.name)} holds ${nullCount} null(s)`, undefined, undefined, field.name);
-    const base = { name: field.name, role, type, nullable: field.nullable || nullCount > 0, validity, nullCount };
+    const base = { name: field.name, role, type, nullable: role !== 'time' && (field.nullable || nullCount > 0), validity, nullCount };
     switch (type) {
       case 'timestamp': case 'int64': case 'uint64':
         return { ...base, values: { kind: 'i64', values: flatten64(parts, rowCount, validity) } };

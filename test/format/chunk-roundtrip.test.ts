@@ -128,6 +128,20 @@ describe('chunk round trip', () => {
     await roundTrip(specs, { pageRows: 100 }, [0, 1, 250, 251, 600, 777]);
   });
 
+  test('sliced input batches (non-zero Data offsets in bitmaps, offsets and dictionaries)', async () => {
+    const specs = everyType(500);
+    const [whole] = makeBatches(specs);
+    const slices = [whole!.slice(0, 3), whole!.slice(3, 250), whole!.slice(250, 251), whole!.slice(251, 500)];
+    assert.ok(slices[1]!.data.children[0]!.offset === 3, 'slices keep offsets into the parent buffers');
+    const { bytes } = writeChunk(slices, { timeColumn: 'time', tags: ['host', 'region'], pageRows: 77 });
+    const batch = await (await openChunk(bufferSource(bytes, 'sliced.qvr'))).read();
+    for (const spec of specs) assertSame(columnValues(batch, spec.name), expected(spec), `sliced ${spec.name}`);
+    const single = writeChunk(whole!.slice(123, 456), { timeColumn: 'time', tags: ['host', 'region'], pageRows: 50 });
+    const back = await (await openChunk(bufferSource(single.bytes, 'sliced-one.qvr'))).read();
+    const rows = Array.from({ length: 333 }, (_, i) => 123 + i);
+    for (const spec of specs) assertSame(columnValues(back, spec.name), expected(spec, rows), `single slice ${spec.name}`);
+  });
+
   test('zero rows: no pages, null time range, empty batch back', async () => {
     const { footer, batch, bytes } = await roundTrip(everyType(0));
     assert.equal(footer.rowCount, 0);
