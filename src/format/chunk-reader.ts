@@ -106,7 +106,16 @@ export async function openChunk(source: ByteSource, limitOverrides?: Partial<Chu
     if (error instanceof FooterShapeError) throw new CorruptChunkError(name, footerOffset, error.message);
     throw error;
   }
-  return new ChunkReader(source, footer, size, limits);
+  return new ChunkReader(source, footer, size, limits, { offset: footerOffset, length: footerBytes });
+}
+
+/** One byte range of the file, as `regions()` lists them (mirrors the layout in chunk.ts). */
+export interface ChunkRegion {
+  kind: 'magic' | 'page' | 'footer' | 'trailer';
+  offset: number;
+  length: number;
+  column?: string;
+  page?: number;
 }
 
 /** Reads columns and pages of one opened chunk. Create with openChunk. */
@@ -120,8 +129,21 @@ export class ChunkReader {
     /** File size in bytes. */
     readonly size: number,
     readonly limits: ChunkLimits,
+    /** Where the footer region lies (from the trailer). */
+    readonly footerRegion: { offset: number; length: number } = { offset: size, length: 0 },
   ) {
     this.name = source.name;
+  }
+
+  /** Every region of the file in offset order: magic, pages of each column, footer, trailer. */
+  regions(): ChunkRegion[] {
+    const out: ChunkRegion[] = [{ kind: 'magic', offset: 0, length: MAGIC_BYTES }];
+    for (const column of this.footer.columns) {
+      column.pages.forEach((page, p) => out.push({ kind: 'page', offset: page.offset, length: page.length, column: column.name, page: p }));
+    }
+    out.push({ kind: 'footer', offset: this.footerRegion.offset, length: this.footerRegion.length });
+    out.push({ kind: 'trailer', offset: this.size - TRAILER_BYTES, length: TRAILER_BYTES });
+    return out.sort((a, b) => a.offset - b.offset);
   }
 
   /** Index of a column by name; SchemaError when absent. */
@@ -152,6 +174,10 @@ export class ChunkReader {
    * consecutive pages per column, all requested in one readRanges call when the source has it.
    */
   async readPages(columnIndexes: readonly number[], pageIndexes?: readonly number[]): Promise<DecodedPage[][]> {
+    for (const c of columnIndexes) {
+      if (!Number.isInteger(c) || c < 0 || c >= this.footer.columns.length) throw new UsageError(`chunk ${this.name}: column index ${c} outside [0, ${this.footer.columns.length})`);
+    }
+    if (new Set(columnIndexes).size !== columnIndexes.length) throw new UsageError(`chunk ${this.name}: column indexes repeat in ${JSON.stringify(columnIndexes)}`);
     const pages = this.selectPages(pageIndexes);
     let decodedBytes = 0;
     for (const c of columnIndexes) for (const p of pages) decodedBytes += this.footer.columns[c]!.pages[p]!.rawBytes;

@@ -235,6 +235,19 @@ describe('chunk round trip', () => {
     assert.equal(columnValues(batch, 'host')[999], `host-${(((n - 1) * 2654435761) >>> 0).toString(36)}-${n - 1}`);
   });
 
+  test('regions() tiles the whole file: magic, pages, footer, trailer, no gaps', async () => {
+    const { bytes } = writeChunk(makeBatches(everyType(300)), { timeColumn: 'time', tags: ['host', 'region'], pageRows: 64 });
+    const reader = await openChunk(bufferSource(bytes, 'regions.qvr'));
+    const regions = reader.regions();
+    let next = 0;
+    for (const r of regions) {
+      assert.equal(r.offset, next, `${r.kind} ${r.column ?? ''} ${r.page ?? ''}`);
+      next += r.length;
+    }
+    assert.equal(next, bytes.length);
+    assert.equal(regions.filter((r) => r.kind === 'page').length, reader.footer.columns.length * 5);
+  });
+
   test('per-column codec, zstd level and forced encoding are recorded', async () => {
     const specs = everyType(300);
     const { footer } = await roundTrip(specs, {
