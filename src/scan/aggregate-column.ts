@@ -110,6 +110,23 @@ export function int64ToFloat64(data: Data, base: bigint, unsigned: boolean, out:
   return exact;
 }
 
+/** Exact min and max of a non-empty int64 (timestamp) column, comparing 32-bit halves. */
+export function int64MinMax(data: Data): { min: bigint; max: bigint } {
+  const values = bigint64Values(data);
+  const n = values.length;
+  const words = new Int32Array(values.buffer, values.byteOffset, n * 2);
+  let loAt = 0, hiAt = 0;
+  let minHi = words[1]!, minLo = words[0]! >>> 0, maxHi = minHi, maxLo = minLo;
+  for (let i = 1; i < n; i++) {
+    const h = words[2 * i + 1]!;
+    if (h > minHi && h < maxHi) continue;
+    const l = words[2 * i]! >>> 0;
+    if (h < minHi || (h === minHi && l < minLo)) { minHi = h; minLo = l; loAt = i; }
+    if (h > maxHi || (h === maxHi && l > maxLo)) { maxHi = h; maxLo = l; hiAt = i; }
+  }
+  return { min: values[loAt]! as bigint, max: values[hiAt]! as bigint };
+}
+
 const decoder = new TextDecoder();
 
 /** The string at `row` of a Utf8 column (null when invalid). */

@@ -54,6 +54,40 @@ export class GroupRegistry {
 
   get size(): number { return this.groupValues.length; }
 
+  /**
+   * Runs of rows with the same group: run r covers [runs.start[r], runs.start[r + 1]) —
+   * one compare per row and one lookup per run, nothing written per row.
+   */
+  resolveRuns(batch: RecordBatch, runs: GroupRuns): GroupRuns {
+    const n = batch.numRows;
+    const k = this.tags.length;
+    runs.count = 0;
+    if (k !== 1) {
+      // Several tags: per-row ids, then runs of equal ids.
+      if (runs.ids.length < n) runs.ids = new Int32Array(Math.max(n, runs.ids.length * 2));
+      const ids = this.resolve(batch, runs.ids.subarray(0, n));
+      let i = 0;
+      while (i < n) {
+        const g = ids[i]!;
+        let j = i + 1;
+        while (j < n && ids[j] === g) j++;
+        pushRun(runs, i, j, g);
+        i = j;
+      }
+      return runs;
+    }
+    const { map, codes } = this.tagCodes(batch, 0);
+    let i = 0;
+    while (i < n) {
+      const c = codes[i]!;
+      let j = i + 1;
+      while (j < n && codes[j] === c) j++;
+      pushRun(runs, i, j, this.singleGroup(map[c + 1]!));
+      i = j;
+    }
+    return runs;
+  }
+
   /** One group id per row. */
   resolve(batch: RecordBatch, out: Int32Array): Int32Array {
     const n = batch.numRows;
@@ -61,9 +95,9 @@ export class GroupRegistry {
     const codes: Int32Array[] = [];
     const maps: Int32Array[] = [];
     for (let t = 0; t < k; t++) {
-      const data = columnData(batch, this.tagNames[t]!, 'query group');
-      maps.push(this.tags[t]!.localMap(data));
-      codes.push(codesWithNulls(data));
+      const c = this.tagCodes(batch, t);
+      maps.push(c.map);
+      codes.push(c.codes);
     }
     if (k === 1) {
       const c0 = codes[0]!, m0 = maps[0]!;
@@ -94,6 +128,19 @@ export class GroupRegistry {
     return out;
   }
 
+  /**
+   * Codes of tag t in this batch and their value-id map. A batch without the tag column
+   * (written before the tag existed) has the null tag on every row.
+   */
+  private tagCodes(batch: RecordBatch, t: number): { map: Int32Array; codes: Int32Array } {
+    const name = this.tagNames[t]!;
+    if (!batch.schema.fields.some((f) => f.name === name)) {
+      return { map: Int32Array.of(this.tags[t]!.id(null)), codes: new Int32Array(batch.numRows).fill(-1) };
+    }
+    const data = columnData(batch, name, 'query group');
+    return { map: this.tags[t]!.localMap(data), codes: codesWithNulls(data) };
+  }
+
   private singleGroup(valueId: number): number {
     let g = this.single[valueId];
     if (g === undefined) {
@@ -113,6 +160,30 @@ export class GroupRegistry {
     }
     return g;
   }
+}
+
+export interface GroupRuns {
+  start: Int32Array;
+  end: Int32Array;
+  group: Int32Array;
+  count: number;
+  /** Scratch per-row ids (several tags). */
+  ids: Int32Array;
+}
+
+export function newGroupRuns(): GroupRuns {
+  return { start: new Int32Array(64), end: new Int32Array(64), group: new Int32Array(64), count: 0, ids: new Int32Array(0) };
+}
+
+function pushRun(runs: GroupRuns, a: number, b: number, g: number): void {
+  if (runs.count === runs.start.length) {
+    const cap = runs.count * 2;
+    const s = new Int32Array(cap); s.set(runs.start); runs.start = s;
+    const e = new Int32Array(cap); e.set(runs.end); runs.end = e;
+    const gr = new Int32Array(cap); gr.set(runs.group); runs.group = gr;
+  }
+  runs.start[runs.count] = a; runs.end[runs.count] = b; runs.group[runs.count] = g;
+  runs.count++;
 }
 
 /** Dictionary codes with -1 where the tag is null. */

@@ -65,14 +65,15 @@ export async function runLatest(table: QueryableTable, options: QueryOptions, pl
       if (best < 0) { batchRow[s] = i; batchRel[s] = t; touched.push(s); }
       else if (t >= batchRel[s]!) { batchRow[s] = i; batchRel[s] = t; }
     }
-    const views = fieldSpecs.map((f) => columnView(batch, f.name, 'query latest'));
+    // A batch without a field (written before it was added) holds only nulls of it.
+    const views = fieldSpecs.map((f) => (batch.schema.fields.some((g) => g.name === f.name) ? columnView(batch, f.name, 'query latest') : null));
     for (const s of touched) {
       const row = batchRow[s]!;
       batchRow[s] = -1;
       const t = times[row]!;
       if (bestTime[s] !== undefined && t < bestTime[s]!) continue;
       bestTime[s] = t;
-      views.forEach((view, f) => { bestValues[f]![s] = valueAt(view, row); });
+      views.forEach((view, f) => { bestValues[f]![s] = view ? valueAt(view, row) : null; });
     }
   }
 

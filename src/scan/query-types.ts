@@ -77,4 +77,6 @@ export interface QueryOptions extends ScanOptions {
   latest?: boolean;
   /** Rows must satisfy this predicate before they are aggregated. */
   filter?: FieldPredicate;
+  /** (From ScanOptions) for a query: at most this many output rows. `columns` only shapes `latest`. */
+  limit?: number;
 }

@@ -2,8 +2,8 @@ import type { DataType, RecordBatch, Table } from 'apache-arrow';
 import { AbortError } from '../errors.js';
 import type { QueryableTable, QueryOptions } from './query-types.js';
 import { FieldAccumulator, type BatchField, type BatchTime, type Segments } from './aggregate.js';
-import { bigint64Values, columnData, columnView, float64Values, int64ToFloat64 } from './aggregate-column.js';
-import { GroupRegistry } from './query-groups.js';
+import { bigint64Values, columnData, columnView, float64Values, int64MinMax, int64ToFloat64 } from './aggregate-column.js';
+import { GroupRegistry, newGroupRuns, type GroupRuns } from './query-groups.js';
 import { planQuery, UNITS_PER_SECOND, type QueryPlan } from './query-plan.js';
 import { applyFilter } from './predicate.js';
 import { buildAggregateTable, type SlotTable } from './query-output.js';
@@ -67,10 +67,15 @@ export class AggregationEngine {
   private timeMax: bigint | null = null;
   private timeType: DataType | null = null;
   private relBuf = new Float64Array(0);
-  private groupBuf = new Int32Array(0);
+  private readonly runs: GroupRuns = newGroupRuns();
   private seriesBuf = new Int32Array(0);
   private segs: Segments = { start: new Int32Array(256), end: new Int32Array(256), slot: new Int32Array(256), count: 0 };
   private readonly needMinMaxTime: boolean;
+  /** The last located bucket, relative to the current batch's base. */
+  private lo = Infinity;
+  private hi = -Infinity;
+  private key = 0;
+  private start = 0n;
 
   constructor(private readonly plan: QueryPlan) {
     this.groups = new GroupRegistry(plan.by);
@@ -89,42 +94,32 @@ export class AggregationEngine {
     this.globalBase ??= base;
     let time: BatchTime | null = null;
     let exact = true;
-    if (this.plan.needTime || this.needMinMaxTime) {
+    if (this.plan.needTime) {
       if (this.relBuf.length < n) this.relBuf = new Float64Array(Math.max(n, this.relBuf.length * 2));
       const rel = this.relBuf.subarray(0, n);
       exact = int64ToFloat64(timeData, base, false, rel);
       time = { rel, times, offsetToGlobal: Number(base - this.globalBase) };
-      if (this.needMinMaxTime) this.trackMinMax(rel, times);
     }
-    let groupIds: Int32Array | null = null;
-    if (this.plan.by.length > 0) {
-      if (this.groupBuf.length < n) this.groupBuf = new Int32Array(Math.max(n, this.groupBuf.length * 2));
-      groupIds = this.groups.resolve(batch, this.groupBuf.subarray(0, n));
-    } else if (this.groups.size === 0) {
-      this.groups.groupValues.push([]);
+    if (this.needMinMaxTime) {
+      const { min, max } = int64MinMax(timeData);
+      if (this.timeMin === null || min < this.timeMin) this.timeMin = min;
+      if (this.timeMax === null || max > this.timeMax) this.timeMax = max;
     }
+    let runs: GroupRuns | null = null;
+    if (this.plan.by.length > 0) runs = this.groups.resolveRuns(batch, this.runs);
+    else if (this.groups.size === 0) this.groups.groupValues.push([]);
     let seriesIds: Int32Array | null = null;
     if (this.series) {
       if (this.seriesBuf.length < n) this.seriesBuf = new Int32Array(Math.max(n, this.seriesBuf.length * 2));
       seriesIds = this.series.resolve(batch, this.seriesBuf.subarray(0, n));
     }
-    this.buildSegments(n, time, times, base, exact, groupIds);
+    this.buildSegments(n, time, times, base, exact, runs);
     for (const acc of this.accs) {
       acc.ensure(this.slotCount);
+      // A batch without the field (written before it was added) holds only nulls of it.
+      if (!batch.schema.fields.some((f) => f.name === acc.field)) continue;
       acc.accumulate(this.segs, this.batchField(batch, acc), time, seriesIds);
     }
-  }
-
-  private trackMinMax(rel: Float64Array, times: BigInt64Array): void {
-    let lo = 0, hi = 0;
-    for (let i = 1; i < rel.length; i++) {
-      const t = rel[i]!;
-      if (t < rel[lo]!) lo = i;
-      if (t > rel[hi]!) hi = i;
-    }
-    const tMin = times[lo]!, tMax = times[hi]!;
-    if (this.timeMin === null || tMin < this.timeMin) this.timeMin = tMin;
-    if (this.timeMax === null || tMax > this.timeMax) this.timeMax = tMax;
   }
 
   private batchField(batch: RecordBatch, acc: FieldAccumulator): BatchField {
@@ -179,50 +174,43 @@ export class AggregationEngine {
 
   /** Splits the batch into runs of rows sharing a (group, bucket) slot. */
   private buildSegments(n: number, time: BatchTime | null, times: BigInt64Array, base: bigint,
-                        exact: boolean, groupIds: Int32Array | null): void {
+                        exact: boolean, runs: GroupRuns | null): void {
     this.segs.count = 0;
     const bucketer = this.plan.bucketer;
-    if (bucketer === null) {
-      if (groupIds === null) { this.pushSegment(0, n, this.slotFor(0, 0, 0n)); return; }
-      let i = 0;
-      while (i < n) {
-        const g = groupIds[i]!;
+    const runCount = runs ? runs.count : 1;
+    for (let r = 0; r < runCount; r++) {
+      const a = runs ? runs.start[r]! : 0, b = runs ? runs.end[r]! : n, g = runs ? runs.group[r]! : 0;
+      if (bucketer === null) { this.pushSegment(a, b, this.slotFor(g, 0, 0n)); continue; }
+      if (!exact) {
+        // A batch spanning more than 2^53 units: exact BigInt compares per row (rare, slow).
+        let i = a;
+        while (i < b) {
+          const range = bucketer.locate(times[i]!);
+          let j = i + 1;
+          while (j < b && times[j]! >= range.start && times[j]! < range.end) j++;
+          this.pushSegment(i, j, this.slotFor(g, range.key, range.start));
+          i = j;
+        }
+        continue;
+      }
+      const rel = time!.rel;
+      let i = a;
+      while (i < b) {
+        const t0 = rel[i]!;
+        if (!(t0 >= this.lo && t0 < this.hi)) {
+          const range = bucketer.locate(base + BigInt(t0));
+          this.lo = Number(range.start - base); this.hi = Number(range.end - base);
+          this.key = range.key; this.start = range.start;
+        }
+        const lo = this.lo, hi = this.hi;
         let j = i + 1;
-        while (j < n && groupIds[j] === g) j++;
-        this.pushSegment(i, j, this.slotFor(g, 0, 0n));
+        while (j < b) { const t = rel[j]!; if (t < lo || t >= hi) break; j++; }
+        this.pushSegment(i, j, this.slotFor(g, this.key, this.start));
         i = j;
       }
-      return;
     }
-    const rel = time!.rel;
-    if (!exact) {
-      // A batch spanning more than 2^53 units: exact BigInt compares per row (rare, slow).
-      let i = 0;
-      while (i < n) {
-        const g = groupIds ? groupIds[i]! : 0;
-        const r = bucketer.locate(times[i]!);
-        let j = i + 1;
-        while (j < n && (!groupIds || groupIds[j] === g) && times[j]! >= r.start && times[j]! < r.end) j++;
-        this.pushSegment(i, j, this.slotFor(g, r.key, r.start));
-        i = j;
-      }
-      return;
-    }
-    let lo = Infinity, hi = -Infinity, key = 0, start = 0n;
-    let i = 0;
-    while (i < n) {
-      const g = groupIds ? groupIds[i]! : 0;
-      const t0 = rel[i]!;
-      if (!(t0 >= lo && t0 < hi)) {
-        const r = bucketer.locate(base + BigInt(t0));
-        lo = Number(r.start - base); hi = Number(r.end - base); key = r.key; start = r.start;
-      }
-      let j = i + 1;
-      if (groupIds) while (j < n && groupIds[j] === g && rel[j]! >= lo && rel[j]! < hi) j++;
-      else while (j < n && rel[j]! >= lo && rel[j]! < hi) j++;
-      this.pushSegment(i, j, this.slotFor(g, key, start));
-      i = j;
-    }
+    // Bucket bounds are relative to this batch's base: forget them.
+    this.lo = Infinity; this.hi = -Infinity;
   }
 
   finish(): Table {
