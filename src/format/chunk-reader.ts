@@ -19,6 +19,8 @@ import type {
 
 /** Bytes read from the end of the file by openChunk: trailer + footer in one request for most chunks. */
 export const TAIL_READ_BYTES = 64 * 1024;
+/** Column regions verify() keeps in flight at once. */
+const VERIFY_READS_IN_FLIGHT = 4;
 
 interface Range {
   offset: number;
@@ -263,15 +265,31 @@ export class ChunkReader {
     const head = await this.source.read(0, MAGIC_BYTES);
     if (head.length !== MAGIC_BYTES || !isMagic(head, 0)) errors.push(new CorruptChunkError(this.name, 0, 'leading magic is not "QVR1"'));
     const columns = this.footer.columns;
+    // Regions are fetched VERIFY_READS_IN_FLIGHT at a time: latency overlaps on object
+    // stores while memory stays bounded to a few regions.
+    const regions: Promise<Uint8Array | CorruptChunkError>[] = [];
+    const fetchRegion = (c: number) => {
+      const column = columns[c]!;
+      const region = readExact(this.source, column.offset, column.length).catch((error: unknown) => {
+        if (error instanceof CorruptChunkError) return error;
+        throw error;
+      });
+      // A store error surfaces when its column's turn comes; until then (or if an earlier
+      // one is thrown first) it must not count as an unhandled rejection.
+      region.catch(() => {});
+      regions[c] = region;
+    };
+    for (let c = 0; c < Math.min(VERIFY_READS_IN_FLIGHT, columns.length); c++) fetchRegion(c);
     for (let c = 0; c < columns.length; c++) {
       const column = columns[c]!;
-      let region: Uint8Array;
-      try {
-        region = await readExact(this.source, column.offset, column.length);
-      } catch (error) {
-        if (error instanceof CorruptChunkError) { errors.push(error); continue; }
-        throw error;
+      const fetched = await regions[c]!;
+      delete regions[c];
+      if (c + VERIFY_READS_IN_FLIGHT < columns.length) fetchRegion(c + VERIFY_READS_IN_FLIGHT);
+      if (fetched instanceof CorruptChunkError) {
+        errors.push(fetched);
+        continue;
       }
+      const region = fetched;
       bytesChecked += region.length;
       // One pass: page CRCs from the bytes, the region CRC combined from them.
       let regionCrc = 0;

@@ -215,6 +215,22 @@ describe('chunk round trip', () => {
     assert.equal(source.bytes, expectBytes, 'reads only the selected pages');
   });
 
+  test('I/O without readRanges: one read per range, issued together; verify reads each region once', async () => {
+    const { bytes } = writeChunk(makeBatches(everyType(1000)), { timeColumn: 'time', tags: ['host', 'region'], pageRows: 100 });
+    const counted = countingSource(bufferSource(bytes, 'plain-io.qvr'));
+    const source = { name: counted.name, size: counted.size, read: counted.read };
+    const reader = await openChunk(source);
+    counted.reads = 0;
+    await reader.read({ columns: ['time', 'f'], pages: [0, 1, 5] });
+    assert.equal(counted.reads, 4, '2 columns × 2 runs');
+    counted.reads = 0;
+    counted.bytes = 0;
+    const result = await reader.verify();
+    assert.equal(result.ok, true);
+    assert.equal(counted.reads, 1 + reader.footer.columns.length, 'head magic + one read per column region');
+    assert.equal(result.bytesChecked, reader.footer.columns.reduce((s, c) => s + c.length, 0));
+  });
+
   test('large footer: zstd-compressed, read with a second request past the tail', async () => {
     const n = 20000;
     const specs: ColumnSpec[] = [

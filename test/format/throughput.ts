@@ -1,7 +1,7 @@
 /**
  * Throughput of writeChunk / openChunk+read on ROWS rows × 10 float64 columns (plus a ms
  * time column and one tag). Not a test (no assertions): run after building with
- *   node dist/test/format/throughput.js [rows]
+ *   [ZSTD_LEVEL=3] node dist/test/format/throughput.js [rows]
  */
 import { type Data, Dictionary, Field, Float64, Int32, makeData, RecordBatch, Schema, Struct, Timestamp, TimeUnit, Utf8, vectorFromArray } from 'apache-arrow';
 import { bufferSource, type BlockCodecId, openChunk, writeChunk } from '../../src/format/index.js';
@@ -39,7 +39,7 @@ for (const codec of ['zstd', 'lz4', 'none'] as BlockCodecId[]) {
   let out: Uint8Array = new Uint8Array(0);
   for (let r = 0; r < 3; r++) {
     const t0 = performance.now();
-    out = writeChunk(batch, { timeColumn: 'time', tags: ['host'], codec }).bytes;
+    out = writeChunk(batch, { timeColumn: 'time', tags: ['host'], codec, codecLevel: Number(process.env['ZSTD_LEVEL'] ?? 3) }).bytes;
     best = Math.min(best, performance.now() - t0);
   }
   let bestRead = Infinity;
