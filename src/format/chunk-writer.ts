@@ -24,6 +24,13 @@ export interface WrittenChunk {
   footer: ChunkFooter;
 }
 
+/** Worst-case codec framing per page (zstd/lz4 headers of the validity and values parts). */
+const OUTPUT_SLACK_PER_PAGE_BYTES = 256;
+/** The output buffer starts at most this big and grows past it only if the chunk needs it. */
+const OUTPUT_INITIAL_BYTES_MAX = 1024 * 1024 * 1024;
+/** Largest chunk the writer can produce (an ArrayBuffer limit). */
+const CHUNK_BYTES_MAX = 2 ** 32 - 1;
+
 /** Pages per column cap for a pageRows value (guards a tiny pageRows on a big input). */
 const PAGE_ROWS_MAX = 1 << 24;
 
@@ -92,7 +99,7 @@ class OutputBuffer {
   bytes: Uint8Array;
   length = 0;
 
-  constructor(capacity: number) {
+  constructor(capacity: number, private readonly where: string) {
     this.bytes = OutputBuffer.allocate(capacity);
   }
 
@@ -103,7 +110,8 @@ class OutputBuffer {
 
   private reserve(bytes: number): void {
     if (this.length + bytes <= this.bytes.length) return;
-    const grown = OutputBuffer.allocate(Math.max(this.length + bytes, Math.ceil(this.bytes.length * 1.5)));
+    if (this.length + bytes > CHUNK_BYTES_MAX) throw new LimitExceededError('chunkBytesMax', this.length + bytes, CHUNK_BYTES_MAX, this.where);
+    const grown = OutputBuffer.allocate(Math.min(CHUNK_BYTES_MAX, Math.max(this.length + bytes, Math.ceil(this.bytes.length * 1.5))));
     grown.set(this.bytes.subarray(0, this.length));
     this.bytes = grown;
   }
@@ -177,8 +185,8 @@ export function writeChunk(input: RecordBatch[] | RecordBatch, options: WriteChu
   // front; untouched pages of a large allocation are never committed, so this costs address
   // space, not memory, and saves a copy of every page.
   let estimate = MAGIC_BYTES + 64 * 1024;
-  for (const column of flat.columns) estimate += columnRawEstimate(column) * 1.01 + 1024 * (pageRowStarts.length + 1);
-  const out = new OutputBuffer(Math.ceil(estimate));
+  for (const column of flat.columns) estimate += columnRawEstimate(column) * 1.01 + OUTPUT_SLACK_PER_PAGE_BYTES * (pageRowStarts.length + 1);
+  const out = new OutputBuffer(Math.ceil(Math.min(estimate, OUTPUT_INITIAL_BYTES_MAX)), where);
   out.write(MAGIC);
   const columns: ColumnFooter[] = [];
   for (const column of flat.columns) {
