@@ -26,7 +26,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { QueryableTable, QueryOptions } from '../../src/scan/query-types.js';
 import type { CreateTableSpec, ScanOptions } from '../../src/table/types.js';
 import { runQuery } from '../../src/scan/query.js';
-import { CPU_DEFAULTS, CPU_FIELDS, CPU_SCHEMA, cpuBatches, hostTags, writeCpuCsv, type CpuOptions } from './cpu-data.js';
+import { CPU_DEFAULTS, CPU_FIELDS, CPU_SCHEMA, cpuBatches, writeCpuCsv, type CpuOptions } from './cpu-data.js';
 import { MemoryTable } from './memory-table.js';
 
 type Row = Record<string, unknown>;
@@ -53,7 +53,16 @@ interface QuiverTable extends QueryableTable {
 }
 interface QuiverDb {
   createTable(name: string, spec: CreateTableSpec): Promise<QuiverTable>;
+  table(name: string): Promise<QuiverTable>;
   close?(): Promise<void>;
+}
+
+async function openQuiver(dir: string): Promise<QuiverDb | null> {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const module = join(here, '../../src/quiver.js');
+  if (!existsSync(module)) return null;
+  const { Quiver } = await import(pathToFileURL(module).href) as { Quiver: { open(url: string): Promise<QuiverDb> } };
+  return Quiver.open(dir);
 }
 
 const HOUR_MS = 3_600_000;
@@ -154,11 +163,8 @@ async function time(fn: () => Promise<unknown>, runs: number): Promise<number> {
 }
 
 async function loadQuiver(dir: string, opts: CpuOptions): Promise<{ table: QuiverTable; db: QuiverDb } | null> {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const module = join(here, '../../src/quiver.js');
-  if (!existsSync(module)) return null;
-  const { Quiver } = await import(pathToFileURL(module).href) as { Quiver: { open(url: string): Promise<QuiverDb> } };
-  const db = await Quiver.open(dir);
+  const db = await openQuiver(dir);
+  if (!db) return null;
   const table = await db.createTable('cpu', { time: 'time', timeUnit: 'ns', tags: [...CPU_SCHEMA.tags], fields: CPU_SCHEMA.fields });
   for (const batch of cpuBatches(opts)) await table.append(batch);
   await table.flush?.();
@@ -183,8 +189,9 @@ function fmt(ms: number | null): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { hosts: { type: 'string' }, runs: { type: 'string' }, cold: { type: 'boolean' }, 'cold-child': { type: 'string' } } });
+  const { values } = parseArgs({ options: { hosts: { type: 'string' }, runs: { type: 'string' }, cold: { type: 'boolean' }, 'cold-child': { type: 'string' }, dir: { type: 'string' } } });
   const opts: CpuOptions = { ...CPU_DEFAULTS, hosts: Number(values.hosts ?? CPU_DEFAULTS.hosts) };
+  if (values['cold-child']) return coldChild(values['cold-child'], values.dir!, opts);
   const runs = Number(values.runs ?? 5);
   const rows = opts.hosts * Math.floor(opts.duration_ms / opts.interval_ms);
   const dir = mkdtempSync(join(tmpdir(), 'quiver-bench-queries-'));
@@ -208,6 +215,7 @@ async function main(): Promise<void> {
     console.log(`\nmedian of ${runs} warm runs, ms`);
     console.log(['query', 'quiver', 'engine', 'duckdb', 'quiver/duck', 'engine/duck', 'rows', 'check'].map((h, i) => (i ? h.padStart(12) : h.padEnd(52))).join(''));
     let failures = 0;
+    const cold: string[] = [];
     for (const q of queries(opts)) {
       const expected = await duckRowsOf(duck.conn, q.duck);
       const check = [compare(q, await q.quiver(memoryTarget), expected)];
@@ -224,12 +232,52 @@ async function main(): Promise<void> {
       ].join(''));
       for (const p of problems) console.log(`  ${p}`);
     }
+    // Cold runs need the files unlocked: close this process's handles first.
     duck.close();
     await quiver?.db.close?.();
+    if (values.cold) {
+      for (const q of queries(opts)) {
+        const duckCold = coldRun(`duck:${q.name}`, dir, opts);
+        const quiverCold = quiver ? coldRun(`quiver:${q.name}`, dir, opts) : null;
+        cold.push(`${`${q.name} ${q.what}`.padEnd(52)}${fmt(quiverCold).padStart(12)}${'—'.padStart(12)}${fmt(duckCold).padStart(12)}${(quiverCold === null ? '—' : (quiverCold / duckCold).toFixed(2)).padStart(12)}`);
+      }
+      console.log(`\ncold: first run in a fresh process (store already written, OS page cache warm), ms`);
+      console.log(['query', 'quiver', 'engine', 'duckdb', 'quiver/duck'].map((h, i) => (i ? h.padStart(12) : h.padEnd(52))).join(''));
+      for (const line of cold) console.log(line);
+    }
     if (failures) process.exitCode = 1;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Runs one query once in a fresh process; returns its time in ms. */
+function coldRun(which: string, dir: string, opts: CpuOptions): number {
+  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--cold-child', which, '--dir', dir, '--hosts', String(opts.hosts)], { encoding: 'utf8' });
+  const match = /^cold (\S+)$/m.exec(child.stdout);
+  if (child.status !== 0 || !match) throw new Error(`cold run ${which} failed (status ${child.status}): ${child.stderr.slice(0, 500)}`);
+  return Number(match[1]);
+}
+
+async function coldChild(which: string, dir: string, opts: CpuOptions): Promise<void> {
+  const [engine, name] = which.split(':');
+  const q = queries(opts).find((x) => x.name === name)!;
+  if (engine === 'duck') {
+    const instance = await DuckDBInstance.create(join(dir, 'cpu.duckdb'));
+    const conn = await instance.connect();
+    await conn.run(`SET TimeZone = 'UTC'`);
+    const t = performance.now();
+    await conn.runAndReadAll(q.duck);
+    console.log(`cold ${performance.now() - t}`);
+    conn.closeSync(); instance.closeSync();
+    return;
+  }
+  const db = (await openQuiver(join(dir, 'quiver')))!;
+  const t = performance.now();
+  const table = await db.table('cpu');
+  await q.quiver({ query: (o) => table.query(o), scan: (o) => table.scan(o) });
+  console.log(`cold ${performance.now() - t}`);
+  await db.close?.();
 }
 
 async function duckRowsOf(conn: DuckDBConnection, sql: string): Promise<Row[]> {
@@ -237,6 +285,4 @@ async function duckRowsOf(conn: DuckDBConnection, sql: string): Promise<Row[]> {
   return reader.getRowObjectsJS() as Row[];
 }
 
-void hostTags;
-void spawnSync;
 await main();
