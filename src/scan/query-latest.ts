@@ -1,8 +1,8 @@
-import { Field, makeData, type Data, type DataType, type Table } from 'apache-arrow';
+import { Field, makeData, type Data, type DataType, type RecordBatch, type Table } from 'apache-arrow';
 import { AbortError, SchemaError } from '../errors.js';
 import type { QueryableTable, QueryOptions } from './query-types.js';
 import { bigint64Values, boolAt, columnData, columnView, float64Values, int64ToFloat64, isValidAt, utf8At, type ColumnView } from './aggregate-column.js';
-import { GroupRegistry, sortedGroups } from './query-groups.js';
+import { GroupRegistry, newGroupRuns, sortedGroups, type GroupRuns } from './query-groups.js';
 import { fieldKind, type QueryPlan } from './query-plan.js';
 import { applyFilter, predicateColumns } from './predicate.js';
 import { column, tableOf, tagColumn, timestampType, type Value } from './query-output.js';
@@ -28,14 +28,7 @@ export async function runLatest(table: QueryableTable, options: QueryOptions, pl
   const scanColumns = new Set<string>([...tags, ...fieldSpecs.map((f) => f.name)]);
   if (options.filter) for (const c of predicateColumns(options.filter)) scanColumns.add(c);
 
-  const registry = new GroupRegistry(tags);
-  const bestTime: bigint[] = [];
-  const bestValues: Value[][] = fieldSpecs.map(() => []);
-  let batchRow = new Int32Array(0);
-  let batchRel = new Float64Array(0);
-  let rel = new Float64Array(0);
-  let ids = new Int32Array(0);
-  let timeType: DataType | null = null;
+  const state = new LatestState(schema.time, tags, fieldSpecs.map((f) => f.name));
   const scan = table.scan({
     from: options.from, to: options.to, where: options.where, signal: options.signal, version: options.version,
     columns: [...scanColumns],
@@ -43,39 +36,9 @@ export async function runLatest(table: QueryableTable, options: QueryOptions, pl
   for await (let batch of scan) {
     if (options.signal?.aborted) throw new AbortError('query aborted');
     if (options.filter) batch = applyFilter(batch, options.filter);
-    const n = batch.numRows;
-    if (n === 0) continue;
-    const timeData = columnData(batch, schema.time, 'query latest');
-    timeType ??= timeData.type;
-    const times = bigint64Values(timeData) as BigInt64Array;
-    if (rel.length < n) { rel = new Float64Array(n); ids = new Int32Array(n); }
-    int64ToFloat64(timeData, times[0]!, false, rel);
-    registry.resolve(batch, ids.subarray(0, n));
-    if (registry.size === 0) registry.groupValues.push([]);
-    if (batchRow.length < registry.size) {
-      const grown = new Int32Array(Math.max(registry.size, batchRow.length * 2)).fill(-1);
-      batchRow = grown;
-      batchRel = new Float64Array(grown.length);
-    }
-    const touched: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const s = tags.length ? ids[i]! : 0;
-      const t = rel[i]!;
-      const best = batchRow[s]!;
-      if (best < 0) { batchRow[s] = i; batchRel[s] = t; touched.push(s); }
-      else if (t >= batchRel[s]!) { batchRow[s] = i; batchRel[s] = t; }
-    }
-    // A batch without a field (written before it was added) holds only nulls of it.
-    const views = fieldSpecs.map((f) => (batch.schema.fields.some((g) => g.name === f.name) ? columnView(batch, f.name, 'query latest') : null));
-    for (const s of touched) {
-      const row = batchRow[s]!;
-      batchRow[s] = -1;
-      const t = times[row]!;
-      if (bestTime[s] !== undefined && t < bestTime[s]!) continue;
-      bestTime[s] = t;
-      views.forEach((view, f) => { bestValues[f]![s] = view ? valueAt(view, row) : null; });
-    }
+    if (batch.numRows > 0) state.consume(batch);
   }
+  const { registry, bestTime, bestValues, timeType } = state;
 
   const order = sortedGroups(registry).filter((s) => bestTime[s] !== undefined);
   const rows = plan.limit !== null ? Math.min(plan.limit, order.length) : order.length;
@@ -97,6 +60,64 @@ export async function runLatest(table: QueryableTable, options: QueryOptions, pl
     fields.push(c.field); columns.push(c.data);
   });
   return tableOf(fields, columns, rows);
+}
+
+/** Per-batch work of `latest`, kept out of the async loop so that V8 optimizes it. */
+class LatestState {
+  readonly registry: GroupRegistry;
+  readonly bestTime: bigint[] = [];
+  readonly bestValues: Value[][];
+  timeType: DataType | null = null;
+  private readonly runs: GroupRuns = newGroupRuns();
+  private batchRow = new Int32Array(0);
+  private batchRel = new Float64Array(0);
+  private rel = new Float64Array(0);
+
+  constructor(private readonly time: string, private readonly tags: string[], private readonly fields: string[]) {
+    this.registry = new GroupRegistry(tags);
+    this.bestValues = fields.map(() => []);
+  }
+
+  consume(batch: RecordBatch): void {
+    const n = batch.numRows;
+    const timeData = columnData(batch, this.time, 'query latest');
+    this.timeType ??= timeData.type;
+    const times = bigint64Values(timeData) as BigInt64Array;
+    if (this.rel.length < n) this.rel = new Float64Array(n);
+    const rel = this.rel;
+    int64ToFloat64(timeData, times[0]!, false, rel.subarray(0, n));
+    const runs = this.runs;
+    if (this.tags.length > 0) this.registry.resolveRuns(batch, runs);
+    else {
+      if (this.registry.size === 0) this.registry.groupValues.push([]);
+      runs.start[0] = 0; runs.end[0] = n; runs.group[0] = 0; runs.count = 1;
+    }
+    if (this.batchRow.length < this.registry.size) {
+      this.batchRow = new Int32Array(Math.max(this.registry.size, this.batchRow.length * 2)).fill(-1);
+      this.batchRel = new Float64Array(this.batchRow.length);
+    }
+    const batchRow = this.batchRow, batchRel = this.batchRel;
+    const touched: number[] = [];
+    for (let r = 0; r < runs.count; r++) {
+      const a = runs.start[r]!, b = runs.end[r]!, g = runs.group[r]!;
+      // Latest row of the run; on equal times the later row wins.
+      let at = a, t = rel[a]!;
+      for (let i = a + 1; i < b; i++) { const x = rel[i]!; if (x >= t) { t = x; at = i; } }
+      const best = batchRow[g]!;
+      if (best < 0) { batchRow[g] = at; batchRel[g] = t; touched.push(g); }
+      else if (t >= batchRel[g]!) { batchRow[g] = at; batchRel[g] = t; }
+    }
+    // A batch without a field (written before it was added) holds only nulls of it.
+    const views = this.fields.map((f) => (batch.schema.fields.some((g) => g.name === f) ? columnView(batch, f, 'query latest') : null));
+    for (const g of touched) {
+      const row = batchRow[g]!;
+      batchRow[g] = -1;
+      const t = times[row]!;
+      if (this.bestTime[g] !== undefined && t < this.bestTime[g]!) continue;
+      this.bestTime[g] = t;
+      views.forEach((view, f) => { this.bestValues[f]![g] = view ? valueAt(view, row) : null; });
+    }
+  }
 }
 
 function valueAt(view: ColumnView, row: number): Value {
