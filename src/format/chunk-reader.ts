@@ -13,6 +13,7 @@ import type { PageValues } from './encodings/types.js';
 import { decodeFooterJson, FooterFormatError } from './footer.js';
 import { FooterShapeError, validateFooter } from './footer-validate.js';
 import { resolveLimits } from './limits.js';
+import { type MinMax, mergeMinMax, pageValuesMinMax, sameStat, statComparator } from './stats.js';
 import type {
   ByteSource, ChunkFooter, ChunkLimits, ColumnFooter, DecodedPage, PageFooter, ReadChunkOptions, VerifyOptions, VerifyResult,
 } from './types.js';
@@ -293,6 +294,8 @@ export class ChunkReader {
       bytesChecked += region.length;
       // One pass: page CRCs from the bytes, the region CRC combined from them.
       let regionCrc = 0;
+      let columnStats: MinMax = { min: null, max: null };
+      const errorsBefore = errors.length;
       for (let p = 0; p < column.pages.length; p++) {
         const page = column.pages[p]!;
         const stored = region.subarray(page.offset - column.offset, page.offset - column.offset + page.length);
@@ -303,11 +306,24 @@ export class ChunkReader {
           if (pageCrc !== page.crc32) {
             throw new CorruptChunkError(this.name, page.offset, `column ${JSON.stringify(column.name)} page ${p} crc32 ${pageCrc} != ${page.crc32} in the footer`);
           }
-          if (options.decode === true) this.decodeStoredPage(column, p, stored, true);
+          if (options.decode === true) {
+            const decoded = this.decodeStoredPage(column, p, stored, true);
+            const actual = pageValuesMinMax(decoded.values, decoded.validity, column.type, column.dictionary);
+            if (!sameStat(actual.min, page.min) || !sameStat(actual.max, page.max)) {
+              throw new CorruptChunkError(this.name, page.offset, `column ${JSON.stringify(column.name)} page ${p} holds min/max ${String(actual.min)}/${String(actual.max)}, footer says ${String(page.min)}/${String(page.max)}`);
+            }
+            columnStats = mergeMinMax(columnStats, actual, statComparator(column.type));
+          }
         } catch (error) {
           if (error instanceof CorruptChunkError) errors.push(error);
           else throw error;
         }
+      }
+      if (options.decode === true && errors.length === errorsBefore && (!sameStat(columnStats.min, column.min) || !sameStat(columnStats.max, column.max))) {
+        errors.push(new CorruptChunkError(this.name, column.offset, `column ${JSON.stringify(column.name)} pages hold min/max ${String(columnStats.min)}/${String(columnStats.max)}, footer says ${String(column.min)}/${String(column.max)}`));
+      }
+      if (options.decode === true && errors.length === errorsBefore && column.role === 'time' && (columnStats.min !== this.footer.timeMin || columnStats.max !== this.footer.timeMax)) {
+        errors.push(new CorruptChunkError(this.name, column.offset, `time column holds ${String(columnStats.min)}..${String(columnStats.max)}, footer time range says ${String(this.footer.timeMin)}..${String(this.footer.timeMax)}`));
       }
       if (regionCrc !== column.crc32) {
         errors.push(new CorruptChunkError(this.name, column.offset, `column ${JSON.stringify(column.name)} region crc32 ${regionCrc} != ${column.crc32} in the footer`));

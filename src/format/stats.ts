@@ -1,5 +1,6 @@
 import { getBit } from './bits.js';
-import type { StatValue } from './types.js';
+import type { PageValues } from './encodings/types.js';
+import type { ColumnType, StatValue } from './types.js';
 
 /**
  * Min/max over a row range of a flat column, skipping nulls (validity bit 0) and NaN.
@@ -182,4 +183,20 @@ export function statComparator(type: string): (x: StatValue, y: StatValue) => nu
     case 'bool': return (x, y) => Number(x) - Number(y);
     default: return (x, y) => compareStrings(x as string, y as string);
   }
+}
+
+/** Stats of one decoded page (page-local values and validity), as the writer computes them. */
+export function pageValuesMinMax(values: PageValues, validity: Uint8Array | null, type: ColumnType, dictionary?: readonly string[]): MinMax {
+  switch (values.kind) {
+    case 'f64': return float64MinMax(values.values, 0, values.values.length, validity);
+    case 'i64': return int64MinMax(values.values, 0, values.values.length, validity, type === 'uint64');
+    case 'i32': return codeMinMax(values.values, 0, values.values.length, validity, dictionary ?? []);
+    case 'bool': return boolMinMax(values.bits, 0, values.length, validity);
+    case 'utf8': return utf8MinMax(values.offsets, values.data, 0, values.offsets.length - 1, validity);
+  }
+}
+
+/** Stat equality (Object.is for numbers, so -0 and 0 differ). */
+export function sameStat(a: StatValue, b: StatValue): boolean {
+  return Object.is(a, b);
 }

@@ -38,6 +38,7 @@ async function openReadVerify(source: ByteSource, limits?: Partial<ChunkLimits>)
     }
     return 'corrupt';
   } catch (error) {
+    if (error instanceof LimitExceededError) throw error;
     if (!(error instanceof CorruptChunkError)) {
       throw new assert.AssertionError({ message: `expected CorruptChunkError, got ${(error as Error).name}: ${(error as Error).message}\n${(error as Error).stack}` });
     }
@@ -173,12 +174,65 @@ describe('chunk corruption', () => {
       ['tags disagree', withFooter(bytes, (f) => { f.tags = ['msg']; })],
       ['version mismatch inside the footer', withFooter(bytes, (f) => { f.formatVersion = 2; })],
       ['crc of a page wrong', withFooter(bytes, (f) => { f.columns[0].pages[0].crc32 = (f.columns[0].pages[0].crc32 ^ 1) >>> 0; })],
+      ['page max lies', withFooter(bytes, (f) => { f.columns[2].pages[1].max = 1e9; })],
+      ['column min lies', withFooter(bytes, (f) => { f.columns[3].min = '-5'; })],
+      ['tag stat lies', withFooter(bytes, (f) => { f.columns[1].pages[0].min = 'h1'; })],
+      ['time range lies', withFooter(bytes, (f) => { f.timeMax = '1800000000000'; })],
       ['metadata value not a string', withFooter(bytes, (f) => { f.metadata = { a: 1 }; })],
     ];
     for (const [what, bad] of cases) {
       const outcome = await openReadVerify(bufferSource(bad, `hostile-${what}.qvr`));
       assert.equal(outcome, 'corrupt', what);
     }
+  });
+
+  test('seeded footer mutations (valid CRC): ok, CorruptChunkError or LimitExceededError, nothing else', async () => {
+    const seed = seedFromEnv('footer mutations');
+    const random = rng(seed);
+    const bytes = chunk(60, 'lz4', 16);
+    const footerBytes = new DataView(bytes.buffer).getUint32(bytes.length - 16, true);
+    const original = JSON.parse(Buffer.from(bytes.subarray(bytes.length - 16 - footerBytes + 8, bytes.length - 16)).toString('utf8'));
+    const paths: (string | number)[][] = [];
+    const walk = (value: unknown, path: (string | number)[]) => {
+      paths.push(path);
+      if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...path, i]));
+      else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
+    };
+    walk(original, []);
+    const replacements = (): unknown[] => [
+      null, true, 'x', '', [], {}, 0, -1, 1, 0.5, 2 ** 31, 2 ** 32, 2 ** 53, -(2 ** 53), 1e300, Math.floor(random() * 5000),
+      'plain', 'zstd', 'none', '-0', 'Infinity', '9223372036854775807', 'time',
+    ];
+    const outcomes = { ok: 0, corrupt: 0, limit: 0 };
+    for (let i = 0; i < 400; i++) {
+      const footer = structuredClone(original);
+      const edits = 1 + Math.floor(random() * 3);
+      const done: string[] = [];
+      for (let e = 0; e < edits; e++) {
+        const path = paths[1 + Math.floor(random() * (paths.length - 1))]!;
+        let parent: any = footer;
+        for (const key of path.slice(0, -1)) parent = parent?.[key];
+        if (parent === null || typeof parent !== 'object') continue;
+        const key = path[path.length - 1]!;
+        if (random() < 0.15) {
+          if (Array.isArray(parent)) parent.splice(Number(key), 1);
+          else delete parent[key];
+          done.push(`delete ${path.join('.')}`);
+        } else {
+          const options = replacements();
+          parent[key] = options[Math.floor(random() * options.length)];
+          done.push(`${path.join('.')} = ${JSON.stringify(parent[key])}`);
+        }
+      }
+      const bad = withFooter(bytes, () => {}, JSON.stringify(footer));
+      try {
+        outcomes[await openReadVerify(bufferSource(bad, `mutated-${i}.qvr`))]++;
+      } catch (error) {
+        if (error instanceof LimitExceededError) { outcomes.limit++; continue; }
+        throw new Error(`seed ${seed} mutation ${i} (${done.join('; ')}): ${(error as Error).message}`);
+      }
+    }
+    assert.ok(outcomes.corrupt > 200, JSON.stringify(outcomes));
   });
 
   test('a "__proto__" metadata key stays plain data', async () => {
