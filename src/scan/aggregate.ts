@@ -7,9 +7,10 @@ import { bigint64Values, boolAt, utf8At, type ColumnView } from './aggregate-col
  * that share a slot), and each statistic is one tight loop per segment with its running
  * value in a local — no per-row object, Map or BigInt.
  *
- * - count, sum, mean: Float64 sums (mean = sum / count).
- * - min, max, spread: Float64 compare; for int64/uint64 fields the exact value of the
- *   winning row is kept beside it (values are compared as float64: exact below 2^53).
+ * - count, sum, mean: Float64 sums in four lanes (mean = sum / count); int64/uint64 fields
+ *   are summed exactly (32-bit halves apart, then BigInt once per segment).
+ * - min, max, spread: Float64 compare; for int64/uint64 fields the exact value is kept
+ *   beside it and float64 ties (equal values, or neighbours beyond 2^53) compare as BigInt.
  * - stddev: per segment a two-pass mean and M2, merged into the slot with Chan's parallel
  *   formula (numerically stable like Welford, without a division per row).
  * - first / last: per segment the earliest / latest non-null row by time (float compare
@@ -33,6 +34,9 @@ export type FieldKind = 'f64' | 'i64' | 'u64' | 'bool' | 'utf8' | '*';
 /** Values held for exact quantiles and for rate/derivative, per query (memory bound). */
 export const QUANTILE_VALUES_MAX = 32 * 1024 * 1024;
 export const RATE_POINTS_MAX = 32 * 1024 * 1024;
+
+/** Rows summed per piece by accSumExact: 2^21 × 2^32 stays within float64's 2^53. */
+const EXACT_SUM_ROWS_MAX = 1 << 21;
 
 export interface Segments {
   start: Int32Array;
@@ -95,6 +99,8 @@ export class FieldAccumulator {
   sum = new Float64Array(0);
   min = new Float64Array(0);
   max = new Float64Array(0);
+  /** Exact sums of int64/uint64 fields (BigInt per slot, updated once per segment). */
+  sumExact: bigint[] = [];
   minExact: unknown[] = [];
   maxExact: unknown[] = [];
   wN = new Float64Array(0);
@@ -149,7 +155,10 @@ export class FieldAccumulator {
     const n = this.needs;
     this.accCount(segs, f);
     if (f.vals !== null) {
-      if (n.sum) this.accSum(segs, f.vals, f.valid);
+      if (n.sum) {
+        if (this.exactInts) this.accSumExact(segs, f);
+        else this.accSum(segs, f.vals, f.valid);
+      }
       if (n.minMax) this.accMinMax(segs, f);
       if (n.stddev) this.accStddev(segs, f.vals, f.valid);
       if (n.quantile) this.accQuantile(segs, f.vals, f.valid);
@@ -190,7 +199,58 @@ export class FieldAccumulator {
     }
   }
 
+  /**
+   * Exact sums of 64-bit integers without a BigInt per row: the high (signed or unsigned)
+   * and low 32-bit halves are summed apart in float64, exact for up to 2^21 rows at a time,
+   * and combined as BigInt once per piece.
+   */
+  private accSumExact(segs: Segments, f: BatchField): void {
+    const values = bigint64Values(f.view!.data);
+    const words = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
+    const unsigned = this.kind === 'u64';
+    const valid = f.valid;
+    const { start, end, slot } = segs;
+    for (let s = 0; s < segs.count; s++) {
+      const k = slot[s]!;
+      for (let a = start[s]!; a < end[s]!; a += EXACT_SUM_ROWS_MAX) {
+        const b = Math.min(end[s]!, a + EXACT_SUM_ROWS_MAX);
+        let hi = 0, lo = 0;
+        if (unsigned) {
+          for (let i = a; i < b; i++) if (valid === null || valid[i] === 1) { hi += words[2 * i + 1]! >>> 0; lo += words[2 * i]! >>> 0; }
+        } else {
+          for (let i = a; i < b; i++) if (valid === null || valid[i] === 1) { hi += words[2 * i + 1]!; lo += words[2 * i]! >>> 0; }
+        }
+        if (hi !== 0 || lo !== 0) this.sumExact[k] = (this.sumExact[k] ?? 0n) + BigInt(hi) * 4294967296n + BigInt(lo);
+      }
+    }
+  }
+
+  /**
+   * Min/max of int64/uint64: compared as float64 (fast), and exactly as BigInt only where
+   * two values round to the same float64 (equal values, or beyond 2^53).
+   */
+  private accMinMaxInts(segs: Segments, f: BatchField): void {
+    const { start, end, slot } = segs;
+    const vals = f.vals!, valid = f.valid;
+    const exact = bigint64Values(f.view!.data);
+    const min = this.min, max = this.max;
+    for (let s = 0; s < segs.count; s++) {
+      const a = start[s]!, b = end[s]!, k = slot[s]!;
+      let lo = Infinity, hi = -Infinity, loAt = -1, hiAt = -1;
+      for (let i = a; i < b; i++) {
+        if (valid !== null && valid[i] !== 1) continue;
+        const v = vals[i]!;
+        if (v < lo || (v === lo && exact[i]! < exact[loAt]!)) { lo = v; loAt = i; }
+        if (v > hi || (v === hi && exact[i]! > exact[hiAt]!)) { hi = v; hiAt = i; }
+      }
+      if (loAt < 0) continue;
+      if (lo < min[k]! || (lo === min[k]! && exact[loAt]! < (this.minExact[k] as bigint))) { min[k] = lo; this.minExact[k] = exact[loAt]; }
+      if (hi > max[k]! || (hi === max[k]! && exact[hiAt]! > (this.maxExact[k] as bigint))) { max[k] = hi; this.maxExact[k] = exact[hiAt]; }
+    }
+  }
+
   private accMinMax(segs: Segments, f: BatchField): void {
+    if (this.exactInts) { this.accMinMaxInts(segs, f); return; }
     const { start, end, slot } = segs;
     const vals = f.vals!, valid = f.valid;
     const min = this.min, max = this.max;

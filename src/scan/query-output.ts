@@ -44,9 +44,22 @@ export function timestampType(unit: TimeUnit): DataType {
   }
 }
 
+const INT64_MIN = -(1n << 63n), INT64_MAX = (1n << 63n) - 1n, UINT64_MAX = (1n << 64n) - 1n;
+
+/** An exact integer sum; one that leaves the column's 64-bit range is an error, not a wrap. */
+function exactSum(agg: AggPlan, a: FieldAccumulator, slot: number): bigint {
+  const sum = a.sumExact[slot] ?? 0n;
+  const [lo, hi] = agg.kind === 'u64' ? [0n, UINT64_MAX] : [INT64_MIN, INT64_MAX];
+  if (sum < lo || sum > hi) {
+    throw new LimitExceededError(`query sum of ${agg.kind === 'u64' ? 'uint64' : 'int64'} field ${agg.field}`, Number(sum), Number(hi), 'a 64-bit integer sum overflowed (aggregate a float64 field instead)');
+  }
+  return sum;
+}
+
 function outKind(agg: AggPlan): OutKind {
   switch (agg.fn) {
     case 'count': return 'i64';
+    case 'sum': return agg.kind === 'i64' || agg.kind === 'u64' ? agg.kind : 'f64';
     case 'min': case 'max': case 'first': case 'last':
       return agg.kind === '*' ? 'i64' : agg.kind;
     default: return 'f64';
@@ -60,8 +73,8 @@ function aggValue(agg: AggPlan, acc: FieldAccumulator | undefined, slots: SlotTa
   const ints = agg.kind === 'i64' || agg.kind === 'u64';
   switch (agg.fn) {
     case 'count': return BigInt(count);
-    case 'sum': return count > 0 ? a.sum[slot]! : null;
-    case 'mean': return count > 0 ? a.sum[slot]! / count : null;
+    case 'sum': return count > 0 ? (ints ? exactSum(agg, a, slot) : a.sum[slot]!) : null;
+    case 'mean': return count > 0 ? (ints ? Number(a.sumExact[slot] ?? 0n) : a.sum[slot]!) / count : null;
     case 'min': return count > 0 ? (ints ? (a.minExact[slot] as bigint) : a.min[slot]!) : null;
     case 'max': return count > 0 ? (ints ? (a.maxExact[slot] as bigint) : a.max[slot]!) : null;
     case 'spread': return count > 0 ? a.max[slot]! - a.min[slot]! : null;

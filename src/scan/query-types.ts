@@ -22,7 +22,9 @@ export type NamedPercentile = 'p50' | 'p90' | 'p95' | 'p99';
  * One aggregation of a field. Every aggregation ignores null values (`count` of a field
  * counts its non-null values; `count` of `'*'` counts rows).
  *
- * - `count` `sum` `min` `max` `mean`: as in SQL.
+ * - `count` `sum` `min` `max` `mean`: as in SQL. Output types: count Int64; min/max/first/
+ *   last the field's type; sum of int64/uint64 exact in Int64/Uint64 (overflow is a
+ *   LimitExceededError, not a wrap), of float64 Float64; everything else Float64.
  * - `first` / `last`: the value at the earliest / latest time (non-null values only).
  * - `stddev`: sample standard deviation (n − 1), like DuckDB `stddev_samp`; null under 2 values.
  * - `p50` … `p99`, `percentile:0.xx`: exact quantiles with linear interpolation between the

@@ -110,7 +110,7 @@ test('int64, bool and utf8 aggregations match DuckDB exactly', async () => {
   const got = tableRows(result);
   const expected = await withDuck((q) => q(`
     SELECT epoch_ms(time_bucket(INTERVAL '2 hours', ts)) AS time, region,
-      count(n) AS count_n, sum(n)::DOUBLE AS sum_n, min(n) AS min_n, max(n) AS max_n,
+      count(n) AS count_n, sum(n) AS sum_n, min(n) AS min_n, max(n) AS max_n,
       arg_min(n, (t, host)) FILTER (WHERE n IS NOT NULL) AS first_n, arg_max(n, t) FILTER (WHERE n IS NOT NULL) AS last_n, avg(n) AS mean_n,
       count(ok) AS count_ok, arg_min(ok, t) FILTER (WHERE ok IS NOT NULL) AS first_ok, arg_max(ok, t) FILTER (WHERE ok IS NOT NULL) AS last_ok,
       count(note) AS count_note, arg_min(note, t) FILTER (WHERE note IS NOT NULL) AS first_note, arg_max(note, t) FILTER (WHERE note IS NOT NULL) AS last_note
@@ -121,6 +121,7 @@ test('int64, bool and utf8 aggregations match DuckDB exactly', async () => {
     assert.equal(key(g, ['region', 'time']), key(e, ['region', 'time']));
     for (const col of ['count_n', 'sum_n', 'min_n', 'max_n', 'count_ok', 'count_note']) close(g[col], e[col], `row ${i} ${col}`, 0);
     close(g.mean_n, e.mean_n, `row ${i} mean_n`);
+    assert.equal(String(g.sum_n), String(e.sum_n), `row ${i} sum_n exact`);
     // first/last: unique times within a series, but two series of a region may share a time.
     for (const col of ['first_ok', 'last_ok', 'first_note', 'last_note', 'first_n', 'last_n']) {
       assert.equal(typeof g[col] === 'bigint' ? Number(g[col]) : g[col], e[col] === null ? null : typeof e[col] === 'bigint' ? Number(e[col]) : e[col], `row ${i} ${col}`);
@@ -192,7 +193,7 @@ test('empty result and a single row', async () => {
   assert.equal(got[0]!.first_usage, 2.5);
   assert.equal(got[0]!.rate_usage, null, 'rate needs two points');
   assert.equal(got[0]!.min_n, 7n);
-  assert.equal(got[0]!.sum_n, 7);
+  assert.equal(got[0]!.sum_n, 7n, 'sum of an int64 field is an exact Int64');
 });
 
 test('latest returns the last row of every series like DuckDB arg_max', async () => {
@@ -230,4 +231,33 @@ test('query filter keeps rows where the predicate is true, like a SQL WHERE', as
     close(g.sum_usage, e.sum_usage, 'sum');
     close(g.max_n, e.max_n, 'max', 0);
   });
+});
+
+test('int64 and uint64 sums are exact beyond 2^53, like DuckDB hugeint sums; overflow is an error', async () => {
+  const big: TableSchema = { time: 'time', timeUnit: 'ms', tags: ['host'], fields: [{ name: 'i', type: 'int64' }, { name: 'u', type: 'uint64' }] };
+  const random = rng(seed);
+  const bigRows: TestRow[] = Array.from({ length: 3000 }, (_, r) => ({
+    time: BigInt(T0 + r * 1000), host: `h${r % 3}`,
+    i: random() < 0.05 ? null : BigInt(Math.floor((random() - 0.4) * 2 ** 52)) * 3n + BigInt(r),
+    u: random() < 0.05 ? null : (1n << 50n) * BigInt(Math.floor(random() * 64)) + BigInt(r),
+  }));
+  const got = tableRows(await runQuery(new FakeTable(big, bigRows, { chunks: 2, batchRowsMax: 400, seed }), { every: '10m', by: ['host'], agg: { i: ['sum', 'mean'], u: ['sum', 'max'] } }));
+  const duck = await duckWith(big, bigRows);
+  try {
+    const expected = await duckRows(duck.conn, `SELECT epoch_ms(time_bucket(INTERVAL '10 minutes', ts)) AS time, host, sum(i) AS sum_i, avg(i) AS mean_i, sum(u) AS sum_u, max(u) AS max_u
+      FROM d GROUP BY ALL ORDER BY host, time`);
+    assert.equal(got.length, expected.length);
+    got.forEach((g, r) => {
+      const e = expected[r]!;
+      assert.equal(String(g.sum_i), String(e.sum_i), `row ${r} sum_i`);
+      assert.equal(String(g.sum_u), String(e.sum_u), `row ${r} sum_u`);
+      assert.equal(String(g.max_u), String(e.max_u), `row ${r} max_u`);
+      close(g.mean_i, e.mean_i, `row ${r} mean_i`);
+    });
+    assert.ok(got.some((g) => (g.sum_u as bigint) > 2n ** 53n), 'sums beyond 2^53 exercised');
+  } finally {
+    duck.close();
+  }
+  const overflow: TestRow[] = [{ time: 1n, host: 'a', i: (1n << 62n), u: 1n }, { time: 2n, host: 'a', i: (1n << 62n), u: 1n }];
+  await assert.rejects(runQuery(new FakeTable(big, overflow), { agg: { i: 'sum' } }), /sum of int64 field i/);
 });
