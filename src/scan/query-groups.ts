@@ -1,6 +1,6 @@
-import type { Data, RecordBatch } from 'apache-arrow';
-import { columnData, int32Values } from './aggregate-column.js';
-import { dictionaryStrings } from './aggregate-column.js';
+import { DataType, type Data, type RecordBatch } from 'apache-arrow';
+import { SchemaError } from '../errors.js';
+import { columnData, columnView, dictionaryStrings, int32Values, utf8At } from './aggregate-column.js';
 
 /**
  * Group (and series) identity from tag columns. Each batch carries its own dictionaries, so
@@ -138,7 +138,27 @@ export class GroupRegistry {
       return { map: Int32Array.of(this.tags[t]!.id(null)), codes: new Int32Array(batch.numRows).fill(-1) };
     }
     const data = columnData(batch, name, 'query group');
+    if (!DataType.isDictionary(data.type)) return this.plainCodes(batch, t, data);
     return { map: this.tags[t]!.localMap(data), codes: codesWithNulls(data) };
+  }
+
+  /** A tag column that arrives as plain Utf8: a dictionary built for this batch. */
+  private plainCodes(batch: RecordBatch, t: number, data: Data): { map: Int32Array; codes: Int32Array } {
+    const view = columnView(batch, this.tagNames[t]!, 'query group');
+    if (view.kind !== 'utf8') throw new SchemaError(`query group: tag ${JSON.stringify(this.tagNames[t])} is ${String(data.type)}, expected Dictionary<Utf8> or Utf8`);
+    const local = new Map<string | null, number>();
+    const ids: number[] = [];
+    const codes = new Int32Array(data.length);
+    for (let i = 0; i < data.length; i++) {
+      const v = utf8At(view, i);
+      let c = local.get(v);
+      if (c === undefined) { c = ids.length; local.set(v, c); ids.push(this.tags[t]!.id(v)); }
+      codes[i] = c;
+    }
+    const map = new Int32Array(ids.length + 1);
+    map[0] = this.tags[t]!.id(null);
+    map.set(ids, 1);
+    return { map, codes };
   }
 
   private singleGroup(valueId: number): number {

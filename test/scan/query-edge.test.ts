@@ -86,3 +86,12 @@ test('an aborted signal stops the query', async () => {
   controller.abort();
   await assert.rejects(runQuery(new FakeTable(schema, rows, { batchRowsMax: 10 }), { agg: { v: 'sum' }, signal: controller.signal }), AbortError);
 });
+
+test('a tag column arriving as plain Utf8 groups like a dictionary one', async () => {
+  const plain = makeBatch({ time: 'time', timeUnit: 'ns', tags: [], fields: [{ name: 'host', type: 'utf8' }, { name: 'v', type: 'float64' }] },
+    [{ time: 1n, host: 'b', v: 1 }, { time: 2n, host: 'a', v: 2 }, { time: 3n, host: null, v: 4 }, { time: 4n, host: 'b', v: 8 }]);
+  const dict = makeBatch({ time: 'time', timeUnit: 'ns', tags: ['host'], fields: [{ name: 'v', type: 'float64' }] }, [{ time: 5n, host: 'a', v: 16 }]);
+  const table = new EvolvedTable([plain, dict]);
+  const got = tableRows(await runQuery(table, { by: ['host'], agg: { v: 'sum' } }));
+  assert.deepEqual(got.map((r) => [r.host, r.sum_v]), [['a', 18], ['b', 9], [null, 4]]);
+});
