@@ -49,6 +49,8 @@ function concatValues(pages: readonly DecodedPage[], rows: number): PageValues {
   const first = pages[0]!.values;
   switch (first.kind) {
     case 'i64': case 'f64': case 'i32': {
+      const joined = adjacentView(pages, rows);
+      if (joined !== null) return joined;
       const out = first.kind === 'i64' ? new BigInt64Array(rows) : first.kind === 'f64' ? new Float64Array(rows) : new Int32Array(rows);
       let at = 0;
       for (const p of pages) {
@@ -83,6 +85,27 @@ function concatValues(pages: readonly DecodedPage[], rows: number): PageValues {
       }
       return { kind: 'utf8', offsets, data };
     }
+  }
+}
+
+/**
+ * When the pages' values already lie back to back in one buffer (the reader decodes plain
+ * fixed-width pages that way), one view over all of them: no copy.
+ */
+function adjacentView(pages: readonly DecodedPage[], rows: number): PageValues | null {
+  const first = (pages[0]!.values as { values: BigInt64Array | Float64Array | Int32Array }).values;
+  let end = first.byteOffset + first.byteLength;
+  for (let i = 1; i < pages.length; i++) {
+    const v = (pages[i]!.values as { values: BigInt64Array | Float64Array | Int32Array }).values;
+    if (v.buffer !== first.buffer || v.byteOffset !== end) return null;
+    end += v.byteLength;
+  }
+  const kind = pages[0]!.values.kind;
+  switch (kind) {
+    case 'i64': return { kind, values: new BigInt64Array(first.buffer, first.byteOffset, rows) };
+    case 'f64': return { kind, values: new Float64Array(first.buffer, first.byteOffset, rows) };
+    case 'i32': return { kind, values: new Int32Array(first.buffer, first.byteOffset, rows) };
+    default: return null;
   }
 }
 

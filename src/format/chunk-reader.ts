@@ -6,7 +6,7 @@ import {
   CHUNK_BYTES_MIN, FOOTER_HEADER_BYTES, FORMAT_VERSION, MAGIC, MAGIC_BYTES, TRAILER_BYTES,
 } from './chunk.js';
 import { getBlockCodec } from './codecs/registry.js';
-import { bitmapBytes, pageKindOf, pageRawBytes } from './column-kind.js';
+import { bitmapBytes, fixedWidthBytesOf, pageKindOf, pageRawBytes } from './column-kind.js';
 import { crc32, crc32Combine } from './crc32.js';
 import { decodePage } from './encodings/registry.js';
 import type { PageValues } from './encodings/types.js';
@@ -20,6 +20,8 @@ import type {
 
 /** Bytes read from the end of the file by openChunk: trailer + footer in one request for most chunks. */
 export const TAIL_READ_BYTES = 64 * 1024;
+/** The `plain` encoding id: fixed-width values are their little-endian bytes (docs/format.md §3). */
+const PLAIN_ENCODING = 'plain';
 /** Column regions verify() keeps in flight at once. */
 const VERIFY_READS_IN_FLIGHT = 4;
 
@@ -203,17 +205,35 @@ export class ChunkReader {
       }
     }
     const buffers = await readAll(this.source, ranges);
+    // Plain fixed-width pages decompress straight into one buffer per column, in page order,
+    // so their values are adjacent views that pagesToData joins without a copy.
+    const destinations = new Map<number, { bytes: Uint8Array; at: number }>();
+    for (const c of columnIndexes) {
+      const column = this.footer.columns[c]!;
+      const width = fixedWidthBytesOf(pageKindOf(column.type));
+      if (width === 0 || pages.length === 0 || !pages.every((p) => column.pages[p]!.encoding === PLAIN_ENCODING)) continue;
+      let rows = 0;
+      for (const p of pages) rows += column.pages[p]!.rows;
+      destinations.set(c, { bytes: new Uint8Array(rows * width), at: 0 });
+    }
     const out: DecodedPage[][] = columnIndexes.map(() => []);
     for (const run of runs) {
       const column = this.footer.columns[run.column]!;
       const buffer = buffers[run.range]!;
       const base = ranges[run.range]!.offset;
       const target = out[columnIndexes.indexOf(run.column)]!;
+      const destination = destinations.get(run.column);
       for (let i = run.first; i <= run.last; i++) {
         const p = pages[i]!;
         const page = column.pages[p]!;
         const stored = buffer.subarray(page.offset - base, page.offset - base + page.length);
-        target.push(this.decodeStoredPage(column, p, stored));
+        let into: Uint8Array | undefined;
+        if (destination !== undefined) {
+          const bytes = page.rows * fixedWidthBytesOf(pageKindOf(column.type));
+          into = destination.bytes.subarray(destination.at, destination.at + bytes);
+          destination.at += bytes;
+        }
+        target.push(this.decodeStoredPage(column, p, stored, false, into));
       }
     }
     return out;
@@ -341,7 +361,11 @@ export class ChunkReader {
   }
 
   /** CRC check, block codec, encoding chain, then consistency checks of the decoded values. */
-  private decodeStoredPage(column: ColumnFooter, p: number, stored: Uint8Array, crcChecked = false): DecodedPage {
+  /**
+   * `into`: for a plain fixed-width page, where its values go (exactly rows × width bytes,
+   * 8-byte aligned); the codec decompresses straight into it.
+   */
+  private decodeStoredPage(column: ColumnFooter, p: number, stored: Uint8Array, crcChecked = false, into?: Uint8Array): DecodedPage {
     if (!crcChecked) this.checkPageCrc(column, p, stored);
     const page = column.pages[p]!;
     const kind = pageKindOf(column.type);
@@ -360,8 +384,15 @@ export class ChunkReader {
         const valid = countSetBits(validity, rows);
         if (rows - valid !== page.nullCount) throw new Error(`validity has ${rows - valid} nulls, footer says ${page.nullCount}`);
       }
-      const encoded = codec.decode(stored.subarray(validityLength), page.encodedBytes);
-      const values = decodePage(page.encoding, encoded, kind, rows);
+      let values: PageValues;
+      if (into !== undefined) {
+        if (page.encodedBytes !== into.length) throw new Error(`plain ${kind} page of ${rows} values has ${page.encodedBytes} encoded bytes, expected ${into.length}`);
+        codec.decodeInto(stored.subarray(validityLength), into);
+        values = fixedView(kind, into, rows);
+      } else {
+        const encoded = codec.decode(stored.subarray(validityLength), page.encodedBytes);
+        values = decodePage(page.encoding, encoded, kind, rows);
+      }
       if (values.kind !== kind || pageCount(values) !== rows) {
         throw new Error(`values decode to ${values.kind} of ${pageCount(values)} values, expected ${kind} of ${rows}`);
       }
@@ -394,6 +425,16 @@ export class ChunkReader {
     }
     const raw = pageRawBytes(values.kind, page.rows, validity !== null, dataBytes);
     if (raw !== page.rawBytes) throw new Error(`decoded ${raw} bytes, footer says ${page.rawBytes}`);
+  }
+}
+
+/** Typed values over plain little-endian bytes (aligned, owned by the caller). */
+function fixedView(kind: PageValues['kind'], bytes: Uint8Array, rows: number): PageValues {
+  switch (kind) {
+    case 'i64': return { kind, values: new BigInt64Array(bytes.buffer, bytes.byteOffset, rows) };
+    case 'f64': return { kind, values: new Float64Array(bytes.buffer, bytes.byteOffset, rows) };
+    case 'i32': return { kind, values: new Int32Array(bytes.buffer, bytes.byteOffset, rows) };
+    default: throw new Error(`no fixed-width view for ${kind}`);
   }
 }
 

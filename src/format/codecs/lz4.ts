@@ -27,6 +27,9 @@ export const lz4Codec: BlockCodec = {
     dst.set(out);
     return out.length;
   },
+  decodeInto(stored, dst) {
+    dst.set(this.decode(stored, dst.length));
+  },
   decode(stored, decodedBytes) {
     if (stored.length < LZ4_SIZE_PREFIX_BYTES) {
       throw new CodecError(`lz4: stored ${stored.length} bytes, shorter than the ${LZ4_SIZE_PREFIX_BYTES}-byte size prefix`);

@@ -13,6 +13,9 @@ export const noneCodec: BlockCodec = {
     dst.set(bytes);
     return bytes.length;
   },
+  decodeInto(stored, dst) {
+    dst.set(this.decode(stored, dst.length));
+  },
   decode(stored, decodedBytes) {
     if (stored.length !== decodedBytes) {
       throw new CodecError(`none: stored ${stored.length} bytes, expected ${decodedBytes}`);

@@ -14,6 +14,8 @@ export interface BlockCodec {
   encodeInto(bytes: Uint8Array, dst: Uint8Array, level?: number): number;
   /** Decompresses to exactly `decodedBytes` bytes or throws CodecError. */
   decode(stored: Uint8Array, decodedBytes: number): Uint8Array;
+  /** Decompresses into `dst`, which must come out exactly full; otherwise CodecError. */
+  decodeInto(stored: Uint8Array, dst: Uint8Array): void;
 }
 
 /** Stored bytes that do not decode (wrapped by the chunk reader into CorruptChunkError). */

@@ -30,6 +30,12 @@ export const zstdCodec: BlockCodec = {
     return cctx.compress(dst, bytes, level);
   },
   decode(stored, decodedBytes) {
+    const out = new Uint8Array(decodedBytes);
+    this.decodeInto(stored, out);
+    return out;
+  },
+  decodeInto(stored, dst) {
+    const decodedBytes = dst.length;
     let declared: number | null;
     try {
       declared = zstd.getFrameContentSize(stored);
@@ -40,16 +46,14 @@ export const zstdCodec: BlockCodec = {
       throw new CodecError(`zstd: frame declares ${declared} decoded bytes, expected ${decodedBytes}`);
     }
     dctx ??= new zstd.DCtx();
-    const out = new Uint8Array(decodedBytes);
     let written: number;
     try {
-      written = dctx.decompress(out, stored);
+      written = dctx.decompress(dst, stored);
     } catch (error) {
       throw new CodecError(`zstd: ${(error as Error).message}`);
     }
     if (written !== decodedBytes) {
       throw new CodecError(`zstd: decoded ${written} bytes, expected ${decodedBytes}`);
     }
-    return out;
   },
 };
