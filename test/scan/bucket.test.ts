@@ -98,3 +98,15 @@ test('every is parsed strictly and must fit the table unit', () => {
   const week = makeBucketer('1w', 'ms').locate(BigInt(Date.UTC(2026, 10, 26)));
   assert.equal(new Date(Number(week.start)).getUTCDay(), 1);
 });
+
+test('fill enumerates calendar days across DST: every bucket starts at local midnight', async () => {
+  const from = Date.UTC(2026, 2, 25), to = Date.UTC(2026, 3, 2);
+  const sparse = rows.filter((r, i) => i % 97 === 0 && r.time >= BigInt(from) * 1_000_000n && r.time < BigInt(to) * 1_000_000n);
+  const got = tableRows(await runQuery(new FakeTable(schema, sparse), { from, to, every: '1d', timeZone: 'Europe/Paris', fill: 'null', agg: { v: 'count' } }));
+  const local = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Paris', hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
+  const labels = got.map((r) => local.format(new Date(Number((r.time as bigint) / 1_000_000n))));
+  // from = Mar 25 01:00 CET and to = Apr 2 02:00 CEST: the local days Mar 25 … Apr 2, one of 23 h.
+  assert.deepEqual(labels, ['25/03/2026, 00:00', '26/03/2026, 00:00', '27/03/2026, 00:00', '28/03/2026, 00:00', '29/03/2026, 00:00',
+    '30/03/2026, 00:00', '31/03/2026, 00:00', '01/04/2026, 00:00', '02/04/2026, 00:00']);
+  assert.equal(got.reduce((a, r) => a + Number(r.count_v), 0), sparse.length);
+});
