@@ -1,5 +1,5 @@
 import type { DataType, RecordBatch, Table } from 'apache-arrow';
-import { AbortError } from '../errors.js';
+import { AbortError, LimitExceededError } from '../errors.js';
 import type { QueryableTable, QueryOptions } from './query-types.js';
 import { FieldAccumulator, type BatchField, type BatchTime, type Segments } from './aggregate.js';
 import { bigint64Values, columnData, columnView, float64Values, int64MinMax, int64ToFloat64 } from './aggregate-column.js';
@@ -35,6 +35,9 @@ import { runLatest } from './query-latest.js';
  * interpolates numeric columns in time between the neighbouring buckets (null at the ends;
  * bool/utf8 null).
  */
+
+/** (group, bucket) slots a query may hold: a runaway `every` × `by` stops here, not in OOM. */
+export const QUERY_SLOTS_MAX = 20_000_000;
 
 export async function runQuery(table: QueryableTable, options: QueryOptions): Promise<Table> {
   const plan = planQuery(table.schema, options);
@@ -146,6 +149,9 @@ export class AggregationEngine {
     let slot = map.get(key);
     if (slot !== undefined) return slot;
     slot = this.slotCount++;
+    if (slot >= QUERY_SLOTS_MAX) {
+      throw new LimitExceededError('query groups × buckets', slot + 1, QUERY_SLOTS_MAX, `every ${this.plan.every ?? '(none)'} by ${this.plan.by.join(',') || '(none)'}`);
+    }
     if (slot >= this.slotGroup.length) {
       const cap = this.slotGroup.length * 2;
       const g = new Int32Array(cap); g.set(this.slotGroup); this.slotGroup = g;
