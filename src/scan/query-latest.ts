@@ -1,6 +1,7 @@
 import { Field, makeData, type Data, type DataType, type RecordBatch, type Table } from 'apache-arrow';
 import { AbortError, SchemaError } from '../errors.js';
 import type { QueryableTable, QueryOptions } from './query-types.js';
+import type { FieldSpec, TableSchema } from '../table/types.js';
 import { bigint64Values, boolAt, columnData, columnView, float64Values, int64ToFloat64, isValidAt, utf8At, type ColumnView } from './aggregate-column.js';
 import { GroupRegistry, newGroupRuns, sortedGroups, type GroupRuns } from './query-groups.js';
 import { fieldKind, type QueryPlan } from './query-plan.js';
@@ -28,16 +29,37 @@ export async function runLatest(table: QueryableTable, options: QueryOptions, pl
   const scanColumns = new Set<string>([...tags, ...fieldSpecs.map((f) => f.name)]);
   if (options.filter) for (const c of predicateColumns(options.filter)) scanColumns.add(c);
 
-  const state = new LatestState(schema.time, tags, fieldSpecs.map((f) => f.name));
-  const scan = table.scan({
-    from: options.from, to: options.to, where: options.where, signal: options.signal, version: options.version,
-    columns: [...scanColumns],
-  });
-  for await (let batch of scan) {
-    if (options.signal?.aborted) throw new AbortError('query aborted');
-    if (options.filter) batch = applyFilter(batch, options.filter);
-    if (batch.numRows > 0) state.consume(batch);
+  const filterColumns = options.filter ? [...predicateColumns(options.filter)] : [];
+  const consumeAll = async (state: LatestState, from: QueryOptions['from'], columns: string[]) => {
+    const scan = table.scan({ from, to: options.to, where: options.where, signal: options.signal, version: options.version, columns });
+    for await (let batch of scan) {
+      if (options.signal?.aborted) throw new AbortError('query aborted');
+      if (options.filter) batch = applyFilter(batch, options.filter);
+      if (batch.numRows > 0) state.consume(batch);
+    }
+  };
+  // Phase 1 reads only time, tags (and filter columns) to find each series' latest time;
+  // phase 2 reads the fields from the earliest of those times on, so a table's history is
+  // decoded once for time and tags but its fields only near the end.
+  let from = options.from;
+  if (fieldSpecs.length > 0) {
+    const probe = new LatestState(schema.time, tags, []);
+    await consumeAll(probe, options.from, [...new Set([...tags, ...filterColumns])]);
+    let earliest: bigint | null = null;
+    for (const t of probe.bestTime) if (t !== undefined && (earliest === null || t < earliest)) earliest = t;
+    // No row at all: the empty result, with every column typed.
+    if (earliest === null) return latestTable(schema, tags, fieldSpecs, plan, probe);
+    from = earliest * NS_PER_UNIT[schema.timeUnit];
   }
+  const state = new LatestState(schema.time, tags, fieldSpecs.map((f) => f.name));
+  await consumeAll(state, from, [...scanColumns]);
+  return latestTable(schema, tags, fieldSpecs, plan, state);
+}
+
+/** Epoch nanoseconds per table unit (a bigint TimeInput is epoch ns). */
+const NS_PER_UNIT: Record<TableSchema['timeUnit'], bigint> = { s: 1_000_000_000n, ms: 1_000_000n, us: 1000n, ns: 1n };
+
+function latestTable(schema: TableSchema, tags: string[], fieldSpecs: FieldSpec[], plan: QueryPlan, state: LatestState): Table {
   const { registry, bestTime, bestValues, timeType } = state;
 
   const order = sortedGroups(registry).filter((s) => bestTime[s] !== undefined);
@@ -55,7 +77,7 @@ export async function runLatest(table: QueryableTable, options: QueryOptions, pl
   });
   fieldSpecs.forEach((spec, f) => {
     const kind = fieldKind(spec.type);
-    const values = Array.from({ length: rows }, (_, r) => bestValues[f]![order[r]!] ?? null);
+    const values = Array.from({ length: rows }, (_, r) => bestValues[f]?.[order[r]!] ?? null);
     const c = column(spec.name, kind === '*' ? 'i64' : kind, values);
     fields.push(c.field); columns.push(c.data);
   });

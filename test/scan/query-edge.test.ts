@@ -95,3 +95,18 @@ test('a tag column arriving as plain Utf8 groups like a dictionary one', async (
   const got = tableRows(await runQuery(table, { by: ['host'], agg: { v: 'sum' } }));
   assert.deepEqual(got.map((r) => [r.host, r.sum_v]), [['a', 18], ['b', 9], [null, 4]]);
 });
+
+test('latest reads fields only from the earliest series end on (two phases)', async () => {
+  const rows: TestRow[] = [];
+  for (let i = 0; i < 100; i++) rows.push({ time: BigInt(i) * 1_000_000_000n, host: 'a', dc: 'x', v: i, w: BigInt(i), flag: true });
+  for (let i = 0; i < 60; i++) rows.push({ time: BigInt(i) * 1_000_000_000n + 1n, host: 'b', dc: 'x', v: -i, w: 0n, flag: false });
+  const table = new FakeTable(schema, rows, { batchRowsMax: 9 });
+  const got = tableRows(await runQuery(table, { latest: true, columns: ['v'] }));
+  assert.deepEqual(got.map((r) => [r.host, r.time, r.v]), [['a', 99_000_000_000n, 99], ['b', 59_000_000_001n, -59]]);
+  assert.equal(table.scans.length, 2);
+  assert.deepEqual(table.scans[0]!.columns!.sort(), ['dc', 'host'], 'phase 1: time and tags only');
+  assert.equal(table.scans[1]!.from, 59_000_000_001n, 'phase 2 starts at the earliest series end (epoch ns)');
+  const empty = await runQuery(new FakeTable(schema, []), { latest: true });
+  assert.equal(empty.numRows, 0);
+  assert.deepEqual(empty.schema.fields.map((f) => f.name), ['time', 'host', 'dc', 'v', 'w', 'flag']);
+});
