@@ -39,6 +39,7 @@ interface ColumnPlan {
   codecId: BlockCodecId;
   codecLevel: number | undefined;
   encoding: string | undefined;
+  validityEncoding: string | undefined;
 }
 
 function planColumn(column: FlatColumn, options: WriteChunkOptions): ColumnPlan {
@@ -52,7 +53,7 @@ function planColumn(column: FlatColumn, options: WriteChunkOptions): ColumnPlan 
       throw new UsageError(`chunk writer: zstd level ${codecLevel} for column ${JSON.stringify(column.name)} outside [${ZSTD_LEVEL_MIN}, ${ZSTD_LEVEL_MAX}]`);
     }
   }
-  return { codec: getBlockCodec(codecId), codecId, codecLevel, encoding: own.encoding };
+  return { codec: getBlockCodec(codecId), codecId, codecLevel, encoding: own.encoding, validityEncoding: own.validityEncoding };
 }
 
 /** The values of rows [start, end) of a chunk-wide column as one page's values. */
@@ -216,7 +217,7 @@ export function writeChunk(input: RecordBatch[] | RecordBatch, options: WriteChu
       };
       if (nullCount > 0) {
         const bitmap = sliceBits(column.validity!, start, rows);
-        const validity = encodeOrThrow({ kind: 'bool', bits: bitmap, length: rows }, undefined, column.name, p);
+        const validity = encodeOrThrow({ kind: 'bool', bits: bitmap, length: rows }, plan.validityEncoding, column.name, p);
         page.validityEncoding = validity.encoding;
         page.validityLength = out.compress(plan.codec, validity.bytes, plan.codecLevel);
         page.validityEncodedBytes = validity.bytes.length;

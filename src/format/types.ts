@@ -122,6 +122,8 @@ export interface ColumnWriteOptions {
   codecLevel?: number;
   /** Force an encoding chain for this column's values. */
   encoding?: string;
+  /** Force an encoding chain for this column's validity bitmaps (kind bool). */
+  validityEncoding?: string;
 }
 
 export interface WriteChunkOptions {

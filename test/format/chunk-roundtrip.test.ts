@@ -179,7 +179,7 @@ describe('chunk round trip', () => {
       { name: 'v', kind: 'float64', values: Array.from({ length: n }, (_, i) => i * 0.25) },
       { name: 's', kind: 'utf8', values: Array.from({ length: n }, (_, i) => `s${i}`) },
     ];
-    const { bytes } = writeChunk(makeBatches(specs), { timeColumn: 'time', tags: [], pageRows: 256 });
+    const { bytes } = writeChunk(makeBatches(specs), { timeColumn: 'time', tags: [], pageRows: 256, columns: { v: { encoding: 'plain' } } });
     const reader = await openChunk(bufferSource(bytes, 'zc.qvr'));
     const [page] = await reader.readColumnPages('v', [2]);
     const data = reader.toArrowData('v', [page!]);
@@ -203,7 +203,7 @@ describe('chunk round trip', () => {
       { name: 'time', kind: 'time', values: timeValues(n) },
       { name: 'v', kind: 'float64', values: Array.from({ length: n }, (_, i) => (i % 10 === 0 ? null : i * 0.25)) },
     ];
-    const { bytes } = writeChunk(makeBatches(specs), { timeColumn: 'time', tags: [], pageRows: 100 });
+    const { bytes } = writeChunk(makeBatches(specs), { timeColumn: 'time', tags: [], pageRows: 100, columns: { v: { encoding: 'plain' } } });
     const reader = await openChunk(bufferSource(bytes, 'adjacent.qvr'));
     const pages = await reader.readColumnPages('v', [2, 3, 4]);
     const views = pages.map((p) => (p.values as { values: Float64Array }).values);
