@@ -1,0 +1,296 @@
+import { mkdir, open, readdir, rename, link, unlink, rmdir, stat, type FileHandle } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { dirname, join, resolve, sep } from 'node:path';
+import type { ByteRange, ChunkManager, ListOptions, PutOptions } from './chunk-manager.js';
+import { AlreadyExistsError, NotFoundError, StoreError, UsageError } from '../errors.js';
+import { validateKey } from './keys.js';
+import { nativeAddon, type NativeAddon } from './native.js';
+import { compareKeys } from './memory.js';
+
+/** Temp files of in-flight puts start with this; list() never shows them. */
+const TEMP_PREFIX = '.tmp-';
+/** Open maps kept for reuse (chunk files are immutable once written). */
+const MAPS_OPEN_MAX = 64;
+
+/**
+ * A directory as a ChunkManager.
+ *
+ * Writes are atomic: bytes go to a temp file in the target directory, are fsynced, then
+ * renamed over the key (or, for put-if-absent, hard-linked to it: link() fails with EEXIST
+ * atomically, which is our conditional create), and the directory is fsynced so the new
+ * name survives a crash. A reader sees either no object or all of it.
+ *
+ * Reads go through mmap (the native addon) when it is available: a file is mapped once
+ * and kept in a small LRU, and ranges are copied out of the map. Copying keeps the
+ * read-only mapping from being written through a JS view (that would be SIGSEGV, not an
+ * exception) and lets the LRU unmap freely. Without the addon, positional reads.
+ */
+export class LocalChunkManager implements ChunkManager {
+  readonly url: string;
+  readonly root: string;
+  private readonly native: NativeAddon | null;
+  private readonly maps = new Map<string, Buffer>();
+
+  constructor(root: string, options: { native?: boolean } = {}) {
+    this.root = resolve(root);
+    this.url = `file://${this.root}`;
+    this.native = options.native === false ? null : nativeAddon();
+  }
+
+  /** True when reads go through mmap. */
+  get usesMmap(): boolean {
+    return this.native !== null;
+  }
+
+  /** Absolute path of a key, never outside the root. */
+  path(key: string): string {
+    validateKey(key);
+    const path = resolve(this.root, key);
+    if (!path.startsWith(this.root + sep)) throw new UsageError(`store key ${JSON.stringify(key)} leaves the store root`);
+    if (key.split('/').some((segment) => segment.startsWith(TEMP_PREFIX))) {
+      throw new UsageError(`store key ${JSON.stringify(key)} uses the reserved prefix ${TEMP_PREFIX} of in-flight writes`);
+    }
+    return path;
+  }
+
+  private fail(error: unknown, key: string, op: string): never {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') throw new NotFoundError(this.url, key);
+    const retryable = code === 'EMFILE' || code === 'ENFILE' || code === 'EAGAIN' || code === 'EBUSY';
+    throw new StoreError(this.url, key, op, (error as Error).message, undefined, retryable, { cause: error });
+  }
+
+  private mapped(key: string): Buffer {
+    const path = this.path(key);
+    let map = this.maps.get(key);
+    if (map) {
+      this.maps.delete(key);
+      this.maps.set(key, map);
+      return map;
+    }
+    try {
+      map = this.native!.mmap(path, 'random');
+    } catch (error) {
+      this.fail(error, key, 'mmap');
+    }
+    this.maps.set(key, map);
+    if (this.maps.size > MAPS_OPEN_MAX) this.maps.delete(this.maps.keys().next().value!);
+    return map;
+  }
+
+  private async withFile<T>(key: string, op: string, fn: (handle: FileHandle) => Promise<T>): Promise<T> {
+    let handle: FileHandle;
+    try {
+      handle = await open(this.path(key), 'r');
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      this.fail(error, key, op);
+    }
+    try {
+      return await fn(handle);
+    } catch (error) {
+      if (error instanceof StoreError) throw error;
+      this.fail(error, key, op);
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async get(key: string): Promise<Uint8Array> {
+    if (this.native) { const map = this.mapped(key); return copyOut(map, 0, map.length); }
+    return this.withFile(key, 'get', async (handle) => {
+      const size = (await handle.stat()).size;
+      return this.readFully(handle, key, 0, size, size);
+    });
+  }
+
+  private async readFully(handle: FileHandle, key: string, offset: number, length: number, size: number): Promise<Uint8Array> {
+    this.checkRange(key, offset, length, size);
+    const out = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const { bytesRead } = await handle.read(out, done, length - done, offset + done);
+      if (bytesRead === 0) throw new StoreError(this.url, key, 'read', `file ended at ${offset + done}, expected ${offset + length} bytes`);
+      done += bytesRead;
+    }
+    return out;
+  }
+
+  private checkRange(key: string, offset: number, length: number, size: number): void {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > size) {
+      throw new StoreError(this.url, key, 'getRange', `range ${offset}+${length} outside object of ${size} bytes`);
+    }
+  }
+
+  async getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
+    return (await this.getRanges(key, [{ offset, length }]))[0]!;
+  }
+
+  async getRanges(key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]> {
+    if (this.native) {
+      const map = this.mapped(key);
+      return ranges.map((r) => {
+        this.checkRange(key, r.offset, r.length, map.length);
+        return copyOut(map, r.offset, r.offset + r.length);
+      });
+    }
+    return this.withFile(key, 'getRange', async (handle) => {
+      const size = (await handle.stat()).size;
+      const out: Uint8Array[] = [];
+      for (const r of ranges) out.push(await this.readFully(handle, key, r.offset, r.length, size));
+      return out;
+    });
+  }
+
+  async size(key: string): Promise<number> {
+    try {
+      const s = await stat(this.path(key));
+      if (!s.isFile()) throw new NotFoundError(this.url, key);
+      return s.size;
+    } catch (error) {
+      if (error instanceof UsageError || error instanceof NotFoundError) throw error;
+      this.fail(error, key, 'size');
+    }
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.size(key);
+      return true;
+    } catch (error) {
+      if (error instanceof NotFoundError) return false;
+      throw error;
+    }
+  }
+
+  async put(key: string, bytes: Uint8Array, options: PutOptions = {}): Promise<void> {
+    const path = this.path(key);
+    const dir = dirname(path);
+    const temp = join(dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+    try {
+      const handle = await openTemp(dir, temp);
+      try {
+        let done = 0;
+        while (done < bytes.length) done += (await handle.write(bytes, done, bytes.length - done)).bytesWritten;
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      if (options.ifAbsent) {
+        try {
+          await link(temp, path);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new AlreadyExistsError(this.url, key);
+          throw error;
+        }
+        await unlink(temp);
+      } else {
+        await rename(temp, path);
+      }
+      this.maps.delete(key);
+      await syncDirectory(dir);
+    } catch (error) {
+      await unlink(temp).catch(() => {});
+      if (error instanceof AlreadyExistsError || error instanceof UsageError) throw error;
+      this.fail(error, key, 'put');
+    }
+  }
+
+  async list(prefix: string, options: ListOptions = {}): Promise<string[]> {
+    const recursive = options.recursive ?? true;
+    // Start at the deepest directory the prefix names, then filter by the full prefix.
+    const slash = prefix.lastIndexOf('/');
+    const baseKey = slash < 0 ? '' : prefix.slice(0, slash);
+    if (baseKey) validateKey(baseKey);
+    const out: string[] = [];
+    const walk = async (dirKey: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(dirKey ? join(this.root, dirKey) : this.root, { withFileTypes: true });
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') return;
+        throw new StoreError(this.url, dirKey || '/', 'list', (error as Error).message);
+      }
+      for (const entry of entries) {
+        if (entry.name.startsWith(TEMP_PREFIX)) continue;
+        const key = dirKey ? `${dirKey}/${entry.name}` : entry.name;
+        if (entry.isDirectory()) {
+          const dirPrefix = `${key}/`;
+          if (!dirPrefix.startsWith(prefix) && !prefix.startsWith(dirPrefix)) continue;
+          if (!recursive && dirPrefix.startsWith(prefix) && dirPrefix.length > prefix.length) out.push(dirPrefix);
+          else await walk(key);
+        } else if (entry.isFile() && key.startsWith(prefix)) {
+          out.push(key);
+        }
+      }
+    };
+    await walk(baseKey);
+    return out.sort(compareKeys);
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    for (const key of keys) {
+      const path = this.path(key);
+      this.maps.delete(key);
+      try {
+        await unlink(path);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.fail(error, key, 'delete');
+        continue;
+      }
+      // Remove emptied parent directories up to (not including) the root.
+      for (let dir = dirname(path); dir.startsWith(this.root + sep); dir = dirname(dir)) {
+        try { await rmdir(dir); } catch { break; }
+      }
+    }
+  }
+
+  /** Removes temp files left by writers that crashed mid-put, older than `olderThanMs`. */
+  async gcTemp(olderThanMs: number): Promise<number> {
+    let removed = 0;
+    const cutoff = Date.now() - olderThanMs;
+    const walk = async (dir: string): Promise<void> => {
+      let entries;
+      try { entries = await readdir(dir, { withFileTypes: true }); } catch { return; }
+      for (const entry of entries) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) await walk(path);
+        else if (entry.name.startsWith(TEMP_PREFIX) && (await stat(path)).mtimeMs < cutoff) {
+          await unlink(path).catch(() => {});
+          removed++;
+        }
+      }
+    };
+    await walk(this.root);
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    this.maps.clear();
+  }
+}
+
+/** A plain Uint8Array copy of part of a mapping (never a Buffer view of read-only memory). */
+function copyOut(map: Buffer, start: number, end: number): Uint8Array {
+  const out = new Uint8Array(end - start);
+  out.set(map.subarray(start, end));
+  return out;
+}
+
+/** Creates the temp file, re-creating its directory if a concurrent delete removed it. */
+async function openTemp(dir: string, temp: string): Promise<FileHandle> {
+  for (let attempt = 0; ; attempt++) {
+    await mkdir(dir, { recursive: true });
+    try {
+      return await open(temp, 'wx');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw error;
+    }
+  }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try { await handle.sync(); } finally { await handle.close(); }
+}

@@ -1,0 +1,62 @@
+import { createRequire } from 'node:module';
+import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+/**
+ * Loader of the N-API addon (native/), with a pure-JS twin for every function.
+ *
+ * The addon maps chunk files read-only. When it cannot be loaded (not built, another
+ * platform) or QUIVER_NO_NATIVE=1, the twin reads the file with positional reads; both
+ * return the same bytes and throw node:fs-style errors (`code` = 'ENOENT', …).
+ */
+export interface NativeAddon {
+  mmap(path: string, advice?: 'normal' | 'random' | 'sequential' | 'willneed'): Buffer;
+  pageSize: number;
+}
+
+const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const ADDON_PATH = join(PACKAGE_ROOT, 'native', 'build', 'Release', 'quiver_native.node');
+
+let loaded: NativeAddon | null | undefined;
+let loadError: string | undefined;
+
+/** The addon, or null when unavailable or disabled by QUIVER_NO_NATIVE=1. */
+export function nativeAddon(): NativeAddon | null {
+  if (loaded !== undefined) return loaded;
+  if (process.env.QUIVER_NO_NATIVE === '1') {
+    loadError = 'disabled by QUIVER_NO_NATIVE=1';
+    return (loaded = null);
+  }
+  try {
+    loaded = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
+  } catch (error) {
+    loadError = (error as Error).message;
+    loaded = null;
+  }
+  return loaded;
+}
+
+/** Why the addon is not in use (for `quiver --debug` and tests), or undefined when it is. */
+export function nativeLoadError(): string | undefined {
+  nativeAddon();
+  return loadError;
+}
+
+/** The JS twin of `mmap`: the whole file through positional reads. */
+export function readWholeFile(path: string): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const out = Buffer.allocUnsafe(size);
+    let done = 0;
+    while (done < size) {
+      const n = readSync(fd, out, done, size - done, done);
+      if (n === 0) break;
+      done += n;
+    }
+    return done === size ? out : out.subarray(0, done);
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,52 @@
+import type { ChunkManager } from './chunk-manager.js';
+import { LocalChunkManager } from './local.js';
+import { MemoryChunkManager } from './memory.js';
+import { RetryingChunkManager } from './retry.js';
+import { CachingChunkManager } from './cache.js';
+import { UsageError } from '../errors.js';
+import { fileURLToPath } from 'node:url';
+
+export interface OpenStoreOptions {
+  /** Read-cache budget for remote stores (footers, manifests, hot ranges). Default 256 MiB. */
+  cacheBytesMax?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+const memoryStores = new Map<string, MemoryChunkManager>();
+
+/**
+ * Opens a store by URL:
+ * - a path or `file:///abs/path` → a local directory (created on first write);
+ * - `memory://name` → an in-process store shared by every open of the same name;
+ * - `s3://bucket/prefix?endpoint=http://127.0.0.1:7480&region=us-east-1` → S3 / MinIO / Ceph;
+ * - `gs://bucket/prefix` → GCS through its S3-compatible XML API (HMAC keys);
+ * - `az://container/prefix` → Azure Blob.
+ * Remote stores are wrapped in retries with backoff and a byte-budget read cache.
+ */
+export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<ChunkManager> {
+  const env = options.env ?? process.env;
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
+  if (scheme === undefined) {
+    if (url.length === 0) throw new UsageError('store URL is empty');
+    return new LocalChunkManager(url);
+  }
+  if (scheme === 'file') return new LocalChunkManager(fileURLToPath(url));
+  if (scheme === 'memory') {
+    const name = url.slice('memory://'.length) || 'default';
+    let store = memoryStores.get(name);
+    if (!store) memoryStores.set(name, (store = new MemoryChunkManager(name)));
+    return store;
+  }
+  let remote: ChunkManager;
+  const parsed = new URL(url);
+  if (scheme === 's3' || scheme === 'gs') {
+    const { S3ChunkManager } = await import('./s3.js');
+    remote = await S3ChunkManager.fromUrl(parsed, env);
+  } else if (scheme === 'az') {
+    const { AzureChunkManager } = await import('./azure.js');
+    remote = await AzureChunkManager.fromUrl(parsed, env);
+  } else {
+    throw new UsageError(`unknown store URL scheme ${JSON.stringify(scheme)} in ${url} (expected a path, file://, memory://, s3://, gs:// or az://)`);
+  }
+  return new CachingChunkManager(new RetryingChunkManager(remote), { bytesMax: options.cacheBytesMax ?? 256 * 1024 * 1024 });
+}

@@ -1,0 +1,92 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync, readdirSync, existsSync, mkdirSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LocalChunkManager } from '../../src/chunk-manager/local.js';
+import { nativeAddon, readWholeFile } from '../../src/chunk-manager/native.js';
+import { NotFoundError, UsageError } from '../../src/errors.js';
+import { chunkManagerContract } from './contract.js';
+
+const temp = () => mkdtempSync(join(tmpdir(), 'quiver-local-'));
+
+chunkManagerContract('local (mmap)', async () => {
+  const dir = temp();
+  const cm = new LocalChunkManager(dir);
+  assert.equal(cm.usesMmap, true, 'the native addon should load after npm install');
+  return { cm, cleanup: async () => { await cm.close(); rmSync(dir, { recursive: true, force: true }); } };
+});
+
+chunkManagerContract('local (pure-JS reads)', async () => {
+  const dir = temp();
+  const cm = new LocalChunkManager(dir, { native: false });
+  assert.equal(cm.usesMmap, false);
+  return { cm, cleanup: async () => { await cm.close(); rmSync(dir, { recursive: true, force: true }); } };
+});
+
+test('native mmap and its JS twin return the same bytes and the same error code', () => {
+  const addon = nativeAddon();
+  assert.ok(addon, 'native addon loads');
+  const dir = temp();
+  try {
+    for (const size of [0, 1, 4095, 4096, 4097, 1 << 20]) {
+      const path = join(dir, `f${size}`);
+      const data = Buffer.alloc(size, 0).map((_, i) => (i * 13) & 0xff);
+      writeFileSync(path, data);
+      assert.deepEqual(Buffer.from(addon.mmap(path)), Buffer.from(readWholeFile(path)));
+      assert.deepEqual(Buffer.from(addon.mmap(path)), data);
+    }
+    const codeOf = (fn: () => unknown) => { try { fn(); return 'none'; } catch (e) { return (e as NodeJS.ErrnoException).code; } };
+    assert.equal(codeOf(() => addon.mmap(join(dir, 'missing'))), 'ENOENT');
+    assert.equal(codeOf(() => readWholeFile(join(dir, 'missing'))), 'ENOENT');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a temp file left by a crashed put is invisible and collected by gcTemp', async () => {
+  const dir = temp();
+  try {
+    const cm = new LocalChunkManager(dir);
+    await cm.put('t/chunks/a.qvr', new Uint8Array([1, 2, 3]));
+    const leftover = join(dir, 't', 'chunks', '.tmp-deadbeef');
+    writeFileSync(leftover, 'half a chunk');
+    const old = new Date(Date.now() - 3_600_000);
+    utimesSync(leftover, old, old);
+    assert.deepEqual(await cm.list('t/'), ['t/chunks/a.qvr']);
+    await assert.rejects(cm.get('t/chunks/.tmp-deadbeef'), UsageError);
+    assert.equal(await cm.gcTemp(60_000), 1);
+    assert.equal(existsSync(leftover), false);
+    assert.deepEqual(readdirSync(join(dir, 't', 'chunks')), ['a.qvr']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('puts leave no temp files behind, and delete prunes emptied directories', async () => {
+  const dir = temp();
+  try {
+    const cm = new LocalChunkManager(dir);
+    await cm.put('x/y/z', new Uint8Array(10));
+    await assert.rejects(cm.put('x/y/z', new Uint8Array(1), { ifAbsent: true }));
+    assert.deepEqual(readdirSync(join(dir, 'x', 'y')), ['z']);
+    await cm.delete(['x/y/z']);
+    assert.deepEqual(readdirSync(dir), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('keys cannot escape the root, even through a symlinked-looking name', async () => {
+  const dir = temp();
+  try {
+    mkdirSync(join(dir, 'store'));
+    const cm = new LocalChunkManager(join(dir, 'store'));
+    for (const key of ['../outside', 'a/../../outside', '/etc/passwd']) {
+      await assert.rejects(cm.put(key, new Uint8Array(1)), UsageError);
+    }
+    assert.deepEqual(readdirSync(dir), ['store']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
