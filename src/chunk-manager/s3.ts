@@ -1,0 +1,283 @@
+import * as Minio from 'minio';
+import type { Readable } from 'node:stream';
+import type { ByteRange, ChunkManager, ListOptions, PutOptions } from './chunk-manager.js';
+import { AlreadyExistsError, NotFoundError, StoreError, UsageError } from '../errors.js';
+import { validateKey } from './keys.js';
+import { compareKeys } from './memory.js';
+import { Semaphore, mapLimit } from './semaphore.js';
+import { fetchCoalesced } from './ranges.js';
+
+export interface S3Options {
+  /** `http://127.0.0.1:7480`, `https://s3.eu-west-1.amazonaws.com`, `https://storage.googleapis.com`. */
+  endpoint: string;
+  bucket: string;
+  /** Key prefix inside the bucket ('' or ending without '/'). */
+  prefix?: string;
+  region?: string;
+  accessKey?: string;
+  secretKey?: string;
+  sessionToken?: string;
+  /** Path-style addressing (MinIO, Ceph); default true unless the endpoint is AWS. */
+  pathStyle?: boolean;
+  /** Requests in flight at once. Default 16. */
+  concurrency?: number;
+  /** Objects above this are uploaded in parts. Default 64 MiB. */
+  multipartThresholdBytes?: number;
+  /** Part size of multipart uploads. Default 16 MiB (S3 minimum is 5 MiB). */
+  partBytes?: number;
+  /** Create the bucket when missing. Default true. */
+  createBucket?: boolean;
+  /** For messages: `s3://bucket/prefix`. */
+  url?: string;
+}
+
+const RETRYABLE_CODES = new Set([
+  'SlowDown', 'InternalError', 'ServiceUnavailable', 'RequestTimeout', 'RequestTimeTooSkewed', 'Throttling',
+  'ThrottlingException', 'RequestLimitExceeded', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN',
+  'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_SOCKET',
+]);
+
+/**
+ * An S3-compatible bucket as a ChunkManager, on the `minio` client: MinIO, AWS S3, Ceph RGW,
+ * and GCS through its S3-compatible XML API (HMAC keys).
+ *
+ * - Conditional create sends `If-None-Match: *`; 412 PreconditionFailed means the key exists.
+ *   Such puts are always single-part: Ceph RGW ignores If-None-Match on multipart completion.
+ * - Ranged reads coalesce neighbouring ranges into one request (ranges.ts).
+ * - Large puts go in parts; a failed multipart upload is aborted so no parts are orphaned.
+ * - Every request passes one semaphore: a store never has more than `concurrency` in flight.
+ * Errors: NotFoundError for 404/NoSuchKey; StoreError(retryable) for throttling, 5xx and
+ * network failures (the RetryingChunkManager wrapper retries them); StoreError otherwise.
+ */
+export class S3ChunkManager implements ChunkManager {
+  readonly url: string;
+  readonly bucket: string;
+  readonly prefix: string;
+  private readonly client: Minio.Client;
+  private readonly gate: Semaphore;
+  private readonly multipartThresholdBytes: number;
+  private readonly partBytes: number;
+  private bucketReady?: Promise<void>;
+  private readonly createBucket: boolean;
+
+  constructor(options: S3Options) {
+    const endpoint = new URL(options.endpoint);
+    if (endpoint.protocol !== 'http:' && endpoint.protocol !== 'https:') {
+      throw new UsageError(`S3 endpoint must be http:// or https://, got ${options.endpoint}`);
+    }
+    const useSSL = endpoint.protocol === 'https:';
+    this.bucket = options.bucket;
+    this.prefix = (options.prefix ?? '').replace(/^\/+|\/+$/g, '');
+    this.url = options.url ?? `s3://${this.bucket}${this.prefix ? `/${this.prefix}` : ''}`;
+    this.client = new Minio.Client({
+      endPoint: endpoint.hostname,
+      port: endpoint.port ? Number(endpoint.port) : useSSL ? 443 : 80,
+      useSSL,
+      region: options.region ?? 'us-east-1',
+      accessKey: options.accessKey ?? '',
+      secretKey: options.secretKey ?? '',
+      sessionToken: options.sessionToken,
+      pathStyle: options.pathStyle ?? !/amazonaws\.com$/.test(endpoint.hostname),
+    });
+    this.gate = new Semaphore(options.concurrency ?? 16);
+    this.multipartThresholdBytes = options.multipartThresholdBytes ?? 64 * 1024 * 1024;
+    this.partBytes = Math.max(5 * 1024 * 1024, options.partBytes ?? 16 * 1024 * 1024);
+    this.createBucket = options.createBucket ?? true;
+  }
+
+  /**
+   * `s3://bucket/prefix?endpoint=http://127.0.0.1:7480&region=us-east-1&pathStyle=true`
+   * (`gs://bucket/prefix` → endpoint https://storage.googleapis.com). Keys from the query
+   * (`accessKey`, `secretKey`) or the environment: S3_ACCESS_KEY/S3_SECRET_KEY,
+   * AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN (GCS: GCS_ACCESS_KEY/GCS_SECRET_KEY
+   * first); endpoint from S3_ENDPOINT or AWS_ENDPOINT_URL when not in the URL.
+   */
+  static async fromUrl(url: URL, env: NodeJS.ProcessEnv = process.env): Promise<S3ChunkManager> {
+    const gcs = url.protocol === 'gs:';
+    const q = url.searchParams;
+    const bucket = decodeURIComponent(url.hostname);
+    if (!bucket) throw new UsageError(`store URL ${url.href} names no bucket`);
+    const region = q.get('region') ?? env.S3_REGION ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? (gcs ? 'auto' : 'us-east-1');
+    const endpoint = q.get('endpoint')
+      ?? (gcs ? env.GCS_ENDPOINT ?? 'https://storage.googleapis.com' : env.S3_ENDPOINT ?? env.AWS_ENDPOINT_URL ?? `https://s3.${region}.amazonaws.com`);
+    const pathStyle = q.get('pathStyle');
+    return new S3ChunkManager({
+      endpoint,
+      bucket,
+      prefix: decodeURIComponent(url.pathname),
+      region,
+      accessKey: q.get('accessKey') ?? (gcs ? env.GCS_ACCESS_KEY : undefined) ?? env.S3_ACCESS_KEY ?? env.AWS_ACCESS_KEY_ID,
+      secretKey: q.get('secretKey') ?? (gcs ? env.GCS_SECRET_KEY : undefined) ?? env.S3_SECRET_KEY ?? env.AWS_SECRET_ACCESS_KEY,
+      sessionToken: env.AWS_SESSION_TOKEN,
+      pathStyle: pathStyle === null ? undefined : pathStyle !== 'false',
+      concurrency: q.get('concurrency') ? Number(q.get('concurrency')) : undefined,
+      url: `${url.protocol}//${bucket}${url.pathname.replace(/\/+$/, '')}`,
+    });
+  }
+
+  private objectName(key: string): string {
+    validateKey(key);
+    return this.prefix ? `${this.prefix}/${key}` : key;
+  }
+
+  private error(error: unknown, key: string, op: string): Error {
+    if (error instanceof NotFoundError || error instanceof StoreError || error instanceof UsageError || error instanceof AlreadyExistsError) return error;
+    const e = error as { code?: string; message?: string; statusCode?: number; name?: string };
+    const code = e.code ?? '';
+    if (code === 'NoSuchKey' || code === 'NotFound' || code === 'NoSuchObject') return new NotFoundError(this.url, key);
+    if (code === 'NoSuchBucket') return new StoreError(this.url, key, op, `bucket ${this.bucket} does not exist`, 404, false, { cause: error });
+    const retryable = RETRYABLE_CODES.has(code) || /socket hang up|ECONNRESET|ECONNREFUSED|timed? ?out/i.test(e.message ?? '');
+    return new StoreError(this.url, key, op, `${code ? `${code}: ` : ''}${e.message ?? String(error)}`, e.statusCode, retryable, { cause: error });
+  }
+
+  private async call<T>(key: string, op: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await this.gate.run(fn);
+    } catch (error) {
+      throw this.error(error, key, op);
+    }
+  }
+
+  private ensureBucket(): Promise<void> {
+    this.bucketReady ??= (async () => {
+      if (!this.createBucket) return;
+      try {
+        if (!(await this.client.bucketExists(this.bucket))) await this.client.makeBucket(this.bucket);
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (code === 'BucketAlreadyOwnedByYou' || code === 'BucketAlreadyExists') return;
+        this.bucketReady = undefined;
+        throw this.error(error, '', 'createBucket');
+      }
+    })();
+    return this.bucketReady;
+  }
+
+  async get(key: string): Promise<Uint8Array> {
+    const name = this.objectName(key);
+    return this.call(key, 'get', async () => readAll(await this.client.getObject(this.bucket, name)));
+  }
+
+  async getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
+    const name = this.objectName(key);
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+      throw new StoreError(this.url, key, 'getRange', `invalid range ${offset}+${length}`);
+    }
+    if (length === 0) {
+      const size = await this.size(key);
+      if (offset > size) throw new StoreError(this.url, key, 'getRange', `range ${offset}+0 outside object of ${size} bytes`);
+      return new Uint8Array(0);
+    }
+    const bytes = await this.call(key, 'getRange', async () => {
+      try {
+        return await readAll(await this.client.getPartialObject(this.bucket, name, offset, length));
+      } catch (error) {
+        if ((error as { code?: string }).code === 'InvalidRange') {
+          throw new StoreError(this.url, key, 'getRange', `range ${offset}+${length} outside the object`, 416);
+        }
+        throw error;
+      }
+    });
+    if (bytes.length !== length) {
+      throw new StoreError(this.url, key, 'getRange', `range ${offset}+${length} outside object (got ${bytes.length} bytes)`);
+    }
+    return bytes;
+  }
+
+  getRanges(key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]> {
+    if (ranges.length === 1) return this.getRange(key, ranges[0]!.offset, ranges[0]!.length).then((b) => [b]);
+    return fetchCoalesced(ranges, (r) => this.getRange(key, r.offset, r.length));
+  }
+
+  async size(key: string): Promise<number> {
+    const name = this.objectName(key);
+    return this.call(key, 'size', async () => (await this.client.statObject(this.bucket, name)).size);
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.size(key);
+      return true;
+    } catch (error) {
+      if (error instanceof NotFoundError) return false;
+      throw error;
+    }
+  }
+
+  async put(key: string, bytes: Uint8Array, options: PutOptions = {}): Promise<void> {
+    const name = this.objectName(key);
+    await this.ensureBucket();
+    const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (!options.ifAbsent && bytes.length > this.multipartThresholdBytes) return this.putMultipart(key, name, body);
+    await this.call(key, 'put', async () => {
+      try {
+        await this.client.putObject(this.bucket, name, body, body.length, options.ifAbsent ? { 'If-None-Match': '*' } : {});
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (options.ifAbsent && (code === 'PreconditionFailed' || code === 'ConditionalRequestConflict')) throw new AlreadyExistsError(this.url, key);
+        throw error;
+      }
+    });
+  }
+
+  private async putMultipart(key: string, name: string, body: Buffer): Promise<void> {
+    const uploadId = await this.call(key, 'put', () => this.client.initiateNewMultipartUpload(this.bucket, name, {}));
+    try {
+      const parts = Array.from({ length: Math.ceil(body.length / this.partBytes) }, (_, i) => i);
+      const etags = await mapLimit(parts, 4, (i) => this.call(key, 'put', async () => {
+        const part = body.subarray(i * this.partBytes, Math.min(body.length, (i + 1) * this.partBytes));
+        const r = await this.client.uploadPart({ bucketName: this.bucket, objectName: name, uploadID: uploadId, partNumber: i + 1, headers: {} }, part);
+        return { part: i + 1, etag: r.etag };
+      }));
+      await this.call(key, 'put', () => this.client.completeMultipartUpload(this.bucket, name, uploadId, etags));
+    } catch (error) {
+      await this.gate.run(() => this.client.abortMultipartUpload(this.bucket, name, uploadId)).catch(() => {});
+      throw error;
+    }
+  }
+
+  async list(prefix: string, options: ListOptions = {}): Promise<string[]> {
+    const recursive = options.recursive ?? true;
+    const full = this.prefix ? `${this.prefix}/${prefix}` : prefix;
+    const strip = this.prefix ? this.prefix.length + 1 : 0;
+    const keys = await this.call(prefix, 'list', () => new Promise<string[]>((resolve, reject) => {
+      const out: string[] = [];
+      const stream = this.client.listObjectsV2(this.bucket, full, recursive, '');
+      stream.on('data', (item: { name?: string; prefix?: string }) => {
+        const name = item.name ?? item.prefix;
+        if (name !== undefined) out.push(name.slice(strip));
+      });
+      stream.on('error', (error: unknown) => {
+        if ((error as { code?: string }).code === 'NoSuchBucket') resolve([]);
+        else reject(error);
+      });
+      stream.on('end', () => resolve(out));
+    }));
+    return [...new Set(keys)].sort(compareKeys);
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    const names = keys.map((k) => this.objectName(k));
+    for (let i = 0; i < names.length; i += 1000) {
+      const batch = names.slice(i, i + 1000);
+      const result = await this.call(batch[0] ?? '', 'delete', () => this.client.removeObjects(this.bucket, batch));
+      const failed = (result as { Code?: string; Key?: string; Message?: string }[]).filter((r) => r && r.Code && r.Code !== 'NoSuchKey');
+      if (failed.length) throw new StoreError(this.url, failed[0]!.Key ?? '', 'delete', `${failed[0]!.Code}: ${failed[0]!.Message ?? ''}`);
+    }
+  }
+
+  async close(): Promise<void> {}
+}
+
+async function readAll(stream: Readable): Promise<Uint8Array> {
+  const parts: Buffer[] = [];
+  let length = 0;
+  for await (const part of stream) {
+    parts.push(part as Buffer);
+    length += (part as Buffer).length;
+  }
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+}
