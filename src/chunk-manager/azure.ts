@@ -1,0 +1,213 @@
+import { BlobServiceClient, StorageSharedKeyCredential, AnonymousCredential, type ContainerClient } from '@azure/storage-blob';
+import type { ByteRange, ChunkManager, ListOptions, PutOptions } from './chunk-manager.js';
+import { AlreadyExistsError, NotFoundError, StoreError, UsageError } from '../errors.js';
+import { validateKey } from './keys.js';
+import { compareKeys } from './memory.js';
+import { Semaphore, mapLimit } from './semaphore.js';
+import { fetchCoalesced } from './ranges.js';
+
+export interface AzureOptions {
+  container: ContainerClient;
+  prefix?: string;
+  concurrency?: number;
+  /** Objects above this are uploaded as parallel blocks. Default 64 MiB. */
+  blockUploadThresholdBytes?: number;
+  url?: string;
+}
+
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'REQUEST_SEND_ERROR', 'ENOTFOUND', 'EHOSTUNREACH']);
+
+/**
+ * An Azure Blob container as a ChunkManager, on @azure/storage-blob (Azure, Azurite).
+ *
+ * Conditional create uploads with `ifNoneMatch: '*'`; Azure answers 409 BlobAlreadyExists
+ * (not 412), and both mean the key exists. The SDK's own retries are off: the
+ * RetryingChunkManager wrapper owns retry policy for every store alike.
+ */
+export class AzureChunkManager implements ChunkManager {
+  readonly url: string;
+  readonly prefix: string;
+  private readonly container: ContainerClient;
+  private readonly gate: Semaphore;
+  private readonly blockUploadThresholdBytes: number;
+  private containerReady?: Promise<void>;
+
+  constructor(options: AzureOptions) {
+    this.container = options.container;
+    this.prefix = (options.prefix ?? '').replace(/^\/+|\/+$/g, '');
+    this.url = options.url ?? `az://${this.container.containerName}${this.prefix ? `/${this.prefix}` : ''}`;
+    this.gate = new Semaphore(options.concurrency ?? 16);
+    this.blockUploadThresholdBytes = options.blockUploadThresholdBytes ?? 64 * 1024 * 1024;
+  }
+
+  /**
+   * `az://container/prefix[?endpoint=…]`. Credentials from the environment:
+   * AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY (account
+   * key) or AZURE_STORAGE_SAS_TOKEN; the endpoint defaults to https://ACCOUNT.blob.core.windows.net.
+   */
+  static async fromUrl(url: URL, env: NodeJS.ProcessEnv = process.env): Promise<AzureChunkManager> {
+    const containerName = decodeURIComponent(url.hostname);
+    if (!containerName) throw new UsageError(`store URL ${url.href} names no container`);
+    const options = { retryOptions: { maxTries: 1 } };
+    let service: BlobServiceClient;
+    const account = url.searchParams.get('account') ?? env.AZURE_STORAGE_ACCOUNT;
+    const endpoint = url.searchParams.get('endpoint') ?? (account ? `https://${account}.blob.core.windows.net` : undefined);
+    if (env.AZURE_STORAGE_CONNECTION_STRING && !url.searchParams.get('endpoint')) {
+      service = BlobServiceClient.fromConnectionString(env.AZURE_STORAGE_CONNECTION_STRING, options);
+    } else if (endpoint && account && env.AZURE_STORAGE_KEY) {
+      service = new BlobServiceClient(endpoint, new StorageSharedKeyCredential(account, env.AZURE_STORAGE_KEY), options);
+    } else if (endpoint && env.AZURE_STORAGE_SAS_TOKEN) {
+      service = new BlobServiceClient(`${endpoint}?${env.AZURE_STORAGE_SAS_TOKEN.replace(/^\?/, '')}`, new AnonymousCredential(), options);
+    } else {
+      throw new UsageError('az:// stores need AZURE_STORAGE_CONNECTION_STRING, or AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY or AZURE_STORAGE_SAS_TOKEN');
+    }
+    return new AzureChunkManager({
+      container: service.getContainerClient(containerName),
+      prefix: decodeURIComponent(url.pathname),
+      url: `az://${containerName}${url.pathname.replace(/\/+$/, '')}`,
+    });
+  }
+
+  private blobName(key: string): string {
+    validateKey(key);
+    return this.prefix ? `${this.prefix}/${key}` : key;
+  }
+
+  private error(error: unknown, key: string, op: string): Error {
+    if (error instanceof NotFoundError || error instanceof StoreError || error instanceof UsageError || error instanceof AlreadyExistsError) return error;
+    const e = error as { statusCode?: number; code?: string; message?: string; details?: { errorCode?: string } };
+    const code = e.details?.errorCode ?? e.code ?? '';
+    if (e.statusCode === 404 || code === 'BlobNotFound' || code === 'ContainerNotFound') return new NotFoundError(this.url, key);
+    const status = e.statusCode;
+    const retryable = (status !== undefined && (status === 408 || status === 429 || status >= 500)) || NETWORK_CODES.has(code) || NETWORK_CODES.has(e.code ?? '');
+    return new StoreError(this.url, key, op, `${code ? `${code}: ` : ''}${(e.message ?? String(error)).split('\n')[0]}`, status, retryable, { cause: error });
+  }
+
+  private async call<T>(key: string, op: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await this.gate.run(fn);
+    } catch (error) {
+      throw this.error(error, key, op);
+    }
+  }
+
+  private ensureContainer(): Promise<void> {
+    this.containerReady ??= this.call('', 'createContainer', async () => { await this.container.createIfNotExists(); })
+      .catch((error) => { this.containerReady = undefined; throw error; });
+    return this.containerReady;
+  }
+
+  async get(key: string): Promise<Uint8Array> {
+    const blob = this.container.getBlobClient(this.blobName(key));
+    return this.call(key, 'get', async () => {
+      const r = await blob.download(0);
+      return readAll(r.readableStreamBody!);
+    });
+  }
+
+  async getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
+    const blob = this.container.getBlobClient(this.blobName(key));
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+      throw new StoreError(this.url, key, 'getRange', `invalid range ${offset}+${length}`);
+    }
+    const size = length === 0 ? await this.size(key) : -1;
+    if (length === 0) {
+      if (offset > size) throw new StoreError(this.url, key, 'getRange', `range ${offset}+0 outside object of ${size} bytes`);
+      return new Uint8Array(0);
+    }
+    const bytes = await this.call(key, 'getRange', async () => {
+      try {
+        const r = await blob.download(offset, length);
+        return readAll(r.readableStreamBody!);
+      } catch (error) {
+        if ((error as { statusCode?: number }).statusCode === 416) {
+          throw new StoreError(this.url, key, 'getRange', `range ${offset}+${length} outside the object`, 416);
+        }
+        throw error;
+      }
+    });
+    if (bytes.length !== length) throw new StoreError(this.url, key, 'getRange', `range ${offset}+${length} outside object (got ${bytes.length} bytes)`);
+    return bytes;
+  }
+
+  getRanges(key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]> {
+    if (ranges.length === 1) return this.getRange(key, ranges[0]!.offset, ranges[0]!.length).then((b) => [b]);
+    return fetchCoalesced(ranges, (r) => this.getRange(key, r.offset, r.length));
+  }
+
+  async size(key: string): Promise<number> {
+    const blob = this.container.getBlobClient(this.blobName(key));
+    return this.call(key, 'size', async () => (await blob.getProperties()).contentLength ?? 0);
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.size(key);
+      return true;
+    } catch (error) {
+      if (error instanceof NotFoundError) return false;
+      throw error;
+    }
+  }
+
+  async put(key: string, bytes: Uint8Array, options: PutOptions = {}): Promise<void> {
+    const blob = this.container.getBlockBlobClient(this.blobName(key));
+    await this.ensureContainer();
+    const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    await this.call(key, 'put', async () => {
+      try {
+        if (!options.ifAbsent && body.length > this.blockUploadThresholdBytes) {
+          await blob.uploadData(body, { blockSize: 16 * 1024 * 1024, concurrency: 4 });
+        } else {
+          await blob.upload(body, body.length, options.ifAbsent ? { conditions: { ifNoneMatch: '*' } } : {});
+        }
+      } catch (error) {
+        const status = (error as { statusCode?: number }).statusCode;
+        if (options.ifAbsent && (status === 409 || status === 412)) throw new AlreadyExistsError(this.url, key);
+        throw error;
+      }
+    });
+  }
+
+  async list(prefix: string, options: ListOptions = {}): Promise<string[]> {
+    const recursive = options.recursive ?? true;
+    const full = this.prefix ? `${this.prefix}/${prefix}` : prefix;
+    const strip = this.prefix ? this.prefix.length + 1 : 0;
+    return this.call(prefix, 'list', async () => {
+      const out: string[] = [];
+      try {
+        if (recursive) {
+          for await (const blob of this.container.listBlobsFlat({ prefix: full })) out.push(blob.name.slice(strip));
+        } else {
+          for await (const item of this.container.listBlobsByHierarchy('/', { prefix: full })) out.push(item.name.slice(strip));
+        }
+      } catch (error) {
+        if ((error as { statusCode?: number }).statusCode === 404) return [];
+        throw error;
+      }
+      return out.sort(compareKeys);
+    });
+  }
+
+  async delete(keys: readonly string[]): Promise<void> {
+    await mapLimit(keys, 16, (key) => this.call(key, 'delete', async () => {
+      await this.container.getBlobClient(this.blobName(key)).deleteIfExists();
+    }));
+  }
+
+  async close(): Promise<void> {}
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<Uint8Array> {
+  const parts: Buffer[] = [];
+  let length = 0;
+  for await (const part of stream) {
+    const b = typeof part === 'string' ? Buffer.from(part) : (part as Buffer);
+    parts.push(b);
+    length += b.length;
+  }
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+}
