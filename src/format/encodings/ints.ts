@@ -1,0 +1,184 @@
+import { ByteReader, ByteWriter, SAFE_MAGNITUDE_MAX, zigzag, unzigzag } from './bytes.js';
+import { decodeBitsplit, encodeBitsplit } from './bitsplit.js';
+import { EncodingError } from './types.js';
+
+/**
+ * Integer chains over safe integers (|v| < 2^51, as float64 numbers: exact, and far faster
+ * in V8 than BigInt). 64-bit columns reach them relative to a base value (int64.ts); ALP
+ * reaches them through its scaled integers (alp.ts); tag codes directly.
+ *
+ * Stable ids (the chain after any prefix):
+ * - `rle`                    runs of equal values: varint runs, then (svarint value, varint length)…
+ * - `delta>rle`              first value, then runs of equal deltas (regular timestamps)
+ * - `delta>zigzag>bitsplit`  svarint first value, then deltas (the first 0), zigzagged, split
+ *                            into entropy-coded planes (random walks)
+ * - `for>bitsplit`           frame of reference: svarint min, then (v - min) split (bounded noise)
+ */
+export const INT_CHAINS = ['rle', 'delta>rle', 'delta>zigzag>bitsplit', 'for>bitsplit'] as const;
+export type IntChain = (typeof INT_CHAINS)[number];
+
+export function isIntChain(id: string): id is IntChain {
+  return (INT_CHAINS as readonly string[]).includes(id);
+}
+
+/** Runs of equal values (count only, for the picker). */
+function countRuns(v: Float64Array): number {
+  let runs = v.length > 0 ? 1 : 0;
+  for (let i = 1; i < v.length; i++) if (v[i] !== v[i - 1]) runs++;
+  return runs;
+}
+
+function countDeltaRuns(v: Float64Array): number {
+  let runs = v.length > 1 ? 1 : 0;
+  for (let i = 2; i < v.length; i++) if (v[i]! - v[i - 1]! !== v[i - 1]! - v[i - 2]!) runs++;
+  return runs;
+}
+
+/**
+ * Picks the chain for a page: run-length when runs are few (sorted tag codes, constant
+ * columns, regular timestamps), otherwise delta or frame-of-reference by which leaves the
+ * smaller magnitudes (sum of log2, a cheap entropy proxy), then bitsplit.
+ */
+export function pickIntChain(v: Float64Array): IntChain {
+  const n = v.length;
+  if (n <= 1) return 'rle';
+  const runs = countRuns(v);
+  if (runs * 8 <= n) return 'rle';
+  const deltaRuns = countDeltaRuns(v);
+  if (deltaRuns * 8 <= n) return 'delta>rle';
+  let min = v[0]!;
+  let max = v[0]!;
+  let deltaCost = 0;
+  let deltaOk = true;
+  for (let i = 1; i < n; i++) {
+    const x = v[i]!;
+    if (x < min) min = x;
+    if (x > max) max = x;
+    const d = x - v[i - 1]!;
+    if (Math.abs(d) >= SAFE_MAGNITUDE_MAX) deltaOk = false;
+    deltaCost += Math.log2(Math.abs(d) * 2 + 1);
+  }
+  let forCost = 0;
+  const step = Math.max(1, Math.floor(n / 1024));
+  for (let i = 0; i < n; i += step) forCost += Math.log2(v[i]! - min + 1);
+  forCost *= step;
+  return deltaOk && deltaCost < forCost ? 'delta>zigzag>bitsplit' : 'for>bitsplit';
+}
+
+export function encodeInts(chain: IntChain, v: Float64Array, w: ByteWriter): void {
+  const n = v.length;
+  switch (chain) {
+    case 'rle': {
+      w.varint(countRuns(v));
+      for (let i = 0; i < n;) {
+        let j = i + 1;
+        while (j < n && v[j] === v[i]) j++;
+        w.svarint(v[i]!);
+        w.varint(j - i);
+        i = j;
+      }
+      return;
+    }
+    case 'delta>rle': {
+      if (n === 0) return;
+      w.svarint(v[0]!);
+      w.varint(countDeltaRuns(v));
+      for (let i = 1; i < n;) {
+        const d = v[i]! - v[i - 1]!;
+        let j = i + 1;
+        while (j < n && v[j]! - v[j - 1]! === d) j++;
+        w.svarint(d);
+        w.varint(j - i);
+        i = j;
+      }
+      return;
+    }
+    case 'delta>zigzag>bitsplit': {
+      // The first value goes in front, so one large start does not widen every delta.
+      const z = new Float64Array(n);
+      let prev = n > 0 ? v[0]! : 0;
+      w.svarint(prev);
+      for (let i = 0; i < n; i++) { const x = v[i]!; z[i] = zigzag(x - prev); prev = x; }
+      encodeBitsplit(z, w);
+      return;
+    }
+    case 'for>bitsplit': {
+      let min = n > 0 ? v[0]! : 0;
+      for (let i = 1; i < n; i++) if (v[i]! < min) min = v[i]!;
+      w.svarint(min);
+      const z = new Float64Array(n);
+      for (let i = 0; i < n; i++) z[i] = v[i]! - min;
+      encodeBitsplit(z, w);
+      return;
+    }
+  }
+}
+
+export function decodeInts(chain: IntChain, r: ByteReader, n: number): Float64Array {
+  const out = new Float64Array(n);
+  switch (chain) {
+    case 'rle': {
+      const runs = r.count(n, 'rle runs');
+      let at = 0;
+      for (let k = 0; k < runs; k++) {
+        const value = r.svarint();
+        const length = r.varint();
+        if (length === 0 || at + length > n) throw new EncodingError(`rle run ${k} of length ${length} overflows ${n} values`);
+        out.fill(value, at, at + length);
+        at += length;
+      }
+      if (at !== n) throw new EncodingError(`rle runs cover ${at} values, expected ${n}`);
+      return out;
+    }
+    case 'delta>rle': {
+      if (n === 0) return out;
+      let x = r.svarint();
+      out[0] = x;
+      const runs = r.count(n, 'delta runs');
+      let at = 1;
+      for (let k = 0; k < runs; k++) {
+        const d = r.svarint();
+        const length = r.varint();
+        if (length === 0 || at + length > n) throw new EncodingError(`delta run ${k} of length ${length} overflows ${n} values`);
+        for (let e = at + length; at < e; at++) out[at] = x += d;
+      }
+      if (at !== n) throw new EncodingError(`delta runs cover ${at} values, expected ${n}`);
+      checkSafe(out);
+      return out;
+    }
+    case 'delta>zigzag>bitsplit': {
+      let x = r.svarint();
+      const z = decodeBitsplit(r, n);
+      for (let i = 0; i < n; i++) {
+        const zi = z[i]!;
+        // Int fast path for small magnitudes (the common case); exact float path above 2^31.
+        out[i] = x += zi < 2147483648 ? (zi >>> 1) ^ -(zi & 1) : unzigzag(zi);
+      }
+      checkSafe(out);
+      return out;
+    }
+    case 'for>bitsplit': {
+      const min = r.svarint();
+      const z = decodeBitsplit(r, n);
+      for (let i = 0; i < n; i++) out[i] = z[i]! + min;
+      checkSafe(out);
+      return out;
+    }
+  }
+}
+
+/** Hostile bytes could walk a prefix sum out of the exact range; refuse rather than round. */
+function checkSafe(v: Float64Array): void {
+  for (let i = 0; i < v.length; i++) {
+    if (!(Math.abs(v[i]!) <= Number.MAX_SAFE_INTEGER)) throw new EncodingError(`decoded integer ${v[i]} at ${i} outside the exact range`);
+  }
+}
+
+/** Whether every value is a safe integer within the encodings' range. */
+export function allSafeInts(v: Float64Array): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i]!;
+    if (!Number.isInteger(x) || Math.abs(x) >= SAFE_MAGNITUDE_MAX || Object.is(x, -0)) return false;
+  }
+  return true;
+}

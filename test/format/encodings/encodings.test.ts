@@ -1,0 +1,160 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodePage, encodePage, knownEncodings } from '../../../src/format/encodings/registry.js';
+import { EncodingError, type PageValues } from '../../../src/format/encodings/types.js';
+
+// Seeded property tests, golden bytes and picker choices for every encoding chain.
+const SEED = Number(process.env.QUIVER_SEED ?? Date.now() % 1_000_000);
+console.log(`# encodings seed ${SEED} (rerun with QUIVER_SEED=${SEED})`);
+
+function rng(seed: number) {
+  let s = seed >>> 0 || 1;
+  return () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s / 2 ** 32; };
+}
+const rand = rng(SEED);
+const gauss = () => Math.sqrt(-2 * Math.log(rand() || 1e-12)) * Math.cos(2 * Math.PI * rand());
+
+function bytesOf(v: PageValues): Buffer {
+  switch (v.kind) {
+    case 'bool': return Buffer.from(v.bits.subarray(0, (v.length + 7) >>> 3)).map((b, i, a) => (i === a.length - 1 && v.length % 8 ? b & ((1 << (v.length % 8)) - 1) : b)) as Buffer;
+    case 'utf8': return Buffer.concat([Buffer.from(v.offsets.buffer, v.offsets.byteOffset, v.offsets.byteLength), Buffer.from(v.data)]);
+    default: return Buffer.from(v.values.buffer, v.values.byteOffset, v.values.byteLength);
+  }
+}
+
+function count(v: PageValues): number {
+  return v.kind === 'bool' ? v.length : v.kind === 'utf8' ? v.offsets.length - 1 : v.values.length;
+}
+
+/** Encodes with the picker and with every applicable forced chain; all must round-trip bit-exactly. */
+function roundTrip(v: PageValues, label: string): string {
+  const picked = encodePage(v);
+  const back = decodePage(picked.encoding, picked.bytes, v.kind, count(v));
+  assert.ok(bytesOf(back).equals(bytesOf(v)), `${label}: picked ${picked.encoding} does not round-trip`);
+  for (const chain of knownEncodings()) {
+    let forced;
+    try { forced = encodePage(v, { encoding: chain }); } catch (e) { assert.ok(e instanceof EncodingError); continue; }
+    const again = decodePage(forced.encoding, forced.bytes, v.kind, count(v));
+    assert.ok(bytesOf(again).equals(bytesOf(v)), `${label}: forced ${chain} does not round-trip`);
+  }
+  return picked.encoding;
+}
+
+const f64 = (a: number[] | Float64Array): PageValues => ({ kind: 'f64', values: Float64Array.from(a) });
+const i64 = (a: bigint[]): PageValues => ({ kind: 'i64', values: BigInt64Array.from(a) });
+const i32 = (a: number[]): PageValues => ({ kind: 'i32', values: Int32Array.from(a) });
+
+test('edge cases round-trip under every chain', () => {
+  const nanPayload = new Float64Array(new BigInt64Array([0x7ff8000000000123n]).buffer)[0]!;
+  const cases: [string, PageValues][] = [
+    ['empty f64', f64([])], ['one f64', f64([1.5])], ['all equal', f64(Array(1000).fill(3.25))],
+    ['specials', f64([NaN, nanPayload, -0, 0, Infinity, -Infinity, 5e-324, -5e-324, Number.MAX_VALUE, 1.1, 2.2])],
+    ['decimals with exceptions', f64(Array.from({ length: 500 }, (_, i) => (i % 97 === 0 ? Math.PI * i : i / 100)))],
+    ['i64 extremes', i64([-(2n ** 63n), 2n ** 63n - 1n, 0n, -1n, 1n])],
+    ['i64 empty', i64([])], ['i64 one', i64([42n])],
+    ['ns timestamps', i64(Array.from({ length: 3000 }, (_, i) => 1767225600000000000n + BigInt(i) * 10_000_000_000n))],
+    ['i32 extremes', i32([-2147483648, 2147483647, 0, -1])],
+    ['all-null validity', { kind: 'bool', bits: new Uint8Array(128), length: 1000 }],
+    ['all-valid validity', { kind: 'bool', bits: new Uint8Array(128).fill(255), length: 1021 }],
+    ['utf8', { kind: 'utf8', offsets: Int32Array.from([0, 1, 1, 3]), data: new TextEncoder().encode('aé') }],
+  ];
+  for (const [label, v] of cases) roundTrip(v, label);
+});
+
+test(`seeded random pages round-trip (seed ${SEED})`, () => {
+  for (let trial = 0; trial < 60; trial++) {
+    const n = Math.floor(rand() ** 2 * 20000);
+    const kind = trial % 4;
+    if (kind === 0) {
+      let x = rand() * 100;
+      const e = Math.floor(rand() * 5);
+      roundTrip(f64(Array.from({ length: n }, () => (x = Math.round((x + gauss()) * 10 ** e) / 10 ** e))), `walk e=${e} n=${n}`);
+    } else if (kind === 1) {
+      roundTrip(f64(Array.from({ length: n }, () => (rand() - 0.5) * 10 ** Math.floor(rand() * 30 - 15))), `random doubles n=${n}`);
+    } else if (kind === 2) {
+      let t = BigInt(Math.floor(rand() * 2 ** 40)) * 1_000_000n;
+      roundTrip(i64(Array.from({ length: n }, () => (t += BigInt(Math.floor(rand() * 5000))))), `irregular ts n=${n}`);
+    } else {
+      const bits = new Uint8Array((n + 7) >>> 3).map(() => (rand() < 0.5 ? 0 : Math.floor(rand() * 256)));
+      roundTrip({ kind: 'bool', bits, length: n }, `bool n=${n}`);
+      roundTrip(i32(Array.from({ length: n }, (_, i) => Math.floor(i / (1 + rand() * 3000)))), `codes n=${n}`);
+    }
+  }
+});
+
+test('the picker chooses the chain that fits each kind of data', () => {
+  const ts = i64(Array.from({ length: 8192 }, (_, i) => 1767225600000000000n + BigInt(i) * 10_000_000_000n));
+  assert.equal(encodePage(ts).encoding, 'delta>rle');
+  let x = 50;
+  const gauge = f64(Array.from({ length: 8192 }, () => (x = Math.round(Math.min(100, Math.max(0, x + gauss())) * 100) / 100)));
+  const g = encodePage(gauge);
+  assert.equal(g.encoding, 'alp>delta>zigzag>bitsplit');
+  assert.ok(g.bytes.length * 8 / 8192 < 9.6, `2-decimal random walk costs ${(g.bytes.length * 8 / 8192).toFixed(2)} bits/value`);
+  assert.equal(encodePage(f64(Array.from({ length: 4096 }, () => rand()))).encoding, 'bss');
+  const codes = i32(Array.from({ length: 8192 }, (_, i) => Math.floor(i / 3000)));
+  const c = encodePage(codes);
+  assert.equal(c.encoding, 'rle');
+  assert.ok(c.bytes.length < 16);
+  const noise = f64(Array.from({ length: 4096 }, () => Math.round(rand() * 1000)));
+  assert.equal(encodePage(noise).encoding, 'alp>for>bitsplit');
+  assert.equal(encodePage({ kind: 'bool', bits: new Uint8Array(1024).fill(255), length: 8192 }).encoding, 'rle');
+});
+
+// Golden bytes: a change to any encoding's layout shows up here and must be a new id.
+const GOLDEN: [string, PageValues][] = [
+  ['rle', i32([7, 7, 7, 2])],
+  ['delta>rle', i64([100n, 110n, 120n, 130n])],
+  ['delta>zigzag>bitsplit', i64([5n, 3n, 8n, 8n])],
+  ['for>bitsplit', i64([10n, 12n, 11n])],
+  ['alp>for>bitsplit', f64([1.5, 2.25, NaN])],
+  ['bss', f64([1, 2])],
+];
+
+test('golden bytes per encoding id', () => {
+  const actual = GOLDEN.map(([chain, v]) => [chain, Buffer.from(encodePage(v, { encoding: chain }).bytes).toString('hex')]);
+  const expected: Record<string, string> = {
+    // rle: 2 runs, (zigzag 7, ×3), (zigzag 2, ×1)
+    'rle': '020e030401',
+    // i64 base 100, first 0, 1 run of delta zigzag(10) × 3
+    'delta>rle': '640000000000000000011403',
+    'delta>zigzag>bitsplit': '05000000000000000000040002300a',
+    'for>bitsplit': '0a00000000000000000002000118',
+    // e=2, one exception (NaN bits at position 2), then frame-of-reference ints 150, 225, 225
+    'alp>for>bitsplit': '020102000000000000f87fac0201000003004b4b0000',
+    'bss': '0002000000020000000200000002000000020000000200000002f00000023f40',
+  };
+  for (const [chain, hex] of actual) {
+    if (process.env.QUIVER_PRINT_GOLDEN) console.log(`    '${chain}': '${hex}',`);
+  }
+  for (const [chain, hex] of actual) assert.equal(hex, expected[chain!], `golden bytes of ${chain}`);
+});
+
+test('corrupt encoded pages raise EncodingError, never another exception or a hang', () => {
+  const pages: PageValues[] = [
+    f64(Array.from({ length: 3000 }, (_, i) => Math.round(Math.sin(i / 50) * 10000) / 100)),
+    i64(Array.from({ length: 3000 }, (_, i) => 1767225600000n + BigInt(i * 1000 + (i % 7)))),
+    i32(Array.from({ length: 3000 }, (_, i) => Math.floor(i / 500))),
+    f64(Array.from({ length: 1000 }, () => rand())),
+  ];
+  for (const v of pages) {
+    const e = encodePage(v);
+    const n = count(v);
+    for (let trial = 0; trial < 300; trial++) {
+      const bad = Uint8Array.from(e.bytes);
+      if (trial % 3 === 0) {
+        const cut = bad.subarray(0, Math.floor(rand() * bad.length));
+        assert.throws(() => decodePage(e.encoding, cut, v.kind, n), EncodingError, `${e.encoding} truncated`);
+        continue;
+      }
+      bad[Math.floor(rand() * bad.length)]! ^= 1 << Math.floor(rand() * 8);
+      try {
+        const out = decodePage(e.encoding, bad, v.kind, n);
+        assert.equal(count(out), n); // a flip that lands in data decodes to other values of the right count
+      } catch (error) {
+        assert.ok(error instanceof EncodingError, `${e.encoding}: ${(error as Error).name}: ${(error as Error).message}`);
+      }
+    }
+    assert.throws(() => decodePage(e.encoding, e.bytes, v.kind, n + 1), EncodingError);
+    assert.throws(() => decodePage('no-such-chain', e.bytes, v.kind, n), EncodingError);
+  }
+});
