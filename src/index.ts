@@ -1,0 +1,23 @@
+/**
+ * Quiver: an Arrow-based columnar storage engine for time series.
+ *
+ *   const db = await Quiver.open('./quiver-data')            // or s3://…, az://…, gs://…
+ *   const cpu = await db.createTable('cpu', { tags: ['host'], fields: [{ name: 'usage', type: 'float64' }] })
+ *   await cpu.append(rowsOrRecordBatch); await cpu.flush()
+ *   for await (const batch of cpu.scan({ from, to, where: { host: 'a' }, columns: ['usage'] })) …
+ *   const table = await cpu.query({ from, to, every: '1h', by: ['host'], agg: { usage: 'max' } })
+ */
+export { Quiver, DEFAULT_TABLE_OPTIONS, type Point, type PointOptions } from './quiver.js';
+export { Table } from './table/table.js';
+export type * from './table/types.js';
+export * from './errors.js';
+export type { ChunkManager, PutOptions, ListOptions, ByteRange } from './chunk-manager/chunk-manager.js';
+export { openStore } from './chunk-manager/url.js';
+export { MemoryChunkManager } from './chunk-manager/memory.js';
+export { LocalChunkManager } from './chunk-manager/local.js';
+export { CountingChunkManager } from './chunk-manager/counting.js';
+export { CachingChunkManager } from './chunk-manager/cache.js';
+export { RetryingChunkManager } from './chunk-manager/retry.js';
+export { writeChunk, openChunk, bufferSource, FORMAT_VERSION } from './format/index.js';
+export type { ChunkFooter, ColumnFooter, PageFooter } from './format/types.js';
+export type { QueryOptions } from './scan/query-types.js';

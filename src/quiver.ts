@@ -1,0 +1,225 @@
+import type { ChunkManager } from './chunk-manager/chunk-manager.js';
+import { openStore, type OpenStoreOptions } from './chunk-manager/url.js';
+import { mapLimit } from './chunk-manager/semaphore.js';
+import { openChunk, type ChunkReader } from './format/index.js';
+import { AlreadyExistsError, QuiverError, SchemaError } from './errors.js';
+import { createManifest, latestVersion, loadManifest, manifestKey, MANIFEST_DIR } from './table/manifest.js';
+import { validateColumnName, validateTableName } from './table/names.js';
+import { describeManifest, storeSource, Table, type TableContext } from './table/table.js';
+import { convertTime, toTableTime } from './table/time.js';
+import type { CreateTableSpec, TableDescription, TableOptions, TableSchema, TimeInput } from './table/types.js';
+
+export const DEFAULT_TABLE_OPTIONS: TableOptions = {
+  partition: 'day',
+  rowsPerChunkMax: 1 << 20,
+  pageRows: 8192,
+  codec: 'zstd',
+  bufferRowsMax: 1 << 20,
+};
+
+export interface PointOptions {
+  /** Field name of the value. Default 'value'. */
+  field?: string;
+}
+
+export interface Point {
+  /** Epoch nanoseconds. */
+  time: bigint;
+  value: number | null;
+  tags: Record<string, string>;
+}
+
+/**
+ * A store of tables. Open one by URL (a directory, s3://, az://, gs://, memory://) or over
+ * any ChunkManager. Every operation is safe against other processes using the same store:
+ * tables change only through conditional manifest commits.
+ */
+export class Quiver {
+  private readonly ctx: TableContext;
+  private readonly open = new Map<string, Table>();
+
+  private constructor(readonly store: ChunkManager) {
+    this.ctx = { store, readers: new Map() };
+  }
+
+  static async open(store: string | ChunkManager, options: OpenStoreOptions = {}): Promise<Quiver> {
+    return new Quiver(typeof store === 'string' ? await openStore(store, options) : store);
+  }
+
+  get url(): string {
+    return this.store.url;
+  }
+
+  async createTable(name: string, spec: CreateTableSpec = {}): Promise<Table> {
+    validateTableName(name);
+    const time = validateColumnName(spec.time ?? 'time');
+    const tags = (spec.tags ?? []).map(validateColumnName);
+    const fields = (spec.fields ?? []).map((f) => ({ name: validateColumnName(f.name), type: f.type, nullable: f.nullable ?? true }));
+    const names = [time, ...tags, ...fields.map((f) => f.name)];
+    const dup = names.find((n, i) => names.indexOf(n) !== i);
+    if (dup) throw new SchemaError(`column ${JSON.stringify(dup)} appears twice in the table spec`);
+    for (const f of fields) {
+      if (!['float64', 'int64', 'uint64', 'bool', 'utf8'].includes(f.type)) throw new SchemaError(`field ${f.name}: type ${JSON.stringify(f.type)} is not one of float64, int64, uint64, bool, utf8`);
+    }
+    const schema: TableSchema = { time, timeUnit: spec.timeUnit ?? 'ns', tags, fields };
+    if (!['s', 'ms', 'us', 'ns'].includes(schema.timeUnit)) throw new SchemaError(`time unit ${JSON.stringify(schema.timeUnit)} is not s, ms, us or ns`);
+    const options: TableOptions = {
+      partition: spec.partition ?? DEFAULT_TABLE_OPTIONS.partition,
+      rowsPerChunkMax: spec.rowsPerChunkMax ?? DEFAULT_TABLE_OPTIONS.rowsPerChunkMax,
+      pageRows: spec.pageRows ?? DEFAULT_TABLE_OPTIONS.pageRows,
+      codec: spec.codec ?? DEFAULT_TABLE_OPTIONS.codec,
+      bufferRowsMax: spec.bufferRowsMax ?? spec.rowsPerChunkMax ?? DEFAULT_TABLE_OPTIONS.bufferRowsMax,
+      ...(spec.codecLevel !== undefined ? { codecLevel: spec.codecLevel } : {}),
+      ...(spec.columns ? { columns: spec.columns } : {}),
+    };
+    if (!['hour', 'day', 'month', 'none'].includes(options.partition)) throw new SchemaError(`partition ${JSON.stringify(options.partition)} is not hour, day, month or none`);
+    try {
+      const manifest = await createManifest(this.store, name, schema, options);
+      const table = new Table(this.ctx, name, manifest);
+      this.open.set(name, table);
+      return table;
+    } catch (error) {
+      if (error instanceof AlreadyExistsError) throw new QuiverError(`table ${name} already exists in ${this.store.url}`);
+      throw error;
+    }
+  }
+
+  /** An existing table (the same object for repeated calls on this Quiver). */
+  async table(name: string): Promise<Table> {
+    validateTableName(name);
+    const known = this.open.get(name);
+    if (known) { await known.refresh(); return known; }
+    const version = await latestVersion(this.store, name);
+    if (version === 0) throw new QuiverError(`no table named ${name} in ${this.store.url}`);
+    const table = new Table(this.ctx, name, await loadManifest(this.store, name, version));
+    this.open.set(name, table);
+    return table;
+  }
+
+  async hasTable(name: string): Promise<boolean> {
+    validateTableName(name);
+    return (await latestVersion(this.store, name)) > 0;
+  }
+
+  /** Names of the tables in the store, sorted. */
+  async tables(): Promise<string[]> {
+    const dirs = await this.store.list('', { recursive: false });
+    const out: string[] = [];
+    for (const dir of dirs) {
+      if (!dir.endsWith('/')) continue;
+      const name = dir.slice(0, -1);
+      if ((await this.store.list(`${name}/${MANIFEST_DIR}/`, { recursive: false })).length > 0) out.push(name);
+    }
+    return out.sort();
+  }
+
+  async describe(name: string): Promise<TableDescription> {
+    return (await this.table(name)).describe();
+  }
+
+  /** Deletes a table: its manifests first (it disappears at once), then its chunks. */
+  async dropTable(name: string): Promise<void> {
+    const table = await this.table(name);
+    const keys = await table.keys();
+    const manifests = keys.filter((k) => k.startsWith(`${name}/${MANIFEST_DIR}/`)).sort().reverse();
+    await this.store.delete(manifests);
+    await this.store.delete(keys.filter((k) => !k.startsWith(`${name}/${MANIFEST_DIR}/`)));
+    this.open.delete(name);
+  }
+
+  /**
+   * Copies a table to another store (backup, restore, local ↔ cloud): chunks first, each
+   * checked against its checksums at the destination, then the latest manifest, created
+   * conditionally as version 1 there, so the table appears only when complete.
+   */
+  async copyTable(name: string, dst: Quiver, options: { concurrency?: number } = {}): Promise<{ table: string; chunks: number; bytes: number }> {
+    const table = await this.table(name);
+    const manifest = table.currentManifest;
+    if (await dst.hasTable(name)) throw new QuiverError(`table ${name} already exists in ${dst.url}`);
+    let bytes = 0;
+    await mapLimit(manifest.chunks, options.concurrency ?? 4, async (entry) => {
+      const data = await this.store.get(entry.key);
+      await dst.store.put(entry.key, data);
+      const reader: ChunkReader = await openChunk(storeSource(dst.store, entry.key, data.length));
+      const result = await reader.verify();
+      if (!result.ok) throw new QuiverError(`copy of ${entry.key} to ${dst.url} failed verification: ${result.errors.map((e) => e.message).join('; ')}`);
+      bytes += data.length;
+    });
+    const copy = { ...manifest, version: 1, parent: null, committedAt: new Date().toISOString(), operation: `copy from ${this.store.url} v${manifest.version}` };
+    try {
+      await dst.store.put(manifestKey(name, 1), new TextEncoder().encode(JSON.stringify(copy)), { ifAbsent: true });
+    } catch (error) {
+      if (error instanceof AlreadyExistsError) throw new QuiverError(`table ${name} already exists in ${dst.url}`);
+      throw error;
+    }
+    return { table: name, chunks: manifest.chunks.length, bytes };
+  }
+
+  /**
+   * The point API of a stock-tick TSDB: metric = table (created on first write with the
+   * point's tag keys as tags and a float64 `value` field), buffered until flush()/close().
+   */
+  async writePoint(metric: string, ts: TimeInput, value: number | null, tags: Record<string, string> = {}, options: PointOptions = {}): Promise<void> {
+    const field = options.field ?? 'value';
+    let table: Table;
+    if (this.open.has(metric) || (await this.hasTable(metric))) table = await this.cachedTable(metric);
+    else {
+      try {
+        table = await this.createTable(metric, { tags: Object.keys(tags).sort(), fields: [{ name: field, type: 'float64' }] });
+      } catch (error) {
+        if (!(error instanceof QuiverError) || !/already exists/.test(error.message)) throw error;
+        table = await this.table(metric);
+      }
+    }
+    for (const k of Object.keys(tags)) {
+      if (!table.schema.tags.includes(k)) throw new SchemaError(`metric ${metric} has tags ${table.schema.tags.join(', ')}; ${JSON.stringify(k)} is not one of them`);
+    }
+    await table.append([{ [table.schema.time]: ts, ...tags, [field]: value }]);
+  }
+
+  private async cachedTable(name: string): Promise<Table> {
+    return this.open.get(name) ?? this.table(name);
+  }
+
+  /** Points of a metric in [from, to), optionally filtered by tags, sorted by series then time. */
+  async readPoints(metric: string, from: TimeInput, to: TimeInput, tags: Record<string, string> = {}, options: PointOptions = {}): Promise<Point[]> {
+    const table = await this.cachedTable(metric);
+    await table.flush();
+    const field = options.field ?? 'value';
+    const schema = table.schema;
+    const result = await table.query({ from, to, where: tags, columns: [...schema.tags, field] });
+    const times = result.getChild(schema.time)!;
+    const values = result.getChild(field)!;
+    const tagCols = schema.tags.map((t) => [t, result.getChild(t)!] as const);
+    const out: Point[] = [];
+    let row = 0;
+    for (const data of times.data) {
+      const t = data.values as BigInt64Array;
+      for (let i = 0; i < data.length; i++, row++) {
+        out.push({
+          time: convertTime(t[i]!, schema.timeUnit, 'ns'),
+          value: values.isValid(row) ? Number(values.get(row)) : null,
+          tags: Object.fromEntries(tagCols.map(([name, col]) => [name, String(col.get(row) ?? '')])),
+        });
+      }
+    }
+    const key = (p: Point) => schema.tags.map((t) => p.tags[t]).join('\u0000');
+    out.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
+    return out;
+  }
+
+  /** Flushes every table with buffered rows. */
+  async flush(): Promise<void> {
+    for (const table of this.open.values()) await table.flush();
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.flush();
+    } finally {
+      await this.store.close();
+    }
+  }
+}
+
+export { describeManifest, toTableTime, loadManifest };

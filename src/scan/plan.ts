@@ -1,0 +1,114 @@
+import type { ChunkFooter } from '../format/types.js';
+import { compareStrings } from '../format/index.js';
+import { UsageError } from '../errors.js';
+import type { ChunkEntry, ScanOptions, TableSchema, TagPredicate } from '../table/types.js';
+import { toTableTime } from '../table/time.js';
+
+/**
+ * Scan planning: everything decided before a byte of column data is read. Chunks are pruned
+ * from manifest stats (time range, tag values) without opening them; pages from footer
+ * stats (time min/max, tag min/max — rows are sorted by series, so tag pages are narrow).
+ */
+export interface TagFilter {
+  tag: string;
+  /** Whether a tag value passes. */
+  matches(value: string): boolean;
+  /** Values the filter names exactly (eq / IN), for range pruning; undefined when open-ended. */
+  values?: string[];
+  prefix?: string;
+}
+
+export interface ScanPlanInput {
+  from?: bigint;
+  /** Exclusive. */
+  to?: bigint;
+  filters: TagFilter[];
+  /** Output columns: time first. */
+  columns: string[];
+}
+
+export function compileTagFilter(tag: string, predicate: TagPredicate): TagFilter {
+  if (typeof predicate === 'string') return { tag, matches: (v) => v === predicate, values: [predicate] };
+  if (Array.isArray(predicate)) {
+    const set = new Set(predicate);
+    return { tag, matches: (v) => set.has(v), values: [...set] };
+  }
+  if (predicate === null || typeof predicate !== 'object') throw new UsageError(`where.${tag}: expected a string, an array or an operator object`);
+  const parts: ((v: string) => boolean)[] = [];
+  let values: string[] | undefined;
+  let prefix: string | undefined;
+  if (predicate.eq !== undefined) { const eq = predicate.eq; parts.push((v) => v === eq); values = [eq]; }
+  if (predicate.in !== undefined) { const set = new Set(predicate.in); parts.push((v) => set.has(v)); values = values ? values.filter((v) => set.has(v)) : [...set]; }
+  if (predicate.ne !== undefined) { const ne = predicate.ne; parts.push((v) => v !== ne); }
+  if (predicate.notIn !== undefined) { const set = new Set(predicate.notIn); parts.push((v) => !set.has(v)); }
+  if (predicate.prefix !== undefined) { const p = predicate.prefix; parts.push((v) => v.startsWith(p)); prefix = p; }
+  if (predicate.regex !== undefined) {
+    let re: RegExp;
+    try { re = typeof predicate.regex === 'string' ? new RegExp(predicate.regex) : predicate.regex; } catch (error) {
+      throw new UsageError(`where.${tag}.regex: ${(error as Error).message}`);
+    }
+    parts.push((v) => { re.lastIndex = 0; return re.test(v); });
+  }
+  const unknown = Object.keys(predicate).filter((k) => !['eq', 'in', 'ne', 'notIn', 'prefix', 'regex'].includes(k));
+  if (unknown.length) throw new UsageError(`where.${tag}: unknown operator ${unknown.join(', ')} (eq, in, ne, notIn, prefix, regex)`);
+  const filter: TagFilter = { tag, matches: (v) => parts.every((p) => p(v)) };
+  if (values) filter.values = values;
+  if (prefix !== undefined) filter.prefix = prefix;
+  return filter;
+}
+
+export function planInput(schema: TableSchema, options: ScanOptions): ScanPlanInput {
+  const from = options.from !== undefined ? toTableTime(options.from, schema.timeUnit, 'from') : undefined;
+  const to = options.to !== undefined ? toTableTime(options.to, schema.timeUnit, 'to') : undefined;
+  const filters = Object.entries(options.where ?? {}).map(([tag, p]) => {
+    if (!schema.tags.includes(tag)) throw new UsageError(`where: ${JSON.stringify(tag)} is not a tag of the table (tags: ${schema.tags.join(', ') || 'none'})`);
+    return compileTagFilter(tag, p);
+  });
+  const all = [...schema.tags, ...schema.fields.map((f) => f.name)];
+  let columns: string[];
+  if (options.columns === undefined) columns = [schema.time, ...all];
+  else {
+    for (const c of options.columns) {
+      if (c !== schema.time && !all.includes(c)) throw new UsageError(`columns: no column ${JSON.stringify(c)} (columns: ${[schema.time, ...all].join(', ')})`);
+    }
+    columns = [schema.time, ...options.columns.filter((c, i, a) => c !== schema.time && a.indexOf(c) === i)];
+  }
+  return { from, to, filters, columns };
+}
+
+/** Whether a chunk can hold matching rows, from its manifest entry alone. */
+export function chunkMayMatch(entry: ChunkEntry, input: ScanPlanInput): boolean {
+  if (input.from !== undefined && BigInt(entry.timeMax) < input.from) return false;
+  if (input.to !== undefined && BigInt(entry.timeMin) >= input.to) return false;
+  for (const f of input.filters) {
+    const values = entry.tagValues[f.tag];
+    if (values && !values.some((v) => f.matches(v))) return false;
+  }
+  return true;
+}
+
+/** Pages of an opened chunk that can hold matching rows, from footer stats. */
+export function selectPages(footer: ChunkFooter, input: ScanPlanInput): number[] {
+  const pages = footer.pageRowStarts.length - 1;
+  const time = footer.columns.find((c) => c.name === footer.timeColumn)!;
+  const tagColumns = input.filters.map((f) => ({ f, column: footer.columns.find((c) => c.name === f.tag) }));
+  // Values of each filtered tag that pass, among this chunk's dictionary.
+  const allowed = tagColumns.map(({ f, column }) => (column?.dictionary ?? ['']).filter((v) => f.matches(v)));
+  if (allowed.some((a) => a.length === 0)) return [];
+  const out: number[] = [];
+  for (let p = 0; p < pages; p++) {
+    const page = time.pages[p]!;
+    if (input.from !== undefined && page.max !== null && BigInt(page.max as string) < input.from) continue;
+    if (input.to !== undefined && page.min !== null && BigInt(page.min as string) >= input.to) continue;
+    let keep = true;
+    for (let i = 0; i < tagColumns.length && keep; i++) {
+      const column = tagColumns[i]!.column;
+      if (!column) continue;
+      const { min, max } = column.pages[p]!;
+      if (min === null || max === null) continue;
+      keep = allowed[i]!.some((v) => compareStrings(v, min as string) >= 0 && compareStrings(v, max as string) <= 0);
+    }
+    if (keep) out.push(p);
+  }
+  return out;
+}

@@ -1,0 +1,137 @@
+import { makeData, RecordBatch, Struct, Type, type Data } from 'apache-arrow';
+import type { ChunkReader } from '../format/index.js';
+import { AbortError } from '../errors.js';
+import { nullData, retype, type TableArrowSchema } from '../table/arrow-schema.js';
+import type { ChunkEntry } from '../table/types.js';
+import { takeRows } from './predicate-take.js';
+import { chunkMayMatch, selectPages, type ScanPlanInput } from './plan.js';
+
+export interface ScanSource {
+  chunks: ChunkEntry[];
+  arrow: TableArrowSchema;
+  open(entry: ChunkEntry): Promise<ChunkReader>;
+}
+
+export interface ScanExplain {
+  chunksTotal: number;
+  chunksPruned: number;
+  pagesTotal: number;
+  pagesPruned: number;
+  /** Column bytes the scan reads (footers not counted). */
+  bytesToRead: number;
+  chunks: { key: string; pages: number; pagesSelected: number; bytes: number }[];
+}
+
+/** Chunks in time order (then key): a scan streams chunk by chunk in this order. */
+export function orderChunks(chunks: readonly ChunkEntry[]): ChunkEntry[] {
+  return [...chunks].sort((a, b) => {
+    const d = BigInt(a.timeMin) - BigInt(b.timeMin);
+    return d < 0n ? -1 : d > 0n ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+  });
+}
+
+/** The columns a scan decodes from a chunk: output columns plus the filtered tags. */
+function neededColumns(reader: ChunkReader, input: ScanPlanInput): string[] {
+  const present = new Set(reader.footer.columns.map((c) => c.name));
+  const names = new Set<string>(input.columns);
+  for (const f of input.filters) names.add(f.tag);
+  return [...names].filter((n) => present.has(n));
+}
+
+export async function explainScan(source: ScanSource, input: ScanPlanInput): Promise<ScanExplain> {
+  const out: ScanExplain = { chunksTotal: source.chunks.length, chunksPruned: 0, pagesTotal: 0, pagesPruned: 0, bytesToRead: 0, chunks: [] };
+  for (const entry of orderChunks(source.chunks)) {
+    if (!chunkMayMatch(entry, input)) { out.chunksPruned++; continue; }
+    const reader = await source.open(entry);
+    const pages = selectPages(reader.footer, input);
+    const total = reader.footer.pageRowStarts.length - 1;
+    out.pagesTotal += total;
+    out.pagesPruned += total - pages.length;
+    if (pages.length === 0) { out.chunksPruned++; continue; }
+    let bytes = 0;
+    for (const name of neededColumns(reader, input)) {
+      const column = reader.footer.columns.find((c) => c.name === name)!;
+      for (const p of pages) bytes += column.pages[p]!.length;
+    }
+    out.bytesToRead += bytes;
+    out.chunks.push({ key: entry.key, pages: total, pagesSelected: pages.length, bytes });
+  }
+  return out;
+}
+
+/**
+ * Streams matching rows chunk by chunk: decode the needed columns of the selected pages,
+ * build the row selection with loops over typed arrays (time range, allowed tag codes),
+ * take rows only when some are filtered out, and relabel columns with the table's Arrow
+ * fields (null columns for fields an older chunk does not have).
+ */
+export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limit?: number, signal?: AbortSignal): AsyncGenerator<RecordBatch> {
+  const outSchema = source.arrow.project(input.columns);
+  const outFields = input.columns.map((c) => source.arrow.field(c));
+  let remaining = limit ?? Infinity;
+  if (remaining <= 0) return;
+  for (const entry of orderChunks(source.chunks)) {
+    if (signal?.aborted) throw new AbortError('scan aborted');
+    if (!chunkMayMatch(entry, input)) continue;
+    const reader = await source.open(entry);
+    const pages = selectPages(reader.footer, input);
+    if (pages.length === 0) continue;
+    const names = neededColumns(reader, input);
+    let batch = await reader.read({ columns: names, pages });
+    if (signal?.aborted) throw new AbortError('scan aborted');
+    const rows = selectRows(batch, reader, input);
+    if (rows !== null) {
+      if (rows.length === 0) continue;
+      batch = takeRows(batch, rows);
+    }
+    let n = batch.numRows;
+    const children: Data[] = outFields.map((field) => {
+      const child = batch.getChild(field.name);
+      return child ? retype(child.data[0]!, field) : nullData(field, n);
+    });
+    let out = new RecordBatch(outSchema, makeData({ type: new Struct(outSchema.fields), length: n, nullCount: 0, children }));
+    if (n > remaining) { out = out.slice(0, remaining); n = remaining; }
+    remaining -= n;
+    yield out;
+    if (remaining <= 0) return;
+  }
+}
+
+/** Row indexes passing the time range and tag filters, or null when every row passes. */
+function selectRows(batch: RecordBatch, reader: ChunkReader, input: ScanPlanInput): Int32Array | null {
+  const n = batch.numRows;
+  const footer = reader.footer;
+  const checks: ((i: number) => boolean)[] = [];
+  const needTime = (input.from !== undefined && (footer.timeMin === null || BigInt(footer.timeMin) < input.from))
+    || (input.to !== undefined && (footer.timeMax === null || BigInt(footer.timeMax) >= input.to));
+  if (needTime) {
+    const times = batch.getChild(footer.timeColumn)!.data[0]!.values as BigInt64Array;
+    const from = input.from ?? -(2n ** 63n);
+    const to = input.to;
+    checks.push(to === undefined ? (i) => times[i]! >= from : (i) => times[i]! >= from && times[i]! < to);
+  }
+  for (const f of input.filters) {
+    const child = batch.getChild(f.tag);
+    if (!child) {
+      if (!f.matches('')) return new Int32Array(0);
+      continue;
+    }
+    const data = child.data[0]!;
+    if (data.type.typeId !== Type.Dictionary) continue;
+    const dictionary = footer.columns.find((c) => c.name === f.tag)!.dictionary ?? [];
+    const allowed = Uint8Array.from(dictionary, (v) => (f.matches(v) ? 1 : 0));
+    if (allowed.every((a) => a === 1)) continue;
+    const codes = data.values as Int32Array;
+    checks.push((i) => allowed[codes[i]!] === 1);
+  }
+  if (checks.length === 0) return null;
+  const out = new Int32Array(n);
+  let k = 0;
+  if (checks.length === 1) {
+    const c = checks[0]!;
+    for (let i = 0; i < n; i++) if (c(i)) out[k++] = i;
+  } else {
+    for (let i = 0; i < n; i++) if (checks.every((c) => c(i))) out[k++] = i;
+  }
+  return k === n ? null : out.subarray(0, k);
+}

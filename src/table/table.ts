@@ -1,0 +1,333 @@
+import { randomBytes } from 'node:crypto';
+import { Table as ArrowTable, type RecordBatch } from 'apache-arrow';
+import type { ChunkManager } from '../chunk-manager/chunk-manager.js';
+import { openChunk, writeChunk, type ChunkFooter, type ChunkReader } from '../format/index.js';
+import type { ByteSource, LineageEntry } from '../format/types.js';
+import { QuiverError, SchemaError } from '../errors.js';
+import { TableArrowSchema } from './arrow-schema.js';
+import { commit, latestVersion, loadManifest, manifestKey, MANIFEST_DIR, type Manifest } from './manifest.js';
+import { WriteBuffer, type BufferedChunk } from './write-buffer.js';
+import { explainScan, scanChunks, type ScanExplain } from '../scan/scan.js';
+import { planInput } from '../scan/plan.js';
+import type { ChunkEntry, Row, ScanOptions, TableDescription, TableOptions, TableSchema, TableWriter } from './types.js';
+
+/** Tags with at most this many distinct values in a chunk are listed in its manifest entry. */
+export const TAG_VALUES_IN_MANIFEST_MAX = 256;
+/** Open chunk readers (footers) kept per store. */
+export const READERS_CACHED_MAX = 512;
+
+/** Shared by every Table of one Quiver: the store and an LRU of opened chunk footers. */
+export interface TableContext {
+  store: ChunkManager;
+  readers: Map<string, Promise<ChunkReader>>;
+}
+
+export function storeSource(store: ChunkManager, key: string, size?: number): ByteSource {
+  return {
+    name: key,
+    size: () => (size !== undefined ? Promise.resolve(size) : store.size(key)),
+    read: (offset, length) => store.getRange(key, offset, length),
+    readRanges: (ranges) => store.getRanges(key, ranges),
+  };
+}
+
+function chunkId(): string {
+  // Time-sortable: milliseconds in base 36 (fixed width), then randomness.
+  return `${Date.now().toString(36).padStart(9, '0')}-${randomBytes(6).toString('hex')}`;
+}
+
+function entryOf(key: string, partition: string, footer: ChunkFooter, bytes: number): ChunkEntry {
+  const tagValues: Record<string, string[]> = {};
+  const columns: ChunkEntry['columns'] = {};
+  let rawBytes = 0;
+  for (const c of footer.columns) {
+    if (c.role === 'tag' && c.dictionary && c.dictionary.length <= TAG_VALUES_IN_MANIFEST_MAX) tagValues[c.name] = c.dictionary;
+    columns[c.name] = { min: c.min, max: c.max, nullCount: c.nullCount, bytes: c.storedBytes, rawBytes: c.rawBytes };
+    rawBytes += c.rawBytes;
+  }
+  return {
+    key, partition, rows: footer.rowCount, bytes, rawBytes, timeMin: footer.timeMin ?? '0', timeMax: footer.timeMax ?? '0',
+    tagValues, columns, lineage: footer.lineage, createdAt: new Date().toISOString(),
+  };
+}
+
+/**
+ * A table: its latest manifest, a write buffer for append(), scans and queries.
+ * Appended rows are durable after flush() (or close() of the Quiver); bulk imports go
+ * through writer(), which commits everything at once.
+ */
+export class Table {
+  private buffer: WriteBuffer;
+  private arrowSchema?: TableArrowSchema;
+
+  constructor(private readonly ctx: TableContext, readonly name: string, private manifest: Manifest) {
+    this.buffer = new WriteBuffer(manifest.schema);
+  }
+
+  get store(): ChunkManager { return this.ctx.store; }
+  get schema(): TableSchema { return this.manifest.schema; }
+  get options(): TableOptions { return this.manifest.options; }
+  get version(): number { return this.manifest.version; }
+
+  /** Reloads the latest manifest (other writers may have committed). */
+  async refresh(): Promise<void> {
+    const latest = await latestVersion(this.ctx.store, this.name);
+    if (latest === 0) throw new QuiverError(`table ${this.name} no longer exists in ${this.ctx.store.url}`);
+    if (latest !== this.manifest.version) this.setManifest(await loadManifest(this.ctx.store, this.name, latest));
+  }
+
+  private setManifest(manifest: Manifest): void {
+    this.manifest = manifest;
+    this.arrowSchema = undefined;
+  }
+
+  private arrow(schema: TableSchema): TableArrowSchema {
+    if (schema === this.manifest.schema) return (this.arrowSchema ??= new TableArrowSchema(schema));
+    return new TableArrowSchema(schema);
+  }
+
+  /** Buffers rows (Arrow batch or plain rows); flushes automatically at bufferRowsMax. */
+  async append(input: RecordBatch | readonly Row[]): Promise<void> {
+    if (Array.isArray(input)) this.buffer.appendRows(input as Row[]);
+    else this.buffer.appendBatch(input as RecordBatch);
+    if (this.buffer.rows >= this.options.bufferRowsMax) await this.flush();
+  }
+
+  /** Rows appended but not yet flushed. */
+  get pendingRows(): number {
+    return this.buffer.rows;
+  }
+
+  /** Writes buffered rows as chunks and commits them in one manifest version. */
+  async flush(): Promise<void> {
+    if (this.buffer.rows === 0) return;
+    const fields = this.buffer.fieldSpecs;
+    const chunks = this.buffer.drain(this.options.partition, this.options.rowsPerChunkMax);
+    const entries = await this.writeChunks(chunks);
+    this.setManifest(await commit(this.ctx.store, this.name, { operation: 'append', addChunks: entries, addFields: this.newFields(fields) }));
+    this.buffer = new WriteBuffer(this.manifest.schema);
+  }
+
+  private newFields(fields: TableSchema['fields']) {
+    return fields.filter((f) => !this.manifest.schema.fields.some((k) => k.name === f.name));
+  }
+
+  /** Encodes and stores chunks (not yet visible: the caller commits their entries). */
+  async writeChunks(chunks: BufferedChunk[]): Promise<ChunkEntry[]> {
+    const out: ChunkEntry[] = [];
+    for (const chunk of chunks) {
+      const { bytes, footer } = writeChunk(chunk.batch, {
+        timeColumn: this.schema.time,
+        tags: this.schema.tags,
+        pageRows: this.options.pageRows,
+        codec: this.options.codec,
+        ...(this.options.codecLevel !== undefined ? { codecLevel: this.options.codecLevel } : {}),
+        ...(this.options.columns ? { columns: this.options.columns } : {}),
+        sortedBySeries: true,
+        lineage: chunk.lineage,
+        metadata: { table: this.name },
+      });
+      const key = `${this.name}/chunks/${chunk.partition}/${chunkId()}.qvr`;
+      await this.ctx.store.put(key, bytes);
+      out.push(entryOf(key, chunk.partition, footer, bytes.length));
+    }
+    return out;
+  }
+
+  /** A bulk-import transaction: chunks are written as the buffer fills, committed at once. */
+  writer(): TableWriter {
+    return new BulkWriter(this);
+  }
+
+  /** Internal to BulkWriter: a fresh buffer for this table's schema. */
+  newBuffer(): WriteBuffer {
+    return new WriteBuffer(this.manifest.schema);
+  }
+
+  /** Internal to BulkWriter: commit chunk entries (and fields) as one version. */
+  async commitChunks(entries: ChunkEntry[], fields: TableSchema['fields'], operation: string): Promise<Manifest> {
+    this.setManifest(await commit(this.ctx.store, this.name, { operation, addChunks: entries, addFields: this.newFields(fields) }));
+    this.buffer = new WriteBuffer(this.manifest.schema);
+    return this.manifest;
+  }
+
+  private async manifestFor(version?: number): Promise<Manifest> {
+    if (version === undefined) { await this.refresh(); return this.manifest; }
+    return loadManifest(this.ctx.store, this.name, version);
+  }
+
+  private openReader(entry: ChunkEntry): Promise<ChunkReader> {
+    const cache = this.ctx.readers;
+    let reader = cache.get(entry.key);
+    if (reader) { cache.delete(entry.key); cache.set(entry.key, reader); return reader; }
+    reader = openChunk(storeSource(this.ctx.store, entry.key, entry.bytes));
+    reader.catch(() => cache.delete(entry.key));
+    cache.set(entry.key, reader);
+    if (cache.size > READERS_CACHED_MAX) cache.delete(cache.keys().next().value!);
+    return reader;
+  }
+
+  /** Matching rows as Arrow RecordBatches, chunk by chunk in time order; series then time within a chunk. */
+  async *scan(options: ScanOptions = {}): AsyncGenerator<RecordBatch> {
+    const manifest = await this.manifestFor(options.version);
+    const input = planInput(manifest.schema, options);
+    yield* scanChunks({ chunks: manifest.chunks, arrow: this.arrow(manifest.schema), open: (e) => this.openReader(e) }, input, options.limit, options.signal);
+  }
+
+  /**
+   * The scan as one Arrow Table; with `every`/`agg`/`by`/`latest`, an aggregation
+   * (src/scan/query.ts) over the scan.
+   */
+  async query(options: ScanOptions & Record<string, unknown> = {}): Promise<ArrowTable> {
+    if (options.every !== undefined || options.agg !== undefined || options.by !== undefined || options.latest || options.filter !== undefined) {
+      const { runQuery } = await import('../scan/query.js');
+      return runQuery(this, options as never);
+    }
+    const manifest = await this.manifestFor(options.version);
+    const batches: RecordBatch[] = [];
+    for await (const batch of this.scan(options)) batches.push(batch);
+    const input = planInput(manifest.schema, options);
+    return batches.length ? new ArrowTable(batches) : new ArrowTable(this.arrow(manifest.schema).project(input.columns));
+  }
+
+  /** The plan of a scan: chunks and pages pruned, bytes to read. */
+  async explain(options: ScanOptions = {}): Promise<ScanExplain> {
+    const manifest = await this.manifestFor(options.version);
+    return explainScan({ chunks: manifest.chunks, arrow: this.arrow(manifest.schema), open: (e) => this.openReader(e) }, planInput(manifest.schema, options));
+  }
+
+  async describe(): Promise<TableDescription> {
+    await this.refresh();
+    return describeManifest(this.manifest);
+  }
+
+  async chunks(version?: number): Promise<ChunkEntry[]> {
+    return (await this.manifestFor(version)).chunks;
+  }
+
+  /** Reads every chunk and checks every checksum (and decodes every page). */
+  async verify(): Promise<{ key: string; ok: boolean; error?: string }[]> {
+    const manifest = await this.manifestFor();
+    const out: { key: string; ok: boolean; error?: string }[] = [];
+    for (const entry of manifest.chunks) {
+      try {
+        const reader = await openChunk(storeSource(this.ctx.store, entry.key, entry.bytes));
+        const result = await reader.verify({ decode: true });
+        if (result.ok && reader.footer.rowCount !== entry.rows) {
+          out.push({ key: entry.key, ok: false, error: `chunk holds ${reader.footer.rowCount} rows, the manifest says ${entry.rows}` });
+        } else {
+          out.push(result.ok ? { key: entry.key, ok: true } : { key: entry.key, ok: false, error: result.errors.map((e) => e.message).join('; ') });
+        }
+      } catch (error) {
+        out.push({ key: entry.key, ok: false, error: (error as Error).message });
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Deletes chunk files no retained manifest version references (left by failed or
+   * aborted imports) and older than `olderThanMs`, so in-flight imports are not touched.
+   */
+  async gcOrphans(options: { olderThanMs?: number } = {}): Promise<string[]> {
+    const olderThanMs = options.olderThanMs ?? 3_600_000;
+    const store = this.ctx.store;
+    const versions = (await store.list(`${this.name}/${MANIFEST_DIR}/`)).map((k) => Number(/(\d{20})\.json$/.exec(k)?.[1])).filter((v) => v > 0);
+    const live = new Set<string>();
+    for (const v of versions) for (const c of (await loadManifest(store, this.name, v)).chunks) live.add(c.key);
+    const cutoff = Date.now() - olderThanMs;
+    const orphans = (await store.list(`${this.name}/chunks/`)).filter((k) => {
+      if (live.has(k)) return false;
+      const id = /\/([0-9a-z]{9})-[0-9a-f]+\.qvr$/.exec(k)?.[1];
+      return id !== undefined && parseInt(id, 36) < cutoff;
+    });
+    if (orphans.length) await store.delete(orphans);
+    return orphans;
+  }
+
+  /** Keys of every object of this table (chunks and manifests). */
+  async keys(): Promise<string[]> {
+    return this.ctx.store.list(`${this.name}/`);
+  }
+
+  /** Manifest key of a version (for copy). */
+  manifestKey(version: number): string {
+    return manifestKey(this.name, version);
+  }
+
+  /** The loaded manifest (latest after refresh()). */
+  get currentManifest(): Manifest {
+    return this.manifest;
+  }
+}
+
+export function describeManifest(m: Manifest): TableDescription {
+  let rows = 0, bytes = 0, rawBytes = 0;
+  let timeMin: bigint | null = null, timeMax: bigint | null = null;
+  for (const c of m.chunks) {
+    rows += c.rows; bytes += c.bytes; rawBytes += c.rawBytes;
+    const lo = BigInt(c.timeMin), hi = BigInt(c.timeMax);
+    if (timeMin === null || lo < timeMin) timeMin = lo;
+    if (timeMax === null || hi > timeMax) timeMax = hi;
+  }
+  return {
+    name: m.table, schema: m.schema, options: m.options, version: m.version, chunks: m.chunks.length, rows, bytes, rawBytes,
+    timeMin: timeMin === null ? null : timeMin.toString(), timeMax: timeMax === null ? null : timeMax.toString(),
+  };
+}
+
+/**
+ * Bulk import: rows stream into a buffer that is cut into chunks whenever it reaches
+ * rowsPerChunkMax (so memory stays bounded whatever the input size); chunk files are
+ * written at once but referenced by no manifest until commit(), which makes all of them
+ * visible in one version. abort() deletes them; a crash leaves them for gcOrphans().
+ */
+class BulkWriter implements TableWriter {
+  private buffer: WriteBuffer;
+  private readonly entries: ChunkEntry[] = [];
+  private readonly fields = new Map<string, TableSchema['fields'][number]>();
+  private rows = 0;
+  private done = false;
+
+  constructor(private readonly table: Table) {
+    this.buffer = table.newBuffer();
+  }
+
+  async append(batch: RecordBatch | Row[], lineage?: { source: string; rowStart: number }): Promise<void> {
+    if (this.done) throw new QuiverError('this table writer was already committed or aborted');
+    if (Array.isArray(batch)) this.buffer.appendRows(batch, lineage);
+    else this.buffer.appendBatch(batch, lineage);
+    if (this.buffer.rows >= this.table.options.rowsPerChunkMax) await this.spill();
+  }
+
+  private async spill(): Promise<void> {
+    if (this.buffer.rows === 0) return;
+    this.rows += this.buffer.rows;
+    for (const f of this.buffer.fieldSpecs) this.fields.set(f.name, f);
+    const chunks = this.buffer.drain(this.table.options.partition, this.table.options.rowsPerChunkMax);
+    this.entries.push(...(await this.table.writeChunks(chunks)));
+  }
+
+  async commit(): Promise<{ version: number; rows: number; chunks: number; bytes: number }> {
+    if (this.done) throw new QuiverError('this table writer was already committed or aborted');
+    try {
+      await this.spill();
+      const manifest = await this.table.commitChunks(this.entries, [...this.fields.values()], 'import');
+      this.done = true;
+      return { version: manifest.version, rows: this.rows, chunks: this.entries.length, bytes: this.entries.reduce((s, e) => s + e.bytes, 0) };
+    } catch (error) {
+      await this.abort().catch(() => {});
+      throw error;
+    }
+  }
+
+  async abort(): Promise<void> {
+    this.done = true;
+    const keys = this.entries.map((e) => e.key);
+    this.entries.length = 0;
+    if (keys.length) await this.table.store.delete(keys);
+  }
+}
+
+export { SchemaError };
+export type { LineageEntry };

@@ -1,0 +1,526 @@
+import {
+  Bool, Data, Dictionary, Field, Float64, Int32, Int64, makeData, RecordBatch, Schema, Struct, Timestamp, Type, Uint64, Utf8,
+  vectorFromArray, type DataType, type Vector,
+} from 'apache-arrow';
+import type { FieldType, LineageEntry } from '../format/types.js';
+import { SchemaError } from '../errors.js';
+import { ARROW_TIME_UNIT, TIME_UNIT_OF, fieldArrowType, fieldTypeOfArrow } from './arrow-schema.js';
+import { convertTime, partitionOf, toTableTime } from './time.js';
+import type { FieldSpec, PartitionBy, Row, TableSchema, TimeInput } from './types.js';
+
+const INITIAL_CAPACITY = 1024;
+
+type Growable = Float64Array | BigInt64Array | BigUint64Array | Int32Array | Uint8Array;
+
+function grow<T extends Growable>(array: T, need: number): T {
+  if (need <= array.length) return array;
+  const next = new (array.constructor as new (n: number) => T)(Math.max(need, array.length * 2));
+  (next as { set(a: T): void }).set(array);
+  return next;
+}
+
+/** A field column being buffered: values plus a validity byte per row (1 = present). */
+interface FieldColumn {
+  spec: FieldSpec;
+  values: Float64Array | BigInt64Array | BigUint64Array | Uint8Array | string[];
+  valid: Uint8Array;
+  nulls: number;
+}
+
+/** A tag column: codes into an insertion-ordered dictionary. */
+interface TagColumn {
+  name: string;
+  codes: Int32Array;
+  dictionary: Map<string, number>;
+  values: string[];
+}
+
+/** One sorted, partition-pure run of buffered rows, ready for writeChunk. */
+export interface BufferedChunk {
+  partition: string;
+  batch: RecordBatch;
+  lineage: LineageEntry[];
+}
+
+/**
+ * The columnar write buffer behind append(): typed arrays, not row objects. A flush sorts
+ * the buffered rows by (partition, series, time) without comparing strings per row — tag
+ * values are ranked once per dictionary, series become dense numbers, and rows are
+ * counting-sorted by (partition, series) — then cuts partition-pure batches.
+ */
+export class WriteBuffer {
+  rows = 0;
+  private capacity = INITIAL_CAPACITY;
+  private time = new BigInt64Array(INITIAL_CAPACITY);
+  private readonly tags: TagColumn[];
+  private readonly fields = new Map<string, FieldColumn>();
+  private lineage: { source: string; rowStart: number; at: number; rows: number }[] = [];
+
+  constructor(readonly schema: TableSchema) {
+    this.tags = schema.tags.map((name) => ({ name, codes: new Int32Array(INITIAL_CAPACITY), dictionary: new Map(), values: [] }));
+    for (const spec of schema.fields) this.addField(spec);
+  }
+
+  /** Field specs in column order (grows when appends bring new fields). */
+  get fieldSpecs(): FieldSpec[] {
+    return [...this.fields.values()].map((c) => c.spec);
+  }
+
+  private addField(spec: FieldSpec): FieldColumn {
+    const column: FieldColumn = { spec, values: this.newValues(spec.type, this.capacity), valid: new Uint8Array(this.capacity), nulls: this.rows };
+    this.fields.set(spec.name, column);
+    return column;
+  }
+
+  private newValues(type: FieldType, n: number): FieldColumn['values'] {
+    switch (type) {
+      case 'float64': return new Float64Array(n);
+      case 'int64': return new BigInt64Array(n);
+      case 'uint64': return new BigUint64Array(n);
+      case 'bool': return new Uint8Array(n);
+      case 'utf8': return [];
+    }
+  }
+
+  private reserve(extra: number): void {
+    const need = this.rows + extra;
+    if (need <= this.capacity) return;
+    this.capacity = Math.max(need, this.capacity * 2);
+    this.time = grow(this.time, this.capacity);
+    for (const t of this.tags) t.codes = grow(t.codes, this.capacity);
+    for (const f of this.fields.values()) {
+      if (!Array.isArray(f.values)) f.values = grow(f.values, this.capacity);
+      f.valid = grow(f.valid, this.capacity);
+    }
+  }
+
+  private intern(tag: TagColumn, value: string): number {
+    let code = tag.dictionary.get(value);
+    if (code === undefined) {
+      code = tag.values.length;
+      tag.dictionary.set(value, code);
+      tag.values.push(value);
+    }
+    return code;
+  }
+
+  private fieldFor(name: string, type: FieldType): FieldColumn {
+    const existing = this.fields.get(name);
+    if (existing) {
+      if (existing.spec.type !== type && !(existing.spec.type === 'float64' && (type === 'int64' || type === 'uint64'))) {
+        throw new SchemaError(`column ${name} is ${existing.spec.type} in the table, got ${type}`);
+      }
+      return existing;
+    }
+    return this.addField({ name, type, nullable: true });
+  }
+
+  private noteLineage(source: { source: string; rowStart: number } | undefined, rows: number): void {
+    if (source) this.lineage.push({ source: source.source, rowStart: source.rowStart, at: this.rows, rows });
+  }
+
+  /** Appends an Arrow batch whose columns are named as the table's (extra fields are added). */
+  appendBatch(batch: RecordBatch, lineage?: { source: string; rowStart: number }): void {
+    const n = batch.numRows;
+    if (n === 0) return;
+    const schema = this.schema;
+    const timeIndex = batch.schema.fields.findIndex((f) => f.name === schema.time);
+    if (timeIndex < 0) throw new SchemaError(`batch has no time column ${JSON.stringify(schema.time)} (columns: ${batch.schema.fields.map((f) => f.name).join(', ')})`);
+    for (const f of batch.schema.fields) {
+      if (f.name === schema.time || schema.tags.includes(f.name)) continue;
+      const type = fieldTypeOfArrow(f.type);
+      if (type === undefined) throw new SchemaError(`column ${f.name} has Arrow type ${f.type}, which a table cannot hold (float64, int64, uint64, bool, utf8)`);
+      this.fieldFor(f.name, type);
+    }
+    this.reserve(n);
+    const at = this.rows;
+    this.copyTime(batch.getChildAt(timeIndex)!.data[0]!, batch.schema.fields[timeIndex]!.type, at, n);
+    for (const tag of this.tags) {
+      const child = batch.getChild(tag.name);
+      if (!child) { const code = this.intern(tag, ''); tag.codes.fill(code, at, at + n); continue; }
+      this.copyTag(tag, child, at);
+    }
+    for (const column of this.fields.values()) {
+      const child = batch.getChild(column.spec.name);
+      if (!child) { column.valid.fill(0, at, at + n); column.nulls += n; continue; }
+      this.copyField(column, child, at);
+    }
+    this.noteLineage(lineage, n);
+    this.rows += n;
+  }
+
+  private copyTime(data: Data, type: DataType, at: number, n: number): void {
+    const name = this.schema.time;
+    if (data.nullCount > 0) {
+      for (let i = 0; i < n; i++) if (!data.getValid(i)) throw new SchemaError(`row ${i}: time column ${name} is null`);
+    }
+    let unit = this.schema.timeUnit;
+    if (type.typeId === Type.Timestamp) unit = TIME_UNIT_OF[(type as Timestamp).unit]!;
+    else if (type.typeId !== Type.Int || (type as Int64).bitWidth !== 64) {
+      throw new SchemaError(`time column ${name} must be an Arrow Timestamp (or int64 in the table unit), got ${type}`);
+    }
+    // Arrow JS pre-slices value buffers (Data.values starts at the Data's offset).
+    const src = (data.values as BigInt64Array).subarray(0, n);
+    if (unit === this.schema.timeUnit) { this.time.set(src, at); return; }
+    for (let i = 0; i < n; i++) this.time[at + i] = convertTime(src[i]!, unit, this.schema.timeUnit);
+  }
+
+  private copyTag(tag: TagColumn, child: Vector, at: number): void {
+    let row = at;
+    for (const data of child.data) {
+      if (data.type.typeId === Type.Dictionary) {
+        const dict = data.dictionary!;
+        const map = new Int32Array(dict.length);
+        for (let j = 0; j < dict.length; j++) map[j] = this.intern(tag, String(dict.get(j) ?? ''));
+        const empty = this.intern(tag, '');
+        const codes = data.values as Int32Array;
+        for (let i = 0; i < data.length; i++) tag.codes[row++] = data.getValid(i) ? map[codes[i]!]! : empty;
+      } else if (data.type.typeId === Type.Utf8 || data.type.typeId === Type.LargeUtf8) {
+        const v = makeVector(data);
+        for (let i = 0; i < data.length; i++) tag.codes[row++] = this.intern(tag, (v.get(i) as string | null) ?? '');
+      } else {
+        throw new SchemaError(`tag column ${tag.name} must be strings (Utf8 or Dictionary), got ${data.type}`);
+      }
+    }
+  }
+
+  private copyField(column: FieldColumn, child: Vector, at: number): void {
+    const type = column.spec.type;
+    let row = at;
+    for (const data of child.data) {
+      const n = data.length;
+      const hasNulls = data.nullCount > 0;
+      for (let i = 0; i < n; i++) {
+        const ok = !hasNulls || data.getValid(i);
+        column.valid[row + i] = ok ? 1 : 0;
+        if (!ok) column.nulls++;
+      }
+      const srcType = data.type.typeId;
+      if (type === 'float64' && srcType === Type.Float) {
+        (column.values as Float64Array).set((data.values as Float64Array).subarray(0, n), row);
+      } else if (type === 'float64' && srcType === Type.Int) {
+        const src = data.values as BigInt64Array | Int32Array;
+        for (let i = 0; i < n; i++) (column.values as Float64Array)[row + i] = Number(src[i]!);
+      } else if ((type === 'int64' || type === 'uint64') && srcType === Type.Int && (data.type as Int64).bitWidth === 64) {
+        (column.values as BigInt64Array).set((data.values as BigInt64Array).subarray(0, n), row);
+      } else if (type === 'int64' && srcType === Type.Int) {
+        const src = data.values as Int32Array;
+        for (let i = 0; i < n; i++) (column.values as BigInt64Array)[row + i] = BigInt(src[i]!);
+      } else if (type === 'bool' && srcType === Type.Bool) {
+        const bits = data.values as Uint8Array;
+        for (let i = 0; i < n; i++) { const b = data.offset + i; (column.values as Uint8Array)[row + i] = (bits[b >> 3]! >> (b & 7)) & 1; }
+      } else if (type === 'utf8') {
+        const v = makeVector(data);
+        const out = column.values as string[];
+        for (let i = 0; i < n; i++) out[row + i] = (v.get(i) as string | null) ?? '';
+      } else {
+        throw new SchemaError(`column ${column.spec.name} is ${type} in the table, got Arrow ${data.type}`);
+      }
+      row += n;
+    }
+  }
+
+  /** Appends plain rows (time, tags as strings, fields by JS type: number→float64, bigint→int64, boolean, string→utf8). */
+  appendRows(rows: readonly Row[], lineage?: { source: string; rowStart: number }): void {
+    const n = rows.length;
+    if (n === 0) return;
+    const schema = this.schema;
+    const tagSet = new Set(schema.tags);
+    // Add new fields first (type from the first non-null value), so reserve covers them.
+    for (let i = 0; i < n; i++) {
+      const row = rows[i]!;
+      for (const key in row) {
+        if (key === schema.time || tagSet.has(key) || this.fields.has(key)) continue;
+        const v = row[key];
+        if (v === null || v === undefined) continue;
+        this.fieldFor(key, jsFieldType(v, key, i));
+      }
+    }
+    this.reserve(n);
+    const at = this.rows;
+    for (let i = 0; i < n; i++) {
+      const row = rows[i]!;
+      const t = row[schema.time];
+      if (t === null || t === undefined) throw new SchemaError(`row ${i}: missing time column ${JSON.stringify(schema.time)}`);
+      try {
+        this.time[at + i] = toTableTime(t as TimeInput, schema.timeUnit, `row ${i} column ${schema.time}`);
+      } catch (error) {
+        throw new SchemaError((error as Error).message);
+      }
+      for (const tag of this.tags) {
+        const v = row[tag.name];
+        tag.codes[at + i] = this.intern(tag, v === null || v === undefined ? '' : String(v));
+      }
+      for (const column of this.fields.values()) {
+        const v = row[column.spec.name];
+        if (v === null || v === undefined) { column.valid[at + i] = 0; column.nulls++; continue; }
+        column.valid[at + i] = 1;
+        setValue(column, at + i, v, i);
+      }
+    }
+    this.noteLineage(lineage, n);
+    this.rows += n;
+  }
+
+  /**
+   * Takes every buffered row out as partition-pure batches sorted by series then time, each
+   * at most `rowsMax` rows, and empties the buffer.
+   */
+  drain(partition: PartitionBy, rowsMax: number): BufferedChunk[] {
+    const n = this.rows;
+    if (n === 0) return [];
+    const order = this.sortOrder(partition);
+    const out: BufferedChunk[] = [];
+    for (const run of order.runs) {
+      for (let start = run.start; start < run.end; start += rowsMax) {
+        const end = Math.min(run.end, start + rowsMax);
+        const rows = order.index.subarray(start, end);
+        out.push({ partition: run.partition, batch: this.gather(rows), lineage: this.lineageOf(rows) });
+      }
+    }
+    this.reset();
+    return out;
+  }
+
+  private reset(): void {
+    this.rows = 0;
+    this.lineage = [];
+    for (const t of this.tags) { t.dictionary.clear(); t.values = []; }
+    for (const f of this.fields.values()) { f.nulls = 0; if (Array.isArray(f.values)) f.values = []; }
+  }
+
+  /** Row order by (partition, series, time), with the partition runs. */
+  private sortOrder(partitionBy: PartitionBy): { index: Int32Array; runs: { partition: string; start: number; end: number }[] } {
+    const n = this.rows;
+    const unit = this.schema.timeUnit;
+    // Partitions: distinct keys of the rows' times, ranked.
+    const partIds = new Int32Array(n);
+    const partKeys: string[] = [];
+    if (partitionBy !== 'none') {
+      const seen = new Map<string, number>();
+      let lastBucket = NaN;
+      let lastId = -1;
+      const msPerBucket = partitionBy === 'hour' ? 3_600_000 : 86_400_000;
+      for (let i = 0; i < n; i++) {
+        const ms = Number(convertTime(this.time[i]!, unit, 'ms'));
+        const bucket = Math.floor(ms / msPerBucket);
+        if (bucket !== lastBucket) {
+          const key = partitionOf(this.time[i]!, unit, partitionBy);
+          let id = seen.get(key);
+          if (id === undefined) { id = partKeys.length; partKeys.push(key); seen.set(key, id); }
+          lastBucket = bucket;
+          lastId = id;
+        }
+        partIds[i] = lastId;
+      }
+    } else {
+      partKeys.push('all');
+    }
+    const partRank = rankStrings(partKeys);
+    // Series: mixed-radix number of tag ranks (string order), made dense.
+    const ranks = this.tags.map((t) => rankStrings(t.values));
+    const radix = this.tags.map((t) => Math.max(1, t.values.length));
+    let keySpace = partKeys.length;
+    for (const r of radix) keySpace *= r;
+    const keys = new Float64Array(n);
+    if (keySpace < 2 ** 52) {
+      for (let i = 0; i < n; i++) {
+        let k = partRank[partIds[i]!]!;
+        for (let t = 0; t < this.tags.length; t++) k = k * radix[t]! + ranks[t]![this.tags[t]!.codes[i]!]!;
+        keys[i] = k;
+      }
+    } else {
+      // Too many combinations for one number: rank joined rank tuples instead.
+      const joined = new Map<string, number>();
+      const ids = new Int32Array(n);
+      const tuples: string[] = [];
+      for (let i = 0; i < n; i++) {
+        let s = String(partRank[partIds[i]!]!).padStart(8, '0');
+        for (let t = 0; t < this.tags.length; t++) s += `\u0000${String(ranks[t]![this.tags[t]!.codes[i]!]!).padStart(10, '0')}`;
+        let id = joined.get(s);
+        if (id === undefined) { id = tuples.length; tuples.push(s); joined.set(s, id); }
+        ids[i] = id;
+      }
+      const r = rankStrings(tuples);
+      for (let i = 0; i < n; i++) keys[i] = r[ids[i]!]!;
+    }
+    // Counting sort by key (stable: buffer order within a series), via dense key ids.
+    const dense = new Map<number, number>();
+    const distinct: number[] = [];
+    const keyIds = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const k = keys[i]!;
+      let id = dense.get(k);
+      if (id === undefined) { id = distinct.length; distinct.push(k); dense.set(k, id); }
+      keyIds[i] = id;
+    }
+    const sortedIds = distinct.map((_, i) => i).sort((a, b) => distinct[a]! - distinct[b]!);
+    const startOf = new Int32Array(distinct.length + 1);
+    for (let i = 0; i < n; i++) startOf[keyIds[i]! + 1]!++;
+    const position = new Int32Array(distinct.length);
+    let acc = 0;
+    for (const id of sortedIds) { position[id] = acc; acc += startOf[id + 1]!; }
+    const index = new Int32Array(n);
+    const groupStart = Int32Array.from(position);
+    for (let i = 0; i < n; i++) index[position[keyIds[i]!]!++] = i;
+    // Within each series, time order (already so for in-order appends; sorted otherwise).
+    for (const id of sortedIds) {
+      const s = groupStart[id]!;
+      const e = position[id]!;
+      let sorted = true;
+      for (let j = s + 1; j < e && sorted; j++) if (this.time[index[j]!]! < this.time[index[j - 1]!]!) sorted = false;
+      if (!sorted) {
+        const slice = Array.from(index.subarray(s, e)).sort((a, b) => (this.time[a]! < this.time[b]! ? -1 : this.time[a]! > this.time[b]! ? 1 : a - b));
+        index.set(slice, s);
+      }
+    }
+    // Partition runs in partition-key order.
+    const runs: { partition: string; start: number; end: number }[] = [];
+    for (let i = 0; i < n;) {
+      const p = partIds[index[i]!]!;
+      let j = i + 1;
+      while (j < n && partIds[index[j]!]! === p) j++;
+      runs.push({ partition: partKeys[p]!, start: i, end: j });
+      i = j;
+    }
+    return { index, runs };
+  }
+
+  private lineageOf(rows: Int32Array): LineageEntry[] {
+    if (this.lineage.length === 0) return [];
+    let lo = Infinity;
+    let hi = -Infinity;
+    const sources = new Map<string, { lo: number; hi: number }>();
+    for (const l of this.lineage) {
+      lo = Infinity; hi = -Infinity;
+      for (let i = 0; i < rows.length; i++) {
+        const r = rows[i]!;
+        if (r >= l.at && r < l.at + l.rows) { const src = l.rowStart + (r - l.at); if (src < lo) lo = src; if (src > hi) hi = src; }
+      }
+      if (lo === Infinity) continue;
+      const cur = sources.get(l.source);
+      if (cur) { cur.lo = Math.min(cur.lo, lo); cur.hi = Math.max(cur.hi, hi); } else sources.set(l.source, { lo, hi });
+    }
+    return [...sources].map(([source, r]) => ({ source, rowStart: r.lo, rowEnd: r.hi + 1 }));
+  }
+
+  /** Builds a RecordBatch of the given buffered rows, in the table's column order. */
+  private gather(rows: Int32Array): RecordBatch {
+    const n = rows.length;
+    const fields: Field[] = [];
+    const children: Data[] = [];
+    const time = new BigInt64Array(n);
+    for (let i = 0; i < n; i++) time[i] = this.time[rows[i]!]!;
+    const timeType = new Timestamp(ARROW_TIME_UNIT[this.schema.timeUnit], null);
+    fields.push(new Field(this.schema.time, timeType, false));
+    children.push(makeData({ type: timeType, length: n, nullCount: 0, data: time as never }));
+    for (const tag of this.tags) {
+      const codes = new Int32Array(n);
+      for (let i = 0; i < n; i++) codes[i] = tag.codes[rows[i]!]!;
+      const type = new Dictionary(new Utf8(), new Int32());
+      fields.push(new Field(tag.name, type, true));
+      children.push(makeData({ type, length: n, nullCount: 0, data: codes, dictionary: vectorFromArray(tag.values, new Utf8()) as Vector<Utf8> }));
+    }
+    for (const column of this.fields.values()) {
+      const type = fieldArrowType(column.spec.type);
+      fields.push(new Field(column.spec.name, type, true));
+      children.push(gatherField(column, rows, type));
+    }
+    const schema = new Schema(fields);
+    return new RecordBatch(schema, makeData({ type: new Struct(fields), length: n, nullCount: 0, children }));
+  }
+}
+
+function gatherField(column: FieldColumn, rows: Int32Array, type: DataType): Data {
+  const n = rows.length;
+  let nulls = 0;
+  const bitmap = new Uint8Array((n + 7) >> 3);
+  for (let i = 0; i < n; i++) {
+    if (column.valid[rows[i]!]) bitmap[i >> 3]! |= 1 << (i & 7);
+    else nulls++;
+  }
+  const nullBitmap = nulls > 0 ? bitmap : undefined;
+  switch (column.spec.type) {
+    case 'float64': {
+      const src = column.values as Float64Array;
+      const out = new Float64Array(n);
+      for (let i = 0; i < n; i++) out[i] = src[rows[i]!]!;
+      return makeData({ type: type as Float64, length: n, nullCount: nulls, nullBitmap, data: out });
+    }
+    case 'int64': case 'uint64': {
+      const src = column.values as BigInt64Array;
+      const out = column.spec.type === 'int64' ? new BigInt64Array(n) : new BigUint64Array(n);
+      for (let i = 0; i < n; i++) out[i] = src[rows[i]!]! as never;
+      return makeData({ type: type as Int64 | Uint64, length: n, nullCount: nulls, nullBitmap, data: out as never });
+    }
+    case 'bool': {
+      const src = column.values as Uint8Array;
+      const out = new Uint8Array((n + 7) >> 3);
+      for (let i = 0; i < n; i++) if (src[rows[i]!]) out[i >> 3]! |= 1 << (i & 7);
+      return makeData({ type: type as Bool, length: n, nullCount: nulls, nullBitmap, data: out });
+    }
+    case 'utf8': {
+      const src = column.values as string[];
+      const values: (string | null)[] = new Array(n);
+      for (let i = 0; i < n; i++) values[i] = column.valid[rows[i]!] ? src[rows[i]!] ?? '' : null;
+      const d = vectorFromArray(values, new Utf8()).data[0]!;
+      return d;
+    }
+  }
+}
+
+function setValue(column: FieldColumn, at: number, v: unknown, row: number): void {
+  const name = column.spec.name;
+  switch (column.spec.type) {
+    case 'float64':
+      if (typeof v === 'number') (column.values as Float64Array)[at] = v;
+      else if (typeof v === 'bigint') (column.values as Float64Array)[at] = Number(v);
+      else throw new SchemaError(`row ${row}: column ${name} is float64, got ${typeof v} ${JSON.stringify(String(v))}`);
+      return;
+    case 'int64': case 'uint64':
+      if (typeof v === 'bigint' || (typeof v === 'number' && Number.isSafeInteger(v))) {
+        const b = BigInt(v);
+        if (column.spec.type === 'uint64' && b < 0n) throw new SchemaError(`row ${row}: column ${name} is uint64, got ${b}`);
+        (column.values as BigInt64Array)[at] = BigInt.asIntN(64, b);
+      } else {
+        throw new SchemaError(`row ${row}: column ${name} is ${column.spec.type}, got ${typeof v} ${JSON.stringify(String(v))}`);
+      }
+      return;
+    case 'bool':
+      if (typeof v !== 'boolean') throw new SchemaError(`row ${row}: column ${name} is bool, got ${typeof v} ${JSON.stringify(String(v))}`);
+      (column.values as Uint8Array)[at] = v ? 1 : 0;
+      return;
+    case 'utf8':
+      (column.values as string[])[at] = String(v);
+      return;
+  }
+}
+
+function jsFieldType(v: unknown, name: string, row: number): FieldType {
+  switch (typeof v) {
+    case 'number': return 'float64';
+    case 'bigint': return 'int64';
+    case 'boolean': return 'bool';
+    case 'string': return 'utf8';
+    default: throw new SchemaError(`row ${row}: column ${name} has a value of type ${typeof v}; fields take numbers, bigints, booleans or strings`);
+  }
+}
+
+/** rank[i] = position of strings[i] in code-point order (what the chunk dictionaries use). */
+export function rankStrings(strings: readonly string[]): Int32Array {
+  const order = strings.map((_, i) => i).sort((a, b) => (strings[a]! < strings[b]! ? -1 : strings[a]! > strings[b]! ? 1 : 0));
+  const rank = new Int32Array(strings.length);
+  order.forEach((i, r) => { rank[i] = r; });
+  return rank;
+}
+
+function makeVector(data: Data): { get(i: number): unknown } {
+  return { get: (i: number) => (data.getValid(i) ? getUtf8(data, i) : null) };
+}
+
+const decoder = new TextDecoder();
+function getUtf8(data: Data, i: number): string {
+  if (data.type.typeId === Type.Dictionary) return String(data.dictionary!.get((data.values as Int32Array)[i]!));
+  const offsets = data.valueOffsets as Int32Array;
+  return decoder.decode((data.values as Uint8Array).subarray(offsets[i]!, offsets[i + 1]!));
+}
