@@ -286,6 +286,7 @@ class BulkWriter implements TableWriter {
   private buffer: WriteBuffer;
   private readonly entries: ChunkEntry[] = [];
   private readonly fields = new Map<string, TableSchema['fields'][number]>();
+  private readonly series = new Set<string>();
   private rows = 0;
   private done = false;
 
@@ -304,17 +305,17 @@ class BulkWriter implements TableWriter {
     if (this.buffer.rows === 0) return;
     this.rows += this.buffer.rows;
     for (const f of this.buffer.fieldSpecs) this.fields.set(f.name, f);
-    const chunks = this.buffer.drain(this.table.options.partition, this.table.options.rowsPerChunkMax);
+    const chunks = this.buffer.drain(this.table.options.partition, this.table.options.rowsPerChunkMax, this.series);
     this.entries.push(...(await this.table.writeChunks(chunks)));
   }
 
-  async commit(): Promise<{ version: number; rows: number; chunks: number; bytes: number }> {
+  async commit(): Promise<{ version: number; rows: number; chunks: number; bytes: number; series: number }> {
     if (this.done) throw new QuiverError('this table writer was already committed or aborted');
     try {
       await this.spill();
       const manifest = await this.table.commitChunks(this.entries, [...this.fields.values()], 'import');
       this.done = true;
-      return { version: manifest.version, rows: this.rows, chunks: this.entries.length, bytes: this.entries.reduce((s, e) => s + e.bytes, 0) };
+      return { version: manifest.version, rows: this.rows, chunks: this.entries.length, bytes: this.entries.reduce((s, e) => s + e.bytes, 0), series: this.series.size };
     } catch (error) {
       await this.abort().catch(() => {});
       throw error;

@@ -112,7 +112,7 @@ export interface TableDescription {
 export interface TableWriter {
   append(batch: RecordBatch | Row[], lineage?: { source: string; rowStart: number }): Promise<void>;
   /** Make everything appended visible in one manifest version. Returns that version. */
-  commit(): Promise<{ version: number; rows: number; chunks: number; bytes: number }>;
+  commit(): Promise<{ version: number; rows: number; chunks: number; bytes: number; series: number }>;
   /** Drop everything written (best-effort delete of its chunks). */
   abort(): Promise<void>;
 }

@@ -266,10 +266,13 @@ export class WriteBuffer {
    * Takes every buffered row out as partition-pure batches sorted by series then time, each
    * at most `rowsMax` rows, and empties the buffer.
    */
-  drain(partition: PartitionBy, rowsMax: number): BufferedChunk[] {
+  drain(partition: PartitionBy, rowsMax: number, series?: Set<string>): BufferedChunk[] {
     const n = this.rows;
     if (n === 0) return [];
     const order = this.sortOrder(partition);
+    if (series) {
+      for (const row of order.representatives) series.add(this.tags.map((t) => t.values[t.codes[row]!]).join('\u0000'));
+    }
     const out: BufferedChunk[] = [];
     for (const run of order.runs) {
       for (let start = run.start; start < run.end; start += rowsMax) {
@@ -290,7 +293,7 @@ export class WriteBuffer {
   }
 
   /** Row order by (partition, series, time), with the partition runs. */
-  private sortOrder(partitionBy: PartitionBy): { index: Int32Array; runs: { partition: string; start: number; end: number }[] } {
+  private sortOrder(partitionBy: PartitionBy): { index: Int32Array; runs: { partition: string; start: number; end: number }[]; representatives: number[] } {
     const n = this.rows;
     const unit = this.schema.timeUnit;
     // Partitions: distinct keys of the rows' times, ranked.
@@ -347,11 +350,12 @@ export class WriteBuffer {
     // Counting sort by key (stable: buffer order within a series), via dense key ids.
     const dense = new Map<number, number>();
     const distinct: number[] = [];
+    const representatives: number[] = [];
     const keyIds = new Int32Array(n);
     for (let i = 0; i < n; i++) {
       const k = keys[i]!;
       let id = dense.get(k);
-      if (id === undefined) { id = distinct.length; distinct.push(k); dense.set(k, id); }
+      if (id === undefined) { id = distinct.length; distinct.push(k); dense.set(k, id); representatives.push(i); }
       keyIds[i] = id;
     }
     const sortedIds = distinct.map((_, i) => i).sort((a, b) => distinct[a]! - distinct[b]!);
@@ -383,7 +387,7 @@ export class WriteBuffer {
       runs.push({ partition: partKeys[p]!, start: i, end: j });
       i = j;
     }
-    return { index, runs };
+    return { index, runs, representatives };
   }
 
   private lineageOf(rows: Int32Array): LineageEntry[] {

@@ -18,7 +18,7 @@ at DST only when complete. An existing table of the same name at DST is an error
     const dst = await Quiver.open(dstUrl);
     try {
       const names = listOption(values, 'table') ?? (await src.tables());
-      const copied = [];
+      const copied: { table: string; chunks: number; bytes: number }[] = [];
       for (const name of names) {
         copied.push(await src.copyTable(name, dst));
       }

@@ -25,7 +25,7 @@ export const inspectCommand: Command = {
     }
     const db = await ctx.open();
     if (!name) {
-      const rows = [];
+      const rows: Record<string, unknown>[] = [];
       for (const table of await db.tables()) {
         const d = await db.describe(table);
         rows.push({ table, rows: d.rows, chunks: d.chunks, timeMin: d.timeMin, timeMax: d.timeMax, rawBytes: d.rawBytes, bytes: d.bytes, ratio: ratio(d.rawBytes, d.bytes) });

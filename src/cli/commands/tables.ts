@@ -8,7 +8,7 @@ export const tablesCommand: Command = {
   async run(ctx) {
     const db = await ctx.open();
     const names = await db.tables();
-    const rows = [];
+    const rows: Record<string, unknown>[] = [];
     for (const name of names) {
       const d = await db.describe(name);
       rows.push({ table: name, rows: d.rows, chunks: d.chunks, bytes: d.bytes, version: d.version, timeMin: d.timeMin, timeMax: d.timeMax });

@@ -1,0 +1,165 @@
+import { InputError } from '../../errors.js';
+
+const QUOTE = 0x22;
+const CR = 0x0d;
+const LF = 0x0a;
+
+/** Longest row (bytes) the tokenizer buffers before declaring the input malformed. */
+export const CSV_ROW_BYTES_MAX = 64 * 1024 * 1024;
+/** Most fields in one row. */
+export const CSV_FIELDS_MAX = 4096;
+
+/** One row's fields as byte ranges of `buf` (no strings, no per-field objects). */
+export interface RowView {
+  buf: Buffer;
+  starts: Int32Array;
+  ends: Int32Array;
+  /** 1 when the field was quoted and contains doubled quotes to unescape. */
+  escaped: Uint8Array;
+  count: number;
+  /** Physical line (1-based) where the row starts. */
+  line: number;
+}
+
+/**
+ * A streaming RFC 4180 tokenizer over bytes: quoted fields with embedded delimiters,
+ * newlines and doubled quotes, CRLF or LF, a UTF-8 BOM. Bytes arrive in pieces of any size
+ * (a row may span pieces); rows are handed out as byte ranges, so the caller converts
+ * fields straight from bytes.
+ */
+export class CsvTokenizer {
+  private pending: Buffer = Buffer.alloc(0);
+  private line = 1;
+  private first = true;
+  private readonly starts = new Int32Array(CSV_FIELDS_MAX);
+  private readonly ends = new Int32Array(CSV_FIELDS_MAX);
+  private readonly escaped = new Uint8Array(CSV_FIELDS_MAX);
+
+  constructor(private readonly delimiter: number, private readonly file: string, private readonly onRow: (row: RowView) => void) {}
+
+  feed(chunk: Uint8Array): void {
+    let buf = this.pending.length ? Buffer.concat([this.pending, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (this.first && buf.length >= 3) {
+      if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
+      this.first = false;
+    } else if (this.first) {
+      this.pending = Buffer.from(buf);
+      return;
+    }
+    const used = this.parse(buf, false);
+    this.pending = used < buf.length ? Buffer.from(buf.subarray(used)) : Buffer.alloc(0);
+    if (this.pending.length > CSV_ROW_BYTES_MAX) {
+      throw new InputError(`${this.file}:${this.line}: a row longer than ${CSV_ROW_BYTES_MAX} bytes (unterminated quote?)`, this.file, this.line);
+    }
+  }
+
+  end(): void {
+    let buf = this.pending;
+    if (this.first && buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
+    this.first = false;
+    if (buf.length) this.parse(buf, true);
+    this.pending = Buffer.alloc(0);
+  }
+
+  /** Parses complete rows; returns the bytes consumed. */
+  private parse(buf: Buffer, final: boolean): number {
+    const n = buf.length;
+    const delim = this.delimiter;
+    const { starts, ends, escaped } = this;
+    let i = 0;
+    while (i < n) {
+      const rowStart = i;
+      const rowLine = this.line;
+      let extraLines = 0;
+      let count = 0;
+      let complete = false;
+      for (;;) {
+        if (count >= CSV_FIELDS_MAX) throw new InputError(`${this.file}:${rowLine}: more than ${CSV_FIELDS_MAX} fields`, this.file, rowLine);
+        if (i < n && buf[i] === QUOTE) {
+          let j = i + 1;
+          let esc = 0;
+          let closed = -1;
+          while (j < n) {
+            const c = buf[j]!;
+            if (c === QUOTE) {
+              if (j + 1 < n && buf[j + 1] === QUOTE) { esc = 1; j += 2; continue; }
+              if (j + 1 >= n && !final) break; // the next piece may hold the second quote
+              closed = j;
+              break;
+            }
+            if (c === LF) extraLines++;
+            j++;
+          }
+          if (closed < 0) {
+            if (!final) return rowStart;
+            throw new InputError(`${this.file}:${rowLine}:${count + 1}: unterminated quoted field`, this.file, rowLine, String(count + 1));
+          }
+          starts[count] = i + 1;
+          ends[count] = closed;
+          escaped[count] = esc;
+          count++;
+          i = closed + 1;
+          if (i >= n) { if (!final) return rowStart; complete = true; break; }
+          const c = buf[i]!;
+          if (c === delim) { i++; continue; }
+          if (c === LF) { i++; complete = true; break; }
+          if (c === CR) {
+            if (i + 1 >= n && !final) return rowStart;
+            i += buf[i + 1] === LF ? 2 : 1;
+            complete = true;
+            break;
+          }
+          throw new InputError(`${this.file}:${rowLine + extraLines}:${count}: unexpected character ${JSON.stringify(String.fromCharCode(c))} after a closing quote`, this.file, rowLine, String(count));
+        }
+        let j = i;
+        while (j < n) {
+          const c = buf[j]!;
+          if (c === delim || c === LF || c === CR) break;
+          j++;
+        }
+        if (j >= n && !final) return rowStart;
+        starts[count] = i;
+        ends[count] = j;
+        escaped[count] = 0;
+        count++;
+        if (j >= n) { i = j; complete = true; break; }
+        const c = buf[j]!;
+        if (c === delim) { i = j + 1; if (i >= n && final) { starts[count] = i; ends[count] = i; escaped[count] = 0; count++; complete = true; break; } continue; }
+        if (c === LF) { i = j + 1; complete = true; break; }
+        if (j + 1 >= n && !final) return rowStart;
+        i = j + (buf[j + 1] === LF ? 2 : 1);
+        complete = true;
+        break;
+      }
+      if (!complete) return rowStart;
+      this.line += 1 + extraLines;
+      if (count === 1 && starts[0] === ends[0] && !escaped[0] && buf[rowStart] !== QUOTE) continue; // blank line
+      this.onRow({ buf, starts, ends, escaped, count, line: rowLine });
+    }
+    return n;
+  }
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: false });
+
+/** A field's text (unescaping doubled quotes). */
+export function fieldText(row: RowView, j: number): string {
+  const s = decoder.decode(row.buf.subarray(row.starts[j]!, row.ends[j]!));
+  return row.escaped[j] ? s.replaceAll('""', '"') : s;
+}
+
+/** Picks the delimiter among , ; tab | that splits the header line into the most fields. */
+export function detectDelimiter(head: Uint8Array): number {
+  const candidates = [0x2c, 0x3b, 0x09, 0x7c];
+  const counts = candidates.map(() => 0);
+  let quoted = false;
+  for (let i = 0; i < head.length; i++) {
+    const c = head[i]!;
+    if (c === QUOTE) quoted = !quoted;
+    else if (!quoted && (c === LF || c === CR)) break;
+    else if (!quoted) { const k = candidates.indexOf(c); if (k >= 0) counts[k]!++; }
+  }
+  let best = 0;
+  for (let k = 1; k < candidates.length; k++) if (counts[k]! > counts[best]!) best = k;
+  return candidates[best]!;
+}
