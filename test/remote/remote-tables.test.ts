@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, connect, type Socket, type AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { tableFromIPC, type Table as ArrowTable } from 'apache-arrow';
+import type { Table as ArrowTable } from 'apache-arrow';
 import { Quiver } from '../../src/quiver.js';
 import { importFiles } from '../../src/io/import.js';
 import { openStore } from '../../src/chunk-manager/url.js';
@@ -103,7 +103,10 @@ test('s3: a scan of one column of one day reads only that chunk\'s footer and co
   const table = await db.createTable('cpu', { tags: ['host'], fields: [{ name: 'a', type: 'float64' }, { name: 'b', type: 'float64' }, { name: 'c', type: 'float64' }] });
   const day = 86_400_000;
   const rows = [];
-  for (let d = 0; d < 2; d++) for (let i = 0; i < 2000; i++) rows.push({ time: Date.UTC(2026, 0, 1) + d * day + i * 30_000, host: `h${i % 4}`, a: i, b: -i, c: i * 2 });
+  // Random doubles (incompressible) so each column is far larger than the 64 KiB footer read.
+  let seed = 7;
+  const rnd = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  for (let d = 0; d < 2; d++) for (let i = 0; i < 40_000; i++) rows.push({ time: Date.UTC(2026, 0, 1) + d * day + i * 2_000, host: `h${i % 4}`, a: rnd(), b: rnd(), c: rnd() });
   await table.append(rows);
   await table.flush();
   const chunks = await table.chunks();
@@ -111,7 +114,7 @@ test('s3: a scan of one column of one day reads only that chunk\'s footer and co
   const first = chunks.find((c) => c.partition.startsWith('2026-01-01'))!;
   counting.reset();
   const got = await table.query({ from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z', columns: ['a'] });
-  assert.equal(got.numRows, 2000);
+  assert.equal(got.numRows, 40_000);
   const stats = counting.stats();
   assert.deepEqual([...stats.keysRead.keys()].filter((k) => k.endsWith('.qvr')), [first.key], 'only the first day\'s chunk is opened');
   const budget = 64 * 1024 + first.columns.time!.bytes + first.columns.a!.bytes;
@@ -120,61 +123,67 @@ test('s3: a scan of one column of one day reads only that chunk\'s footer and co
   await db.close();
 });
 
-/** An Azurite with on-disk state on a free port, for killing mid-import and restarting. */
-async function startAzurite(location: string, port: number): Promise<ChildProcess> {
-  const bin = join(ROOT, 'node_modules', '.bin', 'azurite-blob');
-  const child = spawn(bin, ['--blobHost', '127.0.0.1', '--blobPort', String(port), '--location', location,
-    '--disableTelemetry', '--skipApiVersionCheck', '--silent'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d) => { out += d; });
-  child.stderr!.on('data', (d) => { out += d; });
-  // Readiness: poll the port (an external process; this is not synchronising test logic).
-  for (let i = 0; i < 300; i++) {
-    try {
-      await fetch(`http://127.0.0.1:${port}/devstoreaccount1?comp=list`);
-      return child;
-    } catch {
-      if (child.exitCode !== null) throw new Error(`azurite exited: ${out}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(`azurite did not start: ${out}`);
+/**
+ * A TCP proxy on 127.0.0.1 in front of a real server: stopping it is, for the client, the
+ * server going away mid-operation (connections reset, new ones refused), while the server
+ * itself keeps its state for checking afterwards.
+ */
+async function startProxy(targetPort: number): Promise<{ port: number; stop(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(targetPort, '127.0.0.1');
+    sockets.add(client); sockets.add(upstream);
+    client.pipe(upstream); upstream.pipe(client);
+    const drop = () => { client.destroy(); upstream.destroy(); sockets.delete(client); sockets.delete(upstream); };
+    client.on('error', drop); upstream.on('error', drop); client.on('close', drop); upstream.on('close', drop);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as AddressInfo).port,
+    async stop() {
+      const closed = new Promise((r) => server.close(r));
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+  };
 }
 
 test('azure: a server stopped in the middle of an import leaves the table as it was', async () => {
-  const location = mkdtempSync(join(tmpdir(), 'quiver-azurite-'));
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const cs = process.env.AZURE_STORAGE_CONNECTION_STRING!.replace(/127\.0\.0\.1:\d+/, `127.0.0.1:${port}`);
-  let server = await startAzurite(location, port);
+  const direct = process.env.AZURE_STORAGE_CONNECTION_STRING;
+  if (!direct) throw new Error('remote tests need AZURE_STORAGE_CONNECTION_STRING (run through `npm test`, which starts Azurite)');
+  const port = Number(/127\.0\.0\.1:(\d+)/.exec(direct)![1]);
+  const proxy = await startProxy(port);
+  const dir = mkdtempSync(join(tmpdir(), 'quiver-stop-'));
+  const url = new URL(`az://quiver-e2e-${run}/stopped`);
   try {
-    const az = await AzureChunkManager.fromUrl(new URL('az://killed/t'), { AZURE_STORAGE_CONNECTION_STRING: cs });
-    const db0 = await Quiver.open(new RetryingChunkManager(az, { attemptsMax: 3, delayBaseMs: 10 }));
-    await importFiles(db0, [SAMPLE], { table: 'cpu' });
-    const before = await (await db0.table('cpu')).describe();
-    // A store that stops the server right after the import's first chunk lands.
+    const viaProxy = { AZURE_STORAGE_CONNECTION_STRING: direct.replace(/127\.0\.0\.1:\d+/, `127.0.0.1:${proxy.port}`) };
+    const store = new RetryingChunkManager(await AzureChunkManager.fromUrl(url, viaProxy), { attemptsMax: 3, delayBaseMs: 5 });
+    const db = await Quiver.open(store);
+    await importFiles(db, [SAMPLE], { table: 'cpu' });
+    const before = await (await db.table('cpu')).describe();
+    // Stop the "server" right after the import's first chunk lands, before its commit.
     let puts = 0;
-    const killing: ChunkManager = Object.create(db0.store);
-    killing.put = async (key, bytes, options) => {
-      await db0.store.put(key, bytes, options);
-      if (key.endsWith('.qvr') && ++puts === 1) { server.kill('SIGKILL'); await once(server, 'exit'); }
+    const stopping: ChunkManager = Object.create(store);
+    stopping.put = async (key, bytes, options) => {
+      await store.put(key, bytes, options);
+      if (key.endsWith('.qvr') && ++puts === 1) await proxy.stop();
     };
-    const db1 = await Quiver.open(killing);
-    const big = join(location, 'big.csv');
-    const lines = ['time,hostname,value'];
-    for (let i = 0; i < 60_000; i++) lines.push(`${new Date(Date.UTC(2026, 1, 1) + i * 1000).toISOString()},h${i % 7},${i}`);
+    const big = join(dir, 'more.csv');
+    const lines = ['time,hostname,region,service,usage_user,usage_system,usage_idle'];
+    for (let i = 0; i < 30_000; i++) lines.push(`${new Date(Date.UTC(2026, 1, 1) + i * 1000).toISOString()},host_${i % 7},eu,web,${i % 100},1,2`);
     writeFileSync(big, lines.join('\n'));
-    await assert.rejects(importFiles(db1, [big], { table: 'cpu', append: true }), (e: unknown) => {
+    await assert.rejects(importFiles(await Quiver.open(stopping), [big], { table: 'cpu', append: true }), (e: unknown) => {
       assert.ok(e instanceof QuiverError, String(e));
-      assert.match((e as Error).message, /az:\/\/killed\/t/);
+      assert.match((e as Error).message, /az:\/\/quiver-e2e-[0-9a-f]+\/stopped/);
       return true;
     });
-    server = await startAzurite(location, port);
-    const db2 = await Quiver.open(await AzureChunkManager.fromUrl(new URL('az://killed/t'), { AZURE_STORAGE_CONNECTION_STRING: cs }));
-    const after = await (await db2.table('cpu')).describe();
+    const check = await Quiver.open(await AzureChunkManager.fromUrl(url, { AZURE_STORAGE_CONNECTION_STRING: direct }));
+    const after = await (await check.table('cpu')).describe();
     assert.equal(after.version, before.version);
     assert.equal(after.rows, before.rows);
   } finally {
-    server.kill('SIGKILL');
-    rmSync(location, { recursive: true, force: true });
+    await proxy.stop().catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
   }
 });
