@@ -12,9 +12,12 @@ import { EncodingError } from './types.js';
  * - `delta>rle`              first value, then runs of equal deltas (regular timestamps)
  * - `delta>zigzag>bitsplit`  svarint first value, then deltas (the first 0), zigzagged, split
  *                            into entropy-coded planes (random walks)
+ * - `delta>gcd>zigzag>bitsplit` as above with the deltas divided by their greatest common
+ *                            divisor (varint after the first value): ms timestamps stored in ns,
+ *                            prices in whole ticks
  * - `for>bitsplit`           frame of reference: svarint min, then (v - min) split (bounded noise)
  */
-export const INT_CHAINS = ['rle', 'delta>rle', 'delta>zigzag>bitsplit', 'for>bitsplit'] as const;
+export const INT_CHAINS = ['rle', 'delta>rle', 'delta>zigzag>bitsplit', 'delta>gcd>zigzag>bitsplit', 'for>bitsplit'] as const;
 export type IntChain = (typeof INT_CHAINS)[number];
 
 export function isIntChain(id: string): id is IntChain {
@@ -62,7 +65,23 @@ export function pickIntChain(v: Float64Array): IntChain {
   const step = Math.max(1, Math.floor(n / 1024));
   for (let i = 0; i < n; i += step) forCost += Math.log2(v[i]! - min + 1);
   forCost *= step;
-  return deltaOk && deltaCost < forCost ? 'delta>zigzag>bitsplit' : 'for>bitsplit';
+  if (!(deltaOk && deltaCost < forCost)) return 'for>bitsplit';
+  return deltaGcd(v) > 1 ? 'delta>gcd>zigzag>bitsplit' : 'delta>zigzag>bitsplit';
+}
+
+function gcd(a: number, b: number): number {
+  while (b) { const t = a % b; a = b; b = t; }
+  return a;
+}
+
+/** Greatest common divisor of the page's deltas (0 when all are 0). */
+export function deltaGcd(v: Float64Array): number {
+  let g = 0;
+  for (let i = 1; i < v.length && g !== 1; i++) {
+    const d = Math.abs(v[i]! - v[i - 1]!);
+    if (d !== 0) g = g === 0 ? d : gcd(g, d);
+  }
+  return g;
 }
 
 export function encodeInts(chain: IntChain, v: Float64Array, w: ByteWriter): void {
@@ -99,6 +118,16 @@ export function encodeInts(chain: IntChain, v: Float64Array, w: ByteWriter): voi
       let prev = n > 0 ? v[0]! : 0;
       w.svarint(prev);
       for (let i = 0; i < n; i++) { const x = v[i]!; z[i] = zigzag(x - prev); prev = x; }
+      encodeBitsplit(z, w);
+      return;
+    }
+    case 'delta>gcd>zigzag>bitsplit': {
+      const g = Math.max(1, deltaGcd(v));
+      const z = new Float64Array(n);
+      let prev = n > 0 ? v[0]! : 0;
+      w.svarint(prev);
+      w.varint(g);
+      for (let i = 0; i < n; i++) { const x = v[i]!; z[i] = zigzag((x - prev) / g); prev = x; }
       encodeBitsplit(z, w);
       return;
     }
@@ -153,6 +182,18 @@ export function decodeInts(chain: IntChain, r: ByteReader, n: number): Float64Ar
         const zi = z[i]!;
         // Int fast path for small magnitudes (the common case); exact float path above 2^31.
         out[i] = x += zi < 2147483648 ? (zi >>> 1) ^ -(zi & 1) : unzigzag(zi);
+      }
+      checkSafe(out);
+      return out;
+    }
+    case 'delta>gcd>zigzag>bitsplit': {
+      let x = r.svarint();
+      const g = r.varint();
+      if (g < 1) throw new EncodingError('delta gcd of 0');
+      const z = decodeBitsplit(r, n);
+      for (let i = 0; i < n; i++) {
+        const zi = z[i]!;
+        out[i] = x += (zi < 2147483648 ? (zi >>> 1) ^ -(zi & 1) : unzigzag(zi)) * g;
       }
       checkSafe(out);
       return out;

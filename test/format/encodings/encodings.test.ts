@@ -85,6 +85,9 @@ test(`seeded random pages round-trip (seed ${SEED})`, () => {
 test('the picker chooses the chain that fits each kind of data', () => {
   const ts = i64(Array.from({ length: 8192 }, (_, i) => 1767225600000000000n + BigInt(i) * 10_000_000_000n));
   assert.equal(encodePage(ts).encoding, 'delta>rle');
+  let t = 1767225600000n * 1_000_000n;
+  const irregularMs = i64(Array.from({ length: 8192 }, () => (t += BigInt(1 + Math.floor(rand() * 900)) * 1_000_000n)));
+  assert.equal(encodePage(irregularMs).encoding, 'delta>gcd>zigzag>bitsplit', 'ms timestamps in ns divide out the 10^6');
   let x = 50;
   const gauge = f64(Array.from({ length: 8192 }, () => (x = Math.round(Math.min(100, Math.max(0, x + gauss())) * 100) / 100)));
   const g = encodePage(gauge);
@@ -105,6 +108,7 @@ const GOLDEN: [string, PageValues][] = [
   ['rle', i32([7, 7, 7, 2])],
   ['delta>rle', i64([100n, 110n, 120n, 130n])],
   ['delta>zigzag>bitsplit', i64([5n, 3n, 8n, 8n])],
+  ['delta>gcd>zigzag>bitsplit', i64([1000n, 3000n, 4000n, 4000n])],
   ['for>bitsplit', i64([10n, 12n, 11n])],
   ['alp>for>bitsplit', f64([1.5, 2.25, NaN])],
   ['bss', f64([1, 2])],
@@ -118,6 +122,8 @@ test('golden bytes per encoding id', () => {
     // i64 base 100, first 0, 1 run of delta zigzag(10) × 3
     'delta>rle': '640000000000000000011403',
     'delta>zigzag>bitsplit': '05000000000000000000040002300a',
+    // base 1000, first 0, gcd 1000, zigzag deltas 0 4 2 0 packed
+    'delta>gcd>zigzag>bitsplit': 'e80300000000000000e80700030002a000',
     'for>bitsplit': '0a00000000000000000002000118',
     // e=2, one exception (NaN bits at position 2), then frame-of-reference ints 150, 225, 225
     'alp>for>bitsplit': '020102000000000000f87fac0201000003004b4b0000',
