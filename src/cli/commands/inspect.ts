@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import type { Command, CommandContext } from '../context.js';
-import { renderTable } from '../output.js';
+import { formatTimestamp, renderTable } from '../output.js';
 import { formatBytes } from './import.js';
 import { UsageError } from '../../errors.js';
 import { fileSource, storeSource } from '../sources.js';
@@ -28,7 +28,7 @@ export const inspectCommand: Command = {
       const rows: Record<string, unknown>[] = [];
       for (const table of await db.tables()) {
         const d = await db.describe(table);
-        rows.push({ table, rows: d.rows, chunks: d.chunks, timeMin: d.timeMin, timeMax: d.timeMax, rawBytes: d.rawBytes, bytes: d.bytes, ratio: ratio(d.rawBytes, d.bytes) });
+        rows.push({ table, rows: d.rows, chunks: d.chunks, from: iso(d.timeMin, d.schema.timeUnit), to: iso(d.timeMax, d.schema.timeUnit), rawBytes: d.rawBytes, bytes: d.bytes, ratio: ratio(d.rawBytes, d.bytes) });
       }
       ctx.emit({ store: ctx.flags.store, tables: rows }, () => `store ${ctx.flags.store}\n` + renderTable(rows));
       return 0;
@@ -37,10 +37,10 @@ export const inspectCommand: Command = {
     const entries = await table.chunks();
     if (!chunk) {
       const d = await table.describe();
-      const rows = entries.map((e) => ({ chunk: e.key, rows: e.rows, timeMin: e.timeMin, timeMax: e.timeMax, rawBytes: e.rawBytes, bytes: e.bytes, ratio: ratio(e.rawBytes, e.bytes) }));
+      const rows = entries.map((e) => ({ chunk: e.key, rows: e.rows, from: iso(e.timeMin, d.schema.timeUnit), to: iso(e.timeMax, d.schema.timeUnit), rawBytes: e.rawBytes, bytes: e.bytes, ratio: ratio(e.rawBytes, e.bytes) }));
       ctx.emit({ table: d, chunks: entries }, () => [
         `table ${name}: ${d.rows.toLocaleString('en-US')} rows in ${d.chunks} chunk(s), version ${d.version}`,
-        `  time ${d.timeMin ?? '-'} .. ${d.timeMax ?? '-'} (${d.schema.timeUnit}), tags ${d.schema.tags.join(',') || '-'}`,
+        `  time ${iso(d.timeMin, d.schema.timeUnit)} .. ${iso(d.timeMax, d.schema.timeUnit)} (stored in ${d.schema.timeUnit}), tags ${d.schema.tags.join(',') || '-'}`,
         `  fields ${d.schema.fields.map((f) => `${f.name}:${f.type}`).join(', ') || '-'}`,
         `  ${formatBytes(d.rawBytes)} raw → ${formatBytes(d.bytes)} stored (${ratio(d.rawBytes, d.bytes)}×), ${bytesPerValue(d.bytes, d.rows, d.schema.fields.length)}`,
         '',
@@ -57,6 +57,13 @@ export const inspectCommand: Command = {
     return inspectChunk(ctx, entry.key, reader.footer);
   },
 };
+
+const PER_SECOND = { s: 1n, ms: 1_000n, us: 1_000_000n, ns: 1_000_000_000n } as const;
+
+/** A stored time (decimal string in the table unit) as ISO-8601 for people. */
+function iso(value: string | null | undefined, unit: keyof typeof PER_SECOND): string {
+  return value === null || value === undefined ? '-' : formatTimestamp(BigInt(value), PER_SECOND[unit]);
+}
 
 function ratio(raw: number, stored: number): string {
   return stored > 0 ? (raw / stored).toFixed(2) : '-';
@@ -87,7 +94,7 @@ function inspectChunk(ctx: CommandContext, name: string, footer: ChunkFooter): n
   ctx.emit({ chunk: name, footer }, () => [
     `chunk ${name}`,
     `  format v${footer.formatVersion} by ${footer.writer}, ${footer.rowCount.toLocaleString('en-US')} rows in ${footer.pageRowStarts.length - 1} page(s), sorted by series: ${footer.sortedBySeries}`,
-    `  time ${footer.timeMin ?? '-'} .. ${footer.timeMax ?? '-'} (${footer.timeUnit}), ${formatBytes(raw)} raw → ${formatBytes(stored)} (${ratio(raw, stored)}×)`,
+    `  time ${iso(footer.timeMin, footer.timeUnit)} .. ${iso(footer.timeMax, footer.timeUnit)} (${footer.timeUnit}), ${formatBytes(raw)} raw → ${formatBytes(stored)} (${ratio(raw, stored)}×)`,
     ...footer.lineage.map((l) => `  from ${l.source} rows ${l.rowStart}..${l.rowEnd}`),
     '',
     renderTable(columns),

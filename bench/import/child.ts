@@ -1,0 +1,30 @@
+/** One measured import in a fresh process: prints JSON {seconds, rows, maxRssMb}. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Quiver } from '../../src/quiver.js';
+import { importFiles } from '../../src/io/import.js';
+import { duckdb } from '../duckdb.js';
+
+const [engine, file] = process.argv.slice(2) as ['quiver' | 'duckdb', string];
+const dir = mkdtempSync(join(tmpdir(), 'quiver-bench-import-'));
+const t0 = performance.now();
+let rows = 0;
+if (engine === 'quiver') {
+  const db = await Quiver.open(join(dir, 'store'));
+  const summary = await importFiles(db, [file], {
+    table: 'cpu', tags: ['hostname', 'region', 'datacenter', 'rack', 'os', 'arch', 'team', 'service', 'service_version', 'service_environment'],
+  });
+  rows = summary.rows;
+  await db.close();
+} else {
+  const d = await duckdb(join(dir, 'db.duckdb'));
+  const source = file.endsWith('.parquet') ? `read_parquet('${file}')` : `read_csv('${file}')`;
+  await d.conn.run(`CREATE TABLE cpu AS SELECT * FROM ${source}`);
+  await d.conn.run('CHECKPOINT');
+  rows = Number((await d.rows('SELECT count(*) FROM cpu'))[0]![0]);
+  d.close();
+}
+const seconds = (performance.now() - t0) / 1000;
+rmSync(dir, { recursive: true, force: true });
+console.log(JSON.stringify({ seconds, rows, maxRssMb: process.resourceUsage().maxRSS / 1024 }));
