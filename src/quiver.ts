@@ -11,10 +11,10 @@ import type { CreateTableSpec, TableDescription, TableOptions, TableSchema, Time
 
 export const DEFAULT_TABLE_OPTIONS: TableOptions = {
   partition: 'day',
-  rowsPerChunkMax: 1 << 20,
+  rowsPerChunkMax: 1 << 19,
   pageRows: 8192,
   codec: 'zstd',
-  bufferRowsMax: 1 << 20,
+  bufferRowsMax: 1 << 19,
 };
 
 export interface PointOptions {

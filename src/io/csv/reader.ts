@@ -131,7 +131,7 @@ function delimiterByte(d: string): number {
 class BatchBuilder {
   rows = 0;
   private time = new BigInt64Array(CSV_BATCH_ROWS);
-  private readonly cols: { role: ColumnRole; values: Float64Array | BigInt64Array | BigUint64Array | Uint8Array | Int32Array | string[]; valid: Uint8Array; dict?: Map<string, number>; dictValues?: string[] }[];
+  private readonly cols: { role: ColumnRole; values: Float64Array | BigInt64Array | BigUint64Array | Uint8Array | Int32Array | string[]; valid: Uint8Array; dict?: Map<string, number>; dictValues?: string[]; byHash?: Map<number, { bytes: Buffer; code: number }[]> }[];
   private lastTimeStart = -1;
   private lastTimeBytes: Buffer | null = null;
   private lastTime = 0n;
@@ -168,7 +168,7 @@ class BatchBuilder {
       const s = row.starts[j]!, e = row.ends[j]!;
       // Rows of many series often share a timestamp: reuse the last parse for equal bytes.
       let t: bigint | null;
-      if (this.lastTimeBytes && e - s === this.lastTimeBytes.length && buf.compare(this.lastTimeBytes, 0, this.lastTimeBytes.length, s, e) === 0) t = this.lastTime;
+      if (this.lastTimeBytes && sameBytes(this.lastTimeBytes, buf, s, e)) t = this.lastTime;
       else {
         t = this.plan.timeFormat === 'iso' ? parseIsoBytes(buf, s, e) : parseEpochBytes(buf, s, e, this.plan.timeFormat);
         if (t === null) this.fail(row, j, this.plan.timeFormat === 'iso' ? 'an ISO-8601 timestamp' : `epoch ${this.plan.timeFormat}`);
@@ -185,10 +185,7 @@ class BatchBuilder {
     for (const col of this.cols) {
       const j = col.role.index;
       if (col.role.kind === 'tag') {
-        const text = j < 0 ? '' : fieldText(row, j);
-        let code = col.dict!.get(text);
-        if (code === undefined) { code = col.dictValues!.length; col.dict!.set(text, code); col.dictValues!.push(text); }
-        (col.values as Int32Array)[r] = code;
+        (col.values as Int32Array)[r] = j < 0 ? this.internText(col, '') : this.internBytes(col, row, j);
         continue;
       }
       const s = row.starts[j]!, e = row.ends[j]!;
@@ -225,6 +222,35 @@ class BatchBuilder {
     this.rows++;
   }
 
+  private internText(col: BatchBuilder['cols'][number], text: string): number {
+    let code = col.dict!.get(text);
+    if (code === undefined) { code = col.dictValues!.length; col.dict!.set(text, code); col.dictValues!.push(text); }
+    return code;
+  }
+
+  /**
+   * Tag values interned by their bytes (FNV-1a hash, then a byte compare): no string is
+   * made for a value already seen, which is nearly every cell of a tag column.
+   */
+  private internBytes(col: BatchBuilder['cols'][number], row: RowView, j: number): number {
+    if (row.escaped[j]) return this.internText(col, fieldText(row, j));
+    const buf = row.buf;
+    const s = row.starts[j]!, e = row.ends[j]!;
+    let h = 0x811c9dc5;
+    for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+    const byHash = (col.byHash ??= new Map());
+    const candidates = byHash.get(h);
+    if (candidates) {
+      for (const c of candidates) {
+        if (sameBytes(c.bytes, buf, s, e)) return c.code;
+      }
+    }
+    const code = this.internText(col, fieldText(row, j));
+    const entry = { bytes: Buffer.from(buf.subarray(s, e)), code };
+    if (candidates) candidates.push(entry); else byHash.set(h, [entry]);
+    return code;
+  }
+
   get full(): boolean {
     return this.rows >= CSV_BATCH_ROWS;
   }
@@ -246,6 +272,7 @@ class BatchBuilder {
         children.push(makeData({ type, length: n, nullCount: 0, data: (col.values as Int32Array).slice(0, n), dictionary: vectorFromArray(col.dictValues!, new Utf8()) as Vector<Utf8> }));
         col.dict!.clear();
         col.dictValues = [];
+        col.byHash = undefined;
         continue;
       }
       let nulls = 0;
@@ -274,6 +301,13 @@ class BatchBuilder {
     this.lastTimeBytes = null;
     return new RecordBatch(new Schema(fields), makeData({ type: new Struct(fields), length: n, nullCount: 0, children }));
   }
+}
+
+/** Whether buf[s, e) equals `bytes` (a JS loop: short values, no native call). */
+function sameBytes(bytes: Uint8Array, buf: Uint8Array, s: number, e: number): boolean {
+  if (bytes.length !== e - s) return false;
+  for (let k = 0; k < bytes.length; k++) if (bytes[k] !== buf[s + k]) return false;
+  return true;
 }
 
 /** Bytes read to plan (header + sample rows). */
