@@ -10,6 +10,8 @@ export interface OpenStoreOptions {
   /** Read-cache budget for remote stores (footers, manifests, hot ranges). Default 256 MiB. */
   cacheBytesMax?: number;
   env?: NodeJS.ProcessEnv;
+  /** Wraps the backend itself, under retries and cache (e.g. a CountingChunkManager that sees real requests). */
+  instrument?: (store: ChunkManager) => ChunkManager;
 }
 
 const memoryStores = new Map<string, MemoryChunkManager>();
@@ -25,12 +27,13 @@ const memoryStores = new Map<string, MemoryChunkManager>();
  */
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<ChunkManager> {
   const env = options.env ?? process.env;
+  const instrument = options.instrument ?? ((store: ChunkManager) => store);
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
   if (scheme === undefined) {
     if (url.length === 0) throw new UsageError('store URL is empty');
-    return new LocalChunkManager(url);
+    return instrument(new LocalChunkManager(url));
   }
-  if (scheme === 'file') return new LocalChunkManager(fileURLToPath(url));
+  if (scheme === 'file') return instrument(new LocalChunkManager(fileURLToPath(url)));
   if (scheme === 'memory') {
     const name = url.slice('memory://'.length) || 'default';
     let store = memoryStores.get(name);
@@ -48,5 +51,5 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
   } else {
     throw new UsageError(`unknown store URL scheme ${JSON.stringify(scheme)} in ${url} (expected a path, file://, memory://, s3://, gs:// or az://)`);
   }
-  return new CachingChunkManager(new RetryingChunkManager(remote), { bytesMax: options.cacheBytesMax ?? 256 * 1024 * 1024 });
+  return new CachingChunkManager(new RetryingChunkManager(instrument(remote)), { bytesMax: options.cacheBytesMax ?? 256 * 1024 * 1024 });
 }
