@@ -80,9 +80,10 @@ export function readAlpHeader(r: ByteReader, n: number): { e: number; exceptions
 }
 
 export function alpDecode(ints: Float64Array, e: number, exceptions: { position: number; bits: bigint }[]): Float64Array {
-  const out = new Float64Array(ints.length);
+  // In place: the integers are not needed afterwards.
+  const out = ints;
   const scale = POW10[e]!;
-  for (let i = 0; i < ints.length; i++) out[i] = ints[i]! / scale;
+  if (e > 0) for (let i = 0; i < out.length; i++) out[i] = out[i]! / scale;
   const bits = new BigInt64Array(out.buffer);
   for (const x of exceptions) bits[x.position] = x.bits;
   return out;

@@ -93,10 +93,37 @@ export function encodeBitsplit(z: Float64Array, w: ByteWriter): void {
   }
 }
 
-export function decodeBitsplit(r: ByteReader, n: number): Float64Array {
+/**
+ * Decodes a bitsplit stream. Values that fit 32 bits (planes ≤ 3, the common case) come back
+ * as a Uint32Array built with integer operations; wider ones as a Float64Array.
+ */
+export function decodeBitsplit(r: ByteReader, n: number): Uint32Array | Float64Array {
   const k = r.u8();
   const highBits = r.u8();
   if (k > 6 || highBits > 52 || 8 * k + highBits > 53) throw new EncodingError(`bitsplit header planes=${k} highBits=${highBits} out of range`);
+  if (8 * k + highBits <= 32 && highBits <= 24) {
+    const out = new Uint32Array(n);
+    for (let j = 0; j < k; j++) {
+      const plane = getStream(r, n);
+      if (j === 0) out.set(plane);
+      else { const shift = 8 * j; for (let i = 0; i < n; i++) out[i] = (out[i]! | (plane[i]! << shift)) >>> 0; }
+    }
+    const packed = getStream(r, Math.ceil((n * highBits) / 8));
+    if (highBits > 0) {
+      const shift = 8 * k;
+      const mask = highBits === 32 ? -1 : (1 << highBits) - 1;
+      let acc = 0;
+      let accBits = 0;
+      let at = 0;
+      for (let i = 0; i < n; i++) {
+        while (accBits < highBits) { acc |= packed[at++]! << accBits; accBits += 8; }
+        out[i] = (out[i]! | ((acc & mask) << shift)) >>> 0;
+        acc >>>= highBits;
+        accBits -= highBits;
+      }
+    }
+    return out;
+  }
   const out = new Float64Array(n);
   for (let j = 0; j < k; j++) {
     const plane = getStream(r, n);

@@ -178,12 +178,15 @@ export function decodeInts(chain: IntChain, r: ByteReader, n: number): Float64Ar
     case 'delta>zigzag>bitsplit': {
       let x = r.svarint();
       const z = decodeBitsplit(r, n);
-      for (let i = 0; i < n; i++) {
-        const zi = z[i]!;
-        // Int fast path for small magnitudes (the common case); exact float path above 2^31.
-        out[i] = x += zi < 2147483648 ? (zi >>> 1) ^ -(zi & 1) : unzigzag(zi);
+      if (z instanceof Uint32Array) {
+        // Integer fast path: 32-bit zigzag values decode with shifts. Each step moves by
+        // less than 2^31, so from a start below 2^51 a page of ≤ 2^20 values stays exact.
+        for (let i = 0; i < n; i++) { const zi = z[i]!; out[i] = x += (zi >>> 1) ^ -(zi & 1); }
+        if (Math.abs(out[0] ?? 0) >= SAFE_MAGNITUDE_MAX || n > 2 ** 20) checkSafe(out);
+      } else {
+        for (let i = 0; i < n; i++) { const zi = z[i]!; out[i] = x += unzigzag(zi); }
+        checkSafe(out);
       }
-      checkSafe(out);
       return out;
     }
     case 'delta>gcd>zigzag>bitsplit': {
@@ -191,9 +194,10 @@ export function decodeInts(chain: IntChain, r: ByteReader, n: number): Float64Ar
       const g = r.varint();
       if (g < 1) throw new EncodingError('delta gcd of 0');
       const z = decodeBitsplit(r, n);
-      for (let i = 0; i < n; i++) {
-        const zi = z[i]!;
-        out[i] = x += (zi < 2147483648 ? (zi >>> 1) ^ -(zi & 1) : unzigzag(zi)) * g;
+      if (z instanceof Uint32Array) {
+        for (let i = 0; i < n; i++) { const zi = z[i]!; out[i] = x += ((zi >>> 1) ^ -(zi & 1)) * g; }
+      } else {
+        for (let i = 0; i < n; i++) out[i] = x += unzigzag(z[i]!) * g;
       }
       checkSafe(out);
       return out;
@@ -201,7 +205,8 @@ export function decodeInts(chain: IntChain, r: ByteReader, n: number): Float64Ar
     case 'for>bitsplit': {
       const min = r.svarint();
       const z = decodeBitsplit(r, n);
-      for (let i = 0; i < n; i++) out[i] = z[i]! + min;
+      if (z instanceof Uint32Array) for (let i = 0; i < n; i++) out[i] = z[i]! + min;
+      else for (let i = 0; i < n; i++) out[i] = z[i]! + min;
       checkSafe(out);
       return out;
     }

@@ -129,6 +129,8 @@ export function decodePage(encoding: string, bytes: Uint8Array, kind: PageKind, 
   if (kind === 'i64' && isIntChain(encoding)) {
     const base = r.i64();
     out = { kind, values: fromRelative(base, decodeInts(encoding, r, count)) };
+  } else if (kind === 'i32' && encoding === 'rle') {
+    out = { kind, values: decodeRleInt32(r, count) };
   } else if (kind === 'i32' && isIntChain(encoding)) {
     const ints = decodeInts(encoding, r, count);
     const values = new Int32Array(count);
@@ -157,6 +159,23 @@ export function decodePage(encoding: string, bytes: Uint8Array, kind: PageKind, 
   }
   r.end();
   if (pageValueCount(out) !== count) throw new EncodingError(`${encoding} page decoded ${pageValueCount(out)} values, expected ${count}`);
+  return out;
+}
+
+/** `rle` straight into int32 codes (tag pages: a few runs per page). */
+function decodeRleInt32(r: ByteReader, n: number): Int32Array {
+  const out = new Int32Array(n);
+  const runs = r.count(n, 'rle runs');
+  let at = 0;
+  for (let k = 0; k < runs; k++) {
+    const value = r.svarint();
+    const length = r.varint();
+    if (length === 0 || at + length > n) throw new EncodingError(`rle run ${k} of length ${length} overflows ${n} values`);
+    if (value < -2147483648 || value > 2147483647) throw new EncodingError(`i32 rle value ${value} out of range`);
+    out.fill(value, at, at + length);
+    at += length;
+  }
+  if (at !== n) throw new EncodingError(`rle runs cover ${at} values, expected ${n}`);
   return out;
 }
 
