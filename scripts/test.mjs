@@ -11,6 +11,8 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const root = join(fileURLToPath(import.meta.url), '..', '..');
@@ -41,20 +43,34 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+/** A TCP port free on 127.0.0.1 right now (so concurrent test runs never share servers). */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => { const { port } = server.address(); server.close(() => resolve(port)); });
+  });
+}
+
 const needsStores = files.some((f) => /(s3|azure|object-store|remote)/.test(relative(root, f)));
 let started = false;
 const stores = join(root, 'scripts', 'object-stores.sh');
 function stopStores() {
   if (!started) return;
   started = false;
-  spawnSync(stores, ['stop'], { cwd: root, stdio: 'inherit' });
+  spawnSync(stores, ['stop'], { cwd: root, stdio: 'inherit', env: process.env });
 }
 if (needsStores && !(process.env.S3_ENDPOINT && process.env.AZURE_STORAGE_CONNECTION_STRING)) {
   console.log('# starting Ceph RGW (S3) and Azurite (Azure) on 127.0.0.1');
   run(stores, ['install']);
+  // Own ports and state directory per run: two test runs on one machine do not collide.
+  process.env.QUIVER_STORES_DIR = join(tmpdir(), `quiver-stores-${process.pid}`);
+  process.env.RGW_PORT = String(await freePort());
+  process.env.MON_PORT = String(await freePort());
+  process.env.AZURITE_PORT = String(await freePort());
   let exports;
   try {
-    exports = execFileSync(stores, ['start'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    exports = execFileSync(stores, ['start'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
   } catch {
     console.error('could not start the test object stores (see above); set S3_ENDPOINT and AZURE_STORAGE_CONNECTION_STRING to use your own');
     process.exit(1);
