@@ -15,8 +15,10 @@ const TIME_NAMES = ['time', 'timestamp', 'ts', 'datetime', '_time'];
  */
 export async function* readArrowFile(file: string, counter: { bytes: number }, options: { time?: string; tags?: string[] }, table?: TableSchema): AsyncGenerator<{ batch: RecordBatch; rowStart: number; schema?: TableSchema }> {
   registerArrowCodecs();
+  // Progress is counted per batch from the stream position: a 'data' listener would put the
+  // stream in flowing mode and race the reader for the bytes.
   const stream = createReadStream(file, { highWaterMark: 1 << 20 });
-  stream.on('data', (c: string | Buffer) => { counter.bytes += c.length; });
+  const bytesBefore = counter.bytes;
   let reader;
   try {
     reader = await RecordBatchReader.from(stream);
@@ -27,6 +29,7 @@ export async function* readArrowFile(file: string, counter: { bytes: number }, o
   let schema: TableSchema | undefined = table;
   for await (const batch of reader as AsyncIterable<RecordBatch>) {
     schema ??= arrowTableSchema(file, batch, options);
+    counter.bytes = bytesBefore + stream.bytesRead;
     yield { batch, rowStart, schema };
     rowStart += batch.numRows;
   }
