@@ -3,6 +3,7 @@ import { LocalChunkManager } from './local.js';
 import { MemoryChunkManager } from './memory.js';
 import { RetryingChunkManager } from './retry.js';
 import { CachingChunkManager } from './cache.js';
+import { DiskCacheChunkManager } from './disk-cache.js';
 import { UsageError } from '../errors.js';
 import { fileURLToPath } from 'node:url';
 
@@ -10,6 +11,10 @@ export interface OpenStoreOptions {
   /** Read-cache budget for remote stores (footers, manifests, hot ranges). Default 256 MiB. */
   cacheBytesMax?: number;
   env?: NodeJS.ProcessEnv;
+  /** Local directory caching remote chunk files (also `?diskCache=/path` in the URL, or env QUIVER_DISK_CACHE). */
+  diskCacheDir?: string;
+  /** Byte budget of the disk cache (also `?diskCacheBytes=`). Default 4 GiB. */
+  diskCacheBytesMax?: number;
   /** Wraps the backend itself, under retries and cache (e.g. a CountingChunkManager that sees real requests). */
   instrument?: (store: ChunkManager) => ChunkManager;
 }
@@ -23,7 +28,8 @@ const memoryStores = new Map<string, MemoryChunkManager>();
  * - `s3://bucket/prefix?endpoint=http://127.0.0.1:7480&region=us-east-1` → S3 / MinIO / Ceph;
  * - `gs://bucket/prefix` → GCS through its S3-compatible XML API (HMAC keys);
  * - `az://container/prefix` → Azure Blob.
- * Remote stores are wrapped in retries with backoff and a byte-budget read cache.
+ * Remote stores are wrapped in retries with backoff, an optional local-disk cache of chunk
+ * files, and a byte-budget memory cache (footers, manifests, hot ranges).
  */
 export async function openStore(url: string, options: OpenStoreOptions = {}): Promise<ChunkManager> {
   const env = options.env ?? process.env;
@@ -51,5 +57,11 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
   } else {
     throw new UsageError(`unknown store URL scheme ${JSON.stringify(scheme)} in ${url} (expected a path, file://, memory://, s3://, gs:// or az://)`);
   }
-  return new CachingChunkManager(new RetryingChunkManager(instrument(remote)), { bytesMax: options.cacheBytesMax ?? 256 * 1024 * 1024 });
+  let store: ChunkManager = new RetryingChunkManager(instrument(remote));
+  const diskDir = options.diskCacheDir ?? parsed.searchParams.get('diskCache') ?? env.QUIVER_DISK_CACHE;
+  if (diskDir) {
+    const budget = options.diskCacheBytesMax ?? (parsed.searchParams.get('diskCacheBytes') ? Number(parsed.searchParams.get('diskCacheBytes')) : undefined);
+    store = new DiskCacheChunkManager(store, { dir: diskDir, ...(budget !== undefined ? { bytesMax: budget } : {}) });
+  }
+  return new CachingChunkManager(store, { bytesMax: options.cacheBytesMax ?? 256 * 1024 * 1024 });
 }

@@ -104,3 +104,34 @@ test('openStore: paths, file:// and memory:// URLs; unknown schemes are usage er
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('disk cache: chunk files are fetched once, served from disk after, survive a restart, and respect the budget', async () => {
+  const { DiskCacheChunkManager } = await import('../../src/chunk-manager/disk-cache.js');
+  const dir = mkdtempSync(join(tmpdir(), 'quiver-diskcache-'));
+  try {
+    const counting = new CountingChunkManager(new MemoryChunkManager());
+    const data = (n: number, v: number) => new Uint8Array(n).fill(v);
+    await counting.put('t/chunks/a.qvr', data(1000, 1));
+    await counting.put('t/chunks/b.qvr', data(1000, 2));
+    await counting.put('t/_manifest/1.json', data(10, 3));
+    counting.reset();
+    const cache = new DiskCacheChunkManager(counting, { dir, bytesMax: 1500 });
+    assert.deepEqual(await cache.getRange('t/chunks/a.qvr', 10, 5), data(5, 1));
+    assert.deepEqual(await cache.getRanges('t/chunks/a.qvr', [{ offset: 0, length: 3 }]), [data(3, 1)]);
+    assert.equal(counting.stats().requests.get, 1, 'one whole-object download, then disk');
+    assert.equal(counting.stats().requests.getRange, 0);
+    await cache.get('t/_manifest/1.json');
+    await cache.get('t/_manifest/1.json');
+    assert.equal(counting.stats().requests.get, 3, 'manifests always go to the store');
+    await cache.get('t/chunks/b.qvr'); // 2000 bytes > 1500: a.qvr is evicted
+    assert.equal(cache.cachedBytes, 1000);
+    const again = new DiskCacheChunkManager(counting, { dir, bytesMax: 1500 });
+    counting.reset();
+    assert.deepEqual(await again.get('t/chunks/b.qvr'), data(1000, 2));
+    assert.equal(counting.stats().requests.get, 0, 'a restarted cache finds its files');
+    await again.put('t/chunks/b.qvr', data(1000, 9));
+    assert.deepEqual(await again.get('t/chunks/b.qvr'), data(1000, 9), 'a put through the cache invalidates it');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
