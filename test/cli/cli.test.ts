@@ -159,3 +159,25 @@ test('usage errors exit 2 with one line; bad table names are rejected', () => {
     rmSync(store, { recursive: true, force: true });
   }
 });
+
+test('copy moves a table between stores and verifies it; a second copy refuses to overwrite', () => {
+  const src = tempStore();
+  const dst = tempStore();
+  try {
+    assert.equal(quiver(['import', SAMPLE, '--table', 'cpu', '--store', src]).code, 0);
+    const copy = quiver(['copy', src, dst, '--json']);
+    assert.equal(copy.code, 0, copy.stderr);
+    assert.equal(JSON.parse(copy.stdout)[0].table, 'cpu');
+    const a = quiver(['scan', 'cpu', '--store', src, '--format', 'csv']).stdout;
+    const b = quiver(['scan', 'cpu', '--store', dst, '--format', 'csv']).stdout;
+    assert.equal(b, a);
+    assert.equal(a.trim().split('\n').length, sampleRows + 1);
+    assert.equal(quiver(['verify', '--store', dst]).code, 0);
+    const again = quiver(['copy', src, dst]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /already exists/);
+  } finally {
+    rmSync(src, { recursive: true, force: true });
+    rmSync(dst, { recursive: true, force: true });
+  }
+});
