@@ -79,11 +79,13 @@ export function readAlpHeader(r: ByteReader, n: number): { e: number; exceptions
   return { e, exceptions };
 }
 
-export function alpDecode(ints: Float64Array, e: number, exceptions: { position: number; bits: bigint }[]): Float64Array {
-  // In place: the integers are not needed afterwards.
-  const out = ints;
-  const scale = POW10[e]!;
-  if (e > 0) for (let i = 0; i < out.length; i++) out[i] = out[i]! / scale;
+/** 10^e, the divisor that turns ALP integers back into doubles (exact powers for e ≤ 22). */
+export function alpDivisor(e: number): number {
+  return POW10[e]!;
+}
+
+/** Patches the exceptions into decoded doubles (the integers were already divided by 10^e). */
+export function alpPatch(out: Float64Array, exceptions: { position: number; bits: bigint }[]): Float64Array {
   const bits = new BigInt64Array(out.buffer);
   for (const x of exceptions) bits[x.position] = x.bits;
   return out;

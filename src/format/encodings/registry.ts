@@ -2,7 +2,7 @@ import { decodePlain, encodePlain, PLAIN_ID } from './plain.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import { decodeInts, encodeInts, isIntChain, pickIntChain, allSafeInts, INT_CHAINS, type IntChain } from './ints.js';
 import { fromRelative, toRelative } from './int64.js';
-import { alpDecode, alpSplit, chooseExponent, readAlpHeader, writeAlpHeader } from './alp.js';
+import { alpDivisor, alpPatch, alpSplit, chooseExponent, readAlpHeader, writeAlpHeader } from './alp.js';
 import { BSS_ID, decodeBss, encodeBss } from './bss.js';
 import { EncodingError, pageValueCount, type EncodedPage, type EncodeOptions, type PageKind, type PageValues } from './types.js';
 
@@ -144,7 +144,7 @@ export function decodePage(encoding: string, bytes: Uint8Array, kind: PageKind, 
     out = { kind, values: decodeBss(r, count) };
   } else if (kind === 'f64' && encoding.startsWith('alp>') && isIntChain(encoding.slice(4))) {
     const { e, exceptions } = readAlpHeader(r, count);
-    out = { kind, values: alpDecode(decodeInts(encoding.slice(4) as IntChain, r, count), e, exceptions) };
+    out = { kind, values: alpPatch(decodeInts(encoding.slice(4) as IntChain, r, count, alpDivisor(e)), exceptions) };
   } else if (kind === 'bool' && encoding === 'rle') {
     const ints = decodeInts('rle', r, count);
     const bits = new Uint8Array((count + 7) >>> 3);
