@@ -1,37 +1,53 @@
 import { createReadStream, createWriteStream, statSync, readdirSync, openSync, readSync, closeSync, type WriteStream } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
+import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { DecompressStream } from 'zstd-napi';
-import type { Readable } from 'node:stream';
 import type { RecordBatch } from 'apache-arrow';
 import type { Quiver } from '../quiver.js';
 import type { Table } from '../table/table.js';
 import type { BlockCodecId, TimeUnit } from '../format/types.js';
 import type { TableSchema, TableWriter } from '../table/types.js';
-import { InputError, QuiverError, SchemaError, UsageError } from '../errors.js';
+import { InputError, SchemaError, UsageError } from '../errors.js';
 import { readCsv, type CsvOptions } from './csv/reader.js';
 import type { TimeFormat } from './csv/values.js';
 import { readArrowFile } from './arrow.js';
 import { readParquetFile } from './parquet.js';
 import { fieldTypeOfArrow } from '../table/arrow-schema.js';
 
+export interface ImportProgress {
+  /** Input bytes read so far (compressed bytes for .gz/.zst). */
+  bytesRead: number;
+  /** Sum of the input file sizes (0 for stdin). */
+  bytesTotal: number;
+  rows: number;
+  file: string;
+}
+
 export interface ImportOptions {
   table: string;
+  /** Time column (default: detected by name or type). */
   time?: string;
+  /** Tag columns (default: the string columns). */
   tags?: string[];
   timeFormat?: TimeFormat;
+  /** Time unit of a new table. Default 'ns'. */
   timeUnit?: TimeUnit;
+  /** Add to an existing table (without it, an existing table is an error). */
   append?: boolean;
   delimiter?: string;
   columns?: string[];
+  /** Type overrides by column (CSV), e.g. { rack: 'string', usage: 'float64' }. */
   schema?: Record<string, string>;
   layout?: 'wide' | 'long';
   fieldColumn?: string;
   valueColumn?: string;
+  /** Bad rows skipped (and written to the rejects file) before the import fails. Default 0. */
   maxErrors?: number;
+  /** Default `<first file's name>.rejects.csv` in the current directory. */
   rejectsPath?: string;
   codec?: BlockCodecId;
-  onProgress?: (p: { bytesRead: number; bytesTotal?: number; rows: number; file?: string }) => void;
+  onProgress?: (p: ImportProgress) => void;
 }
 
 export interface ImportSummary {
@@ -48,109 +64,156 @@ export interface ImportSummary {
   version: number;
 }
 
-type Format = 'csv' | 'parquet' | 'arrow';
+export type ImportFormat = 'csv' | 'parquet' | 'arrow';
 
-/** Expands `*` and `?` in the path's segments (Node 20 has no fs.glob); '-' is stdin. */
+/** Most files one glob may expand to. */
+export const IMPORT_FILES_MAX = 100_000;
+/** Batches between two onProgress calls at most (it is also called at every file end). */
+const PROGRESS_EVERY_BATCHES = 1;
+
+function globPattern(segment: string): RegExp {
+  return new RegExp(`^${segment.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
+}
+
+/**
+ * Expands `*` and `?` in any path segment (Node 20 has no fs.glob), sorted; '-' is stdin.
+ * Hidden entries match only a pattern that starts with a dot. A pattern matching nothing
+ * is a UsageError.
+ */
 export function expandGlobs(patterns: readonly string[]): string[] {
   const out: string[] = [];
   for (const pattern of patterns) {
     if (pattern === '-' || !/[*?]/.test(pattern)) { out.push(pattern); continue; }
-    const parts = pattern.split('/');
-    let bases = [parts[0] === '' ? '/' : '.'];
-    const segments = parts[0] === '' ? parts.slice(1) : parts;
+    const absolute = pattern.startsWith('/');
+    const segments = pattern.split('/').filter((s, k) => s !== '' || k === 0).filter((s) => s !== '');
+    let bases = [absolute ? '/' : ''];
     segments.forEach((segment, k) => {
       const last = k === segments.length - 1;
-      if (!/[*?]/.test(segment)) { bases = bases.map((b) => (b === '.' ? segment : join(b, segment))); return; }
-      const re = new RegExp(`^${segment.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
+      if (!/[*?]/.test(segment)) { bases = bases.map((b) => (b === '' ? segment : join(b, segment))); return; }
+      const re = globPattern(segment);
       const next: string[] = [];
       for (const b of bases) {
-        let entries: string[] = [];
-        try { entries = readdirSync(b).sort(); } catch { continue; }
+        let entries: string[];
+        try { entries = readdirSync(b === '' ? '.' : b).sort(); } catch { continue; }
         for (const e of entries) {
-          if (!re.test(e) || e.startsWith('.')) continue;
-          const path = b === '.' ? e : join(b, e);
-          const isDir = statSync(path).isDirectory();
+          if (!re.test(e) || (e.startsWith('.') && !segment.startsWith('.'))) continue;
+          const path = b === '' ? e : join(b, e);
+          let isDir: boolean;
+          try { isDir = statSync(path).isDirectory(); } catch { continue; }
           if (last ? !isDir : isDir) next.push(path);
         }
       }
       bases = next;
     });
     if (bases.length === 0) throw new UsageError(`no files match ${pattern}`);
+    if (out.length + bases.length > IMPORT_FILES_MAX) throw new UsageError(`${pattern} matches more than ${IMPORT_FILES_MAX} files (IMPORT_FILES_MAX)`);
     out.push(...bases);
   }
   return out;
 }
 
-function detectFormat(file: string): Format {
+const PARQUET_MAGIC = 'PAR1';
+const ARROW_MAGIC = 'ARROW1';
+
+/** Format by extension, else by magic bytes (Parquet, Arrow file or stream), else CSV. */
+export function detectFormat(file: string): ImportFormat {
   if (file === '-') return 'csv';
   const lower = file.toLowerCase();
   if (lower.endsWith('.parquet') || lower.endsWith('.pq')) return 'parquet';
   if (/\.(arrow|arrows|ipc|feather)$/.test(lower)) return 'arrow';
   if (/\.(csv|tsv|txt)(\.gz|\.zst)?$/.test(lower)) return 'csv';
-  const head = Buffer.alloc(6);
+  const head = Buffer.alloc(8);
   const fd = openSync(file, 'r');
-  try { readSync(fd, head, 0, 6, 0); } finally { closeSync(fd); }
-  if (head.subarray(0, 4).toString('latin1') === 'PAR1') return 'parquet';
-  if (head.toString('latin1') === 'ARROW1' || head.readUInt32LE(0) === 0xffffffff) return 'arrow';
+  let n: number;
+  try { n = readSync(fd, head, 0, 8, 0); } finally { closeSync(fd); }
+  if (n >= 4 && head.subarray(0, 4).toString('latin1') === PARQUET_MAGIC) return 'parquet';
+  if (n >= 6 && head.subarray(0, 6).toString('latin1') === ARROW_MAGIC) return 'arrow';
+  if (n >= 8 && head.readUInt32LE(0) === 0xffffffff) return 'arrow';
   return 'csv';
 }
 
-/** A CSV's bytes, decompressed when the name or the magic says gzip or zstd. */
-function csvBytes(file: string, counter: { bytes: number }): AsyncIterable<Buffer> {
-  const raw: Readable = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: 1 << 20 });
-  raw.on('data', (chunk: Buffer) => { counter.bytes += chunk.length; });
-  let magic = Buffer.alloc(0);
-  if (file !== '-') {
-    const fd = openSync(file, 'r');
-    try { magic = Buffer.alloc(4); readSync(fd, magic, 0, 4, 0); } finally { closeSync(fd); }
+const GZIP_MAGIC = [0x1f, 0x8b];
+const ZSTD_MAGIC = 0xfd2fb528;
+
+/**
+ * A CSV's bytes, decompressed when the name ends in .gz/.zst or the first bytes are a gzip
+ * or zstd magic (so compressed stdin works too). `counter` counts the raw bytes read.
+ */
+export async function* csvBytes(file: string, counter: { bytes: number }, raw?: Readable): AsyncGenerator<Buffer> {
+  const input: Readable = raw ?? (file === '-' ? process.stdin : createReadStream(file, { highWaterMark: 1 << 20 }));
+  const counted = (async function* () {
+    for await (const chunk of input) {
+      const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+      counter.bytes += b.length;
+      yield b;
+    }
+  })();
+  const first = await counted.next();
+  if (first.done) return;
+  const head = first.value;
+  const lower = file.toLowerCase();
+  const gzip = lower.endsWith('.gz') || (head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]);
+  const zstd = lower.endsWith('.zst') || (head.length >= 4 && head.readUInt32LE(0) === ZSTD_MAGIC);
+  if (!gzip && !zstd) {
+    yield head;
+    yield* counted;
+    return;
   }
-  if (file.endsWith('.gz') || (magic[0] === 0x1f && magic[1] === 0x8b)) return raw.pipe(createGunzip());
-  if (file.endsWith('.zst') || magic.readUInt32LE(0) === 0xfd2fb528) return raw.pipe(new DecompressStream());
-  return raw;
+  const source = Readable.from((async function* () { yield head; yield* counted; })(), { objectMode: false });
+  const decompressor = gzip ? createGunzip() : new DecompressStream();
+  const out = pipeline(source, decompressor, () => {});
+  try {
+    for await (const chunk of out) yield chunk as Buffer;
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    throw new InputError(`${file}: corrupt ${gzip ? 'gzip' : 'zstd'} data: ${(error as Error).message}`, file);
+  }
 }
+
+interface SourceBatch { batch: RecordBatch; rowStart: number; schema?: TableSchema }
 
 /**
  * Imports files into one table in one commit: every file streams through one TableWriter
  * (chunks are written as they fill, so memory stays bounded) and nothing becomes visible
- * until all files are read; any error aborts the writer and the table is unchanged.
+ * until all files are read; any error aborts the writer, removes a table this import
+ * created, and leaves an existing table unchanged.
  */
 export async function importFiles(db: Quiver, patterns: readonly string[], options: ImportOptions): Promise<ImportSummary> {
   const started = performance.now();
   const files = expandGlobs(patterns);
   if (files.length === 0) throw new UsageError('no input files given');
+  if (files.filter((f) => f === '-').length > 1) throw new UsageError('stdin (-) can be read once per import');
   const formats = files.map((f) => {
     if (f !== '-') {
-      try { if (!statSync(f).isFile()) throw new UsageError(`${f} is not a file`); } catch (error) {
-        if (error instanceof UsageError) throw error;
+      let isFile: boolean;
+      try { isFile = statSync(f).isFile(); } catch (error) {
         throw new InputError(`${f}: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, f);
       }
+      if (!isFile) throw new UsageError(`${f} is not a file`);
     }
     return detectFormat(f);
   });
+  if (options.layout === 'long' && formats.some((f) => f !== 'csv')) throw new UsageError('the long layout applies to CSV input only');
   const bytesTotal = files.reduce((s, f) => s + (f === '-' ? 0 : statSync(f).size), 0);
   const exists = await db.hasTable(options.table);
   if (exists && !options.append) throw new UsageError(`table ${options.table} exists; use --append to add to it`);
   let table: Table | undefined = exists ? await db.table(options.table) : undefined;
+  let created = false;
   let writer: TableWriter | undefined;
   let rejects: WriteStream | undefined;
   let rejected = 0;
-  const rejectsPath = options.rejectsPath ?? 'quiver-rejects.csv';
+  const maxErrors = options.maxErrors ?? 0;
+  const rejectsPath = resolve(options.rejectsPath ?? `${files[0] === '-' ? 'stdin' : basename(files[0]!)}.rejects.csv`);
   const counter = { bytes: 0 };
   let rows = 0;
-  const progress = () => options.onProgress?.({ bytesRead: counter.bytes, bytesTotal, rows });
-  const openWriter = async (schema: TableSchema): Promise<TableWriter> => {
-    if (!table) {
-      table = await db.createTable(options.table, {
-        time: schema.time, timeUnit: schema.timeUnit, tags: schema.tags, fields: schema.fields, ...(options.codec ? { codec: options.codec } : {}),
-      });
-    }
-    return (writer ??= table.writer());
-  };
+  let file = files[0]!;
+  let batches = 0;
+  const progress = () => options.onProgress?.({ bytesRead: counter.bytes, bytesTotal, rows, file });
   try {
     for (let k = 0; k < files.length; k++) {
-      const file = files[k]!;
-      const source = file === '-' ? 'stdin' : basename(file) === file ? file : file;
-      let batches: AsyncIterable<{ batch: RecordBatch; rowStart: number; schema?: TableSchema }>;
+      file = files[k]!;
+      const source = file === '-' ? 'stdin' : file;
+      let input: AsyncIterable<SourceBatch>;
       if (formats[k] === 'csv') {
         const csvOptions: CsvOptions = {
           ...(options.delimiter !== undefined ? { delimiter: options.delimiter } : {}),
@@ -160,60 +223,68 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
           ...(options.timeFormat ? { timeFormat: options.timeFormat } : {}),
           ...(options.timeUnit ? { timeUnit: options.timeUnit } : {}),
           ...(options.schema ? { schema: options.schema } : {}),
-          maxErrors: Math.max(0, (options.maxErrors ?? 0) - rejected),
+          ...(options.layout ? { layout: options.layout } : {}),
+          ...(options.fieldColumn ? { fieldColumn: options.fieldColumn } : {}),
+          ...(options.valueColumn ? { valueColumn: options.valueColumn } : {}),
+          maxErrors: maxErrors - rejected,
           onReject: (r) => {
             rejected++;
             if (!rejects) { rejects = createWriteStream(rejectsPath); rejects.write('file,line,reason,row\n'); }
-            rejects.write(`${csvCell(file)},${r.line},${csvCell(r.reason)},${csvCell(r.text)}\n`);
+            rejects.write(`${csvCell(source)},${r.line},${csvCell(r.reason)},${csvCell(r.text)}\n`);
           },
         };
-        if (options.layout === 'long') throw new UsageError('--layout long is not supported yet: pivot the file to one column per field');
-        batches = (async function* () {
-          for await (const b of readCsv(csvBytes(file, counter), file, csvOptions, table?.schema)) yield { batch: b.batch, rowStart: b.rowStart, schema: b.plan.schema };
+        const name = file;
+        input = (async function* () {
+          for await (const b of readCsv(csvBytes(name, counter), name, csvOptions, table?.schema)) yield { batch: b.batch, rowStart: b.rowStart, schema: b.plan.schema };
         })();
       } else if (formats[k] === 'arrow') {
-        batches = readArrowFile(file, counter, options, table?.schema);
+        input = readArrowFile(file, counter, options, table?.schema);
       } else {
-        batches = readParquetFile(file, counter, options, table?.schema);
+        input = readParquetFile(file, counter, options, table?.schema);
       }
-      for await (const { batch, rowStart, schema } of batches) {
-        if (!writer) {
-          const s = schema ?? (table?.schema as TableSchema);
-          if (!s) throw new QuiverError(`${file}: could not determine a schema`);
-          if (table) checkTypes(table.schema, batch, file);
-          await openWriter(s);
-        } else if (table) checkTypes(table.schema, batch, file);
-        await writer!.append(batch, { source, rowStart });
+      for await (const { batch, rowStart, schema } of input) {
+        if (!table) {
+          if (!schema) throw new InputError(`${file}: could not determine a schema`, file);
+          table = await db.createTable(options.table, {
+            time: schema.time, timeUnit: schema.timeUnit, tags: schema.tags, fields: schema.fields, ...(options.codec ? { codec: options.codec } : {}),
+          });
+          created = true;
+        }
+        checkTypes(table.schema, batch, file);
+        writer ??= table.writer();
+        await writer.append(batch, { source, rowStart });
         rows += batch.numRows;
-        progress();
+        if (++batches % PROGRESS_EVERY_BATCHES === 0) progress();
       }
+      progress();
     }
-    if (!writer) {
-      if (!table) throw new InputError(`${files.join(', ')}: no rows to import`, files[0]);
-      writer = table.writer();
-    }
+    if (!table || !writer) throw new InputError(`${files.join(', ')}: no rows to import`, files[0]);
     const committed = await writer.commit();
-    progress();
-    const description = await table!.describe();
     return {
       table: options.table, rows: committed.rows, files: files.length, chunks: committed.chunks, bytesIn: bytesTotal || counter.bytes,
       bytesOut: committed.bytes, series: committed.series, seconds: (performance.now() - started) / 1000,
-      rejected, ...(rejected ? { rejectsPath } : {}), version: description.version,
+      rejected, ...(rejected ? { rejectsPath } : {}), version: committed.version,
     };
   } catch (error) {
     await writer?.abort().catch(() => {});
+    if (created) await db.dropTable(options.table).catch(() => {});
+    if (error instanceof InputError && maxErrors > 0 && rejected >= maxErrors && error.line !== undefined) {
+      throw new InputError(`${error.message} (bad row ${rejected + 1}; --max-errors is ${maxErrors}; the others are in ${rejectsPath})`, error.file, error.line, error.column);
+    }
     throw error;
   } finally {
-    if (rejects) await new Promise((r) => rejects!.end(r));
+    if (rejects) { const r = rejects; await new Promise((done) => r.end(done)); }
   }
 }
 
+/** A batch column whose type conflicts with the table's: the error names both types. */
 function checkTypes(schema: TableSchema, batch: RecordBatch, file: string): void {
   for (const f of batch.schema.fields) {
+    if (f.name === schema.time || schema.tags.includes(f.name)) continue;
     const known = schema.fields.find((k) => k.name === f.name);
     const type = fieldTypeOfArrow(f.type);
     if (known && type && known.type !== type && !(known.type === 'float64' && (type === 'int64' || type === 'uint64'))) {
-      throw new SchemaError(`${file}: column ${f.name} is ${type} in the file but ${known.type} in table`);
+      throw new SchemaError(`${file}: column ${f.name} is ${type} in the file but ${known.type} in the table`);
     }
   }
 }
@@ -221,5 +292,3 @@ function checkTypes(schema: TableSchema, batch: RecordBatch, file: string): void
 function csvCell(text: string): string {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
-
-export { dirname };

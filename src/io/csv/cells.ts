@@ -64,7 +64,7 @@ export class TimeCell {
       if (k === length) return this.last;
     }
     let t = this.format === 'iso' ? parseIsoBytes(buf, s, e) : parseEpochBytes(buf, s, e, this.format);
-    if (t === null || row.escaped[j]) throw cellError(this.file, this.header, row, j, this.expected);
+    if (t === null) throw cellError(this.file, this.header, row, j, this.expected);
     if (this.divisor !== 1n) {
       const q = t / this.divisor;
       t = t < 0n && q * this.divisor !== t ? q - 1n : q;
@@ -104,7 +104,7 @@ export class TagInterner {
   }
 
   cell(row: RowView, j: number): number {
-    if (row.escaped[j]) return this.text(fieldText(row, j));
+    if (row.escaped[j] === 1) return this.text(fieldText(row, j));
     const buf = row.buf;
     const s = row.starts[j]!, e = row.ends[j]!;
     let h = 0x811c9dc5;

@@ -33,7 +33,11 @@ export class FieldColumn {
   set(r: number, row: RowView, j: number): boolean {
     const buf = row.buf;
     const s = row.starts[j]!, e = row.ends[j]!;
-    if (s === e) { this.valid[r] = 0; return true; }
+    if (s === e) {
+      // "" is an empty string; an unquoted empty cell is null.
+      if (this.type === 'utf8' && row.escaped[j]) { (this.values as string[])[r] = ''; this.valid[r] = 1; } else this.valid[r] = 0;
+      return true;
+    }
     switch (this.type) {
       case 'float64': {
         const v = parseFloatBytes(buf, s, e);

@@ -1,19 +1,25 @@
-import type { Readable } from 'node:stream';
-import { Bool, Dictionary, Field, Float64, Int32, Int64, makeData, RecordBatch, Schema, Struct, Timestamp, Uint64, Utf8, vectorFromArray, type Data, type Vector } from 'apache-arrow';
+import { Field, makeData, RecordBatch, Schema, Struct, Timestamp, type Data } from 'apache-arrow';
 import type { FieldType, TimeUnit } from '../../format/types.js';
 import { InputError, UsageError } from '../../errors.js';
 import { ARROW_TIME_UNIT } from '../../table/arrow-schema.js';
 import type { TableSchema } from '../../table/types.js';
-import { CsvTokenizer, detectDelimiter, fieldText, type RowView } from './tokenizer.js';
-import { epochUnitOf, isNanSpelling, parseBoolText, parseEpochBytes, parseFloatBytes, parseIntBytes, parseIsoBytes, type TimeFormat } from './values.js';
+import { CSV_ROW_BYTES_MAX, CsvTokenizer, detectDelimiter, fieldText, type RowView } from './tokenizer.js';
+import { epochUnitOf, parseIsoBytes, type TimeFormat } from './values.js';
+import { TagInterner, TimeCell, cellError, fieldCountError } from './cells.js';
+import { FieldColumn, expectedText, tagData } from './columns.js';
 
 /** Rows per Arrow batch handed to the table writer. */
 export const CSV_BATCH_ROWS = 65_536;
 /** Rows read to infer types. */
 export const CSV_SAMPLE_ROWS = 2_000;
-const TIME_NAMES = ['time', 'timestamp', 'ts', 'datetime', 'date', '_time', 'event_time'];
+/** Bytes read to plan (header + sample rows). */
+export const CSV_PLAN_BYTES = 1 << 20;
+/** Column names taken as the time column, in this order of preference. */
+export const TIME_NAMES = ['time', 'timestamp', 'ts', 'datetime', 'date', '_time', 'event_time'];
+const FIELD_TYPES = ['float64', 'int64', 'uint64', 'bool', 'utf8'];
 
 export interface CsvOptions {
+  /** One character; default detected among , ; tab | from the header line. */
   delimiter?: string;
   /** Column names when the file has no header row. */
   columns?: string[];
@@ -22,22 +28,33 @@ export interface CsvOptions {
   timeFormat?: TimeFormat;
   /** Table time unit (new tables). Default 'ns'. */
   timeUnit?: TimeUnit;
-  /** Type overrides: float64, int64, uint64, bool, utf8 (a field), string (a tag). */
+  /** Type overrides: float64, int64, uint64, bool, utf8 (a field), string (a tag). Long layout: keyed by field name. */
   schema?: Record<string, string>;
+  /** 'long': one row per series × time × field, with `fieldColumn` and `valueColumn`; pivoted to wide. */
+  layout?: 'wide' | 'long';
+  fieldColumn?: string;
+  valueColumn?: string;
+  /** Bytes sampled to plan (default CSV_PLAN_BYTES). */
+  planBytes?: number;
+  /** Rows per batch (default CSV_BATCH_ROWS). */
+  batchRows?: number;
   /** Skip up to this many bad rows (default 0: the first bad row fails the import). */
   maxErrors?: number;
   onReject?: (reject: { line: number; reason: string; text: string }) => void;
 }
 
-type ColumnRole = { name: string; index: number } & (
-  | { kind: 'time' } | { kind: 'tag' } | { kind: 'field'; type: FieldType } | { kind: 'skip' });
-
-/** What the reader found in the file: the table schema it implies (for a new table). */
+/** What the reader found in the file: column roles, formats and the table schema it implies. */
 export interface CsvPlan {
   delimiter: number;
   header: string[];
-  columns: ColumnRole[];
+  timeIndex: number;
   timeFormat: TimeFormat;
+  /** Tag columns; index -1 = a table tag absent from the file (empty value). */
+  tags: { name: string; index: number }[];
+  /** Field columns (wide layout). */
+  fields: { name: string; index: number; type: FieldType }[];
+  /** Long layout: the field-name and value columns and the type of each field name. */
+  long?: { fieldIndex: number; valueIndex: number; types: Map<string, FieldType> };
   schema: TableSchema;
 }
 
@@ -45,325 +62,330 @@ export interface CsvBatch {
   batch: RecordBatch;
   /** 0-based data row of the file where this batch starts. */
   rowStart: number;
+  plan: CsvPlan;
+}
+
+const decimalPattern = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(nan|inf|infinity)$/i;
+
+/** The narrowest type every sample value fits: int64 → float64 → bool → utf8. */
+export function inferType(values: readonly string[]): FieldType {
+  const present = values.map((v) => v.trim()).filter((v) => v !== '');
+  if (present.length === 0) return 'float64';
+  if (present.every((v) => /^[+-]?\d{1,18}$/.test(v))) return 'int64';
+  if (present.every((v) => decimalPattern.test(v))) return 'float64';
+  if (present.every((v) => /^(true|false)$/i.test(v))) return 'bool';
+  return 'utf8';
+}
+
+export function delimiterByte(d: string): number {
+  const text = d === '\\t' || d === 'tab' ? '\t' : d;
+  if (text.length !== 1 || text.charCodeAt(0) > 0x7f || '"\r\n'.includes(text)) throw new UsageError(`--delimiter must be one ASCII character other than a quote or newline, got ${JSON.stringify(d)}`);
+  return text.charCodeAt(0);
+}
+
+function isoText(text: string): bigint | null {
+  const b = Buffer.from(text);
+  return parseIsoBytes(b, 0, b.length);
 }
 
 /** Samples the head of a file and decides columns, types and the time format. */
-function plan(file: string, head: Buffer, options: CsvOptions, table: TableSchema | undefined): CsvPlan {
+export function planCsv(file: string, head: Buffer, options: CsvOptions, table: TableSchema | undefined, whole = false): CsvPlan {
   const delimiter = options.delimiter !== undefined ? delimiterByte(options.delimiter) : detectDelimiter(head);
   const rows: string[][] = [];
-  const lines: number[] = [];
   const t = new CsvTokenizer(delimiter, file, (row) => {
-    if (rows.length <= CSV_SAMPLE_ROWS) { rows.push(Array.from({ length: row.count }, (_, j) => fieldText(row, j))); lines.push(row.line); }
+    if (rows.length <= CSV_SAMPLE_ROWS) rows.push(Array.from({ length: row.count }, (_, j) => fieldText(row, j)));
   });
-  try { t.feed(head); } catch (error) { if (!(error instanceof InputError)) throw error; }
+  // The head ends mid-row; a malformed sample row is reported by the real pass, with its line.
+  try {
+    t.feed(head);
+    if (whole) t.end();
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+  }
   if (rows.length === 0 && !options.columns) throw new InputError(`${file}: empty file (expected a header row)`, file, 1);
-  const header = options.columns ?? rows.shift()!.map((h) => h.trim());
-  if (!options.columns) lines.shift();
-  if (header.some((h) => h === '')) throw new InputError(`${file}:1: the header has an empty column name (column ${header.indexOf('') + 1})`, file, 1);
+  const header = options.columns ? [...options.columns] : rows.shift()!.map((h) => h.trim());
+  const empty = header.indexOf('');
+  if (empty >= 0) throw new InputError(`${file}:1:${empty + 1}: the header has an empty column name`, file, 1);
   const dup = header.find((h, i) => header.indexOf(h) !== i);
-  if (dup) throw new InputError(`${file}:1: column ${JSON.stringify(dup)} appears twice in the header`, file, 1);
+  if (dup !== undefined) throw new InputError(`${file}:1:${header.lastIndexOf(dup) + 1}: column ${JSON.stringify(dup)} appears twice in the header`, file, 1, dup);
   const sample = rows.filter((r) => r.length === header.length);
+  const missing = (what: string, name: string) => new UsageError(`${what} names ${JSON.stringify(name)}, which is not a column of ${file} (columns: ${header.join(', ')})`);
+  const long = options.layout === 'long';
+  let fieldIndex = -1;
+  let valueIndex = -1;
+  if (long) {
+    if (!options.fieldColumn || !options.valueColumn) throw new UsageError('the long layout needs --field-column and --value-column');
+    fieldIndex = header.indexOf(options.fieldColumn);
+    valueIndex = header.indexOf(options.valueColumn);
+    if (fieldIndex < 0) throw missing('--field-column', options.fieldColumn);
+    if (valueIndex < 0) throw missing('--value-column', options.valueColumn);
+  }
   const overrides = options.schema ?? {};
-  for (const name of Object.keys(overrides)) {
-    if (!header.includes(name)) throw new UsageError(`--schema names ${JSON.stringify(name)}, which is not a column of ${file} (columns: ${header.join(', ')})`);
-    if (!['float64', 'int64', 'uint64', 'bool', 'utf8', 'string'].includes(overrides[name]!)) throw new UsageError(`--schema ${name}:${overrides[name]}: the type must be float64, int64, uint64, bool, utf8 or string`);
+  for (const [name, type] of Object.entries(overrides)) {
+    if (!long && !header.includes(name)) throw missing('--schema', name);
+    if (![...FIELD_TYPES, 'string'].includes(type)) throw new UsageError(`--schema ${name}:${type}: the type must be float64, int64, uint64, bool, utf8 or string`);
+    if (long && type === 'string') throw new UsageError(`--schema ${name}:string: in the long layout the override types field values (float64, int64, uint64, bool, utf8)`);
   }
   const timeName = table?.time ?? options.time ?? header.find((h) => TIME_NAMES.includes(h.toLowerCase()))
-    ?? header.find((_, j) => sample.length > 0 && sample.every((r) => parseIsoText(r[j]!) !== null));
+    ?? header.find((_, j) => sample.length > 0 && sample.every((r) => isoText(r[j]!) !== null));
   if (timeName === undefined || !header.includes(timeName)) {
     throw new InputError(`${file}: no time column${timeName ? ` ${JSON.stringify(timeName)}` : ''} (columns: ${header.join(', ')}; name one with --time)`, file, 1);
   }
   const timeIndex = header.indexOf(timeName);
   let timeFormat: TimeFormat = options.timeFormat ?? 'iso';
   if (!options.timeFormat) {
-    const values = sample.map((r) => r[timeIndex]!).filter((v) => v !== '');
-    if (values.length && values.every((v) => /^-?\d+$/.test(v.trim()))) {
-      timeFormat = epochUnitOf(values.map((v) => BigInt(v.trim()))) ?? 'ns';
-    }
+    const values = sample.map((r) => r[timeIndex]!.trim()).filter((v) => v !== '');
+    if (values.length && values.every((v) => /^-?\d{1,19}$/.test(v))) timeFormat = epochUnitOf(values.map((v) => BigInt(v))) ?? 'ns';
   }
+  for (const tag of options.tags ?? []) if (!header.includes(tag)) throw missing('--tags', tag);
   const tagSet = new Set(table?.tags ?? options.tags ?? []);
-  for (const tag of options.tags ?? []) if (!header.includes(tag)) throw new UsageError(`--tags names ${JSON.stringify(tag)}, which is not a column of ${file} (columns: ${header.join(', ')})`);
   const inferTags = !table && options.tags === undefined;
-  const columns: ColumnRole[] = header.map((name, index) => {
-    if (index === timeIndex) return { name, index, kind: 'time' };
-    if (tagSet.has(name) || overrides[name] === 'string') return { name, index, kind: 'tag' };
+  const tags: CsvPlan['tags'] = [];
+  const fields: CsvPlan['fields'] = [];
+  header.forEach((name, index) => {
+    if (index === timeIndex || index === fieldIndex || index === valueIndex) return;
+    if (tagSet.has(name) || overrides[name] === 'string' || (long && inferTags)) { tags.push({ name, index }); return; }
+    if (long) throw new InputError(`${file}: column ${name} is neither the time, a tag, the field nor the value column of the long layout (tags: ${[...tagSet].join(', ')})`, file, 1, name);
     const known = table?.fields.find((f) => f.name === name);
-    if (known) return { name, index, kind: 'field', type: known.type };
-    const forced = overrides[name];
-    if (forced) return { name, index, kind: 'field', type: forced as FieldType };
-    const type = inferType(sample.map((r) => r[index]!));
-    if (type === 'utf8' && inferTags) return { name, index, kind: 'tag' };
-    return { name, index, kind: 'field', type };
+    const type = known?.type ?? (overrides[name] as FieldType | undefined) ?? inferType(sample.map((r) => r[index]!));
+    if (!known && !overrides[name] && type === 'utf8' && inferTags) tags.push({ name, index });
+    else fields.push({ name, index, type });
   });
-  if (table) {
-    for (const tag of table.tags) if (!header.includes(tag)) columns.push({ name: tag, index: -1, kind: 'tag' });
+  if (table) for (const tag of table.tags) if (!header.includes(tag)) tags.push({ name: tag, index: -1 });
+  let longPlan: CsvPlan['long'];
+  if (long) {
+    const types = new Map<string, FieldType>();
+    const byField = new Map<string, string[]>();
+    for (const r of sample) {
+      const name = r[fieldIndex]!;
+      if (!byField.has(name)) byField.set(name, []);
+      byField.get(name)!.push(r[valueIndex]!);
+    }
+    for (const [name, values] of byField) {
+      types.set(name, table?.fields.find((f) => f.name === name)?.type ?? (overrides[name] as FieldType | undefined) ?? inferType(values));
+    }
+    longPlan = { fieldIndex, valueIndex, types };
   }
   const schema: TableSchema = table ?? {
     time: timeName,
     timeUnit: options.timeUnit ?? 'ns',
-    tags: columns.filter((c) => c.kind === 'tag').map((c) => c.name),
-    fields: columns.filter((c): c is ColumnRole & { kind: 'field'; type: FieldType } => c.kind === 'field').map((c) => ({ name: c.name, type: c.type, nullable: true })),
+    tags: tags.map((c) => c.name),
+    fields: long ? [...longPlan!.types].map(([name, type]) => ({ name, type, nullable: true })) : fields.map((c) => ({ name: c.name, type: c.type, nullable: true })),
   };
-  return { delimiter, header, columns, timeFormat, schema };
+  return { delimiter, header, timeIndex, timeFormat, tags, fields, ...(longPlan ? { long: longPlan } : {}), schema };
 }
 
-function parseIsoText(text: string): bigint | null {
-  const b = Buffer.from(text);
-  return parseIsoBytes(b, 0, b.length);
+/** Turns rows into batches; `add` throws InputError for a bad row and leaves no trace of it. */
+interface Builder {
+  rows: number;
+  add(row: RowView): void;
+  take(): RecordBatch;
 }
 
-function inferType(values: string[]): FieldType {
-  const present = values.map((v) => v.trim()).filter((v) => v !== '');
-  if (present.length === 0) return 'float64';
-  if (present.every((v) => /^[+-]?\d{1,18}$/.test(v))) return 'int64';
-  if (present.every((v) => !Number.isNaN(Number(v)) || /^[+-]?(nan|inf|infinity)$/i.test(v))) return 'float64';
-  if (present.every((v) => /^(true|false)$/i.test(v))) return 'bool';
-  return 'utf8';
+function batchOf(plan: CsvPlan, time: BigInt64Array, n: number, columns: [string, Data][]): RecordBatch {
+  const timeType = new Timestamp(ARROW_TIME_UNIT[plan.schema.timeUnit], null);
+  const fields = [new Field(plan.schema.time, timeType, false), ...columns.map(([name, data]) => new Field(name, data.type, true))];
+  const children = [makeData({ type: timeType, length: n, nullCount: 0, data: time.slice(0, n) as never }), ...columns.map(([, data]) => data)];
+  return new RecordBatch(new Schema(fields), makeData({ type: new Struct(fields), length: n, nullCount: 0, children }));
 }
 
-function delimiterByte(d: string): number {
-  const text = d === '\\t' || d === 'tab' ? '\t' : d;
-  if (text.length !== 1 || text.charCodeAt(0) > 0x7f || '"\r\n'.includes(text)) throw new UsageError(`--delimiter must be one ASCII character other than a quote or newline, got ${JSON.stringify(d)}`);
-  return text.charCodeAt(0);
-}
-
-/** Column builders for one batch: typed arrays filled straight from bytes. */
-class BatchBuilder {
+/** Wide layout: one row in, one row out; every cell converted from bytes. */
+class WideBuilder implements Builder {
   rows = 0;
-  private time = new BigInt64Array(CSV_BATCH_ROWS);
-  private readonly cols: { role: ColumnRole; values: Float64Array | BigInt64Array | BigUint64Array | Uint8Array | Int32Array | string[]; valid: Uint8Array; dict?: Map<string, number>; dictValues?: string[]; byHash?: Map<number, { bytes: Buffer; code: number }[]> }[];
-  private lastTimeStart = -1;
-  private lastTimeBytes: Buffer | null = null;
-  private lastTime = 0n;
-  private readonly unitDivisor: bigint;
+  private readonly time: BigInt64Array;
+  private readonly timeCell: TimeCell;
+  private readonly tags: { name: string; index: number; codes: Int32Array; interner: TagInterner }[];
+  private readonly fields: { index: number; column: FieldColumn }[];
 
-  constructor(private readonly plan: CsvPlan, private readonly file: string) {
-    this.cols = plan.columns.filter((c) => c.kind === 'tag' || c.kind === 'field').map((role) => {
-      if (role.kind === 'tag') return { role, values: new Int32Array(CSV_BATCH_ROWS), valid: new Uint8Array(0), dict: new Map(), dictValues: [] };
-      const type = (role as { type: FieldType }).type;
-      const values = type === 'float64' ? new Float64Array(CSV_BATCH_ROWS) : type === 'int64' ? new BigInt64Array(CSV_BATCH_ROWS)
-        : type === 'uint64' ? new BigUint64Array(CSV_BATCH_ROWS) : type === 'bool' ? new Uint8Array(CSV_BATCH_ROWS) : [] as string[];
-      return { role, values, valid: new Uint8Array(CSV_BATCH_ROWS) };
-    });
-    this.unitDivisor = { s: 1_000_000_000n, ms: 1_000_000n, us: 1_000n, ns: 1n }[plan.schema.timeUnit];
+  constructor(private readonly plan: CsvPlan, private readonly file: string, capacity: number) {
+    this.time = new BigInt64Array(capacity);
+    this.timeCell = new TimeCell(plan.timeFormat, plan.schema.timeUnit, file, plan.header);
+    this.tags = plan.tags.map((t) => ({ ...t, codes: new Int32Array(capacity), interner: new TagInterner() }));
+    this.fields = plan.fields.map((f) => ({ index: f.index, column: new FieldColumn(f.name, f.type, capacity) }));
   }
 
-  private fail(row: RowView, j: number, expected: string): never {
-    const name = this.plan.header[j] ?? `#${j + 1}`;
-    const text = fieldText(row, j);
-    throw new InputError(`${this.file}:${row.line}:${j + 1} (column ${name}): expected ${expected}, got ${JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text)}`, this.file, row.line, name);
-  }
-
-  /** Converts one row into slot `rows`; throws InputError (the slot is then simply reused). */
   add(row: RowView): void {
-    const width = this.plan.header.length;
-    if (row.count !== width) {
-      throw new InputError(`${this.file}:${row.line}: expected ${width} fields, got ${row.count}`, this.file, row.line);
-    }
+    if (row.count !== this.plan.header.length) throw fieldCountError(this.file, this.plan.header, row);
     const r = this.rows;
-    const buf = row.buf;
-    for (const col of this.plan.columns) {
-      if (col.kind !== 'time') continue;
-      const j = col.index;
-      const s = row.starts[j]!, e = row.ends[j]!;
-      // Rows of many series often share a timestamp: reuse the last parse for equal bytes.
-      let t: bigint | null;
-      if (this.lastTimeBytes && sameBytes(this.lastTimeBytes, buf, s, e)) t = this.lastTime;
-      else {
-        t = this.plan.timeFormat === 'iso' ? parseIsoBytes(buf, s, e) : parseEpochBytes(buf, s, e, this.plan.timeFormat);
-        if (t === null) this.fail(row, j, this.plan.timeFormat === 'iso' ? 'an ISO-8601 timestamp' : `epoch ${this.plan.timeFormat}`);
-        if (this.unitDivisor !== 1n) {
-          const q = t / this.unitDivisor;
-          t = t < 0n && q * this.unitDivisor !== t ? q - 1n : q;
-        }
-        this.lastTimeBytes = Buffer.from(buf.subarray(s, e));
-        this.lastTime = t;
-        this.lastTimeStart = s;
-      }
-      this.time[r] = t;
+    this.time[r] = this.timeCell.parse(row, this.plan.timeIndex);
+    for (const f of this.fields) {
+      if (!f.column.set(r, row, f.index)) throw cellError(this.file, this.plan.header, row, f.index, expectedText(f.column.type));
     }
-    for (const col of this.cols) {
-      const j = col.role.index;
-      if (col.role.kind === 'tag') {
-        (col.values as Int32Array)[r] = j < 0 ? this.internText(col, '') : this.internBytes(col, row, j);
-        continue;
-      }
-      const s = row.starts[j]!, e = row.ends[j]!;
-      if (s === e) { col.valid[r] = 0; continue; }
-      col.valid[r] = 1;
-      switch ((col.role as { type: FieldType }).type) {
-        case 'float64': {
-          const v = parseFloatBytes(buf, s, e);
-          if (Number.isNaN(v) && !isNanSpelling(buf, s, e)) {
-            if (buf.subarray(s, e).every((c) => c === 0x20)) { col.valid[r] = 0; break; }
-            this.fail(row, j, 'float64');
-          }
-          (col.values as Float64Array)[r] = v;
-          break;
-        }
-        case 'int64': case 'uint64': {
-          const v = parseIntBytes(buf, s, e);
-          const type = (col.role as { type: FieldType }).type;
-          if (v === null || (type === 'int64' && v >= 2n ** 63n) || (type === 'uint64' && v < 0n)) this.fail(row, j, type);
-          (col.values as BigInt64Array)[r] = BigInt.asIntN(64, v);
-          break;
-        }
-        case 'bool': {
-          const v = parseBoolText(fieldText(row, j));
-          if (v === null) this.fail(row, j, 'bool (true/false)');
-          (col.values as Uint8Array)[r] = v ? 1 : 0;
-          break;
-        }
-        case 'utf8':
-          (col.values as string[])[r] = fieldText(row, j);
-          break;
-      }
-    }
+    for (const t of this.tags) t.codes[r] = t.index < 0 ? t.interner.text('') : t.interner.cell(row, t.index);
     this.rows++;
   }
 
-  private internText(col: BatchBuilder['cols'][number], text: string): number {
-    let code = col.dict!.get(text);
-    if (code === undefined) { code = col.dictValues!.length; col.dict!.set(text, code); col.dictValues!.push(text); }
-    return code;
-  }
-
-  /**
-   * Tag values interned by their bytes (FNV-1a hash, then a byte compare): no string is
-   * made for a value already seen, which is nearly every cell of a tag column.
-   */
-  private internBytes(col: BatchBuilder['cols'][number], row: RowView, j: number): number {
-    if (row.escaped[j]) return this.internText(col, fieldText(row, j));
-    const buf = row.buf;
-    const s = row.starts[j]!, e = row.ends[j]!;
-    let h = 0x811c9dc5;
-    for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
-    const byHash = (col.byHash ??= new Map());
-    const candidates = byHash.get(h);
-    if (candidates) {
-      for (const c of candidates) {
-        if (sameBytes(c.bytes, buf, s, e)) return c.code;
-      }
-    }
-    const code = this.internText(col, fieldText(row, j));
-    const entry = { bytes: Buffer.from(buf.subarray(s, e)), code };
-    if (candidates) candidates.push(entry); else byHash.set(h, [entry]);
-    return code;
-  }
-
-  get full(): boolean {
-    return this.rows >= CSV_BATCH_ROWS;
-  }
-
-  /** The rows so far as an Arrow batch (time as Timestamp, tags as Dictionary); resets. */
   take(): RecordBatch {
     const n = this.rows;
-    const fields: Field[] = [];
-    const children: Data[] = [];
-    const schema = this.plan.schema;
-    const timeType = new Timestamp(ARROW_TIME_UNIT[schema.timeUnit], null);
-    fields.push(new Field(schema.time, timeType, false));
-    children.push(makeData({ type: timeType, length: n, nullCount: 0, data: this.time.slice(0, n) as never }));
-    for (const col of this.cols) {
-      const name = col.role.name;
-      if (col.role.kind === 'tag') {
-        const type = new Dictionary(new Utf8(), new Int32());
-        fields.push(new Field(name, type, true));
-        children.push(makeData({ type, length: n, nullCount: 0, data: (col.values as Int32Array).slice(0, n), dictionary: vectorFromArray(col.dictValues!, new Utf8()) as Vector<Utf8> }));
-        col.dict!.clear();
-        col.dictValues = [];
-        col.byHash = undefined;
-        continue;
-      }
-      let nulls = 0;
-      const bitmap = new Uint8Array((n + 7) >> 3);
-      for (let i = 0; i < n; i++) { if (col.valid[i]) bitmap[i >> 3]! |= 1 << (i & 7); else nulls++; }
-      const nullBitmap = nulls ? bitmap : undefined;
-      const type = (col.role as { type: FieldType }).type;
-      let data: Data;
-      if (type === 'float64') data = makeData({ type: new Float64(), length: n, nullCount: nulls, nullBitmap, data: (col.values as Float64Array).slice(0, n) });
-      else if (type === 'int64') data = makeData({ type: new Int64(), length: n, nullCount: nulls, nullBitmap, data: (col.values as BigInt64Array).slice(0, n) as never });
-      else if (type === 'uint64') data = makeData({ type: new Uint64(), length: n, nullCount: nulls, nullBitmap, data: new BigUint64Array((col.values as BigInt64Array).buffer.slice(0, n * 8)) as never });
-      else if (type === 'bool') {
-        const bits = new Uint8Array((n + 7) >> 3);
-        const src = col.values as Uint8Array;
-        for (let i = 0; i < n; i++) if (src[i]) bits[i >> 3]! |= 1 << (i & 7);
-        data = makeData({ type: new Bool(), length: n, nullCount: nulls, nullBitmap, data: bits });
-      } else {
-        const src = col.values as string[];
-        data = vectorFromArray(Array.from({ length: n }, (_, i) => (col.valid[i] ? src[i] ?? '' : null)), new Utf8()).data[0]!;
-        col.values = [];
-      }
-      fields.push(new Field(name, data.type, true));
-      children.push(data);
-    }
+    const columns: [string, Data][] = [];
+    for (const t of this.tags) { columns.push([t.name, tagData(t.codes, n, t.interner.values)]); t.interner.reset(); }
+    for (const f of this.fields) columns.push([f.column.name, f.column.take(n)]);
     this.rows = 0;
-    this.lastTimeBytes = null;
-    return new RecordBatch(new Schema(fields), makeData({ type: new Struct(fields), length: n, nullCount: 0, children }));
+    this.timeCell.reset();
+    return batchOf(this.plan, this.time, n, columns);
   }
 }
 
-/** Whether buf[s, e) equals `bytes` (a JS loop: short values, no native call). */
-function sameBytes(bytes: Uint8Array, buf: Uint8Array, s: number, e: number): boolean {
-  if (bytes.length !== e - s) return false;
-  for (let k = 0; k < bytes.length; k++) if (bytes[k] !== buf[s + k]) return false;
-  return true;
-}
+/**
+ * Long layout: rows (time, tags…, field name, value) pivoted into one row per series ×
+ * time with a column per field name. Rows of one series × time are merged when they fall
+ * in the same batch (they usually sit next to each other); the batch is cut only before a
+ * new series × time, so neighbours are never split. A repeated field of one series × time
+ * keeps the last value.
+ */
+class LongBuilder implements Builder {
+  rows = 0;
+  private readonly time: BigInt64Array;
+  private readonly timeCell: TimeCell;
+  private readonly tags: { name: string; index: number; codes: Int32Array; interner: TagInterner }[];
+  private readonly names = new TagInterner();
+  private readonly columns: FieldColumn[] = [];
+  private readonly keys = new Map<string, number>();
+  private readonly scratch: FieldColumn[] = [];
+  private readonly tagCodes: number[];
+  private readonly long: NonNullable<CsvPlan['long']>;
 
-/** Bytes read to plan (header + sample rows). */
-const PLAN_BYTES = 1 << 20;
+  constructor(private readonly plan: CsvPlan, private readonly file: string, private readonly capacity: number, private readonly emit: (batch: RecordBatch) => void) {
+    this.long = plan.long!;
+    this.time = new BigInt64Array(capacity);
+    this.timeCell = new TimeCell(plan.timeFormat, plan.schema.timeUnit, file, plan.header);
+    this.tags = plan.tags.map((t) => ({ ...t, codes: new Int32Array(capacity), interner: new TagInterner() }));
+    this.tagCodes = new Array(this.tags.length).fill(0);
+  }
+
+  private column(code: number, row: RowView): FieldColumn {
+    let column = this.columns[code];
+    if (!column) {
+      const name = this.names.values[code]!;
+      if (name === '') throw cellError(this.file, this.plan.header, row, this.long.fieldIndex, 'a field name');
+      const type = this.long.types.get(name) ?? 'float64';
+      column = this.columns[code] = new FieldColumn(name, type, this.capacity);
+      this.scratch[code] = new FieldColumn(name, type, 1);
+    }
+    return column;
+  }
+
+  add(row: RowView): void {
+    const { header } = this.plan;
+    if (row.count !== header.length) throw fieldCountError(this.file, header, row);
+    const t = this.timeCell.parse(row, this.plan.timeIndex);
+    const code = this.names.cell(row, this.long.fieldIndex);
+    const column = this.column(code, row);
+    // Convert the value into a one-slot scratch first: a bad row must leave no trace.
+    const scratch = this.scratch[code]!;
+    if (!scratch.set(0, row, this.long.valueIndex)) {
+      const hint = this.long.types.has(column.name) ? '' : ` for field ${column.name} (unseen in the sample; type it with --schema ${column.name}:TYPE)`;
+      throw cellError(this.file, header, row, this.long.valueIndex, expectedText(column.type) + hint);
+    }
+    let key = String(t);
+    for (let k = 0; k < this.tags.length; k++) {
+      const tag = this.tags[k]!;
+      const c = tag.index < 0 ? tag.interner.text('') : tag.interner.cell(row, tag.index);
+      this.tagCodes[k] = c;
+      key += `\u0000${c}`;
+    }
+    let r = this.keys.get(key);
+    if (r === undefined) {
+      if (this.rows >= this.capacity) {
+        this.emit(this.take());
+        this.add(row);
+        return;
+      }
+      r = this.rows++;
+      this.keys.set(key, r);
+      this.time[r] = t;
+      for (let k = 0; k < this.tags.length; k++) this.tags[k]!.codes[r] = this.tagCodes[k]!;
+    }
+    column.set(r, row, this.long.valueIndex);
+  }
+
+  take(): RecordBatch {
+    const n = this.rows;
+    const columns: [string, Data][] = [];
+    for (const t of this.tags) { columns.push([t.name, tagData(t.codes, n, t.interner.values)]); t.interner.reset(); }
+    for (const c of this.columns) if (c) columns.push([c.name, c.take(n)]);
+    this.rows = 0;
+    this.keys.clear();
+    this.timeCell.reset();
+    return batchOf(this.plan, this.time, n, columns);
+  }
+}
 
 /**
  * Streams a CSV into Arrow batches in the table's schema: plan from the head of the file
  * (header, delimiter, types, time format), then tokenize and convert every row from bytes.
  * `table`, when given, fixes the time column, tags and known field types (append).
  */
-export async function* readCsv(input: AsyncIterable<Buffer | Uint8Array>, file: string, options: CsvOptions = {}, table?: TableSchema): AsyncGenerator<CsvBatch & { plan: CsvPlan }> {
+export async function* readCsv(input: AsyncIterable<Buffer | Uint8Array>, file: string, options: CsvOptions = {}, table?: TableSchema): AsyncGenerator<CsvBatch> {
   const iterator = input[Symbol.asyncIterator]();
   const headChunks: Buffer[] = [];
   let headBytes = 0;
   let done = false;
-  while (headBytes < PLAN_BYTES) {
+  const planBytes = options.planBytes ?? CSV_PLAN_BYTES;
+  // At least planBytes, and at least one line end (the header row) unless the input ends.
+  let newline = false;
+  let lastCr = false;
+  while (headBytes < planBytes || (!newline && headBytes < CSV_ROW_BYTES_MAX)) {
     const next = await iterator.next();
     if (next.done) { done = true; break; }
     const b = Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength);
     headChunks.push(b);
     headBytes += b.length;
+    // A CR ends a line only once the next byte shows it is not the first half of CRLF.
+    newline ||= b.includes(0x0a) || (b.length > 0 && (lastCr || b.indexOf(0x0d) >= 0 && b.indexOf(0x0d) < b.length - 1));
+    if (b.length > 0) lastCr = b[b.length - 1] === 0x0d;
   }
   let head = Buffer.concat(headChunks);
   if (head.length >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) head = head.subarray(3);
-  const p = plan(file, head, options, table);
-  const builder = new BatchBuilder(p, file);
+  const plan = planCsv(file, head, options, table, done);
+  const capacity = options.batchRows ?? CSV_BATCH_ROWS;
   const ready: CsvBatch[] = [];
   let dataRows = 0;
   let batchStart = 0;
+  const emit = (batch: RecordBatch) => {
+    ready.push({ batch, rowStart: batchStart, plan });
+  };
+  // A long batch is cut inside add(), before the row that starts the next one.
+  const builder: Builder = plan.long ? new LongBuilder(plan, file, capacity, (batch) => { emit(batch); batchStart = dataRows; }) : new WideBuilder(plan, file, capacity);
   let headerSkipped = options.columns !== undefined;
   let errors = 0;
   const maxErrors = options.maxErrors ?? 0;
-  const tokenizer = new CsvTokenizer(p.delimiter, file, (row) => {
+  const tokenizer = new CsvTokenizer(plan.delimiter, file, (row) => {
     if (!headerSkipped) { headerSkipped = true; return; }
+    if (builder.rows === 0) batchStart = dataRows;
     try {
       builder.add(row);
-      dataRows++;
     } catch (error) {
       if (!(error instanceof InputError) || errors >= maxErrors) throw error;
       errors++;
-      options.onReject?.({ line: row.line, reason: error.message, text: Array.from({ length: row.count }, (_, j) => fieldText(row, j)).join(',') });
-      return;
+      options.onReject?.({ line: row.line, reason: error.message, text: rowText(row, plan.delimiter) });
     }
-    if (builder.full) { ready.push({ batch: builder.take(), rowStart: batchStart }); batchStart = dataRows; }
+    dataRows++;
+    if (!plan.long && builder.rows >= capacity) emit(builder.take());
   });
-  tokenizer.feed(head);
-  for (const b of ready.splice(0)) yield { ...b, plan: p };
+  tokenizer.header = plan.header;
+  // The pieces as they came (the tokenizer strips the BOM itself), not the joined head.
+  for (const piece of headChunks) {
+    tokenizer.feed(piece);
+    for (const b of ready.splice(0)) yield b;
+  }
+  for (const b of ready.splice(0)) yield b;
   while (!done) {
     const next = await iterator.next();
     if (next.done) break;
     tokenizer.feed(next.value);
-    for (const b of ready.splice(0)) yield { ...b, plan: p };
+    for (const b of ready.splice(0)) yield b;
   }
   tokenizer.end();
-  if (builder.rows > 0) ready.push({ batch: builder.take(), rowStart: batchStart });
-  for (const b of ready.splice(0)) yield { ...b, plan: p };
+  if (builder.rows > 0) emit(builder.take());
+  for (const b of ready.splice(0)) yield b;
 }
 
-export type { Readable };
+/** A row as CSV text again (for the rejects file): fields re-quoted when needed. */
+function rowText(row: RowView, delimiter: number): string {
+  const d = String.fromCharCode(delimiter);
+  return Array.from({ length: row.count }, (_, j) => {
+    const text = fieldText(row, j);
+    return text.includes(d) || /["\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  }).join(d);
+}

@@ -14,7 +14,7 @@ export interface RowView {
   buf: Buffer;
   starts: Int32Array;
   ends: Int32Array;
-  /** 1 when the field was quoted and contains doubled quotes to unescape. */
+  /** Per field: 0 unquoted, 1 quoted with doubled quotes to unescape, 2 quoted without. */
   escaped: Uint8Array;
   count: number;
   /** Physical line (1-based) where the row starts. */
@@ -35,7 +35,15 @@ export class CsvTokenizer {
   private readonly ends = new Int32Array(CSV_FIELDS_MAX);
   private readonly escaped = new Uint8Array(CSV_FIELDS_MAX);
 
+  /** Column names for error messages (set once the header is known). */
+  header: readonly string[] = [];
+
   constructor(private readonly delimiter: number, private readonly file: string, private readonly onRow: (row: RowView) => void) {}
+
+  private where(line: number, j: number): string {
+    const name = this.header[j];
+    return `${this.file}:${line}:${j + 1}${name !== undefined ? ` (column ${name})` : ''}`;
+  }
 
   feed(chunk: Uint8Array): void {
     let buf = this.pending.length ? Buffer.concat([this.pending, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
@@ -49,7 +57,7 @@ export class CsvTokenizer {
     const used = this.parse(buf, false);
     this.pending = used < buf.length ? Buffer.from(buf.subarray(used)) : Buffer.alloc(0);
     if (this.pending.length > CSV_ROW_BYTES_MAX) {
-      throw new InputError(`${this.file}:${this.line}: a row longer than ${CSV_ROW_BYTES_MAX} bytes (unterminated quote?)`, this.file, this.line);
+      throw new InputError(`${this.file}:${this.line}: a row longer than ${CSV_ROW_BYTES_MAX} bytes (CSV_ROW_BYTES_MAX; an unterminated quote?)`, this.file, this.line);
     }
   }
 
@@ -74,10 +82,10 @@ export class CsvTokenizer {
       let count = 0;
       let complete = false;
       for (;;) {
-        if (count >= CSV_FIELDS_MAX) throw new InputError(`${this.file}:${rowLine}: more than ${CSV_FIELDS_MAX} fields`, this.file, rowLine);
+        if (count >= CSV_FIELDS_MAX) throw new InputError(`${this.file}:${rowLine}:${count + 1}: more than ${CSV_FIELDS_MAX} fields in a row`, this.file, rowLine);
         if (i < n && buf[i] === QUOTE) {
           let j = i + 1;
-          let esc = 0;
+          let esc = 2;
           let closed = -1;
           while (j < n) {
             const c = buf[j]!;
@@ -92,7 +100,7 @@ export class CsvTokenizer {
           }
           if (closed < 0) {
             if (!final) return rowStart;
-            throw new InputError(`${this.file}:${rowLine}:${count + 1}: unterminated quoted field`, this.file, rowLine, String(count + 1));
+            throw new InputError(`${this.where(rowLine, count)}: unterminated quoted field (no closing quote before the end of the input)`, this.file, rowLine, this.header[count]);
           }
           starts[count] = i + 1;
           ends[count] = closed;
@@ -109,7 +117,7 @@ export class CsvTokenizer {
             complete = true;
             break;
           }
-          throw new InputError(`${this.file}:${rowLine + extraLines}:${count}: unexpected character ${JSON.stringify(String.fromCharCode(c))} after a closing quote`, this.file, rowLine, String(count));
+          throw new InputError(`${this.where(rowLine, count - 1)}: expected a delimiter or a line end after the closing quote, got ${JSON.stringify(String.fromCharCode(c))}`, this.file, rowLine, this.header[count - 1]);
         }
         let j = i;
         while (j < n) {
@@ -145,7 +153,7 @@ const decoder = new TextDecoder('utf-8', { fatal: false });
 /** A field's text (unescaping doubled quotes). */
 export function fieldText(row: RowView, j: number): string {
   const s = decoder.decode(row.buf.subarray(row.starts[j]!, row.ends[j]!));
-  return row.escaped[j] ? s.replaceAll('""', '"') : s;
+  return row.escaped[j] === 1 ? s.replaceAll('""', '"') : s;
 }
 
 /** Picks the delimiter among , ; tab | that splits the header line into the most fields. */
