@@ -205,13 +205,13 @@ export class ChunkReader {
       }
     }
     const buffers = await readAll(this.source, ranges);
-    // Plain fixed-width pages decompress straight into one buffer per column, in page order,
-    // so their values are adjacent views that pagesToData joins without a copy.
+    // Fixed-width pages of multi-page reads decode (plain: decompress) straight into one buffer
+    // per column, in page order, so their values are adjacent views joined without a copy.
     const destinations = new Map<number, { bytes: Uint8Array; at: number }>();
     for (const c of columnIndexes) {
       const column = this.footer.columns[c]!;
       const width = fixedWidthBytesOf(pageKindOf(column.type));
-      if (width === 0 || pages.length === 0 || !pages.every((p) => column.pages[p]!.encoding === PLAIN_ENCODING)) continue;
+      if (width === 0 || pages.length < 2) continue;
       let rows = 0;
       for (const p of pages) rows += column.pages[p]!.rows;
       destinations.set(c, { bytes: new Uint8Array(rows * width), at: 0 });
@@ -385,10 +385,14 @@ export class ChunkReader {
         if (rows - valid !== page.nullCount) throw new Error(`validity has ${rows - valid} nulls, footer says ${page.nullCount}`);
       }
       let values: PageValues;
-      if (into !== undefined) {
+      if (into !== undefined && page.encoding === PLAIN_ENCODING) {
         if (page.encodedBytes !== into.length) throw new Error(`plain ${kind} page of ${rows} values has ${page.encodedBytes} encoded bytes, expected ${into.length}`);
         codec.decodeInto(stored.subarray(validityLength), into);
         values = fixedView(kind, into, rows);
+      } else if (into !== undefined) {
+        // Encoded pages decode straight into their slice of the column buffer.
+        const encoded = codec.decode(stored.subarray(validityLength), page.encodedBytes);
+        values = decodePage(page.encoding, encoded, kind, rows, into);
       } else {
         const encoded = codec.decode(stored.subarray(validityLength), page.encodedBytes);
         values = decodePage(page.encoding, encoded, kind, rows);

@@ -86,7 +86,7 @@ export function alpDivisor(e: number): number {
 
 /** Patches the exceptions into decoded doubles (the integers were already divided by 10^e). */
 export function alpPatch(out: Float64Array, exceptions: { position: number; bits: bigint }[]): Float64Array {
-  const bits = new BigInt64Array(out.buffer);
+  const bits = new BigInt64Array(out.buffer, out.byteOffset, out.length);
   for (const x of exceptions) bits[x.position] = x.bits;
   return out;
 }

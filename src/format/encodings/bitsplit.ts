@@ -195,31 +195,43 @@ function unpackBitsInto(packed: Uint8Array, bits: number, n: number, out: Float6
  * returns null, consuming nothing, otherwise. Exact: every delta is below 2^32 in magnitude
  * times `step`, so from |first| < 2^51 a page of ≤ 2^20 values stays within 2^53.
  */
-export function decodeDeltaBitsplitFused(r: ByteReader, n: number, first: number, step: number, divisor: number): Float64Array | null {
+export function decodeDeltaBitsplitFused(r: ByteReader, n: number, first: number, step: number, divisor: number, into?: Float64Array): Float64Array | null {
   const start = r.pos;
   const k = r.u8();
   const highBits = r.u8();
   if (k > 1 || highBits > 24 || n > 2 ** 20 || Math.abs(first) >= 2 ** 51 || step * 2 ** 32 >= 2 ** 52) { r.pos = start; return null; }
   const low = k === 1 ? getStream(r, n) : null;
   const packed = getStream(r, Math.ceil((n * highBits) / 8));
-  const out = new Float64Array(n);
-  const shift = 8 * k;
+  const out = into ?? new Float64Array(n);
+  let x = first;
+  // Three specialised loops (branch-free bodies keep V8's code monomorphic and tight).
+  if (highBits === 0) {
+    const plane = low ?? new Uint8Array(n);
+    for (let i = 0; i < n; i++) { const z = plane[i]!; x += ((z >>> 1) ^ -(z & 1)) * step; out[i] = x / divisor; }
+    return out;
+  }
   const mask = (1 << highBits) - 1;
   let acc = 0;
   let accBits = 0;
   let at = 0;
-  let x = first;
-  const divide = divisor !== 1;
-  for (let i = 0; i < n; i++) {
-    let z = low === null ? 0 : low[i]!;
-    if (highBits > 0) {
-      while (accBits < highBits) { acc |= packed[at++]! << accBits; accBits += 8; }
-      z = (z | ((acc & mask) << shift)) >>> 0;
+  if (low !== null) {
+    for (let i = 0; i < n; i++) {
+      if (accBits < highBits) { acc |= packed[at++]! << accBits; accBits += 8; if (accBits < highBits) { acc |= packed[at++]! << accBits; accBits += 8; if (accBits < highBits) { acc |= packed[at++]! << accBits; accBits += 8; } } }
+      const z = (low[i]! | ((acc & mask) << 8)) >>> 0;
       acc >>>= highBits;
       accBits -= highBits;
+      x += ((z >>> 1) ^ -(z & 1)) * step;
+      out[i] = x / divisor;
     }
-    x += ((z >>> 1) ^ -(z & 1)) * step;
-    out[i] = divide ? x / divisor : x;
+  } else {
+    for (let i = 0; i < n; i++) {
+      if (accBits < highBits) { acc |= packed[at++]! << accBits; accBits += 8; if (accBits < highBits) { acc |= packed[at++]! << accBits; accBits += 8; if (accBits < highBits) { acc |= packed[at++]! << accBits; accBits += 8; } } }
+      const z = acc & mask;
+      acc >>>= highBits;
+      accBits -= highBits;
+      x += ((z >>> 1) ^ -(z & 1)) * step;
+      out[i] = x / divisor;
+    }
   }
   return out;
 }

@@ -22,10 +22,10 @@ export function toRelative(values: BigInt64Array): { base: bigint; rel: Float64A
 }
 
 /** Inverse of toRelative: wrapping 64-bit addition on halves, as int64 arithmetic does. */
-export function fromRelative(base: bigint, rel: Float64Array): BigInt64Array {
+export function fromRelative(base: bigint, rel: Float64Array, into?: BigInt64Array): BigInt64Array {
   const n = rel.length;
-  const out = new BigInt64Array(n);
-  const halves = new Int32Array(out.buffer);
+  const out = into ?? new BigInt64Array(n);
+  const halves = new Int32Array(out.buffer, out.byteOffset, n * 2);
   const b = new BigInt64Array([base]);
   const bh = new Int32Array(b.buffer);
   const lo0 = bh[0]! >>> 0;

@@ -147,18 +147,19 @@ export function encodeInts(chain: IntChain, v: Float64Array, w: ByteWriter): voi
  * Decodes an integer chain; `divisor` (ALP's 10^e) is applied to the result, fused into
  * the delta loop when the fast path applies.
  */
-export function decodeInts(chain: IntChain, r: ByteReader, n: number, divisor = 1): Float64Array {
+export function decodeInts(chain: IntChain, r: ByteReader, n: number, divisor = 1, into?: Float64Array): Float64Array {
   if (chain === 'delta>zigzag>bitsplit' || chain === 'delta>gcd>zigzag>bitsplit') {
     const at = r.pos;
     const first = r.svarint();
     const step = chain === 'delta>gcd>zigzag>bitsplit' ? r.varint() : 1;
     if (step < 1) throw new EncodingError('delta gcd of 0');
-    const fused = decodeDeltaBitsplitFused(r, n, first, step, divisor);
+    const fused = decodeDeltaBitsplitFused(r, n, first, step, divisor, into);
     if (fused) return fused;
     r.pos = at;
   }
   const out = decodeIntsSlow(chain, r, n);
   if (divisor !== 1) for (let i = 0; i < n; i++) out[i] = out[i]! / divisor;
+  if (into) { into.set(out); return into; }
   return out;
 }
 

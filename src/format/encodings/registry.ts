@@ -122,13 +122,37 @@ function boolsOf(bits: Uint8Array, n: number): Float64Array {
   return out;
 }
 
-export function decodePage(encoding: string, bytes: Uint8Array, kind: PageKind, count: number): PageValues {
+/**
+ * Decodes a page. `into`, for fixed-width kinds, is where the values go (count × width
+ * bytes, 8-byte aligned): a reader passes consecutive slices of one buffer so multi-page
+ * columns need no concatenation copy.
+ */
+export function decodePage(encoding: string, bytes: Uint8Array, kind: PageKind, count: number, into?: Uint8Array): PageValues {
+  const decoded = decodePageOwn(encoding, bytes, kind, count, into);
+  if (into === undefined || decoded.kind === 'bool' || decoded.kind === 'utf8') return decoded;
+  const v = decoded.values;
+  if (v.buffer === into.buffer && v.byteOffset === into.byteOffset) return decoded;
+  if (v.byteLength !== into.byteLength) throw new EncodingError(`${encoding} page decoded ${v.byteLength} bytes, expected ${into.byteLength}`);
+  into.set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+  return viewOf(kind, into, count);
+}
+
+function viewOf(kind: PageKind, bytes: Uint8Array, count: number): PageValues {
+  switch (kind) {
+    case 'i64': return { kind, values: new BigInt64Array(bytes.buffer, bytes.byteOffset, count) };
+    case 'f64': return { kind, values: new Float64Array(bytes.buffer, bytes.byteOffset, count) };
+    case 'i32': return { kind, values: new Int32Array(bytes.buffer, bytes.byteOffset, count) };
+    default: throw new EncodingError(`no fixed-width view for ${kind}`);
+  }
+}
+
+function decodePageOwn(encoding: string, bytes: Uint8Array, kind: PageKind, count: number, into?: Uint8Array): PageValues {
   if (encoding === PLAIN_ID) return decodePlain(bytes, kind, count);
   const r = new ByteReader(bytes, `${encoding} ${kind} page`);
   let out: PageValues;
   if (kind === 'i64' && isIntChain(encoding)) {
     const base = r.i64();
-    out = { kind, values: fromRelative(base, decodeInts(encoding, r, count)) };
+    out = { kind, values: fromRelative(base, decodeInts(encoding, r, count), into && new BigInt64Array(into.buffer, into.byteOffset, count)) };
   } else if (kind === 'i32' && encoding === 'rle') {
     out = { kind, values: decodeRleInt32(r, count) };
   } else if (kind === 'i32' && isIntChain(encoding)) {
@@ -144,7 +168,8 @@ export function decodePage(encoding: string, bytes: Uint8Array, kind: PageKind, 
     out = { kind, values: decodeBss(r, count) };
   } else if (kind === 'f64' && encoding.startsWith('alp>') && isIntChain(encoding.slice(4))) {
     const { e, exceptions } = readAlpHeader(r, count);
-    out = { kind, values: alpPatch(decodeInts(encoding.slice(4) as IntChain, r, count, alpDivisor(e)), exceptions) };
+    const target = into && new Float64Array(into.buffer, into.byteOffset, count);
+    out = { kind, values: alpPatch(decodeInts(encoding.slice(4) as IntChain, r, count, alpDivisor(e), target), exceptions) };
   } else if (kind === 'bool' && encoding === 'rle') {
     const ints = decodeInts('rle', r, count);
     const bits = new Uint8Array((count + 7) >>> 3);
