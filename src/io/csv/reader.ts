@@ -1,6 +1,6 @@
 import { Field, makeData, RecordBatch, Schema, Struct, Timestamp, type Data } from 'apache-arrow';
 import type { FieldType, TimeUnit } from '../../format/types.js';
-import { InputError, UsageError } from '../../errors.js';
+import { InputError, SchemaError, UsageError } from '../../errors.js';
 import { ARROW_TIME_UNIT } from '../../table/arrow-schema.js';
 import type { TableSchema } from '../../table/types.js';
 import { CSV_ROW_BYTES_MAX, CsvTokenizer, detectDelimiter, fieldText, type RowView } from './tokenizer.js';
@@ -147,6 +147,7 @@ export function planCsv(file: string, head: Buffer, options: CsvOptions, table: 
     if (tagSet.has(name) || overrides[name] === 'string' || (long && inferTags)) { tags.push({ name, index }); return; }
     if (long) throw new InputError(`${file}: column ${name} is neither the time, a tag, the field nor the value column of the long layout (tags: ${[...tagSet].join(', ')})`, file, 1, name);
     const known = table?.fields.find((f) => f.name === name);
+    if (known && overrides[name] && overrides[name] !== known.type) throw new SchemaError(`${file}: column ${name} is ${overrides[name]} (--schema) but ${known.type} in the table`);
     const type = known?.type ?? (overrides[name] as FieldType | undefined) ?? inferType(sample.map((r) => r[index]!));
     if (!known && !overrides[name] && type === 'utf8' && inferTags) tags.push({ name, index });
     else fields.push({ name, index, type });
