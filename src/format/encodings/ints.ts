@@ -57,16 +57,21 @@ export function pickIntChain(v: Float64Array): IntChain {
     const x = v[i]!;
     if (x < min) min = x;
     if (x > max) max = x;
-    const d = x - v[i - 1]!;
-    if (Math.abs(d) >= SAFE_MAGNITUDE_MAX) deltaOk = false;
-    deltaCost += Math.log2(Math.abs(d) * 2 + 1);
+    const d = Math.abs(x - v[i - 1]!);
+    if (d >= SAFE_MAGNITUDE_MAX) deltaOk = false;
+    deltaCost += bitsOf(d * 2);
   }
   let forCost = 0;
   const step = Math.max(1, Math.floor(n / 1024));
-  for (let i = 0; i < n; i += step) forCost += Math.log2(v[i]! - min + 1);
+  for (let i = 0; i < n; i += step) forCost += bitsOf(v[i]! - min);
   forCost *= step;
   if (!(deltaOk && deltaCost < forCost)) return 'for>bitsplit';
   return deltaGcd(v) > 1 ? 'delta>gcd>zigzag>bitsplit' : 'delta>zigzag>bitsplit';
+}
+
+/** Bits of a non-negative integer: the picker's cost proxy (clz32 when it fits, log2 above). */
+function bitsOf(x: number): number {
+  return x < 4294967296 ? 32 - Math.clz32(x) : Math.log2(x + 1);
 }
 
 function gcd(a: number, b: number): number {
