@@ -70,3 +70,26 @@ test('s3: a server that is not there is a retryable StoreError naming store and 
     return true;
   });
 });
+
+test('s3: a multipart upload that fails midway is aborted: no object, no incomplete upload left', async () => {
+  const env = s3Env();
+  const cm = new S3ChunkManager({ ...env, bucket, prefix: 'abort', multipartThresholdBytes: 6 * 1024 * 1024, partBytes: 5 * 1024 * 1024 });
+  await cm.put('warmup', new Uint8Array(1)); // the bucket exists before we break a part
+  const client = (cm as unknown as { client: { uploadPart: (...a: unknown[]) => Promise<unknown>; listIncompleteUploads(b: string, p: string, r: boolean): NodeJS.ReadableStream } }).client;
+  const uploadPart = client.uploadPart.bind(client);
+  let parts = 0;
+  client.uploadPart = async (...a: unknown[]) => {
+    if (++parts === 2) throw Object.assign(new Error('connection reset by test'), { code: 'ECONNRESET' });
+    return uploadPart(...a);
+  };
+  await assert.rejects(cm.put('big', new Uint8Array(12 * 1024 * 1024)), (e: unknown) => e instanceof StoreError && /abort\/big|big/.test((e as Error).message));
+  assert.equal(await cm.exists('big'), false);
+  const pending: unknown[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const s = client.listIncompleteUploads(bucket, 'abort/', true);
+    s.on('data', (u) => pending.push(u));
+    s.on('error', reject);
+    s.on('end', () => resolve());
+  });
+  assert.deepEqual(pending, [], 'the failed upload was aborted');
+});
