@@ -83,6 +83,8 @@ export class TimeCell {
 
 interface Interned { bytes: Uint8Array; code: number }
 
+const decoder = new TextDecoder('utf-8');
+
 /**
  * Tag values interned by their bytes (FNV-1a hash, then a byte compare): no string is
  * made for a value already seen, which is nearly every cell of a tag column. Codes index
@@ -105,8 +107,11 @@ export class TagInterner {
 
   cell(row: RowView, j: number): number {
     if (row.escaped[j] === 1) return this.text(fieldText(row, j));
-    const buf = row.buf;
-    const s = row.starts[j]!, e = row.ends[j]!;
+    return this.bytes(row.buf, row.starts[j]!, row.ends[j]!);
+  }
+
+  /** The code of the UTF-8 text buf[s, e). */
+  bytes(buf: Uint8Array, s: number, e: number): number {
     let h = 0x811c9dc5;
     for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
     const found = this.byHash.get(h);
@@ -117,8 +122,9 @@ export class TagInterner {
         for (const c of found) if (sameBytes(c.bytes, buf, s, e)) return c.code;
       }
     }
-    const code = this.text(fieldText(row, j));
-    const entry = { bytes: new Uint8Array(buf.subarray(s, e)), code };
+    const copy = new Uint8Array(buf.subarray(s, e));
+    const code = this.text(decoder.decode(copy));
+    const entry = { bytes: copy, code };
     if (found === undefined) this.byHash.set(h, entry);
     else if (Array.isArray(found)) found.push(entry);
     else this.byHash.set(h, [found, entry]);

@@ -1,0 +1,117 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { Quiver } from '../../src/quiver.js';
+import { MemoryChunkManager } from '../../src/chunk-manager/memory.js';
+import { InputError } from '../../src/errors.js';
+import { importFiles } from '../../src/io/import.js';
+import { rejection, rowsOf } from './helpers.js';
+
+const ROWS = 1000;
+
+/** Every column type a time-series table takes, with nulls, in several row groups. */
+const SELECT = `SELECT
+  TIMESTAMP '2026-01-01 00:00:00' + INTERVAL (k) SECOND AS time,
+  'host_' || (k % 7) AS host,
+  (k % 3)::INTEGER AS rack,
+  TIMESTAMPTZ '2026-01-01 00:00:00+00' + INTERVAL (k * 61) SECOND AS tz,
+  CAST(TIMESTAMP '2025-12-31 23:59:59.987' + INTERVAL (k) SECOND AS TIMESTAMP_MS) AS ms,
+  CAST(TIMESTAMP '1969-12-31 23:00:00' + INTERVAL (k) MINUTE AS TIMESTAMP_S) AS s,
+  CAST(TIMESTAMP '2026-01-01 00:00:00' + INTERVAL (k) MICROSECOND AS TIMESTAMP_NS) + INTERVAL (k * 7) MICROSECOND AS ns,
+  DATE '2026-01-01' + (k % 100)::INTEGER AS d,
+  k::BIGINT AS k,
+  CASE WHEN k % 5 = 0 THEN NULL ELSE (k * 1000003 - 500000)::INTEGER END AS i32,
+  (k - 500)::SMALLINT AS i16,
+  (k % 100 - 50)::TINYINT AS i8,
+  (k * 7)::UINTEGER AS u32,
+  (18446744073709551615 - k)::UBIGINT AS u64,
+  (k / 7.0)::FLOAT AS f32,
+  CASE WHEN k % 9 = 0 THEN NULL ELSE k / 3.0 - 100 END AS f64,
+  CASE WHEN k % 4 = 0 THEN NULL ELSE k % 2 = 0 END AS b,
+  (k * 1.25 - 300)::DECIMAL(9,2) AS dec9,
+  (k * 3.3333 + 0.0001)::DECIMAL(18,4) AS dec18,
+  (k * 1234567.891011 - 7)::DECIMAL(30,6) AS dec30,
+  CASE WHEN k % 6 = 0 THEN NULL ELSE 'note ' || k || ' ✓' END AS note,
+  ('00000000-0000-4000-8000-' || lpad(k::VARCHAR, 12, '0'))::UUID AS id,
+  ('blob' || k)::BLOB AS bl
+FROM range(${ROWS}) t(k)`;
+
+/** The values DuckDB reads back, in the units the Quiver table holds (time unit: us). */
+const REFERENCE = `SELECT k, epoch_us(time) AS time, host, rack::VARCHAR AS rack, epoch_us(tz) AS tz, epoch_us(ms) AS ms, epoch_us(s) AS s,
+  (epoch_ns(ns) // 1000) AS ns, epoch_us(d::TIMESTAMP) AS d, i32::BIGINT AS i32, i16::BIGINT AS i16, i8::BIGINT AS i8, u32::BIGINT AS u32, u64,
+  f32::DOUBLE AS f32, f64, b, dec9::VARCHAR AS dec9, dec18::VARCHAR AS dec18, dec30::VARCHAR AS dec30, note, id::VARCHAR AS id, decode(bl) AS bl
+FROM read_parquet(?) ORDER BY k`;
+
+const CODECS = ['uncompressed', 'snappy', 'gzip', 'zstd', 'lz4', 'brotli'];
+
+test('Parquet written by DuckDB in every codec and with v2 encodings imports with the values DuckDB reads', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quiver-io-parquet-'));
+  const instance = await DuckDBInstance.create(':memory:');
+  const duck = await instance.connect();
+  try {
+    const files: [string, string][] = [];
+    for (const codec of CODECS) files.push([codec, `(FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE 300)`]);
+    files.push(['v2 zstd', '(FORMAT parquet, COMPRESSION zstd, PARQUET_VERSION v2, ROW_GROUP_SIZE 300)']);
+    files.push(['v2 snappy dictionary', '(FORMAT parquet, COMPRESSION snappy, PARQUET_VERSION v2, ROW_GROUP_SIZE 512)']);
+    for (const [label, options] of files) {
+      const path = join(dir, `${label.replaceAll(' ', '-')}.parquet`);
+      await duck.run(`COPY (${SELECT}) TO '${path}' ${options}`);
+      const reader = await duck.runAndReadAll(REFERENCE, [path]);
+      const reference = reader.getRowObjectsJS() as Record<string, unknown>[];
+      const db = await Quiver.open(new MemoryChunkManager());
+      const summary = await importFiles(db, [path], { table: 't', tags: ['host', 'rack'] });
+      assert.equal(summary.rows, ROWS, label);
+      const t = await db.table('t');
+      assert.equal(t.schema.timeUnit, 'us');
+      assert.deepEqual(t.schema.fields.map((f) => `${f.name}:${f.type}`), [
+        'tz:int64', 'ms:int64', 's:int64', 'ns:int64', 'd:int64', 'k:int64', 'i32:int64', 'i16:int64', 'i8:int64', 'u32:int64', 'u64:uint64',
+        'f32:float64', 'f64:float64', 'b:bool', 'dec9:float64', 'dec18:float64', 'dec30:float64', 'note:utf8', 'id:utf8', 'bl:utf8',
+      ], label);
+      const rows = rowsOf((await t.query({})).batches).sort((a, b) => Number((a.k as bigint) - (b.k as bigint)));
+      assert.equal(rows.length, ROWS);
+      for (let i = 0; i < ROWS; i++) {
+        const q = rows[i]!;
+        const r = reference[i]!;
+        const big = (v: unknown) => (v === null || v === undefined ? null : BigInt(v as bigint));
+        const where = `${label} k=${i}`;
+        assert.equal(q.time, big(r.time), where);
+        for (const c of ['tz', 'ms', 's', 'ns', 'd', 'i32', 'i16', 'i8', 'u32', 'u64']) assert.equal(q[c], big(r[c]), `${where} ${c}`);
+        for (const c of ['host', 'rack', 'b', 'note', 'id', 'bl']) assert.equal(q[c], r[c] ?? null, `${where} ${c}`);
+        for (const c of ['f32', 'f64']) assert.equal(q[c], r[c] ?? null, `${where} ${c}`);
+        // Decimals: the correctly rounded double of DuckDB's exact decimal text.
+        for (const c of ['dec9', 'dec18', 'dec30']) assert.equal(q[c], Number(r[c]), `${where} ${c}`);
+      }
+    }
+  } finally {
+    duck.closeSync();
+    instance.closeSync();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('Parquet: nested columns and broken files are InputErrors naming the column or the file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quiver-io-parquet-'));
+  const instance = await DuckDBInstance.create(':memory:');
+  const duck = await instance.connect();
+  try {
+    const nested = join(dir, 'nested.parquet');
+    await duck.run(`COPY (SELECT TIMESTAMP '2026-01-01' + INTERVAL (k) SECOND AS time, k::DOUBLE AS v, [k, k + 1] AS pair FROM range(10) t(k)) TO '${nested}' (FORMAT parquet)`);
+    const db = await Quiver.open(new MemoryChunkManager());
+    const error = await rejection(importFiles(db, [nested], { table: 'n' }));
+    assert.ok(error instanceof InputError);
+    assert.match(error.message, new RegExp(`^${nested.replaceAll('.', '\\.')}: column pair has the nested type List<.*>; flatten it \\(one column per leaf\\) before import$`));
+    assert.equal(await db.hasTable('n'), false);
+    const broken = join(dir, 'broken.parquet');
+    writeFileSync(broken, Buffer.from('PAR1 this is not parquet PAR1'));
+    const bad = await rejection(importFiles(db, [broken], { table: 'n' }));
+    assert.ok(bad instanceof InputError);
+    assert.match(bad.message, /broken\.parquet: not a readable Parquet file \(29 bytes\)/);
+  } finally {
+    duck.closeSync();
+    instance.closeSync();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
