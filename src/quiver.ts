@@ -11,10 +11,10 @@ import type { CreateTableSpec, TableDescription, TableOptions, TableSchema, Time
 
 export const DEFAULT_TABLE_OPTIONS: TableOptions = {
   partition: 'day',
-  rowsPerChunkMax: 1 << 19,
+  rowsPerChunkMax: 1 << 18,
   pageRows: 8192,
   codec: 'zstd',
-  bufferRowsMax: 1 << 19,
+  bufferRowsMax: 1 << 18,
 };
 
 export interface PointOptions {

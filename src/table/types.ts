@@ -25,7 +25,7 @@ export type PartitionBy = 'hour' | 'day' | 'month' | 'none';
 export interface TableOptions {
   /** UTC time partition; a chunk never spans two. Default 'day'. */
   partition: PartitionBy;
-  /** Rows per chunk before a flush splits it (bounds import memory). Default 524,288. */
+  /** Rows per chunk before a flush splits it (bounds import memory). Default 262,144. */
   rowsPerChunkMax: number;
   /** Rows per page. Default 8192. */
   pageRows: number;
