@@ -68,7 +68,8 @@ export function tableSchemaOfArrow(file: string, schema: Schema, options: ArrowI
   for (const tag of options.tags ?? []) {
     if (!fields.some((f) => f.name === tag)) throw new InputError(`${file}: --tags names ${JSON.stringify(tag)}, which is not a column (columns: ${fields.map((f) => f.name).join(', ')})`, file, undefined, tag);
   }
-  const timeUnit = options.timeUnit ?? (time.type.typeId === Type.Timestamp ? TIME_UNIT_OF[(time.type as Timestamp).unit]! : 'ns');
+  // Like CSV, a new table is in ns unless --time-unit says otherwise (no source unit is lost).
+  const timeUnit = options.timeUnit ?? 'ns';
   const tags = options.tags ?? fields.filter((f) => f !== time && isString(f.type)).map((f) => f.name);
   const out: TableSchema = { time: time.name, timeUnit, tags: tags.filter((t) => t !== time.name), fields: [] };
   for (const f of fields) {

@@ -71,7 +71,7 @@ test('Arrow IPC files and streams, uncompressed and with LZ4_FRAME / ZSTD bodies
   const seed = 0xa77;
   console.log(`seed ${seed}`);
   const input = batches(seed, 3, 500);
-  const expected = rowsOf(input).map((r) => ({ ...r, time: (r.time as bigint), i16: BigInt(r.i16 as number), f32: r.f32 }));
+  const expected = rowsOf(input).map((r) => ({ ...r, time: (r.time as bigint) * 1_000_000n, i16: BigInt(r.i16 as number), f32: r.f32 }));
   const dir = mkdtempSync(join(tmpdir(), 'quiver-io-arrow-'));
   try {
     for (const compression of [null, CompressionType.LZ4_FRAME, CompressionType.ZSTD]) {
@@ -87,7 +87,7 @@ test('Arrow IPC files and streams, uncompressed and with LZ4_FRAME / ZSTD bodies
         assert.equal(summary.rows, 1500);
         assert.equal(summary.bytesIn, bytes.length);
         const t = await db.table('t');
-        assert.equal(t.schema.timeUnit, 'ms');
+        assert.equal(t.schema.timeUnit, 'ns');
         assert.deepEqual(t.schema.tags, ['host', 'region']);
         assert.deepEqual(t.schema.fields.map((f) => `${f.name}:${f.type}`), ['f:float64', 'i:int64', 'u:uint64', 'f32:float64', 'i16:int64']);
         const got = rowsOf((await t.query({})).batches);

@@ -39,9 +39,9 @@ const SELECT = `SELECT
   ('blob' || k)::BLOB AS bl
 FROM range(${ROWS}) t(k)`;
 
-/** The values DuckDB reads back, in the units the Quiver table holds (time unit: us). */
-const REFERENCE = `SELECT k, epoch_us(time) AS time, host, rack::VARCHAR AS rack, epoch_us(tz) AS tz, epoch_us(ms) AS ms, epoch_us(s) AS s,
-  (epoch_ns(ns) // 1000) AS ns, epoch_us(d::TIMESTAMP) AS d, i32::BIGINT AS i32, i16::BIGINT AS i16, i8::BIGINT AS i8, u32::BIGINT AS u32, u64,
+/** The values DuckDB reads back, in the units the Quiver table holds (time unit: ns). */
+const REFERENCE = `SELECT k, epoch_ns(time) AS time, host, rack::VARCHAR AS rack, epoch_ns(tz) AS tz, epoch_ns(ms) AS ms, epoch_ns(s) AS s,
+  epoch_ns(ns) AS ns, epoch_ns(d::TIMESTAMP) AS d, i32::BIGINT AS i32, i16::BIGINT AS i16, i8::BIGINT AS i8, u32::BIGINT AS u32, u64,
   f32::DOUBLE AS f32, f64, b, dec9::VARCHAR AS dec9, dec18::VARCHAR AS dec18, dec30::VARCHAR AS dec30, note, id::VARCHAR AS id, decode(bl) AS bl
 FROM read_parquet(?) ORDER BY k`;
 
@@ -65,7 +65,7 @@ test('Parquet written by DuckDB in every codec and with v2 encodings imports wit
       const summary = await importFiles(db, [path], { table: 't', tags: ['host', 'rack'] });
       assert.equal(summary.rows, ROWS, label);
       const t = await db.table('t');
-      assert.equal(t.schema.timeUnit, 'us');
+      assert.equal(t.schema.timeUnit, 'ns');
       assert.deepEqual(t.schema.fields.map((f) => `${f.name}:${f.type}`), [
         'tz:int64', 'ms:int64', 's:int64', 'ns:int64', 'd:int64', 'k:int64', 'i32:int64', 'i16:int64', 'i8:int64', 'u32:int64', 'u64:uint64',
         'f32:float64', 'f64:float64', 'b:bool', 'dec9:float64', 'dec18:float64', 'dec30:float64', 'note:utf8', 'id:utf8', 'bl:utf8',
