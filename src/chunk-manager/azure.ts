@@ -48,7 +48,9 @@ export class AzureChunkManager implements ChunkManager {
   static async fromUrl(url: URL, env: NodeJS.ProcessEnv = process.env): Promise<AzureChunkManager> {
     const containerName = decodeURIComponent(url.hostname);
     if (!containerName) throw new UsageError(`store URL ${url.href} names no container`);
-    const options = { retryOptions: { maxTries: 1 } };
+    // One try per call (our RetryingChunkManager owns retries), each bounded in time so a
+    // server that stops answering fails the call instead of hanging it.
+    const options = { retryOptions: { maxTries: 1, tryTimeoutInMs: Number(env.QUIVER_AZURE_TRY_TIMEOUT_MS ?? 30_000) } };
     let service: BlobServiceClient;
     const account = url.searchParams.get('account') ?? env.AZURE_STORAGE_ACCOUNT;
     const endpoint = url.searchParams.get('endpoint') ?? (account ? `https://${account}.blob.core.windows.net` : undefined);

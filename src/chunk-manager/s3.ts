@@ -1,5 +1,7 @@
 import * as Minio from 'minio';
 import type { Readable } from 'node:stream';
+import * as http from 'node:http';
+import * as https from 'node:https';
 import type { ByteRange, ChunkManager, ListOptions, PutOptions } from './chunk-manager.js';
 import { AlreadyExistsError, NotFoundError, StoreError, UsageError } from '../errors.js';
 import { validateKey } from './keys.js';
@@ -25,6 +27,8 @@ export interface S3Options {
   multipartThresholdBytes?: number;
   /** Part size of multipart uploads. Default 16 MiB (S3 minimum is 5 MiB). */
   partBytes?: number;
+  /** A request with no bytes moving for this long fails (retryable ETIMEDOUT). Default 30,000 ms. */
+  requestIdleTimeoutMs?: number;
   /** Create the bucket when missing. Default true. */
   createBucket?: boolean;
   /** For messages: `s3://bucket/prefix`. */
@@ -78,6 +82,7 @@ export class S3ChunkManager implements ChunkManager {
       secretKey: options.secretKey ?? '',
       sessionToken: options.sessionToken,
       pathStyle: options.pathStyle ?? !/amazonaws\.com$/.test(endpoint.hostname),
+      transport: idleTimeoutTransport(useSSL ? https : http, options.requestIdleTimeoutMs ?? 30_000) as never,
     });
     this.gate = new Semaphore(options.concurrency ?? 16);
     this.multipartThresholdBytes = options.multipartThresholdBytes ?? 64 * 1024 * 1024;
@@ -267,6 +272,23 @@ export class S3ChunkManager implements ChunkManager {
   }
 
   async close(): Promise<void> {}
+}
+
+/**
+ * The minio client sets no timeout of its own: a server that stops answering would hang a
+ * request forever. This transport destroys any request (and its response) idle for
+ * `idleMs`, failing it with ETIMEDOUT, which the retry layer treats as retryable.
+ */
+function idleTimeoutTransport(base: typeof http | typeof https, idleMs: number) {
+  return {
+    request(options: http.RequestOptions, callback: (res: http.IncomingMessage) => void): http.ClientRequest {
+      const req = base.request(options, callback);
+      req.setTimeout(idleMs, () => {
+        req.destroy(Object.assign(new Error(`no response for ${idleMs} ms`), { code: 'ETIMEDOUT' }));
+      });
+      return req;
+    },
+  };
 }
 
 async function readAll(stream: Readable): Promise<Uint8Array> {

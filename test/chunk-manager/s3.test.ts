@@ -93,3 +93,18 @@ test('s3: a multipart upload that fails midway is aborted: no object, no incompl
   });
   assert.deepEqual(pending, [], 'the failed upload was aborted');
 });
+
+test('s3: a server that accepts but never answers fails the request as a retryable timeout', async () => {
+  const { createServer } = await import('node:net');
+  const sockets: import('node:net').Socket[] = [];
+  const silent = createServer((s) => { sockets.push(s); });
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  const port = (silent.address() as import('node:net').AddressInfo).port;
+  try {
+    const cm = new S3ChunkManager({ endpoint: `http://127.0.0.1:${port}`, bucket: 'silent-bucket', accessKey: 'x', secretKey: 'y', requestIdleTimeoutMs: 200, createBucket: false });
+    await assert.rejects(cm.size('k'), (e: unknown) => e instanceof StoreError && e.retryable && /no response for 200 ms/.test(e.message));
+  } finally {
+    for (const s of sockets) s.destroy();
+    await new Promise((r) => silent.close(r));
+  }
+});
