@@ -222,6 +222,23 @@ test('chunk boundaries at every byte position, 1-byte and random pieces give ide
   }
 });
 
+test('adjacent tag columns are interned per series span, quoted or not, across batches', async () => {
+  const text = 'time,h,r,v\n'
+    + '2026-01-01T00:00:00Z,"a",b,1\n'
+    + '2026-01-01T00:00:00Z,a",b,2\n'
+    + '2026-01-01T00:00:00Z,"a"",b",c,3\n'
+    + '2026-01-01T00:00:10Z,"a",b,4\n'
+    + '2026-01-01T00:00:10Z,a",b,5\n'
+    + '2026-01-01T00:00:10Z,"a"",b",c,6\n'
+    + '2026-01-01T00:00:10Z,a,"b",7\n';
+  const expected = [['a', 'b'], ['a"', 'b'], ['a",b', 'c'], ['a', 'b'], ['a"', 'b'], ['a",b', 'c'], ['a', 'b']];
+  for (const batchRows of [1, 2, 3, 100]) {
+    const { rows } = await readText(text, { tags: ['h', 'r'], schema: { v: 'int64' }, batchRows });
+    assert.deepEqual(rows.map((r) => [r.h, r.r]), expected, `batchRows ${batchRows}`);
+    assert.deepEqual(rows.map((r) => r.v), [1n, 2n, 3n, 4n, 5n, 6n, 7n]);
+  }
+});
+
 test('bad input: exact file:line:column (column name) errors', async () => {
   const head = 'time,host,usage_user,n\n2026-01-01T00:00:00Z,a,1,1\n';
   const cases: [string, string][] = [

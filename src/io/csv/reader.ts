@@ -5,7 +5,7 @@ import { ARROW_TIME_UNIT } from '../../table/arrow-schema.js';
 import type { TableSchema } from '../../table/types.js';
 import { CSV_ROW_BYTES_MAX, CsvTokenizer, detectDelimiter, fieldText, type RowView } from './tokenizer.js';
 import { epochUnitOf, parseIsoBytes, type TimeFormat } from './values.js';
-import { TagInterner, TimeCell, cellError, fieldCountError } from './cells.js';
+import { TagInterner, TimeCell, cellError, fieldCountError, sameBytes } from './cells.js';
 import { FieldColumn, expectedText, tagData } from './columns.js';
 
 /** Rows per Arrow batch handed to the table writer. */
@@ -191,18 +191,32 @@ function batchOf(plan: CsvPlan, time: BigInt64Array, n: number, columns: [string
 }
 
 /** Wide layout: one row in, one row out; every cell converted from bytes. */
+/** A series seen in this batch: the raw bytes of its tag cells and their codes. */
+interface SeriesEntry { bytes: Uint8Array; quoted: number; codes: Int32Array }
+
+/** Wide layout: one row in, one row out; every cell converted from bytes. */
 class WideBuilder implements Builder {
   rows = 0;
   private readonly time: BigInt64Array;
   private readonly timeCell: TimeCell;
   private readonly tags: { name: string; index: number; codes: Int32Array; interner: TagInterner }[];
   private readonly fields: { index: number; column: FieldColumn }[];
+  /**
+   * When the tag columns sit next to each other in the file, a row's tag cells are one
+   * byte span, equal for every row of a series: one hash and one compare per row give all
+   * its tag codes (instead of one lookup per tag cell).
+   */
+  private readonly span: { first: number; last: number } | undefined;
+  private series = new Map<number, SeriesEntry | SeriesEntry[]>();
 
   constructor(private readonly plan: CsvPlan, private readonly file: string, capacity: number) {
     this.time = new BigInt64Array(capacity);
     this.timeCell = new TimeCell(plan.timeFormat, plan.schema.timeUnit, file, plan.header);
     this.tags = plan.tags.map((t) => ({ ...t, codes: new Int32Array(capacity), interner: new TagInterner() }));
     this.fields = plan.fields.map((f) => ({ index: f.index, column: new FieldColumn(f.name, f.type, capacity) }));
+    const idx = plan.tags.map((t) => t.index);
+    const contiguous = idx.length > 1 && idx.every((v, k) => v >= 0 && (k === 0 || v === idx[k - 1]! + 1));
+    this.span = contiguous ? { first: idx[0]!, last: idx[idx.length - 1]! } : undefined;
   }
 
   add(row: RowView): void {
@@ -212,8 +226,36 @@ class WideBuilder implements Builder {
     for (const f of this.fields) {
       if (!f.column.set(r, row, f.index)) throw cellError(this.file, this.plan.header, row, f.index, expectedText(f.column.type));
     }
-    for (const t of this.tags) t.codes[r] = t.index < 0 ? t.interner.text('') : t.interner.cell(row, t.index);
+    if (this.span) this.spanTags(row, r, this.span.first, this.span.last);
+    else for (const t of this.tags) t.codes[r] = t.index < 0 ? t.interner.text('') : t.interner.cell(row, t.index);
     this.rows++;
+  }
+
+  private spanTags(row: RowView, r: number, first: number, last: number): void {
+    const buf = row.buf;
+    const s = row.starts[first]!, e = row.ends[last]!;
+    // The same span bytes tokenize the same way, except for whether the first cell was quoted.
+    const quoted = row.escaped[first]!;
+    let h = 0x811c9dc5 ^ quoted;
+    for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+    const found = this.series.get(h);
+    let entry: SeriesEntry | undefined;
+    if (found !== undefined) {
+      if (!Array.isArray(found)) { if (found.quoted === quoted && sameBytes(found.bytes, buf, s, e)) entry = found; } else {
+        for (const c of found) if (c.quoted === quoted && sameBytes(c.bytes, buf, s, e)) { entry = c; break; }
+      }
+    }
+    const tags = this.tags;
+    if (entry === undefined) {
+      const codes = new Int32Array(tags.length);
+      for (let k = 0; k < tags.length; k++) codes[k] = tags[k]!.interner.cell(row, tags[k]!.index);
+      entry = { bytes: new Uint8Array(buf.subarray(s, e)), quoted, codes };
+      if (found === undefined) this.series.set(h, entry);
+      else if (Array.isArray(found)) found.push(entry);
+      else this.series.set(h, [found, entry]);
+    }
+    const codes = entry.codes;
+    for (let k = 0; k < tags.length; k++) tags[k]!.codes[r] = codes[k]!;
   }
 
   take(): RecordBatch {
@@ -222,6 +264,7 @@ class WideBuilder implements Builder {
     for (const t of this.tags) { columns.push([t.name, tagData(t.codes, n, t.interner.values)]); t.interner.reset(); }
     for (const f of this.fields) columns.push([f.column.name, f.column.take(n)]);
     this.rows = 0;
+    this.series = new Map();
     this.timeCell.reset();
     return batchOf(this.plan, this.time, n, columns);
   }
