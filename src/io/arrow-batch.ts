@@ -181,6 +181,18 @@ export class ArrowBatchConverter {
         if (nulls && !data.getValid(i)) { codes[i] = interner.text(''); continue; }
         codes[i] = wide ? interner.bytes(bytes, Number(offsets[i]!), Number(offsets[i + 1]!)) : interner.bytes(bytes, offsets[i] as number, offsets[i + 1] as number);
       }
+    } else if (type.typeId === Type.Int) {
+      // Integer tags (rack numbers, ids): one string per distinct value, not per row.
+      const values = data.values as ArrayLike<number | bigint>;
+      const byValue = new Map<number | bigint, number>();
+      const nulls = data.nullCount > 0;
+      for (let i = 0; i < n; i++) {
+        if (nulls && !data.getValid(i)) { codes[i] = interner.text(''); continue; }
+        const v = values[i]!;
+        let c = byValue.get(v);
+        if (c === undefined) { c = interner.text(String(v)); byValue.set(v, c); }
+        codes[i] = c;
+      }
     } else {
       for (let i = 0; i < n; i++) codes[i] = interner.text(data.getValid(i) ? String(vectorValue(data, i)) : '');
     }
