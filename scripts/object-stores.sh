@@ -133,18 +133,30 @@ stop() {
   for p in $(pgrep -f "$STATE/ceph/ceph.conf" 2>/dev/null || true); do pids+=("$p"); done
   if [ ${#pids[@]} -eq 0 ]; then [ "${KEEP:-0}" = 1 ] || rm -rf "$STATE"; return 0; fi
   kill "${pids[@]}" 2>/dev/null || true
-  for _ in $(seq 1 50); do
-    local alive=0; for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+  # Wait until they are gone (a zombie, state Z, is gone for our purpose: it holds no port).
+  for _ in $(seq 1 100); do
+    local alive=0; for p in "${pids[@]}"; do ps -o stat= -p "$p" 2>/dev/null | grep -qv Z && alive=1; done
     [ $alive = 0 ] && break; sleep 0.1
   done
   for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   [ "${KEEP:-0}" = 1 ] || rm -rf "$STATE"
 }
 
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Ports must be free before a start: a daemon of an earlier run that is still exiting would
+# otherwise answer in place of ours (Ceph then fails with "wrong fsid").
+wait_ports_free() {
+  for port in "$MON_PORT" "$RGW_PORT" "$AZURITE_PORT"; do
+    for _ in $(seq 1 100); do port_busy "$port" || break; sleep 0.1; done
+    if port_busy "$port"; then log "port $port on 127.0.0.1 is taken by another process; set MON_PORT/RGW_PORT/AZURITE_PORT"; exit 1; fi
+  done
+}
+
 case "${1:-}" in
   install) install ;;
   start)
-    stop; mkdir -p "$STATE"
+    stop; wait_ports_free; mkdir -p "$STATE"
     trap 'log "start failed (logs kept in $STATE)"; KEEP=1 stop' ERR
     start_ceph; start_azurite
     trap - ERR
