@@ -1,8 +1,5 @@
-import { createReadStream, createWriteStream, statSync, readdirSync, openSync, readSync, closeSync, type WriteStream } from 'node:fs';
+import { createWriteStream, statSync, readdirSync, openSync, readSync, closeSync, type WriteStream } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { Readable, pipeline } from 'node:stream';
-import { createGunzip } from 'node:zlib';
-import { DecompressStream } from 'zstd-napi';
 import type { RecordBatch } from 'apache-arrow';
 import type { Quiver } from '../quiver.js';
 import type { Table } from '../table/table.js';
@@ -10,6 +7,10 @@ import type { BlockCodecId, TimeUnit } from '../format/types.js';
 import type { TableSchema, TableWriter } from '../table/types.js';
 import { InputError, SchemaError, UsageError } from '../errors.js';
 import { readCsv, type CsvOptions } from './csv/reader.js';
+import { csvBytes } from './csv/bytes.js';
+import { readCsvInWorker, CSV_WORKER_BYTES_MIN } from './csv/parse-worker.js';
+
+export { csvBytes };
 import type { TimeFormat } from './csv/values.js';
 import { readArrowFile } from './arrow.js';
 import { readParquetFile } from './parquet.js';
@@ -47,6 +48,8 @@ export interface ImportOptions {
   /** Default `<first file's name>.rejects.csv` in the current directory. */
   rejectsPath?: string;
   codec?: BlockCodecId;
+  /** Parse large CSVs (≥ CSV_WORKER_BYTES_MIN) in a worker thread. Default true. */
+  parallel?: boolean;
   onProgress?: (p: ImportProgress) => void;
 }
 
@@ -132,44 +135,6 @@ export function detectFormat(file: string): ImportFormat {
   return 'csv';
 }
 
-const GZIP_MAGIC = [0x1f, 0x8b];
-const ZSTD_MAGIC = 0xfd2fb528;
-
-/**
- * A CSV's bytes, decompressed when the name ends in .gz/.zst or the first bytes are a gzip
- * or zstd magic (so compressed stdin works too). `counter` counts the raw bytes read.
- */
-export async function* csvBytes(file: string, counter: { bytes: number }, raw?: Readable): AsyncGenerator<Buffer> {
-  const input: Readable = raw ?? (file === '-' ? process.stdin : createReadStream(file, { highWaterMark: 1 << 20 }));
-  const counted = (async function* () {
-    for await (const chunk of input) {
-      const b = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-      counter.bytes += b.length;
-      yield b;
-    }
-  })();
-  const first = await counted.next();
-  if (first.done) return;
-  const head = first.value;
-  const lower = file.toLowerCase();
-  const gzip = lower.endsWith('.gz') || (head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]);
-  const zstd = lower.endsWith('.zst') || (head.length >= 4 && head.readUInt32LE(0) === ZSTD_MAGIC);
-  if (!gzip && !zstd) {
-    yield head;
-    yield* counted;
-    return;
-  }
-  const source = Readable.from((async function* () { yield head; yield* counted; })(), { objectMode: false });
-  const decompressor = gzip ? createGunzip() : new DecompressStream();
-  const out = pipeline(source, decompressor, () => {});
-  try {
-    for await (const chunk of out) yield chunk as Buffer;
-  } catch (error) {
-    if (error instanceof InputError) throw error;
-    throw new InputError(`${file}: corrupt ${gzip ? 'gzip' : 'zstd'} data: ${(error as Error).message}`, file);
-  }
-}
-
 interface SourceBatch { batch: RecordBatch; rowStart: number; schema?: TableSchema }
 
 /**
@@ -234,9 +199,14 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
           },
         };
         const name = file;
-        input = (async function* () {
-          for await (const b of readCsv(csvBytes(name, counter), name, csvOptions, table?.schema)) yield { batch: b.batch, rowStart: b.rowStart, schema: b.plan.schema };
-        })();
+        const schema = table?.schema;
+        // Large files are parsed in a worker thread, overlapping the encoding of chunks here.
+        if (options.parallel !== false && file !== '-' && statSync(file).size >= CSV_WORKER_BYTES_MIN) input = readCsvInWorker(name, counter, csvOptions, schema);
+        else {
+          input = (async function* () {
+            for await (const b of readCsv(csvBytes(name, counter), name, csvOptions, schema)) yield { batch: b.batch, rowStart: b.rowStart, schema: b.plan.schema };
+          })();
+        }
       } else if (formats[k] === 'arrow') {
         input = readArrowFile(file, counter, options, table?.schema);
       } else {

@@ -1,0 +1,81 @@
+/**
+ * A RecordBatch of the CSV reader as a structured-clone message with transferable
+ * buffers, and back: no IPC encoding, no copies (the reader's batches own their buffers).
+ * Covers exactly the types the reader emits: Timestamp, Dictionary<Utf8, Int32>,
+ * Float64, Int64, Uint64, Bool, Utf8.
+ */
+import { Bool, Dictionary, Field, Float64, Int32, Int64, makeData, RecordBatch, Schema, Struct, Timestamp, Type, Uint64, Utf8, vectorFromArray, type Data, type DataType, type Vector } from 'apache-arrow';
+import { assert } from '../../errors.js';
+
+export interface ColumnMessage {
+  name: string;
+  kind: 'timestamp' | 'dictionary' | 'float64' | 'int64' | 'uint64' | 'bool' | 'utf8';
+  unit?: number;
+  nullable: boolean;
+  length: number;
+  nullCount: number;
+  values: ArrayBufferView;
+  nullBitmap?: Uint8Array;
+  offsets?: Int32Array;
+  dictionary?: string[];
+}
+
+function kindOf(type: DataType): ColumnMessage['kind'] {
+  switch (type.typeId) {
+    case Type.Timestamp: return 'timestamp';
+    case Type.Dictionary: return 'dictionary';
+    case Type.Float: return 'float64';
+    case Type.Int: return (type as Int64).isSigned ? 'int64' : 'uint64';
+    case Type.Bool: return 'bool';
+    case Type.Utf8: return 'utf8';
+    default: throw new Error(`assertion failed: the CSV reader emitted ${type}`);
+  }
+}
+
+/** The batch as messages plus the list of buffers to transfer. */
+export function batchToMessage(batch: RecordBatch): { columns: ColumnMessage[]; transfer: ArrayBuffer[] } {
+  const columns: ColumnMessage[] = [];
+  const transfer = new Set<ArrayBuffer>();
+  batch.schema.fields.forEach((f, k) => {
+    const data = batch.data.children[k]!;
+    assert(data.offset === 0, 'CSV batches are not sliced');
+    const kind = kindOf(f.type);
+    const m: ColumnMessage = { name: f.name, kind, nullable: f.nullable, length: data.length, nullCount: data.nullCount, values: data.values as ArrayBufferView };
+    if (kind === 'timestamp') m.unit = (f.type as Timestamp).unit;
+    if (data.nullCount > 0 && data.nullBitmap) m.nullBitmap = data.nullBitmap;
+    if (kind === 'utf8') m.offsets = data.valueOffsets as Int32Array;
+    if (kind === 'dictionary') m.dictionary = [...(data.dictionary as Vector<Utf8>)] as string[];
+    for (const view of [m.values, m.nullBitmap, m.offsets]) {
+      // Only buffers the view covers whole can move; others are copied by the clone.
+      if (view && view.byteOffset === 0 && view.byteLength === view.buffer.byteLength) transfer.add(view.buffer as ArrayBuffer);
+    }
+    columns.push(m);
+  });
+  return { columns, transfer: [...transfer] };
+}
+
+export function messageToBatch(columns: ColumnMessage[]): RecordBatch {
+  const fields: Field[] = [];
+  const children: Data[] = [];
+  const length = columns[0]?.length ?? 0;
+  for (const m of columns) {
+    const nullBitmap = m.nullBitmap;
+    let data: Data;
+    switch (m.kind) {
+      case 'timestamp': { const type = new Timestamp(m.unit!, null); data = makeData({ type, length: m.length, nullCount: 0, data: m.values as never }); break; }
+      case 'dictionary': {
+        const type = new Dictionary(new Utf8(), new Int32());
+        data = makeData({ type, length: m.length, nullCount: 0, data: m.values as Int32Array, dictionary: vectorFromArray(m.dictionary!, new Utf8()) as Vector<Utf8> });
+        break;
+      }
+      case 'float64': data = makeData({ type: new Float64(), length: m.length, nullCount: m.nullCount, nullBitmap, data: m.values as Float64Array }); break;
+      case 'int64': data = makeData({ type: new Int64(), length: m.length, nullCount: m.nullCount, nullBitmap, data: m.values as never }); break;
+      case 'uint64': data = makeData({ type: new Uint64(), length: m.length, nullCount: m.nullCount, nullBitmap, data: m.values as never }); break;
+      case 'bool': data = makeData({ type: new Bool(), length: m.length, nullCount: m.nullCount, nullBitmap, data: m.values as Uint8Array }); break;
+      case 'utf8': data = makeData({ type: new Utf8(), length: m.length, nullCount: m.nullCount, nullBitmap, valueOffsets: m.offsets!, data: m.values as Uint8Array }); break;
+    }
+    fields.push(new Field(m.name, data.type, m.nullable));
+    children.push(data);
+  }
+  return new RecordBatch(new Schema(fields), makeData({ type: new Struct(fields), length, nullCount: 0, children }));
+}

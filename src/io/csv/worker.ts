@@ -1,0 +1,50 @@
+/**
+ * The CSV parser in a worker thread (see parse-worker.ts): reads and converts one file,
+ * posting each batch's column buffers (transferred, not copied) while
+ * the main thread encodes and writes the previous ones. At most `credit` batches are in
+ * flight: the main thread returns one credit per batch it has taken.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { QuiverError } from '../../errors.js';
+import type { TableSchema } from '../../table/types.js';
+import { csvBytes } from './bytes.js';
+import { readCsv, type CsvOptions } from './reader.js';
+import { batchToMessage, type ColumnMessage } from './transfer.js';
+
+export interface WorkerInput {
+  file: string;
+  options: Omit<CsvOptions, 'onReject'>;
+  table?: TableSchema;
+  credit: number;
+}
+
+export type WorkerMessage =
+  | { type: 'batch'; columns: ColumnMessage[]; rowStart: number; schema: TableSchema; bytesRead: number }
+  | { type: 'reject'; line: number; reason: string; text: string }
+  | { type: 'done'; bytesRead: number }
+  | { type: 'error'; name: string; message: string; file?: string; line?: number; column?: string };
+
+const port = parentPort!;
+const input = workerData as WorkerInput;
+let credit = input.credit;
+let wake: (() => void) | undefined;
+port.on('message', (m: { type: 'credit' }) => {
+  if (m.type === 'credit') { credit++; wake?.(); wake = undefined; }
+});
+
+async function run(): Promise<void> {
+  const counter = { bytes: 0 };
+  const options: CsvOptions = { ...input.options, onReject: (r) => port.postMessage({ type: 'reject', ...r } satisfies WorkerMessage) };
+  for await (const b of readCsv(csvBytes(input.file, counter), input.file, options, input.table)) {
+    while (credit <= 0) await new Promise<void>((resolve) => { wake = resolve; });
+    credit--;
+    const { columns, transfer } = batchToMessage(b.batch);
+    port.postMessage({ type: 'batch', columns, rowStart: b.rowStart, schema: b.plan.schema, bytesRead: counter.bytes } satisfies WorkerMessage, transfer);
+  }
+  port.postMessage({ type: 'done', bytesRead: counter.bytes } satisfies WorkerMessage);
+}
+
+run().catch((error: unknown) => {
+  const e = error as QuiverError & { file?: string; line?: number; column?: string };
+  port.postMessage({ type: 'error', name: e?.name ?? 'Error', message: e?.message ?? String(error), file: e?.file, line: e?.line, column: e?.column } satisfies WorkerMessage);
+}).finally(() => port.close());
