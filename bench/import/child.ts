@@ -1,20 +1,23 @@
-/** One measured import in a fresh process: prints JSON {seconds, rows, maxRssMb}. */
+/**
+ * One measured import in a fresh process: prints JSON {seconds, rows, maxRssMb}.
+ * Engines: quiver (default: large CSVs parsed in a worker thread), quiver-inline (parse on
+ * the main thread), duckdb (CREATE TABLE AS SELECT * FROM read_csv/read_parquet, CHECKPOINT).
+ */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Quiver } from '../../src/quiver.js';
 import { importFiles } from '../../src/io/import.js';
 import { duckdb } from '../duckdb.js';
+import { CPU_TAGS } from '../datasets.js';
 
-const [engine, file] = process.argv.slice(2) as ['quiver' | 'duckdb', string];
+const [engine, file] = process.argv.slice(2) as ['quiver' | 'quiver-inline' | 'duckdb', string];
 const dir = mkdtempSync(join(tmpdir(), 'quiver-bench-import-'));
 const t0 = performance.now();
 let rows = 0;
-if (engine === 'quiver') {
+if (engine === 'quiver' || engine === 'quiver-inline') {
   const db = await Quiver.open(join(dir, 'store'));
-  const summary = await importFiles(db, [file], {
-    table: 'cpu', tags: ['hostname', 'region', 'datacenter', 'rack', 'os', 'arch', 'team', 'service', 'service_version', 'service_environment'],
-  });
+  const summary = await importFiles(db, [file], { table: 'cpu', tags: [...CPU_TAGS], parallel: engine === 'quiver' });
   rows = summary.rows;
   await db.close();
 } else {
