@@ -63,17 +63,26 @@ function stopStores() {
 if (needsStores && !(process.env.S3_ENDPOINT && process.env.AZURE_STORAGE_CONNECTION_STRING)) {
   console.log('# starting Ceph RGW (S3) and Azurite (Azure) on 127.0.0.1');
   run(stores, ['install']);
-  // Own ports and state directory per run: two test runs on one machine do not collide.
-  process.env.QUIVER_STORES_DIR = join(tmpdir(), `quiver-stores-${process.pid}`);
-  process.env.RGW_PORT = String(await freePort());
-  process.env.MON_PORT = String(await freePort());
-  process.env.AZURITE_PORT = String(await freePort());
   let exports;
-  try {
-    exports = execFileSync(stores, ['start'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
-  } catch {
-    console.error('could not start the test object stores (see above); set S3_ENDPOINT and AZURE_STORAGE_CONNECTION_STRING to use your own');
-    process.exit(1);
+  // Own ports and state directory per run: two test runs on one machine do not collide. A
+  // start that fails (Ceph's daemons occasionally trip over each other on a loaded machine)
+  // is retried on fresh ports, up to three times, before the run fails.
+  for (let attempt = 1; ; attempt++) {
+    process.env.QUIVER_STORES_DIR = join(tmpdir(), `quiver-stores-${process.pid}-${attempt}`);
+    process.env.RGW_PORT = String(await freePort());
+    process.env.MON_PORT = String(await freePort());
+    process.env.AZURITE_PORT = String(await freePort());
+    try {
+      exports = execFileSync(stores, ['start'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+      break;
+    } catch {
+      spawnSync(stores, ['stop'], { cwd: root, stdio: 'inherit', env: process.env });
+      if (attempt === 3) {
+        console.error('could not start the test object stores (see above); set S3_ENDPOINT and AZURE_STORAGE_CONNECTION_STRING to use your own');
+        process.exit(1);
+      }
+      console.log(`# object stores did not start (attempt ${attempt}); retrying on other ports`);
+    }
   }
   started = true;
   // Lines look like: export A=1 B=2 / export C="x;y"
