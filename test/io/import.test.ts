@@ -112,6 +112,40 @@ test('multi-file import is all or nothing: a bad second file leaves no table, or
   }
 });
 
+test('every bad-input case fails the import with its exact error and leaves the table unchanged', async () => {
+  const dir = tmp();
+  try {
+    const { db, store } = await fresh();
+    const good = join(dir, 'good.csv');
+    writeFileSync(good, cpuCsv(2, 2));
+    await importFiles(db, [good], { table: 'cpu' });
+    const before = await (await db.table('cpu')).describe();
+    const keys = await store.list('', { recursive: true });
+    const head = cpuCsv(2, 40);
+    const cases: [string, string][] = [
+      [`${head}2026-01-01T00:10:00Z,host_0,dc0,abc,1\n`, '82:4 (column usage): expected float64, got "abc"'],
+      [`${head}2026-01-01T00:10:00Z,host_0,dc0,1,1.5\n`, '82:5 (column count): expected int64, got "1.5"'],
+      [`${head}2026-01-01T00:10:00Z,host_0,dc0,1\n`, '82:5 (column count): expected 5 fields, got 4'],
+      [`${head}2026-01-01T00:10:00Z,host_0,dc0,1,1,1\n`, '82:6: expected 5 fields, got 6'],
+      [`${head}2026-01-01T25:10:00Z,host_0,dc0,1,1\n`, '82:1 (column time): expected an ISO-8601 timestamp, got "2026-01-01T25:10:00Z"'],
+      [`${head}2026-01-01T00:10:00Z,"host_0,dc0,1,1\n`, '82:2 (column host): unterminated quoted field (no closing quote before the end of the input)'],
+    ];
+    for (const [k, [text, message]] of cases.entries()) {
+      const file = join(dir, `bad${k}.csv`);
+      writeFileSync(file, text);
+      const error = await rejection(importFiles(db, [file], { table: 'cpu', append: true }));
+      assert.ok(error instanceof InputError, message);
+      assert.equal(error.message, `${file}:${message}`);
+      const after = await (await db.table('cpu')).describe();
+      assert.equal(after.version, before.version, message);
+      assert.equal(after.rows, before.rows, message);
+      assert.deepEqual(await store.list('', { recursive: true }), keys, message);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('maxErrors: bad rows go to the rejects file (default <file>.rejects.csv in the cwd); one more fails', async () => {
   const dir = tmp();
   const cwd = process.cwd();
