@@ -13,7 +13,7 @@ import { readCsvInWorker, CSV_WORKER_BYTES_MIN } from './csv/parse-worker.js';
 export { csvBytes };
 import type { TimeFormat } from './csv/values.js';
 import { readArrowFile } from './arrow.js';
-import { readParquetFile } from './parquet.js';
+import { PARQUET_WORKER_BYTES_MIN, readParquetFile } from './parquet.js';
 import { fieldTypeOfArrow } from '../table/arrow-schema.js';
 
 export interface ImportProgress {
@@ -48,7 +48,7 @@ export interface ImportOptions {
   /** Default `<first file's name>.rejects.csv` in the current directory. */
   rejectsPath?: string;
   codec?: BlockCodecId;
-  /** Parse large CSVs (≥ CSV_WORKER_BYTES_MIN) in a worker thread. Default true. */
+  /** Parse large CSVs (≥ CSV_WORKER_BYTES_MIN) and decode large Parquet files (≥ PARQUET_WORKER_BYTES_MIN) in a worker thread. Default true. */
   parallel?: boolean;
   onProgress?: (p: ImportProgress) => void;
 }
@@ -210,7 +210,7 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
       } else if (formats[k] === 'arrow') {
         input = readArrowFile(file, counter, options, table?.schema);
       } else {
-        input = readParquetFile(file, counter, options, table?.schema);
+        input = readParquetFile(file, counter, { ...options, parallel: options.parallel !== false && statSync(file).size >= PARQUET_WORKER_BYTES_MIN }, table?.schema);
       }
       for await (const { batch, rowStart, schema } of input) {
         if (!table) {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -8,9 +8,10 @@ import { Quiver } from '../../src/quiver.js';
 import { MemoryChunkManager } from '../../src/chunk-manager/memory.js';
 import { InputError } from '../../src/errors.js';
 import { importFiles } from '../../src/io/import.js';
+import { readParquetFile } from '../../src/io/parquet.js';
 import { rejection, rowsOf } from './helpers.js';
 
-const ROWS = 1000;
+const ROWS = 5000;
 
 /** Every column type a time-series table takes, with nulls, in several row groups. */
 const SELECT = `SELECT
@@ -23,8 +24,8 @@ const SELECT = `SELECT
   CAST(TIMESTAMP '2026-01-01 00:00:00' + INTERVAL (k) MICROSECOND AS TIMESTAMP_NS) + INTERVAL (k * 7) MICROSECOND AS ns,
   DATE '2026-01-01' + (k % 100)::INTEGER AS d,
   k::BIGINT AS k,
-  CASE WHEN k % 5 = 0 THEN NULL ELSE (k * 1000003 - 500000)::INTEGER END AS i32,
-  (k - 500)::SMALLINT AS i16,
+  CASE WHEN k % 5 = 0 THEN NULL ELSE (k * 400009 - 1000000000)::INTEGER END AS i32,
+  (k % 60000 - 30000)::SMALLINT AS i16,
   (k % 100 - 50)::TINYINT AS i8,
   (k * 7)::UINTEGER AS u32,
   (18446744073709551615 - k)::UBIGINT AS u64,
@@ -53,9 +54,9 @@ test('Parquet written by DuckDB in every codec and with v2 encodings imports wit
   const duck = await instance.connect();
   try {
     const files: [string, string][] = [];
-    for (const codec of CODECS) files.push([codec, `(FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE 300)`]);
-    files.push(['v2 zstd', '(FORMAT parquet, COMPRESSION zstd, PARQUET_VERSION v2, ROW_GROUP_SIZE 300)']);
-    files.push(['v2 snappy dictionary', '(FORMAT parquet, COMPRESSION snappy, PARQUET_VERSION v2, ROW_GROUP_SIZE 512)']);
+    for (const codec of CODECS) files.push([codec, `(FORMAT parquet, COMPRESSION ${codec}, ROW_GROUP_SIZE 2048)`]);
+    files.push(['v2 zstd', '(FORMAT parquet, COMPRESSION zstd, PARQUET_VERSION v2, ROW_GROUP_SIZE 2048)']);
+    files.push(['v2 snappy dictionary', '(FORMAT parquet, COMPRESSION snappy, PARQUET_VERSION v2, ROW_GROUP_SIZE 4096)']);
     for (const [label, options] of files) {
       const path = join(dir, `${label.replaceAll(' ', '-')}.parquet`);
       await duck.run(`COPY (${SELECT}) TO '${path}' ${options}`);
@@ -72,19 +73,57 @@ test('Parquet written by DuckDB in every codec and with v2 encodings imports wit
       ], label);
       const rows = rowsOf((await t.query({})).batches).sort((a, b) => Number((a.k as bigint) - (b.k as bigint)));
       assert.equal(rows.length, ROWS);
-      for (let i = 0; i < ROWS; i++) {
-        const q = rows[i]!;
-        const r = reference[i]!;
-        const big = (v: unknown) => (v === null || v === undefined ? null : BigInt(v as bigint));
-        const where = `${label} k=${i}`;
-        assert.equal(q.time, big(r.time), where);
-        for (const c of ['tz', 'ms', 's', 'ns', 'd', 'i32', 'i16', 'i8', 'u32', 'u64']) assert.equal(q[c], big(r[c]), `${where} ${c}`);
-        for (const c of ['host', 'rack', 'b', 'note', 'id', 'bl']) assert.equal(q[c], r[c] ?? null, `${where} ${c}`);
-        for (const c of ['f32', 'f64']) assert.equal(q[c], r[c] ?? null, `${where} ${c}`);
-        // Decimals: the correctly rounded double of DuckDB's exact decimal text.
-        for (const c of ['dec9', 'dec18', 'dec30']) assert.equal(q[c], Number(r[c]), `${where} ${c}`);
+      // Column by column (one deepEqual each): the row of a mismatch shows in the diff.
+      const big = (v: unknown) => (v === null || v === undefined ? null : BigInt(v as bigint));
+      const column = (c: string, f: (v: unknown) => unknown) => [rows.map((q) => q[c] ?? null), reference.map((r) => f(r[c]))];
+      for (const c of ['time', 'tz', 'ms', 's', 'ns', 'd', 'i32', 'i16', 'i8', 'u32', 'u64']) {
+        const [q, r] = column(c, big);
+        assert.deepEqual(q, r, `${label} ${c}`);
+      }
+      for (const c of ['host', 'rack', 'b', 'note', 'id', 'bl', 'f32', 'f64']) {
+        const [q, r] = column(c, (v) => v ?? null);
+        assert.deepEqual(q, r, `${label} ${c}`);
+      }
+      // Decimals: the correctly rounded double of DuckDB's exact decimal text.
+      for (const c of ['dec9', 'dec18', 'dec30']) {
+        const [q, r] = column(c, (v) => Number(v));
+        assert.deepEqual(q, r, `${label} ${c}`);
       }
     }
+  } finally {
+    duck.closeSync();
+    instance.closeSync();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('Parquet decoded in a worker thread gives the same batches, rows and byte count as inline', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quiver-io-parquet-'));
+  const instance = await DuckDBInstance.create(':memory:');
+  const duck = await instance.connect();
+  try {
+    const path = join(dir, 'w.parquet');
+    await duck.run(`COPY (${SELECT}) TO '${path}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 2048)`);
+    const read = async (parallel: boolean) => {
+      const counter = { bytes: 0 };
+      const batches = [];
+      const starts = [];
+      for await (const b of readParquetFile(path, counter, { tags: ['host'], parallel })) { batches.push(b.batch); starts.push(b.rowStart); }
+      return { rows: rowsOf(batches), starts, bytes: counter.bytes };
+    };
+    const inline = await read(false);
+    const worker = await read(true);
+    assert.equal(inline.rows.length, ROWS);
+    assert.deepEqual(inline.starts, [0, 2048, 4096]);
+    assert.deepEqual(worker, inline);
+    assert.equal(inline.bytes, statSync(path).size);
+    // A consumer stopping early (the writer failed) terminates the worker.
+    for await (const b of readParquetFile(path, { bytes: 0 }, { parallel: true })) { void b; break; }
+    const broken = join(dir, 'broken.parquet');
+    writeFileSync(broken, Buffer.from('PAR1 this is not parquet PAR1'));
+    const error = await rejection((async () => { for await (const b of readParquetFile(broken, { bytes: 0 }, { parallel: true })) void b; })());
+    assert.ok(error instanceof InputError);
+    assert.match(error.message, /broken\.parquet: not a readable Parquet file \(29 bytes\)/);
   } finally {
     duck.closeSync();
     instance.closeSync();
