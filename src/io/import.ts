@@ -1,3 +1,16 @@
+/**
+ * Bulk import: files → Arrow batches in the table's shape → one TableWriter → one commit.
+ *
+ *   glob expansion ─ format by extension/magic ─┬─ CSV (.gz/.zst/stdin): csv/bytes → csv/reader (worker thread when large)
+ *                                               ├─ Parquet: parquet-groups (parquet-wasm; worker thread when large) → arrow-batch
+ *                                               └─ Arrow IPC file/stream: arrow → arrow-batch
+ *   → TableWriter.append(batch, lineage {source, rowStart}) (chunks written as they fill)
+ *   → commit() once at the end; any error aborts the writer (and drops a table this import created)
+ *
+ * Memory is bounded whatever the input size: readers stream (a CSV batch, a Parquet row
+ * group, an IPC record batch at a time), workers run a fixed number of batches ahead, and
+ * the writer flushes chunks at rowsPerChunkMax.
+ */
 import { createWriteStream, statSync, readdirSync, openSync, readSync, closeSync, type WriteStream } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
@@ -6,15 +19,15 @@ import type { Table } from '../table/table.js';
 import type { BlockCodecId, TimeUnit } from '../format/types.js';
 import type { TableSchema, TableWriter } from '../table/types.js';
 import { InputError, SchemaError, UsageError } from '../errors.js';
+import { fieldTypeOfArrow } from '../table/arrow-schema.js';
 import { readCsv, type CsvOptions } from './csv/reader.js';
 import { csvBytes } from './csv/bytes.js';
 import { readCsvInWorker, CSV_WORKER_BYTES_MIN } from './csv/parse-worker.js';
-
-export { csvBytes };
 import type { TimeFormat } from './csv/values.js';
 import { readArrowFile } from './arrow.js';
 import { PARQUET_WORKER_BYTES_MIN, readParquetFile } from './parquet.js';
-import { fieldTypeOfArrow } from '../table/arrow-schema.js';
+
+export { csvBytes };
 
 export interface ImportProgress {
   /** Input bytes read so far (compressed bytes for .gz/.zst). */
