@@ -73,6 +73,9 @@ export class CsvTokenizer {
   private parse(buf: Buffer, final: boolean): number {
     const n = buf.length;
     const delim = this.delimiter;
+    // Bytes above every special byte (delimiter, CR, LF) need one comparison: for ',' that
+    // is every digit, letter, '.', '-' and '+'.
+    const plain = Math.max(delim, CR, LF) + 1;
     const { starts, ends, escaped } = this;
     let i = 0;
     while (i < n) {
@@ -122,7 +125,7 @@ export class CsvTokenizer {
         let j = i;
         while (j < n) {
           const c = buf[j]!;
-          if (c === delim || c === LF || c === CR) break;
+          if (c < plain && (c === delim || c === LF || c === CR)) break;
           j++;
         }
         if (j >= n && !final) return rowStart;
