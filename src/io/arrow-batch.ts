@@ -61,7 +61,8 @@ export function tableSchemaOfArrow(file: string, schema: Schema, options: ArrowI
     if (!['float64', 'int64', 'uint64', 'bool', 'utf8'].includes(t)) throw new InputError(`${file}: column ${f.name} ${t}`, file, undefined, f.name);
   }
   const time = options.time !== undefined ? fields.find((f) => f.name === options.time)
-    : fields.find((f) => f.type.typeId === Type.Timestamp) ?? fields.find((f) => TIME_NAMES.includes(f.name.toLowerCase()));
+    : fields.find((f) => f.type.typeId === Type.Timestamp && TIME_NAMES.includes(f.name.toLowerCase()))
+      ?? fields.find((f) => f.type.typeId === Type.Timestamp) ?? fields.find((f) => TIME_NAMES.includes(f.name.toLowerCase()));
   if (!time) {
     throw new InputError(`${file}: no time column${options.time ? ` ${JSON.stringify(options.time)}` : ''} (columns: ${fields.map((f) => f.name).join(', ')}; a Timestamp column, or name one with --time)`, file);
   }

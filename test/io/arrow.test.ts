@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  CompressionType, Dictionary, Field, Float32, Float64, Int16, Int32, Int64, makeData, RecordBatch, RecordBatchFileWriter, RecordBatchStreamWriter,
+  CompressionType, DateDay, Dictionary, Field, Float32, Float64, Int16, Int32, Int64, makeData, RecordBatch, RecordBatchFileWriter, RecordBatchStreamWriter,
   Schema, Struct, TimestampMillisecond, Uint64, Utf8, vectorFromArray, type Data, type Vector,
 } from 'apache-arrow';
 import { registerArrowCodecs } from '../../src/format/index.js';
@@ -65,6 +65,45 @@ function batches(seed: number, count: number, rows: number): RecordBatch[] {
   }
   return out;
 }
+
+test('Arrow time columns: epoch integers by magnitude, ISO-8601 strings, dates; a named Timestamp wins over an earlier one', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quiver-io-arrow-'));
+  try {
+    const write = (name: string, columns: Record<string, Data>) => {
+      const fields = Object.entries(columns).map(([n, d]) => new Field(n, d.type, true));
+      const batch = new RecordBatch(new Schema(fields), makeData({ type: new Struct(fields), length: Object.values(columns)[0]!.length, nullCount: 0, children: Object.values(columns) }));
+      const path = join(dir, name);
+      writeFileSync(path, RecordBatchStreamWriter.writeAll([batch]).toUint8Array(true));
+      return path;
+    };
+    const v = vectorFromArray([1.5, 2.5], new Float64()).data[0]!;
+    const s0 = 1_767_225_600n;
+    const cases: [string, Record<string, Data>, bigint[]][] = [
+      ['epoch-s.arrows', { ts: makeData({ type: new Int64(), length: 2, nullCount: 0, data: BigInt64Array.from([s0, s0 + 10n]) as never }), v }, [s0 * 1_000_000_000n, (s0 + 10n) * 1_000_000_000n]],
+      ['epoch-ms.arrows', { ts: makeData({ type: new Int64(), length: 2, nullCount: 0, data: BigInt64Array.from([s0 * 1000n + 5n, s0 * 1000n + 6n]) as never }), v }, [(s0 * 1000n + 5n) * 1_000_000n, (s0 * 1000n + 6n) * 1_000_000n]],
+      ['iso.arrows', { time: vectorFromArray(['2026-01-01T00:00:00Z', '2026-01-01T01:00:00.5+01:00'], new Utf8()).data[0]!, v }, [s0 * 1_000_000_000n, s0 * 1_000_000_000n + 500_000_000n]],
+      ['date.arrows', { date: makeData({ type: new DateDay(), length: 2, nullCount: 0, data: Int32Array.from([20454, 20455]) }), v }, [s0 * 1_000_000_000n, (s0 + 86_400n) * 1_000_000_000n]],
+      ['two-timestamps.arrows', {
+        created: makeData({ type: new TimestampMillisecond(), length: 2, nullCount: 0, data: BigInt64Array.from([1n, 2n]) as never }),
+        time: makeData({ type: new TimestampMillisecond(), length: 2, nullCount: 0, data: BigInt64Array.from([s0 * 1000n, s0 * 1000n + 1n]) as never }),
+        v,
+      }, [s0 * 1_000_000_000n, s0 * 1_000_000_000n + 1_000_000n]],
+    ];
+    for (const [name, columns, times] of cases) {
+      const db = await Quiver.open(new MemoryChunkManager());
+      await importFiles(db, [write(name, columns)], { table: 't' });
+      const t = await db.table('t');
+      const rows = rowsOf((await t.query({})).batches);
+      assert.deepEqual(rows.map((r) => r[t.schema.time]), times, name);
+      assert.deepEqual(rows.map((r) => r.v), [1.5, 2.5], name);
+    }
+    const bad = write('bad-iso.arrows', { time: vectorFromArray(['2026-01-01T00:00:00Z', 'yesterday'], new Utf8()).data[0]!, v });
+    const error = await rejection(importFiles(await Quiver.open(new MemoryChunkManager()), [bad], { table: 't' }));
+    assert.equal(error.message, `${bad}: row 2 (column time): expected an ISO-8601 timestamp, got "yesterday"`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test('Arrow IPC files and streams, uncompressed and with LZ4_FRAME / ZSTD bodies, round-trip through import', async () => {
   registerArrowCodecs();
