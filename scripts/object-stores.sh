@@ -6,7 +6,10 @@
 #
 #   scripts/object-stores.sh install   # apt-get the Ceph packages when missing (needs root)
 #   scripts/object-stores.sh start     # start both; prints `export …` lines for the tests
+#   scripts/object-stores.sh env       # print the `export …` lines of the running servers again
 #   scripts/object-stores.sh stop      # stop what `start` started (only its own pids)
+#
+#   eval "$(scripts/object-stores.sh start)"; npm test; scripts/object-stores.sh stop
 #
 # Env: QUIVER_STORES_DIR (state, default /tmp/quiver-stores-$UID), RGW_PORT (7480),
 # MON_PORT (6789), AZURITE_PORT (10000).
@@ -160,11 +163,17 @@ case "${1:-}" in
     trap 'log "start failed (logs kept in $STATE)"; KEEP=1 stop' ERR
     start_ceph; start_azurite
     trap - ERR
-    cat <<ENV
+    # Azurite's account key is the public, well-known development key, not a secret.
+    cat > "$STATE/env" <<ENV
 export S3_ENDPOINT=http://127.0.0.1:$RGW_PORT S3_ACCESS_KEY=$ACCESS_KEY S3_SECRET_KEY=$SECRET_KEY S3_REGION=us-east-1
 export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:$AZURITE_PORT/devstoreaccount1;"
 ENV
+    cat "$STATE/env"
+    ;;
+  env)
+    [ -f "$STATE/env" ] || { log "no servers started from $STATE (run: $0 start)"; exit 1; }
+    cat "$STATE/env"
     ;;
   stop) stop ;;
-  *) echo "usage: $0 install|start|stop" >&2; exit 2 ;;
+  *) echo "usage: $0 install|start|env|stop" >&2; exit 2 ;;
 esac

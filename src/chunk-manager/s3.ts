@@ -2,6 +2,7 @@ import * as Minio from 'minio';
 import type { Readable } from 'node:stream';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ByteRange, ChunkManager, ListOptions, PutOptions } from './chunk-manager.js';
 import { AlreadyExistsError, NotFoundError, StoreError, UsageError } from '../errors.js';
 import { validateKey } from './keys.js';
@@ -10,8 +11,13 @@ import { Semaphore, mapLimit } from './semaphore.js';
 import { fetchCoalesced } from './ranges.js';
 
 export interface S3Options {
-  /** `http://127.0.0.1:7480`, `https://s3.eu-west-1.amazonaws.com`, `https://storage.googleapis.com`. */
+  /**
+   * `http://127.0.0.1:7480`, `https://s3.eu-west-1.amazonaws.com`, `https://storage.googleapis.com`.
+   * Without a scheme (`127.0.0.1:9000`) TLS follows `tls` (default on).
+   */
   endpoint: string;
+  /** TLS for an endpoint given without a scheme. Default true. */
+  tls?: boolean;
   bucket: string;
   /** Key prefix inside the bucket ('' or ending without '/'). */
   prefix?: string;
@@ -34,6 +40,20 @@ export interface S3Options {
   /** For messages: `s3://bucket/prefix`. */
   url?: string;
 }
+
+/**
+ * HTTP statuses worth another try: timeouts, throttling, server-side failures. minio fails
+ * these itself before reading the body (its own retries are off: RetryingChunkManager owns
+ * retry policy for every store), so the transport drains such responses to free the socket.
+ */
+const RETRYABLE_STATUS = new Set([408, 429, 499, 500, 502, 503, 504, 520]);
+
+/**
+ * The HTTP status of the last response a call received. minio's errors carry an S3 error code
+ * but not the status (a 502 from a proxy with an HTML body has no code at all), so the
+ * transport records it here for the call that issued the request.
+ */
+const lastStatus = new AsyncLocalStorage<{ status?: number }>();
 
 const RETRYABLE_CODES = new Set([
   'SlowDown', 'InternalError', 'ServiceUnavailable', 'RequestTimeout', 'RequestTimeTooSkewed', 'Throttling',
@@ -65,7 +85,7 @@ export class S3ChunkManager implements ChunkManager {
   private readonly createBucket: boolean;
 
   constructor(options: S3Options) {
-    const endpoint = new URL(options.endpoint);
+    const endpoint = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(options.endpoint) ? options.endpoint : `${options.tls === false ? 'http' : 'https'}://${options.endpoint}`);
     if (endpoint.protocol !== 'http:' && endpoint.protocol !== 'https:') {
       throw new UsageError(`S3 endpoint must be http:// or https://, got ${options.endpoint}`);
     }
@@ -82,6 +102,7 @@ export class S3ChunkManager implements ChunkManager {
       secretKey: options.secretKey ?? '',
       sessionToken: options.sessionToken,
       pathStyle: options.pathStyle ?? !/amazonaws\.com$/.test(endpoint.hostname),
+      retryOptions: { disableRetry: true },
       transport: idleTimeoutTransport(useSSL ? https : http, options.requestIdleTimeoutMs ?? 30_000) as never,
     });
     this.gate = new Semaphore(options.concurrency ?? 16);
@@ -93,7 +114,8 @@ export class S3ChunkManager implements ChunkManager {
   /**
    * `s3://bucket/prefix?endpoint=http://127.0.0.1:7480&region=us-east-1&pathStyle=true`
    * (`gs://bucket/prefix` → endpoint https://storage.googleapis.com). Keys from the query
-   * (`accessKey`, `secretKey`) or the environment: S3_ACCESS_KEY/S3_SECRET_KEY,
+   * (`accessKey`, `secretKey`; `tls=false` for a scheme-less endpoint; `pathStyle=false` for
+   * virtual-host addressing) or the environment: S3_ACCESS_KEY/S3_SECRET_KEY,
    * AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN (GCS: GCS_ACCESS_KEY/GCS_SECRET_KEY
    * first); endpoint from S3_ENDPOINT or AWS_ENDPOINT_URL when not in the URL.
    */
@@ -106,8 +128,10 @@ export class S3ChunkManager implements ChunkManager {
     const endpoint = q.get('endpoint')
       ?? (gcs ? env.GCS_ENDPOINT ?? 'https://storage.googleapis.com' : env.S3_ENDPOINT ?? env.AWS_ENDPOINT_URL ?? `https://s3.${region}.amazonaws.com`);
     const pathStyle = q.get('pathStyle');
+    const tls = q.get('tls');
     return new S3ChunkManager({
       endpoint,
+      tls: tls === null ? undefined : tls !== 'false',
       bucket,
       prefix: decodeURIComponent(url.pathname),
       region,
@@ -125,21 +149,25 @@ export class S3ChunkManager implements ChunkManager {
     return this.prefix ? `${this.prefix}/${key}` : key;
   }
 
-  private error(error: unknown, key: string, op: string): Error {
+  private error(error: unknown, key: string, op: string, status?: number): Error {
     if (error instanceof NotFoundError || error instanceof StoreError || error instanceof UsageError || error instanceof AlreadyExistsError) return error;
     const e = error as { code?: string; message?: string; statusCode?: number; name?: string };
     const code = e.code ?? '';
+    status ??= e.statusCode;
     if (code === 'NoSuchKey' || code === 'NotFound' || code === 'NoSuchObject') return new NotFoundError(this.url, key);
     if (code === 'NoSuchBucket') return new StoreError(this.url, key, op, `bucket ${this.bucket} does not exist`, 404, false, { cause: error });
-    const retryable = RETRYABLE_CODES.has(code) || /socket hang up|ECONNRESET|ECONNREFUSED|timed? ?out/i.test(e.message ?? '');
-    return new StoreError(this.url, key, op, `${code ? `${code}: ` : ''}${e.message ?? String(error)}`, e.statusCode, retryable, { cause: error });
+    const retryable = RETRYABLE_CODES.has(code) || (status !== undefined && RETRYABLE_STATUS.has(status))
+      || /socket hang up|ECONNRESET|ECONNREFUSED|timed? ?out/i.test(e.message ?? '');
+    const message = e.message || (status !== undefined ? `HTTP ${status}` : String(error));
+    return new StoreError(this.url, key, op, `${code ? `${code}: ` : ''}${message}`, status, retryable, { cause: error });
   }
 
   private async call<T>(key: string, op: string, fn: () => Promise<T>): Promise<T> {
+    const context: { status?: number } = {};
     try {
-      return await this.gate.run(fn);
+      return await lastStatus.run(context, () => this.gate.run(fn));
     } catch (error) {
-      throw this.error(error, key, op);
+      throw this.error(error, key, op, context.status !== undefined && context.status >= 400 ? context.status : undefined);
     }
   }
 
@@ -213,6 +241,9 @@ export class S3ChunkManager implements ChunkManager {
     const name = this.objectName(key);
     await this.ensureBucket();
     const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // Conditional creates are single-part whatever their size: Ceph RGW ignores If-None-Match
+    // on CompleteMultipartUpload, so a multipart create could silently overwrite a winner.
+    // (A single PUT takes up to 5 GiB; manifests are kilobytes.)
     if (!options.ifAbsent && bytes.length > this.multipartThresholdBytes) return this.putMultipart(key, name, body);
     await this.call(key, 'put', async () => {
       try {
@@ -282,7 +313,12 @@ export class S3ChunkManager implements ChunkManager {
 function idleTimeoutTransport(base: typeof http | typeof https, idleMs: number) {
   return {
     request(options: http.RequestOptions, callback: (res: http.IncomingMessage) => void): http.ClientRequest {
-      const req = base.request(options, callback);
+      const context = lastStatus.getStore();
+      const req = base.request(options, (res) => {
+        if (context) context.status = res.statusCode;
+        if (res.statusCode !== undefined && RETRYABLE_STATUS.has(res.statusCode)) res.resume();
+        callback(res);
+      });
       req.setTimeout(idleMs, () => {
         req.destroy(Object.assign(new Error(`no response for ${idleMs} ms`), { code: 'ETIMEDOUT' }));
       });

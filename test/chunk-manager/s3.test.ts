@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { S3ChunkManager } from '../../src/chunk-manager/s3.js';
 import { CountingChunkManager } from '../../src/chunk-manager/counting.js';
 import { openStore } from '../../src/chunk-manager/url.js';
-import { StoreError } from '../../src/errors.js';
+import { AlreadyExistsError, StoreError } from '../../src/errors.js';
 import { chunkManagerContract } from './contract.js';
 
 // A real S3-compatible server: started by `npm test` (Ceph RGW on 127.0.0.1) or named by
@@ -107,4 +107,64 @@ test('s3: a server that accepts but never answers fails the request as a retryab
     for (const s of sockets) s.destroy();
     await new Promise((r) => silent.close(r));
   }
+});
+
+test('s3: HTTP statuses map to StoreError with the status: 5xx and 429 retryable (bodies or not), 4xx not', async () => {
+  const { createServer } = await import('node:http');
+  const replies: Record<string, [number, string, string]> = {
+    '/bkt/bad-gateway': [502, 'text/html', '<html><body>Bad Gateway</body></html>'],
+    '/bkt/unavailable': [503, 'text/plain', ''],
+    '/bkt/throttled': [429, 'application/xml', '<?xml version="1.0"?><Error><Code>TooManyRequests</Code><Message>slow down</Message></Error>'],
+    '/bkt/internal': [500, 'text/plain', ''],
+    '/bkt/forbidden': [403, 'application/xml', '<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>no</Message></Error>'],
+    '/bkt/bad-request': [400, 'application/xml', '<?xml version="1.0"?><Error><Code>InvalidArgument</Code><Message>bad</Message></Error>'],
+  };
+  const server = createServer((req, res) => {
+    const [status, type, body] = replies[req.url!.split('?')[0]!] ?? [404, 'text/plain', ''];
+    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) }).end(body);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  try {
+    // Scheme-less endpoint with tls: false is plain HTTP.
+    const cm = new S3ChunkManager({ endpoint: `127.0.0.1:${port}`, tls: false, bucket: 'bkt', accessKey: 'x', secretKey: 'y', createBucket: false });
+    const expect = { 'bad-gateway': [502, true], unavailable: [503, true], throttled: [429, true], internal: [500, true], forbidden: [403, false], 'bad-request': [400, false] } as const;
+    for (const [key, [status, retryable]] of Object.entries(expect)) {
+      await assert.rejects(cm.get(key), (e: unknown) => {
+        assert.ok(e instanceof StoreError, `${key}: ${String(e)}`);
+        assert.equal(e.status, status, `${key}: ${e.message}`);
+        assert.equal(e.retryable, retryable, `${key}: ${e.message}`);
+        assert.match(e.message, new RegExp(`get ${key} on s3://bkt failed \\(status ${status}\\)`));
+        return true;
+      });
+    }
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+});
+
+test('s3: a conditional create above the multipart threshold stays single-part, so RGW still refuses the second', async () => {
+  const env = s3Env();
+  const cm = new S3ChunkManager({ ...env, bucket, prefix: 'ifabsent-big', multipartThresholdBytes: 5 * 1024 * 1024, partBytes: 5 * 1024 * 1024 });
+  const client = (cm as unknown as { client: { initiateNewMultipartUpload: (...a: unknown[]) => Promise<string> } }).client;
+  const initiate = client.initiateNewMultipartUpload.bind(client);
+  let multipart = 0;
+  client.initiateNewMultipartUpload = (...a: unknown[]) => { multipart++; return initiate(...a); };
+  const big = (seed: number) => new Uint8Array(7 * 1024 * 1024).map((_, i) => (i + seed) & 0xff);
+  await cm.put('manifest', big(1), { ifAbsent: true });
+  await assert.rejects(cm.put('manifest', big(2), { ifAbsent: true }), AlreadyExistsError);
+  assert.equal(multipart, 0, 'no multipart upload for conditional creates');
+  assert.deepEqual((await cm.getRange('manifest', 0, 16)), big(1).subarray(0, 16));
+  await cm.put('plain', big(3));
+  assert.equal(multipart, 1, 'an unconditional put of the same size goes in parts');
+  await cm.delete(['manifest', 'plain']);
+});
+
+test('s3: a scheme-less endpoint with tls=false in the URL reaches the server', async () => {
+  const env = s3Env();
+  const hostPort = new URL(env.endpoint).host;
+  const cm = await S3ChunkManager.fromUrl(new URL(`s3://${bucket}/schemeless?endpoint=${encodeURIComponent(hostPort)}&tls=false`));
+  await cm.put('k', new Uint8Array([9, 8, 7]));
+  assert.deepEqual(await cm.get('k'), new Uint8Array([9, 8, 7]));
+  await cm.delete(['k']);
 });
