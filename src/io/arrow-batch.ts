@@ -84,7 +84,7 @@ export function tableSchemaOfArrow(file: string, schema: Schema, options: ArrowI
 export class ArrowBatchConverter {
   private epochUnit: Exclude<TimeFormat, 'iso'> | undefined;
 
-  constructor(private readonly file: string, private readonly table: TableSchema, private readonly options: ArrowImportOptions) {
+  constructor(private readonly file: string, private readonly table: TableSchema, options: ArrowImportOptions) {
     if (options.timeFormat && options.timeFormat !== 'iso') this.epochUnit = options.timeFormat;
   }
 
