@@ -10,8 +10,8 @@ export { PARQUET_BATCH_ROWS } from './parquet-groups.js';
 
 /** Parquet files at least this large (bytes) are decoded in a worker by importFiles. */
 export const PARQUET_WORKER_BYTES_MIN = 4 * 1024 * 1024;
-/** Row groups the worker may decode ahead of the writer. */
-export const PARQUET_GROUPS_IN_FLIGHT = 2;
+/** Batches the worker may decode ahead of the writer. */
+export const PARQUET_BATCHES_IN_FLIGHT = 4;
 
 /**
  * Parquet files through parquet-wasm (arrow-rs compiled to WebAssembly: every codec —
@@ -39,7 +39,7 @@ export async function* readParquetFile(file: string, counter: { bytes: number },
 }
 
 async function* groupsInWorker(file: string): AsyncGenerator<ParquetGroup> {
-  const worker = new Worker(new URL('./parquet-worker.js', import.meta.url), { workerData: { file, credit: PARQUET_GROUPS_IN_FLIGHT } });
+  const worker = new Worker(new URL('./parquet-worker.js', import.meta.url), { workerData: { file, credit: PARQUET_BATCHES_IN_FLIGHT } });
   const queue: ParquetWorkerMessage[] = [];
   let failure: Error | undefined;
   let exited = false;
