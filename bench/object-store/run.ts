@@ -1,10 +1,11 @@
 /**
- * The cpu dataset on a local directory, S3 (Ceph RGW) and Azure (Azurite): import and scan,
+ * First the raw store figures (raw.ts: put/get/getRanges MB/s and requests, conditional
+ * creates; skip with --no-raw), then the cpu dataset on a local directory, S3 (Ceph RGW) and Azure (Azurite): import and scan,
  * with requests, bytes transferred and time per operation, and the scan's bytes read as a
  * fraction of the table's bytes. DuckDB reads the same data from a local Parquet file as the
  * peer for the one-host-one-day scan.
  * Usage: scripts/object-stores.sh start, export its variables, then
- *        npm run bench:object-store [-- --hosts 100]
+ *        npm run bench:object-store [-- --hosts 100] [--no-raw] [--objects 16 --object-mib 4]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import { openStore } from '../../src/chunk-manager/url.js';
 import { CountingChunkManager } from '../../src/chunk-manager/counting.js';
 import { CPU, CPU_TAGS, cpuBatches, writeCpuCsv } from '../datasets.js';
 import { duckdb, fmt, median } from '../duckdb.js';
+import { rawBench, rawBenchOptionsFromArgs } from './raw.js';
 
 const args = process.argv.slice(2);
 const hosts = (() => { const i = args.indexOf('--hosts'); return i >= 0 ? Number(args[i + 1]) : CPU.hosts; })();
@@ -78,4 +80,6 @@ async function main() {
   rmSync(dir, { recursive: true, force: true });
 }
 
+if (!args.includes('--no-raw')) await rawBench(rawBenchOptionsFromArgs());
+console.log('');
 await main();

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { AzureChunkManager } from '../../src/chunk-manager/azure.js';
 import { openStore } from '../../src/chunk-manager/url.js';
-import { StoreError } from '../../src/errors.js';
+import { AlreadyExistsError, StoreError } from '../../src/errors.js';
 import { chunkManagerContract } from './contract.js';
 
 // A real Azure-compatible server: started by `npm test` (Azurite on 127.0.0.1) or named by
@@ -42,4 +42,36 @@ test('azure: a server that is not there is a retryable StoreError naming store a
     assert.match(e.message, /az:\/\/nowhere/);
     return true;
   });
+});
+
+test('azure: HTTP statuses map to StoreError with the status: 5xx and 429 retryable, 4xx not; 409 on a conditional create is AlreadyExistsError', async () => {
+  const { createServer } = await import('node:http');
+  const statuses: Record<string, number> = { 'bad-gateway': 502, unavailable: 503, throttled: 429, internal: 500, forbidden: 403, 'bad-request': 400, exists: 409, precondition: 412 };
+  const server = createServer((req, res) => {
+    const name = req.url!.split('?')[0]!.split('/').pop()!;
+    const status = statuses[name] ?? 404;
+    const code = status === 409 ? 'BlobAlreadyExists' : status === 412 ? 'ConditionNotMet' : `Status${status}`;
+    const body = `<?xml version="1.0" encoding="utf-8"?><Error><Code>${code}</Code><Message>test says ${status}</Message></Error>`;
+    res.writeHead(status, { 'content-type': 'application/xml', 'x-ms-error-code': code, 'content-length': Buffer.byteLength(body) }).end(req.method === 'HEAD' ? undefined : body);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  try {
+    const env = { AZURE_STORAGE_CONNECTION_STRING: connectionString().replace(/127\.0\.0\.1:\d+/, `127.0.0.1:${port}`) };
+    const cm = await AzureChunkManager.fromUrl(new URL('az://fake/p'), env);
+    (cm as unknown as { containerReady: Promise<void> }).containerReady = Promise.resolve();
+    for (const [key, status, retryable] of [['bad-gateway', 502, true], ['unavailable', 503, true], ['throttled', 429, true], ['internal', 500, true], ['forbidden', 403, false], ['bad-request', 400, false]] as const) {
+      await assert.rejects(cm.get(key), (e: unknown) => {
+        assert.ok(e instanceof StoreError, `${key}: ${String(e)}`);
+        assert.equal(e.status, status, `${key}: ${e.message}`);
+        assert.equal(e.retryable, retryable, `${key}: ${e.message}`);
+        assert.match(e.message, new RegExp(`get ${key} on az://fake/p failed \\(status ${status}\\)`));
+        return true;
+      });
+    }
+    for (const key of ['exists', 'precondition']) await assert.rejects(cm.put(key, new Uint8Array(1), { ifAbsent: true }), AlreadyExistsError);
+    await assert.rejects(cm.put('exists', new Uint8Array(1)), (e: unknown) => e instanceof StoreError && e.status === 409 && !e.retryable);
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
 });

@@ -6,16 +6,7 @@ import { CountingChunkManager } from '../../src/chunk-manager/counting.js';
 import { openStore } from '../../src/chunk-manager/url.js';
 import { AlreadyExistsError, StoreError } from '../../src/errors.js';
 import { chunkManagerContract } from './contract.js';
-
-// A real S3-compatible server: started by `npm test` (Ceph RGW on 127.0.0.1) or named by
-// S3_ENDPOINT / S3_ACCESS_KEY / S3_SECRET_KEY (a user's MinIO, say). No server, no pass.
-export function s3Env(): { endpoint: string; accessKey: string; secretKey: string } {
-  const { S3_ENDPOINT, S3_ACCESS_KEY, S3_SECRET_KEY } = process.env;
-  if (!S3_ENDPOINT || !S3_ACCESS_KEY || !S3_SECRET_KEY) {
-    throw new Error('S3 tests need a server: run them through `npm test` (starts Ceph RGW) or set S3_ENDPOINT, S3_ACCESS_KEY and S3_SECRET_KEY');
-  }
-  return { endpoint: S3_ENDPOINT, accessKey: S3_ACCESS_KEY, secretKey: S3_SECRET_KEY };
-}
+import { s3Env } from './s3-env.js';
 
 const bucket = `quiver-test-${randomBytes(3).toString('hex')}`;
 
