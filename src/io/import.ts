@@ -32,7 +32,7 @@ export { csvBytes };
 export interface ImportProgress {
   /** Input bytes read so far (compressed bytes for .gz/.zst). */
   bytesRead: number;
-  /** Sum of the input file sizes (0 for stdin). */
+  /** Sum of the input file sizes (stdin and pipes count 0). */
   bytesTotal: number;
   rows: number;
   file: string;
@@ -161,18 +161,24 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
   const files = expandGlobs(patterns);
   if (files.length === 0) throw new UsageError('no input files given');
   if (files.filter((f) => f === '-').length > 1) throw new UsageError('stdin (-) can be read once per import');
-  const formats = files.map((f) => {
-    if (f !== '-') {
-      let isFile: boolean;
-      try { isFile = statSync(f).isFile(); } catch (error) {
-        throw new InputError(`${f}: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, f);
-      }
-      if (!isFile) throw new UsageError(`${f} is not a file`);
+  // Regular files by extension or magic; a pipe (e.g. bash's <(zcat …)) is read once, as CSV.
+  const sizes = new Map<string, number>();
+  const formats = files.map((f): ImportFormat => {
+    if (f === '-') return 'csv';
+    let stat;
+    try { stat = statSync(f); } catch (error) {
+      throw new InputError(`${f}: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, f);
     }
+    if (stat.isFIFO() || stat.isCharacterDevice()) {
+      if (/\.(parquet|pq|arrow|arrows|ipc|feather)$/i.test(f)) throw new UsageError(`${f} is a pipe: Parquet and Arrow input must be a regular file`);
+      return 'csv';
+    }
+    if (!stat.isFile()) throw new UsageError(`${f} is not a file`);
+    sizes.set(f, stat.size);
     return detectFormat(f);
   });
   if (options.layout === 'long' && formats.some((f) => f !== 'csv')) throw new UsageError('the long layout applies to CSV input only');
-  const bytesTotal = files.reduce((s, f) => s + (f === '-' ? 0 : statSync(f).size), 0);
+  const bytesTotal = [...sizes.values()].reduce((a, b) => a + b, 0);
   const exists = await db.hasTable(options.table);
   if (exists && !options.append) throw new UsageError(`table ${options.table} exists; use --append to add to it`);
   let table: Table | undefined = exists ? await db.table(options.table) : undefined;
@@ -214,7 +220,7 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
         const name = file;
         const schema = table?.schema;
         // Large files are parsed in a worker thread, overlapping the encoding of chunks here.
-        if (options.parallel !== false && file !== '-' && statSync(file).size >= CSV_WORKER_BYTES_MIN) input = readCsvInWorker(name, counter, csvOptions, schema);
+        if (options.parallel !== false && (sizes.get(file) ?? 0) >= CSV_WORKER_BYTES_MIN) input = readCsvInWorker(name, counter, csvOptions, schema);
         else {
           input = (async function* () {
             for await (const b of readCsv(csvBytes(name, counter), name, csvOptions, schema)) yield { batch: b.batch, rowStart: b.rowStart, schema: b.plan.schema };
@@ -223,7 +229,7 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
       } else if (formats[k] === 'arrow') {
         input = readArrowFile(file, counter, options, table?.schema);
       } else {
-        input = readParquetFile(file, counter, { ...options, parallel: options.parallel !== false && statSync(file).size >= PARQUET_WORKER_BYTES_MIN }, table?.schema);
+        input = readParquetFile(file, counter, { ...options, parallel: options.parallel !== false && (sizes.get(file) ?? 0) >= PARQUET_WORKER_BYTES_MIN }, table?.schema);
       }
       for await (const { batch, rowStart, schema } of input) {
         if (!table) {

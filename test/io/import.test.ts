@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -63,6 +64,24 @@ test('import a CSV: rows, schema, lineage, progress, summary', async () => {
     assert.equal(chunks.reduce((s, c) => s + c.lineage.reduce((a, l) => a + l.rowEnd - l.rowStart, 0), 0), 12);
     assert.ok(progress.length >= 1);
     assert.deepEqual(progress.at(-1), { bytesRead: summary.bytesIn, bytesTotal: summary.bytesIn, rows: 12, file });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a pipe (bash <(zcat …)) is read once as CSV, gzip detected by its magic', async () => {
+  const dir = tmp();
+  try {
+    const fifo = join(dir, 'in.fifo');
+    execFileSync('mkfifo', [fifo]);
+    const text = cpuCsv(2, 3);
+    const writer = createWriteStream(fifo);
+    writer.end(gzipSync(text));
+    const { db } = await fresh();
+    const summary = await importFiles(db, [fifo], { table: 'p' });
+    assert.equal(summary.rows, 6);
+    assert.equal(summary.bytesIn, gzipSync(text).length);
+    assert.deepEqual((await tableRows(db, 'p')).map((r) => r.count).sort(), [0n, 0n, 1n, 1n, 2n, 2n]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
