@@ -211,8 +211,8 @@ test('chunk boundaries at every byte position, 1-byte and random pieces give ide
     assert.deepEqual((await readText(bytes, { ...fixed, planBytes: 1 }, [cut])).rows, reference.rows, `cut at ${cut}`);
   }
   assert.deepEqual((await readText(bytes, { ...fixed, planBytes: 1 }, constant(1))).rows, reference.rows, '1-byte pieces');
-  const seed = Math.floor(Math.random() * 2 ** 31);
-  console.log(`seed ${seed}`);
+  const seed = Number(process.env.QUIVER_SEED ?? Math.floor(Math.random() * 2 ** 31));
+  console.log(`seed ${seed} (rerun with QUIVER_SEED=${seed})`);
   const random = rng(seed);
   for (let k = 0; k < 200; k++) {
     const planBytes = 1 + Math.floor(random() * bytes.length);
