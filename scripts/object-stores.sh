@@ -5,7 +5,7 @@
 #   Azure: Azurite (npm devDependency), in memory, telemetry off.
 #
 #   scripts/object-stores.sh install   # apt-get the Ceph packages when missing (needs root)
-#   scripts/object-stores.sh start     # start both; prints `export …` lines for the tests
+#   scripts/object-stores.sh start [s3|azure]  # start both (or one); prints `export …` lines for the tests
 #   scripts/object-stores.sh env       # print the `export …` lines of the running servers again
 #   scripts/object-stores.sh stop      # stop what `start` started (only its own pids)
 #
@@ -150,24 +150,33 @@ port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # Ports must be free before a start: a daemon of an earlier run that is still exiting would
 # otherwise answer in place of ours (Ceph then fails with "wrong fsid").
 wait_ports_free() {
-  for port in "$MON_PORT" "$RGW_PORT" "$AZURITE_PORT"; do
+  local ports=()
+  [ "$WHICH" = azure ] || ports+=("$MON_PORT" "$RGW_PORT")
+  [ "$WHICH" = s3 ] || ports+=("$AZURITE_PORT")
+  for port in "${ports[@]}"; do
     for _ in $(seq 1 100); do port_busy "$port" || break; sleep 0.1; done
     if port_busy "$port"; then log "port $port on 127.0.0.1 is taken by another process; set MON_PORT/RGW_PORT/AZURITE_PORT"; exit 1; fi
   done
 }
 
+WHICH=${2:-all}
+case "$WHICH" in all|s3|azure) ;; *) echo "usage: $0 start [all|s3|azure]" >&2; exit 2 ;; esac
 case "${1:-}" in
-  install) install ;;
+  install) [ "$WHICH" = azure ] || install ;;
   start)
     stop; wait_ports_free; mkdir -p "$STATE"
     trap 'log "start failed (logs kept in $STATE)"; KEEP=1 stop' ERR
-    start_ceph; start_azurite
+    : > "$STATE/env"
+    if [ "$WHICH" != azure ]; then
+      start_ceph
+      echo "export S3_ENDPOINT=http://127.0.0.1:$RGW_PORT S3_ACCESS_KEY=$ACCESS_KEY S3_SECRET_KEY=$SECRET_KEY S3_REGION=us-east-1" >> "$STATE/env"
+    fi
+    if [ "$WHICH" != s3 ]; then
+      start_azurite
+      # The account key is Azurite's public, well-known development key, not a secret.
+      echo "export AZURE_STORAGE_CONNECTION_STRING=\"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:$AZURITE_PORT/devstoreaccount1;\"" >> "$STATE/env"
+    fi
     trap - ERR
-    # Azurite's account key is the public, well-known development key, not a secret.
-    cat > "$STATE/env" <<ENV
-export S3_ENDPOINT=http://127.0.0.1:$RGW_PORT S3_ACCESS_KEY=$ACCESS_KEY S3_SECRET_KEY=$SECRET_KEY S3_REGION=us-east-1
-export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:$AZURITE_PORT/devstoreaccount1;"
-ENV
     cat "$STATE/env"
     ;;
   env)

@@ -6,10 +6,10 @@
 //   npm test                       everything
 //   npm test -- test/format cli    only test files whose path contains one of the words
 //
-// A user's own servers: set S3_ENDPOINT (+ S3_ACCESS_KEY, S3_SECRET_KEY, S3_REGION) and
-// AZURE_STORAGE_CONNECTION_STRING, and nothing is started.
+// A user's own servers: set S3_ENDPOINT (+ S3_ACCESS_KEY, S3_SECRET_KEY, S3_REGION) and/or
+// AZURE_STORAGE_CONNECTION_STRING; only the one not named is started.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -60,9 +60,17 @@ function stopStores() {
   started = false;
   spawnSync(stores, ['stop'], { cwd: root, stdio: 'inherit', env: process.env });
 }
-if (needsStores && !(process.env.S3_ENDPOINT && process.env.AZURE_STORAGE_CONNECTION_STRING)) {
-  console.log('# starting Ceph RGW (S3) and Azurite (Azure) on 127.0.0.1');
-  run(stores, ['install']);
+// Whatever happens from here on (a throw, process.exit, a signal), servers we started stop.
+process.on('exit', stopStores);
+let child;
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => { child?.kill(signal); stopStores(); process.exit(130); });
+}
+const haveS3 = Boolean(process.env.S3_ENDPOINT), haveAzure = Boolean(process.env.AZURE_STORAGE_CONNECTION_STRING);
+if (needsStores && !(haveS3 && haveAzure)) {
+  const which = haveS3 ? 'azure' : haveAzure ? 's3' : 'all';
+  console.log(`# starting ${{ all: 'Ceph RGW (S3) and Azurite (Azure)', s3: 'Ceph RGW (S3)', azure: 'Azurite (Azure)' }[which]} on 127.0.0.1`);
+  run(stores, ['install', which]);
   let exports;
   // Own ports and state directory per run: two test runs on one machine do not collide. A
   // start that fails (Ceph's daemons occasionally trip over each other on a loaded machine)
@@ -73,7 +81,7 @@ if (needsStores && !(process.env.S3_ENDPOINT && process.env.AZURE_STORAGE_CONNEC
     process.env.MON_PORT = String(await freePort());
     process.env.AZURITE_PORT = String(await freePort());
     try {
-      exports = execFileSync(stores, ['start'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
+      exports = execFileSync(stores, ['start', which], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
       break;
     } catch {
       spawnSync(stores, ['stop'], { cwd: root, stdio: 'inherit', env: process.env });
@@ -90,14 +98,23 @@ if (needsStores && !(process.env.S3_ENDPOINT && process.env.AZURE_STORAGE_CONNEC
     for (const m of line.replace(/^export /, '').matchAll(/([A-Z0-9_]+)=("([^"]*)"|\S+)/g)) process.env[m[1]] = m[3] ?? m[2];
   }
 }
-for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => { stopStores(); process.exit(130); });
 
+// The spec reporter for people; a TAP copy in a file whose summary (`# pass N`, `# fail N`)
+// is printed at the end, for scripts that grep it.
+const tapFile = join(tmpdir(), `quiver-test-${process.pid}.tap`);
 console.log(`# running ${files.length} test file(s)`);
-const child = spawn(process.execPath, [
-  '--test', '--test-reporter=spec', '--test-concurrency=2', '--test-timeout=300000',
+child = spawn(process.execPath, [
+  '--test', '--test-concurrency=2', '--test-timeout=300000',
+  '--test-reporter=spec', '--test-reporter-destination=stdout',
+  '--test-reporter=tap', `--test-reporter-destination=${tapFile}`,
   ...files.map((f) => relative(root, f)),
 ], { cwd: root, stdio: 'inherit', env: process.env });
 child.on('exit', (code, signal) => {
   stopStores();
+  try {
+    const summary = readFileSync(tapFile, 'utf8').split('\n').filter((l) => /^# (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) /.test(l));
+    if (summary.length) console.log(summary.join('\n'));
+    rmSync(tapFile, { force: true });
+  } catch { /* the runner died before writing a summary: its own output says why */ }
   process.exit(code ?? (signal ? 1 : 0));
 });
