@@ -15,14 +15,25 @@ export interface AzureOptions {
   url?: string;
 }
 
+/** Deletes per batch request (the Blob service's limit). */
+const DELETE_BATCH_KEYS_MAX = 256;
+
 const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'REQUEST_SEND_ERROR', 'ENOTFOUND', 'EHOSTUNREACH']);
 
 /**
  * An Azure Blob container as a ChunkManager, on @azure/storage-blob (Azure, Azurite).
  *
- * Conditional create uploads with `ifNoneMatch: '*'`; Azure answers 409 BlobAlreadyExists
- * (not 412), and both mean the key exists. The SDK's own retries are off: the
- * RetryingChunkManager wrapper owns retry policy for every store alike.
+ * - Conditional create uploads with `ifNoneMatch: '*'`; Azure answers 409 BlobAlreadyExists
+ *   (not 412), and both mean the key exists. Always a single Put Blob (never blocks), so the
+ *   condition applies to the one request that creates the blob.
+ * - Large unconditional puts go as parallel blocks committed by one Put Block List; blocks of
+ *   a failed upload are never visible and the service discards them (uncommitted blocks
+ *   expire after 7 days): there is no upload to abort, unlike S3 multipart.
+ * - Ranged reads coalesce neighbouring ranges (ranges.ts); deletes go 256 per batch request
+ *   (one request per key where the credential cannot batch, e.g. a service SAS).
+ * - Every request passes one semaphore (`concurrency`, default 16).
+ * The SDK's own retries are off: the RetryingChunkManager wrapper owns retry policy for
+ * every store alike.
  */
 export class AzureChunkManager implements ChunkManager {
   readonly url: string;
@@ -31,6 +42,8 @@ export class AzureChunkManager implements ChunkManager {
   private readonly gate: Semaphore;
   private readonly blockUploadThresholdBytes: number;
   private containerReady?: Promise<void>;
+  /** False once the service refused a batch request: delete key by key from then on. */
+  private batchDelete = true;
 
   constructor(options: AzureOptions) {
     this.container = options.container;
@@ -192,9 +205,33 @@ export class AzureChunkManager implements ChunkManager {
   }
 
   async delete(keys: readonly string[]): Promise<void> {
-    await mapLimit(keys, 16, (key) => this.call(key, 'delete', async () => {
-      await this.container.getBlobClient(this.blobName(key)).deleteIfExists();
+    const names = keys.map((k) => this.blobName(k));
+    if (this.batchDelete && keys.length > 1) {
+      const batches: number[] = [];
+      for (let i = 0; i < keys.length; i += DELETE_BATCH_KEYS_MAX) batches.push(i);
+      try {
+        await mapLimit(batches, 4, (start) => this.deleteBatch(keys.slice(start, start + DELETE_BATCH_KEYS_MAX), names.slice(start, start + DELETE_BATCH_KEYS_MAX)));
+        return;
+      } catch (error) {
+        // 400/403/501: this credential or service cannot batch; anything else is a real failure.
+        if (!(error instanceof StoreError) || ![400, 403, 501].includes(error.status ?? 0) || error.key !== '(batch)') throw error;
+        this.batchDelete = false;
+      }
+    }
+    await mapLimit(keys, 16, (key, i) => this.call(key, 'delete', async () => {
+      await this.container.getBlobClient(names[i]!).deleteIfExists();
     }));
+  }
+
+  private async deleteBatch(keys: readonly string[], names: readonly string[]): Promise<void> {
+    const clients = names.map((n) => this.container.getBlobClient(n));
+    const keyOfUrl = new Map(clients.map((c, i) => [c.url, keys[i]!]));
+    const response = await this.call('(batch)', 'delete', () => this.container.getBlobBatchClient().deleteBlobs(clients));
+    for (const sub of response.subResponses) {
+      if (sub.status < 300 || sub.status === 404) continue;
+      const key = keyOfUrl.get(sub._request.url) ?? sub._request.url;
+      throw new StoreError(this.url, key, 'delete', `${sub.errorCode ?? sub.statusMessage}`, sub.status, sub.status === 429 || sub.status >= 500);
+    }
   }
 
   async close(): Promise<void> {}

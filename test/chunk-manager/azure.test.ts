@@ -75,3 +75,30 @@ test('azure: HTTP statuses map to StoreError with the status: 5xx and 429 retrya
     await new Promise((r) => server.close(r));
   }
 });
+
+test('azure: deletes go 256 keys per batch request; a credential that cannot batch (403) falls back to one request per key', async () => {
+  connectionString();
+  const cm = await AzureChunkManager.fromUrl(new URL(`az://${container}/batch`));
+  const keys = Array.from({ length: 300 }, (_, i) => `d/${i % 3}/k${i}`);
+  for (let i = 0; i < keys.length; i += 50) await Promise.all(keys.slice(i, i + 50).map((k) => cm.put(k, new Uint8Array([i & 0xff]))));
+  const containerClient = (cm as unknown as { container: { getBlobBatchClient(): { deleteBlobs(c: unknown[]): Promise<unknown> } } }).container;
+  const original = containerClient.getBlobBatchClient.bind(containerClient);
+  const batchSizes: number[] = [];
+  containerClient.getBlobBatchClient = () => {
+    const client = original();
+    const deleteBlobs = client.deleteBlobs.bind(client);
+    client.deleteBlobs = (clients: unknown[]) => { batchSizes.push(clients.length); return deleteBlobs(clients); };
+    return client;
+  };
+  await cm.delete([...keys.slice(0, 290), 'd/never-there']);
+  assert.deepEqual(batchSizes.sort((a, b) => b - a), [256, 35]);
+  assert.deepEqual(await cm.list('d/'), keys.slice(290).sort());
+
+  // A service SAS cannot batch: the service answers 403; the store falls back and remembers.
+  containerClient.getBlobBatchClient = () => ({
+    deleteBlobs: async () => { throw Object.assign(new Error('This request is not authorized to perform this operation.'), { statusCode: 403, code: 'AuthorizationFailure' }); },
+  });
+  await cm.delete(keys.slice(290));
+  assert.deepEqual(await cm.list('d/'), []);
+  assert.equal((cm as unknown as { batchDelete: boolean }).batchDelete, false);
+});
