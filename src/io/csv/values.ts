@@ -8,10 +8,35 @@ const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
 /**
  * A decimal from bytes, bit-identical to Number(text): mantissas of up to 15 digits with
  * up to 22 fraction digits are exact integers divided by an exact power of ten (one
- * correctly rounded IEEE division); anything else (exponents, long mantissas, inf/nan
- * spellings) goes through Number(). Returns NaN when the text is not a number.
+ * correctly rounded IEEE division); anything else (exponents, long mantissas, spaces,
+ * inf/nan spellings) goes through the general path and Number(). Returns NaN when the
+ * text is not a number.
  */
 export function parseFloatBytes(buf: Uint8Array, start: number, end: number): number {
+  // Fast path: [+-]digits[.digits], nothing else (two tight loops, no per-byte state).
+  let i = start;
+  let negative = false;
+  const first = buf[i];
+  if (first === 0x2d) { negative = true; i++; } else if (first === 0x2b) i++;
+  const d0 = i;
+  let m = 0;
+  while (i < end) { const c = buf[i]! - 0x30; if (c < 0 || c > 9) break; m = m * 10 + c; i++; }
+  let digits = i - d0;
+  let fraction = 0;
+  if (i < end && buf[i] === 0x2e) {
+    i++;
+    const f0 = i;
+    while (i < end) { const c = buf[i]! - 0x30; if (c < 0 || c > 9) break; m = m * 10 + c; i++; }
+    fraction = i - f0;
+    digits += fraction;
+  }
+  if (i !== end || digits === 0 || digits > 15 || fraction > 22) return parseFloatGeneral(buf, start, end);
+  const v = fraction === 0 ? m : m / POW10[fraction]!;
+  return negative ? -v : v;
+}
+
+/** The general path: surrounding spaces, leading zeros beyond 15 digits, then Number(). */
+function parseFloatGeneral(buf: Uint8Array, start: number, end: number): number {
   let i = start;
   while (i < end && buf[i] === 0x20) i++;
   while (end > i && buf[end - 1] === 0x20) end--;
