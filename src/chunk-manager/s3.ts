@@ -117,7 +117,8 @@ export class S3ChunkManager implements ChunkManager {
    * (`accessKey`, `secretKey`; `tls=false` for a scheme-less endpoint; `pathStyle=false` for
    * virtual-host addressing) or the environment: S3_ACCESS_KEY/S3_SECRET_KEY,
    * AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY/AWS_SESSION_TOKEN (GCS: GCS_ACCESS_KEY/GCS_SECRET_KEY
-   * first); endpoint from S3_ENDPOINT or AWS_ENDPOINT_URL when not in the URL.
+   * first); endpoint from S3_ENDPOINT, AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL when not in
+   * the URL, else AWS in the region (S3_REGION, AWS_REGION, AWS_DEFAULT_REGION; us-east-1).
    */
   static async fromUrl(url: URL, env: NodeJS.ProcessEnv = process.env): Promise<S3ChunkManager> {
     const gcs = url.protocol === 'gs:';
@@ -126,7 +127,7 @@ export class S3ChunkManager implements ChunkManager {
     if (!bucket) throw new UsageError(`store URL ${url.href} names no bucket`);
     const region = q.get('region') ?? env.S3_REGION ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? (gcs ? 'auto' : 'us-east-1');
     const endpoint = q.get('endpoint')
-      ?? (gcs ? env.GCS_ENDPOINT ?? 'https://storage.googleapis.com' : env.S3_ENDPOINT ?? env.AWS_ENDPOINT_URL ?? `https://s3.${region}.amazonaws.com`);
+      ?? (gcs ? env.GCS_ENDPOINT ?? 'https://storage.googleapis.com' : env.S3_ENDPOINT ?? env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL ?? `https://s3.${region}.amazonaws.com`);
     const pathStyle = q.get('pathStyle');
     const tls = q.get('tls');
     return new S3ChunkManager({

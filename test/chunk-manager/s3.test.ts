@@ -159,3 +159,24 @@ test('s3: a scheme-less endpoint with tls=false in the URL reaches the server', 
   assert.deepEqual(await cm.get('k'), new Uint8Array([9, 8, 7]));
   await cm.delete(['k']);
 });
+
+test('s3: fromUrl resolves endpoint, TLS, addressing, region and keys from the URL and the standard environment variables', async () => {
+  type Seen = { host: string; port: number; protocol: string; pathStyle: boolean; region: string; accessKey: string; secretKey: string; sessionToken?: string };
+  const seen = async (url: string, env: NodeJS.ProcessEnv) => {
+    const cm = await S3ChunkManager.fromUrl(new URL(url), env);
+    const c = (cm as unknown as { client: Seen }).client;
+    return { url: cm.url, prefix: cm.prefix, host: c.host, port: c.port, protocol: c.protocol, pathStyle: c.pathStyle, region: c.region, accessKey: c.accessKey, secretKey: c.secretKey, sessionToken: c.sessionToken };
+  };
+  // AWS: virtual-host addressing on the regional endpoint, the SDKs' variable names.
+  assert.deepEqual(await seen('s3://logs/a/b/', { AWS_ACCESS_KEY_ID: 'AK', AWS_SECRET_ACCESS_KEY: 'SK', AWS_SESSION_TOKEN: 'ST', AWS_REGION: 'eu-west-1' }),
+    { url: 's3://logs/a/b', prefix: 'a/b', host: 's3.eu-west-1.amazonaws.com', port: 443, protocol: 'https:', pathStyle: false, region: 'eu-west-1', accessKey: 'AK', secretKey: 'SK', sessionToken: 'ST' });
+  // MinIO/Ceph: S3_* variables win over AWS_*; path-style; plain HTTP from the endpoint's scheme.
+  assert.deepEqual(await seen('s3://b1/p', { S3_ENDPOINT: 'http://10.0.0.5:9000', S3_ACCESS_KEY: 'mk', S3_SECRET_KEY: 'ms', AWS_ACCESS_KEY_ID: 'AK', AWS_SECRET_ACCESS_KEY: 'SK', AWS_ENDPOINT_URL: 'https://ignored' }),
+    { url: 's3://b1/p', prefix: 'p', host: '10.0.0.5', port: 9000, protocol: 'http:', pathStyle: true, region: 'us-east-1', accessKey: 'mk', secretKey: 'ms', sessionToken: undefined });
+  // The URL's own parameters win over the environment.
+  assert.deepEqual(await seen('s3://b2?endpoint=minio.local:9443&tls=true&pathStyle=false&region=r1&accessKey=qa&secretKey=qs', { S3_ENDPOINT: 'http://other', S3_REGION: 'r0' }),
+    { url: 's3://b2', prefix: '', host: 'minio.local', port: 9443, protocol: 'https:', pathStyle: false, region: 'r1', accessKey: 'qa', secretKey: 'qs', sessionToken: undefined });
+  // GCS through its S3-compatible XML API, with HMAC keys.
+  assert.deepEqual(await seen('gs://bucket-g/tsdb', { GCS_ACCESS_KEY: 'GOOG1', GCS_SECRET_KEY: 'gsec', AWS_ACCESS_KEY_ID: 'AK', AWS_SECRET_ACCESS_KEY: 'SK' }),
+    { url: 'gs://bucket-g/tsdb', prefix: 'tsdb', host: 'storage.googleapis.com', port: 443, protocol: 'https:', pathStyle: true, region: 'auto', accessKey: 'GOOG1', secretKey: 'gsec', sessionToken: undefined });
+});
