@@ -9,7 +9,7 @@ export const CSV_ROW_BYTES_MAX = 64 * 1024 * 1024;
 /** Most fields in one row. */
 export const CSV_FIELDS_MAX = 4096;
 
-/** One row's fields as byte ranges of `buf` (no strings, no per-field objects). */
+/** One row's fields as byte ranges of `buf` (no strings, no per-field objects); reused for every row, so valid only during the onRow callback. */
 export interface RowView {
   buf: Buffer;
   starts: Int32Array;
@@ -34,6 +34,8 @@ export class CsvTokenizer {
   private readonly starts = new Int32Array(CSV_FIELDS_MAX);
   private readonly ends = new Int32Array(CSV_FIELDS_MAX);
   private readonly escaped = new Uint8Array(CSV_FIELDS_MAX);
+  /** The one RowView handed to onRow, refilled per row: valid only during the callback. */
+  private readonly view: RowView = { buf: Buffer.alloc(0), starts: this.starts, ends: this.ends, escaped: this.escaped, count: 0, line: 0 };
 
   /** Column names for error messages (set once the header is known). */
   header: readonly string[] = [];
@@ -145,7 +147,11 @@ export class CsvTokenizer {
       if (!complete) return rowStart;
       this.line += 1 + extraLines;
       if (count === 1 && starts[0] === ends[0] && !escaped[0] && buf[rowStart] !== QUOTE) continue; // blank line
-      this.onRow({ buf, starts, ends, escaped, count, line: rowLine });
+      const view = this.view;
+      view.buf = buf;
+      view.count = count;
+      view.line = rowLine;
+      this.onRow(view);
     }
     return n;
   }
