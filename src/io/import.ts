@@ -63,6 +63,8 @@ export interface ImportOptions {
   codec?: BlockCodecId;
   /** Parse large CSVs (≥ CSV_WORKER_BYTES_MIN) and decode large Parquet files (≥ PARQUET_WORKER_BYTES_MIN) in a worker thread. Default true. */
   parallel?: boolean;
+  /** Overrides both worker thresholds (CSV_WORKER_BYTES_MIN, PARQUET_WORKER_BYTES_MIN); 0 = always a worker. */
+  workerBytesMin?: number;
   onProgress?: (p: ImportProgress) => void;
 }
 
@@ -148,7 +150,7 @@ export function detectFormat(file: string): ImportFormat {
   return 'csv';
 }
 
-interface SourceBatch { batch: RecordBatch; rowStart: number; schema?: TableSchema }
+interface SourceBatch { batch: RecordBatch; rowStart: number; schema?: TableSchema; file?: string }
 
 /**
  * Imports files into one table in one commit: every file streams through one TableWriter
@@ -194,44 +196,53 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
   let batches = 0;
   const progress = () => options.onProgress?.({ bytesRead: counter.bytes, bytesTotal, rows, file });
   try {
-    for (let k = 0; k < files.length; k++) {
-      file = files[k]!;
-      const source = file === '-' ? 'stdin' : file;
+    const csvOptions = (sourceOf: (file: string) => string): CsvOptions => ({
+      ...(options.delimiter !== undefined ? { delimiter: options.delimiter } : {}),
+      ...(options.columns ? { columns: options.columns } : {}),
+      ...(options.time ? { time: options.time } : {}),
+      ...(options.tags ? { tags: options.tags } : {}),
+      ...(options.timeFormat ? { timeFormat: options.timeFormat } : {}),
+      ...(options.timeUnit ? { timeUnit: options.timeUnit } : {}),
+      ...(options.schema ? { schema: options.schema } : {}),
+      ...(options.layout ? { layout: options.layout } : {}),
+      ...(options.fieldColumn ? { fieldColumn: options.fieldColumn } : {}),
+      ...(options.valueColumn ? { valueColumn: options.valueColumn } : {}),
+      maxErrors: maxErrors - rejected,
+      onReject: (r) => {
+        rejected++;
+        if (!rejects) { rejects = createWriteStream(rejectsPath); rejects.write('file,line,reason,row\n'); }
+        rejects.write(`${csvCell(sourceOf(r.file ?? ''))},${r.line},${csvCell(r.reason)},${csvCell(r.text)}\n`);
+      },
+    });
+    for (let k = 0; k < files.length;) {
+      // A run of regular CSV files large enough together is parsed in one worker thread
+      // (file after file), overlapping the encoding of chunks here; anything else inline.
+      let end = k + 1;
       let input: AsyncIterable<SourceBatch>;
-      if (formats[k] === 'csv') {
-        const csvOptions: CsvOptions = {
-          ...(options.delimiter !== undefined ? { delimiter: options.delimiter } : {}),
-          ...(options.columns ? { columns: options.columns } : {}),
-          ...(options.time ? { time: options.time } : {}),
-          ...(options.tags ? { tags: options.tags } : {}),
-          ...(options.timeFormat ? { timeFormat: options.timeFormat } : {}),
-          ...(options.timeUnit ? { timeUnit: options.timeUnit } : {}),
-          ...(options.schema ? { schema: options.schema } : {}),
-          ...(options.layout ? { layout: options.layout } : {}),
-          ...(options.fieldColumn ? { fieldColumn: options.fieldColumn } : {}),
-          ...(options.valueColumn ? { valueColumn: options.valueColumn } : {}),
-          maxErrors: maxErrors - rejected,
-          onReject: (r) => {
-            rejected++;
-            if (!rejects) { rejects = createWriteStream(rejectsPath); rejects.write('file,line,reason,row\n'); }
-            rejects.write(`${csvCell(source)},${r.line},${csvCell(r.reason)},${csvCell(r.text)}\n`);
-          },
-        };
-        const name = file;
-        const schema = table?.schema;
-        // Large files are parsed in a worker thread, overlapping the encoding of chunks here.
-        if (options.parallel !== false && (sizes.get(file) ?? 0) >= CSV_WORKER_BYTES_MIN) input = readCsvInWorker(name, counter, csvOptions, schema);
-        else {
-          input = (async function* () {
-            for await (const b of readCsv(csvBytes(name, counter), name, csvOptions, schema)) yield { batch: b.batch, rowStart: b.rowStart, schema: b.plan.schema };
-          })();
-        }
-      } else if (formats[k] === 'arrow') {
-        input = readArrowFile(file, counter, options, table?.schema);
+      const parallel = options.parallel !== false && formats[k] === 'csv' && sizes.has(files[k]!);
+      if (parallel) while (end < files.length && formats[end] === 'csv' && sizes.has(files[end]!)) end++;
+      const runBytes = files.slice(k, end).reduce((sum, f) => sum + (sizes.get(f) ?? 0), 0);
+      if (parallel && runBytes >= (options.workerBytesMin ?? CSV_WORKER_BYTES_MIN)) {
+        input = readCsvInWorker(files.slice(k, end), counter, csvOptions((f) => f), table?.schema);
       } else {
-        input = readParquetFile(file, counter, { ...options, parallel: options.parallel !== false && (sizes.get(file) ?? 0) >= PARQUET_WORKER_BYTES_MIN }, table?.schema);
+        end = k + 1;
+        const name = files[k]!;
+        const source = name === '-' ? 'stdin' : name;
+        const schema = table?.schema;
+        if (formats[k] === 'csv') {
+          const csv = csvOptions(() => source);
+          input = (async function* () {
+            for await (const b of readCsv(csvBytes(name, counter), name, csv, schema)) yield { batch: b.batch, rowStart: b.rowStart, schema: b.plan.schema, file: name };
+          })();
+        } else if (formats[k] === 'arrow') {
+          input = readArrowFile(name, counter, options, schema);
+        } else {
+          input = readParquetFile(name, counter, { ...options, parallel: options.parallel !== false && (sizes.get(name) ?? 0) >= (options.workerBytesMin ?? PARQUET_WORKER_BYTES_MIN) }, schema);
+        }
       }
-      for await (const { batch, rowStart, schema } of input) {
+      for await (const b of input) {
+        file = b.file ?? files[k]!;
+        const { batch, rowStart, schema } = b;
         if (!table) {
           if (!schema) throw new InputError(`${file}: could not determine a schema`, file);
           table = await db.createTable(options.table, {
@@ -241,11 +252,13 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
         }
         checkTypes(table.schema, batch, file);
         writer ??= table.writer();
-        await writer.append(batch, { source, rowStart });
+        await writer.append(batch, { source: file === '-' ? 'stdin' : file, rowStart });
         rows += batch.numRows;
         if (++batches % PROGRESS_EVERY_BATCHES === 0) progress();
       }
+      file = files[end - 1]!;
       progress();
+      k = end;
     }
     if (!table || !writer) throw new InputError(`${files.join(', ')}: no rows to import`, files[0]);
     const committed = await writer.commit();

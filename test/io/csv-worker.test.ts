@@ -50,7 +50,7 @@ test('the worker-thread parser gives the same batches, lineage, rejects and prog
     assert.deepEqual(rowsOf(viaWorker), rowsOf(inline));
     assert.deepEqual(viaWorker.map((b) => b.schema.fields.map((f) => `${f.name}:${f.type}`)), inline.map((b) => b.schema.fields.map((f) => `${f.name}:${f.type}`)));
     assert.equal(workerRejects.length, 1);
-    assert.deepEqual(workerRejects, inlineRejects);
+    assert.deepEqual(workerRejects, inlineRejects.map((r) => ({ ...(r as object), file })));
     assert.equal(counter.bytes, text.length);
 
     const error = await rejection((async () => { for await (const b of readCsvInWorker(file, { bytes: 0 }, { ...options, maxErrors: 0 })) void b; })());

@@ -12,7 +12,7 @@ import type { TableSchema } from '../../table/types.js';
 import type { CsvOptions } from './reader.js';
 import type { WorkerInput, WorkerMessage } from './worker.js';
 
-/** Files at least this large (bytes) are parsed in a worker (smaller ones: startup cost dominates). */
+/** CSV files (a run of them together) at least this large are parsed in a worker (below, its startup cost dominates). */
 export const CSV_WORKER_BYTES_MIN = 8 * 1024 * 1024;
 /** Batches the worker may parse ahead of the writer. */
 export const CSV_WORKER_BATCHES_IN_FLIGHT = 4;
@@ -26,10 +26,14 @@ function errorOf(m: Extract<WorkerMessage, { type: 'error' }>): Error {
   }
 }
 
-/** Like readCsv on a file (not stdin), parsed in a worker thread. */
-export async function* readCsvInWorker(file: string, counter: { bytes: number }, options: CsvOptions, table?: TableSchema): AsyncGenerator<{ batch: RecordBatch; rowStart: number; schema: TableSchema }> {
+/**
+ * Like readCsv on regular files (not stdin or pipes), one after the other, parsed in a
+ * worker thread. `options.maxErrors` counts over all the files; each reject and batch
+ * names its file.
+ */
+export async function* readCsvInWorker(files: string | string[], counter: { bytes: number }, options: CsvOptions, table?: TableSchema): AsyncGenerator<{ batch: RecordBatch; rowStart: number; schema: TableSchema; file: string }> {
   const { onReject, ...rest } = options;
-  const workerData: WorkerInput = { file, options: rest, ...(table ? { table } : {}), credit: CSV_WORKER_BATCHES_IN_FLIGHT };
+  const workerData: WorkerInput = { files: typeof files === 'string' ? [files] : files, options: rest, ...(table ? { table } : {}), credit: CSV_WORKER_BATCHES_IN_FLIGHT };
   const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData });
   const queue: WorkerMessage[] = [];
   let failure: Error | undefined;
@@ -52,12 +56,12 @@ export async function* readCsvInWorker(file: string, counter: { bytes: number },
         await new Promise<void>((resolve) => { wake = resolve; });
       }
       const m = queue.shift()!;
-      if (m.type === 'reject') { onReject?.({ line: m.line, reason: m.reason, text: m.text }); continue; }
+      if (m.type === 'reject') { onReject?.({ line: m.line, reason: m.reason, text: m.text, file: m.file }); continue; }
       if (m.type === 'error') throw errorOf(m);
       if (m.type === 'done') { counter.bytes = base + m.bytesRead; return; }
       const batch = messageToBatch(m.columns);
       counter.bytes = base + m.bytesRead;
-      yield { batch, rowStart: m.rowStart, schema: m.schema };
+      yield { batch, rowStart: m.rowStart, schema: m.schema, file: m.file };
       worker.postMessage({ type: 'credit' });
     }
   } finally {

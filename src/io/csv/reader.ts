@@ -40,7 +40,8 @@ export interface CsvOptions {
   batchRows?: number;
   /** Skip up to this many bad rows (default 0: the first bad row fails the import). */
   maxErrors?: number;
-  onReject?: (reject: { line: number; reason: string; text: string }) => void;
+  /** Called for each skipped row; `file` is set when one reader serves several files (the worker). */
+  onReject?: (reject: { line: number; reason: string; text: string; file?: string }) => void;
 }
 
 /** What the reader found in the file: column roles, formats and the table schema it implies. */

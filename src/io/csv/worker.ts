@@ -1,5 +1,5 @@
 /**
- * The CSV parser in a worker thread (see parse-worker.ts): reads and converts one file,
+ * The CSV parser in a worker thread (see parse-worker.ts): reads and converts files,
  * posting each batch's column buffers (transferred, not copied) while
  * the main thread encodes and writes the previous ones. At most `credit` batches are in
  * flight: the main thread returns one credit per batch it has taken.
@@ -12,15 +12,16 @@ import { readCsv, type CsvOptions } from './reader.js';
 import { batchToMessage, type ColumnMessage } from './transfer.js';
 
 export interface WorkerInput {
-  file: string;
+  /** Parsed one after the other; a table created from the first file's plan fixes the rest. */
+  files: string[];
   options: Omit<CsvOptions, 'onReject'>;
   table?: TableSchema;
   credit: number;
 }
 
 export type WorkerMessage =
-  | { type: 'batch'; columns: ColumnMessage[]; rowStart: number; schema: TableSchema; bytesRead: number }
-  | { type: 'reject'; line: number; reason: string; text: string }
+  | { type: 'batch'; file: string; columns: ColumnMessage[]; rowStart: number; schema: TableSchema; bytesRead: number }
+  | { type: 'reject'; file: string; line: number; reason: string; text: string }
   | { type: 'done'; bytesRead: number }
   | { type: 'error'; name: string; message: string; file?: string; line?: number; column?: string };
 
@@ -34,12 +35,22 @@ port.on('message', (m: { type: 'credit' }) => {
 
 async function run(): Promise<void> {
   const counter = { bytes: 0 };
-  const options: CsvOptions = { ...input.options, onReject: (r) => port.postMessage({ type: 'reject', ...r } satisfies WorkerMessage) };
-  for await (const b of readCsv(csvBytes(input.file, counter), input.file, options, input.table)) {
-    while (credit <= 0) await new Promise<void>((resolve) => { wake = resolve; });
-    credit--;
-    const { columns, transfer } = batchToMessage(b.batch);
-    port.postMessage({ type: 'batch', columns, rowStart: b.rowStart, schema: b.plan.schema, bytesRead: counter.bytes } satisfies WorkerMessage, transfer);
+  let table = input.table;
+  let rejected = 0;
+  for (const file of input.files) {
+    const options: CsvOptions = {
+      ...input.options,
+      maxErrors: (input.options.maxErrors ?? 0) - rejected,
+      onReject: (r) => { rejected++; port.postMessage({ type: 'reject', file, line: r.line, reason: r.reason, text: r.text } satisfies WorkerMessage); },
+    };
+    for await (const b of readCsv(csvBytes(file, counter), file, options, table)) {
+      while (credit <= 0) await new Promise<void>((resolve) => { wake = resolve; });
+      credit--;
+      const { columns, transfer } = batchToMessage(b.batch);
+      port.postMessage({ type: 'batch', file, columns, rowStart: b.rowStart, schema: b.plan.schema, bytesRead: counter.bytes } satisfies WorkerMessage, transfer);
+      // The main thread creates the table from the first batch: later files are planned against it.
+      table ??= b.plan.schema;
+    }
   }
   port.postMessage({ type: 'done', bytesRead: counter.bytes } satisfies WorkerMessage);
 }
