@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
 import type { ByteRange, ChunkManager, ListOptions, PutOptions } from './chunk-manager.js';
 import { AlreadyExistsError, NotFoundError, StoreError, UsageError } from '../errors.js';
 import { validateKey } from './keys.js';
@@ -37,6 +38,11 @@ export interface S3Options {
   requestIdleTimeoutMs?: number;
   /** Create the bucket when missing. Default true. */
   createBucket?: boolean;
+  /**
+   * Google Cloud Storage's XML API: conditional creates also send `x-goog-if-generation-match: 0`,
+   * GCS's own create-only-if-absent precondition. Default: the endpoint is storage.googleapis.com.
+   */
+  gcs?: boolean;
   /** For messages: `s3://bucket/prefix`. */
   url?: string;
 }
@@ -65,8 +71,10 @@ const RETRYABLE_CODES = new Set([
  * An S3-compatible bucket as a ChunkManager, on the `minio` client: MinIO, AWS S3, Ceph RGW,
  * and GCS through its S3-compatible XML API (HMAC keys).
  *
- * - Conditional create sends `If-None-Match: *`; 412 PreconditionFailed means the key exists.
- *   Such puts are always single-part: Ceph RGW ignores If-None-Match on multipart completion.
+ * - Conditional create sends `If-None-Match: *` (and on GCS `x-goog-if-generation-match: 0`);
+ *   412 PreconditionFailed means the key exists. Such puts are always one PUT request, never
+ *   multipart, whatever their size: Ceph RGW ignores If-None-Match on multipart completion
+ *   (and minio's putObject would go multipart above 64 MiB, so puts bypass it).
  * - Ranged reads coalesce neighbouring ranges into one request (ranges.ts).
  * - Large puts go in parts; a failed multipart upload is aborted so no parts are orphaned.
  * - Every request passes one semaphore: a store never has more than `concurrency` in flight.
@@ -83,6 +91,9 @@ export class S3ChunkManager implements ChunkManager {
   private readonly partBytes: number;
   private bucketReady?: Promise<void>;
   private readonly createBucket: boolean;
+  private readonly gcs: boolean;
+  /** SigV4 over the payload's SHA-256 (plain HTTP with keys), else Content-MD5 and TLS. */
+  private readonly signPayload: boolean;
 
   constructor(options: S3Options) {
     const endpoint = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(options.endpoint) ? options.endpoint : `${options.tls === false ? 'http' : 'https'}://${options.endpoint}`);
@@ -109,6 +120,8 @@ export class S3ChunkManager implements ChunkManager {
     this.multipartThresholdBytes = options.multipartThresholdBytes ?? 64 * 1024 * 1024;
     this.partBytes = Math.max(5 * 1024 * 1024, options.partBytes ?? 16 * 1024 * 1024);
     this.createBucket = options.createBucket ?? true;
+    this.gcs = options.gcs ?? endpoint.hostname === 'storage.googleapis.com';
+    this.signPayload = !useSSL && Boolean(options.accessKey && options.secretKey);
   }
 
   /**
@@ -141,6 +154,7 @@ export class S3ChunkManager implements ChunkManager {
       sessionToken: env.AWS_SESSION_TOKEN,
       pathStyle: pathStyle === null ? undefined : pathStyle !== 'false',
       concurrency: q.get('concurrency') ? Number(q.get('concurrency')) : undefined,
+      gcs: gcs || undefined,
       url: `${url.protocol}//${bucket}${url.pathname.replace(/\/+$/, '')}`,
     });
   }
@@ -246,15 +260,28 @@ export class S3ChunkManager implements ChunkManager {
     // on CompleteMultipartUpload, so a multipart create could silently overwrite a winner.
     // (A single PUT takes up to 5 GiB; manifests are kilobytes.)
     if (!options.ifAbsent && bytes.length > this.multipartThresholdBytes) return this.putMultipart(key, name, body);
+    const conditions: Record<string, string> = options.ifAbsent ? { 'If-None-Match': '*', ...(this.gcs ? { 'x-goog-if-generation-match': '0' } : {}) } : {};
     await this.call(key, 'put', async () => {
       try {
-        await this.client.putObject(this.bucket, name, body, body.length, options.ifAbsent ? { 'If-None-Match': '*' } : {});
+        await this.putSingle(name, body, conditions);
       } catch (error) {
         const code = (error as { code?: string }).code;
         if (options.ifAbsent && (code === 'PreconditionFailed' || code === 'ConditionalRequestConflict')) throw new AlreadyExistsError(this.url, key);
         throw error;
       }
     });
+  }
+
+  /**
+   * One PUT request, whatever the size. Not minio's putObject: above its part size (64 MiB)
+   * that switches to a multipart upload of its own, where RGW would drop If-None-Match.
+   */
+  private async putSingle(name: string, body: Buffer, conditions: Record<string, string>): Promise<void> {
+    const headers: Record<string, string | number> = { ...conditions, 'Content-Length': body.length };
+    if (!this.signPayload) headers['Content-MD5'] = createHash('md5').update(body).digest('base64');
+    const sha256 = this.signPayload ? createHash('sha256').update(body).digest('hex') : '';
+    const res = await this.client.makeRequestStreamAsync({ method: 'PUT', bucketName: this.bucket, objectName: name, headers }, body, sha256, [200], '');
+    for await (const _ of res) { /* drain: frees the socket */ }
   }
 
   private async putMultipart(key: string, name: string, body: Buffer): Promise<void> {

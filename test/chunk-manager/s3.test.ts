@@ -137,7 +137,11 @@ test('s3: HTTP statuses map to StoreError with the status: 5xx and 429 retryable
 test('s3: a conditional create above the multipart threshold stays single-part, so RGW still refuses the second', async () => {
   const env = s3Env();
   const cm = new S3ChunkManager({ ...env, bucket, prefix: 'ifabsent-big', multipartThresholdBytes: 5 * 1024 * 1024, partBytes: 5 * 1024 * 1024 });
-  const client = (cm as unknown as { client: { initiateNewMultipartUpload: (...a: unknown[]) => Promise<string> } }).client;
+  const client = (cm as unknown as { client: { initiateNewMultipartUpload: (...a: unknown[]) => Promise<string>; partSize: number; overRidePartSize: boolean } }).client;
+  // minio's putObject turns any body above its part size (64 MiB) into a multipart upload of
+  // its own; shrink that size so a 7 MiB put would show it.
+  client.partSize = 5 * 1024 * 1024;
+  client.overRidePartSize = true;
   const initiate = client.initiateNewMultipartUpload.bind(client);
   let multipart = 0;
   client.initiateNewMultipartUpload = (...a: unknown[]) => { multipart++; return initiate(...a); };
@@ -179,4 +183,39 @@ test('s3: fromUrl resolves endpoint, TLS, addressing, region and keys from the U
   // GCS through its S3-compatible XML API, with HMAC keys.
   assert.deepEqual(await seen('gs://bucket-g/tsdb', { GCS_ACCESS_KEY: 'GOOG1', GCS_SECRET_KEY: 'gsec', AWS_ACCESS_KEY_ID: 'AK', AWS_SECRET_ACCESS_KEY: 'SK' }),
     { url: 'gs://bucket-g/tsdb', prefix: 'tsdb', host: 'storage.googleapis.com', port: 443, protocol: 'https:', pathStyle: true, region: 'auto', accessKey: 'GOOG1', secretKey: 'gsec', sessionToken: undefined });
+});
+
+test('s3: a conditional create on GCS also sends x-goog-if-generation-match: 0; unsigned payloads carry Content-MD5', async () => {
+  const { createServer } = await import('node:http');
+  const { createHash } = await import('node:crypto');
+  const seen: { headers: import('node:http').IncomingHttpHeaders; body: Buffer }[] = [];
+  const server = createServer(async (req, res) => {
+    const parts: Buffer[] = [];
+    for await (const p of req) parts.push(p as Buffer);
+    seen.push({ headers: req.headers, body: Buffer.concat(parts) });
+    if (seen.length !== 2) res.writeHead(200, { etag: '"e"', 'content-length': 0 }).end();
+    else {
+      const body = '<?xml version="1.0"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold.</Message></Error>';
+      res.writeHead(412, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(body) }).end(body);
+    }
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  try {
+    // No keys: an anonymous request, so the payload is not signed and Content-MD5 guards it.
+    const cm = new S3ChunkManager({ endpoint: `http://127.0.0.1:${port}`, bucket: 'gcs-bucket', gcs: true, createBucket: false });
+    const body = new TextEncoder().encode('{"version":1}');
+    await cm.put('t/_manifest/1.json', body, { ifAbsent: true });
+    await assert.rejects(cm.put('t/_manifest/1.json', body, { ifAbsent: true }), AlreadyExistsError);
+    assert.equal(seen.length, 2);
+    const h = seen[0]!.headers;
+    assert.equal(h['if-none-match'], '*');
+    assert.equal(h['x-goog-if-generation-match'], '0');
+    assert.equal(h['content-md5'], createHash('md5').update(body).digest('base64'));
+    assert.deepEqual(new Uint8Array(seen[0]!.body), body);
+    await cm.put('t/chunk', body);
+    assert.equal(seen[2]!.headers['x-goog-if-generation-match'], undefined, 'unconditional puts carry no precondition');
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
 });
