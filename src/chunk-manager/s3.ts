@@ -322,11 +322,21 @@ export class S3ChunkManager implements ChunkManager {
 
   async delete(keys: readonly string[]): Promise<void> {
     const names = keys.map((k) => this.objectName(k));
+    if (this.gcs) {
+      // GCS's XML API has no multi-object delete: one DELETE per key (a missing key is fine).
+      await mapLimit(keys, 16, (key, i) => this.call(key, 'delete', () => this.client.removeObject(this.bucket, names[i]!)).catch((error) => {
+        if (!(error instanceof NotFoundError)) throw error;
+      }));
+      return;
+    }
     for (let i = 0; i < names.length; i += 1000) {
       const batch = names.slice(i, i + 1000);
-      const result = await this.call(batch[0] ?? '', 'delete', () => this.client.removeObjects(this.bucket, batch));
+      const result = await this.call(keys[i] ?? '', 'delete', () => this.client.removeObjects(this.bucket, batch));
       const failed = (result as { Code?: string; Key?: string; Message?: string }[]).filter((r) => r && r.Code && r.Code !== 'NoSuchKey');
-      if (failed.length) throw new StoreError(this.url, failed[0]!.Key ?? '', 'delete', `${failed[0]!.Code}: ${failed[0]!.Message ?? ''}`);
+      if (failed.length) {
+        const key = keys[i + batch.indexOf(failed[0]!.Key ?? '')] ?? failed[0]!.Key ?? '';
+        throw new StoreError(this.url, key, 'delete', `${failed.length} of ${batch.length} keys not deleted, first: ${failed[0]!.Code}: ${failed[0]!.Message ?? ''}`);
+      }
     }
   }
 

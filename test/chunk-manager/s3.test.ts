@@ -185,14 +185,14 @@ test('s3: fromUrl resolves endpoint, TLS, addressing, region and keys from the U
     { url: 'gs://bucket-g/tsdb', prefix: 'tsdb', host: 'storage.googleapis.com', port: 443, protocol: 'https:', pathStyle: true, region: 'auto', accessKey: 'GOOG1', secretKey: 'gsec', sessionToken: undefined });
 });
 
-test('s3: a conditional create on GCS also sends x-goog-if-generation-match: 0; unsigned payloads carry Content-MD5', async () => {
+test('s3: on GCS a conditional create also sends x-goog-if-generation-match: 0 and deletes go one per key; unsigned payloads carry Content-MD5', async () => {
   const { createServer } = await import('node:http');
   const { createHash } = await import('node:crypto');
-  const seen: { headers: import('node:http').IncomingHttpHeaders; body: Buffer }[] = [];
+  const seen: { method: string; url: string; headers: import('node:http').IncomingHttpHeaders; body: Buffer }[] = [];
   const server = createServer(async (req, res) => {
     const parts: Buffer[] = [];
     for await (const p of req) parts.push(p as Buffer);
-    seen.push({ headers: req.headers, body: Buffer.concat(parts) });
+    seen.push({ method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(parts) });
     if (seen.length !== 2) res.writeHead(200, { etag: '"e"', 'content-length': 0 }).end();
     else {
       const body = '<?xml version="1.0"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold.</Message></Error>';
@@ -215,6 +215,8 @@ test('s3: a conditional create on GCS also sends x-goog-if-generation-match: 0; 
     assert.deepEqual(new Uint8Array(seen[0]!.body), body);
     await cm.put('t/chunk', body);
     assert.equal(seen[2]!.headers['x-goog-if-generation-match'], undefined, 'unconditional puts carry no precondition');
+    await cm.delete(['t/chunk', 't/_manifest/1.json']);
+    assert.deepEqual(seen.slice(3).map((r) => `${r.method} ${r.url}`).sort(), ['DELETE /gcs-bucket/t/_manifest/1.json', 'DELETE /gcs-bucket/t/chunk']);
   } finally {
     await new Promise((r) => server.close(r));
   }
