@@ -89,22 +89,36 @@ function isoText(text: string): bigint | null {
   return parseIsoBytes(b, 0, b.length);
 }
 
+/** Thrown by the sampling tokenizer callback to stop once enough rows are in. */
+const SAMPLE_FULL = Symbol('sample full');
+
 /** Samples the head of a file and decides columns, types and the time format. */
 export function planCsv(file: string, head: Buffer, options: CsvOptions, table: TableSchema | undefined, whole = false): CsvPlan {
   const delimiter = options.delimiter !== undefined ? delimiterByte(options.delimiter) : detectDelimiter(head);
+  // Sample rows as strings, only of the columns whose type is still to decide: all of them
+  // for a new table; with a table (append, or the second file of an import), the time
+  // column (its format) and columns the table lacks. Stop after CSV_SAMPLE_ROWS rows.
   const rows: string[][] = [];
+  let headerRow: string[] | undefined = options.columns ? [...options.columns] : undefined;
+  let keep: boolean[] | undefined;
+  const known = table ? new Set([table.time, ...table.tags, ...table.fields.map((f) => f.name)]) : undefined;
   const t = new CsvTokenizer(delimiter, file, (row) => {
-    if (rows.length <= CSV_SAMPLE_ROWS) rows.push(Array.from({ length: row.count }, (_, j) => fieldText(row, j)));
+    if (!headerRow) { headerRow = Array.from({ length: row.count }, (_, j) => fieldText(row, j).trim()); return; }
+    keep ??= headerRow.map((name) => !known || name === table!.time || !known.has(name));
+    const cells = new Array<string>(row.count);
+    for (let j = 0; j < row.count; j++) cells[j] = keep[j] !== false ? fieldText(row, j) : '';
+    rows.push(cells);
+    if (rows.length >= CSV_SAMPLE_ROWS) throw SAMPLE_FULL;
   });
   // The head ends mid-row; a malformed sample row is reported by the real pass, with its line.
   try {
     t.feed(head);
     if (whole) t.end();
   } catch (error) {
-    if (!(error instanceof InputError)) throw error;
+    if (error !== SAMPLE_FULL && !(error instanceof InputError)) throw error;
   }
-  if (rows.length === 0 && !options.columns) throw new InputError(`${file}: empty file (expected a header row)`, file, 1);
-  const header = options.columns ? [...options.columns] : rows.shift()!.map((h) => h.trim());
+  if (!headerRow) throw new InputError(`${file}: empty file (expected a header row)`, file, 1);
+  const header: string[] = headerRow;
   const empty = header.indexOf('');
   if (empty >= 0) throw new InputError(`${file}:1:${empty + 1}: the header has an empty column name`, file, 1);
   const dup = header.find((h, i) => header.indexOf(h) !== i);
