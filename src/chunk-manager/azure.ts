@@ -5,6 +5,7 @@ import { validateKey } from './keys.js';
 import { compareKeys } from './memory.js';
 import { Semaphore, mapLimit } from './semaphore.js';
 import { fetchCoalesced } from './ranges.js';
+import { holdsExactly } from './conditional-create.js';
 
 export interface AzureOptions {
   container: ContainerClient;
@@ -24,8 +25,9 @@ const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE
  * An Azure Blob container as a ChunkManager, on @azure/storage-blob (Azure, Azurite).
  *
  * - Conditional create uploads with `ifNoneMatch: '*'`; Azure answers 409 BlobAlreadyExists
- *   (not 412), and both mean the key exists. Always a single Put Blob (never blocks), so the
- *   condition applies to the one request that creates the blob.
+ *   (not 412), and both mean the key exists, unless it holds exactly our bytes: a retry of
+ *   this very write whose first response was lost. Always a single Put Blob (never blocks),
+ *   so the condition applies to the one request that creates the blob.
  * - Large unconditional puts go as parallel blocks committed by one Put Block List; blocks of
  *   a failed upload are never visible and the service discards them (uncommitted blocks
  *   expire after 7 days): there is no upload to abort, unlike S3 multipart.
@@ -169,19 +171,25 @@ export class AzureChunkManager implements ChunkManager {
     const blob = this.container.getBlockBlobClient(this.blobName(key));
     await this.ensureContainer();
     const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    await this.call(key, 'put', async () => {
-      try {
-        if (!options.ifAbsent && body.length > this.blockUploadThresholdBytes) {
-          await blob.uploadData(body, { blockSize: 16 * 1024 * 1024, concurrency: 4 });
-        } else {
-          await blob.upload(body, body.length, options.ifAbsent ? { conditions: { ifNoneMatch: '*' } } : {});
+    try {
+      await this.call(key, 'put', async () => {
+        try {
+          if (!options.ifAbsent && body.length > this.blockUploadThresholdBytes) {
+            await blob.uploadData(body, { blockSize: 16 * 1024 * 1024, concurrency: 4 });
+          } else {
+            await blob.upload(body, body.length, options.ifAbsent ? { conditions: { ifNoneMatch: '*' } } : {});
+          }
+        } catch (error) {
+          const status = (error as { statusCode?: number }).statusCode;
+          if (options.ifAbsent && (status === 409 || status === 412)) throw new AlreadyExistsError(this.url, key);
+          throw error;
         }
-      } catch (error) {
-        const status = (error as { statusCode?: number }).statusCode;
-        if (options.ifAbsent && (status === 409 || status === 412)) throw new AlreadyExistsError(this.url, key);
-        throw error;
-      }
-    });
+      });
+    } catch (error) {
+      // Our own earlier attempt landed and its response was lost: that is a win (see s3.ts).
+      if (error instanceof AlreadyExistsError && (await holdsExactly(this, key, bytes))) return;
+      throw error;
+    }
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<string[]> {

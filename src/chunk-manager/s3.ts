@@ -10,6 +10,7 @@ import { validateKey } from './keys.js';
 import { compareKeys } from './memory.js';
 import { Semaphore, mapLimit } from './semaphore.js';
 import { fetchCoalesced } from './ranges.js';
+import { holdsExactly } from './conditional-create.js';
 
 export interface S3Options {
   /**
@@ -78,6 +79,10 @@ const RETRYABLE_CODES = new Set([
  * - Ranged reads coalesce neighbouring ranges into one request (ranges.ts).
  * - Large puts go in parts; a failed multipart upload is aborted so no parts are orphaned.
  * - Every request passes one semaphore: a store never has more than `concurrency` in flight.
+ * - A conditional create that finds the key holding exactly its own bytes succeeds: that is
+ *   this very write, landed by an earlier attempt whose response was lost and then retried
+ *   (RetryingChunkManager). Reporting AlreadyExists there would make a committer that won
+ *   believe it lost, and re-apply its change on top of itself.
  * Errors: NotFoundError for 404/NoSuchKey; StoreError(retryable) for throttling, 5xx and
  * network failures (the RetryingChunkManager wrapper retries them); StoreError otherwise.
  */
@@ -261,15 +266,20 @@ export class S3ChunkManager implements ChunkManager {
     // (A single PUT takes up to 5 GiB; manifests are kilobytes.)
     if (!options.ifAbsent && bytes.length > this.multipartThresholdBytes) return this.putMultipart(key, name, body);
     const conditions: Record<string, string> = options.ifAbsent ? { 'If-None-Match': '*', ...(this.gcs ? { 'x-goog-if-generation-match': '0' } : {}) } : {};
-    await this.call(key, 'put', async () => {
-      try {
-        await this.putSingle(name, body, conditions);
-      } catch (error) {
-        const code = (error as { code?: string }).code;
-        if (options.ifAbsent && (code === 'PreconditionFailed' || code === 'ConditionalRequestConflict')) throw new AlreadyExistsError(this.url, key);
-        throw error;
-      }
-    });
+    try {
+      await this.call(key, 'put', async () => {
+        try {
+          await this.putSingle(name, body, conditions);
+        } catch (error) {
+          const code = (error as { code?: string }).code;
+          if (options.ifAbsent && (code === 'PreconditionFailed' || code === 'ConditionalRequestConflict')) throw new AlreadyExistsError(this.url, key);
+          throw error;
+        }
+      });
+    } catch (error) {
+      if (error instanceof AlreadyExistsError && (await holdsExactly(this, key, bytes))) return;
+      throw error;
+    }
   }
 
   /**

@@ -49,7 +49,8 @@ test('azure: HTTP statuses map to StoreError with the status: 5xx and 429 retrya
   const statuses: Record<string, number> = { 'bad-gateway': 502, unavailable: 503, throttled: 429, internal: 500, forbidden: 403, 'bad-request': 400, exists: 409, precondition: 412 };
   const server = createServer((req, res) => {
     const name = req.url!.split('?')[0]!.split('/').pop()!;
-    const status = statuses[name] ?? 404;
+    // exists/precondition answer only the conditional PUT; reading them back finds nothing.
+    const status = req.method !== 'PUT' && (name === 'exists' || name === 'precondition') ? 404 : statuses[name] ?? 404;
     const code = status === 409 ? 'BlobAlreadyExists' : status === 412 ? 'ConditionNotMet' : `Status${status}`;
     const body = `<?xml version="1.0" encoding="utf-8"?><Error><Code>${code}</Code><Message>test says ${status}</Message></Error>`;
     res.writeHead(status, { 'content-type': 'application/xml', 'x-ms-error-code': code, 'content-length': Buffer.byteLength(body) }).end(req.method === 'HEAD' ? undefined : body);
@@ -101,4 +102,31 @@ test('azure: deletes go 256 keys per batch request; a credential that cannot bat
   await cm.delete(keys.slice(290));
   assert.deepEqual(await cm.list('d/'), []);
   assert.equal((cm as unknown as { batchDelete: boolean }).batchDelete, false);
+});
+
+test('azure: a conditional create whose response is lost and is retried still wins; a rival with other bytes still loses', async () => {
+  connectionString();
+  const { RetryingChunkManager } = await import('../../src/chunk-manager/retry.js');
+  const { BlockBlobClient } = await import('@azure/storage-blob');
+  const cm = await AzureChunkManager.fromUrl(new URL(`az://${container}/lost-response`));
+  await cm.put('warmup', new Uint8Array(1)); // the container exists before uploads are broken
+  const upload = BlockBlobClient.prototype.upload;
+  let uploads = 0;
+  // The first Put Blob lands; the connection drops before the answer arrives.
+  BlockBlobClient.prototype.upload = async function (this: InstanceType<typeof BlockBlobClient>, ...a: Parameters<typeof upload>) {
+    const first = ++uploads === 1;
+    const r = await upload.apply(this, a);
+    if (first) throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    return r;
+  };
+  try {
+    const store = new RetryingChunkManager(cm, { sleep: async () => {} });
+    const mine = new TextEncoder().encode('{"version":7,"writer":"a"}');
+    await store.put('t/_manifest/00000000000000000007.json', mine, { ifAbsent: true });
+    assert.equal(uploads, 2, 'the first attempt was lost and retried');
+    assert.deepEqual(await store.get('t/_manifest/00000000000000000007.json'), mine);
+    await assert.rejects(store.put('t/_manifest/00000000000000000007.json', new TextEncoder().encode('{"version":7,"writer":"b"}'), { ifAbsent: true }), AlreadyExistsError);
+  } finally {
+    BlockBlobClient.prototype.upload = upload;
+  }
 });

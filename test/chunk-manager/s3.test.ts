@@ -192,6 +192,10 @@ test('s3: on GCS a conditional create also sends x-goog-if-generation-match: 0 a
   const server = createServer(async (req, res) => {
     const parts: Buffer[] = [];
     for await (const p of req) parts.push(p as Buffer);
+    if (req.method === 'HEAD' || req.method === 'GET') {
+      res.writeHead(404, { 'content-length': 0 }).end(); // nothing to compare a refused create with
+      return;
+    }
     seen.push({ method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(parts) });
     if (seen.length !== 2) res.writeHead(200, { etag: '"e"', 'content-length': 0 }).end();
     else {
@@ -220,4 +224,31 @@ test('s3: on GCS a conditional create also sends x-goog-if-generation-match: 0 a
   } finally {
     await new Promise((r) => server.close(r));
   }
+});
+
+test('s3: a conditional create whose response is lost and is retried still wins; a rival with other bytes still loses', async () => {
+  const { RetryingChunkManager } = await import('../../src/chunk-manager/retry.js');
+  const env = s3Env();
+  const cm = new S3ChunkManager({ ...env, bucket, prefix: 'lost-response' });
+  await cm.put('warmup', new Uint8Array(1)); // the bucket exists: the PUT lost below is the object's
+  const client = (cm as unknown as { client: { makeRequestStreamAsync: (...a: unknown[]) => Promise<unknown> } }).client;
+  const send = client.makeRequestStreamAsync.bind(client);
+  let puts = 0;
+  // The first PUT reaches the server and lands; the connection drops before the answer arrives.
+  client.makeRequestStreamAsync = async (...a: unknown[]) => {
+    const isPut = (a[0] as { method: string }).method === 'PUT' && ++puts === 1;
+    const res = await send(...a);
+    if (isPut) {
+      (res as NodeJS.ReadableStream).resume();
+      throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+    }
+    return res;
+  };
+  const store = new RetryingChunkManager(cm, { sleep: async () => {} });
+  const mine = new TextEncoder().encode('{"version":7,"writer":"a"}');
+  await store.put('t/_manifest/00000000000000000007.json', mine, { ifAbsent: true });
+  assert.equal(puts, 2, 'the first attempt was lost and retried');
+  assert.deepEqual(await store.get('t/_manifest/00000000000000000007.json'), mine);
+  await assert.rejects(store.put('t/_manifest/00000000000000000007.json', new TextEncoder().encode('{"version":7,"writer":"b"}'), { ifAbsent: true }), AlreadyExistsError);
+  await cm.delete(['t/_manifest/00000000000000000007.json', 'warmup']);
 });
