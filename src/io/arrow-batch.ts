@@ -173,14 +173,17 @@ export class ArrowBatchConverter {
     const n = data.length;
     const codes = new Int32Array(n);
     const interner = new TagInterner();
-    if (type.typeId === Type.Utf8 || type.typeId === Type.LargeUtf8) {
+    if (type.typeId === Type.Utf8 && data.nullCount === 0) {
+      // The common case in its own monomorphic loop (Int32 offsets, no validity checks).
+      const offsets = data.valueOffsets as Int32Array;
+      const bytes = data.values as Uint8Array;
+      for (let i = 0; i < n; i++) codes[i] = interner.bytes(bytes, offsets[i]!, offsets[i + 1]!);
+    } else if (type.typeId === Type.Utf8 || type.typeId === Type.LargeUtf8) {
       const offsets = data.valueOffsets as Int32Array | BigInt64Array;
       const bytes = data.values as Uint8Array;
-      const wide = type.typeId === Type.LargeUtf8;
-      const nulls = data.nullCount > 0;
       for (let i = 0; i < n; i++) {
-        if (nulls && !data.getValid(i)) { codes[i] = interner.text(''); continue; }
-        codes[i] = wide ? interner.bytes(bytes, Number(offsets[i]!), Number(offsets[i + 1]!)) : interner.bytes(bytes, offsets[i] as number, offsets[i + 1] as number);
+        if (!data.getValid(i)) { codes[i] = interner.text(''); continue; }
+        codes[i] = interner.bytes(bytes, Number(offsets[i]!), Number(offsets[i + 1]!));
       }
     } else if (type.typeId === Type.Int) {
       // Integer tags (rack numbers, ids): one string per distinct value, not per row.

@@ -81,19 +81,34 @@ export class TimeCell {
   }
 }
 
-interface Interned { bytes: Uint8Array; code: number }
-
 const decoder = new TextDecoder('utf-8');
 
+/** Hash keys are masked to 30 bits so Map keys stay small integers (no allocation per lookup). */
+export const SMI_MASK = 0x3fffffff;
+
+/** Slots of a fresh interner's open-addressing table (a power of two; doubled at half load). */
+const INTERNER_SLOTS_INITIAL = 64;
+
 /**
- * Tag values interned by their bytes (FNV-1a hash, then a byte compare): no string is
- * made for a value already seen, which is nearly every cell of a tag column. Codes index
- * `values` and restart at every reset() (one dictionary per batch).
+ * Tag values interned by their bytes: no string is made for a value already seen, which is
+ * nearly every cell of a tag column. An open-addressing table of typed arrays (FNV-1a hash,
+ * linear probing, then a byte compare against one store of every distinct byte string)
+ * keeps the per-cell path free of Maps and objects. Codes index `values` and restart at
+ * every reset() (one dictionary per batch).
  */
 export class TagInterner {
   values: string[] = [];
   private readonly byText = new Map<string, number>();
-  private byHash = new Map<number, Interned | Interned[]>();
+  /** Entry index + 1 per slot (0 = empty), and the slot's full hash. */
+  private slots = new Int32Array(INTERNER_SLOTS_INITIAL);
+  private slotHashes = new Int32Array(INTERNER_SLOTS_INITIAL);
+  /** Per entry: its bytes in `store`, and its code. */
+  private entryStart = new Int32Array(16);
+  private entryLength = new Int32Array(16);
+  private entryCode = new Int32Array(16);
+  private entries = 0;
+  private store = new Uint8Array(1024);
+  private stored = 0;
 
   text(text: string): number {
     let code = this.byText.get(text);
@@ -114,26 +129,76 @@ export class TagInterner {
   bytes(buf: Uint8Array, s: number, e: number): number {
     let h = 0x811c9dc5;
     for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
-    const found = this.byHash.get(h);
-    if (found !== undefined) {
-      if (!Array.isArray(found)) {
-        if (sameBytes(found.bytes, buf, s, e)) return found.code;
-      } else {
-        for (const c of found) if (sameBytes(c.bytes, buf, s, e)) return c.code;
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    const length = e - s;
+    let k = h & mask;
+    for (;;) {
+      const entry = slots[k]! - 1;
+      if (entry < 0) break;
+      if (this.slotHashes[k] === h && this.entryLength[entry] === length) {
+        const store = this.store;
+        const at = this.entryStart[entry]!;
+        let i = 0;
+        while (i < length && store[at + i] === buf[s + i]) i++;
+        if (i === length) return this.entryCode[entry]!;
       }
+      k = (k + 1) & mask;
     }
-    const copy = new Uint8Array(buf.subarray(s, e));
-    const code = this.text(decoder.decode(copy));
-    const entry = { bytes: copy, code };
-    if (found === undefined) this.byHash.set(h, entry);
-    else if (Array.isArray(found)) found.push(entry);
-    else this.byHash.set(h, [found, entry]);
+    const code = this.text(decoder.decode(buf.subarray(s, e)));
+    this.insert(k, h, buf, s, e, code);
     return code;
+  }
+
+  private insert(slot: number, h: number, buf: Uint8Array, s: number, e: number, code: number): void {
+    const length = e - s;
+    if (this.stored + length > this.store.length) {
+      const next = new Uint8Array(Math.max(this.store.length * 2, this.stored + length));
+      next.set(this.store.subarray(0, this.stored));
+      this.store = next;
+    }
+    this.store.set(buf.subarray(s, e), this.stored);
+    const entry = this.entries++;
+    if (entry >= this.entryStart.length) {
+      const grow = (a: Int32Array) => { const b = new Int32Array(a.length * 2); b.set(a); return b; };
+      this.entryStart = grow(this.entryStart);
+      this.entryLength = grow(this.entryLength);
+      this.entryCode = grow(this.entryCode);
+    }
+    this.entryStart[entry] = this.stored;
+    this.entryLength[entry] = length;
+    this.entryCode[entry] = code;
+    this.stored += length;
+    this.slots[slot] = entry + 1;
+    this.slotHashes[slot] = h;
+    if (this.entries * 2 > this.slots.length) this.rehash(this.slots.length * 2);
+  }
+
+  private rehash(size: number): void {
+    const slots = new Int32Array(size);
+    const hashes = new Int32Array(size);
+    const mask = size - 1;
+    for (let k = 0; k < this.slots.length; k++) {
+      const entry = this.slots[k]!;
+      if (entry === 0) continue;
+      const h = this.slotHashes[k]!;
+      let at = h & mask;
+      while (slots[at] !== 0) at = (at + 1) & mask;
+      slots[at] = entry;
+      hashes[at] = h;
+    }
+    this.slots = slots;
+    this.slotHashes = hashes;
   }
 
   reset(): void {
     this.values = [];
     this.byText.clear();
-    this.byHash = new Map();
+    if (this.slots.length > INTERNER_SLOTS_INITIAL) {
+      this.slots = new Int32Array(INTERNER_SLOTS_INITIAL);
+      this.slotHashes = new Int32Array(INTERNER_SLOTS_INITIAL);
+    } else this.slots.fill(0);
+    this.entries = 0;
+    this.stored = 0;
   }
 }

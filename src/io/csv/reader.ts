@@ -5,7 +5,7 @@ import { ARROW_TIME_UNIT } from '../../table/arrow-schema.js';
 import type { TableSchema } from '../../table/types.js';
 import { CSV_ROW_BYTES_MAX, CsvTokenizer, detectDelimiter, fieldText, type RowView } from './tokenizer.js';
 import { epochUnitOf, parseIsoBytes, type TimeFormat } from './values.js';
-import { TagInterner, TimeCell, cellError, fieldCountError } from './cells.js';
+import { SMI_MASK, TagInterner, TimeCell, cellError, fieldCountError } from './cells.js';
 import { FieldColumn, expectedText, tagData } from './columns.js';
 
 /** Rows per Arrow batch handed to the table writer. */
@@ -267,6 +267,7 @@ class WideBuilder implements Builder {
     const quoted = row.escaped[first]!;
     let h = 0x811c9dc5 ^ quoted;
     for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+    h &= SMI_MASK;
     if (buf !== this.viewOf) { this.viewOf = buf; this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength); }
     const view = this.view;
     const found = this.series.get(h);
