@@ -29,13 +29,6 @@ export function fieldCountError(file: string, header: readonly string[], row: Ro
 
 const NS_PER_UNIT: Record<TimeUnit, bigint> = { s: 1_000_000_000n, ms: 1_000_000n, us: 1_000n, ns: 1n };
 
-/** Whether buf[s, e) equals `bytes` (a JS loop: short values, no native call). */
-export function sameBytes(bytes: Uint8Array, buf: Uint8Array, s: number, e: number): boolean {
-  if (bytes.length !== e - s) return false;
-  for (let k = 0; k < bytes.length; k++) if (bytes[k] !== buf[s + k]) return false;
-  return true;
-}
-
 /**
  * The time cell: ISO-8601 or epoch digits → the table unit (floor division, so instants
  * before 1970 round down like every other unit conversion). Rows of many series often
