@@ -2,6 +2,7 @@ import { crc32 } from 'node:zlib';
 import type { ChunkManager } from './chunk-manager.js';
 import { AlreadyExistsError, StoreError, UsageError } from '../errors.js';
 import { mapLimit } from './semaphore.js';
+import { holdsExactly } from './conditional-create.js';
 
 /** Objects copied at once by default (each is held in memory whole while it moves). */
 export const COPY_CONCURRENCY_DEFAULT = 8;
@@ -18,7 +19,10 @@ export interface CopyObjectsOptions {
    * time in key order, as conditional creates. Default: a `_manifest` path segment.
    */
   isManifest?: (key: string) => boolean;
-  /** Leave a non-manifest key alone when `dst` already holds it with the same size (resume a copy). */
+  /**
+   * Resume a copy: leave a data key alone when `dst` holds it with the same size, and a
+   * manifest when `dst` holds it byte for byte.
+   */
   skipExisting?: boolean;
 }
 
@@ -75,12 +79,14 @@ export async function copyObjects(src: ChunkManager, dst: ChunkManager, prefix: 
 
   for (const key of manifests) {
     const bytes = await src.get(key);
+    if (options.skipExisting && (await holdsExactly(dst, key, bytes))) {
+      result.skipped++;
+      continue;
+    }
     try {
       await dst.put(key, bytes, { ifAbsent: true });
     } catch (error) {
-      if (!(error instanceof AlreadyExistsError)) throw error;
-      const there = await dst.get(key);
-      if (Buffer.compare(Buffer.from(there.buffer, there.byteOffset, there.byteLength), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) !== 0) throw error;
+      if (!(error instanceof AlreadyExistsError) || !(await holdsExactly(dst, key, bytes))) throw error;
       result.skipped++;
       continue;
     }
