@@ -263,7 +263,7 @@ export class S3ChunkManager implements ChunkManager {
     const body = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     // Conditional creates are single-part whatever their size: Ceph RGW ignores If-None-Match
     // on CompleteMultipartUpload, so a multipart create could silently overwrite a winner.
-    // (A single PUT takes up to 5 GiB; manifests are kilobytes.)
+    // (A single PUT takes up to 5 GiB, more than a Buffer holds; manifests are kilobytes.)
     if (!options.ifAbsent && bytes.length > this.multipartThresholdBytes) return this.putMultipart(key, name, body);
     const conditions: Record<string, string> = options.ifAbsent ? { 'If-None-Match': '*', ...(this.gcs ? { 'x-goog-if-generation-match': '0' } : {}) } : {};
     try {
@@ -272,7 +272,9 @@ export class S3ChunkManager implements ChunkManager {
           await this.putSingle(name, body, conditions);
         } catch (error) {
           const code = (error as { code?: string }).code;
-          if (options.ifAbsent && (code === 'PreconditionFailed' || code === 'ConditionalRequestConflict')) throw new AlreadyExistsError(this.url, key);
+          if (options.ifAbsent && code === 'PreconditionFailed') throw new AlreadyExistsError(this.url, key);
+          // AWS: another conditional write to the key was in flight; nobody may have won yet.
+          if (code === 'ConditionalRequestConflict') throw new StoreError(this.url, key, 'put', 'a concurrent conditional write was in progress', 409, true, { cause: error });
           throw error;
         }
       });

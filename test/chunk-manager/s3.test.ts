@@ -109,6 +109,7 @@ test('s3: HTTP statuses map to StoreError with the status: 5xx and 429 retryable
     '/bkt/internal': [500, 'text/plain', ''],
     '/bkt/forbidden': [403, 'application/xml', '<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>no</Message></Error>'],
     '/bkt/bad-request': [400, 'application/xml', '<?xml version="1.0"?><Error><Code>InvalidArgument</Code><Message>bad</Message></Error>'],
+    '/bkt/conflict': [409, 'application/xml', '<?xml version="1.0"?><Error><Code>ConditionalRequestConflict</Code><Message>in progress</Message></Error>'],
   };
   const server = createServer((req, res) => {
     const [status, type, body] = replies[req.url!.split('?')[0]!] ?? [404, 'text/plain', ''];
@@ -129,6 +130,8 @@ test('s3: HTTP statuses map to StoreError with the status: 5xx and 429 retryable
         return true;
       });
     }
+    // AWS's 409 ConditionalRequestConflict: a rival conditional write was in flight; try again.
+    await assert.rejects(cm.put('conflict', new Uint8Array(1), { ifAbsent: true }), (e: unknown) => e instanceof StoreError && e.retryable && e.status === 409);
   } finally {
     await new Promise((r) => server.close(r));
   }
