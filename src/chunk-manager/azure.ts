@@ -1,5 +1,5 @@
 import { BlobServiceClient, StorageSharedKeyCredential, AnonymousCredential, type ContainerClient } from '@azure/storage-blob';
-import type { ByteRange, ChunkManager, ListOptions, PutOptions } from './chunk-manager.js';
+import { existsBySize, type ByteRange, type ChunkManager, type ListOptions, type PutOptions } from './chunk-manager.js';
 import { AlreadyExistsError, NotFoundError, StoreError, UsageError } from '../errors.js';
 import { validateKey } from './keys.js';
 import { compareKeys } from './memory.js';
@@ -157,14 +157,8 @@ export class AzureChunkManager implements ChunkManager {
     return this.call(key, 'size', async () => (await blob.getProperties()).contentLength ?? 0);
   }
 
-  async exists(key: string): Promise<boolean> {
-    try {
-      await this.size(key);
-      return true;
-    } catch (error) {
-      if (error instanceof NotFoundError) return false;
-      throw error;
-    }
+  exists(key: string): Promise<boolean> {
+    return existsBySize(this, key);
   }
 
   async put(key: string, bytes: Uint8Array, options: PutOptions = {}): Promise<void> {

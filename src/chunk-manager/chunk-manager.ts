@@ -8,6 +8,8 @@
  * characters (validated by `validateKey`). Objects are written whole and never modified;
  * a key is either absent or holds complete bytes (atomic put).
  */
+import { NotFoundError } from '../errors.js';
+
 export interface PutOptions {
   /** Conditional create: fail with AlreadyExistsError when the key exists (manifest commits). */
   ifAbsent?: boolean;
@@ -47,4 +49,15 @@ export interface ChunkManager {
   delete(keys: readonly string[]): Promise<void>;
   /** Release resources (mmaps, sockets). */
   close(): Promise<void>;
+}
+
+/** `exists` for backends whose cheapest probe is a metadata read: `size` either answers or throws NotFoundError. */
+export async function existsBySize(store: Pick<ChunkManager, 'size'>, key: string): Promise<boolean> {
+  try {
+    await store.size(key);
+    return true;
+  } catch (error) {
+    if (error instanceof NotFoundError) return false;
+    throw error;
+  }
 }

@@ -1,7 +1,7 @@
 import { mkdir, open, readdir, rename, link, unlink, rmdir, stat, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve, sep } from 'node:path';
-import type { ByteRange, ChunkManager, ListOptions, PutOptions } from './chunk-manager.js';
+import { existsBySize, type ByteRange, type ChunkManager, type ListOptions, type PutOptions } from './chunk-manager.js';
 import { AlreadyExistsError, NotFoundError, StoreError, UsageError } from '../errors.js';
 import { validateKey } from './keys.js';
 import { nativeAddon, type NativeAddon } from './native.js';
@@ -153,14 +153,8 @@ export class LocalChunkManager implements ChunkManager {
     }
   }
 
-  async exists(key: string): Promise<boolean> {
-    try {
-      await this.size(key);
-      return true;
-    } catch (error) {
-      if (error instanceof NotFoundError) return false;
-      throw error;
-    }
+  exists(key: string): Promise<boolean> {
+    return existsBySize(this, key);
   }
 
   async put(key: string, bytes: Uint8Array, options: PutOptions = {}): Promise<void> {

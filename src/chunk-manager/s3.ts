@@ -4,7 +4,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
-import type { ByteRange, ChunkManager, ListOptions, PutOptions } from './chunk-manager.js';
+import { existsBySize, type ByteRange, type ChunkManager, type ListOptions, type PutOptions } from './chunk-manager.js';
 import { AlreadyExistsError, NotFoundError, StoreError, UsageError } from '../errors.js';
 import { validateKey } from './keys.js';
 import { compareKeys } from './memory.js';
@@ -247,14 +247,8 @@ export class S3ChunkManager implements ChunkManager {
     return this.call(key, 'size', async () => (await this.client.statObject(this.bucket, name)).size);
   }
 
-  async exists(key: string): Promise<boolean> {
-    try {
-      await this.size(key);
-      return true;
-    } catch (error) {
-      if (error instanceof NotFoundError) return false;
-      throw error;
-    }
+  exists(key: string): Promise<boolean> {
+    return existsBySize(this, key);
   }
 
   async put(key: string, bytes: Uint8Array, options: PutOptions = {}): Promise<void> {
