@@ -83,3 +83,12 @@ export class AbortError extends QuiverError {
 export function assert(condition: unknown, message = 'assertion failed'): asserts condition {
   if (!condition) throw new Error(`assertion failed: ${message}`);
 }
+
+/**
+ * A commit whose premise no longer holds: it removes chunks that a concurrent commit already
+ * removed (two compactions of the same chunks). Re-applying it would duplicate rows, so it is
+ * not retried; the caller re-plans on the new version.
+ */
+export class ConflictError extends QuiverError {
+  override name = 'ConflictError';
+}

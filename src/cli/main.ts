@@ -9,6 +9,7 @@ import { inspectCommand } from './commands/inspect.js';
 import { verifyCommand } from './commands/verify.js';
 import { copyCommand } from './commands/copy.js';
 import { dropCommand } from './commands/drop.js';
+import { compactCommand } from './commands/compact.js';
 
 const COMMANDS: Record<string, Command> = {
   import: importCommand,
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, Command> = {
   inspect: inspectCommand,
   verify: verifyCommand,
   copy: copyCommand,
+  compact: compactCommand,
   drop: dropCommand,
 };
 

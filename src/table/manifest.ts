@@ -1,5 +1,5 @@
 import type { ChunkManager } from '../chunk-manager/chunk-manager.js';
-import { AlreadyExistsError, NotFoundError, QuiverError, SchemaError } from '../errors.js';
+import { AlreadyExistsError, ConflictError, NotFoundError, QuiverError, SchemaError } from '../errors.js';
 import type { ChunkEntry, FieldSpec, TableOptions, TableSchema } from './types.js';
 
 /**
@@ -112,6 +112,13 @@ export async function commit(store: ChunkManager, table: string, change: Manifes
     if (latest === 0) throw new QuiverError(`no table named ${table} in ${store.url}`);
     const base = await loadManifest(store, table, latest);
     const removed = new Set(change.removeChunks ?? []);
+    if (removed.size) {
+      const present = new Set(base.chunks.map((c) => c.key));
+      const gone = [...removed].filter((k) => !present.has(k));
+      if (gone.length) {
+        throw new ConflictError(`${change.operation} on ${table} in ${store.url}: version ${latest} no longer holds ${gone.length} of the ${removed.size} chunk(s) it replaces (first: ${gone[0]}); a concurrent commit removed them`);
+      }
+    }
     const next: Manifest = {
       ...base,
       version: latest + 1,

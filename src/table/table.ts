@@ -7,6 +7,7 @@ import { QuiverError, SchemaError } from '../errors.js';
 import { TableArrowSchema } from './arrow-schema.js';
 import { commit, latestVersion, loadManifest, manifestKey, MANIFEST_DIR, type Manifest } from './manifest.js';
 import { WriteBuffer, type BufferedChunk } from './write-buffer.js';
+import { compactTable, type CompactOptions, type CompactResult } from './compact.js';
 import { explainScan, scanChunks, type ScanExplain } from '../scan/scan.js';
 import { planInput } from '../scan/plan.js';
 import type { ChunkEntry, Row, ScanOptions, TableDescription, TableOptions, TableSchema, TableWriter } from './types.js';
@@ -134,6 +135,12 @@ export class Table {
     return out;
   }
 
+  /** Merges small chunks into full ones in one commit (see compact.ts). Flushes first. */
+  async compact(options: CompactOptions = {}): Promise<CompactResult> {
+    await this.flush();
+    return compactTable(this, options);
+  }
+
   /** A bulk-import transaction: chunks are written as the buffer fills, committed at once. */
   writer(): TableWriter {
     return new BulkWriter(this);
@@ -145,8 +152,8 @@ export class Table {
   }
 
   /** Internal to BulkWriter: commit chunk entries (and fields) as one version. */
-  async commitChunks(entries: ChunkEntry[], fields: TableSchema['fields'], operation: string): Promise<Manifest> {
-    this.setManifest(await commit(this.ctx.store, this.name, { operation, addChunks: entries, addFields: this.newFields(fields) }));
+  async commitChunks(entries: ChunkEntry[], fields: TableSchema['fields'], operation: string, removeChunks?: string[]): Promise<Manifest> {
+    this.setManifest(await commit(this.ctx.store, this.name, { operation, addChunks: entries, addFields: this.newFields(fields), ...(removeChunks ? { removeChunks } : {}) }));
     this.buffer = new WriteBuffer(this.manifest.schema);
     return this.manifest;
   }

@@ -1,0 +1,126 @@
+/**
+ * Compaction: merges a partition's small chunks into full ones.
+ *
+ * Small chunks come from streaming writers (`append()` + `flush()`, `writePoint`, a flush per
+ * `readPoints`) and from many small imports. Each costs a footer read, a manifest entry and a
+ * request per projected column on every scan, and compresses worse (dictionaries, encoders
+ * and zstd all restart per chunk). Compaction reads the small chunks of one partition, merges
+ * them through a write buffer (so the result is sorted by series then time like any chunk),
+ * writes one chunk per group and commits "add the new, remove the old" as one manifest
+ * version.
+ *
+ * Safety:
+ * - Readers of older versions keep working: the replaced chunk files are not deleted here
+ *   (they stay referenced by the versions that list them; `gcOrphans` never touches a chunk
+ *   some retained version references).
+ * - Concurrent appends commute with a compaction (the commit re-applies on top of them).
+ * - Two compactions of the same chunks cannot both land: a commit that removes chunks the
+ *   latest version no longer holds fails with ConflictError instead of duplicating rows;
+ *   its freshly written chunk is then an orphan for `gcOrphans`.
+ * - A group never exceeds `rowsPerChunkMax` rows, so it becomes exactly one chunk, whose
+ *   lineage is the union of its inputs' lineage (rows of a chunk are re-sorted, so lineage is
+ *   per chunk, not per row).
+ */
+import { openChunk } from '../format/index.js';
+import type { LineageEntry } from '../format/types.js';
+import { ConflictError, UsageError } from '../errors.js';
+import { storeSource, type Table } from './table.js';
+import type { ChunkEntry } from './types.js';
+
+export interface CompactOptions {
+  /**
+   * A chunk with fewer rows than this is "small" and may be merged. Default half the table's
+   * `rowsPerChunkMax`.
+   */
+  smallRows?: number;
+  /** Only these partitions (default: every partition). */
+  partitions?: readonly string[];
+  /** Plan only: report what would be merged, write and commit nothing. */
+  dryRun?: boolean;
+}
+
+export interface CompactGroup {
+  partition: string;
+  /** Keys of the chunks merged (oldest first). */
+  inputs: string[];
+  rows: number;
+  bytesBefore: number;
+  /** Key and size of the merged chunk (absent on a dry run). */
+  output?: string;
+  bytesAfter?: number;
+}
+
+export interface CompactResult {
+  /** The committed version, or the version planned against on a dry run / when nothing to do. */
+  version: number;
+  groups: CompactGroup[];
+  chunksBefore: number;
+  chunksAfter: number;
+}
+
+/** Groups of ≥2 small chunks per partition, each at most `rowsMax` rows, oldest data first. */
+export function planCompaction(chunks: readonly ChunkEntry[], rowsMax: number, smallRows: number, partitions?: readonly string[]): CompactGroup[] {
+  const only = partitions ? new Set(partitions) : undefined;
+  const byPartition = new Map<string, ChunkEntry[]>();
+  for (const c of chunks) {
+    if (c.rows >= smallRows || (only && !only.has(c.partition))) continue;
+    let list = byPartition.get(c.partition);
+    if (!list) byPartition.set(c.partition, (list = []));
+    list.push(c);
+  }
+  const groups: CompactGroup[] = [];
+  for (const [partition, list] of [...byPartition].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+    list.sort((a, b) => (BigInt(a.timeMin) < BigInt(b.timeMin) ? -1 : BigInt(a.timeMin) > BigInt(b.timeMin) ? 1 : a.key < b.key ? -1 : 1));
+    let current: ChunkEntry[] = [];
+    let rows = 0;
+    const close = () => {
+      if (current.length >= 2) {
+        groups.push({ partition, inputs: current.map((c) => c.key), rows, bytesBefore: current.reduce((s, c) => s + c.bytes, 0) });
+      }
+      current = [];
+      rows = 0;
+    };
+    for (const c of list) {
+      if (rows + c.rows > rowsMax) close();
+      current.push(c);
+      rows += c.rows;
+    }
+    close();
+  }
+  return groups;
+}
+
+/** Merges small chunks of `table` (see the module comment). */
+export async function compactTable(table: Table, options: CompactOptions = {}): Promise<CompactResult> {
+  await table.refresh();
+  const rowsMax = table.options.rowsPerChunkMax;
+  const smallRows = options.smallRows ?? Math.max(1, Math.floor(rowsMax / 2));
+  if (!Number.isInteger(smallRows) || smallRows < 1) throw new UsageError(`compact: smallRows must be a positive integer, got ${smallRows}`);
+  const base = table.currentManifest;
+  const groups = planCompaction(base.chunks, rowsMax, smallRows, options.partitions);
+  const result: CompactResult = { version: base.version, groups, chunksBefore: base.chunks.length, chunksAfter: base.chunks.length };
+  if (options.dryRun || groups.length === 0) return result;
+
+  const entries = new Map(base.chunks.map((c) => [c.key, c]));
+  const added: ChunkEntry[] = [];
+  for (const group of groups) {
+    const buffer = table.newBuffer();
+    const lineage: LineageEntry[] = [];
+    for (const key of group.inputs) {
+      const entry = entries.get(key)!;
+      const reader = await openChunk(storeSource(table.store, key, entry.bytes));
+      buffer.appendBatch(await reader.read());
+      lineage.push(...reader.footer.lineage);
+    }
+    const drained = buffer.drain(table.options.partition, rowsMax);
+    if (drained.length !== 1 || drained[0]!.partition !== group.partition) {
+      throw new ConflictError(`compact ${table.name}: chunks of partition ${group.partition} re-partitioned into ${drained.map((d) => d.partition).join(', ')}; the table's partitioning changed under them`);
+    }
+    const [entry] = await table.writeChunks([{ ...drained[0]!, lineage }]);
+    group.output = entry!.key;
+    group.bytesAfter = entry!.bytes;
+    added.push(entry!);
+  }
+  const manifest = await table.commitChunks(added, [], 'compact', groups.flatMap((g) => g.inputs));
+  return { version: manifest.version, groups, chunksBefore: base.chunks.length, chunksAfter: manifest.chunks.length };
+}
