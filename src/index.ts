@@ -10,6 +10,7 @@
 export { Quiver, DEFAULT_TABLE_OPTIONS, type Point, type PointOptions } from './quiver.js';
 export { Table } from './table/table.js';
 export { planCompaction, type CompactOptions, type CompactResult, type CompactGroup } from './table/compact.js';
+export type { VacuumOptions, VacuumResult } from './table/vacuum.js';
 export type * from './table/types.js';
 export * from './errors.js';
 export type { ChunkManager, PutOptions, ListOptions, ByteRange } from './chunk-manager/chunk-manager.js';

@@ -10,6 +10,7 @@ import { verifyCommand } from './commands/verify.js';
 import { copyCommand } from './commands/copy.js';
 import { dropCommand } from './commands/drop.js';
 import { compactCommand } from './commands/compact.js';
+import { vacuumCommand } from './commands/vacuum.js';
 
 const COMMANDS: Record<string, Command> = {
   import: importCommand,
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, Command> = {
   verify: verifyCommand,
   copy: copyCommand,
   compact: compactCommand,
+  vacuum: vacuumCommand,
   drop: dropCommand,
 };
 

@@ -5,9 +5,10 @@ import { openChunk, writeChunk, type ChunkFooter, type ChunkReader } from '../fo
 import type { ByteSource, LineageEntry } from '../format/types.js';
 import { QuiverError, SchemaError } from '../errors.js';
 import { TableArrowSchema } from './arrow-schema.js';
-import { commit, latestVersion, loadManifest, manifestKey, MANIFEST_DIR, type Manifest } from './manifest.js';
+import { commit, latestVersion, loadManifest, manifestKey, type Manifest } from './manifest.js';
 import { WriteBuffer, type BufferedChunk } from './write-buffer.js';
 import { compactTable, type CompactOptions, type CompactResult } from './compact.js';
+import { vacuumTable, type VacuumOptions, type VacuumResult } from './vacuum.js';
 import { explainScan, scanChunks, type ScanExplain } from '../scan/scan.js';
 import { planInput } from '../scan/plan.js';
 import type { ChunkEntry, Row, ScanOptions, TableDescription, TableOptions, TableSchema, TableWriter } from './types.js';
@@ -233,23 +234,16 @@ export class Table {
   }
 
   /**
-   * Deletes chunk files no retained manifest version references (left by failed or
-   * aborted imports) and older than `olderThanMs`, so in-flight imports are not touched.
+   * Deletes chunk files no manifest version references (left by failed or aborted imports)
+   * and older than `olderThanMs`, so in-flight imports are not touched. Expires no version.
    */
   async gcOrphans(options: { olderThanMs?: number } = {}): Promise<string[]> {
-    const olderThanMs = options.olderThanMs ?? 3_600_000;
-    const store = this.ctx.store;
-    const versions = (await store.list(`${this.name}/${MANIFEST_DIR}/`)).map((k) => Number(/(\d{20})\.json$/.exec(k)?.[1])).filter((v) => v > 0);
-    const live = new Set<string>();
-    for (const v of versions) for (const c of (await loadManifest(store, this.name, v)).chunks) live.add(c.key);
-    const cutoff = Date.now() - olderThanMs;
-    const orphans = (await store.list(`${this.name}/chunks/`)).filter((k) => {
-      if (live.has(k)) return false;
-      const id = /\/([0-9a-z]{9})-[0-9a-f]+\.qvr$/.exec(k)?.[1];
-      return id !== undefined && parseInt(id, 36) < cutoff;
-    });
-    if (orphans.length) await store.delete(orphans);
-    return orphans;
+    return (await vacuumTable(this, { ...options, retainVersions: Number.MAX_SAFE_INTEGER })).deletedChunks;
+  }
+
+  /** Expires old versions and deletes the chunks only they referenced, and orphans (see vacuum.ts). */
+  vacuum(options: VacuumOptions = {}): Promise<VacuumResult> {
+    return vacuumTable(this, options);
   }
 
   /** Keys of every object of this table (chunks and manifests). */

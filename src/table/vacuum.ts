@@ -1,0 +1,89 @@
+/**
+ * Vacuum: expires old manifest versions and deletes the chunk files only they referenced.
+ *
+ * Every commit writes a full manifest snapshot and never deletes a chunk, so old versions
+ * stay readable (time travel) and a compaction's replaced chunks stay on the store. Vacuum
+ * reclaims that space:
+ *
+ * - Version 1 (the table's creation record, no chunks) and the latest version are always kept;
+ *   so are the `retainVersions` newest versions and every version that was still the latest
+ *   less than `olderThanMs` ago: a reader that loaded it then may still be scanning its chunks.
+ * - Expired manifests are deleted first (oldest first), then chunks that no kept version
+ *   references. Both steps only delete what is unreachable, so a crash midway leaves a
+ *   consistent table and a re-run finishes the job.
+ * - Orphans (chunks of failed or aborted imports, never in any manifest) older than
+ *   `olderThanMs` go too, as `gcOrphans` does.
+ */
+import { UsageError } from '../errors.js';
+import { loadManifest, MANIFEST_DIR, manifestKey, type Manifest } from './manifest.js';
+import type { Table } from './table.js';
+
+export interface VacuumOptions {
+  /** Keep at least this many newest versions (time travel). Default 1 (the latest). */
+  retainVersions?: number;
+  /** Grace period: keep versions that were the latest, and orphans written, less than this long ago. Default 1 hour. */
+  olderThanMs?: number;
+  /** Plan only: report what would be deleted. */
+  dryRun?: boolean;
+  /** The clock (tests). */
+  now?: number;
+}
+
+export interface VacuumResult {
+  /** Versions whose manifests were (or would be) deleted. */
+  expiredVersions: number[];
+  /** Chunk keys deleted (or to delete): referenced only by expired versions, or orphans. */
+  deletedChunks: string[];
+  keptVersions: number;
+}
+
+const VERSION_OF_KEY = /(\d{20})\.json$/;
+const CHUNK_TIME_OF_KEY = /\/([0-9a-z]{9})-[0-9a-f]+\.qvr$/;
+
+export async function vacuumTable(table: Table, options: VacuumOptions = {}): Promise<VacuumResult> {
+  const retain = options.retainVersions ?? 1;
+  const graceMs = options.olderThanMs ?? 3_600_000;
+  if (!Number.isInteger(retain) || retain < 1) throw new UsageError(`vacuum: retainVersions must be an integer ≥ 1, got ${retain}`);
+  if (Number.isNaN(graceMs)) throw new UsageError('vacuum: olderThanMs is NaN');
+  const now = options.now ?? Date.now();
+  const cutoff = now - graceMs;
+  const store = table.store;
+  await table.refresh();
+  const latest = table.version;
+
+  const versions = (await store.list(`${table.name}/${MANIFEST_DIR}/`))
+    .map((k) => Number(VERSION_OF_KEY.exec(k)?.[1]))
+    .filter((v) => v > 0 && v <= latest)
+    .sort((a, b) => a - b);
+  const manifests = new Map<number, Manifest>();
+  for (const v of versions) manifests.set(v, v === latest ? table.currentManifest : await loadManifest(store, table.name, v));
+
+  // A version stopped being the latest when its successor was committed.
+  const expired: number[] = [];
+  for (let i = 0; i < versions.length; i++) {
+    const v = versions[i]!;
+    if (v === 1 || v === latest || versions.length - i <= retain) continue;
+    const successor = manifests.get(versions[i + 1]!)!;
+    if (Date.parse(successor.committedAt) <= cutoff) expired.push(v);
+  }
+  const expiredSet = new Set(expired);
+  const live = new Set<string>();
+  for (const [v, m] of manifests) if (!expiredSet.has(v)) for (const c of m.chunks) live.add(c.key);
+  const referenced = new Set<string>();
+  for (const m of manifests.values()) for (const c of m.chunks) referenced.add(c.key);
+
+  const deletedChunks: string[] = [];
+  for (const key of await store.list(`${table.name}/chunks/`)) {
+    if (live.has(key)) continue;
+    if (referenced.has(key)) { deletedChunks.push(key); continue; }
+    // Never in any manifest: an orphan once it is older than the grace period (an import
+    // in flight writes chunks before it commits).
+    const id = CHUNK_TIME_OF_KEY.exec(key)?.[1];
+    if (id !== undefined && parseInt(id, 36) <= cutoff) deletedChunks.push(key);
+  }
+  if (!options.dryRun) {
+    for (const v of expired) await store.delete([manifestKey(table.name, v)]);
+    if (deletedChunks.length) await store.delete(deletedChunks);
+  }
+  return { expiredVersions: expired, deletedChunks, keptVersions: versions.length - expired.length };
+}
