@@ -3,10 +3,12 @@ import { compareStrings } from '../format/index.js';
 import { UsageError } from '../errors.js';
 import type { ChunkEntry, ScanOptions, TableSchema, TagPredicate } from '../table/types.js';
 import { toTableTime } from '../table/time.js';
+import { bloomMayContain } from '../table/bloom.js';
 
 /**
  * Scan planning: everything decided before a byte of column data is read. Chunks are pruned
- * from manifest stats (time range, tag values) without opening them; pages from footer
+ * from manifest stats (time range, tag values; for tags with many values, their min/max and a
+ * bloom filter) without opening them; pages from footer
  * stats (time min/max, tag min/max — rows are sorted by series, so tag pages are narrow).
  */
 export interface TagFilter {
@@ -82,7 +84,22 @@ export function chunkMayMatch(entry: ChunkEntry, input: ScanPlanInput): boolean 
   if (input.to !== undefined && BigInt(entry.timeMin) >= input.to) return false;
   for (const f of input.filters) {
     const values = entry.tagValues[f.tag];
-    if (values && !values.some((v) => f.matches(v))) return false;
+    if (values) {
+      if (!values.some((v) => f.matches(v))) return false;
+      continue;
+    }
+    if (!f.values) continue;
+    // Many distinct values: the tag's min/max, then its bloom filter, for eq / IN.
+    const stats = entry.columns[f.tag];
+    let named = f.values;
+    if (stats && typeof stats.min === 'string' && typeof stats.max === 'string') {
+      const min = stats.min;
+      const max = stats.max;
+      named = named.filter((v) => compareStrings(v, min) >= 0 && compareStrings(v, max) <= 0);
+    }
+    const bloom = entry.tagBlooms?.[f.tag];
+    if (bloom !== undefined) named = named.filter((v) => bloomMayContain(bloom, v));
+    if (named.length === 0) return false;
   }
   return true;
 }

@@ -7,6 +7,7 @@ import { QuiverError, SchemaError } from '../errors.js';
 import { TableArrowSchema } from './arrow-schema.js';
 import { commit, latestVersion, loadManifest, manifestKey, type Manifest } from './manifest.js';
 import { WriteBuffer, type BufferedChunk } from './write-buffer.js';
+import { buildBloom } from './bloom.js';
 import { compactTable, type CompactOptions, type CompactResult } from './compact.js';
 import { vacuumTable, type VacuumOptions, type VacuumResult } from './vacuum.js';
 import { explainScan, scanChunks, type ScanExplain } from '../scan/scan.js';
@@ -40,16 +41,20 @@ function chunkId(): string {
 
 function entryOf(key: string, partition: string, footer: ChunkFooter, bytes: number): ChunkEntry {
   const tagValues: Record<string, string[]> = {};
+  const tagBlooms: Record<string, string> = {};
   const columns: ChunkEntry['columns'] = {};
   let rawBytes = 0;
   for (const c of footer.columns) {
-    if (c.role === 'tag' && c.dictionary && c.dictionary.length <= TAG_VALUES_IN_MANIFEST_MAX) tagValues[c.name] = c.dictionary;
+    if (c.role === 'tag' && c.dictionary) {
+      if (c.dictionary.length <= TAG_VALUES_IN_MANIFEST_MAX) tagValues[c.name] = c.dictionary;
+      else tagBlooms[c.name] = buildBloom(c.dictionary);
+    }
     columns[c.name] = { min: c.min, max: c.max, nullCount: c.nullCount, bytes: c.storedBytes, rawBytes: c.rawBytes };
     rawBytes += c.rawBytes;
   }
   return {
     key, partition, rows: footer.rowCount, bytes, rawBytes, timeMin: footer.timeMin ?? '0', timeMax: footer.timeMax ?? '0',
-    tagValues, columns, lineage: footer.lineage, createdAt: new Date().toISOString(),
+    tagValues, ...(Object.keys(tagBlooms).length ? { tagBlooms } : {}), columns, lineage: footer.lineage, createdAt: new Date().toISOString(),
   };
 }
 

@@ -89,6 +89,8 @@ export interface ChunkEntry {
   timeMax: string;
   /** Distinct values per tag when few (≤ tagValuesMax), else absent. */
   tagValues: Record<string, string[]>;
+  /** Bloom filters (bloom.ts) of the tags with too many distinct values for `tagValues`. */
+  tagBlooms?: Record<string, string>;
   /** Per-column min/max/nulls. */
   columns: Record<string, { min: StatValue; max: StatValue; nullCount: number; bytes: number; rawBytes: number }>;
   lineage: LineageEntry[];
