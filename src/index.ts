@@ -7,7 +7,7 @@
  *   for await (const batch of cpu.scan({ from, to, where: { host: 'a' }, columns: ['usage'] })) …
  *   const table = await cpu.query({ from, to, every: '1h', by: ['host'], agg: { usage: 'max' } })
  */
-export { Quiver, DEFAULT_TABLE_OPTIONS, type Point, type PointOptions } from './quiver.js';
+export { Quiver, DEFAULT_TABLE_OPTIONS, type Point, type PointOptions, type QuiverOptions } from './quiver.js';
 export { Table } from './table/table.js';
 export { planCompaction, type CompactOptions, type CompactResult, type CompactGroup } from './table/compact.js';
 export type { VacuumOptions, VacuumResult } from './table/vacuum.js';

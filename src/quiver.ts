@@ -17,6 +17,16 @@ export const DEFAULT_TABLE_OPTIONS: TableOptions = {
   bufferRowsMax: 1 << 18,
 };
 
+export interface QuiverOptions extends OpenStoreOptions {
+  /**
+   * A local directory for write-ahead logs (src/table/wal.ts): `append()` / `writePoint()`
+   * resolve once rows are durable there, and rows a crashed process appended but never
+   * flushed are replayed when their table is next opened. Without it, appended rows are
+   * durable after `flush()` / `close()`. One process per directory.
+   */
+  wal?: string;
+}
+
 export interface PointOptions {
   /** Field name of the value. Default 'value'. */
   field?: string;
@@ -37,13 +47,22 @@ export interface Point {
 export class Quiver {
   private readonly ctx: TableContext;
   private readonly open = new Map<string, Table>();
+  private readonly opening = new Map<string, Promise<Table>>();
 
-  private constructor(readonly store: ChunkManager) {
+  private constructor(readonly store: ChunkManager, private readonly walDir?: string) {
     this.ctx = { store, readers: new Map() };
   }
 
-  static async open(store: string | ChunkManager, options: OpenStoreOptions = {}): Promise<Quiver> {
-    return new Quiver(typeof store === 'string' ? await openStore(store, options) : store);
+  static async open(store: string | ChunkManager, options: QuiverOptions = {}): Promise<Quiver> {
+    return new Quiver(typeof store === 'string' ? await openStore(store, options) : store, options.wal);
+  }
+
+  /** Registers an opened table (attaching its write-ahead log, which replays unflushed rows). */
+  private async adopt(table: Table, created = false): Promise<Table> {
+    // A new table owns no logged rows: a log left by a dropped namesake starts over.
+    if (this.walDir !== undefined) await table.attachWal(this.walDir, { discard: created });
+    this.open.set(table.name, table);
+    return table;
   }
 
   get url(): string {
@@ -75,9 +94,7 @@ export class Quiver {
     if (!['hour', 'day', 'month', 'none'].includes(options.partition)) throw new SchemaError(`partition ${JSON.stringify(options.partition)} is not hour, day, month or none`);
     try {
       const manifest = await createManifest(this.store, name, schema, options);
-      const table = new Table(this.ctx, name, manifest);
-      this.open.set(name, table);
-      return table;
+      return await this.adopt(new Table(this.ctx, name, manifest), true);
     } catch (error) {
       if (error instanceof AlreadyExistsError) throw new QuiverError(`table ${name} already exists in ${this.store.url}`);
       throw error;
@@ -89,11 +106,18 @@ export class Quiver {
     validateTableName(name);
     const known = this.open.get(name);
     if (known) { await known.refresh(); return known; }
-    const version = await latestVersion(this.store, name);
-    if (version === 0) throw new QuiverError(`no table named ${name} in ${this.store.url}`);
-    const table = new Table(this.ctx, name, await loadManifest(this.store, name, version));
-    this.open.set(name, table);
-    return table;
+    // One Table (and one WAL replay) per name, however many callers race to open it.
+    let opening = this.opening.get(name);
+    if (!opening) {
+      opening = (async () => {
+        const version = await latestVersion(this.store, name);
+        if (version === 0) throw new QuiverError(`no table named ${name} in ${this.store.url}`);
+        return this.adopt(new Table(this.ctx, name, await loadManifest(this.store, name, version)));
+      })();
+      this.opening.set(name, opening);
+      opening.then(() => this.opening.delete(name), () => this.opening.delete(name));
+    }
+    return opening;
   }
 
   async hasTable(name: string): Promise<boolean> {
@@ -124,6 +148,7 @@ export class Quiver {
     const manifests = keys.filter((k) => k.startsWith(`${name}/${MANIFEST_DIR}/`)).sort().reverse();
     await this.store.delete(manifests);
     await this.store.delete(keys.filter((k) => !k.startsWith(`${name}/${MANIFEST_DIR}/`)));
+    await table.dropWal();
     this.open.delete(name);
   }
 
@@ -216,6 +241,7 @@ export class Quiver {
   async close(): Promise<void> {
     try {
       await this.flush();
+      for (const table of this.open.values()) await table.detachWal();
     } finally {
       await this.store.close();
     }

@@ -28,6 +28,8 @@ export interface Manifest {
   schema: TableSchema;
   options: TableOptions;
   chunks: ChunkEntry[];
+  /** Per write-ahead log id, the last seq whose rows this version (or an earlier one) holds (wal.ts). */
+  walMarks?: Record<string, number>;
 }
 
 export function manifestKey(table: string, version: number): string {
@@ -88,6 +90,8 @@ export interface ManifestChange {
   addChunks?: ChunkEntry[];
   removeChunks?: string[];
   addFields?: FieldSpec[];
+  /** The rows of WAL `id` up to `seq` are in this commit. */
+  walMark?: { id: string; seq: number };
 }
 
 /** Merges new fields into a schema: known fields must keep their type. */
@@ -128,6 +132,7 @@ export async function commit(store: ChunkManager, table: string, change: Manifes
       schema: change.addFields?.length ? mergeFields(base.schema, change.addFields) : base.schema,
       chunks: [...base.chunks.filter((c) => !removed.has(c.key)), ...(change.addChunks ?? [])],
     };
+    if (change.walMark) next.walMarks = { ...base.walMarks, [change.walMark.id]: Math.max(base.walMarks?.[change.walMark.id] ?? 0, change.walMark.seq) };
     try {
       await store.put(manifestKey(table, next.version), encode(next), { ifAbsent: true });
       return next;

@@ -8,6 +8,7 @@ import { TableArrowSchema } from './arrow-schema.js';
 import { commit, latestVersion, loadManifest, manifestKey, type Manifest } from './manifest.js';
 import { WriteBuffer, type BufferedChunk } from './write-buffer.js';
 import { buildBloom } from './bloom.js';
+import { WriteAheadLog } from './wal.js';
 import { compactTable, type CompactOptions, type CompactResult } from './compact.js';
 import { vacuumTable, type VacuumOptions, type VacuumResult } from './vacuum.js';
 import { explainScan, scanChunks, type ScanExplain } from '../scan/scan.js';
@@ -66,6 +67,11 @@ function entryOf(key: string, partition: string, footer: ChunkFooter, bytes: num
 export class Table {
   private buffer: WriteBuffer;
   private arrowSchema?: TableArrowSchema;
+  private wal?: WriteAheadLog;
+  /** Highest WAL seq whose rows are in `buffer`. */
+  private walSeq = 0;
+  /** The flush in progress (flushes are serialised). */
+  private flushing: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly ctx: TableContext, readonly name: string, private manifest: Manifest) {
     this.buffer = new WriteBuffer(manifest.schema);
@@ -93,11 +99,52 @@ export class Table {
     return new TableArrowSchema(schema);
   }
 
-  /** Buffers rows (Arrow batch or plain rows); flushes automatically at bufferRowsMax. */
+  /**
+   * Buffers rows (Arrow batch or plain rows); flushes automatically at bufferRowsMax. With a
+   * write-ahead log attached, resolves once the rows are durable in it.
+   */
   async append(input: RecordBatch | readonly Row[]): Promise<void> {
-    if (Array.isArray(input)) this.buffer.appendRows(input as Row[]);
+    if (this.wal) {
+      // Normalise (and validate) first, so the log only ever holds rows the buffer accepts.
+      const scratch = new WriteBuffer(this.buffer.schema);
+      if (Array.isArray(input)) scratch.appendRows(input as Row[]);
+      else scratch.appendBatch(input as RecordBatch);
+      const [normalised] = scratch.drain('none', Number.MAX_SAFE_INTEGER);
+      if (!normalised) return;
+      const seq = await this.wal.append(normalised.batch);
+      this.buffer.appendBatch(normalised.batch);
+      this.walSeq = seq; // WAL appends complete in seq order, so every seq ≤ this is buffered
+    } else if (Array.isArray(input)) this.buffer.appendRows(input as Row[]);
     else this.buffer.appendBatch(input as RecordBatch);
     if (this.buffer.rows >= this.options.bufferRowsMax) await this.flush();
+  }
+
+  /**
+   * Makes append() durable through a write-ahead log in the local directory `dir` (wal.ts),
+   * and replays the rows a previous process appended but never flushed into the buffer.
+   */
+  async attachWal(dir: string, options: { discard?: boolean } = {}): Promise<{ replayedRows: number; truncatedBytes: number }> {
+    if (this.wal) return { replayedRows: 0, truncatedBytes: 0 };
+    await this.refresh();
+    const { wal, pending, truncatedBytes } = await WriteAheadLog.open(dir, this.name, (id) => this.manifest.walMarks?.[id] ?? 0, options);
+    this.wal = wal;
+    let replayedRows = 0;
+    for (const batch of pending) { this.buffer.appendBatch(batch); replayedRows += batch.numRows; }
+    this.walSeq = wal.lastSeq;
+    return { replayedRows, truncatedBytes };
+  }
+
+  /** Deletes the write-ahead log file (the table was dropped: its rows must not come back). */
+  async dropWal(): Promise<void> {
+    const wal = this.wal;
+    this.wal = undefined;
+    await wal?.destroy();
+  }
+
+  /** Closes the write-ahead log file (after a flush, it holds nothing). */
+  async detachWal(): Promise<void> {
+    await this.wal?.close();
+    this.wal = undefined;
   }
 
   /** Rows appended but not yet flushed. */
@@ -105,14 +152,37 @@ export class Table {
     return this.buffer.rows;
   }
 
-  /** Writes buffered rows as chunks and commits them in one manifest version. */
-  async flush(): Promise<void> {
+  /**
+   * Writes buffered rows as chunks and commits them in one manifest version. Flushes run one
+   * at a time; rows appended meanwhile wait for the next. If the write or the commit fails,
+   * the rows go back into the buffer (and stay in the WAL) and the error is thrown.
+   */
+  flush(): Promise<void> {
+    const run = this.flushing.then(() => this.flushNow());
+    this.flushing = run.catch(() => undefined);
+    return run;
+  }
+
+  private async flushNow(): Promise<void> {
     if (this.buffer.rows === 0) return;
     const fields = this.buffer.fieldSpecs;
+    const wal = this.wal;
+    const walMark = wal ? { id: wal.id, seq: this.walSeq } : undefined;
     const chunks = this.buffer.drain(this.options.partition, this.options.rowsPerChunkMax);
-    const entries = await this.writeChunks(chunks);
-    this.setManifest(await commit(this.ctx.store, this.name, { operation: 'append', addChunks: entries, addFields: this.newFields(fields) }));
-    this.buffer = new WriteBuffer(this.manifest.schema);
+    try {
+      const entries = await this.writeChunks(chunks);
+      this.setManifest(await commit(this.ctx.store, this.name, { operation: 'append', addChunks: entries, addFields: this.newFields(fields), ...(walMark ? { walMark } : {}) }));
+    } catch (error) {
+      for (const c of chunks) this.buffer.appendBatch(c.batch);
+      throw error;
+    }
+    this.renewBuffer();
+    if (wal && walMark) await wal.committed(walMark.seq);
+  }
+
+  /** A buffer of the current schema, unless rows arrived meanwhile (an append during a flush): those stay. */
+  private renewBuffer(): void {
+    if (this.buffer.rows === 0) this.buffer = new WriteBuffer(this.manifest.schema);
   }
 
   private newFields(fields: TableSchema['fields']) {
@@ -160,7 +230,7 @@ export class Table {
   /** Internal to BulkWriter: commit chunk entries (and fields) as one version. */
   async commitChunks(entries: ChunkEntry[], fields: TableSchema['fields'], operation: string, removeChunks?: string[]): Promise<Manifest> {
     this.setManifest(await commit(this.ctx.store, this.name, { operation, addChunks: entries, addFields: this.newFields(fields), ...(removeChunks ? { removeChunks } : {}) }));
-    this.buffer = new WriteBuffer(this.manifest.schema);
+    this.renewBuffer();
     return this.manifest;
   }
 
