@@ -209,23 +209,32 @@ export class Quiver {
   /** Points of a metric in [from, to), optionally filtered by tags, sorted by series then time. */
   async readPoints(metric: string, from: TimeInput, to: TimeInput, tags: Record<string, string> = {}, options: PointOptions = {}): Promise<Point[]> {
     const table = await this.cachedTable(metric);
-    await table.flush();
     const field = options.field ?? 'value';
     const schema = table.schema;
+    // Committed points from the chunks, plus this process's unflushed ones (read your writes
+    // without turning every read into a tiny chunk).
+    const pending = table.unflushed();
     const result = await table.query({ from, to, where: tags, columns: [...schema.tags, field] });
-    const times = result.getChild(schema.time)!;
-    const values = result.getChild(field)!;
-    const tagCols = schema.tags.map((t) => [t, result.getChild(t)!] as const);
     const out: Point[] = [];
-    let row = 0;
-    for (const data of times.data) {
-      const t = data.values as BigInt64Array;
-      for (let i = 0; i < data.length; i++, row++) {
-        out.push({
-          time: convertTime(t[i]!, schema.timeUnit, 'ns'),
-          value: values.isValid(row) ? Number(values.get(row)) : null,
-          tags: Object.fromEntries(tagCols.map(([name, col]) => [name, String(col.get(row) ?? '')])),
-        });
+    const fromT = toTableTime(from, schema.timeUnit, 'from');
+    const toT = toTableTime(to, schema.timeUnit, 'to');
+    for (const [source, filter] of [[result, false], [pending, true]] as const) {
+      if (!source) continue;
+      const times = source.getChild(schema.time)!;
+      const values = source.getChild(field);
+      const tagCols = schema.tags.map((t) => [t, source.getChild(t)] as const);
+      let row = 0;
+      for (const data of times.data) {
+        const t = data.values as BigInt64Array;
+        for (let i = 0; i < data.length; i++, row++) {
+          const pointTags = Object.fromEntries(tagCols.map(([name, col]) => [name, String(col?.get(row) ?? '')]));
+          if (filter && (t[i]! < fromT || t[i]! >= toT || Object.entries(tags).some(([k, v]) => pointTags[k] !== v))) continue;
+          out.push({
+            time: convertTime(t[i]!, schema.timeUnit, 'ns'),
+            value: values?.isValid(row) ? Number(values.get(row)) : null,
+            tags: pointTags,
+          });
+        }
       }
     }
     const key = (p: Point) => schema.tags.map((t) => p.tags[t]).join('\u0000');

@@ -147,6 +147,11 @@ export class Table {
     this.wal = undefined;
   }
 
+  /** The rows appended but not yet flushed, as one batch (undefined when none). */
+  unflushed(): RecordBatch | undefined {
+    return this.buffer.snapshot();
+  }
+
   /** Rows appended but not yet flushed. */
   get pendingRows(): number {
     return this.buffer.rows;

@@ -409,6 +409,14 @@ export class WriteBuffer {
   }
 
   /** Builds a RecordBatch of the given buffered rows, in the table's column order. */
+  /** A copy of every buffered row, in append order (read-your-writes before a flush). */
+  snapshot(): RecordBatch | undefined {
+    if (this.rows === 0) return undefined;
+    const rows = new Int32Array(this.rows);
+    for (let i = 0; i < rows.length; i++) rows[i] = i;
+    return this.gather(rows);
+  }
+
   private gather(rows: Int32Array): RecordBatch {
     const n = rows.length;
     const fields: Field[] = [];

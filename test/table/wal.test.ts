@@ -163,3 +163,19 @@ test('a failed flush keeps its rows for the next one; rows appended during a flu
   await t.flush();
   assert.deepEqual(Array.from((await t.query({})).getChild('v')!.toArray() as Float64Array).sort(), [1, 2, 3]);
 });
+
+test('readPoints sees unflushed points (filtered by time and tags) without flushing them into chunks', async () => {
+  const db = await Quiver.open(new MemoryChunkManager());
+  await db.writePoint('ticks', T0, 1, { symbol: 'A' });
+  await db.writePoint('ticks', T0 + 1000, 2, { symbol: 'B' });
+  await db.writePoint('ticks', T0 + 2000, 3, { symbol: 'A' });
+  await db.flush();
+  await db.writePoint('ticks', T0 + 3000, 4, { symbol: 'A' });
+  await db.writePoint('ticks', T0 + 86_400_000 * 2, 5, { symbol: 'A' });
+  const table = await db.table('ticks');
+  const chunks = (await table.chunks()).length;
+  const points = await db.readPoints('ticks', T0 + 1, T0 + 86_400_000, { symbol: 'A' });
+  assert.deepEqual(points.map((p) => [p.value, p.tags['symbol'], p.time]), [[3, 'A', BigInt(T0 + 2000) * 1_000_000n], [4, 'A', BigInt(T0 + 3000) * 1_000_000n]]);
+  assert.equal((await table.chunks()).length, chunks, 'reading flushed nothing');
+  assert.equal(table.pendingRows, 2);
+});
