@@ -25,6 +25,11 @@ export interface QuiverOptions extends OpenStoreOptions {
    * durable after `flush()` / `close()`. One process per directory.
    */
   wal?: string;
+  /**
+   * Compact a partition after a flush once it holds this many small chunks (streaming writes
+   * then stay at a few chunks per partition). 0 disables. Default 16.
+   */
+  autoCompact?: number;
 }
 
 export interface PointOptions {
@@ -49,12 +54,12 @@ export class Quiver {
   private readonly open = new Map<string, Table>();
   private readonly opening = new Map<string, Promise<Table>>();
 
-  private constructor(readonly store: ChunkManager, private readonly walDir?: string) {
-    this.ctx = { store, readers: new Map() };
+  private constructor(readonly store: ChunkManager, private readonly walDir?: string, autoCompact?: number) {
+    this.ctx = { store, readers: new Map(), ...(autoCompact !== undefined ? { autoCompactChunks: autoCompact } : {}) };
   }
 
   static async open(store: string | ChunkManager, options: QuiverOptions = {}): Promise<Quiver> {
-    return new Quiver(typeof store === 'string' ? await openStore(store, options) : store, options.wal);
+    return new Quiver(typeof store === 'string' ? await openStore(store, options) : store, options.wal, options.autoCompact);
   }
 
   /** Registers an opened table (attaching its write-ahead log, which replays unflushed rows). */

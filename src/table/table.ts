@@ -3,7 +3,7 @@ import { Table as ArrowTable, type RecordBatch } from 'apache-arrow';
 import type { ChunkManager } from '../chunk-manager/chunk-manager.js';
 import { openChunk, writeChunk, type ChunkFooter, type ChunkReader } from '../format/index.js';
 import type { ByteSource, LineageEntry } from '../format/types.js';
-import { QuiverError, SchemaError } from '../errors.js';
+import { ConflictError, QuiverError, SchemaError } from '../errors.js';
 import { TableArrowSchema } from './arrow-schema.js';
 import { commit, latestVersion, loadManifest, manifestKey, type Manifest } from './manifest.js';
 import { WriteBuffer, type BufferedChunk } from './write-buffer.js';
@@ -24,7 +24,15 @@ export const READERS_CACHED_MAX = 512;
 export interface TableContext {
   store: ChunkManager;
   readers: Map<string, Promise<ChunkReader>>;
+  /**
+   * After a flush, a partition it wrote to that holds this many small chunks is compacted
+   * (streaming writers stay at a few chunks per partition). 0 disables. Default 16.
+   */
+  autoCompactChunks?: number;
 }
+
+/** Small chunks in one partition that trigger a compaction after a flush (TableContext.autoCompactChunks). */
+export const AUTO_COMPACT_CHUNKS = 16;
 
 export function storeSource(store: ChunkManager, key: string, size?: number): ByteSource {
   return {
@@ -183,6 +191,22 @@ export class Table {
     }
     this.renewBuffer();
     if (wal && walMark) await wal.committed(walMark.seq);
+    await this.autoCompact(new Set(chunks.map((c) => c.partition)));
+  }
+
+  /** Compacts the partitions just written to once they hold autoCompactChunks small chunks. */
+  private async autoCompact(partitions: Set<string>): Promise<void> {
+    const threshold = this.ctx.autoCompactChunks ?? AUTO_COMPACT_CHUNKS;
+    if (threshold <= 0) return;
+    const smallRows = Math.max(1, Math.floor(this.options.rowsPerChunkMax / 2));
+    const due = [...partitions].filter((p) => this.manifest.chunks.filter((c) => c.partition === p && c.rows < smallRows).length >= threshold);
+    if (due.length === 0) return;
+    try {
+      await compactTable(this, { partitions: due, smallRows });
+    } catch (error) {
+      // Another writer compacted the same chunks first: the work is done.
+      if (!(error instanceof ConflictError)) throw error;
+    }
   }
 
   /** A buffer of the current schema, unless rows arrived meanwhile (an append during a flush): those stay. */

@@ -74,7 +74,7 @@ test('s3: 8 concurrent writers appending to one table lose nothing', async () =>
   await creator.createTable('points', { tags: ['writer'], fields: [{ name: 'value', type: 'float64' }] });
   const rowsEach = 500;
   await Promise.all(Array.from({ length: 8 }, async (_, w) => {
-    const db = await Quiver.open(url);
+    const db = await Quiver.open(url, { autoCompact: 0 }); // exactly one version per flush
     const table = await db.table('points');
     for (let flush = 0; flush < 2; flush++) {
       const rows = Array.from({ length: rowsEach / 2 }, (_, i) => ({

@@ -187,3 +187,20 @@ test('quiver compact: --dry-run plans without writing, then merges; --json', asy
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('auto-compaction: a streaming writer keeps each partition under the threshold; 0 disables it', async () => {
+  for (const autoCompact of [4, 0]) {
+    const db = await Quiver.open(new MemoryChunkManager(), { autoCompact });
+    const t = await db.createTable('m', { tags: ['host'], fields: [{ name: 'v', type: 'float64' }], partition: 'none' });
+    let most = 0;
+    for (let i = 0; i < 10; i++) {
+      await t.append([{ time: T0 + i, host: HOSTS[i % 4]!, v: i }] as never);
+      await t.flush();
+      most = Math.max(most, (await t.chunks()).length);
+    }
+    const values = Array.from((await t.query({})).getChild('v')!.toArray() as Float64Array).sort((a, b) => a - b);
+    assert.deepEqual(values, Array.from({ length: 10 }, (_, i) => i));
+    if (autoCompact) assert.ok(most < autoCompact, `at most ${most} chunks`);
+    else assert.equal(most, 10);
+  }
+});
