@@ -17,9 +17,10 @@ export interface RetryOptions {
  * Retries operations that failed with a retryable StoreError (throttling, 5xx, resets,
  * timeouts) with exponential backoff and full jitter: attempt n waits a uniform random
  * time in [0, min(cap, base·2ⁿ)]. Anything else (not found, already exists, 403…)
- * surfaces at once. A conditional put is safe to retry: if the first attempt did land,
- * the retry reports AlreadyExists, which the manifest layer treats as a lost race and
- * resolves by reloading.
+ * surfaces at once. A conditional put is safe to retry: if the first attempt did land (its
+ * response lost), the backend sees the key already holds exactly these bytes and reports
+ * success (conditional-create.ts `holdsExactly`); a key holding other bytes is a real lost
+ * race, AlreadyExists, which the manifest layer resolves by reloading.
  */
 export class RetryingChunkManager implements ChunkManager {
   readonly url: string;
