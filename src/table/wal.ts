@@ -9,7 +9,8 @@
  *   frame*  u32 LE payload length · u32 LE CRC-32 of (seq bytes + payload) · u64 LE seq ·
  *           payload = one Arrow IPC stream (schema + one record batch)
  *
- * Every append writes one frame and fdatasyncs before append() resolves. Exactly once:
+ * Every append writes one frame and fdatasyncs before append() resolves (appends made while
+ * a write is in flight share the next write and fdatasync: group commit). Exactly once:
  * the flush that commits the buffered rows records `walMarks[logId] = last seq` in the same
  * manifest version (put-if-absent, like every commit), and only then drops frames ≤ that seq
  * from the file. Replay on open skips frames the latest manifest already marks committed, so
@@ -53,6 +54,11 @@ export class WriteAheadLog {
   private handle?: FileHandle;
   private frames: Frame[] = [];
   private nextSeq = 1;
+  /** The pending group write and the frames waiting for it. */
+  private group?: Promise<void>;
+  private grouped: { seq: number; frame: Uint8Array }[] = [];
+  /** Last seq on disk; a rewrite keeps only frames up to it (later ones are in a pending group). */
+  private writtenSeq = 0;
   /** Serializes file operations (appends and rewrites). */
   private tail: Promise<unknown> = Promise.resolve();
 
@@ -105,6 +111,7 @@ export class WriteAheadLog {
       wal.frames.push({ seq, bytes: body.slice() });
     }
     wal.nextSeq = lastSeq + 1;
+    wal.writtenSeq = lastSeq;
     const truncatedBytes = bytes.length - at;
     // Keep only the uncommitted frames (and drop a torn tail) before appending after them.
     await wal.rewrite();
@@ -122,12 +129,20 @@ export class WriteAheadLog {
     const payload = tableToIPC(new ArrowTable([batch]), 'stream');
     const frame = frameOf(seq, payload);
     this.frames.push({ seq, bytes: frame.subarray(8) });
-    return this.serial(async () => {
+    // Group commit: frames appended while a write is in flight go out together, with one
+    // fdatasync for all of them.
+    const group = this.group ??= this.serial(async () => {
+      const frames = this.grouped;
+      this.group = undefined;
+      this.grouped = [];
       const handle = await this.file();
-      await handle.write(frame, 0, frame.length);
+      const bytes = frames.length === 1 ? frames[0]!.frame : Buffer.concat(frames.map((f) => f.frame));
+      await handle.write(bytes, 0, bytes.length);
       await handle.datasync();
-      return seq;
+      this.writtenSeq = frames[frames.length - 1]!.seq;
     });
+    this.grouped.push({ seq, frame });
+    return group.then(() => seq);
   }
 
   /** Drops frames up to `seq` (committed by a flush); later appends stay. */
@@ -166,6 +181,7 @@ export class WriteAheadLog {
     this.handle = undefined;
     const parts: Uint8Array[] = [new TextEncoder().encode(MAGIC + this.id)];
     for (const f of this.frames) {
+      if (f.seq > this.writtenSeq) break;
       const header = new Uint8Array(8);
       const view = new DataView(header.buffer);
       view.setUint32(0, f.bytes.length - 8, true);
