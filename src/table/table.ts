@@ -5,7 +5,7 @@ import { openChunk, writeChunk, type ChunkFooter, type ChunkReader } from '../fo
 import type { ByteSource, LineageEntry } from '../format/types.js';
 import { ConflictError, QuiverError, SchemaError } from '../errors.js';
 import { TableArrowSchema } from './arrow-schema.js';
-import { commit, latestVersion, loadManifest, manifestKey, type Manifest } from './manifest.js';
+import { commit, latestVersion, loadManifest, manifestKey, MANIFEST_DIR, type Manifest } from './manifest.js';
 import { WriteBuffer, type BufferedChunk } from './write-buffer.js';
 import { buildBloom } from './bloom.js';
 import { WriteAheadLog } from './wal.js';
@@ -348,6 +348,18 @@ export class Table {
   /** Expires old versions and deletes the chunks only they referenced, and orphans (see vacuum.ts). */
   vacuum(options: VacuumOptions = {}): Promise<VacuumResult> {
     return vacuumTable(this, options);
+  }
+
+  /** The table's retained versions, oldest first: when, what operation, and the size of each. */
+  async versions(): Promise<{ version: number; committedAt: string; operation: string; chunks: number; rows: number; bytes: number }[]> {
+    const keys = await this.ctx.store.list(`${this.name}/${MANIFEST_DIR}/`);
+    const numbers = keys.map((k) => Number(/(\d{20})\.json$/.exec(k)?.[1])).filter((v) => v > 0).sort((a, b) => a - b);
+    const out = [];
+    for (const v of numbers) {
+      const m = await loadManifest(this.ctx.store, this.name, v);
+      out.push({ version: v, committedAt: m.committedAt, operation: m.operation, chunks: m.chunks.length, rows: m.chunks.reduce((s, c) => s + c.rows, 0), bytes: m.chunks.reduce((s, c) => s + c.bytes, 0) });
+    }
+    return out;
   }
 
   /** Keys of every object of this table (chunks and manifests). */

@@ -181,6 +181,9 @@ test('quiver compact: --dry-run plans without writing, then merges; --json', asy
     assert.equal(done.code, 0, done.out);
     assert.match(done.out, new RegExp(`merged ${chunks} chunks into 2`));
     assert.match((await run('compact', 'm')).out, /nothing to compact \(2 chunk\(s\)\)/);
+    const history = JSON.parse((await run('inspect', 'm', '--versions', '--json')).out).versions as { version: number; operation: string; chunks: number }[];
+    assert.deepEqual(history.map((v) => v.operation), ['create', 'append', 'append', 'append', 'append', 'compact']);
+    assert.deepEqual(history.map((v) => v.chunks).slice(-2), [chunks, 2]);
     assert.equal((await run('compact')).code, 2);
     assert.equal((await run('compact', 'm', '--small-rows', '0')).code, 2);
   } finally {

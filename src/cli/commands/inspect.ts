@@ -8,16 +8,17 @@ import { openChunk, type ChunkFooter } from '../../format/index.js';
 
 export const inspectCommand: Command = {
   summary: 'what is in the store, a table, or a chunk (rows, time ranges, bytes, encodings, ratios)',
-  usage: `Usage: quiver inspect [TABLE [CHUNK]]
+  usage: `Usage: quiver inspect [TABLE [CHUNK]] [--versions]
        quiver inspect FILE.qvr
 
   no argument   the tables of the store
   TABLE         the table's chunks: rows, time range, raw and stored bytes, ratio
+  TABLE --versions  the retained versions: when, which operation, chunks, rows, bytes
   TABLE CHUNK   one chunk (its key, or a unique part of it): columns with encodings,
                 codecs, bytes, ratios and stats, lineage
   FILE.qvr      a chunk file on disk`,
-  options: {},
-  async run(ctx, _values, positionals) {
+  options: { versions: { type: 'boolean' } },
+  async run(ctx, values, positionals) {
     if (positionals.length > 2) throw new UsageError('inspect takes at most TABLE and CHUNK');
     const [name, chunk] = positionals;
     if (name && !chunk && name.endsWith('.qvr') && existsSync(name) && statSync(name).isFile()) {
@@ -34,6 +35,12 @@ export const inspectCommand: Command = {
       return 0;
     }
     const table = await db.table(name);
+    if (values.versions) {
+      if (chunk) throw new UsageError('--versions takes a TABLE, not a chunk');
+      const versions = await table.versions();
+      ctx.emit({ table: name, versions }, () => `table ${name}: ${versions.length} retained version(s)\n` + renderTable(versions.map((v) => ({ ...v, bytes: formatBytes(v.bytes) }))));
+      return 0;
+    }
     const entries = await table.chunks();
     if (!chunk) {
       const d = await table.describe();
