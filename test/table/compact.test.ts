@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import type { Table as ArrowTable } from 'apache-arrow';
 import { Quiver } from '../../src/quiver.js';
 import { MemoryChunkManager } from '../../src/chunk-manager/memory.js';
@@ -11,7 +10,7 @@ import { ConflictError } from '../../src/errors.js';
 import { planCompaction } from '../../src/table/compact.js';
 import type { Table } from '../../src/table/table.js';
 import type { ChunkEntry } from '../../src/table/types.js';
-import { main } from '../../src/cli/main.js';
+import { runCli } from '../cli/in-process.js';
 import { rng } from '../format/helpers.js';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -163,12 +162,7 @@ test('quiver compact: --dry-run plans without writing, then merges; --json', asy
     await streamed(t, 4, 4);
     const chunks = (await t.chunks()).length;
     await db.close();
-    const run = async (...args: string[]) => {
-      let out = '';
-      const stdout = new Writable({ write(chunk, _e, cb) { out += String(chunk); cb(); } });
-      const code = await main([...args, '--store', dir], { stdout, stderr: stdout });
-      return { code, out };
-    };
+    const run = (...args: string[]) => runCli(dir, ...args);
     const dry = await run('compact', 'm', '--dry-run', '--json');
     assert.equal(dry.code, 0, dry.out);
     const plan = JSON.parse(dry.out);

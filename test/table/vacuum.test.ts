@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +7,7 @@ import { Quiver } from '../../src/quiver.js';
 import { MemoryChunkManager } from '../../src/chunk-manager/memory.js';
 import { QuiverError } from '../../src/errors.js';
 import type { Table } from '../../src/table/table.js';
-import { main } from '../../src/cli/main.js';
+import { runCli } from '../cli/in-process.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const HOUR = 3_600_000;
@@ -93,12 +92,7 @@ test('quiver vacuum: --dry-run, --json, usage errors', async () => {
     for (let i = 0; i < 3; i++) { await t.append([{ time: T0 + i, host: 'a', v: i }] as never); await t.flush(); }
     await t.compact();
     await db.close();
-    const run = async (...args: string[]) => {
-      let out = '';
-      const stdout = new Writable({ write(chunk, _e, cb) { out += String(chunk); cb(); } });
-      const code = await main([...args, '--store', dir], { stdout, stderr: stdout });
-      return { code, out };
-    };
+    const run = (...args: string[]) => runCli(dir, ...args);
     const dry = await run('vacuum', 'm', '--older-than', '0', '--dry-run', '--json');
     assert.equal(dry.code, 0, dry.out);
     assert.deepEqual(JSON.parse(dry.out).expiredVersions, [2, 3, 4]);
