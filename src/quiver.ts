@@ -2,7 +2,8 @@ import type { ChunkManager } from './chunk-manager/chunk-manager.js';
 import { openStore, type OpenStoreOptions } from './chunk-manager/url.js';
 import { mapLimit } from './chunk-manager/semaphore.js';
 import { openChunk, type ChunkReader } from './format/index.js';
-import { AlreadyExistsError, QuiverError, SchemaError } from './errors.js';
+import { AlreadyExistsError, QuiverError, SchemaError, UsageError } from './errors.js';
+import { DecodedPageCache } from './format/decoded-cache.js';
 import { createManifest, latestVersion, loadManifest, manifestKey, MANIFEST_DIR } from './table/manifest.js';
 import { validateColumnName, validateTableName } from './table/names.js';
 import { describeManifest, storeSource, Table, type TableContext } from './table/table.js';
@@ -30,7 +31,21 @@ export interface QuiverOptions extends OpenStoreOptions {
    * then stay at a few chunks per partition). 0 disables. Default 16.
    */
   autoCompact?: number;
+  /**
+   * Byte budget of decoded pages kept for repeated scans and queries (least recently used
+   * out). A second identical query then reads and decodes nothing. 0 disables. Default 256 MiB.
+   */
+  decodedCacheBytes?: number;
+  /**
+   * How long scans and queries trust the table version they last saw before asking the store
+   * for a newer one (other processes' commits appear up to this late). 0, the default, asks
+   * every time: a list and an existence probe per query, no data.
+   */
+  manifestTtlMs?: number;
 }
+
+/** Default budget of the decoded-page cache. */
+export const DECODED_CACHE_BYTES = 256 * 1024 * 1024;
 
 export interface PointOptions {
   /** Field name of the value. Default 'value'. */
@@ -54,12 +69,28 @@ export class Quiver {
   private readonly open = new Map<string, Table>();
   private readonly opening = new Map<string, Promise<Table>>();
 
-  private constructor(readonly store: ChunkManager, private readonly walDir?: string, autoCompact?: number) {
-    this.ctx = { store, readers: new Map(), ...(autoCompact !== undefined ? { autoCompactChunks: autoCompact } : {}) };
+  private readonly walDir?: string;
+
+  private constructor(readonly store: ChunkManager, options: QuiverOptions) {
+    const decodedBytes = options.decodedCacheBytes ?? DECODED_CACHE_BYTES;
+    if (!(decodedBytes >= 0)) throw new UsageError(`decodedCacheBytes must be ≥ 0, got ${decodedBytes}`);
+    this.walDir = options.wal;
+    this.ctx = {
+      store,
+      readers: new Map(),
+      ...(options.autoCompact !== undefined ? { autoCompactChunks: options.autoCompact } : {}),
+      ...(decodedBytes > 0 ? { decoded: new DecodedPageCache(decodedBytes) } : {}),
+      ...(options.manifestTtlMs ? { manifestTtlMs: options.manifestTtlMs } : {}),
+    };
   }
 
   static async open(store: string | ChunkManager, options: QuiverOptions = {}): Promise<Quiver> {
-    return new Quiver(typeof store === 'string' ? await openStore(store, options) : store, options.wal, options.autoCompact);
+    return new Quiver(typeof store === 'string' ? await openStore(store, options) : store, options);
+  }
+
+  /** The decoded-page cache (undefined when disabled): its bytes, hits, misses, evictions. */
+  get decodedCache(): DecodedPageCache | undefined {
+    return this.ctx.decoded;
   }
 
   /** Registers an opened table (attaching its write-ahead log, which replays unflushed rows). */
@@ -110,7 +141,7 @@ export class Quiver {
   async table(name: string): Promise<Table> {
     validateTableName(name);
     const known = this.open.get(name);
-    if (known) { await known.refresh(); return known; }
+    if (known) { await known.refreshIfStale(); return known; }
     // One Table (and one WAL replay) per name, however many callers race to open it.
     let opening = this.opening.get(name);
     if (!opening) {

@@ -1,3 +1,4 @@
+import { DecodedPageCache } from './decoded-cache.js';
 import { type Data, makeData, RecordBatch, Schema, Struct } from 'apache-arrow';
 import { CorruptChunkError, LimitExceededError, QuiverError, SchemaError, UsageError } from '../errors.js';
 import { type ArrowColumn, arrowColumnOf, pagesToData } from './arrow-data.js';
@@ -127,6 +128,8 @@ export interface ChunkRegion {
 export class ChunkReader {
   readonly name: string;
   private readonly arrowColumns = new Map<number, ArrowColumn>();
+  /** Where decoded pages are kept for repeated reads (set by the table layer; none by default). */
+  decodedCache?: DecodedPageCache;
 
   constructor(
     readonly source: ByteSource,
@@ -189,40 +192,52 @@ export class ChunkReader {
     if (decodedBytes > this.limits.readDecodedBytesMax) {
       throw new LimitExceededError('readDecodedBytesMax', decodedBytes, this.limits.readDecodedBytesMax, `read of chunk ${this.name}`);
     }
-    // Runs of consecutive pages → one range each.
+    // Pages already decoded (the decoded-page cache) are neither fetched nor decoded again.
+    const cache = this.decodedCache;
+    const out: DecodedPage[][] = columnIndexes.map(() => new Array<DecodedPage>(pages.length));
+    const missing: boolean[][] = columnIndexes.map((c, ci) => pages.map((p, i) => {
+      const hit = cache?.get(DecodedPageCache.key(this.name, c, p));
+      if (hit === undefined) return true;
+      out[ci]![i] = hit;
+      return false;
+    }));
+    // Runs of consecutive missing pages → one range each.
     const ranges: Range[] = [];
-    const runs: { column: number; first: number; last: number; range: number }[] = [];
-    for (const c of columnIndexes) {
+    const runs: { ci: number; first: number; last: number; range: number }[] = [];
+    columnIndexes.forEach((c, ci) => {
       const column = this.footer.columns[c]!;
+      const miss = missing[ci]!;
       for (let i = 0; i < pages.length;) {
+        if (!miss[i]) { i++; continue; }
         let j = i;
-        while (j + 1 < pages.length && pages[j + 1] === pages[j]! + 1) j++;
+        while (j + 1 < pages.length && miss[j + 1] && pages[j + 1] === pages[j]! + 1) j++;
         const first = column.pages[pages[i]!]!;
         const last = column.pages[pages[j]!]!;
-        runs.push({ column: c, first: i, last: j, range: ranges.length });
+        runs.push({ ci, first: i, last: j, range: ranges.length });
         ranges.push({ offset: first.offset, length: last.offset + last.length - first.offset });
         i = j + 1;
       }
-    }
-    const buffers = await readAll(this.source, ranges);
+    });
+    const buffers = ranges.length ? await readAll(this.source, ranges) : [];
     // Fixed-width pages of multi-page reads decode (plain: decompress) straight into one buffer
-    // per column, in page order, so their values are adjacent views joined without a copy.
+    // per column, in page order, so their values are adjacent views joined without a copy
+    // (when some pages came from the cache, the join copies instead).
     const destinations = new Map<number, { bytes: Uint8Array; at: number }>();
-    for (const c of columnIndexes) {
+    columnIndexes.forEach((c, ci) => {
       const column = this.footer.columns[c]!;
       const width = fixedWidthBytesOf(pageKindOf(column.type));
-      if (width === 0 || pages.length < 2) continue;
+      if (width === 0 || pages.length < 2 || !missing[ci]!.every((m) => m)) return;
       let rows = 0;
       for (const p of pages) rows += column.pages[p]!.rows;
-      destinations.set(c, { bytes: new Uint8Array(rows * width), at: 0 });
-    }
-    const out: DecodedPage[][] = columnIndexes.map(() => []);
+      destinations.set(ci, { bytes: new Uint8Array(rows * width), at: 0 });
+    });
     for (const run of runs) {
-      const column = this.footer.columns[run.column]!;
+      const c = columnIndexes[run.ci]!;
+      const column = this.footer.columns[c]!;
       const buffer = buffers[run.range]!;
       const base = ranges[run.range]!.offset;
-      const target = out[columnIndexes.indexOf(run.column)]!;
-      const destination = destinations.get(run.column);
+      const target = out[run.ci]!;
+      const destination = destinations.get(run.ci);
       for (let i = run.first; i <= run.last; i++) {
         const p = pages[i]!;
         const page = column.pages[p]!;
@@ -233,7 +248,9 @@ export class ChunkReader {
           into = destination.bytes.subarray(destination.at, destination.at + bytes);
           destination.at += bytes;
         }
-        target.push(this.decodeStoredPage(column, p, stored, false, into));
+        const decoded = this.decodeStoredPage(column, p, stored, false, into);
+        cache?.set(DecodedPageCache.key(this.name, c, p), decoded);
+        target[i] = decoded;
       }
     }
     return out;

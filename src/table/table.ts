@@ -8,6 +8,7 @@ import { TableArrowSchema } from './arrow-schema.js';
 import { commit, latestVersion, loadManifest, manifestKey, MANIFEST_DIR, type Manifest } from './manifest.js';
 import { WriteBuffer, type BufferedChunk } from './write-buffer.js';
 import { buildBloom } from './bloom.js';
+import { DecodedPageCache } from '../format/decoded-cache.js';
 import { WriteAheadLog } from './wal.js';
 import { compactTable, type CompactOptions, type CompactResult } from './compact.js';
 import { vacuumTable, type VacuumOptions, type VacuumResult } from './vacuum.js';
@@ -24,6 +25,13 @@ export const READERS_CACHED_MAX = 512;
 export interface TableContext {
   store: ChunkManager;
   readers: Map<string, Promise<ChunkReader>>;
+  /**
+   * Scans and queries trust a manifest checked this recently instead of asking the store for a
+   * newer version (0, the default: always ask; this process's own commits are seen at once).
+   */
+  manifestTtlMs?: number;
+  /** Decoded pages kept for repeated scans (none: every scan decodes). */
+  decoded?: DecodedPageCache;
   /**
    * After a flush, a partition it wrote to that holds this many small chunks is compacted
    * (streaming writers stay at a few chunks per partition). 0 disables. Default 16.
@@ -78,6 +86,8 @@ export class Table {
   private wal?: WriteAheadLog;
   /** Highest WAL seq whose rows are in `buffer`. */
   private walSeq = 0;
+  /** When the manifest was last checked against the store (Date.now()). */
+  private checkedAt = Date.now();
   /** The flush in progress (flushes are serialised). */
   private flushing: Promise<unknown> = Promise.resolve();
 
@@ -92,9 +102,18 @@ export class Table {
 
   /** Reloads the latest manifest (other writers may have committed). */
   async refresh(): Promise<void> {
+    const checked = Date.now();
     const latest = await latestVersion(this.ctx.store, this.name);
     if (latest === 0) throw new QuiverError(`table ${this.name} no longer exists in ${this.ctx.store.url}`);
     if (latest !== this.manifest.version) this.setManifest(await loadManifest(this.ctx.store, this.name, latest));
+    this.checkedAt = checked;
+  }
+
+  /** refresh(), unless the manifest was checked less than the context's manifestTtlMs ago. */
+  async refreshIfStale(): Promise<void> {
+    const ttl = this.ctx.manifestTtlMs ?? 0;
+    if (ttl > 0 && Date.now() - this.checkedAt < ttl) return;
+    await this.refresh();
   }
 
   private setManifest(manifest: Manifest): void {
@@ -264,7 +283,7 @@ export class Table {
   }
 
   private async manifestFor(version?: number): Promise<Manifest> {
-    if (version === undefined) { await this.refresh(); return this.manifest; }
+    if (version === undefined) { await this.refreshIfStale(); return this.manifest; }
     return loadManifest(this.ctx.store, this.name, version);
   }
 
@@ -272,7 +291,11 @@ export class Table {
     const cache = this.ctx.readers;
     let reader = cache.get(entry.key);
     if (reader) { cache.delete(entry.key); cache.set(entry.key, reader); return reader; }
-    reader = openChunk(storeSource(this.ctx.store, entry.key, entry.bytes));
+    const decoded = this.ctx.decoded;
+    reader = openChunk(storeSource(this.ctx.store, entry.key, entry.bytes)).then((r) => {
+      if (decoded) r.decodedCache = decoded;
+      return r;
+    });
     reader.catch(() => cache.delete(entry.key));
     cache.set(entry.key, reader);
     if (cache.size > READERS_CACHED_MAX) cache.delete(cache.keys().next().value!);
