@@ -8,6 +8,7 @@ import { planQuery, UNITS_PER_SECOND, type QueryPlan } from './query-plan.js';
 import { applyFilter } from './predicate.js';
 import { buildAggregateTable, type SlotTable } from './query-output.js';
 import { runLatest } from './query-latest.js';
+import { batchTimeRanges } from './scan.js';
 
 /**
  * Time-series queries: a table scan streamed into a hash aggregation.
@@ -104,7 +105,7 @@ export class AggregationEngine {
       time = { rel, times, offsetToGlobal: Number(base - this.globalBase) };
     }
     if (this.needMinMaxTime) {
-      const { min, max } = int64MinMax(timeData);
+      const { min, max } = batchTimeRanges.get(batch) ?? int64MinMax(timeData);
       if (this.timeMin === null || min < this.timeMin) this.timeMin = min;
       if (this.timeMax === null || max > this.timeMax) this.timeMax = max;
     }

@@ -91,10 +91,32 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
     });
     let out = new RecordBatch(outSchema, makeData({ type: new Struct(outSchema.fields), length: n, nullCount: 0, children }));
     if (n > remaining) { out = out.slice(0, remaining); n = remaining; }
+    else if (rows === null) batchTimeRanges.set(out, pagesTimeRange(reader, pages));
     remaining -= n;
     yield out;
     if (remaining <= 0) return;
   }
+}
+
+/**
+ * Exact time range of batches that hold every row of their pages: the pages' footer stats,
+ * so consumers (queries without `every` report the earliest time) need not scan the column.
+ */
+export const batchTimeRanges = new WeakMap<RecordBatch, { min: bigint; max: bigint }>();
+
+function pagesTimeRange(reader: ChunkReader, pages: readonly number[]): { min: bigint; max: bigint } {
+  const footer = reader.footer;
+  const time = footer.columns.find((c) => c.name === footer.timeColumn)!;
+  let min = 2n ** 63n - 1n;
+  let max = -(2n ** 63n);
+  for (const p of pages) {
+    const page = time.pages[p]!;
+    const lo = BigInt(page.min as string);
+    const hi = BigInt(page.max as string);
+    if (lo < min) min = lo;
+    if (hi > max) max = hi;
+  }
+  return { min, max };
 }
 
 /**
