@@ -1,6 +1,6 @@
 /**
  * Query benchmark: Quiver vs DuckDB on the same cpu rows (default 100 hosts × 24 h at 10 s =
- * 864,000 rows). Usage: `npm run bench:queries -- [--hosts N] [--runs N] [--cold]`.
+ * 864,000 rows). Usage: `npm run bench:queries -- [--hosts N] [--runs N] [--no-cold]`.
  *
  *   Q1 max(usage_user) per host per hour, 8 hosts, 12 hours
  *   Q2 last point of every host
@@ -8,12 +8,13 @@
  *   Q4 mean of all ten fields per host per hour over 24 hours
  *   Q5 count(*) and sum(usage_user) over the whole table
  *
- * Each query: one warm-up, then the median of `runs` warm runs; results are checked equal
+ * Each query: one warm-up, then the median of `runs` (15) warm runs; results are checked equal
  * (exact for max/count/last, 1e-9 relative for means and sums). Quiver runs twice when the
  * table layer is present: end-to-end (local store in a temp dir: decode + aggregate) and
  * "engine" (the same aggregation over already-decoded Arrow batches in memory), which
- * separates the aggregation's cost from storage and decoding. `--cold` adds a first-query
- * time per query in a fresh process for each engine.
+ * separates the aggregation's cost from storage and decoding, and once more without the
+ * decoded-page cache. Then, unless `--no-cold`, a first-query time per query in a fresh process
+ * for each engine, and a full-table decode's throughput against memory bandwidth.
  */
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,12 +58,48 @@ interface QuiverDb {
   close?(): Promise<void>;
 }
 
-async function openQuiver(dir: string): Promise<QuiverDb | null> {
+async function openQuiver(dir: string, options: { decodedCacheBytes?: number } = {}): Promise<QuiverDb | null> {
   const here = dirname(fileURLToPath(import.meta.url));
   const module = join(here, '../../src/quiver.js');
   if (!existsSync(module)) return null;
-  const { Quiver } = await import(pathToFileURL(module).href) as { Quiver: { open(url: string): Promise<QuiverDb> } };
-  return Quiver.open(dir);
+  const { Quiver } = await import(pathToFileURL(module).href) as { Quiver: { open(url: string, options?: object): Promise<QuiverDb> } };
+  return Quiver.open(dir, options);
+}
+
+/** Bytes per second of a large Float64Array copy (read + write), the machine's practical memory bandwidth for one core. */
+function memoryBandwidth(): number {
+  const n = 32 * 1024 * 1024;
+  const src = new Float64Array(n).fill(1.5);
+  const dst = new Float64Array(n);
+  let best = Infinity;
+  for (let r = 0; r < 5; r++) {
+    const t = performance.now();
+    dst.set(src);
+    best = Math.min(best, performance.now() - t);
+  }
+  return (2 * n * 8) / (best / 1000);
+}
+
+/** Values per second of a full-table decode (every column, no cache), and its output bytes per second. */
+async function fullDecode(dir: string): Promise<{ values: number; bytes: number; valuesPerSecond: number; bytesPerSecond: number }> {
+  const db = (await openQuiver(dir, { decodedCacheBytes: 0 }))!;
+  const table = await db.table('cpu');
+  let best = Infinity;
+  let values = 0;
+  let bytes = 0;
+  for (let r = 0; r < 3; r++) {
+    values = 0; bytes = 0;
+    const t = performance.now();
+    for await (const batch of table.scan({})) {
+      for (const child of batch.data.children) {
+        values += child.length;
+        bytes += (child.values as ArrayLike<unknown> & { byteLength: number }).byteLength;
+      }
+    }
+    best = Math.min(best, performance.now() - t);
+  }
+  await db.close?.();
+  return { values, bytes, valuesPerSecond: values / (best / 1000), bytesPerSecond: bytes / (best / 1000) };
 }
 
 const HOUR_MS = 3_600_000;
@@ -189,10 +226,10 @@ function fmt(ms: number | null): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { hosts: { type: 'string' }, runs: { type: 'string' }, cold: { type: 'boolean' }, 'cold-child': { type: 'string' }, dir: { type: 'string' } } });
+  const { values } = parseArgs({ options: { hosts: { type: 'string' }, runs: { type: 'string' }, 'no-cold': { type: 'boolean' }, 'cold-child': { type: 'string' }, dir: { type: 'string' } } });
   const opts: CpuOptions = { ...CPU_DEFAULTS, hosts: Number(values.hosts ?? CPU_DEFAULTS.hosts) };
   if (values['cold-child']) return coldChild(values['cold-child'], values.dir!, opts);
-  const runs = Number(values.runs ?? 5);
+  const runs = Number(values.runs ?? 15);
   const rows = opts.hosts * Math.floor(opts.duration_ms / opts.interval_ms);
   const dir = mkdtempSync(join(tmpdir(), 'quiver-bench-queries-'));
   try {
@@ -211,9 +248,14 @@ async function main(): Promise<void> {
     const duck = await loadDuck(dir, opts);
     console.log(`DuckDB: loaded into its own table file in ${(performance.now() - t).toFixed(0)} ms`);
     const quiverTarget: QueryTarget | null = quiver ? { query: (o) => quiver.table.query(o), scan: (o) => quiver.table.scan(o) } : null;
+    // The same store without the decoded-page cache: every query reads and decodes its pages.
+    const uncachedDb = quiver ? await openQuiver(join(dir, 'quiver'), { decodedCacheBytes: 0 }) : null;
+    const uncachedTable = uncachedDb ? await uncachedDb.table('cpu') : null;
+    const uncachedTarget: QueryTarget | null = uncachedTable ? { query: (o) => uncachedTable.query(o), scan: (o) => uncachedTable.scan(o) } : null;
 
     console.log(`\nmedian of ${runs} warm runs, ms`);
-    console.log(['query', 'quiver', 'engine', 'duckdb', 'quiver/duck', 'engine/duck', 'rows', 'check'].map((h, i) => (i ? h.padStart(12) : h.padEnd(52))).join(''));
+    console.log('quiver: decoded-page cache on (the default); no cache: decodedCacheBytes 0; engine: aggregation over in-memory batches');
+    console.log(['query', 'quiver', 'no cache', 'engine', 'duckdb', 'quiver/duck', 'nocache/duck', 'engine/duck', 'rows', 'check'].map((h, i) => (i ? h.padStart(13) : h.padEnd(52))).join(''));
     let failures = 0;
     const cold: string[] = [];
     for (const q of queries(opts)) {
@@ -223,19 +265,33 @@ async function main(): Promise<void> {
       const problems = check.filter((c) => c !== null);
       failures += problems.length;
       const engineMs = await time(() => q.quiver(memoryTarget), runs);
+      if (uncachedTarget) {
+        const problem = compare(q, await q.quiver(uncachedTarget), expected);
+        if (problem) { problems.push(problem); failures++; }
+      }
       const quiverMs = quiverTarget ? await time(() => q.quiver(quiverTarget), runs) : null;
+      const uncachedMs = uncachedTarget ? await time(() => q.quiver(uncachedTarget), runs) : null;
       const duckMs = await time(() => duck.conn.runAndReadAll(q.duck), runs);
+      const ratio = (x: number | null) => (x === null ? '—' : (x / duckMs).toFixed(2));
       console.log([
-        `${q.name} ${q.what}`.padEnd(52), fmt(quiverMs).padStart(12), fmt(engineMs).padStart(12), fmt(duckMs).padStart(12),
-        (quiverMs === null ? '—' : (quiverMs / duckMs).toFixed(2)).padStart(12), (engineMs / duckMs).toFixed(2).padStart(12),
-        String(expected.length).padStart(12), (problems.length ? 'DIFFERENT' : 'identical').padStart(12),
+        `${q.name} ${q.what}`.padEnd(52), fmt(quiverMs).padStart(13), fmt(uncachedMs).padStart(13), fmt(engineMs).padStart(13), fmt(duckMs).padStart(13),
+        ratio(quiverMs).padStart(13), ratio(uncachedMs).padStart(13), ratio(engineMs).padStart(13),
+        String(expected.length).padStart(13), (problems.length ? 'DIFFERENT' : 'identical').padStart(13),
       ].join(''));
       for (const p of problems) console.log(`  ${p}`);
     }
     // Cold runs need the files unlocked: close this process's handles first.
     duck.close();
     await quiver?.db.close?.();
-    if (values.cold) {
+    await uncachedDb?.close?.();
+    if (quiver) {
+      const bandwidth = memoryBandwidth();
+      const decode = await fullDecode(join(dir, 'quiver'));
+      console.log(`\nfull-table decode (every column, no cache): ${(decode.valuesPerSecond / 1e6).toFixed(0)} M values/s, ` +
+        `${(decode.bytesPerSecond / 1e9).toFixed(2)} GB/s of Arrow output; memory bandwidth (one core, copy): ${(bandwidth / 1e9).toFixed(1)} GB/s ` +
+        `→ decode runs at ${(100 * decode.bytesPerSecond / bandwidth).toFixed(1)}% of it`);
+    }
+    if (!values['no-cold']) {
       for (const q of queries(opts)) {
         const duckCold = coldRun(`duck:${q.name}`, dir, opts);
         const quiverCold = quiver ? coldRun(`quiver:${q.name}`, dir, opts) : null;
