@@ -8,7 +8,7 @@
  *   Q4 mean of all ten fields per host per hour over 24 hours
  *   Q5 count(*) and sum(usage_user) over the whole table
  *
- * Each query: one warm-up, then the median of `runs` (15) warm runs; results are checked equal
+ * Each query: one warm-up, then the median of `runs` (15) warm runs, the engines interleaved; results are checked equal
  * (exact for max/count/last, 1e-9 relative for means and sums). Quiver runs twice when the
  * table layer is present: end-to-end (local store in a temp dir: decode + aggregate) and
  * "engine" (the same aggregation over already-decoded Arrow batches in memory), which
@@ -187,16 +187,21 @@ function compare(q: BenchQuery, got: Row[], expected: Row[]): string | null {
   return null;
 }
 
-async function time(fn: () => Promise<unknown>, runs: number): Promise<number> {
-  await fn();
-  const ms: number[] = [];
+/**
+ * Median ms of each function over `runs` rounds after one warm-up each. Rounds interleave the
+ * engines (one run of each per round), so a noisy neighbour slows them alike.
+ */
+async function timeAll(fns: (() => Promise<unknown>)[], runs: number): Promise<number[]> {
+  for (const fn of fns) await fn();
+  const ms: number[][] = fns.map(() => []);
   for (let r = 0; r < runs; r++) {
-    const t = performance.now();
-    await fn();
-    ms.push(performance.now() - t);
+    for (let f = 0; f < fns.length; f++) {
+      const t = performance.now();
+      await fns[f]!();
+      ms[f]!.push(performance.now() - t);
+    }
   }
-  ms.sort((a, b) => a - b);
-  return ms[Math.floor(ms.length / 2)]!;
+  return ms.map((m) => m.sort((a, b) => a - b)[Math.floor(m.length / 2)]!);
 }
 
 async function loadQuiver(dir: string, opts: CpuOptions): Promise<{ table: QuiverTable; db: QuiverDb } | null> {
@@ -264,14 +269,15 @@ async function main(): Promise<void> {
       if (quiverTarget) check.push(compare(q, await q.quiver(quiverTarget), expected));
       const problems = check.filter((c) => c !== null);
       failures += problems.length;
-      const engineMs = await time(() => q.quiver(memoryTarget), runs);
+
       if (uncachedTarget) {
         const problem = compare(q, await q.quiver(uncachedTarget), expected);
         if (problem) { problems.push(problem); failures++; }
       }
-      const quiverMs = quiverTarget ? await time(() => q.quiver(quiverTarget), runs) : null;
-      const uncachedMs = uncachedTarget ? await time(() => q.quiver(uncachedTarget), runs) : null;
-      const duckMs = await time(() => duck.conn.runAndReadAll(q.duck), runs);
+      const fns = [() => duck.conn.runAndReadAll(q.duck), () => q.quiver(memoryTarget)];
+      if (quiverTarget) fns.push(() => q.quiver(quiverTarget));
+      if (uncachedTarget) fns.push(() => q.quiver(uncachedTarget));
+      const [duckMs, engineMs, quiverMs = null, uncachedMs = null] = await timeAll(fns, runs) as [number, number, number?, number?];
       const ratio = (x: number | null) => (x === null ? '—' : (x / duckMs).toFixed(2));
       console.log([
         `${q.name} ${q.what}`.padEnd(52), fmt(quiverMs).padStart(13), fmt(uncachedMs).padStart(13), fmt(engineMs).padStart(13), fmt(duckMs).padStart(13),

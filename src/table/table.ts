@@ -14,6 +14,7 @@ import { compactTable, type CompactOptions, type CompactResult } from './compact
 import { vacuumTable, type VacuumOptions, type VacuumResult } from './vacuum.js';
 import { explainScan, scanChunks, type ScanExplain } from '../scan/scan.js';
 import { planInput } from '../scan/plan.js';
+import { runQuery } from '../scan/query.js';
 import type { ChunkEntry, Row, ScanOptions, TableDescription, TableOptions, TableSchema, TableWriter } from './types.js';
 
 /** Tags with at most this many distinct values in a chunk are listed in its manifest entry. */
@@ -315,7 +316,6 @@ export class Table {
    */
   async query(options: ScanOptions & Record<string, unknown> = {}): Promise<ArrowTable> {
     if (options.every !== undefined || options.agg !== undefined || options.by !== undefined || options.latest || options.filter !== undefined) {
-      const { runQuery } = await import('../scan/query.js');
       return runQuery(this, options as never);
     }
     const manifest = await this.manifestFor(options.version);
