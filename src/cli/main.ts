@@ -62,7 +62,18 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   const stderr = io.stderr ?? process.stderr;
   const env = io.env ?? process.env;
   const debug = argv.includes('--debug');
-  const [name, ...rest] = argv;
+  // Global options may come before the command (`quiver --store s3://b/p tables`): move them after it.
+  const leading: string[] = [];
+  let at = 0;
+  while (at < argv.length) {
+    const a = argv[at]!;
+    if (a === '--json' || a === '--debug') { leading.push(a); at++; continue; }
+    if (a === '--store' && at + 1 < argv.length) { leading.push(a, argv[at + 1]!); at += 2; continue; }
+    if (a.startsWith('--store=')) { leading.push(a); at++; continue; }
+    break;
+  }
+  const [name, ...afterName] = argv.slice(at);
+  const rest = [...afterName, ...leading];
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     stdout.write(usage() + '\n');
     return name === undefined ? 2 : 0;

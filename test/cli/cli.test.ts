@@ -48,6 +48,10 @@ test('import → tables → scan → inspect → verify on a local store', () =>
     const tables = quiver(['tables', '--store', store, '--json']);
     assert.equal(tables.code, 0, tables.stderr);
     assert.deepEqual(JSON.parse(tables.stdout).map((t: { table: string }) => t.table), ['cpu']);
+    // Global options may also come before the command.
+    const before = quiver(['--store', store, '--json', 'tables']);
+    assert.equal(before.code, 0, before.stderr);
+    assert.equal(before.stdout, tables.stdout);
 
     // CSV output: header row, time first, only the matching host, the right count.
     const scan = quiver(['scan', 'cpu', '--store', store, '--where', 'hostname=host_2', '--columns', 'usage_user',
