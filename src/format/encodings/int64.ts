@@ -1,4 +1,5 @@
-import { SAFE_MAGNITUDE_MAX } from './bytes.js';
+import { SAFE_MAGNITUDE_MAX, type ByteReader } from './bytes.js';
+import { EncodingError } from './types.js';
 
 /**
  * 64-bit integers (timestamps in ns are ~1.7e18, past float64's exact range) reach the
@@ -38,5 +39,54 @@ export function fromRelative(base: bigint, rel: Float64Array, into?: BigInt64Arr
     halves[2 * i] = lo - carry * 4294967296;
     halves[2 * i + 1] = (hi0 + rHi + carry) | 0;
   }
+  return out;
+}
+
+const TWO32 = 4294967296;
+
+/**
+ * `delta>rle` over `value - base` straight into int64 (timestamps): the same bytes and checks
+ * as decodeInts('delta>rle') + fromRelative, in one pass over 32-bit halves with the run's
+ * delta split once into high and low words (regular series are one run: an add per value).
+ */
+export function decodeDeltaRleInt64(r: ByteReader, base: bigint, n: number, into?: BigInt64Array): BigInt64Array {
+  const out = into ?? new BigInt64Array(n);
+  if (n === 0) return out;
+  const halves = new Int32Array(out.buffer, out.byteOffset, n * 2);
+  const b = new BigInt64Array([base]);
+  const bh = new Int32Array(b.buffer);
+  let x = r.svarint();
+  if (!(Math.abs(x) <= Number.MAX_SAFE_INTEGER)) throw new EncodingError(`decoded integer ${x} at 0 outside the exact range`);
+  // hi:lo = base + x as two int32 words (lo read unsigned); 64-bit wrapping like int64 math.
+  const xHi = Math.floor(x / TWO32);
+  const lo0 = (bh[0]! >>> 0) + (x - xHi * TWO32);
+  let lo = lo0 | 0;
+  let hi = (bh[1]! + xHi + (lo0 >= TWO32 ? 1 : 0)) | 0;
+  halves[0] = lo;
+  halves[1] = hi;
+  const runs = r.count(n, 'delta runs');
+  let at = 1;
+  for (let k = 0; k < runs; k++) {
+    const d = r.svarint();
+    const length = r.varint();
+    if (length === 0 || at + length > n) throw new EncodingError(`delta run ${k} of length ${length} overflows ${n} values`);
+    // The prefix sum must stay exact, as in decodeInts: a run moves linearly, so its end decides.
+    const end = x + d * length;
+    if (!(Math.abs(d) <= Number.MAX_SAFE_INTEGER) || !(Math.abs(end) <= Number.MAX_SAFE_INTEGER)) {
+      throw new EncodingError(`decoded integer ${end} at ${at + length - 1} outside the exact range`);
+    }
+    x = end;
+    const dHi = Math.floor(d / TWO32) | 0;
+    const dLo = (d - Math.floor(d / TWO32) * TWO32) | 0;
+    for (let e = at + length; at < e; at++) {
+      const next = (lo + dLo) | 0;
+      // Unsigned overflow of the low word carries into the high one.
+      hi = (hi + dHi + ((next >>> 0) < (lo >>> 0) ? 1 : 0)) | 0;
+      lo = next;
+      halves[2 * at] = lo;
+      halves[2 * at + 1] = hi;
+    }
+  }
+  if (at !== n) throw new EncodingError(`delta runs cover ${at} values, expected ${n}`);
   return out;
 }

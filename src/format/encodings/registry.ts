@@ -1,7 +1,7 @@
 import { decodePlain, encodePlain, PLAIN_ID } from './plain.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import { decodeInts, encodeInts, isIntChain, pickIntChain, allSafeInts, INT_CHAINS, type IntChain } from './ints.js';
-import { fromRelative, toRelative } from './int64.js';
+import { decodeDeltaRleInt64, fromRelative, toRelative } from './int64.js';
 import { alpDivisor, alpPatch, alpSplit, chooseExponent, readAlpHeader, writeAlpHeader } from './alp.js';
 import { BSS_ID, decodeBss, encodeBss } from './bss.js';
 import { EncodingError, pageValueCount, type EncodedPage, type EncodeOptions, type PageKind, type PageValues } from './types.js';
@@ -150,7 +150,10 @@ function decodePageOwn(encoding: string, bytes: Uint8Array, kind: PageKind, coun
   if (encoding === PLAIN_ID) return decodePlain(bytes, kind, count);
   const r = new ByteReader(bytes, `${encoding} ${kind} page`);
   let out: PageValues;
-  if (kind === 'i64' && isIntChain(encoding)) {
+  if (kind === 'i64' && encoding === 'delta>rle') {
+    const base = r.i64();
+    out = { kind, values: decodeDeltaRleInt64(r, base, count, into && new BigInt64Array(into.buffer, into.byteOffset, count)) };
+  } else if (kind === 'i64' && isIntChain(encoding)) {
     const base = r.i64();
     out = { kind, values: fromRelative(base, decodeInts(encoding, r, count), into && new BigInt64Array(into.buffer, into.byteOffset, count)) };
   } else if (kind === 'i32' && encoding === 'rle') {

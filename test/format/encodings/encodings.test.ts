@@ -82,6 +82,25 @@ test(`seeded random pages round-trip (seed ${SEED})`, () => {
   }
 });
 
+test(`delta>rle int64: runs of any delta, across 32-bit word carries and the int64 extremes (seed ${SEED})`, () => {
+  const bigs = [0n, 1n, -1n, 4294967295n, 4294967296n, -4294967296n, 10_000_000_000n, 2n ** 52n, -(2n ** 52n)];
+  const bases = [0n, 4294967295n, -4294967297n, 1767225600000000000n, 2n ** 63n - 2n ** 53n, -(2n ** 63n) + 5n];
+  for (let trial = 0; trial < 40; trial++) {
+    const values: bigint[] = [bases[Math.floor(rand() * bases.length)]!];
+    const runs = 1 + Math.floor(rand() * 6);
+    for (let k = 0; k < runs; k++) {
+      const d = rand() < 0.5 ? bigs[Math.floor(rand() * bigs.length)]! : BigInt(Math.floor(gauss() * 2 ** 40));
+      const length = 1 + Math.floor(rand() * 300);
+      for (let i = 0; i < length; i++) values.push(BigInt.asIntN(64, values[values.length - 1]! + d));
+    }
+    const v = i64(values);
+    let forced;
+    try { forced = encodePage(v, { encoding: 'delta>rle' }); } catch (e) { assert.ok(e instanceof EncodingError); continue; }
+    const back = decodePage('delta>rle', forced.bytes, 'i64', values.length);
+    assert.ok(bytesOf(back).equals(bytesOf(v)), `trial ${trial}: delta>rle int64 does not round-trip`);
+  }
+});
+
 test('the picker chooses the chain that fits each kind of data', () => {
   const ts = i64(Array.from({ length: 8192 }, (_, i) => 1767225600000000000n + BigInt(i) * 10_000_000_000n));
   assert.equal(encodePage(ts).encoding, 'delta>rle');
