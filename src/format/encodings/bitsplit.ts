@@ -214,8 +214,29 @@ export function decodeDeltaBitsplitFused(r: ByteReader, n: number, first: number
   let acc = 0;
   let accBits = 0;
   let at = 0;
+  let i0 = 0;
+  if (low !== null && highBits <= 4) {
+    // Eight values take exactly highBits bytes: read them once into one word and take the
+    // eight fields at fixed offsets (no per-value refill branches). The tail below resumes
+    // byte-aligned.
+    const groups = n >>> 3;
+    for (let g = 0; g < groups; g++) {
+      let word = packed[at]!;
+      if (highBits > 1) word |= packed[at + 1]! << 8;
+      if (highBits > 2) word |= packed[at + 2]! << 16;
+      if (highBits > 3) word |= packed[at + 3]! << 24;
+      at += highBits;
+      const base = g << 3;
+      for (let j = 0; j < 8; j++) {
+        const z = (low[base + j]! | (((word >>> (j * highBits)) & mask) << 8)) >>> 0;
+        x += ((z >>> 1) ^ -(z & 1)) * step;
+        out[base + j] = x / divisor;
+      }
+    }
+    i0 = groups << 3;
+  }
   if (low !== null) {
-    for (let i = 0; i < n; i++) {
+    for (let i = i0; i < n; i++) {
       if (accBits < highBits) { acc |= packed[at++]! << accBits; accBits += 8; if (accBits < highBits) { acc |= packed[at++]! << accBits; accBits += 8; if (accBits < highBits) { acc |= packed[at++]! << accBits; accBits += 8; } } }
       const z = (low[i]! | ((acc & mask) << 8)) >>> 0;
       acc >>>= highBits;
