@@ -38,8 +38,17 @@ export interface ImportProgress {
   file: string;
 }
 
+/** Default memory budget of an import (the write buffer gets a third: drains copy it, encoders need room). */
+export const IMPORT_MEMORY_BYTES = 256 * 1024 * 1024;
+
 export interface ImportOptions {
   table: string;
+  /**
+   * Memory budget: the write buffer is cut into chunks once it holds a third of this (or
+   * rowsPerChunkMax rows, whichever comes first). Default 256 MiB. Smaller budgets make
+   * smaller chunks; `compact` merges them later.
+   */
+  memoryBytes?: number;
   /** Time column (default: detected by name or type). */
   time?: string;
   /** Tag columns (default: the string columns). */
@@ -251,7 +260,7 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
           created = true;
         }
         checkTypes(table.schema, batch, file);
-        writer ??= table.writer();
+        writer ??= table.writer({ bufferBytesMax: Math.floor((options.memoryBytes ?? IMPORT_MEMORY_BYTES) / 3) });
         await writer.append(batch, { source: file === '-' ? 'stdin' : file, rowStart });
         rows += batch.numRows;
         if (++batches % PROGRESS_EVERY_BATCHES === 0) progress();

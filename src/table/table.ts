@@ -266,9 +266,12 @@ export class Table {
     return compactTable(this, options);
   }
 
-  /** A bulk-import transaction: chunks are written as the buffer fills, committed at once. */
-  writer(): TableWriter {
-    return new BulkWriter(this);
+  /**
+   * A bulk-import transaction: chunks are written as the buffer fills (at rowsPerChunkMax
+   * rows, or sooner when it holds `bufferBytesMax` bytes), committed at once.
+   */
+  writer(options: { bufferBytesMax?: number } = {}): TableWriter {
+    return new BulkWriter(this, options.bufferBytesMax ?? Infinity);
   }
 
   /** Internal to BulkWriter: a fresh buffer for this table's schema. */
@@ -430,7 +433,7 @@ class BulkWriter implements TableWriter {
   private rows = 0;
   private done = false;
 
-  constructor(private readonly table: Table) {
+  constructor(private readonly table: Table, private readonly bufferBytesMax: number) {
     this.buffer = table.newBuffer();
   }
 
@@ -438,7 +441,7 @@ class BulkWriter implements TableWriter {
     if (this.done) throw new QuiverError('this table writer was already committed or aborted');
     if (Array.isArray(batch)) this.buffer.appendRows(batch, lineage);
     else this.buffer.appendBatch(batch, lineage);
-    if (this.buffer.rows >= this.table.options.rowsPerChunkMax) await this.spill();
+    if (this.buffer.rows >= this.table.options.rowsPerChunkMax || this.buffer.bytes >= this.bufferBytesMax) await this.spill();
   }
 
   private async spill(): Promise<void> {

@@ -61,6 +61,21 @@ export class WriteBuffer {
     for (const spec of schema.fields) this.addField(spec);
   }
 
+  /**
+   * Bytes of the buffered rows: their typed-array columns plus an estimate of 48 bytes per
+   * string value (arrays grow by doubling, so up to twice this is allocated; a drain copies
+   * about as much again).
+   */
+  get bytes(): number {
+    let perRow = 8 + 4 * this.tags.length;
+    let strings = 0;
+    for (const c of this.fields.values()) {
+      perRow += 1 + (Array.isArray(c.values) ? 0 : c.values.BYTES_PER_ELEMENT);
+      if (Array.isArray(c.values)) strings++;
+    }
+    return this.rows * (perRow + strings * 48);
+  }
+
   /** Field specs in column order (grows when appends bring new fields). */
   get fieldSpecs(): FieldSpec[] {
     return [...this.fields.values()].map((c) => c.spec);

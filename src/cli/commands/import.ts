@@ -25,7 +25,9 @@ Options:
   --field-column C      long layout: column holding the field name
   --value-column C      long layout: column holding the value
   --max-errors N        skip up to N bad rows, writing each to the rejects file
-  --rejects FILE        rejects file (default ./quiver-rejects.csv)
+  --rejects FILE        rejects file (default ./<first input's name>.rejects.csv, stdin.rejects.csv for -)
+  --memory SIZE         memory budget, e.g. 128MiB, 1GiB (default 256MiB): the write buffer is
+                        cut into chunks at a third of it
   --codec zstd|lz4|none block codec when creating the table (default zstd)
   --no-progress         no progress output`,
   options: {
@@ -44,6 +46,7 @@ Options:
     'max-errors': { type: 'string' },
     rejects: { type: 'string' },
     codec: { type: 'string' },
+    memory: { type: 'string' },
     'no-progress': { type: 'boolean' },
   },
   async run(ctx, values, files) {
@@ -77,6 +80,7 @@ Options:
       maxErrors: intOption(values, 'max-errors'),
       rejectsPath: stringOption(values, 'rejects'),
       codec: stringOption(values, 'codec') as never,
+      ...(stringOption(values, 'memory') !== undefined ? { memoryBytes: parseSize(stringOption(values, 'memory')!, '--memory') } : {}),
       onProgress: progress ? progressPrinter(ctx.stderr) : undefined,
     });
     if (progress) ctx.stderr.write('\n');
@@ -120,4 +124,16 @@ function progressPrinter(stderr: NodeJS.WritableStream): (p: { bytesRead: number
     const line = `${bar}${formatBytes(p.bytesRead)}${total ? ` / ${formatBytes(total)}` : ''}, ${p.rows.toLocaleString('en-US')} rows, ${rate.toLocaleString('en-US')} rows/s${eta !== undefined ? `, ETA ${eta.toFixed(0)} s` : ''}`;
     stderr.write(tty ? `\r${line}\u001b[K` : `${line}\n`);
   };
+}
+
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1000, kib: 1024, m: 1024 ** 2, mb: 1000 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1000 ** 3, gib: 1024 ** 3 };
+
+/** `512MiB`, `1GiB`, `300MB`, `1048576` → bytes; a UsageError naming the option otherwise. */
+export function parseSize(text: string, option: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined || !(Number(m[1]) * unit >= 1024 * 1024)) {
+    throw new UsageError(`${option} expects a size of at least 1MiB such as 256MiB or 1GiB, got ${JSON.stringify(text)}`);
+  }
+  return Math.floor(Number(m[1]) * unit);
 }
