@@ -126,7 +126,9 @@ export class Quiver {
       bufferRowsMax: spec.bufferRowsMax ?? spec.rowsPerChunkMax ?? DEFAULT_TABLE_OPTIONS.bufferRowsMax,
       ...(spec.codecLevel !== undefined ? { codecLevel: spec.codecLevel } : {}),
       ...(spec.columns ? { columns: spec.columns } : {}),
+      ...(spec.compression ? { compression: spec.compression } : {}),
     };
+    if (options.compression !== undefined && !['fast', 'small'].includes(options.compression)) throw new SchemaError(`compression ${JSON.stringify(options.compression)} is not fast or small`);
     if (!['hour', 'day', 'month', 'none'].includes(options.partition)) throw new SchemaError(`partition ${JSON.stringify(options.partition)} is not hour, day, month or none`);
     try {
       const manifest = await createManifest(this.store, name, schema, options);

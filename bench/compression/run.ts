@@ -1,5 +1,6 @@
 /**
- * Bytes per point and decode speed: Quiver (picked encodings) vs Quiver zstd-only vs
+ * Bytes per point and decode speed: Quiver (picked encodings; and with compression 'small',
+ * which adds the rANS chains) vs Quiver zstd-only vs
  * DuckDB's table file vs DuckDB's Parquet export (ZSTD), on the cpu and ticks datasets, in
  * one run. Usage: npm run bench:compression [-- --hosts 100 --ticks 5000000]
  */
@@ -20,12 +21,12 @@ const hosts = arg('hosts', CPU.hosts);
 const tickRows = arg('ticks', TICKS.rows);
 const dir = mkdtempSync(join(tmpdir(), 'quiver-bench-compression-'));
 
-async function quiverTable(name: string, batches: Iterable<RecordBatch>, tags: string[], columns?: Record<string, ColumnWriteOptions>) {
+async function quiverTable(name: string, batches: Iterable<RecordBatch>, tags: string[], columns?: Record<string, ColumnWriteOptions>, compression: 'fast' | 'small' = 'fast') {
   const db = await Quiver.open(join(dir, name));
   const first = batches[Symbol.iterator]();
   const head = first.next().value as RecordBatch;
   const table = await db.createTable(name, {
-    tags, timeUnit: 'ns',
+    tags, timeUnit: 'ns', compression,
     ...(columns ? { columns } : {}),
   });
   const writer = table.writer();
@@ -108,40 +109,42 @@ async function main() {
   const cpuSpec = { ...CPU, hosts };
   console.log(`# compression: cpu ${hosts} hosts × 24 h @10 s, ticks ~${tickRows.toLocaleString('en-US')} rows`);
   const cpu = await quiverTable('cpu', cpuBatches(cpuSpec), ['hostname', 'region', 'datacenter', 'rack', 'os', 'arch', 'team', 'service', 'service_version', 'service_environment']);
+  const cpuSmall = await quiverTable('cpu_small', cpuBatches(cpuSpec), ['hostname', 'region', 'datacenter', 'rack', 'os', 'arch', 'team', 'service', 'service_version', 'service_environment'], undefined, 'small');
   const cpuPlain = await quiverTable('cpu_plain', cpuBatches(cpuSpec), ['hostname', 'region', 'datacenter', 'rack', 'os', 'arch', 'team', 'service', 'service_version', 'service_environment'], plainColumns(['time', ...CPU_FIELDS]));
   const cpuCsv = join(dir, 'cpu.csv');
   await writeCpuCsv(cpuCsv, cpuSpec);
   const cpuDuck = await duckSizes('cpu', cpuCsv, `SELECT * FROM read_csv('$CSV')`);
   const ticks = await quiverTable('ticks', ticksBatches({ ...TICKS, rows: tickRows }), ['symbol']);
+  const ticksSmall = await quiverTable('ticks_small', ticksBatches({ ...TICKS, rows: tickRows }), ['symbol'], undefined, 'small');
   const ticksPlain = await quiverTable('ticks_plain', ticksBatches({ ...TICKS, rows: tickRows }), ['symbol'], plainColumns(['time', 'price', 'volume']));
   const tCsv = join(dir, 'ticks.csv');
   await ticksCsv(tCsv);
   const ticksDuck = await duckSizes('ticks', tCsv, `SELECT epoch_ms(time) AS time, symbol, price, volume FROM read_csv('$CSV')`);
 
-  const report = (name: string, q: typeof cpu, plain: typeof cpu, duck: typeof cpuDuck, fields: string[]) => {
+  const report = (name: string, q: typeof cpu, small: typeof cpu, plain: typeof cpu, duck: typeof cpuDuck, fields: string[]) => {
     const points = q.rows * fields.length;
     console.log(`\n## ${name}: ${q.rows.toLocaleString('en-US')} rows, ${points.toLocaleString('en-US')} points (a point = one field value with its share of time and tags)\n`);
-    console.log('| column | Quiver bytes/row | zstd-only bytes/row | Parquet+zstd (sorted) bytes/row |');
-    console.log('|---|---:|---:|---:|');
+    console.log('| column | Quiver bytes/row | Quiver small bytes/row | zstd-only bytes/row | Parquet+zstd (sorted) bytes/row |');
+    console.log('|---|---:|---:|---:|---:|');
     for (const col of [...q.perColumn.keys()]) {
       const pq = duck.parquetColumns.get(col);
-      console.log(`| ${col} | ${fmt(q.perColumn.get(col)! / q.rows, 3)} | ${fmt(plain.perColumn.get(col)! / q.rows, 3)} | ${pq === undefined ? '-' : fmt(pq / q.rows, 3)} |`);
+      console.log(`| ${col} | ${fmt(q.perColumn.get(col)! / q.rows, 3)} | ${fmt(small.perColumn.get(col)! / q.rows, 3)} | ${fmt(plain.perColumn.get(col)! / q.rows, 3)} | ${pq === undefined ? '-' : fmt(pq / q.rows, 3)} |`);
     }
     console.log('\n| store | bytes | bytes per point | vs Quiver |');
     console.log('|---|---:|---:|---:|');
-    for (const [label, bytes] of [['Quiver', q.total], ['Quiver zstd-only (plain pages)', plain.total], ['DuckDB table file', duck.table], ['DuckDB Parquet export (ZSTD)', duck.parquet], ['DuckDB Parquet (ZSTD), sorted by series, time', duck.parquetSorted]] as const) {
+    for (const [label, bytes] of [['Quiver', q.total], ["Quiver, compression: 'small' (rANS where smaller)", small.total], ['Quiver zstd-only (plain pages)', plain.total], ['DuckDB table file', duck.table], ['DuckDB Parquet export (ZSTD)', duck.parquet], ['DuckDB Parquet (ZSTD), sorted by series, time', duck.parquetSorted]] as const) {
       console.log(`| ${label} | ${bytes.toLocaleString('en-US')} | ${fmt(bytes / points, 3)} | ${fmt(bytes / q.total, 2)}× |`);
     }
   };
-  report('cpu', cpu, cpuPlain, cpuDuck, [...CPU_FIELDS]);
+  report('cpu', cpu, cpuSmall, cpuPlain, cpuDuck, [...CPU_FIELDS]);
   const entropy = stepEntropy();
   console.log(`\nFloor: empirical entropy of the cpu steps ${fmt(entropy, 3)} bits = ${fmt(entropy / 8, 3)} bytes per point (timestamps and tags ≈ 0).`);
-  report('ticks', ticks, ticksPlain, ticksDuck, ['price', 'volume']);
+  report('ticks', ticks, ticksSmall, ticksPlain, ticksDuck, ['price', 'volume']);
 
   console.log('\n## decode speed (values/s, all pages of the column, 3 passes)\n');
   console.log('| column | Quiver | zstd-only | ratio |');
   console.log('|---|---:|---:|---:|');
-  for (const [q, p, col] of [[cpu, cpuPlain, 'time'], [cpu, cpuPlain, 'usage_user'], [cpu, cpuPlain, 'hostname'], [ticks, ticksPlain, 'time'], [ticks, ticksPlain, 'price'], [ticks, ticksPlain, 'volume']] as const) {
+  for (const [q, p, col] of [[cpu, cpuPlain, 'time'], [cpu, cpuPlain, 'usage_user'], [cpuSmall, cpuPlain, 'usage_user'], [cpu, cpuPlain, 'hostname'], [ticks, ticksPlain, 'time'], [ticks, ticksPlain, 'price'], [ticksSmall, ticksPlain, 'price'], [ticks, ticksPlain, 'volume']] as const) {
     const a = await decodeRate(q, col);
     const b = await decodeRate(p, col);
     console.log(`| ${q.table.name}.${col} | ${fmt(a / 1e6, 1)} M | ${fmt(b / 1e6, 1)} M | ${fmt(a / b, 2)} |`);

@@ -150,9 +150,9 @@ function countNulls(validity: Uint8Array | null, start: number, end: number): nu
   return nulls;
 }
 
-function encodeOrThrow(values: PageValues, encoding: string | undefined, column: string, page: number) {
+function encodeOrThrow(values: PageValues, encoding: string | undefined, column: string, page: number, preferSize = false) {
   try {
-    return encodePage(values, encoding === undefined ? {} : { encoding });
+    return encodePage(values, encoding === undefined ? { preferSize } : { encoding });
   } catch (error) {
     throw new UsageError(`chunk writer: column ${JSON.stringify(column)} page ${page}: ${(error as Error).message}`);
   }
@@ -205,7 +205,7 @@ export function writeChunk(input: RecordBatch[] | RecordBatch, options: WriteChu
       const pageOffset = out.length;
       const nullCount = countNulls(column.validity, start, end);
       const values = pageValues(column.values, start, end);
-      const encoded = encodeOrThrow(values, plan.encoding, column.name, p);
+      const encoded = encodeOrThrow(values, plan.encoding, column.name, p, options.preferSize === true);
       const dataBytes = values.kind === 'utf8' ? values.data.length : 0;
       const pageRaw = pageRawBytes(values.kind, rows, nullCount > 0, dataBytes);
       if (pageRaw > limits.pageDecodedBytesMax || encoded.bytes.length > limits.pageDecodedBytesMax) {

@@ -135,6 +135,8 @@ export interface WriteChunkOptions {
   codec?: BlockCodecId;
   codecLevel?: number;
   columns?: Record<string, ColumnWriteOptions>;
+  /** Also pick encodings that are smaller but slower to decode (rANS); default false. */
+  preferSize?: boolean;
   /** Whether the rows are already sorted by series then time (recorded in the footer). */
   sortedBySeries?: boolean;
   lineage?: LineageEntry[];

@@ -49,6 +49,8 @@ export interface ImportOptions {
    * smaller chunks; `compact` merges them later.
    */
   memoryBytes?: number;
+  /** Table compression when creating it: 'fast' (default) or 'small' (see TableOptions). */
+  compression?: 'fast' | 'small';
   /** Time column (default: detected by name or type). */
   time?: string;
   /** Tag columns (default: the string columns). */
@@ -256,6 +258,7 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
           if (!schema) throw new InputError(`${file}: could not determine a schema`, file);
           table = await db.createTable(options.table, {
             time: schema.time, timeUnit: schema.timeUnit, tags: schema.tags, fields: schema.fields, ...(options.codec ? { codec: options.codec } : {}),
+            ...(options.compression ? { compression: options.compression } : {}),
           });
           created = true;
         }

@@ -250,6 +250,7 @@ export class Table {
         ...(this.options.codecLevel !== undefined ? { codecLevel: this.options.codecLevel } : {}),
         ...(this.options.columns ? { columns: this.options.columns } : {}),
         sortedBySeries: true,
+        preferSize: this.options.compression === 'small',
         lineage: chunk.lineage,
         metadata: { table: this.name },
       });

@@ -32,6 +32,12 @@ export interface TableOptions {
   /** Default block codec. Default 'zstd'. */
   codec: BlockCodecId;
   codecLevel?: number;
+  /**
+   * 'fast' (default): encodings chosen for size among those that decode fastest. 'small': also
+   * the rANS-coded chains when they are smaller (a few % on random-walk floats, ~3× slower
+   * to decode those columns).
+   */
+  compression?: 'fast' | 'small';
   /** Per-column codec/encoding overrides. */
   columns?: Record<string, ColumnWriteOptions>;
   /** Rows buffered by append() before an automatic flush. Default rowsPerChunkMax. */

@@ -29,6 +29,8 @@ Options:
   --memory SIZE         memory budget, e.g. 128MiB, 1GiB (default 256MiB): the write buffer is
                         cut into chunks at a third of it
   --codec zstd|lz4|none block codec when creating the table (default zstd)
+  --compression fast|small  when creating the table: small also uses rANS-coded chains where
+                        smaller (a few % on random-walk floats, slower to decode)
   --no-progress         no progress output`,
   options: {
     table: { type: 'string' },
@@ -47,6 +49,7 @@ Options:
     rejects: { type: 'string' },
     codec: { type: 'string' },
     memory: { type: 'string' },
+    compression: { type: 'string' },
     'no-progress': { type: 'boolean' },
   },
   async run(ctx, values, files) {
@@ -80,6 +83,7 @@ Options:
       maxErrors: intOption(values, 'max-errors'),
       rejectsPath: stringOption(values, 'rejects'),
       codec: stringOption(values, 'codec') as never,
+      ...(stringOption(values, 'compression') !== undefined ? { compression: choiceOption(values, 'compression', ['fast', 'small'] as const, 'fast') } : {}),
       ...(stringOption(values, 'memory') !== undefined ? { memoryBytes: parseSize(stringOption(values, 'memory')!, '--memory') } : {}),
       onProgress: progress ? progressPrinter(ctx.stderr) : undefined,
     });

@@ -1,6 +1,7 @@
 import { ByteReader, ByteWriter, SAFE_MAGNITUDE_MAX, zigzag, unzigzag } from './bytes.js';
 import { decodeBitsplit, decodeDeltaBitsplitFused, encodeBitsplit } from './bitsplit.js';
 import { EncodingError } from './types.js';
+import { decodeDeltaRans, encodeRans, ransApplies } from './rans.js';
 
 /**
  * Integer chains over safe integers (|v| < 2^51, as float64 numbers: exact, and far faster
@@ -16,8 +17,10 @@ import { EncodingError } from './types.js';
  *                            divisor (varint after the first value): ms timestamps stored in ns,
  *                            prices in whole ticks
  * - `for>bitsplit`           frame of reference: svarint min, then (v - min) split (bounded noise)
+ * - `delta>zigzag>rans`, `delta>gcd>zigzag>rans`  the delta chains with the zigzagged deltas
+ *                            rANS-coded (rans.ts) instead of split: kept when smaller
  */
-export const INT_CHAINS = ['rle', 'delta>rle', 'delta>zigzag>bitsplit', 'delta>gcd>zigzag>bitsplit', 'for>bitsplit'] as const;
+export const INT_CHAINS = ['rle', 'delta>rle', 'delta>zigzag>bitsplit', 'delta>gcd>zigzag>bitsplit', 'for>bitsplit', 'delta>zigzag>rans', 'delta>gcd>zigzag>rans'] as const;
 export type IntChain = (typeof INT_CHAINS)[number];
 
 export function isIntChain(id: string): id is IntChain {
@@ -89,9 +92,60 @@ export function deltaGcd(v: Float64Array): number {
   return g;
 }
 
+/** Zigzagged deltas (divided by `g`) of a page, with its first value in front. */
+function zigzagDeltas(v: Float64Array, g: number): Float64Array {
+  const n = v.length;
+  const z = new Float64Array(n);
+  let prev = n > 0 ? v[0]! : 0;
+  for (let i = 0; i < n; i++) { const x = v[i]!; z[i] = zigzag((x - prev) / g); prev = x; }
+  return z;
+}
+
+/**
+ * Whether a delta chain's page can be rANS-coded with a decode that stays exact in float64:
+ * every zigzagged delta below 2^31 and |first| + n·2^31·step within 2^52.
+ */
+function ransFits(v: Float64Array, z: Float64Array, step: number): boolean {
+  const first = v.length > 0 ? v[0]! : 0;
+  return Math.abs(first) < 2 ** 51 && v.length * step * 2 ** 31 <= 2 ** 51 && ransApplies(z);
+}
+
+/**
+ * Encodes with `chain`; with `preferSize`, the delta-bitsplit chains are also tried as their
+ * rANS twin and the smaller kept (ties to bitsplit, which decodes ~3× faster in JS). Returns
+ * the chain written.
+ */
+export function encodeIntsSmallest(chain: IntChain, v: Float64Array, w: ByteWriter, preferSize: boolean): IntChain {
+  const twin: IntChain | null = chain === 'delta>zigzag>bitsplit' ? 'delta>zigzag>rans' : chain === 'delta>gcd>zigzag>bitsplit' ? 'delta>gcd>zigzag>rans' : null;
+  if (!preferSize || twin === null || v.length < 256) { encodeInts(chain, v, w); return chain; }
+  const a = new ByteWriter(v.length + 64);
+  encodeInts(chain, v, a);
+  const b = new ByteWriter(v.length + 64);
+  try {
+    encodeInts(twin, v, b);
+  } catch (error) {
+    if (!(error instanceof EncodingError)) throw error;
+    w.bytes(a.finish());
+    return chain;
+  }
+  const useTwin = b.length < a.length;
+  w.bytes(useTwin ? b.finish() : a.finish());
+  return useTwin ? twin : chain;
+}
+
 export function encodeInts(chain: IntChain, v: Float64Array, w: ByteWriter): void {
   const n = v.length;
   switch (chain) {
+    case 'delta>zigzag>rans':
+    case 'delta>gcd>zigzag>rans': {
+      const g = chain === 'delta>gcd>zigzag>rans' ? Math.max(1, deltaGcd(v)) : 1;
+      const z = zigzagDeltas(v, g);
+      if (!ransFits(v, z, g)) throw new EncodingError(`${chain}: deltas too wide for the rANS coder`);
+      w.svarint(n > 0 ? v[0]! : 0);
+      if (chain === 'delta>gcd>zigzag>rans') w.varint(g);
+      encodeRans(z, w);
+      return;
+    }
     case 'rle': {
       w.varint(countRuns(v));
       for (let i = 0; i < n;) {
@@ -153,6 +207,12 @@ export function encodeInts(chain: IntChain, v: Float64Array, w: ByteWriter): voi
  * the delta loop when the fast path applies.
  */
 export function decodeInts(chain: IntChain, r: ByteReader, n: number, divisor = 1, into?: Float64Array): Float64Array {
+  if (chain === 'delta>zigzag>rans' || chain === 'delta>gcd>zigzag>rans') {
+    const first = r.svarint();
+    const step = chain === 'delta>gcd>zigzag>rans' ? r.varint() : 1;
+    if (step < 1 || !(Math.abs(first) < 2 ** 51) || n * step * 2 ** 31 > 2 ** 51) throw new EncodingError(`${chain} page out of the exact range (first ${first}, step ${step}, ${n} values)`);
+    return decodeDeltaRans(r, n, first, step, divisor, into);
+  }
   if (chain === 'delta>zigzag>bitsplit' || chain === 'delta>gcd>zigzag>bitsplit') {
     const at = r.pos;
     const first = r.svarint();
@@ -171,6 +231,9 @@ export function decodeInts(chain: IntChain, r: ByteReader, n: number, divisor = 
 function decodeIntsSlow(chain: IntChain, r: ByteReader, n: number): Float64Array {
   const out = new Float64Array(n);
   switch (chain) {
+    case 'delta>zigzag>rans':
+    case 'delta>gcd>zigzag>rans':
+      throw new EncodingError(`${chain} decodes in decodeInts`);
     case 'rle': {
       const runs = r.count(n, 'rle runs');
       let at = 0;

@@ -1,6 +1,6 @@
 import { decodePlain, encodePlain, PLAIN_ID } from './plain.js';
 import { ByteReader, ByteWriter } from './bytes.js';
-import { decodeInts, encodeInts, isIntChain, pickIntChain, allSafeInts, INT_CHAINS, type IntChain } from './ints.js';
+import { decodeInts, encodeInts, encodeIntsSmallest, isIntChain, pickIntChain, allSafeInts, INT_CHAINS, type IntChain } from './ints.js';
 import { decodeDeltaRleInt64, fromRelative, toRelative } from './int64.js';
 import { alpDivisor, alpPatch, alpSplit, chooseExponent, readAlpHeader, writeAlpHeader } from './alp.js';
 import { BSS_ID, decodeBss, encodeBss } from './bss.js';
@@ -24,7 +24,7 @@ import { EncodingError, pageValueCount, type EncodedPage, type EncodeOptions, ty
 export function encodePage(values: PageValues, options: EncodeOptions = {}): EncodedPage {
   const forced = options.encoding;
   if (forced === PLAIN_ID) return { encoding: PLAIN_ID, bytes: encodePlain(values) };
-  const picked = forced !== undefined ? encodeForced(values, forced) : encodePicked(values);
+  const picked = forced !== undefined ? encodeForced(values, forced) : encodePicked(values, options.preferSize === true);
   if (picked === null) return { encoding: PLAIN_ID, bytes: encodePlain(values) };
   if (forced === undefined && picked.bytes.length >= plainBytes(values)) return { encoding: PLAIN_ID, bytes: encodePlain(values) };
   return picked;
@@ -82,11 +82,15 @@ function encodeForced(values: PageValues, chain: string): EncodedPage {
   return out;
 }
 
-function encodePicked(values: PageValues): EncodedPage | null {
+function encodePicked(values: PageValues, preferSize: boolean): EncodedPage | null {
   switch (values.kind) {
     case 'i64': {
       const relative = toRelative(values.values);
-      return relative ? encodeChain(values, pickIntChain(relative.rel)) : null;
+      if (!relative) return null;
+      const w = new ByteWriter(values.values.length * 2 + 64);
+      w.i64(relative.base);
+      const chain = encodeIntsSmallest(pickIntChain(relative.rel), relative.rel, w, preferSize);
+      return { encoding: chain, bytes: w.finish() };
     }
     case 'i32':
       return encodeChain(values, pickIntChain(Float64Array.from(values.values)));
@@ -95,9 +99,8 @@ function encodePicked(values: PageValues): EncodedPage | null {
       const split = e < 0 ? null : alpSplit(values.values, e);
       if (split && allSafeInts(split.ints)) {
         const w = new ByteWriter(values.values.length * 2 + 64);
-        const chain = pickIntChain(split.ints);
         writeAlpHeader(w, e, values.values, split.positions);
-        encodeInts(chain, split.ints, w);
+        const chain = encodeIntsSmallest(pickIntChain(split.ints), split.ints, w, preferSize);
         return { encoding: `alp>${chain}`, bytes: w.finish() };
       }
       return values.values.length >= 64 ? encodeChain(values, BSS_ID) : null;

@@ -37,6 +37,11 @@ export interface EncodedPage {
 export interface EncodeOptions {
   /** Force a chain ('plain', 'delta2>zigzag>bitpack', …) instead of picking. */
   encoding?: string;
+  /**
+   * Also consider chains that are smaller but slower to decode (the rANS twins of the delta
+   * chains); the default keeps the fast ones.
+   */
+  preferSize?: boolean;
 }
 
 /** Thrown (wrapped by the chunk reader into CorruptChunkError) when encoded bytes do not decode. */

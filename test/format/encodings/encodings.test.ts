@@ -101,6 +101,23 @@ test(`delta>rle int64: runs of any delta, across 32-bit word carries and the int
   }
 });
 
+test('rANS: kept only with preferSize and only when smaller; near the entropy of a random walk', () => {
+  let x = 50;
+  const walk = f64(Array.from({ length: 8192 }, () => (x = Math.round(Math.min(100, Math.max(0, x + gauss())) * 100) / 100)));
+  const fast = encodePage(walk);
+  const small = encodePage(walk, { preferSize: true });
+  assert.equal(fast.encoding, 'alp>delta>zigzag>bitsplit');
+  assert.equal(small.encoding, 'alp>delta>zigzag>rans');
+  assert.ok(small.bytes.length < fast.bytes.length);
+  // Steps of N(0, 1) in hundredths: log2(100·√(2πe)) ≈ 8.69 bits each; clamping makes it a bit less.
+  const bitsPerValue = (small.bytes.length * 8) / 8192;
+  assert.ok(bitsPerValue < 8.85, `rANS page: ${bitsPerValue.toFixed(3)} bits per value`);
+  const back = decodePage(small.encoding, small.bytes, 'f64', 8192);
+  assert.ok(bytesOf(back).equals(bytesOf(walk)));
+  // Constant deltas: run-length wins whatever the preference.
+  assert.equal(encodePage(i64(Array.from({ length: 1000 }, (_, i) => BigInt(i * 10))), { preferSize: true }).encoding, 'delta>rle');
+});
+
 test('the picker chooses the chain that fits each kind of data', () => {
   const ts = i64(Array.from({ length: 8192 }, (_, i) => 1767225600000000000n + BigInt(i) * 10_000_000_000n));
   assert.equal(encodePage(ts).encoding, 'delta>rle');
@@ -131,6 +148,8 @@ const GOLDEN: [string, PageValues][] = [
   ['for>bitsplit', i64([10n, 12n, 11n])],
   ['alp>for>bitsplit', f64([1.5, 2.25, NaN])],
   ['bss', f64([1, 2])],
+  ['delta>zigzag>rans', i64([5n, 3n, 8n, 8n])],
+  ['delta>gcd>zigzag>rans', i64([1000n, 3000n, 4000n, 4000n])],
 ];
 
 test('golden bytes per encoding id', () => {
@@ -147,6 +166,11 @@ test('golden bytes per encoding id', () => {
     // e=2, one exception (NaN bits at position 2), then frame-of-reference ints 150, 225, 225
     'alp>for>bitsplit': '020102000000000000f87fac0201000003004b4b0000',
     'bss': '0002000000020000000200000002000000020000000200000002f00000023f40',
+    // base 5, first 0, zigzag deltas 0 3 10 0: s = 0 low bits, 3 symbols (0: 2047+1, 3: 1023+1,
+    // 10: 1023+1 of 4096), 4 rANS bytes (the final state), no low bits
+    'delta>zigzag>rans': '050000000000000000020200ff1701ff070400a0bd042c',
+    // base 1000, first 0, gcd 1000, zigzag deltas 0 4 2 0 → s = 1 low bit: symbols 0 and 1 (2 and 4 halved)
+    'delta>gcd>zigzag>rans': 'e80300000000000000e807030100ff1f0400008000a000',
   };
   for (const [chain, hex] of actual) {
     if (process.env.QUIVER_PRINT_GOLDEN) console.log(`    '${chain}': '${hex}',`);
@@ -161,8 +185,10 @@ test('corrupt encoded pages raise EncodingError, never another exception or a ha
     i32(Array.from({ length: 3000 }, (_, i) => Math.floor(i / 500))),
     f64(Array.from({ length: 1000 }, () => rand())),
   ];
-  for (const v of pages) {
-    const e = encodePage(v);
+  const walk = (() => { let x = 50; return f64(Array.from({ length: 4000 }, () => (x = Math.round(Math.min(100, Math.max(0, x + gauss())) * 100) / 100))); })();
+  const forced: [PageValues, string][] = [[walk, 'alp>delta>zigzag>rans'], [i64(Array.from({ length: 3000 }, (_, i) => BigInt(i * i % 9973))), 'delta>zigzag>rans']];
+  const cases = [...pages.map((v) => [v, encodePage(v)] as const), ...forced.map(([v, chain]) => [v, encodePage(v, { encoding: chain })] as const)];
+  for (const [v, e] of cases) {
     const n = count(v);
     for (let trial = 0; trial < 300; trial++) {
       const bad = Uint8Array.from(e.bytes);
