@@ -74,7 +74,112 @@ Napi::Value Mmap(const Napi::CallbackInfo& info) {
   return Napi::Buffer<uint8_t>::New(env, static_cast<uint8_t*>(data), length, Unmap, new size_t(length));
 }
 
+// ---- Decode kernels (src/format/encodings/bitsplit.ts, rans.ts): the same arithmetic as the
+// JS loops, value for value (IEEE double, no FMA contraction: see binding.gyp), so a page
+// decodes to identical bits with or without the addon.
+
+inline double* F64(const Napi::Value& v, size_t* n) {
+  Napi::Float64Array a = v.As<Napi::Float64Array>();
+  *n = a.ElementLength();
+  return a.Data();
+}
+inline const uint8_t* U8(const Napi::Value& v, size_t* n) {
+  Napi::Uint8Array a = v.As<Napi::Uint8Array>();
+  *n = a.ElementLength();
+  return a.Data();
+}
+
+// deltaBitsplit(low: Uint8Array | null, packed: Uint8Array, highBits, n, first, step, divisor, out: Float64Array): void
+Napi::Value DeltaBitsplit(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t lowLen = 0, packedLen = 0, outLen = 0;
+  const uint8_t* low = info[0].IsNull() ? nullptr : U8(info[0], &lowLen);
+  const uint8_t* packed = U8(info[1], &packedLen);
+  const uint32_t highBits = info[2].As<Napi::Number>().Uint32Value();
+  const size_t n = static_cast<size_t>(info[3].As<Napi::Number>().DoubleValue());
+  double x = info[4].As<Napi::Number>().DoubleValue();
+  const double step = info[5].As<Napi::Number>().DoubleValue();
+  const double divisor = info[6].As<Napi::Number>().DoubleValue();
+  double* out = F64(info[7], &outLen);
+  if (highBits > 24 || outLen < n || (low != nullptr && lowLen < n)) {
+    Napi::RangeError::New(env, "deltaBitsplit: bad arguments").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const uint64_t mask = (uint64_t(1) << highBits) - 1;
+  uint64_t acc = 0;
+  uint32_t accBits = 0;
+  size_t at = 0;
+  for (size_t i = 0; i < n; i++) {
+    while (accBits < highBits) {
+      acc |= uint64_t(at < packedLen ? packed[at] : 0) << accBits;
+      at++;
+      accBits += 8;
+    }
+    uint32_t z = static_cast<uint32_t>(((low != nullptr ? uint64_t(low[i]) : 0) | ((acc & mask) << (low != nullptr ? 8 : 0))) & 0xffffffffu);
+    acc >>= highBits;
+    accBits -= highBits;
+    const int32_t d = static_cast<int32_t>(z >> 1) ^ -static_cast<int32_t>(z & 1);
+    x += static_cast<double>(d) * step;
+    out[i] = x / divisor;
+  }
+  return env.Undefined();
+}
+
+// deltaRans(slotSymbol: Uint8Array, slotStep: Uint32Array, stream: Uint8Array, low: Uint8Array, s, n, first, step, divisor, out): number
+// Returns -1 when the stream decodes cleanly (ends at state 2^23 with every byte used), else
+// the index of the value where it ran out of bytes, or n when it ended in the wrong state.
+Napi::Value DeltaRans(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t symLen = 0, streamLen = 0, lowLen = 0, outLen = 0;
+  const uint8_t* slotSymbol = U8(info[0], &symLen);
+  Napi::Uint32Array stepArray = info[1].As<Napi::Uint32Array>();
+  const uint32_t* slotStep = stepArray.Data();
+  const uint8_t* stream = U8(info[2], &streamLen);
+  const uint8_t* low = U8(info[3], &lowLen);
+  const uint32_t s = info[4].As<Napi::Number>().Uint32Value();
+  const size_t n = static_cast<size_t>(info[5].As<Napi::Number>().DoubleValue());
+  double x = info[6].As<Napi::Number>().DoubleValue();
+  const double step = info[7].As<Napi::Number>().DoubleValue();
+  const double divisor = info[8].As<Napi::Number>().DoubleValue();
+  double* out = F64(info[9], &outLen);
+  const uint32_t L = 1u << 23;
+  if (symLen != 4096 || stepArray.ElementLength() != 4096 || streamLen < 4 || s > 23 || outLen < n || lowLen < (n * s + 7) / 8) {
+    Napi::RangeError::New(env, "deltaRans: bad arguments").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  uint32_t state = uint32_t(stream[0]) | uint32_t(stream[1]) << 8 | uint32_t(stream[2]) << 16 | uint32_t(stream[3]) << 24;
+  size_t pos = 4;
+  const uint32_t lowMask = (1u << s) - 1;
+  uint64_t acc = 0;
+  uint32_t accBits = 0;
+  size_t at = 0;
+  for (size_t i = 0; i < n; i++) {
+    const uint32_t slot = state & 4095;
+    const uint32_t sym = slotSymbol[slot];
+    const uint32_t info2 = slotStep[slot];
+    state = (info2 >> 12) * (state >> 12) + (info2 & 4095);
+    while (state < L) {
+      if (pos >= streamLen) return Napi::Number::New(env, static_cast<double>(i));
+      state = (state << 8) | stream[pos++];
+    }
+    uint32_t z = sym;
+    if (s > 0) {
+      while (accBits < s) { acc |= uint64_t(low[at++]) << accBits; accBits += 8; }
+      z = (sym << s) | static_cast<uint32_t>(acc & lowMask);
+      acc >>= s;
+      accBits -= s;
+    }
+    const int32_t d = static_cast<int32_t>(z >> 1) ^ -static_cast<int32_t>(z & 1);
+    x += static_cast<double>(d) * step;
+    out[i] = x / divisor;
+  }
+  if (state != L || pos != streamLen) return Napi::Number::New(env, static_cast<double>(n));
+  return Napi::Number::New(env, -1);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("deltaBitsplit", Napi::Function::New(env, DeltaBitsplit, "deltaBitsplit"));
+  exports.Set("deltaRans", Napi::Function::New(env, DeltaRans, "deltaRans"));
   exports.Set("mmap", Napi::Function::New(env, Mmap, "mmap"));
   exports.Set("pageSize", Napi::Number::New(env, static_cast<double>(sysconf(_SC_PAGESIZE))));
   return exports;

@@ -13,6 +13,9 @@ import { dirname, join } from 'node:path';
 export interface NativeAddon {
   mmap(path: string, advice?: 'normal' | 'random' | 'sequential' | 'willneed'): Buffer;
   pageSize: number;
+  /** Decode kernels with the JS loops' exact arithmetic (src/format/encodings/bitsplit.ts, rans.ts). */
+  deltaBitsplit?(low: Uint8Array | null, packed: Uint8Array, highBits: number, n: number, first: number, step: number, divisor: number, out: Float64Array): void;
+  deltaRans?(slotSymbol: Uint8Array, slotStep: Uint32Array, stream: Uint8Array, low: Uint8Array, s: number, n: number, first: number, step: number, divisor: number, out: Float64Array): number;
 }
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');

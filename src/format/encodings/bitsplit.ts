@@ -1,3 +1,4 @@
+import { decodeKernels } from './kernels.js';
 import { zstdCodec } from '../codecs/zstd.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import { EncodingError } from './types.js';
@@ -203,6 +204,16 @@ export function decodeDeltaBitsplitFused(r: ByteReader, n: number, first: number
   const low = k === 1 ? getStream(r, n) : null;
   const packed = getStream(r, Math.ceil((n * highBits) / 8));
   const out = into ?? new Float64Array(n);
+  const kernel = decodeKernels.deltaBitsplit;
+  if (kernel) {
+    kernel(low, packed, highBits, n, first, step, divisor, out);
+    return out;
+  }
+  return deltaBitsplitJs(low, packed, highBits, n, first, step, divisor, out);
+}
+
+/** The JS loop behind decodeDeltaBitsplitFused (the native kernel's twin; exported for tests). */
+export function deltaBitsplitJs(low: Uint8Array | null, packed: Uint8Array, highBits: number, n: number, first: number, step: number, divisor: number, out: Float64Array): Float64Array {
   let x = first;
   // Three specialised loops (branch-free bodies keep V8's code monomorphic and tight).
   if (highBits === 0) {

@@ -1,4 +1,5 @@
 import type { ByteReader, ByteWriter } from './bytes.js';
+import { decodeKernels } from './kernels.js';
 import { EncodingError } from './types.js';
 
 /**
@@ -202,8 +203,21 @@ export function decodeDeltaRans(r: ByteReader, n: number, first: number, step: n
   const { s, slotSymbol, slotStep, stream, low } = readTables(r, n);
   const out = into ?? new Float64Array(n);
   if (n === 0) return out;
+  const x0 = (stream[0]! | (stream[1]! << 8) | (stream[2]! << 16) | (stream[3]! << 24)) >>> 0;
+  if (x0 < RANS_L || x0 >= RANS_L * 256) throw new EncodingError(`rans initial state ${x0} out of range`);
+  const kernel = decodeKernels.deltaRans;
+  if (kernel) {
+    const status = kernel(slotSymbol, slotStep, stream, low, s, n, first, step, divisor, out);
+    if (status === n) throw new EncodingError('rans stream does not end where it began');
+    if (status >= 0) throw new EncodingError(`rans stream ends at value ${status} of ${n}`);
+    return out;
+  }
+  return deltaRansJs(slotSymbol, slotStep, stream, low, s, n, first, step, divisor, out);
+}
+
+/** The JS loop behind decodeDeltaRans (the native kernel's twin; exported for tests). */
+export function deltaRansJs(slotSymbol: Uint8Array, slotStep: Uint32Array, stream: Uint8Array, low: Uint8Array, s: number, n: number, first: number, step: number, divisor: number, out: Float64Array): Float64Array {
   let x = (stream[0]! | (stream[1]! << 8) | (stream[2]! << 16) | (stream[3]! << 24)) >>> 0;
-  if (x < RANS_L || x >= RANS_L * 256) throw new EncodingError(`rans initial state ${x} out of range`);
   let pos = 4;
   const end = stream.length;
   const lowMask = (1 << s) - 1;

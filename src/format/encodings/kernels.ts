@@ -1,0 +1,11 @@
+import { nativeAddon, type NativeAddon } from '../../chunk-manager/native.js';
+
+/**
+ * Native decode kernels (native/src/quiver_native.cc) when the addon is loaded, else none:
+ * the JS loops run instead and produce identical values (the kernels repeat their arithmetic
+ * operation for operation). QUIVER_NO_NATIVE=1 forces the JS loops.
+ */
+export const decodeKernels: Pick<NativeAddon, 'deltaBitsplit' | 'deltaRans'> = (() => {
+  const addon = nativeAddon();
+  return addon ? { deltaBitsplit: addon.deltaBitsplit, deltaRans: addon.deltaRans } : {};
+})();
