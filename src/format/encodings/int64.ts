@@ -1,5 +1,6 @@
 import { SAFE_MAGNITUDE_MAX, type ByteReader } from './bytes.js';
 import { EncodingError } from './types.js';
+import { decodeKernels } from './kernels.js';
 
 /**
  * 64-bit integers (timestamps in ns are ~1.7e18, past float64's exact range) reach the
@@ -65,17 +66,31 @@ export function decodeDeltaRleInt64(r: ByteReader, base: bigint, n: number, into
   halves[0] = lo;
   halves[1] = hi;
   const runs = r.count(n, 'delta runs');
-  let at = 1;
+  // Runs first (validated), then the fill: natively when the addon is there.
+  const deltas = new Float64Array(runs);
+  const lengths = new Float64Array(runs);
+  let covered = 1;
   for (let k = 0; k < runs; k++) {
     const d = r.svarint();
     const length = r.varint();
-    if (length === 0 || at + length > n) throw new EncodingError(`delta run ${k} of length ${length} overflows ${n} values`);
+    if (length === 0 || covered + length > n) throw new EncodingError(`delta run ${k} of length ${length} overflows ${n} values`);
     // The prefix sum must stay exact, as in decodeInts: a run moves linearly, so its end decides.
     const end = x + d * length;
     if (!(Math.abs(d) <= Number.MAX_SAFE_INTEGER) || !(Math.abs(end) <= Number.MAX_SAFE_INTEGER)) {
-      throw new EncodingError(`decoded integer ${end} at ${at + length - 1} outside the exact range`);
+      throw new EncodingError(`decoded integer ${end} at ${covered + length - 1} outside the exact range`);
     }
     x = end;
+    deltas[k] = d;
+    lengths[k] = length;
+    covered += length;
+  }
+  if (covered !== n) throw new EncodingError(`delta runs cover ${covered} values, expected ${n}`);
+  const kernel = decodeKernels.deltaRunsInt64;
+  if (kernel) { kernel(deltas, lengths, out); return out; }
+  let at = 1;
+  for (let k = 0; k < runs; k++) {
+    const d = deltas[k]!;
+    const length = lengths[k]!;
     const dHi = Math.floor(d / TWO32) | 0;
     const dLo = (d - Math.floor(d / TWO32) * TWO32) | 0;
     for (let e = at + length; at < e; at++) {
@@ -87,6 +102,5 @@ export function decodeDeltaRleInt64(r: ByteReader, base: bigint, n: number, into
       halves[2 * at + 1] = hi;
     }
   }
-  if (at !== n) throw new EncodingError(`delta runs cover ${at} values, expected ${n}`);
   return out;
 }
