@@ -59,7 +59,14 @@ test('every page decodes to the same bits with the native kernels and with the J
   assert.ok(decodeKernels.deltaRunsInt64 && decodeKernels.deltaBitsplit && decodeKernels.deltaRans, 'kernels loaded');
   let x = 20;
   const walk = Float64Array.from({ length: 8192 }, () => (x = Math.round(Math.max(0, x + (random() - 0.5) * 3) * 100) / 100));
-  const stamps = BigInt64Array.from({ length: 5000 }, (_, i) => -(2n ** 62n) + BigInt(i % 1000) * 4_294_967_311n + BigInt(Math.floor(i / 1000)) * 10n ** 14n);
+  // Runs of 50 equal deltas, each random up to 2^33 either way: low-word carries and borrows.
+  const stamps = new BigInt64Array(5000);
+  stamps[0] = -(2n ** 62n) + 123n;
+  let delta = 0n;
+  for (let i = 1; i < stamps.length; i++) {
+    if (i % 50 === 1) delta = BigInt(Math.floor((random() - 0.5) * 2 ** 34));
+    stamps[i] = stamps[i - 1]! + delta;
+  }
   const pages = [
     encodePage({ kind: 'f64', values: walk }, { encoding: 'alp>delta>zigzag>bitsplit' }),
     encodePage({ kind: 'f64', values: walk }, { encoding: 'alp>delta>zigzag>rans' }),
