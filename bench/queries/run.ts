@@ -8,7 +8,8 @@
  *   Q4 mean of all ten fields per host per hour over 24 hours
  *   Q5 count(*) and sum(usage_user) over the whole table
  *
- * Each query: one warm-up, then the median of `runs` (15) warm runs, the engines interleaved; results are checked equal
+ * Each query: one warm-up, then the median of `runs` (15) warm runs, each Quiver variant
+ * interleaved run by run with DuckDB (ratios use the DuckDB median of the same pairing); results are checked equal
  * (exact for max/count/last, 1e-9 relative for means and sums). Quiver runs twice when the
  * table layer is present: end-to-end (local store in a temp dir: decode + aggregate) and
  * "engine" (the same aggregation over already-decoded Arrow batches in memory), which
@@ -35,7 +36,10 @@ type Row = Record<string, unknown>;
 interface BenchQuery {
   name: string;
   what: string;
-  quiver: (t: QueryTarget) => Promise<Row[]>;
+  /** The query through Quiver's API, returning its Arrow result (what is timed). */
+  quiver: (t: QueryTarget) => Promise<unknown>;
+  /** The result as rows, for the comparison with DuckDB (not timed, like DuckDB's). */
+  rows: (result: unknown) => Row[];
   duck: string;
   /** Columns compared exactly; the others within 1e-9 relative. */
   exact: string[];
@@ -133,7 +137,8 @@ function queries(opts: CpuOptions): BenchQuery[] {
   return [
     {
       name: 'Q1', what: 'max(usage_user) per host per hour, 8 hosts, 12 h',
-      quiver: async (t) => tableToRows(await t.query({ from: t0, to: t0 + 12 * HOUR_MS, where: { hostname: hosts8 }, every: '1h', by: ['hostname'], agg: { usage_user: 'max' } })),
+      quiver: (t) => t.query({ from: t0, to: t0 + 12 * HOUR_MS, where: { hostname: hosts8 }, every: '1h', by: ['hostname'], agg: { usage_user: 'max' } }),
+      rows: (r) => tableToRows(r as Table),
       duck: `SELECT epoch_us(time_bucket(INTERVAL '1 hour', time)) AS time, hostname, max(usage_user) AS max_usage_user FROM cpu
              WHERE hostname IN (${hosts8.map((h) => `'${h}'`).join(',')}) AND time >= ${ts(t0)} AND time < ${ts(t0 + 12 * HOUR_MS)}
              GROUP BY ALL ORDER BY hostname, time`,
@@ -141,7 +146,8 @@ function queries(opts: CpuOptions): BenchQuery[] {
     },
     {
       name: 'Q2', what: 'last point of every host',
-      quiver: async (t) => tableToRows(await t.query({ latest: true, by: ['hostname'] })),
+      quiver: (t) => t.query({ latest: true, by: ['hostname'] }),
+      rows: (r) => tableToRows(r as Table),
       duck: `SELECT epoch_us(max(time)) AS time, hostname, ${CPU_FIELDS.map((f) => `arg_max(${f}, time) AS ${f}`).join(', ')}
              FROM cpu GROUP BY hostname ORDER BY hostname`,
       exact: ['time', 'hostname', ...CPU_FIELDS],
@@ -149,24 +155,27 @@ function queries(opts: CpuOptions): BenchQuery[] {
     {
       name: 'Q3', what: 'all ten fields of one host for one hour (scan)',
       quiver: async (t) => {
-        const rows: Row[] = [];
-        for await (const b of t.scan({ from: t0 + HOUR_MS, to: t0 + 2 * HOUR_MS, where: { hostname: one }, columns: [...CPU_FIELDS] })) rows.push(...batchRows(b));
-        return rows;
+        const batches: RecordBatch[] = [];
+        for await (const b of t.scan({ from: t0 + HOUR_MS, to: t0 + 2 * HOUR_MS, where: { hostname: one }, columns: [...CPU_FIELDS] })) batches.push(b);
+        return batches;
       },
+      rows: (r) => (r as RecordBatch[]).flatMap((b) => batchRows(b)),
       duck: `SELECT epoch_us(time) AS time, ${CPU_FIELDS.join(', ')} FROM cpu
              WHERE hostname = '${one}' AND time >= ${ts(t0 + HOUR_MS)} AND time < ${ts(t0 + 2 * HOUR_MS)} ORDER BY time`,
       exact: ['time', ...CPU_FIELDS],
     },
     {
       name: 'Q4', what: 'mean of 10 fields per host per hour, 24 h',
-      quiver: async (t) => tableToRows(await t.query({ from: t0, to: t0 + 24 * HOUR_MS, every: '1h', by: ['hostname'], agg: Object.fromEntries(CPU_FIELDS.map((f) => [f, 'mean'])) })),
+      quiver: (t) => t.query({ from: t0, to: t0 + 24 * HOUR_MS, every: '1h', by: ['hostname'], agg: Object.fromEntries(CPU_FIELDS.map((f) => [f, 'mean'])) }),
+      rows: (r) => tableToRows(r as Table),
       duck: `SELECT epoch_us(time_bucket(INTERVAL '1 hour', time)) AS time, hostname, ${CPU_FIELDS.map((f) => `avg(${f}) AS mean_${f}`).join(', ')}
              FROM cpu WHERE time >= ${ts(t0)} AND time < ${ts(t0 + 24 * HOUR_MS)} GROUP BY ALL ORDER BY hostname, time`,
       exact: ['time', 'hostname'],
     },
     {
       name: 'Q5', what: 'count(*), sum(usage_user), whole table',
-      quiver: async (t) => tableToRows(await t.query({ agg: { '*': 'count', usage_user: 'sum' } })).map(({ count, sum_usage_user }) => ({ count, sum_usage_user })),
+      quiver: (t) => t.query({ agg: { '*': 'count', usage_user: 'sum' } }),
+      rows: (r) => tableToRows(r as Table).map(({ count, sum_usage_user }) => ({ count, sum_usage_user })),
       duck: `SELECT count(*) AS count, sum(usage_user) AS sum_usage_user FROM cpu`,
       exact: ['count'],
     },
@@ -265,23 +274,28 @@ async function main(): Promise<void> {
     const cold: string[] = [];
     for (const q of queries(opts)) {
       const expected = await duckRowsOf(duck.conn, q.duck);
-      const check = [compare(q, await q.quiver(memoryTarget), expected)];
-      if (quiverTarget) check.push(compare(q, await q.quiver(quiverTarget), expected));
+      const check = [compare(q, q.rows(await q.quiver(memoryTarget)), expected)];
+      if (quiverTarget) check.push(compare(q, q.rows(await q.quiver(quiverTarget)), expected));
       const problems = check.filter((c) => c !== null);
       failures += problems.length;
 
       if (uncachedTarget) {
-        const problem = compare(q, await q.quiver(uncachedTarget), expected);
+        const problem = compare(q, q.rows(await q.quiver(uncachedTarget)), expected);
         if (problem) { problems.push(problem); failures++; }
       }
-      const fns = [() => duck.conn.runAndReadAll(q.duck), () => q.quiver(memoryTarget)];
-      if (quiverTarget) fns.push(() => q.quiver(quiverTarget));
-      if (uncachedTarget) fns.push(() => q.quiver(uncachedTarget));
-      const [duckMs, engineMs, quiverMs = null, uncachedMs = null] = await timeAll(fns, runs) as [number, number, number?, number?];
-      const ratio = (x: number | null) => (x === null ? '—' : (x / duckMs).toFixed(2));
+      // Each Quiver variant is timed interleaved with DuckDB, one variant at a time: the
+      // uncached runs allocate ~100 MB each, and their garbage would be collected during
+      // whichever run came next.
+      const duckRun = () => duck.conn.runAndReadAll(q.duck);
+      const pair = async (target: QueryTarget | null) => (target ? await timeAll([duckRun, () => q.quiver(target)], runs) : null);
+      const [duckMs, quiverMs] = (await pair(quiverTarget)) ?? [(await timeAll([duckRun], runs))[0]!, null];
+      const [duckEngineMs, engineMs] = (await pair(memoryTarget))!;
+      const uncached = await pair(uncachedTarget);
+      const ratio = (x: number | null, d = duckMs) => (x === null ? '—' : (x / d!).toFixed(2));
+      const uncachedMs = uncached ? uncached[1]! : null;
       console.log([
         `${q.name} ${q.what}`.padEnd(52), fmt(quiverMs).padStart(13), fmt(uncachedMs).padStart(13), fmt(engineMs).padStart(13), fmt(duckMs).padStart(13),
-        ratio(quiverMs).padStart(13), ratio(uncachedMs).padStart(13), ratio(engineMs).padStart(13),
+        ratio(quiverMs).padStart(13), ratio(uncachedMs, uncached?.[0]).padStart(13), ratio(engineMs!, duckEngineMs).padStart(13),
         String(expected.length).padStart(13), (problems.length ? 'DIFFERENT' : 'identical').padStart(13),
       ].join(''));
       for (const p of problems) console.log(`  ${p}`);
