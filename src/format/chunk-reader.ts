@@ -286,10 +286,32 @@ export class ChunkReader {
     let rows = 0;
     for (const p of pages) rows += this.footer.pageRowStarts[p + 1]! - this.footer.pageRowStarts[p]!;
     const columns = indexes.map((c) => this.arrowColumn(c));
-    const children = columns.map((column, i) => pagesToData(column, decoded[i]!));
+    const children = columns.map((column, i) => {
+      const data = pagesToData(column, decoded[i]!);
+      if (this.decodedCache && decoded[i]!.length > 1) this.recacheJoined(indexes[i]!, decoded[i]!, data);
+      return data;
+    });
     const schema = new Schema(columns.map((c) => c.field));
     const struct = makeData({ type: new Struct(schema.fields), length: rows, nullCount: 0, children });
     return new RecordBatch(schema, struct);
+  }
+
+  /**
+   * Pages cached by earlier reads of other page subsets lie in separate buffers, so joining
+   * them copied. Re-cache them as views of the joined buffer: the next read of these pages
+   * joins without a copy (and the old buffers can go).
+   */
+  private recacheJoined(column: number, pages: readonly DecodedPage[], data: Data): void {
+    const joined = data.values as BigInt64Array | Float64Array | Int32Array | undefined;
+    const first = pages[0]!.values;
+    if (joined === undefined || !(first.kind === 'i64' || first.kind === 'f64' || first.kind === 'i32')) return;
+    if (first.values.buffer === joined.buffer) return; // already adjacent views: no copy was made
+    let at = 0;
+    for (const page of pages) {
+      const values = joined.subarray(at, at + page.rows);
+      at += page.rows;
+      this.decodedCache!.set(DecodedPageCache.key(this.name, column, page.page), { ...page, values: { kind: first.kind, values } as DecodedPage['values'] });
+    }
   }
 
   /**
