@@ -206,7 +206,25 @@ Napi::Value DeltaRunsInt64(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// relativeToInt64(base: bigint, rel: Float64Array, out: BigInt64Array): void — out[i] = base + rel[i]
+Napi::Value RelativeToInt64(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bool lossless = false;
+  const uint64_t base = static_cast<uint64_t>(info[0].As<Napi::BigInt>().Int64Value(&lossless));
+  size_t n = 0;
+  const double* rel = F64(info[1], &n);
+  Napi::BigInt64Array outArray = info[2].As<Napi::BigInt64Array>();
+  if (outArray.ElementLength() < n) {
+    Napi::RangeError::New(env, "relativeToInt64: output too short").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  int64_t* out = outArray.Data();
+  for (size_t i = 0; i < n; i++) out[i] = static_cast<int64_t>(base + static_cast<uint64_t>(static_cast<int64_t>(rel[i])));
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("relativeToInt64", Napi::Function::New(env, RelativeToInt64, "relativeToInt64"));
   exports.Set("deltaRunsInt64", Napi::Function::New(env, DeltaRunsInt64, "deltaRunsInt64"));
   exports.Set("deltaBitsplit", Napi::Function::New(env, DeltaBitsplit, "deltaBitsplit"));
   exports.Set("deltaRans", Napi::Function::New(env, DeltaRans, "deltaRans"));

@@ -17,6 +17,8 @@ export interface NativeAddon {
   deltaBitsplit?(low: Uint8Array | null, packed: Uint8Array, highBits: number, n: number, first: number, step: number, divisor: number, out: Float64Array): void;
   /** out[0] holds the start; fills out[1…] with runs of constant int64 deltas (wrapping). */
   deltaRunsInt64?(deltas: Float64Array, lengths: Float64Array, out: BigInt64Array): void;
+  /** out[i] = base + rel[i] (rel: exact integers as doubles), wrapping like int64 math. */
+  relativeToInt64?(base: bigint, rel: Float64Array, out: BigInt64Array): void;
   deltaRans?(slotSymbol: Uint8Array, slotStep: Uint32Array, stream: Uint8Array, low: Uint8Array, s: number, n: number, first: number, step: number, divisor: number, out: Float64Array): number;
 }
 

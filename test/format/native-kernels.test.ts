@@ -56,7 +56,7 @@ test('native deltaRans = its JS twin on real pages; both refuse a broken stream'
 
 test('every page decodes to the same bits with the native kernels and with the JS fallbacks', async () => {
   const { decodeKernels } = await import('../../src/format/encodings/kernels.js');
-  assert.ok(decodeKernels.deltaRunsInt64 && decodeKernels.deltaBitsplit && decodeKernels.deltaRans, 'kernels loaded');
+  assert.ok(decodeKernels.deltaRunsInt64 && decodeKernels.deltaBitsplit && decodeKernels.deltaRans && decodeKernels.relativeToInt64, 'kernels loaded');
   let x = 20;
   const walk = Float64Array.from({ length: 8192 }, () => (x = Math.round(Math.max(0, x + (random() - 0.5) * 3) * 100) / 100));
   // Runs of 50 equal deltas, each random up to 2^33 either way: low-word carries and borrows.
@@ -71,6 +71,8 @@ test('every page decodes to the same bits with the native kernels and with the J
     encodePage({ kind: 'f64', values: walk }, { encoding: 'alp>delta>zigzag>bitsplit' }),
     encodePage({ kind: 'f64', values: walk }, { encoding: 'alp>delta>zigzag>rans' }),
     encodePage({ kind: 'i64', values: stamps }, { encoding: 'delta>rle' }),
+    encodePage({ kind: 'i64', values: stamps }, { encoding: 'delta>zigzag>bitsplit' }),
+    encodePage({ kind: 'i64', values: stamps }, { encoding: 'for>bitsplit' }),
   ].map((p, i) => ({ ...p, kind: (i < 2 ? 'f64' : 'i64') as 'f64' | 'i64', n: i < 2 ? walk.length : stamps.length }));
   const decodeAll = () => pages.map((p) => {
     const v = decodePage(p.encoding, p.bytes, p.kind, p.n);
@@ -79,11 +81,11 @@ test('every page decodes to the same bits with the native kernels and with the J
   const native = decodeAll();
   const saved = { ...decodeKernels };
   try {
-    delete decodeKernels.deltaRunsInt64; delete decodeKernels.deltaBitsplit; delete decodeKernels.deltaRans;
+    delete decodeKernels.deltaRunsInt64; delete decodeKernels.deltaBitsplit; delete decodeKernels.deltaRans; delete decodeKernels.relativeToInt64;
     const js = decodeAll();
     native.forEach((b, i) => assert.ok(b.equals(js[i]!), `${pages[i]!.encoding}: native and JS differ`));
   } finally {
     Object.assign(decodeKernels, saved);
   }
-  assert.ok(native[2]!.equals(Buffer.from(stamps.buffer)), 'timestamps round-trip');
+  for (const i of [2, 3, 4]) assert.ok(native[i]!.equals(Buffer.from(stamps.buffer)), `${pages[i]!.encoding}: timestamps round-trip`);
 });

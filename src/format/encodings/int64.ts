@@ -27,6 +27,8 @@ export function toRelative(values: BigInt64Array): { base: bigint; rel: Float64A
 export function fromRelative(base: bigint, rel: Float64Array, into?: BigInt64Array): BigInt64Array {
   const n = rel.length;
   const out = into ?? new BigInt64Array(n);
+  const kernel = decodeKernels.relativeToInt64;
+  if (kernel) { kernel(base, rel, out); return out; }
   const halves = new Int32Array(out.buffer, out.byteOffset, n * 2);
   const b = new BigInt64Array([base]);
   const bh = new Int32Array(b.buffer);

@@ -160,7 +160,7 @@ function decodePageOwn(encoding: string, bytes: Uint8Array, kind: PageKind, coun
     const base = r.i64();
     out = { kind, values: fromRelative(base, decodeInts(encoding, r, count), into && new BigInt64Array(into.buffer, into.byteOffset, count)) };
   } else if (kind === 'i32' && encoding === 'rle') {
-    out = { kind, values: decodeRleInt32(r, count) };
+    out = { kind, values: decodeRleInt32(r, count, into && new Int32Array(into.buffer, into.byteOffset, count)) };
   } else if (kind === 'i32' && isIntChain(encoding)) {
     const ints = decodeInts(encoding, r, count);
     const values = new Int32Array(count);
@@ -194,8 +194,8 @@ function decodePageOwn(encoding: string, bytes: Uint8Array, kind: PageKind, coun
 }
 
 /** `rle` straight into int32 codes (tag pages: a few runs per page). */
-function decodeRleInt32(r: ByteReader, n: number): Int32Array {
-  const out = new Int32Array(n);
+function decodeRleInt32(r: ByteReader, n: number, into?: Int32Array): Int32Array {
+  const out = into ?? new Int32Array(n);
   const runs = r.count(n, 'rle runs');
   let at = 0;
   for (let k = 0; k < runs; k++) {
