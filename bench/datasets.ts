@@ -14,19 +14,11 @@ import {
   vectorFromArray, type Data, type DataType,
 } from 'apache-arrow';
 import { CPU_FIELDS, CPU_TAGS, hostTags } from './queries/cpu-data.js';
+import { rng } from './rng.js';
 
 export { CPU_FIELDS, CPU_TAGS };
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from './rng.js';
 
 export function gaussian(random: () => number): () => number {
   return () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());

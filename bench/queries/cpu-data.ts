@@ -12,6 +12,7 @@ import {
   vectorFromArray, type Data,
 } from 'apache-arrow';
 import type { TableSchema } from '../../src/table/types.js';
+import { rng } from '../rng.js';
 
 export const CPU_FIELDS = [
   'usage_user', 'usage_system', 'usage_idle', 'usage_nice', 'usage_iowait',
@@ -36,16 +37,6 @@ export interface CpuOptions {
 
 export const CPU_DEFAULTS: CpuOptions = { hosts: 100, start_ms: Date.UTC(2026, 0, 1), duration_ms: 24 * 3_600_000, interval_ms: 10_000, seed: 42 };
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const REGIONS = ['us-east-1', 'us-west-1', 'us-west-2', 'eu-west-1', 'eu-central-1', 'ap-southeast-1', 'ap-southeast-2', 'ap-northeast-1', 'sa-east-1'];
 

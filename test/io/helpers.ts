@@ -2,17 +2,7 @@ import { Type, type RecordBatch } from 'apache-arrow';
 import { readCsv, type CsvOptions } from '../../src/io/csv/reader.js';
 import type { TableSchema } from '../../src/table/types.js';
 
-/** mulberry32: a seeded generator for reproducible random tests. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from '../../bench/rng.js';
 
 /** The bytes cut into pieces of the given sizes (the last piece takes the rest). */
 export async function* pieces(bytes: Uint8Array, sizes: Iterable<number>): AsyncGenerator<Buffer> {

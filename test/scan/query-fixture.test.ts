@@ -18,21 +18,12 @@ import type { ScanOptions, TableSchema } from '../../src/table/types.js';
 import type { QueryableTable } from '../../src/scan/query-types.js';
 import { timestampType } from '../../src/scan/query-output.js';
 import { toTableTime } from '../../src/scan/query-plan.js';
+import { rng } from '../../bench/rng.js';
 
 export type Cell = number | bigint | boolean | string | null;
 export interface TestRow { time: bigint; [column: string]: Cell }
 
-/** Mulberry32: small, seeded, good enough for test data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from '../../bench/rng.js';
 
 export function seedFromEnv(name: string): number {
   const seed = process.env.QUIVER_SEED ? Number(process.env.QUIVER_SEED) : Math.floor(Math.random() * 2 ** 31);

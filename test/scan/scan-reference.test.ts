@@ -5,20 +5,12 @@ import { MemoryChunkManager } from '../../src/chunk-manager/memory.js';
 import { CountingChunkManager } from '../../src/chunk-manager/counting.js';
 import type { PartitionBy, Row, ScanOptions, TagPredicate } from '../../src/table/types.js';
 import { TAIL_READ_BYTES } from '../../src/format/index.js';
+import { rng } from '../../bench/rng.js';
 
 // Seeded randomized scans against a plain in-memory reference. QUIVER_SEED reruns a seed.
 const SEED = Number(process.env.QUIVER_SEED ?? (Date.now() % 2 ** 31));
 console.log(`scan-reference: seed ${SEED} (rerun with QUIVER_SEED=${SEED})`);
 
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = rng(SEED);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
 const T0 = Date.UTC(2026, 2, 28);
