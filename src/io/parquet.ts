@@ -3,10 +3,8 @@ import { RecordBatchReader, type RecordBatch } from 'apache-arrow';
 import { InputError, QuiverError } from '../errors.js';
 import type { TableSchema } from '../table/types.js';
 import { ArrowBatchConverter, tableSchemaOfArrow, type ArrowImportOptions } from './arrow-batch.js';
-import { parquetRowGroups, type ParquetGroup } from './parquet-groups.js';
+import type { ParquetGroup } from './parquet-groups.js';
 import type { ParquetWorkerMessage } from './parquet-worker.js';
-
-export { PARQUET_BATCH_ROWS } from './parquet-groups.js';
 
 /** Parquet files at least this large (bytes) are decoded in a worker by importFiles. */
 export const PARQUET_WORKER_BYTES_MIN = 4 * 1024 * 1024;
@@ -28,7 +26,9 @@ export async function* readParquetFile(file: string, counter: { bytes: number },
   let rowStart = 0;
   let schema = table;
   let converter: ArrowBatchConverter | undefined;
-  for await (const g of options.parallel ? groupsInWorker(file) : parquetRowGroups(file)) {
+  // parquet-wasm (~20 MB resident) loads only when a Parquet file is read on this thread.
+  const groups = options.parallel ? groupsInWorker(file) : (await import('./parquet-groups.js')).parquetRowGroups(file);
+  for await (const g of groups) {
     for (const batch of RecordBatchReader.from(g.ipc)) {
       if (!schema) schema = tableSchemaOfArrow(file, batch.schema, options);
       converter ??= new ArrowBatchConverter(file, schema, options);

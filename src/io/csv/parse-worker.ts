@@ -15,7 +15,7 @@ import type { WorkerInput, WorkerMessage } from './worker.js';
 /** CSV files (a run of them together) at least this large are parsed in a worker (below, its startup cost dominates). */
 export const CSV_WORKER_BYTES_MIN = 8 * 1024 * 1024;
 /** Batches the worker may parse ahead of the writer. */
-export const CSV_WORKER_BATCHES_IN_FLIGHT = 4;
+export const CSV_WORKER_BATCHES_IN_FLIGHT = 2;
 
 function errorOf(m: Extract<WorkerMessage, { type: 'error' }>): Error {
   switch (m.name) {
