@@ -167,6 +167,15 @@ export class FieldAccumulator {
     if ((n.first || n.last) && time) this.accFirstLast(segs, f, time);
   }
 
+  /** Folds a page answered from its statistics: `valid` non-null values, their min and max (NaN skipped, as in accMinMax). */
+  addSummary(slot: number, valid: number, min: number | null, max: number | null): void {
+    this.count[slot]! += valid;
+    if (this.needs.minMax) {
+      if (min !== null && min < this.min[slot]!) this.min[slot] = min;
+      if (max !== null && max > this.max[slot]!) this.max[slot] = max;
+    }
+  }
+
   private accCount(segs: Segments, f: BatchField): void {
     const { start, end, slot } = segs;
     const count = this.count;

@@ -161,6 +161,20 @@ export class GroupRegistry {
     return { map, codes };
   }
 
+  /** The group of rows whose tags hold `values` (in tag order), as resolve() would find it. */
+  groupOfValues(values: readonly (string | null)[]): number {
+    if (this.tags.length === 1) return this.singleGroup(this.tags[0]!.id(values[0]!));
+    let key = '';
+    for (let t = 0; t < this.tags.length; t++) key += this.tags[t]!.id(values[t]!) + ',';
+    let g = this.keys.get(key);
+    if (g === undefined) {
+      g = this.groupValues.length;
+      this.keys.set(key, g);
+      this.groupValues.push([...values]);
+    }
+    return g;
+  }
+
   private singleGroup(valueId: number): number {
     let g = this.single[valueId];
     if (g === undefined) {

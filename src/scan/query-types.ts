@@ -1,5 +1,6 @@
 import type { RecordBatch } from 'apache-arrow';
 import type { ScanOptions, TableSchema } from '../table/types.js';
+import type { ChunkFooter } from '../format/types.js';
 
 /**
  * Public types of time-series queries (issue 6): time buckets, group by tags, aggregations,
@@ -13,7 +14,15 @@ import type { ScanOptions, TableSchema } from '../table/types.js';
 export interface QueryableTable {
   readonly schema: TableSchema;
   scan(options: ScanOptions): AsyncIterable<RecordBatch>;
+  /**
+   * A scan that first offers each chunk's selected pages to `summarize`, which answers the
+   * pages it can from their statistics and returns the rest, which are decoded as usual.
+   */
+  scanWithSummaries?(options: ScanOptions, summarize: PageSummarizer): AsyncIterable<RecordBatch>;
 }
+
+/** Given an opened chunk's footer and its selected pages, handles some and returns the others. */
+export type PageSummarizer = (footer: ChunkFooter, pages: number[]) => number[];
 
 /** Quantiles with a short name. */
 export type NamedPercentile = 'p50' | 'p90' | 'p95' | 'p99';

@@ -1,6 +1,7 @@
 import type { DataType, RecordBatch, Table } from 'apache-arrow';
 import { AbortError, LimitExceededError } from '../errors.js';
-import type { QueryableTable, QueryOptions } from './query-types.js';
+import type { PageSummarizer, QueryableTable, QueryOptions } from './query-types.js';
+import { planInput, type TagFilter } from './plan.js';
 import { FieldAccumulator, type BatchField, type BatchTime, type Segments } from './aggregate.js';
 import { bigint64Values, columnData, columnView, float64Values, int64MinMax, int64ToFloat64 } from './aggregate-column.js';
 import { GroupRegistry, newGroupRuns, type GroupRuns } from './query-groups.js';
@@ -44,16 +45,81 @@ export async function runQuery(table: QueryableTable, options: QueryOptions): Pr
   const plan = planQuery(table.schema, options);
   if (options.latest) return runLatest(table, options, plan);
   const engine = new AggregationEngine(plan);
-  const scan = table.scan({
+  const scanOptions = {
     from: options.from, to: options.to, where: options.where, signal: options.signal, version: options.version,
     columns: plan.scanColumns,
-  });
+  };
+  const scan = table.scanWithSummaries && !options.filter && statsAnswerable(plan)
+    ? table.scanWithSummaries(scanOptions, pageSummarizer(plan, engine, planInput(plan.schema, { where: options.where }).filters))
+    : table.scan(scanOptions);
   for await (let batch of scan) {
     if (options.signal?.aborted) throw new AbortError('query aborted');
     if (options.filter) batch = applyFilter(batch, options.filter);
     if (batch.numRows > 0) engine.consume(batch);
   }
   return engine.finish();
+}
+
+/**
+ * Whether a query can take whole pages from their statistics: count, min and max of float
+ * fields (and count of rows) only. Sums and means would need a per-page sum the footer does
+ * not keep; integer min/max an exact 64-bit compare of stats kept as numbers.
+ */
+function statsAnswerable(plan: QueryPlan): boolean {
+  return !plan.needSeries && plan.aggs.every((a) => (a.fn === 'count' && (a.kind === 'f64' || a.kind === '*')) || ((a.fn === 'min' || a.fn === 'max') && a.kind === 'f64'))
+    && plan.fields.every((f) => !f.needs.sum && !f.needs.stddev && !f.needs.first && !f.needs.last && !f.needs.quantile && !f.needs.rate && !f.needs.derivative);
+}
+
+/**
+ * Answers a page from the footer when it lies wholly inside [from, to) and inside one time
+ * bucket, and every grouping and filtered tag holds one value on it (sorted by series, most
+ * pages do): its rows, non-null counts and float min/max fold straight into the slot.
+ */
+function pageSummarizer(plan: QueryPlan, engine: AggregationEngine, filters: TagFilter[]): PageSummarizer {
+  return (footer, pages) => {
+    const column = (name: string) => footer.columns.find((c) => c.name === name);
+    const time = column(footer.timeColumn);
+    const by = plan.by.map(column);
+    const filtered = filters.map((f) => ({ f, c: column(f.tag) }));
+    const fields = plan.fields.filter((f) => f.kind !== '*').map((f) => ({ name: f.field, c: column(f.field) }));
+    if (!time || by.some((c) => !c) || filtered.some(({ c }) => !c) || fields.some(({ c }) => c && c.type !== 'float64')) return pages;
+    const rest: number[] = [];
+    const values: (string | null)[] = new Array(by.length);
+    for (const p of pages) {
+      const tp = time.pages[p]!;
+      if (tp.min === null || tp.max === null) { rest.push(p); continue; }
+      const tMin = BigInt(tp.min as string), tMax = BigInt(tp.max as string);
+      let ok = (plan.from === null || tMin >= plan.from) && (plan.to === null || tMax < plan.to);
+      let bucket: { key: number; start: bigint } | null = null;
+      if (ok && plan.bucketer) {
+        const range = plan.bucketer.locate(tMin);
+        ok = tMax < range.end;
+        bucket = range;
+      }
+      for (let t = 0; ok && t < by.length; t++) {
+        const pg = by[t]!.pages[p]!;
+        ok = pg.nullCount === 0 && typeof pg.min === 'string' && pg.min === pg.max;
+        values[t] = pg.min as string;
+      }
+      for (let k = 0; ok && k < filtered.length; k++) {
+        const pg = filtered[k]!.c!.pages[p]!;
+        ok = pg.nullCount === 0 && typeof pg.min === 'string' && pg.min === pg.max && filtered[k]!.f.matches(pg.min);
+      }
+      // A zero min or max may stand for -0 and +0 mixed on the page: which one a row-by-row
+      // min/max keeps depends on their order, which the statistics do not record.
+      for (let k = 0; ok && k < fields.length; k++) {
+        const pg = fields[k]!.c?.pages[p];
+        ok = pg === undefined || (pg.min !== 0 && pg.max !== 0);
+      }
+      if (!ok) { rest.push(p); continue; }
+      const rows = footer.pageRowStarts[p + 1]! - footer.pageRowStarts[p]!;
+      engine.consumeSummary(values, bucket, tMin, tMax, rows, fields.map(({ name, c }) => {
+        const pg = c?.pages[p];
+        return { field: name, valid: pg ? rows - pg.nullCount : 0, min: typeof pg?.min === 'number' ? pg.min : null, max: typeof pg?.max === 'number' ? pg.max : null };
+      }));
+    }
+    return rest;
+  };
 }
 
 export class AggregationEngine {
@@ -123,6 +189,26 @@ export class AggregationEngine {
       // A batch without the field (written before it was added) holds only nulls of it.
       if (!batch.schema.fields.some((f) => f.name === acc.field)) continue;
       acc.accumulate(this.segs, this.batchField(batch, acc), time, seriesIds);
+    }
+  }
+
+  /** A page answered from its statistics (see pageSummarizer). */
+  consumeSummary(groupValues: readonly (string | null)[], bucket: { key: number; start: bigint } | null, timeMin: bigint, timeMax: bigint, rows: number,
+                 fields: { field: string; valid: number; min: number | null; max: number | null }[]): void {
+    this.globalBase ??= timeMin;
+    if (this.needMinMaxTime) {
+      if (this.timeMin === null || timeMin < this.timeMin) this.timeMin = timeMin;
+      if (this.timeMax === null || timeMax > this.timeMax) this.timeMax = timeMax;
+    }
+    let g = 0;
+    if (this.plan.by.length > 0) g = this.groups.groupOfValues(groupValues);
+    else if (this.groups.size === 0) this.groups.groupValues.push([]);
+    const slot = bucket ? this.slotFor(g, bucket.key, bucket.start) : this.slotFor(g, 0, 0n);
+    this.slotRows[slot]! += rows;
+    for (const acc of this.accs) {
+      acc.ensure(this.slotCount);
+      const f = fields.find((x) => x.field === acc.field);
+      if (f) acc.addSummary(slot, f.valid, f.min, f.max);
     }
   }
 

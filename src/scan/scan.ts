@@ -5,6 +5,7 @@ import { nullData, retype, type TableArrowSchema } from '../table/arrow-schema.j
 import type { ChunkEntry } from '../table/types.js';
 import { takeRows } from './predicate-take.js';
 import { chunkMayMatch, selectPages, type ScanPlanInput } from './plan.js';
+import type { PageSummarizer } from './query-types.js';
 
 export interface ScanSource {
   chunks: ChunkEntry[];
@@ -65,7 +66,7 @@ export async function explainScan(source: ScanSource, input: ScanPlanInput): Pro
  * take rows only when some are filtered out, and relabel columns with the table's Arrow
  * fields (null columns for fields an older chunk does not have).
  */
-export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limit?: number, signal?: AbortSignal): AsyncGenerator<RecordBatch> {
+export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limit?: number, signal?: AbortSignal, summarize?: PageSummarizer): AsyncGenerator<RecordBatch> {
   const outSchema = source.arrow.project(input.columns);
   const outFields = input.columns.map((c) => source.arrow.field(c));
   let remaining = limit ?? Infinity;
@@ -74,7 +75,8 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
     if (signal?.aborted) throw new AbortError('scan aborted');
     if (!chunkMayMatch(entry, input)) continue;
     const reader = await source.open(entry);
-    const pages = selectPages(reader.footer, input);
+    const selected = selectPages(reader.footer, input);
+    const pages = summarize && selected.length ? summarize(reader.footer, selected) : selected;
     if (pages.length === 0) continue;
     const names = neededColumns(reader, input);
     let batch = await reader.read({ columns: names, pages });

@@ -15,6 +15,7 @@ import { vacuumTable, type VacuumOptions, type VacuumResult } from './vacuum.js'
 import { explainScan, scanChunks, type ScanExplain } from '../scan/scan.js';
 import { planInput } from '../scan/plan.js';
 import { runQuery } from '../scan/query.js';
+import type { PageSummarizer } from '../scan/query-types.js';
 import type { ChunkEntry, Row, ScanOptions, TableDescription, TableOptions, TableSchema, TableWriter } from './types.js';
 
 /** Tags with at most this many distinct values in a chunk are listed in its manifest entry. */
@@ -312,6 +313,13 @@ export class Table {
     const manifest = await this.manifestFor(options.version);
     const input = planInput(manifest.schema, options);
     yield* scanChunks({ chunks: manifest.chunks, arrow: this.arrow(manifest.schema), open: (e) => this.openReader(e) }, input, options.limit, options.signal);
+  }
+
+  /** A scan whose chunks first offer their pages to `summarize` (queries answering from page statistics). */
+  async *scanWithSummaries(options: ScanOptions, summarize: PageSummarizer): AsyncGenerator<RecordBatch> {
+    const manifest = await this.manifestFor(options.version);
+    const input = planInput(manifest.schema, options);
+    yield* scanChunks({ chunks: manifest.chunks, arrow: this.arrow(manifest.schema), open: (e) => this.openReader(e) }, input, options.limit, options.signal, summarize);
   }
 
   /**
