@@ -223,7 +223,48 @@ Napi::Value RelativeToInt64(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// bitsplitOffset(planes: Uint8Array[], packed: Uint8Array, highBits, n, offset, out: Float64Array): void
+Napi::Value BitsplitOffset(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array planeArray = info[0].As<Napi::Array>();
+  const uint32_t k = planeArray.Length();
+  const uint8_t* planes[3] = {nullptr, nullptr, nullptr};
+  size_t packedLen = 0, outLen = 0;
+  const size_t n = static_cast<size_t>(info[3].As<Napi::Number>().DoubleValue());
+  for (uint32_t j = 0; j < k && j < 3; j++) {
+    size_t len = 0;
+    planes[j] = U8(planeArray.Get(j), &len);
+    if (len < n) { Napi::RangeError::New(env, "bitsplitOffset: short plane").ThrowAsJavaScriptException(); return env.Undefined(); }
+  }
+  const uint8_t* packed = U8(info[1], &packedLen);
+  const uint32_t highBits = info[2].As<Napi::Number>().Uint32Value();
+  const double offset = info[4].As<Napi::Number>().DoubleValue();
+  double* out = F64(info[5], &outLen);
+  if (k > 3 || highBits > 24 || 8 * k + highBits > 32 || outLen < n) {
+    Napi::RangeError::New(env, "bitsplitOffset: bad arguments").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const uint64_t mask = (uint64_t(1) << highBits) - 1;
+  const uint32_t shift = 8 * k;
+  uint64_t acc = 0;
+  uint32_t accBits = 0;
+  size_t at = 0;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t v = 0;
+    for (uint32_t j = 0; j < k; j++) v |= uint32_t(planes[j][i]) << (8 * j);
+    if (highBits > 0) {
+      while (accBits < highBits) { acc |= uint64_t(at < packedLen ? packed[at] : 0) << accBits; at++; accBits += 8; }
+      v |= static_cast<uint32_t>((acc & mask) << shift);
+      acc >>= highBits;
+      accBits -= highBits;
+    }
+    out[i] = static_cast<double>(v) + offset;
+  }
+  return env.Undefined();
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("bitsplitOffset", Napi::Function::New(env, BitsplitOffset, "bitsplitOffset"));
   exports.Set("relativeToInt64", Napi::Function::New(env, RelativeToInt64, "relativeToInt64"));
   exports.Set("deltaRunsInt64", Napi::Function::New(env, DeltaRunsInt64, "deltaRunsInt64"));
   exports.Set("deltaBitsplit", Napi::Function::New(env, DeltaBitsplit, "deltaBitsplit"));

@@ -19,6 +19,8 @@ export interface NativeAddon {
   deltaRunsInt64?(deltas: Float64Array, lengths: Float64Array, out: BigInt64Array): void;
   /** out[i] = base + rel[i] (rel: exact integers as doubles), wrapping like int64 math. */
   relativeToInt64?(base: bigint, rel: Float64Array, out: BigInt64Array): void;
+  /** out[i] = (plane0 | plane1 << 8 | … | high << 8k)[i] + offset, for 8k + highBits ≤ 32. */
+  bitsplitOffset?(planes: Uint8Array[], packed: Uint8Array, highBits: number, n: number, offset: number, out: Float64Array): void;
   deltaRans?(slotSymbol: Uint8Array, slotStep: Uint32Array, stream: Uint8Array, low: Uint8Array, s: number, n: number, first: number, step: number, divisor: number, out: Float64Array): number;
 }
 

@@ -56,7 +56,7 @@ test('native deltaRans = its JS twin on real pages; both refuse a broken stream'
 
 test('every page decodes to the same bits with the native kernels and with the JS fallbacks', async () => {
   const { decodeKernels } = await import('../../src/format/encodings/kernels.js');
-  assert.ok(decodeKernels.deltaRunsInt64 && decodeKernels.deltaBitsplit && decodeKernels.deltaRans && decodeKernels.relativeToInt64, 'kernels loaded');
+  assert.ok(decodeKernels.deltaRunsInt64 && decodeKernels.deltaBitsplit && decodeKernels.deltaRans && decodeKernels.relativeToInt64 && decodeKernels.bitsplitOffset, 'kernels loaded');
   let x = 20;
   const walk = Float64Array.from({ length: 8192 }, () => (x = Math.round(Math.max(0, x + (random() - 0.5) * 3) * 100) / 100));
   // Runs of 50 equal deltas, each random up to 2^33 either way: low-word carries and borrows.
@@ -74,6 +74,9 @@ test('every page decodes to the same bits with the native kernels and with the J
     encodePage({ kind: 'i64', values: stamps }, { encoding: 'delta>zigzag>bitsplit' }),
     encodePage({ kind: 'i64', values: stamps }, { encoding: 'for>bitsplit' }),
   ].map((p, i) => ({ ...p, kind: (i < 2 ? 'f64' : 'i64') as 'f64' | 'i64', n: i < 2 ? walk.length : stamps.length }));
+  // Small integers (volumes): for>bitsplit with one plane and a few high bits.
+  const volumes = BigInt64Array.from({ length: 3000 }, () => BigInt(Math.floor(random() * 5000)));
+  pages.push({ ...encodePage({ kind: 'i64', values: volumes }, { encoding: 'for>bitsplit' }), kind: 'i64', n: volumes.length });
   const decodeAll = () => pages.map((p) => {
     const v = decodePage(p.encoding, p.bytes, p.kind, p.n);
     return Buffer.from((v as { values: Float64Array | BigInt64Array }).values.buffer.slice(0));
@@ -81,11 +84,12 @@ test('every page decodes to the same bits with the native kernels and with the J
   const native = decodeAll();
   const saved = { ...decodeKernels };
   try {
-    delete decodeKernels.deltaRunsInt64; delete decodeKernels.deltaBitsplit; delete decodeKernels.deltaRans; delete decodeKernels.relativeToInt64;
+    delete decodeKernels.deltaRunsInt64; delete decodeKernels.deltaBitsplit; delete decodeKernels.deltaRans; delete decodeKernels.relativeToInt64; delete decodeKernels.bitsplitOffset;
     const js = decodeAll();
     native.forEach((b, i) => assert.ok(b.equals(js[i]!), `${pages[i]!.encoding}: native and JS differ`));
   } finally {
     Object.assign(decodeKernels, saved);
   }
   for (const i of [2, 3, 4]) assert.ok(native[i]!.equals(Buffer.from(stamps.buffer)), `${pages[i]!.encoding}: timestamps round-trip`);
+  assert.ok(native[5]!.equals(Buffer.from(volumes.buffer)), 'volumes round-trip');
 });

@@ -98,6 +98,24 @@ export function encodeBitsplit(z: Float64Array, w: ByteWriter): void {
  * Decodes a bitsplit stream. Values that fit 32 bits (planes ≤ 3, the common case) come back
  * as a Uint32Array built with integer operations; wider ones as a Float64Array.
  */
+/**
+ * out[i] = value[i] + offset through the native kernel, when there is one and the values fit
+ * 32 bits (at most 3 planes); false (reader untouched) otherwise, for decodeBitsplit.
+ */
+export function decodeBitsplitOffset(r: ByteReader, n: number, offset: number, out: Float64Array): boolean {
+  const kernel = decodeKernels.bitsplitOffset;
+  if (!kernel) return false;
+  const start = r.pos;
+  const k = r.u8();
+  const highBits = r.u8();
+  if (k > 3 || highBits > 24 || 8 * k + highBits > 32) { r.pos = start; return false; }
+  const planes: Uint8Array[] = [];
+  for (let j = 0; j < k; j++) planes.push(getStream(r, n));
+  const packed = getStream(r, Math.ceil((n * highBits) / 8));
+  kernel(planes, packed, highBits, n, offset, out);
+  return true;
+}
+
 export function decodeBitsplit(r: ByteReader, n: number): Uint32Array | Float64Array {
   const k = r.u8();
   const highBits = r.u8();

@@ -1,5 +1,5 @@
 import { ByteReader, ByteWriter, SAFE_MAGNITUDE_MAX, zigzag, unzigzag } from './bytes.js';
-import { decodeBitsplit, decodeDeltaBitsplitFused, encodeBitsplit } from './bitsplit.js';
+import { decodeBitsplit, decodeBitsplitOffset, decodeDeltaBitsplitFused, encodeBitsplit } from './bitsplit.js';
 import { EncodingError } from './types.js';
 import { decodeDeltaRans, encodeRans, ransApplies } from './rans.js';
 
@@ -292,6 +292,8 @@ function decodeIntsSlow(chain: IntChain, r: ByteReader, n: number): Float64Array
     }
     case 'for>bitsplit': {
       const min = r.svarint();
+      // Native: planes, high bits and the offset in one pass (32-bit values; exact below 2^51 + 2^32).
+      if (Math.abs(min) < 2 ** 51 && decodeBitsplitOffset(r, n, min, out)) return out;
       const z = decodeBitsplit(r, n);
       if (z instanceof Uint32Array) for (let i = 0; i < n; i++) out[i] = z[i]! + min;
       else for (let i = 0; i < n; i++) out[i] = z[i]! + min;
