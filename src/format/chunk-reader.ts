@@ -14,7 +14,7 @@ import type { PageValues } from './encodings/types.js';
 import { decodeFooterJson, FooterFormatError } from './footer.js';
 import { FooterShapeError, validateFooter } from './footer-validate.js';
 import { resolveLimits } from './limits.js';
-import { type MinMax, mergeMinMax, pageValuesMinMax, sameStat, statComparator } from './stats.js';
+import { type MinMax, mergeMinMax, pageValuesMinMax, pageValuesSum, sameStat, sameSum, statComparator } from './stats.js';
 import type {
   ByteSource, ChunkFooter, ChunkLimits, ColumnFooter, DecodedPage, PageFooter, ReadChunkOptions, VerifyOptions, VerifyResult,
 } from './types.js';
@@ -370,6 +370,12 @@ export class ChunkReader {
             const actual = pageValuesMinMax(decoded.values, decoded.validity, column.type, column.dictionary);
             if (!sameStat(actual.min, page.min) || !sameStat(actual.max, page.max)) {
               throw new CorruptChunkError(this.name, page.offset, `column ${JSON.stringify(column.name)} page ${p} holds min/max ${String(actual.min)}/${String(actual.max)}, footer says ${String(page.min)}/${String(page.max)}`);
+            }
+            if (page.sum !== undefined) {
+              const sum = pageValuesSum(decoded.values, 0, page.rows, decoded.validity, column.type);
+              if (!sameSum(sum, page.sum)) {
+                throw new CorruptChunkError(this.name, page.offset, `column ${JSON.stringify(column.name)} page ${p} sums to ${String(sum)}, footer says ${String(page.sum)}`);
+              }
             }
             columnStats = mergeMinMax(columnStats, actual, statComparator(column.type));
           }

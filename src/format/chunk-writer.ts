@@ -15,7 +15,7 @@ import type { PageValues } from './encodings/types.js';
 import { encodeFooter } from './footer.js';
 import { checkLimit, resolveLimits } from './limits.js';
 import {
-  boolMinMax, codeMinMax, float64MinMax, int64MinMax, type MinMax, mergeMinMax, statComparator, utf8MinMax,
+  boolMinMax, codeMinMax, float64MinMax, int64MinMax, type MinMax, mergeMinMax, pageValuesSum, statComparator, utf8MinMax,
 } from './stats.js';
 import type { BlockCodecId, ChunkFooter, ChunkLimits, ColumnFooter, PageFooter, WriteChunkOptions } from './types.js';
 
@@ -229,6 +229,10 @@ export function writeChunk(input: RecordBatch[] | RecordBatch, options: WriteChu
       const pageMinMax = pageStats(column, start, end);
       page.min = pageMinMax.min;
       page.max = pageMinMax.max;
+      if (column.role === 'field') {
+        const sum = pageValuesSum(column.values, start, end, column.validity, column.type);
+        if (sum !== undefined) page.sum = sum;
+      }
       stats = mergeMinMax(stats, pageMinMax, compare);
       rawBytes += pageRaw;
       pages.push(page);

@@ -105,6 +105,24 @@ function stat(raw: unknown, type: ColumnType, path: string): StatValue {
   }
 }
 
+/** A page's sum statistic: any float64 (NaN too) or an exact decimal integer of any size. */
+function pageSum(raw: unknown, type: ColumnType, path: string): number | string {
+  switch (type) {
+    case 'float64': {
+      const value = floatStatFromJson(raw);
+      if (typeof value !== 'number') fail(path, `expected a float64 sum, got ${describe(raw)}`);
+      return value;
+    }
+    case 'int64': case 'uint64':
+      if (typeof raw !== 'string' || !/^-?(0|[1-9][0-9]{0,39})$/.test(raw) || raw === '-0' || (type === 'uint64' && raw.startsWith('-'))) {
+        fail(path, `expected a decimal integer sum, got ${describe(raw)}`);
+      }
+      return raw;
+    default:
+      return fail(path, `a ${type} column has no sum statistic`);
+  }
+}
+
 function optionalString(value: unknown, path: string): string | undefined {
   return value === undefined ? undefined : string(value, path);
 }
@@ -141,6 +159,7 @@ function validatePage(
     encoding: string(o['encoding'], `${path}.encoding`),
     crc32: integer(o['crc32'], `${path}.crc32`, 0, U32_MAX),
   };
+  if (o['sum'] !== undefined) page.sum = pageSum(o['sum'], column.type, `${path}.sum`);
   if (nullCount > 0) {
     page.validityEncoding = string(o['validityEncoding'], `${path}.validityEncoding`);
     page.validityLength = integer(o['validityLength'], `${path}.validityLength`, 0, length);

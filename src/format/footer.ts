@@ -10,8 +10,8 @@ import type { ChunkFooter, ChunkLimits, ColumnFooter, StatValue } from './types.
  * Footer bytes ⇄ ChunkFooter. The footer is UTF-8 JSON (zstd-compressed above
  * FOOTER_COMPRESS_THRESHOLD_BYTES) behind an 8-byte header:
  *   u8 footerEncoding | u8[3] zero | u32 decodedJsonBytes | payload
- * JSON has no ±Infinity or -0, so float64 stats travel as the strings "Infinity",
- * "-Infinity" and "-0" and come back as numbers.
+ * JSON has no NaN, ±Infinity or -0, so float64 stats travel as the strings "NaN", "Infinity",
+ * "-Infinity" and "-0" and come back as numbers (NaN only in sums: min/max skip it).
  */
 
 /** A footer that does not parse; `offset` is relative to the footer start. */
@@ -24,6 +24,7 @@ export class FooterFormatError extends Error {
 
 function floatStatToJson(value: StatValue): StatValue {
   if (typeof value !== 'number') return value;
+  if (Number.isNaN(value)) return 'NaN';
   if (value === Infinity) return 'Infinity';
   if (value === -Infinity) return '-Infinity';
   if (Object.is(value, -0)) return '-0';
@@ -32,6 +33,7 @@ function floatStatToJson(value: StatValue): StatValue {
 
 export function floatStatFromJson(value: unknown): unknown {
   switch (value) {
+    case 'NaN': return NaN;
     case 'Infinity': return Infinity;
     case '-Infinity': return -Infinity;
     case '-0': return -0;
@@ -45,7 +47,9 @@ function columnToJson(column: ColumnFooter): ColumnFooter {
     ...column,
     min: floatStatToJson(column.min),
     max: floatStatToJson(column.max),
-    pages: column.pages.map((p) => ({ ...p, min: floatStatToJson(p.min), max: floatStatToJson(p.max) })),
+    pages: column.pages.map((p) => ({
+      ...p, min: floatStatToJson(p.min), max: floatStatToJson(p.max), ...(p.sum === undefined ? {} : { sum: floatStatToJson(p.sum) as number }),
+    })),
   };
 }
 

@@ -39,6 +39,12 @@ export interface PageFooter {
   /** Min and max over non-null values; null when every value is null or the type has no order. NaN is ignored for min/max. */
   min: StatValue;
   max: StatValue;
+  /**
+   * Sum of the non-null values, numeric field columns only (see stats.ts float64Sum): a
+   * number for float64 (NaN and ±Infinity possible), a decimal string for int64/uint64 (exact,
+   * may exceed 64 bits). Absent in chunks written before it existed: readers must not need it.
+   */
+  sum?: number | string;
   /** Value encoding chain, e.g. 'plain' or 'delta2>zigzag>bitpack'. */
   encoding: string;
   /** Encoding chain of the validity bitmap, absent when nullCount is 0. */

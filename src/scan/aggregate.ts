@@ -167,13 +167,32 @@ export class FieldAccumulator {
     if ((n.first || n.last) && time) this.accFirstLast(segs, f, time);
   }
 
-  /** Folds a page answered from its statistics: `valid` non-null values, their min and max (NaN skipped, as in accMinMax). */
-  addSummary(slot: number, valid: number, min: number | null, max: number | null): void {
-    this.count[slot]! += valid;
-    if (this.needs.minMax) {
-      if (min !== null && min < this.min[slot]!) this.min[slot] = min;
-      if (max !== null && max > this.max[slot]!) this.max[slot] = max;
+  /**
+   * Folds a page answered from its statistics: its non-null count, min and max (NaN skipped,
+   * as in accMinMax; exact decimal strings for 64-bit integers) and sum.
+   */
+  addSummary(slot: number, f: { valid: number; min: number | string | null; max: number | string | null; sum: number | string | undefined }): void {
+    this.count[slot]! += f.valid;
+    if (f.valid === 0) return;
+    if (this.needs.sum && f.sum !== undefined) {
+      if (this.exactInts) {
+        const sum = BigInt(f.sum);
+        if (sum !== 0n) this.sumExact[slot] = (this.sumExact[slot] ?? 0n) + sum;
+      } else {
+        this.sum[slot]! += f.sum as number;
+      }
     }
+    if (!this.needs.minMax || f.min === null || f.max === null) return;
+    if (this.exactInts) {
+      // The float64 approximations order the slots; ties (and values beyond 2^53) compare exactly.
+      const lo = BigInt(f.min), hi = BigInt(f.max);
+      const loF = Number(lo), hiF = Number(hi);
+      if (loF < this.min[slot]! || (loF === this.min[slot]! && lo < (this.minExact[slot] as bigint))) { this.min[slot] = loF; this.minExact[slot] = lo; }
+      if (hiF > this.max[slot]! || (hiF === this.max[slot]! && hi > (this.maxExact[slot] as bigint))) { this.max[slot] = hiF; this.maxExact[slot] = hi; }
+      return;
+    }
+    if ((f.min as number) < this.min[slot]!) this.min[slot] = f.min as number;
+    if ((f.max as number) > this.max[slot]!) this.max[slot] = f.max as number;
   }
 
   private accCount(segs: Segments, f: BatchField): void {

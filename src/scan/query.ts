@@ -61,19 +61,33 @@ export async function runQuery(table: QueryableTable, options: QueryOptions): Pr
 }
 
 /**
- * Whether a query can take whole pages from their statistics: count, min and max of float
- * fields (and count of rows) only. Sums and means would need a per-page sum the footer does
- * not keep; integer min/max an exact 64-bit compare of stats kept as numbers.
+ * Whether a query can take whole pages from their statistics: count (any field, or rows),
+ * sum, mean, min and max of numeric fields. Sums come from the page `sum` statistic (pages of
+ * chunks written before it decode); float sums then add page by page, so they may differ from
+ * a row-by-row sum in the last bits, as any parallel sum does.
  */
 function statsAnswerable(plan: QueryPlan): boolean {
-  return !plan.needSeries && plan.aggs.every((a) => (a.fn === 'count' && (a.kind === 'f64' || a.kind === '*')) || ((a.fn === 'min' || a.fn === 'max') && a.kind === 'f64'))
-    && plan.fields.every((f) => !f.needs.sum && !f.needs.stddev && !f.needs.first && !f.needs.last && !f.needs.quantile && !f.needs.rate && !f.needs.derivative);
+  const numeric = (k: string) => k === 'f64' || k === 'i64' || k === 'u64';
+  return !plan.needSeries && plan.aggs.every((a) => a.fn === 'count' || ((a.fn === 'sum' || a.fn === 'mean' || a.fn === 'min' || a.fn === 'max') && numeric(a.kind)))
+    && plan.fields.every((f) => !f.needs.stddev && !f.needs.first && !f.needs.last && !f.needs.quantile && !f.needs.rate && !f.needs.derivative);
+}
+
+/** What one page's statistics say about one field (see FieldAccumulator.addSummary). */
+export interface FieldSummary {
+  field: string;
+  /** Non-null values. */
+  valid: number;
+  /** Float min/max (NaN skipped), or the exact decimal strings of 64-bit integer fields; null when no value. */
+  min: number | string | null;
+  max: number | string | null;
+  /** The page's sum statistic (when the query needs it). */
+  sum: number | string | undefined;
 }
 
 /**
  * Answers a page from the footer when it lies wholly inside [from, to) and inside one time
  * bucket, and every grouping and filtered tag holds one value on it (sorted by series, most
- * pages do): its rows, non-null counts and float min/max fold straight into the slot.
+ * pages do): its rows, non-null counts, min/max and sums fold straight into the slot.
  */
 function pageSummarizer(plan: QueryPlan, engine: AggregationEngine, filters: TagFilter[]): PageSummarizer {
   return (footer, pages) => {
@@ -81,8 +95,8 @@ function pageSummarizer(plan: QueryPlan, engine: AggregationEngine, filters: Tag
     const time = column(footer.timeColumn);
     const by = plan.by.map(column);
     const filtered = filters.map((f) => ({ f, c: column(f.tag) }));
-    const fields = plan.fields.filter((f) => f.kind !== '*').map((f) => ({ name: f.field, c: column(f.field) }));
-    if (!time || by.some((c) => !c) || filtered.some(({ c }) => !c) || fields.some(({ c }) => c && c.type !== 'float64')) return pages;
+    const fields = plan.fields.filter((f) => f.kind !== '*').map((f) => ({ name: f.field, c: column(f.field), needs: f.needs }));
+    if (!time || by.some((c) => !c) || filtered.some(({ c }) => !c)) return pages;
     const rest: number[] = [];
     const values: (string | null)[] = new Array(by.length);
     for (const p of pages) {
@@ -105,17 +119,26 @@ function pageSummarizer(plan: QueryPlan, engine: AggregationEngine, filters: Tag
         const pg = filtered[k]!.c!.pages[p]!;
         ok = pg.nullCount === 0 && typeof pg.min === 'string' && pg.min === pg.max && filtered[k]!.f.matches(pg.min);
       }
-      // A zero min or max may stand for -0 and +0 mixed on the page: which one a row-by-row
-      // min/max keeps depends on their order, which the statistics do not record.
+      // A zero float min or max may stand for -0 and +0 mixed on the page: which one a
+      // row-by-row min/max keeps depends on their order, which the statistics do not record.
       for (let k = 0; ok && k < fields.length; k++) {
-        const pg = fields[k]!.c?.pages[p];
-        ok = pg === undefined || (pg.min !== 0 && pg.max !== 0);
+        const { c, needs } = fields[k]!;
+        const pg = c?.pages[p];
+        if (pg === undefined) continue;
+        if (needs.minMax) ok = c!.type === 'float64' ? pg.min !== 0 && pg.max !== 0 : c!.type === 'int64' || c!.type === 'uint64';
+        if (ok && needs.sum) ok = pg.sum !== undefined;
       }
       if (!ok) { rest.push(p); continue; }
       const rows = footer.pageRowStarts[p + 1]! - footer.pageRowStarts[p]!;
-      engine.consumeSummary(values, bucket, tMin, tMax, rows, fields.map(({ name, c }) => {
+      engine.consumeSummary(values, bucket, tMin, tMax, rows, fields.map(({ name, c, needs }): FieldSummary => {
         const pg = c?.pages[p];
-        return { field: name, valid: pg ? rows - pg.nullCount : 0, min: typeof pg?.min === 'number' ? pg.min : null, max: typeof pg?.max === 'number' ? pg.max : null };
+        if (pg === undefined) return { field: name, valid: 0, min: null, max: null, sum: undefined };
+        return {
+          field: name, valid: rows - pg.nullCount,
+          min: needs.minMax ? pg.min as number | string | null : null,
+          max: needs.minMax ? pg.max as number | string | null : null,
+          sum: needs.sum ? pg.sum : undefined,
+        };
       }));
     }
     return rest;
@@ -194,7 +217,7 @@ export class AggregationEngine {
 
   /** A page answered from its statistics (see pageSummarizer). */
   consumeSummary(groupValues: readonly (string | null)[], bucket: { key: number; start: bigint } | null, timeMin: bigint, timeMax: bigint, rows: number,
-                 fields: { field: string; valid: number; min: number | null; max: number | null }[]): void {
+                 fields: FieldSummary[]): void {
     this.globalBase ??= timeMin;
     if (this.needMinMaxTime) {
       if (this.timeMin === null || timeMin < this.timeMin) this.timeMin = timeMin;
@@ -208,7 +231,7 @@ export class AggregationEngine {
     for (const acc of this.accs) {
       acc.ensure(this.slotCount);
       const f = fields.find((x) => x.field === acc.field);
-      if (f) acc.addSummary(slot, f.valid, f.min, f.max);
+      if (f) acc.addSummary(slot, f);
     }
   }
 

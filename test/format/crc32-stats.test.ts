@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { crc32, crc32Combine } from '../../src/format/crc32.js';
-import { compareStrings, float64MinMax, int64MinMax, utf8MinMax } from '../../src/format/stats.js';
+import { compareStrings, float64MinMax, float64Sum, int64MinMax, int64Sum, utf8MinMax } from '../../src/format/stats.js';
 import { copyBits, sliceBits } from '../../src/format/bits.js';
 import { rng, seedFromEnv } from './helpers.js';
 
@@ -55,6 +55,27 @@ describe('stats', () => {
       assert.deepEqual(int64MinMax(values, 0, n, null, false), { min: signed[0]!.toString(), max: signed[n - 1]!.toString() }, `seed ${seed}`);
       const unsigned = [...new BigUint64Array(values.buffer)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
       assert.deepEqual(int64MinMax(values, 0, n, null, true), { min: unsigned[0]!.toString(), max: unsigned[n - 1]!.toString() }, `seed ${seed}`);
+    }
+  });
+
+  test('page sums: float64 in four lanes with NaN/±Inf/nulls, int64/uint64 exact beyond 64 bits', () => {
+    assert.equal(float64Sum(new Float64Array([1, 2, 3, 4, 5]), 0, 5, null), 15);
+    assert.equal(float64Sum(new Float64Array([1, 2, 3, 4, 5]), 1, 4, null), 9);
+    assert.ok(Number.isNaN(float64Sum(new Float64Array([1, NaN, 3]), 0, 3, null)));
+    assert.equal(float64Sum(new Float64Array([1, -Infinity, 3]), 0, 3, null), -Infinity);
+    assert.equal(float64Sum(new Float64Array([-100, 5, 6, 100]), 0, 4, new Uint8Array([0b0110])), 11);
+    assert.equal(float64Sum(new Float64Array([NaN]), 0, 1, new Uint8Array([0])), 0, 'a null NaN slot does not count');
+    const seed = seedFromEnv('int64 sums');
+    const random = rng(seed);
+    for (let round = 0; round < 50; round++) {
+      const n = 1 + Math.floor(random() * 40);
+      const values = new BigInt64Array(n);
+      for (let i = 0; i < n; i++) values[i] = BigInt.asIntN(64, (BigInt(Math.floor(random() * 2 ** 32)) << 32n) | BigInt(Math.floor(random() * 2 ** 32)));
+      const validity = new Uint8Array(Math.ceil(n / 8)).map(() => Math.floor(random() * 256));
+      const valid = (i: number) => ((validity[i >> 3]! >> (i & 7)) & 1) === 1;
+      assert.equal(int64Sum(values, 0, n, null, false), [...values].reduce((a, b) => a + b, 0n), `seed ${seed}`);
+      assert.equal(int64Sum(values, 0, n, validity, false), [...values].filter((_, i) => valid(i)).reduce((a, b) => a + b, 0n), `seed ${seed}`);
+      assert.equal(int64Sum(values, 0, n, null, true), [...new BigUint64Array(values.buffer)].reduce((a, b) => a + b, 0n), `seed ${seed}`);
     }
   });
 

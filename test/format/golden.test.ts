@@ -15,6 +15,37 @@ const SPECS: ColumnSpec[] = [
   { name: 'v', kind: 'float64', values: [1.5, null, -0] },
 ];
 
+/**
+ * Written by the current writer with codec none: every page footer of a numeric field carries
+ * its `sum` statistic (added within format v1 as an optional field).
+ */
+const GOLDEN_CURRENT = [
+  'UVZSMegDAAAAAAAA0AcAAAAAAAC4CwAAAAAAAAEAAAAAAAAAAQAAAAEAAAAAAAD4PwAAAAAAAAAAAAAAAAAAAIAAAAAA6QYAAHsiZm9ybWF0Vm',
+  'Vyc2lvbiI6MSwid3JpdGVyIjoicXVpdmVyLWZvcm1hdC8xIiwicm93Q291bnQiOjMsInRpbWVDb2x1bW4iOiJ0aW1lIiwidGltZVVuaXQiOiJt',
+  'cyIsInRhZ3MiOlsiaG9zdCJdLCJ0aW1lTWluIjoiMTAwMCIsInRpbWVNYXgiOiIzMDAwIiwicGFnZVJvd1N0YXJ0cyI6WzAsMiwzXSwiY29sdW',
+  '1ucyI6W3sibmFtZSI6InRpbWUiLCJyb2xlIjoidGltZSIsInR5cGUiOiJ0aW1lc3RhbXAiLCJudWxsYWJsZSI6ZmFsc2UsImNvZGVjIjoibm9u',
+  'ZSIsIm9mZnNldCI6NCwibGVuZ3RoIjoyNCwicmF3Qnl0ZXMiOjI0LCJzdG9yZWRCeXRlcyI6MjQsIm51bGxDb3VudCI6MCwibWluIjoiMTAwMC',
+  'IsIm1heCI6IjMwMDAiLCJjcmMzMiI6MjU4NjU0NTUwOCwicGFnZXMiOlt7Im9mZnNldCI6NCwibGVuZ3RoIjoxNiwiZW5jb2RlZEJ5dGVzIjox',
+  'NiwicmF3Qnl0ZXMiOjE2LCJyb3dzIjoyLCJudWxsQ291bnQiOjAsIm1pbiI6IjEwMDAiLCJtYXgiOiIyMDAwIiwiZW5jb2RpbmciOiJwbGFpbi',
+  'IsImNyYzMyIjo2ODQ5NTUyNjZ9LHsib2Zmc2V0IjoyMCwibGVuZ3RoIjo4LCJlbmNvZGVkQnl0ZXMiOjgsInJhd0J5dGVzIjo4LCJyb3dzIjox',
+  'LCJudWxsQ291bnQiOjAsIm1pbiI6IjMwMDAiLCJtYXgiOiIzMDAwIiwiZW5jb2RpbmciOiJwbGFpbiIsImNyYzMyIjoxNjQ3NzI0MTYxfV19LH',
+  'sibmFtZSI6Imhvc3QiLCJyb2xlIjoidGFnIiwidHlwZSI6InN0cmluZyIsIm51bGxhYmxlIjp0cnVlLCJjb2RlYyI6Im5vbmUiLCJvZmZzZXQi',
+  'OjI4LCJsZW5ndGgiOjEyLCJyYXdCeXRlcyI6MTIsInN0b3JlZEJ5dGVzIjoxMiwibnVsbENvdW50IjowLCJtaW4iOiJhIiwibWF4IjoiYiIsIm',
+  'NyYzMyIjoxNDg5ODI1MTI1LCJwYWdlcyI6W3sib2Zmc2V0IjoyOCwibGVuZ3RoIjo4LCJlbmNvZGVkQnl0ZXMiOjgsInJhd0J5dGVzIjo4LCJy',
+  'b3dzIjoyLCJudWxsQ291bnQiOjAsIm1pbiI6ImEiLCJtYXgiOiJiIiwiZW5jb2RpbmciOiJwbGFpbiIsImNyYzMyIjoyODQ0MzE5NzM1fSx7Im',
+  '9mZnNldCI6MzYsImxlbmd0aCI6NCwiZW5jb2RlZEJ5dGVzIjo0LCJyYXdCeXRlcyI6NCwicm93cyI6MSwibnVsbENvdW50IjowLCJtaW4iOiJi',
+  'IiwibWF4IjoiYiIsImVuY29kaW5nIjoicGxhaW4iLCJjcmMzMiI6MjU4MzIxNDIwMX1dLCJkaWN0aW9uYXJ5IjpbImEiLCJiIl19LHsibmFtZS',
+  'I6InYiLCJyb2xlIjoiZmllbGQiLCJ0eXBlIjoiZmxvYXQ2NCIsIm51bGxhYmxlIjp0cnVlLCJjb2RlYyI6Im5vbmUiLCJvZmZzZXQiOjQwLCJs',
+  'ZW5ndGgiOjI1LCJyYXdCeXRlcyI6MjUsInN0b3JlZEJ5dGVzIjoyNSwibnVsbENvdW50IjoxLCJtaW4iOiItMCIsIm1heCI6MS41LCJjcmMzMi',
+  'I6Nzg2MzIzNzY2LCJwYWdlcyI6W3sib2Zmc2V0Ijo0MCwibGVuZ3RoIjoxNywiZW5jb2RlZEJ5dGVzIjoxNiwicmF3Qnl0ZXMiOjE3LCJyb3dz',
+  'IjoyLCJudWxsQ291bnQiOjEsIm1pbiI6MS41LCJtYXgiOjEuNSwiZW5jb2RpbmciOiJwbGFpbiIsImNyYzMyIjozMTYwMDc4NzM2LCJ2YWxpZG',
+  'l0eUVuY29kaW5nIjoicGxhaW4iLCJ2YWxpZGl0eUxlbmd0aCI6MSwidmFsaWRpdHlFbmNvZGVkQnl0ZXMiOjEsInN1bSI6MS41fSx7Im9mZnNl',
+  'dCI6NTcsImxlbmd0aCI6OCwiZW5jb2RlZEJ5dGVzIjo4LCJyYXdCeXRlcyI6OCwicm93cyI6MSwibnVsbENvdW50IjowLCJtaW4iOiItMCIsIm',
+  '1heCI6Ii0wIiwiZW5jb2RpbmciOiJwbGFpbiIsImNyYzMyIjoyMjkxODE3NTQ1LCJzdW0iOjB9XX1dLCJzb3J0ZWRCeVNlcmllcyI6ZmFsc2Us',
+  'ImxpbmVhZ2UiOltdLCJtZXRhZGF0YSI6e3198QYAAFLxjfIBAAAAUVZSMQ==',
+].join('');
+
+/** Written by format v1 before page sums existed: read-only, readers must not need a sum. */
 const GOLDEN: Record<'none' | 'zstd' | 'lz4', string> = {
   none: [
   'UVZSMegDAAAAAAAA0AcAAAAAAAC4CwAAAAAAAAEAAAAAAAAAAQAAAAEAAAAAAAD4PwAAAAAAAAAAAAAAAAAAAIAAAAAA1wYAAHsiZm9ybWF0Vm',
@@ -101,7 +132,18 @@ describe('golden chunks (format v1)', () => {
     const { bytes } = writeChunk(makeBatches(SPECS), {
       timeColumn: 'time', tags: ['host'], codec: 'none', pageRows: 2, columns: { time: plain, host: plain, v: plain },
     });
-    assert.equal(Buffer.from(bytes).toString('base64'), GOLDEN.none);
+    assert.equal(Buffer.from(bytes).toString('base64'), GOLDEN_CURRENT);
+  });
+
+  test('the current golden differs from the pre-sum one only by page sums', async () => {
+    const current = await openChunk(bufferSource(new Uint8Array(Buffer.from(GOLDEN_CURRENT, 'base64')), 'golden-current.qvr'));
+    const old = await openChunk(bufferSource(new Uint8Array(Buffer.from(GOLDEN.none, 'base64')), 'golden-none.qvr'));
+    assert.deepEqual(current.footer.columns[2]!.pages.map((p) => p.sum), [1.5, 0]);
+    assert.equal(old.footer.columns[2]!.pages.some((p) => 'sum' in p), false);
+    for (const c of current.footer.columns) for (const p of c.pages) delete p.sum;
+    // Offsets and page bytes are identical; only the footer (and so the trailer) moved.
+    assert.deepEqual(JSON.stringify(current.footer), JSON.stringify(old.footer));
+    assert.equal((await current.verify({ decode: true })).ok, true);
   });
 
   test('the head of the golden file is the documented layout', () => {
