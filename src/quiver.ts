@@ -1,3 +1,4 @@
+import { DecodePool, defaultDecodeThreads } from './format/decode-pool.js';
 import type { ChunkManager } from './chunk-manager/chunk-manager.js';
 import { openStore, type OpenStoreOptions } from './chunk-manager/url.js';
 import { mapLimit } from './chunk-manager/semaphore.js';
@@ -42,6 +43,12 @@ export interface QuiverOptions extends OpenStoreOptions {
    * every time: a list and an existence probe per query, no data.
    */
   manifestTtlMs?: number;
+  /**
+   * Worker threads that decode pages for scans and queries while the main thread aggregates
+   * (they start on the first large read). 0 decodes on the main thread only. Default: one per
+   * core, at most 8.
+   */
+  decodeThreads?: number;
 }
 
 /** Default budget of the decoded-page cache. */
@@ -75,12 +82,15 @@ export class Quiver {
     const decodedBytes = options.decodedCacheBytes ?? DECODED_CACHE_BYTES;
     if (!(decodedBytes >= 0)) throw new UsageError(`decodedCacheBytes must be ≥ 0, got ${decodedBytes}`);
     this.walDir = options.wal;
+    const threads = options.decodeThreads ?? defaultDecodeThreads();
+    if (!(Number.isInteger(threads) && threads >= 0)) throw new UsageError(`decodeThreads must be an integer ≥ 0, got ${threads}`);
     this.ctx = {
       store,
       readers: new Map(),
       ...(options.autoCompact !== undefined ? { autoCompactChunks: options.autoCompact } : {}),
       ...(decodedBytes > 0 ? { decoded: new DecodedPageCache(decodedBytes) } : {}),
       ...(options.manifestTtlMs ? { manifestTtlMs: options.manifestTtlMs } : {}),
+      ...(threads > 0 ? { decodePool: new DecodePool(threads) } : {}),
     };
   }
 
@@ -91,6 +101,11 @@ export class Quiver {
   /** The decoded-page cache (undefined when disabled): its bytes, hits, misses, evictions. */
   get decodedCache(): DecodedPageCache | undefined {
     return this.ctx.decoded;
+  }
+
+  /** The decode worker pool (undefined when decodeThreads is 0). */
+  get decodePool(): DecodePool | undefined {
+    return this.ctx.decodePool;
   }
 
   /** Registers an opened table (attaching its write-ahead log, which replays unflushed rows). */
@@ -290,6 +305,7 @@ export class Quiver {
       await this.flush();
       for (const table of this.open.values()) await table.detachWal();
     } finally {
+      await this.ctx.decodePool?.close();
       await this.store.close();
     }
   }

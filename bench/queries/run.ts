@@ -57,17 +57,20 @@ interface QuiverTable extends QueryableTable {
   query(options: QueryOptions): Promise<Table>;
 }
 interface QuiverDb {
+  decodePool?: { whenReady(): Promise<void> };
   createTable(name: string, spec: CreateTableSpec): Promise<QuiverTable>;
   table(name: string): Promise<QuiverTable>;
   close?(): Promise<void>;
 }
 
-async function openQuiver(dir: string, options: { decodedCacheBytes?: number } = {}): Promise<QuiverDb | null> {
+async function openQuiver(dir: string, options: { decodedCacheBytes?: number; decodeThreads?: number } = {}, waitForThreads = true): Promise<QuiverDb | null> {
   const here = dirname(fileURLToPath(import.meta.url));
   const module = join(here, '../../src/quiver.js');
   if (!existsSync(module)) return null;
   const { Quiver } = await import(pathToFileURL(module).href) as { Quiver: { open(url: string, options?: object): Promise<QuiverDb> } };
-  return Quiver.open(dir, options);
+  const db = await Quiver.open(dir, options);
+  if (waitForThreads) await db.decodePool?.whenReady(); // warm runs measure decoding, not thread start-up
+  return db;
 }
 
 /** Bytes per second of a large Float64Array copy (read + write), the machine's practical memory bandwidth for one core. */
@@ -85,8 +88,8 @@ function memoryBandwidth(): number {
 }
 
 /** Values per second of a full-table decode (every column, no cache), and its output bytes per second. */
-async function fullDecode(dir: string): Promise<{ values: number; bytes: number; valuesPerSecond: number; bytesPerSecond: number }> {
-  const db = (await openQuiver(dir, { decodedCacheBytes: 0 }))!;
+async function fullDecode(dir: string, decodeThreads?: number): Promise<{ values: number; bytes: number; valuesPerSecond: number; bytesPerSecond: number }> {
+  const db = (await openQuiver(dir, { decodedCacheBytes: 0, ...(decodeThreads !== undefined ? { decodeThreads } : {}) }))!;
   const table = await db.table('cpu');
   let best = Infinity;
   let values = 0;
@@ -266,10 +269,14 @@ async function main(): Promise<void> {
     const uncachedDb = quiver ? await openQuiver(join(dir, 'quiver'), { decodedCacheBytes: 0 }) : null;
     const uncachedTable = uncachedDb ? await uncachedDb.table('cpu') : null;
     const uncachedTarget: QueryTarget | null = uncachedTable ? { query: (o) => uncachedTable.query(o), scan: (o) => uncachedTable.scan(o) } : null;
+    // …and without decode threads either: every page decodes on the main thread.
+    const serialDb = quiver ? await openQuiver(join(dir, 'quiver'), { decodedCacheBytes: 0, decodeThreads: 0 }) : null;
+    const serialTable = serialDb ? await serialDb.table('cpu') : null;
+    const serialTarget: QueryTarget | null = serialTable ? { query: (o) => serialTable.query(o), scan: (o) => serialTable.scan(o) } : null;
 
     console.log(`\nmedian of ${runs} warm runs, ms`);
-    console.log('quiver: decoded-page cache on (the default); no cache: decodedCacheBytes 0; engine: aggregation over in-memory batches');
-    console.log(['query', 'quiver', 'no cache', 'engine', 'duckdb', 'quiver/duck', 'nocache/duck', 'engine/duck', 'rows', 'check'].map((h, i) => (i ? h.padStart(13) : h.padEnd(52))).join(''));
+    console.log('quiver: decoded-page cache on (the default); no cache: decodedCacheBytes 0 (decode threads on, the default); 1 thread: also decodeThreads 0; engine: aggregation over in-memory batches');
+    console.log(['query', 'quiver', 'no cache', '1 thread', 'engine', 'duckdb', 'quiver/duck', 'nocache/duck', '1thread/duck', 'engine/duck', 'rows', 'check'].map((h, i) => (i ? h.padStart(13) : h.padEnd(52))).join(''));
     let failures = 0;
     const cold: string[] = [];
     for (const q of queries(opts)) {
@@ -279,8 +286,9 @@ async function main(): Promise<void> {
       const problems = check.filter((c) => c !== null);
       failures += problems.length;
 
-      if (uncachedTarget) {
-        const problem = compare(q, q.rows(await q.quiver(uncachedTarget)), expected);
+      for (const target of [uncachedTarget, serialTarget]) {
+        if (!target) continue;
+        const problem = compare(q, q.rows(await q.quiver(target)), expected);
         if (problem) { problems.push(problem); failures++; }
       }
       // Each Quiver variant is timed interleaved with DuckDB, one variant at a time: the
@@ -291,11 +299,13 @@ async function main(): Promise<void> {
       const [duckMs, quiverMs] = (await pair(quiverTarget)) ?? [(await timeAll([duckRun], runs))[0]!, null];
       const [duckEngineMs, engineMs] = (await pair(memoryTarget))!;
       const uncached = await pair(uncachedTarget);
+      const serial = await pair(serialTarget);
       const ratio = (x: number | null, d = duckMs) => (x === null ? '—' : (x / d!).toFixed(2));
       const uncachedMs = uncached ? uncached[1]! : null;
+      const serialMs = serial ? serial[1]! : null;
       console.log([
-        `${q.name} ${q.what}`.padEnd(52), fmt(quiverMs).padStart(13), fmt(uncachedMs).padStart(13), fmt(engineMs).padStart(13), fmt(duckMs).padStart(13),
-        ratio(quiverMs).padStart(13), ratio(uncachedMs, uncached?.[0]).padStart(13), ratio(engineMs!, duckEngineMs).padStart(13),
+        `${q.name} ${q.what}`.padEnd(52), fmt(quiverMs).padStart(13), fmt(uncachedMs).padStart(13), fmt(serialMs).padStart(13), fmt(engineMs).padStart(13), fmt(duckMs).padStart(13),
+        ratio(quiverMs).padStart(13), ratio(uncachedMs, uncached?.[0]).padStart(13), ratio(serialMs, serial?.[0]).padStart(13), ratio(engineMs!, duckEngineMs).padStart(13),
         String(expected.length).padStart(13), (problems.length ? 'DIFFERENT' : 'identical').padStart(13),
       ].join(''));
       for (const p of problems) console.log(`  ${p}`);
@@ -304,12 +314,15 @@ async function main(): Promise<void> {
     duck.close();
     await quiver?.db.close?.();
     await uncachedDb?.close?.();
+    await serialDb?.close?.();
     if (quiver) {
       const bandwidth = memoryBandwidth();
-      const decode = await fullDecode(join(dir, 'quiver'));
-      console.log(`\nfull-table decode (every column, no cache): ${(decode.valuesPerSecond / 1e6).toFixed(0)} M values/s, ` +
-        `${(decode.bytesPerSecond / 1e9).toFixed(2)} GB/s of Arrow output; memory bandwidth (one core, copy): ${(bandwidth / 1e9).toFixed(1)} GB/s ` +
-        `→ decode runs at ${(100 * decode.bytesPerSecond / bandwidth).toFixed(1)}% of it`);
+      for (const threads of [undefined, 0]) {
+        const decode = await fullDecode(join(dir, 'quiver'), threads);
+        console.log(`${threads === undefined ? '\n' : ''}full-table decode (every column, no cache, ${threads === 0 ? 'main thread only' : 'decode threads'}): ${(decode.valuesPerSecond / 1e6).toFixed(0)} M values/s, ` +
+          `${(decode.bytesPerSecond / 1e9).toFixed(2)} GB/s of Arrow output; memory bandwidth (one core, copy): ${(bandwidth / 1e9).toFixed(1)} GB/s ` +
+          `→ decode runs at ${(100 * decode.bytesPerSecond / bandwidth).toFixed(1)}% of it`);
+      }
     }
     if (!values['no-cold']) {
       for (const q of queries(opts)) {
@@ -348,7 +361,7 @@ async function coldChild(which: string, dir: string, opts: CpuOptions): Promise<
     conn.closeSync(); instance.closeSync();
     return;
   }
-  const db = (await openQuiver(join(dir, 'quiver')))!;
+  const db = (await openQuiver(join(dir, 'quiver'), {}, false))!; // cold: thread start-up counts
   const t = performance.now();
   const table = await db.table('cpu');
   await q.quiver({ query: (o) => table.query(o), scan: (o) => table.scan(o) });

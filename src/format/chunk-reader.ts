@@ -1,34 +1,38 @@
 import { DecodedPageCache } from './decoded-cache.js';
 import { type Data, makeData, RecordBatch, Schema, Struct } from 'apache-arrow';
-import { CorruptChunkError, LimitExceededError, QuiverError, SchemaError, UsageError } from '../errors.js';
+import { CorruptChunkError, LimitExceededError, SchemaError, UsageError } from '../errors.js';
 import { type ArrowColumn, arrowColumnOf, pagesToData } from './arrow-data.js';
-import { countSetBits } from './bits.js';
 import {
   CHUNK_BYTES_MIN, FOOTER_HEADER_BYTES, FORMAT_VERSION, MAGIC, MAGIC_BYTES, TRAILER_BYTES,
 } from './chunk.js';
-import { getBlockCodec } from './codecs/registry.js';
-import { bitmapBytes, fixedWidthBytesOf, pageKindOf, pageRawBytes } from './column-kind.js';
+import { fixedWidthBytesOf, pageKindOf } from './column-kind.js';
 import { crc32, crc32Combine } from './crc32.js';
-import { decodePage } from './encodings/registry.js';
-import type { PageValues } from './encodings/types.js';
 import { decodeFooterJson, FooterFormatError } from './footer.js';
 import { FooterShapeError, validateFooter } from './footer-validate.js';
 import { resolveLimits } from './limits.js';
+import { decodeColumnOf, decodeStoredPage } from './page-decode.js';
+import type { DecodePool } from './decode-pool.js';
 import { type MinMax, mergeMinMax, pageValuesMinMax, pageValuesSum, sameStat, sameSum, statComparator } from './stats.js';
 import type {
-  ByteSource, ChunkFooter, ChunkLimits, ColumnFooter, DecodedPage, PageFooter, ReadChunkOptions, VerifyOptions, VerifyResult,
+  ByteSource, ChunkFooter, ChunkLimits, ColumnFooter, DecodedPage, ReadChunkOptions, VerifyOptions, VerifyResult,
 } from './types.js';
 
 /** Bytes read from the end of the file by openChunk: trailer + footer in one request for most chunks. */
 export const TAIL_READ_BYTES = 64 * 1024;
-/** The `plain` encoding id: fixed-width values are their little-endian bytes (docs/format.md §3). */
-const PLAIN_ENCODING = 'plain';
+/** Decoded bytes of one column of one read below which it decodes inline, not in the pool. */
+export const POOL_COLUMN_BYTES_MIN = 256 * 1024;
 /** Column regions verify() keeps in flight at once. */
 const VERIFY_READS_IN_FLIGHT = 4;
 
 interface Range {
   offset: number;
   length: number;
+}
+
+/** Awaits every task, then throws the first failure (no rejection is left unobserved). */
+async function settleAll(tasks: Promise<void>[]): Promise<void> {
+  const results = await Promise.allSettled(tasks);
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
 }
 
 /** Reads exactly `length` bytes at `offset` (a short read is a truncated chunk). */
@@ -130,6 +134,8 @@ export class ChunkReader {
   private readonly arrowColumns = new Map<number, ArrowColumn>();
   /** Where decoded pages are kept for repeated reads (set by the table layer; none by default). */
   decodedCache?: DecodedPageCache;
+  /** Worker threads that decode large runs of pages (set by the table layer; none: decode inline). */
+  decodePool?: DecodePool;
 
   constructor(
     readonly source: ByteSource,
@@ -219,6 +225,18 @@ export class ChunkReader {
       }
     });
     const buffers = ranges.length ? await readAll(this.source, ranges) : [];
+    // Columns with enough to decode go to the worker pool, one task per run (the bytes are
+    // copied: the source may be mmap'd); the rest decode here meanwhile.
+    const pool = this.decodePool;
+    const pooled = new Set<number>();
+    if (pool !== undefined) {
+      columnIndexes.forEach((c, ci) => {
+        const column = this.footer.columns[c]!;
+        let bytes = 0;
+        pages.forEach((p, i) => { if (missing[ci]![i]) bytes += column.pages[p]!.rawBytes; });
+        if (bytes >= POOL_COLUMN_BYTES_MIN && pool.available) pooled.add(ci);
+      });
+    }
     // Fixed-width pages of multi-page reads decode (plain: decompress) straight into one buffer
     // per column, in page order, so their values are adjacent views joined without a copy
     // (when some pages came from the cache, the join copies instead).
@@ -226,33 +244,54 @@ export class ChunkReader {
     columnIndexes.forEach((c, ci) => {
       const column = this.footer.columns[c]!;
       const width = fixedWidthBytesOf(pageKindOf(column.type));
-      if (width === 0 || pages.length < 2 || !missing[ci]!.every((m) => m)) return;
+      if (width === 0 || pages.length < 2 || pooled.has(ci) || !missing[ci]!.every((m) => m)) return;
       let rows = 0;
       for (const p of pages) rows += column.pages[p]!.rows;
       destinations.set(ci, { bytes: new Uint8Array(rows * width), at: 0 });
     });
-    for (const run of runs) {
-      const c = columnIndexes[run.ci]!;
-      const column = this.footer.columns[c]!;
-      const buffer = buffers[run.range]!;
-      const base = ranges[run.range]!.offset;
-      const target = out[run.ci]!;
-      const destination = destinations.get(run.ci);
-      for (let i = run.first; i <= run.last; i++) {
-        const p = pages[i]!;
-        const page = column.pages[p]!;
-        const stored = buffer.subarray(page.offset - base, page.offset - base + page.length);
-        let into: Uint8Array | undefined;
-        if (destination !== undefined) {
-          const bytes = page.rows * fixedWidthBytesOf(pageKindOf(column.type));
-          into = destination.bytes.subarray(destination.at, destination.at + bytes);
-          destination.at += bytes;
+    const tasks: Promise<void>[] = [];
+    try {
+      for (const run of runs) {
+        const c = columnIndexes[run.ci]!;
+        const column = this.footer.columns[c]!;
+        const buffer = buffers[run.range]!;
+        const base = ranges[run.range]!.offset;
+        const target = out[run.ci]!;
+        if (pooled.has(run.ci)) {
+          const runPages = [];
+          for (let i = run.first; i <= run.last; i++) {
+            const page = column.pages[pages[i]!]!;
+            runPages.push({ p: pages[i]!, page, start: page.offset - base, end: page.offset - base + page.length });
+          }
+          tasks.push(pool!.decode({ chunk: this.name, column: decodeColumnOf(column), pages: runPages, bytes: buffer.slice() }).then((decoded) => {
+            decoded.forEach((d, k) => {
+              cache?.set(DecodedPageCache.key(this.name, c, d.page), d);
+              target[run.first + k] = d;
+            });
+          }));
+          continue;
         }
-        const decoded = this.decodeStoredPage(column, p, stored, false, into);
-        cache?.set(DecodedPageCache.key(this.name, c, p), decoded);
-        target[i] = decoded;
+        const destination = destinations.get(run.ci);
+        for (let i = run.first; i <= run.last; i++) {
+          const p = pages[i]!;
+          const page = column.pages[p]!;
+          const stored = buffer.subarray(page.offset - base, page.offset - base + page.length);
+          let into: Uint8Array | undefined;
+          if (destination !== undefined) {
+            const bytes = page.rows * fixedWidthBytesOf(pageKindOf(column.type));
+            into = destination.bytes.subarray(destination.at, destination.at + bytes);
+            destination.at += bytes;
+          }
+          const decoded = this.decodeStoredPage(column, p, stored, false, into);
+          cache?.set(DecodedPageCache.key(this.name, c, p), decoded);
+          target[i] = decoded;
+        }
       }
+    } catch (error) {
+      await Promise.allSettled(tasks); // a failure here must not leave a worker's rejection unobserved
+      throw error;
     }
+    if (tasks.length > 0) await settleAll(tasks);
     return out;
   }
 
@@ -397,100 +436,7 @@ export class ChunkReader {
     return { chunk: this.name, ok: errors.length === 0, columnsChecked: columns.length, pagesChecked, bytesChecked, errors };
   }
 
-  private checkPageCrc(column: ColumnFooter, p: number, stored: Uint8Array): void {
-    const page = column.pages[p]!;
-    const actual = crc32(stored);
-    if (actual !== page.crc32) {
-      throw new CorruptChunkError(this.name, page.offset, `column ${JSON.stringify(column.name)} page ${p} crc32 ${actual} != ${page.crc32} in the footer`);
-    }
-  }
-
-  /** CRC check, block codec, encoding chain, then consistency checks of the decoded values. */
-  /**
-   * `into`: for a plain fixed-width page, where its values go (exactly rows × width bytes,
-   * 8-byte aligned); the codec decompresses straight into it.
-   */
   private decodeStoredPage(column: ColumnFooter, p: number, stored: Uint8Array, crcChecked = false, into?: Uint8Array): DecodedPage {
-    if (!crcChecked) this.checkPageCrc(column, p, stored);
-    const page = column.pages[p]!;
-    const kind = pageKindOf(column.type);
-    const rows = page.rows;
-    try {
-      const codec = getBlockCodec(column.codec);
-      let validity: Uint8Array | null = null;
-      const validityLength = page.validityLength ?? 0;
-      if (page.nullCount > 0) {
-        const encoded = codec.decode(stored.subarray(0, validityLength), page.validityEncodedBytes!);
-        const decoded = decodePage(page.validityEncoding!, encoded, 'bool', rows);
-        if (decoded.kind !== 'bool' || decoded.length !== rows || decoded.bits.length < bitmapBytes(rows)) {
-          throw new Error(`validity decodes to ${decoded.kind} of ${pageCount(decoded)} values, expected bool of ${rows}`);
-        }
-        validity = decoded.bits;
-        const valid = countSetBits(validity, rows);
-        if (rows - valid !== page.nullCount) throw new Error(`validity has ${rows - valid} nulls, footer says ${page.nullCount}`);
-      }
-      let values: PageValues;
-      if (into !== undefined && page.encoding === PLAIN_ENCODING) {
-        if (page.encodedBytes !== into.length) throw new Error(`plain ${kind} page of ${rows} values has ${page.encodedBytes} encoded bytes, expected ${into.length}`);
-        codec.decodeInto(stored.subarray(validityLength), into);
-        values = fixedView(kind, into, rows);
-      } else if (into !== undefined) {
-        // Encoded pages decode straight into their slice of the column buffer.
-        const encoded = codec.decode(stored.subarray(validityLength), page.encodedBytes);
-        values = decodePage(page.encoding, encoded, kind, rows, into);
-      } else {
-        const encoded = codec.decode(stored.subarray(validityLength), page.encodedBytes);
-        values = decodePage(page.encoding, encoded, kind, rows);
-      }
-      if (values.kind !== kind || pageCount(values) !== rows) {
-        throw new Error(`values decode to ${values.kind} of ${pageCount(values)} values, expected ${kind} of ${rows}`);
-      }
-      this.checkValues(column, page, values, validity);
-      return { page: p, rows, nullCount: page.nullCount, values, validity };
-    } catch (error) {
-      if (error instanceof QuiverError) throw error;
-      throw new CorruptChunkError(this.name, page.offset, `column ${JSON.stringify(column.name)} page ${p} (${page.encoding}, ${column.codec}): ${(error as Error).message}`);
-    }
-  }
-
-  /** Checks Arrow would accept the values: utf8 offsets, dictionary codes, decoded size. */
-  private checkValues(column: ColumnFooter, page: PageFooter, values: PageValues, validity: Uint8Array | null): void {
-    let dataBytes = 0;
-    if (values.kind === 'utf8') {
-      const { offsets, data } = values;
-      if (offsets[0] !== 0) throw new Error(`utf8 offsets start at ${offsets[0]}, expected 0`);
-      for (let i = 0; i < page.rows; i++) if (offsets[i + 1]! < offsets[i]!) throw new Error(`utf8 offsets decrease at value ${i}`);
-      if (offsets[page.rows] !== data.length) throw new Error(`utf8 last offset ${offsets[page.rows]} != data bytes ${data.length}`);
-      dataBytes = data.length;
-    } else if (values.kind === 'i32') {
-      const codes = values.values;
-      const n = column.dictionary?.length ?? 0;
-      for (let i = 0; i < codes.length; i++) {
-        const code = codes[i]!;
-        if (code >= 0 && code < n) continue;
-        const isNull = validity !== null && ((validity[i >>> 3]! >>> (i & 7)) & 1) === 0;
-        if (!(isNull && code === 0)) throw new Error(`tag code ${code} at row ${i} outside a dictionary of ${n} values`);
-      }
-    }
-    const raw = pageRawBytes(values.kind, page.rows, validity !== null, dataBytes);
-    if (raw !== page.rawBytes) throw new Error(`decoded ${raw} bytes, footer says ${page.rawBytes}`);
-  }
-}
-
-/** Typed values over plain little-endian bytes (aligned, owned by the caller). */
-function fixedView(kind: PageValues['kind'], bytes: Uint8Array, rows: number): PageValues {
-  switch (kind) {
-    case 'i64': return { kind, values: new BigInt64Array(bytes.buffer, bytes.byteOffset, rows) };
-    case 'f64': return { kind, values: new Float64Array(bytes.buffer, bytes.byteOffset, rows) };
-    case 'i32': return { kind, values: new Int32Array(bytes.buffer, bytes.byteOffset, rows) };
-    default: throw new Error(`no fixed-width view for ${kind}`);
-  }
-}
-
-function pageCount(values: PageValues): number {
-  switch (values.kind) {
-    case 'bool': return values.length;
-    case 'utf8': return values.offsets.length - 1;
-    default: return values.values.length;
+    return decodeStoredPage(this.name, decodeColumnOf(column), p, column.pages[p]!, stored, crcChecked, into);
   }
 }

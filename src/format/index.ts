@@ -3,7 +3,8 @@
  * Pure: no node:fs, no network; bytes come from a ByteSource.
  */
 export { writeChunk, type WrittenChunk } from './chunk-writer.js';
-export { openChunk, ChunkReader, TAIL_READ_BYTES, type ChunkRegion } from './chunk-reader.js';
+export { openChunk, ChunkReader, TAIL_READ_BYTES, POOL_COLUMN_BYTES_MIN, type ChunkRegion } from './chunk-reader.js';
+export { DecodePool, defaultDecodeThreads } from './decode-pool.js';
 export { bufferSource } from './byte-source.js';
 export { pagesToData, arrowColumnOf, type ArrowColumn } from './arrow-data.js';
 export { getBlockCodec, isBlockCodecId, knownBlockCodecs } from './codecs/registry.js';

@@ -60,43 +60,138 @@ export async function explainScan(source: ScanSource, input: ScanPlanInput): Pro
   return out;
 }
 
+/** Chunks a scan reads ahead of the one it yields (their reads and decodes overlap the consumer). */
+export const SCAN_READ_AHEAD = 2;
+/** Decoded bytes a scan's read-ahead may hold beyond the chunk being yielded. */
+export const SCAN_READ_AHEAD_BYTES = 256 * 1024 * 1024;
+
+interface ChunkRead {
+  reader: ChunkReader;
+  pages: number[];
+  batch: RecordBatch;
+  bytes: number;
+}
+
 /**
  * Streams matching rows chunk by chunk: decode the needed columns of the selected pages,
  * build the row selection with loops over typed arrays (time range, allowed tag codes),
  * take rows only when some are filtered out, and relabel columns with the table's Arrow
  * fields (null columns for fields an older chunk does not have).
+ *
+ * Reads run ahead: while the consumer works on chunk i, chunks i+1…i+SCAN_READ_AHEAD are
+ * fetched and decoded (in the decode pool's threads when the reader has one), as long as
+ * their decoded bytes stay within SCAN_READ_AHEAD_BYTES. Batches still come out in chunk
+ * order. A scan with a limit reads one chunk at a time (no wasted work past the limit).
  */
 export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limit?: number, signal?: AbortSignal, summarize?: PageSummarizer): AsyncGenerator<RecordBatch> {
   const outSchema = source.arrow.project(input.columns);
   const outFields = input.columns.map((c) => source.arrow.field(c));
   let remaining = limit ?? Infinity;
   if (remaining <= 0) return;
-  for (const entry of orderChunks(source.chunks)) {
-    if (signal?.aborted) throw new AbortError('scan aborted');
-    if (!chunkMayMatch(entry, input)) continue;
+  const entries = orderChunks(source.chunks).filter((e) => chunkMayMatch(e, input));
+  const ahead = limit === undefined ? SCAN_READ_AHEAD : 0;
+  const reads: Promise<ChunkRead | null>[] = [];
+  let next = 0;
+  let heldBytes = 0;
+  let stopped = false;
+  const budget = new ByteBudget(SCAN_READ_AHEAD_BYTES);
+  const readChunk = async (entry: ChunkEntry): Promise<ChunkRead | null> => {
     const reader = await source.open(entry);
     const selected = selectPages(reader.footer, input);
-    const pages = summarize && selected.length ? summarize(reader.footer, selected) : selected;
-    if (pages.length === 0) continue;
+    const pages = summarize && selected.length && !stopped ? summarize(reader.footer, selected) : selected;
+    if (pages.length === 0 || stopped) return null;
     const names = neededColumns(reader, input);
-    let batch = await reader.read({ columns: names, pages });
-    if (signal?.aborted) throw new AbortError('scan aborted');
-    const rows = selectRows(batch, reader, input);
-    if (rows !== null) {
-      if (rows.length === 0) continue;
-      batch = takeRows(batch, rows);
+    let bytes = 0;
+    for (const name of names) {
+      const column = reader.footer.columns.find((c) => c.name === name)!;
+      for (const p of pages) bytes += column.pages[p]!.rawBytes;
     }
-    let n = batch.numRows;
-    const children: Data[] = outFields.map((field) => {
-      const child = batch.getChild(field.name);
-      return child ? retype(child.data[0]!, field) : nullData(field, n);
-    });
-    let out = new RecordBatch(outSchema, makeData({ type: new Struct(outSchema.fields), length: n, nullCount: 0, children }));
-    if (n > remaining) { out = out.slice(0, remaining); n = remaining; }
-    else if (rows === null) batchTimeRanges.set(out, pagesTimeRange(reader, pages));
-    remaining -= n;
-    yield out;
-    if (remaining <= 0) return;
+    await budget.acquire(bytes);
+    if (stopped) { budget.release(bytes); return null; }
+    try {
+      return { reader, pages, bytes, batch: await reader.read({ columns: names, pages }) };
+    } catch (error) {
+      budget.release(bytes);
+      throw error;
+    }
+  };
+  /** Starts reads until `count` are pending (the one to yield next and those ahead of it). */
+  const topUp = (count: number) => {
+    while (next < entries.length && reads.length < count) {
+      const read = readChunk(entries[next++]!);
+      read.catch(() => {}); // observed when its turn comes (or dropped with the scan)
+      reads.push(read);
+    }
+  };
+  try {
+    for (;;) {
+      topUp(ahead + 1);
+      if (reads.length === 0) break;
+      if (signal?.aborted) throw new AbortError('scan aborted');
+      const read = await reads.shift()!;
+      if (read === null) continue;
+      heldBytes = read.bytes;
+      if (signal?.aborted) throw new AbortError('scan aborted');
+      const { reader, pages } = read;
+      let batch = read.batch;
+      const rows = selectRows(batch, reader, input);
+      if (rows !== null) {
+        if (rows.length === 0) { budget.release(heldBytes); heldBytes = 0; continue; }
+        batch = takeRows(batch, rows);
+      }
+      let n = batch.numRows;
+      const children: Data[] = outFields.map((field) => {
+        const child = batch.getChild(field.name);
+        return child ? retype(child.data[0]!, field) : nullData(field, n);
+      });
+      let out = new RecordBatch(outSchema, makeData({ type: new Struct(outSchema.fields), length: n, nullCount: 0, children }));
+      if (n > remaining) { out = out.slice(0, remaining); n = remaining; }
+      else if (rows === null) batchTimeRanges.set(out, pagesTimeRange(reader, pages));
+      remaining -= n;
+      yield out;
+      budget.release(heldBytes);
+      heldBytes = 0;
+      if (remaining <= 0) return;
+    }
+  } finally {
+    stopped = true;
+    budget.release(heldBytes);
+    budget.cancel();
+  }
+}
+
+/**
+ * Decoded bytes reads may hold at once: acquire waits (first come, first served) until the
+ * bytes fit, except that one holder may always proceed (a chunk larger than the budget still
+ * reads, alone).
+ */
+export class ByteBudget {
+  private held = 0;
+  private readonly waiters: { bytes: number; resolve(): void }[] = [];
+  constructor(private readonly max: number) {}
+
+  acquire(bytes: number): Promise<void> {
+    if (this.waiters.length === 0 && (this.held === 0 || this.held + bytes <= this.max)) {
+      this.held += bytes;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiters.push({ bytes, resolve }));
+  }
+
+  release(bytes: number): void {
+    this.held -= bytes;
+    while (this.waiters.length > 0) {
+      const w = this.waiters[0]!;
+      if (this.held !== 0 && this.held + w.bytes > this.max) break;
+      this.waiters.shift();
+      this.held += w.bytes;
+      w.resolve();
+    }
+  }
+
+  /** Lets every waiter go (the scan ended; they see `stopped` and give their bytes back). */
+  cancel(): void {
+    for (const w of this.waiters.splice(0)) { this.held += w.bytes; w.resolve(); }
   }
 }
 

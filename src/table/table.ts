@@ -1,3 +1,4 @@
+import type { DecodePool } from '../format/decode-pool.js';
 import { randomBytes } from 'node:crypto';
 import { Table as ArrowTable, type RecordBatch } from 'apache-arrow';
 import type { ChunkManager } from '../chunk-manager/chunk-manager.js';
@@ -34,6 +35,8 @@ export interface TableContext {
   manifestTtlMs?: number;
   /** Decoded pages kept for repeated scans (none: every scan decodes). */
   decoded?: DecodedPageCache;
+  /** Worker threads for large decodes (none: decode on the main thread). */
+  decodePool?: DecodePool;
   /**
    * After a flush, a partition it wrote to that holds this many small chunks is compacted
    * (streaming writers stay at a few chunks per partition). 0 disables. Default 16.
@@ -297,9 +300,10 @@ export class Table {
     const cache = this.ctx.readers;
     let reader = cache.get(entry.key);
     if (reader) { cache.delete(entry.key); cache.set(entry.key, reader); return reader; }
-    const decoded = this.ctx.decoded;
+    const { decoded, decodePool } = this.ctx;
     reader = openChunk(storeSource(this.ctx.store, entry.key, entry.bytes)).then((r) => {
       if (decoded) r.decodedCache = decoded;
+      if (decodePool) r.decodePool = decodePool;
       return r;
     });
     reader.catch(() => cache.delete(entry.key));

@@ -1,0 +1,180 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { CorruptChunkError, LimitExceededError, QuiverError, UsageError } from '../errors.js';
+import type { PageValues } from './encodings/types.js';
+import type { PageDecodeColumn } from './page-decode.js';
+import type { DecodedPage, PageFooter } from './types.js';
+
+/**
+ * Worker threads that decode pages while the main thread does something else (aggregates the
+ * previous chunk, decodes other columns). zstd-napi has no asynchronous API and decoding is
+ * CPU work in JS and native kernels, so the libuv threadpool cannot help: threads can.
+ *
+ * ```
+ * ChunkReader.readPages ─ run of stored pages (a copy, transferred) ─► worker k (least busy)
+ *        ▲                                                              decodeStoredPage × pages
+ *        └────────── decoded values (one joined buffer per run, transferred) ◄──┘
+ * ```
+ *
+ * Workers start on first use and announce themselves ready; until one is, callers decode
+ * inline (`available` is false), so a short-lived process never waits for a thread to boot.
+ * A worker holds the process open only while it has work (ref/unref), so a forgotten pool
+ * does not keep node alive. Errors come back as the same typed errors (CorruptChunkError
+ * with chunk and offset, LimitExceededError).
+ */
+
+/** One run of consecutive pages of one column. */
+export interface DecodeRequest {
+  id: number;
+  chunk: string;
+  column: PageDecodeColumn;
+  /** Pages with their byte range inside `bytes`. */
+  pages: { p: number; page: PageFooter; start: number; end: number }[];
+  bytes: Uint8Array;
+}
+
+/** A decoded page as it crosses threads: fixed-width values are a range of the reply's joined buffer. */
+export type DecodedPageWire = { page: number; rows: number; nullCount: number; validity: Uint8Array | null } & (
+  | { kind: 'i64' | 'f64' | 'i32'; byteOffset: number }
+  | { kind: 'bool'; bits: Uint8Array }
+  | { kind: 'utf8'; offsets: Int32Array; data: Uint8Array });
+
+export interface DecodeReply {
+  id: number;
+  pages?: DecodedPageWire[];
+  joined?: Uint8Array | null;
+  error?: { name: string; message: string; path?: string; offset?: number; limit?: string; actual?: number; max?: number };
+}
+
+interface Slot {
+  worker: Worker;
+  ready: boolean;
+  /** Settles when the worker has loaded (or failed to). */
+  loaded: Promise<void>;
+  pending: Map<number, { resolve(pages: DecodedPage[]): void; reject(error: Error): void }>;
+}
+
+/** Threads a pool starts by default: one per core the process may use, at most 8. */
+export function defaultDecodeThreads(): number {
+  return Math.max(1, Math.min(8, availableParallelism()));
+}
+
+export class DecodePool {
+  private slots: Slot[] = [];
+  private nextId = 1;
+  private closed = false;
+  /** Runs decoded by workers (for tests and explain). */
+  tasks = 0;
+
+  constructor(readonly threads: number = defaultDecodeThreads()) {
+    if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new UsageError(`decode threads must be an integer in [1, 64], got ${threads}`);
+  }
+
+  /** Starts the workers (idempotent); they become available as each finishes loading. */
+  start(): void {
+    if (this.closed || this.slots.length > 0) return;
+    for (let i = 0; i < this.threads; i++) this.spawn();
+  }
+
+  /** Whether some worker is ready now (starts the pool on first ask). */
+  get available(): boolean {
+    this.start();
+    return this.slots.some((s) => s.ready);
+  }
+
+  /** Resolves once every worker is ready (tests; a caller never needs to wait). */
+  async whenReady(): Promise<void> {
+    this.start();
+    // Workers hold the process open only while awaited (here) or busy (decode).
+    await Promise.all(this.slots.map(async (s) => {
+      if (s.ready) return;
+      s.worker.ref();
+      try { await s.loaded; } finally { if (s.pending.size === 0) s.worker.unref(); }
+    }));
+  }
+
+  /**
+   * Decodes a run of pages on the least busy ready worker. `bytes` is transferred (the caller
+   * gives up its buffer: pass a copy of mmap'd or shared bytes).
+   */
+  decode(request: Omit<DecodeRequest, 'id'>): Promise<DecodedPage[]> {
+    const slot = this.slots.filter((s) => s.ready).sort((a, b) => a.pending.size - b.pending.size)[0];
+    if (slot === undefined) return Promise.reject(new QuiverError('decode pool: no worker is ready (check available first)'));
+    const id = this.nextId++;
+    this.tasks++;
+    return new Promise<DecodedPage[]>((resolve, reject) => {
+      if (slot.pending.size === 0) slot.worker.ref();
+      slot.pending.set(id, { resolve, reject });
+      const message: DecodeRequest = { ...request, id };
+      slot.worker.postMessage(message, [request.bytes.buffer as ArrayBuffer]);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const slots = this.slots;
+    this.slots = [];
+    for (const s of slots) this.fail(s, new QuiverError('decode pool closed'));
+    await Promise.all(slots.map((s) => s.worker.terminate()));
+  }
+
+  private spawn(): void {
+    const worker = new Worker(new URL('./decode-worker.js', import.meta.url));
+    let loaded!: (error?: Error) => void;
+    const slot: Slot = {
+      worker, ready: false, pending: new Map(),
+      loaded: new Promise<void>((resolve, reject) => { loaded = (error) => (error ? reject(error) : resolve()); }),
+    };
+    slot.loaded.catch(() => {}); // a failed start also surfaces through `die`
+    // Listeners first, then unref: adding a 'message' listener refs the worker's port again.
+    worker.on('message', (message: DecodeReply | { ready: true }) => {
+      if ('ready' in message) { slot.ready = true; loaded(); return; }
+      const task = slot.pending.get(message.id);
+      if (task === undefined) return;
+      slot.pending.delete(message.id);
+      if (slot.pending.size === 0) worker.unref();
+      if (message.error) task.reject(toError(message.error));
+      else task.resolve(fromWire(message.pages!, message.joined ?? null));
+    });
+    const die = (error: Error) => {
+      slot.ready = false;
+      loaded(error);
+      this.slots = this.slots.filter((s) => s !== slot);
+      this.fail(slot, new QuiverError(`decode worker stopped: ${error.message}`, { cause: error }));
+    };
+    worker.on('error', die);
+    worker.on('exit', (code) => { if (this.slots.includes(slot)) die(new Error(`exit code ${code}`)); });
+    worker.unref();
+    this.slots.push(slot);
+  }
+
+  private fail(slot: Slot, error: Error): void {
+    for (const task of slot.pending.values()) task.reject(error);
+    slot.pending.clear();
+    slot.worker.unref();
+  }
+}
+
+function fromWire(pages: DecodedPageWire[], joined: Uint8Array | null): DecodedPage[] {
+  return pages.map((w) => {
+    let values: PageValues;
+    switch (w.kind) {
+      case 'i64': values = { kind: 'i64', values: new BigInt64Array(joined!.buffer, joined!.byteOffset + w.byteOffset, w.rows) }; break;
+      case 'f64': values = { kind: 'f64', values: new Float64Array(joined!.buffer, joined!.byteOffset + w.byteOffset, w.rows) }; break;
+      case 'i32': values = { kind: 'i32', values: new Int32Array(joined!.buffer, joined!.byteOffset + w.byteOffset, w.rows) }; break;
+      case 'bool': values = { kind: 'bool', bits: w.bits, length: w.rows }; break;
+      case 'utf8': values = { kind: 'utf8', offsets: w.offsets, data: w.data }; break;
+    }
+    return { page: w.page, rows: w.rows, nullCount: w.nullCount, values, validity: w.validity };
+  });
+}
+
+function toError(e: NonNullable<DecodeReply['error']>): Error {
+  let error: Error;
+  if (e.name === 'CorruptChunkError') error = new CorruptChunkError(e.path!, e.offset!, '');
+  else if (e.name === 'LimitExceededError') error = new LimitExceededError(e.limit!, e.actual!, e.max!, '');
+  else if (e.name === 'Error') return new Error(e.message);
+  else { error = new QuiverError(''); error.name = e.name; }
+  error.message = e.message;
+  return error;
+}

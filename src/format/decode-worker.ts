@@ -1,0 +1,69 @@
+import { parentPort } from 'node:worker_threads';
+import { CorruptChunkError, LimitExceededError, QuiverError } from '../errors.js';
+import { fixedWidthBytesOf, pageKindOf } from './column-kind.js';
+import type { DecodeReply, DecodeRequest, DecodedPageWire } from './decode-pool.js';
+import { decodeStoredPage } from './page-decode.js';
+import type { DecodedPage } from './types.js';
+
+/**
+ * A decode worker (see decode-pool.ts): decodes runs of stored pages and sends the values back
+ * as transferred buffers. Fixed-width pages of a run decode into one buffer, so the main thread
+ * joins them into one Arrow buffer without a copy.
+ */
+
+const port = parentPort;
+if (port === null) throw new Error('decode-worker.js runs as a worker thread');
+
+port.on('message', (request: DecodeRequest) => {
+  try {
+    port.postMessage(...decodeRun(request));
+  } catch (error) {
+    const reply: DecodeReply = { id: request.id, error: wireError(error) };
+    port.postMessage(reply);
+  }
+});
+port.postMessage({ ready: true });
+
+function decodeRun(request: DecodeRequest): [DecodeReply, ArrayBuffer[]] {
+  const { column, bytes } = request;
+  const width = fixedWidthBytesOf(pageKindOf(column.type));
+  let rows = 0;
+  for (const p of request.pages) rows += p.page.rows;
+  const joined = width > 0 ? new Uint8Array(rows * width) : null;
+  const transfer: ArrayBuffer[] = joined ? [joined.buffer as ArrayBuffer] : [];
+  const pages: DecodedPageWire[] = [];
+  let at = 0;
+  for (const { p, page, start, end } of request.pages) {
+    const into = joined ? joined.subarray(at, at + page.rows * width) : undefined;
+    at += page.rows * width;
+    const decoded = decodeStoredPage(request.chunk, column, p, page, bytes.subarray(start, end), false, into);
+    pages.push(toWire(decoded, into, transfer));
+  }
+  return [{ id: request.id, pages, joined }, transfer];
+}
+
+/** Values owned by fresh buffers (the joined one, or exact copies) that can be transferred. */
+function toWire(page: DecodedPage, into: Uint8Array | undefined, transfer: ArrayBuffer[]): DecodedPageWire {
+  const own = <T extends Uint8Array | Int32Array>(a: T): T => {
+    const copy = a.slice() as T;
+    transfer.push(copy.buffer as ArrayBuffer);
+    return copy;
+  };
+  const validity = page.validity === null ? null : own(page.validity);
+  const v = page.values;
+  if (into !== undefined && (v.kind === 'i64' || v.kind === 'f64' || v.kind === 'i32')) {
+    // A decoder that did not write into the joined buffer: copy its values there.
+    if (v.values.buffer !== into.buffer) into.set(new Uint8Array(v.values.buffer, v.values.byteOffset, v.values.byteLength));
+    return { page: page.page, rows: page.rows, nullCount: page.nullCount, kind: v.kind, byteOffset: into.byteOffset, validity };
+  }
+  if (v.kind === 'bool') return { page: page.page, rows: page.rows, nullCount: page.nullCount, kind: 'bool', bits: own(v.bits), validity };
+  if (v.kind === 'utf8') return { page: page.page, rows: page.rows, nullCount: page.nullCount, kind: 'utf8', offsets: own(v.offsets), data: own(v.data), validity };
+  throw new Error(`decode worker: fixed-width ${v.kind} page without a joined buffer`);
+}
+
+function wireError(error: unknown): DecodeReply['error'] {
+  if (error instanceof CorruptChunkError) return { name: error.name, message: error.message, path: error.path, offset: error.offset };
+  if (error instanceof LimitExceededError) return { name: error.name, message: error.message, limit: error.limit, actual: error.actual, max: error.max };
+  if (error instanceof QuiverError) return { name: error.name, message: error.message };
+  return { name: 'Error', message: error instanceof Error ? error.message : String(error) };
+}
