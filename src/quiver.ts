@@ -45,8 +45,9 @@ export interface QuiverOptions extends OpenStoreOptions {
   manifestTtlMs?: number;
   /**
    * Worker threads that decode pages for scans and queries while the main thread aggregates
-   * (they start on the first large read). 0 decodes on the main thread only. Default: one per
-   * core, at most 8.
+   * (they start on the first large read and take work once loaded; the main thread decodes a
+   * share too). 0 decodes on the main thread only. Default: one per core beyond the first, at
+   * most 8.
    */
   decodeThreads?: number;
 }

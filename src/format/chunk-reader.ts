@@ -225,17 +225,26 @@ export class ChunkReader {
       }
     });
     const buffers = ranges.length ? await readAll(this.source, ranges) : [];
-    // Columns with enough to decode go to the worker pool, one task per run (the bytes are
-    // copied: the source may be mmap'd); the rest decode here meanwhile.
+    // Columns with enough to decode are shared between this thread and the pool's ready
+    // workers, largest first to the least loaded (this thread would otherwise wait idle); a
+    // pooled column is one task per run, its bytes copied (the source may be mmap'd).
     const pool = this.decodePool;
     const pooled = new Set<number>();
-    if (pool !== undefined) {
+    const workers = pool?.readyCount ?? 0;
+    if (workers > 0) {
+      const eligible: { ci: number; bytes: number }[] = [];
       columnIndexes.forEach((c, ci) => {
         const column = this.footer.columns[c]!;
         let bytes = 0;
         pages.forEach((p, i) => { if (missing[ci]![i]) bytes += column.pages[p]!.rawBytes; });
-        if (bytes >= POOL_COLUMN_BYTES_MIN && pool.available) pooled.add(ci);
+        if (bytes >= POOL_COLUMN_BYTES_MIN) eligible.push({ ci, bytes });
       });
+      const lanes = new Array<number>(workers + 1).fill(0); // lane 0: this thread
+      for (const { ci, bytes } of eligible.sort((a, b) => b.bytes - a.bytes)) {
+        const lane = lanes.indexOf(Math.min(...lanes));
+        lanes[lane]! += bytes;
+        if (lane > 0) pooled.add(ci);
+      }
     }
     // Fixed-width pages of multi-page reads decode (plain: decompress) straight into one buffer
     // per column, in page order, so their values are adjacent views joined without a copy
@@ -251,7 +260,8 @@ export class ChunkReader {
     });
     const tasks: Promise<void>[] = [];
     try {
-      for (const run of runs) {
+      // Pooled runs first: the workers start while this thread decodes its share.
+      for (const run of [...runs.filter((r) => pooled.has(r.ci)), ...runs.filter((r) => !pooled.has(r.ci))]) {
         const c = columnIndexes[run.ci]!;
         const column = this.footer.columns[c]!;
         const buffer = buffers[run.range]!;

@@ -54,9 +54,12 @@ interface Slot {
   pending: Map<number, { resolve(pages: DecodedPage[]): void; reject(error: Error): void }>;
 }
 
-/** Threads a pool starts by default: one per core the process may use, at most 8. */
+/**
+ * Worker threads a Quiver starts by default: one per core the process may use besides the
+ * main thread (which decodes its own share of every read), at most 8; 0 on one core.
+ */
 export function defaultDecodeThreads(): number {
-  return Math.max(1, Math.min(8, availableParallelism()));
+  return Math.max(0, Math.min(8, availableParallelism() - 1));
 }
 
 export class DecodePool {
@@ -66,7 +69,7 @@ export class DecodePool {
   /** Runs decoded by workers (for tests and explain). */
   tasks = 0;
 
-  constructor(readonly threads: number = defaultDecodeThreads()) {
+  constructor(readonly threads: number = Math.max(1, defaultDecodeThreads())) {
     if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new UsageError(`decode threads must be an integer in [1, 64], got ${threads}`);
   }
 
@@ -80,6 +83,14 @@ export class DecodePool {
   get available(): boolean {
     this.start();
     return this.slots.some((s) => s.ready);
+  }
+
+  /** Workers ready now (starts the pool on first ask). */
+  get readyCount(): number {
+    this.start();
+    let n = 0;
+    for (const s of this.slots) if (s.ready) n++;
+    return n;
   }
 
   /** Resolves once every worker is ready (tests; a caller never needs to wait). */
