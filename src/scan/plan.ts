@@ -27,6 +27,10 @@ export interface ScanPlanInput {
   filters: TagFilter[];
   /** Output columns: time first. */
   columns: string[];
+  /** Tag columns of the table (merging overlapping chunks sorts by them). */
+  tags: string[];
+  /** See ScanOptions.order. */
+  order: 'series' | 'any';
 }
 
 export function compileTagFilter(tag: string, predicate: TagPredicate): TagFilter {
@@ -75,7 +79,9 @@ export function planInput(schema: TableSchema, options: ScanOptions): ScanPlanIn
     }
     columns = [schema.time, ...options.columns.filter((c, i, a) => c !== schema.time && a.indexOf(c) === i)];
   }
-  return { from, to, filters, columns };
+  const order = options.order ?? 'series';
+  if (order !== 'series' && order !== 'any') throw new UsageError(`order: expected 'series' or 'any', got ${JSON.stringify(order)}`);
+  return { from, to, filters, columns, tags: schema.tags, order };
 }
 
 /** Whether a chunk can hold matching rows, from its manifest entry alone. */

@@ -47,7 +47,7 @@ export async function runQuery(table: QueryableTable, options: QueryOptions): Pr
   const engine = new AggregationEngine(plan);
   const scanOptions = {
     from: options.from, to: options.to, where: options.where, signal: options.signal, version: options.version,
-    columns: plan.scanColumns,
+    columns: plan.scanColumns, order: 'any' as const, // the aggregation needs no row order
   };
   const scan = table.scanWithSummaries && !options.filter && statsAnswerable(plan)
     ? table.scanWithSummaries(scanOptions, pageSummarizer(plan, engine, planInput(plan.schema, { where: options.where }).filters))

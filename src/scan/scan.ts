@@ -1,9 +1,10 @@
-import { makeData, RecordBatch, Struct, Type, type Data } from 'apache-arrow';
-import type { ChunkReader } from '../format/index.js';
+import { makeData, RecordBatch, Struct, Type, type Data, type Field, type Schema } from 'apache-arrow';
+import { compareStrings, type ChunkReader } from '../format/index.js';
 import { AbortError } from '../errors.js';
 import { nullData, retype, type TableArrowSchema } from '../table/arrow-schema.js';
 import type { ChunkEntry } from '../table/types.js';
 import { takeRows } from './predicate-take.js';
+import { mergeBySeriesTime } from './merge.js';
 import { chunkMayMatch, selectPages, type ScanPlanInput } from './plan.js';
 import type { PageSummarizer } from './query-types.js';
 
@@ -69,19 +70,62 @@ interface ChunkRead {
   reader: ChunkReader;
   pages: number[];
   batch: RecordBatch;
+}
+
+/** Chunks read and yielded together: one, or several merged by series then time. */
+interface UnitRead {
+  reads: ChunkRead[];
   bytes: number;
+}
+
+/**
+ * Groups chunks (in scan order) that must be merged for `order: 'series'`: two chunks belong
+ * together when their time ranges overlap and they may hold a common series (for some tag,
+ * the manifest's value lists do not rule it out). Groups are closed under that relation and
+ * listed by their first chunk; each other chunk is a group of one, yielded as stored.
+ */
+export function mergeGroups(entries: readonly ChunkEntry[], tags: readonly string[]): ChunkEntry[][] {
+  const parent = entries.map((_, i) => i);
+  const find = (i: number): number => { while (parent[i] !== i) i = parent[i] = parent[parent[i]!]!; return i; };
+  const mayShareSeries = (a: ChunkEntry, b: ChunkEntry) => tags.every((tag) => {
+    const x = a.tagValues[tag], y = b.tagValues[tag];
+    if (!x || !y) return true;
+    const set = new Set(x);
+    return y.some((v) => set.has(v));
+  });
+  // Sweep in timeMin order keeping the chunks still open (timeMax ≥ the current timeMin).
+  const order = entries.map((_, i) => i).sort((i, j) => {
+    const d = BigInt(entries[i]!.timeMin) - BigInt(entries[j]!.timeMin);
+    return d < 0n ? -1 : d > 0n ? 1 : i - j;
+  });
+  let open: number[] = [];
+  for (const i of order) {
+    const min = BigInt(entries[i]!.timeMin);
+    open = open.filter((j) => BigInt(entries[j]!.timeMax) >= min);
+    for (const j of open) if (mayShareSeries(entries[i]!, entries[j]!)) parent[find(i)] = find(j);
+    open.push(i);
+  }
+  const groups = new Map<number, ChunkEntry[]>();
+  entries.forEach((e, i) => {
+    const root = find(i);
+    const group = groups.get(root);
+    if (group) group.push(e); else groups.set(root, [e]);
+  });
+  return [...groups.values()].sort((a, b) => entries.indexOf(a[0]!) - entries.indexOf(b[0]!));
 }
 
 /**
  * Streams matching rows chunk by chunk: decode the needed columns of the selected pages,
  * build the row selection with loops over typed arrays (time range, allowed tag codes),
  * take rows only when some are filtered out, and relabel columns with the table's Arrow
- * fields (null columns for fields an older chunk does not have).
+ * fields (null columns for fields an older chunk does not have). With `order: 'series'`
+ * chunks that overlap in time and may share a series are read together and merged by series
+ * then time (see mergeGroups); memory then holds the whole group.
  *
- * Reads run ahead: while the consumer works on chunk i, chunks i+1…i+SCAN_READ_AHEAD are
- * fetched and decoded (in the decode pool's threads when the reader has one), as long as
- * their decoded bytes stay within SCAN_READ_AHEAD_BYTES. Batches still come out in chunk
- * order. A scan with a limit reads one chunk at a time (no wasted work past the limit).
+ * Reads run ahead: while the consumer works on one unit (a chunk or a merged group), the next
+ * SCAN_READ_AHEAD are fetched and decoded (in the decode pool's threads when the reader has
+ * one), as long as their decoded bytes stay within SCAN_READ_AHEAD_BYTES. Batches still come
+ * out in unit order. A scan with a limit reads one unit at a time (no wasted work past it).
  */
 export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limit?: number, signal?: AbortSignal, summarize?: PageSummarizer): AsyncGenerator<RecordBatch> {
   const outSchema = source.arrow.project(input.columns);
@@ -89,27 +133,40 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
   let remaining = limit ?? Infinity;
   if (remaining <= 0) return;
   const entries = orderChunks(source.chunks).filter((e) => chunkMayMatch(e, input));
+  const units = input.order === 'series' && input.tags.length > 0 ? mergeGroups(entries, input.tags) : entries.map((e) => [e]);
+  // A merged group also reads every tag (the sort key) and the time column.
+  const mergeColumns = [...new Set([...input.columns, ...input.tags])];
+  const mergeSchema = source.arrow.project(mergeColumns);
+  const mergeFields = mergeColumns.map((c) => source.arrow.field(c));
   const ahead = limit === undefined ? SCAN_READ_AHEAD : 0;
-  const reads: Promise<ChunkRead | null>[] = [];
+  const reads: Promise<UnitRead | null>[] = [];
   let next = 0;
   let heldBytes = 0;
   let stopped = false;
   const budget = new ByteBudget(SCAN_READ_AHEAD_BYTES);
-  const readChunk = async (entry: ChunkEntry): Promise<ChunkRead | null> => {
-    const reader = await source.open(entry);
-    const selected = selectPages(reader.footer, input);
-    const pages = summarize && selected.length && !stopped ? summarize(reader.footer, selected) : selected;
-    if (pages.length === 0 || stopped) return null;
-    const names = neededColumns(reader, input);
+  const readUnit = async (unit: ChunkEntry[]): Promise<UnitRead | null> => {
+    const merged = unit.length > 1;
+    const plans: { reader: ChunkReader; pages: number[]; names: string[] }[] = [];
     let bytes = 0;
-    for (const name of names) {
-      const column = reader.footer.columns.find((c) => c.name === name)!;
-      for (const p of pages) bytes += column.pages[p]!.rawBytes;
+    for (const entry of unit) {
+      const reader = await source.open(entry);
+      const selected = selectPages(reader.footer, input);
+      const pages = summarize && selected.length && !stopped ? summarize(reader.footer, selected) : selected;
+      if (pages.length === 0 || stopped) continue;
+      const present = new Set(reader.footer.columns.map((c) => c.name));
+      const names = merged ? [...new Set([...neededColumns(reader, input), ...input.tags])].filter((n) => present.has(n)) : neededColumns(reader, input);
+      for (const name of names) {
+        const column = reader.footer.columns.find((c) => c.name === name)!;
+        for (const p of pages) bytes += column.pages[p]!.rawBytes;
+      }
+      plans.push({ reader, pages, names });
     }
+    if (plans.length === 0 || stopped) return null;
     await budget.acquire(bytes);
     if (stopped) { budget.release(bytes); return null; }
     try {
-      return { reader, pages, bytes, batch: await reader.read({ columns: names, pages }) };
+      const batches = await Promise.all(plans.map((p) => p.reader.read({ columns: p.names, pages: p.pages })));
+      return { bytes, reads: plans.map((p, i) => ({ reader: p.reader, pages: p.pages, batch: batches[i]! })) };
     } catch (error) {
       budget.release(bytes);
       throw error;
@@ -117,8 +174,8 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
   };
   /** Starts reads until `count` are pending (the one to yield next and those ahead of it). */
   const topUp = (count: number) => {
-    while (next < entries.length && reads.length < count) {
-      const read = readChunk(entries[next++]!);
+    while (next < units.length && reads.length < count) {
+      const read = readUnit(units[next++]!);
       read.catch(() => {}); // observed when its turn comes (or dropped with the scan)
       reads.push(read);
     }
@@ -128,36 +185,82 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
       topUp(ahead + 1);
       if (reads.length === 0) break;
       if (signal?.aborted) throw new AbortError('scan aborted');
-      const read = await reads.shift()!;
-      if (read === null) continue;
-      heldBytes = read.bytes;
+      const unit = await reads.shift()!;
+      if (unit === null) continue;
+      heldBytes = unit.bytes;
       if (signal?.aborted) throw new AbortError('scan aborted');
-      const { reader, pages } = read;
-      let batch = read.batch;
-      const rows = selectRows(batch, reader, input);
-      if (rows !== null) {
-        if (rows.length === 0) { budget.release(heldBytes); heldBytes = 0; continue; }
-        batch = takeRows(batch, rows);
+      let outs: RecordBatch[];
+      let timeRange: { min: bigint; max: bigint } | undefined;
+      if (unit.reads.length === 1) {
+        const { reader, pages, batch } = unit.reads[0]!;
+        const rows = selectRows(batch, reader, input);
+        outs = rows !== null && rows.length === 0 ? [] : [relabel(rows === null ? batch : takeRows(batch, rows), outSchema, outFields)];
+        if (rows === null) timeRange = pagesTimeRange(reader, pages);
+      } else {
+        const parts = unit.reads.map(({ reader, batch }) => {
+          const rows = selectRows(batch, reader, input);
+          return relabel(rows === null ? batch : takeRows(batch, rows), mergeSchema, mergeFields);
+        }).filter((b) => b.numRows > 0);
+        // Chunks cut from one sorted run share at most the series at their cut, in time order:
+        // yielded in series order they need no merge.
+        const chained = chainIfOrdered(parts, input.tags, input.columns[0]!);
+        outs = (chained ?? (parts.length ? [mergeBySeriesTime(parts, input.tags, input.columns[0]!)] : [])).map((b) => project(b, outSchema, outFields));
       }
-      let n = batch.numRows;
-      const children: Data[] = outFields.map((field) => {
-        const child = batch.getChild(field.name);
-        return child ? retype(child.data[0]!, field) : nullData(field, n);
-      });
-      let out = new RecordBatch(outSchema, makeData({ type: new Struct(outSchema.fields), length: n, nullCount: 0, children }));
-      if (n > remaining) { out = out.slice(0, remaining); n = remaining; }
-      else if (rows === null) batchTimeRanges.set(out, pagesTimeRange(reader, pages));
-      remaining -= n;
-      yield out;
+      for (let out of outs) {
+        let n = out.numRows;
+        if (n > remaining) { out = out.slice(0, remaining); n = remaining; }
+        else if (timeRange) batchTimeRanges.set(out, timeRange);
+        remaining -= n;
+        yield out;
+        if (remaining <= 0) return;
+      }
       budget.release(heldBytes);
       heldBytes = 0;
-      if (remaining <= 0) return;
     }
   } finally {
     stopped = true;
     budget.release(heldBytes);
     budget.cancel();
   }
+}
+
+/**
+ * The batches in series-then-time order without a merge, when that is possible: each is sorted
+ * by series then time, so ordered by their first rows, every batch's last row must not come
+ * after the next one's first. Null when a real merge is needed.
+ */
+function chainIfOrdered(parts: RecordBatch[], tags: readonly string[], time: string): RecordBatch[] | null {
+  const key = (b: RecordBatch, i: number) => ({ tags: tags.map((t) => b.getChild(t)!.get(i) as string | null), time: (b.getChild(time)!.data[0]!.values as BigInt64Array)[i]! });
+  const compare = (x: ReturnType<typeof key>, y: ReturnType<typeof key>) => {
+    for (let k = 0; k < x.tags.length; k++) {
+      const a = x.tags[k]!, b = y.tags[k]!;
+      if (a === b) continue;
+      if (a === null) return 1;
+      if (b === null) return -1;
+      return compareStrings(a, b);
+    }
+    return x.time < y.time ? -1 : x.time > y.time ? 1 : 0;
+  };
+  const ends = parts.map((b) => ({ b, first: key(b, 0), last: key(b, b.numRows - 1) }));
+  ends.sort((x, y) => compare(x.first, y.first));
+  for (let i = 1; i < ends.length; i++) if (compare(ends[i - 1]!.last, ends[i]!.first) > 0) return null;
+  return ends.map((e) => e.b);
+}
+
+/** A chunk's batch with the table's Arrow fields (null columns for fields it does not have). */
+function relabel(batch: RecordBatch, schema: Schema, fields: Field[]): RecordBatch {
+  const n = batch.numRows;
+  const children: Data[] = fields.map((field) => {
+    const child = batch.getChild(field.name);
+    return child ? retype(child.data[0]!, field) : nullData(field, n);
+  });
+  return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children }));
+}
+
+/** The output columns of a merged batch (it also holds every tag). */
+function project(batch: RecordBatch, schema: Schema, fields: Field[]): RecordBatch {
+  const children = fields.map((field) => batch.getChild(field.name)!.data[0]!);
+  return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: batch.numRows, nullCount: 0, children }));
 }
 
 /**

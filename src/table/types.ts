@@ -80,6 +80,12 @@ export interface ScanOptions {
   signal?: AbortSignal;
   /** Read from this manifest version (time travel); default latest. */
   version?: number;
+  /**
+   * 'series' (default): each series' rows come in time order (chunks that overlap in time and
+   * may share a series, such as late data appended after a flush, are merged). 'any': chunk by
+   * chunk as stored, rows of one series possibly out of time order across chunks (no merge).
+   */
+  order?: 'series' | 'any';
 }
 
 /** What the manifest records of a chunk: enough to plan a scan without opening it. */

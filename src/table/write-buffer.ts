@@ -1,3 +1,4 @@
+import { compareStrings } from '../format/stats.js';
 import {
   Bool, Data, Dictionary, Field, Float64, Int32, Int64, makeData, RecordBatch, Schema, Struct, Timestamp, Type, Uint64, Utf8,
   vectorFromArray, type DataType, type Vector,
@@ -535,7 +536,7 @@ function jsFieldType(v: unknown, name: string, row: number): FieldType {
 
 /** rank[i] = position of strings[i] in code-point order (what the chunk dictionaries use). */
 export function rankStrings(strings: readonly string[]): Int32Array {
-  const order = strings.map((_, i) => i).sort((a, b) => (strings[a]! < strings[b]! ? -1 : strings[a]! > strings[b]! ? 1 : 0));
+  const order = strings.map((_, i) => i).sort((a, b) => compareStrings(strings[a]!, strings[b]!));
   const rank = new Int32Array(strings.length);
   order.forEach((i, r) => { rank[i] = r; });
   return rank;

@@ -9,6 +9,7 @@ export const SCAN_OPTIONS = {
   where: { type: 'string', multiple: true },
   columns: { type: 'string' },
   limit: { type: 'string' },
+  order: { type: 'string' },
   format: { type: 'string' },
   out: { type: 'string' },
   explain: { type: 'boolean' },
@@ -19,6 +20,8 @@ export const SCAN_HELP = `  --from TIME           inclusive start: ISO-8601 (202
   --where tag=value     tag filter, repeatable; tag=a|b means IN
   --columns a,b         columns to return (time is always first)
   --limit N             at most N rows
+  --order O             series (default: each series in time order, overlapping chunks merged)
+                        | any (chunk by chunk as stored, no merge)
   --format F            table | csv | jsonl | arrow (default table; arrow is an IPC stream)
   --out FILE            write to FILE instead of stdout
   --explain             print the plan (chunks and pages pruned, bytes to read) instead of rows`;
@@ -31,6 +34,7 @@ export function scanOptions(values: Record<string, unknown>) {
     where: whereOption(values),
     columns: listOption(values, 'columns'),
     limit: intOption(values, 'limit'),
+    order: choiceOption(values, 'order', ['series', 'any'] as const, 'series'),
   };
 }
 

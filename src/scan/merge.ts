@@ -1,0 +1,126 @@
+import { makeData, RecordBatch, Struct, Utf8, vectorFromArray, type Data, type Vector } from 'apache-arrow';
+import { compareStrings } from '../format/index.js';
+import { columnKind } from './aggregate-column.js';
+
+/**
+ * Merges batches of chunks that overlap in time and may share series into one batch sorted by
+ * series (tag values in code-point order, a null tag after every value) then time, ties kept
+ * in input order (stable). Every batch has the same schema except for the dictionaries of tag
+ * columns, which are unified: the output's dictionary is the sorted union.
+ *
+ * Arrow JS conventions as in predicate-take.ts: value buffers are pre-sliced, validity bitmaps
+ * and bool bits are read at `offset + row`.
+ */
+export function mergeBySeriesTime(batches: readonly RecordBatch[], tags: readonly string[], time: string): RecordBatch {
+  const schema = batches[0]!.schema;
+  const n = batches.reduce((s, b) => s + b.numRows, 0);
+  const source = new Int32Array(n);
+  const row = new Int32Array(n);
+  const times = new BigInt64Array(n);
+  let at = 0;
+  batches.forEach((batch, b) => {
+    const t = batch.getChild(time)!.data[0]!.values as BigInt64Array;
+    for (let r = 0; r < batch.numRows; r++, at++) { source[at] = b; row[at] = r; times[at] = t[r]!; }
+  });
+  // Per tag: the unified dictionary and each batch's code → rank remap (null → after all).
+  const unified = tags.map((tag) => unifyDictionaries(batches, tag));
+  const ranks = tags.map((tag, k) => {
+    const out = new Int32Array(n);
+    const { remap, values } = unified[k]!;
+    let i = 0;
+    batches.forEach((batch, b) => {
+      const data = batch.getChild(tag)!.data[0]!;
+      const codes = data.values as Int32Array;
+      const bits = data.nullCount > 0 ? data.nullBitmap : undefined;
+      for (let r = 0; r < batch.numRows; r++, i++) {
+        const valid = !bits || ((bits[(data.offset + r) >> 3]! >> ((data.offset + r) & 7)) & 1) === 1;
+        out[i] = valid ? remap[b]![codes[r]!]! : values.length;
+      }
+    });
+    return out;
+  });
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((a, b) => {
+    for (const rank of ranks) { const d = rank[a]! - rank[b]!; if (d !== 0) return d; }
+    const ta = times[a]!, tb = times[b]!;
+    return ta < tb ? -1 : ta > tb ? 1 : a - b;
+  });
+  const children = schema.fields.map((field, c) => {
+    const k = tags.indexOf(field.name);
+    return gather(batches.map((batch) => batch.data.children[c]! as Data), source, row, order, k >= 0 ? unified[k]! : null, field.name);
+  });
+  return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children }));
+}
+
+interface Unified {
+  values: string[];
+  vector: Vector<Utf8>;
+  /** Per batch: its dictionary code → index in `values`. */
+  remap: Int32Array[];
+}
+
+function unifyDictionaries(batches: readonly RecordBatch[], tag: string): Unified {
+  const perBatch = batches.map((batch) => {
+    const dictionary = batch.getChild(tag)!.data[0]!.dictionary;
+    return dictionary ? (dictionary.toArray() as (string | null)[]).map((v) => v ?? '') : [];
+  });
+  const values = [...new Set(perBatch.flat())].sort(compareStrings);
+  const index = new Map(values.map((v, i) => [v, i]));
+  return { values, vector: vectorFromArray(values, new Utf8()) as Vector<Utf8>, remap: perBatch.map((d) => Int32Array.from(d, (v) => index.get(v)!)) };
+}
+
+/** Column values in merged order: output row i is row `row[order[i]]` of batch `source[order[i]]`. */
+function gather(parts: Data[], source: Int32Array, row: Int32Array, order: Int32Array, dict: Unified | null, name: string): Data {
+  const n = order.length;
+  const type = parts[0]!.type;
+  let nullBitmap: Uint8Array | undefined;
+  let nullCount = 0;
+  if (parts.some((d) => d.nullCount > 0)) {
+    nullBitmap = new Uint8Array((n + 7) >> 3);
+    for (let i = 0; i < n; i++) {
+      const d = parts[source[order[i]!]!]!, bit = d.offset + row[order[i]!]!;
+      if (d.nullCount > 0 && d.nullBitmap && ((d.nullBitmap[bit >> 3]! >> (bit & 7)) & 1) === 0) nullCount++;
+      else nullBitmap[i >> 3]! |= 1 << (i & 7);
+    }
+    if (nullCount === 0) nullBitmap = undefined;
+  }
+  const kind = columnKind(parts[0]!, `merge column ${name}`);
+  switch (kind) {
+    case 'f64': case 'i64': case 'u64': case 'time': case 'i32': {
+      const srcs = parts.map((d) => d.values as Float64Array | BigInt64Array | BigUint64Array | Int32Array);
+      const out = new (srcs[0]!.constructor as { new(n: number): typeof srcs[0] })(n);
+      for (let i = 0; i < n; i++) out[i] = srcs[source[order[i]!]!]![row[order[i]!]!]!;
+      return makeData({ type, length: n, nullCount, nullBitmap, data: out } as never);
+    }
+    case 'dict': {
+      const out = new Int32Array(n);
+      for (let i = 0; i < n; i++) {
+        const b = source[order[i]!]!;
+        out[i] = dict!.remap[b]![(parts[b]!.values as Int32Array)[row[order[i]!]!]!] ?? 0;
+      }
+      return makeData({ type, length: n, nullCount, nullBitmap, data: out, dictionary: dict!.vector } as never);
+    }
+    case 'bool': {
+      const out = new Uint8Array((n + 7) >> 3);
+      for (let i = 0; i < n; i++) {
+        const d = parts[source[order[i]!]!]!, bit = d.offset + row[order[i]!]!;
+        if (((d.values as Uint8Array)[bit >> 3]! >> (bit & 7)) & 1) out[i >> 3]! |= 1 << (i & 7);
+      }
+      return makeData({ type, length: n, nullCount, nullBitmap, data: out } as never);
+    }
+    case 'utf8': {
+      const offsets = new Int32Array(n + 1);
+      for (let i = 0; i < n; i++) {
+        const d = parts[source[order[i]!]!]!, r = row[order[i]!]!, o = d.valueOffsets as Int32Array;
+        offsets[i + 1] = offsets[i]! + o[r + 1]! - o[r]!;
+      }
+      const bytes = new Uint8Array(offsets[n]!);
+      for (let i = 0; i < n; i++) {
+        const d = parts[source[order[i]!]!]!, r = row[order[i]!]!, o = d.valueOffsets as Int32Array;
+        bytes.set((d.values as Uint8Array).subarray(o[r]!, o[r + 1]!), offsets[i]!);
+      }
+      return makeData({ type, length: n, nullCount, nullBitmap, valueOffsets: offsets, data: bytes } as never);
+    }
+  }
+}
