@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { CorruptChunkError, LimitExceededError, QuiverError, UsageError } from '../errors.js';
+import { QuiverError, UsageError } from '../errors.js';
+import { fromWireError, type WireError } from '../worker-errors.js';
 import type { PageValues } from './encodings/types.js';
 import type { PageDecodeColumn } from './page-decode.js';
 import type { DecodedPage, PageFooter } from './types.js';
@@ -43,7 +44,7 @@ export interface DecodeReply {
   id: number;
   pages?: DecodedPageWire[];
   joined?: Uint8Array | null;
-  error?: { name: string; message: string; path?: string; offset?: number; limit?: string; actual?: number; max?: number };
+  error?: WireError;
 }
 
 interface Slot {
@@ -144,7 +145,7 @@ export class DecodePool {
       if (task === undefined) return;
       slot.pending.delete(message.id);
       if (slot.pending.size === 0) worker.unref();
-      if (message.error) task.reject(toError(message.error));
+      if (message.error) task.reject(fromWireError(message.error));
       else task.resolve(fromWire(message.pages!, message.joined ?? null));
     });
     const die = (error: Error) => {
@@ -178,14 +179,4 @@ function fromWire(pages: DecodedPageWire[], joined: Uint8Array | null): DecodedP
     }
     return { page: w.page, rows: w.rows, nullCount: w.nullCount, values, validity: w.validity };
   });
-}
-
-function toError(e: NonNullable<DecodeReply['error']>): Error {
-  let error: Error;
-  if (e.name === 'CorruptChunkError') error = new CorruptChunkError(e.path!, e.offset!, '');
-  else if (e.name === 'LimitExceededError') error = new LimitExceededError(e.limit!, e.actual!, e.max!, '');
-  else if (e.name === 'Error') return new Error(e.message);
-  else { error = new QuiverError(''); error.name = e.name; }
-  error.message = e.message;
-  return error;
 }

@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { CorruptChunkError, LimitExceededError, QuiverError } from '../errors.js';
+import { toWireError } from '../worker-errors.js';
 import { fixedWidthBytesOf, pageKindOf } from './column-kind.js';
 import type { DecodeReply, DecodeRequest, DecodedPageWire } from './decode-pool.js';
 import { decodeStoredPage } from './page-decode.js';
@@ -18,7 +18,7 @@ port.on('message', (request: DecodeRequest) => {
   try {
     port.postMessage(...decodeRun(request));
   } catch (error) {
-    const reply: DecodeReply = { id: request.id, error: wireError(error) };
+    const reply: DecodeReply = { id: request.id, error: toWireError(error) };
     port.postMessage(reply);
   }
 });
@@ -59,11 +59,4 @@ function toWire(page: DecodedPage, into: Uint8Array | undefined, transfer: Array
   if (v.kind === 'bool') return { page: page.page, rows: page.rows, nullCount: page.nullCount, kind: 'bool', bits: own(v.bits), validity };
   if (v.kind === 'utf8') return { page: page.page, rows: page.rows, nullCount: page.nullCount, kind: 'utf8', offsets: own(v.offsets), data: own(v.data), validity };
   throw new Error(`decode worker: fixed-width ${v.kind} page without a joined buffer`);
-}
-
-function wireError(error: unknown): DecodeReply['error'] {
-  if (error instanceof CorruptChunkError) return { name: error.name, message: error.message, path: error.path, offset: error.offset };
-  if (error instanceof LimitExceededError) return { name: error.name, message: error.message, limit: error.limit, actual: error.actual, max: error.max };
-  if (error instanceof QuiverError) return { name: error.name, message: error.message };
-  return { name: 'Error', message: error instanceof Error ? error.message : String(error) };
 }

@@ -3,13 +3,14 @@
  * an Arrow IPC stream (buffer transferred) while the main thread converts and writes the
  * previous one. At most `credit` groups are decoded ahead of the main thread.
  */
+import { toWireError, type WireError } from '../worker-errors.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { parquetRowGroups, type ParquetGroup } from './parquet-groups.js';
 
 export type ParquetWorkerMessage =
   | ({ type: 'group' } & ParquetGroup)
   | { type: 'done' }
-  | { type: 'error'; name: string; message: string; file?: string };
+  | ({ type: 'error' } & WireError);
 
 const port = parentPort!;
 const { file, credit: initial } = workerData as { file: string; credit: number };
@@ -29,6 +30,5 @@ async function run(): Promise<void> {
 }
 
 run().catch((error: unknown) => {
-  const e = error as Error & { file?: string };
-  port.postMessage({ type: 'error', name: e?.name ?? 'Error', message: e?.message ?? String(error), file: e?.file } satisfies ParquetWorkerMessage);
+  port.postMessage({ type: 'error', ...toWireError(error) } satisfies ParquetWorkerMessage);
 }).finally(() => port.close());

@@ -1,6 +1,7 @@
+import { fromWireError } from '../worker-errors.js';
 import { Worker } from 'node:worker_threads';
 import { RecordBatchReader, type RecordBatch } from 'apache-arrow';
-import { InputError, QuiverError } from '../errors.js';
+import { QuiverError } from '../errors.js';
 import type { TableSchema } from '../table/types.js';
 import { ArrowBatchConverter, tableSchemaOfArrow, type ArrowImportOptions } from './arrow-batch.js';
 import type { ParquetGroup } from './parquet-groups.js';
@@ -62,7 +63,10 @@ async function* groupsInWorker(file: string): AsyncGenerator<ParquetGroup> {
       }
       const m = queue.shift()!;
       if (m.type === 'done') return;
-      if (m.type === 'error') throw m.name === 'InputError' ? new InputError(m.message, m.file) : new QuiverError(`Parquet decoder worker failed: ${m.name}: ${m.message}`);
+      if (m.type === 'error') {
+        const error = fromWireError(m);
+        throw error instanceof QuiverError ? error : new QuiverError(`Parquet decoder worker failed: ${m.name}: ${m.message}`);
+      }
       yield m;
       worker.postMessage({ type: 'credit' });
     }

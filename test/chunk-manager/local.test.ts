@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalChunkManager } from '../../src/chunk-manager/local.js';
 import { nativeAddon, readWholeFile } from '../../src/chunk-manager/native.js';
-import { NotFoundError, UsageError } from '../../src/errors.js';
+import { UsageError } from '../../src/errors.js';
 import { chunkManagerContract } from './contract.js';
 
 const temp = () => mkdtempSync(join(tmpdir(), 'quiver-local-'));

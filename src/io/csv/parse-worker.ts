@@ -7,7 +7,8 @@
 import { Worker } from 'node:worker_threads';
 import type { RecordBatch } from 'apache-arrow';
 import { messageToBatch } from './transfer.js';
-import { InputError, QuiverError, SchemaError, UsageError } from '../../errors.js';
+import { QuiverError } from '../../errors.js';
+import { fromWireError } from '../../worker-errors.js';
 import type { TableSchema } from '../../table/types.js';
 import type { CsvOptions } from './reader.js';
 import type { WorkerInput, WorkerMessage } from './worker.js';
@@ -18,12 +19,8 @@ export const CSV_WORKER_BYTES_MIN = 8 * 1024 * 1024;
 export const CSV_WORKER_BATCHES_IN_FLIGHT = 2;
 
 function errorOf(m: Extract<WorkerMessage, { type: 'error' }>): Error {
-  switch (m.name) {
-    case 'InputError': return new InputError(m.message, m.file, m.line, m.column);
-    case 'UsageError': return new UsageError(m.message);
-    case 'SchemaError': return new SchemaError(m.message);
-    default: return new QuiverError(`CSV parser worker failed: ${m.name}: ${m.message}`);
-  }
+  const error = fromWireError(m);
+  return error instanceof QuiverError ? error : new QuiverError(`CSV parser worker failed: ${m.name}: ${m.message}`);
 }
 
 /**

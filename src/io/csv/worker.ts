@@ -4,8 +4,8 @@
  * the main thread encodes and writes the previous ones. At most `credit` batches are in
  * flight: the main thread returns one credit per batch it has taken.
  */
+import { toWireError, type WireError } from '../../worker-errors.js';
 import { parentPort, workerData } from 'node:worker_threads';
-import { QuiverError } from '../../errors.js';
 import type { TableSchema } from '../../table/types.js';
 import { csvBytes } from './bytes.js';
 import { readCsv, type CsvOptions } from './reader.js';
@@ -23,7 +23,7 @@ export type WorkerMessage =
   | { type: 'batch'; file: string; columns: ColumnMessage[]; rowStart: number; schema: TableSchema; bytesRead: number }
   | { type: 'reject'; file: string; line: number; reason: string; text: string }
   | { type: 'done'; bytesRead: number }
-  | { type: 'error'; name: string; message: string; file?: string; line?: number; column?: string };
+  | ({ type: 'error' } & WireError);
 
 const port = parentPort!;
 const input = workerData as WorkerInput;
@@ -56,6 +56,5 @@ async function run(): Promise<void> {
 }
 
 run().catch((error: unknown) => {
-  const e = error as QuiverError & { file?: string; line?: number; column?: string };
-  port.postMessage({ type: 'error', name: e?.name ?? 'Error', message: e?.message ?? String(error), file: e?.file, line: e?.line, column: e?.column } satisfies WorkerMessage);
+  port.postMessage({ type: 'error', ...toWireError(error) } satisfies WorkerMessage);
 }).finally(() => port.close());
