@@ -280,8 +280,8 @@ export class Table {
   }
 
   /** Internal to BulkWriter: a fresh buffer for this table's schema. */
-  newBuffer(): WriteBuffer {
-    return new WriteBuffer(this.manifest.schema);
+  newBuffer(capacity?: number): WriteBuffer {
+    return new WriteBuffer(this.manifest.schema, capacity);
   }
 
   /** Internal to BulkWriter: commit chunk entries (and fields) as one version. */
@@ -447,14 +447,24 @@ class BulkWriter implements TableWriter {
   private done = false;
 
   constructor(private readonly table: Table, private readonly bufferBytesMax: number) {
-    this.buffer = table.newBuffer();
+    this.buffer = table.newBuffer(table.options.rowsPerChunkMax);
   }
 
   async append(batch: RecordBatch | Row[], lineage?: { source: string; rowStart: number }): Promise<void> {
     if (this.done) throw new QuiverError('this table writer was already committed or aborted');
-    if (Array.isArray(batch)) this.buffer.appendRows(batch, lineage);
-    else this.buffer.appendBatch(batch, lineage);
-    if (this.buffer.rows >= this.table.options.rowsPerChunkMax || this.buffer.bytes >= this.bufferBytesMax) await this.spill();
+    // Batches are cut at the chunk size, so the buffer (allocated at that size) never grows.
+    const max = this.table.options.rowsPerChunkMax;
+    const n = Array.isArray(batch) ? batch.length : batch.numRows;
+    let at = 0;
+    do {
+      const take = Math.min(n - at, Math.max(1, max - this.buffer.rows));
+      const part = take === n ? batch : batch.slice(at, at + take);
+      const partLineage = lineage ? { source: lineage.source, rowStart: lineage.rowStart + at } : undefined;
+      if (Array.isArray(part)) this.buffer.appendRows(part, partLineage);
+      else this.buffer.appendBatch(part, partLineage);
+      at += take;
+      if (this.buffer.rows >= max || this.buffer.bytes >= this.bufferBytesMax) await this.spill();
+    } while (at < n);
   }
 
   private async spill(): Promise<void> {

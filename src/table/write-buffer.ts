@@ -51,14 +51,20 @@ export interface BufferedChunk {
  */
 export class WriteBuffer {
   rows = 0;
-  private capacity = INITIAL_CAPACITY;
-  private time = new BigInt64Array(INITIAL_CAPACITY);
+  private capacity: number;
+  private time: BigInt64Array;
   private readonly tags: TagColumn[];
   private readonly fields = new Map<string, FieldColumn>();
   private lineage: { source: string; rowStart: number; at: number; rows: number }[] = [];
 
-  constructor(readonly schema: TableSchema) {
-    this.tags = schema.tags.map((name) => ({ name, codes: new Int32Array(INITIAL_CAPACITY), dictionary: new Map(), values: [] }));
+  /**
+   * `capacity`: rows to allocate at once (a bulk import's chunk size: its arrays then never
+   * grow; untouched pages of the zero-filled arrays cost no memory).
+   */
+  constructor(readonly schema: TableSchema, capacity = INITIAL_CAPACITY) {
+    this.capacity = Math.max(1, capacity);
+    this.time = new BigInt64Array(this.capacity);
+    this.tags = schema.tags.map((name) => ({ name, codes: new Int32Array(this.capacity), dictionary: new Map(), values: [] }));
     for (const spec of schema.fields) this.addField(spec);
   }
 
