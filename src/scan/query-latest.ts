@@ -31,7 +31,7 @@ export async function runLatest(table: QueryableTable, options: QueryOptions, pl
 
   const filterColumns = options.filter ? [...predicateColumns(options.filter)] : [];
   const consumeAll = async (state: LatestState, from: QueryOptions['from'], columns: string[]) => {
-    const scan = table.scan({ from, to: options.to, where: options.where, signal: options.signal, version: options.version, columns });
+    const scan = table.scan({ from, to: options.to, where: options.where, signal: options.signal, version: options.version, columns, order: 'any' });
     for await (let batch of scan) {
       if (options.signal?.aborted) throw new AbortError('query aborted');
       if (options.filter) batch = applyFilter(batch, options.filter);
