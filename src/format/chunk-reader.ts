@@ -273,7 +273,11 @@ export class ChunkReader {
             const page = column.pages[pages[i]!]!;
             runPages.push({ p: pages[i]!, page, start: page.offset - base, end: page.offset - base + page.length });
           }
-          tasks.push(pool!.decode({ chunk: this.name, column: decodeColumnOf(column), pages: runPages, bytes: buffer.slice() }).then((decoded) => {
+          const width = fixedWidthBytesOf(pageKindOf(column.type));
+          let runRows = 0;
+          for (const rp of runPages) runRows += rp.page.rows;
+          const into = width > 0 ? new Uint8Array(runRows * width) : undefined;
+          tasks.push(pool!.decode({ chunk: this.name, column: decodeColumnOf(column), pages: runPages, bytes: buffer.slice(), ...(into ? { into } : {}) }).then((decoded) => {
             decoded.forEach((d, k) => {
               cache?.set(DecodedPageCache.key(this.name, c, d.page), d);
               target[run.first + k] = d;

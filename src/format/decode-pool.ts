@@ -32,6 +32,12 @@ export interface DecodeRequest {
   /** Pages with their byte range inside `bytes`. */
   pages: { p: number; page: PageFooter; start: number; end: number }[];
   bytes: Uint8Array;
+  /**
+   * Fixed-width columns: where the run's values go (rows × width bytes, transferred there and
+   * back). Allocated by the caller's thread so freed buffers return to its allocator for
+   * reuse; a buffer allocated by the worker would be fresh pages (page faults) every time.
+   */
+  into?: Uint8Array;
 }
 
 /** A decoded page as it crosses threads: fixed-width values are a range of the reply's joined buffer. */
@@ -118,7 +124,9 @@ export class DecodePool {
       if (slot.pending.size === 0) slot.worker.ref();
       slot.pending.set(id, { resolve, reject });
       const message: DecodeRequest = { ...request, id };
-      slot.worker.postMessage(message, [request.bytes.buffer as ArrayBuffer]);
+      const transfer = [request.bytes.buffer as ArrayBuffer];
+      if (request.into) transfer.push(request.into.buffer as ArrayBuffer);
+      slot.worker.postMessage(message, transfer);
     });
   }
 

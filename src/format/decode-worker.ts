@@ -29,7 +29,8 @@ function decodeRun(request: DecodeRequest): [DecodeReply, ArrayBuffer[]] {
   const width = fixedWidthBytesOf(pageKindOf(column.type));
   let rows = 0;
   for (const p of request.pages) rows += p.page.rows;
-  const joined = width > 0 ? new Uint8Array(rows * width) : null;
+  const joined = width > 0 ? request.into ?? new Uint8Array(rows * width) : null;
+  if (joined !== null && joined.length !== rows * width) throw new Error(`decode worker: a destination of ${joined.length} bytes for ${rows} values of ${width} bytes`);
   const transfer: ArrayBuffer[] = joined ? [joined.buffer as ArrayBuffer] : [];
   const pages: DecodedPageWire[] = [];
   let at = 0;
