@@ -145,21 +145,24 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
   let stopped = false;
   const budget = new ByteBudget(SCAN_READ_AHEAD_BYTES);
   const readUnit = async (unit: ChunkEntry[]): Promise<UnitRead | null> => {
-    const merged = unit.length > 1;
     const plans: { reader: ChunkReader; pages: number[]; names: string[] }[] = [];
-    let bytes = 0;
     for (const entry of unit) {
       const reader = await source.open(entry);
       const selected = selectPages(reader.footer, input);
       const pages = summarize && selected.length && !stopped ? summarize(reader.footer, selected) : selected;
-      if (pages.length === 0 || stopped) continue;
-      const present = new Set(reader.footer.columns.map((c) => c.name));
-      const names = merged ? [...new Set([...neededColumns(reader, input), ...input.tags])].filter((n) => present.has(n)) : neededColumns(reader, input);
-      for (const name of names) {
-        const column = reader.footer.columns.find((c) => c.name === name)!;
-        for (const p of pages) bytes += column.pages[p]!.rawBytes;
+      if (pages.length > 0 && !stopped) plans.push({ reader, pages, names: neededColumns(reader, input) });
+    }
+    // Chunks yielded together also read every tag (the series order) and the time column.
+    let bytes = 0;
+    for (const plan of plans) {
+      if (plans.length > 1) {
+        const present = new Set(plan.reader.footer.columns.map((c) => c.name));
+        plan.names = [...new Set([...plan.names, ...input.tags])].filter((n) => present.has(n));
       }
-      plans.push({ reader, pages, names });
+      for (const name of plan.names) {
+        const column = plan.reader.footer.columns.find((c) => c.name === name)!;
+        for (const p of plan.pages) bytes += column.pages[p]!.rawBytes;
+      }
     }
     if (plans.length === 0 || stopped) return null;
     await budget.acquire(bytes);
