@@ -230,15 +230,18 @@ export class ChunkReader {
     // pooled column is one task per run, its bytes copied (the source may be mmap'd).
     const pool = this.decodePool;
     const pooled = new Set<number>();
-    const workers = pool?.readyCount ?? 0;
-    if (workers > 0) {
-      const eligible: { ci: number; bytes: number }[] = [];
+    const eligible: { ci: number; bytes: number }[] = [];
+    if (pool !== undefined) {
       columnIndexes.forEach((c, ci) => {
         const column = this.footer.columns[c]!;
         let bytes = 0;
         pages.forEach((p, i) => { if (missing[ci]![i]) bytes += column.pages[p]!.rawBytes; });
         if (bytes >= POOL_COLUMN_BYTES_MIN) eligible.push({ ci, bytes });
       });
+    }
+    // Asking starts the pool: only reads large enough to use it do.
+    const workers = eligible.length > 0 ? pool!.readyCount : 0;
+    if (workers > 0) {
       const lanes = new Array<number>(workers + 1).fill(0); // lane 0: this thread
       for (const { ci, bytes } of eligible.sort((a, b) => b.bytes - a.bytes)) {
         const lane = lanes.indexOf(Math.min(...lanes));

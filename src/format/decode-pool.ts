@@ -86,6 +86,11 @@ export class DecodePool {
     for (let i = 0; i < this.threads; i++) this.spawn();
   }
 
+  /** Whether the workers were started (a pool starts on the first read that could use it). */
+  get started(): boolean {
+    return this.slots.length > 0;
+  }
+
   /** Whether some worker is ready now (starts the pool on first ask). */
   get available(): boolean {
     this.start();

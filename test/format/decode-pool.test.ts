@@ -79,6 +79,18 @@ describe('decode pool', () => {
   });
 });
 
+test('reads too small for the pool do not start it', async () => {
+  const { bytes } = writeChunk(makeBatches(specs(5)), { timeColumn: 'time', tags: ['host'], pageRows: 4096 });
+  const reader = await openChunk(bufferSource(bytes, 'small.qvr'));
+  const idle = new DecodePool(1);
+  reader.decodePool = idle;
+  await reader.read({ columns: ['v', 'n'], pages: [0, 1] });
+  assert.equal(idle.started, false);
+  await reader.read({ columns: ['v'] });
+  assert.equal(idle.started, true);
+  await idle.close();
+});
+
 describe('scans with the pool and read-ahead', () => {
   test('scans and queries equal the single-threaded ones; breaking out of a scan early is clean', async () => {
     const store = new MemoryChunkManager();
