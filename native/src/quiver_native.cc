@@ -177,6 +177,56 @@ Napi::Value DeltaRans(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, -1);
 }
 
+// ransDict(slotSymbol, slotStep, stream, low, s, n, dictionary: Float64Array, out: Float64Array): number
+// The rANS values as they were coded, each an index into `dictionary`: out[i] = dictionary[z].
+// Returns -1 when clean; i when the stream ran out at value i or value i's index is not in
+// the dictionary; n when the stream ended in the wrong state. The JS twin is ransDictJs.
+Napi::Value RansDict(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t symLen = 0, streamLen = 0, lowLen = 0, dictLen = 0, outLen = 0;
+  const uint8_t* slotSymbol = U8(info[0], &symLen);
+  Napi::Uint32Array stepArray = info[1].As<Napi::Uint32Array>();
+  const uint32_t* slotStep = stepArray.Data();
+  const uint8_t* stream = U8(info[2], &streamLen);
+  const uint8_t* low = U8(info[3], &lowLen);
+  const uint32_t s = info[4].As<Napi::Number>().Uint32Value();
+  const size_t n = static_cast<size_t>(info[5].As<Napi::Number>().DoubleValue());
+  const double* dictionary = F64(info[6], &dictLen);
+  double* out = F64(info[7], &outLen);
+  const uint32_t L = 1u << 23;
+  if (symLen != 4096 || stepArray.ElementLength() != 4096 || streamLen < 4 || s > 23 || outLen < n || lowLen < (n * s + 7) / 8) {
+    Napi::RangeError::New(env, "ransDict: bad arguments").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  uint32_t state = uint32_t(stream[0]) | uint32_t(stream[1]) << 8 | uint32_t(stream[2]) << 16 | uint32_t(stream[3]) << 24;
+  size_t pos = 4;
+  const uint32_t lowMask = (1u << s) - 1;
+  uint64_t acc = 0;
+  uint32_t accBits = 0;
+  size_t at = 0;
+  for (size_t i = 0; i < n; i++) {
+    const uint32_t slot = state & 4095;
+    const uint32_t sym = slotSymbol[slot];
+    const uint32_t info2 = slotStep[slot];
+    state = (info2 >> 12) * (state >> 12) + (info2 & 4095);
+    while (state < L) {
+      if (pos >= streamLen) return Napi::Number::New(env, static_cast<double>(i));
+      state = (state << 8) | stream[pos++];
+    }
+    uint32_t z = sym;
+    if (s > 0) {
+      while (accBits < s) { acc |= uint64_t(low[at++]) << accBits; accBits += 8; }
+      z = (sym << s) | static_cast<uint32_t>(acc & lowMask);
+      acc >>= s;
+      accBits -= s;
+    }
+    if (z >= dictLen) return Napi::Number::New(env, static_cast<double>(i));
+    out[i] = dictionary[z];
+  }
+  if (state != L || pos != streamLen) return Napi::Number::New(env, static_cast<double>(n));
+  return Napi::Number::New(env, -1);
+}
+
 // deltaRunsInt64(deltas: Float64Array, lengths: Float64Array, out: BigInt64Array): void
 // out[0] holds the first value; run k adds deltas[k] (an exact integer) lengths[k] times,
 // with int64 wrap-around as the JS word arithmetic does. Runs were validated in JS.
@@ -269,6 +319,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("deltaRunsInt64", Napi::Function::New(env, DeltaRunsInt64, "deltaRunsInt64"));
   exports.Set("deltaBitsplit", Napi::Function::New(env, DeltaBitsplit, "deltaBitsplit"));
   exports.Set("deltaRans", Napi::Function::New(env, DeltaRans, "deltaRans"));
+  exports.Set("ransDict", Napi::Function::New(env, RansDict, "ransDict"));
   exports.Set("mmap", Napi::Function::New(env, Mmap, "mmap"));
   exports.Set("pageSize", Napi::Number::New(env, static_cast<double>(sysconf(_SC_PAGESIZE))));
   return exports;

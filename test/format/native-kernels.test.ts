@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nativeAddon } from '../../src/chunk-manager/native.js';
 import { deltaBitsplitJs } from '../../src/format/encodings/bitsplit.js';
-import { deltaRansJs } from '../../src/format/encodings/rans.js';
+import { deltaRansJs, ransDictJs } from '../../src/format/encodings/rans.js';
 import { decodePage, encodePage } from '../../src/format/encodings/registry.js';
 import { rng } from './helpers.js';
 
@@ -52,11 +52,20 @@ test('native deltaRans = its JS twin on real pages; both refuse a broken stream'
   const status = addon.deltaRans(slotSymbol, slotStep, stream, new Uint8Array(0), 0, 100, 0, 1, 1, out);
   assert.ok(status >= 0, 'the native kernel reports the broken stream');
   assert.throws(() => deltaRansJs(slotSymbol, slotStep, stream, new Uint8Array(0), 0, 100, 0, 1, 1, new Float64Array(100)), /rans stream/);
+  // ransDict: the same broken stream, and a dictionary smaller than the symbols, give the same status.
+  assert.ok(addon.ransDict, 'the addon has ransDict');
+  const dictionary = Float64Array.from({ length: 300 }, (_, i) => i * 100);
+  assert.equal(addon.ransDict(slotSymbol, slotStep, stream, new Uint8Array(0), 0, 100, dictionary, new Float64Array(100)),
+    ransDictJs(slotSymbol, slotStep, stream, new Uint8Array(0), 0, 100, dictionary, new Float64Array(100)));
+  const small = dictionary.subarray(0, 3);
+  const status2 = addon.ransDict(slotSymbol, slotStep, stream, new Uint8Array(0), 0, 100, small, new Float64Array(100));
+  assert.ok(status2 >= 0 && status2 < 100);
+  assert.equal(status2, ransDictJs(slotSymbol, slotStep, stream, new Uint8Array(0), 0, 100, small, new Float64Array(100)));
 });
 
 test('every page decodes to the same bits with the native kernels and with the JS fallbacks', async () => {
   const { decodeKernels } = await import('../../src/format/encodings/kernels.js');
-  assert.ok(decodeKernels.deltaRunsInt64 && decodeKernels.deltaBitsplit && decodeKernels.deltaRans && decodeKernels.relativeToInt64 && decodeKernels.bitsplitOffset, 'kernels loaded');
+  assert.ok(decodeKernels.deltaRunsInt64 && decodeKernels.deltaBitsplit && decodeKernels.deltaRans && decodeKernels.ransDict && decodeKernels.relativeToInt64 && decodeKernels.bitsplitOffset, 'kernels loaded');
   let x = 20;
   const walk = Float64Array.from({ length: 8192 }, () => (x = Math.round(Math.max(0, x + (random() - 0.5) * 3) * 100) / 100));
   // Runs of 50 equal deltas, each random up to 2^33 either way: low-word carries and borrows.
@@ -77,6 +86,9 @@ test('every page decodes to the same bits with the native kernels and with the J
   // Small integers (volumes): for>bitsplit with one plane and a few high bits.
   const volumes = BigInt64Array.from({ length: 3000 }, () => BigInt(Math.floor(random() * 5000)));
   pages.push({ ...encodePage({ kind: 'i64', values: volumes }, { encoding: 'for>bitsplit' }), kind: 'i64', n: volumes.length });
+  // Round lots and odd lots (few distinct values): dict>rans.
+  const lots = BigInt64Array.from({ length: 4000 }, () => BigInt(random() < 0.8 ? 100 * (1 + Math.floor(-Math.log(1 - random()) * 3)) : 1 + Math.floor(random() * 99)));
+  pages.push({ ...encodePage({ kind: 'i64', values: lots }, { encoding: 'dict>rans' }), kind: 'i64', n: lots.length });
   const decodeAll = () => pages.map((p) => {
     const v = decodePage(p.encoding, p.bytes, p.kind, p.n);
     return Buffer.from((v as { values: Float64Array | BigInt64Array }).values.buffer.slice(0));
@@ -84,7 +96,7 @@ test('every page decodes to the same bits with the native kernels and with the J
   const native = decodeAll();
   const saved = { ...decodeKernels };
   try {
-    delete decodeKernels.deltaRunsInt64; delete decodeKernels.deltaBitsplit; delete decodeKernels.deltaRans; delete decodeKernels.relativeToInt64; delete decodeKernels.bitsplitOffset;
+    delete decodeKernels.deltaRunsInt64; delete decodeKernels.deltaBitsplit; delete decodeKernels.deltaRans; delete decodeKernels.relativeToInt64; delete decodeKernels.bitsplitOffset; delete decodeKernels.ransDict;
     const js = decodeAll();
     native.forEach((b, i) => assert.ok(b.equals(js[i]!), `${pages[i]!.encoding}: native and JS differ`));
   } finally {
@@ -92,4 +104,5 @@ test('every page decodes to the same bits with the native kernels and with the J
   }
   for (const i of [2, 3, 4]) assert.ok(native[i]!.equals(Buffer.from(stamps.buffer)), `${pages[i]!.encoding}: timestamps round-trip`);
   assert.ok(native[5]!.equals(Buffer.from(volumes.buffer)), 'volumes round-trip');
+  assert.ok(native[6]!.equals(Buffer.from(lots.buffer)), 'lots round-trip');
 });

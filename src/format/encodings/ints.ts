@@ -1,7 +1,7 @@
 import { ByteReader, ByteWriter, SAFE_MAGNITUDE_MAX, zigzag, unzigzag } from './bytes.js';
 import { decodeBitsplit, decodeBitsplitOffset, decodeDeltaBitsplitFused, encodeBitsplit } from './bitsplit.js';
 import { EncodingError } from './types.js';
-import { decodeDeltaRans, encodeRans, ransApplies } from './rans.js';
+import { decodeDeltaRans, decodeRansDict, encodeRans, ransApplies } from './rans.js';
 
 /**
  * Integer chains over safe integers (|v| < 2^51, as float64 numbers: exact, and far faster
@@ -19,8 +19,14 @@ import { decodeDeltaRans, encodeRans, ransApplies } from './rans.js';
  * - `for>bitsplit`           frame of reference: svarint min, then (v - min) split (bounded noise)
  * - `delta>zigzag>rans`, `delta>gcd>zigzag>rans`  the delta chains with the zigzagged deltas
  *                            rANS-coded (rans.ts) instead of split: kept when smaller
+ * - `dict>rans`              few distinct values (≤ 256, e.g. trade volumes in round lots):
+ *                            varint count, svarint smallest, varint gaps of the sorted
+ *                            distinct values, then each value's index rANS-coded
  */
-export const INT_CHAINS = ['rle', 'delta>rle', 'delta>zigzag>bitsplit', 'delta>gcd>zigzag>bitsplit', 'for>bitsplit', 'delta>zigzag>rans', 'delta>gcd>zigzag>rans'] as const;
+export const INT_CHAINS = ['rle', 'delta>rle', 'delta>zigzag>bitsplit', 'delta>gcd>zigzag>bitsplit', 'for>bitsplit', 'delta>zigzag>rans', 'delta>gcd>zigzag>rans', 'dict>rans'] as const;
+
+/** Distinct values a `dict>rans` page may hold (its codes are rANS symbols). */
+export const DICT_VALUES_MAX = 256;
 export type IntChain = (typeof INT_CHAINS)[number];
 
 export function isIntChain(id: string): id is IntChain {
@@ -38,6 +44,18 @@ function countDeltaRuns(v: Float64Array): number {
   let runs = v.length > 1 ? 1 : 0;
   for (let i = 2; i < v.length; i++) if (v[i]! - v[i - 1]! !== v[i - 1]! - v[i - 2]!) runs++;
   return runs;
+}
+
+/** The sorted distinct values, or null when there are more than `max` (or one is not a safe integer). */
+export function distinctSorted(v: Float64Array, max: number): number[] | null {
+  const seen = new Set<number>();
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i]!;
+    if (seen.has(x)) continue;
+    if (seen.size === max || !Number.isSafeInteger(x)) return null;
+    seen.add(x);
+  }
+  return [...seen].sort((a, b) => a - b);
 }
 
 /**
@@ -111,26 +129,31 @@ function ransFits(v: Float64Array, z: Float64Array, step: number): boolean {
 }
 
 /**
- * Encodes with `chain`; with `preferSize`, the delta-bitsplit chains are also tried as their
- * rANS twin and the smaller kept (ties to bitsplit, which decodes ~3× faster in JS). Returns
- * the chain written.
+ * Encodes with `chain`, or a smaller candidate: `dict>rans` when the page has few distinct
+ * values, and with `preferSize` the delta-bitsplit chains' rANS twin (ties to the first
+ * candidate, which decodes faster). Returns the chain written.
  */
 export function encodeIntsSmallest(chain: IntChain, v: Float64Array, w: ByteWriter, preferSize: boolean): IntChain {
+  const candidates: IntChain[] = [chain];
   const twin: IntChain | null = chain === 'delta>zigzag>bitsplit' ? 'delta>zigzag>rans' : chain === 'delta>gcd>zigzag>bitsplit' ? 'delta>gcd>zigzag>rans' : null;
-  if (!preferSize || twin === null || v.length < 256) { encodeInts(chain, v, w); return chain; }
-  const a = new ByteWriter(v.length + 64);
-  encodeInts(chain, v, a);
-  const b = new ByteWriter(v.length + 64);
-  try {
-    encodeInts(twin, v, b);
-  } catch (error) {
-    if (!(error instanceof EncodingError)) throw error;
-    w.bytes(a.finish());
-    return chain;
+  if (preferSize && twin !== null && v.length >= 256) candidates.push(twin);
+  // Few distinct values that neither runs nor deltas capture (round-lot volumes, status codes).
+  if (v.length >= 256 && chain !== 'rle' && chain !== 'delta>rle' && distinctSorted(v, DICT_VALUES_MAX) !== null) candidates.push('dict>rans');
+  if (candidates.length === 1) { encodeInts(chain, v, w); return chain; }
+  let best: { chain: IntChain; bytes: Uint8Array } | null = null;
+  for (const candidate of candidates) {
+    const out = new ByteWriter(v.length + 64);
+    try {
+      encodeInts(candidate, v, out);
+    } catch (error) {
+      if (!(error instanceof EncodingError)) throw error;
+      continue;
+    }
+    if (best === null || out.length < best.bytes.length) best = { chain: candidate, bytes: out.finish() };
   }
-  const useTwin = b.length < a.length;
-  w.bytes(useTwin ? b.finish() : a.finish());
-  return useTwin ? twin : chain;
+  if (best === null) { encodeInts(chain, v, w); return chain; } // rethrows the first chain's error
+  w.bytes(best.bytes);
+  return best.chain;
 }
 
 export function encodeInts(chain: IntChain, v: Float64Array, w: ByteWriter): void {
@@ -144,6 +167,16 @@ export function encodeInts(chain: IntChain, v: Float64Array, w: ByteWriter): voi
       w.svarint(n > 0 ? v[0]! : 0);
       if (chain === 'delta>gcd>zigzag>rans') w.varint(g);
       encodeRans(z, w);
+      return;
+    }
+    case 'dict>rans': {
+      const dictionary = distinctSorted(v, DICT_VALUES_MAX);
+      if (dictionary === null) throw new EncodingError(`dict>rans: more than ${DICT_VALUES_MAX} distinct values`);
+      w.varint(dictionary.length);
+      if (dictionary.length > 0) w.svarint(dictionary[0]!);
+      for (let k = 1; k < dictionary.length; k++) w.varint(dictionary[k]! - dictionary[k - 1]!);
+      const index = new Map(dictionary.map((x, k) => [x, k]));
+      encodeRans(Float64Array.from(v, (x) => index.get(x)!), w);
       return;
     }
     case 'rle': {
@@ -207,6 +240,20 @@ export function encodeInts(chain: IntChain, v: Float64Array, w: ByteWriter): voi
  * the delta loop when the fast path applies.
  */
 export function decodeInts(chain: IntChain, r: ByteReader, n: number, divisor = 1, into?: Float64Array): Float64Array {
+  if (chain === 'dict>rans') {
+    const k = r.varint();
+    if (k > DICT_VALUES_MAX || (n > 0 && k === 0)) throw new EncodingError(`dict>rans dictionary of ${k} values`);
+    const dictionary = new Float64Array(k);
+    let x = k > 0 ? r.svarint() : 0;
+    for (let i = 0; i < k; i++) {
+      if (i > 0) x += r.varint();
+      if (!Number.isSafeInteger(x)) throw new EncodingError(`dict>rans dictionary value ${x} outside the exact range`);
+      dictionary[i] = x;
+    }
+    // Dividing the dictionary once gives the same doubles as dividing every value (ALP).
+    if (divisor !== 1) for (let i = 0; i < k; i++) dictionary[i] = dictionary[i]! / divisor;
+    return decodeRansDict(r, n, dictionary, into);
+  }
   if (chain === 'delta>zigzag>rans' || chain === 'delta>gcd>zigzag>rans') {
     const first = r.svarint();
     const step = chain === 'delta>gcd>zigzag>rans' ? r.varint() : 1;
@@ -233,6 +280,7 @@ function decodeIntsSlow(chain: IntChain, r: ByteReader, n: number): Float64Array
   switch (chain) {
     case 'delta>zigzag>rans':
     case 'delta>gcd>zigzag>rans':
+    case 'dict>rans':
       throw new EncodingError(`${chain} decodes in decodeInts`);
     case 'rle': {
       const runs = r.count(n, 'rle runs');

@@ -5,9 +5,9 @@ import { nativeAddon, type NativeAddon } from '../../chunk-manager/native.js';
  * the JS loops run instead and produce identical values (the kernels repeat their arithmetic
  * operation for operation). QUIVER_NO_NATIVE=1 forces the JS loops.
  */
-export const decodeKernels: Pick<NativeAddon, 'deltaBitsplit' | 'deltaRans' | 'deltaRunsInt64' | 'relativeToInt64' | 'bitsplitOffset'> = (() => {
+export const decodeKernels: Pick<NativeAddon, 'deltaBitsplit' | 'deltaRans' | 'ransDict' | 'deltaRunsInt64' | 'relativeToInt64' | 'bitsplitOffset'> = (() => {
   const addon = nativeAddon();
   return addon
-    ? { deltaBitsplit: addon.deltaBitsplit, deltaRans: addon.deltaRans, deltaRunsInt64: addon.deltaRunsInt64, relativeToInt64: addon.relativeToInt64, bitsplitOffset: addon.bitsplitOffset }
+    ? { deltaBitsplit: addon.deltaBitsplit, deltaRans: addon.deltaRans, ransDict: addon.ransDict, deltaRunsInt64: addon.deltaRunsInt64, relativeToInt64: addon.relativeToInt64, bitsplitOffset: addon.bitsplitOffset }
     : {};
 })();

@@ -215,6 +215,54 @@ export function decodeDeltaRans(r: ByteReader, n: number, first: number, step: n
   return deltaRansJs(slotSymbol, slotStep, stream, low, s, n, first, step, divisor, out);
 }
 
+/**
+ * Decodes `n` values as they were coded (no delta folding), each an index into `dictionary`,
+ * and returns the dictionary's values (`dict>rans`).
+ */
+export function decodeRansDict(r: ByteReader, n: number, dictionary: Float64Array, into?: Float64Array): Float64Array {
+  const { s, slotSymbol, slotStep, stream, low } = readTables(r, n);
+  const out = into ?? new Float64Array(n);
+  if (n === 0) return out;
+  const x0 = (stream[0]! | (stream[1]! << 8) | (stream[2]! << 16) | (stream[3]! << 24)) >>> 0;
+  if (x0 < RANS_L || x0 >= RANS_L * 256) throw new EncodingError(`rans initial state ${x0} out of range`);
+  const kernel = decodeKernels.ransDict;
+  const status = kernel ? kernel(slotSymbol, slotStep, stream, low, s, n, dictionary, out) : ransDictJs(slotSymbol, slotStep, stream, low, s, n, dictionary, out);
+  if (status === n) throw new EncodingError('rans stream does not end where it began');
+  if (status >= 0) throw new EncodingError(`rans stream ends, or leaves a dictionary of ${dictionary.length}, at value ${status} of ${n}`);
+  return out;
+}
+
+/** The JS loop behind decodeRansDict (the native kernel's twin; same status codes). */
+export function ransDictJs(slotSymbol: Uint8Array, slotStep: Uint32Array, stream: Uint8Array, low: Uint8Array, s: number, n: number, dictionary: Float64Array, out: Float64Array): number {
+  let x = (stream[0]! | (stream[1]! << 8) | (stream[2]! << 16) | (stream[3]! << 24)) >>> 0;
+  let pos = 4;
+  const end = stream.length;
+  const lowMask = (1 << s) - 1;
+  let acc = 0;
+  let accBits = 0;
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const slot = x & (M - 1);
+    const sym = slotSymbol[slot]!;
+    const stepInfo = slotStep[slot]!;
+    x = (stepInfo >>> RANS_SCALE_BITS) * (x >>> RANS_SCALE_BITS) + (stepInfo & (M - 1));
+    while (x < RANS_L) {
+      if (pos >= end) return i;
+      x = x * 256 + stream[pos++]!;
+    }
+    let z = sym;
+    if (s > 0) {
+      while (accBits < s) { acc |= low[at++]! << accBits; accBits += 8; }
+      z = ((sym << s) | (acc & lowMask)) >>> 0;
+      acc >>>= s;
+      accBits -= s;
+    }
+    if (z >= dictionary.length) return i;
+    out[i] = dictionary[z]!;
+  }
+  return x !== RANS_L || pos !== end ? n : -1;
+}
+
 /** The JS loop behind decodeDeltaRans (the native kernel's twin; exported for tests). */
 export function deltaRansJs(slotSymbol: Uint8Array, slotStep: Uint32Array, stream: Uint8Array, low: Uint8Array, s: number, n: number, first: number, step: number, divisor: number, out: Float64Array): Float64Array {
   let x = (stream[0]! | (stream[1]! << 8) | (stream[2]! << 16) | (stream[3]! << 24)) >>> 0;

@@ -11,7 +11,8 @@ import { EncodingError, pageValueCount, type EncodedPage, type EncodeOptions, ty
  *
  * Chains by page kind (ids are stable; the footer records one per page):
  * - i64:  `plain`, or an integer chain (ints.ts) over `value - first` (i64 base in front):
- *         `rle`, `delta>rle`, `delta>zigzag>bitsplit`, `for>bitsplit`
+ *         `rle`, `delta>rle`, `delta>zigzag>bitsplit`, `for>bitsplit`, `dict>rans` (few
+ *         distinct values), the `…>rans` twins of the delta chains
  * - i32:  `plain` or an integer chain (tag codes: sorted runs → `rle`)
  * - f64:  `plain`, `alp>` + an integer chain (decimal-like doubles), or `bss`
  * - bool: `plain` or `rle` (runs of 0/1; validity bitmaps are mostly one run)
