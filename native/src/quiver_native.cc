@@ -125,28 +125,14 @@ Napi::Value DeltaBitsplit(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// deltaRans(slotSymbol: Uint8Array, slotStep: Uint32Array, stream: Uint8Array, low: Uint8Array, s, n, first, step, divisor, out): number
-// Returns -1 when the stream decodes cleanly (ends at state 2^23 with every byte used), else
-// the index of the value where it ran out of bytes, or n when it ended in the wrong state.
-Napi::Value DeltaRans(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  size_t symLen = 0, streamLen = 0, lowLen = 0, outLen = 0;
-  const uint8_t* slotSymbol = U8(info[0], &symLen);
-  Napi::Uint32Array stepArray = info[1].As<Napi::Uint32Array>();
-  const uint32_t* slotStep = stepArray.Data();
-  const uint8_t* stream = U8(info[2], &streamLen);
-  const uint8_t* low = U8(info[3], &lowLen);
-  const uint32_t s = info[4].As<Napi::Number>().Uint32Value();
-  const size_t n = static_cast<size_t>(info[5].As<Napi::Number>().DoubleValue());
-  double x = info[6].As<Napi::Number>().DoubleValue();
-  const double step = info[7].As<Napi::Number>().DoubleValue();
-  const double divisor = info[8].As<Napi::Number>().DoubleValue();
-  double* out = F64(info[9], &outLen);
+// The byte-wise rANS loop shared by the kernels below: calls emit(i, z) with each coded value
+// (symbol << s | low bits); emit returns false to stop at value i. Returns -1 when the stream
+// decodes cleanly (ends at state 2^23 with every byte used), else the index of the value where
+// it ran out of bytes (or emit stopped), or n when it ended in the wrong state.
+template <typename Emit>
+double RansLoop(const uint8_t* slotSymbol, const uint32_t* slotStep, const uint8_t* stream, size_t streamLen,
+                const uint8_t* low, uint32_t s, size_t n, Emit emit) {
   const uint32_t L = 1u << 23;
-  if (symLen != 4096 || stepArray.ElementLength() != 4096 || streamLen < 4 || s > 23 || outLen < n || lowLen < (n * s + 7) / 8) {
-    Napi::RangeError::New(env, "deltaRans: bad arguments").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
   uint32_t state = uint32_t(stream[0]) | uint32_t(stream[1]) << 8 | uint32_t(stream[2]) << 16 | uint32_t(stream[3]) << 24;
   size_t pos = 4;
   const uint32_t lowMask = (1u << s) - 1;
@@ -159,7 +145,7 @@ Napi::Value DeltaRans(const Napi::CallbackInfo& info) {
     const uint32_t info2 = slotStep[slot];
     state = (info2 >> 12) * (state >> 12) + (info2 & 4095);
     while (state < L) {
-      if (pos >= streamLen) return Napi::Number::New(env, static_cast<double>(i));
+      if (pos >= streamLen) return static_cast<double>(i);
       state = (state << 8) | stream[pos++];
     }
     uint32_t z = sym;
@@ -169,12 +155,64 @@ Napi::Value DeltaRans(const Napi::CallbackInfo& info) {
       acc >>= s;
       accBits -= s;
     }
+    if (!emit(i, z)) return static_cast<double>(i);
+  }
+  if (state != L || pos != streamLen) return static_cast<double>(n);
+  return -1;
+}
+
+// The arguments the rANS kernels share: (slotSymbol, slotStep, stream, low, s, n, …). False
+// (with a RangeError thrown) when the tables are not 4096 slots, the stream is shorter than
+// its 4-byte state, s > 23, or the low bits are too few for n values.
+struct RansArgs {
+  const uint8_t* slotSymbol;
+  const uint32_t* slotStep;
+  const uint8_t* stream;
+  size_t streamLen;
+  const uint8_t* low;
+  uint32_t s;
+  size_t n;
+};
+
+bool ParseRansArgs(const Napi::CallbackInfo& info, const char* name, RansArgs* a) {
+  size_t symLen = 0, lowLen = 0;
+  a->slotSymbol = U8(info[0], &symLen);
+  Napi::Uint32Array stepArray = info[1].As<Napi::Uint32Array>();
+  a->slotStep = stepArray.Data();
+  a->stream = U8(info[2], &a->streamLen);
+  a->low = U8(info[3], &lowLen);
+  a->s = info[4].As<Napi::Number>().Uint32Value();
+  a->n = static_cast<size_t>(info[5].As<Napi::Number>().DoubleValue());
+  if (symLen != 4096 || stepArray.ElementLength() != 4096 || a->streamLen < 4 || a->s > 23 || lowLen < (a->n * a->s + 7) / 8) {
+    Napi::RangeError::New(info.Env(), std::string(name) + ": bad arguments").ThrowAsJavaScriptException();
+    return false;
+  }
+  return true;
+}
+
+// deltaRans(slotSymbol: Uint8Array, slotStep: Uint32Array, stream: Uint8Array, low: Uint8Array, s, n, first, step, divisor, out): number
+// Returns -1 when the stream decodes cleanly (ends at state 2^23 with every byte used), else
+// the index of the value where it ran out of bytes, or n when it ended in the wrong state.
+Napi::Value DeltaRans(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  RansArgs a;
+  if (!ParseRansArgs(info, "deltaRans", &a)) return env.Undefined();
+  double x = info[6].As<Napi::Number>().DoubleValue();
+  const double step = info[7].As<Napi::Number>().DoubleValue();
+  const double divisor = info[8].As<Napi::Number>().DoubleValue();
+  size_t outLen = 0;
+  double* out = F64(info[9], &outLen);
+  if (outLen < a.n) {
+    Napi::RangeError::New(env, "deltaRans: out is shorter than n").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const double status = RansLoop(a.slotSymbol, a.slotStep, a.stream, a.streamLen, a.low, a.s, a.n, [&](size_t i, uint32_t z) {
     const int32_t d = static_cast<int32_t>(z >> 1) ^ -static_cast<int32_t>(z & 1);
     x += static_cast<double>(d) * step;
     out[i] = x / divisor;
-  }
-  if (state != L || pos != streamLen) return Napi::Number::New(env, static_cast<double>(n));
-  return Napi::Number::New(env, -1);
+    return true;
+  });
+  return Napi::Number::New(env, status);
 }
 
 // ransDict(slotSymbol, slotStep, stream, low, s, n, dictionary: Float64Array, out: Float64Array): number
@@ -183,48 +221,21 @@ Napi::Value DeltaRans(const Napi::CallbackInfo& info) {
 // the dictionary; n when the stream ended in the wrong state. The JS twin is ransDictJs.
 Napi::Value RansDict(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  size_t symLen = 0, streamLen = 0, lowLen = 0, dictLen = 0, outLen = 0;
-  const uint8_t* slotSymbol = U8(info[0], &symLen);
-  Napi::Uint32Array stepArray = info[1].As<Napi::Uint32Array>();
-  const uint32_t* slotStep = stepArray.Data();
-  const uint8_t* stream = U8(info[2], &streamLen);
-  const uint8_t* low = U8(info[3], &lowLen);
-  const uint32_t s = info[4].As<Napi::Number>().Uint32Value();
-  const size_t n = static_cast<size_t>(info[5].As<Napi::Number>().DoubleValue());
+  RansArgs a;
+  if (!ParseRansArgs(info, "ransDict", &a)) return env.Undefined();
+  size_t dictLen = 0, outLen = 0;
   const double* dictionary = F64(info[6], &dictLen);
   double* out = F64(info[7], &outLen);
-  const uint32_t L = 1u << 23;
-  if (symLen != 4096 || stepArray.ElementLength() != 4096 || streamLen < 4 || s > 23 || outLen < n || lowLen < (n * s + 7) / 8) {
-    Napi::RangeError::New(env, "ransDict: bad arguments").ThrowAsJavaScriptException();
+  if (outLen < a.n) {
+    Napi::RangeError::New(env, "ransDict: out is shorter than n").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  uint32_t state = uint32_t(stream[0]) | uint32_t(stream[1]) << 8 | uint32_t(stream[2]) << 16 | uint32_t(stream[3]) << 24;
-  size_t pos = 4;
-  const uint32_t lowMask = (1u << s) - 1;
-  uint64_t acc = 0;
-  uint32_t accBits = 0;
-  size_t at = 0;
-  for (size_t i = 0; i < n; i++) {
-    const uint32_t slot = state & 4095;
-    const uint32_t sym = slotSymbol[slot];
-    const uint32_t info2 = slotStep[slot];
-    state = (info2 >> 12) * (state >> 12) + (info2 & 4095);
-    while (state < L) {
-      if (pos >= streamLen) return Napi::Number::New(env, static_cast<double>(i));
-      state = (state << 8) | stream[pos++];
-    }
-    uint32_t z = sym;
-    if (s > 0) {
-      while (accBits < s) { acc |= uint64_t(low[at++]) << accBits; accBits += 8; }
-      z = (sym << s) | static_cast<uint32_t>(acc & lowMask);
-      acc >>= s;
-      accBits -= s;
-    }
-    if (z >= dictLen) return Napi::Number::New(env, static_cast<double>(i));
+  const double status = RansLoop(a.slotSymbol, a.slotStep, a.stream, a.streamLen, a.low, a.s, a.n, [&](size_t i, uint32_t z) {
+    if (z >= dictLen) return false;
     out[i] = dictionary[z];
-  }
-  if (state != L || pos != streamLen) return Napi::Number::New(env, static_cast<double>(n));
-  return Napi::Number::New(env, -1);
+    return true;
+  });
+  return Napi::Number::New(env, status);
 }
 
 // deltaRunsInt64(deltas: Float64Array, lengths: Float64Array, out: BigInt64Array): void

@@ -232,8 +232,13 @@ export function decodeRansDict(r: ByteReader, n: number, dictionary: Float64Arra
   return out;
 }
 
-/** The JS loop behind decodeRansDict (the native kernel's twin; same status codes). */
-export function ransDictJs(slotSymbol: Uint8Array, slotStep: Uint32Array, stream: Uint8Array, low: Uint8Array, s: number, n: number, dictionary: Float64Array, out: Float64Array): number {
+/**
+ * The rANS loop of the JS decoders: writes the coded values (`symbol << s | low bits`) to
+ * `out` and returns -1 when the stream decodes cleanly, the index of the value where it ran
+ * out of bytes, or `n` when it ended in the wrong state (the native kernels' status codes;
+ * they fuse the step that follows, the JS twins run it as a second pass).
+ */
+function ransValuesJs(slotSymbol: Uint8Array, slotStep: Uint32Array, stream: Uint8Array, low: Uint8Array, s: number, n: number, out: Float64Array): number {
   let x = (stream[0]! | (stream[1]! << 8) | (stream[2]! << 16) | (stream[3]! << 24)) >>> 0;
   let pos = 4;
   const end = stream.length;
@@ -257,50 +262,34 @@ export function ransDictJs(slotSymbol: Uint8Array, slotStep: Uint32Array, stream
       acc >>>= s;
       accBits -= s;
     }
-    if (z >= dictionary.length) return i;
-    out[i] = dictionary[z]!;
+    out[i] = z;
   }
   return x !== RANS_L || pos !== end ? n : -1;
 }
 
-/** The JS loop behind decodeDeltaRans (the native kernel's twin; exported for tests). */
+/** The JS twin of the native ransDict kernel (same status codes): indexes → dictionary values. */
+export function ransDictJs(slotSymbol: Uint8Array, slotStep: Uint32Array, stream: Uint8Array, low: Uint8Array, s: number, n: number, dictionary: Float64Array, out: Float64Array): number {
+  const status = ransValuesJs(slotSymbol, slotStep, stream, low, s, n, out);
+  const valid = status < 0 ? n : Math.min(status, n);
+  for (let i = 0; i < valid; i++) {
+    const z = out[i]!;
+    if (z >= dictionary.length) return i;
+    out[i] = dictionary[z]!;
+  }
+  return status;
+}
+
+/** The JS twin of the native deltaRans kernel (exported for tests): zigzagged deltas folded. */
 export function deltaRansJs(slotSymbol: Uint8Array, slotStep: Uint32Array, stream: Uint8Array, low: Uint8Array, s: number, n: number, first: number, step: number, divisor: number, out: Float64Array): Float64Array {
-  let x = (stream[0]! | (stream[1]! << 8) | (stream[2]! << 16) | (stream[3]! << 24)) >>> 0;
-  let pos = 4;
-  const end = stream.length;
-  const lowMask = (1 << s) - 1;
-  let acc = 0;
-  let accBits = 0;
-  let at = 0;
+  const status = ransValuesJs(slotSymbol, slotStep, stream, low, s, n, out);
+  if (status === n) throw new EncodingError('rans stream does not end where it began');
+  if (status >= 0) throw new EncodingError(`rans stream ends at value ${status} of ${n}`);
   let v = first;
   for (let i = 0; i < n; i++) {
-    const slot = x & (M - 1);
-    const sym = slotSymbol[slot]!;
-    const stepInfo = slotStep[slot]!;
-    x = (stepInfo >>> RANS_SCALE_BITS) * (x >>> RANS_SCALE_BITS) + (stepInfo & (M - 1));
-    if (x < RANS_L) {
-      if (pos + 1 >= end) {
-        // Near the end: one byte at a time, checked.
-        while (x < RANS_L) {
-          if (pos >= end) throw new EncodingError(`rans stream ends at value ${i} of ${n}`);
-          x = x * 256 + stream[pos++]!;
-        }
-      } else {
-        x = x * 256 + stream[pos++]!;
-        if (x < RANS_L) x = x * 256 + stream[pos++]!;
-      }
-    }
-    let z = sym;
-    if (s > 0) {
-      while (accBits < s) { acc |= low[at++]! << accBits; accBits += 8; }
-      z = ((sym << s) | (acc & lowMask)) >>> 0;
-      acc >>>= s;
-      accBits -= s;
-    }
+    const z = out[i]!;
     v += ((z >>> 1) ^ -(z & 1)) * step;
     out[i] = v / divisor;
   }
-  if (x !== RANS_L || pos !== end) throw new EncodingError(`rans stream does not end where it began (state ${x}, ${end - pos} bytes left)`);
   if (!(Math.abs(v) <= Number.MAX_SAFE_INTEGER)) throw new EncodingError(`decoded integer ${v} outside the exact range`);
   return out;
 }
