@@ -191,8 +191,18 @@ function readTables(r: ByteReader, n: number): RansTables {
   const streamBytes = r.varint();
   if (streamBytes < 4) throw new EncodingError(`rans stream of ${streamBytes} bytes`);
   const stream = r.bytes(streamBytes);
+  if (n > 0) {
+    const x0 = (stream[0]! | (stream[1]! << 8) | (stream[2]! << 16) | (stream[3]! << 24)) >>> 0;
+    if (x0 < RANS_L || x0 >= RANS_L * 256) throw new EncodingError(`rans initial state ${x0} out of range`);
+  }
   const low = s > 0 ? r.bytes(Math.ceil((n * s) / 8)) : new Uint8Array(0);
   return { s, slotSymbol, slotStep, stream, low };
+}
+
+/** Throws for a decode loop's failure status (see ransValuesJs); `what` names how value `status` failed. */
+function checkRansStatus(status: number, n: number, what = 'rans stream ends'): void {
+  if (status === n) throw new EncodingError('rans stream does not end where it began');
+  if (status >= 0) throw new EncodingError(`${what} at value ${status} of ${n}`);
 }
 
 /**
@@ -203,13 +213,9 @@ export function decodeDeltaRans(r: ByteReader, n: number, first: number, step: n
   const { s, slotSymbol, slotStep, stream, low } = readTables(r, n);
   const out = into ?? new Float64Array(n);
   if (n === 0) return out;
-  const x0 = (stream[0]! | (stream[1]! << 8) | (stream[2]! << 16) | (stream[3]! << 24)) >>> 0;
-  if (x0 < RANS_L || x0 >= RANS_L * 256) throw new EncodingError(`rans initial state ${x0} out of range`);
   const kernel = decodeKernels.deltaRans;
   if (kernel) {
-    const status = kernel(slotSymbol, slotStep, stream, low, s, n, first, step, divisor, out);
-    if (status === n) throw new EncodingError('rans stream does not end where it began');
-    if (status >= 0) throw new EncodingError(`rans stream ends at value ${status} of ${n}`);
+    checkRansStatus(kernel(slotSymbol, slotStep, stream, low, s, n, first, step, divisor, out), n);
     return out;
   }
   return deltaRansJs(slotSymbol, slotStep, stream, low, s, n, first, step, divisor, out);
@@ -223,12 +229,9 @@ export function decodeRansDict(r: ByteReader, n: number, dictionary: Float64Arra
   const { s, slotSymbol, slotStep, stream, low } = readTables(r, n);
   const out = into ?? new Float64Array(n);
   if (n === 0) return out;
-  const x0 = (stream[0]! | (stream[1]! << 8) | (stream[2]! << 16) | (stream[3]! << 24)) >>> 0;
-  if (x0 < RANS_L || x0 >= RANS_L * 256) throw new EncodingError(`rans initial state ${x0} out of range`);
   const kernel = decodeKernels.ransDict;
   const status = kernel ? kernel(slotSymbol, slotStep, stream, low, s, n, dictionary, out) : ransDictJs(slotSymbol, slotStep, stream, low, s, n, dictionary, out);
-  if (status === n) throw new EncodingError('rans stream does not end where it began');
-  if (status >= 0) throw new EncodingError(`rans stream ends, or leaves a dictionary of ${dictionary.length}, at value ${status} of ${n}`);
+  checkRansStatus(status, n, `rans stream ends, or leaves a dictionary of ${dictionary.length},`);
   return out;
 }
 
@@ -281,9 +284,7 @@ export function ransDictJs(slotSymbol: Uint8Array, slotStep: Uint32Array, stream
 
 /** The JS twin of the native deltaRans kernel (exported for tests): zigzagged deltas folded. */
 export function deltaRansJs(slotSymbol: Uint8Array, slotStep: Uint32Array, stream: Uint8Array, low: Uint8Array, s: number, n: number, first: number, step: number, divisor: number, out: Float64Array): Float64Array {
-  const status = ransValuesJs(slotSymbol, slotStep, stream, low, s, n, out);
-  if (status === n) throw new EncodingError('rans stream does not end where it began');
-  if (status >= 0) throw new EncodingError(`rans stream ends at value ${status} of ${n}`);
+  checkRansStatus(ransValuesJs(slotSymbol, slotStep, stream, low, s, n, out), n);
   let v = first;
   for (let i = 0; i < n; i++) {
     const z = out[i]!;
