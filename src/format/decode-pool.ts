@@ -18,7 +18,7 @@ import type { DecodedPage, PageFooter } from './types.js';
  * ```
  *
  * Workers start on first use and announce themselves ready; until one is, callers decode
- * inline (`available` is false), so a short-lived process never waits for a thread to boot.
+ * inline (`readyCount` is 0), so a short-lived process never waits for a thread to boot.
  * A worker holds the process open only while it has work (ref/unref), so a forgotten pool
  * does not keep node alive. Errors come back as the same typed errors (CorruptChunkError
  * with chunk and offset, LimitExceededError).
@@ -91,12 +91,6 @@ export class DecodePool {
     return this.slots.length > 0;
   }
 
-  /** Whether some worker is ready now (starts the pool on first ask). */
-  get available(): boolean {
-    this.start();
-    return this.slots.some((s) => s.ready);
-  }
-
   /** Workers ready now (starts the pool on first ask). */
   get readyCount(): number {
     this.start();
@@ -122,7 +116,7 @@ export class DecodePool {
    */
   decode(request: Omit<DecodeRequest, 'id'>): Promise<DecodedPage[]> {
     const slot = this.slots.filter((s) => s.ready).sort((a, b) => a.pending.size - b.pending.size)[0];
-    if (slot === undefined) return Promise.reject(new QuiverError('decode pool: no worker is ready (check available first)'));
+    if (slot === undefined) return Promise.reject(new QuiverError('decode pool: no worker is ready (check readyCount first)'));
     const id = this.nextId++;
     this.tasks++;
     return new Promise<DecodedPage[]>((resolve, reject) => {
