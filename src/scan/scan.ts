@@ -79,8 +79,8 @@ interface UnitRead {
 }
 
 /**
- * Groups chunks (in scan order) that must be merged for `order: 'series'`: two chunks belong
- * together when their time ranges overlap and they may hold a common series (for some tag,
+ * Groups chunks (given in scan order, see orderChunks) that must be merged for
+ * `order: 'series'`: two chunks belong together when their time ranges overlap and they may hold a common series (for some tag,
  * the manifest's value lists do not rule it out). Groups are closed under that relation and
  * listed by their first chunk; each other chunk is a group of one, yielded as stored.
  */
@@ -93,25 +93,23 @@ export function mergeGroups(entries: readonly ChunkEntry[], tags: readonly strin
     const set = new Set(x);
     return y.some((v) => set.has(v));
   });
-  // Sweep in timeMin order keeping the chunks still open (timeMax ≥ the current timeMin).
-  const order = entries.map((_, i) => i).sort((i, j) => {
-    const d = BigInt(entries[i]!.timeMin) - BigInt(entries[j]!.timeMin);
-    return d < 0n ? -1 : d > 0n ? 1 : i - j;
-  });
+  // Entries come in scan order (orderChunks: timeMin first), so one sweep keeps the chunks
+  // still open (timeMax ≥ the current timeMin), and groups come out by their first chunk.
+  const max = entries.map((e) => BigInt(e.timeMax));
   let open: number[] = [];
-  for (const i of order) {
-    const min = BigInt(entries[i]!.timeMin);
-    open = open.filter((j) => BigInt(entries[j]!.timeMax) >= min);
-    for (const j of open) if (mayShareSeries(entries[i]!, entries[j]!)) parent[find(i)] = find(j);
+  entries.forEach((entry, i) => {
+    const min = BigInt(entry.timeMin);
+    open = open.filter((j) => max[j]! >= min);
+    for (const j of open) if (mayShareSeries(entry, entries[j]!)) parent[find(i)] = find(j);
     open.push(i);
-  }
+  });
   const groups = new Map<number, ChunkEntry[]>();
   entries.forEach((e, i) => {
     const root = find(i);
     const group = groups.get(root);
     if (group) group.push(e); else groups.set(root, [e]);
   });
-  return [...groups.values()].sort((a, b) => entries.indexOf(a[0]!) - entries.indexOf(b[0]!));
+  return [...groups.values()];
 }
 
 /**
