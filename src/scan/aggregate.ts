@@ -184,11 +184,8 @@ export class FieldAccumulator {
     }
     if (!this.needs.minMax || f.min === null || f.max === null) return;
     if (this.exactInts) {
-      // The float64 approximations order the slots; ties (and values beyond 2^53) compare exactly.
       const lo = BigInt(f.min), hi = BigInt(f.max);
-      const loF = Number(lo), hiF = Number(hi);
-      if (loF < this.min[slot]! || (loF === this.min[slot]! && lo < (this.minExact[slot] as bigint))) { this.min[slot] = loF; this.minExact[slot] = lo; }
-      if (hiF > this.max[slot]! || (hiF === this.max[slot]! && hi > (this.maxExact[slot] as bigint))) { this.max[slot] = hiF; this.maxExact[slot] = hi; }
+      this.foldExact(slot, Number(lo), lo, Number(hi), hi);
       return;
     }
     if ((f.min as number) < this.min[slot]!) this.min[slot] = f.min as number;
@@ -261,7 +258,6 @@ export class FieldAccumulator {
     const { start, end, slot } = segs;
     const vals = f.vals!, valid = f.valid;
     const exact = bigint64Values(f.view!.data);
-    const min = this.min, max = this.max;
     for (let s = 0; s < segs.count; s++) {
       const a = start[s]!, b = end[s]!, k = slot[s]!;
       let lo = Infinity, hi = -Infinity, loAt = -1, hiAt = -1;
@@ -272,9 +268,18 @@ export class FieldAccumulator {
         if (v > hi || (v === hi && exact[i]! > exact[hiAt]!)) { hi = v; hiAt = i; }
       }
       if (loAt < 0) continue;
-      if (lo < min[k]! || (lo === min[k]! && exact[loAt]! < (this.minExact[k] as bigint))) { min[k] = lo; this.minExact[k] = exact[loAt]; }
-      if (hi > max[k]! || (hi === max[k]! && exact[hiAt]! > (this.maxExact[k] as bigint))) { max[k] = hi; this.maxExact[k] = exact[hiAt]; }
+      this.foldExact(k, lo, exact[loAt]!, hi, exact[hiAt]!);
     }
+  }
+
+  /**
+   * Folds a 64-bit integer min and max (float64 approximation and exact value) into slot k:
+   * the floats order the slots, ties (and values beyond 2^53) compare exactly.
+   */
+  private foldExact(k: number, lo: number, loExact: bigint, hi: number, hiExact: bigint): void {
+    const min = this.min, max = this.max;
+    if (lo < min[k]! || (lo === min[k]! && loExact < (this.minExact[k] as bigint))) { min[k] = lo; this.minExact[k] = loExact; }
+    if (hi > max[k]! || (hi === max[k]! && hiExact > (this.maxExact[k] as bigint))) { max[k] = hi; this.maxExact[k] = hiExact; }
   }
 
   private accMinMax(segs: Segments, f: BatchField): void {
