@@ -238,6 +238,20 @@ function flattenUtf8(input: Parts, rowCount: number, validity: Uint8Array | null
 }
 
 /**
+ * codes[at + i] = local[indices[i]], resolving a dictionary index met for the first time
+ * through `resolve` (the tight loop of flattenTag for null-free int32 indices).
+ */
+function mapCodes(indices: Int32Array, n: number, local: Int32Array, codes: Int32Array, at: number, resolve: (k: number) => number): void {
+  for (let i = 0; i < n; i++) {
+    const k = indices[i]!;
+    let code = local[k];
+    if (code === undefined) throw new InputError(`chunk writer: dictionary index ${k} outside a dictionary of ${local.length} values`);
+    if (code < 0) code = local[k] = resolve(k);
+    codes[at + i] = code;
+  }
+}
+
+/**
  * Tags: builds the chunk-wide sorted dictionary of the values that occur (in valid rows)
  * and the int32 code of every row (0 for null rows).
  */
@@ -263,6 +277,11 @@ function flattenTag(parts: Parts, rowCount: number, validity: Uint8Array | null)
       const indices = d.values as ArrayLike<number | bigint>;
       const local = new Int32Array(dictionary.length).fill(-1);
       const noNulls = validity === null;
+      if (noNulls && indices instanceof Int32Array) {
+        mapCodes(indices, d.length, local, codes, row, (k) => intern((dictionary.get(k) as string | null) ?? ''));
+        row += d.length;
+        continue;
+      }
       for (let i = 0; i < d.length; i++) {
         if (!noNulls && !valid(i)) continue;
         const raw = indices[i]!;

@@ -194,9 +194,16 @@ export class WriteBuffer {
         const dict = data.dictionary!;
         const map = new Int32Array(dict.length);
         for (let j = 0; j < dict.length; j++) map[j] = this.intern(tag, String(dict.get(j) ?? ''));
-        const empty = this.intern(tag, '');
-        const codes = data.values as Int32Array;
-        for (let i = 0; i < data.length; i++) tag.codes[row++] = data.getValid(i) ? map[codes[i]!]! : empty;
+        const codes = data.values as ArrayLike<number | bigint>;
+        const out = tag.codes;
+        if (data.nullCount === 0 && codes instanceof Int32Array) {
+          // The common case (CSV batches, the buffer's own snapshots): one tight loop.
+          for (let i = 0; i < data.length; i++) out[row + i] = map[codes[i]!]!;
+          row += data.length;
+        } else {
+          const empty = this.intern(tag, '');
+          for (let i = 0; i < data.length; i++) out[row++] = data.getValid(i) ? map[Number(codes[i]!)]! : empty;
+        }
       } else if (data.type.typeId === Type.Utf8 || data.type.typeId === Type.LargeUtf8) {
         const v = makeVector(data);
         for (let i = 0; i < data.length; i++) tag.codes[row++] = this.intern(tag, (v.get(i) as string | null) ?? '');
@@ -211,11 +218,13 @@ export class WriteBuffer {
     let row = at;
     for (const data of child.data) {
       const n = data.length;
-      const hasNulls = data.nullCount > 0;
-      for (let i = 0; i < n; i++) {
-        const ok = !hasNulls || data.getValid(i);
-        column.valid[row + i] = ok ? 1 : 0;
-        if (!ok) column.nulls++;
+      if (data.nullCount === 0) column.valid.fill(1, row, row + n);
+      else {
+        for (let i = 0; i < n; i++) {
+          const ok = data.getValid(i);
+          column.valid[row + i] = ok ? 1 : 0;
+          if (!ok) column.nulls++;
+        }
       }
       const srcType = data.type.typeId;
       if (type === 'float64' && srcType === Type.Float) {
@@ -296,11 +305,13 @@ export class WriteBuffer {
       for (const row of order.representatives) series.add(this.tags.map((t) => t.values[t.codes[row]!]).join('\u0000'));
     }
     const out: BufferedChunk[] = [];
+    let group = 0;
     for (const run of order.runs) {
       for (let start = run.start; start < run.end; start += rowsMax) {
         const end = Math.min(run.end, start + rowsMax);
+        while (order.groupStarts[group + 1]! <= start) group++;
         const rows = order.index.subarray(start, end);
-        out.push({ partition: run.partition, batch: this.gather(rows), lineage: this.lineageOf(rows) });
+        out.push({ partition: run.partition, batch: this.gather(rows, { ...order, first: group, start }), lineage: this.lineageOf(rows) });
       }
     }
     this.reset();
@@ -314,102 +325,83 @@ export class WriteBuffer {
     for (const f of this.fields.values()) { f.nulls = 0; if (Array.isArray(f.values)) f.values = []; }
   }
 
-  /** Row order by (partition, series, time), with the partition runs. */
-  private sortOrder(partitionBy: PartitionBy): { index: Int32Array; runs: { partition: string; start: number; end: number }[]; representatives: number[] } {
+  /** Partition key id of every row, and the keys (['all'] when the table is not partitioned). */
+  private partitionIds(partitionBy: PartitionBy): { ids: Int32Array; keys: string[] } {
     const n = this.rows;
+    const ids = new Int32Array(n);
+    if (partitionBy === 'none') return { ids, keys: ['all'] };
     const unit = this.schema.timeUnit;
-    // Partitions: distinct keys of the rows' times, ranked.
-    const partIds = new Int32Array(n);
-    const partKeys: string[] = [];
-    if (partitionBy !== 'none') {
-      const seen = new Map<string, number>();
-      let lastBucket = NaN;
-      let lastId = -1;
-      const msPerBucket = partitionBy === 'hour' ? 3_600_000 : 86_400_000;
-      for (let i = 0; i < n; i++) {
-        const ms = Number(convertTime(this.time[i]!, unit, 'ms'));
-        const bucket = Math.floor(ms / msPerBucket);
-        if (bucket !== lastBucket) {
-          const key = partitionOf(this.time[i]!, unit, partitionBy);
-          let id = seen.get(key);
-          if (id === undefined) { id = partKeys.length; partKeys.push(key); seen.set(key, id); }
-          lastBucket = bucket;
-          lastId = id;
-        }
-        partIds[i] = lastId;
-      }
-    } else {
-      partKeys.push('all');
-    }
-    const partRank = rankStrings(partKeys);
-    // Series: mixed-radix number of tag ranks (string order), made dense.
-    const ranks = this.tags.map((t) => rankStrings(t.values));
-    const radix = this.tags.map((t) => Math.max(1, t.values.length));
-    let keySpace = partKeys.length;
-    for (const r of radix) keySpace *= r;
-    const keys = new Float64Array(n);
-    if (keySpace < 2 ** 52) {
-      for (let i = 0; i < n; i++) {
-        let k = partRank[partIds[i]!]!;
-        for (let t = 0; t < this.tags.length; t++) k = k * radix[t]! + ranks[t]![this.tags[t]!.codes[i]!]!;
-        keys[i] = k;
-      }
-    } else {
-      // Too many combinations for one number: rank joined rank tuples instead.
-      const joined = new Map<string, number>();
-      const ids = new Int32Array(n);
-      const tuples: string[] = [];
-      for (let i = 0; i < n; i++) {
-        let s = String(partRank[partIds[i]!]!).padStart(8, '0');
-        for (let t = 0; t < this.tags.length; t++) s += `\u0000${String(ranks[t]![this.tags[t]!.codes[i]!]!).padStart(10, '0')}`;
-        let id = joined.get(s);
-        if (id === undefined) { id = tuples.length; tuples.push(s); joined.set(s, id); }
-        ids[i] = id;
-      }
-      const r = rankStrings(tuples);
-      for (let i = 0; i < n; i++) keys[i] = r[ids[i]!]!;
-    }
-    // Counting sort by key (stable: buffer order within a series), via dense key ids.
-    const dense = new Map<number, number>();
-    const distinct: number[] = [];
-    const representatives: number[] = [];
-    const keyIds = new Int32Array(n);
+    const keys: string[] = [];
+    const seen = new Map<string, number>();
+    let lastBucket = NaN;
+    let lastId = -1;
+    const msPerBucket = partitionBy === 'hour' ? 3_600_000 : 86_400_000;
     for (let i = 0; i < n; i++) {
-      const k = keys[i]!;
-      let id = dense.get(k);
-      if (id === undefined) { id = distinct.length; distinct.push(k); dense.set(k, id); representatives.push(i); }
-      keyIds[i] = id;
+      const ms = Number(convertTime(this.time[i]!, unit, 'ms'));
+      const bucket = Math.floor(ms / msPerBucket);
+      if (bucket !== lastBucket) {
+        const key = partitionOf(this.time[i]!, unit, partitionBy);
+        let id = seen.get(key);
+        if (id === undefined) { id = keys.length; keys.push(key); seen.set(key, id); }
+        lastBucket = bucket;
+        lastId = id;
+      }
+      ids[i] = lastId;
     }
-    const sortedIds = distinct.map((_, i) => i).sort((a, b) => distinct[a]! - distinct[b]!);
-    const startOf = new Int32Array(distinct.length + 1);
-    for (let i = 0; i < n; i++) startOf[keyIds[i]! + 1]!++;
-    const position = new Int32Array(distinct.length);
-    let acc = 0;
-    for (const id of sortedIds) { position[id] = acc; acc += startOf[id + 1]!; }
+    return { ids, keys };
+  }
+
+  /**
+   * Row order by (partition, series, time): `index` lists the rows in that order, cut into
+   * series groups (`groupStarts`, one more entry than groups; `representatives` holds a row of
+   * each group), and partition runs.
+   *
+   * Without comparing strings per row: each tag's values are ranked once, then rows get a
+   * dense, order-preserving series number one tag at a time (the pair (number so far, tag
+   * rank) renumbered through a presence table, or a map when the pairs are too sparse for
+   * one), and a counting sort over those numbers keeps buffer order within a series.
+   */
+  private sortOrder(partitionBy: PartitionBy): {
+    index: Int32Array; groupStarts: Int32Array; representatives: Int32Array; runs: { partition: string; start: number; end: number }[];
+  } {
+    const n = this.rows;
+    const part = this.partitionIds(partitionBy);
+    const partRank = rankStrings(part.keys);
+    const ids = new Int32Array(n);
+    for (let i = 0; i < n; i++) ids[i] = partRank[part.ids[i]!]!;
+    let count = part.keys.length;
+    for (const tag of this.tags) count = renumber(ids, count, tag.codes, rankStrings(tag.values), Math.max(1, tag.values.length));
+    // Counting sort by series number (stable: buffer order within a series).
+    const groupStarts = new Int32Array(count + 1);
+    for (let i = 0; i < n; i++) groupStarts[ids[i]! + 1]!++;
+    for (let g = 0; g < count; g++) groupStarts[g + 1]! += groupStarts[g]!;
+    const position = groupStarts.slice(0, count);
     const index = new Int32Array(n);
-    const groupStart = Int32Array.from(position);
-    for (let i = 0; i < n; i++) index[position[keyIds[i]!]!++] = i;
+    for (let i = 0; i < n; i++) index[position[ids[i]!]!++] = i;
+    const representatives = new Int32Array(count);
+    for (let g = 0; g < count; g++) representatives[g] = index[groupStarts[g]!]!;
     // Within each series, time order (already so for in-order appends; sorted otherwise).
-    for (const id of sortedIds) {
-      const s = groupStart[id]!;
-      const e = position[id]!;
+    const t32 = new Int32Array(this.time.buffer, this.time.byteOffset, this.time.length * 2);
+    for (let g = 0; g < count; g++) {
+      const s = groupStarts[g]!;
+      const e = groupStarts[g + 1]!;
       let sorted = true;
-      for (let j = s + 1; j < e && sorted; j++) if (this.time[index[j]!]! < this.time[index[j - 1]!]!) sorted = false;
+      for (let j = s + 1; j < e; j++) if (timeBefore(t32, index[j]!, index[j - 1]!)) { sorted = false; break; }
       if (!sorted) {
         const slice = Array.from(index.subarray(s, e)).sort((a, b) => (this.time[a]! < this.time[b]! ? -1 : this.time[a]! > this.time[b]! ? 1 : a - b));
         index.set(slice, s);
       }
     }
-    // Partition runs in partition-key order.
+    // Partition runs (groups are partition-pure, and in partition-key order).
     const runs: { partition: string; start: number; end: number }[] = [];
-    for (let i = 0; i < n;) {
-      const p = partIds[index[i]!]!;
-      let j = i + 1;
-      while (j < n && partIds[index[j]!]! === p) j++;
-      runs.push({ partition: partKeys[p]!, start: i, end: j });
-      i = j;
+    for (let g = 0; g < count;) {
+      const p = part.ids[representatives[g]!]!;
+      let h = g + 1;
+      while (h < count && part.ids[representatives[h]!]! === p) h++;
+      runs.push({ partition: part.keys[p]!, start: groupStarts[g]!, end: groupStarts[h]! });
+      g = h;
     }
-    return { index, runs, representatives };
+    return { index, groupStarts, representatives, runs };
   }
 
   private lineageOf(rows: Int32Array): LineageEntry[] {
@@ -430,7 +422,6 @@ export class WriteBuffer {
     return [...sources].map(([source, r]) => ({ source, rowStart: r.lo, rowEnd: r.hi + 1 }));
   }
 
-  /** Builds a RecordBatch of the given buffered rows, in the table's column order. */
   /** A copy of every buffered row, in append order (read-your-writes before a flush). */
   snapshot(): RecordBatch | undefined {
     if (this.rows === 0) return undefined;
@@ -439,18 +430,28 @@ export class WriteBuffer {
     return this.gather(rows);
   }
 
-  private gather(rows: Int32Array): RecordBatch {
+  /**
+   * A batch of the given buffered rows, in the table's column order. With `groups` (rows
+   * are `index[start …]` of a sortOrder), tag codes are filled a series at a time.
+   */
+  private gather(rows: Int32Array, groups?: { groupStarts: Int32Array; representatives: Int32Array; first: number; start: number }): RecordBatch {
     const n = rows.length;
     const fields: Field[] = [];
     const children: Data[] = [];
-    const time = new BigInt64Array(n);
-    for (let i = 0; i < n; i++) time[i] = this.time[rows[i]!]!;
+    const time = gather64(this.time, rows, new BigInt64Array(n));
     const timeType = new Timestamp(ARROW_TIME_UNIT[this.schema.timeUnit], null);
     fields.push(new Field(this.schema.time, timeType, false));
     children.push(makeData({ type: timeType, length: n, nullCount: 0, data: time as never }));
     for (const tag of this.tags) {
       const codes = new Int32Array(n);
-      for (let i = 0; i < n; i++) codes[i] = tag.codes[rows[i]!]!;
+      if (groups) {
+        const { groupStarts, representatives, start } = groups;
+        for (let g = groups.first; groupStarts[g]! < start + n; g++) {
+          codes.fill(tag.codes[representatives[g]!]!, Math.max(groupStarts[g]! - start, 0), Math.min(groupStarts[g + 1]! - start, n));
+        }
+      } else {
+        for (let i = 0; i < n; i++) codes[i] = tag.codes[rows[i]!]!;
+      }
       const type = new Dictionary(new Utf8(), new Int32());
       fields.push(new Field(tag.name, type, true));
       children.push(makeData({ type, length: n, nullCount: 0, data: codes, dictionary: vectorFromArray(tag.values, new Utf8()) as Vector<Utf8> }));
@@ -465,15 +466,72 @@ export class WriteBuffer {
   }
 }
 
+/**
+ * Renumbers `ids` (dense series numbers in key order, `count` of them) by the pair (id,
+ * rank of the row's tag value), keeping the numbers dense and in pair order; returns the
+ * new count.
+ */
+function renumber(ids: Int32Array, count: number, codes: Int32Array, rank: Int32Array, radix: number): number {
+  const n = ids.length;
+  if (count * radix <= RENUMBER_TABLE_MAX) {
+    const table = new Int32Array(count * radix);
+    for (let i = 0; i < n; i++) table[ids[i]! * radix + rank[codes[i]!]!] = 1;
+    let next = 0;
+    for (let k = 0; k < table.length; k++) if (table[k] !== 0) table[k] = ++next;
+    for (let i = 0; i < n; i++) ids[i] = table[ids[i]! * radix + rank[codes[i]!]!]! - 1;
+    return next;
+  }
+  // Too sparse for a table: number the pairs in order of appearance, then rank them. The
+  // pair as one number id * radix + rank is exact while count * radix ≤ 2^53.
+  if (count * radix > Number.MAX_SAFE_INTEGER) throw new RangeError(`write buffer: ${count} series × ${radix} tag values exceed the series numbering range`);
+  const seen = new Map<number, number>();
+  const pairs: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const key = ids[i]! * radix + rank[codes[i]!]!;
+    let id = seen.get(key);
+    if (id === undefined) { id = pairs.length; pairs.push(key); seen.set(key, id); }
+    ids[i] = id;
+  }
+  const order = pairs.map((_, j) => j).sort((a, b) => pairs[a]! - pairs[b]!);
+  const remap = new Int32Array(pairs.length);
+  order.forEach((j, r) => { remap[j] = r; });
+  for (let i = 0; i < n; i++) ids[i] = remap[ids[i]!]!;
+  return pairs.length;
+}
+
+/** Largest presence table renumber() allocates (int32 entries: 16 MiB). */
+const RENUMBER_TABLE_MAX = 1 << 22;
+
+/** time[a] < time[b], on the int32 halves of a BigInt64Array (no BigInt per comparison). */
+function timeBefore(t32: Int32Array, a: number, b: number): boolean {
+  const ha = t32[2 * a + 1]!, hb = t32[2 * b + 1]!;
+  return ha < hb || (ha === hb && t32[2 * a]! >>> 0 < t32[2 * b]! >>> 0);
+}
+
+/** out[i] = src[rows[i]] for 64-bit integers, moved as int32 halves (no BigInt per row). */
+function gather64<T extends BigInt64Array | BigUint64Array>(src: BigInt64Array | BigUint64Array, rows: Int32Array, out: T): T {
+  const s32 = new Int32Array(src.buffer, src.byteOffset, src.length * 2);
+  const o32 = new Int32Array(out.buffer, out.byteOffset, out.length * 2);
+  for (let i = 0; i < rows.length; i++) {
+    const r = 2 * rows[i]!;
+    o32[2 * i] = s32[r]!;
+    o32[2 * i + 1] = s32[r + 1]!;
+  }
+  return out;
+}
+
 function gatherField(column: FieldColumn, rows: Int32Array, type: DataType): Data {
   const n = rows.length;
   let nulls = 0;
-  const bitmap = new Uint8Array((n + 7) >> 3);
-  for (let i = 0; i < n; i++) {
-    if (column.valid[rows[i]!]) bitmap[i >> 3]! |= 1 << (i & 7);
-    else nulls++;
+  let nullBitmap: Uint8Array | undefined;
+  if (column.nulls > 0) {
+    const bitmap = new Uint8Array((n + 7) >> 3);
+    for (let i = 0; i < n; i++) {
+      if (column.valid[rows[i]!]) bitmap[i >> 3]! |= 1 << (i & 7);
+      else nulls++;
+    }
+    if (nulls > 0) nullBitmap = bitmap;
   }
-  const nullBitmap = nulls > 0 ? bitmap : undefined;
   switch (column.spec.type) {
     case 'float64': {
       const src = column.values as Float64Array;
@@ -482,9 +540,7 @@ function gatherField(column: FieldColumn, rows: Int32Array, type: DataType): Dat
       return makeData({ type: type as Float64, length: n, nullCount: nulls, nullBitmap, data: out });
     }
     case 'int64': case 'uint64': {
-      const src = column.values as BigInt64Array;
-      const out = column.spec.type === 'int64' ? new BigInt64Array(n) : new BigUint64Array(n);
-      for (let i = 0; i < n; i++) out[i] = src[rows[i]!]! as never;
+      const out = gather64(column.values as BigInt64Array, rows, column.spec.type === 'int64' ? new BigInt64Array(n) : new BigUint64Array(n));
       return makeData({ type: type as Int64 | Uint64, length: n, nullCount: nulls, nullBitmap, data: out as never });
     }
     case 'bool': {

@@ -48,7 +48,21 @@ export class CsvTokenizer {
   }
 
   feed(chunk: Uint8Array): void {
-    let buf = this.pending.length ? Buffer.concat([this.pending, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (this.pending.length && !this.first) {
+      // The row left over from the last piece usually ends at this piece's first LF: finish
+      // it from a copy of just that much, then parse the rest of the piece in place (joining
+      // whole pieces would copy every byte of the file once more). A row that goes on past
+      // that LF (a quoted newline) is joined with the whole piece.
+      const lf = buf.indexOf(LF);
+      if (lf >= 0) {
+        const head = Buffer.concat([this.pending, buf.subarray(0, lf + 1)]);
+        const used = this.parse(head, false);
+        this.pending = head.subarray(used);
+        buf = buf.subarray(lf + 1);
+      }
+    }
+    if (this.pending.length) buf = Buffer.concat([this.pending, buf]);
     if (this.first && buf.length >= 3) {
       if (buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
       this.first = false;

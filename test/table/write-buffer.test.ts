@@ -1,0 +1,69 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { WriteBuffer } from '../../src/table/write-buffer.js';
+import { compareStrings } from '../../src/format/stats.js';
+import type { Row, TableSchema } from '../../src/table/types.js';
+import { rng } from '../io/helpers.js';
+
+const DAY = 86_400_000;
+const T0 = Date.UTC(2026, 0, 1);
+
+/** Every row of the drained chunks, as [partition, tags…, time, i, f] tuples, in chunk order. */
+function drained(buffer: WriteBuffer, rowsMax: number, tags: string[]): { rows: string[][]; chunkRows: number[]; series: number } {
+  const series = new Set<string>();
+  const chunks = buffer.drain('day', rowsMax, series);
+  const rows: string[][] = [];
+  for (const c of chunks) {
+    const cols = c.batch.schema.fields.map((f) => f.name);
+    const time = c.batch.getChild('time')!.data[0]!.values as BigInt64Array;
+    const vectors = cols.map((name) => c.batch.getChild(name)!);
+    for (let r = 0; r < c.batch.numRows; r++) {
+      const row = [c.partition];
+      for (const t of tags) row.push(String(vectors[cols.indexOf(t)]!.get(r)));
+      row.push(time[r]!.toString(), String(vectors[cols.indexOf('i')]!.get(r)), String(vectors[cols.indexOf('f')]!.get(r)));
+      rows.push(row);
+    }
+  }
+  return { rows, chunkRows: chunks.map((c) => c.batch.numRows), series: series.size };
+}
+
+/** The same rows sorted the slow way: partition, then each tag in code-point order, then time, then arrival. */
+function naive(input: Row[], tags: string[]): string[][] {
+  const keyed = input.map((row, k) => ({ k, row, day: new Date(Math.floor(Number(row.time) / DAY) * DAY).toISOString().slice(0, 10) }));
+  keyed.sort((a, b) => {
+    if (a.day !== b.day) return a.day < b.day ? -1 : 1;
+    for (const t of tags) { const c = compareStrings(String(a.row[t]), String(b.row[t])); if (c !== 0) return c; }
+    const ta = Number(a.row.time), tb = Number(b.row.time);
+    return ta !== tb ? ta - tb : a.k - b.k;
+  });
+  return keyed.map(({ row, day }) => [day, ...tags.map((t) => String(row[t])), (BigInt(row.time as number) * 1_000_000n).toString(), String(row.i), String(row.f)]);
+}
+
+for (const [label, cardinality] of [['few series (presence-table renumbering)', 5], ['many tag values (map renumbering)', 3000]] as const) {
+  test(`write buffer drain: sorted by partition, series, time; chunks cut at rowsMax; ${label}`, () => {
+    const random = rng(cardinality);
+    const tags = ['host', 'region', 'rack'];
+    const schema: TableSchema = { time: 'time', timeUnit: 'ns', tags, fields: [{ name: 'i', type: 'int64', nullable: true }, { name: 'f', type: 'float64', nullable: true }] };
+    const buffer = new WriteBuffer(schema, 64);
+    const rows: Row[] = [];
+    for (let k = 0; k < 6000; k++) {
+      rows.push({
+        // Out of order, across three days, with repeated timestamps; half within 4 s of a
+        // midnight, where 64-bit ns times differ only in their low 32 bits.
+        time: random() < 0.5 ? T0 + Math.floor(random() * 3 * DAY / 1000) * 1000 : T0 + Math.floor(random() * 3) * DAY + Math.floor(random() * 4000),
+        host: `h${Math.floor(random() * cardinality)}`, region: ['eu', 'us', 'ü'][Math.floor(random() * 3)]!, rack: String(Math.floor(random() * cardinality)),
+        i: BigInt.asIntN(64, BigInt(Math.floor(random() * 2 ** 32)) << 31n), f: random() < 0.1 ? null : random(),
+      });
+    }
+    // One series out of order within one 2^32 ns window (equal high halves).
+    const window = Number((BigInt(T0 + DAY) * 1_000_000n / 2n ** 32n + 1n) * 2n ** 32n / 1_000_000n) + 1;
+    for (const ms of [3000, 1000, 2000, 500, 2500]) rows.push({ time: window + ms, host: 'solo', region: 'eu', rack: '0', i: BigInt(ms), f: ms });
+    for (let at = 0; at < rows.length; at += 700) buffer.appendRows(rows.slice(at, at + 700));
+    const expected = naive(rows, tags);
+    const got = drained(buffer, 1000, tags);
+    assert.deepEqual(got.rows, expected);
+    assert.ok(got.chunkRows.every((n) => n <= 1000 && n > 0), `chunk rows ${got.chunkRows}`);
+    assert.equal(got.series, new Set(rows.map((r) => tags.map((t) => r[t]).join('\u0000'))).size);
+    assert.equal(buffer.rows, 0);
+  });
+}
