@@ -13,6 +13,7 @@
  */
 import { createWriteStream, statSync, readdirSync, openSync, readSync, closeSync, type WriteStream } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
 import type { RecordBatch } from 'apache-arrow';
 import type { Quiver } from '../quiver.js';
 import type { Table } from '../table/table.js';
@@ -72,7 +73,11 @@ export interface ImportOptions {
   /** Default `<first file's name>.rejects.csv` in the current directory. */
   rejectsPath?: string;
   codec?: BlockCodecId;
-  /** Parse large CSVs (≥ CSV_WORKER_BYTES_MIN) and decode large Parquet files (≥ PARQUET_WORKER_BYTES_MIN) in a worker thread. Default true. */
+  /**
+   * Parse large CSVs (≥ CSV_WORKER_BYTES_MIN) and decode large Parquet files (≥
+   * PARQUET_WORKER_BYTES_MIN) in a worker thread. Default: Parquet always; CSV when the
+   * machine has more than CSV_WORKER_CORES_MIN − 1 cores (see there).
+   */
   parallel?: boolean;
   /** Overrides both worker thresholds (CSV_WORKER_BYTES_MIN, PARQUET_WORKER_BYTES_MIN); 0 = always a worker. */
   workerBytesMin?: number;
@@ -94,6 +99,16 @@ export interface ImportSummary {
 }
 
 export type ImportFormat = 'csv' | 'parquet' | 'arrow';
+
+/**
+ * Cores a machine needs before CSV parsing moves to a worker thread by default. The
+ * importing thread alone keeps about 1.3 cores busy (V8's background GC and compiler
+ * threads, file I/O), so on two cores a parse worker has no core of its own: measured on
+ * the 2-core dev VM (bench/import), the 127 MB cpu CSV imported in 2.6–3.5 s inline vs
+ * 2.9–4.0 s with the worker, ~70 MB more resident, and the 1.28 GB one in 18.8 vs 18.6 s.
+ * Parquet keeps its worker (its WebAssembly decoder overlaps better).
+ */
+export const CSV_WORKER_CORES_MIN = 3;
 
 /** Most files one glob may expand to. */
 export const IMPORT_FILES_MAX = 100_000;
@@ -230,7 +245,7 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
       // (file after file), overlapping the encoding of chunks here; anything else inline.
       let end = k + 1;
       let input: AsyncIterable<SourceBatch>;
-      const parallel = options.parallel !== false && formats[k] === 'csv' && sizes.has(files[k]!);
+      const parallel = (options.parallel ?? availableParallelism() >= CSV_WORKER_CORES_MIN) && formats[k] === 'csv' && sizes.has(files[k]!);
       if (parallel) while (end < files.length && formats[end] === 'csv' && sizes.has(files[end]!)) end++;
       const runBytes = files.slice(k, end).reduce((sum, f) => sum + (sizes.get(f) ?? 0), 0);
       if (parallel && runBytes >= (options.workerBytesMin ?? CSV_WORKER_BYTES_MIN)) {

@@ -33,7 +33,7 @@ function cpuCsv(hosts: number, steps: number, startS = 0): string {
 /** Every import test that parses CSV runs on the main thread and in the worker. */
 const MODES = [
   { name: 'inline', options: { parallel: false } },
-  { name: 'worker', options: { workerBytesMin: 0 } },
+  { name: 'worker', options: { parallel: true, workerBytesMin: 0 } },
 ] as const;
 
 async function tableRows(db: Quiver, name: string) {
