@@ -1,30 +1,36 @@
 /**
- * Parquet decoding in a worker thread: decodes row groups (parquet-wasm) and posts each as
- * an Arrow IPC stream (buffer transferred) while the main thread converts and writes the
- * previous one. At most `credit` groups are decoded ahead of the main thread.
+ * Parquet decoding in a worker thread: decodes row groups (parquet-wasm), converts them to
+ * the table's shape and posts each batch's buffers (transferred) while the main thread
+ * writes the previous ones. At most `credit` batches are decoded ahead of the main thread.
  */
 import { toWireError, type WireError } from '../worker-errors.js';
 import { parentPort, workerData } from 'node:worker_threads';
-import { parquetRowGroups, type ParquetGroup } from './parquet-groups.js';
+import type { TableSchema } from '../table/types.js';
+import type { ArrowImportOptions } from './arrow-batch.js';
+import { batchToMessage, type ColumnMessage } from './batch-transfer.js';
+import { parquetBatches } from './parquet-groups.js';
+
+export interface ParquetWorkerInput { file: string; credit: number; options: ArrowImportOptions; table?: TableSchema }
 
 export type ParquetWorkerMessage =
-  | ({ type: 'group' } & ParquetGroup)
+  | { type: 'batch'; columns: ColumnMessage[]; rowStart: number; schema: TableSchema; bytes: number }
   | { type: 'done' }
   | ({ type: 'error' } & WireError);
 
 const port = parentPort!;
-const { file, credit: initial } = workerData as { file: string; credit: number };
-let credit = initial;
+const input = workerData as ParquetWorkerInput;
+let credit = input.credit;
 let wake: (() => void) | undefined;
 port.on('message', (m: { type: 'credit' }) => {
   if (m.type === 'credit') { credit++; wake?.(); wake = undefined; }
 });
 
 async function run(): Promise<void> {
-  for await (const g of parquetRowGroups(file)) {
+  for await (const b of parquetBatches(input.file, input.options, input.table)) {
     while (credit <= 0) await new Promise<void>((resolve) => { wake = resolve; });
     credit--;
-    port.postMessage({ type: 'group', ...g } satisfies ParquetWorkerMessage, [g.ipc.buffer as ArrayBuffer]);
+    const { columns, transfer } = batchToMessage(b.batch);
+    port.postMessage({ type: 'batch', columns, rowStart: b.rowStart, schema: b.schema, bytes: b.bytes } satisfies ParquetWorkerMessage, transfer);
   }
   port.postMessage({ type: 'done' } satisfies ParquetWorkerMessage);
 }

@@ -6,7 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { RecordBatch } from 'apache-arrow';
-import { messageToBatch } from './transfer.js';
+import { messageToBatch } from '../batch-transfer.js';
 import { QuiverError } from '../../errors.js';
 import { fromWireError } from '../../worker-errors.js';
 import type { TableSchema } from '../../table/types.js';

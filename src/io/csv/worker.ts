@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { TableSchema } from '../../table/types.js';
 import { csvBytes } from './bytes.js';
 import { readCsv, type CsvOptions } from './reader.js';
-import { batchToMessage, type ColumnMessage } from './transfer.js';
+import { batchToMessage, type ColumnMessage } from '../batch-transfer.js';
 
 export interface WorkerInput {
   /** Parsed one after the other; a table created from the first file's plan fixes the rest. */

@@ -1,11 +1,11 @@
 /**
- * A RecordBatch of the CSV reader as a structured-clone message with transferable
- * buffers, and back: no IPC encoding, no copies (the reader's batches own their buffers).
- * Covers exactly the types the reader emits: Timestamp, Dictionary<Utf8, Int32>,
- * Float64, Int64, Uint64, Bool, Utf8.
+ * A batch in the table's shape (what the CSV reader and ArrowBatchConverter emit:
+ * Timestamp, Dictionary<Utf8, Int32>, Float64, Int64, Uint64, Bool, Utf8) as a
+ * structured-clone message with transferable buffers, and back: no IPC encoding, and no
+ * copies where a batch owns its buffers whole (the others are copied by the clone).
  */
 import { Bool, Dictionary, Field, Float64, Int32, Int64, makeData, RecordBatch, Schema, Struct, Timestamp, Type, Uint64, Utf8, vectorFromArray, type Data, type DataType, type Vector } from 'apache-arrow';
-import { assert } from '../../errors.js';
+import { sliceBits } from '../format/bits.js';
 
 export interface ColumnMessage {
   name: string;
@@ -28,7 +28,7 @@ function kindOf(type: DataType): ColumnMessage['kind'] {
     case Type.Int: return (type as Int64).isSigned ? 'int64' : 'uint64';
     case Type.Bool: return 'bool';
     case Type.Utf8: return 'utf8';
-    default: throw new Error(`assertion failed: the CSV reader emitted ${type}`);
+    default: throw new Error(`assertion failed: a table-shaped batch holds ${type}`);
   }
 }
 
@@ -38,11 +38,11 @@ export function batchToMessage(batch: RecordBatch): { columns: ColumnMessage[]; 
   const transfer = new Set<ArrayBuffer>();
   batch.schema.fields.forEach((f, k) => {
     const data = batch.data.children[k]!;
-    assert(data.offset === 0, 'CSV batches are not sliced');
     const kind = kindOf(f.type);
     const m: ColumnMessage = { name: f.name, kind, nullable: f.nullable, length: data.length, nullCount: data.nullCount, values: data.values as ArrayBufferView };
     if (kind === 'timestamp') m.unit = (f.type as Timestamp).unit;
-    if (data.nullCount > 0 && data.nullBitmap) m.nullBitmap = data.nullBitmap;
+    // Value buffers of a sliced Data start at its offset already; its validity bits do not.
+    if (data.nullCount > 0 && data.nullBitmap) m.nullBitmap = data.offset === 0 ? data.nullBitmap : sliceBits(data.nullBitmap, data.offset, data.length);
     if (kind === 'utf8') m.offsets = data.valueOffsets as Int32Array;
     if (kind === 'dictionary') m.dictionary = [...(data.dictionary as Vector<Utf8>)] as string[];
     for (const view of [m.values, m.nullBitmap, m.offsets]) {
