@@ -75,8 +75,8 @@ export interface ImportOptions {
   codec?: BlockCodecId;
   /**
    * Parse large CSVs (≥ CSV_WORKER_BYTES_MIN) and decode large Parquet files (≥
-   * PARQUET_WORKER_BYTES_MIN) in a worker thread. Default: Parquet always; CSV when the
-   * machine has more than CSV_WORKER_CORES_MIN − 1 cores (see there).
+   * PARQUET_WORKER_BYTES_MIN) in a worker thread. Default: when the
+   * machine has at least WORKER_CORES_MIN cores (see there).
    */
   parallel?: boolean;
   /** Overrides both worker thresholds (CSV_WORKER_BYTES_MIN, PARQUET_WORKER_BYTES_MIN); 0 = always a worker. */
@@ -101,14 +101,14 @@ export interface ImportSummary {
 export type ImportFormat = 'csv' | 'parquet' | 'arrow';
 
 /**
- * Cores a machine needs before CSV parsing moves to a worker thread by default. The
- * importing thread alone keeps about 1.3 cores busy (V8's background GC and compiler
- * threads, file I/O), so on two cores a parse worker has no core of its own: measured on
+ * Cores a machine needs before CSV parsing and Parquet decoding move to a worker thread by
+ * default. The importing thread alone keeps about 1.3 cores busy (V8's background GC and
+ * compiler threads, file I/O), so on two cores a worker has no core of its own: measured on
  * the 2-core dev VM (bench/import), the 127 MB cpu CSV imported in 2.6–3.5 s inline vs
- * 2.9–4.0 s with the worker, ~70 MB more resident, and the 1.28 GB one in 18.8 vs 18.6 s.
- * Parquet keeps its worker (its WebAssembly decoder overlaps better).
+ * 2.9–4.0 s with the worker and ~70 MB more resident, the 1.28 GB one in 17.6 vs 17.5 s;
+ * its Parquet export in 3.11–3.20 s inline vs 3.15–3.31 s, 305 vs 395 MB.
  */
-export const CSV_WORKER_CORES_MIN = 3;
+export const WORKER_CORES_MIN = 3;
 
 /** Most files one glob may expand to. */
 export const IMPORT_FILES_MAX = 100_000;
@@ -245,7 +245,7 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
       // (file after file), overlapping the encoding of chunks here; anything else inline.
       let end = k + 1;
       let input: AsyncIterable<SourceBatch>;
-      const parallel = (options.parallel ?? availableParallelism() >= CSV_WORKER_CORES_MIN) && formats[k] === 'csv' && sizes.has(files[k]!);
+      const parallel = (options.parallel ?? availableParallelism() >= WORKER_CORES_MIN) && formats[k] === 'csv' && sizes.has(files[k]!);
       if (parallel) while (end < files.length && formats[end] === 'csv' && sizes.has(files[end]!)) end++;
       const runBytes = files.slice(k, end).reduce((sum, f) => sum + (sizes.get(f) ?? 0), 0);
       if (parallel && runBytes >= (options.workerBytesMin ?? CSV_WORKER_BYTES_MIN)) {
@@ -263,7 +263,8 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
         } else if (formats[k] === 'arrow') {
           input = readArrowFile(name, counter, options, schema);
         } else {
-          input = readParquetFile(name, counter, { ...options, parallel: options.parallel !== false && (sizes.get(name) ?? 0) >= (options.workerBytesMin ?? PARQUET_WORKER_BYTES_MIN) }, schema);
+          const worker = (options.parallel ?? availableParallelism() >= WORKER_CORES_MIN) && (sizes.get(name) ?? 0) >= (options.workerBytesMin ?? PARQUET_WORKER_BYTES_MIN);
+          input = readParquetFile(name, counter, { ...options, parallel: worker }, schema);
         }
       }
       for await (const b of input) {

@@ -7,7 +7,7 @@ import type { TableSchema } from '../table/types.js';
 import { ArrowBatchConverter, tableSchemaOfArrow, type ArrowImportOptions } from './arrow-batch.js';
 
 /** Rows per Arrow batch decoded from a row group (bounds memory inside large row groups). */
-export const PARQUET_BATCH_ROWS = 65_536;
+export const PARQUET_BATCH_ROWS = 32_768;
 
 /** One decoded and converted batch of a row group. */
 export interface ParquetBatch {
