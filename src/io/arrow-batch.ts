@@ -33,6 +33,9 @@ export interface ArrowImportOptions {
   timeFormat?: TimeFormat;
 }
 
+/** Integer tag values below this are interned through an array instead of a map. */
+const INT_TAG_DENSE = 4096;
+
 function isString(type: DataType): boolean {
   return type.typeId === Type.Utf8 || type.typeId === Type.LargeUtf8
     || (type.typeId === Type.Dictionary && isString((type as Dictionary).dictionary));
@@ -186,12 +189,23 @@ export class ArrowBatchConverter {
         codes[i] = interner.bytes(bytes, Number(offsets[i]!), Number(offsets[i + 1]!));
       }
     } else if (type.typeId === Type.Int) {
-      // Integer tags (rack numbers, ids): one string per distinct value, not per row.
+      // Integer tags (rack numbers, ids): one string per distinct value, not per row. Values
+      // in [0, INT_TAG_DENSE) are looked up in an array (read from the int32 halves of 64-bit
+      // values, so no BigInt is made per row); others through a map.
       const values = data.values as ArrayLike<number | bigint>;
+      const halves = (type as Int64).bitWidth === 64 ? new Int32Array((values as BigInt64Array).buffer, (values as BigInt64Array).byteOffset, n * 2) : null;
+      const dense = new Int32Array(INT_TAG_DENSE).fill(-1);
       const byValue = new Map<number | bigint, number>();
       const nulls = data.nullCount > 0;
       for (let i = 0; i < n; i++) {
         if (nulls && !data.getValid(i)) { codes[i] = interner.text(''); continue; }
+        const small = halves ? (halves[2 * i + 1] === 0 ? halves[2 * i]! : -1) : (values[i] as number);
+        if (small >= 0 && small < INT_TAG_DENSE) {
+          let c = dense[small]!;
+          if (c < 0) c = dense[small] = interner.text(String(small));
+          codes[i] = c;
+          continue;
+        }
         const v = values[i]!;
         let c = byValue.get(v);
         if (c === undefined) { c = interner.text(String(v)); byValue.set(v, c); }

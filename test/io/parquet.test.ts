@@ -17,7 +17,8 @@ const ROWS = 5000;
 const SELECT = `SELECT
   TIMESTAMP '2026-01-01 00:00:00' + INTERVAL (k) SECOND AS time,
   'host_' || (k % 7) AS host,
-  (k % 3)::INTEGER AS rack,
+  ((k % 3) - CASE WHEN k % 11 = 0 THEN 5000 ELSE 0 END)::INTEGER AS rack,
+  (CASE k % 4 WHEN 0 THEN -5 WHEN 1 THEN 8589934599 WHEN 2 THEN 70000 + k % 2 ELSE k % 5 END)::BIGINT AS zone,
   TIMESTAMPTZ '2026-01-01 00:00:00+00' + INTERVAL (k * 61) SECOND AS tz,
   CAST(TIMESTAMP '2025-12-31 23:59:59.987' + INTERVAL (k) SECOND AS TIMESTAMP_MS) AS ms,
   CAST(TIMESTAMP '1969-12-31 23:00:00' + INTERVAL (k) MINUTE AS TIMESTAMP_S) AS s,
@@ -41,7 +42,7 @@ const SELECT = `SELECT
 FROM range(${ROWS}) t(k)`;
 
 /** The values DuckDB reads back, in the units the Quiver table holds (time unit: ns). */
-const REFERENCE = `SELECT k, epoch_ns(time) AS time, host, rack::VARCHAR AS rack, epoch_ns(tz) AS tz, epoch_ns(ms) AS ms, epoch_ns(s) AS s,
+const REFERENCE = `SELECT k, epoch_ns(time) AS time, host, rack::VARCHAR AS rack, zone::VARCHAR AS zone, epoch_ns(tz) AS tz, epoch_ns(ms) AS ms, epoch_ns(s) AS s,
   epoch_ns(ns) AS ns, epoch_ns(d::TIMESTAMP) AS d, i32::BIGINT AS i32, i16::BIGINT AS i16, i8::BIGINT AS i8, u32::BIGINT AS u32, u64,
   f32::DOUBLE AS f32, f64, b, dec9::VARCHAR AS dec9, dec18::VARCHAR AS dec18, dec30::VARCHAR AS dec30, note, id::VARCHAR AS id, decode(bl) AS bl
 FROM read_parquet(?) ORDER BY k`;
@@ -63,7 +64,7 @@ test('Parquet written by DuckDB in every codec and with v2 encodings imports wit
       const reader = await duck.runAndReadAll(REFERENCE, [path]);
       const reference = reader.getRowObjectsJS() as Record<string, unknown>[];
       const db = await Quiver.open(new MemoryChunkManager());
-      const summary = await importFiles(db, [path], { table: 't', tags: ['host', 'rack'] });
+      const summary = await importFiles(db, [path], { table: 't', tags: ['host', 'rack', 'zone'] });
       assert.equal(summary.rows, ROWS, label);
       const t = await db.table('t');
       assert.equal(t.schema.timeUnit, 'ns');
@@ -80,7 +81,7 @@ test('Parquet written by DuckDB in every codec and with v2 encodings imports wit
         const [q, r] = column(c, big);
         assert.deepEqual(q, r, `${label} ${c}`);
       }
-      for (const c of ['host', 'rack', 'b', 'note', 'id', 'bl', 'f32', 'f64']) {
+      for (const c of ['host', 'rack', 'zone', 'b', 'note', 'id', 'bl', 'f32', 'f64']) {
         const [q, r] = column(c, (v) => v ?? null);
         assert.deepEqual(q, r, `${label} ${c}`);
       }
