@@ -445,6 +445,7 @@ class BulkWriter implements TableWriter {
   private readonly series = new Set<string>();
   private rows = 0;
   private done = false;
+  private spilling: Promise<void> = Promise.resolve();
 
   constructor(private readonly table: Table, private readonly bufferBytesMax: number) {
     this.buffer = table.newBuffer(table.options.rowsPerChunkMax);
@@ -467,12 +468,21 @@ class BulkWriter implements TableWriter {
     } while (at < n);
   }
 
-  private async spill(): Promise<void> {
-    if (this.buffer.rows === 0) return;
-    this.rows += this.buffer.rows;
-    for (const f of this.buffer.fieldSpecs) this.fields.set(f.name, f);
-    const chunks = this.buffer.drain(this.table.options.partition, this.table.options.rowsPerChunkMax, this.series);
-    this.entries.push(...(await this.table.writeChunks(chunks)));
+  /**
+   * Drains the buffer into chunk files. Spills run one at a time (appends not awaited by
+   * their caller may overlap): a drain reuses the previous drain's arrays, so it waits
+   * until that drain's chunks are written.
+   */
+  private spill(): Promise<void> {
+    const run = this.spilling.then(async () => {
+      if (this.buffer.rows === 0) return;
+      this.rows += this.buffer.rows;
+      for (const f of this.buffer.fieldSpecs) this.fields.set(f.name, f);
+      const chunks = this.buffer.drain(this.table.options.partition, this.table.options.rowsPerChunkMax, this.series, true);
+      this.entries.push(...(await this.table.writeChunks(chunks)));
+    });
+    this.spilling = run.catch(() => {});
+    return run;
   }
 
   async commit(): Promise<{ version: number; rows: number; chunks: number; bytes: number; series: number }> {
@@ -490,6 +500,7 @@ class BulkWriter implements TableWriter {
 
   async abort(): Promise<void> {
     this.done = true;
+    await this.spilling;
     const keys = this.entries.map((e) => e.key);
     this.entries.length = 0;
     if (keys.length) await this.table.store.delete(keys);

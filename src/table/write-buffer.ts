@@ -56,6 +56,8 @@ export class WriteBuffer {
   private readonly tags: TagColumn[];
   private readonly fields = new Map<string, FieldColumn>();
   private lineage: { source: string; rowStart: number; at: number; rows: number }[] = [];
+  /** Arrays that drain(…, reuse) gathers into, by column. */
+  private readonly drained = new Map<string, Float64Array | BigInt64Array | BigUint64Array | Int32Array>();
 
   /**
    * `capacity`: rows to allocate at once (a bulk import's chunk size: its arrays then never
@@ -295,12 +297,16 @@ export class WriteBuffer {
 
   /**
    * Takes every buffered row out as partition-pure batches sorted by series then time, each
-   * at most `rowsMax` rows, and empties the buffer.
+   * at most `rowsMax` rows, and empties the buffer. With `reuse`, the batches' fixed-width
+   * columns live in arrays this buffer keeps and refills at its next drain (a bulk import
+   * writes each drain's chunks before the next: no fresh tens of MB per chunk to fault in
+   * and collect); without it they are the caller's.
    */
-  drain(partition: PartitionBy, rowsMax: number, series?: Set<string>): BufferedChunk[] {
+  drain(partition: PartitionBy, rowsMax: number, series?: Set<string>, reuse = false): BufferedChunk[] {
     const n = this.rows;
     if (n === 0) return [];
     const order = this.sortOrder(partition);
+    const slabs = reuse ? new Slabs(this.drained, n) : undefined;
     if (series) {
       for (const row of order.representatives) series.add(this.tags.map((t) => t.values[t.codes[row]!]).join('\u0000'));
     }
@@ -311,7 +317,7 @@ export class WriteBuffer {
         const end = Math.min(run.end, start + rowsMax);
         while (order.groupStarts[group + 1]! <= start) group++;
         const rows = order.index.subarray(start, end);
-        out.push({ partition: run.partition, batch: this.gather(rows, { ...order, first: group, start }), lineage: this.lineageOf(rows) });
+        out.push({ partition: run.partition, batch: this.gather(rows, { ...order, first: group, start }, slabs), lineage: this.lineageOf(rows) });
       }
     }
     this.reset();
@@ -434,16 +440,17 @@ export class WriteBuffer {
    * A batch of the given buffered rows, in the table's column order. With `groups` (rows
    * are `index[start …]` of a sortOrder), tag codes are filled a series at a time.
    */
-  private gather(rows: Int32Array, groups?: { groupStarts: Int32Array; representatives: Int32Array; first: number; start: number }): RecordBatch {
+  private gather(rows: Int32Array, groups?: { groupStarts: Int32Array; representatives: Int32Array; first: number; start: number }, slabs?: Slabs): RecordBatch {
     const n = rows.length;
     const fields: Field[] = [];
     const children: Data[] = [];
-    const time = gather64(this.time, rows, new BigInt64Array(n));
+    const alloc: Alloc = slabs ? (key, make) => slabs.take(key, make, n) : (_key, make) => make(n);
+    const time = gather64(this.time, rows, alloc('time', (k) => new BigInt64Array(k)));
     const timeType = new Timestamp(ARROW_TIME_UNIT[this.schema.timeUnit], null);
     fields.push(new Field(this.schema.time, timeType, false));
     children.push(makeData({ type: timeType, length: n, nullCount: 0, data: time as never }));
     for (const tag of this.tags) {
-      const codes = new Int32Array(n);
+      const codes = alloc(`tag ${tag.name}`, (k) => new Int32Array(k));
       if (groups) {
         const { groupStarts, representatives, start } = groups;
         for (let g = groups.first; groupStarts[g]! < start + n; g++) {
@@ -459,8 +466,9 @@ export class WriteBuffer {
     for (const column of this.fields.values()) {
       const type = fieldArrowType(column.spec.type);
       fields.push(new Field(column.spec.name, type, true));
-      children.push(gatherField(column, rows, type));
+      children.push(gatherField(column, rows, type, alloc));
     }
+    slabs?.advance(n);
     const schema = new Schema(fields);
     return new RecordBatch(schema, makeData({ type: new Struct(fields), length: n, nullCount: 0, children }));
   }
@@ -520,7 +528,34 @@ function gather64<T extends BigInt64Array | BigUint64Array>(src: BigInt64Array |
   return out;
 }
 
-function gatherField(column: FieldColumn, rows: Int32Array, type: DataType): Data {
+/** A fixed-width output array of `n` rows: fresh, or a reused slab's next stretch. */
+type Alloc = <T extends Float64Array | BigInt64Array | BigUint64Array | Int32Array>(key: string, make: (n: number) => T) => T;
+
+/**
+ * The arrays drained batches are gathered into when a drain reuses them: one per column
+ * (by key), at least as long as the drain's rows, cut into consecutive stretches for the
+ * drain's chunks. An array too short for a drain is replaced (chunks of earlier drains keep
+ * the old one).
+ */
+class Slabs {
+  private at = 0;
+  constructor(private readonly arrays: Map<string, Float64Array | BigInt64Array | BigUint64Array | Int32Array>, private readonly rows: number) {}
+
+  take<T extends Float64Array | BigInt64Array | BigUint64Array | Int32Array>(key: string, make: (n: number) => T, n: number): T {
+    let array = this.arrays.get(key) as T | undefined;
+    if (array === undefined || array.length < this.rows) {
+      array = make(this.rows);
+      this.arrays.set(key, array);
+    }
+    return array.subarray(this.at, this.at + n) as T;
+  }
+
+  advance(n: number): void {
+    this.at += n;
+  }
+}
+
+function gatherField(column: FieldColumn, rows: Int32Array, type: DataType, alloc: Alloc): Data {
   const n = rows.length;
   let nulls = 0;
   let nullBitmap: Uint8Array | undefined;
@@ -535,12 +570,14 @@ function gatherField(column: FieldColumn, rows: Int32Array, type: DataType): Dat
   switch (column.spec.type) {
     case 'float64': {
       const src = column.values as Float64Array;
-      const out = new Float64Array(n);
+      const out = alloc(`f64 ${column.spec.name}`, (k) => new Float64Array(k));
       for (let i = 0; i < n; i++) out[i] = src[rows[i]!]!;
       return makeData({ type: type as Float64, length: n, nullCount: nulls, nullBitmap, data: out });
     }
     case 'int64': case 'uint64': {
-      const out = gather64(column.values as BigInt64Array, rows, column.spec.type === 'int64' ? new BigInt64Array(n) : new BigUint64Array(n));
+      const out = gather64(column.values as BigInt64Array, rows, column.spec.type === 'int64'
+        ? alloc(`i64 ${column.spec.name}`, (k) => new BigInt64Array(k))
+        : alloc(`u64 ${column.spec.name}`, (k) => new BigUint64Array(k)));
       return makeData({ type: type as Int64 | Uint64, length: n, nullCount: nulls, nullBitmap, data: out as never });
     }
     case 'bool': {

@@ -9,9 +9,9 @@ const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 1);
 
 /** Every row of the drained chunks, as [partition, tags…, time, i, f] tuples, in chunk order. */
-function drained(buffer: WriteBuffer, rowsMax: number, tags: string[]): { rows: string[][]; chunkRows: number[]; series: number } {
+function drained(buffer: WriteBuffer, rowsMax: number, tags: string[], reuse: boolean): { rows: string[][]; chunkRows: number[]; series: number } {
   const series = new Set<string>();
-  const chunks = buffer.drain('day', rowsMax, series);
+  const chunks = buffer.drain('day', rowsMax, series, reuse);
   const rows: string[][] = [];
   for (const c of chunks) {
     const cols = c.batch.schema.fields.map((f) => f.name);
@@ -39,7 +39,7 @@ function naive(input: Row[], tags: string[]): string[][] {
   return keyed.map(({ row, day }) => [day, ...tags.map((t) => String(row[t])), (BigInt(row.time as number) * 1_000_000n).toString(), String(row.i), String(row.f)]);
 }
 
-for (const [label, cardinality] of [['few series (presence-table renumbering)', 5], ['many tag values (map renumbering)', 3000]] as const) {
+for (const [label, cardinality, reuse] of [['few series (presence-table renumbering)', 5, false], ['many tag values (map renumbering), reused arrays', 3000, true]] as const) {
   test(`write buffer drain: sorted by partition, series, time; chunks cut at rowsMax; ${label}`, () => {
     const random = rng(cardinality);
     const tags = ['host', 'region', 'rack'];
@@ -60,7 +60,7 @@ for (const [label, cardinality] of [['few series (presence-table renumbering)', 
     for (const ms of [3000, 1000, 2000, 500, 2500]) rows.push({ time: window + ms, host: 'solo', region: 'eu', rack: '0', i: BigInt(ms), f: ms });
     for (let at = 0; at < rows.length; at += 700) buffer.appendRows(rows.slice(at, at + 700));
     const expected = naive(rows, tags);
-    const got = drained(buffer, 1000, tags);
+    const got = drained(buffer, 1000, tags, reuse);
     assert.deepEqual(got.rows, expected);
     assert.ok(got.chunkRows.every((n) => n <= 1000 && n > 0), `chunk rows ${got.chunkRows}`);
     assert.equal(got.series, new Set(rows.map((r) => tags.map((t) => r[t]).join('\u0000'))).size);
