@@ -446,6 +446,7 @@ class BulkWriter implements TableWriter {
   private rows = 0;
   private done = false;
   private spilling: Promise<void> = Promise.resolve();
+  private spills = 0;
 
   constructor(private readonly table: Table, private readonly bufferBytesMax: number) {
     this.buffer = table.newBuffer(table.options.rowsPerChunkMax);
@@ -458,6 +459,7 @@ class BulkWriter implements TableWriter {
     const n = Array.isArray(batch) ? batch.length : batch.numRows;
     let at = 0;
     do {
+      while (this.spills > 0) await this.spilling;
       const take = Math.min(n - at, Math.max(1, max - this.buffer.rows));
       const part = take === n ? batch : batch.slice(at, at + take);
       const partLineage = lineage ? { source: lineage.source, rowStart: lineage.rowStart + at } : undefined;
@@ -469,11 +471,12 @@ class BulkWriter implements TableWriter {
   }
 
   /**
-   * Drains the buffer into chunk files. Spills run one at a time (appends not awaited by
-   * their caller may overlap): a drain reuses the previous drain's arrays, so it waits
-   * until that drain's chunks are written.
+   * Drains the buffer into chunk files. The drain reorders rows in the buffer's own arrays
+   * and the chunks are encoded from them, so spills run one at a time and appends (which
+   * may overlap when their caller does not await each) wait until no spill is pending.
    */
   private spill(): Promise<void> {
+    this.spills++;
     const run = this.spilling.then(async () => {
       if (this.buffer.rows === 0) return;
       this.rows += this.buffer.rows;
@@ -481,7 +484,7 @@ class BulkWriter implements TableWriter {
       const chunks = this.buffer.drain(this.table.options.partition, this.table.options.rowsPerChunkMax, this.series, true);
       this.entries.push(...(await this.table.writeChunks(chunks)));
     });
-    this.spilling = run.catch(() => {});
+    this.spilling = run.then(() => { this.spills--; }, () => { this.spills--; });
     return run;
   }
 

@@ -56,8 +56,8 @@ export class WriteBuffer {
   private readonly tags: TagColumn[];
   private readonly fields = new Map<string, FieldColumn>();
   private lineage: { source: string; rowStart: number; at: number; rows: number }[] = [];
-  /** Arrays that drain(…, reuse) gathers into, by column. */
-  private readonly drained = new Map<string, Float64Array | BigInt64Array | BigUint64Array | Int32Array>();
+  /** drain(…, inPlace)'s scratch column (int32 pairs). */
+  private scratch = new Int32Array(0);
 
   /**
    * `capacity`: rows to allocate at once (a bulk import's chunk size: its arrays then never
@@ -297,19 +297,19 @@ export class WriteBuffer {
 
   /**
    * Takes every buffered row out as partition-pure batches sorted by series then time, each
-   * at most `rowsMax` rows, and empties the buffer. With `reuse`, the batches' fixed-width
-   * columns live in arrays this buffer keeps and refills at its next drain (a bulk import
-   * writes each drain's chunks before the next: no fresh tens of MB per chunk to fault in
-   * and collect); without it they are the caller's.
+   * at most `rowsMax` rows, and empties the buffer. With `inPlace`, the rows are reordered
+   * in the buffer's own arrays and the batches' fixed-width columns view them (a bulk
+   * import writes a drain's chunks before appending again: no second copy of the rows, ~36
+   * MB at the default chunk size); such batches are valid until the next append.
    */
-  drain(partition: PartitionBy, rowsMax: number, series?: Set<string>, reuse = false): BufferedChunk[] {
+  drain(partition: PartitionBy, rowsMax: number, series?: Set<string>, inPlace = false): BufferedChunk[] {
     const n = this.rows;
     if (n === 0) return [];
     const order = this.sortOrder(partition);
-    const slabs = reuse ? new Slabs(this.drained, n) : undefined;
     if (series) {
       for (const row of order.representatives) series.add(this.tags.map((t) => t.values[t.codes[row]!]).join('\u0000'));
     }
+    if (inPlace) this.permute(order);
     const out: BufferedChunk[] = [];
     let group = 0;
     for (const run of order.runs) {
@@ -317,11 +317,36 @@ export class WriteBuffer {
         const end = Math.min(run.end, start + rowsMax);
         while (order.groupStarts[group + 1]! <= start) group++;
         const rows = order.index.subarray(start, end);
-        out.push({ partition: run.partition, batch: this.gather(rows, { ...order, first: group, start }, slabs), lineage: this.lineageOf(rows) });
+        const batch = inPlace ? this.gather({ start, end }) : this.gather(rows, { ...order, first: group, start });
+        out.push({ partition: run.partition, batch, lineage: this.lineageOf(rows) });
       }
     }
     this.reset();
     return out;
+  }
+
+  /**
+   * Reorders every buffered column into `order.index` order in place, through one scratch
+   * array (tag codes are filled a series at a time).
+   */
+  private permute(order: { index: Int32Array; groupStarts: Int32Array; representatives: Int32Array }): void {
+    const n = this.rows;
+    const { index, groupStarts, representatives } = order;
+    if (this.scratch.length < 2 * n) this.scratch = new Int32Array(2 * this.capacity);
+    const scratch = this.scratch;
+    permute64(this.time, index, scratch);
+    for (const tag of this.tags) {
+      const codes = tag.codes;
+      const first = Int32Array.from(representatives, (row) => codes[row]!);
+      for (let g = 0; g < first.length; g++) codes.fill(first[g]!, groupStarts[g]!, groupStarts[g + 1]!);
+    }
+    for (const column of this.fields.values()) {
+      if (column.nulls > 0) permute8(column.valid, index, scratch);
+      const values = column.values;
+      if (Array.isArray(values)) column.values = Array.from(index, (row) => values[row]!);
+      else if (values instanceof Uint8Array) permute8(values, index, scratch);
+      else permute64(values, index, scratch);
+    }
   }
 
   private reset(): void {
@@ -437,26 +462,30 @@ export class WriteBuffer {
   }
 
   /**
-   * A batch of the given buffered rows, in the table's column order. With `groups` (rows
-   * are `index[start …]` of a sortOrder), tag codes are filled a series at a time.
+   * A batch of buffered rows, in the table's column order: the rows listed (copied; with
+   * `groups`, rows are `index[start …]` of a sortOrder and tag codes are filled a series
+   * at a time), or a range of rows, viewed where the column is fixed-width.
    */
-  private gather(rows: Int32Array, groups?: { groupStarts: Int32Array; representatives: Int32Array; first: number; start: number }, slabs?: Slabs): RecordBatch {
-    const n = rows.length;
+  private gather(rows: Int32Array | { start: number; end: number }, groups?: { groupStarts: Int32Array; representatives: Int32Array; first: number; start: number }): RecordBatch {
+    const listed = rows instanceof Int32Array;
+    const n = listed ? rows.length : rows.end - rows.start;
     const fields: Field[] = [];
     const children: Data[] = [];
-    const alloc: Alloc = slabs ? (key, make) => slabs.take(key, make, n) : (_key, make) => make(n);
-    const time = gather64(this.time, rows, alloc('time', (k) => new BigInt64Array(k)));
+    const time = listed ? gather64(this.time, rows, new BigInt64Array(n)) : this.time.subarray(rows.start, rows.end);
     const timeType = new Timestamp(ARROW_TIME_UNIT[this.schema.timeUnit], null);
     fields.push(new Field(this.schema.time, timeType, false));
     children.push(makeData({ type: timeType, length: n, nullCount: 0, data: time as never }));
     for (const tag of this.tags) {
-      const codes = alloc(`tag ${tag.name}`, (k) => new Int32Array(k));
-      if (groups) {
+      let codes: Int32Array;
+      if (!listed) codes = tag.codes.subarray(rows.start, rows.end);
+      else if (groups) {
+        codes = new Int32Array(n);
         const { groupStarts, representatives, start } = groups;
         for (let g = groups.first; groupStarts[g]! < start + n; g++) {
           codes.fill(tag.codes[representatives[g]!]!, Math.max(groupStarts[g]! - start, 0), Math.min(groupStarts[g + 1]! - start, n));
         }
       } else {
+        codes = new Int32Array(n);
         for (let i = 0; i < n; i++) codes[i] = tag.codes[rows[i]!]!;
       }
       const type = new Dictionary(new Utf8(), new Int32());
@@ -466,9 +495,8 @@ export class WriteBuffer {
     for (const column of this.fields.values()) {
       const type = fieldArrowType(column.spec.type);
       fields.push(new Field(column.spec.name, type, true));
-      children.push(gatherField(column, rows, type, alloc));
+      children.push(gatherField(column, rows, type));
     }
-    slabs?.advance(n);
     const schema = new Schema(fields);
     return new RecordBatch(schema, makeData({ type: new Struct(fields), length: n, nullCount: 0, children }));
   }
@@ -528,41 +556,18 @@ function gather64<T extends BigInt64Array | BigUint64Array>(src: BigInt64Array |
   return out;
 }
 
-/** A fixed-width output array of `n` rows: fresh, or a reused slab's next stretch. */
-type Alloc = <T extends Float64Array | BigInt64Array | BigUint64Array | Int32Array>(key: string, make: (n: number) => T) => T;
-
-/**
- * The arrays drained batches are gathered into when a drain reuses them: one per column
- * (by key), at least as long as the drain's rows, cut into consecutive stretches for the
- * drain's chunks. An array too short for a drain is replaced (chunks of earlier drains keep
- * the old one).
- */
-class Slabs {
-  private at = 0;
-  constructor(private readonly arrays: Map<string, Float64Array | BigInt64Array | BigUint64Array | Int32Array>, private readonly rows: number) {}
-
-  take<T extends Float64Array | BigInt64Array | BigUint64Array | Int32Array>(key: string, make: (n: number) => T, n: number): T {
-    let array = this.arrays.get(key) as T | undefined;
-    if (array === undefined || array.length < this.rows) {
-      array = make(this.rows);
-      this.arrays.set(key, array);
-    }
-    return array.subarray(this.at, this.at + n) as T;
-  }
-
-  advance(n: number): void {
-    this.at += n;
-  }
-}
-
-function gatherField(column: FieldColumn, rows: Int32Array, type: DataType, alloc: Alloc): Data {
-  const n = rows.length;
+/** A field column of the rows listed (copied), or of a range of rows (fixed-width values viewed). */
+function gatherField(column: FieldColumn, rows: Int32Array | { start: number; end: number }, type: DataType): Data {
+  const listed = rows instanceof Int32Array;
+  const n = listed ? rows.length : rows.end - rows.start;
+  const base = listed ? 0 : rows.start;
+  const row = (i: number) => (listed ? rows[i]! : base + i);
   let nulls = 0;
   let nullBitmap: Uint8Array | undefined;
   if (column.nulls > 0) {
     const bitmap = new Uint8Array((n + 7) >> 3);
     for (let i = 0; i < n; i++) {
-      if (column.valid[rows[i]!]) bitmap[i >> 3]! |= 1 << (i & 7);
+      if (column.valid[row(i)]) bitmap[i >> 3]! |= 1 << (i & 7);
       else nulls++;
     }
     if (nulls > 0) nullBitmap = bitmap;
@@ -570,30 +575,53 @@ function gatherField(column: FieldColumn, rows: Int32Array, type: DataType, allo
   switch (column.spec.type) {
     case 'float64': {
       const src = column.values as Float64Array;
-      const out = alloc(`f64 ${column.spec.name}`, (k) => new Float64Array(k));
-      for (let i = 0; i < n; i++) out[i] = src[rows[i]!]!;
+      let out: Float64Array;
+      if (listed) {
+        out = new Float64Array(n);
+        for (let i = 0; i < n; i++) out[i] = src[rows[i]!]!;
+      } else {
+        out = src.subarray(rows.start, rows.end);
+      }
       return makeData({ type: type as Float64, length: n, nullCount: nulls, nullBitmap, data: out });
     }
     case 'int64': case 'uint64': {
-      const out = gather64(column.values as BigInt64Array, rows, column.spec.type === 'int64'
-        ? alloc(`i64 ${column.spec.name}`, (k) => new BigInt64Array(k))
-        : alloc(`u64 ${column.spec.name}`, (k) => new BigUint64Array(k)));
+      const src = column.values as BigInt64Array | BigUint64Array;
+      const out = !listed ? src.subarray(rows.start, rows.end) : gather64(src, rows, column.spec.type === 'int64' ? new BigInt64Array(n) : new BigUint64Array(n));
       return makeData({ type: type as Int64 | Uint64, length: n, nullCount: nulls, nullBitmap, data: out as never });
     }
     case 'bool': {
       const src = column.values as Uint8Array;
       const out = new Uint8Array((n + 7) >> 3);
-      for (let i = 0; i < n; i++) if (src[rows[i]!]) out[i >> 3]! |= 1 << (i & 7);
+      for (let i = 0; i < n; i++) if (src[row(i)]) out[i >> 3]! |= 1 << (i & 7);
       return makeData({ type: type as Bool, length: n, nullCount: nulls, nullBitmap, data: out });
     }
     case 'utf8': {
       const src = column.values as string[];
       const values: (string | null)[] = new Array(n);
-      for (let i = 0; i < n; i++) values[i] = column.valid[rows[i]!] ? src[rows[i]!] ?? '' : null;
-      const d = vectorFromArray(values, new Utf8()).data[0]!;
-      return d;
+      for (let i = 0; i < n; i++) values[i] = column.valid[row(i)] ? src[row(i)] ?? '' : null;
+      return vectorFromArray(values, new Utf8()).data[0]!;
     }
   }
+}
+
+/** a[0, n) = a[index[0, n)] for 64-bit values, as int32 halves through `scratch` (≥ 2n). */
+function permute64(a: BigInt64Array | BigUint64Array | Float64Array, index: Int32Array, scratch: Int32Array): void {
+  const n = index.length;
+  const a32 = new Int32Array(a.buffer, a.byteOffset, a.length * 2);
+  for (let i = 0; i < n; i++) {
+    const r = 2 * index[i]!;
+    scratch[2 * i] = a32[r]!;
+    scratch[2 * i + 1] = a32[r + 1]!;
+  }
+  a32.set(scratch.subarray(0, 2 * n));
+}
+
+/** a[0, n) = a[index[0, n)] for bytes, through `scratch`'s bytes. */
+function permute8(a: Uint8Array, index: Int32Array, scratch: Int32Array): void {
+  const n = index.length;
+  const s8 = new Uint8Array(scratch.buffer, scratch.byteOffset, n);
+  for (let i = 0; i < n; i++) s8[i] = a[index[i]!]!;
+  a.set(s8);
 }
 
 function setValue(column: FieldColumn, at: number, v: unknown, row: number): void {
