@@ -6,10 +6,11 @@ import {
 import type { FieldType, LineageEntry } from '../format/types.js';
 import { SchemaError } from '../errors.js';
 import { ARROW_TIME_UNIT, TIME_UNIT_OF, fieldArrowType, fieldTypeOfArrow } from './arrow-schema.js';
-import { convertTime, partitionOf, toTableTime } from './time.js';
+import { convertTime, nextPartitionKey, partitionOf, partitionStart, toTableTime } from './time.js';
 import type { FieldSpec, PartitionBy, Row, TableSchema, TimeInput } from './types.js';
 
 const INITIAL_CAPACITY = 1024;
+const INT64_MAX = 2n ** 63n - 1n;
 
 type Growable = Float64Array | BigInt64Array | BigUint64Array | Int32Array | Uint8Array;
 
@@ -356,7 +357,11 @@ export class WriteBuffer {
     for (const f of this.fields.values()) { f.nulls = 0; if (Array.isArray(f.values)) f.values = []; }
   }
 
-  /** Partition key id of every row, and the keys (['all'] when the table is not partitioned). */
+  /**
+   * Partition key id of every row, and the keys (['all'] when the table is not
+   * partitioned). A row inside the previous row's partition (checked on the int32 halves of
+   * its time) costs two comparisons; only a row in another partition computes a key.
+   */
   private partitionIds(partitionBy: PartitionBy): { ids: Int32Array; keys: string[] } {
     const n = this.rows;
     const ids = new Int32Array(n);
@@ -364,20 +369,28 @@ export class WriteBuffer {
     const unit = this.schema.timeUnit;
     const keys: string[] = [];
     const seen = new Map<string, number>();
-    let lastBucket = NaN;
-    let lastId = -1;
-    const msPerBucket = partitionBy === 'hour' ? 3_600_000 : 86_400_000;
+    const t32 = new Int32Array(this.time.buffer, this.time.byteOffset, this.time.length * 2);
+    // The current partition's [start, end) as (signed high, unsigned low) halves; empty at first.
+    let startHi = 1, startLo = 0, endHi = 0, endLo = 0;
+    let id = -1;
     for (let i = 0; i < n; i++) {
-      const ms = Number(convertTime(this.time[i]!, unit, 'ms'));
-      const bucket = Math.floor(ms / msPerBucket);
-      if (bucket !== lastBucket) {
-        const key = partitionOf(this.time[i]!, unit, partitionBy);
-        let id = seen.get(key);
-        if (id === undefined) { id = keys.length; keys.push(key); seen.set(key, id); }
-        lastBucket = bucket;
-        lastId = id;
+      const hi = t32[2 * i + 1]!, lo = t32[2 * i]! >>> 0;
+      if ((hi > startHi || (hi === startHi && lo >= startLo)) && (hi < endHi || (hi === endHi && lo < endLo))) { ids[i] = id; continue; }
+      const key = partitionOf(this.time[i]!, unit, partitionBy);
+      const known = seen.get(key);
+      if (known === undefined) { id = keys.length; keys.push(key); seen.set(key, id); } else id = known;
+      let start = 0n, end = INT64_MAX + 1n;
+      try {
+        start = partitionStart(key, unit);
+        end = partitionStart(nextPartitionKey(key), unit);
+      } catch { /* a key outside what Date parses (years beyond ±9999): no fast path */ }
+      if (end <= INT64_MAX) {
+        startHi = Number(start >> 32n); startLo = Number(BigInt.asUintN(32, start));
+        endHi = Number(end >> 32n); endLo = Number(BigInt.asUintN(32, end));
+      } else {
+        startHi = 1; startLo = 0; endHi = 0; endLo = 0; // the last partition of the range: no fast path
       }
-      ids[i] = lastId;
+      ids[i] = id;
     }
     return { ids, keys };
   }

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WriteBuffer } from '../../src/table/write-buffer.js';
 import { compareStrings } from '../../src/format/stats.js';
+import { partitionOf } from '../../src/table/time.js';
 import type { Row, TableSchema } from '../../src/table/types.js';
 import { rng } from '../io/helpers.js';
 
@@ -69,3 +70,28 @@ for (const [label, cardinality, inPlace] of [['few series (presence-table renumb
     assert.equal(buffer.rows, 0);
   });
 }
+
+test('write buffer drain: hour and month partitions hold exactly their rows, in or out of time order', () => {
+  const random = rng(7);
+  const schema: TableSchema = { time: 'time', timeUnit: 'us', tags: ['h'], fields: [{ name: 'v', type: 'float64', nullable: true }] };
+  for (const by of ['hour', 'month'] as const) {
+    for (const sorted of [true, false]) {
+      const buffer = new WriteBuffer(schema, 16);
+      const span = by === 'hour' ? 5 * 3_600_000 : 95 * DAY;
+      let times = Array.from({ length: 3000 }, () => T0 - DAY + Math.floor(random() * span));
+      if (sorted) times = times.sort((a, b) => a - b);
+      buffer.appendRows(times.map((time, k) => ({ time, h: `h${k % 4}`, v: k })));
+      const chunks = buffer.drain(by, 100_000, undefined, sorted);
+      const seen: number[] = [];
+      for (const c of chunks) {
+        const t = c.batch.getChild('time')!.data[0]!.values as BigInt64Array;
+        for (const value of t) {
+          assert.equal(partitionOf(value, 'us', by), c.partition, `${by} ${sorted}`);
+          seen.push(Number(value / 1000n));
+        }
+      }
+      assert.deepEqual(seen.sort((a, b) => a - b), [...times].sort((a, b) => a - b));
+      assert.equal(new Set(chunks.map((c) => c.partition)).size, chunks.length);
+    }
+  }
+});
