@@ -1,6 +1,6 @@
 import { openAsBlob, statSync } from 'node:fs';
 import * as parquetWasm from 'parquet-wasm/node';
-import type { RecordBatch } from 'apache-arrow';
+import { makeData, RecordBatch, Struct, Type, Vector, type Data, type Field } from 'apache-arrow';
 import { parseRecordBatch } from 'arrow-js-ffi';
 import { InputError } from '../errors.js';
 import type { TableSchema } from '../table/types.js';
@@ -54,19 +54,30 @@ export async function* parquetBatches(file: string, options: ArrowImportOptions,
       for (;;) {
         const next = await decoding(file, g, groups, () => batches.next());
         if (next.done) break;
-        const decoded = decoding(file, g, groups, () => {
-          const ffi = next.value.intoFFI();
-          try {
-            return parseRecordBatch(parquetWasm.wasmMemory().buffer, ffi.arrayAddr(), ffi.schemaAddr(), true);
-          } finally {
-            ffi.free();
+        // Converted while the batch is still viewed in WebAssembly memory (no call into it
+        // runs meanwhile): tag strings become codes without a copy of their bytes; only
+        // buffers the converted batch still views are copied out, before the batch is freed.
+        const ffi = decoding(file, g, groups, () => next.value.intoFFI());
+        let batch: RecordBatch;
+        let rows: number;
+        try {
+          const memory = parquetWasm.wasmMemory().buffer;
+          let decoded = decoding(file, g, groups, () => parseRecordBatch(memory, ffi.arrayAddr(), ffi.schemaAddr(), false));
+          // arrow-js-ffi 0.4's views are right for these types only (its view of a decimal
+          // column, say, holds one word per value): anything else is parsed as copies.
+          if (!decoded.schema.fields.every((f: Field) => VIEWABLE_TYPES.has(f.type.typeId))) {
+            decoded = decoding(file, g, groups, () => parseRecordBatch(memory, ffi.arrayAddr(), ffi.schemaAddr(), true));
           }
-        });
+          schema ??= tableSchemaOfArrow(file, decoded.schema, options);
+          converter ??= new ArrowBatchConverter(file, schema, options);
+          batch = ownBuffers(converter.convert(decoded, rowStart), memory);
+          rows = decoded.numRows;
+        } finally {
+          ffi.free();
+        }
         if (held) yield held;
-        schema ??= tableSchemaOfArrow(file, decoded.schema, options);
-        converter ??= new ArrowBatchConverter(file, schema, options);
-        held = { batch: converter.convert(decoded, rowStart), rowStart, schema, bytes: 0 };
-        rowStart += decoded.numRows;
+        held = { batch, rowStart, schema, bytes: 0 };
+        rowStart += rows;
       }
       const bytes = sizes[g]! + (g === 0 ? footerBytes : 0);
       if (held) yield { ...held, bytes };
@@ -74,6 +85,29 @@ export async function* parquetBatches(file: string, options: ArrowImportOptions,
   } finally {
     parquet.free();
   }
+}
+
+/** Column types whose arrow-js-ffi views (copy = false) are read correctly. */
+const VIEWABLE_TYPES: ReadonlySet<Type> = new Set([Type.Int, Type.Float, Type.Timestamp, Type.Bool, Type.Utf8, Type.LargeUtf8, Type.Binary, Type.LargeBinary]);
+
+/** The batch with every buffer that lies in `memory` replaced by a copy. */
+function ownBuffers(batch: RecordBatch, memory: ArrayBuffer): RecordBatch {
+  const children = batch.data.children.map((d) => ownData(d, memory));
+  if (children.every((d, k) => d === batch.data.children[k])) return batch;
+  return new RecordBatch(batch.schema, makeData({ type: new Struct(batch.schema.fields), length: batch.numRows, nullCount: 0, children }));
+}
+
+/** `d` itself when no buffer of it (or of its dictionary) lies in `memory`, else a copy that owns them. */
+function ownData(d: Data, memory: ArrayBuffer): Data {
+  const inMemory = (view: ArrayBufferView | undefined) => view !== undefined && view.buffer === memory;
+  const dictionary = d.dictionary && d.dictionary.data.some((x) => inMemory(x.values) || inMemory(x.valueOffsets) || inMemory(x.nullBitmap))
+    ? new Vector(d.dictionary.data.map((x) => ownData(x, memory))) : d.dictionary;
+  if (dictionary === d.dictionary && !inMemory(d.values) && !inMemory(d.valueOffsets) && !inMemory(d.nullBitmap)) return d;
+  const own = <T extends ArrayBufferView | undefined>(view: T): T => (inMemory(view) ? (view as unknown as Uint8Array).slice() as unknown as T : view);
+  return makeData({
+    type: d.type, offset: d.offset, length: d.length, nullCount: d.nullCount,
+    nullBitmap: own(d.nullBitmap), valueOffsets: own(d.valueOffsets), data: own(d.values), ...(dictionary ? { dictionary } : {}),
+  } as never) as Data;
 }
 
 /** Runs one step of decoding row group `g`; a failure becomes an InputError naming the file and group. */

@@ -98,6 +98,41 @@ test('Parquet written by DuckDB in every codec and with v2 encodings imports wit
   }
 });
 
+test('Parquet of the types read as views into WebAssembly memory (ints, floats, timestamps, bools, strings) imports the values DuckDB reads', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quiver-io-parquet-'));
+  const instance = await DuckDBInstance.create(':memory:');
+  const duck = await instance.connect();
+  try {
+    const path = join(dir, 'views.parquet');
+    await duck.run(`COPY (SELECT TIMESTAMP '2026-01-01' + INTERVAL (k) SECOND AS time, 'host_' || (k % 7) AS host, (k % 3)::BIGINT AS rack,
+      CASE WHEN k % 5 = 0 THEN NULL ELSE (k * 0.25)::DOUBLE END AS f, k * 1000003 AS i, k % 2 = 0 AS b, CASE WHEN k % 4 = 0 THEN NULL ELSE 'n' || k END AS note
+      FROM range(${ROWS}) t(k)) TO '${path}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 2048)`);
+    const reference = (await duck.runAndReadAll(`SELECT epoch_ns(time) AS time, host, rack::VARCHAR AS rack, f, i, b, note FROM read_parquet(?) ORDER BY time`, [path])).getRowObjectsJS() as Record<string, unknown>[];
+    // What the reader yields owns its buffers: none lies in WebAssembly memory, which the
+    // next batch's decoding reuses.
+    const { wasmMemory } = await import('parquet-wasm/node');
+    for await (const b of readParquetFile(path, { bytes: 0 }, { tags: ['host', 'rack'], parallel: false })) {
+      for (const d of b.batch.data.children) {
+        for (const view of [d.values, d.valueOffsets, d.nullBitmap, ...(d.dictionary?.data.map((x) => x.values) ?? [])]) {
+          assert.ok(view === undefined || view === null || view.buffer !== wasmMemory().buffer, `column ${String(b.batch.schema.fields[b.batch.data.children.indexOf(d)]?.name)} views WebAssembly memory`);
+        }
+      }
+    }
+    const db = await Quiver.open(new MemoryChunkManager());
+    await importFiles(db, [path], { table: 't', tags: ['host', 'rack'] });
+    const rows = rowsOf((await (await db.table('t')).query({})).batches).sort((a, b) => Number((a.time as bigint) - (b.time as bigint)));
+    assert.equal(rows.length, ROWS);
+    for (const c of ['time', 'host', 'rack', 'f', 'i', 'b', 'note']) {
+      const norm = (v: unknown) => (v === undefined || v === null ? null : typeof v === 'bigint' ? v.toString() : typeof v === 'number' && c === 'i' ? String(v) : v);
+      assert.deepEqual(rows.map((q) => norm(q[c])), reference.map((r) => norm(r[c])), c);
+    }
+  } finally {
+    duck.closeSync();
+    instance.closeSync();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('Parquet decoded in a worker thread gives the same batches, rows and byte count as inline', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'quiver-io-parquet-'));
   const instance = await DuckDBInstance.create(':memory:');
