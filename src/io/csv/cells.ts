@@ -101,7 +101,10 @@ export class TagInterner {
   private entryCode = new Int32Array(16);
   private entries = 0;
   private store = new Uint8Array(1024);
+  private storeView = new DataView(this.store.buffer);
   private stored = 0;
+  private viewOf: Uint8Array | undefined;
+  private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 
   text(text: string): number {
     let code = this.byText.get(text);
@@ -118,23 +121,36 @@ export class TagInterner {
     return this.bytes(row.buf, row.starts[j]!, row.ends[j]!);
   }
 
-  /** The code of the UTF-8 text buf[s, e). */
+  /**
+   * The code of the UTF-8 text buf[s, e). Hashed and compared four bytes at a time (through
+   * DataViews kept per buffer), with a final mix so the low bits that pick a slot depend on
+   * every byte.
+   */
   bytes(buf: Uint8Array, s: number, e: number): number {
-    let h = 0x811c9dc5;
-    for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+    if (buf !== this.viewOf) { this.viewOf = buf; this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength); }
+    const view = this.view;
+    const length = e - s;
+    let h = 0x811c9dc5 ^ length;
+    let i = s;
+    for (; i + 4 <= e; i += 4) { h = Math.imul(h ^ view.getUint32(i, true), 0x9e3779b1); h ^= h >>> 15; }
+    for (; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+    h ^= h >>> 16; h = Math.imul(h, 0x85ebca6b); h ^= h >>> 13;
     const slots = this.slots;
     const mask = slots.length - 1;
-    const length = e - s;
     let k = h & mask;
     for (;;) {
       const entry = slots[k]! - 1;
       if (entry < 0) break;
       if (this.slotHashes[k] === h && this.entryLength[entry] === length) {
-        const store = this.store;
+        const stored = this.storeView;
         const at = this.entryStart[entry]!;
-        let i = 0;
-        while (i < length && store[at + i] === buf[s + i]) i++;
-        if (i === length) return this.entryCode[entry]!;
+        let j = 0;
+        for (; j + 4 <= length; j += 4) if (stored.getUint32(at + j, true) !== view.getUint32(s + j, true)) break;
+        if (j + 4 > length) {
+          const store = this.store;
+          while (j < length && store[at + j] === buf[s + j]) j++;
+          if (j === length) return this.entryCode[entry]!;
+        }
       }
       k = (k + 1) & mask;
     }
@@ -149,6 +165,7 @@ export class TagInterner {
       const next = new Uint8Array(Math.max(this.store.length * 2, this.stored + length));
       next.set(this.store.subarray(0, this.stored));
       this.store = next;
+      this.storeView = new DataView(next.buffer);
     }
     this.store.set(buf.subarray(s, e), this.stored);
     const entry = this.entries++;
