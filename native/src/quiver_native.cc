@@ -190,7 +190,9 @@ bool ParseRansArgs(const Napi::CallbackInfo& info, const char* name, RansArgs* a
   return true;
 }
 
-// deltaRans(slotSymbol: Uint8Array, slotStep: Uint32Array, stream: Uint8Array, low: Uint8Array, s, n, first, step, divisor, out): number
+// deltaRans(slotSymbol: Uint8Array, slotStep: Uint32Array, stream: Uint8Array, low: Uint8Array, s, n, first, step, divisor, out, zigzag = true): number
+// Folds the coded values as deltas: zigzagged (signed) ones by default, as they are with
+// zigzag false (the non-negative deltas of delta>gcd>rans).
 // Returns -1 when the stream decodes cleanly (ends at state 2^23 with every byte used), else
 // the index of the value where it ran out of bytes, or n when it ended in the wrong state.
 Napi::Value DeltaRans(const Napi::CallbackInfo& info) {
@@ -206,12 +208,19 @@ Napi::Value DeltaRans(const Napi::CallbackInfo& info) {
     Napi::RangeError::New(env, "deltaRans: out is shorter than n").ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  const double status = RansLoop(a.slotSymbol, a.slotStep, a.stream, a.streamLen, a.low, a.s, a.n, [&](size_t i, uint32_t z) {
-    const int32_t d = static_cast<int32_t>(z >> 1) ^ -static_cast<int32_t>(z & 1);
-    x += static_cast<double>(d) * step;
-    out[i] = x / divisor;
-    return true;
-  });
+  const bool zigzag = info.Length() <= 10 || info[10].IsUndefined() || info[10].ToBoolean().Value();
+  const double status = zigzag
+    ? RansLoop(a.slotSymbol, a.slotStep, a.stream, a.streamLen, a.low, a.s, a.n, [&](size_t i, uint32_t z) {
+        const int32_t d = static_cast<int32_t>(z >> 1) ^ -static_cast<int32_t>(z & 1);
+        x += static_cast<double>(d) * step;
+        out[i] = x / divisor;
+        return true;
+      })
+    : RansLoop(a.slotSymbol, a.slotStep, a.stream, a.streamLen, a.low, a.s, a.n, [&](size_t i, uint32_t z) {
+        x += static_cast<double>(z) * step;
+        out[i] = x / divisor;
+        return true;
+      });
   return Napi::Number::New(env, status);
 }
 

@@ -21,7 +21,7 @@ export interface NativeAddon {
   relativeToInt64?(base: bigint, rel: Float64Array, out: BigInt64Array): void;
   /** out[i] = (plane0 | plane1 << 8 | … | high << 8k)[i] + offset, for 8k + highBits ≤ 32. */
   bitsplitOffset?(planes: Uint8Array[], packed: Uint8Array, highBits: number, n: number, offset: number, out: Float64Array): void;
-  deltaRans?(slotSymbol: Uint8Array, slotStep: Uint32Array, stream: Uint8Array, low: Uint8Array, s: number, n: number, first: number, step: number, divisor: number, out: Float64Array): number;
+  deltaRans?(slotSymbol: Uint8Array, slotStep: Uint32Array, stream: Uint8Array, low: Uint8Array, s: number, n: number, first: number, step: number, divisor: number, out: Float64Array, zigzag?: boolean): number;
   ransDict?(slotSymbol: Uint8Array, slotStep: Uint32Array, stream: Uint8Array, low: Uint8Array, s: number, n: number, dictionary: Float64Array, out: Float64Array): number;
 }
 

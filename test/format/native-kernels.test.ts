@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nativeAddon } from '../../src/chunk-manager/native.js';
 import { deltaBitsplitJs } from '../../src/format/encodings/bitsplit.js';
-import { deltaRansJs, ransDictJs } from '../../src/format/encodings/rans.js';
+import { deltaRansJs, encodeRans, ransDictJs, readTables } from '../../src/format/encodings/rans.js';
+import { ByteReader, ByteWriter } from '../../src/format/encodings/bytes.js';
 import { decodePage, encodePage } from '../../src/format/encodings/registry.js';
 import { rng } from './helpers.js';
 
@@ -43,6 +44,22 @@ test('native deltaRans = its JS twin on real pages; both refuse a broken stream'
     const page = encodePage({ kind: 'f64', values }, { encoding: 'alp>delta>zigzag>rans' });
     const back = decodePage(page.encoding, page.bytes, 'f64', values.length);
     assert.ok(back.kind === "f64" && bits(back.values).equals(bits(values)), `trial ${trial}: round trip`);
+  }
+  // Plain (not zigzagged) deltas, as delta>gcd>rans folds them: the kernel and the twin agree.
+  for (let trial = 0; trial < 20; trial++) {
+    const n = 300 + Math.floor(random() * 8000);
+    const mean = [3, 40, 3000][trial % 3]!;
+    const z = Float64Array.from({ length: n }, () => Math.round(-Math.log(1 - random()) * mean));
+    const w = new ByteWriter(64);
+    encodeRans(z, w);
+    const tables = readTables(new ByteReader(w.finish(), 'test page'), n);
+    const first = Math.floor(random() * 2 ** 40), step = [1, 1000, 1_000_000][trial % 3]!, divisor = [1, 100][trial % 2]!;
+    const a = new Float64Array(n), b = new Float64Array(n);
+    assert.equal(addon.deltaRans(tables.slotSymbol, tables.slotStep, tables.stream, tables.low, tables.s, n, first, step, divisor, a, false), -1);
+    deltaRansJs(tables.slotSymbol, tables.slotStep, tables.stream, tables.low, tables.s, n, first, step, divisor, b, false);
+    assert.ok(bits(a).equals(bits(b)), `trial ${trial}: plain deltas`);
+    let x = first;
+    assert.ok(z.every((d, i) => a[i] === (x += d * step) / divisor), `trial ${trial}: the values are the folded deltas`);
   }
   // Direct: a uniform table (slot = symbol · 16) over a stream that is too short.
   const slotSymbol = Uint8Array.from({ length: 4096 }, (_, i) => i >> 4);

@@ -1,7 +1,7 @@
 import { ByteReader, ByteWriter, SAFE_MAGNITUDE_MAX, zigzag, unzigzag } from './bytes.js';
 import { decodeBitsplit, decodeBitsplitOffset, decodeDeltaBitsplitFused, encodeBitsplit } from './bitsplit.js';
 import { EncodingError } from './types.js';
-import { decodeDeltaRans, decodeRansDict, encodeRans, ransApplies } from './rans.js';
+import { decodeDeltaRans, decodeRansDict, encodeRans, ransDeltasFit } from './rans.js';
 
 /**
  * Integer chains over safe integers (|v| < 2^51, as float64 numbers: exact, and far faster
@@ -22,8 +22,19 @@ import { decodeDeltaRans, decodeRansDict, encodeRans, ransApplies } from './rans
  * - `dict>rans`              few distinct values (≤ 256, e.g. trade volumes in round lots):
  *                            varint count, svarint smallest, varint gaps of the sorted
  *                            distinct values, then each value's index rANS-coded
+ * - `delta>gcd>rans`         ascending values (timestamps within a series): svarint first
+ *                            value, varint gcd, varint exception count, per exception (varint
+ *                            index gap, svarint delta / gcd), then the deltas / gcd rANS-coded
+ *                            as they are (0 at the first value and at exceptions). Exceptions
+ *                            are the deltas that are negative or far above the rest (a page
+ *                            crossing into the next series). No zigzag: the zigzagged deltas'
+ *                            low bit is always 0, a whole raw bit per value to the rANS stage.
  */
-export const INT_CHAINS = ['rle', 'delta>rle', 'delta>zigzag>bitsplit', 'delta>gcd>zigzag>bitsplit', 'for>bitsplit', 'delta>zigzag>rans', 'delta>gcd>zigzag>rans', 'dict>rans'] as const;
+export const INT_CHAINS = ['rle', 'delta>rle', 'delta>zigzag>bitsplit', 'delta>gcd>zigzag>bitsplit', 'for>bitsplit', 'delta>zigzag>rans', 'delta>gcd>zigzag>rans', 'dict>rans', 'delta>gcd>rans'] as const;
+
+/** Most exceptions a `delta>gcd>rans` page may carry: a share of its values, and at least 4. */
+const ASCENDING_EXCEPTIONS_SHARE = 1 / 64;
+const ascendingExceptionsMax = (n: number) => Math.max(4, Math.floor(n * ASCENDING_EXCEPTIONS_SHARE));
 
 /** Distinct values a `dict>rans` page may hold (its codes are rANS symbols). */
 export const DICT_VALUES_MAX = 256;
@@ -120,23 +131,57 @@ function zigzagDeltas(v: Float64Array, g: number): Float64Array {
 }
 
 /**
- * Whether a delta chain's page can be rANS-coded with a decode that stays exact in float64:
- * every zigzagged delta below 2^31 and |first| + n·2^31·step within 2^52.
+ * The deltas / g of a page for `delta>gcd>rans` (0 at the first value and at exceptions),
+ * and the exceptions [index, delta / g]: negative deltas, and those above 8× the 99th
+ * percentile of a sample (at least 255) so one jump does not widen every symbol. Null when
+ * there would be more than ascendingExceptionsMax.
  */
+function ascendingDeltas(v: Float64Array, g: number): { d: Float64Array; exceptions: [number, number][] } | null {
+  const n = v.length;
+  const d = new Float64Array(n);
+  for (let i = 1; i < n; i++) d[i] = (v[i]! - v[i - 1]!) / g;
+  const size = Math.min(n, 1024);
+  const sample = Float64Array.from({ length: size }, (_, k) => Math.abs(d[Math.floor((k * n) / size)]!)).sort();
+  const limit = Math.max(255, 8 * (sample[Math.floor(size * 0.99)] ?? 0));
+  const exceptions: [number, number][] = [];
+  const most = ascendingExceptionsMax(n);
+  for (let i = 1; i < n; i++) {
+    const x = d[i]!;
+    if (x >= 0 && x <= limit) continue;
+    if (exceptions.length === most) return null;
+    exceptions.push([i, x]);
+    d[i] = 0;
+  }
+  return { d, exceptions };
+}
+
+/** Whether a delta chain's page can be rANS-coded with a decode that stays exact in float64 (ransDeltasFit). */
 function ransFits(v: Float64Array, z: Float64Array, step: number): boolean {
-  const first = v.length > 0 ? v[0]! : 0;
-  return Math.abs(first) < 2 ** 51 && v.length * step * 2 ** 31 <= 2 ** 51 && ransApplies(z);
+  return ransDeltasFit(z, v.length > 0 ? v[0]! : 0, step);
+}
+
+/** Whether few enough of the page's steps go down for delta>gcd>rans (a cheap test before trying it). */
+function mostlyAscending(v: Float64Array): boolean {
+  let down = 0;
+  const most = ascendingExceptionsMax(v.length);
+  for (let i = 1; i < v.length; i++) if (v[i]! < v[i - 1]! && ++down > most) return false;
+  return true;
 }
 
 /**
  * Encodes with `chain`, or a smaller candidate: `dict>rans` when the page has few distinct
- * values, and with `preferSize` the delta-bitsplit chains' rANS twin (ties to the first
- * candidate, which decodes faster). Returns the chain written.
+ * values, `delta>gcd>rans` when it ascends (timestamps), and with `preferSize` the
+ * delta-bitsplit chains' rANS twin (ties to the first candidate, which decodes faster).
+ * Returns the chain written.
  */
 export function encodeIntsSmallest(chain: IntChain, v: Float64Array, w: ByteWriter, preferSize: boolean): IntChain {
   const candidates: IntChain[] = [chain];
   const twin: IntChain | null = chain === 'delta>zigzag>bitsplit' ? 'delta>zigzag>rans' : chain === 'delta>gcd>zigzag>bitsplit' ? 'delta>gcd>zigzag>rans' : null;
   if (preferSize && twin !== null && v.length >= 256) candidates.push(twin);
+  // Ascending pages (timestamps) also try the chain without zigzag, by default too: it
+  // saves about a bit per value on irregular timestamps and still decodes faster than a
+  // zstd-only page (bench/compression).
+  if (twin !== null && v.length >= 256 && mostlyAscending(v)) candidates.push('delta>gcd>rans');
   // Few distinct values that neither runs nor deltas capture (round-lot volumes, status codes).
   if (v.length >= 256 && chain !== 'rle' && chain !== 'delta>rle' && distinctSorted(v, DICT_VALUES_MAX) !== null) candidates.push('dict>rans');
   if (candidates.length === 1) { encodeInts(chain, v, w); return chain; }
@@ -167,6 +212,18 @@ export function encodeInts(chain: IntChain, v: Float64Array, w: ByteWriter): voi
       w.svarint(n > 0 ? v[0]! : 0);
       if (chain === 'delta>gcd>zigzag>rans') w.varint(g);
       encodeRans(z, w);
+      return;
+    }
+    case 'delta>gcd>rans': {
+      const g = Math.max(1, deltaGcd(v));
+      const split = ascendingDeltas(v, g);
+      if (split === null || !ransFits(v, split.d, g)) throw new EncodingError(`${chain}: the page is not ascending, or its deltas are too wide for the rANS coder`);
+      w.svarint(n > 0 ? v[0]! : 0);
+      w.varint(g);
+      w.varint(split.exceptions.length);
+      let last = 0;
+      for (const [at, delta] of split.exceptions) { w.varint(at - last); w.svarint(delta); last = at; }
+      encodeRans(split.d, w);
       return;
     }
     case 'dict>rans': {
@@ -254,10 +311,11 @@ export function decodeInts(chain: IntChain, r: ByteReader, n: number, divisor = 
     if (divisor !== 1) for (let i = 0; i < k; i++) dictionary[i] = dictionary[i]! / divisor;
     return decodeRansDict(r, n, dictionary, into);
   }
+  if (chain === 'delta>gcd>rans') return decodeAscendingRans(r, n, divisor, into);
   if (chain === 'delta>zigzag>rans' || chain === 'delta>gcd>zigzag>rans') {
     const first = r.svarint();
     const step = chain === 'delta>gcd>zigzag>rans' ? r.varint() : 1;
-    if (step < 1 || !(Math.abs(first) < 2 ** 51) || n * step * 2 ** 31 > 2 ** 51) throw new EncodingError(`${chain} page out of the exact range (first ${first}, step ${step}, ${n} values)`);
+    if (step < 1 || !(Math.abs(first) < 2 ** 51)) throw new EncodingError(`${chain} page out of the exact range (first ${first}, step ${step}, ${n} values)`);
     return decodeDeltaRans(r, n, first, step, divisor, into);
   }
   if (chain === 'delta>zigzag>bitsplit' || chain === 'delta>gcd>zigzag>bitsplit') {
@@ -275,12 +333,48 @@ export function decodeInts(chain: IntChain, r: ByteReader, n: number, divisor = 
   return out;
 }
 
+/**
+ * `delta>gcd>rans`: the rANS-coded deltas folded by the kernel, then each exception's delta
+ * added to its value and every later one (with exceptions, the kernel folds undivided and
+ * the division by `divisor` follows, so values round exactly as without exceptions).
+ */
+function decodeAscendingRans(r: ByteReader, n: number, divisor: number, into?: Float64Array): Float64Array {
+  const first = r.svarint();
+  const g = r.varint();
+  const count = r.count(n, 'delta>gcd>rans exceptions');
+  if (g < 1 || !(Math.abs(first) < 2 ** 51)) throw new EncodingError(`delta>gcd>rans page out of the exact range (first ${first}, gcd ${g}, ${n} values)`);
+  const at = new Float64Array(count);
+  const delta = new Float64Array(count);
+  let index = 0;
+  let total = 0;
+  for (let k = 0; k < count; k++) {
+    const gap = r.varint();
+    index += gap;
+    const x = r.svarint() * g;
+    total += Math.abs(x);
+    if (gap < 1 || index >= n || !(total <= 2 ** 51)) throw new EncodingError(`delta>gcd>rans exception ${k} at value ${index} of ${n} (delta ${x}) out of range`);
+    at[k] = index;
+    delta[k] = x;
+  }
+  if (count === 0) return decodeDeltaRans(r, n, first, g, divisor, into, false);
+  const out = decodeDeltaRans(r, n, first, g, 1, into, false);
+  let shift = 0;
+  for (let k = 0; k < count; k++) {
+    shift += delta[k]!;
+    const end = k + 1 < count ? at[k + 1]! : n;
+    for (let i = at[k]!; i < end; i++) out[i] = out[i]! + shift;
+  }
+  if (divisor !== 1) for (let i = 0; i < n; i++) out[i] = out[i]! / divisor;
+  return out;
+}
+
 function decodeIntsSlow(chain: IntChain, r: ByteReader, n: number): Float64Array {
   const out = new Float64Array(n);
   switch (chain) {
     case 'delta>zigzag>rans':
     case 'delta>gcd>zigzag>rans':
     case 'dict>rans':
+    case 'delta>gcd>rans':
       throw new EncodingError(`${chain} decodes in decodeInts`);
     case 'rle': {
       const runs = r.count(n, 'rle runs');

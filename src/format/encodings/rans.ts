@@ -32,10 +32,17 @@ function bitLength(x: number): number {
   return x === 0 ? 0 : 32 - Math.clz32(x);
 }
 
-/** Whether `z` (non-negative safe integers) fits the coder. */
-export function ransApplies(z: Float64Array): boolean {
-  for (let i = 0; i < z.length; i++) if (!(z[i]! < RANS_VALUE_LIMIT)) return false;
-  return true;
+/**
+ * Whether delta pages coded from `z` (scaled by `step`, after `first`) decode within
+ * decodeDeltaRans's exactness bound: it allows (largest symbol + 1)·2^s − 1 per value, and
+ * encodeRans picks s at most 3 above the fewest low bits.
+ */
+export function ransDeltasFit(z: Float64Array, first: number, step: number): boolean {
+  let max = 0;
+  for (let i = 0; i < z.length; i++) if (z[i]! > max) max = z[i]!;
+  if (!(max < RANS_VALUE_LIMIT) || !(Math.abs(first) < 2 ** 51)) return false;
+  const lowMax = 2 ** (Math.max(0, bitLength(max) - 8) + 3);
+  return Math.abs(first) + z.length * step * (max + lowMax) <= 2 ** 53;
 }
 
 /** Frequencies scaled to sum to M, every present symbol ≥ 1. */
@@ -151,15 +158,17 @@ export function encodeRans(z: Float64Array, w: ByteWriter): void {
 }
 
 /** The decoding tables read from a page (validated). */
-interface RansTables {
+export interface RansTables {
   s: number;
+  /** Largest value the tables can decode: (largest symbol + 1) · 2^s − 1. */
+  valueMax: number;
   slotSymbol: Uint8Array;
   slotStep: Uint32Array;
   stream: Uint8Array;
   low: Uint8Array;
 }
 
-function readTables(r: ByteReader, n: number): RansTables {
+export function readTables(r: ByteReader, n: number): RansTables {
   const s = r.u8();
   if (s > 23) throw new EncodingError(`rans low bits ${s} > 23`);
   const present = r.varint();
@@ -196,7 +205,7 @@ function readTables(r: ByteReader, n: number): RansTables {
     if (x0 < RANS_L || x0 >= RANS_L * 256) throw new EncodingError(`rans initial state ${x0} out of range`);
   }
   const low = s > 0 ? r.bytes(Math.ceil((n * s) / 8)) : new Uint8Array(0);
-  return { s, slotSymbol, slotStep, stream, low };
+  return { s, valueMax: (prev + 1) * 2 ** s - 1, slotSymbol, slotStep, stream, low };
 }
 
 /** Throws for a decode loop's failure status (see ransValuesJs); `what` names how value `status` failed. */
@@ -206,19 +215,22 @@ function checkRansStatus(status: number, n: number, what = 'rans stream ends'): 
 }
 
 /**
- * Decodes `n` values and folds them as zigzagged deltas: x += unzigzag(z)·step, out[i] =
- * x / divisor (ALP's exact decimal division; 1 for plain integers).
+ * Decodes `n` values and folds them as deltas: x += unzigzag(z)·step (or z·step when
+ * `zigzag` is false), out[i] = x / divisor (ALP's exact decimal division; 1 for plain
+ * integers).
  */
-export function decodeDeltaRans(r: ByteReader, n: number, first: number, step: number, divisor: number, into?: Float64Array): Float64Array {
-  const { s, slotSymbol, slotStep, stream, low } = readTables(r, n);
+export function decodeDeltaRans(r: ByteReader, n: number, first: number, step: number, divisor: number, into?: Float64Array, zigzag = true): Float64Array {
+  const { s, valueMax, slotSymbol, slotStep, stream, low } = readTables(r, n);
+  // Every running sum stays an exact integer whatever the stream holds.
+  if (!(Math.abs(first) + n * step * valueMax <= 2 ** 53)) throw new EncodingError(`rans delta page out of the exact range (first ${first}, step ${step}, ${n} values up to ${valueMax})`);
   const out = into ?? new Float64Array(n);
   if (n === 0) return out;
   const kernel = decodeKernels.deltaRans;
   if (kernel) {
-    checkRansStatus(kernel(slotSymbol, slotStep, stream, low, s, n, first, step, divisor, out), n);
+    checkRansStatus(kernel(slotSymbol, slotStep, stream, low, s, n, first, step, divisor, out, zigzag), n);
     return out;
   }
-  return deltaRansJs(slotSymbol, slotStep, stream, low, s, n, first, step, divisor, out);
+  return deltaRansJs(slotSymbol, slotStep, stream, low, s, n, first, step, divisor, out, zigzag);
 }
 
 /**
@@ -282,14 +294,21 @@ export function ransDictJs(slotSymbol: Uint8Array, slotStep: Uint32Array, stream
   return status;
 }
 
-/** The JS twin of the native deltaRans kernel (exported for tests): zigzagged deltas folded. */
-export function deltaRansJs(slotSymbol: Uint8Array, slotStep: Uint32Array, stream: Uint8Array, low: Uint8Array, s: number, n: number, first: number, step: number, divisor: number, out: Float64Array): Float64Array {
+/** The JS twin of the native deltaRans kernel (exported for tests): zigzagged (or, with `zigzag` false, plain) deltas folded. */
+export function deltaRansJs(slotSymbol: Uint8Array, slotStep: Uint32Array, stream: Uint8Array, low: Uint8Array, s: number, n: number, first: number, step: number, divisor: number, out: Float64Array, zigzag = true): Float64Array {
   checkRansStatus(ransValuesJs(slotSymbol, slotStep, stream, low, s, n, out), n);
   let v = first;
-  for (let i = 0; i < n; i++) {
-    const z = out[i]!;
-    v += ((z >>> 1) ^ -(z & 1)) * step;
-    out[i] = v / divisor;
+  if (zigzag) {
+    for (let i = 0; i < n; i++) {
+      const z = out[i]!;
+      v += ((z >>> 1) ^ -(z & 1)) * step;
+      out[i] = v / divisor;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      v += out[i]! * step;
+      out[i] = v / divisor;
+    }
   }
   if (!(Math.abs(v) <= Number.MAX_SAFE_INTEGER)) throw new EncodingError(`decoded integer ${v} outside the exact range`);
   return out;

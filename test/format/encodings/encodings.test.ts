@@ -123,7 +123,7 @@ test('the picker chooses the chain that fits each kind of data', () => {
   assert.equal(encodePage(ts).encoding, 'delta>rle');
   let t = 1767225600000n * 1_000_000n;
   const irregularMs = i64(Array.from({ length: 8192 }, () => (t += BigInt(1 + Math.floor(rand() * 900)) * 1_000_000n)));
-  assert.equal(encodePage(irregularMs).encoding, 'delta>gcd>zigzag>bitsplit', 'ms timestamps in ns divide out the 10^6');
+  assert.equal(encodePage(irregularMs).encoding, 'delta>gcd>rans', 'ms timestamps in ns divide out the 10^6; ascending, they need no zigzag');
   let x = 50;
   const gauge = f64(Array.from({ length: 8192 }, () => (x = Math.round(Math.min(100, Math.max(0, x + gauss())) * 100) / 100)));
   const g = encodePage(gauge);
@@ -142,6 +142,16 @@ test('the picker chooses the chain that fits each kind of data', () => {
   const l = encodePage(lots);
   assert.equal(l.encoding, 'dict>rans');
   assert.ok(l.bytes.length < encodePage(lots, { encoding: 'for>bitsplit' }).bytes.length * 0.8, 'the dictionary beats bitsplit by a fifth');
+  // Irregular ms timestamps of two series (exponential gaps; the page steps back once): no
+  // zigzag, the step back kept aside.
+  let at = 1767225600000n * 1_000_000n;
+  const twoSeries = i64(Array.from({ length: 8192 }, (_, i) => (at = i === 5000 ? at - 3_600_000n * 1_000_000n : at + BigInt(1 + Math.round(-Math.log(1 - rand()) * 40)) * 1_000_000n)));
+  const small = encodePage(twoSeries, { preferSize: true });
+  assert.equal(small.encoding, 'delta>gcd>rans');
+  assert.ok(small.bytes.length < encodePage(twoSeries, { encoding: 'delta>gcd>zigzag>bitsplit' }).bytes.length * 0.95, 'smaller than bitsplit by a twentieth');
+  const oneSeries = i64(Array.from((twoSeries as { values: BigInt64Array }).values.subarray(0, 4999)));
+  assert.ok(encodePage(oneSeries, { encoding: 'delta>gcd>rans' }).bytes.length < encodePage(oneSeries, { encoding: 'delta>gcd>zigzag>rans' }).bytes.length * 0.9, 'no zigzag: ~a bit per value less than the zigzagged rANS chain');
+  assert.equal(encodePage(twoSeries).encoding, 'delta>gcd>rans', 'by default too');
 });
 
 // Golden bytes: a change to any encoding's layout shows up here and must be a new id.
@@ -156,6 +166,7 @@ const GOLDEN: [string, PageValues][] = [
   ['delta>zigzag>rans', i64([5n, 3n, 8n, 8n])],
   ['delta>gcd>zigzag>rans', i64([1000n, 3000n, 4000n, 4000n])],
   ['dict>rans', i64([300n, 100n, 300n, 7n])],
+  ['delta>gcd>rans', i64([1000n, 3000n, 4000n, 2000n, 5000n])],
 ];
 
 test('golden bytes per encoding id', () => {
@@ -180,6 +191,9 @@ test('golden bytes per encoding id', () => {
     // base 300; dictionary of 3: -293, then gaps 93 and 200 (relative values -293, -200, 0);
     // indexes 2 1 2 0 rANS-coded with s = 2: one symbol (0, frequency 4096), all bits raw (0x26)
     'dict>rans': '2c0100000000000003c9045dc801020100ff1f040000800026',
+    // base 1000, first 0, gcd 1000, one exception (index gap 3, svarint delta -2), then the
+    // deltas 0 2 1 0 3 rANS-coded with s = 2: one symbol (0), all bits raw (0x18 0x03)
+    'delta>gcd>rans': 'e80300000000000000e807010303020100ff1f04000080001803',
   };
   for (const [chain, hex] of actual) {
     if (process.env.QUIVER_PRINT_GOLDEN) console.log(`    '${chain}': '${hex}',`);
@@ -195,7 +209,9 @@ test('corrupt encoded pages raise EncodingError, never another exception or a ha
     f64(Array.from({ length: 1000 }, () => rand())),
   ];
   const walk = (() => { let x = 50; return f64(Array.from({ length: 4000 }, () => (x = Math.round(Math.min(100, Math.max(0, x + gauss())) * 100) / 100))); })();
-  const forced: [PageValues, string][] = [[walk, 'alp>delta>zigzag>rans'], [i64(Array.from({ length: 3000 }, (_, i) => BigInt(i * i % 9973))), 'delta>zigzag>rans']];
+  let tick = 1767225600000n;
+  const ascending = i64(Array.from({ length: 3000 }, (_, i) => (i % 1000 === 999 ? (tick -= 5000n) : (tick += BigInt(1 + Math.floor(rand() * 40))))));
+  const forced: [PageValues, string][] = [[walk, 'alp>delta>zigzag>rans'], [i64(Array.from({ length: 3000 }, (_, i) => BigInt(i * i % 9973))), 'delta>zigzag>rans'], [ascending, 'delta>gcd>rans']];
   const cases = [...pages.map((v) => [v, encodePage(v)] as const), ...forced.map(([v, chain]) => [v, encodePage(v, { encoding: chain })] as const)];
   for (const [v, e] of cases) {
     const n = count(v);
