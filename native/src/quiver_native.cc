@@ -333,7 +333,69 @@ Napi::Value BitsplitOffset(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// ---- Encode kernel (src/format/encodings/rans.ts encodeRans; its JS twin is ransEncodeJs).
+
+// ransEncode(z: Float64Array, s, freq: Uint16Array(256), cum: Uint32Array(257), out: Uint8Array, low: Uint8Array): number
+// rANS-codes z (integers below 2^31, each z >> s a symbol with freq > 0) backwards into the
+// end of `out` and packs each value's low s bits LSB-first into `low`. Returns where the
+// stream (initial state first) starts in `out`; -1 when `out` is too short; -2 when a value
+// has no symbol in the table.
+Napi::Value RansEncode(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t n = 0, outLen = 0, lowLen = 0;
+  const double* z = F64(info[0], &n);
+  const uint32_t s = info[1].As<Napi::Number>().Uint32Value();
+  Napi::Uint16Array freqArray = info[2].As<Napi::Uint16Array>();
+  Napi::Uint32Array cumArray = info[3].As<Napi::Uint32Array>();
+  Napi::Uint8Array outArray = info[4].As<Napi::Uint8Array>();
+  Napi::Uint8Array lowArray = info[5].As<Napi::Uint8Array>();
+  outLen = outArray.ElementLength();
+  lowLen = lowArray.ElementLength();
+  if (s > 23 || freqArray.ElementLength() != 256 || cumArray.ElementLength() < 257 || lowLen < (n * s + 7) / 8) {
+    Napi::RangeError::New(env, "ransEncode: bad arguments").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const uint16_t* freq = freqArray.Data();
+  const uint32_t* cum = cumArray.Data();
+  uint8_t* out = outArray.Data();
+  uint8_t* low = lowArray.Data();
+  const uint32_t kRansL = 1u << 23;
+  uint32_t x = kRansL;
+  size_t pos = outLen;
+  for (size_t i = n; i-- > 0;) {
+    const double v = z[i];
+    if (!(v >= 0 && v < 2147483648.0)) return Napi::Number::New(env, -2);
+    const uint32_t sym = static_cast<uint32_t>(v) >> s;
+    if (sym >= 256 || freq[sym] == 0) return Napi::Number::New(env, -2);
+    const uint32_t f = freq[sym];
+    const uint32_t xMax = ((kRansL >> 12) << 8) * f;
+    while (x >= xMax) {
+      if (pos == 0) return Napi::Number::New(env, -1);
+      out[--pos] = static_cast<uint8_t>(x & 0xff);
+      x >>= 8;
+    }
+    x = ((x / f) << 12) + (x % f) + cum[sym];
+  }
+  if (pos < 4) return Napi::Number::New(env, -1);
+  pos -= 4;
+  out[pos] = x & 0xff; out[pos + 1] = (x >> 8) & 0xff; out[pos + 2] = (x >> 16) & 0xff; out[pos + 3] = x >> 24;
+  if (s > 0) {
+    const uint64_t mask = (uint64_t(1) << s) - 1;
+    uint64_t acc = 0;
+    uint32_t bits = 0;
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+      acc |= (static_cast<uint64_t>(z[i]) & mask) << bits;
+      bits += s;
+      while (bits >= 8) { low[at++] = static_cast<uint8_t>(acc & 0xff); acc >>= 8; bits -= 8; }
+    }
+    if (bits > 0) low[at] = static_cast<uint8_t>(acc & 0xff);
+  }
+  return Napi::Number::New(env, static_cast<double>(pos));
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("ransEncode", Napi::Function::New(env, RansEncode, "ransEncode"));
   exports.Set("bitsplitOffset", Napi::Function::New(env, BitsplitOffset, "bitsplitOffset"));
   exports.Set("relativeToInt64", Napi::Function::New(env, RelativeToInt64, "relativeToInt64"));
   exports.Set("deltaRunsInt64", Napi::Function::New(env, DeltaRunsInt64, "deltaRunsInt64"));

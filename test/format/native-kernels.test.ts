@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nativeAddon } from '../../src/chunk-manager/native.js';
 import { deltaBitsplitJs } from '../../src/format/encodings/bitsplit.js';
-import { deltaRansJs, encodeRans, ransDictJs, readTables } from '../../src/format/encodings/rans.js';
+import { deltaRansJs, encodeRans, ransDictJs, ransEncodeJs, readTables } from '../../src/format/encodings/rans.js';
 import { ByteReader, ByteWriter } from '../../src/format/encodings/bytes.js';
 import { decodePage, encodePage } from '../../src/format/encodings/registry.js';
 import { rng } from './helpers.js';
@@ -122,4 +122,39 @@ test('every page decodes to the same bits with the native kernels and with the J
   for (const i of [2, 3, 4]) assert.ok(native[i]!.equals(Buffer.from(stamps.buffer)), `${pages[i]!.encoding}: timestamps round-trip`);
   assert.ok(native[5]!.equals(Buffer.from(volumes.buffer)), 'volumes round-trip');
   assert.ok(native[6]!.equals(Buffer.from(lots.buffer)), 'lots round-trip');
+});
+
+test('native ransEncode = its JS twin: the same bytes and low bits, the same refusals', () => {
+  const addon = nativeAddon();
+  assert.ok(addon?.ransEncode, 'the addon has the kernel');
+  for (let trial = 0; trial < 60; trial++) {
+    const n = Math.floor(random() * 9000);
+    const s = Math.floor(random() * 12);
+    const symbols = 1 + Math.floor(random() * 256);
+    // A table over `symbols` symbols with random frequencies summing to 4096.
+    const weights = Array.from({ length: symbols }, () => random() + 0.01);
+    const total = weights.reduce((a, b) => a + b, 0);
+    const freq = new Uint16Array(256);
+    let sum = 0;
+    for (let h = 0; h < symbols; h++) { freq[h] = Math.max(1, Math.floor((weights[h]! / total) * (4096 - symbols))); sum += freq[h]!; }
+    freq[0]! += 4096 - sum;
+    const cum = new Uint32Array(257);
+    for (let h = 0; h < 256; h++) cum[h + 1] = cum[h]! + freq[h]!;
+    const z = Float64Array.from({ length: n }, () => Math.floor(random() * symbols) * 2 ** s + Math.floor(random() * 2 ** s));
+    const size = trial % 10 === 9 ? Math.floor(n / 4) : n * 2 + 16; // some outputs too short
+    const outA = new Uint8Array(size), outB = new Uint8Array(size);
+    const lowA = new Uint8Array(Math.ceil((n * s) / 8)), lowB = new Uint8Array(lowA.length);
+    const a: number = addon.ransEncode!(z, s, freq, cum, outA, lowA);
+    const b = ransEncodeJs(z, s, freq, cum, outB, lowB);
+    assert.equal(a, b, `trial ${trial}: start`);
+    if (a >= 0) {
+      assert.ok(Buffer.from(outA.subarray(a)).equals(Buffer.from(outB.subarray(b))), `trial ${trial}: stream`);
+      assert.ok(Buffer.from(lowA).equals(Buffer.from(lowB)), `trial ${trial}: low bits`);
+    }
+  }
+  const freq = new Uint16Array(256); freq[0] = 4096;
+  const cum = new Uint32Array(257).fill(4096); cum[0] = 0;
+  const outside = Float64Array.from([0, 5, 0]);
+  assert.equal(addon.ransEncode!(outside, 0, freq, cum, new Uint8Array(64), new Uint8Array(0)), -2);
+  assert.equal(ransEncodeJs(outside, 0, freq, cum, new Uint8Array(64), new Uint8Array(0)), -2);
 });

@@ -11,3 +11,9 @@ export const decodeKernels: Pick<NativeAddon, 'deltaBitsplit' | 'deltaRans' | 'r
     ? { deltaBitsplit: addon.deltaBitsplit, deltaRans: addon.deltaRans, ransDict: addon.ransDict, deltaRunsInt64: addon.deltaRunsInt64, relativeToInt64: addon.relativeToInt64, bitsplitOffset: addon.bitsplitOffset }
     : {};
 })();
+
+/** The native rANS encoder (ransEncode) when the addon is loaded: the same bytes as ransEncodeJs. QUIVER_NO_NATIVE=1 forces the JS loop. */
+export const encodeKernels: Pick<NativeAddon, 'ransEncode'> = (() => {
+  const addon = nativeAddon();
+  return addon?.ransEncode ? { ransEncode: addon.ransEncode } : {};
+})();

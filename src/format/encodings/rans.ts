@@ -1,5 +1,5 @@
 import type { ByteReader, ByteWriter } from './bytes.js';
-import { decodeKernels } from './kernels.js';
+import { decodeKernels, encodeKernels } from './kernels.js';
 import { EncodingError } from './types.js';
 
 /**
@@ -118,43 +118,56 @@ export function encodeRans(z: Float64Array, w: ByteWriter): void {
     prev = h;
   }
 
-  // rANS: symbols in reverse, bytes emitted backwards into `out`.
-  const divisor = 2 ** s;
+  // rANS: symbols in reverse, bytes emitted backwards into the end of `out`; low bits packed.
   const out = new Uint8Array(n * 2 + 16);
+  const packed = new Uint8Array(Math.ceil((n * s) / 8));
+  const kernel = encodeKernels.ransEncode;
+  const pos = kernel ? kernel(z, s, freq, cum, out, packed) : ransEncodeJs(z, s, freq, cum, out, packed);
+  if (pos < 0) throw new EncodingError(pos === -1 ? 'rans output overflow' : 'rans value outside its table');
+  w.varint(out.length - pos);
+  w.bytes(out.subarray(pos));
+  if (s > 0) w.bytes(packed);
+}
+
+/**
+ * The JS twin of the native ransEncode kernel (same bytes, same return): codes `z` backwards
+ * into the end of `out`, packs the low `s` bits LSB-first into `low`, and returns where the
+ * stream starts in `out` (-1: `out` too short; -2: a value outside the table).
+ */
+export function ransEncodeJs(z: Float64Array, s: number, freq: Uint16Array, cum: Uint32Array, out: Uint8Array, low: Uint8Array): number {
+  const n = z.length;
+  const divisor = 2 ** s;
   let pos = out.length;
   let x = RANS_L;
   for (let i = n - 1; i >= 0; i--) {
-    const sym = Math.floor(z[i]! / divisor);
-    const f = freq[sym]!;
+    const v = z[i]!;
+    if (!(v >= 0 && v < RANS_VALUE_LIMIT)) return -2;
+    const sym = Math.floor(v / divisor);
+    const f = sym < SYMBOLS_MAX ? freq[sym]! : 0;
+    if (f === 0) return -2;
     const xMax = (RANS_L >>> RANS_SCALE_BITS) * 256 * f;
     while (x >= xMax) {
-      if (pos === 0) throw new EncodingError('rans output overflow');
+      if (pos === 0) return -1;
       out[--pos] = x & 0xff;
       x >>>= 8;
     }
     x = Math.floor(x / f) * M + (x % f) + cum[sym]!;
   }
+  if (pos < 4) return -1;
   pos -= 4;
   out[pos] = x & 0xff; out[pos + 1] = (x >>> 8) & 0xff; out[pos + 2] = (x >>> 16) & 0xff; out[pos + 3] = x >>> 24;
-  w.varint(out.length - pos);
-  w.bytes(out.subarray(pos));
-
-  // Low bits, LSB first.
   if (s > 0) {
-    const packed = new Uint8Array(Math.ceil((n * s) / 8));
-    const mask = divisor - 1;
     let acc = 0;
     let accBits = 0;
     let at = 0;
     for (let i = 0; i < n; i++) {
       acc += (z[i]! % divisor) * 2 ** accBits;
       accBits += s;
-      while (accBits >= 8) { packed[at++] = acc % 256; acc = Math.floor(acc / 256); accBits -= 8; }
+      while (accBits >= 8) { low[at++] = acc % 256; acc = Math.floor(acc / 256); accBits -= 8; }
     }
-    if (accBits > 0) packed[at] = acc;
-    void mask;
-    w.bytes(packed);
+    if (accBits > 0) low[at] = acc;
   }
+  return pos;
 }
 
 /** The decoding tables read from a page (validated). */
