@@ -7,31 +7,38 @@ import { storeSource } from '../../src/table/table.js';
 import { SchemaError } from '../../src/errors.js';
 import { rng } from '../format/helpers.js';
 
-test("compression 'small' stores random-walk floats rANS-coded and smaller; values read back exactly", async () => {
+test("random-walk floats are stored rANS-coded; compression 'small' also tries bitsplit and is never larger; values read back exactly", async () => {
   const random = rng(5);
   let x = 50;
+  let y = 0;
+  const pattern = Array.from({ length: 37 }, () => Math.round((random() - 0.5) * 10000));
   const rows = Array.from({ length: 20_000 }, (_, i) => {
     const g = Math.sqrt(-2 * Math.log(random() || 1e-12)) * Math.cos(2 * Math.PI * random());
     x = Math.round(Math.min(100, Math.max(0, x + g)) * 100) / 100;
-    return { time: Date.UTC(2026, 0, 1) + i * 1000, host: 'a', v: x };
+    // Steps repeating with a period: bitsplit's zstd planes find the repeats, rANS cannot.
+    y += pattern[i % 37]!;
+    return { time: Date.UTC(2026, 0, 1) + i * 1000, host: 'a', v: x, p: y };
   });
-  const sizes: Record<string, number> = {};
+  const sizes: Record<string, Record<string, number>> = {};
   for (const compression of ['fast', 'small'] as const) {
     const store = new MemoryChunkManager();
     const db = await Quiver.open(store);
-    const t = await db.createTable('m', { tags: ['host'], fields: [{ name: 'v', type: 'float64' }], compression });
+    const t = await db.createTable('m', { tags: ['host'], fields: [{ name: 'v', type: 'float64' }, { name: 'p', type: 'float64' }], compression });
     await t.append(rows);
     await t.flush();
     const [chunk] = await t.chunks();
     const reader = await openChunk(storeSource(store, chunk!.key, chunk!.bytes));
-    const encodings = new Set(reader.footer.columns.find((c) => c.name === 'v')!.pages.map((p) => p.encoding));
-    assert.equal([...encodings].some((e) => e.endsWith('>rans')), compression === 'small', `${compression}: ${[...encodings].join(', ')}`);
-    sizes[compression] = chunk!.columns['v']!.bytes;
-    const back = Array.from((await t.query({ columns: ['v'] })).getChild('v')!.toArray() as Float64Array);
-    assert.deepEqual(back, rows.map((r) => r.v));
+    const encodings = (name: string) => [...new Set(reader.footer.columns.find((c) => c.name === name)!.pages.map((p) => p.encoding))];
+    assert.ok(encodings('v').every((e) => e.endsWith('>rans')), `${compression}: ${encodings('v').join(', ')}`);
+    assert.equal(encodings('p').some((e) => e.endsWith('>bitsplit')), compression === 'small', `${compression}: ${encodings('p').join(', ')}`);
+    sizes[compression] = { v: chunk!.columns['v']!.bytes, p: chunk!.columns['p']!.bytes };
+    const back = await t.query({ columns: ['v', 'p'] });
+    assert.deepEqual(Array.from(back.getChild('v')!.toArray() as Float64Array), rows.map((r) => r.v));
+    assert.deepEqual(Array.from(back.getChild('p')!.toArray() as Float64Array), rows.map((r) => r.p));
     assert.equal((await db.table('m')).options.compression, compression, 'recorded in the manifest');
   }
-  assert.ok(sizes['small']! < sizes['fast']!, JSON.stringify(sizes));
+  assert.ok(sizes['small']!['v']! <= sizes['fast']!['v']!, JSON.stringify(sizes));
+  assert.ok(sizes['small']!['p']! < sizes['fast']!['p']! / 2, JSON.stringify(sizes));
   const db = await Quiver.open(new MemoryChunkManager());
   await assert.rejects(db.createTable('x', { compression: 'tiny' as never }), SchemaError);
 });
