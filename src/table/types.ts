@@ -33,9 +33,9 @@ export interface TableOptions {
   codec: BlockCodecId;
   codecLevel?: number;
   /**
-   * 'fast' (default): encodings chosen for size among those that decode fastest. 'small': also
-   * the rANS-coded chains when they are smaller (a few % on random-walk floats, ~3× slower
-   * to decode those columns).
+   * 'fast' (default): each page's chain is picked from its statistics, delta pages rANS-coded.
+   * 'small': delta pages are also encoded with bitsplit and the smaller, once block-compressed,
+   * is kept (smaller when steps repeat; slower imports).
    */
   compression?: 'fast' | 'small';
   /** Per-column codec/encoding overrides. */
