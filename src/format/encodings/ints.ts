@@ -373,6 +373,8 @@ function decodeAscendingRans(r: ByteReader, n: number, divisor: number, into?: F
     const end = k + 1 < count ? at[k + 1]! : n;
     for (let i = at[k]!; i < end; i++) out[i] = out[i]! + shift;
   }
+  // Each sum above is exact when its result is a safe integer; a larger one means a corrupt page.
+  checkSafe(out);
   if (divisor !== 1) for (let i = 0; i < n; i++) out[i] = out[i]! / divisor;
   return out;
 }
