@@ -12,7 +12,7 @@ import { FooterShapeError, validateFooter } from './footer-validate.js';
 import { resolveLimits } from './limits.js';
 import { decodeColumnOf, decodeStoredPage } from './page-decode.js';
 import type { DecodePool } from './decode-pool.js';
-import { type MinMax, mergeMinMax, pageValuesMinMax, pageValuesSum, sameStat, sameSum, statComparator } from './stats.js';
+import { type MinMax, mergeMinMax, pageValuesMinMax, pageValuesSum, sameStat, statComparator } from './stats.js';
 import type {
   ByteSource, ChunkFooter, ChunkLimits, ColumnFooter, DecodedPage, ReadChunkOptions, VerifyOptions, VerifyResult,
 } from './types.js';
@@ -429,7 +429,7 @@ export class ChunkReader {
             }
             if (page.sum !== undefined) {
               const sum = pageValuesSum(decoded.values, 0, page.rows, decoded.validity, column.type);
-              if (!sameSum(sum, page.sum)) {
+              if (!sameStat(sum, page.sum)) {
                 throw new CorruptChunkError(this.name, page.offset, `column ${JSON.stringify(column.name)} page ${p} sums to ${String(sum)}, footer says ${String(page.sum)}`);
               }
             }

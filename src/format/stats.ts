@@ -196,8 +196,8 @@ export function pageValuesMinMax(values: PageValues, validity: Uint8Array | null
   }
 }
 
-/** Stat equality (Object.is for numbers, so -0 and 0 differ). */
-export function sameStat(a: StatValue, b: StatValue): boolean {
+/** Stat equality, min/max and sum alike (Object.is: -0 and 0 differ, NaN equals NaN). */
+export function sameStat(a: StatValue | undefined, b: StatValue | undefined): boolean {
   return Object.is(a, b);
 }
 
@@ -245,9 +245,4 @@ export function pageValuesSum(values: PageValues, start: number, end: number, va
   if (values.kind === 'f64' && type === 'float64') return float64Sum(values.values, start, end, validity);
   if (values.kind === 'i64' && (type === 'int64' || type === 'uint64')) return int64Sum(values.values, start, end, validity, type === 'uint64').toString();
   return undefined;
-}
-
-/** Sum statistic equality: floats by bits (Object.is: NaN equals NaN, -0 differs from 0). */
-export function sameSum(a: number | string | undefined, b: number | string | undefined): boolean {
-  return Object.is(a, b);
 }

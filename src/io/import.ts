@@ -221,6 +221,7 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
   let file = files[0]!;
   let batches = 0;
   const progress = () => options.onProgress?.({ bytesRead: counter.bytes, bytesTotal, rows, file });
+  const workers = options.parallel ?? availableParallelism() >= WORKER_CORES_MIN;
   try {
     const csvOptions = (sourceOf: (file: string) => string): CsvOptions => ({
       ...(options.delimiter !== undefined ? { delimiter: options.delimiter } : {}),
@@ -245,7 +246,7 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
       // (file after file), overlapping the encoding of chunks here; anything else inline.
       let end = k + 1;
       let input: AsyncIterable<SourceBatch>;
-      const parallel = (options.parallel ?? availableParallelism() >= WORKER_CORES_MIN) && formats[k] === 'csv' && sizes.has(files[k]!);
+      const parallel = workers && formats[k] === 'csv' && sizes.has(files[k]!);
       if (parallel) while (end < files.length && formats[end] === 'csv' && sizes.has(files[end]!)) end++;
       const runBytes = files.slice(k, end).reduce((sum, f) => sum + (sizes.get(f) ?? 0), 0);
       if (parallel && runBytes >= (options.workerBytesMin ?? CSV_WORKER_BYTES_MIN)) {
@@ -263,8 +264,7 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
         } else if (formats[k] === 'arrow') {
           input = readArrowFile(name, counter, options, schema);
         } else {
-          const worker = (options.parallel ?? availableParallelism() >= WORKER_CORES_MIN) && (sizes.get(name) ?? 0) >= (options.workerBytesMin ?? PARQUET_WORKER_BYTES_MIN);
-          input = readParquetFile(name, counter, { ...options, parallel: worker }, schema);
+          input = readParquetFile(name, counter, { ...options, parallel: workers && (sizes.get(name) ?? 0) >= (options.workerBytesMin ?? PARQUET_WORKER_BYTES_MIN) }, schema);
         }
       }
       for await (const b of input) {

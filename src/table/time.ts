@@ -69,20 +69,23 @@ export function partitionOf(value: bigint, unit: TimeUnit, by: PartitionBy): str
   return by === 'hour' ? iso.slice(0, 13) : by === 'day' ? iso.slice(0, 10) : iso.slice(0, 7);
 }
 
+/** Start of a month, day or hour partition key, in epoch milliseconds. */
+function partitionStartMs(key: string): number {
+  return Date.parse(key.length === 7 ? `${key}-01T00:00:00Z` : key.length === 10 ? `${key}T00:00:00Z` : `${key}:00:00Z`);
+}
+
 /** The key of the partition after `key` (day, hour or month keys). */
 export function nextPartitionKey(key: string): string {
   if (key.length === 7) {
     const [y, m] = key.split('-').map(Number) as [number, number];
     return m === 12 ? `${String(y + 1).padStart(4, '0')}-01` : `${key.slice(0, 4)}-${String(m + 1).padStart(2, '0')}`;
   }
-  const start = Date.parse(key.length === 10 ? `${key}T00:00:00Z` : `${key}:00:00Z`);
-  const iso = new Date(start + (key.length === 10 ? DAY_MS : 3_600_000)).toISOString();
+  const iso = new Date(partitionStartMs(key) + (key.length === 10 ? DAY_MS : 3_600_000)).toISOString();
   return key.length === 10 ? iso.slice(0, 10) : iso.slice(0, 13);
 }
 
 /** Start of a partition in the table unit. */
 export function partitionStart(key: string, unit: TimeUnit): bigint {
   if (key === 'all') return -(2n ** 63n);
-  const iso = key.length === 7 ? `${key}-01T00:00:00Z` : key.length === 10 ? `${key}T00:00:00Z` : `${key}:00:00Z`;
-  return convertTime(BigInt(Date.parse(iso)), 'ms', unit);
+  return convertTime(BigInt(partitionStartMs(key)), 'ms', unit);
 }

@@ -337,9 +337,8 @@ export class WriteBuffer {
     const scratch = this.scratch;
     permute64(this.time, index, scratch);
     for (const tag of this.tags) {
-      const codes = tag.codes;
-      const first = Int32Array.from(representatives, (row) => codes[row]!);
-      for (let g = 0; g < first.length; g++) codes.fill(first[g]!, groupStarts[g]!, groupStarts[g + 1]!);
+      // Each series' code is read before any series is filled over it.
+      fillBySeries(tag.codes, seriesCodes(tag.codes, representatives), groupStarts, 0, 0);
     }
     for (const column of this.fields.values()) {
       if (column.nulls > 0) permute8(column.valid, index, scratch);
@@ -492,11 +491,7 @@ export class WriteBuffer {
       let codes: Int32Array;
       if (!listed) codes = tag.codes.subarray(rows.start, rows.end);
       else if (groups) {
-        codes = new Int32Array(n);
-        const { groupStarts, representatives, start } = groups;
-        for (let g = groups.first; groupStarts[g]! < start + n; g++) {
-          codes.fill(tag.codes[representatives[g]!]!, Math.max(groupStarts[g]! - start, 0), Math.min(groupStarts[g + 1]! - start, n));
-        }
+        codes = fillBySeries(new Int32Array(n), seriesCodes(tag.codes, groups.representatives), groups.groupStarts, groups.first, groups.start);
       } else {
         codes = new Int32Array(n);
         for (let i = 0; i < n; i++) codes[i] = tag.codes[rows[i]!]!;
@@ -557,14 +552,34 @@ function timeBefore(t32: Int32Array, a: number, b: number): boolean {
   return ha < hb || (ha === hb && t32[2 * a]! >>> 0 < t32[2 * b]! >>> 0);
 }
 
-/** out[i] = src[rows[i]] for 64-bit integers, moved as int32 halves (no BigInt per row). */
-function gather64<T extends BigInt64Array | BigUint64Array>(src: BigInt64Array | BigUint64Array, rows: Int32Array, out: T): T {
+/** 64-bit columns, moved bit for bit as int32 halves. */
+type Column64 = BigInt64Array | BigUint64Array | Float64Array;
+
+/** out[i] = src[rows[i]] for 64-bit values, moved as int32 halves (no BigInt per row). */
+function gather64<T extends Column64>(src: Column64, rows: Int32Array, out: T): T {
   const s32 = new Int32Array(src.buffer, src.byteOffset, src.length * 2);
   const o32 = new Int32Array(out.buffer, out.byteOffset, out.length * 2);
   for (let i = 0; i < rows.length; i++) {
     const r = 2 * rows[i]!;
     o32[2 * i] = s32[r]!;
     o32[2 * i + 1] = s32[r + 1]!;
+  }
+  return out;
+}
+
+/** The tag code of each series (the code at its representative row). */
+function seriesCodes(codes: Int32Array, representatives: Int32Array): Int32Array {
+  return Int32Array.from(representatives, (row) => codes[row]!);
+}
+
+/**
+ * Fills `out` with rows [start, start + out.length) of a sorted order a series at a time:
+ * series g (from `first`, the one holding row `start`) covers [groupStarts[g], groupStarts[g+1]).
+ */
+function fillBySeries(out: Int32Array, codeOf: Int32Array, groupStarts: Int32Array, first: number, start: number): Int32Array {
+  const n = out.length;
+  for (let g = first; g < codeOf.length && groupStarts[g]! < start + n; g++) {
+    out.fill(codeOf[g]!, Math.max(groupStarts[g]! - start, 0), Math.min(groupStarts[g + 1]! - start, n));
   }
   return out;
 }
@@ -617,16 +632,11 @@ function gatherField(column: FieldColumn, rows: Int32Array | { start: number; en
   }
 }
 
-/** a[0, n) = a[index[0, n)] for 64-bit values, as int32 halves through `scratch` (≥ 2n). */
-function permute64(a: BigInt64Array | BigUint64Array | Float64Array, index: Int32Array, scratch: Int32Array): void {
+/** a[0, n) = a[index[0, n)] for 64-bit values: gathered into `scratch` (≥ 2n int32s), copied back. */
+function permute64(a: Column64, index: Int32Array, scratch: Int32Array): void {
   const n = index.length;
-  const a32 = new Int32Array(a.buffer, a.byteOffset, a.length * 2);
-  for (let i = 0; i < n; i++) {
-    const r = 2 * index[i]!;
-    scratch[2 * i] = a32[r]!;
-    scratch[2 * i + 1] = a32[r + 1]!;
-  }
-  a32.set(scratch.subarray(0, 2 * n));
+  gather64(a, index, new Float64Array(scratch.buffer, scratch.byteOffset, n));
+  new Int32Array(a.buffer, a.byteOffset, 2 * n).set(scratch.subarray(0, 2 * n));
 }
 
 /** a[0, n) = a[index[0, n)] for bytes, through `scratch`'s bytes. */

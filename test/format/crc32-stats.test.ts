@@ -5,6 +5,11 @@ import { compareStrings, float64MinMax, float64Sum, int64MinMax, int64Sum, utf8M
 import { copyBits, sliceBits } from '../../src/format/bits.js';
 import { rng, seedFromEnv } from './helpers.js';
 
+/** 1–40 int64 values with random bits in both halves. */
+function randomInt64s(random: () => number): BigInt64Array {
+  return BigInt64Array.from({ length: 1 + Math.floor(random() * 40) }, () => BigInt.asIntN(64, (BigInt(Math.floor(random() * 2 ** 32)) << 32n) | BigInt(Math.floor(random() * 2 ** 32))));
+}
+
 describe('crc32Combine', () => {
   test('crc(A‖B) from crc(A), crc(B), |B| for random splits', () => {
     const seed = seedFromEnv('crc32Combine');
@@ -48,9 +53,8 @@ describe('stats', () => {
     const seed = seedFromEnv('int64 stats');
     const random = rng(seed);
     for (let round = 0; round < 50; round++) {
-      const n = 1 + Math.floor(random() * 40);
-      const values = new BigInt64Array(n);
-      for (let i = 0; i < n; i++) values[i] = BigInt.asIntN(64, (BigInt(Math.floor(random() * 2 ** 32)) << 32n) | BigInt(Math.floor(random() * 2 ** 32)));
+      const values = randomInt64s(random);
+      const n = values.length;
       const signed = [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
       assert.deepEqual(int64MinMax(values, 0, n, null, false), { min: signed[0]!.toString(), max: signed[n - 1]!.toString() }, `seed ${seed}`);
       const unsigned = [...new BigUint64Array(values.buffer)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -68,9 +72,8 @@ describe('stats', () => {
     const seed = seedFromEnv('int64 sums');
     const random = rng(seed);
     for (let round = 0; round < 50; round++) {
-      const n = 1 + Math.floor(random() * 40);
-      const values = new BigInt64Array(n);
-      for (let i = 0; i < n; i++) values[i] = BigInt.asIntN(64, (BigInt(Math.floor(random() * 2 ** 32)) << 32n) | BigInt(Math.floor(random() * 2 ** 32)));
+      const values = randomInt64s(random);
+      const n = values.length;
       const validity = new Uint8Array(Math.ceil(n / 8)).map(() => Math.floor(random() * 256));
       const valid = (i: number) => ((validity[i >> 3]! >> (i & 7)) & 1) === 1;
       assert.equal(int64Sum(values, 0, n, null, false), [...values].reduce((a, b) => a + b, 0n), `seed ${seed}`);

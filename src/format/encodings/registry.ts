@@ -12,15 +12,17 @@ import { EncodingError, pageValueCount, type EncodedPage, type EncodeOptions, ty
  * Chains by page kind (ids are stable; the footer records one per page):
  * - i64:  `plain`, or an integer chain (ints.ts) over `value - first` (i64 base in front):
  *         `rle`, `delta>rle`, `delta>zigzag>bitsplit`, `for>bitsplit`, `dict>rans` (few
- *         distinct values), the `…>rans` twins of the delta chains
+ *         distinct values), the `…>rans` twins of the delta chains, `delta>gcd>rans`
+ *         (ascending pages)
  * - i32:  `plain` or an integer chain (tag codes: sorted runs → `rle`)
  * - f64:  `plain`, `alp>` + an integer chain (decimal-like doubles), or `bss`
  * - bool: `plain` or `rle` (runs of 0/1; validity bitmaps are mostly one run)
  * - utf8: `plain` (the block codec does the work)
  *
- * The picker is BtrBlocks-style but cheap: each candidate is judged from statistics of the
- * page (runs, delta runs, log-magnitudes, ALP's exception share on a sample), the winner
- * is encoded, and `plain` is kept when it is not smaller.
+ * The picker is BtrBlocks-style but cheap: a chain is named from statistics of the page
+ * (runs, delta runs, log-magnitudes, ALP's exception share on a sample), the few
+ * alternatives that statistics cannot rank (the rANS chains, see encodeIntsSmallest) are
+ * trial-encoded and the smallest kept, and `plain` is kept when nothing is smaller.
  */
 export function encodePage(values: PageValues, options: EncodeOptions = {}): EncodedPage {
   const forced = options.encoding;
