@@ -21,10 +21,10 @@ export interface NativeAddon {
   relativeToInt64?(base: bigint, rel: Float64Array, out: BigInt64Array): void;
   /** out[i] = (plane0 | plane1 << 8 | … | high << 8k)[i] + offset, for 8k + highBits ≤ 32. */
   bitsplitOffset?(planes: Uint8Array[], packed: Uint8Array, highBits: number, n: number, offset: number, out: Float64Array): void;
-  deltaRans?(slotSymbol: Uint8Array, slotStep: Uint32Array, stream: Uint8Array, low: Uint8Array, s: number, n: number, first: number, step: number, divisor: number, out: Float64Array, zigzag?: boolean): number;
+  deltaRans?(freq: Uint16Array, stream: Uint8Array, low: Uint8Array, s: number, n: number, lanes: number, first: number, step: number, divisor: number, out: Float64Array, zigzag?: boolean): number;
   /** rANS-codes z backwards into the end of out, low bits into low; returns the stream's start (-1 out too short, -2 a value outside the table). */
-  ransEncode?(z: Float64Array, s: number, freq: Uint16Array, cum: Uint32Array, out: Uint8Array, low: Uint8Array): number;
-  ransDict?(slotSymbol: Uint8Array, slotStep: Uint32Array, stream: Uint8Array, low: Uint8Array, s: number, n: number, dictionary: Float64Array, out: Float64Array): number;
+  ransEncode?(z: Float64Array, s: number, freq: Uint16Array, cum: Uint32Array, out: Uint8Array, low: Uint8Array, lanes?: number): number;
+  ransDict?(freq: Uint16Array, stream: Uint8Array, low: Uint8Array, s: number, n: number, lanes: number, dictionary: Float64Array, out: Float64Array): number;
 }
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');

@@ -50,34 +50,52 @@ test('native deltaRans = its JS twin on real pages; both refuse a broken stream'
     const n = 300 + Math.floor(random() * 8000);
     const mean = [3, 40, 3000][trial % 3]!;
     const z = Float64Array.from({ length: n }, () => Math.round(-Math.log(1 - random()) * mean));
+    const lanes = (1 + (trial % 2)) as 1 | 2;
     const w = new ByteWriter(64);
-    encodeRans(z, w);
-    const tables = readTables(new ByteReader(w.finish(), 'test page'), n);
-    const first = Math.floor(random() * 2 ** 40), step = [1, 1000, 1_000_000][trial % 3]!, divisor = [1, 100][trial % 2]!;
+    encodeRans(z, w, lanes);
+    const tables = readTables(new ByteReader(w.finish(), 'test page'), n, lanes);
+    const first = Math.floor(random() * 2 ** 40), step = [1, 1000, 1_000_000][trial % 3]!, divisor = [1, 100][(trial >> 1) % 2]!;
     const a = new Float64Array(n), b = new Float64Array(n);
-    assert.equal(addon.deltaRans(tables.slotSymbol, tables.slotStep, tables.stream, tables.low, tables.s, n, first, step, divisor, a, false), -1);
-    deltaRansJs(tables.slotSymbol, tables.slotStep, tables.stream, tables.low, tables.s, n, first, step, divisor, b, false);
-    assert.ok(bits(a).equals(bits(b)), `trial ${trial}: plain deltas`);
+    assert.equal(addon.deltaRans(tables.freq, tables.stream, tables.low, tables.s, n, lanes, first, step, divisor, a, false), -1);
+    deltaRansJs(tables.freq, tables.stream, tables.low, tables.s, n, lanes, first, step, divisor, b, false);
+    assert.ok(bits(a).equals(bits(b)), `trial ${trial}: plain deltas, ${lanes} lanes`);
     let x = first;
     assert.ok(z.every((d, i) => a[i] === (x += d * step) / divisor), `trial ${trial}: the values are the folded deltas`);
   }
-  // Direct: a uniform table (slot = symbol · 16) over a stream that is too short.
-  const slotSymbol = Uint8Array.from({ length: 4096 }, (_, i) => i >> 4);
-  const slotStep = Uint32Array.from({ length: 4096 }, (_, i) => (16 << 12) | (i & 15));
-  const stream = Uint8Array.from([0, 0, 128, 0, 1, 2]);
-  const out = new Float64Array(100);
-  const status = addon.deltaRans(slotSymbol, slotStep, stream, new Uint8Array(0), 0, 100, 0, 1, 1, out);
-  assert.ok(status >= 0, 'the native kernel reports the broken stream');
-  assert.throws(() => deltaRansJs(slotSymbol, slotStep, stream, new Uint8Array(0), 0, 100, 0, 1, 1, new Float64Array(100)), /rans stream/);
-  // ransDict: the same broken stream, and a dictionary smaller than the symbols, give the same status.
-  assert.ok(addon.ransDict, 'the addon has ransDict');
+  // Direct: a uniform table (every symbol 16 slots) over streams that are too short, with one
+  // and with two lanes (each lane's state 2^23, then two bytes).
+  const freq = new Uint16Array(256).fill(16);
   const dictionary = Float64Array.from({ length: 300 }, (_, i) => i * 100);
-  assert.equal(addon.ransDict(slotSymbol, slotStep, stream, new Uint8Array(0), 0, 100, dictionary, new Float64Array(100)),
-    ransDictJs(slotSymbol, slotStep, stream, new Uint8Array(0), 0, 100, dictionary, new Float64Array(100)));
   const small = dictionary.subarray(0, 3);
-  const status2 = addon.ransDict(slotSymbol, slotStep, stream, new Uint8Array(0), 0, 100, small, new Float64Array(100));
-  assert.ok(status2 >= 0 && status2 < 100);
-  assert.equal(status2, ransDictJs(slotSymbol, slotStep, stream, new Uint8Array(0), 0, 100, small, new Float64Array(100)));
+  assert.ok(addon.ransDict, 'the addon has ransDict');
+  for (const lanes of [1, 2] as const) {
+    const stream = Uint8Array.from([...(lanes === 2 ? [0, 0, 128, 0] : []), 0, 0, 128, 0, 1, 2]);
+    const status = addon.deltaRans(freq, stream, new Uint8Array(0), 0, 100, lanes, 0, 1, 1, new Float64Array(100));
+    assert.ok(status >= 0, `${lanes} lanes: the native kernel reports the broken stream`);
+    assert.throws(() => deltaRansJs(freq, stream, new Uint8Array(0), 0, 100, lanes, 0, 1, 1, new Float64Array(100)), /rans stream/);
+    // ransDict: the same broken stream, and a dictionary smaller than the symbols, give the same status.
+    assert.equal(addon.ransDict(freq, stream, new Uint8Array(0), 0, 100, lanes, dictionary, new Float64Array(100)),
+      ransDictJs(freq, stream, new Uint8Array(0), 0, 100, lanes, dictionary, new Float64Array(100)));
+    const status2 = addon.ransDict(freq, stream, new Uint8Array(0), 0, 100, lanes, small, new Float64Array(100));
+    assert.ok(status2 >= 0 && status2 < 100);
+    assert.equal(status2, ransDictJs(freq, stream, new Uint8Array(0), 0, 100, lanes, small, new Float64Array(100)));
+    // A lane whose initial state is below 2^23 is refused at value 0 (the unchecked rounds
+    // rely on states staying in range).
+    const low = stream.slice();
+    low[4 * lanes - 2] = 0;
+    assert.equal(addon.deltaRans(freq, low, new Uint8Array(0), 0, 100, lanes, 0, 1, 1, new Float64Array(100)), 0);
+  }
+  const stream = Uint8Array.from([0, 0, 128, 0, 1, 2]);
+  // The kernels build their slot tables from freq: a table that does not fill the 4096 slots
+  // exactly (short or over) is refused before any decoding, as are lane counts but 1 and 2
+  // and a stream shorter than its lanes' states.
+  for (const bad of [new Uint16Array(256).fill(15), Uint16Array.from({ length: 256 }, (_, i) => (i === 0 ? 17 : 16)), new Uint16Array(255).fill(16)]) {
+    assert.throws(() => addon.deltaRans!(bad, stream, new Uint8Array(0), 0, 100, 1, 0, 1, 1, new Float64Array(100)), /deltaRans: bad arguments/);
+    assert.throws(() => addon.ransDict!(bad, stream, new Uint8Array(0), 0, 100, 1, dictionary, new Float64Array(100)), /ransDict: bad arguments/);
+  }
+  for (const [lanes, bytes] of [[0, stream], [3, new Uint8Array(16)], [2, stream]] as const) {
+    assert.throws(() => addon.deltaRans!(freq, bytes, new Uint8Array(0), 0, 100, lanes, 0, 1, 1, new Float64Array(100)), /deltaRans: bad arguments/);
+  }
 });
 
 test('every page decodes to the same bits with the native kernels and with the JS fallbacks', async () => {
@@ -100,12 +118,19 @@ test('every page decodes to the same bits with the native kernels and with the J
     encodePage({ kind: 'i64', values: stamps }, { encoding: 'delta>zigzag>bitsplit' }),
     encodePage({ kind: 'i64', values: stamps }, { encoding: 'for>bitsplit' }),
   ].map((p, i) => ({ ...p, kind: (i < 2 ? 'f64' : 'i64') as 'f64' | 'i64', n: i < 2 ? walk.length : stamps.length }));
+  // Two-lane rANS, on an odd count (the last value goes through lane 0 alone).
+  const odd = walk.subarray(0, 8191);
+  pages.push({ ...encodePage({ kind: 'f64', values: odd }, { encoding: 'alp>delta>zigzag>rans2' }), kind: 'f64', n: odd.length });
   // Small integers (volumes): for>bitsplit with one plane and a few high bits.
   const volumes = BigInt64Array.from({ length: 3000 }, () => BigInt(Math.floor(random() * 5000)));
   pages.push({ ...encodePage({ kind: 'i64', values: volumes }, { encoding: 'for>bitsplit' }), kind: 'i64', n: volumes.length });
   // Round lots and odd lots (few distinct values): dict>rans.
   const lots = BigInt64Array.from({ length: 4000 }, () => BigInt(random() < 0.8 ? 100 * (1 + Math.floor(-Math.log(1 - random()) * 3)) : 1 + Math.floor(random() * 99)));
   pages.push({ ...encodePage({ kind: 'i64', values: lots }, { encoding: 'dict>rans' }), kind: 'i64', n: lots.length });
+  pages.push({ ...encodePage({ kind: 'i64', values: lots }, { encoding: 'dict>rans2' }), kind: 'i64', n: lots.length });
+  // Ascending timestamps with a step back (an exception): delta>gcd>rans2.
+  const ticks = BigInt64Array.from({ length: 3001 }, (_, i) => BigInt(1_700_000_000_000 + i * 1000 + (i % 7) * 3 - (i > 2000 ? 500_000 : 0)) * 1_000_000n);
+  pages.push({ ...encodePage({ kind: 'i64', values: ticks }, { encoding: 'delta>gcd>rans2' }), kind: 'i64', n: ticks.length });
   const decodeAll = () => pages.map((p) => {
     const v = decodePage(p.encoding, p.bytes, p.kind, p.n);
     return Buffer.from((v as { values: Float64Array | BigInt64Array }).values.buffer.slice(0));
@@ -120,8 +145,10 @@ test('every page decodes to the same bits with the native kernels and with the J
     Object.assign(decodeKernels, saved);
   }
   for (const i of [2, 3, 4]) assert.ok(native[i]!.equals(Buffer.from(stamps.buffer)), `${pages[i]!.encoding}: timestamps round-trip`);
-  assert.ok(native[5]!.equals(Buffer.from(volumes.buffer)), 'volumes round-trip');
-  assert.ok(native[6]!.equals(Buffer.from(lots.buffer)), 'lots round-trip');
+  assert.ok(native[6]!.equals(Buffer.from(volumes.buffer)), 'volumes round-trip');
+  assert.ok(native[5]!.equals(Buffer.from(odd.slice().buffer)), 'odd-length walk round-trips through two lanes');
+  assert.ok(native[7]!.equals(Buffer.from(lots.buffer)) && native[8]!.equals(Buffer.from(lots.buffer)), 'lots round-trip');
+  assert.ok(native[9]!.equals(Buffer.from(ticks.buffer)), 'ascending timestamps round-trip');
 });
 
 test('native ransEncode = its JS twin: the same bytes and low bits, the same refusals', () => {
@@ -144,9 +171,10 @@ test('native ransEncode = its JS twin: the same bytes and low bits, the same ref
     const size = trial % 10 === 9 ? Math.floor(n / 4) : n * 2 + 16; // some outputs too short
     const outA = new Uint8Array(size), outB = new Uint8Array(size);
     const lowA = new Uint8Array(Math.ceil((n * s) / 8)), lowB = new Uint8Array(lowA.length);
-    const a: number = addon.ransEncode!(z, s, freq, cum, outA, lowA);
-    const b = ransEncodeJs(z, s, freq, cum, outB, lowB);
-    assert.equal(a, b, `trial ${trial}: start`);
+    const lanes = (1 + (trial % 2)) as 1 | 2;
+    const a: number = addon.ransEncode!(z, s, freq, cum, outA, lowA, lanes);
+    const b = ransEncodeJs(z, s, freq, cum, outB, lowB, lanes);
+    assert.equal(a, b, `trial ${trial}: start (${lanes} lanes)`);
     if (a >= 0) {
       assert.ok(Buffer.from(outA.subarray(a)).equals(Buffer.from(outB.subarray(b))), `trial ${trial}: stream`);
       assert.ok(Buffer.from(lowA).equals(Buffer.from(lowB)), `trial ${trial}: low bits`);

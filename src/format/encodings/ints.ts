@@ -2,7 +2,8 @@ import { ByteReader, ByteWriter, SAFE_MAGNITUDE_MAX, zigzag, unzigzag } from './
 import { decodeBitsplit, decodeBitsplitOffset, decodeDeltaBitsplitFused, encodeBitsplit } from './bitsplit.js';
 import { EncodingError } from './types.js';
 import { zstdCodec } from '../codecs/zstd.js';
-import { decodeDeltaRans, decodeRansDict, encodeRans, ransDeltasFit } from './rans.js';
+import { decodeDeltaRans, decodeRansDict, encodeRans, ransDeltasFit, type RansLanes } from './rans.js';
+import { fromRelative } from './int64.js';
 
 /**
  * Integer chains over safe integers (|v| < 2^51, as float64 numbers: exact, and far faster
@@ -30,8 +31,25 @@ import { decodeDeltaRans, decodeRansDict, encodeRans, ransDeltasFit } from './ra
  *                            are the deltas that are negative or far above the rest (a page
  *                            crossing into the next series). No zigzag: the zigzagged deltas'
  *                            low bit is always 0, a whole raw bit per value to the rANS stage.
+ * - `…>rans2`                each rANS chain with two interleaved rANS states (rans.ts): the
+ *                            same layout but for the stream's initial states; what the writer
+ *                            picks. The one-state `…>rans` ids, written before, still decode.
  */
-export const INT_CHAINS = ['rle', 'delta>rle', 'delta>zigzag>bitsplit', 'delta>gcd>zigzag>bitsplit', 'for>bitsplit', 'delta>zigzag>rans', 'delta>gcd>zigzag>rans', 'dict>rans', 'delta>gcd>rans'] as const;
+export const INT_CHAINS = [
+  'rle', 'delta>rle', 'delta>zigzag>bitsplit', 'delta>gcd>zigzag>bitsplit', 'for>bitsplit',
+  'delta>zigzag>rans', 'delta>gcd>zigzag>rans', 'dict>rans', 'delta>gcd>rans',
+  'delta>zigzag>rans2', 'delta>gcd>zigzag>rans2', 'dict>rans2', 'delta>gcd>rans2',
+] as const;
+
+/** The rANS chains by their one-state id, and the lanes the id stands for. */
+type RansFamily = 'delta>zigzag>rans' | 'delta>gcd>zigzag>rans' | 'dict>rans' | 'delta>gcd>rans';
+const RANS_FAMILIES: readonly string[] = ['delta>zigzag>rans', 'delta>gcd>zigzag>rans', 'dict>rans', 'delta>gcd>rans'];
+
+function ransChainOf(chain: IntChain): { family: RansFamily; lanes: RansLanes } | null {
+  const two = chain.endsWith('>rans2');
+  const family = two ? chain.slice(0, -1) : chain;
+  return RANS_FAMILIES.includes(family) ? { family: family as RansFamily, lanes: two ? 2 : 1 } : null;
+}
 
 /** Most exceptions a `delta>gcd>rans` page may carry: a share of its values, and at least 4. */
 const ASCENDING_EXCEPTIONS_SHARE = 1 / 64;
@@ -185,10 +203,10 @@ function mostlyAscending(v: Float64Array): boolean {
  * Returns the chain written.
  */
 export function encodeIntsSmallest(chain: IntChain, v: Float64Array, w: ByteWriter, preferSize: boolean): IntChain {
-  const twin: IntChain | null = chain === 'delta>zigzag>bitsplit' ? 'delta>zigzag>rans' : chain === 'delta>gcd>zigzag>bitsplit' ? 'delta>gcd>zigzag>rans' : null;
+  const twin: IntChain | null = chain === 'delta>zigzag>bitsplit' ? 'delta>zigzag>rans2' : chain === 'delta>gcd>zigzag>bitsplit' ? 'delta>gcd>zigzag>rans2' : null;
   const candidates: IntChain[] = twin !== null && v.length >= 256 ? (preferSize ? [chain, twin] : [twin]) : [chain];
-  if (twin !== null && v.length >= 256 && mostlyAscending(v)) candidates.push('delta>gcd>rans');
-  if (v.length >= 256 && chain !== 'rle' && chain !== 'delta>rle' && distinctSorted(v, DICT_VALUES_MAX) !== null) candidates.push('dict>rans');
+  if (twin !== null && v.length >= 256 && mostlyAscending(v)) candidates.push('delta>gcd>rans2');
+  if (v.length >= 256 && chain !== 'rle' && chain !== 'delta>rle' && distinctSorted(v, DICT_VALUES_MAX) !== null) candidates.push('dict>rans2');
   if (candidates.length === 1 && candidates[0] === chain) { encodeInts(chain, v, w); return chain; }
   let best: { chain: IntChain; bytes: Uint8Array; size: number } | null = null;
   for (const candidate of candidates) {
@@ -210,17 +228,18 @@ export function encodeIntsSmallest(chain: IntChain, v: Float64Array, w: ByteWrit
   return best.chain;
 }
 
-export function encodeInts(chain: IntChain, v: Float64Array, w: ByteWriter): void {
+/** The rANS chains (one family's layout; `lanes` rANS states). `chain` names errors. */
+function encodeRansChain(family: RansFamily, lanes: RansLanes, chain: IntChain, v: Float64Array, w: ByteWriter): void {
   const n = v.length;
-  switch (chain) {
+  switch (family) {
     case 'delta>zigzag>rans':
     case 'delta>gcd>zigzag>rans': {
-      const g = chain === 'delta>gcd>zigzag>rans' ? Math.max(1, deltaGcd(v)) : 1;
+      const g = family === 'delta>gcd>zigzag>rans' ? Math.max(1, deltaGcd(v)) : 1;
       const z = zigzagDeltas(v, g);
       if (!ransFits(v, z, g)) throw new EncodingError(`${chain}: deltas too wide for the rANS coder`);
       w.svarint(n > 0 ? v[0]! : 0);
-      if (chain === 'delta>gcd>zigzag>rans') w.varint(g);
-      encodeRans(z, w);
+      if (family === 'delta>gcd>zigzag>rans') w.varint(g);
+      encodeRans(z, w, lanes);
       return;
     }
     case 'delta>gcd>rans': {
@@ -232,19 +251,27 @@ export function encodeInts(chain: IntChain, v: Float64Array, w: ByteWriter): voi
       w.varint(split.exceptions.length);
       let last = 0;
       for (const [at, delta] of split.exceptions) { w.varint(at - last); w.svarint(delta); last = at; }
-      encodeRans(split.d, w);
+      encodeRans(split.d, w, lanes);
       return;
     }
     case 'dict>rans': {
       const dictionary = distinctSorted(v, DICT_VALUES_MAX);
-      if (dictionary === null) throw new EncodingError(`dict>rans: more than ${DICT_VALUES_MAX} distinct values`);
+      if (dictionary === null) throw new EncodingError(`${chain}: more than ${DICT_VALUES_MAX} distinct values`);
       w.varint(dictionary.length);
       if (dictionary.length > 0) w.svarint(dictionary[0]!);
       for (let k = 1; k < dictionary.length; k++) w.varint(dictionary[k]! - dictionary[k - 1]!);
       const index = new Map(dictionary.map((x, k) => [x, k]));
-      encodeRans(Float64Array.from(v, (x) => index.get(x)!), w);
+      encodeRans(Float64Array.from(v, (x) => index.get(x)!), w, lanes);
       return;
     }
+  }
+}
+
+export function encodeInts(chain: IntChain, v: Float64Array, w: ByteWriter): void {
+  const rans = ransChainOf(chain);
+  if (rans) { encodeRansChain(rans.family, rans.lanes, chain, v, w); return; }
+  const n = v.length;
+  switch (chain) {
     case 'rle': {
       w.varint(countRuns(v));
       for (let i = 0; i < n;) {
@@ -306,27 +333,8 @@ export function encodeInts(chain: IntChain, v: Float64Array, w: ByteWriter): voi
  * the delta loop when the fast path applies.
  */
 export function decodeInts(chain: IntChain, r: ByteReader, n: number, divisor = 1, into?: Float64Array): Float64Array {
-  if (chain === 'dict>rans') {
-    const k = r.varint();
-    if (k > DICT_VALUES_MAX || (n > 0 && k === 0)) throw new EncodingError(`dict>rans dictionary of ${k} values`);
-    const dictionary = new Float64Array(k);
-    let x = k > 0 ? r.svarint() : 0;
-    for (let i = 0; i < k; i++) {
-      if (i > 0) x += r.varint();
-      if (!Number.isSafeInteger(x)) throw new EncodingError(`dict>rans dictionary value ${x} outside the exact range`);
-      dictionary[i] = x;
-    }
-    // Dividing the dictionary once gives the same doubles as dividing every value (ALP).
-    if (divisor !== 1) for (let i = 0; i < k; i++) dictionary[i] = dictionary[i]! / divisor;
-    return decodeRansDict(r, n, dictionary, into);
-  }
-  if (chain === 'delta>gcd>rans') return decodeAscendingRans(r, n, divisor, into);
-  if (chain === 'delta>zigzag>rans' || chain === 'delta>gcd>zigzag>rans') {
-    const first = r.svarint();
-    const step = chain === 'delta>gcd>zigzag>rans' ? r.varint() : 1;
-    if (step < 1 || !(Math.abs(first) < 2 ** 51)) throw new EncodingError(`${chain} page out of the exact range (first ${first}, step ${step}, ${n} values)`);
-    return decodeDeltaRans(r, n, first, step, divisor, into);
-  }
+  const rans = ransChainOf(chain);
+  if (rans) return decodeRansChain(rans.family, rans.lanes, chain, r, n, divisor, into);
   if (chain === 'delta>zigzag>bitsplit' || chain === 'delta>gcd>zigzag>bitsplit') {
     const at = r.pos;
     const first = r.svarint();
@@ -342,12 +350,57 @@ export function decodeInts(chain: IntChain, r: ByteReader, n: number, divisor = 
   return out;
 }
 
+/** A `dict>rans` page's sorted distinct values. */
+function readDictionary(r: ByteReader, n: number, chain: IntChain): Float64Array {
+  const k = r.varint();
+  if (k > DICT_VALUES_MAX || (n > 0 && k === 0)) throw new EncodingError(`${chain} dictionary of ${k} values`);
+  const dictionary = new Float64Array(k);
+  let x = k > 0 ? r.svarint() : 0;
+  for (let i = 0; i < k; i++) {
+    if (i > 0) x += r.varint();
+    if (!Number.isSafeInteger(x)) throw new EncodingError(`${chain} dictionary value ${x} outside the exact range`);
+    dictionary[i] = x;
+  }
+  return dictionary;
+}
+
+/** Whether `chain` is a dictionary chain (`dict>rans`, `dict>rans2`): int64 pages decode it with decodeDictInt64. */
+export function isDictChain(chain: string): chain is IntChain {
+  return chain === 'dict>rans' || chain === 'dict>rans2';
+}
+
+/**
+ * A dictionary page of an int64 column straight into int64: the dictionary (≤ 256 values)
+ * goes from base-relative to int64 once, and each value is a copy of its entry — no float64
+ * pass and no relative-to-int64 pass over the page.
+ */
+export function decodeDictInt64(chain: IntChain, r: ByteReader, n: number, base: bigint, into?: BigInt64Array): BigInt64Array {
+  const lanes = ransChainOf(chain)!.lanes;
+  const dictionary = fromRelative(base, readDictionary(r, n, chain));
+  return decodeRansDict(r, n, lanes, dictionary, into ?? new BigInt64Array(n));
+}
+
+/** Decodes a rANS chain (`family`'s layout, `lanes` states); `chain` names errors. */
+function decodeRansChain(family: RansFamily, lanes: RansLanes, chain: IntChain, r: ByteReader, n: number, divisor: number, into?: Float64Array): Float64Array {
+  if (family === 'dict>rans') {
+    const dictionary = readDictionary(r, n, chain);
+    // Dividing the dictionary once gives the same doubles as dividing every value (ALP).
+    if (divisor !== 1) for (let i = 0; i < dictionary.length; i++) dictionary[i] = dictionary[i]! / divisor;
+    return decodeRansDict(r, n, lanes, dictionary, into ?? new Float64Array(n));
+  }
+  if (family === 'delta>gcd>rans') return decodeAscendingRans(r, n, lanes, divisor, into);
+  const first = r.svarint();
+  const step = family === 'delta>gcd>zigzag>rans' ? r.varint() : 1;
+  if (step < 1 || !(Math.abs(first) < 2 ** 51)) throw new EncodingError(`${chain} page out of the exact range (first ${first}, step ${step}, ${n} values)`);
+  return decodeDeltaRans(r, n, lanes, first, step, divisor, into);
+}
+
 /**
  * `delta>gcd>rans`: the rANS-coded deltas folded by the kernel, then each exception's delta
  * added to its value and every later one (with exceptions, the kernel folds undivided and
  * the division by `divisor` follows, so values round exactly as without exceptions).
  */
-function decodeAscendingRans(r: ByteReader, n: number, divisor: number, into?: Float64Array): Float64Array {
+function decodeAscendingRans(r: ByteReader, n: number, lanes: RansLanes, divisor: number, into?: Float64Array): Float64Array {
   const first = r.svarint();
   const g = r.varint();
   const count = r.count(n, 'delta>gcd>rans exceptions');
@@ -365,8 +418,8 @@ function decodeAscendingRans(r: ByteReader, n: number, divisor: number, into?: F
     at[k] = index;
     delta[k] = x;
   }
-  if (count === 0) return decodeDeltaRans(r, n, first, g, divisor, into, false);
-  const out = decodeDeltaRans(r, n, first, g, 1, into, false);
+  if (count === 0) return decodeDeltaRans(r, n, lanes, first, g, divisor, into, false);
+  const out = decodeDeltaRans(r, n, lanes, first, g, 1, into, false);
   let shift = 0;
   for (let k = 0; k < count; k++) {
     shift += delta[k]!;
@@ -386,6 +439,10 @@ function decodeIntsSlow(chain: IntChain, r: ByteReader, n: number): Float64Array
     case 'delta>gcd>zigzag>rans':
     case 'dict>rans':
     case 'delta>gcd>rans':
+    case 'delta>zigzag>rans2':
+    case 'delta>gcd>zigzag>rans2':
+    case 'dict>rans2':
+    case 'delta>gcd>rans2':
       throw new EncodingError(`${chain} decodes in decodeInts`);
     case 'rle': {
       const runs = r.count(n, 'rle runs');

@@ -1,6 +1,6 @@
 import { decodePlain, encodePlain, PLAIN_ID } from './plain.js';
 import { ByteReader, ByteWriter } from './bytes.js';
-import { decodeInts, encodeInts, encodeIntsSmallest, isIntChain, pickIntChain, allSafeInts, INT_CHAINS, type IntChain } from './ints.js';
+import { decodeDictInt64, decodeInts, encodeInts, encodeIntsSmallest, isDictChain, isIntChain, pickIntChain, allSafeInts, INT_CHAINS, type IntChain } from './ints.js';
 import { decodeDeltaRleInt64, fromRelative, toRelative } from './int64.js';
 import { alpDivisor, alpPatch, alpSplit, chooseExponent, readAlpHeader, writeAlpHeader } from './alp.js';
 import { BSS_ID, decodeBss, encodeBss } from './bss.js';
@@ -11,9 +11,9 @@ import { EncodingError, pageValueCount, type EncodedPage, type EncodeOptions, ty
  *
  * Chains by page kind (ids are stable; the footer records one per page):
  * - i64:  `plain`, or an integer chain (ints.ts) over `value - first` (i64 base in front):
- *         `rle`, `delta>rle`, `delta>zigzag>bitsplit`, `for>bitsplit`, `dict>rans` (few
- *         distinct values), the `…>rans` twins of the delta chains, `delta>gcd>rans`
- *         (ascending pages)
+ *         `rle`, `delta>rle`, `delta>zigzag>bitsplit`, `for>bitsplit`, `dict>rans2` (few
+ *         distinct values), the `…>rans2` twins of the delta chains, `delta>gcd>rans2`
+ *         (ascending pages); the one-state `…>rans` ids written before still decode
  * - i32:  `plain` or an integer chain (tag codes: sorted runs → `rle`)
  * - f64:  `plain`, `alp>` + an integer chain (decimal-like doubles), or `bss`
  * - bool: `plain` or `rle` (runs of 0/1; validity bitmaps are mostly one run)
@@ -159,6 +159,9 @@ function decodePageOwn(encoding: string, bytes: Uint8Array, kind: PageKind, coun
   if (kind === 'i64' && encoding === 'delta>rle') {
     const base = r.i64();
     out = { kind, values: decodeDeltaRleInt64(r, base, count, into && new BigInt64Array(into.buffer, into.byteOffset, count)) };
+  } else if (kind === 'i64' && isDictChain(encoding)) {
+    const base = r.i64();
+    out = { kind, values: decodeDictInt64(encoding, r, count, base, into && new BigInt64Array(into.buffer, into.byteOffset, count)) };
   } else if (kind === 'i64' && isIntChain(encoding)) {
     const base = r.i64();
     out = { kind, values: fromRelative(base, decodeInts(encoding, r, count), into && new BigInt64Array(into.buffer, into.byteOffset, count)) };

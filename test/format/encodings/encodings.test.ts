@@ -106,8 +106,8 @@ test('rANS: the default codes steps with rANS; preferSize also tries bitsplit an
   const walk = f64(Array.from({ length: 8192 }, () => (x = Math.round(Math.min(100, Math.max(0, x + gauss())) * 100) / 100)));
   const fast = encodePage(walk);
   const small = encodePage(walk, { preferSize: true });
-  assert.equal(fast.encoding, 'alp>delta>zigzag>rans');
-  assert.equal(small.encoding, 'alp>delta>zigzag>rans');
+  assert.equal(fast.encoding, 'alp>delta>zigzag>rans2');
+  assert.equal(small.encoding, 'alp>delta>zigzag>rans2');
   assert.ok(small.bytes.length < encodePage(walk, { encoding: 'alp>delta>zigzag>bitsplit' }).bytes.length);
   // Steps that repeat with a period: zstd's matches in bitsplit's planes beat an order-0
   // coder, so preferSize keeps bitsplit; the default does not try it.
@@ -116,7 +116,7 @@ test('rANS: the default codes steps with rANS; preferSize also tries bitsplit an
   const periodic = i64(Array.from({ length: 8192 }, (_, i) => BigInt((y += pattern[i % 37]!))));
   const periodicSmall = encodePage(periodic, { preferSize: true });
   assert.equal(periodicSmall.encoding, 'delta>zigzag>bitsplit');
-  assert.equal(encodePage(periodic).encoding, 'delta>zigzag>rans');
+  assert.equal(encodePage(periodic).encoding, 'delta>zigzag>rans2');
   assert.ok(periodicSmall.bytes.length < encodePage(periodic).bytes.length / 2);
   // Steps of N(0, 1) in hundredths: log2(100·√(2πe)) ≈ 8.69 bits each; clamping makes it a bit less.
   const bitsPerValue = (small.bytes.length * 8) / 8192;
@@ -132,11 +132,11 @@ test('the picker chooses the chain that fits each kind of data', () => {
   assert.equal(encodePage(ts).encoding, 'delta>rle');
   let t = 1767225600000n * 1_000_000n;
   const irregularMs = i64(Array.from({ length: 8192 }, () => (t += BigInt(1 + Math.floor(rand() * 900)) * 1_000_000n)));
-  assert.equal(encodePage(irregularMs).encoding, 'delta>gcd>rans', 'ms timestamps in ns divide out the 10^6; ascending, they need no zigzag');
+  assert.equal(encodePage(irregularMs).encoding, 'delta>gcd>rans2', 'ms timestamps in ns divide out the 10^6; ascending, they need no zigzag');
   let x = 50;
   const gauge = f64(Array.from({ length: 8192 }, () => (x = Math.round(Math.min(100, Math.max(0, x + gauss())) * 100) / 100)));
   const g = encodePage(gauge);
-  assert.equal(g.encoding, 'alp>delta>zigzag>rans');
+  assert.equal(g.encoding, 'alp>delta>zigzag>rans2');
   assert.ok(g.bytes.length * 8 / 8192 < 9.6, `2-decimal random walk costs ${(g.bytes.length * 8 / 8192).toFixed(2)} bits/value`);
   assert.equal(encodePage(f64(Array.from({ length: 4096 }, () => rand()))).encoding, 'bss');
   const codes = i32(Array.from({ length: 8192 }, (_, i) => Math.floor(i / 3000)));
@@ -149,18 +149,18 @@ test('the picker chooses the chain that fits each kind of data', () => {
   // Trade volumes: mostly round lots, some odd lots — few distinct values, no order.
   const lots = i64(Array.from({ length: 8192 }, () => BigInt(rand() < 0.8 ? 100 * (1 + Math.floor(-Math.log(1 - rand()) * 3)) : 1 + Math.floor(rand() * 99))));
   const l = encodePage(lots);
-  assert.equal(l.encoding, 'dict>rans');
+  assert.equal(l.encoding, 'dict>rans2');
   assert.ok(l.bytes.length < encodePage(lots, { encoding: 'for>bitsplit' }).bytes.length * 0.8, 'the dictionary beats bitsplit by a fifth');
   // Irregular ms timestamps of two series (exponential gaps; the page steps back once): no
   // zigzag, the step back kept aside.
   let at = 1767225600000n * 1_000_000n;
   const twoSeries = i64(Array.from({ length: 8192 }, (_, i) => (at = i === 5000 ? at - 3_600_000n * 1_000_000n : at + BigInt(1 + Math.round(-Math.log(1 - rand()) * 40)) * 1_000_000n)));
   const small = encodePage(twoSeries, { preferSize: true });
-  assert.equal(small.encoding, 'delta>gcd>rans');
+  assert.equal(small.encoding, 'delta>gcd>rans2');
   assert.ok(small.bytes.length < encodePage(twoSeries, { encoding: 'delta>gcd>zigzag>bitsplit' }).bytes.length * 0.95, 'smaller than bitsplit by a twentieth');
   const oneSeries = i64(Array.from((twoSeries as { values: BigInt64Array }).values.subarray(0, 4999)));
   assert.ok(encodePage(oneSeries, { encoding: 'delta>gcd>rans' }).bytes.length < encodePage(oneSeries, { encoding: 'delta>gcd>zigzag>rans' }).bytes.length * 0.9, 'no zigzag: ~a bit per value less than the zigzagged rANS chain');
-  assert.equal(encodePage(twoSeries).encoding, 'delta>gcd>rans', 'by default too');
+  assert.equal(encodePage(twoSeries).encoding, 'delta>gcd>rans2', 'by default too');
 });
 
 // Golden bytes: a change to any encoding's layout shows up here and must be a new id.
@@ -176,6 +176,10 @@ const GOLDEN: [string, PageValues][] = [
   ['delta>gcd>zigzag>rans', i64([1000n, 3000n, 4000n, 4000n])],
   ['dict>rans', i64([300n, 100n, 300n, 7n])],
   ['delta>gcd>rans', i64([1000n, 3000n, 4000n, 2000n, 5000n])],
+  ['delta>zigzag>rans2', i64([5n, 3n, 8n, 8n])],
+  ['delta>gcd>zigzag>rans2', i64([1000n, 3000n, 4000n, 4000n])],
+  ['dict>rans2', i64([300n, 100n, 300n, 7n])],
+  ['delta>gcd>rans2', i64([1000n, 3000n, 4000n, 2000n, 5000n])],
 ];
 
 test('golden bytes per encoding id', () => {
@@ -203,11 +207,24 @@ test('golden bytes per encoding id', () => {
     // base 1000, first 0, gcd 1000, one exception (index gap 3, svarint delta -2), then the
     // deltas 0 2 1 0 3 rANS-coded with s = 2: one symbol (0), all bits raw (0x18 0x03)
     'delta>gcd>rans': 'e80300000000000000e807010303020100ff1f04000080001803',
+    // The two-lane ids: the same bytes up to the rANS stream, which holds two 4-byte states
+    // (lane 0 coded values 0 and 2, lane 1 values 1 and 3; no renormalisation bytes), then
+    // the same low bits
+    'delta>zigzag>rans2': '050000000000000000020200ff1701ff070800b8aa020088e3002c',
+    'delta>gcd>zigzag>rans2': 'e80300000000000000e807030100ff1f080000800000008000a000',
+    'dict>rans2': '2c0100000000000003c9045dc801020100ff1f08000080000000800026',
+    'delta>gcd>rans2': 'e80300000000000000e807010303020100ff1f0800008000000080001803',
   };
   for (const [chain, hex] of actual) {
     if (process.env.QUIVER_PRINT_GOLDEN) console.log(`    '${chain}': '${hex}',`);
   }
   for (const [chain, hex] of actual) assert.equal(hex, expected[chain!], `golden bytes of ${chain}`);
+  // And the bytes decode to the values: pages of every id, including the one-state rANS ids
+  // the writer no longer picks, still read.
+  for (const [chain, v] of GOLDEN) {
+    const back = decodePage(chain, Buffer.from(expected[chain]!, 'hex'), v.kind, count(v));
+    assert.ok(bytesOf(back).equals(bytesOf(v)), `golden ${chain} decodes to its values`);
+  }
 });
 
 test('corrupt encoded pages raise EncodingError, never another exception or a hang', () => {
@@ -220,7 +237,12 @@ test('corrupt encoded pages raise EncodingError, never another exception or a ha
   const walk = (() => { let x = 50; return f64(Array.from({ length: 4000 }, () => (x = Math.round(Math.min(100, Math.max(0, x + gauss())) * 100) / 100))); })();
   let tick = 1767225600000n;
   const ascending = i64(Array.from({ length: 3000 }, (_, i) => (i % 1000 === 999 ? (tick -= 5000n) : (tick += BigInt(1 + Math.floor(rand() * 40))))));
-  const forced: [PageValues, string][] = [[walk, 'alp>delta>zigzag>rans'], [i64(Array.from({ length: 3000 }, (_, i) => BigInt(i * i % 9973))), 'delta>zigzag>rans'], [ascending, 'delta>gcd>rans']];
+  const squares = i64(Array.from({ length: 3000 }, (_, i) => BigInt(i * i % 9973)));
+  const lots = i64(Array.from({ length: 3001 }, () => BigInt(rand() < 0.8 ? 100 * (1 + Math.floor(rand() * 5)) : 1 + Math.floor(rand() * 99))));
+  const forced: [PageValues, string][] = [
+    [walk, 'alp>delta>zigzag>rans'], [squares, 'delta>zigzag>rans'], [ascending, 'delta>gcd>rans'], [lots, 'dict>rans'],
+    [walk, 'alp>delta>zigzag>rans2'], [squares, 'delta>gcd>zigzag>rans2'], [ascending, 'delta>gcd>rans2'], [lots, 'dict>rans2'],
+  ];
   const cases = [...pages.map((v) => [v, encodePage(v)] as const), ...forced.map(([v, chain]) => [v, encodePage(v, { encoding: chain })] as const)];
   for (const [v, e] of cases) {
     const n = count(v);
