@@ -131,6 +131,11 @@ test('every page decodes to the same bits with the native kernels and with the J
   // Ascending timestamps with a step back (an exception): delta>gcd>rans2.
   const ticks = BigInt64Array.from({ length: 3001 }, (_, i) => BigInt(1_700_000_000_000 + i * 1000 + (i % 7) * 3 - (i > 2000 ? 500_000 : 0)) * 1_000_000n);
   pages.push({ ...encodePage({ kind: 'i64', values: ticks }, { encoding: 'delta>gcd>rans2' }), kind: 'i64', n: ticks.length });
+  // A counter with a drifting rate: dod>zigzag>rans2.
+  let rate = 4000;
+  let total = 0n;
+  const counter = BigInt64Array.from({ length: 5001 }, () => (total += BigInt((rate = Math.max(0, rate + Math.floor((random() - 0.5) * 9))))));
+  pages.push({ ...encodePage({ kind: 'i64', values: counter }, { encoding: 'dod>zigzag>rans2' }), kind: 'i64', n: counter.length });
   const decodeAll = () => pages.map((p) => {
     const v = decodePage(p.encoding, p.bytes, p.kind, p.n);
     return Buffer.from((v as { values: Float64Array | BigInt64Array }).values.buffer.slice(0));
@@ -149,6 +154,7 @@ test('every page decodes to the same bits with the native kernels and with the J
   assert.ok(native[5]!.equals(Buffer.from(odd.slice().buffer)), 'odd-length walk round-trips through two lanes');
   assert.ok(native[7]!.equals(Buffer.from(lots.buffer)) && native[8]!.equals(Buffer.from(lots.buffer)), 'lots round-trip');
   assert.ok(native[9]!.equals(Buffer.from(ticks.buffer)), 'ascending timestamps round-trip');
+  assert.ok(native[10]!.equals(Buffer.from(counter.buffer)), 'the counter round-trips');
 });
 
 test('native ransEncode = its JS twin: the same bytes and low bits, the same refusals', () => {

@@ -34,16 +34,23 @@ import { fromRelative } from './int64.js';
  * - `…>rans2`                each rANS chain with two interleaved rANS states (rans.ts): the
  *                            same layout but for the stream's initial states; what the writer
  *                            picks. The one-state `…>rans` ids, written before, still decode.
+ * - `dod>zigzag>rans2`       delta-of-delta: svarint first value, svarint first delta, then
+ *                            the changes of the delta (0 for the first two values) zigzagged
+ *                            and rANS-coded. For values whose rate drifts (cumulative
+ *                            counters: bytes sent, energy used), where the deltas are large
+ *                            but each differs little from the last.
  */
 export const INT_CHAINS = [
   'rle', 'delta>rle', 'delta>zigzag>bitsplit', 'delta>gcd>zigzag>bitsplit', 'for>bitsplit',
   'delta>zigzag>rans', 'delta>gcd>zigzag>rans', 'dict>rans', 'delta>gcd>rans',
   'delta>zigzag>rans2', 'delta>gcd>zigzag>rans2', 'dict>rans2', 'delta>gcd>rans2',
+  'dod>zigzag>rans2',
 ] as const;
 
 /** The rANS chains by their one-state id, and the lanes the id stands for. */
-type RansFamily = 'delta>zigzag>rans' | 'delta>gcd>zigzag>rans' | 'dict>rans' | 'delta>gcd>rans';
-const RANS_FAMILIES: readonly string[] = ['delta>zigzag>rans', 'delta>gcd>zigzag>rans', 'dict>rans', 'delta>gcd>rans'];
+type RansFamily = 'delta>zigzag>rans' | 'delta>gcd>zigzag>rans' | 'dict>rans' | 'delta>gcd>rans' | 'dod>zigzag>rans';
+/** (`dod>zigzag>rans` is a family without a one-state id: only `dod>zigzag>rans2` exists.) */
+const RANS_FAMILIES: readonly string[] = ['delta>zigzag>rans', 'delta>gcd>zigzag>rans', 'dict>rans', 'delta>gcd>rans', 'dod>zigzag>rans'];
 
 function ransChainOf(chain: IntChain): { family: RansFamily; lanes: RansLanes } | null {
   const two = chain.endsWith('>rans2');
@@ -149,6 +156,29 @@ function zigzagDeltas(v: Float64Array, g: number): Float64Array {
   return z;
 }
 
+/** `dod>zigzag>rans2`'s symbols: zigzag(delta[i] − delta[i−1]) from i = 2 on, 0 before. */
+function zigzagDeltaChanges(v: Float64Array): Float64Array {
+  const n = v.length;
+  const z = new Float64Array(n);
+  for (let i = 2; i < n; i++) z[i] = zigzag((v[i]! - v[i - 1]!) - (v[i - 1]! - v[i - 2]!));
+  return z;
+}
+
+/**
+ * Whether delta-of-delta looks cheaper than delta for a page (sum of the log-magnitudes, the
+ * picker's cost proxy): a quarter fewer bits, so it is trial-encoded only where it may win.
+ */
+function dodLooksCheaper(v: Float64Array): boolean {
+  let deltaBits = 0;
+  let dodBits = 0;
+  for (let i = 2; i < v.length; i++) {
+    const d = v[i]! - v[i - 1]!;
+    deltaBits += bitsOf(2 * Math.abs(d));
+    dodBits += bitsOf(2 * Math.abs(d - (v[i - 1]! - v[i - 2]!)));
+  }
+  return dodBits < deltaBits * 0.75;
+}
+
 /**
  * The deltas / g of a page for `delta>gcd>rans` (0 at the first value and at exceptions),
  * and the exceptions [index, delta / g]: negative deltas, and those above 8× the 99th
@@ -199,6 +229,7 @@ function mostlyAscending(v: Float64Array): boolean {
  *   the native coder encodes as fast as bitsplit and decodes faster than zstd-only pages);
  *   with `preferSize` both are tried. A page the twin cannot take keeps bitsplit.
  * - `delta>gcd>rans` when the page ascends (timestamps): about a bit per value less;
+ * - `dod>zigzag>rans2` when the deltas drift (counters): their changes are smaller;
  * - `dict>rans` when the page has few distinct values.
  * Returns the chain written.
  */
@@ -206,6 +237,7 @@ export function encodeIntsSmallest(chain: IntChain, v: Float64Array, w: ByteWrit
   const twin: IntChain | null = chain === 'delta>zigzag>bitsplit' ? 'delta>zigzag>rans2' : chain === 'delta>gcd>zigzag>bitsplit' ? 'delta>gcd>zigzag>rans2' : null;
   const candidates: IntChain[] = twin !== null && v.length >= 256 ? (preferSize ? [chain, twin] : [twin]) : [chain];
   if (twin !== null && v.length >= 256 && mostlyAscending(v)) candidates.push('delta>gcd>rans2');
+  if (twin !== null && v.length >= 256 && dodLooksCheaper(v)) candidates.push('dod>zigzag>rans2');
   if (v.length >= 256 && chain !== 'rle' && chain !== 'delta>rle' && distinctSorted(v, DICT_VALUES_MAX) !== null) candidates.push('dict>rans2');
   if (candidates.length === 1 && candidates[0] === chain) { encodeInts(chain, v, w); return chain; }
   let best: { chain: IntChain; bytes: Uint8Array; size: number } | null = null;
@@ -252,6 +284,15 @@ function encodeRansChain(family: RansFamily, lanes: RansLanes, chain: IntChain, 
       let last = 0;
       for (const [at, delta] of split.exceptions) { w.varint(at - last); w.svarint(delta); last = at; }
       encodeRans(split.d, w, lanes);
+      return;
+    }
+    case 'dod>zigzag>rans': {
+      const z = zigzagDeltaChanges(v);
+      const d1 = n > 1 ? v[1]! - v[0]! : 0;
+      if (!ransDeltasFit(z, d1, 1)) throw new EncodingError(`${chain}: delta changes too wide for the rANS coder`);
+      w.svarint(n > 0 ? v[0]! : 0);
+      w.svarint(d1);
+      encodeRans(z, w, lanes);
       return;
     }
     case 'dict>rans': {
@@ -389,6 +430,7 @@ function decodeRansChain(family: RansFamily, lanes: RansLanes, chain: IntChain, 
     return decodeRansDict(r, n, lanes, dictionary, into ?? new Float64Array(n));
   }
   if (family === 'delta>gcd>rans') return decodeAscendingRans(r, n, lanes, divisor, into);
+  if (family === 'dod>zigzag>rans') return decodeDodRans(r, n, lanes, divisor, into, chain);
   const first = r.svarint();
   const step = family === 'delta>gcd>zigzag>rans' ? r.varint() : 1;
   if (step < 1 || !(Math.abs(first) < 2 ** 51)) throw new EncodingError(`${chain} page out of the exact range (first ${first}, step ${step}, ${n} values)`);
@@ -432,6 +474,27 @@ function decodeAscendingRans(r: ByteReader, n: number, lanes: RansLanes, divisor
   return out;
 }
 
+/**
+ * `dod>zigzag>rans2`: the kernel folds the changes into the deltas (starting from the first
+ * delta), then a second pass sums the deltas into the values, each sum checked to stay
+ * exact (a corrupt page could drift past 2^53), and divides by `divisor` (ALP).
+ */
+function decodeDodRans(r: ByteReader, n: number, lanes: RansLanes, divisor: number, into: Float64Array | undefined, chain: IntChain): Float64Array {
+  const first = r.svarint();
+  const d1 = r.svarint();
+  if (!(Math.abs(first) < 2 ** 51) || !(Math.abs(d1) < 2 ** 52)) throw new EncodingError(`${chain} page out of the exact range (first ${first}, first delta ${d1})`);
+  const out = decodeDeltaRans(r, n, lanes, d1, 1, 1, into);
+  if (n === 0) return out;
+  let x = first;
+  out[0] = first / divisor;
+  for (let i = 1; i < n; i++) {
+    x += out[i]!;
+    if (!(Math.abs(x) <= Number.MAX_SAFE_INTEGER)) throw new EncodingError(`${chain} value ${i} of ${n} outside the exact range`);
+    out[i] = x / divisor;
+  }
+  return out;
+}
+
 function decodeIntsSlow(chain: IntChain, r: ByteReader, n: number): Float64Array {
   const out = new Float64Array(n);
   switch (chain) {
@@ -443,6 +506,7 @@ function decodeIntsSlow(chain: IntChain, r: ByteReader, n: number): Float64Array
     case 'delta>gcd>zigzag>rans2':
     case 'dict>rans2':
     case 'delta>gcd>rans2':
+    case 'dod>zigzag>rans2':
       throw new EncodingError(`${chain} decodes in decodeInts`);
     case 'rle': {
       const runs = r.count(n, 'rle runs');

@@ -13,7 +13,8 @@ import { EncodingError, pageValueCount, type EncodedPage, type EncodeOptions, ty
  * - i64:  `plain`, or an integer chain (ints.ts) over `value - first` (i64 base in front):
  *         `rle`, `delta>rle`, `delta>zigzag>bitsplit`, `for>bitsplit`, `dict>rans2` (few
  *         distinct values), the `…>rans2` twins of the delta chains, `delta>gcd>rans2`
- *         (ascending pages); the one-state `…>rans` ids written before still decode
+ *         (ascending pages), `dod>zigzag>rans2` (counters); the one-state `…>rans` ids
+ *         written before still decode
  * - i32:  `plain` or an integer chain (tag codes: sorted runs → `rle`)
  * - f64:  `plain`, `alp>` + an integer chain (decimal-like doubles), or `bss`
  * - bool: `plain` or `rle` (runs of 0/1; validity bitmaps are mostly one run)

@@ -161,6 +161,16 @@ test('the picker chooses the chain that fits each kind of data', () => {
   const oneSeries = i64(Array.from((twoSeries as { values: BigInt64Array }).values.subarray(0, 4999)));
   assert.ok(encodePage(oneSeries, { encoding: 'delta>gcd>rans' }).bytes.length < encodePage(oneSeries, { encoding: 'delta>gcd>zigzag>rans' }).bytes.length * 0.9, 'no zigzag: ~a bit per value less than the zigzagged rANS chain');
   assert.equal(encodePage(twoSeries).encoding, 'delta>gcd>rans2', 'by default too');
+  // A cumulative counter whose rate drifts (bytes sent): each delta differs little from the
+  // last, so delta-of-delta wins; as a float counter (ALP) too. A random walk's deltas do not drift.
+  let rate = 5000;
+  let total = 0;
+  const counter = Array.from({ length: 8192 }, () => { rate = Math.max(0, rate + Math.round(gauss() * 4)); return (total += rate); });
+  const c64 = encodePage(i64(counter.map(BigInt)));
+  assert.equal(c64.encoding, 'dod>zigzag>rans2');
+  assert.ok(c64.bytes.length < encodePage(i64(counter.map(BigInt)), { encoding: 'delta>zigzag>rans2' }).bytes.length * 0.75, 'a quarter smaller than delta');
+  assert.equal(encodePage(f64(counter.map((x) => x / 100))).encoding, 'alp>dod>zigzag>rans2');
+  assert.notEqual(encodePage(gauge).encoding, 'alp>dod>zigzag>rans2');
 });
 
 // Golden bytes: a change to any encoding's layout shows up here and must be a new id.
@@ -180,6 +190,7 @@ const GOLDEN: [string, PageValues][] = [
   ['delta>gcd>zigzag>rans2', i64([1000n, 3000n, 4000n, 4000n])],
   ['dict>rans2', i64([300n, 100n, 300n, 7n])],
   ['delta>gcd>rans2', i64([1000n, 3000n, 4000n, 2000n, 5000n])],
+  ['dod>zigzag>rans2', i64([100n, 110n, 121n, 131n])],
 ];
 
 test('golden bytes per encoding id', () => {
@@ -214,6 +225,9 @@ test('golden bytes per encoding id', () => {
     'delta>gcd>zigzag>rans2': 'e80300000000000000e807030100ff1f080000800000008000a000',
     'dict>rans2': '2c0100000000000003c9045dc801020100ff1f08000080000000800026',
     'delta>gcd>rans2': 'e80300000000000000e807010303020100ff1f0800008000000080001803',
+    // base 100, first 0, first delta svarint 10; delta changes 0 0 1 -1 zigzagged (0 0 2 1)
+    // with s = 2: one symbol (0), both states 2^23, all bits raw (0x60)
+    'dod>zigzag>rans2': '64000000000000000014020100ff1f08000080000000800060',
   };
   for (const [chain, hex] of actual) {
     if (process.env.QUIVER_PRINT_GOLDEN) console.log(`    '${chain}': '${hex}',`);
@@ -242,6 +256,7 @@ test('corrupt encoded pages raise EncodingError, never another exception or a ha
   const forced: [PageValues, string][] = [
     [walk, 'alp>delta>zigzag>rans'], [squares, 'delta>zigzag>rans'], [ascending, 'delta>gcd>rans'], [lots, 'dict>rans'],
     [walk, 'alp>delta>zigzag>rans2'], [squares, 'delta>gcd>zigzag>rans2'], [ascending, 'delta>gcd>rans2'], [lots, 'dict>rans2'],
+    [squares, 'dod>zigzag>rans2'], [walk, 'alp>dod>zigzag>rans2'],
   ];
   const cases = [...pages.map((v) => [v, encodePage(v)] as const), ...forced.map(([v, chain]) => [v, encodePage(v, { encoding: chain })] as const)];
   for (const [v, e] of cases) {
