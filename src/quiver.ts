@@ -15,7 +15,7 @@ export const DEFAULT_TABLE_OPTIONS: TableOptions = {
   partition: 'day',
   rowsPerChunkMax: 1 << 18,
   pageRows: 8192,
-  codec: 'zstd',
+  codec: 'auto',
   bufferRowsMax: 1 << 18,
 };
 
@@ -144,6 +144,7 @@ export class Quiver {
       ...(spec.columns ? { columns: spec.columns } : {}),
       ...(spec.compression ? { compression: spec.compression } : {}),
     };
+    if (!['auto', 'zstd', 'lz4', 'none'].includes(options.codec)) throw new SchemaError(`codec ${JSON.stringify(options.codec)} is not auto, zstd, lz4 or none`);
     if (options.compression !== undefined && !['fast', 'small'].includes(options.compression)) throw new SchemaError(`compression ${JSON.stringify(options.compression)} is not fast or small`);
     if (!['hour', 'day', 'month', 'none'].includes(options.partition)) throw new SchemaError(`partition ${JSON.stringify(options.partition)} is not hour, day, month or none`);
     try {

@@ -121,7 +121,7 @@ function stepEntropy(): number {
   return bits;
 }
 
-const plainColumns = (names: string[]) => Object.fromEntries(names.map((n) => [n, { encoding: 'plain' } as ColumnWriteOptions]));
+const plainColumns = (names: string[]) => Object.fromEntries(names.map((n) => [n, { encoding: 'plain', codec: 'zstd' } as ColumnWriteOptions]));
 
 async function main() {
   const cpuSpec = { ...CPU, hosts };

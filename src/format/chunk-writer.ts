@@ -5,6 +5,7 @@ import {
   DEFAULT_PAGE_ROWS, FORMAT_VERSION, MAGIC, MAGIC_BYTES, TRAILER_BYTES, WRITER_ID,
 } from './chunk.js';
 import { getBlockCodec, isBlockCodecId } from './codecs/registry.js';
+import { noneCodec } from './codecs/none.js';
 import type { BlockCodec } from './codecs/types.js';
 import { ZSTD_LEVEL_DEFAULT, ZSTD_LEVEL_MAX, ZSTD_LEVEL_MIN } from './codecs/zstd.js';
 import { type FlatColumn, flattenInput } from './column-input.js';
@@ -18,6 +19,14 @@ import {
   boolMinMax, codeMinMax, float64MinMax, int64MinMax, type MinMax, mergeMinMax, pageValuesSum, statComparator, utf8MinMax,
 } from './stats.js';
 import type { BlockCodecId, ChunkFooter, ChunkLimits, ColumnFooter, PageFooter, WriteChunkOptions } from './types.js';
+
+/**
+ * With codec 'auto' (the default), a column keeps zstd only if it saves at least this share
+ * of the column's encoded bytes; otherwise its pages are stored as encoded ('none'). Most
+ * encoded pages are already dense (rANS streams, bitsplit planes that carry their own zstd,
+ * a few bytes of runs): zstd then adds its frame and a call per page to every read.
+ */
+export const CODEC_AUTO_SAVING_MIN = 0.02;
 
 export interface WrittenChunk {
   bytes: Uint8Array;
@@ -38,14 +47,18 @@ interface ColumnPlan {
   codec: BlockCodec;
   codecId: BlockCodecId;
   codecLevel: number | undefined;
+  /** Codec 'auto': zstd, dropped for 'none' when it saves too little (CODEC_AUTO_SAVING_MIN). */
+  auto: boolean;
   encoding: string | undefined;
   validityEncoding: string | undefined;
 }
 
 function planColumn(column: FlatColumn, options: WriteChunkOptions): ColumnPlan {
   const own = options.columns?.[column.name] ?? {};
-  const codecId = own.codec ?? options.codec ?? 'zstd';
-  if (!isBlockCodecId(codecId)) throw new UsageError(`chunk writer: unknown block codec ${JSON.stringify(codecId)} for column ${JSON.stringify(column.name)} (known: zstd, lz4, none)`);
+  const choice = own.codec ?? options.codec ?? 'auto';
+  const auto = choice === 'auto';
+  const codecId = auto ? 'zstd' : choice;
+  if (!isBlockCodecId(codecId)) throw new UsageError(`chunk writer: unknown block codec ${JSON.stringify(codecId)} for column ${JSON.stringify(column.name)} (known: auto, zstd, lz4, none)`);
   let codecLevel: number | undefined;
   if (codecId === 'zstd') {
     codecLevel = own.codecLevel ?? (own.codec === undefined ? options.codecLevel : undefined) ?? ZSTD_LEVEL_DEFAULT;
@@ -53,7 +66,7 @@ function planColumn(column: FlatColumn, options: WriteChunkOptions): ColumnPlan 
       throw new UsageError(`chunk writer: zstd level ${codecLevel} for column ${JSON.stringify(column.name)} outside [${ZSTD_LEVEL_MIN}, ${ZSTD_LEVEL_MAX}]`);
     }
   }
-  return { codec: getBlockCodec(codecId), codecId, codecLevel, encoding: own.encoding, validityEncoding: own.validityEncoding };
+  return { codec: getBlockCodec(codecId), codecId, codecLevel, auto, encoding: own.encoding, validityEncoding: own.validityEncoding };
 }
 
 /** The values of rows [start, end) of a chunk-wide column as one page's values. */
@@ -143,6 +156,15 @@ class OutputBuffer {
   }
 }
 
+/** Appends a page's stored bytes (validity part, then values part) and fills in where they lie and their CRC. */
+function writePage(out: OutputBuffer, codec: BlockCodec, level: number | undefined, page: PageFooter, values: Uint8Array, validity: Uint8Array | null): void {
+  page.offset = out.length;
+  if (validity !== null) page.validityLength = out.compress(codec, validity, level);
+  out.compress(codec, values, level);
+  page.length = out.length - page.offset;
+  page.crc32 = crc32(out.bytes.subarray(page.offset, out.length));
+}
+
 function countNulls(validity: Uint8Array | null, start: number, end: number): number {
   if (validity === null) return 0;
   let nulls = 0;
@@ -194,15 +216,17 @@ export function writeChunk(input: RecordBatch[] | RecordBatch, options: WriteChu
     const plan = planColumn(column, options);
     const compare = statComparator(column.type);
     const columnOffset = out.length;
-    let regionCrc = 0;
     let rawBytes = 0;
+    let encodedTotal = 0;
     let stats: MinMax = { min: null, max: null };
     const pages: PageFooter[] = [];
+    // With codec 'auto' the encoded pages are kept until the column is written, in case it
+    // is written again without zstd.
+    const kept: { values: Uint8Array; validity: Uint8Array | null }[] = [];
     for (let p = 0; p + 1 < pageRowStarts.length; p++) {
       const start = pageRowStarts[p]!;
       const end = pageRowStarts[p + 1]!;
       const rows = end - start;
-      const pageOffset = out.length;
       const nullCount = countNulls(column.validity, start, end);
       const values = pageValues(column.values, start, end);
       const encoded = encodeOrThrow(values, plan.encoding, column.name, p, options.preferSize === true);
@@ -212,20 +236,20 @@ export function writeChunk(input: RecordBatch[] | RecordBatch, options: WriteChu
         throw new LimitExceededError('pageDecodedBytesMax', Math.max(pageRaw, encoded.bytes.length), limits.pageDecodedBytesMax, `${where} column ${JSON.stringify(column.name)} page ${p}`);
       }
       const page: PageFooter = {
-        offset: pageOffset, length: 0, encodedBytes: encoded.bytes.length, rawBytes: pageRaw, rows, nullCount,
+        offset: 0, length: 0, encodedBytes: encoded.bytes.length, rawBytes: pageRaw, rows, nullCount,
         min: null, max: null, encoding: encoded.encoding, crc32: 0,
       };
+      let validity: Uint8Array | null = null;
       if (nullCount > 0) {
         const bitmap = sliceBits(column.validity!, start, rows);
-        const validity = encodeOrThrow({ kind: 'bool', bits: bitmap, length: rows }, plan.validityEncoding, column.name, p);
-        page.validityEncoding = validity.encoding;
-        page.validityLength = out.compress(plan.codec, validity.bytes, plan.codecLevel);
-        page.validityEncodedBytes = validity.bytes.length;
+        const encodedValidity = encodeOrThrow({ kind: 'bool', bits: bitmap, length: rows }, plan.validityEncoding, column.name, p);
+        page.validityEncoding = encodedValidity.encoding;
+        validity = encodedValidity.bytes;
       }
-      out.compress(plan.codec, encoded.bytes, plan.codecLevel);
-      page.length = out.length - pageOffset;
-      page.crc32 = crc32(out.bytes.subarray(pageOffset, out.length));
-      regionCrc = crc32Combine(regionCrc, page.crc32, page.length);
+      writePage(out, plan.codec, plan.codecLevel, page, encoded.bytes, validity);
+      if (validity !== null) page.validityEncodedBytes = validity.length; // after validityLength: the footer's key order is part of the golden bytes
+      encodedTotal += encoded.bytes.length + (validity?.length ?? 0);
+      if (plan.auto) kept.push({ values: encoded.bytes, validity });
       const pageMinMax = pageStats(column, start, end);
       page.min = pageMinMax.min;
       page.max = pageMinMax.max;
@@ -237,13 +261,23 @@ export function writeChunk(input: RecordBatch[] | RecordBatch, options: WriteChu
       rawBytes += pageRaw;
       pages.push(page);
     }
+    let codecId = plan.codecId;
+    let codecLevel = plan.codecLevel;
+    if (plan.auto && out.length - columnOffset > encodedTotal * (1 - CODEC_AUTO_SAVING_MIN)) {
+      out.length = columnOffset;
+      pages.forEach((page, p) => writePage(out, noneCodec, undefined, page, kept[p]!.values, kept[p]!.validity));
+      codecId = 'none';
+      codecLevel = undefined;
+    }
+    let regionCrc = 0;
+    for (const page of pages) regionCrc = crc32Combine(regionCrc, page.crc32, page.length);
     const offset = out.length;
     const footerColumn: ColumnFooter = {
-      name: column.name, role: column.role, type: column.type, nullable: column.nullable, codec: plan.codecId,
+      name: column.name, role: column.role, type: column.type, nullable: column.nullable, codec: codecId,
       offset: columnOffset, length: offset - columnOffset, rawBytes, storedBytes: offset - columnOffset,
       nullCount: column.nullCount, min: stats.min, max: stats.max, crc32: regionCrc, pages,
     };
-    if (plan.codecLevel !== undefined) footerColumn.codecLevel = plan.codecLevel;
+    if (codecLevel !== undefined) footerColumn.codecLevel = codecLevel;
     if (column.dictionary !== undefined) footerColumn.dictionary = column.dictionary;
     columns.push(footerColumn);
   }

@@ -21,6 +21,8 @@ export type ColumnType = 'timestamp' | 'string' | FieldType;
 export type ColumnRole = 'time' | 'tag' | 'field';
 
 export type BlockCodecId = 'zstd' | 'lz4' | 'none';
+/** A writer's codec option: a block codec, or 'auto' (zstd where it saves ≥ 2% of a column, else none). */
+export type CodecChoice = BlockCodecId | 'auto';
 
 /** A stat value: numbers for float64 (±Infinity and -0 included; NaN never), decimal strings for 64-bit ints and timestamps, strings for tags/utf8, booleans. */
 export type StatValue = number | string | boolean | null;
@@ -124,7 +126,7 @@ export interface ChunkLimits {
 }
 
 export interface ColumnWriteOptions {
-  codec?: BlockCodecId;
+  codec?: CodecChoice;
   codecLevel?: number;
   /** Force an encoding chain for this column's values. */
   encoding?: string;
@@ -137,8 +139,8 @@ export interface WriteChunkOptions {
   tags: string[];
   /** Rows per page (all columns share page boundaries). Default 8192. */
   pageRows?: number;
-  /** Default block codec for every column: zstd. */
-  codec?: BlockCodecId;
+  /** Block codec for every column; default 'auto' (zstd, or none where zstd saves < 2%). */
+  codec?: CodecChoice;
   codecLevel?: number;
   columns?: Record<string, ColumnWriteOptions>;
   /** Also pick encodings that are smaller but slower to decode (rANS); default false. */

@@ -17,7 +17,7 @@ import { availableParallelism } from 'node:os';
 import type { RecordBatch } from 'apache-arrow';
 import type { Quiver } from '../quiver.js';
 import type { Table } from '../table/table.js';
-import type { BlockCodecId, TimeUnit } from '../format/types.js';
+import type { CodecChoice, TimeUnit } from '../format/types.js';
 import type { TableSchema, TableWriter } from '../table/types.js';
 import { InputError, SchemaError, UsageError } from '../errors.js';
 import { fieldTypeOfArrow } from '../table/arrow-schema.js';
@@ -72,7 +72,7 @@ export interface ImportOptions {
   maxErrors?: number;
   /** Default `<first file's name>.rejects.csv` in the current directory. */
   rejectsPath?: string;
-  codec?: BlockCodecId;
+  codec?: CodecChoice;
   /**
    * Parse large CSVs (≥ CSV_WORKER_BYTES_MIN) and decode large Parquet files (≥
    * PARQUET_WORKER_BYTES_MIN) in a worker thread. Default: when the

@@ -1,5 +1,5 @@
 import type { RecordBatch } from 'apache-arrow';
-import type { BlockCodecId, ColumnWriteOptions, FieldType, LineageEntry, StatValue, TimeUnit } from '../format/types.js';
+import type { CodecChoice, ColumnWriteOptions, FieldType, LineageEntry, StatValue, TimeUnit } from '../format/types.js';
 
 /**
  * Public types of tables. A store holds tables; a table has one time column (int64 in
@@ -29,8 +29,12 @@ export interface TableOptions {
   rowsPerChunkMax: number;
   /** Rows per page. Default 8192. */
   pageRows: number;
-  /** Default block codec. Default 'zstd'. */
-  codec: BlockCodecId;
+  /**
+   * Block codec. Default 'auto': zstd for each column of a chunk where it saves at least 2%
+   * of the encoded bytes (plain and byte-split pages, strings), none where the encoded
+   * pages are already dense (rANS, bitsplit, runs). Tables created before 'auto' say 'zstd'.
+   */
+  codec: CodecChoice;
   codecLevel?: number;
   /**
    * 'fast' (default): each page's chain is picked from its statistics, delta pages rANS-coded.

@@ -319,6 +319,36 @@ describe('chunk round trip', () => {
     assert.throws(() => writeChunk(makeBatches(specs), { timeColumn: 'time', tags: [], columns: { nope: {} } }), { name: 'UsageError' });
   });
 
+  test("codec 'auto' (the default) keeps zstd only for the columns where it saves 2%, and reads back the same", async () => {
+    let x = 50;
+    const n = 5000;
+    const specs: ColumnSpec[] = [
+      { name: 'time', kind: 'time', values: timeValues(n) },
+      { name: 'host', kind: 'tag', values: Array.from({ length: n }, (_, i) => (i < 2500 ? 'a' : 'b')) },
+      // A random walk: rANS-coded, nothing left for zstd.
+      { name: 'walk', kind: 'float64', values: Array.from({ length: n }, () => (x = Math.round((x + Math.sin(x * 7919) * 3) * 100) / 100)) },
+      // Repetitive free text: plain offsets and bytes, which zstd shrinks a lot.
+      { name: 'msg', kind: 'utf8', values: Array.from({ length: n }, (_, i) => `request ${i % 7} served from cache`) },
+    ];
+    const auto = await roundTrip(specs);
+    const zstd = await roundTrip(specs, { codec: 'zstd' });
+    const col = (footer: typeof auto.footer, name: string) => footer.columns.find((c) => c.name === name)!;
+    for (const name of ['time', 'host', 'walk']) {
+      assert.equal(col(auto.footer, name).codec, 'none', name);
+      assert.equal(col(auto.footer, name).codecLevel, undefined, name);
+      assert.ok(col(auto.footer, name).storedBytes <= col(zstd.footer, name).storedBytes, `${name}: no larger without zstd`);
+    }
+    assert.equal(col(auto.footer, 'msg').codec, 'zstd');
+    assert.equal(col(auto.footer, 'msg').codecLevel, 3);
+    assert.equal(col(auto.footer, 'msg').storedBytes, col(zstd.footer, 'msg').storedBytes);
+    assert.ok(col(zstd.footer, 'walk').codec === 'zstd', 'an explicit codec is kept');
+    // Per column too, and the walk's pages are the same encoded bytes either way.
+    const mixed = await roundTrip(specs, { codec: 'lz4', columns: { walk: { codec: 'auto' } } });
+    assert.equal(col(mixed.footer, 'walk').codec, 'none');
+    assert.equal(col(mixed.footer, 'msg').codec, 'lz4');
+    assert.deepEqual(col(mixed.footer, 'walk').pages.map((p) => p.encodedBytes), col(auto.footer, 'walk').pages.map((p) => p.encodedBytes));
+  });
+
   test('a Dictionary<Utf8> column that is not a tag is stored and read back as utf8', async () => {
     const specs: ColumnSpec[] = [
       { name: 'time', kind: 'time', values: timeValues(6) },

@@ -41,4 +41,29 @@ test("random-walk floats are stored rANS-coded; compression 'small' also tries b
   assert.ok(sizes['small']!['p']! < sizes['fast']!['p']! / 2, JSON.stringify(sizes));
   const db = await Quiver.open(new MemoryChunkManager());
   await assert.rejects(db.createTable('x', { compression: 'tiny' as never }), SchemaError);
+  await assert.rejects(db.createTable('y', { codec: 'brotli' as never }), (e: unknown) => e instanceof SchemaError && /codec "brotli" is not auto, zstd, lz4 or none/.test((e as Error).message));
+});
+
+test("tables default to codec 'auto': zstd only on the columns it shrinks; an explicit codec is kept", async () => {
+  const store = new MemoryChunkManager();
+  const db = await Quiver.open(store);
+  const random = rng(11);
+  let x = 50;
+  const rows = Array.from({ length: 6000 }, (_, i) => ({ time: Date.UTC(2026, 0, 1) + i * 1000, host: 'a', v: (x = Math.round((x + (random() - 0.5) * 4) * 100) / 100), note: `status ${i % 3} ok` }));
+  const codecs: Record<string, Record<string, string>> = {};
+  for (const codec of [undefined, 'zstd'] as const) {
+    const name = codec ?? 'default';
+    const t = await db.createTable(name, { tags: ['host'], fields: [{ name: 'v', type: 'float64' }, { name: 'note', type: 'utf8' }], ...(codec ? { codec } : {}) });
+    assert.equal(t.options.codec, codec ?? 'auto', 'recorded in the manifest');
+    await t.append(rows);
+    await t.flush();
+    const [chunk] = await t.chunks();
+    const reader = await openChunk(storeSource(store, chunk!.key, chunk!.bytes));
+    codecs[name] = Object.fromEntries(reader.footer.columns.map((c) => [c.name, c.codec]));
+    const back = await t.query({ columns: ['v', 'note'] });
+    assert.deepEqual(Array.from(back.getChild('v')!.toArray() as Float64Array), rows.map((r) => r.v));
+    assert.deepEqual(Array.from({ length: back.numRows }, (_, i) => back.getChild('note')!.get(i)), rows.map((r) => r.note));
+  }
+  assert.deepEqual(codecs['default'], { time: 'none', host: 'none', v: 'none', note: 'zstd' });
+  assert.deepEqual(codecs['zstd'], { time: 'zstd', host: 'zstd', v: 'zstd', note: 'zstd' });
 });

@@ -28,9 +28,10 @@ Options:
   --rejects FILE        rejects file (default ./<first input's name>.rejects.csv, stdin.rejects.csv for -)
   --memory SIZE         memory budget, e.g. 128MiB, 1GiB (default 256MiB): the write buffer is
                         cut into chunks at a third of it
-  --codec zstd|lz4|none block codec when creating the table (default zstd)
-  --compression fast|small  when creating the table: small also uses rANS-coded chains where
-                        smaller (a few % on random-walk floats, slower to decode)
+  --codec auto|zstd|lz4|none  block codec when creating the table (default auto: zstd for
+                        the columns where it saves 2% or more, none for the others)
+  --compression fast|small  when creating the table: small also tries bitsplit on delta
+                        pages and keeps the smaller once compressed (slower imports)
   --no-progress         no progress output`,
   options: {
     table: { type: 'string' },
