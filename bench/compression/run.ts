@@ -162,7 +162,7 @@ async function main() {
   console.log('\n## decode speed (values/s, all pages of the column, best of 9 passes alternating with the zstd-only table, after a warm-up pass)\n');
   console.log('| column | Quiver | zstd-only | ratio |');
   console.log('|---|---:|---:|---:|');
-  for (const [q, p, col] of [[cpu, cpuPlain, 'time'], [cpu, cpuPlain, 'usage_user'], [cpuSmall, cpuPlain, 'usage_user'], [cpu, cpuPlain, 'hostname'], [ticks, ticksPlain, 'time'], [ticks, ticksPlain, 'price'], [ticksSmall, ticksPlain, 'price'], [ticks, ticksPlain, 'volume']] as const) {
+  for (const [q, p, col] of [[cpu, cpuPlain, 'time'], [cpu, cpuPlain, 'usage_user'], [cpuSmall, cpuPlain, 'usage_user'], [cpu, cpuPlain, 'hostname'], [ticks, ticksPlain, 'time'], [ticks, ticksPlain, 'symbol'], [ticks, ticksPlain, 'price'], [ticksSmall, ticksPlain, 'price'], [ticks, ticksPlain, 'volume']] as const) {
     const [a, b] = await decodeRates(q, p, col);
     console.log(`| ${q.table.name}.${col} | ${fmt(a / 1e6, 1)} M | ${fmt(b / 1e6, 1)} M | ${fmt(a / b, 2)} |`);
   }
