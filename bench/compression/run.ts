@@ -126,9 +126,9 @@ const plainColumns = (names: string[]) => Object.fromEntries(names.map((n) => [n
 async function main() {
   const cpuSpec = { ...CPU, hosts };
   console.log(`# compression: cpu ${hosts} hosts × 24 h @10 s, ticks ~${tickRows.toLocaleString('en-US')} rows`);
-  const cpu = await quiverTable('cpu', cpuBatches(cpuSpec), ['hostname', 'region', 'datacenter', 'rack', 'os', 'arch', 'team', 'service', 'service_version', 'service_environment']);
-  const cpuSmall = await quiverTable('cpu_small', cpuBatches(cpuSpec), ['hostname', 'region', 'datacenter', 'rack', 'os', 'arch', 'team', 'service', 'service_version', 'service_environment'], undefined, 'small');
-  const cpuPlain = await quiverTable('cpu_plain', cpuBatches(cpuSpec), ['hostname', 'region', 'datacenter', 'rack', 'os', 'arch', 'team', 'service', 'service_version', 'service_environment'], plainColumns(['time', ...CPU_FIELDS, ...CPU_TAGS]));
+  const cpu = await quiverTable('cpu', cpuBatches(cpuSpec), [...CPU_TAGS]);
+  const cpuSmall = await quiverTable('cpu_small', cpuBatches(cpuSpec), [...CPU_TAGS], undefined, 'small');
+  const cpuPlain = await quiverTable('cpu_plain', cpuBatches(cpuSpec), [...CPU_TAGS], plainColumns(['time', ...CPU_FIELDS, ...CPU_TAGS]));
   const cpuCsv = join(dir, 'cpu.csv');
   await writeCpuCsv(cpuCsv, cpuSpec);
   const cpuDuck = await duckSizes('cpu', cpuCsv, `SELECT * FROM read_csv('$CSV')`);
