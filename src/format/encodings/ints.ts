@@ -47,15 +47,19 @@ export const INT_CHAINS = [
   'dod>zigzag>rans2',
 ] as const;
 
-/** The rANS chains by their one-state id, and the lanes the id stands for. */
+/** The rANS chain ids (`…>rans`: one state, `…>rans2`: two). */
+type RansChain = Extract<IntChain, `${string}>rans` | `${string}>rans2`>;
+/** A rANS chain's layout, named by its one-state id (`dod>zigzag>rans` has only a two-state id). */
 type RansFamily = 'delta>zigzag>rans' | 'delta>gcd>zigzag>rans' | 'dict>rans' | 'delta>gcd>rans' | 'dod>zigzag>rans';
-/** (`dod>zigzag>rans` is a family without a one-state id: only `dod>zigzag>rans2` exists.) */
-const RANS_FAMILIES: readonly string[] = ['delta>zigzag>rans', 'delta>gcd>zigzag>rans', 'dict>rans', 'delta>gcd>rans', 'dod>zigzag>rans'];
 
-function ransChainOf(chain: IntChain): { family: RansFamily; lanes: RansLanes } | null {
-  const two = chain.endsWith('>rans2');
-  const family = two ? chain.slice(0, -1) : chain;
-  return RANS_FAMILIES.includes(family) ? { family: family as RansFamily, lanes: two ? 2 : 1 } : null;
+function isRansChain(chain: IntChain): chain is RansChain {
+  return chain.endsWith('>rans') || chain.endsWith('>rans2');
+}
+
+/** A rANS chain's layout and the lanes (rANS states) its id stands for. */
+function ransChainOf(chain: RansChain): { family: RansFamily; lanes: RansLanes } {
+  const two = chain.endsWith('2');
+  return { family: (two ? chain.slice(0, -1) : chain) as RansFamily, lanes: two ? 2 : 1 };
 }
 
 /** Most exceptions a `delta>gcd>rans` page may carry: a share of its values, and at least 4. */
@@ -309,8 +313,11 @@ function encodeRansChain(family: RansFamily, lanes: RansLanes, chain: IntChain, 
 }
 
 export function encodeInts(chain: IntChain, v: Float64Array, w: ByteWriter): void {
-  const rans = ransChainOf(chain);
-  if (rans) { encodeRansChain(rans.family, rans.lanes, chain, v, w); return; }
+  if (isRansChain(chain)) {
+    const { family, lanes } = ransChainOf(chain);
+    encodeRansChain(family, lanes, chain, v, w);
+    return;
+  }
   const n = v.length;
   switch (chain) {
     case 'rle': {
@@ -374,8 +381,10 @@ export function encodeInts(chain: IntChain, v: Float64Array, w: ByteWriter): voi
  * the delta loop when the fast path applies.
  */
 export function decodeInts(chain: IntChain, r: ByteReader, n: number, divisor = 1, into?: Float64Array): Float64Array {
-  const rans = ransChainOf(chain);
-  if (rans) return decodeRansChain(rans.family, rans.lanes, chain, r, n, divisor, into);
+  if (isRansChain(chain)) {
+    const { family, lanes } = ransChainOf(chain);
+    return decodeRansChain(family, lanes, chain, r, n, divisor, into);
+  }
   if (chain === 'delta>zigzag>bitsplit' || chain === 'delta>gcd>zigzag>bitsplit') {
     const at = r.pos;
     const first = r.svarint();
@@ -406,8 +415,8 @@ function readDictionary(r: ByteReader, n: number, chain: IntChain): Float64Array
 }
 
 /** Whether `chain` is a dictionary chain (`dict>rans`, `dict>rans2`): int64 pages decode it with decodeDictInt64. */
-export function isDictChain(chain: string): chain is IntChain {
-  return chain === 'dict>rans' || chain === 'dict>rans2';
+export function isDictChain(chain: string): chain is RansChain {
+  return isIntChain(chain) && isRansChain(chain) && ransChainOf(chain).family === 'dict>rans';
 }
 
 /**
@@ -415,8 +424,8 @@ export function isDictChain(chain: string): chain is IntChain {
  * goes from base-relative to int64 once, and each value is a copy of its entry — no float64
  * pass and no relative-to-int64 pass over the page.
  */
-export function decodeDictInt64(chain: IntChain, r: ByteReader, n: number, base: bigint, into?: BigInt64Array): BigInt64Array {
-  const lanes = ransChainOf(chain)!.lanes;
+export function decodeDictInt64(chain: RansChain, r: ByteReader, n: number, base: bigint, into?: BigInt64Array): BigInt64Array {
+  const { lanes } = ransChainOf(chain);
   const dictionary = fromRelative(base, readDictionary(r, n, chain));
   return decodeRansDict(r, n, lanes, dictionary, into ?? new BigInt64Array(n));
 }
@@ -429,7 +438,7 @@ function decodeRansChain(family: RansFamily, lanes: RansLanes, chain: IntChain, 
     if (divisor !== 1) for (let i = 0; i < dictionary.length; i++) dictionary[i] = dictionary[i]! / divisor;
     return decodeRansDict(r, n, lanes, dictionary, into ?? new Float64Array(n));
   }
-  if (family === 'delta>gcd>rans') return decodeAscendingRans(r, n, lanes, divisor, into);
+  if (family === 'delta>gcd>rans') return decodeAscendingRans(r, n, lanes, divisor, into, chain);
   if (family === 'dod>zigzag>rans') return decodeDodRans(r, n, lanes, divisor, into, chain);
   const first = r.svarint();
   const step = family === 'delta>gcd>zigzag>rans' ? r.varint() : 1;
@@ -442,11 +451,11 @@ function decodeRansChain(family: RansFamily, lanes: RansLanes, chain: IntChain, 
  * added to its value and every later one (with exceptions, the kernel folds undivided and
  * the division by `divisor` follows, so values round exactly as without exceptions).
  */
-function decodeAscendingRans(r: ByteReader, n: number, lanes: RansLanes, divisor: number, into?: Float64Array): Float64Array {
+function decodeAscendingRans(r: ByteReader, n: number, lanes: RansLanes, divisor: number, into: Float64Array | undefined, chain: IntChain): Float64Array {
   const first = r.svarint();
   const g = r.varint();
-  const count = r.count(n, 'delta>gcd>rans exceptions');
-  if (g < 1 || !(Math.abs(first) < 2 ** 51)) throw new EncodingError(`delta>gcd>rans page out of the exact range (first ${first}, gcd ${g}, ${n} values)`);
+  const count = r.count(n, `${chain} exceptions`);
+  if (g < 1 || !(Math.abs(first) < 2 ** 51)) throw new EncodingError(`${chain} page out of the exact range (first ${first}, gcd ${g}, ${n} values)`);
   const at = new Float64Array(count);
   const delta = new Float64Array(count);
   let index = 0;
@@ -456,7 +465,7 @@ function decodeAscendingRans(r: ByteReader, n: number, lanes: RansLanes, divisor
     index += gap;
     const x = r.svarint() * g;
     total += Math.abs(x);
-    if (gap < 1 || index >= n || !(total <= 2 ** 51)) throw new EncodingError(`delta>gcd>rans exception ${k} at value ${index} of ${n} (delta ${x}) out of range`);
+    if (gap < 1 || index >= n || !(total <= 2 ** 51)) throw new EncodingError(`${chain} exception ${k} at value ${index} of ${n} (delta ${x}) out of range`);
     at[k] = index;
     delta[k] = x;
   }
@@ -495,19 +504,10 @@ function decodeDodRans(r: ByteReader, n: number, lanes: RansLanes, divisor: numb
   return out;
 }
 
-function decodeIntsSlow(chain: IntChain, r: ByteReader, n: number): Float64Array {
+/** The chains without a fused decoder (the rANS chains all decode in decodeRansChain). */
+function decodeIntsSlow(chain: Exclude<IntChain, RansChain>, r: ByteReader, n: number): Float64Array {
   const out = new Float64Array(n);
   switch (chain) {
-    case 'delta>zigzag>rans':
-    case 'delta>gcd>zigzag>rans':
-    case 'dict>rans':
-    case 'delta>gcd>rans':
-    case 'delta>zigzag>rans2':
-    case 'delta>gcd>zigzag>rans2':
-    case 'dict>rans2':
-    case 'delta>gcd>rans2':
-    case 'dod>zigzag>rans2':
-      throw new EncodingError(`${chain} decodes in decodeInts`);
     case 'rle': {
       const runs = r.count(n, 'rle runs');
       let at = 0;
