@@ -157,15 +157,14 @@ function decodePageOwn(encoding: string, bytes: Uint8Array, kind: PageKind, coun
   if (encoding === PLAIN_ID) return decodePlain(bytes, kind, count);
   const r = new ByteReader(bytes, `${encoding} ${kind} page`);
   let out: PageValues;
-  if (kind === 'i64' && encoding === 'delta>rle') {
+  if (kind === 'i64' && isIntChain(encoding)) {
     const base = r.i64();
-    out = { kind, values: decodeDeltaRleInt64(r, base, count, into && new BigInt64Array(into.buffer, into.byteOffset, count)) };
-  } else if (kind === 'i64' && isDictChain(encoding)) {
-    const base = r.i64();
-    out = { kind, values: decodeDictInt64(encoding, r, count, base, into && new BigInt64Array(into.buffer, into.byteOffset, count)) };
-  } else if (kind === 'i64' && isIntChain(encoding)) {
-    const base = r.i64();
-    out = { kind, values: fromRelative(base, decodeInts(encoding, r, count), into && new BigInt64Array(into.buffer, into.byteOffset, count)) };
+    const target = into && new BigInt64Array(into.buffer, into.byteOffset, count);
+    // Runs of equal deltas and dictionaries go straight to int64; the rest through relative doubles.
+    const values = encoding === 'delta>rle' ? decodeDeltaRleInt64(r, base, count, target)
+      : isDictChain(encoding) ? decodeDictInt64(encoding, r, count, base, target)
+        : fromRelative(base, decodeInts(encoding, r, count), target);
+    out = { kind, values };
   } else if (kind === 'i32' && encoding === 'rle') {
     out = { kind, values: decodeRleInt32(r, count, into && new Int32Array(into.buffer, into.byteOffset, count)) };
   } else if (kind === 'i32' && isIntChain(encoding)) {
