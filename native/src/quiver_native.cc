@@ -169,17 +169,19 @@ __attribute__((always_inline)) inline double RansLoop(const uint8_t* slotSymbol,
     accBits -= s;
     return bits;
   };
+  // One value's decoding step: the symbol of the state's slot, and the state before renormalising.
+  auto advance = [&](uint32_t x, uint32_t* sym) __attribute__((always_inline)) -> uint32_t {
+    const uint32_t slot = x & 4095;
+    *sym = slotSymbol[slot];
+    const uint32_t step = slotStep[slot];
+    return (step >> 12) * (x >> 12) + (step & 4095);
+  };
   size_t i = 0;
   // Whole rounds of LANES values while the stream holds the most bytes a round can take (2 a
   // value: the state never falls below 2^11), so no renormalisation can run out.
   for (; i + LANES <= n && pos + 2 * LANES <= streamLen; i += LANES) {
     uint32_t sym[LANES];
-    for (int l = 0; l < LANES; l++) {
-      const uint32_t slot = state[l] & 4095;
-      sym[l] = slotSymbol[slot];
-      const uint32_t step = slotStep[slot];
-      state[l] = (step >> 12) * (state[l] >> 12) + (step & 4095);
-    }
+    for (int l = 0; l < LANES; l++) state[l] = advance(state[l], &sym[l]);
     for (int l = 0; l < LANES; l++) {
       while (state[l] < L) state[l] = (state[l] << 8) | stream[pos++];
     }
@@ -191,11 +193,8 @@ __attribute__((always_inline)) inline double RansLoop(const uint8_t* slotSymbol,
   for (; i < n; i++) {
     // Constant indexes only, so the states can stay in registers in the rounds above.
     const bool second = LANES == 2 && (i & 1) != 0;
-    uint32_t x = second ? state[LANES - 1] : state[0];
-    const uint32_t slot = x & 4095;
-    const uint32_t sym = slotSymbol[slot];
-    const uint32_t step = slotStep[slot];
-    x = (step >> 12) * (x >> 12) + (step & 4095);
+    uint32_t sym;
+    uint32_t x = advance(second ? state[LANES - 1] : state[0], &sym);
     while (x < L) {
       if (pos >= streamLen) return static_cast<double>(i);
       x = (x << 8) | stream[pos++];
