@@ -1,5 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { formatTime } from '../table/time.js';
+import type { TimeUnit } from '../format/types.js';
 import { RecordBatchStreamWriter, Type, TimeUnit as ArrowTimeUnit, type RecordBatch, type Schema, type Vector } from 'apache-arrow';
 
 /** Output formats of `quiver scan` / `quiver query`. */
@@ -13,15 +15,11 @@ const UNIT_PER_SECOND: Record<number, bigint> = {
   [ArrowTimeUnit.NANOSECOND]: 1_000_000_000n,
 };
 
-/** ISO-8601 UTC with only the fractional digits the value needs: `2026-01-01T00:00:10.5Z`. */
+const UNIT_OF_PER_SECOND = new Map<bigint, TimeUnit>([[1n, 's'], [1_000n, 'ms'], [1_000_000n, 'us'], [1_000_000_000n, 'ns']]);
+
+/** ISO-8601 UTC with only the fractional digits the value needs: `2026-01-01T00:00:10.5Z` (any int64, see formatTime). */
 export function formatTimestamp(value: bigint, perSecond: bigint): string {
-  let seconds = value / perSecond;
-  let fraction = value % perSecond;
-  if (fraction < 0n) { fraction += perSecond; seconds -= 1n; }
-  const base = new Date(Number(seconds) * 1000).toISOString().slice(0, 19);
-  if (fraction === 0n) return `${base}Z`;
-  const digits = perSecond.toString().length - 1;
-  return `${base}.${fraction.toString().padStart(digits, '0').replace(/0+$/, '')}Z`;
+  return formatTime(value, UNIT_OF_PER_SECOND.get(perSecond) ?? 'ns');
 }
 
 type Cell = string | number | bigint | boolean | null;
