@@ -3,6 +3,8 @@ import { choiceOption, intOption, listOption, stringOption, whereOption } from '
 import { OUTPUT_FORMATS, Sink, writeBatches } from '../output.js';
 import { UsageError } from '../../errors.js';
 import { parseIsoNs } from '../../table/time.js';
+import { TableArrowSchema } from '../../table/arrow-schema.js';
+import { planInput } from '../../scan/plan.js';
 
 export const SCAN_OPTIONS = {
   from: { type: 'string' },
@@ -69,7 +71,9 @@ ${SCAN_HELP}`,
       return 0;
     }
     const sink = new Sink(stringOption(values, 'out'));
-    await writeBatches(table.scan(options), format, sink);
+    // The output schema, for the header (or Arrow schema) of an empty result.
+    const schema = new TableArrowSchema(table.schema).project(planInput(table.schema, options).columns);
+    await writeBatches(table.scan(options), format, sink, schema);
     await sink.end();
     return 0;
   },
