@@ -1,6 +1,8 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { RecordBatchStreamWriter, Type, TimeUnit as ArrowTimeUnit, type RecordBatch, type Schema, type Vector } from 'apache-arrow';
+import { formatTime } from '../table/time.js';
+import type { TimeUnit } from '../format/types.js';
+import { AsyncByteQueue, RecordBatchStreamWriter, Type, TimeUnit as ArrowTimeUnit, type RecordBatch, type Schema, type Vector } from 'apache-arrow';
 
 /** Output formats of `quiver scan` / `quiver query`. */
 export const OUTPUT_FORMATS = ['table', 'csv', 'jsonl', 'arrow'] as const;
@@ -13,15 +15,11 @@ const UNIT_PER_SECOND: Record<number, bigint> = {
   [ArrowTimeUnit.NANOSECOND]: 1_000_000_000n,
 };
 
-/** ISO-8601 UTC with only the fractional digits the value needs: `2026-01-01T00:00:10.5Z`. */
+const UNIT_OF_PER_SECOND = new Map<bigint, TimeUnit>([[1n, 's'], [1_000n, 'ms'], [1_000_000n, 'us'], [1_000_000_000n, 'ns']]);
+
+/** ISO-8601 UTC with only the fractional digits the value needs: `2026-01-01T00:00:10.5Z` (any int64, see formatTime). */
 export function formatTimestamp(value: bigint, perSecond: bigint): string {
-  let seconds = value / perSecond;
-  let fraction = value % perSecond;
-  if (fraction < 0n) { fraction += perSecond; seconds -= 1n; }
-  const base = new Date(Number(seconds) * 1000).toISOString().slice(0, 19);
-  if (fraction === 0n) return `${base}Z`;
-  const digits = perSecond.toString().length - 1;
-  return `${base}.${fraction.toString().padStart(digits, '0').replace(/0+$/, '')}Z`;
+  return formatTime(value, UNIT_OF_PER_SECOND.get(perSecond) ?? 'ns');
 }
 
 type Cell = string | number | bigint | boolean | null;
@@ -40,10 +38,19 @@ function cellReaders(batch: RecordBatch): ((row: number) => Cell)[] {
   });
 }
 
+/** CSV: null is an empty field, "" a quoted empty field (as RFC 4180 readers, DuckDB and pandas tell them apart). */
 function csvCell(value: Cell): string {
   if (value === null) return '';
   const text = String(value);
+  if (text === '') return '""';
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** Table format: null shows as null, "" as "" (an empty cell would hide it). */
+function tableCell(value: Cell): string {
+  if (value === null) return 'null';
+  const text = String(value);
+  return text === '' ? '""' : text;
 }
 
 function jsonCell(value: Cell): unknown {
@@ -69,23 +76,60 @@ export class Sink {
   get raw(): NodeJS.WritableStream { return this.stream; }
 }
 
+/**
+ * The byte queue an Arrow stream writer writes into, collected synchronously: after each
+ * batch the caller takes exactly the bytes that batch added (its dictionaries and record
+ * batch message), so each is written once. (apache-arrow's own queue keeps every byte, and
+ * toUint8Array(true) returns all of them again after each batch.)
+ */
+class ArrowBytes extends AsyncByteQueue<Uint8Array> {
+  private parts: Uint8Array[] = [];
+  private bytes = 0;
+  override write(value: ArrayBufferView | ArrayBufferLike): void {
+    const part = ArrayBuffer.isView(value) ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength) : new Uint8Array(value);
+    if (part.byteLength === 0) return;
+    this.parts.push(part);
+    this.bytes += part.byteLength;
+  }
+  /** The bytes written since the last take, as one array. */
+  take(): Uint8Array {
+    const out = new Uint8Array(this.bytes);
+    let at = 0;
+    for (const p of this.parts) { out.set(p, at); at += p.byteLength; }
+    this.parts = [];
+    this.bytes = 0;
+    return out;
+  }
+}
+
+/** Streams batches as one Arrow IPC stream: the schema, each batch once, end of stream; a schema-only stream when there is none. */
+async function writeArrow(batches: AsyncIterable<RecordBatch>, sink: Sink, schema: Schema | undefined): Promise<number> {
+  const bytes = new ArrowBytes();
+  const writer = new RecordBatchStreamWriter();
+  writer.reset(bytes);
+  let rows = 0;
+  for await (const batch of batches) {
+    writer.write(batch);
+    rows += batch.numRows;
+    await sink.write(bytes.take());
+  }
+  // No batch: the schema alone (reset with a schema writes its message).
+  if (rows === 0 && schema && bytes.take().byteLength === 0) writer.reset(bytes, schema);
+  writer.finish();
+  await sink.write(bytes.take());
+  return rows;
+}
+
 const TABLE_WIDTH_SAMPLE_ROWS = 1000;
 
-/** Streams batches in one of the output formats; returns the number of rows written. */
-export async function writeBatches(batches: AsyncIterable<RecordBatch>, format: OutputFormat, sink: Sink): Promise<number> {
+/**
+ * Streams batches in one of the output formats; returns the number of rows written. With no
+ * batch at all, `schema` gives CSV and table output their header row and Arrow its schema
+ * message (JSON lines print nothing).
+ */
+export async function writeBatches(batches: AsyncIterable<RecordBatch>, format: OutputFormat, sink: Sink, schema?: Schema): Promise<number> {
+  if (format === 'arrow') return writeArrow(batches, sink, schema);
   let rows = 0;
-  if (format === 'arrow') {
-    let writer: RecordBatchStreamWriter | undefined;
-    for await (const batch of batches) {
-      writer ??= new RecordBatchStreamWriter();
-      writer.write(batch);
-      rows += batch.numRows;
-      const bytes = writer.toUint8Array(true);
-      if (bytes.length > 0) await sink.write(bytes);
-    }
-    if (writer) { writer.finish(); await sink.write(writer.toUint8Array(true)); }
-    return rows;
-  }
   let header: string[] | undefined;
   let pending: string[][] = [];
   let widths: number[] | undefined;
@@ -99,13 +143,14 @@ export async function writeBatches(batches: AsyncIterable<RecordBatch>, format: 
     if (pending.length) await sink.write(pending.map((r) => r.map((c, j) => c.padEnd(widths![j]!)).join('  ').trimEnd()).join('\n') + '\n');
     pending = [];
   };
+  const start = async (names: string[]) => {
+    header = names;
+    if (format === 'csv') await sink.write(names.map(csvCell).join(',') + '\n');
+  };
   for await (const batch of batches) {
     const names = batch.schema.fields.map((f) => f.name);
     const readers = cellReaders(batch);
-    if (!header) {
-      header = names;
-      if (format === 'csv') await sink.write(names.map(csvCell).join(',') + '\n');
-    }
+    if (!header) await start(names);
     const lines: string[] = [];
     for (let i = 0; i < batch.numRows; i++) {
       const cells = readers.map((read) => read(i));
@@ -113,12 +158,13 @@ export async function writeBatches(batches: AsyncIterable<RecordBatch>, format: 
       if (format === 'csv') lines.push(cells.map(csvCell).join(','));
       else if (format === 'jsonl') lines.push(JSON.stringify(Object.fromEntries(names.map((n, j) => [n, jsonCell(cells[j]!)]))));
       else {
-        pending.push(cells.map((c) => (c === null ? 'null' : String(c))));
+        pending.push(cells.map(tableCell));
         if (pending.length >= TABLE_WIDTH_SAMPLE_ROWS) await flushTable();
       }
     }
     if (lines.length) await sink.write(lines.join('\n') + '\n');
   }
+  if (!header && schema) await start(schema.fields.map((f) => f.name));
   if (format === 'table') await flushTable();
   return rows;
 }

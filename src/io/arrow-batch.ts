@@ -19,7 +19,9 @@ import { InputError } from '../errors.js';
 import type { FieldType, TimeUnit } from '../format/types.js';
 import { ARROW_TIME_UNIT, TIME_UNIT_OF } from '../table/arrow-schema.js';
 import type { TableSchema } from '../table/types.js';
+import { convertInts } from '../table/int-convert.js';
 import { epochUnitOf, parseIsoBytes, type TimeFormat } from './csv/values.js';
+import { floorDiv, formatTime, INT64_MAX, INT64_MIN, inTimeRange, timeRangeError } from '../table/time.js';
 import { TIME_NAMES } from './csv/reader.js';
 import { TagInterner } from './csv/cells.js';
 
@@ -111,46 +113,77 @@ export class ArrowBatchConverter {
     return new RecordBatch(new Schema(outFields), makeData({ type: new Struct(outFields), length: n, nullCount: 0, children }));
   }
 
-  /** A time-like column → BigInt64Array in the table unit (the time column must have no nulls). */
+  /**
+   * A time-like column → BigInt64Array in the table unit (the time column must have no
+   * nulls). Finer units round toward -∞; a value that leaves the table unit's int64 range
+   * (a Timestamp(s) of year 2300 into a ns table) is an error naming the row, the value and
+   * the range, never a wrap-around.
+   */
   private times(data: Data, name: string, rowStart: number, required: boolean): BigInt64Array {
     const n = data.length;
     const out = new BigInt64Array(n);
     const type = data.type as DataType;
+    const unit = this.table.timeUnit;
     const bad = (i: number, expected: string): never => {
       const v = data.getValid(i) ? JSON.stringify(String(vectorValue(data, i))) : 'null';
       throw new InputError(`${this.file}: row ${rowStart + i + 1} (column ${name}): expected ${expected}, got ${v}`, this.file, rowStart + i + 1, name);
     };
+    const outOfRange = (i: number, shown: string): never => {
+      throw new InputError(`${this.file}: row ${rowStart + i + 1} (column ${name}): ${timeRangeError(shown, unit)}`, this.file, rowStart + i + 1, name);
+    };
     if (required && data.nullCount > 0) for (let i = 0; i < n; i++) if (!data.getValid(i)) bad(i, 'a timestamp');
-    const to = NS_PER[this.table.timeUnit];
-    const scale = (values: BigInt64Array, from: bigint) => {
+    const to = NS_PER[unit];
+    const scale = (values: BigInt64Array, fromUnit: TimeUnit, shown: (v: bigint) => string) => {
+      const from = NS_PER[fromUnit];
       if (from === to) { out.set(values.subarray(0, n)); return; }
-      if (from > to) { const m = from / to; for (let i = 0; i < n; i++) out[i] = values[i]! * m; return; }
+      if (from > to) {
+        // Multiplying into a finer unit: values beyond INT64 / m would wrap.
+        const m = from / to;
+        const lo = INT64_MIN / m, hi = INT64_MAX / m;
+        for (let i = 0; i < n; i++) {
+          const v = values[i]!;
+          if ((v < lo || v > hi) && data.getValid(i)) outOfRange(i, shown(v));
+          out[i] = v * m;
+        }
+        return;
+      }
       const d = to / from;
-      for (let i = 0; i < n; i++) { const v = values[i]!; const q = v / d; out[i] = v < 0n && q * d !== v ? q - 1n : q; }
+      for (let i = 0; i < n; i++) out[i] = floorDiv(values[i]!, d);
     };
     switch (type.typeId) {
-      case Type.Timestamp:
-        scale(data.values as BigInt64Array, NS_PER[TIME_UNIT_OF[(type as Timestamp).unit]!]);
+      case Type.Timestamp: {
+        const fromUnit = TIME_UNIT_OF[(type as Timestamp).unit]!;
+        scale(data.values as BigInt64Array, fromUnit, (v) => `${formatTime(v, fromUnit)} (${v} ${fromUnit})`);
         return out;
+      }
       case Type.Date: {
         const days = (type as unknown as { unit: number }).unit === 0;
         for (let i = 0; i < n; i++) {
           if (!data.getValid(i)) continue;
           const ms = vectorValue(data, i) as number;
           const ns = days ? BigInt(Math.round(ms / 86_400_000)) * NS_PER_DAY : BigInt(ms) * 1_000_000n;
-          out[i] = floorDiv(ns, to);
+          const v = floorDiv(ns, to);
+          if (!inTimeRange(v)) outOfRange(i, formatTime(ns, 'ns').slice(0, days ? -10 : undefined));
+          out[i] = v;
         }
         return out;
       }
       case Type.Int: {
         const values = data.values as ArrayLike<number | bigint>;
+        const unsigned = !(type as Int64).isSigned;
         const big = new BigInt64Array(n);
-        for (let i = 0; i < n; i++) big[i] = BigInt(values[i]!);
+        for (let i = 0; i < n; i++) {
+          const v = BigInt(values[i]!);
+          // A uint64 epoch above INT64_MAX (read as int64 it would be negative).
+          if (unsigned && v > INT64_MAX && data.getValid(i)) outOfRange(i, `${v} (epoch)`);
+          big[i] = v;
+        }
         if (!this.epochUnit) {
           const sample = Array.from(big.subarray(0, Math.min(n, 1000)));
           this.epochUnit = epochUnitOf(sample) ?? 'ns';
         }
-        scale(big, NS_PER[this.epochUnit]);
+        const epochUnit = this.epochUnit;
+        scale(big, epochUnit, (v) => `${v} (epoch ${epochUnit})`);
         return out;
       }
       case Type.Utf8: case Type.LargeUtf8: {
@@ -160,7 +193,9 @@ export class ArrowBatchConverter {
           if (!data.getValid(i)) continue;
           const ns = parseIsoBytes(bytes, Number(offsets[i]!), Number(offsets[i + 1]!));
           if (ns === null) bad(i, 'an ISO-8601 timestamp');
-          out[i] = floorDiv(ns!, to);
+          const v = floorDiv(ns as bigint, to);
+          if (!inTimeRange(v)) outOfRange(i, JSON.stringify(String(vectorValue(data, i))));
+          out[i] = v;
         }
         return out;
       }
@@ -240,26 +275,13 @@ export class ArrowBatchConverter {
         return makeData({ type: new Float64(), length: n, nullCount, nullBitmap, data: decimalsToFloat64(data) });
       }
       case Type.Int: {
+        if (target !== 'int64' && target !== 'uint64' && target !== 'float64') break;
         const int = type as Int64;
-        if (int.bitWidth === 64) {
-          if (target === (int.isSigned ? 'int64' : 'uint64')) return data;
-          if (target === 'float64') {
-            const src = data.values as BigInt64Array | BigUint64Array;
-            const out = new Float64Array(n);
-            for (let i = 0; i < n; i++) out[i] = Number(src[i]!);
-            return makeData({ type: new Float64(), length: n, nullCount, nullBitmap, data: out });
-          }
-          break;
-        }
-        const src = data.values as Int32Array;
-        if (target === 'float64') return makeData({ type: new Float64(), length: n, nullCount, nullBitmap, data: Float64Array.from(src.subarray(0, n)) });
-        if (target !== 'int64' && target !== 'uint64') break;
-        const out = new BigInt64Array(n);
-        for (let i = 0; i < n; i++) out[i] = BigInt(src[i]!);
-        if (target === 'uint64' && int.isSigned) for (let i = 0; i < n; i++) if (out[i]! < 0n && data.getValid(i)) this.bad(name, rowStart + i, 'uint64', String(out[i]));
-        return target === 'int64'
-          ? makeData({ type: new Int64(), length: n, nullCount, nullBitmap, data: out as never })
-          : makeData({ type: new Uint64(), length: n, nullCount, nullBitmap, data: new BigUint64Array(out.buffer) as never });
+        if (int.bitWidth === 64 && target === (int.isSigned ? 'int64' : 'uint64')) return data;
+        // Widening copies; narrowing (int64 ↔ uint64, int64 → float64) is checked per value.
+        const values = convertInts(data, target, (i, value, why) => this.bad(name, rowStart + i, target, `${value}, which ${why}`));
+        const dt = target === 'float64' ? new Float64() : target === 'int64' ? new Int64() : new Uint64();
+        return makeData({ type: dt, length: n, nullCount, nullBitmap, data: values } as never);
       }
       case Type.Bool:
         if (target === 'bool') return data.offset === 0 ? data : makeData({ type: new Bool(), length: n, nullCount, nullBitmap, data: bitsOf(data) });
@@ -290,12 +312,6 @@ export class ArrowBatchConverter {
   private bad(name: string, row: number, expected: string, got: string): never {
     throw new InputError(`${this.file}: row ${row + 1} (column ${name}): expected ${expected}, got ${got}`, this.file, row + 1, name);
   }
-}
-
-function floorDiv(ns: bigint, d: bigint): bigint {
-  if (d === 1n) return ns;
-  const q = ns / d;
-  return ns < 0n && q * d !== ns ? q - 1n : q;
 }
 
 /** Value i of a Data through a one-Data vector (slow path for rare types). */

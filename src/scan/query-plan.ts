@@ -1,9 +1,10 @@
 import type { FieldType, TimeUnit } from '../format/types.js';
-import type { TableSchema, TimeInput } from '../table/types.js';
+import type { TableSchema } from '../table/types.js';
 import { SchemaError, UsageError } from '../errors.js';
 import type { AggSpec, FillMode, QueryOptions } from './query-types.js';
 import type { AggFn, FieldKind, Needs } from './aggregate.js';
-import { makeBucketer, msToUnit, type Bucketer } from './bucket.js';
+import { makeBucketer, type Bucketer } from './bucket.js';
+import { toTableTime } from '../table/time.js';
 import { predicateColumns } from './predicate.js';
 
 /**
@@ -151,33 +152,7 @@ export function planQuery(schema: TableSchema, options: QueryOptions): QueryPlan
   };
 }
 
-const NS_PER_UNIT: Record<TimeUnit, bigint> = { s: 1_000_000_000n, ms: 1_000_000n, us: 1000n, ns: 1n };
-
-/** A TimeInput (Date, ISO-8601, epoch ms number, epoch ns bigint) in the table's unit (floor). */
-export function toTableTime(input: TimeInput, unit: TimeUnit, what: string): bigint {
-  let ns: bigint;
-  if (typeof input === 'bigint') ns = input;
-  else if (typeof input === 'number') {
-    if (!Number.isFinite(input)) throw new UsageError(`query ${what}: expected finite epoch milliseconds, got ${input}`);
-    if (Number.isInteger(input)) return msToUnit(BigInt(input), unit);
-    ns = BigInt(Math.round(input * 1e6));
-  } else if (input instanceof Date) {
-    const ms = input.getTime();
-    if (Number.isNaN(ms)) throw new UsageError(`query ${what}: invalid Date`);
-    return msToUnit(BigInt(ms), unit);
-  } else if (typeof input === 'string') {
-    const ms = Date.parse(input);
-    if (Number.isNaN(ms)) throw new UsageError(`query ${what}: expected ISO-8601, got ${JSON.stringify(input)}`);
-    // Date.parse keeps milliseconds; digits beyond them (µs, ns) are added back here.
-    const fraction = /T\d{2}:\d{2}:\d{2}\.(\d+)/.exec(input)?.[1] ?? '';
-    const extra = fraction.length > 3 ? BigInt(fraction.slice(3, 9).padEnd(6, '0')) : 0n;
-    ns = BigInt(ms) * 1_000_000n + extra;
-  } else {
-    throw new UsageError(`query ${what}: expected a Date, ISO-8601 string, epoch ms number or epoch ns bigint`);
-  }
-  const d = NS_PER_UNIT[unit];
-  const q = ns / d;
-  return ns % d !== 0n && ns < 0n ? q - 1n : q;
-}
+/** A TimeInput in the table's unit (one parser and range check for scans and queries: see table/time.ts). */
+export { toTableTime };
 
 export const UNITS_PER_SECOND: Record<TimeUnit, number> = { s: 1, ms: 1e3, us: 1e6, ns: 1e9 };

@@ -6,7 +6,8 @@ import {
 import type { FieldType, LineageEntry } from '../format/types.js';
 import { SchemaError } from '../errors.js';
 import { ARROW_TIME_UNIT, TIME_UNIT_OF, fieldArrowType, fieldTypeOfArrow } from './arrow-schema.js';
-import { convertTime, nextPartitionKey, partitionOf, partitionStart, toTableTime } from './time.js';
+import { convertInts } from './int-convert.js';
+import { convertTime, formatTime, inTimeRange, nextPartitionKey, partitionOf, partitionStart, timeRangeError, toTableTime } from './time.js';
 import type { FieldSpec, PartitionBy, Row, TableSchema, TimeInput } from './types.js';
 
 const INITIAL_CAPACITY = 1024;
@@ -132,7 +133,9 @@ export class WriteBuffer {
   private fieldFor(name: string, type: FieldType): FieldColumn {
     const existing = this.fields.get(name);
     if (existing) {
-      if (existing.spec.type !== type && !(existing.spec.type === 'float64' && (type === 'int64' || type === 'uint64'))) {
+      const ints = (t: FieldType) => t === 'int64' || t === 'uint64';
+      // Integer columns convert into float64 and across signedness, checked per value (copyField).
+      if (existing.spec.type !== type && !((existing.spec.type === 'float64' || ints(existing.spec.type)) && ints(type))) {
         throw new SchemaError(`column ${name} is ${existing.spec.type} in the table, got ${type}`);
       }
       return existing;
@@ -186,8 +189,13 @@ export class WriteBuffer {
     }
     // Arrow JS pre-slices value buffers (Data.values starts at the Data's offset).
     const src = (data.values as BigInt64Array).subarray(0, n);
-    if (unit === this.schema.timeUnit) { this.time.set(src, at); return; }
-    for (let i = 0; i < n; i++) this.time[at + i] = convertTime(src[i]!, unit, this.schema.timeUnit);
+    const tableUnit = this.schema.timeUnit;
+    if (unit === tableUnit) { this.time.set(src, at); return; }
+    for (let i = 0; i < n; i++) {
+      const v = convertTime(src[i]!, unit, tableUnit);
+      if (!inTimeRange(v)) throw new SchemaError(`row ${i}: time column ${name}: ${timeRangeError(`${formatTime(src[i]!, unit)} (${src[i]} ${unit})`, tableUnit)}`);
+      this.time[at + i] = v;
+    }
   }
 
   private copyTag(tag: TagColumn, child: Vector, at: number): void {
@@ -230,16 +238,16 @@ export class WriteBuffer {
         }
       }
       const srcType = data.type.typeId;
-      if (type === 'float64' && srcType === Type.Float) {
+      if (type === 'float64' && srcType === Type.Float && (data.type as Float64).precision !== 0) { // float32 widens exactly
         (column.values as Float64Array).set((data.values as Float64Array).subarray(0, n), row);
-      } else if (type === 'float64' && srcType === Type.Int) {
-        const src = data.values as BigInt64Array | Int32Array;
-        for (let i = 0; i < n; i++) (column.values as Float64Array)[row + i] = Number(src[i]!);
-      } else if ((type === 'int64' || type === 'uint64') && srcType === Type.Int && (data.type as Int64).bitWidth === 64) {
-        (column.values as BigInt64Array).set((data.values as BigInt64Array).subarray(0, n), row);
-      } else if (type === 'int64' && srcType === Type.Int) {
-        const src = data.values as Int32Array;
-        for (let i = 0; i < n; i++) (column.values as BigInt64Array)[row + i] = BigInt(src[i]!);
+      } else if ((type === 'float64' || type === 'int64' || type === 'uint64') && srcType === Type.Int) {
+        // Narrowing (uint64 → int64, signed → uint64, int64 → float64) is checked, never wrapped.
+        const converted = convertInts(data, type, (i, value, why) => {
+          throw new SchemaError(`row ${row - at + i}: column ${column.spec.name} is ${type}: value ${value} ${why}`);
+        });
+        // Bits are copied: an int64 column's array holds uint64 values by their bit pattern too.
+        if (type === 'float64') (column.values as Float64Array).set(converted as Float64Array, row);
+        else (column.values as BigInt64Array).set(new BigInt64Array(converted.buffer, converted.byteOffset, n), row);
       } else if (type === 'bool' && srcType === Type.Bool) {
         const bits = data.values as Uint8Array;
         for (let i = 0; i < n; i++) { const b = data.offset + i; (column.values as Uint8Array)[row + i] = (bits[b >> 3]! >> (b & 7)) & 1; }
@@ -647,30 +655,75 @@ function permute8(a: Uint8Array, index: Int32Array, scratch: Int32Array): void {
   a.set(s8);
 }
 
+const INT_RANGE = { int64: [-(2n ** 63n), 2n ** 63n - 1n], uint64: [0n, 2n ** 64n - 1n] } as const;
+
+/** A JS value for an error message: strings quoted, bigints with their n, others as JSON would show them. */
+function shownValue(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v);
+  if (typeof v === 'bigint') return `${v}n`;
+  if (typeof v === 'number') return Object.is(v, -0) ? '-0' : String(v);
+  if (typeof v === 'function') return 'a function';
+  if (Array.isArray(v)) return 'an array';
+  if (v instanceof Date) return `a Date (${Number.isNaN(v.getTime()) ? 'invalid' : v.toISOString()})`;
+  return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`;
+}
+
+/**
+ * One row value into a field column, exactly or not at all: integers out of the column's
+ * 64-bit range, numbers that are not integers (or beyond 2^53, where a double is no longer
+ * the integer meant: pass a bigint), bigints a double would round: each an error naming the
+ * row, the column and the value.
+ */
 function setValue(column: FieldColumn, at: number, v: unknown, row: number): void {
   const name = column.spec.name;
-  switch (column.spec.type) {
+  const type = column.spec.type;
+  const bad = (why: string): never => { throw new SchemaError(`row ${row}: column ${name} is ${type}: ${shownValue(v)} ${why}`); };
+  switch (type) {
     case 'float64':
       if (typeof v === 'number') (column.values as Float64Array)[at] = v;
-      else if (typeof v === 'bigint') (column.values as Float64Array)[at] = Number(v);
-      else throw new SchemaError(`row ${row}: column ${name} is float64, got ${typeof v} ${JSON.stringify(String(v))}`);
+      else if (typeof v === 'bigint') {
+        const f = Number(v);
+        if (!Number.isFinite(f) || BigInt(f) !== v) bad('is not exactly representable as float64 (above 2^53 a double rounds it)');
+        (column.values as Float64Array)[at] = f;
+      } else bad('is not a number');
       return;
-    case 'int64': case 'uint64':
-      if (typeof v === 'bigint' || (typeof v === 'number' && Number.isSafeInteger(v))) {
-        const b = BigInt(v);
-        if (column.spec.type === 'uint64' && b < 0n) throw new SchemaError(`row ${row}: column ${name} is uint64, got ${b}`);
-        (column.values as BigInt64Array)[at] = BigInt.asIntN(64, b);
-      } else {
-        throw new SchemaError(`row ${row}: column ${name} is ${column.spec.type}, got ${typeof v} ${JSON.stringify(String(v))}`);
-      }
+    case 'int64': case 'uint64': {
+      let b: bigint;
+      if (typeof v === 'bigint') b = v;
+      else if (typeof v === 'number') {
+        if (!Number.isInteger(v)) bad('is not an integer');
+        if (!Number.isSafeInteger(v)) bad('is beyond 2^53, where a number no longer holds every integer: pass a bigint');
+        b = BigInt(v);
+      } else return bad('is not an integer (a bigint, or a number up to 2^53)');
+      const [lo, hi] = INT_RANGE[type];
+      if (b < lo || b > hi) bad(`is outside the ${type} range ${lo} … ${hi}`);
+      (column.values as BigInt64Array | BigUint64Array)[at] = b;
       return;
+    }
     case 'bool':
-      if (typeof v !== 'boolean') throw new SchemaError(`row ${row}: column ${name} is bool, got ${typeof v} ${JSON.stringify(String(v))}`);
+      if (typeof v !== 'boolean') bad('is not a boolean');
       (column.values as Uint8Array)[at] = v ? 1 : 0;
       return;
-    case 'utf8':
-      (column.values as string[])[at] = String(v);
+    case 'utf8': {
+      const text = stringOf(v);
+      if (text === null) bad('is not a string (numbers, bigints and booleans are stored as their text)');
+      (column.values as string[])[at] = text!;
       return;
+    }
+  }
+}
+
+/**
+ * The text a string column (tag or utf8 field) stores for a JS value: strings as they are;
+ * numbers, bigints and booleans as their decimal text (-0 as "-0", so it stays distinct from
+ * 0); null for anything else (objects, arrays, functions, symbols), which callers refuse.
+ */
+export function stringOf(v: unknown): string | null {
+  switch (typeof v) {
+    case 'string': return v;
+    case 'number': return Object.is(v, -0) ? '-0' : String(v);
+    case 'bigint': case 'boolean': return String(v);
+    default: return null;
   }
 }
 

@@ -32,7 +32,7 @@ ${SCAN_HELP}`,
     if (!name || extra.length) throw new UsageError('query takes exactly one TABLE');
     const aggList = listOption(values, 'agg');
     if (!aggList && !values.latest) throw new UsageError('--agg or --latest is required');
-    const agg: Record<string, string[]> = {};
+    const agg: Record<string, string[]> = Object.create(null); // keyed by field names: __proto__ is a name like any other
     for (const item of aggList ?? []) {
       const colon = item.indexOf(':');
       // `count` alone counts rows; `percentile:0.9:field` keeps its argument.
@@ -59,7 +59,7 @@ ${SCAN_HELP}`,
     }
     const result = await table.query(options as never);
     const sink = new Sink(stringOption(values, 'out'));
-    await writeBatches(asyncBatches(result.batches), format, sink);
+    await writeBatches(asyncBatches(result.batches), format, sink, result.schema);
     await sink.end();
     return 0;
   },

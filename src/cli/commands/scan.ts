@@ -2,6 +2,9 @@ import type { Command } from '../context.js';
 import { choiceOption, intOption, listOption, stringOption, whereOption } from '../args.js';
 import { OUTPUT_FORMATS, Sink, writeBatches } from '../output.js';
 import { UsageError } from '../../errors.js';
+import { parseIsoNs } from '../../table/time.js';
+import { TableArrowSchema } from '../../table/arrow-schema.js';
+import { planInput } from '../../scan/plan.js';
 
 export const SCAN_OPTIONS = {
   from: { type: 'string' },
@@ -38,11 +41,14 @@ export function scanOptions(values: Record<string, unknown>) {
   };
 }
 
-/** `--from 1767225600000` is epoch ms; anything else is passed on as an ISO-8601 string. */
-function parseTime(value: string | undefined, name: string): string | number | undefined {
+/**
+ * `--from 1767225600000` is epoch ms (exact at any size: passed on as epoch ns); anything else
+ * must be ISO-8601 (the library's parser). The table's unit range is checked by the scan.
+ */
+function parseTime(value: string | undefined, name: string): string | number | bigint | undefined {
   if (value === undefined) return undefined;
-  if (/^-?\d+$/.test(value)) return Number(value);
-  if (Number.isNaN(Date.parse(value))) throw new UsageError(`--${name} expects ISO-8601 or epoch milliseconds, got ${JSON.stringify(value)}`);
+  if (/^-?\d+$/.test(value)) return Number.isSafeInteger(Number(value)) ? Number(value) : BigInt(value) * 1_000_000n;
+  parseIsoNs(value, `--${name} expects ISO-8601 or epoch milliseconds`);
   return value;
 }
 
@@ -65,7 +71,9 @@ ${SCAN_HELP}`,
       return 0;
     }
     const sink = new Sink(stringOption(values, 'out'));
-    await writeBatches(table.scan(options), format, sink);
+    // The output schema, for the header (or Arrow schema) of an empty result.
+    const schema = new TableArrowSchema(table.schema).project(planInput(table.schema, options).columns);
+    await writeBatches(table.scan(options), format, sink, schema);
     await sink.end();
     return 0;
   },

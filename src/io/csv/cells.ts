@@ -7,6 +7,7 @@ import { InputError } from '../../errors.js';
 import type { TimeUnit } from '../../format/types.js';
 import { fieldText, type RowView } from './tokenizer.js';
 import { parseEpochBytes, parseIsoBytes, type TimeFormat } from './values.js';
+import { floorDiv, inTimeRange, NS_PER_UNIT, timeRangeText } from '../../table/time.js';
 
 /** Longest cell text quoted back in an error message. */
 const ERROR_TEXT_CHARS_MAX = 60;
@@ -27,12 +28,11 @@ export function fieldCountError(file: string, header: readonly string[], row: Ro
   return new InputError(`${file}:${row.line}:${j + 1}${name}: expected ${width} fields, got ${row.count}`, file, row.line, row.count < width ? header[j] : undefined);
 }
 
-const NS_PER_UNIT: Record<TimeUnit, bigint> = { s: 1_000_000_000n, ms: 1_000_000n, us: 1_000n, ns: 1n };
-
 /**
- * The time cell: ISO-8601 or epoch digits → the table unit (floor division, so instants
- * before 1970 round down like every other unit conversion). Rows of many series often
- * share a timestamp, so the last parse is reused for equal bytes.
+ * The time cell: ISO-8601 (see parseIso in table/time.ts) or epoch digits → the table unit (floor division,
+ * so instants before 1970 round down like every other unit conversion). A time outside the
+ * unit's int64 range is an error naming the range, never a wrap-around. Rows of many series
+ * often share a timestamp, so the last parse is reused for equal bytes.
  */
 export class TimeCell {
   private lastBytes = new Uint8Array(64);
@@ -41,7 +41,7 @@ export class TimeCell {
   private readonly divisor: bigint;
   readonly expected: string;
 
-  constructor(private readonly format: TimeFormat, unit: TimeUnit, private readonly file: string, private readonly header: readonly string[]) {
+  constructor(private readonly format: TimeFormat, private readonly unit: TimeUnit, private readonly file: string, private readonly header: readonly string[]) {
     this.divisor = NS_PER_UNIT[unit];
     this.expected = format === 'iso' ? 'an ISO-8601 timestamp' : `epoch ${format === 's' ? 'seconds' : format}`;
   }
@@ -56,12 +56,18 @@ export class TimeCell {
       while (k < length && last[k] === buf[s + k]) k++;
       if (k === length) return this.last;
     }
-    let t = this.format === 'iso' ? parseIsoBytes(buf, s, e) : parseEpochBytes(buf, s, e, this.format);
-    if (t === null) throw cellError(this.file, this.header, row, j, this.expected);
-    if (this.divisor !== 1n) {
-      const q = t / this.divisor;
-      t = t < 0n && q * this.divisor !== t ? q - 1n : q;
+    let t: bigint;
+    if (this.format === 'iso') {
+      const r = parseIsoBytes(buf, s, e);
+      if (r === null) throw cellError(this.file, this.header, row, j, this.expected);
+      t = r;
+    } else {
+      const r = parseEpochBytes(buf, s, e, this.format);
+      if (r === null) throw cellError(this.file, this.header, row, j, this.expected);
+      t = r;
     }
+    t = floorDiv(t, this.divisor);
+    if (!inTimeRange(t)) throw cellError(this.file, this.header, row, j, `a time within ${timeRangeText(this.unit)} (the table's unit)`);
     if (length > this.lastBytes.length) this.lastBytes = new Uint8Array(length * 2);
     this.lastBytes.set(buf.subarray(s, e));
     this.lastLength = length;

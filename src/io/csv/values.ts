@@ -112,92 +112,32 @@ export function parseBoolText(text: string): boolean | null {
 
 export type TimeFormat = 'iso' | 's' | 'ms' | 'us' | 'ns';
 
-function digitsAt(buf: Uint8Array, i: number, count: number): number {
-  let v = 0;
-  for (let k = 0; k < count; k++) {
-    const c = buf[i + k]! - 0x30;
-    if (c < 0 || c > 9) return -1;
-    v = v * 10 + c;
-  }
-  return v;
-}
+export { parseIso, parseIsoBytes } from '../../table/time.js';
 
-function daysFromCivil(y: number, m: number, d: number): number {
-  y -= m <= 2 ? 1 : 0;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
-
-const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+/** Longest epoch integer read (digits): far beyond every unit's range, short enough to parse cheaply. */
+const EPOCH_DIGITS_MAX = 64;
 
 /**
- * ISO-8601 from bytes: `YYYY-MM-DD`, then optional `T` or space, `HH:MM[:SS[.f…]]` (up to
- * 9 fraction digits), then optional `Z` or `±HH[:MM]` (none = UTC). Returns epoch
- * nanoseconds, or null when the text is not such a time.
+ * Epoch digits (optional sign, surrounding spaces) in a given unit → ns, exact at any size
+ * (the caller checks the result against its table unit's range); null when not an integer.
  */
-export function parseIsoBytes(buf: Uint8Array, start: number, end: number): bigint | null {
+export function parseEpochBytes(buf: Uint8Array, start: number, end: number, unit: Exclude<TimeFormat, 'iso'>): bigint | null {
   while (start < end && buf[start] === 0x20) start++;
   while (end > start && buf[end - 1] === 0x20) end--;
-  if (end - start < 10 || buf[start + 4] !== 0x2d || buf[start + 7] !== 0x2d) return null;
-  const y = digitsAt(buf, start, 4), mo = digitsAt(buf, start + 5, 2), d = digitsAt(buf, start + 8, 2);
-  if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > DAYS_IN_MONTH[mo - 1]! || (mo === 2 && d === 29 && !(y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0)))) return null;
-  let i = start + 10;
-  let secs = 0;
-  let fracNs = 0;
-  if (i < end && (buf[i] === 0x54 || buf[i] === 0x74 || buf[i] === 0x20) && i + 1 < end && buf[i + 1]! >= 0x30 && buf[i + 1]! <= 0x39) {
-    i++;
-    const h = digitsAt(buf, i, 2);
-    if (h < 0 || h > 23 || buf[i + 2] !== 0x3a) return null;
-    const mi = digitsAt(buf, i + 3, 2);
-    if (mi < 0 || mi > 59) return null;
-    i += 5;
-    let s = 0;
-    if (i < end && buf[i] === 0x3a) {
-      s = digitsAt(buf, i + 1, 2);
-      if (s < 0 || s > 60) return null;
-      i += 3;
-      if (i < end && (buf[i] === 0x2e || buf[i] === 0x2c)) {
-        i++;
-        let k = 0;
-        while (i < end && buf[i]! >= 0x30 && buf[i]! <= 0x39) {
-          if (k < 9) fracNs = fracNs * 10 + (buf[i]! - 0x30);
-          k++;
-          i++;
-        }
-        if (k === 0) return null;
-        for (; k < 9; k++) fracNs *= 10;
-      }
-    }
-    secs = h * 3600 + mi * 60 + s;
+  let i = start;
+  const negative = buf[i] === 0x2d;
+  if (negative || buf[i] === 0x2b) i++;
+  if (i >= end || end - i > EPOCH_DIGITS_MAX) return null;
+  let v: bigint;
+  if (end - i <= 15) {
+    let n = 0;
+    for (let j = i; j < end; j++) { const c = buf[j]! - 0x30; if (c < 0 || c > 9) return null; n = n * 10 + c; }
+    v = BigInt(n);
+  } else {
+    for (let j = i; j < end; j++) { const c = buf[j]! - 0x30; if (c < 0 || c > 9) return null; }
+    v = BigInt(Buffer.from(buf.buffer, buf.byteOffset + i, end - i).toString('latin1'));
   }
-  let offsetSecs = 0;
-  if (i < end) {
-    const c = buf[i]!;
-    if ((c === 0x5a || c === 0x7a) && i + 1 === end) i++;
-    else if (c === 0x2b || c === 0x2d) {
-      const oh = digitsAt(buf, i + 1, 2);
-      if (oh < 0) return null;
-      let om = 0;
-      let j = i + 3;
-      if (j < end && buf[j] === 0x3a) j++;
-      if (j < end) { om = digitsAt(buf, j, 2); if (om < 0) return null; j += 2; }
-      if (j !== end) return null;
-      offsetSecs = (c === 0x2d ? -1 : 1) * (oh * 3600 + om * 60);
-      i = end;
-    } else return null;
-  }
-  if (i !== end) return null;
-  const epochSecs = daysFromCivil(y, mo, d) * 86400 + secs - offsetSecs;
-  return BigInt(epochSecs) * 1_000_000_000n + BigInt(fracNs);
-}
-
-/** Epoch digits in a given unit → ns; null when not an integer. */
-export function parseEpochBytes(buf: Uint8Array, start: number, end: number, unit: Exclude<TimeFormat, 'iso'>): bigint | null {
-  const v = parseIntBytes(buf, start, end);
-  if (v === null) return null;
+  if (negative) v = -v;
   switch (unit) {
     case 's': return v * 1_000_000_000n;
     case 'ms': return v * 1_000_000n;
