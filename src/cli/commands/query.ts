@@ -32,7 +32,8 @@ ${SCAN_HELP}`,
     if (!name || extra.length) throw new UsageError('query takes exactly one TABLE');
     const aggList = listOption(values, 'agg');
     if (!aggList && !values.latest) throw new UsageError('--agg or --latest is required');
-    const agg: Record<string, string[]> = {};
+    // Keyed by field names (user data): no prototype, so `constructor` is a field like any other.
+    const agg: Record<string, string[]> = Object.create(null);
     for (const item of aggList ?? []) {
       const colon = item.indexOf(':');
       // `count` alone counts rows; `percentile:0.9:field` keeps its argument.
