@@ -69,17 +69,24 @@ export function choiceOption<T extends string>(values: Record<string, unknown>, 
   return value as T;
 }
 
-/** `--where tag=value` (repeatable; `tag=a|b` or repeated tags mean IN). */
+/**
+ * `--where tag=value` (repeatable; `tag=a|b` or repeated tags mean IN), as a null-prototype
+ * record: tag names are user data (`constructor` is a tag like any other).
+ */
 export function whereOption(values: Record<string, unknown>): Record<string, string | string[]> | undefined {
   const raw = values.where;
   if (raw === undefined) return undefined;
   const items = Array.isArray(raw) ? raw : [raw as string];
-  const where: Record<string, string[]> = {};
+  const where = new Map<string, string[]>();
   for (const item of items) {
     const eq = item.indexOf('=');
     if (eq <= 0) throw new UsageError(`--where expects tag=value, got ${JSON.stringify(item)}`);
     const tag = item.slice(0, eq);
-    (where[tag] ??= []).push(...item.slice(eq + 1).split('|'));
+    let list = where.get(tag);
+    if (!list) where.set(tag, list = []);
+    list.push(...item.slice(eq + 1).split('|'));
   }
-  return Object.fromEntries(Object.entries(where).map(([k, v]) => [k, v.length === 1 ? v[0]! : v]));
+  const out: Record<string, string | string[]> = Object.create(null);
+  for (const [k, v] of where) out[k] = v.length === 1 ? v[0]! : v;
+  return out;
 }

@@ -82,7 +82,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     stdout.write('quiver 0.1.0\n');
     return 0;
   }
-  const command = COMMANDS[name];
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
     stderr.write(`quiver: unknown command ${JSON.stringify(name)} (commands: ${Object.keys(COMMANDS).join(', ')})\n`);
     return 2;

@@ -4,7 +4,7 @@
  * structured-clone message with transferable buffers, and back: no IPC encoding, and no
  * copies where a batch owns its buffers whole (the others are copied by the clone).
  */
-import { Bool, Dictionary, Field, Float64, Int32, Int64, makeData, RecordBatch, Schema, Struct, Timestamp, Type, Uint64, Utf8, vectorFromArray, type Data, type DataType, type Vector } from 'apache-arrow';
+import { Bool, Dictionary, Field, Float64, Int32, Int64, makeData, RecordBatch, Schema, Struct, Timestamp, Type, Uint64, Utf8, Vector, type Data, type DataType } from 'apache-arrow';
 import { sliceBits } from '../format/bits.js';
 
 export interface ColumnMessage {
@@ -17,7 +17,8 @@ export interface ColumnMessage {
   values: ArrayBufferView;
   nullBitmap?: Uint8Array;
   offsets?: Int32Array;
-  dictionary?: string[];
+  /** A dictionary column's values as UTF-8 bytes and offsets (not strings: decoding them would drop a leading U+FEFF). */
+  dictionary?: { offsets: Int32Array; bytes: Uint8Array };
 }
 
 function kindOf(type: DataType): ColumnMessage['kind'] {
@@ -44,7 +45,7 @@ export function batchToMessage(batch: RecordBatch): { columns: ColumnMessage[]; 
     // Value buffers of a sliced Data start at its offset already; its validity bits do not.
     if (data.nullCount > 0 && data.nullBitmap) m.nullBitmap = data.offset === 0 ? data.nullBitmap : sliceBits(data.nullBitmap, data.offset, data.length);
     if (kind === 'utf8') m.offsets = data.valueOffsets as Int32Array;
-    if (kind === 'dictionary') m.dictionary = [...(data.dictionary as Vector<Utf8>)] as string[];
+    if (kind === 'dictionary') m.dictionary = utf8Buffers(data.dictionary as Vector<Utf8>);
     for (const view of [m.values, m.nullBitmap, m.offsets]) {
       // Only buffers the view covers whole can move; others are copied by the clone.
       if (view && view.byteOffset === 0 && view.byteLength === view.buffer.byteLength) transfer.add(view.buffer as ArrayBuffer);
@@ -52,6 +53,26 @@ export function batchToMessage(batch: RecordBatch): { columns: ColumnMessage[]; 
     columns.push(m);
   });
   return { columns, transfer: [...transfer] };
+}
+
+/** A Utf8 vector's values as one offsets array (from 0) and their bytes, whatever its chunks and slice offsets. */
+function utf8Buffers(vector: Vector<Utf8>): { offsets: Int32Array; bytes: Uint8Array } {
+  const offsets = new Int32Array(vector.length + 1);
+  let size = 0;
+  let k = 0;
+  for (const d of vector.data) {
+    const o = d.valueOffsets;
+    for (let i = 0; i < d.length; i++) { size += o[i + 1]! - o[i]!; offsets[++k] = size; }
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const d of vector.data) {
+    const o = d.valueOffsets;
+    const part = d.values.subarray(o[0]!, o[d.length]!);
+    bytes.set(part, at);
+    at += part.length;
+  }
+  return { offsets, bytes };
 }
 
 export function messageToBatch(columns: ColumnMessage[]): RecordBatch {
@@ -65,7 +86,9 @@ export function messageToBatch(columns: ColumnMessage[]): RecordBatch {
       case 'timestamp': { const type = new Timestamp(m.unit!, null); data = makeData({ type, length: m.length, nullCount: 0, data: m.values as never }); break; }
       case 'dictionary': {
         const type = new Dictionary(new Utf8(), new Int32());
-        data = makeData({ type, length: m.length, nullCount: 0, data: m.values as Int32Array, dictionary: vectorFromArray(m.dictionary!, new Utf8()) as Vector<Utf8> });
+        const { offsets, bytes } = m.dictionary!;
+        const dictionary = new Vector([makeData({ type: new Utf8(), length: offsets.length - 1, nullCount: 0, valueOffsets: offsets, data: bytes })]);
+        data = makeData({ type, length: m.length, nullCount: m.nullCount, nullBitmap, data: m.values as Int32Array, dictionary });
         break;
       }
       case 'float64': data = makeData({ type: new Float64(), length: m.length, nullCount: m.nullCount, nullBitmap, data: m.values as Float64Array }); break;

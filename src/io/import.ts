@@ -11,8 +11,8 @@
  * group, an IPC record batch at a time), workers run a fixed number of batches ahead, and
  * the writer flushes chunks at rowsPerChunkMax.
  */
-import { createWriteStream, statSync, readdirSync, openSync, readSync, closeSync, type WriteStream } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { accessSync, constants, createWriteStream, statSync, readdirSync, openSync, readSync, closeSync, type WriteStream } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { availableParallelism } from 'node:os';
 import type { RecordBatch } from 'apache-arrow';
 import type { Quiver } from '../quiver.js';
@@ -22,6 +22,7 @@ import type { TableSchema, TableWriter } from '../table/types.js';
 import { InputError, SchemaError, UsageError } from '../errors.js';
 import { fieldTypeOfArrow } from '../table/arrow-schema.js';
 import { readCsv, type CsvOptions } from './csv/reader.js';
+import type { InvalidUtf8 } from './csv/cells.js';
 import { csvBytes } from './csv/bytes.js';
 import { readCsvInWorker, CSV_WORKER_BYTES_MIN } from './csv/parse-worker.js';
 import type { TimeFormat } from './csv/values.js';
@@ -68,9 +69,19 @@ export interface ImportOptions {
   layout?: 'wide' | 'long';
   fieldColumn?: string;
   valueColumn?: string;
+  /**
+   * CSV bytes that are not UTF-8 (in a header, a tag, a utf8 field): 'error' (default) stops
+   * the import at file:line:column; 'replace' stores U+FFFD in their place and counts the
+   * values so changed (`invalidUtf8Replaced` of the summary). CSV input only.
+   */
+  invalidUtf8?: InvalidUtf8;
   /** Bad rows skipped (and written to the rejects file) before the import fails. Default 0. */
   maxErrors?: number;
-  /** Default `<first file's name>.rejects.csv` in the current directory. */
+  /**
+   * Where skipped rows go (with maxErrors): default `<first file's name>.rejects.csv` in the
+   * current directory. Its folder must exist (it is not created: a mistyped path is an
+   * error before the import starts); the file is created at the first skipped row.
+   */
   rejectsPath?: string;
   codec?: CodecChoice;
   /**
@@ -95,6 +106,10 @@ export interface ImportSummary {
   seconds: number;
   rejected: number;
   rejectsPath?: string;
+  /** Long-layout CSV: values of a (series, time, field) already seen, kept as rows of their own (see readCsv). */
+  duplicates: number;
+  /** CSV values (and header names) stored with invalid UTF-8 replaced by U+FFFD (invalidUtf8 'replace'). */
+  invalidUtf8Replaced: number;
   version: number;
 }
 
@@ -176,7 +191,7 @@ export function detectFormat(file: string): ImportFormat {
   return 'csv';
 }
 
-interface SourceBatch { batch: RecordBatch; rowStart: number; schema?: TableSchema; file?: string }
+interface SourceBatch { batch: RecordBatch; rowStart: number; schema?: TableSchema; file?: string; duplicates?: number; replaced?: number }
 
 /**
  * Imports files into one table in one commit: every file streams through one TableWriter
@@ -206,6 +221,7 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
     return detectFormat(f);
   });
   if (options.layout === 'long' && formats.some((f) => f !== 'csv')) throw new UsageError('the long layout applies to CSV input only');
+  if (options.invalidUtf8 !== undefined && formats.some((f) => f !== 'csv')) throw new UsageError('--invalid-utf8 applies to CSV input only');
   const bytesTotal = [...sizes.values()].reduce((a, b) => a + b, 0);
   const exists = await db.hasTable(options.table);
   if (exists && !options.append) throw new UsageError(`table ${options.table} exists; use --append to add to it`);
@@ -216,6 +232,10 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
   let rejected = 0;
   const maxErrors = options.maxErrors ?? 0;
   const rejectsPath = resolve(options.rejectsPath ?? `${files[0] === '-' ? 'stdin' : basename(files[0]!)}.rejects.csv`);
+  if (maxErrors > 0) checkRejectsPath(rejectsPath);
+  let rejectsFailure: Error | undefined;
+  let duplicates = 0;
+  let invalidUtf8Replaced = 0;
   const counter = { bytes: 0 };
   let rows = 0;
   let file = files[0]!;
@@ -234,11 +254,19 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
       ...(options.layout ? { layout: options.layout } : {}),
       ...(options.fieldColumn ? { fieldColumn: options.fieldColumn } : {}),
       ...(options.valueColumn ? { valueColumn: options.valueColumn } : {}),
+      ...(options.invalidUtf8 ? { invalidUtf8: options.invalidUtf8 } : {}),
       maxErrors: maxErrors - rejected,
       onReject: (r) => {
         rejected++;
-        if (!rejects) { rejects = createWriteStream(rejectsPath); rejects.write('file,line,reason,row\n'); }
-        rejects.write(`${csvCell(sourceOf(r.file ?? ''))},${r.line},${csvCell(r.reason)},${csvCell(r.text)}\n`);
+        if (rejectsFailure) throw rejectsFailure;
+        if (!rejects) {
+          rejects = createWriteStream(rejectsPath);
+          // A write that fails later (disk full, the folder removed) fails the import at the next row or at the end, never as an unhandled 'error'.
+          rejects.on('error', (error: NodeJS.ErrnoException) => { rejectsFailure ??= new InputError(`${rejectsPath}: cannot write the rejects file: ${error.code ?? error.message}`, rejectsPath); });
+          rejects.write('file,line,reason,row\n');
+        }
+        // The row as it is in the file, byte for byte (quoted as one CSV cell).
+        rejects.write(Buffer.concat([Buffer.from(`${csvCell(sourceOf(r.file ?? ''))},${r.line},${csvCell(r.reason)},`), csvBytesCell(r.bytes), Buffer.from('\n')]));
       },
     });
     for (let k = 0; k < files.length;) {
@@ -259,7 +287,9 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
         if (formats[k] === 'csv') {
           const csv = csvOptions(() => source);
           input = (async function* () {
-            for await (const b of readCsv(csvBytes(name, counter), name, csv, schema)) yield { batch: b.batch, rowStart: b.rowStart, schema: b.plan.schema, file: name };
+            for await (const b of readCsv(csvBytes(name, counter), name, csv, schema)) {
+              yield { batch: b.batch, rowStart: b.rowStart, schema: b.plan.schema, file: name, duplicates: b.duplicates, replaced: b.replaced };
+            }
           })();
         } else if (formats[k] === 'arrow') {
           input = readArrowFile(name, counter, options, schema);
@@ -282,6 +312,8 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
         writer ??= table.writer({ bufferBytesMax: Math.floor((options.memoryBytes ?? IMPORT_MEMORY_BYTES) / 3) });
         await writer.append(batch, { source: file === '-' ? 'stdin' : file, rowStart });
         rows += batch.numRows;
+        duplicates += b.duplicates ?? 0;
+        invalidUtf8Replaced += b.replaced ?? 0;
         if (++batches % PROGRESS_EVERY_BATCHES === 0) progress();
       }
       file = files[end - 1]!;
@@ -289,11 +321,13 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
       k = end;
     }
     if (!table || !writer) throw new InputError(`${files.join(', ')}: no rows to import`, files[0]);
+    if (rejects) await closeRejects();
+    if (rejectsFailure) throw rejectsFailure;
     const committed = await writer.commit();
     return {
       table: options.table, rows: committed.rows, files: files.length, chunks: committed.chunks, bytesIn: bytesTotal || counter.bytes,
       bytesOut: committed.bytes, series: committed.series, seconds: (performance.now() - started) / 1000,
-      rejected, ...(rejected ? { rejectsPath } : {}), version: committed.version,
+      rejected, ...(rejected ? { rejectsPath } : {}), duplicates, invalidUtf8Replaced, version: committed.version,
     };
   } catch (error) {
     await writer?.abort().catch(() => {});
@@ -303,8 +337,31 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
     }
     throw error;
   } finally {
-    if (rejects) { const r = rejects; await new Promise((done) => r.end(done)); }
+    if (rejects) await closeRejects();
   }
+
+  async function closeRejects(): Promise<void> {
+    const r = rejects!;
+    rejects = undefined;
+    await new Promise<void>((done) => { if (r.destroyed) done(); else r.end(done); r.once('error', () => done()); });
+  }
+}
+
+/**
+ * The rejects file must be creatable before the import starts: its folder exists and is
+ * writable and the path is not a folder (a UsageError naming what is wrong otherwise).
+ */
+function checkRejectsPath(path: string): void {
+  const folder = dirname(path);
+  let stat;
+  try { stat = statSync(folder); } catch {
+    throw new UsageError(`--rejects ${path}: the folder ${folder} does not exist (it is not created; make it first or name another file)`);
+  }
+  if (!stat.isDirectory()) throw new UsageError(`--rejects ${path}: ${folder} is not a folder`);
+  try { accessSync(folder, constants.W_OK); } catch { throw new UsageError(`--rejects ${path}: the folder ${folder} is not writable`); }
+  let target;
+  try { target = statSync(path); } catch { return; }
+  if (target.isDirectory()) throw new UsageError(`--rejects ${path} is a folder; name a file`);
 }
 
 /** A batch column whose type conflicts with the table's: the error names both types. */
@@ -321,4 +378,14 @@ function checkTypes(schema: TableSchema, batch: RecordBatch, file: string): void
 
 function csvCell(text: string): string {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** Bytes as one CSV cell: quoted (doubling quotes) when they hold a quote, comma or line end; never decoded. */
+function csvBytesCell(bytes: Uint8Array): Buffer {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (!b.some((c) => c === 0x22 || c === 0x2c || c === 0x0d || c === 0x0a)) return b;
+  const out: number[] = [0x22];
+  for (const c of b) { out.push(c); if (c === 0x22) out.push(0x22); }
+  out.push(0x22);
+  return Buffer.from(out);
 }

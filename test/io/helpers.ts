@@ -23,18 +23,22 @@ export function* randomSizes(random: () => number, max: number): Generator<numbe
   for (;;) yield 1 + Math.floor(random() * max);
 }
 
-/** Plain rows of batches: Timestamp as bigint, dictionary tags as strings, nulls as null. */
+/**
+ * Plain rows of batches: Timestamp as bigint, dictionary tags as strings, nulls as null.
+ * Columns are own properties whatever their name (`__proto__` too).
+ */
 export function rowsOf(batches: RecordBatch[]): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   for (const batch of batches) {
     for (let i = 0; i < batch.numRows; i++) {
       const row: Record<string, unknown> = {};
+      const set = (name: string, value: unknown) => Object.defineProperty(row, name, { value, enumerable: true, writable: true, configurable: true });
       batch.schema.fields.forEach((f, k) => {
         const child = batch.getChildAt(k)!;
-        if (!child.isValid(i)) { row[f.name] = null; return; }
+        if (!child.isValid(i)) { set(f.name, null); return; }
         const v = child.get(i);
-        if (f.type.typeId === Type.Timestamp) row[f.name] = (child.data[0]!.values as BigInt64Array)[i];
-        else row[f.name] = v;
+        if (f.type.typeId === Type.Timestamp) set(f.name, (child.data[0]!.values as BigInt64Array)[i]);
+        else set(f.name, v);
       });
       out.push(row);
     }

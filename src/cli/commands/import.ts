@@ -20,12 +20,16 @@ Options:
   --append              add to an existing table (schema checked; new fields added)
   --delimiter C         CSV delimiter (default: detected among , ; tab |)
   --columns a,b,…       CSV column names when the file has no header row
-  --schema col:type,…   override inferred types (float64, int64, uint64, bool, utf8, string)
+  --schema col:type,…   override inferred types (float64, int64, uint64, bool, utf8, string);
+                        col:float64 also accepts integers no double holds exactly (rounded)
   --layout wide|long    long: one row per series × time × field (needs --field-column, --value-column)
   --field-column C      long layout: column holding the field name
   --value-column C      long layout: column holding the value
+  --invalid-utf8 error|replace  CSV bytes that are not UTF-8: stop at file:line:column
+                        (default), or store U+FFFD in their place (counted in the summary)
   --max-errors N        skip up to N bad rows, writing each to the rejects file
-  --rejects FILE        rejects file (default ./<first input's name>.rejects.csv, stdin.rejects.csv for -)
+  --rejects FILE        rejects file, with --max-errors (default ./<first input's name>.rejects.csv,
+                        stdin.rejects.csv for -); its folder must exist
   --memory SIZE         memory budget, e.g. 128MiB, 1GiB (default 256MiB): the write buffer is
                         cut into chunks at a third of it
   --codec auto|zstd|lz4|none  block codec when creating the table (default auto: zstd for
@@ -46,6 +50,7 @@ Options:
     layout: { type: 'string' },
     'field-column': { type: 'string' },
     'value-column': { type: 'string' },
+    'invalid-utf8': { type: 'string' },
     'max-errors': { type: 'string' },
     rejects: { type: 'string' },
     codec: { type: 'string' },
@@ -57,12 +62,9 @@ Options:
     const table = stringOption(values, 'table');
     if (!table) throw new UsageError('--table is required');
     if (files.length === 0) throw new UsageError('no input files given');
-    const schema = listOption(values, 'schema');
-    const overrides = schema && Object.fromEntries(schema.map((item) => {
-      const [column, type] = item.split(':');
-      if (!column || !type) throw new UsageError(`--schema expects col:type, got ${JSON.stringify(item)}`);
-      return [column, type];
-    }));
+    const overrides = schemaOption(stringOption(values, 'schema'));
+    const maxErrors = intOption(values, 'max-errors');
+    if (stringOption(values, 'rejects') !== undefined && !maxErrors) throw new UsageError('--rejects names where rows skipped by --max-errors N go: give --max-errors too');
     const timeUnit = stringOption(values, 'time-unit');
     if (timeUnit !== undefined && !['s', 'ms', 'us', 'ns'].includes(timeUnit)) throw new UsageError(`--time-unit must be s, ms, us or ns, got ${JSON.stringify(timeUnit)}`);
     const delimiter = stringOption(values, 'delimiter');
@@ -77,11 +79,12 @@ Options:
       append: values.append === true,
       delimiter: delimiter === '\\t' || delimiter === 'tab' ? '\t' : delimiter,
       columns: listOption(values, 'columns'),
-      schema: overrides as never,
+      schema: overrides,
       layout: choiceOption(values, 'layout', ['wide', 'long'] as const, 'wide'),
       fieldColumn: stringOption(values, 'field-column'),
       valueColumn: stringOption(values, 'value-column'),
-      maxErrors: intOption(values, 'max-errors'),
+      ...(stringOption(values, 'invalid-utf8') !== undefined ? { invalidUtf8: choiceOption(values, 'invalid-utf8', ['error', 'replace'] as const, 'error') } : {}),
+      maxErrors,
       rejectsPath: stringOption(values, 'rejects'),
       codec: stringOption(values, 'codec') as never,
       ...(stringOption(values, 'compression') !== undefined ? { compression: choiceOption(values, 'compression', ['fast', 'small'] as const, 'fast') } : {}),
@@ -96,11 +99,42 @@ Options:
         `imported ${summary.rows.toLocaleString('en-US')} rows from ${summary.files} file(s) into ${table}`,
         `  series ${summary.series.toLocaleString('en-US')}, chunks ${summary.chunks}, ${formatBytes(summary.bytesIn)} in → ${formatBytes(summary.bytesOut)} stored (${ratio}×)`,
         `  ${summary.seconds.toFixed(2)} s, ${rate.toLocaleString('en-US')} rows/s${summary.rejected ? `, ${summary.rejected} rejected row(s) written to ${summary.rejectsPath}` : ''}`,
+        ...(summary.duplicates ? [`  ${summary.duplicates.toLocaleString('en-US')} duplicate (series, time, field) value(s), kept as rows of their own`] : []),
+        ...(summary.invalidUtf8Replaced ? [`  ${summary.invalidUtf8Replaced.toLocaleString('en-US')} value(s) with invalid UTF-8 stored with U+FFFD in its place (--invalid-utf8 replace)`] : []),
       ].join('\n');
     });
     return 0;
   },
 };
+
+/**
+ * `--schema col:type,…` → a null-prototype record (column names are user data: `constructor`
+ * is a column like any other). The type follows the last ':' (names may hold one); commas
+ * inside parentheses belong to the type (`decimal(10,2)`); naming a column twice is an error.
+ */
+export function schemaOption(text: string | undefined): Record<string, string> | undefined {
+  if (text === undefined) return undefined;
+  const items: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = text[i];
+    if (c === '(') depth++;
+    else if (c === ')') depth = Math.max(0, depth - 1);
+    else if (i === text.length || (c === ',' && depth === 0)) { const item = text.slice(start, i).trim(); if (item) items.push(item); start = i + 1; }
+  }
+  if (items.length === 0) throw new UsageError(`--schema needs a comma-separated list of col:type, got ${JSON.stringify(text)}`);
+  const out: Record<string, string> = Object.create(null);
+  for (const item of items) {
+    const colon = item.lastIndexOf(':');
+    const column = item.slice(0, Math.max(0, colon)).trim();
+    const type = item.slice(colon + 1).trim();
+    if (colon <= 0 || !column || !type) throw new UsageError(`--schema expects col:type, got ${JSON.stringify(item)}`);
+    if (Object.hasOwn(out, column)) throw new UsageError(`--schema names ${JSON.stringify(column)} twice`);
+    out[column] = type;
+  }
+  return out;
+}
 
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];

@@ -3,6 +3,7 @@
  * from bytes, cached across equal neighbours, converted to the table unit) and tag
  * interning (bytes → dictionary code without a string per cell).
  */
+import { isUtf8 } from 'node:buffer';
 import { InputError } from '../../errors.js';
 import type { TimeUnit } from '../../format/types.js';
 import { fieldText, type RowView } from './tokenizer.js';
@@ -12,12 +13,81 @@ import { floorDiv, inTimeRange, NS_PER_UNIT, timeRangeText } from '../../table/t
 /** Longest cell text quoted back in an error message. */
 const ERROR_TEXT_CHARS_MAX = 60;
 
-/** The InputError of a cell: `file:line:column (column name): expected X, got "text"`. */
-export function cellError(file: string, header: readonly string[], row: RowView, j: number, expected: string): InputError {
-  const name = header[j] ?? `#${j + 1}`;
-  const text = j < row.count ? fieldText(row, j) : '';
+/** The InputError of a value at line:column j (0-based) of column `name`: `file:line:column (column name): expected X, got "text"[; detail]`. */
+export function valueError(file: string, line: number, j: number, name: string, expected: string, text: string, detail?: string): InputError {
   const shown = text.length > ERROR_TEXT_CHARS_MAX ? `${text.slice(0, ERROR_TEXT_CHARS_MAX)}…` : text;
-  return new InputError(`${file}:${row.line}:${j + 1} (column ${name}): expected ${expected}, got ${JSON.stringify(shown)}`, file, row.line, name);
+  return new InputError(`${file}:${line}:${j + 1} (column ${name}): expected ${expected}, got ${JSON.stringify(shown)}${detail ? `; ${detail}` : ''}`, file, line, name);
+}
+
+/** The InputError of a cell of `row` (see valueError). */
+export function cellError(file: string, header: readonly string[], row: RowView, j: number, expected: string, detail?: string): InputError {
+  return valueError(file, row.line, j, header[j] ?? `#${j + 1}`, expected, j < row.count ? fieldText(row, j) : '', detail);
+}
+
+/** The InputError of a cell whose bytes are not UTF-8 (names the first bad byte and the way out). */
+export function utf8Error(file: string, header: readonly string[], row: RowView, j: number): InputError {
+  const bytes = row.buf.subarray(row.starts[j]!, row.ends[j]!);
+  const at = firstInvalidUtf8(bytes);
+  return cellError(file, header, row, j, 'UTF-8 text',
+    `byte ${at + 1} of the cell (0x${bytes[at]!.toString(16).padStart(2, '0')}) is not valid UTF-8 (fix the file, or import with --invalid-utf8 replace to store U+FFFD in its place)`);
+}
+
+/** The offset of the first byte of `bytes` that does not start or continue a valid UTF-8 sequence (bytes.length when all are valid). */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    if (b < 0x80) { i++; continue; }
+    // Lead byte → sequence length and the allowed range of the second byte (no overlongs, no surrogates, ≤ U+10FFFF).
+    let n: number, lo = 0x80, hi = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) n = 2;
+    else if (b >= 0xe0 && b <= 0xef) { n = 3; if (b === 0xe0) lo = 0xa0; if (b === 0xed) hi = 0x9f; }
+    else if (b >= 0xf0 && b <= 0xf4) { n = 4; if (b === 0xf0) lo = 0x90; if (b === 0xf4) hi = 0x8f; }
+    else return i;
+    for (let k = 1; k < n; k++) {
+      const c = bytes[i + k];
+      if (c === undefined || c < (k === 1 ? lo : 0x80) || c > (k === 1 ? hi : 0xbf)) return i;
+    }
+    i += n;
+  }
+  return bytes.length;
+}
+
+/** What the CSV reader does with bytes that are not UTF-8: 'error' (the default) or 'replace' them with U+FFFD and count the values. */
+export type InvalidUtf8 = 'error' | 'replace';
+
+const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+/** Invalid bytes become U+FFFD (one per maximal invalid subsequence, as WHATWG says); a leading U+FEFF stays. */
+const lenientDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/**
+ * Cell bytes → stored text under the invalid-UTF-8 policy. `decode` returns null for bytes
+ * that are not UTF-8 under 'error'; under 'replace' it never fails and sets `lossy` when it
+ * replaced something. Callers count replaced values of a row in `rowReplaced` (the reader
+ * adds them up for rows it keeps).
+ */
+export class CellText {
+  /** Whether the last decode replaced invalid bytes. */
+  lossy = false;
+  /** Values of the current row stored with replacements. */
+  rowReplaced = 0;
+
+  constructor(readonly mode: InvalidUtf8 = 'error') {}
+
+  decode(buf: Uint8Array, s: number, e: number): string | null {
+    const bytes = buf.subarray(s, e);
+    if (this.mode === 'error') {
+      try { return strictDecoder.decode(bytes); } catch { return null; }
+    }
+    this.lossy = !isUtf8(bytes);
+    return lenientDecoder.decode(bytes);
+  }
+
+  /** Cell j of `row` (doubled quotes unescaped), or null (see decode). */
+  cell(row: RowView, j: number): string | null {
+    const text = this.decode(row.buf, row.starts[j]!, row.ends[j]!);
+    return text !== null && row.escaped[j] === 1 ? text.replaceAll('""', '"') : text;
+  }
 }
 
 /** A row with the wrong number of fields; the column is the first missing or extra field. */
@@ -80,13 +150,16 @@ export class TimeCell {
   }
 }
 
-const decoder = new TextDecoder('utf-8');
-
 /** Hash keys are masked to 30 bits so Map keys stay small integers (no allocation per lookup). */
 export const SMI_MASK = 0x3fffffff;
 
 /** Slots of a fresh interner's open-addressing table (a power of two; doubled at half load). */
 const INTERNER_SLOTS_INITIAL = 64;
+
+/** The code of a null tag cell (an unquoted empty CSV field): a null slot of the dictionary column. */
+export const NULL_TAG = -1;
+/** What TagInterner returns for bytes that are not UTF-8 under the 'error' policy. */
+export const INVALID_TAG = -2;
 
 /**
  * Tag values interned by their bytes: no string is made for a value already seen, which is
@@ -94,9 +167,15 @@ const INTERNER_SLOTS_INITIAL = 64;
  * linear probing, then a byte compare against one store of every distinct byte string)
  * keeps the per-cell path free of Maps and objects. Codes index `values` and restart at
  * every reset() (one dictionary per batch).
+ *
+ * With a CellText, new values are decoded under its invalid-UTF-8 policy (INVALID_TAG for
+ * bytes that are not UTF-8 under 'error'; under 'replace', `lossy(code)` tells which values
+ * were replaced); without one, invalid bytes become U+FFFD.
  */
 export class TagInterner {
   values: string[] = [];
+  /** Under 'replace': 1 for codes whose text had invalid bytes replaced. */
+  private lossyCodes: Uint8Array | undefined;
   private readonly byText = new Map<string, number>();
   /** Entry index + 1 per slot (0 = empty), and the slot's full hash. */
   private slots = new Int32Array(INTERNER_SLOTS_INITIAL);
@@ -112,6 +191,8 @@ export class TagInterner {
   private viewOf: Uint8Array | undefined;
   private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 
+  constructor(private readonly cells?: CellText) {}
+
   text(text: string): number {
     let code = this.byText.get(text);
     if (code === undefined) {
@@ -122,9 +203,37 @@ export class TagInterner {
     return code;
   }
 
+  /**
+   * The code of CSV cell j: NULL_TAG for an unquoted empty field (a quoted one, `""`, is
+   * the empty string), INVALID_TAG for bytes that are not UTF-8 under the 'error' policy.
+   */
   cell(row: RowView, j: number): number {
-    if (row.escaped[j] === 1) return this.text(fieldText(row, j));
-    return this.bytes(row.buf, row.starts[j]!, row.ends[j]!);
+    const escaped = row.escaped[j]!;
+    if (escaped === 1) {
+      if (!this.cells) return this.text(fieldText(row, j));
+      const text = this.cells.cell(row, j);
+      return text === null ? INVALID_TAG : this.noteLossy(this.text(text));
+    }
+    const s = row.starts[j]!, e = row.ends[j]!;
+    if (s === e && escaped === 0) return NULL_TAG;
+    return this.bytes(row.buf, s, e);
+  }
+
+  /** Whether the value of `code` had invalid bytes replaced (under 'replace'). */
+  lossy(code: number): boolean {
+    return this.lossyCodes !== undefined && code >= 0 && this.lossyCodes[code] === 1;
+  }
+
+  private noteLossy(code: number): number {
+    if (this.cells!.lossy) {
+      if (!this.lossyCodes || this.lossyCodes.length <= code) {
+        const grown = new Uint8Array(Math.max(64, (code + 1) * 2));
+        if (this.lossyCodes) grown.set(this.lossyCodes);
+        this.lossyCodes = grown;
+      }
+      this.lossyCodes[code] = 1;
+    }
+    return code;
   }
 
   /**
@@ -160,7 +269,12 @@ export class TagInterner {
       }
       k = (k + 1) & mask;
     }
-    const code = this.text(decoder.decode(buf.subarray(s, e)));
+    let code: number;
+    if (this.cells) {
+      const text = this.cells.decode(buf, s, e);
+      if (text === null) return INVALID_TAG;
+      code = this.noteLossy(this.text(text));
+    } else code = this.text(lenientDecoder.decode(buf.subarray(s, e)));
     this.insert(k, h, buf, s, e, code);
     return code;
   }
@@ -210,6 +324,7 @@ export class TagInterner {
   reset(): void {
     this.values = [];
     this.byText.clear();
+    this.lossyCodes?.fill(0);
     if (this.slots.length > INTERNER_SLOTS_INITIAL) {
       this.slots = new Int32Array(INTERNER_SLOTS_INITIAL);
       this.slotHashes = new Int32Array(INTERNER_SLOTS_INITIAL);

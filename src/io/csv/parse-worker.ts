@@ -28,7 +28,7 @@ function errorOf(m: Extract<WorkerMessage, { type: 'error' }>): Error {
  * worker thread. `options.maxErrors` counts over all the files; each reject and batch
  * names its file.
  */
-export async function* readCsvInWorker(files: string | string[], counter: { bytes: number }, options: CsvOptions, table?: TableSchema): AsyncGenerator<{ batch: RecordBatch; rowStart: number; schema: TableSchema; file: string }> {
+export async function* readCsvInWorker(files: string | string[], counter: { bytes: number }, options: CsvOptions, table?: TableSchema): AsyncGenerator<{ batch: RecordBatch; rowStart: number; schema: TableSchema; file: string; duplicates: number; replaced: number }> {
   const { onReject, ...rest } = options;
   const workerData: WorkerInput = { files: typeof files === 'string' ? [files] : files, options: rest, ...(table ? { table } : {}), credit: CSV_WORKER_BATCHES_IN_FLIGHT };
   const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData });
@@ -53,12 +53,12 @@ export async function* readCsvInWorker(files: string | string[], counter: { byte
         await new Promise<void>((resolve) => { wake = resolve; });
       }
       const m = queue.shift()!;
-      if (m.type === 'reject') { onReject?.({ line: m.line, reason: m.reason, text: m.text, file: m.file }); continue; }
+      if (m.type === 'reject') { onReject?.({ line: m.line, reason: m.reason, text: m.text, bytes: m.bytes, file: m.file }); continue; }
       if (m.type === 'error') throw errorOf(m);
       if (m.type === 'done') { counter.bytes = base + m.bytesRead; return; }
       const batch = messageToBatch(m.columns);
       counter.bytes = base + m.bytesRead;
-      yield { batch, rowStart: m.rowStart, schema: m.schema, file: m.file };
+      yield { batch, rowStart: m.rowStart, schema: m.schema, file: m.file, duplicates: m.duplicates, replaced: m.replaced };
       worker.postMessage({ type: 'credit' });
     }
   } finally {

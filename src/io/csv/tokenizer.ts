@@ -171,12 +171,26 @@ export class CsvTokenizer {
   }
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: false });
+/** Invalid bytes become U+FFFD; a leading U+FEFF stays part of the text (TextDecoder's default drops it). */
+const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
-/** A field's text (unescaping doubled quotes). */
+/**
+ * A field's text (unescaping doubled quotes), invalid UTF-8 replaced: for planning and
+ * messages. Values that are stored are decoded through CellText (cells.ts), which applies
+ * the invalid-UTF-8 policy.
+ */
 export function fieldText(row: RowView, j: number): string {
   const s = decoder.decode(row.buf.subarray(row.starts[j]!, row.ends[j]!));
   return row.escaped[j] === 1 ? s.replaceAll('""', '"') : s;
+}
+
+/** The row's bytes as they are in the file (quotes included, line end excluded): what a rejects file keeps. */
+export function rowBytes(row: RowView): Uint8Array {
+  if (row.count === 0) return new Uint8Array(0);
+  const last = row.count - 1;
+  const start = row.starts[0]! - (row.escaped[0] ? 1 : 0);
+  const end = row.ends[last]! + (row.escaped[last] ? 1 : 0);
+  return new Uint8Array(row.buf.subarray(start, end));
 }
 
 /** Picks the delimiter among , ; tab | that splits the header line into the most fields. */

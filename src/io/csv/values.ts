@@ -10,7 +10,8 @@ const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
  * up to 22 fraction digits are exact integers divided by an exact power of ten (one
  * correctly rounded IEEE division); anything else (exponents, long mantissas, spaces,
  * inf/nan spellings) goes through the general path and Number(). Returns NaN when the
- * text is not a number.
+ * text is not a number, and for a finite literal beyond the double range (`1e999`, which
+ * Number() makes Infinity): infinities are only spelled `inf`/`infinity`.
  */
 export function parseFloatBytes(buf: Uint8Array, start: number, end: number): number {
   // Fast path: [+-]digits[.digits], nothing else (two tight loops, no per-byte state).
@@ -73,7 +74,10 @@ function slowFloat(buf: Uint8Array, start: number, end: number): number {
   const lower = text.toLowerCase();
   if (lower.endsWith('nan')) return NaN; // the caller tells a spelled NaN from garbage with isNanSpelling
   if (lower.endsWith('inf') || lower.endsWith('infinity')) return lower.startsWith('-') ? -Infinity : Infinity;
-  return Number(text);
+  // A finite literal beyond the double range (1e999) is not a number of this type: only the
+  // inf spellings above are infinities.
+  const value = Number(text);
+  return Number.isFinite(value) ? value : NaN;
 }
 
 /** Whether a float parse failure was a real number spelled "nan" (NaN is a value, not an error). */

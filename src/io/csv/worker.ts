@@ -20,8 +20,8 @@ export interface WorkerInput {
 }
 
 export type WorkerMessage =
-  | { type: 'batch'; file: string; columns: ColumnMessage[]; rowStart: number; schema: TableSchema; bytesRead: number }
-  | { type: 'reject'; file: string; line: number; reason: string; text: string }
+  | { type: 'batch'; file: string; columns: ColumnMessage[]; rowStart: number; schema: TableSchema; bytesRead: number; duplicates: number; replaced: number }
+  | { type: 'reject'; file: string; line: number; reason: string; text: string; bytes: Uint8Array }
   | { type: 'done'; bytesRead: number }
   | ({ type: 'error' } & WireError);
 
@@ -41,13 +41,13 @@ async function run(): Promise<void> {
     const options: CsvOptions = {
       ...input.options,
       maxErrors: (input.options.maxErrors ?? 0) - rejected,
-      onReject: (r) => { rejected++; port.postMessage({ type: 'reject', file, line: r.line, reason: r.reason, text: r.text } satisfies WorkerMessage); },
+      onReject: (r) => { rejected++; port.postMessage({ type: 'reject', file, line: r.line, reason: r.reason, text: r.text, bytes: r.bytes } satisfies WorkerMessage); },
     };
     for await (const b of readCsv(csvBytes(file, counter), file, options, table)) {
       while (credit <= 0) await new Promise<void>((resolve) => { wake = resolve; });
       credit--;
       const { columns, transfer } = batchToMessage(b.batch);
-      port.postMessage({ type: 'batch', file, columns, rowStart: b.rowStart, schema: b.plan.schema, bytesRead: counter.bytes } satisfies WorkerMessage, transfer);
+      port.postMessage({ type: 'batch', file, columns, rowStart: b.rowStart, schema: b.plan.schema, bytesRead: counter.bytes, duplicates: b.duplicates, replaced: b.replaced } satisfies WorkerMessage, transfer);
       // The main thread creates the table from the first batch: later files are planned against it.
       table ??= b.plan.schema;
     }
