@@ -1,15 +1,29 @@
-// Quiver's N-API addon: read-only memory maps of chunk files.
+// Quiver's N-API addon: read-only memory maps of chunk files, read through a guarded copy.
 //
-// mmap(path) -> Buffer over the whole file, mapped PROT_READ/MAP_SHARED. The fd is closed
-// at once (the mapping keeps the file alive); the Buffer's finalizer munmaps, so any view
-// of it stays valid for as long as JavaScript holds it. Errors are thrown as JS Errors
-// carrying `code` (the errno name, e.g. "ENOENT") and `syscall`, like node:fs errors, so the
-// JS layer maps them the same way as its pure-JS twin (positional reads).
+// mapFile(path, advice?) -> { map, size }: the whole file mapped PROT_READ/MAP_SHARED; `map`
+// is an opaque handle (JavaScript never sees the mapped bytes) whose finalizer munmaps. The
+// fd is closed at once (the mapping keeps the file alive).
+// copyRange(map, offset, length) -> Uint8Array: a copy of the range.
+//
+// Why a guarded copy: a mapped file that shrinks after it was mapped (truncated by another
+// process, a full disk, a network filesystem) raises SIGBUS on the next access to a page
+// past its new end, and SIGBUS kills the process. copyRange copies under a SIGBUS handler
+// that jumps back out of the copy (sigsetjmp/siglongjmp) when the fault lies in the range
+// being copied, and throws an error with code "ETRUNC" instead; any other SIGBUS goes to the
+// handler installed before ours (or the default action, as if ours did not exist). Because
+// JavaScript only ever reads mapped bytes through copyRange, no access is unguarded.
+//
+// Errors are thrown as JS Errors carrying `code` (the errno name, e.g. "ENOENT") and
+// `syscall`, like node:fs errors, so the JS layer maps them the same way as its pure-JS
+// twin (positional reads).
 #include <napi.h>
 
 #include <cerrno>
+#include <csetjmp>
+#include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <mutex>
 #include <string>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -31,26 +45,75 @@ const char* ErrnoName(int err) {
   }
 }
 
-Napi::Value ThrowErrno(Napi::Env env, int err, const char* syscall, const std::string& path) {
-  Napi::Error error = Napi::Error::New(env, std::string(ErrnoName(err)) + ": " + std::strerror(err) + ", " + syscall + " '" + path + "'");
-  error.Set("code", Napi::String::New(env, ErrnoName(err)));
+Napi::Error ErrorWithCode(Napi::Env env, const std::string& message, const char* code, int err, const char* syscall, const std::string& path) {
+  Napi::Error error = Napi::Error::New(env, message);
+  error.Set("code", Napi::String::New(env, code));
   error.Set("errno", Napi::Number::New(env, -err));
   error.Set("syscall", Napi::String::New(env, syscall));
   error.Set("path", Napi::String::New(env, path));
-  error.ThrowAsJavaScriptException();
+  return error;
+}
+
+Napi::Value ThrowErrno(Napi::Env env, int err, const char* syscall, const std::string& path) {
+  ErrorWithCode(env, std::string(ErrnoName(err)) + ": " + std::strerror(err) + ", " + syscall + " '" + path + "'", ErrnoName(err), err, syscall, path)
+      .ThrowAsJavaScriptException();
   return env.Undefined();
 }
 
-void Unmap(Napi::Env /*env*/, uint8_t* data, size_t* length) {
-  munmap(data, *length);
-  delete length;
+struct Mapping {
+  uint8_t* data;
+  size_t length;
+  std::string path;
+};
+
+void Unmap(Napi::Env /*env*/, Mapping* mapping) {
+  if (mapping->length > 0) munmap(mapping->data, mapping->length);
+  delete mapping;
 }
 
-// mmap(path: string, advice?: 'normal' | 'random' | 'sequential' | 'willneed'): Buffer
-Napi::Value Mmap(const Napi::CallbackInfo& info) {
+// The copy in progress on this thread, if any. Initial-exec TLS: reading it in the signal
+// handler must not allocate (the general-dynamic model may, on a thread's first access).
+struct Guard {
+  const uint8_t* begin;
+  const uint8_t* end;
+  sigjmp_buf jump;
+};
+thread_local Guard* current_guard __attribute__((tls_model("initial-exec"))) = nullptr;
+struct sigaction previous_sigbus;
+std::once_flag sigbus_once;
+
+void OnSigbus(int sig, siginfo_t* info, void* context) {
+  Guard* guard = current_guard;
+  const uint8_t* at = static_cast<const uint8_t*>(info->si_addr);
+  if (guard != nullptr && at >= guard->begin && at < guard->end) siglongjmp(guard->jump, 1);
+  // Not a fault of a guarded copy: as if this handler did not exist.
+  if (previous_sigbus.sa_flags & SA_SIGINFO) {
+    previous_sigbus.sa_sigaction(sig, info, context);
+  } else if (previous_sigbus.sa_handler == SIG_DFL || previous_sigbus.sa_handler == SIG_IGN) {
+    // Back to the previous disposition; returning re-runs the faulting access, which then
+    // takes the default action.
+    sigaction(SIGBUS, &previous_sigbus, nullptr);
+  } else {
+    previous_sigbus.sa_handler(sig);
+  }
+}
+
+void InstallSigbusHandler() {
+  struct sigaction action;
+  std::memset(&action, 0, sizeof action);
+  action.sa_sigaction = OnSigbus;
+  // SA_NODEFER: SIGBUS stays unblocked after the handler jumps out, so sigsetjmp need not
+  // save the signal mask (no system call per copy).
+  action.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGBUS, &action, &previous_sigbus);
+}
+
+// mapFile(path: string, advice?: 'normal' | 'random' | 'sequential' | 'willneed'): { map, size }
+Napi::Value MapFile(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsString()) {
-    Napi::TypeError::New(env, "mmap(path: string, advice?: string)").ThrowAsJavaScriptException();
+    Napi::TypeError::New(env, "mapFile(path: string, advice?: string)").ThrowAsJavaScriptException();
     return env.Undefined();
   }
   std::string path = info[0].As<Napi::String>().Utf8Value();
@@ -60,18 +123,60 @@ Napi::Value Mmap(const Napi::CallbackInfo& info) {
   if (fstat(fd, &st) != 0) { int err = errno; close(fd); return ThrowErrno(env, err, "fstat", path); }
   if (S_ISDIR(st.st_mode)) { close(fd); return ThrowErrno(env, EISDIR, "mmap", path); }
   size_t length = static_cast<size_t>(st.st_size);
-  if (length == 0) { close(fd); return Napi::Buffer<uint8_t>::New(env, 0); }
-  void* data = mmap(nullptr, length, PROT_READ, MAP_SHARED, fd, 0);
-  int err = errno;
-  close(fd);
-  if (data == MAP_FAILED) return ThrowErrno(env, err, "mmap", path);
-  if (info.Length() > 1 && info[1].IsString()) {
-    std::string advice = info[1].As<Napi::String>().Utf8Value();
-    int flag = advice == "random" ? MADV_RANDOM : advice == "sequential" ? MADV_SEQUENTIAL
-             : advice == "willneed" ? MADV_WILLNEED : MADV_NORMAL;
-    madvise(data, length, flag);  // a hint: failure is harmless
+  void* data = nullptr;
+  if (length > 0) {
+    data = mmap(nullptr, length, PROT_READ, MAP_SHARED, fd, 0);
+    int err = errno;
+    if (data == MAP_FAILED) { close(fd); return ThrowErrno(env, err, "mmap", path); }
+    if (info.Length() > 1 && info[1].IsString()) {
+      std::string advice = info[1].As<Napi::String>().Utf8Value();
+      int flag = advice == "random" ? MADV_RANDOM : advice == "sequential" ? MADV_SEQUENTIAL
+               : advice == "willneed" ? MADV_WILLNEED : MADV_NORMAL;
+      madvise(data, length, flag);  // a hint: failure is harmless
+    }
   }
-  return Napi::Buffer<uint8_t>::New(env, static_cast<uint8_t*>(data), length, Unmap, new size_t(length));
+  close(fd);
+  std::call_once(sigbus_once, InstallSigbusHandler);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("map", Napi::External<Mapping>::New(env, new Mapping{static_cast<uint8_t*>(data), length, path}, Unmap));
+  out.Set("size", Napi::Number::New(env, static_cast<double>(length)));
+  return out;
+}
+
+// copyRange(map, offset: number, length: number): Uint8Array
+Napi::Value CopyRange(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsExternal() || !info[1].IsNumber() || !info[2].IsNumber()) {
+    Napi::TypeError::New(env, "copyRange(map, offset: number, length: number)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Mapping* mapping = info[0].As<Napi::External<Mapping>>().Data();
+  const double offset = info[1].As<Napi::Number>().DoubleValue();
+  const double length = info[2].As<Napi::Number>().DoubleValue();
+  if (!(offset >= 0 && length >= 0 && offset + length <= static_cast<double>(mapping->length))) {
+    Napi::RangeError::New(env, "copyRange: range " + std::to_string(offset) + "+" + std::to_string(length) + " outside the mapping of " + std::to_string(mapping->length) + " bytes").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const size_t n = static_cast<size_t>(length);
+  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, n);
+  if (n > 0) {
+    Guard guard;
+    guard.begin = mapping->data + static_cast<size_t>(offset);
+    guard.end = guard.begin + n;
+    if (sigsetjmp(guard.jump, 0) == 0) {
+      current_guard = &guard;
+      std::memcpy(buffer.Data(), guard.begin, n);
+      current_guard = nullptr;
+    } else {
+      current_guard = nullptr;
+      ErrorWithCode(env, "ETRUNC: the file shrank after it was mapped: bytes " + std::to_string(static_cast<size_t>(offset)) + "+" + std::to_string(n) +
+                             " of its " + std::to_string(mapping->length) + " are gone, read '" + mapping->path + "'",
+                    "ETRUNC", EIO, "read", mapping->path)
+          .ThrowAsJavaScriptException();
+      return env.Undefined();
+    }
+  }
+  return Napi::Uint8Array::New(env, n, buffer, 0);
 }
 
 // ---- Decode kernels (src/format/encodings/bitsplit.ts, rans.ts): the same arithmetic as the
@@ -489,7 +594,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("deltaBitsplit", Napi::Function::New(env, DeltaBitsplit, "deltaBitsplit"));
   exports.Set("deltaRans", Napi::Function::New(env, DeltaRans, "deltaRans"));
   exports.Set("ransDict", Napi::Function::New(env, RansDict, "ransDict"));
-  exports.Set("mmap", Napi::Function::New(env, Mmap, "mmap"));
+  exports.Set("mapFile", Napi::Function::New(env, MapFile, "mapFile"));
+  exports.Set("copyRange", Napi::Function::New(env, CopyRange, "copyRange"));
   exports.Set("pageSize", Napi::Number::New(env, static_cast<double>(sysconf(_SC_PAGESIZE))));
   return exports;
 }

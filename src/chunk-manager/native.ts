@@ -6,12 +6,17 @@ import { dirname, join } from 'node:path';
 /**
  * Loader of the N-API addon (native/), with a pure-JS twin for every function.
  *
- * The addon maps chunk files read-only. When it cannot be loaded (not built, another
- * platform) or QUIVER_NO_NATIVE=1, the twin reads the file with positional reads; both
- * return the same bytes and throw node:fs-style errors (`code` = 'ENOENT', …).
+ * The addon maps chunk files read-only and copies ranges out under a SIGBUS guard (a file
+ * that shrinks after it was mapped is an error with code 'ETRUNC', not a dead process: see
+ * native/src/quiver_native.cc). When it cannot be loaded (not built, another platform) or
+ * QUIVER_NO_NATIVE=1, the twin reads the file with positional reads; both return the same
+ * bytes and throw node:fs-style errors (`code` = 'ENOENT', …).
  */
 export interface NativeAddon {
-  mmap(path: string, advice?: 'normal' | 'random' | 'sequential' | 'willneed'): Buffer;
+  /** Maps the whole file; `map` is opaque (its bytes are only reachable through copyRange). */
+  mapFile(path: string, advice?: 'normal' | 'random' | 'sequential' | 'willneed'): { map: MappedFile; size: number };
+  /** A copy of `length` bytes at `offset` of the mapping; code 'ETRUNC' when the file shrank under it. */
+  copyRange(map: MappedFile, offset: number, length: number): Uint8Array;
   pageSize: number;
   /** Decode kernels with the JS loops' exact arithmetic (src/format/encodings/bitsplit.ts, rans.ts). */
   deltaBitsplit?(low: Uint8Array | null, packed: Uint8Array, highBits: number, n: number, first: number, step: number, divisor: number, out: Float64Array): void;
@@ -26,6 +31,9 @@ export interface NativeAddon {
   ransEncode?(z: Float64Array, s: number, freq: Uint16Array, cum: Uint32Array, out: Uint8Array, low: Uint8Array, lanes?: number): number;
   ransDict?(freq: Uint16Array, stream: Uint8Array, low: Uint8Array, s: number, n: number, lanes: number, dictionary: Float64Array, out: Float64Array): number;
 }
+
+/** A mapping made by the addon (an N-API external; unmapped when collected). */
+export type MappedFile = { readonly __mapped: unique symbol };
 
 const PACKAGE_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const ADDON_PATH = join(PACKAGE_ROOT, 'native', 'build', 'Release', 'quiver_native.node');
@@ -55,7 +63,7 @@ export function nativeLoadError(): string | undefined {
   return loadError;
 }
 
-/** The JS twin of `mmap`: the whole file through positional reads. */
+/** The JS twin of mapFile + copyRange of the whole file: positional reads. */
 export function readWholeFile(path: string): Buffer {
   const fd = openSync(path, 'r');
   try {
