@@ -131,7 +131,8 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
   let remaining = limit ?? Infinity;
   if (remaining <= 0) return;
   const entries = orderChunks(source.chunks).filter((e) => chunkMayMatch(e, input));
-  const units = input.order === 'series' && input.tags.length > 0 ? mergeGroups(entries, input.tags) : entries.map((e) => [e]);
+  // A table without tags is one series: its overlapping chunks are merged by time.
+  const units = input.order === 'series' ? mergeGroups(entries, input.tags) : entries.map((e) => [e]);
   // A merged group also reads every tag (the sort key) and the time column.
   const mergeColumns = [...new Set([...input.columns, ...input.tags])];
   const mergeSchema = source.arrow.project(mergeColumns);
