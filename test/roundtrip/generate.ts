@@ -8,6 +8,7 @@
  */
 import { Bool, Data, DataType, Dictionary, Float64, Int32, Int64, makeData, Uint64, Utf8, vectorFromArray, type Vector } from 'apache-arrow';
 import type { FieldType, TimeUnit } from '../../src/format/types.js';
+import type { DuckDBAppender } from '@duckdb/node-api';
 import { rng } from '../../bench/rng.js';
 import { CAPABILITIES, INT64_MAX, INT64_MIN, UINT64_MAX } from './capabilities.js';
 
@@ -48,6 +49,8 @@ export interface ColumnKind {
   scanKey(data: Data, i: number): string;
   /** Whether CSV type inference can know this column's type from the sample's cells alone. */
   csvInferable(cells: readonly string[]): boolean;
+  /** DuckDB: the SQL type of the column, how its appender takes a value, a read-back value as the generator's. */
+  duck: { type: string; append(appender: DuckDBAppender, v: Value): void; value(x: unknown): Value };
 }
 
 const F64 = new Float64Array(1);
@@ -109,6 +112,7 @@ const float64: ColumnKind = {
     return new BigUint64Array(values.buffer, values.byteOffset, values.length)[i]!.toString(16);
   },
   csvInferable: (cells) => cells.some((c) => /[.eEnN]/.test(c)),
+  duck: { type: 'DOUBLE', append: (a, v) => a.appendDouble(floatOf(v as bigint)), value: (x) => bitsOf(x as number) },
 };
 
 function integerKind(type: 'int64' | 'uint64', lo: bigint, hi: bigint, specials: bigint[]): ColumnKind {
@@ -131,6 +135,9 @@ function integerKind(type: 'int64' | 'uint64', lo: bigint, hi: bigint, specials:
       return (r) => (r.chance(rate) ? r.pick(specials) : main(r));
     },
     arrowType: () => (type === 'int64' ? new Int64() : new Uint64()),
+    duck: type === 'int64'
+      ? { type: 'BIGINT', append: (a, v) => a.appendBigInt(v as bigint), value: (x) => x as bigint }
+      : { type: 'UBIGINT', append: (a, v) => a.appendUBigInt(v as bigint), value: (x) => x as bigint },
     data(values) {
       const out = type === 'int64' ? new BigInt64Array(values.length) : new BigUint64Array(values.length);
       values.forEach((v, i) => { if (v !== null) out[i] = v as bigint; });
@@ -173,6 +180,7 @@ const bool: ColumnKind = {
     return ((data.values as Uint8Array)[k >> 3]! >> (k & 7)) & 1 ? 't' : 'f';
   },
   csvInferable: (cells) => cells.some((c) => c !== ''),
+  duck: { type: 'BOOLEAN', append: (a, v) => a.appendBoolean(v as boolean), value: (x) => x as boolean },
 };
 
 const PIECES = ['a', 'Z', '0', ' ', ',', '"', '\n', '\r\n', '\t', ';', 'é', 'ß', '中文', '𝄞', '😀', '\u0301', '\u200b', '\ufeff', '\ufffd', 'ÿ', '\\', "'", 'null', 'NaN', '1', '-', '.'];
@@ -216,6 +224,7 @@ const utf8: ColumnKind = {
     const bytes = data.values as Uint8Array;
     return Buffer.from(bytes.buffer, bytes.byteOffset + offsets[i]!, offsets[i + 1]! - offsets[i]!).toString('hex');
   },
+  duck: { type: 'VARCHAR', append: (a, v) => a.appendVarchar(v as string), value: (x) => x as string },
   csvInferable: (cells) => cells.some((c) => c !== '' && !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(nan|inf|infinity)$|^(true|false)$/i.test(c.trim())),
 };
 
