@@ -5,6 +5,7 @@ import { nullData, retype, type TableArrowSchema } from '../table/arrow-schema.j
 import type { ChunkEntry } from '../table/types.js';
 import { takeRows } from './predicate-take.js';
 import { mergeBySeriesTime } from './merge.js';
+import { utf8VectorAt } from '../format/utf8.js';
 import { chunkMayMatch, selectPages, type ScanPlanInput } from './plan.js';
 import type { PageSummarizer } from './query-types.js';
 
@@ -232,7 +233,8 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
  * after the next one's first. Null when a real merge is needed.
  */
 function chainIfOrdered(parts: RecordBatch[], tags: readonly string[], time: string): RecordBatch[] | null {
-  const key = (b: RecordBatch, i: number) => ({ tags: tags.map((t) => b.getChild(t)!.get(i) as string | null), time: (b.getChild(time)!.data[0]!.values as BigInt64Array)[i]! });
+  const tagAt = (d: Data, i: number) => (d.getValid(i) ? utf8VectorAt(d.dictionary!, (d.values as Int32Array)[i]!) : null);
+  const key = (b: RecordBatch, i: number) => ({ tags: tags.map((t) => tagAt(b.getChild(t)!.data[0]!, i)), time: (b.getChild(time)!.data[0]!.values as BigInt64Array)[i]! });
   const compare = (x: ReturnType<typeof key>, y: ReturnType<typeof key>) => {
     for (let k = 0; k < x.tags.length; k++) {
       const a = x.tags[k]!, b = y.tags[k]!;

@@ -36,11 +36,6 @@ export const CAPABILITIES = {
    * (fid-csv). Until then the CSV path leaves out rows with an empty utf8 field value.
    */
   csvEmptyString: false,
-  /**
-   * A string may begin with U+FEFF (a BOM): TextDecoder's default (and Arrow JS's Vector.get)
-   * drops it, so strings read through them lose it. Nobody owns that yet; see the report.
-   */
-  leadingBom: false,
   /** CSV: 19-digit integers inferred as int64 (fid-csv); until then such columns get --schema. */
   csvInfer19Digits: false,
 };

@@ -5,6 +5,7 @@
  */
 import { InputError } from '../../errors.js';
 import type { TimeUnit } from '../../format/types.js';
+import { utf8Decoder } from '../../format/utf8.js';
 import { fieldText, type RowView } from './tokenizer.js';
 import { parseEpochBytes, parseIsoBytes, type TimeFormat } from './values.js';
 
@@ -74,7 +75,7 @@ export class TimeCell {
   }
 }
 
-const decoder = new TextDecoder('utf-8');
+const decoder = utf8Decoder;
 
 /** Hash keys are masked to 30 bits so Map keys stay small integers (no allocation per lookup). */
 export const SMI_MASK = 0x3fffffff;

@@ -171,7 +171,7 @@ export class CsvTokenizer {
   }
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: false });
+const decoder = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true }); // keeps a field's leading U+FEFF (the file's BOM is stripped above)
 
 /** A field's text (unescaping doubled quotes). */
 export function fieldText(row: RowView, j: number): string {
