@@ -82,3 +82,23 @@ test('a string that begins with U+FEFF keeps it in tags and fields, through rows
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a chunk that overlaps a merged group\'s span, not its chunks, and shares a series with it is merged too (roundtrip seeds 5208, 5516)', async () => {
+  const db = await Quiver.open(new MemoryChunkManager());
+  const t = await db.createTable('t', { tags: ['host'], partition: 'none', fields: [{ name: 'x', type: 'int64' }] });
+  // Three flushes, three chunks: A [1, 10] host t; X [5, 6] host s; B [8, 9] hosts s and t.
+  // B merges with A (overlap, t); X overlaps neither B nor shares a host with A, but the
+  // group A+B spans [1, 10] and holds host s at 8, after X's 5 and 6.
+  const chunks: [string, bigint][][] = [[['t', 1n], ['t', 10n]], [['s', 5n], ['s', 6n]], [['s', 8n], ['t', 9n]]];
+  for (const rows of chunks) {
+    await t.append(rows.map(([host, time]) => ({ time, host, x: time })));
+    await t.flush();
+  }
+  const seen: string[] = [];
+  for await (const b of t.scan({})) {
+    const times = b.getChild('time')!.data[0]!.values as BigInt64Array;
+    for (let i = 0; i < b.numRows; i++) seen.push(`${String(b.getChild('host')!.get(i))}@${times[i]}`);
+  }
+  assert.deepEqual(seen, ['s@5', 's@6', 's@8', 't@1', 't@9', 't@10']);
+  await db.close();
+});
