@@ -49,8 +49,11 @@ export interface ColumnKind {
   scanKey(data: Data, i: number): string;
   /** Whether CSV type inference can know this column's type from the sample's cells alone. */
   csvInferable(cells: readonly string[]): boolean;
-  /** DuckDB: the SQL type of the column, how its appender takes a value, a read-back value as the generator's. */
-  duck: { type: string; append(appender: DuckDBAppender, v: Value): void; value(x: unknown): Value };
+  /**
+   * DuckDB: the SQL type of the column, how its appender takes a value, the expression that
+   * reads it back (`select`, default the column itself) and that value as the generator's.
+   */
+  duck: { type: string; append(appender: DuckDBAppender, v: Value): void; select?(column: string): string; value(x: unknown): Value };
 }
 
 const F64 = new Float64Array(1);
@@ -202,6 +205,13 @@ export function drawString(r: Rand, maxLength: number): string {
   }
 }
 
+/**
+ * DuckDB strings are read back as their bytes (encode → BLOB): its Node client decodes
+ * VARCHAR with TextDecoder's default, which drops a leading U+FEFF.
+ */
+export const duckStringBytes = (column: string): string => `encode(${column})`;
+export const duckString = (x: unknown): string => Buffer.from((x as { bytes: Uint8Array }).bytes).toString('utf8');
+
 const utf8: ColumnKind = {
   type: 'utf8',
   style(r) {
@@ -219,7 +229,7 @@ const utf8: ColumnKind = {
     const bytes = data.values as Uint8Array;
     return Buffer.from(bytes.buffer, bytes.byteOffset + offsets[i]!, offsets[i + 1]! - offsets[i]!).toString('hex');
   },
-  duck: { type: 'VARCHAR', append: (a, v) => a.appendVarchar(v as string), value: (x) => x as string },
+  duck: { type: 'VARCHAR', append: (a, v) => a.appendVarchar(v as string), select: duckStringBytes, value: duckString },
   csvInferable: (cells) => cells.some((c) => c !== '' && !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(nan|inf|infinity)$|^(true|false)$/i.test(c.trim())),
 };
 
