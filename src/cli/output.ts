@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { formatTime } from '../table/time.js';
 import type { TimeUnit } from '../format/types.js';
 import { AsyncByteQueue, RecordBatchStreamWriter, Type, TimeUnit as ArrowTimeUnit, type RecordBatch, type Schema, type Vector } from 'apache-arrow';
+import { utf8DataAt, utf8VectorAt } from '../format/utf8.js';
 
 /** Output formats of `quiver scan` / `quiver query`. */
 export const OUTPUT_FORMATS = ['table', 'csv', 'jsonl', 'arrow'] as const;
@@ -33,6 +34,15 @@ function cellReaders(batch: RecordBatch): ((row: number) => Cell)[] {
       const data = vector.data[0]!;
       const values = data.values as BigInt64Array;
       return (row: number) => (vector.isValid(row) ? formatTimestamp(values[data.offset + row]!, perSecond) : null);
+    }
+    // Strings decoded from their bytes (Vector.get would drop a leading U+FEFF, see format/utf8.ts).
+    if (vector.data.length === 1 && field.type.typeId === Type.Utf8) {
+      const data = vector.data[0]!;
+      return (row: number) => (data.getValid(row) ? utf8DataAt(data, row) : null);
+    }
+    if (vector.data.length === 1 && field.type.typeId === Type.Dictionary) {
+      const data = vector.data[0]!;
+      return (row: number) => (data.getValid(row) ? utf8VectorAt(data.dictionary!, Number((data.values as Int32Array)[row]!)) : null);
     }
     return (row: number) => (vector.isValid(row) ? (vector.get(row) as Cell) : null);
   });

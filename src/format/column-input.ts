@@ -4,6 +4,7 @@ import { copyBits, sliceBits } from './bits.js';
 import type { PageValues } from './encodings/types.js';
 import { compareStrings } from './stats.js';
 import type { ColumnRole, ColumnType, TimeUnit } from './types.js';
+import { utf8Decoder, utf8VectorAt } from './utf8.js';
 
 /**
  * Writer input: the batches' columns flattened into chunk-wide typed arrays (one per
@@ -256,7 +257,7 @@ function mapCodes(indices: Int32Array, n: number, local: Int32Array, codes: Int3
  * and the int32 code of every row (0 for null rows).
  */
 function flattenTag(parts: Parts, rowCount: number, validity: Uint8Array | null): { codes: Int32Array; dictionary: string[] } {
-  const decoder = new TextDecoder();
+  const decoder = utf8Decoder;
   const codes = new Int32Array(rowCount);
   const distinct = new Map<string, number>(); // value → provisional code
   const values: string[] = [];
@@ -278,7 +279,7 @@ function flattenTag(parts: Parts, rowCount: number, validity: Uint8Array | null)
       const local = new Int32Array(dictionary.length).fill(-1);
       const noNulls = validity === null;
       if (noNulls && indices instanceof Int32Array) {
-        mapCodes(indices, d.length, local, codes, row, (k) => intern((dictionary.get(k) as string | null) ?? ''));
+        mapCodes(indices, d.length, local, codes, row, (k) => intern(utf8VectorAt(dictionary, k) ?? ''));
         row += d.length;
         continue;
       }
@@ -289,7 +290,7 @@ function flattenTag(parts: Parts, rowCount: number, validity: Uint8Array | null)
         if (!(k >= 0 && k < local.length)) throw new InputError(`chunk writer: dictionary index ${k} outside a dictionary of ${local.length} values`);
         let code = local[k]!;
         if (code < 0) {
-          const s = dictionary.get(k) as string | null;
+          const s = utf8VectorAt(dictionary, k);
           code = local[k] = intern(s ?? '');
         }
         codes[row + i] = code;

@@ -1,6 +1,7 @@
 import { getBit } from './bits.js';
 import type { PageValues } from './encodings/types.js';
 import type { ColumnType, StatValue } from './types.js';
+import { utf8Decoder } from './utf8.js';
 
 /**
  * Min/max over a row range of a flat column, skipping nulls (validity bit 0) and NaN.
@@ -143,7 +144,6 @@ function compareBytes(data: Uint8Array, a0: number, a1: number, b0: number, b1: 
   return (a1 - a0) - (b1 - b0);
 }
 
-const utf8Decoder = new TextDecoder();
 
 export function utf8MinMax(offsets: Int32Array, data: Uint8Array, start: number, end: number, validity: Uint8Array | null): MinMax {
   let minIndex = -1;

@@ -1,5 +1,6 @@
 import { DataType, type Data, type RecordBatch, type Vector } from 'apache-arrow';
 import { SchemaError } from '../errors.js';
+import { utf8Decoder } from '../format/utf8.js';
 
 /**
  * Raw access to the Arrow columns a scan produces, for the vectorized loops of queries and
@@ -127,7 +128,7 @@ export function int64MinMax(data: Data): { min: bigint; max: bigint } {
   return { min: values[loAt]! as bigint, max: values[hiAt]! as bigint };
 }
 
-const decoder = new TextDecoder();
+const decoder = utf8Decoder;
 
 /** The string at `row` of a Utf8 column (null when invalid). */
 export function utf8At(view: ColumnView, row: number): string | null {

@@ -1,6 +1,7 @@
 import { makeData, RecordBatch, Struct, Utf8, vectorFromArray, type Data, type Vector } from 'apache-arrow';
 import { compareStrings } from '../format/index.js';
 import { columnKind } from './aggregate-column.js';
+import { utf8VectorAt } from '../format/utf8.js';
 
 /**
  * Merges batches of chunks that overlap in time and may share series into one batch sorted by
@@ -63,7 +64,7 @@ interface Unified {
 function unifyDictionaries(batches: readonly RecordBatch[], tag: string): Unified {
   const perBatch = batches.map((batch) => {
     const dictionary = batch.getChild(tag)!.data[0]!.dictionary;
-    return dictionary ? (dictionary.toArray() as (string | null)[]).map((v) => v ?? '') : [];
+    return dictionary ? Array.from({ length: dictionary.length }, (_, k) => utf8VectorAt(dictionary, k) ?? '') : [];
   });
   const values = [...new Set(perBatch.flat())].sort(compareStrings);
   const index = new Map(values.map((v, i) => [v, i]));

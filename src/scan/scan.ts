@@ -5,6 +5,7 @@ import { nullData, retype, type TableArrowSchema } from '../table/arrow-schema.j
 import type { ChunkEntry } from '../table/types.js';
 import { takeRows } from './predicate-take.js';
 import { mergeBySeriesTime } from './merge.js';
+import { utf8VectorAt } from '../format/utf8.js';
 import { chunkMayMatch, selectPages, type ScanPlanInput } from './plan.js';
 import type { PageSummarizer } from './query-types.js';
 
@@ -80,36 +81,53 @@ interface UnitRead {
 
 /**
  * Groups chunks (given in scan order, see orderChunks) that must be merged for
- * `order: 'series'`: two chunks belong together when their time ranges overlap and they may hold a common series (for some tag,
- * the manifest's value lists do not rule it out). Groups are closed under that relation and
- * listed by their first chunk; each other chunk is a group of one, yielded as stored.
+ * `order: 'series'`. Groups are yielded one after another (by their first chunk), so two
+ * groups whose time spans overlap and that may hold a common series (for every tag, their
+ * value lists — the union over their chunks — do not rule it out) must be one group: else a
+ * series' later rows in the first could come out before its earlier rows in the second (a
+ * chunk that overlaps none of a group's chunks can still overlap the group's span). Sweeps
+ * merge such groups until none is left; each other chunk is a group of one, yielded as stored.
  */
 export function mergeGroups(entries: readonly ChunkEntry[], tags: readonly string[]): ChunkEntry[][] {
-  const parent = entries.map((_, i) => i);
-  const find = (i: number): number => { while (parent[i] !== i) i = parent[i] = parent[parent[i]!]!; return i; };
-  const mayShareSeries = (a: ChunkEntry, b: ChunkEntry) => tags.every((tag) => {
-    const x = a.tagValues[tag], y = b.tagValues[tag];
+  interface Group { first: number; min: bigint; max: bigint; values: (Set<string> | null)[]; members: number[]; merged: boolean }
+  const mayShareSeries = (a: Group, b: Group) => a.values.every((x, k) => {
+    const y = b.values[k]!;
     if (!x || !y) return true;
-    const set = new Set(x);
-    return y.some((v) => set.has(v));
+    const [small, large] = x.size <= y.size ? [x, y] : [y, x];
+    for (const v of small) if (large.has(v)) return true;
+    return false;
   });
-  // Entries come in scan order (orderChunks: timeMin first), so one sweep keeps the chunks
-  // still open (timeMax ≥ the current timeMin), and groups come out by their first chunk.
-  const max = entries.map((e) => BigInt(e.timeMax));
-  let open: number[] = [];
-  entries.forEach((entry, i) => {
-    const min = BigInt(entry.timeMin);
-    open = open.filter((j) => max[j]! >= min);
-    for (const j of open) if (mayShareSeries(entry, entries[j]!)) parent[find(i)] = find(j);
-    open.push(i);
-  });
-  const groups = new Map<number, ChunkEntry[]>();
-  entries.forEach((e, i) => {
-    const root = find(i);
-    const group = groups.get(root);
-    if (group) group.push(e); else groups.set(root, [e]);
-  });
-  return [...groups.values()];
+  const absorb = (into: Group, from: Group) => {
+    into.first = Math.min(into.first, from.first);
+    if (from.min < into.min) into.min = from.min;
+    if (from.max > into.max) into.max = from.max;
+    into.values = into.values.map((x, k) => { const y = from.values[k]!; if (!x || !y) return null; for (const v of y) x.add(v); return x; });
+    into.members.push(...from.members);
+    from.merged = true;
+  };
+  let groups: Group[] = entries.map((e, i) => ({
+    first: i, min: BigInt(e.timeMin), max: BigInt(e.timeMax), members: [i], merged: false,
+    values: tags.map((t) => (e.tagValues[t] ? new Set(e.tagValues[t]) : null)),
+  }));
+  // One sweep by span start keeps the groups still open (span end ≥ the current start); a
+  // merge widens spans and value lists, so sweep again until a sweep merges nothing.
+  for (let again = true; again;) {
+    again = false;
+    groups.sort((a, b) => (a.min < b.min ? -1 : a.min > b.min ? 1 : a.first - b.first));
+    let open: Group[] = [];
+    for (const g of groups) {
+      open = open.filter((o) => !o.merged && o.max >= g.min);
+      let into: Group | undefined;
+      for (const o of open) {
+        if (!mayShareSeries(o, into ?? g)) continue;
+        if (into) absorb(into, o); else { absorb(o, g); into = o; }
+        again = true;
+      }
+      if (!into) open.push(g);
+    }
+    groups = groups.filter((g) => !g.merged);
+  }
+  return groups.sort((a, b) => a.first - b.first).map((g) => g.members.sort((a, b) => a - b).map((i) => entries[i]!));
 }
 
 /**
@@ -131,7 +149,8 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
   let remaining = limit ?? Infinity;
   if (remaining <= 0) return;
   const entries = orderChunks(source.chunks).filter((e) => chunkMayMatch(e, input));
-  const units = input.order === 'series' && input.tags.length > 0 ? mergeGroups(entries, input.tags) : entries.map((e) => [e]);
+  // A table without tags is one series: its overlapping chunks are merged by time.
+  const units = input.order === 'series' ? mergeGroups(entries, input.tags) : entries.map((e) => [e]);
   // A merged group also reads every tag (the sort key) and the time column.
   const mergeColumns = [...new Set([...input.columns, ...input.tags])];
   const mergeSchema = source.arrow.project(mergeColumns);
@@ -231,7 +250,8 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
  * after the next one's first. Null when a real merge is needed.
  */
 function chainIfOrdered(parts: RecordBatch[], tags: readonly string[], time: string): RecordBatch[] | null {
-  const key = (b: RecordBatch, i: number) => ({ tags: tags.map((t) => b.getChild(t)!.get(i) as string | null), time: (b.getChild(time)!.data[0]!.values as BigInt64Array)[i]! });
+  const tagAt = (d: Data, i: number) => (d.getValid(i) ? utf8VectorAt(d.dictionary!, (d.values as Int32Array)[i]!) : null);
+  const key = (b: RecordBatch, i: number) => ({ tags: tags.map((t) => tagAt(b.getChild(t)!.data[0]!, i)), time: (b.getChild(time)!.data[0]!.values as BigInt64Array)[i]! });
   const compare = (x: ReturnType<typeof key>, y: ReturnType<typeof key>) => {
     for (let k = 0; k < x.tags.length; k++) {
       const a = x.tags[k]!, b = y.tags[k]!;

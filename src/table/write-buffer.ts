@@ -5,6 +5,7 @@ import {
 } from 'apache-arrow';
 import type { FieldType, LineageEntry } from '../format/types.js';
 import { SchemaError } from '../errors.js';
+import { utf8DataAt, utf8VectorAt } from '../format/utf8.js';
 import { ARROW_TIME_UNIT, TIME_UNIT_OF, fieldArrowType, fieldTypeOfArrow } from './arrow-schema.js';
 import { convertInts } from './int-convert.js';
 import { convertTime, formatTime, inTimeRange, nextPartitionKey, partitionOf, partitionStart, timeRangeError, toTableTime } from './time.js';
@@ -204,7 +205,7 @@ export class WriteBuffer {
       if (data.type.typeId === Type.Dictionary) {
         const dict = data.dictionary!;
         const map = new Int32Array(dict.length);
-        for (let j = 0; j < dict.length; j++) map[j] = this.intern(tag, String(dict.get(j) ?? ''));
+        for (let j = 0; j < dict.length; j++) map[j] = this.intern(tag, utf8VectorAt(dict, j) ?? '');
         const codes = data.values as ArrayLike<number | bigint>;
         const out = tag.codes;
         if (data.nullCount === 0 && codes instanceof Int32Array) {
@@ -749,9 +750,7 @@ function makeVector(data: Data): { get(i: number): unknown } {
   return { get: (i: number) => (data.getValid(i) ? getUtf8(data, i) : null) };
 }
 
-const decoder = new TextDecoder();
 function getUtf8(data: Data, i: number): string {
-  if (data.type.typeId === Type.Dictionary) return String(data.dictionary!.get((data.values as Int32Array)[i]!));
-  const offsets = data.valueOffsets as Int32Array;
-  return decoder.decode((data.values as Uint8Array).subarray(offsets[i]!, offsets[i + 1]!));
+  if (data.type.typeId === Type.Dictionary) return String(utf8VectorAt(data.dictionary!, Number((data.values as Int32Array)[i]!)));
+  return utf8DataAt(data, i);
 }

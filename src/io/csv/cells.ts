@@ -150,6 +150,7 @@ export class TimeCell {
   }
 }
 
+
 /** Hash keys are masked to 30 bits so Map keys stay small integers (no allocation per lookup). */
 export const SMI_MASK = 0x3fffffff;
 
