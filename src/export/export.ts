@@ -20,6 +20,8 @@ export interface ExportOptions extends Pick<ScanOptions, 'from' | 'to' | 'where'
   codec?: ParquetCodec;
   /** Rows per row group at most (default ROW_GROUP_ROWS_MAX); each partition starts a new one. */
   rowGroupRows?: number;
+  /** Timestamps as UTC instants (default true); false writes them zone-less (see ParquetWriterOptions.utc). */
+  utc?: boolean;
 }
 
 export interface ExportResult {
@@ -62,8 +64,8 @@ class TimeRange {
   max?: bigint;
   add(batch: RecordBatch): void {
     const data = batch.data.children[0]!;
-    const values = data.values as BigInt64Array;
-    for (let i = data.offset, end = data.offset + data.length; i < end; i++) {
+    const values = data.values as BigInt64Array; // already sliced to the batch (data.offset is for bitmaps)
+    for (let i = 0; i < data.length; i++) {
       const v = values[i]!;
       if (this.min === undefined || v < this.min) this.min = v;
       if (this.max === undefined || v > this.max) this.max = v;
@@ -153,11 +155,15 @@ async function prepare(table: Table, options: ExportOptions): Promise<{ version:
   return { version, schema: empty.schema, tableSchema };
 }
 
+function writerOptions(options: ExportOptions): { codec?: ParquetCodec; utc?: boolean } {
+  return { ...(options.codec ? { codec: options.codec } : {}), ...(options.utc !== undefined ? { utc: options.utc } : {}) };
+}
+
 /** Exports a table (or a scan of it) as one Parquet file written to `sink`, row group by row group. */
 export async function exportParquet(table: Table, sink: ByteSink, options: ExportOptions = {}): Promise<ExportResult> {
   const { version, schema, tableSchema } = await prepare(table, options);
   const partitions = await partitionRanges(table, tableSchema, version, options);
-  const writer = new ParquetFileWriter(sink, options.codec ? { codec: options.codec } : {});
+  const writer = new ParquetFileWriter(sink, writerOptions(options));
   const range = new TimeRange();
   const rows = { n: 0 };
   await writePartitions(table, options, schema, partitions, version, tableSchema, async () => ({ writer, range, rows }));
@@ -213,7 +219,7 @@ export async function exportParquetPartitions(table: Table, store: ChunkManager,
   await writePartitions(table, options, schema, partitions, version, tableSchema, async (p) => {
     await close();
     const sink = new BufferSink();
-    current = { key: p.key, sink, writer: new ParquetFileWriter(sink, options.codec ? { codec: options.codec } : {}), range: new TimeRange(), rows: { n: 0 } };
+    current = { key: p.key, sink, writer: new ParquetFileWriter(sink, writerOptions(options)), range: new TimeRange(), rows: { n: 0 } };
     return current;
   });
   await close();

@@ -30,7 +30,7 @@ const CODEC_OF: Record<ParquetCodec, parquetWasm.Compression> = {
 
 const MAGIC = new TextEncoder().encode('PAR1');
 const CREATED_BY = 'quiver 0.1.0 (parquet-wasm 0.8, arrow-rs)';
-/** Parquet stores no second-unit timestamps: arrow-rs writes them as milliseconds (×1000). */
+/** Parquet has no second unit: seconds are written as milliseconds (×1000), which must fit. */
 const SECONDS_AS_MS_MAX = 9_223_372_036_854_775n; // ⌊(2^63 − 1) / 1000⌋
 
 /** Where the bytes go: a file, a stream, a buffer for a store put. */
@@ -40,6 +40,12 @@ export interface ByteSink {
 
 export interface ParquetWriterOptions {
   codec?: ParquetCodec;
+  /**
+   * Timestamps as UTC instants (isAdjustedToUTC = true, Arrow time zone "UTC"): the default.
+   * false writes them without a zone (DuckDB then reads nanoseconds as TIMESTAMP_NS, exactly;
+   * it reads UTC nanoseconds as TIMESTAMPTZ, which holds microseconds).
+   */
+  utc?: boolean;
 }
 
 // FileMetaData, RowGroup, ColumnChunk and ColumnMetaData field ids (parquet.thrift).
@@ -59,36 +65,41 @@ function shift(s: ThriftStruct, id: number, delta: bigint): void {
 }
 
 /**
- * Timestamps are written as UTC instants (isAdjustedToUTC, Arrow time zone "UTC"); seconds,
- * which Parquet cannot hold, become milliseconds and must fit.
+ * Timestamps are written as UTC instants (isAdjustedToUTC, Arrow time zone "UTC") unless
+ * `utc` is false. Parquet has no second unit (arrow-rs would write bare INT64s), so seconds
+ * become milliseconds, which must fit in int64.
  */
-function utcBatch(batch: RecordBatch): RecordBatch {
+function zonedBatch(batch: RecordBatch, utc: boolean): RecordBatch {
   let changed = false;
+  const zone = utc ? 'UTC' : null;
   const fields: Field[] = [];
   const children = batch.schema.fields.map((f, j) => {
     const data = batch.data.children[j]!;
     if (f.type.typeId !== Type.Timestamp) { fields.push(f); return data; }
     const type = f.type as Timestamp;
-    if (type.unit === ArrowTimeUnit.SECOND) checkSeconds(f.name, data);
-    if (type.timezone === 'UTC') { fields.push(f); return data; }
+    if (type.unit !== ArrowTimeUnit.SECOND && (type.timezone ?? null) === zone) { fields.push(f); return data; }
     changed = true;
-    const utc = new Timestamp(type.unit, 'UTC');
-    fields.push(new Field(f.name, utc, f.nullable, f.metadata));
-    return data.clone(utc);
+    const zoned = new Timestamp(type.unit === ArrowTimeUnit.SECOND ? ArrowTimeUnit.MILLISECOND : type.unit, zone);
+    fields.push(new Field(f.name, zoned, f.nullable, f.metadata));
+    if (type.unit !== ArrowTimeUnit.SECOND) return data.clone(zoned);
+    return makeData({ type: zoned, length: data.length, nullCount: data.nullCount, nullBitmap: data.nullBitmap, data: secondsToMs(f.name, data) } as never);
   });
   if (!changed) return batch;
   const schema = new Schema(fields, batch.schema.metadata);
   return new RecordBatch(schema, makeData({ type: new Struct(fields), length: batch.numRows, nullCount: 0, children }));
 }
 
-function checkSeconds(name: string, data: RecordBatch['data']['children'][number]): void {
-  const values = data.values as BigInt64Array;
-  for (let i = data.offset; i < data.offset + data.length; i++) {
+function secondsToMs(name: string, data: RecordBatch['data']['children'][number]): BigInt64Array {
+  const values = data.values as BigInt64Array; // already sliced to the batch
+  const out = new BigInt64Array(data.length);
+  for (let i = 0; i < data.length; i++) {
     const v = values[i]!;
     if (v > SECONDS_AS_MS_MAX || v < -SECONDS_AS_MS_MAX) {
-      throw new InputError(`column ${name}: ${v} s cannot be written to Parquet, which stores second timestamps as milliseconds (±${SECONDS_AS_MS_MAX} s at most)`);
+      throw new InputError(`column ${name}: ${v} s cannot be written to Parquet, which has no second unit: as milliseconds it exceeds int64 (±${SECONDS_AS_MS_MAX} s at most)`);
     }
+    out[i] = v * 1000n;
   }
+  return out;
 }
 
 export class ParquetFileWriter {
@@ -98,11 +109,13 @@ export class ParquetFileWriter {
   private template?: ThriftStruct;
   private schemaBytes?: string;
   private readonly codec: parquetWasm.Compression;
+  private readonly utc: boolean;
 
   constructor(private readonly out: ByteSink, options: ParquetWriterOptions = {}) {
     const codec = options.codec ?? 'zstd';
     if (!(PARQUET_CODECS as readonly string[]).includes(codec)) throw new UsageError(`Parquet codec must be one of ${PARQUET_CODECS.join(', ')}, got ${JSON.stringify(codec)}`);
     this.codec = CODEC_OF[codec];
+    this.utc = options.utc ?? true;
   }
 
   get bytesWritten(): number { return this.position; }
@@ -114,7 +127,7 @@ export class ParquetFileWriter {
    */
   async writeRowGroup(schema: Schema, batches: readonly RecordBatch[]): Promise<void> {
     const rows = batches.reduce((s, b) => s + b.numRows, 0);
-    const table = rows > 0 ? new ArrowTable(batches.filter((b) => b.numRows > 0).map(utcBatch)) : new ArrowTable(utcSchema(schema));
+    const table = rows > 0 ? new ArrowTable(batches.filter((b) => b.numRows > 0).map((b) => zonedBatch(b, this.utc))) : new ArrowTable(zonedSchema(schema, this.utc));
     const encoded = encodeTable(table, rows, this.codec);
     const footerLength = new DataView(encoded.buffer, encoded.byteOffset + encoded.length - 8, 4).getUint32(0, true);
     const meta = readStruct(encoded.subarray(encoded.length - 8 - footerLength, encoded.length - 8));
@@ -178,9 +191,12 @@ export class ParquetFileWriter {
   }
 }
 
-function utcSchema(schema: Schema): Schema {
-  return new Schema(schema.fields.map((f) => (f.type.typeId === Type.Timestamp && (f.type as Timestamp).timezone !== 'UTC'
-    ? new Field(f.name, new Timestamp((f.type as Timestamp).unit, 'UTC'), f.nullable, f.metadata) : f)), schema.metadata);
+function zonedSchema(schema: Schema, utc: boolean): Schema {
+  return new Schema(schema.fields.map((f) => {
+    if (f.type.typeId !== Type.Timestamp) return f;
+    const unit = (f.type as Timestamp).unit;
+    return new Field(f.name, new Timestamp(unit === ArrowTimeUnit.SECOND ? ArrowTimeUnit.MILLISECOND : unit, utc ? 'UTC' : null), f.nullable, f.metadata);
+  }), schema.metadata);
 }
 
 /** One Arrow table → one complete Parquet file of (at most) one row group, in memory. */
