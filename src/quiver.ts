@@ -9,6 +9,8 @@ import { createManifest, latestVersion, loadManifest, manifestKey, MANIFEST_DIR 
 import { validateColumnName, validateTableName } from './table/names.js';
 import { describeManifest, storeSource, Table, type TableContext } from './table/table.js';
 import { convertTime, toTableTime } from './table/time.js';
+import type { ExportOptions, ExportResult } from './export/export.js';
+import type { ByteSink } from './export/parquet-writer.js';
 import type { CreateTableSpec, TableDescription, TableOptions, TableSchema, TimeInput } from './table/types.js';
 
 export const DEFAULT_TABLE_OPTIONS: TableOptions = {
@@ -295,6 +297,18 @@ export class Quiver {
     const key = (p: Point) => schema.tags.map((t) => p.tags[t]).join('\u0000');
     out.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
     return out;
+  }
+
+  /**
+   * Exports a table (or a time range, tag filter, projection of it) to Parquet, in bounded
+   * memory: `out` is a `.parquet` path (one file, a row group per partition), a directory
+   * or store URL ending in '/' (one file per partition in Hive-style `date=…/` folders), or
+   * a ByteSink receiving the bytes of one file (src/export/export.ts).
+   */
+  async export(name: string, out: string | ByteSink, options: ExportOptions = {}): Promise<ExportResult> {
+    const table = await this.table(name);
+    const { exportParquet, exportTable } = await import('./export/export.js'); // parquet-wasm loads on first use
+    return typeof out === 'string' ? exportTable(table, out, options) : exportParquet(table, out, options);
   }
 
   /** Flushes every table with buffered rows. */
