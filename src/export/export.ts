@@ -10,10 +10,10 @@ import { loadManifest } from '../table/manifest.js';
 import { convertTime, nextPartitionKey, partitionStart, toTableTime } from '../table/time.js';
 import type { PartitionBy, ScanOptions, TableSchema } from '../table/types.js';
 import { formatTimestamp } from '../cli/output.js';
-import { ParquetFileWriter, type ByteSink, type ParquetCodec } from './parquet-writer.js';
+import { ParquetFileWriter, type ByteSink } from './parquet-writer.js';
+import { isDirectoryTarget, ROW_GROUP_ROWS_MAX, type ParquetCodec } from './options.js';
 
-/** Rows per row group at most: a partition with more is split (bounds the export's memory). */
-export const ROW_GROUP_ROWS_MAX = 262_144;
+export { isDirectoryTarget, ROW_GROUP_ROWS_MAX };
 
 export interface ExportOptions extends Pick<ScanOptions, 'from' | 'to' | 'where' | 'columns' | 'version' | 'signal'> {
   /** Parquet compression: zstd (default), snappy, gzip, lz4, brotli, none. */
@@ -250,10 +250,6 @@ export class FileSink implements ByteSink {
   }
 }
 
-/** True when `out` names a directory or a store (one file per partition): a path or store URL ending in '/'. */
-export function isDirectoryTarget(out: string): boolean {
-  return out.split('?')[0]!.endsWith('/');
-}
 
 /**
  * Exports to `out`: a `.parquet` file path (one file, row groups per partition), or a

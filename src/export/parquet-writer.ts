@@ -1,6 +1,7 @@
 import * as parquetWasm from 'parquet-wasm/node';
 import { Field, RecordBatch, Schema, Struct, Table as ArrowTable, Timestamp, TimeUnit as ArrowTimeUnit, Type, makeData, tableToIPC } from 'apache-arrow';
 import { InputError, UsageError } from '../errors.js';
+import { PARQUET_CODECS, type ParquetCodec } from './options.js';
 import { field, readStruct, removeFields, setField, TType, writeStruct, type ThriftList, type ThriftStruct } from './thrift.js';
 
 /**
@@ -16,8 +17,7 @@ import { field, readStruct, removeFields, setField, TType, writeStruct, type Thr
  * footers. The page indexes of the little files are not carried over (they are optional).
  */
 
-export const PARQUET_CODECS = ['zstd', 'snappy', 'gzip', 'lz4', 'brotli', 'none'] as const;
-export type ParquetCodec = (typeof PARQUET_CODECS)[number];
+export { PARQUET_CODECS, type ParquetCodec };
 
 const CODEC_OF: Record<ParquetCodec, parquetWasm.Compression> = {
   zstd: parquetWasm.Compression.ZSTD,
