@@ -12,6 +12,7 @@ import { dropCommand } from './commands/drop.js';
 import { compactCommand } from './commands/compact.js';
 import { vacuumCommand } from './commands/vacuum.js';
 import { exportCommand } from './commands/export.js';
+import { sqlCommand } from './commands/sql.js';
 
 const COMMANDS: Record<string, Command> = {
   import: importCommand,
@@ -24,6 +25,7 @@ const COMMANDS: Record<string, Command> = {
   compact: compactCommand,
   vacuum: vacuumCommand,
   export: exportCommand,
+  sql: sqlCommand,
   drop: dropCommand,
 };
 
