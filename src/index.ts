@@ -24,3 +24,5 @@ export { RetryingChunkManager } from './chunk-manager/retry.js';
 export { writeChunk, openChunk, bufferSource, FORMAT_VERSION } from './format/index.js';
 export type { ChunkFooter, ColumnFooter, PageFooter } from './format/types.js';
 export type { QueryOptions } from './scan/query-types.js';
+export type { ExportOptions, ExportResult } from './export/export.js';
+export type { ByteSink, ParquetCodec } from './export/parquet-writer.js';

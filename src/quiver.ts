@@ -10,6 +10,9 @@ import { validateColumnName, validateTableName } from './table/names.js';
 import { describeManifest, storeSource, Table, type TableContext } from './table/table.js';
 import { convertTime, toTableTime } from './table/time.js';
 import { describeRecovery, type WalRecovery, type WalRecoveryReport } from './table/wal.js';
+import { Table as ArrowTable, type RecordBatch, type Schema } from 'apache-arrow';
+import type { ExportOptions, ExportResult } from './export/export.js';
+import type { ByteSink } from './export/parquet-writer.js';
 import type { CreateTableSpec, TableDescription, TableOptions, TableSchema, TimeInput } from './table/types.js';
 
 export const DEFAULT_TABLE_OPTIONS: TableOptions = {
@@ -317,6 +320,38 @@ export class Quiver {
     const key = (p: Point) => schema.tags.map((t) => p.tags[t]).join('\u0000');
     out.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
     return out;
+  }
+
+  /**
+   * Exports a table (or a time range, tag filter, projection of it) to Parquet, in bounded
+   * memory: `out` is a `.parquet` path (one file, a row group per partition), a directory
+   * or store URL ending in '/' (one file per partition in Hive-style `date=…/` folders), or
+   * a ByteSink receiving the bytes of one file (src/export/export.ts).
+   */
+  async export(name: string, out: string | ByteSink, options: ExportOptions = {}): Promise<ExportResult> {
+    const table = await this.table(name);
+    const { exportParquet, exportTable } = await import('./export/export.js'); // parquet-wasm loads on first use
+    return typeof out === 'string' ? exportTable(table, out, options) : exportParquet(table, out, options);
+  }
+
+  /**
+   * Runs SQL on DuckDB (an optional dependency: `npm install @duckdb/node-api`) over this
+   * store's tables, each visible as a table function of its name backed by Quiver's scan:
+   * `FROM cpu`, or with the time range and tag filters pushed down into the scan,
+   * `FROM cpu(from_time := '2026-01-01', to_time := '2026-01-02', hostname := 'host_1|host_2')`.
+   * Returns the result as one Arrow Table; `sqlBatches()` streams it.
+   */
+  async sql(query: string): Promise<ArrowTable> {
+    let schema: Schema | undefined;
+    const batches: RecordBatch[] = [];
+    for await (const batch of this.sqlBatches(query, (s) => { schema = s; })) batches.push(batch);
+    return batches.length > 0 ? new ArrowTable(batches) : new ArrowTable(schema!);
+  }
+
+  /** The result of `sql()` as a stream of Arrow batches; `onSchema` hears the columns first. */
+  async *sqlBatches(query: string, onSchema?: (schema: Schema) => void): AsyncGenerator<RecordBatch> {
+    const { runSql } = await import('./sql/sql.js');
+    yield* runSql(this, query, onSchema);
   }
 
   /** Flushes every table with buffered rows. */

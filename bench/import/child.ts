@@ -4,12 +4,13 @@
  * whatever the core count), duckdb (CREATE TABLE AS SELECT * FROM read_csv/read_parquet,
  * CHECKPOINT). DuckDB's library loads only in its own runs, so Quiver's RSS excludes it.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Quiver } from '../../src/quiver.js';
 import { importFiles } from '../../src/io/import.js';
 import { CPU_TAGS } from '../datasets.js';
+import { peakRssMb } from '../rss.js';
 
 const [engine, file] = process.argv.slice(2) as ['quiver' | 'quiver-worker' | 'duckdb', string];
 const dir = mkdtempSync(join(tmpdir(), 'quiver-bench-import-'));
@@ -33,15 +34,3 @@ const seconds = (performance.now() - t0) / 1000;
 rmSync(dir, { recursive: true, force: true });
 console.log(JSON.stringify({ seconds, rows, maxRssMb: peakRssMb() }));
 
-/**
- * This process's peak resident set. Linux's getrusage maxRSS carries over the parent's peak
- * through fork+exec (the bench parent that generated a 1 GB CSV would show in every child),
- * so read the new address space's own high-water mark, VmHWM, where there is one.
- */
-function peakRssMb(): number {
-  try {
-    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    if (m) return Number(m[1]) / 1024;
-  } catch { /* not Linux */ }
-  return process.resourceUsage().maxRSS / 1024;
-}

@@ -11,6 +11,8 @@ import { copyCommand } from './commands/copy.js';
 import { dropCommand } from './commands/drop.js';
 import { compactCommand } from './commands/compact.js';
 import { vacuumCommand } from './commands/vacuum.js';
+import { exportCommand } from './commands/export.js';
+import { sqlCommand } from './commands/sql.js';
 
 const COMMANDS: Record<string, Command> = {
   import: importCommand,
@@ -22,6 +24,8 @@ const COMMANDS: Record<string, Command> = {
   copy: copyCommand,
   compact: compactCommand,
   vacuum: vacuumCommand,
+  export: exportCommand,
+  sql: sqlCommand,
   drop: dropCommand,
 };
 

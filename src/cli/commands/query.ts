@@ -1,6 +1,7 @@
 import type { Command } from '../context.js';
 import { choiceOption, listOption, stringOption } from '../args.js';
-import { OUTPUT_FORMATS, Sink, writeBatches } from '../output.js';
+import { Sink } from '../output.js';
+import { pickFormat, writeOutput } from '../../export/formats.js';
 import { SCAN_HELP, SCAN_OPTIONS, scanOptions } from './scan.js';
 import { UsageError } from '../../errors.js';
 
@@ -41,7 +42,8 @@ ${SCAN_HELP}`,
       if (!fn || !field) throw new UsageError(`--agg expects fn:field, got ${JSON.stringify(item)}`);
       (agg[field] ??= []).push(fn);
     }
-    const format = choiceOption(values, 'format', OUTPUT_FORMATS, ctx.flags.json ? 'jsonl' : 'table');
+    const out = stringOption(values, 'out');
+    const format = pickFormat(stringOption(values, 'format'), out, ctx.flags.json ? 'jsonl' : 'table');
     const table = await (await ctx.open()).table(name);
     const options = {
       ...scanOptions(values),
@@ -58,8 +60,8 @@ ${SCAN_HELP}`,
       return 0;
     }
     const result = await table.query(options as never);
-    const sink = new Sink(stringOption(values, 'out'));
-    await writeBatches(asyncBatches(result.batches), format, sink, result.schema);
+    const sink = new Sink(out);
+    await writeOutput(asyncBatches(result.batches), format, sink, { schema: async () => result.schema });
     await sink.end();
     return 0;
   },

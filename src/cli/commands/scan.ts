@@ -1,6 +1,7 @@
 import type { Command } from '../context.js';
 import { choiceOption, intOption, listOption, stringOption, whereOption } from '../args.js';
-import { OUTPUT_FORMATS, Sink, writeBatches } from '../output.js';
+import { Sink } from '../output.js';
+import { pickFormat, writeOutput } from '../../export/formats.js';
 import { UsageError } from '../../errors.js';
 import { parseIsoNs } from '../../table/time.js';
 import { TableArrowSchema } from '../../table/arrow-schema.js';
@@ -25,8 +26,10 @@ export const SCAN_HELP = `  --from TIME           inclusive start: ISO-8601 (202
   --limit N             at most N rows
   --order O             series (default: each series in time order, overlapping chunks merged)
                         | any (chunk by chunk as stored, no merge)
-  --format F            table | csv | jsonl | arrow (default table; arrow is an IPC stream)
-  --out FILE            write to FILE instead of stdout
+  --format F            table | csv | jsonl | json | arrow | arrow-file | parquet (default table;
+                        arrow is an IPC stream, json one array of row objects)
+  --out FILE            write to FILE instead of stdout; its extension picks the format
+                        (.parquet .csv .arrow (IPC file) .arrows (IPC stream) .jsonl .json)
   --explain             print the plan (chunks and pages pruned, bytes to read) instead of rows`;
 
 /** Common option decoding of scan and query. */
@@ -62,7 +65,8 @@ ${SCAN_HELP}`,
   async run(ctx, values, positionals) {
     const [name, ...extra] = positionals;
     if (!name || extra.length) throw new UsageError('scan takes exactly one TABLE');
-    const format = choiceOption(values, 'format', OUTPUT_FORMATS, ctx.flags.json ? 'jsonl' : 'table');
+    const out = stringOption(values, 'out');
+    const format = pickFormat(stringOption(values, 'format'), out, ctx.flags.json ? 'jsonl' : 'table');
     const table = await (await ctx.open()).table(name);
     const options = scanOptions(values);
     if (values.explain) {
@@ -70,10 +74,10 @@ ${SCAN_HELP}`,
       ctx.emit(plan, () => JSON.stringify(plan, null, 2));
       return 0;
     }
-    const sink = new Sink(stringOption(values, 'out'));
+    const sink = new Sink(out);
     // The output schema, for the header (or Arrow schema) of an empty result.
     const schema = new TableArrowSchema(table.schema).project(planInput(table.schema, options).columns);
-    await writeBatches(table.scan(options), format, sink, schema);
+    await writeOutput(table.scan(options), format, sink, { schema: async () => schema });
     await sink.end();
     return 0;
   },
