@@ -12,14 +12,15 @@ import { join } from 'node:path';
 import { QuiverError } from '../../src/errors.js';
 import { rng } from '../../bench/rng.js';
 import { mutate, TEXT_OPERATORS, type Mutation } from './mutate.js';
-import { ALL_TARGETS } from './targets.js';
 import { caseSeed, type CaseOutcome, type ChildArgs, type ChildMessage } from './protocol.js';
 
 const send = (m: ChildMessage) => new Promise<void>((resolve) => process.send!(m, () => resolve()));
 
 async function main(): Promise<void> {
   const args = JSON.parse(process.argv[2]!) as ChildArgs;
-  const target = ALL_TARGETS.find((t) => t.name === args.target);
+  // The runner's self-test loads none of the readers (its process starts faster).
+  const target = args.target === 'runner-self-test' ? (await import('./self-test.js')).RUNNER_SELF_TEST
+    : (await import('./targets.js')).ALL_TARGETS.find((t) => t.name === args.target);
   if (!target) throw new Error(`no fuzz target ${args.target}`);
   const dir = mkdtempSync(join(tmpdir(), `quiver-fuzz-${target.name}-`));
   let current = -1;
@@ -51,7 +52,7 @@ async function main(): Promise<void> {
       mkdirSync(caseDir);
       let outcome: CaseOutcome;
       try {
-        const silent = await harness.check(input, mutation, caseDir);
+        const silent = await harness.check(input, mutation, caseDir, i);
         outcome = silent === undefined ? { kind: 'ok' } : { kind: 'fail', reason: `silent change: ${silent}` };
       } catch (error) {
         outcome = error instanceof QuiverError && target.acceptable.includes(error.name)

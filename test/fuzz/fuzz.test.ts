@@ -19,12 +19,15 @@ import { fork } from 'node:child_process';
 import { test } from 'node:test';
 import { caseSeed, type CaseOutcome, type ChildArgs, type ChildMessage } from './protocol.js';
 import { ALL_TARGETS, FUZZ_TARGETS, type Target } from './targets.js';
+import { RUNNER_SELF_TEST } from './self-test.js';
 
 const env = process.env;
 const seed = env['QUIVER_FUZZ_SEED'] !== undefined ? Number(env['QUIVER_FUZZ_SEED']) : Math.floor(Math.random() * 2 ** 31);
 const onlyCase = env['QUIVER_FUZZ_CASE'] !== undefined ? Number(env['QUIVER_FUZZ_CASE']) : undefined;
 const seconds = env['QUIVER_FUZZ_SECONDS'] !== undefined ? Number(env['QUIVER_FUZZ_SECONDS']) : undefined;
 const caseMs = Number(env['QUIVER_FUZZ_CASE_MS'] ?? 10_000);
+/** Time limit of a child's start: loading modules and making the seed inputs. */
+const SETUP_MS = 120_000;
 /** A target stops after this many failures (each hang costs a time limit). */
 const FAILURES_MAX = Number(env['QUIVER_FUZZ_FAILURES_MAX'] ?? 25);
 const names = env['QUIVER_FUZZ_TARGETS'] === 'ALL' ? ALL_TARGETS.map((t) => t.name)
@@ -35,7 +38,7 @@ interface Failure { iteration: number; description: string; reason: string }
 interface Summary { cases: number; ok: number; typed: Map<string, number>; failures: Failure[]; restarts: number }
 
 /** Runs iterations [from, to) of a target in child processes, one restart after each case that kills or hangs one. */
-async function fuzzTarget(target: Target, from: number, to: number, until?: number): Promise<Summary> {
+async function fuzzTarget(target: Target, from: number, to: number, until?: number, limitMs = caseMs): Promise<Summary> {
   const summary: Summary = { cases: 0, ok: 0, typed: new Map(), failures: [], restarts: 0 };
   let next = from;
   while (next < to && summary.failures.length < FAILURES_MAX && (until === undefined || Date.now() < until)) {
@@ -50,13 +53,13 @@ async function fuzzTarget(target: Target, from: number, to: number, until?: numb
       let timer: NodeJS.Timeout | undefined;
       let resume = next;
       let hung = false;
-      const arm = () => {
+      const arm = (ms = limitMs) => {
         clearTimeout(timer);
-        timer = setTimeout(() => { hung = true; child.kill('SIGKILL'); }, caseMs);
+        timer = setTimeout(() => { hung = true; child.kill('SIGKILL'); }, ms);
       };
-      arm(); // the setup, too, must end
+      arm(SETUP_MS); // the setup (loading modules, making the seed inputs), too, must end
       child.on('message', (m: ChildMessage) => {
-        if (m.type === 'ready') arm();
+        if (m.type === 'ready') clearTimeout(timer);
         else if (m.type === 'start') { running = { iteration: m.iteration, description: m.description }; arm(); }
         else if (m.type === 'done') {
           clearTimeout(timer);
@@ -69,7 +72,7 @@ async function fuzzTarget(target: Target, from: number, to: number, until?: numb
       child.on('exit', (code, signal) => {
         clearTimeout(timer);
         if (running) {
-          const reason = hung ? `hang: no result within ${caseMs} ms` : `crash: the process died (${signal ?? `exit code ${code}`}) ${stderr.trim().split('\n').slice(-3).join(' | ')}`;
+          const reason = hung ? `hang: no result within ${limitMs} ms` : `crash: the process died (${signal ?? `exit code ${code}`}) ${stderr.trim().split('\n').slice(-3).join(' | ')}`;
           record(summary, running.iteration, running.description, { kind: 'fail', reason });
           resume = running.iteration + 1;
           summary.restarts++;
@@ -109,3 +112,18 @@ for (const name of names) {
     assert.ok(summary.cases > 0, 'no case ran');
   });
 }
+
+test('the fuzz runner reports hangs, crashes, untyped errors, silent changes and stray rejections, and goes on after each', async () => {
+  const summary = await fuzzTarget(RUNNER_SELF_TEST, 0, RUNNER_SELF_TEST.iterations, undefined, 1000);
+  const reasons = new Map(summary.failures.map((f) => [f.iteration, f.reason]));
+  assert.deepEqual([...reasons.keys()].sort(), [1, 2, 3, 4, 6], JSON.stringify(summary.failures));
+  assert.match(reasons.get(1)!, /^hang: no result within 1000 ms/);
+  assert.match(reasons.get(2)!, /^crash: the process died \(SIGKILL\)/);
+  assert.match(reasons.get(3)!, /^untyped error TypeError: untyped/);
+  assert.match(reasons.get(4)!, /^silent change: changed/);
+  assert.match(reasons.get(6)!, /^uncaught RangeError: stray/);
+  assert.equal(summary.cases, 8);
+  assert.deepEqual([...summary.typed], [['CorruptChunkError', 1]]);
+  assert.equal(summary.ok, 2);
+  assert.equal(summary.restarts, 3);
+});

@@ -19,14 +19,17 @@ import { Quiver } from '../../src/quiver.js';
 import { importFiles } from '../../src/io/import.js';
 import { bufferSource, openChunk, registerArrowCodecs, writeChunk, type BlockCodecId } from '../../src/format/index.js';
 import { CorruptChunkError } from '../../src/errors.js';
+import { crc32 } from '../../src/format/crc32.js';
+import { rng } from '../../bench/rng.js';
+import { makeBatches, type ColumnSpec } from '../format/helpers.js';
 import { WriteAheadLog } from '../../src/table/wal.js';
-import { TEXT_OPERATORS, type Mutation, type Random } from './mutate.js';
+import { mutate, TEXT_OPERATORS, type Mutation, type Random } from './mutate.js';
 
 export interface Harness {
   /** Valid inputs; each case mutates one of them. */
   inputs: Uint8Array[];
   /** Reads the mutated input `mutation.bytes` (made from inputs[input]) in `dir` (empty, the case's own). */
-  check(input: number, mutation: Mutation, dir: string): Promise<string | undefined>;
+  check(input: number, mutation: Mutation, dir: string, iteration: number): Promise<string | undefined>;
 }
 
 export interface Target {
@@ -255,6 +258,116 @@ const chunk: Target = {
   },
 };
 
+// ---- chunk files whose checksums were forged: the decoders and codecs meet hostile bytes ----
+
+/** Varied columns (so the writer picks delta, rle, ALP, dictionary, rANS, bitsplit, plain pages…) with nulls. */
+function decoderSeedBatches(random: () => number, rows: number): RecordBatch[] {
+  let t = 1_767_225_600_000n, price = 10_000, walk = 50;
+  const specs: ColumnSpec[] = [
+    { name: 'time', kind: 'time', values: Array.from({ length: rows }, () => (t += BigInt(1 + Math.floor(random() * 900)))) },
+    { name: 'sym', kind: 'tag', values: Array.from({ length: rows }, (_, i) => `s${Math.floor(i / 97) % 4}`) },
+    { name: 'price', kind: 'float64', values: Array.from({ length: rows }, () => (price += Math.floor(random() * 21) - 10) / 100) },
+    { name: 'usage', kind: 'float64', values: Array.from({ length: rows }, (_, i) => (i % 11 === 5 ? null : (walk = Math.min(100, Math.max(0, walk + Math.round((random() - 0.5) * 300) / 100))))) },
+    { name: 'raw', kind: 'float64', values: Array.from({ length: rows }, () => random() * 1e6 - 5e5) },
+    { name: 'volume', kind: 'int64', values: Array.from({ length: rows }, () => BigInt(random() < 0.8 ? 100 * (1 + Math.floor(random() * 9)) : Math.floor(random() * 5000))) },
+    { name: 'n', kind: 'uint64', values: Array.from({ length: rows }, (_, i) => (i % 13 === 0 ? null : BigInt(i) * 1_000_003n)) },
+    { name: 'ok', kind: 'bool', values: Array.from({ length: rows }, (_, i) => (i % 7 === 0 ? null : random() < 0.5)) },
+    { name: 'msg', kind: 'utf8', values: Array.from({ length: rows }, (_, i) => (i % 9 === 0 ? null : `event ${Math.floor(random() * 50)}`)) },
+  ];
+  return makeBatches(specs);
+}
+
+interface ChunkLayout { footer: Record<string, any>; pages: { column: number; page: number; bytes: Uint8Array }[] }
+
+function chunkLayout(bytes: Uint8Array): ChunkLayout {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const footerBytes = view.getUint32(bytes.length - 16, true);
+  const region = bytes.subarray(bytes.length - 16 - footerBytes, bytes.length - 16);
+  if (region[0] !== 0) throw new Error('the fuzzer expects a plain JSON footer');
+  const footer = JSON.parse(new TextDecoder().decode(region.subarray(8)));
+  const pages: ChunkLayout['pages'] = [];
+  footer.columns.forEach((c: any, ci: number) => c.pages.forEach((p: any, pi: number) => pages.push({ column: ci, page: pi, bytes: bytes.slice(p.offset, p.offset + p.length) })));
+  return { footer, pages };
+}
+
+/** Lays the pages out again (any length), with every page, region and footer checksum recomputed. */
+function forgeChunk(layout: ChunkLayout): Uint8Array {
+  const footer = structuredClone(layout.footer);
+  const parts: Uint8Array[] = [Uint8Array.of(0x51, 0x56, 0x52, 0x31)];
+  let at = 4;
+  footer.columns.forEach((c: any, ci: number) => {
+    c.offset = at;
+    const start = parts.length;
+    c.pages.forEach((p: any, pi: number) => {
+      const page = layout.pages.find((q) => q.column === ci && q.page === pi)!.bytes;
+      p.offset = at;
+      p.length = page.length;
+      p.crc32 = crc32(page);
+      parts.push(page);
+      at += page.length;
+    });
+    c.length = at - c.offset;
+    c.crc32 = crc32(Buffer.concat(parts.slice(start)));
+  });
+  const json = new TextEncoder().encode(JSON.stringify(footer));
+  const region = new Uint8Array(8 + json.length);
+  new DataView(region.buffer).setUint32(4, json.length, true);
+  region.set(json, 8);
+  const trailer = new Uint8Array(16);
+  const tv = new DataView(trailer.buffer);
+  tv.setUint32(0, region.length, true);
+  tv.setUint32(4, crc32(region), true);
+  tv.setUint32(8, 1, true);
+  trailer.set([0x51, 0x56, 0x52, 0x31], 12);
+  return Buffer.concat([...parts, region, trailer]);
+}
+
+/**
+ * Pages mutated behind valid checksums (what a bug in a writer, or an attacker, could store):
+ * reading must end in CorruptChunkError or LimitExceededError, or in some data (the
+ * checksums were forged, so the data need not be the original) — never a crash or a hang.
+ */
+const chunkForged: Target = {
+  name: 'chunk-forged', acceptable: ['CorruptChunkError', 'LimitExceededError'], iterations: 150,
+  async setup() {
+    const inputs: Uint8Array[] = [];
+    const layouts: ChunkLayout[] = [];
+    const seeded = rng(7);
+    const seeds: [BlockCodecId, number, number, boolean][] = [['none', 600, 128, true], ['none', 300, 300, false], ['zstd', 400, 100, true], ['lz4', 200, 64, false]];
+    for (const [codec, rows, pageRows, preferSize] of seeds) {
+      const bytes = writeChunk(decoderSeedBatches(seeded, rows), { timeColumn: 'time', tags: ['sym'], codec, pageRows, preferSize }).bytes;
+      inputs.push(bytes);
+      layouts.push(chunkLayout(bytes));
+    }
+    return {
+      inputs,
+      async check(input, mutation) {
+        // The mutation is replayed on one page (chosen by the mutated bytes' hash, so the
+        // case stays a function of its seed): the whole file is the mutation's carrier.
+        const layout = layouts[input]!;
+        if (mutation.firstTouched === mutation.bytes.length && mutation.bytes.length === inputs[input]!.length) {
+          // Unmutated: the forged copy (same bytes, recomputed checksums) must read and verify.
+          const reader = await openChunk(bufferSource(forgeChunk(layout), 'unmutated.qvr'));
+          await reader.read();
+          const result = await reader.verify({ decode: true });
+          if (!result.ok) throw result.errors[0]!;
+          return undefined;
+        }
+        const k = crc32(mutation.bytes) % layout.pages.length;
+        const page = layout.pages[k]!;
+        const random = rng(crc32(mutation.bytes));
+        const mutated = mutate(page.bytes, random);
+        const forged = forgeChunk({ footer: layout.footer, pages: layout.pages.map((p, j) => (j === k ? { ...p, bytes: mutated.bytes } : p)) });
+        const reader = await openChunk(bufferSource(forged, `forged-c${page.column}p${page.page}.qvr`));
+        await reader.read();
+        const result = await reader.verify({ decode: true });
+        if (!result.ok) throw result.errors.find((e) => !(e instanceof CorruptChunkError)) ?? result.errors[0]!;
+        return undefined;
+      },
+    };
+  },
+};
+
 // ---- manifests: a table whose latest manifest is damaged must scan as before or fail typed ----
 
 /** Structural edits of a JSON document: a value replaced, perturbed or removed, an array element duplicated or dropped. */
@@ -395,7 +508,7 @@ function rowLines(batches: readonly RecordBatch[]): string[] {
   return canonical(batches).filter((l) => !l.startsWith('time:'));
 }
 
-export const ALL_TARGETS: readonly Target[] = [csv, parquet, arrowFile, arrowStream, chunk, manifest, wal];
+export const ALL_TARGETS: readonly Target[] = [csv, parquet, arrowFile, arrowStream, chunk, chunkForged, manifest, wal];
 
 /**
  * The targets `npm test` fuzzes: one line per target. A target whose fixes are still on
@@ -403,4 +516,5 @@ export const ALL_TARGETS: readonly Target[] = [csv, parquet, arrowFile, arrowStr
  */
 export const FUZZ_TARGETS: readonly string[] = [
   'chunk',
+  'chunk-forged',
 ];
