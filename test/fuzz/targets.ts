@@ -328,7 +328,7 @@ function forgeChunk(layout: ChunkLayout): Uint8Array {
  * checksums were forged, so the data need not be the original) — never a crash or a hang.
  */
 const chunkForged: Target = {
-  name: 'chunk-forged', acceptable: ['CorruptChunkError', 'LimitExceededError'], iterations: 150,
+  name: 'chunk-forged', acceptable: ['CorruptChunkError', 'LimitExceededError'], iterations: 100,
   async setup() {
     const inputs: Uint8Array[] = [];
     const layouts: ChunkLayout[] = [];
@@ -359,6 +359,52 @@ const chunkForged: Target = {
         const mutated = mutate(page.bytes, random);
         const forged = forgeChunk({ footer: layout.footer, pages: layout.pages.map((p, j) => (j === k ? { ...p, bytes: mutated.bytes } : p)) });
         const reader = await openChunk(bufferSource(forged, `forged-c${page.column}p${page.page}.qvr`));
+        await reader.read();
+        const result = await reader.verify({ decode: true });
+        if (!result.ok) throw result.errors.find((e) => !(e instanceof CorruptChunkError)) ?? result.errors[0]!;
+        return undefined;
+      },
+    };
+  },
+};
+
+/** A chunk file of `body` (magic and column regions) and the footer JSON `json`, with a valid footer checksum. */
+function withFooterJson(body: Uint8Array, json: Uint8Array): Uint8Array {
+  const region = new Uint8Array(8 + json.length);
+  new DataView(region.buffer).setUint32(4, json.length, true);
+  region.set(json, 8);
+  const trailer = new Uint8Array(16);
+  const tv = new DataView(trailer.buffer);
+  tv.setUint32(0, region.length, true);
+  tv.setUint32(4, crc32(region), true);
+  tv.setUint32(8, 1, true);
+  trailer.set([0x51, 0x56, 0x52, 0x31], 12);
+  return Buffer.concat([body, region, trailer]);
+}
+
+/**
+ * Footers edited behind a valid footer checksum (offsets, lengths, counts, encodings,
+ * dictionaries, statistics set to hostile values): the footer validation and the reader
+ * must end in CorruptChunkError or LimitExceededError, or read some data — never crash or hang.
+ */
+const chunkFooter: Target = {
+  name: 'chunk-footer', acceptable: ['CorruptChunkError', 'LimitExceededError'], iterations: 100, text: true,
+  operators: [['json edit', 40, jsonOperator]],
+  async setup() {
+    const bodies: Uint8Array[] = [];
+    const inputs: Uint8Array[] = [];
+    const seeded = rng(11);
+    for (const [codec, rows, pageRows] of [['none', 300, 100], ['zstd', 200, 64]] as [BlockCodecId, number, number][]) {
+      const bytes = writeChunk(decoderSeedBatches(seeded, rows), { timeColumn: 'time', tags: ['sym'], codec, pageRows, preferSize: true }).bytes;
+      const footerBytes = new DataView(bytes.buffer, bytes.byteOffset).getUint32(bytes.length - 16, true);
+      const start = bytes.length - 16 - footerBytes;
+      bodies.push(bytes.slice(0, start));
+      inputs.push(bytes.slice(start + 8, bytes.length - 16));
+    }
+    return {
+      inputs,
+      async check(input, mutation) {
+        const reader = await openChunk(bufferSource(withFooterJson(bodies[input]!, mutation.bytes), 'footer.qvr'));
         await reader.read();
         const result = await reader.verify({ decode: true });
         if (!result.ok) throw result.errors.find((e) => !(e instanceof CorruptChunkError)) ?? result.errors[0]!;
@@ -508,7 +554,7 @@ function rowLines(batches: readonly RecordBatch[]): string[] {
   return canonical(batches).filter((l) => !l.startsWith('time:'));
 }
 
-export const ALL_TARGETS: readonly Target[] = [csv, parquet, arrowFile, arrowStream, chunk, chunkForged, manifest, wal];
+export const ALL_TARGETS: readonly Target[] = [csv, parquet, arrowFile, arrowStream, chunk, chunkForged, chunkFooter, manifest, wal];
 
 /**
  * The targets `npm test` fuzzes: one line per target. A target whose fixes are still on
@@ -517,4 +563,5 @@ export const ALL_TARGETS: readonly Target[] = [csv, parquet, arrowFile, arrowStr
 export const FUZZ_TARGETS: readonly string[] = [
   'chunk',
   'chunk-forged',
+  'chunk-footer',
 ];
