@@ -20,6 +20,17 @@ export class CorruptChunkError extends QuiverError {
   }
 }
 
+/**
+ * A write-ahead log with a bad frame that is not a torn tail (valid frames follow it): open
+ * refuses it and leaves the file untouched; salvage keeps its intact frames.
+ */
+export class WalCorruptError extends QuiverError {
+  override name = 'WalCorruptError';
+  constructor(readonly path: string, readonly offset: number, readonly frame: number, detail: string) {
+    super(`write-ahead log ${path} is damaged at byte ${offset} (frame ${frame}): ${detail}`);
+  }
+}
+
 /** A named limit (footer bytes, rows, columns, decompressed bytes…) was exceeded. */
 export class LimitExceededError extends QuiverError {
   override name = 'LimitExceededError';

@@ -9,6 +9,7 @@ import { createManifest, latestVersion, loadManifest, manifestKey, MANIFEST_DIR 
 import { validateColumnName, validateTableName } from './table/names.js';
 import { describeManifest, storeSource, Table, type TableContext } from './table/table.js';
 import { convertTime, toTableTime } from './table/time.js';
+import { describeRecovery, type WalRecovery, type WalRecoveryReport } from './table/wal.js';
 import type { CreateTableSpec, TableDescription, TableOptions, TableSchema, TimeInput } from './table/types.js';
 
 export const DEFAULT_TABLE_OPTIONS: TableOptions = {
@@ -27,6 +28,19 @@ export interface QuiverOptions extends OpenStoreOptions {
    * durable after `flush()` / `close()`. One process per directory.
    */
   wal?: string;
+  /**
+   * What opening a table does with a damaged write-ahead log (a bad frame followed by intact
+   * ones; a torn last write is always cut off): 'strict' (the default) throws
+   * WalCorruptError and leaves the file untouched; 'salvage' keeps the damaged file beside
+   * the log (`<table>.wal.damaged-<time>`), replays every intact frame and reports the lost
+   * byte ranges and frame seqs through onWalRecovery.
+   */
+  walRecovery?: WalRecovery;
+  /**
+   * Called when opening a table cut a torn tail off its log or salvaged it. Default: a
+   * process warning (code QUIVER_WAL_RECOVERY) describing what was dropped.
+   */
+  onWalRecovery?: (report: WalRecoveryReport) => void;
   /**
    * Compact a partition after a flush once it holds this many small chunks (streaming writes
    * then stay at a few chunks per partition). 0 disables. Default 16.
@@ -78,11 +92,16 @@ export class Quiver {
   private readonly opening = new Map<string, Promise<Table>>();
 
   private readonly walDir?: string;
+  private readonly walRecovery: WalRecovery;
+  private readonly onWalRecovery: (report: WalRecoveryReport) => void;
 
   private constructor(readonly store: ChunkManager, options: QuiverOptions) {
     const decodedBytes = options.decodedCacheBytes ?? DECODED_CACHE_BYTES;
     if (!(decodedBytes >= 0)) throw new UsageError(`decodedCacheBytes must be ≥ 0, got ${decodedBytes}`);
     this.walDir = options.wal;
+    if (options.walRecovery !== undefined && !['strict', 'salvage'].includes(options.walRecovery)) throw new UsageError(`walRecovery must be 'strict' or 'salvage', got ${JSON.stringify(options.walRecovery)}`);
+    this.walRecovery = options.walRecovery ?? 'strict';
+    this.onWalRecovery = options.onWalRecovery ?? ((report) => process.emitWarning(describeRecovery(report), { code: 'QUIVER_WAL_RECOVERY' }));
     const threads = options.decodeThreads ?? defaultDecodeThreads();
     if (!(Number.isInteger(threads) && threads >= 0)) throw new UsageError(`decodeThreads must be an integer ≥ 0, got ${threads}`);
     this.ctx = {
@@ -112,7 +131,10 @@ export class Quiver {
   /** Registers an opened table (attaching its write-ahead log, which replays unflushed rows). */
   private async adopt(table: Table, created = false): Promise<Table> {
     // A new table owns no logged rows: a log left by a dropped namesake starts over.
-    if (this.walDir !== undefined) await table.attachWal(this.walDir, { discard: created });
+    if (this.walDir !== undefined) {
+      const { recovery } = await table.attachWal(this.walDir, { discard: created, recovery: this.walRecovery });
+      if (recovery) this.onWalRecovery(recovery);
+    }
     this.open.set(table.name, table);
     return table;
   }

@@ -1,10 +1,11 @@
 import { openAsBlob, statSync } from 'node:fs';
-import * as parquetWasm from 'parquet-wasm/node';
+import type * as ParquetWasmTypes from 'parquet-wasm/node';
 import { makeData, RecordBatch, Struct, Type, Vector, type Data, type Field } from 'apache-arrow';
 import { parseRecordBatch } from 'arrow-js-ffi';
 import { InputError } from '../errors.js';
 import type { TableSchema } from '../table/types.js';
 import { ArrowBatchConverter, tableSchemaOfArrow, type ArrowImportOptions } from './arrow-batch.js';
+import { isWasmTrap, parquetWasm, type ParquetWasm } from './parquet-wasm.js';
 
 /** Rows per Arrow batch decoded from a row group (bounds memory inside large row groups). */
 export const PARQUET_BATCH_ROWS = 32_768;
@@ -32,49 +33,54 @@ export interface ParquetBatch {
  */
 export async function* parquetBatches(file: string, options: ArrowImportOptions, table?: TableSchema): AsyncGenerator<ParquetBatch> {
   const size = statSync(file).size;
-  let parquet: parquetWasm.ParquetFile;
+  // A panic (trap) in the decoder kills this instance: the next file gets a new one.
+  const wasm = parquetWasm();
+  let parquet: ParquetWasmTypes.ParquetFile;
   try {
-    parquet = await parquetWasm.ParquetFile.fromFile(await openAsBlob(file));
+    parquet = await wasm.settle(wasm.module.ParquetFile.fromFile(await openAsBlob(file)));
   } catch (error) {
-    throw new InputError(`${file}: not a readable Parquet file (${size} bytes): ${String((error as Error).message ?? error)}`, file);
+    throw new InputError(`${file}: not a readable Parquet file (${size} bytes): ${describe(error)}`, file);
   }
   let schema = table;
   let converter: ArrowBatchConverter | undefined;
   let rowStart = 0;
   try {
-    const metadata = parquet.metadata();
-    const groups = metadata.numRowGroups();
-    const sizes = Array.from({ length: groups }, (_, g) => metadata.rowGroup(g).compressedSize());
+    const { groups, sizes } = decoding(wasm, file, size, 'its footer', () => {
+      const metadata = parquet.metadata();
+      const groups = metadata.numRowGroups();
+      return { groups, sizes: Array.from({ length: groups }, (_, g) => metadata.rowGroup(g).compressedSize()) };
+    });
     const footerBytes = Math.max(0, size - sizes.reduce((a, b) => a + b, 0));
     for (let g = 0; g < groups; g++) {
       // One batch of the row group at a time (the group's compressed bytes are read once);
       // the last batch of a group carries the group's byte count for progress.
       let held: ParquetBatch | undefined;
-      const stream = await decoding(file, g, groups, () => parquet.stream({ rowGroups: [g], batchSize: PARQUET_BATCH_ROWS }));
-      const batches = (stream as unknown as AsyncIterable<parquetWasm.RecordBatch>)[Symbol.asyncIterator]();
+      const at = `row group ${g} of ${groups}`;
+      const stream = await decoding(wasm, file, size, at, () => parquet.stream({ rowGroups: [g], batchSize: PARQUET_BATCH_ROWS }));
+      const batches = (stream as unknown as AsyncIterable<ParquetWasmTypes.RecordBatch>)[Symbol.asyncIterator]();
       for (;;) {
-        const next = await decoding(file, g, groups, () => batches.next());
+        const next = await decoding(wasm, file, size, at, () => batches.next());
         if (next.done) break;
         // Converted while the batch is still viewed in WebAssembly memory (no call into it
         // runs meanwhile): tag strings become codes without a copy of their bytes; only
         // buffers the converted batch still views are copied out, before the batch is freed.
-        const ffi = decoding(file, g, groups, () => next.value.intoFFI());
+        const ffi = decoding(wasm, file, size, at, () => next.value.intoFFI());
         let batch: RecordBatch;
         let rows: number;
         try {
-          const memory = parquetWasm.wasmMemory().buffer;
-          let decoded = decoding(file, g, groups, () => parseRecordBatch(memory, ffi.arrayAddr(), ffi.schemaAddr(), false));
+          const memory = wasm.module.wasmMemory().buffer;
+          let decoded = decoding(wasm, file, size, at, () => parseRecordBatch(memory, ffi.arrayAddr(), ffi.schemaAddr(), false));
           // arrow-js-ffi 0.4's views are right for these types only (its view of a decimal
           // column, say, holds one word per value): anything else is parsed as copies.
           if (!decoded.schema.fields.every((f: Field) => VIEWABLE_TYPES.has(f.type.typeId))) {
-            decoded = decoding(file, g, groups, () => parseRecordBatch(memory, ffi.arrayAddr(), ffi.schemaAddr(), true));
+            decoded = decoding(wasm, file, size, at, () => parseRecordBatch(memory, ffi.arrayAddr(), ffi.schemaAddr(), true));
           }
           schema ??= tableSchemaOfArrow(file, decoded.schema, options);
           converter ??= new ArrowBatchConverter(file, schema, options);
           batch = ownBuffers(converter.convert(decoded, rowStart), memory);
           rows = decoded.numRows;
         } finally {
-          ffi.free();
+          if (!wasm.dead) ffi.free();
         }
         if (held) yield held;
         held = { batch, rowStart, schema, bytes: 0 };
@@ -84,7 +90,7 @@ export async function* parquetBatches(file: string, options: ArrowImportOptions,
       if (held) yield { ...held, bytes };
     }
   } finally {
-    parquet.free();
+    if (!wasm.dead) parquet.free();
   }
 }
 
@@ -111,15 +117,24 @@ function ownData(d: Data, memory: ArrayBuffer): Data {
   } as never) as Data;
 }
 
-/** Runs one step of decoding row group `g`; a failure becomes an InputError naming the file and group. */
-function decoding<T>(file: string, g: number, groups: number, step: () => T): T {
+/**
+ * Runs one step of decoding (`at`: the footer or a row group); a failure, a panic of the
+ * decoder included, becomes an InputError naming the file and the place.
+ */
+function decoding<T>(wasm: ParquetWasm, file: string, size: number, at: string, step: () => T): T {
   const fail = (error: unknown): never => {
-    throw new InputError(`${file}: row group ${g} of ${groups} does not decode: ${String((error as Error).message ?? error)}`, file);
+    throw new InputError(`${file}: not a readable Parquet file (${size} bytes): ${at} does not decode: ${describe(error)}`, file);
   };
   try {
-    const out = step();
-    return (out instanceof Promise ? out.catch(fail) : out) as T;
+    const out = wasm.call(step);
+    return (out instanceof Promise ? wasm.settle(out).catch(fail) : out) as T;
   } catch (error) {
     return fail(error);
   }
+}
+
+/** An error of the decoder in one line; a trap says it was a panic. */
+function describe(error: unknown): string {
+  if (isWasmTrap(error)) return `the Parquet decoder panicked (${error.message})`;
+  return String((error as Error)?.message ?? error);
 }

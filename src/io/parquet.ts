@@ -48,24 +48,24 @@ async function* batchesInWorker(file: string, options: ArrowImportOptions, table
   let wake: (() => void) | undefined;
   const notify = () => { wake?.(); wake = undefined; };
   worker.on('message', (m: ParquetWorkerMessage) => { queue.push(m); notify(); });
-  worker.on('error', (error) => { failure ??= new QuiverError(`Parquet decoder worker crashed: ${error.message}`); notify(); });
+  worker.on('error', (error) => { failure ??= new QuiverError(`${file}: the Parquet decoder worker crashed: ${error.message}`); notify(); });
   worker.on('exit', (code) => {
     exited = true;
-    if (code !== 0) failure ??= new QuiverError(`Parquet decoder worker exited with code ${code}`);
+    if (code !== 0) failure ??= new QuiverError(`${file}: the Parquet decoder worker exited with code ${code}`);
     notify();
   });
   try {
     for (;;) {
       while (queue.length === 0) {
         if (failure) throw failure;
-        if (exited) throw new QuiverError('Parquet decoder worker exited before the end of the file');
+        if (exited) throw new QuiverError(`${file}: the Parquet decoder worker exited before the end of the file`);
         await new Promise<void>((resolve) => { wake = resolve; });
       }
       const m = queue.shift()!;
       if (m.type === 'done') return;
       if (m.type === 'error') {
         const error = fromWireError(m);
-        throw error instanceof QuiverError ? error : new QuiverError(`Parquet decoder worker failed: ${m.name}: ${m.message}`);
+        throw error instanceof QuiverError ? error : new QuiverError(`${file}: the Parquet decoder worker failed: ${m.name}: ${m.message}`);
       }
       yield { batch: messageToBatch(m.columns), rowStart: m.rowStart, schema: m.schema, bytes: m.bytes };
       worker.postMessage({ type: 'credit' });

@@ -10,7 +10,7 @@ import { commit, latestVersion, loadManifest, manifestKey, MANIFEST_DIR, type Ma
 import { WriteBuffer, type BufferedChunk } from './write-buffer.js';
 import { buildBloom } from './bloom.js';
 import { DecodedPageCache } from '../format/decoded-cache.js';
-import { WriteAheadLog } from './wal.js';
+import { WriteAheadLog, type WalRecovery, type WalRecoveryReport } from './wal.js';
 import { compactTable, type CompactOptions, type CompactResult } from './compact.js';
 import { vacuumTable, type VacuumOptions, type VacuumResult } from './vacuum.js';
 import { explainScan, scanChunks, type ScanExplain } from '../scan/scan.js';
@@ -154,16 +154,18 @@ export class Table {
   /**
    * Makes append() durable through a write-ahead log in the local directory `dir` (wal.ts),
    * and replays the rows a previous process appended but never flushed into the buffer.
+   * A damaged log throws WalCorruptError unless `recovery` is 'salvage'; the report says
+   * what a torn tail or salvage dropped.
    */
-  async attachWal(dir: string, options: { discard?: boolean } = {}): Promise<{ replayedRows: number; truncatedBytes: number }> {
-    if (this.wal) return { replayedRows: 0, truncatedBytes: 0 };
+  async attachWal(dir: string, options: { discard?: boolean; recovery?: WalRecovery } = {}): Promise<{ replayedRows: number; recovery?: WalRecoveryReport }> {
+    if (this.wal) return { replayedRows: 0 };
     await this.refresh();
-    const { wal, pending, truncatedBytes } = await WriteAheadLog.open(dir, this.name, (id) => this.manifest.walMarks?.[id] ?? 0, options);
+    const { wal, pending, recovery } = await WriteAheadLog.open(dir, this.name, (id) => this.manifest.walMarks?.[id] ?? 0, options);
     this.wal = wal;
     let replayedRows = 0;
     for (const batch of pending) { this.buffer.appendBatch(batch); replayedRows += batch.numRows; }
     this.walSeq = wal.lastSeq;
-    return { replayedRows, truncatedBytes };
+    return { replayedRows, ...(recovery ? { recovery } : {}) };
   }
 
   /** Deletes the write-ahead log file (the table was dropped: its rows must not come back). */
