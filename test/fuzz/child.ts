@@ -3,8 +3,7 @@
  * (fuzz.test.ts) over IPC, 'start' before and 'done' after, so a case that kills this process
  * or never ends is known by its iteration. The parent kills it on a case's time limit.
  *
- * argv[2]: JSON { target, seed, from, to, until } — iterations [from, to), stopping at
- * `until` (epoch ms) when set.
+ * argv[2]: JSON ChildArgs (protocol.ts).
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,8 +37,10 @@ async function main(): Promise<void> {
     const inputs = harness.inputs.map((b) => new Uint8Array(b));
     await send({ type: 'ready' });
     const extra = [...(target.text ? TEXT_OPERATORS : []), ...(target.operators ?? [])];
+    const budgetEnd = args.budgetMs !== undefined ? Date.now() + args.budgetMs : Infinity;
+    const more = (i: number) => (args.until === undefined || Date.now() < args.until) && (Date.now() < budgetEnd || i < args.from + (args.minCases ?? 0));
     let i = args.from;
-    for (; i < args.to && (args.until === undefined || Date.now() < args.until); i++) {
+    for (; i < args.to && more(i); i++) {
       current = i;
       const random = rng(caseSeed(args.seed, target.name, i));
       const input = Math.floor(random() * inputs.length);

@@ -9,7 +9,8 @@
  *
  *   QUIVER_FUZZ_SEED=N          the run's seed (default: random, printed)
  *   QUIVER_FUZZ_TARGETS=a,b     targets to run (default FUZZ_TARGETS in targets.ts; all: ALL)
- *   QUIVER_FUZZ_ITERATIONS=N    cases per target (default: the target's own, 40–150)
+ *   QUIVER_FUZZ_ITERATIONS=N    cases per target (default: the target's own, 40–150, or fewer
+ *                               when they take more than 1.5 s: DEFAULT_BUDGET)
  *   QUIVER_FUZZ_SECONDS=S       run each target for S seconds instead (long runs)
  *   QUIVER_FUZZ_CASE=I          run only iteration I (reproduce a printed failure)
  *   QUIVER_FUZZ_CASE_MS=MS      time limit of one case (default 10000)
@@ -26,6 +27,11 @@ const seed = env['QUIVER_FUZZ_SEED'] !== undefined ? Number(env['QUIVER_FUZZ_SEE
 const onlyCase = env['QUIVER_FUZZ_CASE'] !== undefined ? Number(env['QUIVER_FUZZ_CASE']) : undefined;
 const seconds = env['QUIVER_FUZZ_SECONDS'] !== undefined ? Number(env['QUIVER_FUZZ_SECONDS']) : undefined;
 const caseMs = Number(env['QUIVER_FUZZ_CASE_MS'] ?? 10_000);
+/**
+ * The default run (no QUIVER_FUZZ_ITERATIONS or _SECONDS) gives each target its `iterations`
+ * cases or this much time after its setup, whichever ends first, but at least `minCases`.
+ */
+const DEFAULT_BUDGET = { ms: 1500, minCases: 15 };
 /** Time limit of a child's start: loading modules and making the seed inputs. */
 const SETUP_MS = 120_000;
 /** A target stops after this many failures (each hang costs a time limit). */
@@ -38,12 +44,12 @@ interface Failure { iteration: number; description: string; reason: string }
 interface Summary { cases: number; ok: number; typed: Map<string, number>; failures: Failure[]; restarts: number }
 
 /** Runs iterations [from, to) of a target in child processes, one restart after each case that kills or hangs one. */
-async function fuzzTarget(target: Target, from: number, to: number, until?: number, limitMs = caseMs): Promise<Summary> {
+async function fuzzTarget(target: Target, from: number, to: number, until?: number, limitMs = caseMs, budget?: { ms: number; minCases: number }): Promise<Summary> {
   const summary: Summary = { cases: 0, ok: 0, typed: new Map(), failures: [], restarts: 0 };
   let next = from;
   while (next < to && summary.failures.length < FAILURES_MAX && (until === undefined || Date.now() < until)) {
     next = await new Promise<number>((resolve, reject) => {
-      const args: ChildArgs = { target: target.name, seed, from: next, to, ...(until !== undefined ? { until } : {}) };
+      const args: ChildArgs = { target: target.name, seed, from: next, to, ...(until !== undefined ? { until } : {}), ...(budget ? { budgetMs: budget.ms, minCases: budget.minCases } : {}) };
       const child = fork(new URL('./child.js', import.meta.url), [JSON.stringify(args)], {
         execArgv: ['--max-old-space-size=1024'], stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced',
       });
@@ -101,10 +107,11 @@ for (const name of names) {
   const target = ALL_TARGETS.find((t) => t.name === name)!;
   test(`fuzz ${name}: every mutation ends in ${target.acceptable.join('/')} or correct data`, { timeout: 3_600_000 }, async () => {
     const started = Date.now();
-    const iterations = Number(env['QUIVER_FUZZ_ITERATIONS'] ?? target.iterations);
     const summary = onlyCase !== undefined ? await fuzzTarget(target, onlyCase, onlyCase + 1)
       : seconds !== undefined ? await fuzzTarget(target, 0, Number.MAX_SAFE_INTEGER, started + seconds * 1000)
-      : await fuzzTarget(target, 0, iterations);
+      : env['QUIVER_FUZZ_ITERATIONS'] !== undefined ? await fuzzTarget(target, 0, Number(env['QUIVER_FUZZ_ITERATIONS']))
+      // The default run: the target's cases, cut short on a loaded machine (CI stays fast).
+      : await fuzzTarget(target, 0, target.iterations, undefined, caseMs, DEFAULT_BUDGET);
     const typed = [...summary.typed].map(([n, c]) => `${n} ${c}`).join(', ');
     console.log(`# fuzz ${name}: ${summary.cases} cases in ${((Date.now() - started) / 1000).toFixed(1)} s: ${summary.ok} read correctly, typed errors: ${typed || 'none'}; ${summary.failures.length} failure(s)`);
     const lines = summary.failures.map((f) => `  seed ${seed} target ${name} iteration ${f.iteration} (case seed ${caseSeed(seed, name, f.iteration)}): ${f.description}\n    → ${f.reason}\n    rerun: QUIVER_FUZZ_SEED=${seed} QUIVER_FUZZ_TARGETS=${name} QUIVER_FUZZ_CASE=${f.iteration} npm test -- fuzz`);

@@ -1,6 +1,10 @@
 /** What the fuzzer's parent (fuzz.test.ts) and its child processes (child.ts) tell each other. */
 
-export interface ChildArgs { target: string; seed: number; from: number; to: number; until?: number }
+/**
+ * Iterations [from, to) of one target. A child stops early at `until` (epoch ms), or once
+ * `budgetMs` have passed since its setup ended and it has run at least `minCases` cases.
+ */
+export interface ChildArgs { target: string; seed: number; from: number; to: number; until?: number; budgetMs?: number; minCases?: number }
 
 export type CaseOutcome =
   | { kind: 'ok' }

@@ -309,7 +309,11 @@ function forgeChunk(layout: ChunkLayout): Uint8Array {
     c.length = at - c.offset;
     c.crc32 = crc32(Buffer.concat(parts.slice(start)));
   });
-  const json = new TextEncoder().encode(JSON.stringify(footer));
+  return withFooterJson(Buffer.concat(parts), new TextEncoder().encode(JSON.stringify(footer)));
+}
+
+/** A chunk file of `body` (magic and column regions) and the footer JSON `json`, with a valid footer checksum. */
+function withFooterJson(body: Uint8Array, json: Uint8Array): Uint8Array {
   const region = new Uint8Array(8 + json.length);
   new DataView(region.buffer).setUint32(4, json.length, true);
   region.set(json, 8);
@@ -319,7 +323,7 @@ function forgeChunk(layout: ChunkLayout): Uint8Array {
   tv.setUint32(4, crc32(region), true);
   tv.setUint32(8, 1, true);
   trailer.set([0x51, 0x56, 0x52, 0x31], 12);
-  return Buffer.concat([...parts, region, trailer]);
+  return Buffer.concat([body, region, trailer]);
 }
 
 /**
@@ -367,20 +371,6 @@ const chunkForged: Target = {
     };
   },
 };
-
-/** A chunk file of `body` (magic and column regions) and the footer JSON `json`, with a valid footer checksum. */
-function withFooterJson(body: Uint8Array, json: Uint8Array): Uint8Array {
-  const region = new Uint8Array(8 + json.length);
-  new DataView(region.buffer).setUint32(4, json.length, true);
-  region.set(json, 8);
-  const trailer = new Uint8Array(16);
-  const tv = new DataView(trailer.buffer);
-  tv.setUint32(0, region.length, true);
-  tv.setUint32(4, crc32(region), true);
-  tv.setUint32(8, 1, true);
-  trailer.set([0x51, 0x56, 0x52, 0x31], 12);
-  return Buffer.concat([body, region, trailer]);
-}
 
 /**
  * Footers edited behind a valid footer checksum (offsets, lengths, counts, encodings,
@@ -567,4 +557,6 @@ export const FUZZ_TARGETS: readonly string[] = [
   'chunk-forged',
   'chunk-footer',
   'parquet',
+  'arrow-file',
+  'arrow-stream',
 ];
