@@ -18,6 +18,7 @@ import {
 import { InputError } from '../errors.js';
 import type { FieldType, TimeUnit } from '../format/types.js';
 import { ARROW_TIME_UNIT, TIME_UNIT_OF } from '../table/arrow-schema.js';
+import { validateColumnName } from '../table/names.js';
 import type { TableSchema } from '../table/types.js';
 import { convertInts } from '../table/int-convert.js';
 import { epochUnitOf, parseIsoBytes, type TimeFormat } from './csv/values.js';
@@ -62,6 +63,8 @@ function fieldTypeOf(type: DataType): FieldType | string {
 export function tableSchemaOfArrow(file: string, schema: Schema, options: ArrowImportOptions): TableSchema {
   const fields = schema.fields;
   for (const f of fields) {
+    // A name the table cannot hold is the file's fault, not a usage error.
+    try { validateColumnName(f.name); } catch (error) { throw new InputError(`${file}: ${(error as Error).message}`, file, undefined, f.name); }
     const t = fieldTypeOf(f.type);
     if (!['float64', 'int64', 'uint64', 'bool', 'utf8'].includes(t)) throw new InputError(`${file}: column ${f.name} ${t}`, file, undefined, f.name);
   }
