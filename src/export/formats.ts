@@ -1,5 +1,5 @@
 import { extname } from 'node:path';
-import { makeData, RecordBatch, RecordBatchFileWriter, RecordBatchStreamWriter, Struct, Type, Utf8, vectorFromArray, type Data, type Dictionary, type Schema, type Vector } from 'apache-arrow';
+import { makeData, RecordBatch, RecordBatchFileWriter, Struct, Type, Utf8, vectorFromArray, type Data, type Dictionary, type Schema, type Vector } from 'apache-arrow';
 import { UsageError } from '../errors.js';
 import { OUTPUT_FORMATS, Sink, writeBatches, type OutputFormat } from '../cli/output.js';
 import { ROW_GROUP_ROWS_MAX, type ParquetCodec } from './options.js';
