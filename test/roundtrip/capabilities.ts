@@ -2,8 +2,7 @@
  * What the round-trip property test generates today, in one place. Each line is a dimension
  * the code cannot take exactly yet (a fix is under way on the named branch); the generator
  * leaves such values out, and the integrator switches a dimension on with one line after
- * merging its fix. Values outside a range become *errors to expect* once the range check
- * exists (`rangeErrors`), never skipped values.
+ * merging its fix.
  */
 import type { TimeUnit } from '../../src/format/types.js';
 
@@ -23,12 +22,6 @@ export const CAPABILITIES = {
     if (unit === 's') return [-(DATE_MS_MAX / 1000n), DATE_MS_MAX / 1000n];
     return [-DATE_MS_MAX * UNIT_PER_MS[unit], DATE_MS_MAX * UNIT_PER_MS[unit]];
   },
-  /**
-   * Values just outside a range (a time past the unit's range, 2^63 in an int64 field, 2^64
-   * or -1 in a uint64 one) are generated in the error cases, and every path must refuse them.
-   * fid-values (range errors in library append, Arrow, Parquet, CSV): set to true.
-   */
-  rangeErrors: false,
   /** A null tag is its own series and scans return null (fid-values: null tags are "" today). */
   nullTags: false,
   /**

@@ -66,7 +66,7 @@ export const CANONICAL_NAN = bitsOf(NaN);
 
 /** NaN bit patterns: quiet, negative quiet, signalling, payloads, all ones. */
 export const NAN_PATTERNS = [0x7ff8000000000000n, 0xfff8000000000000n, 0x7ff0000000000001n, 0x7ff4000000000000n, 0x7ff8dead00beef01n, 0xffffffffffffffffn, 0xfff0000000000001n];
-const FLOAT_SPECIALS = [
+export const FLOAT_SPECIALS = [
   0n, 0x8000000000000000n, bitsOf(Infinity), bitsOf(-Infinity), ...NAN_PATTERNS,
   1n, 0x000fffffffffffffn, 0x800fffffffffffffn, 0x0010000000000000n, 0x7fefffffffffffffn, 0xffefffffffffffffn, // subnormals, min normal, ±max
   bitsOf(2 ** 53 - 1), bitsOf(2 ** 53), bitsOf(-(2 ** 53) + 1), bitsOf(2 ** 63), bitsOf(-(2 ** 63)), bitsOf(0.1), bitsOf(-1e-300),
@@ -158,10 +158,12 @@ function integerKind(type: 'int64' | 'uint64', lo: bigint, hi: bigint, specials:
   };
 }
 
-const int64 = integerKind('int64', INT64_MIN, INT64_MAX, [
+export const INT64_SPECIALS = [
   INT64_MIN, INT64_MAX, INT64_MIN + 1n, INT64_MAX - 1n, 0n, -1n, 1n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, -(2n ** 53n) - 1n, 2n ** 31n, -(2n ** 31n) - 1n, 2n ** 32n,
-]);
-const uint64 = integerKind('uint64', 0n, UINT64_MAX, [0n, 1n, UINT64_MAX, UINT64_MAX - 1n, INT64_MAX, INT64_MAX + 1n, 2n ** 53n + 1n, 2n ** 32n - 1n]);
+];
+export const UINT64_SPECIALS = [0n, 1n, UINT64_MAX, UINT64_MAX - 1n, INT64_MAX, INT64_MAX + 1n, 2n ** 53n + 1n, 2n ** 32n - 1n];
+const int64 = integerKind('int64', INT64_MIN, INT64_MAX, INT64_SPECIALS);
+const uint64 = integerKind('uint64', 0n, UINT64_MAX, UINT64_SPECIALS);
 
 const bool: ColumnKind = {
   type: 'bool',
@@ -232,6 +234,38 @@ const utf8: ColumnKind = {
   duck: { type: 'VARCHAR', append: (a, v) => a.appendVarchar(v as string), select: duckStringBytes, value: duckString },
   csvInferable: (cells) => cells.some((c) => c !== '' && !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(nan|inf|infinity)$|^(true|false)$/i.test(c.trim())),
 };
+
+/**
+ * A table of every boundary value at once (so each run covers them, whatever the seeds draw):
+ * each NaN pattern, ±0, ±Infinity, subnormals, int64/uint64 extremes, the unit's first and
+ * last time, empty, long and non-ASCII strings, a null in every field, duplicate times.
+ */
+export function boundaryTable(unit: TimeUnit): GenTable {
+  const [lo, hi] = CAPABILITIES.timeRange(unit);
+  const strings = ['', 'é', '中文字', '😀', '\ufeffbom', ' a,b "c"\r\nd ', 'x'.repeat(70_000), '\u0301\u200b'];
+  const n = FLOAT_SPECIALS.length + 1;
+  const at = <T,>(list: readonly T[], i: number): T | null => (i === n - 1 ? null : list[i % list.length]!);
+  return {
+    seed: 0,
+    unit,
+    time: Array.from({ length: n }, (_, i) => [lo, hi, lo + 1n, hi - 1n, 0n, -1n, 0n][i % 7]!),
+    tags: [{ name: 'tag0', values: Array.from({ length: n }, (_, i) => ['a', '', '\ufeffb'][i % 3]!) }],
+    fields: COLUMN_KINDS.map((kind, k) => ({
+      name: `f${k}_${kind.type}`,
+      kind,
+      values: Array.from({ length: n }, (_, i): Value | null => {
+        switch (kind.type) {
+          case 'float64': return at(FLOAT_SPECIALS, i);
+          case 'int64': return at(INT64_SPECIALS, i);
+          case 'uint64': return at(UINT64_SPECIALS, i);
+          case 'bool': return at([true, false], i);
+          case 'utf8': return at(strings, i);
+          default: return null;
+        }
+      }),
+    })),
+  };
+}
 
 /** Every field type the generator covers; a new type is one entry here. */
 export const COLUMN_KINDS: readonly ColumnKind[] = [float64, int64, uint64, bool, utf8];
