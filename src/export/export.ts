@@ -16,6 +16,12 @@ import { isDirectoryTarget, ROW_GROUP_ROWS_MAX, type ParquetCodec } from './opti
 export { isDirectoryTarget, ROW_GROUP_ROWS_MAX };
 
 export interface ExportOptions extends Pick<ScanOptions, 'from' | 'to' | 'where' | 'columns' | 'version' | 'signal'> {
+  /**
+   * Row order inside a partition: 'any' (default) streams chunk by chunk, so memory holds a
+   * chunk or two whatever the table's size; 'series' merges chunks that overlap in time (each
+   * series in time order), which holds every chunk of a merge group at once.
+   */
+  order?: 'any' | 'series';
   /** Parquet compression: zstd (default), snappy, gzip, lz4, brotli, none. */
   codec?: ParquetCodec;
   /** Rows per row group at most (default ROW_GROUP_ROWS_MAX); each partition starts a new one. */
@@ -126,6 +132,7 @@ async function writePartitions(
       ...(options.where ? { where: options.where } : {}),
       ...(options.columns ? { columns: options.columns } : {}),
       ...(options.signal ? { signal: options.signal } : {}),
+      order: options.order ?? 'any',
       version,
       ...(p.from !== undefined ? { from: convertTime(p.from, unit, 'ns') } : {}),
       ...(p.to !== undefined ? { to: convertTime(p.to, unit, 'ns') } : {}),

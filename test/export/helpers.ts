@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { tableFromIPC } from 'apache-arrow';
 import * as parquetWasm from 'parquet-wasm/node';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { Field, Float64, makeData, RecordBatch, Schema, Struct, TimestampSecond } from 'apache-arrow';
 import { Quiver } from '../../src/quiver.js';
 import { MemoryChunkManager } from '../../src/chunk-manager/memory.js';
@@ -11,7 +10,7 @@ import { exportParquet, exportTable, partitionFolder } from '../../src/export/ex
 import { ParquetFileWriter } from '../../src/export/parquet-writer.js';
 import { readStruct, writeStruct } from '../../src/export/thrift.js';
 import { InputError, UsageError } from '../../src/errors.js';
-import { I64_MIN, I64_MAX, U64_MAX, DAY, START_MS, Expected, makeRows, makeTable, toNs, cmp, timesOf, duck, EPOCH, readBack, bitsOf, cells, expectedCells, kv } from './helpers.js';
+import { START_MS, makeRows, makeTable, toNs, cmp, timesOf, duck, readBack, expectedCells, kv } from './helpers.js';
 import { runCli } from '../cli/in-process.js';
 
 for (const unit of ['ns', 'us', 'ms', 's'] as const) {

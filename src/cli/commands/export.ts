@@ -18,6 +18,8 @@ export const exportCommand: Command = {
   --format F            the format when --out's extension names none: ${WRITE_FORMATS.filter((f) => f !== 'table').join(' | ')}
   --codec C             ${PARQUET_CODECS.join(' | ')} (default zstd)
   --row-group-rows N    rows per row group at most (default 131072)
+  --order O             any (default: chunk by chunk, memory bounded by a chunk) | series (each
+                        series in time order: chunks overlapping in time are merged, held together)
   --naive-time          timestamps without a time zone (default: UTC instants; DuckDB reads UTC
                         nanoseconds as microsecond TIMESTAMPTZ, zone-less ones as exact TIMESTAMP_NS)
   --from TIME           inclusive start: ISO-8601 or epoch ms
@@ -34,6 +36,7 @@ the table, its version and the exported time range (quiver.*).`,
     codec: { type: 'string' },
     'row-group-rows': { type: 'string' },
     'naive-time': { type: 'boolean' },
+    order: { type: 'string' },
     from: { type: 'string' },
     to: { type: 'string' },
     where: { type: 'string', multiple: true },
@@ -63,6 +66,7 @@ the table, its version and the exported time range (quiver.*).`,
     const result = await exportTable(table, out, {
       codec,
       ...(values['naive-time'] === true ? { utc: false } : {}),
+      order: choiceOption(values, 'order', ['any', 'series'] as const, 'any'),
       ...(rowGroupRows !== undefined ? { rowGroupRows } : {}),
       ...(from !== undefined ? { from } : {}), ...(to !== undefined ? { to } : {}),
       ...(where ? { where } : {}), ...(columns ? { columns } : {}),
