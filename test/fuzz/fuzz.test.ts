@@ -47,7 +47,10 @@ interface Summary { cases: number; ok: number; typed: Map<string, number>; failu
 async function fuzzTarget(target: Target, from: number, to: number, until?: number, limitMs = caseMs, budget?: { ms: number; minCases: number }): Promise<Summary> {
   const summary: Summary = { cases: 0, ok: 0, typed: new Map(), failures: [], restarts: 0 };
   let next = from;
-  while (next < to && summary.failures.length < FAILURES_MAX && (until === undefined || Date.now() < until)) {
+  // A child that ends by itself has run its cases (or its budget); one that was killed or died
+  // is replaced, from the case after the one that killed it.
+  let ended = false;
+  while (!ended && next < to && summary.failures.length < FAILURES_MAX && (until === undefined || Date.now() < until)) {
     next = await new Promise<number>((resolve, reject) => {
       const args: ChildArgs = { target: target.name, seed, from: next, to, ...(until !== undefined ? { until } : {}), ...(budget ? { budgetMs: budget.ms, minCases: budget.minCases } : {}) };
       const child = fork(new URL('./child.js', import.meta.url), [JSON.stringify(args)], {
@@ -72,7 +75,7 @@ async function fuzzTarget(target: Target, from: number, to: number, until?: numb
           record(summary, m.iteration, running?.iteration === m.iteration ? running.description : '?', m.outcome);
           running = undefined;
           resume = m.iteration + 1;
-        } else if (m.type === 'end') resume = m.next;
+        } else if (m.type === 'end') { resume = m.next; ended = true; }
       });
       child.on('error', reject);
       child.on('exit', (code, signal) => {
