@@ -31,6 +31,18 @@ export class WalCorruptError extends QuiverError {
   }
 }
 
+/**
+ * A manifest (a table version's snapshot, `<table>/_manifest/<version>.json`) that fails its
+ * checksum, does not parse, or holds a value a valid manifest cannot hold. A store/data error
+ * (exit 1 in the CLI), never a usage error: the caller asked for nothing wrong.
+ */
+export class CorruptManifestError extends QuiverError {
+  override name = 'CorruptManifestError';
+  constructor(readonly key: string, readonly field: string, readonly detail: string, readonly store?: string) {
+    super(`corrupt manifest ${key}${store ? ` in ${store}` : ''}: ${field ? `${field}: ` : ''}${detail}`);
+  }
+}
+
 /** A named limit (footer bytes, rows, columns, decompressed bytes…) was exceeded. */
 export class LimitExceededError extends QuiverError {
   override name = 'LimitExceededError';

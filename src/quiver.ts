@@ -5,7 +5,7 @@ import { mapLimit } from './chunk-manager/semaphore.js';
 import { openChunk, type ChunkReader } from './format/index.js';
 import { AlreadyExistsError, QuiverError, SchemaError, UsageError } from './errors.js';
 import { DecodedPageCache } from './format/decoded-cache.js';
-import { createManifest, latestVersion, loadManifest, manifestKey, MANIFEST_DIR } from './table/manifest.js';
+import { checkTableSpec, createManifest, encodeManifest, latestVersion, loadManifest, manifestKey, MANIFEST_DIR } from './table/manifest.js';
 import { validateColumnName, validateTableName } from './table/names.js';
 import { describeManifest, storeSource, Table, type TableContext } from './table/table.js';
 import { convertTime, toTableTime } from './table/time.js';
@@ -67,6 +67,8 @@ export interface QuiverOptions extends OpenStoreOptions {
    * most 8.
    */
   decodeThreads?: number;
+  /** Lifetime of a writer's lease without a refresh (src/table/lease.ts). Default 10 minutes. */
+  leaseTtlMs?: number;
 }
 
 /** Default budget of the decoded-page cache. */
@@ -93,6 +95,8 @@ export class Quiver {
   private readonly ctx: TableContext;
   private readonly open = new Map<string, Table>();
   private readonly opening = new Map<string, Promise<Table>>();
+  /** Tables made with createTable(…, { lazy: true }), flushed at close() (they exist once committed). */
+  private readonly lazy = new Set<Table>();
 
   private readonly walDir?: string;
   private readonly walRecovery: WalRecovery;
@@ -114,6 +118,7 @@ export class Quiver {
       ...(decodedBytes > 0 ? { decoded: new DecodedPageCache(decodedBytes) } : {}),
       ...(options.manifestTtlMs ? { manifestTtlMs: options.manifestTtlMs } : {}),
       ...(threads > 0 ? { decodePool: new DecodePool(threads) } : {}),
+      ...(options.leaseTtlMs !== undefined ? { leaseTtlMs: options.leaseTtlMs } : {}),
     };
   }
 
@@ -146,7 +151,32 @@ export class Quiver {
     return this.store.url;
   }
 
-  async createTable(name: string, spec: CreateTableSpec = {}): Promise<Table> {
+  /**
+   * Creates a table. By default its empty version 1 is committed at once. With `lazy`, nothing
+   * is written until the table's first commit (`writer().commit()` or `flush()`), which creates
+   * it holding that commit's rows, so a write that fails or is killed leaves no table; if
+   * another writer creates the table first, `ifExists` decides: 'fail' (ConflictError, the
+   * default) or 'append' (the rows join that table when its time column, unit, tags and
+   * partitioning are the same; else SchemaError).
+   */
+  async createTable(name: string, spec: CreateTableSpec = {}, mode: { lazy?: boolean; ifExists?: 'fail' | 'append' } = {}): Promise<Table> {
+    const { schema, options } = this.tableSpec(name, spec);
+    if (mode.lazy) {
+      const table = Table.uncreated(this.ctx, name, schema, options, mode.ifExists ?? 'fail');
+      this.lazy.add(table);
+      return table;
+    }
+    try {
+      const manifest = await createManifest(this.store, name, schema, options);
+      return await this.adopt(new Table(this.ctx, name, manifest), true);
+    } catch (error) {
+      if (error instanceof AlreadyExistsError) throw new QuiverError(`table ${name} already exists in ${this.store.url}`);
+      throw error;
+    }
+  }
+
+  /** A new table's schema and options from a spec, checked as every reader will check its manifest. */
+  private tableSpec(name: string, spec: CreateTableSpec): { schema: TableSchema; options: TableOptions } {
     validateTableName(name);
     const time = validateColumnName(spec.time ?? 'time');
     const tags = (spec.tags ?? []).map(validateColumnName);
@@ -166,19 +196,15 @@ export class Quiver {
       codec: spec.codec ?? DEFAULT_TABLE_OPTIONS.codec,
       bufferRowsMax: spec.bufferRowsMax ?? spec.rowsPerChunkMax ?? DEFAULT_TABLE_OPTIONS.bufferRowsMax,
       ...(spec.codecLevel !== undefined ? { codecLevel: spec.codecLevel } : {}),
-      ...(spec.columns ? { columns: spec.columns } : {}),
+      // Keyed by column names: a null-prototype copy, so `constructor` or `__proto__` are names like any other.
+      ...(spec.columns ? { columns: Object.assign(Object.create(null) as NonNullable<CreateTableSpec['columns']>, spec.columns) } : {}),
       ...(spec.compression ? { compression: spec.compression } : {}),
     };
     if (!['auto', 'zstd', 'lz4', 'none'].includes(options.codec)) throw new SchemaError(`codec ${JSON.stringify(options.codec)} is not auto, zstd, lz4 or none`);
     if (options.compression !== undefined && !['fast', 'small'].includes(options.compression)) throw new SchemaError(`compression ${JSON.stringify(options.compression)} is not fast or small`);
     if (!['hour', 'day', 'month', 'none'].includes(options.partition)) throw new SchemaError(`partition ${JSON.stringify(options.partition)} is not hour, day, month or none`);
-    try {
-      const manifest = await createManifest(this.store, name, schema, options);
-      return await this.adopt(new Table(this.ctx, name, manifest), true);
-    } catch (error) {
-      if (error instanceof AlreadyExistsError) throw new QuiverError(`table ${name} already exists in ${this.store.url}`);
-      throw error;
-    }
+    checkTableSpec(schema, options);
+    return { schema, options };
   }
 
   /** An existing table (the same object for repeated calls on this Quiver). */
@@ -252,7 +278,7 @@ export class Quiver {
     });
     const copy = { ...manifest, version: 1, parent: null, committedAt: new Date().toISOString(), operation: `copy from ${this.store.url} v${manifest.version}` };
     try {
-      await dst.store.put(manifestKey(name, 1), new TextEncoder().encode(JSON.stringify(copy)), { ifAbsent: true });
+      await dst.store.put(manifestKey(name, 1), encodeManifest(copy), { ifAbsent: true });
     } catch (error) {
       if (error instanceof AlreadyExistsError) throw new QuiverError(`table ${name} already exists in ${dst.url}`);
       throw error;
@@ -362,7 +388,9 @@ export class Quiver {
   async close(): Promise<void> {
     try {
       await this.flush();
+      for (const table of this.lazy) await table.flush();
       for (const table of this.open.values()) await table.detachWal();
+      for (const table of [...this.open.values(), ...this.lazy]) await table.leases.close();
     } finally {
       await this.ctx.decodePool?.close();
       await this.store.close();

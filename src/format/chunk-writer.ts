@@ -254,7 +254,8 @@ export function writeChunk(input: RecordBatch[] | RecordBatch, options: WriteChu
       page.min = pageMinMax.min;
       page.max = pageMinMax.max;
       if (column.role === 'field') {
-        const sum = pageValuesSum(column.values, start, end, column.validity, column.type);
+        // A page without nulls sums like one read back (decoded pages carry no bitmap then).
+        const sum = pageValuesSum(column.values, start, end, nullCount > 0 ? column.validity : null, column.type);
         if (sum !== undefined) page.sum = sum;
       }
       stats = mergeMinMax(stats, pageMinMax, compare);

@@ -30,7 +30,8 @@ export interface FooterContext {
 
 const TIME_UNITS: readonly TimeUnit[] = ['s', 'ms', 'us', 'ns'];
 const ROLES: readonly ColumnRole[] = ['time', 'tag', 'field'];
-const FIELD_TYPES: readonly ColumnType[] = ['float64', 'int64', 'uint64', 'bool', 'utf8'];
+/** The field types a table column may have (manifests validate their schema against this list). */
+export const FIELD_TYPES: readonly ColumnType[] = ['float64', 'int64', 'uint64', 'bool', 'utf8'];
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;

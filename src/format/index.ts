@@ -12,6 +12,7 @@ export { CodecError, type BlockCodec } from './codecs/types.js';
 export { ZSTD_LEVEL_DEFAULT, ZSTD_LEVEL_MIN, ZSTD_LEVEL_MAX } from './codecs/zstd.js';
 export { registerArrowCodecs } from './codecs/arrow.js';
 export { DEFAULT_LIMITS, resolveLimits } from './limits.js';
+export { FIELD_TYPES } from './footer-validate.js';
 export { compareStrings } from './stats.js';
 export { pageKindOf } from './column-kind.js';
 export {

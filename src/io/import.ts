@@ -5,7 +5,8 @@
  *                                               ├─ Parquet: parquet-groups (parquet-wasm; worker thread when large) → arrow-batch
  *                                               └─ Arrow IPC file/stream: arrow → arrow-batch
  *   → TableWriter.append(batch, lineage {source, rowStart}) (chunks written as they fill)
- *   → commit() once at the end; any error aborts the writer (and drops a table this import created)
+ *   → commit() once at the end; any error aborts the writer. A new table is created by that
+ *     same commit (Quiver.createTable lazy), so a failed or killed import leaves no table.
  *
  * Memory is bounded whatever the input size: readers stream (a CSV batch, a Parquet row
  * group, an IPC record batch at a time), workers run a fixed number of batches ahead, and
@@ -196,8 +197,8 @@ interface SourceBatch { batch: RecordBatch; rowStart: number; schema?: TableSche
 /**
  * Imports files into one table in one commit: every file streams through one TableWriter
  * (chunks are written as they fill, so memory stays bounded) and nothing becomes visible
- * until all files are read; any error aborts the writer, removes a table this import
- * created, and leaves an existing table unchanged.
+ * until all files are read; any error aborts the writer (deleting its chunk files) and leaves
+ * the store as it was: an existing table unchanged, a new table never created.
  */
 export async function importFiles(db: Quiver, patterns: readonly string[], options: ImportOptions): Promise<ImportSummary> {
   const started = performance.now();
@@ -225,8 +226,9 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
   const bytesTotal = [...sizes.values()].reduce((a, b) => a + b, 0);
   const exists = await db.hasTable(options.table);
   if (exists && !options.append) throw new UsageError(`table ${options.table} exists; use --append to add to it`);
-  let table: Table | undefined = exists ? await db.table(options.table) : undefined;
-  let created = false;
+  const table: Table | undefined = exists ? await db.table(options.table) : undefined;
+  // The table's shape: the existing table's, or (new table) the first input's.
+  let schema: TableSchema | undefined = table?.schema;
   let writer: TableWriter | undefined;
   let rejects: WriteStream | undefined;
   let rejected = 0;
@@ -278,12 +280,11 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
       if (parallel) while (end < files.length && formats[end] === 'csv' && sizes.has(files[end]!)) end++;
       const runBytes = files.slice(k, end).reduce((sum, f) => sum + (sizes.get(f) ?? 0), 0);
       if (parallel && runBytes >= (options.workerBytesMin ?? CSV_WORKER_BYTES_MIN)) {
-        input = readCsvInWorker(files.slice(k, end), counter, csvOptions((f) => f), table?.schema);
+        input = readCsvInWorker(files.slice(k, end), counter, csvOptions((f) => f), schema);
       } else {
         end = k + 1;
         const name = files[k]!;
         const source = name === '-' ? 'stdin' : name;
-        const schema = table?.schema;
         if (formats[k] === 'csv') {
           const csv = csvOptions(() => source);
           input = (async function* () {
@@ -299,17 +300,23 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
       }
       for await (const b of input) {
         file = b.file ?? files[k]!;
-        const { batch, rowStart, schema } = b;
-        if (!table) {
-          if (!schema) throw new InputError(`${file}: could not determine a schema`, file);
-          table = await db.createTable(options.table, {
-            time: schema.time, timeUnit: schema.timeUnit, tags: schema.tags, fields: schema.fields, ...(options.codec ? { codec: options.codec } : {}),
-            ...(options.compression ? { compression: options.compression } : {}),
-          });
-          created = true;
+        const { batch, rowStart } = b;
+        if (!writer) {
+          const bufferBytesMax = Math.floor((options.memoryBytes ?? IMPORT_MEMORY_BYTES) / 3);
+          if (table) writer = table.writer({ bufferBytesMax });
+          else {
+            if (!b.schema) throw new InputError(`${file}: could not determine a schema`, file);
+            // Created by the import's one commit: nothing is visible before it. Racing another
+            // writer that creates the table first: with --append, add to it; without, fail.
+            const created = await db.createTable(options.table, {
+              time: b.schema.time, timeUnit: b.schema.timeUnit, tags: b.schema.tags, fields: b.schema.fields, ...(options.codec ? { codec: options.codec } : {}),
+              ...(options.compression ? { compression: options.compression } : {}),
+            }, { lazy: true, ifExists: options.append ? 'append' : 'fail' });
+            writer = created.writer({ bufferBytesMax });
+          }
+          schema = writer.schema;
         }
-        checkTypes(table.schema, batch, file);
-        writer ??= table.writer({ bufferBytesMax: Math.floor((options.memoryBytes ?? IMPORT_MEMORY_BYTES) / 3) });
+        checkTypes(writer.schema, batch, file);
         await writer.append(batch, { source: file === '-' ? 'stdin' : file, rowStart });
         rows += batch.numRows;
         duplicates += b.duplicates ?? 0;
@@ -320,7 +327,7 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
       progress();
       k = end;
     }
-    if (!table || !writer) throw new InputError(`${files.join(', ')}: no rows to import`, files[0]);
+    if (!writer) throw new InputError(`${files.join(', ')}: no rows to import`, files[0]);
     if (rejects) await closeRejects();
     if (rejectsFailure) throw rejectsFailure;
     const committed = await writer.commit();
@@ -330,8 +337,9 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
       rejected, ...(rejected ? { rejectsPath } : {}), duplicates, invalidUtf8Replaced, version: committed.version,
     };
   } catch (error) {
+    // Nothing was committed: only this import's own chunk files are deleted (never a table,
+    // which other writers may have created or committed to meanwhile).
     await writer?.abort().catch(() => {});
-    if (created) await db.dropTable(options.table).catch(() => {});
     if (error instanceof InputError && maxErrors > 0 && rejected >= maxErrors && error.line !== undefined) {
       throw new InputError(`${error.message} (bad row ${rejected + 1}; --max-errors is ${maxErrors}; the others are in ${rejectsPath})`, error.file, error.line, error.column);
     }

@@ -103,24 +103,30 @@ export async function compactTable(table: Table, options: CompactOptions = {}): 
 
   const entries = new Map(base.chunks.map((c) => [c.key, c]));
   const added: ChunkEntry[] = [];
-  for (const group of groups) {
-    const buffer = table.newBuffer();
-    const lineage: LineageEntry[] = [];
-    for (const key of group.inputs) {
-      const entry = entries.get(key)!;
-      const reader = await openChunk(storeSource(table.store, key, entry.bytes));
-      buffer.appendBatch(await reader.read());
-      lineage.push(...reader.footer.lineage);
+  // The merged chunks are orphans until the commit: the lease keeps vacuum off them.
+  const hold = table.leases.begin();
+  try {
+    for (const group of groups) {
+      const buffer = table.newBuffer();
+      const lineage: LineageEntry[] = [];
+      for (const key of group.inputs) {
+        const entry = entries.get(key)!;
+        const reader = await openChunk(storeSource(table.store, key, entry.bytes));
+        buffer.appendBatch(await reader.read());
+        lineage.push(...reader.footer.lineage);
+      }
+      const drained = buffer.drain(table.options.partition, rowsMax);
+      if (drained.length !== 1 || drained[0]!.partition !== group.partition) {
+        throw new ConflictError(`compact ${table.name}: chunks of partition ${group.partition} re-partitioned into ${drained.map((d) => d.partition).join(', ')}; the table's partitioning changed under them`);
+      }
+      const [entry] = await table.writeChunks([{ ...drained[0]!, lineage }]);
+      group.output = entry!.key;
+      group.bytesAfter = entry!.bytes;
+      added.push(entry!);
     }
-    const drained = buffer.drain(table.options.partition, rowsMax);
-    if (drained.length !== 1 || drained[0]!.partition !== group.partition) {
-      throw new ConflictError(`compact ${table.name}: chunks of partition ${group.partition} re-partitioned into ${drained.map((d) => d.partition).join(', ')}; the table's partitioning changed under them`);
-    }
-    const [entry] = await table.writeChunks([{ ...drained[0]!, lineage }]);
-    group.output = entry!.key;
-    group.bytesAfter = entry!.bytes;
-    added.push(entry!);
+    const manifest = await table.commitChunks(added, [], 'compact', groups.flatMap((g) => g.inputs));
+    return { version: manifest.version, groups, chunksBefore: base.chunks.length, chunksAfter: manifest.chunks.length };
+  } finally {
+    await hold.end();
   }
-  const manifest = await table.commitChunks(added, [], 'compact', groups.flatMap((g) => g.inputs));
-  return { version: manifest.version, groups, chunksBefore: base.chunks.length, chunksAfter: manifest.chunks.length };
 }

@@ -1,5 +1,8 @@
+import { crc32 } from 'node:zlib';
 import type { ChunkManager } from '../chunk-manager/chunk-manager.js';
-import { AlreadyExistsError, ConflictError, NotFoundError, QuiverError, SchemaError } from '../errors.js';
+import { mapLimit } from '../chunk-manager/semaphore.js';
+import { AlreadyExistsError, ConflictError, CorruptManifestError, NotFoundError, QuiverError, SchemaError } from '../errors.js';
+import { ManifestShapeError, validateManifest, validateOptions, validateSchema } from './manifest-validate.js';
 import type { ChunkEntry, FieldSpec, TableOptions, TableSchema } from './types.js';
 
 /**
@@ -10,13 +13,21 @@ import type { ChunkEntry, FieldSpec, TableOptions, TableSchema } from './types.j
  * on S3, ifNoneMatch on Azure, link() locally): of racing writers exactly one wins each
  * version; the others reload and re-apply their change. Old versions stay readable (time
  * travel) until collected.
+ *
+ * Integrity: a manifest (format 2) ends with its own checksum, `,"checksum":"crc32:<8 hex>"}`,
+ * the CRC-32 of the manifest's JSON without that member (the bytes before it, then `}`); a
+ * reader checks it, then validates every field (manifest-validate.ts). Manifests of format 1
+ * (written before checksums) are read, validated, and reported by verify as unchecked; the
+ * next commit to their table writes format 2.
  */
-export const MANIFEST_FORMAT = 1;
+export const MANIFEST_FORMAT = 2;
 export const MANIFEST_DIR = '_manifest';
 /** Attempts of one commit against concurrent writers before giving up. */
 export const COMMIT_ATTEMPTS_MAX = 64;
 /** Largest manifest accepted (a hostile or broken store must not exhaust memory). */
 export const MANIFEST_BYTES_MAX = 256 * 1024 * 1024;
+/** Chunk existence checks of one commit in flight at once. */
+const CHUNK_CHECKS_IN_FLIGHT = 8;
 
 export interface Manifest {
   format: number;
@@ -30,6 +41,12 @@ export interface Manifest {
   chunks: ChunkEntry[];
   /** Per write-ahead log id, the last seq whose rows this version (or an earlier one) holds (wal.ts). */
   walMarks?: Record<string, number>;
+}
+
+/** A manifest as read: `checksum` 'ok' when it carried one that matched, 'absent' for format 1. */
+export interface LoadedManifest {
+  manifest: Manifest;
+  checksum: 'ok' | 'absent';
 }
 
 export function manifestKey(table: string, version: number): string {
@@ -49,30 +66,101 @@ export async function latestVersion(store: ChunkManager, table: string): Promise
   return latest;
 }
 
-export async function loadManifest(store: ChunkManager, table: string, version: number): Promise<Manifest> {
+const CHECKSUM_HEAD = ',"checksum":"crc32:';
+/** `,"checksum":"crc32:` + 8 hex digits + `"}`. */
+const CHECKSUM_TAIL_BYTES = CHECKSUM_HEAD.length + 8 + 2;
+const CLOSE_BRACE = new Uint8Array([0x7d]);
+
+function hex32(n: number): string {
+  return n.toString(16).padStart(8, '0');
+}
+
+/** The stored bytes of a manifest: its JSON, ending with its checksum (see the module comment). */
+export function encodeManifest(manifest: Manifest): Uint8Array {
+  const { checksum: _, ...body } = manifest as Manifest & { checksum?: unknown };
+  const json = new TextEncoder().encode(JSON.stringify({ ...body, format: MANIFEST_FORMAT }));
+  const tail = new TextEncoder().encode(`${CHECKSUM_HEAD}${hex32(crc32(json))}"}`);
+  const out = new Uint8Array(json.length - 1 + tail.length);
+  out.set(json.subarray(0, json.length - 1));
+  out.set(tail, json.length - 1);
+  return out;
+}
+
+/**
+ * Parses and checks the bytes of the manifest of `table` version `version` (key `key`):
+ * checksum, JSON, every field. Throws CorruptManifestError naming the key and the field.
+ */
+export function decodeManifest(bytes: Uint8Array, key: string, table: string, version: number, store?: string): LoadedManifest {
+  const corrupt = (field: string, detail: string) => new CorruptManifestError(key, field, detail, store);
+  if (bytes.length > MANIFEST_BYTES_MAX) throw corrupt('', `${bytes.length} bytes exceed the manifest limit of ${MANIFEST_BYTES_MAX}`);
+  let body = bytes;
+  let checksum: LoadedManifest['checksum'] = 'absent';
+  const n = bytes.length;
+  if (n > CHECKSUM_TAIL_BYTES) {
+    const tail = Buffer.from(bytes.buffer, bytes.byteOffset + n - CHECKSUM_TAIL_BYTES, CHECKSUM_TAIL_BYTES).toString('latin1');
+    const m = /^,"checksum":"crc32:([0-9a-f]{8})"\}$/.exec(tail);
+    if (m) {
+      const prefix = bytes.subarray(0, n - CHECKSUM_TAIL_BYTES);
+      const actual = hex32(crc32(CLOSE_BRACE, crc32(prefix)));
+      if (actual !== m[1]) throw corrupt('checksum', `crc32 of the contents is ${actual}, the manifest records ${m[1]} (the manifest was changed or damaged)`);
+      body = new Uint8Array(prefix.length + 1);
+      body.set(prefix);
+      body[prefix.length] = 0x7d;
+      checksum = 'ok';
+    }
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
+  } catch (error) {
+    throw corrupt('', `not valid UTF-8 JSON (${(error as Error).message}); truncated or damaged?`);
+  }
+  if (checksum === 'absent') {
+    const o = raw as Record<string, unknown> | null;
+    if (typeof o === 'object' && o !== null && o['format'] !== 1) {
+      throw corrupt('checksum', `missing: a format ${JSON.stringify(o['format'])} manifest must end with its checksum (only format 1 manifests, written before checksums, may lack one)`);
+    }
+  }
+  try {
+    return { manifest: validateManifest(raw, table, version), checksum };
+  } catch (error) {
+    if (error instanceof ManifestShapeError) throw corrupt(error.field, error.detail);
+    throw error;
+  }
+}
+
+/** Reads the manifest of a version, checking its size before downloading it, then its checksum and fields. */
+export async function readManifest(store: ChunkManager, table: string, version: number): Promise<LoadedManifest> {
   const key = manifestKey(table, version);
   let bytes: Uint8Array;
   try {
+    const size = await store.size(key);
+    if (size > MANIFEST_BYTES_MAX) throw new CorruptManifestError(key, '', `${size} bytes exceed the manifest limit of ${MANIFEST_BYTES_MAX}`, store.url);
     bytes = await store.get(key);
   } catch (error) {
     if (error instanceof NotFoundError) throw new QuiverError(`table ${table} has no version ${version} in ${store.url}`);
     throw error;
   }
-  if (bytes.length > MANIFEST_BYTES_MAX) throw new QuiverError(`manifest ${key} of ${bytes.length} bytes exceeds ${MANIFEST_BYTES_MAX}`);
-  let manifest: Manifest;
-  try {
-    manifest = JSON.parse(new TextDecoder().decode(bytes)) as Manifest;
-  } catch (error) {
-    throw new QuiverError(`manifest ${key} in ${store.url} is not valid JSON: ${(error as Error).message}`);
-  }
-  if (manifest?.format !== MANIFEST_FORMAT || manifest.version !== version || manifest.table !== table || !Array.isArray(manifest.chunks) || !manifest.schema) {
-    throw new QuiverError(`manifest ${key} in ${store.url} is malformed (format ${manifest?.format}, version ${manifest?.version}, table ${manifest?.table})`);
-  }
-  return manifest;
+  return decodeManifest(bytes, key, table, version, store.url);
 }
 
-function encode(manifest: Manifest): Uint8Array {
-  return new TextEncoder().encode(JSON.stringify(manifest));
+export async function loadManifest(store: ChunkManager, table: string, version: number): Promise<Manifest> {
+  return (await readManifest(store, table, version)).manifest;
+}
+
+/**
+ * Checks a new table's schema and options by the rules every reader applies to manifests
+ * (so no table can be created that its readers would refuse): SchemaError naming the field.
+ */
+export function checkTableSpec(schema: TableSchema, options: TableOptions): void {
+  try {
+    // Through JSON, as a reader will see them (undefined members vanish, NaN becomes null).
+    validateSchema(JSON.parse(JSON.stringify(schema)));
+    validateOptions(JSON.parse(JSON.stringify(options)));
+  } catch (error) {
+    if (error instanceof ManifestShapeError) throw new SchemaError(`table spec: ${error.message}`);
+    throw error;
+  }
 }
 
 /** Creates version 1; AlreadyExistsError when the table exists. */
@@ -80,7 +168,7 @@ export async function createManifest(store: ChunkManager, table: string, schema:
   const manifest: Manifest = {
     format: MANIFEST_FORMAT, table, version: 1, parent: null, committedAt: new Date().toISOString(), operation: 'create', schema, options, chunks: [],
   };
-  await store.put(manifestKey(table, 1), encode(manifest), { ifAbsent: true });
+  await store.put(manifestKey(table, 1), encodeManifest(manifest), { ifAbsent: true });
   return manifest;
 }
 
@@ -92,6 +180,26 @@ export interface ManifestChange {
   addFields?: FieldSpec[];
   /** The rows of WAL `id` up to `seq` are in this commit. */
   walMark?: { id: string; seq: number };
+  /**
+   * The table shape the added chunks were written for: a latest version whose time column,
+   * time unit, tags or partitioning differ (the table was dropped and re-created meanwhile,
+   * or another writer created it first) refuses them with a SchemaError.
+   */
+  expect?: { schema: TableSchema; options: TableOptions };
+  /**
+   * Create the table with this commit when it has no version yet: version 1 holds the change
+   * itself, so a table never exists without the data of the write that created it. When
+   * another writer creates it first: 'fail' throws ConflictError; 'append' commits on top of
+   * that version (when `expect` allows).
+   */
+  create?: { schema: TableSchema; options: TableOptions; ifExists: 'fail' | 'append' };
+  /** Awaited before each manifest put (the writer's lease check, lease.ts). */
+  beforePut?: () => Promise<void>;
+}
+
+/** A manifest put whose outcome is unknown (it failed, and reading the key back failed too). */
+export class CommitOutcomeUnknownError extends QuiverError {
+  override name = 'CommitOutcomeUnknownError';
 }
 
 /** Merges new fields into a schema: known fields must keep their type. */
@@ -106,41 +214,121 @@ export function mergeFields(schema: TableSchema, fields: readonly FieldSpec[]): 
   return { ...schema, fields: out };
 }
 
+/** Why chunks written for `expect` cannot join `base` (undefined when they can). */
+function shapeMismatch(base: Manifest, expect: NonNullable<ManifestChange['expect']>): string | undefined {
+  const a = base.schema, b = expect.schema;
+  if (a.time !== b.time) return `its time column is ${JSON.stringify(a.time)}, the chunks' is ${JSON.stringify(b.time)}`;
+  if (a.timeUnit !== b.timeUnit) return `its time unit is ${a.timeUnit}, the chunks' is ${b.timeUnit}`;
+  if (a.tags.length !== b.tags.length || a.tags.some((t, i) => t !== b.tags[i])) return `its tags are ${JSON.stringify(a.tags)}, the chunks' are ${JSON.stringify(b.tags)}`;
+  if (base.options.partition !== expect.options.partition) return `it is partitioned by ${base.options.partition}, the chunks by ${expect.options.partition}`;
+  return undefined;
+}
+
+/**
+ * Every chunk a commit adds must be in the store with its recorded size, or the commit would
+ * name a missing file (a vacuum that took the writer for dead, a store that lost it). One
+ * size() (a HEAD request on S3/Azure, a stat locally) per chunk, CHUNK_CHECKS_IN_FLIGHT at a
+ * time: it also sees a truncated or replaced file, which a listing (keys only) would not,
+ * and costs little beside the PUT of the chunk itself.
+ */
+export async function checkChunksPresent(store: ChunkManager, table: string, chunks: readonly ChunkEntry[]): Promise<void> {
+  const problems = (await mapLimit(chunks, CHUNK_CHECKS_IN_FLIGHT, async (c) => {
+    try {
+      const size = await store.size(c.key);
+      return size === c.bytes ? undefined : `${c.key} holds ${size} bytes, ${c.bytes} were written`;
+    } catch (error) {
+      if (error instanceof NotFoundError) return `${c.key} is missing`;
+      throw error;
+    }
+  })).filter((p): p is string => p !== undefined);
+  if (problems.length) {
+    throw new QuiverError(`commit to ${table} in ${store.url} refused: ${problems.length} of its ${chunks.length} chunk file(s) are not as written (${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; …' : ''}); nothing was committed`);
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && Buffer.compare(a, b) === 0;
+}
+
+/**
+ * Puts a manifest version if absent. 'lost': another writer holds the version. A failed put
+ * is resolved by reading the key back: our bytes there mean it landed; anything else
+ * unreadable is a CommitOutcomeUnknownError (the caller must not delete the chunks).
+ */
+async function putVersion(store: ChunkManager, key: string, bytes: Uint8Array): Promise<'ok' | 'lost'> {
+  try {
+    await store.put(key, bytes, { ifAbsent: true });
+    return 'ok';
+  } catch (error) {
+    if (error instanceof AlreadyExistsError) return 'lost';
+    let there: Uint8Array;
+    try {
+      there = await store.get(key);
+    } catch (readError) {
+      if (readError instanceof NotFoundError) throw error;
+      throw new CommitOutcomeUnknownError(`commit of ${key} in ${store.url}: the put failed (${(error as Error).message}) and reading it back failed too (${(readError as Error).message}); it may or may not have landed`, { cause: error });
+    }
+    return sameBytes(there, bytes) ? 'ok' : 'lost';
+  }
+}
+
 /**
  * Commits `change` as the next version. Loses a race → reloads the winner's version and
- * re-applies (appends commute; schema additions merge; a type conflict is an error).
+ * re-applies (appends commute; schema additions merge; a type conflict is an error). Chunks
+ * it adds are first checked to be in the store (checkChunksPresent).
  */
 export async function commit(store: ChunkManager, table: string, change: ManifestChange, random = Math.random): Promise<Manifest> {
+  const added = change.addChunks ?? [];
+  if (added.length) {
+    await change.beforePut?.();
+    await checkChunksPresent(store, table, added);
+  }
+  const lostCreate = () => new ConflictError(`table ${table} was created in ${store.url} by another writer while this one was writing; nothing of this write was committed (to add to that table, write again with --append / ifExists: 'append')`);
   for (let attempt = 0; attempt < COMMIT_ATTEMPTS_MAX; attempt++) {
     const latest = await latestVersion(store, table);
-    if (latest === 0) throw new QuiverError(`no table named ${table} in ${store.url}`);
-    const base = await loadManifest(store, table, latest);
-    const removed = new Set(change.removeChunks ?? []);
-    if (removed.size) {
-      const present = new Set(base.chunks.map((c) => c.key));
-      const gone = [...removed].filter((k) => !present.has(k));
-      if (gone.length) {
-        throw new ConflictError(`${change.operation} on ${table} in ${store.url}: version ${latest} no longer holds ${gone.length} of the ${removed.size} chunk(s) it replaces (first: ${gone[0]}); a concurrent commit removed them`);
+    let next: Manifest;
+    if (latest === 0) {
+      if (!change.create) throw new QuiverError(`no table named ${table} in ${store.url}`);
+      const { schema, options } = change.create;
+      next = {
+        format: MANIFEST_FORMAT, table, version: 1, parent: null, committedAt: new Date().toISOString(), operation: change.operation,
+        schema: change.addFields?.length ? mergeFields(schema, change.addFields) : schema, options, chunks: [...added],
+      };
+      if (change.walMark) next.walMarks = Object.assign(Object.create(null) as Record<string, number>, { [change.walMark.id]: change.walMark.seq });
+    } else {
+      if (change.create?.ifExists === 'fail') throw lostCreate();
+      const base = await loadManifest(store, table, latest);
+      const mismatch = change.expect && added.length ? shapeMismatch(base, change.expect) : undefined;
+      if (mismatch) throw new SchemaError(`${change.operation} on ${table} in ${store.url}: the table changed shape under this writer (${mismatch}); nothing was committed`);
+      const removed = new Set(change.removeChunks ?? []);
+      if (removed.size) {
+        const present = new Set(base.chunks.map((c) => c.key));
+        const gone = [...removed].filter((k) => !present.has(k));
+        if (gone.length) {
+          throw new ConflictError(`${change.operation} on ${table} in ${store.url}: version ${latest} no longer holds ${gone.length} of the ${removed.size} chunk(s) it replaces (first: ${gone[0]}); a concurrent commit removed them`);
+        }
+      }
+      next = {
+        ...base,
+        format: MANIFEST_FORMAT,
+        version: latest + 1,
+        parent: latest,
+        committedAt: new Date().toISOString(),
+        operation: change.operation,
+        schema: change.addFields?.length ? mergeFields(base.schema, change.addFields) : base.schema,
+        chunks: [...base.chunks.filter((c) => !removed.has(c.key)), ...added],
+      };
+      if (change.walMark) {
+        const marks = Object.assign(Object.create(null) as Record<string, number>, base.walMarks);
+        marks[change.walMark.id] = Math.max(marks[change.walMark.id] ?? 0, change.walMark.seq);
+        next.walMarks = marks;
       }
     }
-    const next: Manifest = {
-      ...base,
-      version: latest + 1,
-      parent: latest,
-      committedAt: new Date().toISOString(),
-      operation: change.operation,
-      schema: change.addFields?.length ? mergeFields(base.schema, change.addFields) : base.schema,
-      chunks: [...base.chunks.filter((c) => !removed.has(c.key)), ...(change.addChunks ?? [])],
-    };
-    if (change.walMark) next.walMarks = { ...base.walMarks, [change.walMark.id]: Math.max(base.walMarks?.[change.walMark.id] ?? 0, change.walMark.seq) };
-    try {
-      await store.put(manifestKey(table, next.version), encode(next), { ifAbsent: true });
-      return next;
-    } catch (error) {
-      if (!(error instanceof AlreadyExistsError)) throw error;
-      // Lost the race: back off a little (jittered, growing) and try on the new latest.
-      await new Promise((r) => setTimeout(r, random() * Math.min(200, 2 ** attempt)));
-    }
+    if (added.length && attempt > 0) await change.beforePut?.();
+    if ((await putVersion(store, manifestKey(table, next.version), encodeManifest(next))) === 'ok') return next;
+    // Lost the race: back off a little (jittered, growing) and try on the new latest.
+    if (next.version === 1 && change.create?.ifExists !== 'append') throw lostCreate();
+    if (next.version > 1) await new Promise((r) => setTimeout(r, random() * Math.min(200, 2 ** attempt)));
   }
   throw new QuiverError(`commit to ${table} in ${store.url} lost ${COMMIT_ATTEMPTS_MAX} races in a row; too many concurrent writers`);
 }

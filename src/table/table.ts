@@ -2,11 +2,13 @@ import type { DecodePool } from '../format/decode-pool.js';
 import { randomBytes } from 'node:crypto';
 import { Table as ArrowTable, type RecordBatch } from 'apache-arrow';
 import type { ChunkManager } from '../chunk-manager/chunk-manager.js';
-import { openChunk, writeChunk, type ChunkFooter, type ChunkReader } from '../format/index.js';
+import { bufferSource, openChunk, writeChunk, type ChunkFooter, type ChunkReader } from '../format/index.js';
 import type { ByteSource, LineageEntry } from '../format/types.js';
-import { ConflictError, QuiverError, SchemaError } from '../errors.js';
+import { ConflictError, CorruptChunkError, QuiverError, SchemaError } from '../errors.js';
 import { TableArrowSchema } from './arrow-schema.js';
-import { commit, latestVersion, loadManifest, manifestKey, MANIFEST_DIR, type Manifest } from './manifest.js';
+import { commit, CommitOutcomeUnknownError, latestVersion, loadManifest, manifestKey, MANIFEST_DIR, MANIFEST_FORMAT, type Manifest, type ManifestChange } from './manifest.js';
+import { LeaseKeeper, type LeaseHold } from './lease.js';
+import { verifyTable, type ChunkCheck } from './verify.js';
 import { WriteBuffer, type BufferedChunk } from './write-buffer.js';
 import { buildBloom } from './bloom.js';
 import { DecodedPageCache } from '../format/decoded-cache.js';
@@ -42,6 +44,13 @@ export interface TableContext {
    * (streaming writers stay at a few chunks per partition). 0 disables. Default 16.
    */
   autoCompactChunks?: number;
+  /** Lifetime of writer leases without a refresh (lease.ts; default LEASE_TTL_MS). */
+  leaseTtlMs?: number;
+  /**
+   * Check each chunk from its bytes before it is put, as verify does: footer, checksums and
+   * a decode of every page (default true).
+   */
+  checkChunks?: boolean;
 }
 
 /** Small chunks in one partition that trigger a compaction after a flush (TableContext.autoCompactChunks). */
@@ -61,10 +70,12 @@ function chunkId(): string {
   return `${Date.now().toString(36).padStart(9, '0')}-${randomBytes(6).toString('hex')}`;
 }
 
-function entryOf(key: string, partition: string, footer: ChunkFooter, bytes: number): ChunkEntry {
-  const tagValues: Record<string, string[]> = {};
-  const tagBlooms: Record<string, string> = {};
-  const columns: ChunkEntry['columns'] = {};
+/** The manifest entry of a chunk, from its footer (verify.ts compares stored entries with it). */
+export function entryOf(key: string, partition: string, footer: ChunkFooter, bytes: number): ChunkEntry {
+  // Keyed by column names (user data): null-prototype, so `__proto__` is a name like any other.
+  const tagValues = Object.create(null) as Record<string, string[]>;
+  const tagBlooms = Object.create(null) as Record<string, string>;
+  const columns = Object.create(null) as ChunkEntry['columns'];
   let rawBytes = 0;
   for (const c of footer.columns) {
     if (c.role === 'tag' && c.dictionary) {
@@ -95,9 +106,43 @@ export class Table {
   private checkedAt = Date.now();
   /** The flush in progress (flushes are serialised). */
   private flushing: Promise<unknown> = Promise.resolve();
+  /** The write lease that keeps vacuum off chunks written but not yet committed (lease.ts). */
+  readonly leases: LeaseKeeper;
+  /** For a table not created yet (version 0): how its first commit creates it. */
+  private create?: { ifExists: 'fail' | 'append' };
 
   constructor(private readonly ctx: TableContext, readonly name: string, private manifest: Manifest) {
     this.buffer = new WriteBuffer(manifest.schema);
+    this.leases = new LeaseKeeper(ctx.store, name, ctx.leaseTtlMs);
+  }
+
+  /**
+   * A table that does not exist in the store yet: its first commit (a writer's commit or a
+   * flush) creates it, holding that commit's data, so a write that fails or is killed leaves
+   * no table behind. If another writer creates it first, `ifExists` decides: 'fail'
+   * (ConflictError) or 'append' (when its shape allows; else SchemaError).
+   */
+  static uncreated(ctx: TableContext, name: string, schema: TableSchema, options: TableOptions, ifExists: 'fail' | 'append'): Table {
+    const manifest: Manifest = { format: MANIFEST_FORMAT, table: name, version: 0, parent: null, committedAt: new Date().toISOString(), operation: 'uncreated', schema, options, chunks: [] };
+    const table = new Table(ctx, name, manifest);
+    table.create = { ifExists };
+    return table;
+  }
+
+  /** The change of a commit with this table's creation (when it is not created yet) and lease check. */
+  private change(change: ManifestChange): ManifestChange {
+    return {
+      ...change,
+      expect: { schema: this.manifest.schema, options: this.manifest.options },
+      beforePut: () => this.leases.check(),
+      ...(this.create ? { create: { schema: this.manifest.schema, options: this.manifest.options, ifExists: this.create.ifExists } } : {}),
+    };
+  }
+
+  /** After a commit: the new manifest (the table exists from now on). */
+  private committed(manifest: Manifest): void {
+    this.create = undefined;
+    this.setManifest(manifest);
   }
 
   get store(): ChunkManager { return this.ctx.store; }
@@ -109,6 +154,7 @@ export class Table {
   async refresh(): Promise<void> {
     const checked = Date.now();
     const latest = await latestVersion(this.ctx.store, this.name);
+    if (latest === 0 && this.create) { this.checkedAt = checked; return; }
     if (latest === 0) throw new QuiverError(`table ${this.name} no longer exists in ${this.ctx.store.url}`);
     if (latest !== this.manifest.version) this.setManifest(await loadManifest(this.ctx.store, this.name, latest));
     this.checkedAt = checked;
@@ -208,12 +254,15 @@ export class Table {
     const wal = this.wal;
     const walMark = wal ? { id: wal.id, seq: this.walSeq } : undefined;
     const chunks = this.buffer.drain(this.options.partition, this.options.rowsPerChunkMax);
+    const hold = this.leases.begin();
     try {
       const entries = await this.writeChunks(chunks);
-      this.setManifest(await commit(this.ctx.store, this.name, { operation: 'append', addChunks: entries, addFields: this.newFields(fields), ...(walMark ? { walMark } : {}) }));
+      this.committed(await commit(this.ctx.store, this.name, this.change({ operation: 'append', addChunks: entries, addFields: this.newFields(fields), ...(walMark ? { walMark } : {}) })));
     } catch (error) {
       for (const c of chunks) this.buffer.appendBatch(c.batch);
       throw error;
+    } finally {
+      await hold.end();
     }
     this.renewBuffer();
     if (wal && walMark) await wal.committed(walMark.seq);
@@ -244,9 +293,13 @@ export class Table {
     return fields.filter((f) => !this.manifest.schema.fields.some((k) => k.name === f.name));
   }
 
-  /** Encodes and stores chunks (not yet visible: the caller commits their entries). */
-  async writeChunks(chunks: BufferedChunk[]): Promise<ChunkEntry[]> {
-    const out: ChunkEntry[] = [];
+  /**
+   * Encodes and stores chunks (not yet visible: the caller commits their entries). The caller
+   * holds a lease operation (this.leases.begin()) from before this call until its commit. Each
+   * chunk is checked from its bytes before the put (checkChunkBytes).
+   */
+  async writeChunks(chunks: BufferedChunk[], out: ChunkEntry[] = []): Promise<ChunkEntry[]> {
+    if (chunks.length) await this.leases.ensure();
     for (const chunk of chunks) {
       const { bytes, footer } = writeChunk(chunk.batch, {
         timeColumn: this.schema.time,
@@ -261,6 +314,7 @@ export class Table {
         metadata: { table: this.name },
       });
       const key = `${this.name}/chunks/${chunk.partition}/${chunkId()}.qvr`;
+      if (this.ctx.checkChunks !== false) await checkChunkBytes(key, bytes, footer);
       await this.ctx.store.put(key, bytes);
       out.push(entryOf(key, chunk.partition, footer, bytes.length));
     }
@@ -281,6 +335,11 @@ export class Table {
     return new BulkWriter(this, options.bufferBytesMax ?? Infinity);
   }
 
+  /** True until the first commit of a table made by Table.uncreated (Quiver.createTable with `lazy`). */
+  get uncreated(): boolean {
+    return this.create !== undefined;
+  }
+
   /** Internal to BulkWriter: a fresh buffer for this table's schema. */
   newBuffer(capacity?: number): WriteBuffer {
     return new WriteBuffer(this.manifest.schema, capacity);
@@ -288,7 +347,7 @@ export class Table {
 
   /** Internal to BulkWriter: commit chunk entries (and fields) as one version. */
   async commitChunks(entries: ChunkEntry[], fields: TableSchema['fields'], operation: string, removeChunks?: string[]): Promise<Manifest> {
-    this.setManifest(await commit(this.ctx.store, this.name, { operation, addChunks: entries, addFields: this.newFields(fields), ...(removeChunks ? { removeChunks } : {}) }));
+    this.committed(await commit(this.ctx.store, this.name, this.change({ operation, addChunks: entries, addFields: this.newFields(fields), ...(removeChunks ? { removeChunks } : {}) })));
     this.renewBuffer();
     return this.manifest;
   }
@@ -358,31 +417,19 @@ export class Table {
     return (await this.manifestFor(version)).chunks;
   }
 
-  /** Reads every chunk and checks every checksum (and decodes every page). */
-  async verify(): Promise<{ key: string; ok: boolean; error?: string }[]> {
-    const manifest = await this.manifestFor();
-    const out: { key: string; ok: boolean; error?: string }[] = [];
-    for (const entry of manifest.chunks) {
-      try {
-        const reader = await openChunk(storeSource(this.ctx.store, entry.key, entry.bytes));
-        const result = await reader.verify({ decode: true });
-        if (result.ok && reader.footer.rowCount !== entry.rows) {
-          out.push({ key: entry.key, ok: false, error: `chunk holds ${reader.footer.rowCount} rows, the manifest says ${entry.rows}` });
-        } else {
-          out.push(result.ok ? { key: entry.key, ok: true } : { key: entry.key, ok: false, error: result.errors.map((e) => e.message).join('; ') });
-        }
-      } catch (error) {
-        out.push({ key: entry.key, ok: false, error: (error as Error).message });
-      }
-    }
-    return out;
+  /**
+   * Reads every chunk of every retained version, checks every checksum, decodes every page
+   * and compares each manifest entry with its chunk's footer (verify.ts). One result per chunk.
+   */
+  async verify(): Promise<ChunkCheck[]> {
+    return (await verifyTable(this.ctx.store, this.name)).chunks;
   }
 
   /**
    * Deletes chunk files no manifest version references (left by failed or aborted imports)
    * and older than `olderThanMs`, so in-flight imports are not touched. Expires no version.
    */
-  async gcOrphans(options: { olderThanMs?: number } = {}): Promise<string[]> {
+  async gcOrphans(options: { olderThanMs?: number; now?: number } = {}): Promise<string[]> {
     return (await vacuumTable(this, { ...options, retainVersions: Number.MAX_SAFE_INTEGER })).deletedChunks;
   }
 
@@ -449,9 +496,16 @@ class BulkWriter implements TableWriter {
   private done = false;
   private spilling: Promise<void> = Promise.resolve();
   private spills = 0;
+  /** The lease operation covering this writer's chunks until its commit or abort (lease.ts). */
+  private readonly hold: LeaseHold;
 
   constructor(private readonly table: Table, private readonly bufferBytesMax: number) {
     this.buffer = table.newBuffer(table.options.rowsPerChunkMax);
+    this.hold = table.leases.begin();
+  }
+
+  get schema(): TableSchema {
+    return this.table.schema;
   }
 
   async append(batch: RecordBatch | Row[], lineage?: { source: string; rowStart: number }): Promise<void> {
@@ -484,7 +538,7 @@ class BulkWriter implements TableWriter {
       this.rows += this.buffer.rows;
       for (const f of this.buffer.fieldSpecs) this.fields.set(f.name, f);
       const chunks = this.buffer.drain(this.table.options.partition, this.table.options.rowsPerChunkMax, this.series, true);
-      this.entries.push(...(await this.table.writeChunks(chunks)));
+      await this.table.writeChunks(chunks, this.entries);
     });
     this.spilling = run.then(() => { this.spills--; }, () => { this.spills--; });
     return run;
@@ -496,19 +550,44 @@ class BulkWriter implements TableWriter {
       await this.spill();
       const manifest = await this.table.commitChunks(this.entries, [...this.fields.values()], 'import');
       this.done = true;
+      await this.hold.end({ release: true });
       return { version: manifest.version, rows: this.rows, chunks: this.entries.length, bytes: this.entries.reduce((s, e) => s + e.bytes, 0), series: this.series.size };
     } catch (error) {
-      await this.abort().catch(() => {});
+      if (error instanceof CommitOutcomeUnknownError) {
+        // The manifest may have landed: its chunks must stay (orphans, if it did not, for vacuum).
+        this.done = true;
+        await this.hold.end({ release: true }).catch(() => {});
+      } else await this.abort().catch(() => {});
       throw error;
     }
   }
 
   async abort(): Promise<void> {
     this.done = true;
-    await this.spilling;
-    const keys = this.entries.map((e) => e.key);
-    this.entries.length = 0;
-    if (keys.length) await this.table.store.delete(keys);
+    try {
+      await this.spilling.catch(() => {});
+      const keys = this.entries.map((e) => e.key);
+      this.entries.length = 0;
+      if (keys.length) await this.table.store.delete(keys);
+    } finally {
+      await this.hold.end({ release: true });
+    }
+  }
+}
+
+/**
+ * Checks a chunk from the bytes about to be put, as verify does (footer, trailer, every page
+ * and region checksum, a decode of every page against its statistics): a writer bug or a bit
+ * flipped in memory is caught here, before any manifest can name the file.
+ */
+export async function checkChunkBytes(key: string, bytes: Uint8Array, written: ChunkFooter): Promise<void> {
+  const reader = await openChunk(bufferSource(bytes, key));
+  const result = await reader.verify({ decode: true });
+  if (!result.ok) {
+    throw new CorruptChunkError(key, result.errors[0]!.offset, `the chunk just encoded fails verification, so it was not stored: ${result.errors.map((e) => e.message).join('; ')}`);
+  }
+  if (reader.footer.rowCount !== written.rowCount || reader.footer.timeMin !== written.timeMin || reader.footer.timeMax !== written.timeMax) {
+    throw new CorruptChunkError(key, 0, `the chunk just encoded reads back ${reader.footer.rowCount} rows ${reader.footer.timeMin}..${reader.footer.timeMax}, the writer made ${written.rowCount} rows ${written.timeMin}..${written.timeMax}; it was not stored`);
   }
 }
 

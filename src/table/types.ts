@@ -128,6 +128,8 @@ export interface TableDescription {
 
 /** An import transaction: chunks are written as they fill, visible only after commit(). */
 export interface TableWriter {
+  /** The table's schema as this writer writes it (fields appended so far join at commit). */
+  readonly schema: TableSchema;
   append(batch: RecordBatch | Row[], lineage?: { source: string; rowStart: number }): Promise<void>;
   /** Make everything appended visible in one manifest version. Returns that version. */
   commit(): Promise<{ version: number; rows: number; chunks: number; bytes: number; series: number }>;

@@ -12,10 +12,16 @@
  *   references. Both steps only delete what is unreachable, so a crash midway leaves a
  *   consistent table and a re-run finishes the job.
  * - Orphans (chunks of failed or aborted imports, never in any manifest) older than
- *   `olderThanMs` go too, as `gcOrphans` does.
+ *   `olderThanMs` go too, as `gcOrphans` does, except those a live writer lease covers
+ *   (lease.ts: chunks written since the lease's `since` by a writer that has not committed
+ *   yet, however long it has been writing). Expired leases are deleted.
+ * - Order: list the chunk files, then read the leases, then load the manifests. A listed
+ *   chunk that is in no manifest loaded afterwards was not committed by then, so its writer
+ *   still held the lease it took before writing it when the leases were read.
  */
 import { UsageError } from '../errors.js';
 import { loadManifest, MANIFEST_DIR, manifestKey, type Manifest } from './manifest.js';
+import { LEASE_CLOCK_SKEW_MS, readLeases } from './lease.js';
 import type { Table } from './table.js';
 
 export interface VacuumOptions {
@@ -35,6 +41,10 @@ export interface VacuumResult {
   /** Chunk keys deleted (or to delete): referenced only by expired versions, or orphans. */
   deletedChunks: string[];
   keptVersions: number;
+  /** Live writer leases seen: orphans written since the oldest one's start were kept. */
+  liveLeases: number;
+  /** Keys of expired writer leases (deleted unless dryRun). */
+  expiredLeases: string[];
 }
 
 const VERSION_OF_KEY = /(\d{20})\.json$/;
@@ -48,6 +58,10 @@ export async function vacuumTable(table: Table, options: VacuumOptions = {}): Pr
   const now = options.now ?? Date.now();
   const cutoff = now - graceMs;
   const store = table.store;
+  const chunkKeys = await store.list(`${table.name}/chunks/`);
+  const leases = await readLeases(store, table.name, now);
+  // Chunks written at or after this (by the writer's clock) may belong to a live writer.
+  const protectedSince = Math.min(...leases.live.map((l) => l.since - LEASE_CLOCK_SKEW_MS));
   await table.refresh();
   const latest = table.version;
 
@@ -73,17 +87,19 @@ export async function vacuumTable(table: Table, options: VacuumOptions = {}): Pr
   for (const m of manifests.values()) for (const c of m.chunks) referenced.add(c.key);
 
   const deletedChunks: string[] = [];
-  for (const key of await store.list(`${table.name}/chunks/`)) {
+  for (const key of chunkKeys) {
     if (live.has(key)) continue;
     if (referenced.has(key)) { deletedChunks.push(key); continue; }
-    // Never in any manifest: an orphan once it is older than the grace period (an import
-    // in flight writes chunks before it commits).
+    // Never in any manifest: an orphan once it is older than the grace period and no live
+    // lease covers it (an import in flight writes chunks long before it commits).
     const id = CHUNK_TIME_OF_KEY.exec(key)?.[1];
-    if (id !== undefined && parseInt(id, 36) <= cutoff) deletedChunks.push(key);
+    const written = id === undefined ? undefined : parseInt(id, 36);
+    if (written !== undefined && written <= cutoff && written < protectedSince) deletedChunks.push(key);
   }
   if (!options.dryRun) {
     for (const v of expired) await store.delete([manifestKey(table.name, v)]);
     if (deletedChunks.length) await store.delete(deletedChunks);
+    if (leases.expired.length) await store.delete(leases.expired);
   }
-  return { expiredVersions: expired, deletedChunks, keptVersions: versions.length - expired.length };
+  return { expiredVersions: expired, deletedChunks, keptVersions: versions.length - expired.length, liveLeases: leases.live.length, expiredLeases: leases.expired };
 }

@@ -62,3 +62,33 @@ test('kill -9 in the middle of an import: the table is unchanged, a re-run succe
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('kill -9 of an import into a new table leaves no table; the same import run again succeeds', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quiver-kill-new-'));
+  try {
+    const store = join(dir, 'store');
+    await writeCsv(join(dir, 'big.csv'), 1_500_000, 2);
+    const q = (args: string[]) => spawnSync(process.execPath, [BIN, ...args, '--store', store], { encoding: 'utf8' });
+    const child = spawn(process.execPath, [BIN, 'import', join(dir, 'big.csv'), '--table', 'fresh', '--store', store, '--no-progress'], { stdio: 'ignore' });
+    const exited = once(child, 'exit');
+    // The first chunk file lands long before the commit; kill the import then.
+    const watchUntil = Date.now() + 120_000;
+    while (chunkCount(store) === 0 && child.exitCode === null && Date.now() < watchUntil) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(child.exitCode, null, 'the import was still running when its first chunk appeared');
+    child.kill('SIGKILL');
+    await exited;
+    assert.ok(chunkCount(store) > 0, 'the killed import had written chunk files');
+    const tables = q(['tables', '--json']);
+    assert.equal(tables.status, 0, tables.stderr);
+    assert.deepEqual(JSON.parse(tables.stdout), [], 'no table is visible');
+    const rerun = q(['import', join(dir, 'big.csv'), '--table', 'fresh', '--json']);
+    assert.equal(rerun.status, 0, rerun.stderr);
+    assert.equal(JSON.parse(rerun.stdout).version, 1);
+    assert.equal(JSON.parse(q(['inspect', 'fresh', '--json']).stdout).table.rows, 1_500_000);
+    assert.equal(q(['verify', 'fresh']).status, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -14,7 +14,7 @@ import { AzureChunkManager } from '../../src/chunk-manager/azure.js';
 import { CountingChunkManager } from '../../src/chunk-manager/counting.js';
 import { RetryingChunkManager } from '../../src/chunk-manager/retry.js';
 import type { ChunkManager } from '../../src/chunk-manager/chunk-manager.js';
-import { QuiverError } from '../../src/errors.js';
+import { ConflictError, QuiverError } from '../../src/errors.js';
 
 // Tables end to end on real object stores: Ceph RGW (S3) and Azurite (Azure), started by
 // `npm test` or named by S3_ENDPOINT… / AZURE_STORAGE_CONNECTION_STRING.
@@ -187,3 +187,71 @@ test('azure: a server stopped in the middle of an import leaves the table as it 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+for (const [name, url] of [['s3', (p: string) => s3Url(p)], ['azure', (p: string) => azUrl(p)]] as const) {
+  test(`${name}: a writer open past the grace period keeps its chunks from vacuum; a commit whose chunk is gone is refused`, async () => {
+    const db = await Quiver.open(url('lease'), { autoCompact: 0 });
+    const t = await db.createTable('t', { tags: ['host'], rowsPerChunkMax: 100 });
+    const rows = (n: number, host: string) => Array.from({ length: n }, (_, i) => ({ time: Date.UTC(2026, 0, 1) + i * 1000, host, v: i }));
+    const writer = t.writer();
+    await writer.append(rows(250, 'a'));
+    // Another process vacuums with the grace period shortened to nothing.
+    const vacuum = await (await Quiver.open(url('lease'))).table('t');
+    const result = await vacuum.vacuum({ olderThanMs: 0 });
+    assert.deepEqual(result.deletedChunks, []);
+    assert.equal(result.liveLeases, 1);
+    assert.equal((await writer.commit()).rows, 250);
+    await vacuum.refresh();
+    assert.equal((await vacuum.query({})).numRows, 250);
+    assert.ok((await vacuum.verify()).every((c) => c.ok));
+    // The commit's existence check (one size() per chunk) on this store.
+    const w2 = t.writer();
+    await w2.append(rows(150, 'b'));
+    const committed = new Set((await t.chunks()).map((c) => c.key));
+    const mine = (await db.store.list('t/chunks/')).filter((k) => !committed.has(k));
+    assert.equal(mine.length, 1);
+    await db.store.delete(mine);
+    await assert.rejects(w2.commit(), /chunk file\(s\) are not as written.*is missing/);
+    await vacuum.refresh();
+    assert.equal((await vacuum.query({})).numRows, 250);
+    await db.close();
+  });
+
+  test(`${name}: two imports racing to create one table: with --append both land; without, one wins and the other fails clearly`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'quiver-race-'));
+    try {
+      const files = [0, 1].map((k) => {
+        const file = join(dir, `in${k}.csv`);
+        const lines = ['time,host,v'];
+        for (let i = 0; i < 20_000; i++) lines.push(`${new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString()},w${k}_${i % 5},${i}`);
+        writeFileSync(file, lines.join('\n') + '\n');
+        return file;
+      });
+      for (const append of [true, false]) {
+        const table = append ? 'appended' : 'exclusive';
+        const outcomes = await Promise.allSettled(files.map(async (f) => importFiles(await Quiver.open(url('race')), [f], { table, append, memoryBytes: 4 << 20 })));
+        const check = await (await Quiver.open(url('race'))).table(table);
+        const rows = (await check.query({})).numRows;
+        if (append) {
+          assert.deepEqual(outcomes.map((o) => o.status), ['fulfilled', 'fulfilled'], JSON.stringify(outcomes));
+          assert.equal(rows, 40_000);
+          assert.deepEqual(outcomes.map((o) => (o as PromiseFulfilledResult<{ version: number }>).value.version).sort(), [1, 2]);
+        } else {
+          const won = outcomes.filter((o) => o.status === 'fulfilled');
+          const lost = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+          assert.equal(won.length, 1, JSON.stringify(outcomes));
+          // Both checked for the table before either committed (the loser's commit found it created)…
+          // or, should one have finished before the other began, the usual "exists" refusal.
+          const reason = lost[0]!.reason as Error;
+          assert.ok(reason instanceof ConflictError ? /created .* by another writer .* nothing of this write was committed/.test(reason.message) : /exists; use --append/.test(reason.message), String(reason));
+          assert.equal(rows, 20_000);
+          assert.equal(check.version, 1);
+          assert.deepEqual((await check.store.list(`${table}/chunks/`)).sort(), (await check.chunks()).map((c) => c.key).sort(), 'the loser deleted its chunks');
+        }
+        assert.ok((await check.verify()).every((c) => c.ok));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}

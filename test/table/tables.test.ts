@@ -4,6 +4,7 @@ import { Dictionary, Field, Float64, Int32, makeData, RecordBatch, Schema, Struc
 import { Quiver } from '../../src/quiver.js';
 import { MemoryChunkManager } from '../../src/chunk-manager/memory.js';
 import { loadManifest } from '../../src/table/manifest.js';
+import { LEASE_CLOCK_SKEW_MS, LEASE_TTL_MS } from '../../src/table/lease.js';
 import { CorruptChunkError, QuiverError, SchemaError, UsageError } from '../../src/errors.js';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -155,7 +156,9 @@ test('bulk writer: commit is one version; abort and crashes leave the table unch
   await w3.append(Array.from({ length: 30 }, (_, i) => ({ time: T0 + i, h: 'c', v: i })));
   assert.equal((await t.query({})).numRows, 50);
   assert.equal((await t.describe()).version, before + 1);
-  const removed = await t.gcOrphans({ olderThanMs: -1 });
+  assert.deepEqual(await t.gcOrphans({ olderThanMs: -1 }), [], 'an open writer\'s lease keeps its chunks');
+  // Once its lease has expired (a crashed writer stops refreshing it), they are orphans.
+  const removed = await t.gcOrphans({ olderThanMs: -1, now: Date.now() + LEASE_TTL_MS + LEASE_CLOCK_SKEW_MS + 1 });
   assert.ok(removed.length >= 3);
   assert.equal(await chunkKeys(), committed.chunks);
   assert.equal((await t.query({})).numRows, 50);

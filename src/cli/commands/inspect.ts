@@ -5,6 +5,7 @@ import { formatBytes } from './import.js';
 import { UsageError } from '../../errors.js';
 import { fileSource, storeSource } from '../sources.js';
 import { openChunk, type ChunkFooter } from '../../format/index.js';
+import { perTable } from './tables.js';
 
 export const inspectCommand: Command = {
   summary: 'what is in the store, a table, or a chunk (rows, time ranges, bytes, encodings, ratios)',
@@ -16,7 +17,10 @@ export const inspectCommand: Command = {
   TABLE --versions  the retained versions: when, which operation, chunks, rows, bytes
   TABLE CHUNK   one chunk (its key, or a unique part of it): columns with encodings,
                 codecs, bytes, ratios and stats, lineage
-  FILE.qvr      a chunk file on disk`,
+  FILE.qvr      a chunk file on disk
+
+Without TABLE, a table that cannot be read is reported with its error (stderr; under --json
+as its "error") and the others are listed; exit 1 if any failed.`,
   options: { versions: { type: 'boolean' } },
   async run(ctx, values, positionals) {
     if (positionals.length > 2) throw new UsageError('inspect takes at most TABLE and CHUNK');
@@ -26,13 +30,14 @@ export const inspectCommand: Command = {
     }
     const db = await ctx.open();
     if (!name) {
-      const rows: Record<string, unknown>[] = [];
-      for (const table of await db.tables()) {
+      const results = await perTable(ctx, 'inspect', await db.tables(), async (table) => {
         const d = await db.describe(table);
-        rows.push({ table, rows: d.rows, chunks: d.chunks, from: iso(d.timeMin, d.schema.timeUnit), to: iso(d.timeMax, d.schema.timeUnit), rawBytes: d.rawBytes, bytes: d.bytes, ratio: ratio(d.rawBytes, d.bytes) });
-      }
-      ctx.emit({ store: ctx.flags.store, tables: rows }, () => `store ${ctx.flags.store}\n` + renderTable(rows));
-      return 0;
+        return { table, rows: d.rows, chunks: d.chunks, from: iso(d.timeMin, d.schema.timeUnit), to: iso(d.timeMax, d.schema.timeUnit), rawBytes: d.rawBytes, bytes: d.bytes, ratio: ratio(d.rawBytes, d.bytes) };
+      });
+      const rows = results.flatMap((r) => ('value' in r ? [r.value] : []));
+      const tables = results.map((r) => ('value' in r ? r.value : { table: r.table, error: r.error }));
+      ctx.emit({ store: ctx.flags.store, tables }, () => `store ${ctx.flags.store}\n` + renderTable(rows));
+      return results.some((r) => 'error' in r) ? 1 : 0;
     }
     const table = await db.table(name);
     if (values.versions) {
@@ -69,7 +74,13 @@ const PER_SECOND = { s: 1n, ms: 1_000n, us: 1_000_000n, ns: 1_000_000_000n } as 
 
 /** A stored time (decimal string in the table unit) as ISO-8601 for people. */
 function iso(value: string | null | undefined, unit: keyof typeof PER_SECOND): string {
-  return value === null || value === undefined ? '-' : formatTimestamp(BigInt(value), PER_SECOND[unit]);
+  if (value === null || value === undefined) return '-';
+  try {
+    return formatTimestamp(BigInt(value), PER_SECOND[unit]);
+  } catch {
+    // Beyond what a Date can show (±275,000 years; possible in a table stored in seconds).
+    return `${value} ${unit} since the epoch`;
+  }
 }
 
 function ratio(raw: number, stored: number): string {

@@ -1,19 +1,40 @@
-import type { Command } from '../context.js';
+import type { Command, CommandContext } from '../context.js';
 import { renderTable } from '../output.js';
+
+/**
+ * Runs `fn` for each table; a table that fails (a corrupt manifest, a store error on its
+ * objects) is reported on stderr as `TABLE: error` and the others go on. The caller exits 1
+ * when any failed.
+ */
+export async function perTable<T>(ctx: CommandContext, command: string, names: readonly string[], fn: (name: string) => Promise<T>): Promise<({ table: string; value: T } | { table: string; error: string })[]> {
+  const out: ({ table: string; value: T } | { table: string; error: string })[] = [];
+  for (const table of names) {
+    try {
+      out.push({ table, value: await fn(table) });
+    } catch (error) {
+      const message = ((error as Error)?.message ?? String(error)).split('\n')[0]!;
+      out.push({ table, error: message });
+      if (!ctx.flags.json) ctx.note(`quiver ${command}: table ${table}: ${message}`);
+    }
+  }
+  return out;
+}
 
 export const tablesCommand: Command = {
   summary: 'list the tables of the store',
-  usage: 'Usage: quiver tables',
+  usage: `Usage: quiver tables
+
+A table that cannot be read is reported with its error (on stderr; under --json, as its
+"error"), the others are listed; exit 1 if any failed.`,
   options: {},
   async run(ctx) {
     const db = await ctx.open();
-    const names = await db.tables();
-    const rows: Record<string, unknown>[] = [];
-    for (const name of names) {
+    const results = await perTable(ctx, 'tables', await db.tables(), async (name) => {
       const d = await db.describe(name);
-      rows.push({ table: name, rows: d.rows, chunks: d.chunks, bytes: d.bytes, version: d.version, timeMin: d.timeMin, timeMax: d.timeMax });
-    }
-    ctx.emit(rows, () => renderTable(rows, ['table', 'rows', 'chunks', 'bytes', 'version']));
-    return 0;
+      return { table: name, rows: d.rows, chunks: d.chunks, bytes: d.bytes, version: d.version, timeMin: d.timeMin, timeMax: d.timeMax };
+    });
+    const rows = results.map((r) => ('value' in r ? r.value : { table: r.table, error: r.error }));
+    ctx.emit(rows, () => renderTable(results.flatMap((r) => ('value' in r ? [r.value] : [])), ['table', 'rows', 'chunks', 'bytes', 'version']));
+    return results.some((r) => 'error' in r) ? 1 : 0;
   },
 };

@@ -19,7 +19,10 @@ export const vacuumCommand: Command = {
 Deletes manifests of versions that stopped being the latest more than --older-than ago
 (default 1h: readers that loaded them may still be scanning), keeping the newest --retain
 versions (default 1) and version 1, then the chunk files only those versions referenced
-(e.g. replaced by compact) and orphans of failed imports older than --older-than.
+(e.g. replaced by compact) and orphans of failed imports older than --older-than. Chunks
+of writers still in flight (an import, a flush, a compaction not yet committed: each holds a
+lease under TABLE/_leases/, refreshed while it writes) are never deleted, whatever
+--older-than says; leases of writers that died expire after 10 minutes.
   --retain N          keep at least the N newest versions for time travel
   --older-than D      grace period: 90s, 30m, 1h, 7d or 0
   --dry-run           print what would be deleted`,
@@ -37,7 +40,9 @@ versions (default 1) and version 1, then the chunk files only those versions ref
       dryRun,
     });
     ctx.emit({ table: name, dryRun, ...result }, () =>
-      `${name}: ${dryRun ? 'would expire' : 'expired'} ${result.expiredVersions.length} version(s), ${dryRun ? 'would delete' : 'deleted'} ${result.deletedChunks.length} chunk file(s); ${result.keptVersions} version(s) kept`);
+      `${name}: ${dryRun ? 'would expire' : 'expired'} ${result.expiredVersions.length} version(s), ${dryRun ? 'would delete' : 'deleted'} ${result.deletedChunks.length} chunk file(s); ${result.keptVersions} version(s) kept` +
+      (result.liveLeases ? `; ${result.liveLeases} writer(s) in flight: their uncommitted chunks kept` : '') +
+      (result.expiredLeases.length ? `; ${dryRun ? 'would delete' : 'deleted'} ${result.expiredLeases.length} expired writer lease(s)` : ''));
     return 0;
   },
 };

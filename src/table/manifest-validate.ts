@@ -1,0 +1,318 @@
+/**
+ * Structural validation of a parsed manifest (manifest.ts): every field has its JSON type,
+ * every number is a safe integer in its range, every name is one of the schema's, every key
+ * lies under the table's own prefix and names one chunk once. After this, the layers above
+ * (planning, scans, compaction, vacuum, describe) can trust the manifest's shape; whether its
+ * entries agree with the chunk files is `verify`'s job (verify.ts).
+ *
+ * Records keyed by user-supplied names (tag values, column stats, per-column options) come
+ * out as null-prototype objects: a column or tag named `__proto__` or `constructor` is an
+ * ordinary key, never Object.prototype.
+ *
+ * Throws ManifestShapeError naming the JSON path of the first bad value; the caller turns it
+ * into a CorruptManifestError (reading) or a UsageError (creating a table from a spec).
+ */
+import { validateKey } from '../chunk-manager/keys.js';
+import { DEFAULT_LIMITS, FIELD_TYPES } from '../format/index.js';
+import type { ColumnWriteOptions, FieldType, LineageEntry, StatValue, TimeUnit } from '../format/types.js';
+import type { ChunkEntry, FieldSpec, PartitionBy, TableOptions, TableSchema } from './types.js';
+import type { Manifest } from './manifest.js';
+
+export class ManifestShapeError extends Error {
+  override name = 'ManifestShapeError';
+  constructor(readonly field: string, readonly detail: string) {
+    super(`${field}: ${detail}`);
+  }
+}
+
+/** Manifest format versions this reader accepts: 1 (no checksum, read as unchecked) and 2. */
+export const MANIFEST_FORMATS: readonly number[] = [1, 2];
+const TIME_UNITS: readonly TimeUnit[] = ['s', 'ms', 'us', 'ns'];
+const PARTITIONS: readonly PartitionBy[] = ['hour', 'day', 'month', 'none'];
+const CODEC_CHOICES: readonly string[] = ['auto', 'zstd', 'lz4', 'none'];
+const COMPRESSIONS: readonly string[] = ['fast', 'small'];
+/** Columns a schema may hold (the chunk format's limit). */
+const COLUMNS_MAX = DEFAULT_LIMITS.columnsMax;
+/** Longest column name (names.ts). */
+const COLUMN_NAME_MAX = 256;
+/** Longest free text (operation, lineage source). */
+const TEXT_MAX = 4096;
+/** Rows of one chunk (the chunk format's limit). */
+const CHUNK_ROWS_MAX = DEFAULT_LIMITS.rowsMax;
+/** Largest page a table may ask for (the chunk writer's limit). */
+const PAGE_ROWS_MAX = 1 << 24;
+/** Largest encoded bloom filter (bloom.ts: 32 KiB + 1 byte, base64). */
+const BLOOM_BASE64_MAX = Math.ceil((32 * 1024 + 1) / 3) * 4;
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+const UINT64_MAX = 2n ** 64n - 1n;
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+
+function fail(field: string, detail: string): never {
+  throw new ManifestShapeError(field, detail);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value)}`;
+  if (typeof value === 'number') return `number ${value}`;
+  return typeof value;
+}
+
+export function record(value: unknown, field: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(field, `expected an object, got ${describe(value)}`);
+  return value as Record<string, unknown>;
+}
+
+function array(value: unknown, field: string): unknown[] {
+  if (!Array.isArray(value)) fail(field, `expected an array, got ${describe(value)}`);
+  return value;
+}
+
+function string(value: unknown, field: string, max = TEXT_MAX): string {
+  if (typeof value !== 'string') fail(field, `expected a string, got ${describe(value)}`);
+  if (value.length > max) fail(field, `string of ${value.length} characters exceeds ${max}`);
+  return value;
+}
+
+function boolean(value: unknown, field: string): boolean {
+  if (typeof value !== 'boolean') fail(field, `expected true or false, got ${describe(value)}`);
+  return value;
+}
+
+function integer(value: unknown, field: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) fail(field, `expected an integer, got ${describe(value)}`);
+  if (value < min || value > max) fail(field, `${value} outside [${min}, ${max}]`);
+  return value;
+}
+
+function oneOf<T extends string>(value: unknown, allowed: readonly T[], field: string): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) fail(field, `expected one of ${allowed.join(', ')}, got ${describe(value)}`);
+  return value as T;
+}
+
+function decimal(value: unknown, field: string, min: bigint, max: bigint): string {
+  if (typeof value !== 'string' || !/^-?(0|[1-9][0-9]{0,19})$/.test(value) || value === '-0') fail(field, `expected a decimal integer string, got ${describe(value)}`);
+  const n = BigInt(value);
+  if (n < min || n > max) fail(field, `${value} outside [${min}, ${max}]`);
+  return value;
+}
+
+/** An ISO-8601 UTC time as Date#toISOString writes it. */
+export function isoTime(value: unknown, field: string): string {
+  if (typeof value !== 'string' || !ISO_TIME.test(value) || !Number.isFinite(Date.parse(value))) fail(field, `expected an ISO-8601 UTC time, got ${describe(value)}`);
+  return value;
+}
+
+function columnName(value: unknown, field: string): string {
+  const name = string(value, field, COLUMN_NAME_MAX);
+  // eslint-disable-next-line no-control-regex
+  if (name.length === 0 || /[\u0000-\u001f]/.test(name)) fail(field, `column name ${JSON.stringify(name)} is not allowed`);
+  return name;
+}
+
+/** A null-prototype copy of a JSON object whose values pass `each`. */
+function mapOf<T>(value: unknown, field: string, each: (v: unknown, key: string) => T): Record<string, T> {
+  const source = record(value, field);
+  const out = Object.create(null) as Record<string, T>;
+  for (const key of Object.keys(source)) out[key] = each(source[key], key);
+  return out;
+}
+
+const sub = (field: string, key: string) => `${field}[${JSON.stringify(key)}]`;
+
+export function validateSchema(raw: unknown, field = 'schema'): TableSchema {
+  const o = record(raw, field);
+  const time = columnName(o['time'], `${field}.time`);
+  const timeUnit = oneOf(o['timeUnit'], TIME_UNITS, `${field}.timeUnit`);
+  const tagList = array(o['tags'], `${field}.tags`);
+  const fieldList = array(o['fields'], `${field}.fields`);
+  if (tagList.length + fieldList.length + 1 > COLUMNS_MAX) fail(field, `${tagList.length + fieldList.length + 1} columns exceed ${COLUMNS_MAX}`);
+  const tags = tagList.map((t, i) => columnName(t, `${field}.tags[${i}]`));
+  const fields = fieldList.map((f, i): FieldSpec => {
+    const path = `${field}.fields[${i}]`;
+    const spec = record(f, path);
+    const out: FieldSpec = { name: columnName(spec['name'], `${path}.name`), type: oneOf(spec['type'], FIELD_TYPES as readonly FieldType[], `${path}.type`) };
+    if (spec['nullable'] !== undefined) out.nullable = boolean(spec['nullable'], `${path}.nullable`);
+    return out;
+  });
+  const seen = new Set<string>();
+  for (const name of [time, ...tags, ...fields.map((f) => f.name)]) {
+    if (seen.has(name)) fail(field, `column ${JSON.stringify(name)} appears twice`);
+    seen.add(name);
+  }
+  return { time, timeUnit, tags, fields };
+}
+
+function columnOptions(raw: unknown, field: string): ColumnWriteOptions {
+  const o = record(raw, field);
+  const out: ColumnWriteOptions = {};
+  if (o['codec'] !== undefined) out.codec = oneOf(o['codec'], CODEC_CHOICES, `${field}.codec`) as ColumnWriteOptions['codec'] & string;
+  if (o['codecLevel'] !== undefined) out.codecLevel = integer(o['codecLevel'], `${field}.codecLevel`, -1_000_000, 1_000_000);
+  if (o['encoding'] !== undefined) out.encoding = string(o['encoding'], `${field}.encoding`, 256);
+  if (o['validityEncoding'] !== undefined) out.validityEncoding = string(o['validityEncoding'], `${field}.validityEncoding`, 256);
+  return out;
+}
+
+export function validateOptions(raw: unknown, field = 'options'): TableOptions {
+  const o = record(raw, field);
+  const out: TableOptions = {
+    ...o,
+    partition: oneOf(o['partition'], PARTITIONS, `${field}.partition`),
+    rowsPerChunkMax: integer(o['rowsPerChunkMax'], `${field}.rowsPerChunkMax`, 1, CHUNK_ROWS_MAX),
+    pageRows: integer(o['pageRows'], `${field}.pageRows`, 1, PAGE_ROWS_MAX),
+    codec: oneOf(o['codec'], CODEC_CHOICES, `${field}.codec`) as TableOptions['codec'],
+    bufferRowsMax: integer(o['bufferRowsMax'], `${field}.bufferRowsMax`, 1),
+  };
+  if (o['codecLevel'] !== undefined) out.codecLevel = integer(o['codecLevel'], `${field}.codecLevel`, -1_000_000, 1_000_000);
+  if (o['compression'] !== undefined) out.compression = oneOf(o['compression'], COMPRESSIONS, `${field}.compression`) as 'fast' | 'small';
+  if (o['columns'] !== undefined) out.columns = mapOf(o['columns'], `${field}.columns`, (v, k) => columnOptions(v, sub(`${field}.columns`, k)));
+  return out;
+}
+
+/**
+ * Whether `key` is a partition key of a table partitioned `by`, as time.ts's partitionOf
+ * writes it: the UTC ISO time cut to the hour, day or month, of a real calendar date.
+ */
+function partitionKeyOk(key: string, by: PartitionBy): boolean {
+  if (by === 'none') return key === 'all';
+  const length = by === 'hour' ? 13 : by === 'day' ? 10 : 7;
+  if (key.length !== length) return false;
+  // Years beyond 0000–9999 (possible in s/ms/us tables) are ISO expanded years, cut the same way.
+  if (key.startsWith('+') || key.startsWith('-')) return /^[+-][0-9T-]+$/.test(key);
+  if (!/^\d{4}-\d{2}(-\d{2}(T\d{2})?)?$/.test(key)) return false;
+  const ms = Date.parse(by === 'hour' ? `${key}:00:00Z` : by === 'day' ? `${key}T00:00:00Z` : `${key}-01T00:00:00Z`);
+  return Number.isFinite(ms) && new Date(ms).toISOString().slice(0, length) === key;
+}
+
+function statValue(raw: unknown, type: string, field: string): StatValue {
+  if (raw === null) return null;
+  switch (type) {
+    case 'float64':
+      if (typeof raw !== 'number' || !Number.isFinite(raw)) fail(field, `expected a number, got ${describe(raw)}`);
+      return raw;
+    case 'timestamp': case 'int64': return decimal(raw, field, INT64_MIN, INT64_MAX);
+    case 'uint64': return decimal(raw, field, 0n, UINT64_MAX);
+    case 'bool': return boolean(raw, field);
+    case 'string': case 'utf8':
+      if (typeof raw !== 'string') fail(field, `expected a string, got ${describe(raw)}`);
+      return raw;
+    default:
+      // A field type this file has no rule for: any JSON scalar (verify compares it with the footer).
+      if (typeof raw === 'number' ? !Number.isFinite(raw) : typeof raw !== 'string' && typeof raw !== 'boolean') fail(field, `expected a scalar, got ${describe(raw)}`);
+      return raw as StatValue;
+  }
+}
+
+function lineageOf(raw: unknown, field: string): LineageEntry[] {
+  return array(raw, field).map((l, i) => {
+    const path = `${field}[${i}]`;
+    const o = record(l, path);
+    const rowStart = integer(o['rowStart'], `${path}.rowStart`, 0);
+    return { source: string(o['source'], `${path}.source`), rowStart, rowEnd: integer(o['rowEnd'], `${path}.rowEnd`, rowStart) };
+  });
+}
+
+/** A chunk entry of table `table` with schema `schema`; `field` is its JSON path. */
+export function validateChunkEntry(raw: unknown, field: string, table: string, schema: TableSchema, options: TableOptions): ChunkEntry {
+  const o = record(raw, field);
+  const partition = string(o['partition'], `${field}.partition`, 64);
+  if (!partitionKeyOk(partition, options.partition)) fail(`${field}.partition`, `${JSON.stringify(partition)} is not a ${options.partition === 'none' ? "'none' partition ('all')" : `${options.partition} partition key`}`);
+  const key = string(o['key'], `${field}.key`, 1024);
+  const prefix = `${table}/chunks/${partition}/`;
+  if (!key.startsWith(prefix) || !/^[^/]+\.qvr$/.test(key.slice(prefix.length))) fail(`${field}.key`, `${JSON.stringify(key)} is not a chunk of partition ${partition} of this table (${prefix}<id>.qvr)`);
+  try { validateKey(key); } catch (error) { fail(`${field}.key`, (error as Error).message); }
+  const rows = integer(o['rows'], `${field}.rows`, 0, CHUNK_ROWS_MAX);
+  const timeMin = decimal(o['timeMin'], `${field}.timeMin`, INT64_MIN, INT64_MAX);
+  const timeMax = decimal(o['timeMax'], `${field}.timeMax`, INT64_MIN, INT64_MAX);
+  if (BigInt(timeMin) > BigInt(timeMax)) fail(`${field}.timeMin`, `${timeMin} is after timeMax ${timeMax}`);
+  const tags = new Set(schema.tags);
+  const tagValues = mapOf(o['tagValues'], `${field}.tagValues`, (v, tag) => {
+    const path = sub(`${field}.tagValues`, tag);
+    if (!tags.has(tag)) fail(path, `${JSON.stringify(tag)} is not a tag of the table`);
+    const list = array(v, path);
+    const seen = new Set<string | null>();
+    for (let i = 0; i < list.length; i++) {
+      const value = list[i];
+      // null: a null tag value (null tags are representable in chunks).
+      if (value !== null && typeof value !== 'string') fail(`${path}[${i}]`, `expected a string or null, got ${describe(value)}`);
+      if (seen.has(value)) fail(`${path}[${i}]`, `${JSON.stringify(value)} is listed twice`);
+      seen.add(value);
+    }
+    return list as string[];
+  });
+  const entry: ChunkEntry = {
+    ...o,
+    key, partition, rows,
+    bytes: integer(o['bytes'], `${field}.bytes`, 1),
+    rawBytes: integer(o['rawBytes'], `${field}.rawBytes`, 0),
+    timeMin, timeMax, tagValues,
+    columns: Object.create(null) as ChunkEntry['columns'],
+    lineage: lineageOf(o['lineage'], `${field}.lineage`),
+    createdAt: isoTime(o['createdAt'], `${field}.createdAt`),
+  };
+  if (o['tagBlooms'] !== undefined) {
+    entry.tagBlooms = mapOf(o['tagBlooms'], `${field}.tagBlooms`, (v, tag) => {
+      const path = sub(`${field}.tagBlooms`, tag);
+      if (!tags.has(tag)) fail(path, `${JSON.stringify(tag)} is not a tag of the table`);
+      const bloom = string(v, path, BLOOM_BASE64_MAX);
+      if (!/^[A-Za-z0-9+/]+={0,2}$/.test(bloom) || bloom.length % 4 !== 0 || bloom.length < 4) fail(path, 'expected a base64 bloom filter');
+      return bloom;
+    });
+  } else delete entry.tagBlooms;
+  const types = new Map<string, string>([[schema.time, 'timestamp'], ...schema.tags.map((t) => [t, 'string'] as [string, string]), ...schema.fields.map((f) => [f.name, f.type] as [string, string])]);
+  entry.columns = mapOf(o['columns'], `${field}.columns`, (v, name) => {
+    const path = sub(`${field}.columns`, name);
+    const type = types.get(name);
+    if (type === undefined) fail(path, `${JSON.stringify(name)} is not a column of the table schema`);
+    const c = record(v, path);
+    return {
+      ...c,
+      min: statValue(c['min'], type, `${path}.min`),
+      max: statValue(c['max'], type, `${path}.max`),
+      nullCount: integer(c['nullCount'], `${path}.nullCount`, 0, rows),
+      bytes: integer(c['bytes'], `${path}.bytes`, 0),
+      rawBytes: integer(c['rawBytes'], `${path}.rawBytes`, 0),
+    };
+  });
+  return entry;
+}
+
+/**
+ * A whole manifest: the version `version` of table `table` (its key says so). Unknown fields
+ * are kept (a newer writer of the same format may add some); known ones must be valid.
+ */
+export function validateManifest(raw: unknown, table: string, version: number): Manifest {
+  const o = record(raw, '(manifest)');
+  const format = integer(o['format'], 'format', 0, 1_000_000);
+  if (!MANIFEST_FORMATS.includes(format)) fail('format', `format ${format} is not one this reader knows (${MANIFEST_FORMATS.join(', ')})`);
+  if (o['table'] !== table) fail('table', `expected ${JSON.stringify(table)} (the table of its key), got ${describe(o['table'])}`);
+  if (o['version'] !== version) fail('version', `expected ${version} (the version of its key), got ${describe(o['version'])}`);
+  const parent = version === 1 ? null : version - 1;
+  if (o['parent'] !== parent) fail('parent', `expected ${parent} (versions follow one another), got ${describe(o['parent'])}`);
+  const schema = validateSchema(o['schema']);
+  const options = validateOptions(o['options']);
+  const list = array(o['chunks'], 'chunks');
+  const keys = new Set<string>();
+  let rows = 0;
+  const chunks = list.map((c, i) => {
+    const entry = validateChunkEntry(c, `chunks[${i}]`, table, schema, options);
+    if (keys.has(entry.key)) fail(`chunks[${i}].key`, `${JSON.stringify(entry.key)} is listed twice`);
+    keys.add(entry.key);
+    rows += entry.rows;
+    if (!Number.isSafeInteger(rows)) fail(`chunks[${i}].rows`, "the table's rows add up past 2^53");
+    return entry;
+  });
+  const out: Manifest = {
+    ...o,
+    format, table, version, parent,
+    committedAt: isoTime(o['committedAt'], 'committedAt'),
+    operation: string(o['operation'], 'operation'),
+    schema, options, chunks,
+  };
+  delete (out as unknown as Record<string, unknown>)['checksum'];
+  if (o['walMarks'] !== undefined) out.walMarks = mapOf(o['walMarks'], 'walMarks', (v, id) => integer(v, sub('walMarks', id), 0));
+  else delete out.walMarks;
+  return out;
+}
