@@ -107,7 +107,11 @@ const float64: ColumnKind = {
   row: (v) => floatOf(v as bigint),
   csv(v) {
     const x = floatOf(v as bigint);
-    return Object.is(x, -0) ? '-0' : String(x);
+    if (Object.is(x, -0)) return '-0';
+    // An integer literal beyond 2^53 in a float column is refused by the CSV importer (no
+    // double holds most such integers), so large integral doubles are written with an exponent.
+    const text = String(x);
+    return Math.abs(x) >= 2 ** 53 && /^-?\d+$/.test(text) ? x.toExponential() : text;
   },
   key: (v) => (v as bigint).toString(16),
   scanKey(data, i) {
@@ -232,7 +236,9 @@ const utf8: ColumnKind = {
     return Buffer.from(bytes.buffer, bytes.byteOffset + offsets[i]!, offsets[i + 1]! - offsets[i]!).toString('hex');
   },
   duck: { type: 'VARCHAR', append: (a, v) => a.appendVarchar(v as string), select: duckStringBytes, value: duckString },
-  csvInferable: (cells) => cells.some((c) => c !== '' && !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(nan|inf|infinity)$|^(true|false)$/i.test(c.trim())),
+  // Inferred as text only when no cell reads as a number or boolean: a mostly-numeric column
+  // with a stray word is refused by inference (it asks for --schema), never made a tag or text.
+  csvInferable: (cells) => cells.some((c) => c !== '') && cells.every((c) => c === '' || !/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(nan|inf|infinity)$|^(true|false)$/i.test(c.trim())),
 };
 
 /**
