@@ -177,13 +177,16 @@ export function validateOptions(raw: unknown, field = 'options'): TableOptions {
  */
 function partitionKeyOk(key: string, by: PartitionBy): boolean {
   if (by === 'none') return key === 'all';
-  const length = by === 'hour' ? 13 : by === 'day' ? 10 : 7;
-  if (key.length !== length) return false;
-  // Years beyond 0000–9999 (possible in s/ms/us tables) are ISO expanded years, cut the same way.
-  if (key.startsWith('+') || key.startsWith('-')) return /^[+-][0-9T-]+$/.test(key);
-  if (!/^\d{4}-\d{2}(-\d{2}(T\d{2})?)?$/.test(key)) return false;
-  const ms = Date.parse(by === 'hour' ? `${key}:00:00Z` : by === 'day' ? `${key}T00:00:00Z` : `${key}-01T00:00:00Z`);
-  return Number.isFinite(ms) && new Date(ms).toISOString().slice(0, length) === key;
+  // Years beyond 0000–9999 (possible in s/ms/us tables) are ISO expanded years (±YYYYYY).
+  const m = /^(\d{4}|[+-]\d{6})-(\d{2})(?:-(\d{2})(?:T(\d{2}))?)?$/.exec(key);
+  if (!m) return false;
+  const kind = m[4] !== undefined ? 'hour' : m[3] !== undefined ? 'day' : 'month';
+  if (kind !== by) return false;
+  const year = Number(m[1]), month = Number(m[2]), day = Number(m[3] ?? 1), hour = Number(m[4] ?? 0);
+  if (month < 1 || month > 12 || hour > 23 || day < 1) return false;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]!;
+  return day <= days;
 }
 
 function statValue(raw: unknown, type: string, field: string): StatValue {

@@ -28,9 +28,9 @@ export const CAPABILITIES = {
    * CSV: a quoted empty field "" is an empty string, an unquoted empty field is null
    * (fid-csv). Until then the CSV path leaves out rows with an empty utf8 field value.
    */
-  csvEmptyString: false,
+  csvEmptyString: true,
   /** CSV: 19-digit integers inferred as int64 (fid-csv); until then such columns get --schema. */
-  csvInfer19Digits: false,
+  csvInfer19Digits: true,
 };
 
 export { INT64_MIN, INT64_MAX };
