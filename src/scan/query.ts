@@ -110,14 +110,18 @@ function pageSummarizer(plan: QueryPlan, engine: AggregationEngine, filters: Tag
         ok = tMax < range.end;
         bucket = range;
       }
+      const rows = footer.pageRowStarts[p + 1]! - footer.pageRowStarts[p]!;
+      // A tag holds one value on the page: one string, or the null tag on every row.
+      const single = (pg: { nullCount: number; min: unknown; max: unknown }): { one: boolean; value: string | null } =>
+        pg.nullCount === rows ? { one: true, value: null } : { one: pg.nullCount === 0 && typeof pg.min === 'string' && pg.min === pg.max, value: pg.min as string };
       for (let t = 0; ok && t < by.length; t++) {
-        const pg = by[t]!.pages[p]!;
-        ok = pg.nullCount === 0 && typeof pg.min === 'string' && pg.min === pg.max;
-        values[t] = pg.min as string;
+        const { one, value } = single(by[t]!.pages[p]!);
+        ok = one;
+        values[t] = value;
       }
       for (let k = 0; ok && k < filtered.length; k++) {
-        const pg = filtered[k]!.c!.pages[p]!;
-        ok = pg.nullCount === 0 && typeof pg.min === 'string' && pg.min === pg.max && filtered[k]!.f.matches(pg.min);
+        const { one, value } = single(filtered[k]!.c!.pages[p]!);
+        ok = one && filtered[k]!.f.matches(value);
       }
       // A zero float min or max may stand for -0 and +0 mixed on the page: which one a
       // row-by-row min/max keeps depends on their order, which the statistics do not record.
@@ -129,7 +133,6 @@ function pageSummarizer(plan: QueryPlan, engine: AggregationEngine, filters: Tag
         if (ok && needs.sum) ok = pg.sum !== undefined;
       }
       if (!ok) { rest.push(p); continue; }
-      const rows = footer.pageRowStarts[p + 1]! - footer.pageRowStarts[p]!;
       engine.consumeSummary(values, bucket, tMin, tMax, rows, fields.map(({ name, c, needs }): FieldSummary => {
         const pg = c?.pages[p];
         if (pg === undefined) return { field: name, valid: 0, min: null, max: null, sum: undefined };
