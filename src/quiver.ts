@@ -2,7 +2,7 @@ import { DecodePool, defaultDecodeThreads } from './format/decode-pool.js';
 import type { ChunkManager } from './chunk-manager/chunk-manager.js';
 import { openStore, type OpenStoreOptions } from './chunk-manager/url.js';
 import { mapLimit } from './chunk-manager/semaphore.js';
-import { openChunk, type ChunkReader } from './format/index.js';
+import { compareStrings, openChunk, type ChunkReader } from './format/index.js';
 import { AlreadyExistsError, QuiverError, SchemaError, UsageError } from './errors.js';
 import { DecodedPageCache } from './format/decoded-cache.js';
 import { checkTableSpec, createManifest, encodeManifest, latestVersion, loadManifest, manifestKey, MANIFEST_DIR } from './table/manifest.js';
@@ -83,7 +83,8 @@ export interface Point {
   /** Epoch nanoseconds. */
   time: bigint;
   value: number | null;
-  tags: Record<string, string>;
+  /** Tag values; null for the null tag (a point written without that tag). */
+  tags: Record<string, string | null>;
 }
 
 /**
@@ -333,7 +334,7 @@ export class Quiver {
       for (const data of times.data) {
         const t = data.values as BigInt64Array;
         for (let i = 0; i < data.length; i++, row++) {
-          const pointTags = Object.fromEntries(tagCols.map(([name, col]) => [name, String(col?.get(row) ?? '')]));
+          const pointTags = Object.fromEntries(tagCols.map(([name, col]) => [name, col && col.isValid(row) ? String(col.get(row)) : null]));
           if (filter && (t[i]! < fromT || t[i]! >= toT || Object.entries(tags).some(([k, v]) => pointTags[k] !== v))) continue;
           out.push({
             time: convertTime(t[i]!, schema.timeUnit, 'ns'),
@@ -343,8 +344,12 @@ export class Quiver {
         }
       }
     }
-    const key = (p: Point) => schema.tags.map((t) => p.tags[t]).join('\u0000');
-    out.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : a.time < b.time ? -1 : a.time > b.time ? 1 : 0));
+    // Series order as scans give it: tag by tag, the null tag first, then time.
+    const compareTag = (x: string | null, y: string | null) => (x === y ? 0 : x === null ? -1 : y === null ? 1 : compareStrings(x, y));
+    out.sort((a, b) => {
+      for (const t of schema.tags) { const d = compareTag(a.tags[t]!, b.tags[t]!); if (d !== 0) return d; }
+      return a.time < b.time ? -1 : a.time > b.time ? 1 : 0;
+    });
     return out;
   }
 

@@ -70,23 +70,47 @@ export function choiceOption<T extends string>(values: Record<string, unknown>, 
 }
 
 /**
- * `--where tag=value` (repeatable; `tag=a|b` or repeated tags mean IN), as a null-prototype
- * record: tag names are user data (`constructor` is a tag like any other).
+ * `--where tag=value` (repeatable; `tag=a|b` or repeated tags mean IN). In a value, `\|` is a
+ * literal |, `\\` a literal backslash, and an alternative that is exactly `\N` is the null tag
+ * (rows without the tag, as PostgreSQL's COPY writes null); `tag=` is the empty string ""
+ * (shells drop the quotes of `tag=""`, so "" needs no quotes). Any other backslash is an error.
  */
-export function whereOption(values: Record<string, unknown>): Record<string, string | string[]> | undefined {
+export function whereOption(values: Record<string, unknown>): Record<string, string | null | (string | null)[]> | undefined {
   const raw = values.where;
   if (raw === undefined) return undefined;
   const items = Array.isArray(raw) ? raw : [raw as string];
-  const where = new Map<string, string[]>();
+  // Keyed by tag names from the command line: a null prototype, so __proto__ is a name like any other.
+  const where: Record<string, (string | null)[]> = Object.create(null);
   for (const item of items) {
     const eq = item.indexOf('=');
     if (eq <= 0) throw new UsageError(`--where expects tag=value, got ${JSON.stringify(item)}`);
     const tag = item.slice(0, eq);
-    let list = where.get(tag);
-    if (!list) where.set(tag, list = []);
-    list.push(...item.slice(eq + 1).split('|'));
+    (where[tag] ??= []).push(...whereValues(item.slice(eq + 1), item));
   }
-  const out: Record<string, string | string[]> = Object.create(null);
-  for (const [k, v] of where) out[k] = v.length === 1 ? v[0]! : v;
+  const out: Record<string, string | null | (string | null)[]> = Object.create(null);
+  for (const tag of Object.keys(where)) out[tag] = where[tag]!.length === 1 ? where[tag]![0]! : where[tag]!;
   return out;
+}
+
+/** The alternatives of a --where value: split at unescaped |, \N alone = null. */
+function whereValues(text: string, item: string): (string | null)[] {
+  const out: (string | null)[] = [];
+  let current = '';
+  let isNull = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '|') { out.push(isNull ? null : current); current = ''; isNull = false; continue; }
+    if (c !== '\\') { if (isNull) throw nullError(item); current += c; continue; }
+    const next = text[i + 1];
+    i++;
+    if (next === '|' || next === '\\') { if (isNull) throw nullError(item); current += next; }
+    else if (next === 'N') { if (current !== '' || isNull) throw nullError(item); isNull = true; }
+    else throw new UsageError(`--where ${JSON.stringify(item)}: a backslash escapes | or \\, or is \\N (the null tag) alone, got \\${next ?? ''}`);
+  }
+  out.push(isNull ? null : current);
+  return out;
+}
+
+function nullError(item: string): UsageError {
+  return new UsageError(`--where ${JSON.stringify(item)}: \\N (the null tag) stands alone between | separators`);
 }

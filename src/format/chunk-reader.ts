@@ -12,7 +12,7 @@ import { FooterShapeError, validateFooter } from './footer-validate.js';
 import { resolveLimits } from './limits.js';
 import { decodeColumnOf, decodeStoredPage } from './page-decode.js';
 import type { DecodePool } from './decode-pool.js';
-import { type MinMax, mergeMinMax, pageValuesMinMax, pageValuesSum, sameStat, statComparator } from './stats.js';
+import { float64NanCount, type MinMax, mergeMinMax, pageValuesMinMax, pageValuesSum, sameStat, statComparator } from './stats.js';
 import type {
   ByteSource, ChunkFooter, ChunkLimits, ColumnFooter, DecodedPage, ReadChunkOptions, VerifyOptions, VerifyResult,
 } from './types.js';
@@ -426,6 +426,10 @@ export class ChunkReader {
             const actual = pageValuesMinMax(decoded.values, decoded.validity, column.type, column.dictionary);
             if (!sameStat(actual.min, page.min) || !sameStat(actual.max, page.max)) {
               throw new CorruptChunkError(this.name, page.offset, `column ${JSON.stringify(column.name)} page ${p} holds min/max ${String(actual.min)}/${String(actual.max)}, footer says ${String(page.min)}/${String(page.max)}`);
+            }
+            if (page.nanCount !== undefined && decoded.values.kind === 'f64') {
+              const nan = float64NanCount(decoded.values.values, 0, page.rows, decoded.validity);
+              if (nan !== page.nanCount) throw new CorruptChunkError(this.name, page.offset, `column ${JSON.stringify(column.name)} page ${p} holds ${nan} NaN, footer says ${page.nanCount}`);
             }
             if (page.sum !== undefined) {
               const sum = pageValuesSum(decoded.values, 0, page.rows, decoded.validity, column.type);

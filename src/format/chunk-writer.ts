@@ -16,7 +16,7 @@ import type { PageValues } from './encodings/types.js';
 import { encodeFooter } from './footer.js';
 import { checkLimit, resolveLimits } from './limits.js';
 import {
-  boolMinMax, codeMinMax, float64MinMax, int64MinMax, type MinMax, mergeMinMax, pageValuesSum, statComparator, utf8MinMax,
+  boolMinMax, codeMinMax, float64MinMax, float64NanCount, int64MinMax, type MinMax, mergeMinMax, pageValuesSum, statComparator, utf8MinMax,
 } from './stats.js';
 import type { BlockCodecId, ChunkFooter, ChunkLimits, ColumnFooter, PageFooter, WriteChunkOptions } from './types.js';
 
@@ -257,6 +257,11 @@ export function writeChunk(input: RecordBatch[] | RecordBatch, options: WriteChu
         // A page without nulls sums like one read back (decoded pages carry no bitmap then).
         const sum = pageValuesSum(column.values, start, end, nullCount > 0 ? column.validity : null, column.type);
         if (sum !== undefined) page.sum = sum;
+        // NaN is only possible where the sum is NaN: count it there (absent = none).
+        if (column.values.kind === 'f64' && sum !== sum) {
+          const nan = float64NanCount(column.values.values, start, end, column.validity);
+          if (nan > 0) page.nanCount = nan;
+        }
       }
       stats = mergeMinMax(stats, pageMinMax, compare);
       rawBytes += pageRaw;

@@ -161,6 +161,11 @@ function validatePage(
     crc32: integer(o['crc32'], `${path}.crc32`, 0, U32_MAX),
   };
   if (o['sum'] !== undefined) page.sum = pageSum(o['sum'], column.type, `${path}.sum`);
+  if (o['nanCount'] !== undefined) {
+    if (column.type !== 'float64') fail(`${path}.nanCount`, `a ${column.type} column has no NaN count`);
+    page.nanCount = integer(o['nanCount'], `${path}.nanCount`, 1, rows - nullCount);
+    if (page.sum !== undefined && page.sum === page.sum) fail(`${path}.nanCount`, `${page.nanCount} NaN on a page whose sum ${page.sum} is not NaN`);
+  }
   if (nullCount > 0) {
     page.validityEncoding = string(o['validityEncoding'], `${path}.validityEncoding`);
     page.validityLength = integer(o['validityLength'], `${path}.validityLength`, 0, length);

@@ -220,6 +220,16 @@ export function float64Sum(values: Float64Array, start: number, end: number, val
   return sum;
 }
 
+/** NaN among the non-null float64 values of rows [start, end) (the page `nanCount` statistic). */
+export function float64NanCount(values: Float64Array, start: number, end: number, validity: Uint8Array | null): number {
+  let nan = 0;
+  for (let i = start; i < end; i++) {
+    const v = values[i]!;
+    if (v !== v && (validity === null || ((validity[i >>> 3]! >>> (i & 7)) & 1) === 1)) nan++;
+  }
+  return nan;
+}
+
 /** Rows summed per piece: 2^21 × 2^32 stays inside float64's exact 2^53. */
 const EXACT_SUM_PIECE = 1 << 21;
 

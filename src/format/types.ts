@@ -38,9 +38,18 @@ export interface PageFooter {
   rawBytes: number;
   rows: number;
   nullCount: number;
-  /** Min and max over non-null values; null when every value is null or the type has no order. NaN is ignored for min/max. */
+  /**
+   * Min and max over non-null values; null when every value is null or the type has no order.
+   * NaN is ignored for min/max (see nanCount: a page's NaN makes the max of a query NaN).
+   */
   min: StatValue;
   max: StatValue;
+  /**
+   * float64 pages holding NaN: how many of their non-null values are NaN; absent when none.
+   * Chunks written before it never carry it: there, a page with a `sum` that is not NaN holds
+   * no NaN (NaN + anything is NaN), and any other page may (readers decode it to know).
+   */
+  nanCount?: number;
   /**
    * Sum of the non-null values, numeric field columns only (see stats.ts float64Sum): a
    * number for float64 (NaN and ±Infinity possible), a decimal string for int64/uint64 (exact,

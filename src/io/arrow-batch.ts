@@ -4,7 +4,7 @@
  * uint64 / bool / utf8. Shared by the Parquet and the Arrow IPC readers.
  *
  *   Timestamp (any unit, any zone), Date32/Date64, int epoch, ISO strings → time
- *   Utf8 / LargeUtf8 / Dictionary (numbers stringified)                   → tags
+ *   Utf8 / LargeUtf8 / Dictionary (numbers, bools as text; null stays null) → tags
  *   Float16/32/64, Decimal                                                → float64
  *   Int8/16/32/64, Uint8/16/32                                            → int64
  *   Uint64 → uint64; Bool → bool; Utf8, Binary (UTF-8), FixedSizeBinary (hex) → utf8
@@ -21,6 +21,7 @@ import { ARROW_TIME_UNIT, TIME_UNIT_OF } from '../table/arrow-schema.js';
 import { validateColumnName } from '../table/names.js';
 import type { TableSchema } from '../table/types.js';
 import { convertInts } from '../table/int-convert.js';
+import { stringOf } from '../table/write-buffer.js';
 import { epochUnitOf, parseIsoBytes, type TimeFormat } from './csv/values.js';
 import { floorDiv, formatTime, INT64_MAX, INT64_MIN, inTimeRange, timeRangeError } from '../table/time.js';
 import { TIME_NAMES } from './csv/reader.js';
@@ -109,7 +110,7 @@ export class ArrowBatchConverter {
     batch.schema.fields.forEach((f, k) => {
       if (k === timeIndex) return;
       const data = batch.data.children[k]!;
-      const converted = table.tags.includes(f.name) ? this.tag(data) : this.field(f.name, data, rowStart);
+      const converted = table.tags.includes(f.name) ? this.tag(f.name, data, rowStart) : this.field(f.name, data, rowStart);
       outFields.push(new Field(f.name, converted.type, true));
       children.push(converted);
     });
@@ -207,14 +208,19 @@ export class ArrowBatchConverter {
     }
   }
 
-  /** A tag column as Dictionary<Utf8, Int32>: Utf8 interned by bytes; other types stringified; null → ''. */
-  private tag(data: Data): Data {
+  /**
+   * A tag column as Dictionary<Utf8, Int32>: Utf8 interned by bytes; integers, floats and
+   * bools as their text (stringOf, as library rows are); null slots stay null (the null tag,
+   * distinct from ""). Other types (objects) are refused naming the column and row.
+   */
+  private tag(name: string, data: Data, rowStart: number): Data {
     const type = data.type as DataType;
     if (type.typeId === Type.Dictionary && (type as Dictionary).dictionary.typeId === Type.Utf8) return data;
     const n = data.length;
     const codes = new Int32Array(n);
     const interner = new TagInterner();
-    if (type.typeId === Type.Utf8 && data.nullCount === 0) {
+    const nulls = data.nullCount > 0;
+    if (type.typeId === Type.Utf8 && !nulls) {
       // The common case in its own monomorphic loop (Int32 offsets, no validity checks).
       const offsets = data.valueOffsets as Int32Array;
       const bytes = data.values as Uint8Array;
@@ -222,10 +228,7 @@ export class ArrowBatchConverter {
     } else if (type.typeId === Type.Utf8 || type.typeId === Type.LargeUtf8) {
       const offsets = data.valueOffsets as Int32Array | BigInt64Array;
       const bytes = data.values as Uint8Array;
-      for (let i = 0; i < n; i++) {
-        if (!data.getValid(i)) { codes[i] = interner.text(''); continue; }
-        codes[i] = interner.bytes(bytes, Number(offsets[i]!), Number(offsets[i + 1]!));
-      }
+      for (let i = 0; i < n; i++) if (!nulls || data.getValid(i)) codes[i] = interner.bytes(bytes, Number(offsets[i]!), Number(offsets[i + 1]!));
     } else if (type.typeId === Type.Int) {
       // Integer tags (rack numbers, ids): one string per distinct value, not per row. Values
       // in [0, INT_TAG_DENSE) are looked up in an array (read from the int32 halves of 64-bit
@@ -234,9 +237,8 @@ export class ArrowBatchConverter {
       const halves = (type as Int64).bitWidth === 64 ? new Int32Array((values as BigInt64Array).buffer, (values as BigInt64Array).byteOffset, n * 2) : null;
       const dense = new Int32Array(INT_TAG_DENSE).fill(-1);
       const byValue = new Map<number | bigint, number>();
-      const nulls = data.nullCount > 0;
       for (let i = 0; i < n; i++) {
-        if (nulls && !data.getValid(i)) { codes[i] = interner.text(''); continue; }
+        if (nulls && !data.getValid(i)) continue;
         const small = halves ? (halves[2 * i + 1] === 0 ? halves[2 * i]! : -1) : (values[i] as number);
         if (small >= 0 && small < INT_TAG_DENSE) {
           let c = dense[small]!;
@@ -250,10 +252,17 @@ export class ArrowBatchConverter {
         codes[i] = c;
       }
     } else {
-      for (let i = 0; i < n; i++) codes[i] = interner.text(data.getValid(i) ? String(vectorValue(data, i)) : '');
+      for (let i = 0; i < n; i++) {
+        if (nulls && !data.getValid(i)) continue;
+        const v = vectorValue(data, i);
+        const text = stringOf(v);
+        if (text === null) throw new InputError(`${this.file}: row ${rowStart + i + 1} (column ${name}): a tag takes strings, numbers or booleans, got ${type}`, this.file, rowStart + i + 1, name);
+        codes[i] = interner.text(text);
+      }
     }
     const dt = new Dictionary(new Utf8(), new Int32());
-    return makeData({ type: dt, length: n, nullCount: 0, data: codes, dictionary: vectorFromArray(interner.values, new Utf8()) as Vector<Utf8> });
+    const nullBitmap = nulls ? validityBitmap(data) : undefined;
+    return makeData({ type: dt, length: n, nullCount: nulls ? data.nullCount : 0, nullBitmap, data: codes, dictionary: vectorFromArray(interner.values, new Utf8()) as Vector<Utf8> });
   }
 
   private field(name: string, data: Data, rowStart: number): Data {

@@ -12,13 +12,16 @@ import { bigint64Values, boolAt, utf8At, type ColumnView } from './aggregate-col
  *   are summed exactly (32-bit halves apart, then BigInt once per segment).
  * - min, max, spread: Float64 compare; for int64/uint64 fields the exact value is kept
  *   beside it and float64 ties (equal values, or neighbours beyond 2^53) compare as BigInt.
+ *   NaN (DuckDB's order: NaN is the largest value) is counted apart: max is NaN when a value
+ *   is NaN, min ignores NaN unless every value is, spread is max − min.
  * - stddev: per segment a two-pass mean and M2, merged into the slot with Chan's parallel
  *   formula (numerically stable like Welford, without a division per row).
  * - first / last: per segment the earliest / latest non-null row by time (float compare
  *   inside the batch), then an exact BigInt time compare against the slot, once per segment.
  * - quantiles: EXACT. Values are appended with their slot (12 bytes per value, bounded by
- *   QUANTILE_VALUES_MAX), bucketed by slot with a counting sort and each slot sorted at the end;
- *   linear interpolation between closest ranks like DuckDB quantile_cont.
+ *   QUANTILE_VALUES_MAX), bucketed by slot with a counting sort and each slot sorted at the end
+ *   (NaN last: the largest value); linear interpolation between closest ranks like DuckDB
+ *   quantile_cont (x·(1 − d) + y·d, so a NaN or infinite neighbour gives what DuckDB gives).
  * - rate / derivative: points are appended (series, slot, time, value), ordered by (series,
  *   time) at the end (a sort only when the scan did not deliver them so), and each pair of
  *   consecutive non-null points of a series counts in the bucket of its later point:
@@ -100,6 +103,8 @@ export class FieldAccumulator {
   sum = new Float64Array(0);
   min = new Float64Array(0);
   max = new Float64Array(0);
+  /** NaN values per slot (float64 fields with min/max/spread): min and max skip them (see minValue). */
+  nan = new Float64Array(0);
   /** Exact sums of int64/uint64 fields (BigInt per slot, updated once per segment). */
   sumExact: bigint[] = [];
   minExact: unknown[] = [];
@@ -144,6 +149,7 @@ export class FieldAccumulator {
       const oldCap = this.capacity;
       this.min = grow(this.min, cap); this.min.fill(Infinity, oldCap);
       this.max = grow(this.max, cap); this.max.fill(-Infinity, oldCap);
+      this.nan = grow(this.nan, cap);
     }
     if (n.stddev) { this.wN = grow(this.wN, cap); this.wMean = grow(this.wMean, cap); this.wM2 = grow(this.wM2, cap); }
     if (n.first) { this.firstSet = grow(this.firstSet, cap); this.firstTime = grow(this.firstTime, cap); this.firstF = grow(this.firstF, cap); }
@@ -170,11 +176,12 @@ export class FieldAccumulator {
 
   /**
    * Folds a page answered from its statistics: its non-null count, min and max (NaN skipped,
-   * as in accMinMax; exact decimal strings for 64-bit integers) and sum.
+   * as in accMinMax; exact decimal strings for 64-bit integers), NaN count and sum.
    */
-  addSummary(slot: number, f: { valid: number; min: number | string | null; max: number | string | null; sum: number | string | undefined }): void {
+  addSummary(slot: number, f: { valid: number; min: number | string | null; max: number | string | null; nan: number; sum: number | string | undefined }): void {
     this.count[slot]! += f.valid;
     if (f.valid === 0) return;
+    if (this.needs.minMax && f.nan > 0) this.nan[slot]! += f.nan;
     if (this.needs.sum && f.sum !== undefined) {
       if (this.exactInts) {
         const sum = BigInt(f.sum);
@@ -282,28 +289,46 @@ export class FieldAccumulator {
     if (this.exactInts) { this.accMinMaxInts(segs, f); return; }
     const { start, end, slot } = segs;
     const vals = f.vals!, valid = f.valid;
-    const min = this.min, max = this.max;
-    const exact = this.exactInts ? bigint64Values(f.view!.data) : null;
+    const min = this.min, max = this.max, nans = this.nan;
     for (let s = 0; s < segs.count; s++) {
       const a = start[s]!, b = end[s]!, k = slot[s]!;
-      let lo = Infinity, hi = -Infinity, loAt = -1, hiAt = -1;
+      // NaN fails both compares, so it is skipped there and counted apart.
+      let lo = Infinity, hi = -Infinity, nan = 0;
       if (valid === null) {
         for (let i = a; i < b; i++) {
           const v = vals[i]!;
-          if (v < lo) { lo = v; loAt = i; }
-          if (v > hi) { hi = v; hiAt = i; }
+          if (v < lo) lo = v;
+          if (v > hi) hi = v;
+          if (v !== v) nan++;
         }
       } else {
         for (let i = a; i < b; i++) {
           if (valid[i] !== 1) continue;
           const v = vals[i]!;
-          if (v < lo) { lo = v; loAt = i; }
-          if (v > hi) { hi = v; hiAt = i; }
+          if (v < lo) lo = v;
+          if (v > hi) hi = v;
+          if (v !== v) nan++;
         }
       }
-      if (loAt >= 0 && lo < min[k]!) { min[k] = lo; if (exact) this.minExact[k] = exact[loAt]; }
-      if (hiAt >= 0 && hi > max[k]!) { max[k] = hi; if (exact) this.maxExact[k] = exact[hiAt]; }
+      if (lo < min[k]!) min[k] = lo;
+      if (hi > max[k]!) max[k] = hi;
+      if (nan > 0) nans[k]! += nan;
     }
+  }
+
+  /**
+   * The min of a slot holding values (count > 0): NaN only when every value is NaN (DuckDB:
+   * NaN is the largest value); for int64/uint64 fields the exact bigint.
+   */
+  minValue(slot: number): number | bigint {
+    if (this.exactInts) return this.minExact[slot] as bigint;
+    return this.nan[slot]! === this.count[slot]! ? NaN : this.min[slot]!;
+  }
+
+  /** The max of a slot holding values: NaN when any value is NaN. */
+  maxValue(slot: number): number | bigint {
+    if (this.exactInts) return this.maxExact[slot] as bigint;
+    return this.nan[slot]! > 0 ? NaN : this.max[slot]!;
   }
 
   private accStddev(segs: Segments, vals: Float64Array, valid: Uint8Array | null): void {
@@ -338,9 +363,7 @@ export class FieldAccumulator {
       }
       for (let i = a; i < b; i++) {
         if (valid !== null && valid[i] !== 1) continue;
-        const v = vals[i]!;
-        if (v !== v) continue; // NaN has no rank
-        this.qVals.push(v);
+        this.qVals.push(vals[i]!); // NaN too: it sorts last
         this.qSlots.push(k);
       }
     }
@@ -437,7 +460,10 @@ export class FieldAccumulator {
     const pos = q * (n - 1);
     const lo = Math.floor(pos), hi = Math.ceil(pos);
     const x = this.qSortedVals![a + lo]!, y = this.qSortedVals![a + hi]!;
-    return lo === hi ? x : x + (y - x) * (pos - lo);
+    if (lo === hi) return x;
+    // DuckDB's interpolation: with infinite neighbours it gives ±Infinity (or NaN for -∞ and +∞), not the NaN of x + (y − x)·d.
+    const d = pos - lo;
+    return x * (1 - d) + y * d;
   }
 
   private finishRates(slots: number, unitsPerSecond: number): void {

@@ -5,7 +5,8 @@ import { utf8VectorAt } from '../format/utf8.js';
 
 /**
  * Merges batches of chunks that overlap in time and may share series into one batch sorted by
- * series (tag values in code-point order, a null tag after every value) then time, ties kept
+ * series (tag values in code-point order, the null tag before every value, as the write
+ * buffer sorts series) then time, ties kept
  * in input order (stable). Every batch has the same schema except for the dictionaries of tag
  * columns, which are unified: the output's dictionary is the sorted union.
  *
@@ -23,11 +24,11 @@ export function mergeBySeriesTime(batches: readonly RecordBatch[], tags: readonl
     const t = batch.getChild(time)!.data[0]!.values as BigInt64Array;
     for (let r = 0; r < batch.numRows; r++, at++) { source[at] = b; row[at] = r; times[at] = t[r]!; }
   });
-  // Per tag: the unified dictionary and each batch's code → rank remap (null → after all).
+  // Per tag: the unified dictionary and each batch's code → rank remap (the null tag → -1, first).
   const unified = tags.map((tag) => unifyDictionaries(batches, tag));
   const ranks = tags.map((tag, k) => {
     const out = new Int32Array(n);
-    const { remap, values } = unified[k]!;
+    const { remap } = unified[k]!;
     let i = 0;
     batches.forEach((batch, b) => {
       const data = batch.getChild(tag)!.data[0]!;
@@ -35,7 +36,7 @@ export function mergeBySeriesTime(batches: readonly RecordBatch[], tags: readonl
       const bits = data.nullCount > 0 ? data.nullBitmap : undefined;
       for (let r = 0; r < batch.numRows; r++, i++) {
         const valid = !bits || ((bits[(data.offset + r) >> 3]! >> ((data.offset + r) & 7)) & 1) === 1;
-        out[i] = valid ? remap[b]![codes[r]!]! : values.length;
+        out[i] = valid ? remap[b]![codes[r]!]! : -1;
       }
     });
     return out;

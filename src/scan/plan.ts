@@ -13,10 +13,10 @@ import { bloomMayContain } from '../table/bloom.js';
  */
 export interface TagFilter {
   tag: string;
-  /** Whether a tag value passes. */
-  matches(value: string): boolean;
+  /** Whether a tag value passes (null: the null tag). */
+  matches(value: string | null): boolean;
   /** Values the filter names exactly (eq / IN), for range pruning; undefined when open-ended. */
-  values?: string[];
+  values?: (string | null)[];
   prefix?: string;
 }
 
@@ -33,27 +33,36 @@ export interface ScanPlanInput {
   order: 'series' | 'any';
 }
 
+/**
+ * A `where` predicate of one tag. The null tag is one more value: `null` and `[null, …]`
+ * (eq / in) select it, ne / notIn of other values keep it, prefix and regex never match it.
+ */
 export function compileTagFilter(tag: string, predicate: TagPredicate): TagFilter {
-  if (typeof predicate === 'string') return { tag, matches: (v) => v === predicate, values: [predicate] };
+  if (typeof predicate === 'string' || predicate === null) return { tag, matches: (v) => v === predicate, values: [predicate] };
   if (Array.isArray(predicate)) {
-    const set = new Set(predicate);
+    for (const v of predicate) checkValue(tag, v);
+    const set = new Set<string | null>(predicate);
     return { tag, matches: (v) => set.has(v), values: [...set] };
   }
-  if (predicate === null || typeof predicate !== 'object') throw new UsageError(`where.${tag}: expected a string, an array or an operator object`);
-  const parts: ((v: string) => boolean)[] = [];
-  let values: string[] | undefined;
+  if (typeof predicate !== 'object') throw new UsageError(`where.${tag}: expected a string, null, an array or an operator object, got ${typeof predicate}`);
+  const parts: ((v: string | null) => boolean)[] = [];
+  let values: (string | null)[] | undefined;
   let prefix: string | undefined;
-  if (predicate.eq !== undefined) { const eq = predicate.eq; parts.push((v) => v === eq); values = [eq]; }
-  if (predicate.in !== undefined) { const set = new Set(predicate.in); parts.push((v) => set.has(v)); values = values ? values.filter((v) => set.has(v)) : [...set]; }
-  if (predicate.ne !== undefined) { const ne = predicate.ne; parts.push((v) => v !== ne); }
-  if (predicate.notIn !== undefined) { const set = new Set(predicate.notIn); parts.push((v) => !set.has(v)); }
-  if (predicate.prefix !== undefined) { const p = predicate.prefix; parts.push((v) => v.startsWith(p)); prefix = p; }
+  if (predicate.eq !== undefined) { const eq = checkValue(tag, predicate.eq); parts.push((v) => v === eq); values = [eq]; }
+  if (predicate.in !== undefined) {
+    const set = new Set<string | null>(checkList(tag, 'in', predicate.in));
+    parts.push((v) => set.has(v));
+    values = values ? values.filter((v) => set.has(v)) : [...set];
+  }
+  if (predicate.ne !== undefined) { const ne = checkValue(tag, predicate.ne); parts.push((v) => v !== ne); }
+  if (predicate.notIn !== undefined) { const set = new Set<string | null>(checkList(tag, 'notIn', predicate.notIn)); parts.push((v) => !set.has(v)); }
+  if (predicate.prefix !== undefined) { const p = predicate.prefix; parts.push((v) => v !== null && v.startsWith(p)); prefix = p; }
   if (predicate.regex !== undefined) {
     let re: RegExp;
     try { re = typeof predicate.regex === 'string' ? new RegExp(predicate.regex) : predicate.regex; } catch (error) {
       throw new UsageError(`where.${tag}.regex: ${(error as Error).message}`);
     }
-    parts.push((v) => { re.lastIndex = 0; return re.test(v); });
+    parts.push((v) => { if (v === null) return false; re.lastIndex = 0; return re.test(v); });
   }
   const unknown = Object.keys(predicate).filter((k) => !['eq', 'in', 'ne', 'notIn', 'prefix', 'regex'].includes(k));
   if (unknown.length) throw new UsageError(`where.${tag}: unknown operator ${unknown.join(', ')} (eq, in, ne, notIn, prefix, regex)`);
@@ -61,6 +70,16 @@ export function compileTagFilter(tag: string, predicate: TagPredicate): TagFilte
   if (values) filter.values = values;
   if (prefix !== undefined) filter.prefix = prefix;
   return filter;
+}
+
+function checkValue(tag: string, v: unknown): string | null {
+  if (typeof v !== 'string' && v !== null) throw new UsageError(`where.${tag}: a tag value is a string or null, got ${typeof v}`);
+  return v;
+}
+
+function checkList(tag: string, op: string, list: unknown): (string | null)[] {
+  if (!Array.isArray(list)) throw new UsageError(`where.${tag}.${op}: expected an array`);
+  return list.map((v) => checkValue(tag, v));
 }
 
 export function planInput(schema: TableSchema, options: ScanOptions): ScanPlanInput {
@@ -95,16 +114,17 @@ export function chunkMayMatch(entry: ChunkEntry, input: ScanPlanInput): boolean 
       continue;
     }
     if (!f.values) continue;
-    // Many distinct values: the tag's min/max, then its bloom filter, for eq / IN.
+    // Many distinct values: the null tag from the column's null count; values from the tag's
+    // min/max, then its bloom filter, for eq / IN.
     const stats = entry.columns[f.tag];
-    let named = f.values;
+    let named = f.values.filter((v) => v !== null || stats === undefined || stats.nullCount > 0);
     if (stats && typeof stats.min === 'string' && typeof stats.max === 'string') {
       const min = stats.min;
       const max = stats.max;
-      named = named.filter((v) => compareStrings(v, min) >= 0 && compareStrings(v, max) <= 0);
+      named = named.filter((v) => v === null || (compareStrings(v, min) >= 0 && compareStrings(v, max) <= 0));
     }
     const bloom = entry.tagBlooms?.[f.tag];
-    if (bloom !== undefined) named = named.filter((v) => bloomMayContain(bloom, v));
+    if (bloom !== undefined) named = named.filter((v) => v === null || bloomMayContain(bloom, v));
     if (named.length === 0) return false;
   }
   return true;
@@ -114,10 +134,13 @@ export function chunkMayMatch(entry: ChunkEntry, input: ScanPlanInput): boolean 
 export function selectPages(footer: ChunkFooter, input: ScanPlanInput): number[] {
   const pages = footer.pageRowStarts.length - 1;
   const time = footer.columns.find((c) => c.name === footer.timeColumn)!;
-  const tagColumns = input.filters.map((f) => ({ f, column: footer.columns.find((c) => c.name === f.tag) }));
-  // Values of each filtered tag that pass, among this chunk's dictionary.
-  const allowed = tagColumns.map(({ f, column }) => (column?.dictionary ?? ['']).filter((v) => f.matches(v)));
-  if (allowed.some((a) => a.length === 0)) return [];
+  const tagColumns = input.filters.map((f) => {
+    const column = footer.columns.find((c) => c.name === f.tag);
+    // Values of the tag that pass, among this chunk's dictionary; whether its null rows pass.
+    // A chunk without the column holds only the null tag.
+    return { column, allowed: (column?.dictionary ?? []).filter((v) => f.matches(v)), nulls: f.matches(null) && (column === undefined || column.nullCount > 0) };
+  });
+  if (tagColumns.some((t) => t.allowed.length === 0 && !t.nulls)) return [];
   const out: number[] = [];
   for (let p = 0; p < pages; p++) {
     const page = time.pages[p]!;
@@ -125,11 +148,12 @@ export function selectPages(footer: ChunkFooter, input: ScanPlanInput): number[]
     if (input.to !== undefined && page.min !== null && BigInt(page.min as string) >= input.to) continue;
     let keep = true;
     for (let i = 0; i < tagColumns.length && keep; i++) {
-      const column = tagColumns[i]!.column;
+      const { column, allowed, nulls } = tagColumns[i]!;
       if (!column) continue;
-      const { min, max } = column.pages[p]!;
-      if (min === null || max === null) continue;
-      keep = allowed[i]!.some((v) => compareStrings(v, min as string) >= 0 && compareStrings(v, max as string) <= 0);
+      const { min, max, nullCount } = column.pages[p]!;
+      if (nulls && nullCount > 0) continue;
+      if (min === null || max === null) { keep = false; continue; } // only null rows, and nulls do not pass
+      keep = allowed.some((v) => compareStrings(v, min as string) >= 0 && compareStrings(v, max as string) <= 0);
     }
     if (keep) out.push(p);
   }

@@ -75,9 +75,9 @@ function aggValue(agg: AggPlan, acc: FieldAccumulator | undefined, slots: SlotTa
     case 'count': return BigInt(count);
     case 'sum': return count > 0 ? (ints ? exactSum(agg, a, slot) : a.sum[slot]!) : null;
     case 'mean': return count > 0 ? (ints ? Number(a.sumExact[slot] ?? 0n) : a.sum[slot]!) / count : null;
-    case 'min': return count > 0 ? (ints ? (a.minExact[slot] as bigint) : a.min[slot]!) : null;
-    case 'max': return count > 0 ? (ints ? (a.maxExact[slot] as bigint) : a.max[slot]!) : null;
-    case 'spread': return count > 0 ? a.max[slot]! - a.min[slot]! : null;
+    case 'min': return count > 0 ? a.minValue(slot) : null;
+    case 'max': return count > 0 ? a.maxValue(slot) : null;
+    case 'spread': return count > 0 ? Number(a.maxValue(slot)) - Number(a.minValue(slot)) : null;
     case 'stddev': return a.wN[slot]! >= 2 ? Math.sqrt(a.wM2[slot]! / (a.wN[slot]! - 1)) : null;
     case 'first': return a.firstSet[slot] ? (agg.kind === 'f64' ? a.firstF[slot]! : (a.firstX[slot] as Value)) : null;
     case 'last': return a.lastSet[slot] ? (agg.kind === 'f64' ? a.lastF[slot]! : (a.lastX[slot] as Value)) : null;

@@ -10,6 +10,7 @@ import { applyFilter } from './predicate.js';
 import { buildAggregateTable, type SlotTable } from './query-output.js';
 import { runLatest } from './query-latest.js';
 import { batchTimeRanges } from './scan.js';
+import type { PageFooter } from '../format/types.js';
 
 /**
  * Time-series queries: a table scan streamed into a hash aggregation.
@@ -80,6 +81,8 @@ export interface FieldSummary {
   /** Float min/max (NaN skipped), or the exact decimal strings of 64-bit integer fields; null when no value. */
   min: number | string | null;
   max: number | string | null;
+  /** NaN among the values (float64 fields whose min/max is asked; 0 otherwise). */
+  nan: number;
   /** The page's sum statistic (when the query needs it). */
   sum: number | string | undefined;
 }
@@ -110,39 +113,55 @@ function pageSummarizer(plan: QueryPlan, engine: AggregationEngine, filters: Tag
         ok = tMax < range.end;
         bucket = range;
       }
+      const rows = footer.pageRowStarts[p + 1]! - footer.pageRowStarts[p]!;
+      // A tag holds one value on the page: one string, or the null tag on every row.
+      const single = (pg: { nullCount: number; min: unknown; max: unknown }): { one: boolean; value: string | null } =>
+        pg.nullCount === rows ? { one: true, value: null } : { one: pg.nullCount === 0 && typeof pg.min === 'string' && pg.min === pg.max, value: pg.min as string };
       for (let t = 0; ok && t < by.length; t++) {
-        const pg = by[t]!.pages[p]!;
-        ok = pg.nullCount === 0 && typeof pg.min === 'string' && pg.min === pg.max;
-        values[t] = pg.min as string;
+        const { one, value } = single(by[t]!.pages[p]!);
+        ok = one;
+        values[t] = value;
       }
       for (let k = 0; ok && k < filtered.length; k++) {
-        const pg = filtered[k]!.c!.pages[p]!;
-        ok = pg.nullCount === 0 && typeof pg.min === 'string' && pg.min === pg.max && filtered[k]!.f.matches(pg.min);
+        const { one, value } = single(filtered[k]!.c!.pages[p]!);
+        ok = one && filtered[k]!.f.matches(value);
       }
       // A zero float min or max may stand for -0 and +0 mixed on the page: which one a
       // row-by-row min/max keeps depends on their order, which the statistics do not record.
+      // NaN is not in min/max: the page must say how many it holds (nanCount, or a sum that
+      // is not NaN: then none), else it is decoded.
       for (let k = 0; ok && k < fields.length; k++) {
         const { c, needs } = fields[k]!;
         const pg = c?.pages[p];
         if (pg === undefined) continue;
-        if (needs.minMax) ok = c!.type === 'float64' ? pg.min !== 0 && pg.max !== 0 : c!.type === 'int64' || c!.type === 'uint64';
+        if (needs.minMax) ok = c!.type === 'float64' ? pg.min !== 0 && pg.max !== 0 && pageNanCount(pg) !== undefined : c!.type === 'int64' || c!.type === 'uint64';
         if (ok && needs.sum) ok = pg.sum !== undefined;
       }
       if (!ok) { rest.push(p); continue; }
-      const rows = footer.pageRowStarts[p + 1]! - footer.pageRowStarts[p]!;
       engine.consumeSummary(values, bucket, tMin, tMax, rows, fields.map(({ name, c, needs }): FieldSummary => {
         const pg = c?.pages[p];
-        if (pg === undefined) return { field: name, valid: 0, min: null, max: null, sum: undefined };
+        if (pg === undefined) return { field: name, valid: 0, min: null, max: null, nan: 0, sum: undefined };
         return {
           field: name, valid: rows - pg.nullCount,
           min: needs.minMax ? pg.min as number | string | null : null,
           max: needs.minMax ? pg.max as number | string | null : null,
+          nan: needs.minMax && c!.type === 'float64' ? pageNanCount(pg)! : 0,
           sum: needs.sum ? pg.sum : undefined,
         };
       }));
     }
     return rest;
   };
+}
+
+/**
+ * NaN on a float64 page, from its statistics: `nanCount` (written when there is any), else
+ * none when the page sum is a number (NaN would make it NaN); undefined when unknown (chunks
+ * written before nanCount whose sum is NaN or absent).
+ */
+function pageNanCount(pg: PageFooter): number | undefined {
+  if (pg.nanCount !== undefined) return pg.nanCount;
+  return typeof pg.sum === 'number' && pg.sum === pg.sum ? 0 : undefined;
 }
 
 export class AggregationEngine {

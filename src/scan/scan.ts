@@ -89,7 +89,7 @@ interface UnitRead {
  * merge such groups until none is left; each other chunk is a group of one, yielded as stored.
  */
 export function mergeGroups(entries: readonly ChunkEntry[], tags: readonly string[]): ChunkEntry[][] {
-  interface Group { first: number; min: bigint; max: bigint; values: (Set<string> | null)[]; members: number[]; merged: boolean }
+  interface Group { first: number; min: bigint; max: bigint; values: (Set<string | null> | null)[]; members: number[]; merged: boolean }
   const mayShareSeries = (a: Group, b: Group) => a.values.every((x, k) => {
     const y = b.values[k]!;
     if (!x || !y) return true;
@@ -256,8 +256,8 @@ function chainIfOrdered(parts: RecordBatch[], tags: readonly string[], time: str
     for (let k = 0; k < x.tags.length; k++) {
       const a = x.tags[k]!, b = y.tags[k]!;
       if (a === b) continue;
-      if (a === null) return 1;
-      if (b === null) return -1;
+      if (a === null) return -1; // the null tag's series come first, as the write buffer sorts them
+      if (b === null) return 1;
       return compareStrings(a, b);
     }
     return x.time < y.time ? -1 : x.time > y.time ? 1 : 0;
@@ -364,20 +364,30 @@ function selectRows(batch: RecordBatch, reader: ChunkReader, input: ScanPlanInpu
   for (const f of input.filters) {
     const child = batch.getChild(f.tag);
     if (!child) {
-      if (!f.matches('')) return new Int32Array(0);
+      // A chunk without the tag column: every row has the null tag.
+      if (!f.matches(null)) return new Int32Array(0);
       continue;
     }
     const data = child.data[0]!;
     if (data.type.typeId !== Type.Dictionary) continue;
     const dictionary = footer.columns.find((c) => c.name === f.tag)!.dictionary ?? [];
     const allowed = Uint8Array.from(dictionary, (v) => (f.matches(v) ? 1 : 0));
-    if (allowed.every((a) => a === 1)) continue;
+    const bits = data.nullCount > 0 ? data.nullBitmap : undefined;
+    const nullPasses = f.matches(null) ? 1 : 0;
+    if (allowed.every((a) => a === 1) && (!bits || nullPasses)) continue;
     const codes = data.values as Int32Array;
-    if (mask === null) {
-      mask = new Uint8Array(n);
-      for (let i = 0; i < n; i++) mask[i] = allowed[codes[i]!]!;
+    const first = mask === null;
+    if (mask === null) mask = new Uint8Array(n).fill(1);
+    if (!bits) {
+      if (first) for (let i = 0; i < n; i++) mask[i] = allowed[codes[i]!]!;
+      else for (let i = 0; i < n; i++) mask[i] = mask[i]! & allowed[codes[i]!]!;
     } else {
-      for (let i = 0; i < n; i++) mask[i] = mask[i]! & allowed[codes[i]!]!;
+      // Null rows (code 0 by the format) pass or fail as the null tag.
+      const off = data.offset;
+      for (let i = 0; i < n; i++) {
+        const valid = (bits[(off + i) >> 3]! >> ((off + i) & 7)) & 1;
+        mask[i] = mask[i]! & (valid ? allowed[codes[i]!]! : nullPasses);
+      }
     }
   }
   if (mask === null) return null;

@@ -73,13 +73,15 @@ function chunkId(): string {
 /** The manifest entry of a chunk, from its footer (verify.ts compares stored entries with it). */
 export function entryOf(key: string, partition: string, footer: ChunkFooter, bytes: number): ChunkEntry {
   // Keyed by column names (user data): null-prototype, so `__proto__` is a name like any other.
-  const tagValues = Object.create(null) as Record<string, string[]>;
+  const tagValues = Object.create(null) as ChunkEntry['tagValues'];
   const tagBlooms = Object.create(null) as Record<string, string>;
   const columns = Object.create(null) as ChunkEntry['columns'];
   let rawBytes = 0;
   for (const c of footer.columns) {
     if (c.role === 'tag' && c.dictionary) {
-      if (c.dictionary.length <= TAG_VALUES_IN_MANIFEST_MAX) tagValues[c.name] = c.dictionary;
+      // The null tag is listed as null, first (the series order); a bloom leaves it to nullCount.
+      const values = c.nullCount > 0 ? [null, ...c.dictionary] : c.dictionary;
+      if (values.length <= TAG_VALUES_IN_MANIFEST_MAX) tagValues[c.name] = values;
       else tagBlooms[c.name] = buildBloom(c.dictionary);
     }
     columns[c.name] = { min: c.min, max: c.max, nullCount: c.nullCount, bytes: c.storedBytes, rawBytes: c.rawBytes };

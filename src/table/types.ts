@@ -64,11 +64,19 @@ export interface CreateTableSpec extends Partial<TableOptions> {
  */
 export type TimeInput = Date | string | number | bigint;
 
-/** A plain row: time, tag values (strings), field values (number, bigint, boolean, string, null). */
+/**
+ * A plain row: time, tag values (strings; numbers, bigints and booleans are stored as their
+ * text; null or absent is the null tag), field values (number, bigint, boolean, string, null).
+ */
 export type Row = Record<string, TimeInput | string | number | bigint | boolean | null | undefined>;
 
-/** Tag filter: equality, IN (array), or an operator object (issue 6 extends the operators). */
-export type TagPredicate = string | string[] | { in?: string[]; eq?: string; ne?: string; notIn?: string[]; prefix?: string; regex?: string | RegExp };
+/**
+ * Tag filter: equality, IN (array), or an operator object. null names the null tag (rows
+ * without the tag), which is a value of its own: `null` and `[null, 'a']` select it, `ne: 'a'`
+ * and `notIn: ['a']` keep it, `ne: null` drops it, `prefix` and `regex` never match it.
+ */
+export type TagPredicate = string | null | (string | null)[]
+  | { in?: (string | null)[]; eq?: string | null; ne?: string | null; notIn?: (string | null)[]; prefix?: string; regex?: string | RegExp };
 
 export interface ScanOptions {
   /** Inclusive lower bound. */
@@ -103,9 +111,15 @@ export interface ChunkEntry {
   /** Decimal strings in the table's unit. */
   timeMin: string;
   timeMax: string;
-  /** Distinct values per tag when few (≤ tagValuesMax), else absent. */
-  tagValues: Record<string, string[]>;
-  /** Bloom filters (bloom.ts) of the tags with too many distinct values for `tagValues`. */
+  /**
+   * Distinct values per tag when few (≤ TAG_VALUES_IN_MANIFEST_MAX), else absent; the null
+   * tag as JSON null, first (chunks written before null tags never hold one).
+   */
+  tagValues: Record<string, (string | null)[]>;
+  /**
+   * Bloom filters (bloom.ts) of the non-null values of the tags with too many distinct values
+   * for `tagValues`; whether the null tag occurs is `columns[tag].nullCount > 0`.
+   */
   tagBlooms?: Record<string, string>;
   /** Per-column min/max/nulls. */
   columns: Record<string, { min: StatValue; max: StatValue; nullCount: number; bytes: number; rawBytes: number }>;

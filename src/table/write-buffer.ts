@@ -1,6 +1,6 @@
 import { compareStrings } from '../format/stats.js';
 import {
-  Bool, Data, Dictionary, Field, Float64, Int32, Int64, makeData, RecordBatch, Schema, Struct, Timestamp, Type, Uint64, Utf8,
+  Bool, Data, Dictionary, Field, Float64, Int32, Int64, makeData, makeVector as arrowVector, RecordBatch, Schema, Struct, Timestamp, Type, Uint64, Utf8,
   vectorFromArray, type DataType, type Vector,
 } from 'apache-arrow';
 import type { FieldType, LineageEntry } from '../format/types.js';
@@ -31,12 +31,16 @@ interface FieldColumn {
   nulls: number;
 }
 
-/** A tag column: codes into an insertion-ordered dictionary. */
+/**
+ * A tag column: codes into an insertion-ordered dictionary. A null tag (no value: a row
+ * without it, a null slot of an Arrow column) is an entry of its own, distinct from "": its
+ * series is a series of its own, sorted before every value, and written as a null slot.
+ */
 interface TagColumn {
   name: string;
   codes: Int32Array;
-  dictionary: Map<string, number>;
-  values: string[];
+  dictionary: Map<string | null, number>;
+  values: (string | null)[];
 }
 
 /** One sorted, partition-pure run of buffered rows, ready for writeChunk. */
@@ -121,7 +125,7 @@ export class WriteBuffer {
     }
   }
 
-  private intern(tag: TagColumn, value: string): number {
+  private intern(tag: TagColumn, value: string | null): number {
     let code = tag.dictionary.get(value);
     if (code === undefined) {
       code = tag.values.length;
@@ -166,7 +170,7 @@ export class WriteBuffer {
     this.copyTime(batch.getChildAt(timeIndex)!.data[0]!, batch.schema.fields[timeIndex]!.type, at, n);
     for (const tag of this.tags) {
       const child = batch.getChild(tag.name);
-      if (!child) { const code = this.intern(tag, ''); tag.codes.fill(code, at, at + n); continue; }
+      if (!child) { const code = this.intern(tag, null); tag.codes.fill(code, at, at + n); continue; }
       this.copyTag(tag, child, at);
     }
     for (const column of this.fields.values()) {
@@ -199,13 +203,19 @@ export class WriteBuffer {
     }
   }
 
+  /**
+   * A tag column of a batch into codes: Utf8 / LargeUtf8 / Dictionary values as they are,
+   * null slots as the null tag; integer, float and bool columns as their text (as stringOf
+   * does for row values, so an Arrow batch and rows of the same values make the same series).
+   */
   private copyTag(tag: TagColumn, child: Vector, at: number): void {
     let row = at;
     for (const data of child.data) {
-      if (data.type.typeId === Type.Dictionary) {
+      const typeId = data.type.typeId;
+      if (typeId === Type.Dictionary) {
         const dict = data.dictionary!;
         const map = new Int32Array(dict.length);
-        for (let j = 0; j < dict.length; j++) map[j] = this.intern(tag, utf8VectorAt(dict, j) ?? '');
+        for (let j = 0; j < dict.length; j++) map[j] = this.intern(tag, this.tagText(tag, dict.type.typeId === Type.Utf8 ? utf8VectorAt(dict, j) : dict.get(j), row));
         const codes = data.values as ArrayLike<number | bigint>;
         const out = tag.codes;
         if (data.nullCount === 0 && codes instanceof Int32Array) {
@@ -213,16 +223,27 @@ export class WriteBuffer {
           for (let i = 0; i < data.length; i++) out[row + i] = map[codes[i]!]!;
           row += data.length;
         } else {
-          const empty = this.intern(tag, '');
-          for (let i = 0; i < data.length; i++) out[row++] = data.getValid(i) ? map[Number(codes[i]!)]! : empty;
+          const none = this.intern(tag, null);
+          for (let i = 0; i < data.length; i++) out[row++] = data.getValid(i) ? map[Number(codes[i]!)]! : none;
         }
-      } else if (data.type.typeId === Type.Utf8 || data.type.typeId === Type.LargeUtf8) {
+      } else if (typeId === Type.Utf8 || typeId === Type.LargeUtf8) {
         const v = makeVector(data);
-        for (let i = 0; i < data.length; i++) tag.codes[row++] = this.intern(tag, (v.get(i) as string | null) ?? '');
+        for (let i = 0; i < data.length; i++) tag.codes[row++] = this.intern(tag, v.get(i) as string | null);
+      } else if (typeId === Type.Int || typeId === Type.Float || typeId === Type.Bool) {
+        const v = arrowVector(data);
+        for (let i = 0; i < data.length; i++, row++) tag.codes[row] = this.intern(tag, v.isValid(i) ? this.tagText(tag, v.get(i), row - at) : null);
       } else {
-        throw new SchemaError(`tag column ${tag.name} must be strings (Utf8 or Dictionary), got ${data.type}`);
+        throw new SchemaError(`tag column ${tag.name} must be strings (Utf8 or Dictionary; integers, floats and bools are stored as their text), got ${data.type}`);
       }
     }
+  }
+
+  /** The text of a tag value (null stays null); an object, array or function is refused, naming the row. */
+  private tagText(tag: TagColumn, v: unknown, row: number): string | null {
+    if (v === null || v === undefined) return null;
+    const text = stringOf(v);
+    if (text === null) throw new SchemaError(`row ${row}: tag ${tag.name} takes a string (numbers, bigints and booleans are stored as their text; null or a missing value is the null tag), got ${shownValue(v)}`);
+    return text;
   }
 
   private copyField(column: FieldColumn, child: Vector, at: number): void {
@@ -290,10 +311,7 @@ export class WriteBuffer {
       } catch (error) {
         throw new SchemaError((error as Error).message);
       }
-      for (const tag of this.tags) {
-        const v = row[tag.name];
-        tag.codes[at + i] = this.intern(tag, v === null || v === undefined ? '' : String(v));
-      }
+      for (const tag of this.tags) tag.codes[at + i] = this.intern(tag, this.tagText(tag, row[tag.name], i));
       for (const column of this.fields.values()) {
         const v = row[column.spec.name];
         if (v === null || v === undefined) { column.valid[at + i] = 0; column.nulls++; continue; }
@@ -317,7 +335,8 @@ export class WriteBuffer {
     if (n === 0) return [];
     const order = this.sortOrder(partition);
     if (series) {
-      for (const row of order.representatives) series.add(this.tags.map((t) => t.values[t.codes[row]!]).join('\u0000'));
+      // JSON keeps the null tag apart from "" (and from any text).
+      for (const row of order.representatives) series.add(JSON.stringify(this.tags.map((t) => t.values[t.codes[row]!])));
     }
     if (inPlace) this.permute(order);
     const out: BufferedChunk[] = [];
@@ -507,7 +526,16 @@ export class WriteBuffer {
       }
       const type = new Dictionary(new Utf8(), new Int32());
       fields.push(new Field(tag.name, type, true));
-      children.push(makeData({ type, length: n, nullCount: 0, data: codes, dictionary: vectorFromArray(tag.values, new Utf8()) as Vector<Utf8> }));
+      // The null tag: a null slot (and a null dictionary entry, so a reader that ignores validity still sees null).
+      const nullCode = tag.dictionary.get(null);
+      let nullCount = 0;
+      let nullBitmap: Uint8Array | undefined;
+      if (nullCode !== undefined) {
+        nullBitmap = new Uint8Array((n + 7) >> 3);
+        for (let i = 0; i < n; i++) if (codes[i] === nullCode) nullCount++; else nullBitmap[i >> 3]! |= 1 << (i & 7);
+        if (nullCount === 0) nullBitmap = undefined;
+      }
+      children.push(makeData({ type, length: n, nullCount, nullBitmap, data: codes, dictionary: vectorFromArray(tag.values, new Utf8()) as Vector<Utf8> }));
     }
     for (const column of this.fields.values()) {
       const type = fieldArrowType(column.spec.type);
@@ -738,9 +766,12 @@ function jsFieldType(v: unknown, name: string, row: number): FieldType {
   }
 }
 
-/** rank[i] = position of strings[i] in code-point order (what the chunk dictionaries use). */
-export function rankStrings(strings: readonly string[]): Int32Array {
-  const order = strings.map((_, i) => i).sort((a, b) => compareStrings(strings[a]!, strings[b]!));
+/** rank[i] = position of strings[i] in code-point order (what the chunk dictionaries use), null first. */
+export function rankStrings(strings: readonly (string | null)[]): Int32Array {
+  const order = strings.map((_, i) => i).sort((a, b) => {
+    const x = strings[a]!, y = strings[b]!;
+    return x === null ? (y === null ? 0 : -1) : y === null ? 1 : compareStrings(x, y);
+  });
   const rank = new Int32Array(strings.length);
   order.forEach((i, r) => { rank[i] = r; });
   return rank;

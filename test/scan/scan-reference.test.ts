@@ -14,28 +14,30 @@ console.log(`scan-reference: seed ${SEED} (rerun with QUIVER_SEED=${SEED})`);
 const random = rng(SEED);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
 const T0 = Date.UTC(2026, 2, 28);
-const HOSTS = ['a', 'b', 'c', 'd', 'db-1', 'db-2', 'web'];
+// '' and the null tag (a row without host) are hosts of their own.
+const HOSTS = ['a', 'b', 'c', 'd', 'db-1', 'db-2', 'web', '', null];
 const REGIONS = ['eu', 'us', 'ap'];
 
-interface RefRow { t: number; host: string; region: string; x: number | null; n: bigint | null; s: string | null }
+interface RefRow { t: number; host: string | null; region: string; x: number | null; n: bigint | null; s: string | null }
 
-function matches(value: string, p: TagPredicate): boolean {
-  if (typeof p === 'string') return value === p;
+/** The reference semantics of `where`: null is a value of its own; prefix and regex never match it. */
+function matches(value: string | null, p: TagPredicate): boolean {
+  if (typeof p === 'string' || p === null) return value === p;
   if (Array.isArray(p)) return p.includes(value);
   if (p.eq !== undefined && value !== p.eq) return false;
   if (p.in !== undefined && !p.in.includes(value)) return false;
   if (p.ne !== undefined && value === p.ne) return false;
   if (p.notIn !== undefined && p.notIn.includes(value)) return false;
-  if (p.prefix !== undefined && !value.startsWith(p.prefix)) return false;
-  if (p.regex !== undefined && !new RegExp(p.regex).test(value)) return false;
+  if (p.prefix !== undefined && (value === null || !value.startsWith(p.prefix))) return false;
+  if (p.regex !== undefined && (value === null || !new RegExp(p.regex).test(value))) return false;
   return true;
 }
 
-function randomPredicate(values: readonly string[]): TagPredicate {
+function randomPredicate(values: readonly (string | null)[]): TagPredicate {
   switch (Math.floor(random() * 6)) {
     case 0: return pick(values);
     case 1: return values.filter(() => random() < 0.4);
-    case 2: return { ne: pick(values) };
+    case 2: return random() < 0.3 ? { in: values.filter(() => random() < 0.4) } : { ne: pick(values) };
     case 3: return { notIn: values.filter(() => random() < 0.3) };
     case 4: return { prefix: pick(['d', 'db', 'w', 'e', 'x']) };
     default: return { regex: pick(['^d', 'b-[12]$', '^(a|c)$', 'u']) };
@@ -67,7 +69,8 @@ test(`random tables and scans agree with a reference (seed ${SEED})`, async () =
           s: random() < 0.2 ? null : pick(['', 'ok', 'warn', 'é']),
         };
         reference.push(r);
-        batch.push({ time: r.t, host: r.host, region: r.region, x: r.x, n: r.n, s: r.s });
+        // A null host is written as null or left out: both are the null tag.
+        batch.push({ time: r.t, ...(r.host === null && random() < 0.5 ? {} : { host: r.host }), region: r.region, x: r.x, n: r.n, s: r.s });
       }
       await table.append(batch);
       if (random() < 0.3) await table.flush();

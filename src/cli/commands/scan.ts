@@ -21,7 +21,8 @@ export const SCAN_OPTIONS = {
 
 export const SCAN_HELP = `  --from TIME           inclusive start: ISO-8601 (2026-01-01T00:00Z) or epoch ms
   --to TIME             exclusive end
-  --where tag=value     tag filter, repeatable; tag=a|b means IN
+  --where tag=value     tag filter, repeatable; tag=a|b means IN; tag=\\N is the null tag
+                        (rows without it), tag= the empty string; \\| and \\\\ escape | and \\
   --columns a,b         columns to return (time is always first)
   --limit N             at most N rows
   --order O             series (default: each series in time order, overlapping chunks merged)
