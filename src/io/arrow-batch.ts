@@ -22,6 +22,7 @@ import type { TableSchema } from '../table/types.js';
 import { epochUnitOf, parseIsoBytes, type TimeFormat } from './csv/values.js';
 import { TIME_NAMES } from './csv/reader.js';
 import { TagInterner } from './csv/cells.js';
+import { tagValueBytesOver, tagValueError } from '../table/tag-values.js';
 
 const NS_PER: Record<TimeUnit, bigint> = { s: 1_000_000_000n, ms: 1_000_000n, us: 1_000n, ns: 1n };
 const NS_PER_DAY = 86_400_000_000_000n;
@@ -104,7 +105,7 @@ export class ArrowBatchConverter {
     batch.schema.fields.forEach((f, k) => {
       if (k === timeIndex) return;
       const data = batch.data.children[k]!;
-      const converted = table.tags.includes(f.name) ? this.tag(data) : this.field(f.name, data, rowStart);
+      const converted = table.tags.includes(f.name) ? this.checkedTag(this.tag(data), f.name, rowStart) : this.field(f.name, data, rowStart);
       outFields.push(new Field(f.name, converted.type, true));
       children.push(converted);
     });
@@ -167,6 +168,22 @@ export class ArrowBatchConverter {
       default:
         throw new InputError(`${this.file}: column ${name} has the type ${type}; the time column must be a Timestamp, a Date, epoch integers or ISO-8601 strings`, this.file, undefined, name);
     }
+  }
+
+  /** `tag` itself when no dictionary value exceeds TAG_VALUE_BYTES_MAX; else the error names the first row using one. */
+  private checkedTag(tag: Data, name: string, rowStart: number): Data {
+    const dictionary = tag.dictionary!;
+    for (let j = 0; j < dictionary.length; j++) {
+      const value = String(dictionary.get(j) ?? '');
+      const bytes = tagValueBytesOver(value);
+      if (bytes === undefined) continue;
+      const codes = tag.values as ArrayLike<number>;
+      let i = 0;
+      while (i < tag.length && !(tag.getValid(i) && Number(codes[i]) === j)) i++;
+      if (i === tag.length) continue; // an unused dictionary entry enters no table
+      throw tagValueError(`${this.file}: row ${rowStart + i + 1}`, name, value, bytes, this.file, rowStart + i + 1);
+    }
+    return tag;
   }
 
   /** A tag column as Dictionary<Utf8, Int32>: Utf8 interned by bytes; other types stringified; null → ''. */

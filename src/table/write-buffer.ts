@@ -5,6 +5,7 @@ import {
 } from 'apache-arrow';
 import type { FieldType, LineageEntry } from '../format/types.js';
 import { SchemaError } from '../errors.js';
+import { tagValueBytesOver, tagValueError } from './tag-values.js';
 import { ARROW_TIME_UNIT, TIME_UNIT_OF, fieldArrowType, fieldTypeOfArrow } from './arrow-schema.js';
 import { convertTime, nextPartitionKey, partitionOf, partitionStart, toTableTime } from './time.js';
 import type { FieldSpec, PartitionBy, Row, TableSchema, TimeInput } from './types.js';
@@ -119,9 +120,12 @@ export class WriteBuffer {
     }
   }
 
-  private intern(tag: TagColumn, value: string): number {
+  /** `row`: the appended row carrying the value, for the error when it is too long (TAG_VALUE_BYTES_MAX). */
+  private intern(tag: TagColumn, value: string, row?: () => number): number {
     let code = tag.dictionary.get(value);
     if (code === undefined) {
+      const bytes = tagValueBytesOver(value);
+      if (bytes !== undefined) throw tagValueError(row ? `append row ${row()}` : 'append', tag.name, value, bytes);
       code = tag.values.length;
       tag.dictionary.set(value, code);
       tag.values.push(value);
@@ -196,8 +200,9 @@ export class WriteBuffer {
       if (data.type.typeId === Type.Dictionary) {
         const dict = data.dictionary!;
         const map = new Int32Array(dict.length);
-        for (let j = 0; j < dict.length; j++) map[j] = this.intern(tag, String(dict.get(j) ?? ''));
         const codes = data.values as ArrayLike<number | bigint>;
+        const base = row - at;
+        for (let j = 0; j < dict.length; j++) map[j] = this.intern(tag, String(dict.get(j) ?? ''), () => base + Array.from(codes, Number).indexOf(j));
         const out = tag.codes;
         if (data.nullCount === 0 && codes instanceof Int32Array) {
           // The common case (CSV batches, the buffer's own snapshots): one tight loop.
@@ -209,7 +214,8 @@ export class WriteBuffer {
         }
       } else if (data.type.typeId === Type.Utf8 || data.type.typeId === Type.LargeUtf8) {
         const v = makeVector(data);
-        for (let i = 0; i < data.length; i++) tag.codes[row++] = this.intern(tag, (v.get(i) as string | null) ?? '');
+        const base = row - at;
+        for (let i = 0; i < data.length; i++) tag.codes[row++] = this.intern(tag, (v.get(i) as string | null) ?? '', () => base + i);
       } else {
         throw new SchemaError(`tag column ${tag.name} must be strings (Utf8 or Dictionary), got ${data.type}`);
       }
@@ -283,7 +289,7 @@ export class WriteBuffer {
       }
       for (const tag of this.tags) {
         const v = row[tag.name];
-        tag.codes[at + i] = this.intern(tag, v === null || v === undefined ? '' : String(v));
+        tag.codes[at + i] = this.intern(tag, v === null || v === undefined ? '' : String(v), () => i);
       }
       for (const column of this.fields.values()) {
         const v = row[column.spec.name];

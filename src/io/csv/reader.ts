@@ -7,6 +7,15 @@ import { CSV_ROW_BYTES_MAX, CsvTokenizer, detectDelimiter, fieldText, type RowVi
 import { epochUnitOf, parseIsoBytes, type TimeFormat } from './values.js';
 import { SMI_MASK, TagInterner, TimeCell, cellError, fieldCountError } from './cells.js';
 import { FieldColumn, expectedText, tagData } from './columns.js';
+import { TAG_VALUE_BYTES_MAX, tagValueError } from '../../table/tag-values.js';
+
+/** A tag cell over TAG_VALUE_BYTES_MAX is an error at its line and column (its raw bytes bound the unescaped ones). */
+function checkTagCell(file: string, header: readonly string[], row: RowView, j: number): void {
+  if (j < 0 || row.ends[j]! - row.starts[j]! <= TAG_VALUE_BYTES_MAX) return;
+  const text = fieldText(row, j);
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > TAG_VALUE_BYTES_MAX) throw tagValueError(`${file}:${row.line}:${j + 1}`, header[j] ?? `#${j + 1}`, text, bytes, file, row.line);
+}
 
 /** Rows per Arrow batch handed to the table writer. */
 export const CSV_BATCH_ROWS = 65_536;
@@ -250,6 +259,7 @@ class WideBuilder implements Builder {
 
   add(row: RowView): void {
     if (row.count !== this.plan.header.length) throw fieldCountError(this.file, this.plan.header, row);
+    for (const t of this.tags) checkTagCell(this.file, this.plan.header, row, t.index);
     const r = this.rows;
     this.time[r] = this.timeCell.parse(row, this.plan.timeIndex);
     for (const f of this.fields) {
@@ -346,6 +356,7 @@ class LongBuilder implements Builder {
     const { header } = this.plan;
     if (row.count !== header.length) throw fieldCountError(this.file, header, row);
     const t = this.timeCell.parse(row, this.plan.timeIndex);
+    for (const tag of this.tags) checkTagCell(this.file, header, row, tag.index);
     const code = this.names.cell(row, this.long.fieldIndex);
     const column = this.column(code, row);
     // Convert the value into a one-slot scratch first: a bad row must leave no trace.
