@@ -88,8 +88,18 @@ export function tableSchemaOfArrow(file: string, schema: Schema, options: ArrowI
 export class ArrowBatchConverter {
   private epochUnit: Exclude<TimeFormat, 'iso'> | undefined;
 
+  private readonly timeFormat: TimeFormat | undefined;
+
   constructor(private readonly file: string, private readonly table: TableSchema, options: ArrowImportOptions) {
+    this.timeFormat = options.timeFormat;
     if (options.timeFormat && options.timeFormat !== 'iso') this.epochUnit = options.timeFormat;
+  }
+
+  /** --time-format says how to read the time column's epoch numbers or text; a column that is neither would ignore it. */
+  private refuseTimeFormat(name: string, required: boolean, holds: string): void {
+    if (required && this.timeFormat !== undefined) {
+      throw new InputError(`${this.file}: --time-format ${this.timeFormat} does not apply: column ${name} holds ${holds}`, this.file, undefined, name);
+    }
   }
 
   convert(batch: RecordBatch, rowStart: number): RecordBatch {
@@ -131,9 +141,11 @@ export class ArrowBatchConverter {
     };
     switch (type.typeId) {
       case Type.Timestamp:
+        this.refuseTimeFormat(name, required, 'Arrow timestamps, whose unit is in the file');
         scale(data.values as BigInt64Array, NS_PER[TIME_UNIT_OF[(type as Timestamp).unit]!]);
         return out;
       case Type.Date: {
+        this.refuseTimeFormat(name, required, 'Arrow dates');
         const days = (type as unknown as { unit: number }).unit === 0;
         for (let i = 0; i < n; i++) {
           if (!data.getValid(i)) continue;
@@ -144,6 +156,7 @@ export class ArrowBatchConverter {
         return out;
       }
       case Type.Int: {
+        if (this.timeFormat === 'iso') this.refuseTimeFormat(name, required, 'integers, not ISO-8601 text (give their unit: s, ms, us or ns)');
         const values = data.values as ArrayLike<number | bigint>;
         const big = new BigInt64Array(n);
         for (let i = 0; i < n; i++) big[i] = BigInt(values[i]!);
@@ -155,6 +168,7 @@ export class ArrowBatchConverter {
         return out;
       }
       case Type.Utf8: case Type.LargeUtf8: {
+        if (this.timeFormat !== undefined && this.timeFormat !== 'iso') this.refuseTimeFormat(name, required, 'text, read as ISO-8601 (--time-format iso, or none)');
         const offsets = data.valueOffsets as Int32Array | BigInt64Array;
         const bytes = data.values as Uint8Array;
         for (let i = 0; i < n; i++) {

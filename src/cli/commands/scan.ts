@@ -1,7 +1,8 @@
-import type { Command } from '../context.js';
-import { choiceOption, intOption, listOption, stringOption, whereOption } from '../args.js';
-import { OUTPUT_FORMATS, Sink, writeBatches } from '../output.js';
+import type { Command, CommandContext } from '../context.js';
+import { choiceOption, intOption, listOption, refuse, stringOption, whereOption } from '../args.js';
+import { OUTPUT_FORMATS, Sink, writeBatches, type OutputFormat } from '../output.js';
 import { UsageError } from '../../errors.js';
+import { toTableTime } from '../../table/time.js';
 
 export const SCAN_OPTIONS = {
   from: { type: 'string' },
@@ -28,9 +29,15 @@ export const SCAN_HELP = `  --from TIME           inclusive start: ISO-8601 (202
 
 /** Common option decoding of scan and query. */
 export function scanOptions(values: Record<string, unknown>) {
+  const from = parseTime(stringOption(values, 'from'), 'from');
+  const to = parseTime(stringOption(values, 'to'), 'to');
+  // [from, to) holds nothing when from is not before to: a mistake, not an empty answer.
+  if (from !== undefined && to !== undefined && toTableTime(from, 'ns', '--from') >= toTableTime(to, 'ns', '--to')) {
+    throw new UsageError(`--from ${from} is not before --to ${to}: the range [from, to) is empty`);
+  }
   return {
-    from: parseTime(stringOption(values, 'from'), 'from'),
-    to: parseTime(stringOption(values, 'to'), 'to'),
+    from,
+    to,
     where: whereOption(values),
     columns: listOption(values, 'columns'),
     limit: intOption(values, 'limit'),
@@ -38,12 +45,29 @@ export function scanOptions(values: Record<string, unknown>) {
   };
 }
 
-/** `--from 1767225600000` is epoch ms; anything else is passed on as an ISO-8601 string. */
+/**
+ * `--from 1767225600000` is epoch ms (negative: before 1970); anything else is passed on as
+ * an ISO-8601 string.
+ */
 function parseTime(value: string | undefined, name: string): string | number | undefined {
   if (value === undefined) return undefined;
   if (/^-?\d+$/.test(value)) return Number(value);
   if (Number.isNaN(Date.parse(value))) throw new UsageError(`--${name} expects ISO-8601 or epoch milliseconds, got ${JSON.stringify(value)}`);
   return value;
+}
+
+/**
+ * The rows' output format, refusing flags that would be ignored: --explain prints the plan
+ * (as JSON) to stdout, so --format and --out do not apply; --json asks for JSON lines.
+ */
+export function outputFormat(ctx: CommandContext, values: Record<string, unknown>): OutputFormat {
+  if (values.explain) {
+    refuse(values, 'format', 'does not apply to --explain (it prints the plan as JSON)');
+    refuse(values, 'out', 'does not apply to --explain (it prints the plan to stdout)');
+  }
+  const format = choiceOption(values, 'format', OUTPUT_FORMATS, ctx.flags.json ? 'jsonl' : 'table');
+  if (ctx.flags.json && format !== 'jsonl') throw new UsageError(`--json writes JSON lines; it cannot be combined with --format ${format}`);
+  return format;
 }
 
 export const scanCommand: Command = {
@@ -56,16 +80,16 @@ ${SCAN_HELP}`,
   async run(ctx, values, positionals) {
     const [name, ...extra] = positionals;
     if (!name || extra.length) throw new UsageError('scan takes exactly one TABLE');
-    const format = choiceOption(values, 'format', OUTPUT_FORMATS, ctx.flags.json ? 'jsonl' : 'table');
-    const table = await (await ctx.open()).table(name);
+    const format = outputFormat(ctx, values);
     const options = scanOptions(values);
+    const table = await (await ctx.open()).table(name);
     if (values.explain) {
       const plan = await table.explain(options);
       ctx.emit(plan, () => JSON.stringify(plan, null, 2));
       return 0;
     }
     const sink = new Sink(stringOption(values, 'out'));
-    await writeBatches(table.scan(options), format, sink);
+    await writeBatches(table.scan({ ...options, signal: ctx.signal }), format, sink);
     await sink.end();
     return 0;
   },
