@@ -1,5 +1,6 @@
 import { mkdir, open, readdir, rename, link, unlink, rmdir, stat, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { existsBySize, type ByteRange, type ChunkManager, type ListOptions, type PutOptions } from './chunk-manager.js';
 import { AlreadyExistsError, NotFoundError, StoreError, UsageError } from '../errors.js';
@@ -38,6 +39,10 @@ export class LocalChunkManager implements ChunkManager {
   constructor(root: string, options: { native?: boolean } = {}) {
     this.root = resolve(root);
     this.url = `file://${this.root}`;
+    // A missing directory is created by the first write; anything else in its place is a mistake.
+    let kind: 'directory' | 'missing' | 'other' = 'missing';
+    try { kind = statSync(this.root).isDirectory() ? 'directory' : 'other'; } catch { /* missing, or unreadable: reads will say */ }
+    if (kind === 'other') throw new UsageError(`store ${this.root} is not a directory (a local store is a directory of tables)`);
     this.native = options.native === false ? null : nativeAddon();
   }
 

@@ -11,6 +11,8 @@ export const GLOBAL_OPTIONS = {
 
 export interface GlobalFlags {
   store: string;
+  /** The store was named (--store or QUIVER_STORE), not the default. */
+  storeGiven: boolean;
   json: boolean;
   debug: boolean;
 }
@@ -19,11 +21,23 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 
 /**
  * Parses one command's arguments with node:util parseArgs (strict: an unknown option is a
- * UsageError naming it), merged with the global options.
+ * UsageError naming it), merged with the global options. A negative number after an option
+ * that takes a value is that value (`--limit -1`, `--from -1000`): parseArgs would take it
+ * for an option and call the argument ambiguous.
  */
 export function parseCommand<O extends Options>(args: string[], options: O) {
+  const all: Options = { ...GLOBAL_OPTIONS, ...options };
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') { joined.push(...args.slice(i)); break; }
+    const next = args[i + 1];
+    const option = arg.startsWith('--') && !arg.includes('=') ? all[arg.slice(2)] : undefined;
+    if (option?.type === 'string' && next !== undefined && /^-\d/.test(next)) { joined.push(`${arg}=${next}`); i++; continue; }
+    joined.push(arg);
+  }
   try {
-    const parsed = parseArgs({ args, options: { ...GLOBAL_OPTIONS, ...options }, allowPositionals: true, strict: true });
+    const parsed = parseArgs({ args: joined, options: all, allowPositionals: true, strict: true });
     return parsed as unknown as { values: Record<string, string | boolean | string[] | undefined>; positionals: string[] };
   } catch (error) {
     throw new UsageError((error as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
@@ -31,8 +45,10 @@ export function parseCommand<O extends Options>(args: string[], options: O) {
 }
 
 export function globalFlags(values: Record<string, unknown>, env: NodeJS.ProcessEnv): GlobalFlags {
+  const named = (values.store as string | undefined) ?? (env.QUIVER_STORE || undefined);
   return {
-    store: (values.store as string | undefined) ?? env.QUIVER_STORE ?? './quiver-data',
+    store: named ?? './quiver-data',
+    storeGiven: named !== undefined,
     json: values.json === true,
     debug: values.debug === true,
   };
@@ -54,7 +70,7 @@ export function listOption(values: Record<string, unknown>, name: string): strin
 export function intOption(values: Record<string, unknown>, name: string, min = 0): number | undefined {
   const value = stringOption(values, name);
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < min || !Number.isSafeInteger(Number(value))) {
+  if (!/^-?\d+$/.test(value) || Number(value) < min || !Number.isSafeInteger(Number(value))) {
     throw new UsageError(`--${name} expects an integer ≥ ${min}, got ${JSON.stringify(value)}`);
   }
   return Number(value);
@@ -67,6 +83,11 @@ export function choiceOption<T extends string>(values: Record<string, unknown>, 
     throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got ${JSON.stringify(value)}`);
   }
   return value as T;
+}
+
+/** Refuses `--name` (given) with the reason it would be ignored. */
+export function refuse(values: Record<string, unknown>, name: string, reason: string): void {
+  if (values[name] !== undefined) throw new UsageError(`--${name} ${reason}`);
 }
 
 /**

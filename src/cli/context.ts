@@ -5,12 +5,28 @@ import { Quiver } from '../quiver.js';
 /** What every command gets: parsed global flags, output, and the store opened lazily. */
 export class CommandContext {
   private db?: Promise<Quiver>;
+  private opened?: Quiver;
+  private readonly abort = new AbortController();
+
   constructor(readonly flags: GlobalFlags, readonly stdout: NodeJS.WritableStream, readonly stderr: NodeJS.WritableStream) {}
 
   /** The store named by --store / QUIVER_STORE / ./quiver-data. */
   open(): Promise<Quiver> {
-    this.db ??= Quiver.open(this.flags.store);
+    this.db ??= Quiver.open(this.flags.store).then((db) => (this.opened = db));
     return this.db;
+  }
+
+  /**
+   * Aborted when the reader of stdout went away (a closed pipe: `quiver scan … | head`):
+   * commands pass it to scans and queries so they stop reading.
+   */
+  get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  /** Called by main when stdout's reader is gone. */
+  outputClosed(): void {
+    this.abort.abort();
   }
 
   print(text: string): void {
@@ -27,8 +43,9 @@ export class CommandContext {
     this.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
   }
 
+  /** Closes the store if it was opened (a store that failed to open was reported already). */
   async close(): Promise<void> {
-    if (this.db) await (await this.db).close();
+    await this.opened?.close();
   }
 }
 

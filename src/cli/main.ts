@@ -11,23 +11,25 @@ import { copyCommand } from './commands/copy.js';
 import { dropCommand } from './commands/drop.js';
 import { compactCommand } from './commands/compact.js';
 import { vacuumCommand } from './commands/vacuum.js';
+import { walCommand } from './commands/wal.js';
 import { exportCommand } from './commands/export.js';
 import { sqlCommand } from './commands/sql.js';
 
-const COMMANDS: Record<string, Command> = {
-  import: importCommand,
-  scan: scanCommand,
-  query: queryCommand,
-  tables: tablesCommand,
-  inspect: inspectCommand,
-  verify: verifyCommand,
-  copy: copyCommand,
-  compact: compactCommand,
-  vacuum: vacuumCommand,
-  export: exportCommand,
-  sql: sqlCommand,
-  drop: dropCommand,
-};
+const COMMANDS = new Map<string, Command>([
+  ['import', importCommand],
+  ['scan', scanCommand],
+  ['query', queryCommand],
+  ['tables', tablesCommand],
+  ['inspect', inspectCommand],
+  ['verify', verifyCommand],
+  ['copy', copyCommand],
+  ['compact', compactCommand],
+  ['vacuum', vacuumCommand],
+  ['export', exportCommand],
+  ['sql', sqlCommand],
+  ['drop', dropCommand],
+  ['wal', walCommand],
+]);
 
 const GLOBAL_HELP = `Global options:
   --store URL   where the tables live: a directory (default ./quiver-data, env QUIVER_STORE),
@@ -37,8 +39,8 @@ const GLOBAL_HELP = `Global options:
   -h, --help    help`;
 
 function usage(): string {
-  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
-  const lines = Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  const width = Math.max(...[...COMMANDS.keys()].map((n) => n.length));
+  const lines = [...COMMANDS].map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
   return `quiver — an Arrow-based columnar storage engine for time series
 
 Usage: quiver COMMAND [options]
@@ -58,8 +60,36 @@ export interface MainIo {
 }
 
 /**
+ * Error listeners of the output streams, kept for the life of the stream: a reader that
+ * goes away (`quiver scan … | head -2`) makes the next write fail with EPIPE, reported as an
+ * 'error' event, possibly after the command has returned, and an 'error' event nobody
+ * listens to kills the process. Each run of main() listens while it runs.
+ */
+const outputListeners = new WeakMap<NodeJS.WritableStream, Set<(error: Error) => void>>();
+
+function watchOutput(stream: NodeJS.WritableStream, listener: (error: Error) => void): () => void {
+  let listeners = outputListeners.get(stream);
+  if (!listeners) {
+    const set = new Set<(error: Error) => void>();
+    outputListeners.set(stream, set);
+    stream.on('error', (error: Error) => { for (const l of set) l(error); });
+    listeners = set;
+  }
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+/** A write to a reader that went away (or to the stream closed because of it). */
+function isClosedOutput(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  return code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED';
+}
+
+/**
  * Runs the CLI; returns the exit code: 0 ok, 1 failure (bad data, store errors, failed
- * verify), 2 usage error. Errors are one line; stack traces only with --debug.
+ * verify), 2 usage error. Errors are one line, printed once; stack traces only with
+ * --debug. When the reader of stdout goes away (a closed pipe), the command stops quietly
+ * with exit code 0, like other command-line tools.
  */
 export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   const stdout = io.stdout ?? process.stdout;
@@ -86,12 +116,22 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     stdout.write('quiver 0.1.0\n');
     return 0;
   }
-  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  const command = COMMANDS.get(name);
   if (!command) {
-    stderr.write(`quiver: unknown command ${JSON.stringify(name)} (commands: ${Object.keys(COMMANDS).join(', ')})\n`);
+    stderr.write(`quiver: unknown command ${JSON.stringify(name)} (commands: ${[...COMMANDS.keys()].join(', ')})\n`);
     return 2;
   }
   let ctx: CommandContext | undefined;
+  let outputGone = false;
+  let outputError: Error | undefined;
+  const onOutputError = (error: Error) => {
+    if (isClosedOutput(error)) { outputGone = true; ctx?.outputClosed(); } else outputError ??= error;
+  };
+  // Scan and query rows go to process.stdout (src/cli/output.ts), whatever io.stdout is.
+  const unwatch = [...new Set([stdout, process.stdout])].map((s) => watchOutput(s, onOutputError));
+  unwatch.push(watchOutput(stderr, () => {}));
+  let code = 0;
+  let failure: unknown;
   try {
     const { values, positionals } = parseCommand(rest, command.options);
     if (values.help) {
@@ -99,12 +139,25 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       return 0;
     }
     ctx = new CommandContext(globalFlags(values, env), stdout, stderr);
-    return await command.run(ctx, values, positionals);
+    code = await command.run(ctx, values, positionals);
+    if (outputError) { failure = outputError; code = report(outputError, stderr, debug, name); }
   } catch (error) {
-    return report(error, stderr, debug, name);
+    failure = error;
+    // The reader went away: what failed is the writing (EPIPE) or the scan we cancelled.
+    code = outputGone && (isClosedOutput(error) || (error as Error)?.name === 'AbortError') ? 0 : report(error, stderr, debug, name);
   } finally {
-    try { await ctx?.close(); } catch (error) { report(error, stderr, debug, name); }
+    try {
+      await ctx?.close();
+    } catch (error) {
+      // One line per failure: the command's own error was reported already.
+      if (failure === undefined || (error as Error)?.message !== (failure as Error)?.message) {
+        const closeCode = report(error, stderr, debug, name);
+        if (code === 0) code = closeCode;
+      }
+    }
+    for (const stop of unwatch) stop();
   }
+  return code;
 }
 
 function report(error: unknown, stderr: NodeJS.WritableStream, debug: boolean, command: string): number {

@@ -26,6 +26,7 @@ import { epochUnitOf, parseIsoBytes, type TimeFormat } from './csv/values.js';
 import { floorDiv, formatTime, INT64_MAX, INT64_MIN, inTimeRange, timeRangeError } from '../table/time.js';
 import { TIME_NAMES } from './csv/reader.js';
 import { TagInterner } from './csv/cells.js';
+import { tagValueBytesOver, tagValueError } from '../table/tag-values.js';
 
 const NS_PER: Record<TimeUnit, bigint> = { s: 1_000_000_000n, ms: 1_000_000n, us: 1_000n, ns: 1n };
 const NS_PER_DAY = 86_400_000_000_000n;
@@ -93,8 +94,18 @@ export function tableSchemaOfArrow(file: string, schema: Schema, options: ArrowI
 export class ArrowBatchConverter {
   private epochUnit: Exclude<TimeFormat, 'iso'> | undefined;
 
+  private readonly timeFormat: TimeFormat | undefined;
+
   constructor(private readonly file: string, private readonly table: TableSchema, options: ArrowImportOptions) {
+    this.timeFormat = options.timeFormat;
     if (options.timeFormat && options.timeFormat !== 'iso') this.epochUnit = options.timeFormat;
+  }
+
+  /** --time-format says how to read the time column's epoch numbers or text; a column that is neither would ignore it. */
+  private refuseTimeFormat(name: string, required: boolean, holds: string): void {
+    if (required && this.timeFormat !== undefined) {
+      throw new InputError(`${this.file}: --time-format ${this.timeFormat} does not apply: column ${name} holds ${holds}`, this.file, undefined, name);
+    }
   }
 
   convert(batch: RecordBatch, rowStart: number): RecordBatch {
@@ -110,7 +121,7 @@ export class ArrowBatchConverter {
     batch.schema.fields.forEach((f, k) => {
       if (k === timeIndex) return;
       const data = batch.data.children[k]!;
-      const converted = table.tags.includes(f.name) ? this.tag(f.name, data, rowStart) : this.field(f.name, data, rowStart);
+      const converted = table.tags.includes(f.name) ? this.checkedTag(this.tag(f.name, data, rowStart), f.name, rowStart) : this.field(f.name, data, rowStart);
       outFields.push(new Field(f.name, converted.type, true));
       children.push(converted);
     });
@@ -156,11 +167,13 @@ export class ArrowBatchConverter {
     };
     switch (type.typeId) {
       case Type.Timestamp: {
+        this.refuseTimeFormat(name, required, 'Arrow timestamps, whose unit is in the file');
         const fromUnit = TIME_UNIT_OF[(type as Timestamp).unit]!;
         scale(data.values as BigInt64Array, fromUnit, (v) => `${formatTime(v, fromUnit)} (${v} ${fromUnit})`);
         return out;
       }
       case Type.Date: {
+        this.refuseTimeFormat(name, required, 'Arrow dates');
         const days = (type as unknown as { unit: number }).unit === 0;
         for (let i = 0; i < n; i++) {
           if (!data.getValid(i)) continue;
@@ -173,6 +186,7 @@ export class ArrowBatchConverter {
         return out;
       }
       case Type.Int: {
+        if (this.timeFormat === 'iso') this.refuseTimeFormat(name, required, 'integers, not ISO-8601 text (give their unit: s, ms, us or ns)');
         const values = data.values as ArrayLike<number | bigint>;
         const unsigned = !(type as Int64).isSigned;
         const big = new BigInt64Array(n);
@@ -191,6 +205,7 @@ export class ArrowBatchConverter {
         return out;
       }
       case Type.Utf8: case Type.LargeUtf8: {
+        if (this.timeFormat !== undefined && this.timeFormat !== 'iso') this.refuseTimeFormat(name, required, 'text, read as ISO-8601 (--time-format iso, or none)');
         const offsets = data.valueOffsets as Int32Array | BigInt64Array;
         const bytes = data.values as Uint8Array;
         for (let i = 0; i < n; i++) {
@@ -206,6 +221,22 @@ export class ArrowBatchConverter {
       default:
         throw new InputError(`${this.file}: column ${name} has the type ${type}; the time column must be a Timestamp, a Date, epoch integers or ISO-8601 strings`, this.file, undefined, name);
     }
+  }
+
+  /** `tag` itself when no dictionary value exceeds TAG_VALUE_BYTES_MAX; else the error names the first row using one. */
+  private checkedTag(tag: Data, name: string, rowStart: number): Data {
+    const dictionary = tag.dictionary!;
+    for (let j = 0; j < dictionary.length; j++) {
+      const value = String(dictionary.get(j) ?? '');
+      const bytes = tagValueBytesOver(value);
+      if (bytes === undefined) continue;
+      const codes = tag.values as ArrayLike<number>;
+      let i = 0;
+      while (i < tag.length && !(tag.getValid(i) && Number(codes[i]) === j)) i++;
+      if (i === tag.length) continue; // an unused dictionary entry enters no table
+      throw tagValueError(`${this.file}: row ${rowStart + i + 1}`, name, value, bytes, this.file, rowStart + i + 1);
+    }
+    return tag;
   }
 
   /**

@@ -6,6 +6,7 @@ import {
 import type { FieldType, LineageEntry } from '../format/types.js';
 import { SchemaError } from '../errors.js';
 import { utf8DataAt, utf8VectorAt } from '../format/utf8.js';
+import { tagValueBytesOver, tagValueError } from './tag-values.js';
 import { ARROW_TIME_UNIT, TIME_UNIT_OF, fieldArrowType, fieldTypeOfArrow } from './arrow-schema.js';
 import { convertInts } from './int-convert.js';
 import { convertTime, formatTime, inTimeRange, nextPartitionKey, partitionOf, partitionStart, timeRangeError, toTableTime } from './time.js';
@@ -125,9 +126,12 @@ export class WriteBuffer {
     }
   }
 
-  private intern(tag: TagColumn, value: string | null): number {
+  /** `row`: the appended row carrying the value, for the error when it is too long (TAG_VALUE_BYTES_MAX). */
+  private intern(tag: TagColumn, value: string | null, row?: () => number): number {
     let code = tag.dictionary.get(value);
     if (code === undefined) {
+      const bytes = value === null ? undefined : tagValueBytesOver(value);
+      if (bytes !== undefined) throw tagValueError(row ? `append row ${row()}` : "append", tag.name, value!, bytes);
       code = tag.values.length;
       tag.dictionary.set(value, code);
       tag.values.push(value);
@@ -215,8 +219,9 @@ export class WriteBuffer {
       if (typeId === Type.Dictionary) {
         const dict = data.dictionary!;
         const map = new Int32Array(dict.length);
-        for (let j = 0; j < dict.length; j++) map[j] = this.intern(tag, this.tagText(tag, dict.type.typeId === Type.Utf8 ? utf8VectorAt(dict, j) : dict.get(j), row));
         const codes = data.values as ArrayLike<number | bigint>;
+        const base = row - at;
+        for (let j = 0; j < dict.length; j++) map[j] = this.intern(tag, this.tagText(tag, dict.type.typeId === Type.Utf8 ? utf8VectorAt(dict, j) : dict.get(j), row), () => base + Array.from(codes, Number).indexOf(j));
         const out = tag.codes;
         if (data.nullCount === 0 && codes instanceof Int32Array) {
           // The common case (CSV batches, the buffer's own snapshots): one tight loop.
@@ -228,7 +233,8 @@ export class WriteBuffer {
         }
       } else if (typeId === Type.Utf8 || typeId === Type.LargeUtf8) {
         const v = makeVector(data);
-        for (let i = 0; i < data.length; i++) tag.codes[row++] = this.intern(tag, v.get(i) as string | null);
+        const base = row - at;
+        for (let i = 0; i < data.length; i++) tag.codes[row++] = this.intern(tag, v.get(i) as string | null, () => base + i);
       } else if (typeId === Type.Int || typeId === Type.Float || typeId === Type.Bool) {
         const v = arrowVector(data);
         for (let i = 0; i < data.length; i++, row++) tag.codes[row] = this.intern(tag, v.isValid(i) ? this.tagText(tag, v.get(i), row - at) : null);
@@ -311,7 +317,7 @@ export class WriteBuffer {
       } catch (error) {
         throw new SchemaError((error as Error).message);
       }
-      for (const tag of this.tags) tag.codes[at + i] = this.intern(tag, this.tagText(tag, row[tag.name], i));
+      for (const tag of this.tags) tag.codes[at + i] = this.intern(tag, this.tagText(tag, row[tag.name], i), () => i);
       for (const column of this.fields.values()) {
         const v = row[column.spec.name];
         if (v === null || v === undefined) { column.valid[at + i] = 0; column.nulls++; continue; }

@@ -13,6 +13,7 @@ at DST only when complete. An existing table of the same name at DST is an error
   options: { table: { type: 'string' } },
   async run(ctx, values, positionals) {
     if (positionals.length !== 2) throw new UsageError('copy takes SRC and DST store URLs');
+    if (values.store !== undefined) throw new UsageError('--store does not apply to copy: it names its stores as SRC and DST');
     const [srcUrl, dstUrl] = positionals as [string, string];
     const src = await Quiver.open(srcUrl);
     const dst = await Quiver.open(dstUrl);

@@ -1,7 +1,10 @@
+import { statSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import type { Command } from '../context.js';
-import { choiceOption, intOption, listOption, stringOption } from '../args.js';
+import { choiceOption, intOption, listOption, refuse, stringOption } from '../args.js';
 import { UsageError } from '../../errors.js';
-import { importFiles } from '../../io/import.js';
+import { detectFormat, expandGlobs, importFiles, type ImportFormat } from '../../io/import.js';
+import type { TableDescription } from '../../table/types.js';
 
 export const importCommand: Command = {
   summary: 'import CSV, Parquet or Arrow files into a table (all or nothing)',
@@ -67,8 +70,14 @@ Options:
     if (stringOption(values, 'rejects') !== undefined && !maxErrors) throw new UsageError('--rejects names where rows skipped by --max-errors N go: give --max-errors too');
     const timeUnit = stringOption(values, 'time-unit');
     if (timeUnit !== undefined && !['s', 'ms', 'us', 'ns'].includes(timeUnit)) throw new UsageError(`--time-unit must be s, ms, us or ns, got ${JSON.stringify(timeUnit)}`);
+    const codec = choiceOption(values, 'codec', ['auto', 'zstd', 'lz4', 'none'] as const, 'auto');
+    const compression = choiceOption(values, 'compression', ['fast', 'small'] as const, 'fast');
     const delimiter = stringOption(values, 'delimiter');
+    refuseIgnoredFlags(values, files);
     const db = await ctx.open();
+    if (values.append === true && (await db.hasTable(table))) {
+      refuseForExistingTable(values, await db.describe(table), { timeUnit, codec, compression });
+    }
     const progress = values['no-progress'] !== true && !ctx.flags.json;
     const summary = await importFiles(db, files, {
       table,
@@ -86,8 +95,8 @@ Options:
       ...(stringOption(values, 'invalid-utf8') !== undefined ? { invalidUtf8: choiceOption(values, 'invalid-utf8', ['error', 'replace'] as const, 'error') } : {}),
       maxErrors,
       rejectsPath: stringOption(values, 'rejects'),
-      codec: stringOption(values, 'codec') as never,
-      ...(stringOption(values, 'compression') !== undefined ? { compression: choiceOption(values, 'compression', ['fast', 'small'] as const, 'fast') } : {}),
+      ...(values.codec !== undefined ? { codec } : {}),
+      ...(values.compression !== undefined ? { compression } : {}),
       ...(stringOption(values, 'memory') !== undefined ? { memoryBytes: parseSize(stringOption(values, 'memory')!, '--memory') } : {}),
       onProgress: progress ? progressPrinter(ctx.stderr) : undefined,
     });
@@ -136,6 +145,60 @@ export function schemaOption(text: string | undefined): Record<string, string> |
   return out;
 }
 
+/** Options that only CSV input reads. */
+const CSV_ONLY = ['delimiter', 'columns', 'schema', 'max-errors', 'rejects', 'field-column', 'value-column'] as const;
+
+/**
+ * Refuses flags the inputs would ignore: CSV-only options when no input is CSV (Parquet and
+ * Arrow files carry their column names and types), --rejects without --max-errors (no row
+ * is ever skipped), and the long layout's columns without --layout long.
+ */
+function refuseIgnoredFlags(values: Record<string, unknown>, patterns: string[]): void {
+  if (values['field-column'] !== undefined || values['value-column'] !== undefined) {
+    if (values.layout !== 'long') {
+      refuse(values, 'field-column', 'applies to --layout long');
+      refuse(values, 'value-column', 'applies to --layout long');
+    }
+  }
+  if (values.rejects !== undefined && values['max-errors'] === undefined) {
+    throw new UsageError('--rejects names the file where rows skipped by --max-errors go: give --max-errors N too');
+  }
+  const files = expandGlobs(patterns);
+  const nonCsv = files.map((f) => [f, inputFormat(f)] as const);
+  if (nonCsv.some(([, format]) => format === 'csv')) return;
+  const [file, format] = nonCsv[0]!;
+  const kind = format === 'parquet' ? 'Parquet' : 'Arrow IPC';
+  for (const name of CSV_ONLY) refuse(values, name, `applies to CSV input; ${file} is ${kind}, whose columns come with their names and types`);
+}
+
+/** The format importFiles will read `file` as; unreadable files count as CSV (importFiles reports them). */
+function inputFormat(file: string): ImportFormat {
+  if (file === '-') return 'csv';
+  try {
+    return statSync(file).isFile() ? detectFormat(file) : 'csv';
+  } catch {
+    return 'csv';
+  }
+}
+
+/**
+ * With --append to an existing table, the options that shape a new table (time unit, codec,
+ * compression, tags, time column) are the table's: a different value is refused, not ignored.
+ */
+function refuseForExistingTable(values: Record<string, unknown>, table: TableDescription, given: { timeUnit?: string; codec: string; compression: string }): void {
+  const why = (option: string, has: string) => `${option} applies when the import creates the table; ${table.name} exists with ${has}`;
+  if (given.timeUnit !== undefined && given.timeUnit !== table.schema.timeUnit) throw new UsageError(why(`--time-unit ${given.timeUnit}`, `time unit ${table.schema.timeUnit}`));
+  if (values.codec !== undefined && given.codec !== table.options.codec) throw new UsageError(why(`--codec ${given.codec}`, `codec ${table.options.codec}`));
+  const compression = table.options.compression ?? 'fast';
+  if (values.compression !== undefined && given.compression !== compression) throw new UsageError(why(`--compression ${given.compression}`, `compression ${compression}`));
+  const tags = listOption(values, 'tags');
+  if (tags && (tags.length !== table.schema.tags.length || tags.some((t) => !table.schema.tags.includes(t)))) {
+    throw new UsageError(why(`--tags ${tags.join(',')}`, `tags ${table.schema.tags.join(',') || '(none)'}`));
+  }
+  const time = stringOption(values, 'time');
+  if (time !== undefined && time !== table.schema.time) throw new UsageError(why(`--time ${time}`, `time column ${table.schema.time} (the input needs a column of that name)`));
+}
+
 export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let value = bytes;
@@ -165,14 +228,28 @@ function progressPrinter(stderr: NodeJS.WritableStream): (p: { bytesRead: number
   };
 }
 
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1000, kib: 1024, m: 1024 ** 2, mb: 1000 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1000 ** 3, gib: 1024 ** 3 };
+const SIZE_UNITS = new Map<string, number>([
+  ['', 1], ['b', 1],
+  ['k', 1024], ['kib', 1024], ['kb', 1000],
+  ['m', 1024 ** 2], ['mib', 1024 ** 2], ['mb', 1000 ** 2],
+  ['g', 1024 ** 3], ['gib', 1024 ** 3], ['gb', 1000 ** 3],
+  ['t', 1024 ** 4], ['tib', 1024 ** 4], ['tb', 1000 ** 4],
+]);
+/** The smallest --memory: below it chunks would be a few rows each. */
+const MEMORY_BYTES_MIN = 1024 * 1024;
 
-/** `512MiB`, `1GiB`, `300MB`, `1048576` → bytes; a UsageError naming the option otherwise. */
-export function parseSize(text: string, option: string): number {
+/**
+ * `512MiB`, `1GiB`, `300MB`, `1048576` → bytes, from 1 MiB up to this machine's memory (a
+ * larger budget could not be honoured); a UsageError naming the option and the bounds
+ * otherwise.
+ */
+export function parseSize(text: string, option: string, memoryBytes = totalmem()): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
-  const unit = m ? SIZE_UNITS[m[2]!.toLowerCase()] : undefined;
-  if (!m || unit === undefined || !(Number(m[1]) * unit >= 1024 * 1024)) {
-    throw new UsageError(`${option} expects a size of at least 1MiB such as 256MiB or 1GiB, got ${JSON.stringify(text)}`);
+  const unit = m ? SIZE_UNITS.get(m[2]!.toLowerCase()) : undefined;
+  if (!m || unit === undefined) throw new UsageError(`${option} expects a size such as 256MiB or 1GiB (units B, KiB, MiB, GiB, TiB, or KB, MB, GB, TB), got ${JSON.stringify(text)}`);
+  const bytes = Math.floor(Number(m[1]) * unit);
+  if (bytes < MEMORY_BYTES_MIN || bytes > memoryBytes) {
+    throw new UsageError(`${option} must be between ${formatBytes(MEMORY_BYTES_MIN)} and ${formatBytes(memoryBytes)} (this machine's memory), got ${JSON.stringify(text)}`);
   }
-  return Math.floor(Number(m[1]) * unit);
+  return bytes;
 }

@@ -26,6 +26,8 @@ as its "error") and the others are listed; exit 1 if any failed.`,
     if (positionals.length > 2) throw new UsageError('inspect takes at most TABLE and CHUNK');
     const [name, chunk] = positionals;
     if (name && !chunk && name.endsWith('.qvr') && existsSync(name) && statSync(name).isFile()) {
+      if (values.store !== undefined) throw new UsageError(`--store does not apply to inspect ${name}: it reads the chunk file itself`);
+      if (values.versions) throw new UsageError('--versions takes a TABLE, not a chunk file');
       return inspectChunk(ctx, name, await openChunk(fileSource(name)).then((r) => r.footer));
     }
     const db = await ctx.open();

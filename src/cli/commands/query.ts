@@ -1,8 +1,8 @@
 import type { Command } from '../context.js';
-import { choiceOption, listOption, stringOption } from '../args.js';
+import { choiceOption, listOption, refuse, stringOption } from '../args.js';
 import { Sink } from '../output.js';
-import { pickFormat, writeOutput } from '../../export/formats.js';
-import { SCAN_HELP, SCAN_OPTIONS, scanOptions } from './scan.js';
+import { writeOutput } from '../../export/formats.js';
+import { outputFormat, SCAN_HELP, SCAN_OPTIONS, scanOptions } from './scan.js';
 import { UsageError } from '../../errors.js';
 
 export const queryCommand: Command = {
@@ -18,7 +18,8 @@ Options:
   --tz ZONE             time zone for day/week/month buckets (default UTC)
   --fill F              empty buckets: none | null | previous | linear (default none)
   --latest              the last point of every series (no --agg needed)
-${SCAN_HELP}`,
+${SCAN_HELP}
+(--order does not apply to query; --columns applies to --latest only)`,
   options: {
     ...SCAN_OPTIONS,
     agg: { type: 'string' },
@@ -42,11 +43,14 @@ ${SCAN_HELP}`,
       if (!fn || !field) throw new UsageError(`--agg expects fn:field, got ${JSON.stringify(item)}`);
       (agg[field] ??= []).push(fn);
     }
-    const out = stringOption(values, 'out');
-    const format = pickFormat(stringOption(values, 'format'), out, ctx.flags.json ? 'jsonl' : 'table');
+    const format = outputFormat(ctx, values);
+    // Flags of scan a query cannot honour: its rows are groups and buckets in their own order.
+    refuse(values, 'order', 'does not apply to query: results come ordered by group, then bucket time');
+    if (!values.latest) refuse(values, 'columns', 'applies to query --latest (which fields to return); an aggregation reads the fields named in --agg');
+    const scan = scanOptions(values);
     const table = await (await ctx.open()).table(name);
     const options = {
-      ...scanOptions(values),
+      ...scan,
       agg: aggList ? agg : undefined,
       every: stringOption(values, 'every'),
       by: listOption(values, 'by'),
@@ -59,8 +63,8 @@ ${SCAN_HELP}`,
       ctx.emit(plan, () => JSON.stringify(plan, null, 2));
       return 0;
     }
-    const result = await table.query(options as never);
-    const sink = new Sink(out);
+    const result = await table.query({ ...options, signal: ctx.signal } as never);
+    const sink = new Sink(stringOption(values, 'out'));
     await writeOutput(asyncBatches(result.batches), format, sink, { schema: async () => result.schema });
     await sink.end();
     return 0;

@@ -1,9 +1,9 @@
-import type { Command } from '../context.js';
-import { choiceOption, intOption, listOption, stringOption, whereOption } from '../args.js';
+import type { Command, CommandContext } from '../context.js';
+import { choiceOption, intOption, listOption, refuse, stringOption, whereOption } from '../args.js';
 import { Sink } from '../output.js';
-import { pickFormat, writeOutput } from '../../export/formats.js';
+import { pickFormat, writeOutput, type WriteFormat } from '../../export/formats.js';
 import { UsageError } from '../../errors.js';
-import { parseIsoNs } from '../../table/time.js';
+import { parseIsoNs, toTableTime } from '../../table/time.js';
 import { TableArrowSchema } from '../../table/arrow-schema.js';
 import { planInput } from '../../scan/plan.js';
 
@@ -35,9 +35,15 @@ export const SCAN_HELP = `  --from TIME           inclusive start: ISO-8601 (202
 
 /** Common option decoding of scan and query. */
 export function scanOptions(values: Record<string, unknown>) {
+  const from = parseTime(stringOption(values, 'from'), 'from');
+  const to = parseTime(stringOption(values, 'to'), 'to');
+  // [from, to) holds nothing when from is not before to: a mistake, not an empty answer.
+  if (from !== undefined && to !== undefined && toTableTime(from, 'ns', '--from') >= toTableTime(to, 'ns', '--to')) {
+    throw new UsageError(`--from ${from} is not before --to ${to}: the range [from, to) is empty`);
+  }
   return {
-    from: parseTime(stringOption(values, 'from'), 'from'),
-    to: parseTime(stringOption(values, 'to'), 'to'),
+    from,
+    to,
     where: whereOption(values),
     columns: listOption(values, 'columns'),
     limit: intOption(values, 'limit'),
@@ -56,6 +62,20 @@ function parseTime(value: string | undefined, name: string): string | number | b
   return value;
 }
 
+/**
+ * The rows' output format, refusing flags that would be ignored: --explain prints the plan
+ * (as JSON) to stdout, so --format and --out do not apply; --json asks for JSON lines.
+ */
+export function outputFormat(ctx: CommandContext, values: Record<string, unknown>): WriteFormat {
+  if (values.explain) {
+    refuse(values, 'format', 'does not apply to --explain (it prints the plan as JSON)');
+    refuse(values, 'out', 'does not apply to --explain (it prints the plan to stdout)');
+  }
+  const format = pickFormat(stringOption(values, 'format'), stringOption(values, 'out'), ctx.flags.json ? 'jsonl' : 'table');
+  if (ctx.flags.json && format !== 'jsonl') throw new UsageError(`--json writes JSON lines; it cannot be combined with --format ${format}`);
+  return format;
+}
+
 export const scanCommand: Command = {
   summary: 'read rows of a table: time range, tag filters, projection',
   usage: `Usage: quiver scan TABLE [options]
@@ -66,19 +86,18 @@ ${SCAN_HELP}`,
   async run(ctx, values, positionals) {
     const [name, ...extra] = positionals;
     if (!name || extra.length) throw new UsageError('scan takes exactly one TABLE');
-    const out = stringOption(values, 'out');
-    const format = pickFormat(stringOption(values, 'format'), out, ctx.flags.json ? 'jsonl' : 'table');
-    const table = await (await ctx.open()).table(name);
+    const format = outputFormat(ctx, values);
     const options = scanOptions(values);
+    const table = await (await ctx.open()).table(name);
     if (values.explain) {
       const plan = await table.explain(options);
       ctx.emit(plan, () => JSON.stringify(plan, null, 2));
       return 0;
     }
-    const sink = new Sink(out);
+    const sink = new Sink(stringOption(values, 'out'));
     // The output schema, for the header (or Arrow schema) of an empty result.
     const schema = new TableArrowSchema(table.schema).project(planInput(table.schema, options).columns);
-    await writeOutput(table.scan(options), format, sink, { schema: async () => schema });
+    await writeOutput(table.scan({ ...options, signal: ctx.signal }), format, sink, { schema: async () => schema });
     await sink.end();
     return 0;
   },

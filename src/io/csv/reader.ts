@@ -7,6 +7,15 @@ import { CSV_ROW_BYTES_MAX, CsvTokenizer, detectDelimiter, fieldText, rowBytes, 
 import { epochUnitOf, parseIsoBytes, type TimeFormat } from './values.js';
 import { CellText, INVALID_TAG, NULL_TAG, SMI_MASK, TagInterner, TimeCell, cellError, fieldCountError, utf8Error, valueError, type InvalidUtf8 } from './cells.js';
 import { DECIMAL_LITERAL, FieldColumn, INTEGER_LITERAL, INT_RANGE, tagData } from './columns.js';
+import { TAG_VALUE_BYTES_MAX, tagValueError } from '../../table/tag-values.js';
+
+/** A tag cell over TAG_VALUE_BYTES_MAX is an error at its line and column (its raw bytes bound the unescaped ones). */
+function checkTagCell(file: string, header: readonly string[], row: RowView, j: number): void {
+  if (j < 0 || row.ends[j]! - row.starts[j]! <= TAG_VALUE_BYTES_MAX) return;
+  const text = fieldText(row, j);
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > TAG_VALUE_BYTES_MAX) throw tagValueError(`${file}:${row.line}:${j + 1}`, header[j] ?? `#${j + 1}`, text, bytes, file, row.line);
+}
 
 /** Rows per Arrow batch handed to the table writer. */
 export const CSV_BATCH_ROWS = 65_536;
@@ -415,6 +424,7 @@ class WideBuilder implements Builder {
   add(row: RowView): void {
     const header = this.plan.header;
     if (row.count !== header.length) throw fieldCountError(this.file, header, row);
+    for (const t of this.tags) checkTagCell(this.file, header, row, t.index);
     const r = this.rows;
     this.time[r] = this.timeCell.parse(row, this.plan.timeIndex);
     for (const f of this.fields) {
@@ -530,6 +540,7 @@ class LongBuilder implements Builder {
     const { fieldIndex, valueIndex } = this.long;
     if (row.count !== header.length) throw fieldCountError(this.file, header, row);
     const t = this.timeCell.parse(row, this.plan.timeIndex);
+    for (const tag of this.tags) checkTagCell(this.file, header, row, tag.index);
     const code = this.names.cell(row, fieldIndex);
     if (code === INVALID_TAG) throw utf8Error(this.file, header, row, fieldIndex);
     if (code === NULL_TAG) throw cellError(this.file, header, row, fieldIndex, 'a field name');
