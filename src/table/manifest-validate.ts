@@ -177,8 +177,9 @@ export function validateOptions(raw: unknown, field = 'options'): TableOptions {
  */
 function partitionKeyOk(key: string, by: PartitionBy): boolean {
   if (by === 'none') return key === 'all';
-  // Years beyond 0000–9999 (possible in s/ms/us tables) are ISO expanded years (±YYYYYY).
-  const m = /^(\d{4}|[+-]\d{6})-(\d{2})(?:-(\d{2})(?:T(\d{2}))?)?$/.exec(key);
+  // Years beyond 0000–9999 (possible in s/ms/us tables) are ISO expanded years: a sign and six
+  // or more digits (a seconds table reaches year ±292,277,026,596).
+  const m = /^(\d{4}|[+-]\d{6,})-(\d{2})(?:-(\d{2})(?:T(\d{2}))?)?$/.exec(key);
   if (!m) return false;
   const kind = m[4] !== undefined ? 'hour' : m[3] !== undefined ? 'day' : 'month';
   if (kind !== by) return false;

@@ -58,7 +58,7 @@ test('--rejects into a folder that does not exist is a usage error before the im
     assert.match(folder.out, /is a folder; name a file/);
     const alone = await runCli(store, 'import', csv, '--table', 't', '--rejects', join(dir, 'r.csv'), '--no-progress');
     assert.equal(alone.code, 2, alone.out);
-    assert.match(alone.out, /--rejects names where rows skipped by --max-errors N go: give --max-errors too/);
+    assert.match(alone.out, /--rejects names the file where rows skipped by --max-errors go: give --max-errors N too/);
     // The rejects file keeps the row's bytes as they were (here not UTF-8).
     writeFileSync(csv, Buffer.concat([Buffer.from(`time,v\n${at(0)},1\n`), Buffer.from([0xff, 0x2c, 0x32, 0x0a]), Buffer.from(`${at(2)},"3"\n`)]));
     const ok = await runCli(store, 'import', csv, '--table', 't', '--max-errors', '1', '--rejects', join(dir, 'r.csv'), '--no-progress');

@@ -559,4 +559,6 @@ export const FUZZ_TARGETS: readonly string[] = [
   'parquet',
   'arrow-file',
   'arrow-stream',
+  'csv',
+  'manifest',
 ];

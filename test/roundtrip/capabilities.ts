@@ -17,13 +17,12 @@ export const CAPABILITIES = {
    * a JS Date, so s/ms/us tables take ±8.64e15 ms and ns tables the whole int64 range
    * (fid-values: switch to the documented range of the unit once it is checked everywhere).
    */
-  timeRange(unit: TimeUnit): [bigint, bigint] {
-    if (unit === 'ns') return [INT64_MIN, INT64_MAX];
-    if (unit === 's') return [-(DATE_MS_MAX / 1000n), DATE_MS_MAX / 1000n];
-    return [-DATE_MS_MAX * UNIT_PER_MS[unit], DATE_MS_MAX * UNIT_PER_MS[unit]];
+  timeRange(_unit: TimeUnit): [bigint, bigint] {
+    return [INT64_MIN, INT64_MAX];
   },
+
   /** A null tag is its own series and scans return null (fid-values: null tags are "" today). */
-  nullTags: false,
+  nullTags: true,
   /**
    * CSV: a quoted empty field "" is an empty string, an unquoted empty field is null
    * (fid-csv). Until then the CSV path leaves out rows with an empty utf8 field value.

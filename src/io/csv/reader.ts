@@ -3,6 +3,7 @@ import type { FieldType, TimeUnit } from '../../format/types.js';
 import { InputError, SchemaError, UsageError } from '../../errors.js';
 import { ARROW_TIME_UNIT } from '../../table/arrow-schema.js';
 import type { TableSchema } from '../../table/types.js';
+import { validateColumnName } from '../../table/names.js';
 import { CSV_ROW_BYTES_MAX, CsvTokenizer, detectDelimiter, fieldText, rowBytes, type RowView } from './tokenizer.js';
 import { epochUnitOf, parseIsoBytes, type TimeFormat } from './values.js';
 import { CellText, INVALID_TAG, NULL_TAG, SMI_MASK, TagInterner, TimeCell, cellError, fieldCountError, utf8Error, valueError, type InvalidUtf8 } from './cells.js';
@@ -137,8 +138,15 @@ export function inferType(values: readonly string[], lines: readonly number[] = 
     }
     if (overInt < 0 && overUint < 0) return 'int64';
     if (negative < 0 && overUint < 0) return 'uint64';
-    const at = overUint >= 0 && (negative < 0 || overUint < overInt) ? overUint : overInt;
+    // With a negative value the column could only be int64: the first value outside int64
+    // fails; without one it could be uint64: the first value beyond uint64 fails.
     const type = negative >= 0 ? 'int64' : 'uint64';
+    const int64Min = -(2n ** 63n), int64Max = 2n ** 63n - 1n, uint64Max = 2n ** 64n - 1n;
+    const at = values.findIndex((text) => {
+      if (text.trim() === '') return false;
+      const v = BigInt(text.trim());
+      return type === 'int64' ? v < int64Min || v > int64Max : v > uint64Max;
+    });
     return fail(at, `${type} (${INT_RANGE[type]})`, `the column holds whole numbers only and is not made float64 silently: import ${name} with --schema ${name}:float64 (the nearest double) or ${name}:utf8 (the digits as text)`);
   }
   if (ints + decimals === present) return 'float64';
@@ -262,6 +270,9 @@ function planCsv(file: string, sample: CsvSampler, delimiter: number, options: C
   const header: string[] = sample.header;
   const empty = header.indexOf('');
   if (empty >= 0) throw new InputError(`${file}:1:${empty + 1}: the header has an empty column name`, file, 1);
+  header.forEach((name, j) => {
+    try { validateColumnName(name); } catch (error) { throw new InputError(`${file}:1:${j + 1}: ${(error as Error).message}`, file, 1, name); }
+  });
   const dup = header.find((h, i) => header.indexOf(h) !== i);
   if (dup !== undefined) throw new InputError(`${file}:1:${header.lastIndexOf(dup) + 1}: column ${JSON.stringify(dup)} appears twice in the header`, file, 1, dup);
   const rows: string[][] = [];
