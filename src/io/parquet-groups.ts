@@ -4,7 +4,7 @@ import { makeData, RecordBatch, Struct, Type, Vector, type Data, type Field } fr
 import { parseRecordBatch } from 'arrow-js-ffi';
 import { InputError } from '../errors.js';
 import type { TableSchema } from '../table/types.js';
-import { ArrowBatchConverter, tableSchemaOfArrow, type ArrowImportOptions } from './arrow-batch.js';
+import { ArrowBatchConverter, checkArrowSchema, tableSchemaOfArrow, type ArrowImportOptions } from './arrow-batch.js';
 
 /** Rows per Arrow batch decoded from a row group (bounds memory inside large row groups). */
 export const PARQUET_BATCH_ROWS = 32_768;
@@ -64,6 +64,8 @@ export async function* parquetBatches(file: string, options: ArrowImportOptions,
         try {
           const memory = parquetWasm.wasmMemory().buffer;
           let decoded = decoding(file, g, groups, () => parseRecordBatch(memory, ffi.arrayAddr(), ffi.schemaAddr(), false));
+          // A column no table can hold is refused by name before its values are copied (arrow-js-ffi cannot copy intervals).
+          checkArrowSchema(file, decoded.schema);
           // arrow-js-ffi 0.4's views are right for these types only (its view of a decimal
           // column, say, holds one word per value): anything else is parsed as copies.
           if (!decoded.schema.fields.every((f: Field) => VIEWABLE_TYPES.has(f.type.typeId))) {

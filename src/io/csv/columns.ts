@@ -4,6 +4,7 @@
  */
 import { Bool, Dictionary, Float64, Int32, Int64, makeData, Uint64, Utf8, vectorFromArray, type Data, type Vector } from 'apache-arrow';
 import type { FieldType } from '../../format/types.js';
+import { fieldData, fieldTypeInfo, parseValue, type FieldValue } from '../../format/field-types.js';
 import { fieldText, type RowView } from './tokenizer.js';
 import { isNanSpelling, parseBoolText, parseFloatBytes, parseIntBytes } from './values.js';
 
@@ -11,12 +12,12 @@ const INT64_MAX = 2n ** 63n - 1n;
 
 /** What a failed cell expected, as the error message says it. */
 export function expectedText(type: FieldType): string {
-  return type === 'bool' ? 'bool (true/false)' : type;
+  return type === 'bool' ? 'bool (true/false)' : fieldTypeInfo(type).int || fieldTypeInfo(type).bytes ? fieldTypeInfo(type).expected : type;
 }
 
 /** One field column of a batch: values plus a validity byte per row. */
 export class FieldColumn {
-  values: Float64Array | BigInt64Array | Uint8Array | string[];
+  values: Float64Array | BigInt64Array | Uint8Array | string[] | (FieldValue | null)[];
   valid: Uint8Array;
 
   constructor(readonly name: string, readonly type: FieldType, capacity: number) {
@@ -71,6 +72,17 @@ export class FieldColumn {
       case 'utf8':
         (this.values as string[])[r] = fieldText(row, j);
         break;
+      default: {
+        // Dates, times, durations, timestamps, decimals, binary: their text (field-types.ts parseValue).
+        const text = fieldText(row, j);
+        const v = parseValue(fieldTypeInfo(this.type), text);
+        if (v === undefined) {
+          if (text.trim() === '') { this.valid[r] = 0; return true; }
+          return false;
+        }
+        (this.values as (FieldValue | null)[])[r] = v;
+        break;
+      }
     }
     this.valid[r] = 1;
     return true;
@@ -104,6 +116,12 @@ export class FieldColumn {
       case 'utf8': {
         const src = this.values as string[];
         data = vectorFromArray(Array.from({ length: n }, (_, i) => (valid[i] ? src[i] ?? '' : null)), new Utf8()).data[0]!;
+        this.values = [];
+        break;
+      }
+      default: {
+        const src = this.values as (FieldValue | null)[];
+        data = fieldData(fieldTypeInfo(this.type), Array.from({ length: n }, (_, i) => (valid[i] ? src[i] ?? null : null)));
         this.values = [];
         break;
       }
