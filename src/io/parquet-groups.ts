@@ -1,9 +1,10 @@
-import { openAsBlob, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import * as parquetWasm from 'parquet-wasm/node';
 import { makeData, RecordBatch, Struct, Type, Vector, type Data, type Field } from 'apache-arrow';
 import { parseRecordBatch } from 'arrow-js-ffi';
 import { InputError } from '../errors.js';
 import type { TableSchema } from '../table/types.js';
+import { parquetInput, restoreStrings } from './parquet-footer.js';
 import { ArrowBatchConverter, checkArrowSchema, tableSchemaOfArrow, type ArrowImportOptions } from './arrow-batch.js';
 
 /** Rows per Arrow batch decoded from a row group (bounds memory inside large row groups). */
@@ -33,8 +34,9 @@ export interface ParquetBatch {
 export async function* parquetBatches(file: string, options: ArrowImportOptions, table?: TableSchema): AsyncGenerator<ParquetBatch> {
   const size = statSync(file).size;
   let parquet: parquetWasm.ParquetFile;
+  const input = await parquetInput(file);
   try {
-    parquet = await parquetWasm.ParquetFile.fromFile(await openAsBlob(file));
+    parquet = await parquetWasm.ParquetFile.fromFile(input.blob);
   } catch (error) {
     throw new InputError(`${file}: not a readable Parquet file (${size} bytes): ${String((error as Error).message ?? error)}`, file);
   }
@@ -71,6 +73,8 @@ export async function* parquetBatches(file: string, options: ArrowImportOptions,
           if (!decoded.schema.fields.every((f: Field) => VIEWABLE_TYPES.has(f.type.typeId))) {
             decoded = decoding(file, g, groups, () => parseRecordBatch(memory, ffi.arrayAddr(), ffi.schemaAddr(), true));
           }
+          // String columns read as bytes (parquet-footer.ts) are strings again, every value checked.
+          decoded = restoreStrings(file, decoded, input.strings, rowStart);
           schema ??= tableSchemaOfArrow(file, decoded.schema, options);
           converter ??= new ArrowBatchConverter(file, schema, options);
           batch = ownBuffers(converter.convert(decoded, rowStart), memory);
