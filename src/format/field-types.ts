@@ -84,7 +84,7 @@ const DAY_SECONDS = 86_400n;
 // Text of dates and times (proleptic Gregorian, any year; ISO 8601, expanded years signed)
 
 /** Days since 1970-01-01 of a civil date (Howard Hinnant's days_from_civil). */
-function daysFromCivil(y: number, m: number, d: number): number {
+export function daysFromCivil(y: number, m: number, d: number): number {
   y -= m <= 2 ? 1 : 0;
   const era = Math.floor(y / 400);
   const yoe = y - era * 400;

@@ -2,6 +2,7 @@
  * Field conversion straight from bytes. Each parser returns NaN / null for "not this type"
  * so the caller can report file:line:column with what was expected.
  */
+import { daysFromCivil } from '../../format/field-types.js';
 
 const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
 
@@ -120,15 +121,6 @@ function digitsAt(buf: Uint8Array, i: number, count: number): number {
     v = v * 10 + c;
   }
   return v;
-}
-
-function daysFromCivil(y: number, m: number, d: number): number {
-  y -= m <= 2 ? 1 : 0;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
 }
 
 const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
