@@ -59,8 +59,10 @@ export class FieldColumn {
     const buf = row.buf;
     const s = row.starts[j]!, e = row.ends[j]!;
     if (s === e) {
-      // "" is an empty string; an unquoted empty cell is null.
-      if (this.type === 'utf8' && row.escaped[j]) { (this.values as string[])[r] = ''; this.valid[r] = 1; } else this.valid[r] = 0;
+      // "" is an empty string (or empty bytes, base64 of nothing); an unquoted empty cell is null.
+      if (row.escaped[j] && this.type === 'utf8') { (this.values as string[])[r] = ''; this.valid[r] = 1; }
+      else if (row.escaped[j] && this.type === 'binary') { (this.values as (FieldValue | null)[])[r] = new Uint8Array(0); this.valid[r] = 1; }
+      else this.valid[r] = 0;
       return true;
     }
     switch (this.type) {
