@@ -14,7 +14,7 @@
  *   Interval, List, Struct, Map, Union…                                     → InputError naming the column
  */
 import {
-  Bool, Data, DataType, Dictionary, Field, Float64, Int32, Int64, makeData, RecordBatch, Schema, Struct, Timestamp, Type, Uint64, Utf8,
+  Data, DataType, Dictionary, Field, Int32, Int64, makeData, RecordBatch, Schema, Struct, Timestamp, Type, Utf8,
   vectorFromArray, type Vector,
 } from 'apache-arrow';
 import { InputError } from '../errors.js';
@@ -24,7 +24,6 @@ import { ARROW_TIME_UNIT, TIME_UNIT_OF } from '../table/arrow-schema.js';
 import { validateColumnName } from '../table/names.js';
 import { convertToField, invalidUtf8RowOf } from '../table/field-convert.js';
 import type { TableSchema } from '../table/types.js';
-import { convertInts } from '../table/int-convert.js';
 import { stringOf } from '../table/write-buffer.js';
 import { epochUnitOf, parseIsoBytes, type TimeFormat } from './csv/values.js';
 import { floorDiv, formatTime, INT64_MAX, INT64_MIN, inTimeRange, timeRangeError } from '../table/time.js';
