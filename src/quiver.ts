@@ -13,6 +13,8 @@ import { describeRecovery, type WalRecovery, type WalRecoveryReport } from './ta
 import { Table as ArrowTable, type RecordBatch, type Schema } from 'apache-arrow';
 import type { ExportOptions, ExportResult } from './export/export.js';
 import type { ByteSink } from './export/parquet-writer.js';
+import { canonicalFieldType } from './format/field-types.js';
+import type { FieldType } from './format/types.js';
 import type { CreateTableSpec, TableDescription, TableOptions, TableSchema, TimeInput } from './table/types.js';
 
 export const DEFAULT_TABLE_OPTIONS: TableOptions = {
@@ -92,6 +94,15 @@ export interface Point {
  * any ChunkManager. Every operation is safe against other processes using the same store:
  * tables change only through conditional manifest commits.
  */
+/** A field's type in its canonical spelling (`date` → `date32`); a SchemaError naming the field when it is none. */
+function fieldType(name: string, type: string): FieldType {
+  try {
+    return canonicalFieldType(type);
+  } catch (error) {
+    throw new SchemaError(`field ${name}: ${(error as Error).message}`);
+  }
+}
+
 export class Quiver {
   private readonly ctx: TableContext;
   private readonly open = new Map<string, Table>();
@@ -181,13 +192,10 @@ export class Quiver {
     validateTableName(name);
     const time = validateColumnName(spec.time ?? 'time');
     const tags = (spec.tags ?? []).map(validateColumnName);
-    const fields = (spec.fields ?? []).map((f) => ({ name: validateColumnName(f.name), type: f.type, nullable: f.nullable ?? true }));
+    const fields = (spec.fields ?? []).map((f) => ({ name: validateColumnName(f.name), type: fieldType(f.name, f.type), nullable: f.nullable ?? true }));
     const names = [time, ...tags, ...fields.map((f) => f.name)];
     const dup = names.find((n, i) => names.indexOf(n) !== i);
     if (dup) throw new SchemaError(`column ${JSON.stringify(dup)} appears twice in the table spec`);
-    for (const f of fields) {
-      if (!['float64', 'int64', 'uint64', 'bool', 'utf8'].includes(f.type)) throw new SchemaError(`field ${f.name}: type ${JSON.stringify(f.type)} is not one of float64, int64, uint64, bool, utf8`);
-    }
     const schema: TableSchema = { time, timeUnit: spec.timeUnit ?? 'ns', tags, fields };
     if (!['s', 'ms', 'us', 'ns'].includes(schema.timeUnit)) throw new SchemaError(`time unit ${JSON.stringify(schema.timeUnit)} is not s, ms, us or ns`);
     const options: TableOptions = {

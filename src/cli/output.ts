@@ -4,6 +4,7 @@ import { formatTime } from '../table/time.js';
 import type { TimeUnit } from '../format/types.js';
 import { AsyncByteQueue, RecordBatchStreamWriter, Type, TimeUnit as ArrowTimeUnit, type RecordBatch, type Schema, type Vector } from 'apache-arrow';
 import { utf8DataAt, utf8VectorAt } from '../format/utf8.js';
+import { fieldTypeInfo, formatValue, importFieldTypeOf, valueAt } from '../format/field-types.js';
 
 /** Output formats of `quiver scan` / `quiver query`. */
 export const OUTPUT_FORMATS = ['table', 'csv', 'jsonl', 'arrow'] as const;
@@ -44,8 +45,28 @@ function cellReaders(batch: RecordBatch): ((row: number) => Cell)[] {
       const data = vector.data[0]!;
       return (row: number) => (data.getValid(row) ? utf8VectorAt(data.dictionary!, Number((data.values as Int32Array)[row]!)) : null);
     }
+    const typed = typedFormatter(field.type);
+    if (typed !== null) {
+      const data = vector.data[0]!;
+      return (row: number) => (vector.isValid(row) ? typed(data, row) : null);
+    }
     return (row: number) => (vector.isValid(row) ? (vector.get(row) as Cell) : null);
   });
+}
+
+/**
+ * Text of the field types beyond the numbers, bool and utf8 (docs/types.md): dates
+ * `YYYY-MM-DD`, times `HH:MM:SS.ffffff`, decimals with their scale's digits, binary in base64
+ * (strings in every format); durations as their integer count of the unit (a JSON number when
+ * safe). Null for the other types.
+ */
+function typedFormatter(type: Schema['fields'][number]['type']): ((data: import('apache-arrow').Data, row: number) => Cell) | null {
+  const mapped = importFieldTypeOf(type);
+  if (mapped === null || typeof mapped === 'string' || type.typeId === Type.Dictionary) return null;
+  const info = fieldTypeInfo(mapped.type);
+  if (!info.int && !info.bytes) return null;
+  if (info.family === 'duration') return (data, row) => valueAt(info, data, row) as bigint;
+  return (data, row) => formatValue(info, valueAt(info, data, row));
 }
 
 /** CSV: null is an empty field, "" a quoted empty field (as RFC 4180 readers, DuckDB and pandas tell them apart). */

@@ -77,9 +77,11 @@ function zonedBatch(batch: RecordBatch, utc: boolean): RecordBatch {
     const data = batch.data.children[j]!;
     if (f.type.typeId !== Type.Timestamp) { fields.push(f); return data; }
     const type = f.type as Timestamp;
-    if (type.unit !== ArrowTimeUnit.SECOND && (type.timezone ?? null) === zone) { fields.push(f); return data; }
+    // A timestamp field with a zone of its own (timestamp(unit,zone), docs/types.md) keeps it.
+    const target = type.timezone ? type.timezone : zone;
+    if (type.unit !== ArrowTimeUnit.SECOND && (type.timezone ?? null) === target) { fields.push(f); return data; }
     changed = true;
-    const zoned = new Timestamp(type.unit === ArrowTimeUnit.SECOND ? ArrowTimeUnit.MILLISECOND : type.unit, zone);
+    const zoned = new Timestamp(type.unit === ArrowTimeUnit.SECOND ? ArrowTimeUnit.MILLISECOND : type.unit, target);
     fields.push(new Field(f.name, zoned, f.nullable, f.metadata));
     if (type.unit !== ArrowTimeUnit.SECOND) return data.clone(zoned);
     return makeData({ type: zoned, length: data.length, nullCount: data.nullCount, nullBitmap: data.nullBitmap, data: secondsToMs(f.name, data) } as never);
@@ -194,8 +196,8 @@ export class ParquetFileWriter {
 function zonedSchema(schema: Schema, utc: boolean): Schema {
   return new Schema(schema.fields.map((f) => {
     if (f.type.typeId !== Type.Timestamp) return f;
-    const unit = (f.type as Timestamp).unit;
-    return new Field(f.name, new Timestamp(unit === ArrowTimeUnit.SECOND ? ArrowTimeUnit.MILLISECOND : unit, utc ? 'UTC' : null), f.nullable, f.metadata);
+    const { unit, timezone } = f.type as Timestamp;
+    return new Field(f.name, new Timestamp(unit === ArrowTimeUnit.SECOND ? ArrowTimeUnit.MILLISECOND : unit, timezone ? timezone : utc ? 'UTC' : null), f.nullable, f.metadata);
   }), schema.metadata);
 }
 

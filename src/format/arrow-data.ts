@@ -4,6 +4,7 @@ import {
 } from 'apache-arrow';
 import { copyBits } from './bits.js';
 import type { PageValues } from './encodings/types.js';
+import { fieldTypeInfo, fixedWidthData, type FieldTypeInfo } from './field-types.js';
 import type { ColumnFooter, DecodedPage, TimeUnit } from './types.js';
 
 /**
@@ -23,26 +24,22 @@ export interface ArrowColumn {
   field: Field;
   /** Tags: the dictionary as an Arrow Utf8 vector. */
   dictionary?: Vector<Utf8>;
+  /** Fields: the descriptor of the field type. */
+  info?: FieldTypeInfo;
 }
 
 export function arrowColumnOf(column: ColumnFooter, timeUnit: TimeUnit, timeZone: string | undefined): ArrowColumn {
-  let type: DataType;
-  let dictionary: Vector<Utf8> | undefined;
   switch (column.type) {
-    case 'timestamp': type = new Timestamp(ARROW_UNITS[timeUnit], timeZone ?? null); break;
-    case 'int64': type = new Int64(); break;
-    case 'uint64': type = new Uint64(); break;
-    case 'float64': type = new Float64(); break;
-    case 'bool': type = new Bool(); break;
-    case 'utf8': type = new Utf8(); break;
-    case 'string':
-      type = new Dictionary(new Utf8(), new Int32());
-      dictionary = vectorFromArray(column.dictionary ?? [], new Utf8()) as Vector<Utf8>;
-      break;
+    case 'timestamp': return { field: new Field(column.name, new Timestamp(ARROW_UNITS[timeUnit], timeZone ?? null), column.nullable) };
+    case 'string': return {
+      field: new Field(column.name, new Dictionary(new Utf8(), new Int32()), column.nullable),
+      dictionary: vectorFromArray(column.dictionary ?? [], new Utf8()) as Vector<Utf8>,
+    };
+    default: {
+      const info = fieldTypeInfo(column.type);
+      return { field: new Field(column.name, info.arrow, column.nullable), info };
+    }
   }
-  const result: ArrowColumn = { field: new Field(column.name, type, column.nullable) };
-  if (dictionary !== undefined) result.dictionary = dictionary;
-  return result;
 }
 
 function concatValues(pages: readonly DecodedPage[], rows: number): PageValues {
@@ -85,6 +82,16 @@ function concatValues(pages: readonly DecodedPage[], rows: number): PageValues {
       }
       return { kind: 'utf8', offsets, data };
     }
+    case 'fixed': {
+      const data = new Uint8Array(rows * first.width);
+      let at = 0;
+      for (const p of pages) {
+        const v = (p.values as { data: Uint8Array }).data;
+        data.set(v, at);
+        at += v.length;
+      }
+      return { kind: 'fixed', width: first.width, data };
+    }
   }
 }
 
@@ -94,6 +101,7 @@ function concatValues(pages: readonly DecodedPage[], rows: number): PageValues {
  */
 function adjacentView(pages: readonly DecodedPage[], rows: number): PageValues | null {
   const first = (pages[0]!.values as { values: BigInt64Array | Float64Array | Int32Array }).values;
+  if (first === undefined) return null;
   let end = first.byteOffset + first.byteLength;
   for (let i = 1; i < pages.length; i++) {
     const v = (pages[i]!.values as { values: BigInt64Array | Float64Array | Int32Array }).values;
@@ -136,15 +144,17 @@ export function pagesToData(column: ArrowColumn, pages: readonly DecodedPage[]):
     values = pages[0]!.values;
     validity = pages[0]!.validity;
   } else if (pages.length === 0) {
-    values = emptyValues(type);
+    values = emptyValues(type, column.info);
     validity = null;
   } else {
     values = concatValues(pages, rows);
     validity = concatValidity(pages, rows);
   }
   const nullBitmap = validity ?? undefined;
+  const info = column.info;
   switch (values.kind) {
     case 'i64': {
+      if (info?.family === 'decimal') return makeData({ type: type as never, length: rows, nullCount, nullBitmap, data: widenToWords(values.values, info.arrowWidth / 4) } as never);
       const data = type instanceof Uint64
         ? new BigUint64Array(values.values.buffer, values.values.byteOffset, values.values.length)
         : values.values;
@@ -152,14 +162,39 @@ export function pagesToData(column: ArrowColumn, pages: readonly DecodedPage[]):
     }
     case 'f64': return makeData({ type: type as Float64, length: rows, nullCount, nullBitmap, data: values.values });
     case 'i32':
+      if (info !== undefined) return makeData({ type: type as never, length: rows, nullCount, nullBitmap, data: values.values } as never);
       return makeData({ type: type as Dictionary<Utf8, Int32>, length: rows, nullCount, nullBitmap, data: values.values, dictionary: column.dictionary! });
     case 'bool': return makeData({ type: type as Bool, length: rows, nullCount, nullBitmap, data: values.bits });
     case 'utf8': return makeData({ type: type as Utf8, length: rows, nullCount, nullBitmap, valueOffsets: values.offsets, data: values.data });
+    case 'fixed': return fixedWidthData(info!, rows, nullCount, nullBitmap, values.data);
   }
 }
 
-function emptyValues(type: DataType): PageValues {
-  if (type instanceof Timestamp || type instanceof Int64 || type instanceof Uint64) return { kind: 'i64', values: new BigInt64Array(0) };
+/** Int64 values as little-endian two's complement words of `words` × 32 bits (decimals stored on int64 pages). */
+function widenToWords(values: BigInt64Array, words: number): Uint32Array {
+  const n = values.length;
+  const halves = new Int32Array(values.buffer, values.byteOffset, n * 2);
+  const out = new Int32Array(n * words);
+  for (let i = 0; i < n; i++) {
+    const hi = halves[2 * i + 1]!;
+    const at = i * words;
+    out[at] = halves[2 * i]!;
+    out[at + 1] = hi;
+    if (hi < 0) out.fill(-1, at + 2, at + words);
+  }
+  return new Uint32Array(out.buffer);
+}
+
+function emptyValues(type: DataType, info: FieldTypeInfo | undefined): PageValues {
+  if (info !== undefined) {
+    switch (info.kind) {
+      case 'i32': return { kind: 'i32', values: new Int32Array(0) };
+      case 'fixed': return { kind: 'fixed', width: info.width, data: new Uint8Array(0) };
+      case 'utf8': return { kind: 'utf8', offsets: new Int32Array(1), data: new Uint8Array(0) };
+      default: break;
+    }
+  }
+  if (type instanceof Timestamp || type instanceof Int64 || type instanceof Uint64 || info?.kind === 'i64') return { kind: 'i64', values: new BigInt64Array(0) };
   if (type instanceof Float64) return { kind: 'f64', values: new Float64Array(0) };
   if (type instanceof Dictionary) return { kind: 'i32', values: new Int32Array(0) };
   if (type instanceof Bool) return { kind: 'bool', bits: new Uint8Array(0), length: 0 };

@@ -5,7 +5,7 @@ import { type ArrowColumn, arrowColumnOf, pagesToData } from './arrow-data.js';
 import {
   CHUNK_BYTES_MIN, FOOTER_HEADER_BYTES, FORMAT_VERSION, MAGIC, MAGIC_BYTES, TRAILER_BYTES,
 } from './chunk.js';
-import { fixedWidthBytesOf, pageKindOf } from './column-kind.js';
+import { valueWidthOf } from './column-kind.js';
 import { crc32, crc32Combine } from './crc32.js';
 import { decodeFooterJson, FooterFormatError } from './footer.js';
 import { FooterShapeError, validateFooter } from './footer-validate.js';
@@ -255,7 +255,7 @@ export class ChunkReader {
     const destinations = new Map<number, { bytes: Uint8Array; at: number }>();
     columnIndexes.forEach((c, ci) => {
       const column = this.footer.columns[c]!;
-      const width = fixedWidthBytesOf(pageKindOf(column.type));
+      const width = valueWidthOf(column.type);
       if (width === 0 || pages.length < 2 || pooled.has(ci) || !missing[ci]!.every((m) => m)) return;
       let rows = 0;
       for (const p of pages) rows += column.pages[p]!.rows;
@@ -276,7 +276,7 @@ export class ChunkReader {
             const page = column.pages[pages[i]!]!;
             runPages.push({ p: pages[i]!, page, start: page.offset - base, end: page.offset - base + page.length });
           }
-          const width = fixedWidthBytesOf(pageKindOf(column.type));
+          const width = valueWidthOf(column.type);
           let runRows = 0;
           for (const rp of runPages) runRows += rp.page.rows;
           const into = width > 0 ? new Uint8Array(runRows * width) : undefined;
@@ -295,7 +295,7 @@ export class ChunkReader {
           const stored = buffer.subarray(page.offset - base, page.offset - base + page.length);
           let into: Uint8Array | undefined;
           if (destination !== undefined) {
-            const bytes = page.rows * fixedWidthBytesOf(pageKindOf(column.type));
+            const bytes = page.rows * valueWidthOf(column.type);
             into = destination.bytes.subarray(destination.at, destination.at + bytes);
             destination.at += bytes;
           }
@@ -361,6 +361,8 @@ export class ChunkReader {
     const joined = data.values as BigInt64Array | Float64Array | Int32Array | undefined;
     const first = pages[0]!.values;
     if (joined === undefined || !(first.kind === 'i64' || first.kind === 'f64' || first.kind === 'i32')) return;
+    // Columns whose Arrow layout is not the page's (decimals on int64 pages) hold converted values.
+    if (joined.length !== data.length || joined.BYTES_PER_ELEMENT !== first.values.BYTES_PER_ELEMENT) return;
     if (first.values.buffer === joined.buffer) return; // already adjacent views: no copy was made
     let at = 0;
     for (const page of pages) {

@@ -15,9 +15,7 @@ import { encodePage } from './encodings/registry.js';
 import type { PageValues } from './encodings/types.js';
 import { encodeFooter } from './footer.js';
 import { checkLimit, resolveLimits } from './limits.js';
-import {
-  boolMinMax, codeMinMax, float64MinMax, float64NanCount, int64MinMax, type MinMax, mergeMinMax, pageValuesSum, statComparator, utf8MinMax,
-} from './stats.js';
+import { float64NanCount, type MinMax, mergeMinMax, pageValuesSum, statComparator, valuesMinMax } from './stats.js';
 import type { BlockCodecId, ChunkFooter, ChunkLimits, ColumnFooter, PageFooter, WriteChunkOptions } from './types.js';
 
 /**
@@ -82,18 +80,12 @@ function pageValues(values: PageValues, start: number, end: number): PageValues 
       for (let i = 0; i <= end - start; i++) offsets[i] = values.offsets[start + i]! - first;
       return { kind: 'utf8', offsets, data: values.data.subarray(first, values.offsets[end]!) };
     }
+    case 'fixed': return { kind: 'fixed', width: values.width, data: values.data.subarray(start * values.width, end * values.width) };
   }
 }
 
 function pageStats(column: FlatColumn, start: number, end: number): MinMax {
-  const v = column.values;
-  switch (v.kind) {
-    case 'f64': return float64MinMax(v.values, start, end, column.validity);
-    case 'i64': return int64MinMax(v.values, start, end, column.validity, column.type === 'uint64');
-    case 'i32': return codeMinMax(v.values, start, end, column.validity, column.dictionary!);
-    case 'bool': return boolMinMax(v.bits, start, end, column.validity);
-    case 'utf8': return utf8MinMax(v.offsets, v.data, start, end, column.validity);
-  }
+  return valuesMinMax(column.values, start, end, column.validity, column.type, column.dictionary);
 }
 
 /** Raw bytes of a column (values + validity), the basis of the output size estimate. */
@@ -105,6 +97,7 @@ function columnRawEstimate(column: FlatColumn): number {
     case 'i32': return v.values.byteLength + validity;
     case 'bool': return v.bits.length + validity;
     case 'utf8': return v.offsets.byteLength + v.data.length + validity;
+    case 'fixed': return v.data.length + validity;
   }
 }
 
@@ -230,7 +223,7 @@ export function writeChunk(input: RecordBatch[] | RecordBatch, options: WriteChu
       const nullCount = countNulls(column.validity, start, end);
       const values = pageValues(column.values, start, end);
       const encoded = encodeOrThrow(values, plan.encoding, column.name, p, options.preferSize === true);
-      const dataBytes = values.kind === 'utf8' ? values.data.length : 0;
+      const dataBytes = values.kind === 'utf8' || values.kind === 'fixed' ? values.data.length : 0;
       const pageRaw = pageRawBytes(values.kind, rows, nullCount > 0, dataBytes);
       if (pageRaw > limits.pageDecodedBytesMax || encoded.bytes.length > limits.pageDecodedBytesMax) {
         throw new LimitExceededError('pageDecodedBytesMax', Math.max(pageRaw, encoded.bytes.length), limits.pageDecodedBytesMax, `${where} column ${JSON.stringify(column.name)} page ${p}`);

@@ -2,6 +2,7 @@ import { type Data, type DataType, type Field, makeData, type RecordBatch, TimeU
 import { InputError, SchemaError } from '../errors.js';
 import { copyBits, sliceBits } from './bits.js';
 import type { PageValues } from './encodings/types.js';
+import { FIELD_TYPE_NAMES, fieldTypeInfo, fieldTypeOfArrow } from './field-types.js';
 import { compareStrings } from './stats.js';
 import type { ColumnRole, ColumnType, TimeUnit } from './types.js';
 import { utf8Decoder, utf8VectorAt } from './utf8.js';
@@ -57,23 +58,14 @@ function fieldType(field: Field, role: ColumnRole): ColumnType {
     }
     throw new SchemaError(`chunk writer: tag column ${JSON.stringify(field.name)} must be Dictionary<Utf8, Int> or Utf8, got ${describeType(t)}`);
   }
-  switch (t.typeId) {
-    case Type.Float: if ((t as unknown as { precision: number }).precision === 2) return 'float64'; break;
-    case Type.Int: {
-      const it = t as unknown as { bitWidth: number; isSigned: boolean };
-      if (it.bitWidth === 64) return it.isSigned ? 'int64' : 'uint64';
-      break;
-    }
-    case Type.Bool: return 'bool';
-    case Type.Utf8: return 'utf8';
-    case Type.Dictionary: {
-      // Dictionary-encoded strings in a field are stored as plain utf8 values.
-      const dict = t as unknown as { dictionary: DataType; indices: DataType };
-      if (dict.dictionary.typeId === Type.Utf8 && dict.indices.typeId === Type.Int) return 'utf8';
-      break;
-    }
+  if (t.typeId === Type.Dictionary) {
+    // Dictionary-encoded strings in a field are stored as plain utf8 values.
+    const dict = t as unknown as { dictionary: DataType; indices: DataType };
+    if (dict.dictionary.typeId === Type.Utf8 && dict.indices.typeId === Type.Int) return 'utf8';
   }
-  throw new SchemaError(`chunk writer: field ${JSON.stringify(field.name)} has unsupported type ${describeType(t)} (supported: Float64, Int64, Uint64, Bool, Utf8)`);
+  const type = fieldTypeOfArrow(t);
+  if (type !== undefined) return type;
+  throw new SchemaError(`chunk writer: field ${JSON.stringify(field.name)} has unsupported type ${describeType(t)} (supported: the Arrow types of ${FIELD_TYPE_NAMES}; see docs/types.md)`);
 }
 
 function sameType(a: DataType, b: DataType): boolean {
@@ -156,6 +148,60 @@ function flattenF64(parts: Parts, rowCount: number, validity: Uint8Array | null)
   return out;
 }
 
+function flatten32(parts: Parts, rowCount: number, validity: Uint8Array | null): Int32Array {
+  if (parts.length === 1 && validity === null) return (parts[0]!.values as Int32Array).subarray(0, rowCount);
+  const out = new Int32Array(rowCount);
+  let row = 0;
+  for (const d of parts) {
+    out.set((d.values as Int32Array).subarray(0, d.length), row);
+    row += d.length;
+  }
+  if (validity !== null) zeroNulls(out, validity, rowCount, 0);
+  return out;
+}
+
+/** Fixed-width values (wide decimals, fixed-size binary) as bytes, `width` per row, null slots zero. */
+function flattenFixed(parts: Parts, rowCount: number, validity: Uint8Array | null, width: number): Uint8Array {
+  const bytesOf = (d: Data) => {
+    const v = d.values as ArrayBufferView;
+    return new Uint8Array(v.buffer, v.byteOffset, d.length * width);
+  };
+  if (parts.length === 1 && validity === null) return bytesOf(parts[0]!);
+  const out = new Uint8Array(rowCount * width);
+  let row = 0;
+  for (const d of parts) {
+    out.set(bytesOf(d), row * width);
+    row += d.length;
+  }
+  if (validity !== null) {
+    for (let i = 0; i < rowCount; i++) if (((validity[i >>> 3]! >>> (i & 7)) & 1) === 0) out.fill(0, i * width, (i + 1) * width);
+  }
+  return out;
+}
+
+/**
+ * Decimals of up to 18 digits: the Arrow Decimal128 words narrowed to int64 (null slots 0).
+ * A value outside int64 cannot be of the column's precision: an InputError.
+ */
+function flattenDecimal64(parts: Parts, rowCount: number, validity: Uint8Array | null, name: string): BigInt64Array {
+  const out = new BigInt64Array(rowCount);
+  const halves = new Int32Array(out.buffer);
+  let row = 0;
+  for (const d of parts) {
+    const words = new Int32Array((d.values as Uint32Array).buffer, (d.values as Uint32Array).byteOffset, d.length * 4);
+    for (let i = 0; i < d.length; i++, row++) {
+      if (validity !== null && ((validity[row >>> 3]! >>> (row & 7)) & 1) === 0) continue;
+      const lo = words[4 * i]!, hi = words[4 * i + 1]!, sign = hi < 0 ? -1 : 0;
+      if (words[4 * i + 2] !== sign || words[4 * i + 3] !== sign) {
+        throw new InputError(`chunk writer: row ${row} of decimal column ${JSON.stringify(name)} does not fit its precision`, undefined, undefined, name);
+      }
+      halves[2 * row] = lo;
+      halves[2 * row + 1] = hi;
+    }
+  }
+  return out;
+}
+
 function flattenBool(parts: Parts, rowCount: number, validity: Uint8Array | null): Uint8Array {
   const out = new Uint8Array((rowCount + 7) >>> 3);
   let row = 0;
@@ -200,6 +246,7 @@ function undictionary(d: Data): Data {
   return makeData({ type: new Utf8(), length: d.length, nullCount: d.nullCount, nullBitmap: d.nullCount > 0 ? sliceBits(d.nullBitmap!, d.offset, d.length) : undefined, valueOffsets: offsets, data }) as unknown as Data;
 }
 
+/** Utf8 and Binary values (and dictionary-encoded strings) as one offsets + bytes pair, null slots empty. */
 function flattenUtf8(input: Parts, rowCount: number, validity: Uint8Array | null): { offsets: Int32Array; data: Uint8Array } {
   const parts = input.map((d) => (d.type.typeId === Type.Dictionary ? undictionary(d) : d));
   let dataBytes = 0;
@@ -207,7 +254,7 @@ function flattenUtf8(input: Parts, rowCount: number, validity: Uint8Array | null
     const o = d.valueOffsets as Int32Array;
     dataBytes += o[d.length]! - o[0]!;
   }
-  if (dataBytes > 0x7fffffff) throw new InputError(`chunk writer: utf8 column holds ${dataBytes} bytes, above the int32 offset range`);
+  if (dataBytes > 0x7fffffff) throw new InputError(`chunk writer: utf8/binary column holds ${dataBytes} bytes, above the int32 offset range`);
   const offsets = new Int32Array(rowCount + 1);
   const data = new Uint8Array(dataBytes);
   let row = 0;
@@ -359,19 +406,27 @@ export function flattenInput(batches: readonly RecordBatch[], timeColumn: string
     const { validity, nullCount } = gatherValidity(parts, rowCount);
     if (role === 'time' && nullCount > 0) throw new InputError(`chunk writer: time column ${JSON.stringify(field.name)} holds ${nullCount} null(s)`, undefined, undefined, field.name);
     const base = { name: field.name, role, type, nullable: role !== 'time' && (field.nullable || nullCount > 0), validity, nullCount };
-    switch (type) {
-      case 'timestamp': case 'int64': case 'uint64':
-        return { ...base, values: { kind: 'i64', values: flatten64(parts, rowCount, validity) } };
-      case 'float64':
+    if (type === 'timestamp') return { ...base, values: { kind: 'i64', values: flatten64(parts, rowCount, validity) } };
+    if (type === 'string') {
+      const { codes, dictionary } = flattenTag(parts, rowCount, validity);
+      return { ...base, values: { kind: 'i32', values: codes }, dictionary };
+    }
+    const info = fieldTypeInfo(type);
+    switch (info.kind) {
+      case 'i64': {
+        const values = info.family === 'decimal' ? flattenDecimal64(parts, rowCount, validity, field.name) : flatten64(parts, rowCount, validity);
+        return { ...base, values: { kind: 'i64', values } };
+      }
+      case 'i32':
+        return { ...base, values: { kind: 'i32', values: flatten32(parts, rowCount, validity) } };
+      case 'f64':
         return { ...base, values: { kind: 'f64', values: flattenF64(parts, rowCount, validity) } };
       case 'bool':
         return { ...base, values: { kind: 'bool', bits: flattenBool(parts, rowCount, validity), length: rowCount } };
       case 'utf8':
         return { ...base, values: { kind: 'utf8', ...flattenUtf8(parts, rowCount, validity) } };
-      case 'string': {
-        const { codes, dictionary } = flattenTag(parts, rowCount, validity);
-        return { ...base, values: { kind: 'i32', values: codes }, dictionary };
-      }
+      case 'fixed':
+        return { ...base, values: { kind: 'fixed', width: info.width, data: flattenFixed(parts, rowCount, validity, info.width) } };
     }
   });
   const timeZone = typeof timeType.timezone === 'string' && timeType.timezone !== '' ? timeType.timezone : null;

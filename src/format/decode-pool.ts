@@ -43,6 +43,7 @@ export interface DecodeRequest {
 /** A decoded page as it crosses threads: fixed-width values are a range of the reply's joined buffer. */
 export type DecodedPageWire = { page: number; rows: number; nullCount: number; validity: Uint8Array | null } & (
   | { kind: 'i64' | 'f64' | 'i32'; byteOffset: number }
+  | { kind: 'fixed'; width: number; byteOffset: number }
   | { kind: 'bool'; bits: Uint8Array }
   | { kind: 'utf8'; offsets: Int32Array; data: Uint8Array });
 
@@ -181,6 +182,7 @@ function fromWire(pages: DecodedPageWire[], joined: Uint8Array | null): DecodedP
       case 'i64': values = { kind: 'i64', values: new BigInt64Array(joined!.buffer, joined!.byteOffset + w.byteOffset, w.rows) }; break;
       case 'f64': values = { kind: 'f64', values: new Float64Array(joined!.buffer, joined!.byteOffset + w.byteOffset, w.rows) }; break;
       case 'i32': values = { kind: 'i32', values: new Int32Array(joined!.buffer, joined!.byteOffset + w.byteOffset, w.rows) }; break;
+      case 'fixed': values = { kind: 'fixed', width: w.width, data: new Uint8Array(joined!.buffer, joined!.byteOffset + w.byteOffset, w.rows * w.width) }; break;
       case 'bool': values = { kind: 'bool', bits: w.bits, length: w.rows }; break;
       case 'utf8': values = { kind: 'utf8', offsets: w.offsets, data: w.data }; break;
     }

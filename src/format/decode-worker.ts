@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads';
 import { toWireError } from '../worker-errors.js';
-import { fixedWidthBytesOf, pageKindOf } from './column-kind.js';
+import { valueWidthOf } from './column-kind.js';
 import type { DecodeReply, DecodeRequest, DecodedPageWire } from './decode-pool.js';
 import { decodeStoredPage } from './page-decode.js';
 import type { DecodedPage } from './types.js';
@@ -26,7 +26,7 @@ port.postMessage({ ready: true });
 
 function decodeRun(request: DecodeRequest): [DecodeReply, ArrayBuffer[]] {
   const { column, bytes } = request;
-  const width = fixedWidthBytesOf(pageKindOf(column.type));
+  const width = valueWidthOf(column.type);
   let rows = 0;
   for (const p of request.pages) rows += p.page.rows;
   const joined = width > 0 ? request.into ?? new Uint8Array(rows * width) : null;
@@ -56,6 +56,10 @@ function toWire(page: DecodedPage, into: Uint8Array | undefined, transfer: Array
     // A decoder that did not write into the joined buffer: copy its values there.
     if (v.values.buffer !== into.buffer) into.set(new Uint8Array(v.values.buffer, v.values.byteOffset, v.values.byteLength));
     return { page: page.page, rows: page.rows, nullCount: page.nullCount, kind: v.kind, byteOffset: into.byteOffset, validity };
+  }
+  if (into !== undefined && v.kind === 'fixed') {
+    if (v.data.buffer !== into.buffer) into.set(v.data);
+    return { page: page.page, rows: page.rows, nullCount: page.nullCount, kind: 'fixed', width: v.width, byteOffset: into.byteOffset, validity };
   }
   if (v.kind === 'bool') return { page: page.page, rows: page.rows, nullCount: page.nullCount, kind: 'bool', bits: own(v.bits), validity };
   if (v.kind === 'utf8') return { page: page.page, rows: page.rows, nullCount: page.nullCount, kind: 'utf8', offsets: own(v.offsets), data: own(v.data), validity };

@@ -70,6 +70,7 @@ export function decodedBytes(page: DecodedPage): number {
   switch (v.kind) {
     case 'bool': bytes += v.bits.byteLength; break;
     case 'utf8': bytes += v.offsets.byteLength + v.data.byteLength; break;
+    case 'fixed': bytes += v.data.byteLength; break;
     default: bytes += v.values.byteLength;
   }
   return bytes + 64;

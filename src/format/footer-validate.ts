@@ -2,8 +2,9 @@ import { LimitExceededError } from '../errors.js';
 import { MAGIC_BYTES } from './chunk.js';
 import { isBlockCodecId } from './codecs/registry.js';
 import { bitmapBytes, fixedWidthBytesOf, pageKindOf, pageRawBytes } from './column-kind.js';
+import { fieldTypeInfo, isFieldType } from './field-types.js';
 import { floatStatFromJson } from './footer.js';
-import { compareStrings } from './stats.js';
+import { compareStrings, statKindOf } from './stats.js';
 import type {
   ChunkFooter, ChunkLimits, ColumnFooter, ColumnRole, ColumnType, LineageEntry, PageFooter, StatValue, TimeUnit,
 } from './types.js';
@@ -30,8 +31,6 @@ export interface FooterContext {
 
 const TIME_UNITS: readonly TimeUnit[] = ['s', 'ms', 'us', 'ns'];
 const ROLES: readonly ColumnRole[] = ['time', 'tag', 'field'];
-/** The field types a table column may have (manifests validate their schema against this list). */
-export const FIELD_TYPES: readonly ColumnType[] = ['float64', 'int64', 'uint64', 'bool', 'utf8'];
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
@@ -83,7 +82,7 @@ function oneOf<T extends string>(value: unknown, allowed: readonly T[], path: st
 }
 
 function decimal(value: unknown, path: string, min: bigint, max: bigint): string {
-  if (typeof value !== 'string' || !/^-?(0|[1-9][0-9]{0,19})$/.test(value) || value === '-0') {
+  if (typeof value !== 'string' || !/^-?(0|[1-9][0-9]{0,79})$/.test(value) || value === '-0') {
     fail(path, `expected a decimal integer string, got ${describe(value)}`);
   }
   const n = BigInt(value);
@@ -91,37 +90,43 @@ function decimal(value: unknown, path: string, min: bigint, max: bigint): string
   return value;
 }
 
+/** The range of the integer statistics of a column type (int64 for the time column). */
+function intRange(type: ColumnType): { min: bigint; max: bigint } {
+  if (type === 'timestamp' || type === 'int64') return { min: INT64_MIN, max: INT64_MAX };
+  if (type === 'uint64') return { min: 0n, max: UINT64_MAX };
+  return fieldTypeInfo(type).int!;
+}
+
 function stat(raw: unknown, type: ColumnType, path: string): StatValue {
   if (raw === null) return null;
-  switch (type) {
-    case 'float64': {
+  switch (statKindOf(type)) {
+    case 'float': {
       const value = floatStatFromJson(raw);
       if (typeof value !== 'number' || Number.isNaN(value)) fail(path, `expected a float64 stat, got ${describe(raw)}`);
       return value;
     }
-    case 'timestamp': case 'int64': return decimal(raw, path, INT64_MIN, INT64_MAX);
-    case 'uint64': return decimal(raw, path, 0n, UINT64_MAX);
+    case 'int': {
+      const { min, max } = intRange(type);
+      return decimal(raw, path, min, max);
+    }
     case 'bool': return boolean(raw, path);
-    case 'string': case 'utf8': return string(raw, path);
+    case 'string': return string(raw, path);
+    case 'none': return fail(path, `a ${type} column has no min/max statistics, got ${describe(raw)}`);
   }
 }
 
 /** A page's sum statistic: any float64 (NaN too) or an exact decimal integer of any size. */
 function pageSum(raw: unknown, type: ColumnType, path: string): number | string {
-  switch (type) {
-    case 'float64': {
-      const value = floatStatFromJson(raw);
-      if (typeof value !== 'number') fail(path, `expected a float64 sum, got ${describe(raw)}`);
-      return value;
-    }
-    case 'int64': case 'uint64':
-      if (typeof raw !== 'string' || !/^-?(0|[1-9][0-9]{0,39})$/.test(raw) || raw === '-0' || (type === 'uint64' && raw.startsWith('-'))) {
-        fail(path, `expected a decimal integer sum, got ${describe(raw)}`);
-      }
-      return raw;
-    default:
-      return fail(path, `a ${type} column has no sum statistic`);
+  if (type === 'timestamp' || type === 'string' || !fieldTypeInfo(type).summable) return fail(path, `a ${type} column has no sum statistic`);
+  if (type === 'float64') {
+    const value = floatStatFromJson(raw);
+    if (typeof value !== 'number') fail(path, `expected a float64 sum, got ${describe(raw)}`);
+    return value;
   }
+  if (typeof raw !== 'string' || !/^-?(0|[1-9][0-9]{0,119})$/.test(raw) || raw === '-0' || (type === 'uint64' && raw.startsWith('-'))) {
+    fail(path, `expected a decimal integer sum, got ${describe(raw)}`);
+  }
+  return raw;
 }
 
 function optionalString(value: unknown, path: string): string | undefined {
@@ -149,7 +154,8 @@ function validatePage(
   if (rawBytes > ctx.limits.pageDecodedBytesMax) {
     throw new LimitExceededError('pageDecodedBytesMax', rawBytes, ctx.limits.pageDecodedBytesMax, `${path}.rawBytes of ${ctx.where}`);
   }
-  const minRaw = pageRawBytes(kind, rows, nullCount > 0);
+  const width = kind === 'fixed' ? fieldTypeInfo(column.type).width : 0;
+  const minRaw = pageRawBytes(kind, rows, nullCount > 0, rows * width);
   if (kind === 'utf8' ? rawBytes < minRaw : rawBytes !== minRaw) {
     fail(`${path}.rawBytes`, `${rawBytes} does not fit ${rows} ${column.type} rows (${kind === 'utf8' ? 'at least ' : ''}${minRaw})`);
   }
@@ -174,8 +180,9 @@ function validatePage(
     fail(path, 'validity fields on a page without nulls');
   }
   // A fixed-width page's decoded size is known exactly; guard the decoder's allocation too.
-  if (fixedWidthBytesOf(kind) > 0 && rows * fixedWidthBytesOf(kind) > ctx.limits.pageDecodedBytesMax) {
-    throw new LimitExceededError('pageDecodedBytesMax', rows * fixedWidthBytesOf(kind), ctx.limits.pageDecodedBytesMax, `${path} of ${ctx.where}`);
+  const valueBytes = rows * (width || fixedWidthBytesOf(kind));
+  if (valueBytes > ctx.limits.pageDecodedBytesMax) {
+    throw new LimitExceededError('pageDecodedBytesMax', valueBytes, ctx.limits.pageDecodedBytesMax, `${path} of ${ctx.where}`);
   }
   if (kind === 'bool' && bitmapBytes(rows) > ctx.limits.pageDecodedBytesMax) {
     throw new LimitExceededError('pageDecodedBytesMax', bitmapBytes(rows), ctx.limits.pageDecodedBytesMax, `${path} of ${ctx.where}`);
@@ -191,7 +198,11 @@ function validateColumn(raw: unknown, index: number, footer: { rowCount: number;
   let type: ColumnType;
   if (role === 'time') type = oneOf(o['type'], ['timestamp'] as const, `${path}.type`);
   else if (role === 'tag') type = oneOf(o['type'], ['string'] as const, `${path}.type`);
-  else type = oneOf(o['type'], FIELD_TYPES, `${path}.type`);
+  else {
+    const raw = o['type'];
+    if (typeof raw !== 'string' || !isFieldType(raw)) fail(`${path}.type`, `expected a field type (docs/types.md), got ${describe(raw)}`);
+    type = raw;
+  }
   const nullable = boolean(o['nullable'], `${path}.nullable`);
   const codec = string(o['codec'], `${path}.codec`);
   if (!isBlockCodecId(codec)) fail(`${path}.codec`, `unknown block codec ${JSON.stringify(codec)}`);

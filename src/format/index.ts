@@ -12,8 +12,8 @@ export { CodecError, type BlockCodec } from './codecs/types.js';
 export { ZSTD_LEVEL_DEFAULT, ZSTD_LEVEL_MIN, ZSTD_LEVEL_MAX } from './codecs/zstd.js';
 export { registerArrowCodecs } from './codecs/arrow.js';
 export { DEFAULT_LIMITS, resolveLimits } from './limits.js';
-export { FIELD_TYPES } from './footer-validate.js';
-export { compareStrings } from './stats.js';
+export { isFieldType } from './field-types.js';
+export { compareStrings, statKindOf } from './stats.js';
 export { pageKindOf } from './column-kind.js';
 export {
   FORMAT_VERSION, MAGIC, TRAILER_BYTES, FOOTER_HEADER_BYTES, DEFAULT_PAGE_ROWS, WRITER_ID,

@@ -1,7 +1,7 @@
 import { CorruptChunkError, QuiverError } from '../errors.js';
 import { countSetBits } from './bits.js';
 import { getBlockCodec } from './codecs/registry.js';
-import { bitmapBytes, pageKindOf, pageRawBytes } from './column-kind.js';
+import { bitmapBytes, pageKindOf, pageRawBytes, valueWidthOf } from './column-kind.js';
 import { crc32 } from './crc32.js';
 import { decodePage } from './encodings/registry.js';
 import type { PageValues } from './encodings/types.js';
@@ -46,6 +46,7 @@ export function decodeStoredPage(chunk: string, column: PageDecodeColumn, p: num
                                  crcChecked = false, into?: Uint8Array): DecodedPage {
   if (!crcChecked) checkPageCrc(chunk, column.name, p, page, stored);
   const kind = pageKindOf(column.type);
+  const width = kind === 'fixed' ? valueWidthOf(column.type) : 0;
   const rows = page.rows;
   try {
     const codec = getBlockCodec(column.codec);
@@ -65,14 +66,14 @@ export function decodeStoredPage(chunk: string, column: PageDecodeColumn, p: num
     if (into !== undefined && page.encoding === PLAIN_ENCODING) {
       if (page.encodedBytes !== into.length) throw new Error(`plain ${kind} page of ${rows} values has ${page.encodedBytes} encoded bytes, expected ${into.length}`);
       codec.decodeInto(stored.subarray(validityLength), into);
-      values = fixedView(kind, into, rows);
+      values = fixedView(kind, into, rows, width);
     } else if (into !== undefined) {
       // Encoded pages decode straight into their slice of the column buffer.
       const encoded = codec.decode(stored.subarray(validityLength), page.encodedBytes);
-      values = decodePage(page.encoding, encoded, kind, rows, into);
+      values = decodePage(page.encoding, encoded, kind, rows, into, width);
     } else {
       const encoded = codec.decode(stored.subarray(validityLength), page.encodedBytes);
-      values = decodePage(page.encoding, encoded, kind, rows);
+      values = decodePage(page.encoding, encoded, kind, rows, undefined, width);
     }
     if (values.kind !== kind || pageCount(values) !== rows) {
       throw new Error(`values decode to ${values.kind} of ${pageCount(values)} values, expected ${kind} of ${rows}`);
@@ -85,16 +86,21 @@ export function decodeStoredPage(chunk: string, column: PageDecodeColumn, p: num
   }
 }
 
-/** Checks Arrow would accept the values: utf8 offsets, dictionary codes, decoded size. */
+/** Checks Arrow would accept the values: utf8 offsets, dictionary codes, fixed width, decoded size. */
 function checkValues(column: PageDecodeColumn, page: PageFooter, values: PageValues, validity: Uint8Array | null): void {
   let dataBytes = 0;
+  if (values.kind === 'fixed') {
+    const width = valueWidthOf(column.type);
+    if (values.width !== width || values.data.length !== page.rows * width) throw new Error(`fixed values of ${values.width} bytes (${values.data.length} in all), expected ${page.rows} × ${width}`);
+    dataBytes = values.data.length;
+  }
   if (values.kind === 'utf8') {
     const { offsets, data } = values;
     if (offsets[0] !== 0) throw new Error(`utf8 offsets start at ${offsets[0]}, expected 0`);
     for (let i = 0; i < page.rows; i++) if (offsets[i + 1]! < offsets[i]!) throw new Error(`utf8 offsets decrease at value ${i}`);
     if (offsets[page.rows] !== data.length) throw new Error(`utf8 last offset ${offsets[page.rows]} != data bytes ${data.length}`);
     dataBytes = data.length;
-  } else if (values.kind === 'i32') {
+  } else if (values.kind === 'i32' && column.type === 'string') {
     const codes = values.values;
     const n = column.dictionarySize;
     for (let i = 0; i < codes.length; i++) {
@@ -109,8 +115,9 @@ function checkValues(column: PageDecodeColumn, page: PageFooter, values: PageVal
 }
 
 /** Typed values over plain little-endian bytes (aligned, owned by the caller). */
-function fixedView(kind: PageValues['kind'], bytes: Uint8Array, rows: number): PageValues {
+function fixedView(kind: PageValues['kind'], bytes: Uint8Array, rows: number, width: number): PageValues {
   switch (kind) {
+    case 'fixed': return { kind, width, data: bytes };
     case 'i64': return { kind, values: new BigInt64Array(bytes.buffer, bytes.byteOffset, rows) };
     case 'f64': return { kind, values: new Float64Array(bytes.buffer, bytes.byteOffset, rows) };
     case 'i32': return { kind, values: new Int32Array(bytes.buffer, bytes.byteOffset, rows) };
@@ -122,6 +129,7 @@ function pageCount(values: PageValues): number {
   switch (values.kind) {
     case 'bool': return values.length;
     case 'utf8': return values.offsets.length - 1;
+    case 'fixed': return values.data.length / values.width;
     default: return values.values.length;
   }
 }

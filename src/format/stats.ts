@@ -1,5 +1,6 @@
 import { getBit } from './bits.js';
-import type { PageValues } from './encodings/types.js';
+import { pageValueCount, type PageValues } from './encodings/types.js';
+import { fieldTypeInfo, wordsToBigInt } from './field-types.js';
 import type { ColumnType, StatValue } from './types.js';
 import { utf8Decoder } from './utf8.js';
 
@@ -110,6 +111,47 @@ export function int64MinMax(values: BigInt64Array, start: number, end: number, v
   return { min: values[minIndex]!.toString(), max: values[maxIndex]!.toString() };
 }
 
+/** Min/max of int32 values (dates, times of day in s or ms) as decimal strings. */
+export function int32MinMax(values: Int32Array, start: number, end: number, validity: Uint8Array | null): MinMax {
+  let min = 0x7fffffff, max = -0x80000000, seen = false;
+  for (let i = start; i < end; i++) {
+    if (validity !== null && !getBit(validity, i)) continue;
+    const v = values[i]!;
+    seen = true;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return seen ? { min: String(min), max: String(max) } : NONE;
+}
+
+/** Min/max of wide two's complement integers (decimals on fixed pages of 16 or 32 bytes) as decimal strings. */
+export function wideIntMinMax(data: Uint8Array, width: number, start: number, end: number, validity: Uint8Array | null): MinMax {
+  const words = wideWords(data);
+  const n = width / 4;
+  let min: bigint | null = null, max: bigint | null = null;
+  for (let i = start; i < end; i++) {
+    if (validity !== null && !getBit(validity, i)) continue;
+    const v = wordsToBigInt(words, i * n, n);
+    if (min === null || v < min) min = v;
+    if (max === null || v > max) max = v;
+  }
+  return min === null ? NONE : { min: min.toString(), max: max!.toString() };
+}
+
+/** Exact sum of wide integers (see wideIntMinMax). */
+export function wideIntSum(data: Uint8Array, width: number, start: number, end: number, validity: Uint8Array | null): bigint {
+  const words = wideWords(data);
+  const n = width / 4;
+  let sum = 0n;
+  for (let i = start; i < end; i++) if (validity === null || getBit(validity, i)) sum += wordsToBigInt(words, i * n, n);
+  return sum;
+}
+
+function wideWords(data: Uint8Array): Uint32Array {
+  const bytes = data.byteOffset % 4 === 0 ? data : data.slice();
+  return new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2);
+}
+
 /** Min/max dictionary codes mapped back to strings (the dictionary is sorted, so code order is string order). */
 export function codeMinMax(codes: Int32Array, start: number, end: number, validity: Uint8Array | null, dictionary: readonly string[]): MinMax {
   let min = 0x7fffffff;
@@ -172,11 +214,18 @@ export function mergeMinMax(a: MinMax, b: MinMax, compare: (x: StatValue, y: Sta
   };
 }
 
+/** What the min/max statistics of a column type are (field types: their descriptor). */
+export function statKindOf(type: ColumnType): 'float' | 'int' | 'bool' | 'string' | 'none' {
+  if (type === 'timestamp') return 'int';
+  if (type === 'string') return 'string';
+  return fieldTypeInfo(type).stat;
+}
+
 /** The order of stat values of one column type. */
-export function statComparator(type: string): (x: StatValue, y: StatValue) => number {
-  switch (type) {
-    case 'float64': return (x, y) => ((x as number) < (y as number) ? -1 : (x as number) > (y as number) ? 1 : Object.is(x, -0) && Object.is(y, 0) ? -1 : Object.is(x, 0) && Object.is(y, -0) ? 1 : 0);
-    case 'timestamp': case 'int64': case 'uint64': return (x, y) => {
+export function statComparator(type: ColumnType): (x: StatValue, y: StatValue) => number {
+  switch (statKindOf(type)) {
+    case 'float': return (x, y) => ((x as number) < (y as number) ? -1 : (x as number) > (y as number) ? 1 : Object.is(x, -0) && Object.is(y, 0) ? -1 : Object.is(x, 0) && Object.is(y, -0) ? 1 : 0);
+    case 'int': return (x, y) => {
       const a = BigInt(x as string), b = BigInt(y as string);
       return a < b ? -1 : a > b ? 1 : 0;
     };
@@ -185,15 +234,21 @@ export function statComparator(type: string): (x: StatValue, y: StatValue) => nu
   }
 }
 
+/** Min/max of rows [start, end) of values (a page's, or a chunk-wide column's) of a column type. */
+export function valuesMinMax(values: PageValues, start: number, end: number, validity: Uint8Array | null, type: ColumnType, dictionary?: readonly string[]): MinMax {
+  switch (values.kind) {
+    case 'f64': return float64MinMax(values.values, start, end, validity);
+    case 'i64': return int64MinMax(values.values, start, end, validity, type === 'uint64');
+    case 'i32': return type === 'string' ? codeMinMax(values.values, start, end, validity, dictionary ?? []) : int32MinMax(values.values, start, end, validity);
+    case 'bool': return boolMinMax(values.bits, start, end, validity);
+    case 'utf8': return statKindOf(type) === 'none' ? NONE : utf8MinMax(values.offsets, values.data, start, end, validity);
+    case 'fixed': return statKindOf(type) === 'none' ? NONE : wideIntMinMax(values.data, values.width, start, end, validity);
+  }
+}
+
 /** Stats of one decoded page (page-local values and validity), as the writer computes them. */
 export function pageValuesMinMax(values: PageValues, validity: Uint8Array | null, type: ColumnType, dictionary?: readonly string[]): MinMax {
-  switch (values.kind) {
-    case 'f64': return float64MinMax(values.values, 0, values.values.length, validity);
-    case 'i64': return int64MinMax(values.values, 0, values.values.length, validity, type === 'uint64');
-    case 'i32': return codeMinMax(values.values, 0, values.values.length, validity, dictionary ?? []);
-    case 'bool': return boolMinMax(values.bits, 0, values.length, validity);
-    case 'utf8': return utf8MinMax(values.offsets, values.data, 0, values.offsets.length - 1, validity);
-  }
+  return valuesMinMax(values, 0, pageValueCount(values), validity, type, dictionary);
 }
 
 /** Stat equality, min/max and sum alike (Object.is: -0 and 0 differ, NaN equals NaN). */
@@ -250,9 +305,14 @@ export function int64Sum(values: BigInt64Array, start: number, end: number, vali
   return total;
 }
 
-/** The sum statistic of a page's values (see float64Sum), undefined for types without one. */
+/**
+ * The sum statistic of a page's values (see float64Sum), undefined for types without one.
+ * Integer-backed types with a sum (decimals, durations) sum their stored integers exactly.
+ */
 export function pageValuesSum(values: PageValues, start: number, end: number, validity: Uint8Array | null, type: ColumnType): number | string | undefined {
-  if (values.kind === 'f64' && type === 'float64') return float64Sum(values.values, start, end, validity);
-  if (values.kind === 'i64' && (type === 'int64' || type === 'uint64')) return int64Sum(values.values, start, end, validity, type === 'uint64').toString();
+  if (type === 'timestamp' || type === 'string' || !fieldTypeInfo(type).summable) return undefined;
+  if (values.kind === 'f64') return float64Sum(values.values, start, end, validity);
+  if (values.kind === 'i64') return int64Sum(values.values, start, end, validity, type === 'uint64').toString();
+  if (values.kind === 'fixed') return wideIntSum(values.data, values.width, start, end, validity).toString();
   return undefined;
 }

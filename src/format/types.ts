@@ -15,8 +15,15 @@ export interface ByteSource {
 
 export type TimeUnit = 's' | 'ms' | 'us' | 'ns';
 
-/** Column value types a table may hold. Tags are always 'string' (dictionary-encoded). */
-export type FieldType = 'float64' | 'int64' | 'uint64' | 'bool' | 'utf8';
+/**
+ * Column value types a table may hold (canonical spellings; descriptors in field-types.ts,
+ * the mapping from Parquet and Arrow in docs/types.md). Tags are always 'string'
+ * (dictionary-encoded).
+ */
+export type FieldType =
+  | 'float64' | 'int64' | 'uint64' | 'bool' | 'utf8' | 'binary' | 'date32' | 'date64'
+  | `fixed_binary(${number})` | `time(${TimeUnit})` | `duration(${TimeUnit})`
+  | `timestamp(${TimeUnit})` | `timestamp(${TimeUnit},${string})` | `decimal(${number},${number})`;
 export type ColumnType = 'timestamp' | 'string' | FieldType;
 export type ColumnRole = 'time' | 'tag' | 'field';
 
@@ -24,7 +31,7 @@ export type BlockCodecId = 'zstd' | 'lz4' | 'none';
 /** A writer's codec option: a block codec, or 'auto' (zstd where it saves ≥ 2% of a column, else none). */
 export type CodecChoice = BlockCodecId | 'auto';
 
-/** A stat value: numbers for float64 (±Infinity and -0 included; NaN never), decimal strings for 64-bit ints and timestamps, strings for tags/utf8, booleans. */
+/** A stat value: numbers for float64 (±Infinity and -0 included; NaN never), decimal strings for integers and integer-backed types (timestamps, dates, times, durations, unscaled decimals), strings for tags/utf8, booleans; binary columns have none. */
 export type StatValue = number | string | boolean | null;
 
 export interface PageFooter {

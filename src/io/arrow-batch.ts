@@ -1,26 +1,29 @@
 /**
  * Arrow batches from Parquet and Arrow IPC files, brought into a table's shape: the time
- * column as Timestamp in the table unit, tags as strings, fields as float64 / int64 /
- * uint64 / bool / utf8. Shared by the Parquet and the Arrow IPC readers.
+ * column as Timestamp in the table unit, tags as strings, fields in the canonical Arrow type
+ * of their field type. Shared by the Parquet and the Arrow IPC readers. Field types follow
+ * docs/types.md (importFieldTypeOf, convertToField):
  *
  *   Timestamp (any unit, any zone), Date32/Date64, int epoch, ISO strings → time
- *   Utf8 / LargeUtf8 / Dictionary (numbers, bools as text; null stays null) → tags
- *   Float16/32/64, Decimal                                                → float64
- *   Int8/16/32/64, Uint8/16/32                                            → int64
- *   Uint64 → uint64; Bool → bool; Utf8, Binary (UTF-8), FixedSizeBinary (hex) → utf8
- *   Timestamp/Date that is not the time column                            → int64 in the table unit
- *   List, Struct, Map, Union…                                             → InputError naming the column
+ *   Utf8 / LargeUtf8 / Utf8View / Dictionary (numbers, bools as text) → tags (valid UTF-8; null stays null)
+ *   Float16/32/64 → float64; Int8…Int64, Uint8…Uint32 → int64; Uint64 → uint64; Bool → bool
+ *   Utf8, LargeUtf8, Utf8View → utf8 (valid UTF-8 only); Binary, LargeBinary, BinaryView → binary
+ *   FixedSizeBinary(n) → fixed_binary(n); Date32 → date32; Date64 → date64; Time → time(unit)
+ *   Duration → duration(unit); Timestamp that is not the time column → timestamp(unit[,zone])
+ *   Decimal(p, s) → decimal(p,s), exactly; Null → no field (nulls into an existing one)
+ *   Interval, List, Struct, Map, Union…                                     → InputError naming the column
  */
 import {
-  Bool, Data, DataType, Dictionary, Field, Float64, Int32, Int64, makeData, RecordBatch, Schema, Struct, Timestamp, Type, Uint64, Utf8,
+  Data, DataType, Dictionary, Field, Int32, Int64, makeData, RecordBatch, Schema, Struct, Timestamp, Type, Utf8,
   vectorFromArray, type Vector,
 } from 'apache-arrow';
 import { InputError } from '../errors.js';
-import type { FieldType, TimeUnit } from '../format/types.js';
+import { importFieldTypeOf } from '../format/field-types.js';
+import type { TimeUnit } from '../format/types.js';
 import { ARROW_TIME_UNIT, TIME_UNIT_OF } from '../table/arrow-schema.js';
 import { validateColumnName } from '../table/names.js';
+import { convertToField, invalidUtf8RowOf } from '../table/field-convert.js';
 import type { TableSchema } from '../table/types.js';
-import { convertInts } from '../table/int-convert.js';
 import { stringOf } from '../table/write-buffer.js';
 import { epochUnitOf, parseIsoBytes, type TimeFormat } from './csv/values.js';
 import { floorDiv, formatTime, INT64_MAX, INT64_MIN, inTimeRange, timeRangeError } from '../table/time.js';
@@ -42,22 +45,15 @@ export interface ArrowImportOptions {
 const INT_TAG_DENSE = 4096;
 
 function isString(type: DataType): boolean {
-  return type.typeId === Type.Utf8 || type.typeId === Type.LargeUtf8
+  return type.typeId === Type.Utf8 || type.typeId === Type.LargeUtf8 || type.typeId === Type.Utf8View
     || (type.typeId === Type.Dictionary && isString((type as Dictionary).dictionary));
 }
 
-/** The table type a column converts to, or a reason it cannot. */
-function fieldTypeOf(type: DataType): FieldType | string {
-  switch (type.typeId) {
-    case Type.Float: case Type.Decimal: return 'float64';
-    case Type.Int: return (type as Int64).isSigned || (type as Int64).bitWidth < 64 ? 'int64' : 'uint64';
-    case Type.Bool: return 'bool';
-    case Type.Utf8: case Type.LargeUtf8: case Type.Binary: case Type.LargeBinary: case Type.FixedSizeBinary: return 'utf8';
-    case Type.Dictionary: return isString((type as Dictionary).dictionary) ? 'utf8' : fieldTypeOf((type as Dictionary).dictionary);
-    case Type.Timestamp: case Type.Date: return 'int64';
-    case Type.List: case Type.LargeList: case Type.FixedSizeList: case Type.Struct: case Type.Map: case Type.Union: case Type.SparseUnion: case Type.DenseUnion:
-      return `has the nested type ${type}; flatten it (one column per leaf) before import`;
-    default: return `has the type ${type}, which a table cannot hold (time, strings, numbers, bools)`;
+/** Every column of a file's schema can be a column of a table (else an InputError naming the file and column). */
+export function checkArrowSchema(file: string, schema: Schema): void {
+  for (const f of schema.fields) {
+    const mapped = importFieldTypeOf(f.type);
+    if (typeof mapped === 'string') throw new InputError(`${file}: column ${f.name} ${mapped}`, file, undefined, f.name);
   }
 }
 
@@ -67,9 +63,8 @@ export function tableSchemaOfArrow(file: string, schema: Schema, options: ArrowI
   for (const f of fields) {
     // A name the table cannot hold is the file's fault, not a usage error.
     try { validateColumnName(f.name); } catch (error) { throw new InputError(`${file}: ${(error as Error).message}`, file, undefined, f.name); }
-    const t = fieldTypeOf(f.type);
-    if (!['float64', 'int64', 'uint64', 'bool', 'utf8'].includes(t)) throw new InputError(`${file}: column ${f.name} ${t}`, file, undefined, f.name);
   }
+  checkArrowSchema(file, schema);
   const time = options.time !== undefined ? fields.find((f) => f.name === options.time)
     : fields.find((f) => f.type.typeId === Type.Timestamp && TIME_NAMES.includes(f.name.toLowerCase()))
       ?? fields.find((f) => f.type.typeId === Type.Timestamp) ?? fields.find((f) => TIME_NAMES.includes(f.name.toLowerCase()));
@@ -85,7 +80,9 @@ export function tableSchemaOfArrow(file: string, schema: Schema, options: ArrowI
   const out: TableSchema = { time: time.name, timeUnit, tags: tags.filter((t) => t !== time.name), fields: [] };
   for (const f of fields) {
     if (f === time || tags.includes(f.name)) continue;
-    out.fields.push({ name: f.name, type: fieldTypeOf(f.type) as FieldType, nullable: true });
+    const mapped = importFieldTypeOf(f.type);
+    // A Null-typed column has no values and names no type: it adds no field (docs/types.md).
+    if (mapped !== null && typeof mapped !== 'string') out.fields.push({ name: f.name, type: mapped.type, nullable: true });
   }
   return out;
 }
@@ -121,7 +118,14 @@ export class ArrowBatchConverter {
     batch.schema.fields.forEach((f, k) => {
       if (k === timeIndex) return;
       const data = batch.data.children[k]!;
-      const converted = table.tags.includes(f.name) ? this.checkedTag(this.tag(f.name, data, rowStart), f.name, rowStart) : this.field(f.name, data, rowStart);
+      const isTag = table.tags.includes(f.name);
+      // A Null-typed column the table has no field for holds nothing to keep.
+      if (!isTag && data.type.typeId === Type.Null && !table.fields.some((x) => x.name === f.name)) return;
+      if (isTag) {
+        const bad = invalidUtf8RowOf(data);
+        if (bad >= 0) throw new InputError(`${this.file}: row ${rowStart + bad + 1} (column ${f.name}): invalid UTF-8 in a string column`, this.file, rowStart + bad + 1, f.name);
+      }
+      const converted = isTag ? this.checkedTag(this.tag(f.name, data, rowStart), f.name, rowStart) : this.field(f.name, data, rowStart);
       outFields.push(new Field(f.name, converted.type, true));
       children.push(converted);
     });
@@ -298,62 +302,19 @@ export class ArrowBatchConverter {
 
   private field(name: string, data: Data, rowStart: number): Data {
     const type = data.type as DataType;
-    const n = data.length;
-    const known = this.table.fields.find((f) => f.name === name)?.type;
-    const target = known ?? (fieldTypeOf(type) as FieldType);
-    const nullBitmap = data.nullCount > 0 ? validityBitmap(data) : undefined;
-    const nullCount = data.nullCount;
-    switch (type.typeId) {
-      case Type.Float: {
-        if (target !== 'float64') break;
-        if ((type as Float64).precision === 2) return data;
-        const src = data.values as Float32Array | Uint16Array;
-        const out = new Float64Array(n);
-        if ((type as Float64).precision === 0) for (let i = 0; i < n; i++) out[i] = data.getValid(i) ? (vectorValue(data, i) as number) : 0;
-        else for (let i = 0; i < n; i++) out[i] = src[i]!;
-        return makeData({ type: new Float64(), length: n, nullCount, nullBitmap, data: out });
-      }
-      case Type.Decimal: {
-        if (target !== 'float64') break;
-        return makeData({ type: new Float64(), length: n, nullCount, nullBitmap, data: decimalsToFloat64(data) });
-      }
-      case Type.Int: {
-        if (target !== 'int64' && target !== 'uint64' && target !== 'float64') break;
-        const int = type as Int64;
-        if (int.bitWidth === 64 && target === (int.isSigned ? 'int64' : 'uint64')) return data;
-        // Widening copies; narrowing (int64 ↔ uint64, int64 → float64) is checked per value.
-        const values = convertInts(data, target, (i, value, why) => this.bad(name, rowStart + i, target, `${value}, which ${why}`));
-        const dt = target === 'float64' ? new Float64() : target === 'int64' ? new Int64() : new Uint64();
-        return makeData({ type: dt, length: n, nullCount, nullBitmap, data: values } as never);
-      }
-      case Type.Bool:
-        if (target === 'bool') return data.offset === 0 ? data : makeData({ type: new Bool(), length: n, nullCount, nullBitmap, data: bitsOf(data) });
-        break;
-      case Type.Timestamp: case Type.Date:
-        if (target !== 'int64') break;
-        return makeData({ type: new Int64(), length: n, nullCount, nullBitmap, data: this.times(data, name, rowStart, false) as never });
-      case Type.Utf8:
-        if (target === 'utf8') return data;
-        break;
-      case Type.LargeUtf8: case Type.Binary: case Type.LargeBinary: case Type.FixedSizeBinary: case Type.Dictionary: {
-        if (target !== 'utf8') break;
-        const strings: (string | null)[] = new Array(n);
-        const hex = type.typeId === Type.FixedSizeBinary;
-        for (let i = 0; i < n; i++) {
-          if (!data.getValid(i)) { strings[i] = null; continue; }
-          const v = vectorValue(data, i);
-          strings[i] = v instanceof Uint8Array ? (hex ? hexOf(v) : Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('utf8')) : String(v);
-        }
-        return vectorFromArray(strings, new Utf8()).data[0]!;
-      }
-      default:
-        break;
+    const mapped = importFieldTypeOf(type);
+    const target = this.table.fields.find((f) => f.name === name)?.type ?? (mapped !== null && typeof mapped !== 'string' ? mapped.type : undefined);
+    if (target === undefined) throw new InputError(`${this.file}: column ${name} ${mapped ?? 'has the Null type'}`, this.file, undefined, name);
+    // Tables that imported timestamps and dates as int64 in the table unit (before they kept
+    // their type) still take them that way.
+    if (target === 'int64' && (type.typeId === Type.Timestamp || type.typeId === Type.Date)) {
+      const nullBitmap = data.nullCount > 0 ? validityBitmap(data) : undefined;
+      return makeData({ type: new Int64(), length: data.length, nullCount: data.nullCount, nullBitmap, data: this.times(data, name, rowStart, false) as never });
     }
-    throw new InputError(`${this.file}: column ${name} is ${type} in the file but ${target} in the table`, this.file, undefined, name);
-  }
-
-  private bad(name: string, row: number, expected: string, got: string): never {
-    throw new InputError(`${this.file}: row ${row + 1} (column ${name}): expected ${expected}, got ${got}`, this.file, row + 1, name);
+    return convertToField(data, target, (row, message) => {
+      if (row === undefined) throw new InputError(`${this.file}: column ${name} ${message}`, this.file, undefined, name);
+      throw new InputError(`${this.file}: row ${rowStart + row + 1} (column ${name}): ${message}`, this.file, rowStart + row + 1, name);
+    }, 'file');
   }
 }
 
@@ -380,49 +341,3 @@ function validityBitmap(data: Data): Uint8Array {
   for (let i = 0; i < n; i++) if (data.getValid(i)) out[i >> 3]! |= 1 << (i & 7);
   return out;
 }
-
-function bitsOf(data: Data): Uint8Array {
-  const n = data.length;
-  const out = new Uint8Array((n + 7) >> 3);
-  const src = data.values as Uint8Array;
-  for (let i = 0; i < n; i++) {
-    const k = data.offset + i;
-    if ((src[k >> 3]! >> (k & 7)) & 1) out[i >> 3]! |= 1 << (i & 7);
-  }
-  return out;
-}
-
-function hexOf(bytes: Uint8Array): string {
-  const hex = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-  return bytes.length === 16 ? `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}` : hex;
-}
-
-const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
-
-/**
- * Decimal128/256 (little-endian two's complement words) → float64, correctly rounded:
- * an unscaled value below 2^53 divided by an exact power of ten is one IEEE division;
- * larger ones go through the decimal text.
- */
-function decimalsToFloat64(data: Data): Float64Array {
-  const type = data.type as unknown as { scale: number; bitWidth: number };
-  const words = type.bitWidth / 32;
-  const n = data.length;
-  const src = data.values as Uint32Array;
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    let big = 0n;
-    for (let w = words - 1; w >= 0; w--) big = (big << 32n) | BigInt(src[i * words + w]!);
-    big = BigInt.asIntN(type.bitWidth, big);
-    const abs = big < 0n ? -big : big;
-    if (abs < 2n ** 53n && type.scale <= 22) {
-      out[i] = type.scale >= 0 ? Number(big) / POW10[type.scale]! : Number(big) * 10 ** -type.scale;
-    } else {
-      const digits = abs.toString().padStart(type.scale + 1, '0');
-      const text = type.scale > 0 ? `${digits.slice(0, digits.length - type.scale)}.${digits.slice(digits.length - type.scale)}` : `${digits}${'0'.repeat(-type.scale)}`;
-      out[i] = Number(`${big < 0n ? '-' : ''}${text}`);
-    }
-  }
-  return out;
-}
-

@@ -6,11 +6,14 @@
  */
 import { Bool, Dictionary, Field, Float64, Int32, Int64, makeData, RecordBatch, Schema, Struct, Timestamp, Type, Uint64, Utf8, Vector, type Data, type DataType } from 'apache-arrow';
 import { sliceBits } from '../format/bits.js';
+import { fieldTypeInfo, fieldTypeOfArrow } from '../format/field-types.js';
 
 export interface ColumnMessage {
   name: string;
-  kind: 'timestamp' | 'dictionary' | 'float64' | 'int64' | 'uint64' | 'bool' | 'utf8';
+  kind: 'timestamp' | 'dictionary' | 'float64' | 'int64' | 'uint64' | 'bool' | 'utf8' | 'typed';
   unit?: number;
+  /** kind 'typed': the field type (dates, times, durations, timestamps, decimals, binary) whose Arrow type the column has. */
+  fieldType?: string;
   nullable: boolean;
   length: number;
   nullCount: number;
@@ -21,15 +24,17 @@ export interface ColumnMessage {
   dictionary?: { offsets: Int32Array; bytes: Uint8Array };
 }
 
-function kindOf(type: DataType): ColumnMessage['kind'] {
+function kindOf(type: DataType, time: boolean): ColumnMessage['kind'] {
   switch (type.typeId) {
-    case Type.Timestamp: return 'timestamp';
+    case Type.Timestamp: return time ? 'timestamp' : 'typed';
     case Type.Dictionary: return 'dictionary';
     case Type.Float: return 'float64';
     case Type.Int: return (type as Int64).isSigned ? 'int64' : 'uint64';
     case Type.Bool: return 'bool';
     case Type.Utf8: return 'utf8';
-    default: throw new Error(`assertion failed: a table-shaped batch holds ${type}`);
+    default:
+      if (fieldTypeOfArrow(type) !== undefined) return 'typed';
+      throw new Error(`assertion failed: a table-shaped batch holds ${type}`);
   }
 }
 
@@ -39,9 +44,14 @@ export function batchToMessage(batch: RecordBatch): { columns: ColumnMessage[]; 
   const transfer = new Set<ArrayBuffer>();
   batch.schema.fields.forEach((f, k) => {
     const data = batch.data.children[k]!;
-    const kind = kindOf(f.type);
+    // The table's time column is the batch's first (every table-shaped batch starts with it).
+    const kind = kindOf(f.type, k === 0);
     const m: ColumnMessage = { name: f.name, kind, nullable: f.nullable, length: data.length, nullCount: data.nullCount, values: data.values as ArrayBufferView };
     if (kind === 'timestamp') m.unit = (f.type as Timestamp).unit;
+    if (kind === 'typed') {
+      m.fieldType = fieldTypeOfArrow(f.type)!;
+      if (data.valueOffsets) m.offsets = data.valueOffsets as Int32Array;
+    }
     // Value buffers of a sliced Data start at its offset already; its validity bits do not.
     if (data.nullCount > 0 && data.nullBitmap) m.nullBitmap = data.offset === 0 ? data.nullBitmap : sliceBits(data.nullBitmap, data.offset, data.length);
     if (kind === 'utf8') m.offsets = data.valueOffsets as Int32Array;
@@ -96,6 +106,11 @@ export function messageToBatch(columns: ColumnMessage[]): RecordBatch {
       case 'uint64': data = makeData({ type: new Uint64(), length: m.length, nullCount: m.nullCount, nullBitmap, data: m.values as never }); break;
       case 'bool': data = makeData({ type: new Bool(), length: m.length, nullCount: m.nullCount, nullBitmap, data: m.values as Uint8Array }); break;
       case 'utf8': data = makeData({ type: new Utf8(), length: m.length, nullCount: m.nullCount, nullBitmap, valueOffsets: m.offsets!, data: m.values as Uint8Array }); break;
+      case 'typed': {
+        const type = fieldTypeInfo(m.fieldType!).arrow;
+        data = makeData({ type, length: m.length, nullCount: m.nullCount, nullBitmap, data: m.values, ...(m.offsets ? { valueOffsets: m.offsets } : {}) } as never);
+        break;
+      }
     }
     fields.push(new Field(m.name, data.type, m.nullable));
     children.push(data);

@@ -1,10 +1,11 @@
-import { openAsBlob, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import type * as ParquetWasmTypes from 'parquet-wasm/node';
 import { makeData, RecordBatch, Struct, Type, Vector, type Data, type Field } from 'apache-arrow';
 import { parseRecordBatch } from 'arrow-js-ffi';
 import { InputError } from '../errors.js';
 import type { TableSchema } from '../table/types.js';
-import { ArrowBatchConverter, tableSchemaOfArrow, type ArrowImportOptions } from './arrow-batch.js';
+import { parquetInput, restoreStrings } from './parquet-footer.js';
+import { ArrowBatchConverter, checkArrowSchema, tableSchemaOfArrow, type ArrowImportOptions } from './arrow-batch.js';
 import { isWasmTrap, parquetWasm, type ParquetWasm } from './parquet-wasm.js';
 
 /** Rows per Arrow batch decoded from a row group (bounds memory inside large row groups). */
@@ -36,8 +37,9 @@ export async function* parquetBatches(file: string, options: ArrowImportOptions,
   // A panic (trap) in the decoder kills this instance: the next file gets a new one.
   const wasm = parquetWasm();
   let parquet: ParquetWasmTypes.ParquetFile;
+  const input = await parquetInput(file);
   try {
-    parquet = await wasm.settle(wasm.module.ParquetFile.fromFile(await openAsBlob(file)));
+    parquet = await wasm.settle(wasm.module.ParquetFile.fromFile(input.blob));
   } catch (error) {
     throw new InputError(`${file}: not a readable Parquet file (${size} bytes): ${describe(error)}`, file);
   }
@@ -70,11 +72,15 @@ export async function* parquetBatches(file: string, options: ArrowImportOptions,
         try {
           const memory = wasm.module.wasmMemory().buffer;
           let decoded = decoding(wasm, file, size, at, () => parseRecordBatch(memory, ffi.arrayAddr(), ffi.schemaAddr(), false));
+          // A column no table can hold is refused by name before its values are copied (arrow-js-ffi cannot copy intervals).
+          checkArrowSchema(file, decoded.schema);
           // arrow-js-ffi 0.4's views are right for these types only (its view of a decimal
           // column, say, holds one word per value): anything else is parsed as copies.
           if (!decoded.schema.fields.every((f: Field) => VIEWABLE_TYPES.has(f.type.typeId))) {
             decoded = decoding(wasm, file, size, at, () => parseRecordBatch(memory, ffi.arrayAddr(), ffi.schemaAddr(), true));
           }
+          // String columns read as bytes (parquet-footer.ts) are strings again, every value checked.
+          decoded = restoreStrings(file, decoded, input.strings, rowStart);
           schema ??= tableSchemaOfArrow(file, decoded.schema, options);
           converter ??= new ArrowBatchConverter(file, schema, options);
           batch = ownBuffers(converter.convert(decoded, rowStart), memory);

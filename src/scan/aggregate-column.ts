@@ -1,6 +1,7 @@
 import { DataType, type Data, type RecordBatch, type Vector } from 'apache-arrow';
 import { SchemaError } from '../errors.js';
 import { utf8Decoder } from '../format/utf8.js';
+import { wordsToBigInt, type FieldTypeInfo } from '../format/field-types.js';
 
 /**
  * Raw access to the Arrow columns a scan produces, for the vectorized loops of queries and
@@ -8,7 +9,12 @@ import { utf8Decoder } from '../format/utf8.js';
  * per row (it boxes values and turns timestamps into float milliseconds).
  */
 
-export type ColumnKind = 'f64' | 'i64' | 'u64' | 'bool' | 'utf8' | 'dict' | 'time' | 'i32';
+/**
+ * The layout of a column: 'w32' / 'w64' are 32- / 64-bit values of a field type other than
+ * the integers (dates, times of day, durations), 'fixed' fixed-width bytes (decimals,
+ * fixed-size binary), 'bytes' binary values with offsets.
+ */
+export type ColumnKind = 'f64' | 'i64' | 'u64' | 'bool' | 'utf8' | 'dict' | 'time' | 'i32' | 'w32' | 'w64' | 'fixed' | 'bytes';
 
 export interface ColumnView {
   kind: ColumnKind;
@@ -41,6 +47,11 @@ export function columnKind(data: Data, where: string): ColumnKind {
   }
   if (DataType.isBool(type)) return 'bool';
   if (DataType.isUtf8(type)) return 'utf8';
+  if (DataType.isDate(type) || DataType.isTime(type) || DataType.isDuration(type)) {
+    return ((data.values as ArrayBufferView & { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT === 4) ? 'w32' : 'w64';
+  }
+  if (DataType.isDecimal(type) || DataType.isFixedSizeBinary(type)) return 'fixed';
+  if (DataType.isBinary(type)) return 'bytes';
   throw new SchemaError(`${where}: unsupported column type ${String(type)}`);
 }
 
@@ -129,6 +140,54 @@ export function int64MinMax(data: Data): { min: bigint; max: bigint } {
 }
 
 const decoder = utf8Decoder;
+
+/**
+ * The stored integers of an integer-backed column (dates: days; times, durations,
+ * timestamps: counts of the unit; decimals: unscaled), exactly — an int64 array (a view where
+ * the column is 64-bit already) or BigInts for decimals wider than int64 — and as float64
+ * approximations (for ordering; ties compare exactly).
+ */
+export function storedIntegers(t: FieldTypeInfo, data: Data): { exact: BigInt64Array | bigint[]; approx: Float64Array } {
+  const n = data.length;
+  const approx = new Float64Array(n);
+  if (t.arrowWidth === 8) {
+    const exact = (data.values as BigInt64Array).subarray(0, n);
+    int64ToFloat64(data, 0n, false, approx);
+    return { exact, approx };
+  }
+  if (t.arrowWidth === 4) {
+    const src = (data.values as Int32Array).subarray(0, n);
+    const exact = new BigInt64Array(n);
+    const halves = new Int32Array(exact.buffer);
+    for (let i = 0; i < n; i++) { const v = src[i]!; halves[2 * i] = v; halves[2 * i + 1] = v < 0 ? -1 : 0; approx[i] = v; }
+    return { exact, approx };
+  }
+  const words = t.arrowWidth / 4;
+  const src = data.values as Uint32Array;
+  if (t.kind === 'i64') {
+    // Decimals of up to 18 digits: the low two words are the value.
+    const exact = new BigInt64Array(n);
+    const halves = new Int32Array(exact.buffer);
+    const signed = new Int32Array(src.buffer, src.byteOffset, n * words);
+    for (let i = 0; i < n; i++) {
+      const lo = signed[i * words]!, hi = signed[i * words + 1]!;
+      halves[2 * i] = lo; halves[2 * i + 1] = hi;
+      approx[i] = hi * 4294967296 + (lo >>> 0);
+    }
+    return { exact, approx };
+  }
+  const exact: bigint[] = new Array(n);
+  for (let i = 0; i < n; i++) { exact[i] = wordsToBigInt(src, i * words, words); approx[i] = Number(exact[i]); }
+  return { exact, approx };
+}
+
+/** Bytes per value of a 'fixed' column (decimals: 16 or 32; fixed-size binary: its width). */
+export function fixedWidthOf(data: Data): number {
+  const type = data.type;
+  if (DataType.isDecimal(type)) return type.bitWidth / 8;
+  if (DataType.isFixedSizeBinary(type)) return type.byteWidth;
+  throw new SchemaError(`column of type ${String(type)} is not fixed-width bytes`);
+}
 
 /** The string at `row` of a Utf8 column (null when invalid). */
 export function utf8At(view: ColumnView, row: number): string | null {

@@ -1,6 +1,8 @@
 import { LimitExceededError } from '../errors.js';
+import { bytesAt, fieldTypeInfo } from '../format/field-types.js';
 import { float64Sum } from '../format/stats.js';
-import { bigint64Values, boolAt, utf8At, type ColumnView } from './aggregate-column.js';
+import type { FieldType } from '../format/types.js';
+import { boolAt, utf8At, type ColumnView } from './aggregate-column.js';
 
 /**
  * Accumulators of one field over aggregation slots (a slot is one (group, bucket) pair).
@@ -32,8 +34,12 @@ import { bigint64Values, boolAt, utf8At, type ColumnView } from './aggregate-col
 
 export type AggFn = 'count' | 'sum' | 'min' | 'max' | 'mean' | 'first' | 'last' | 'stddev' | 'quantile' | 'rate' | 'derivative' | 'spread';
 
-/** Field kinds an accumulator handles ('*' counts rows). */
-export type FieldKind = 'f64' | 'i64' | 'u64' | 'bool' | 'utf8' | '*';
+/**
+ * Field kinds an accumulator handles ('*' counts rows). 'i64' also covers the integer-backed
+ * types (dates, times, durations, timestamps, decimals of up to 18 digits: their stored
+ * integers), 'big' wider decimals (a BigInt per value), 'bytes' binary (count, first, last).
+ */
+export type FieldKind = 'f64' | 'i64' | 'u64' | 'big' | 'bool' | 'utf8' | 'bytes' | '*';
 
 /** Values held for exact quantiles and for rate/derivative, per query (memory bound). */
 export const QUANTILE_VALUES_MAX = 32 * 1024 * 1024;
@@ -51,8 +57,10 @@ export interface Segments {
 
 /** One batch's values of a field. */
 export interface BatchField {
-  /** Numeric values as float64 (float64 columns as is, 64-bit ints converted); null for bool/utf8. */
+  /** Numeric values as float64 (float64 columns as is, integers converted, possibly rounded); null for bool/utf8/bytes. */
   vals: Float64Array | null;
+  /** Exact integers of integer kinds (i64, u64, big), row 0 first; null otherwise. */
+  exact: BigInt64Array | BigUint64Array | bigint[] | null;
   /** One byte per row, 1 = valid; null when the column has no null. */
   valid: Uint8Array | null;
   view: ColumnView | null;
@@ -135,9 +143,9 @@ export class FieldAccumulator {
   derivOut: Float64Array | null = null;
   derivHas: Uint8Array | null = null;
 
-  constructor(readonly field: string, readonly kind: FieldKind, readonly needs: Needs) {}
+  constructor(readonly field: string, readonly kind: FieldKind, readonly needs: Needs, readonly type: FieldType | null = null) {}
 
-  get exactInts(): boolean { return this.kind === 'i64' || this.kind === 'u64'; }
+  get exactInts(): boolean { return this.kind === 'i64' || this.kind === 'u64' || this.kind === 'big'; }
 
   ensure(capacity: number): void {
     if (capacity <= this.capacity) return;
@@ -233,7 +241,16 @@ export class FieldAccumulator {
    * and combined as BigInt once per piece.
    */
   private accSumExact(segs: Segments, f: BatchField): void {
-    const values = bigint64Values(f.view!.data);
+    const values = f.exact!;
+    if (Array.isArray(values)) {
+      // Wide decimals: one BigInt addition per value.
+      for (let s = 0; s < segs.count; s++) {
+        let sum = 0n;
+        for (let i = segs.start[s]!; i < segs.end[s]!; i++) if (f.valid === null || f.valid[i] === 1) sum += values[i]!;
+        if (sum !== 0n) this.sumExact[segs.slot[s]!] = (this.sumExact[segs.slot[s]!] ?? 0n) + sum;
+      }
+      return;
+    }
     const words = new Int32Array(values.buffer, values.byteOffset, values.length * 2);
     const unsigned = this.kind === 'u64';
     const valid = f.valid;
@@ -260,7 +277,7 @@ export class FieldAccumulator {
   private accMinMaxInts(segs: Segments, f: BatchField): void {
     const { start, end, slot } = segs;
     const vals = f.vals!, valid = f.valid;
-    const exact = bigint64Values(f.view!.data);
+    const exact = f.exact!;
     for (let s = 0; s < segs.count; s++) {
       const a = start[s]!, b = end[s]!, k = slot[s]!;
       let lo = Infinity, hi = -Infinity, loAt = -1, hiAt = -1;
@@ -426,9 +443,10 @@ export class FieldAccumulator {
     const exact = first ? this.firstX : this.lastX;
     switch (this.kind) {
       case 'f64': floats[k] = f.vals![row]!; break;
-      case 'i64': case 'u64': exact[k] = bigint64Values(f.view!.data)[row]; break;
+      case 'i64': case 'u64': case 'big': exact[k] = f.exact![row]; break;
       case 'bool': exact[k] = boolAt(f.view!, row); break;
       case 'utf8': exact[k] = utf8At(f.view!, row); break;
+      case 'bytes': exact[k] = bytesAt(fieldTypeInfo(this.type!), f.view!.data, row).slice(); break;
       case '*': break;
     }
   }

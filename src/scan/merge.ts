@@ -1,6 +1,6 @@
 import { makeData, RecordBatch, Struct, Utf8, vectorFromArray, type Data, type Vector } from 'apache-arrow';
 import { compareStrings } from '../format/index.js';
-import { columnKind } from './aggregate-column.js';
+import { columnKind, fixedWidthOf } from './aggregate-column.js';
 import { utf8VectorAt } from '../format/utf8.js';
 
 /**
@@ -89,7 +89,7 @@ function gather(parts: Data[], source: Int32Array, row: Int32Array, order: Int32
   }
   const kind = columnKind(parts[0]!, `merge column ${name}`);
   switch (kind) {
-    case 'f64': case 'i64': case 'u64': case 'time': case 'i32': {
+    case 'f64': case 'i64': case 'u64': case 'time': case 'i32': case 'w32': case 'w64': {
       const srcs = parts.map((d) => d.values as Float64Array | BigInt64Array | BigUint64Array | Int32Array);
       const out = new (srcs[0]!.constructor as { new(n: number): typeof srcs[0] })(n);
       for (let i = 0; i < n; i++) out[i] = srcs[source[order[i]!]!]![row[order[i]!]!]!;
@@ -111,7 +111,18 @@ function gather(parts: Data[], source: Int32Array, row: Int32Array, order: Int32
       }
       return makeData({ type, length: n, nullCount, nullBitmap, data: out } as never);
     }
-    case 'utf8': {
+    case 'fixed': {
+      const width = fixedWidthOf(parts[0]!);
+      const srcs = parts.map((d) => { const v = d.values as ArrayBufferView; return new Uint8Array(v.buffer, v.byteOffset, d.length * width); });
+      const out = new Uint8Array(n * width);
+      for (let i = 0; i < n; i++) {
+        const r = row[order[i]!]!;
+        out.set(srcs[source[order[i]!]!]!.subarray(r * width, (r + 1) * width), i * width);
+      }
+      const Ctor = (parts[0]!.values as object).constructor as new (b: ArrayBufferLike) => ArrayBufferView;
+      return makeData({ type, length: n, nullCount, nullBitmap, data: new Ctor(out.buffer) } as never);
+    }
+    case 'utf8': case 'bytes': {
       const offsets = new Int32Array(n + 1);
       for (let i = 0; i < n; i++) {
         const d = parts[source[order[i]!]!]!, r = row[order[i]!]!, o = d.valueOffsets as Int32Array;

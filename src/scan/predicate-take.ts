@@ -1,5 +1,5 @@
 import { makeData, RecordBatch, Struct, type Data } from 'apache-arrow';
-import { columnKind } from './aggregate-column.js';
+import { columnKind, fixedWidthOf } from './aggregate-column.js';
 
 /**
  * Row selection (see aggregate-column.ts on Arrow JS offsets: value buffers are pre-sliced,
@@ -31,7 +31,7 @@ function takeData(data: Data, rows: Int32Array, name: string): Data {
   const n = rows.length;
   const off = data.offset;
   switch (kind) {
-    case 'f64': case 'i64': case 'u64': case 'time': case 'i32': {
+    case 'f64': case 'i64': case 'u64': case 'time': case 'i32': case 'w32': case 'w64': {
       const src = data.values as Float64Array | BigInt64Array | BigUint64Array | Int32Array;
       const Ctor = src.constructor as { new(n: number): typeof src };
       const out = new Ctor(n);
@@ -53,7 +53,16 @@ function takeData(data: Data, rows: Int32Array, name: string): Data {
       }
       return makeData({ type: data.type, length: n, nullCount, nullBitmap, data: out } as never);
     }
-    case 'utf8': {
+    case 'fixed': {
+      const width = fixedWidthOf(data);
+      const v = data.values as ArrayBufferView;
+      const src = new Uint8Array(v.buffer, v.byteOffset, data.length * width);
+      const out = new Uint8Array(n * width);
+      for (let i = 0; i < n; i++) out.set(src.subarray(rows[i]! * width, (rows[i]! + 1) * width), i * width);
+      const Ctor = (v as object).constructor as new (b: ArrayBufferLike) => ArrayBufferView;
+      return makeData({ type: data.type, length: n, nullCount, nullBitmap, data: new Ctor(out.buffer) } as never);
+    }
+    case 'utf8': case 'bytes': {
       const offsets = data.valueOffsets as Int32Array;
       const bytes = data.values as Uint8Array;
       const outOffsets = new Int32Array(n + 1);

@@ -178,6 +178,8 @@ function compareLeaf(view: ColumnView, op: ComparisonOp | '>=' | '<=', value: Pr
       }
       return out;
     }
+    case 'w32': case 'w64': case 'fixed': case 'bytes':
+      throw new SchemaError(`filter on ${JSON.stringify(field)}: comparisons of ${String(view.data.type)} columns are not supported (isNull and isNotNull are)`);
     case 'dict': {
       if (typeof value !== 'string') throw typeError(field, 'tag', value);
       const cmp = comparator<string>(op);

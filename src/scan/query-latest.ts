@@ -7,6 +7,7 @@ import { GroupRegistry, newGroupRuns, sortedGroups, type GroupRuns } from './que
 import { fieldKind, type QueryPlan } from './query-plan.js';
 import { applyFilter, predicateColumns } from './predicate.js';
 import { column, tableOf, tagColumn, timestampType, type Value } from './query-output.js';
+import { fieldTypeInfo, importFieldTypeOf, valueAt } from '../format/field-types.js';
 
 /**
  * `latest`: the last row (greatest time; on a tie the row scanned last) of every series —
@@ -78,7 +79,8 @@ function latestTable(schema: TableSchema, tags: string[], fieldSpecs: FieldSpec[
   fieldSpecs.forEach((spec, f) => {
     const kind = fieldKind(spec.type);
     const values = Array.from({ length: rows }, (_, r) => bestValues[f]?.[order[r]!] ?? null);
-    const c = column(spec.name, kind === '*' ? 'i64' : kind, values);
+    const plain = kind === 'f64' || kind === 'i64' || kind === 'u64' || kind === 'bool' || kind === 'utf8';
+    const c = column(spec.name, plain && (spec.type === 'float64' || spec.type === 'int64' || spec.type === 'uint64' || spec.type === 'bool' || spec.type === 'utf8') ? kind : { type: spec.type }, values);
     fields.push(c.field); columns.push(c.data);
   });
   return tableOf(fields, columns, rows);
@@ -137,18 +139,26 @@ class LatestState {
       const t = times[row]!;
       if (this.bestTime[g] !== undefined && t < this.bestTime[g]!) continue;
       this.bestTime[g] = t;
-      views.forEach((view, f) => { this.bestValues[f]![g] = view ? valueAt(view, row) : null; });
+      views.forEach((view, f) => { this.bestValues[f]![g] = view ? fieldValueAt(view, row) : null; });
     }
   }
 }
 
-function valueAt(view: ColumnView, row: number): Value {
+function fieldValueAt(view: ColumnView, row: number): Value {
   if (!isValidAt(view, row)) return null;
   switch (view.kind) {
     case 'f64': return float64Values(view.data)[row]!;
     case 'i64': case 'u64': return bigint64Values(view.data)[row]!;
     case 'bool': return boolAt(view, row);
     case 'utf8': return utf8At(view, row);
+    case 'time': case 'w32': case 'w64': case 'fixed': case 'bytes': {
+      // Types other than the numbers: the stored integer or the bytes (query-output types the column).
+      const type = importFieldTypeOf(view.data.type);
+      if (type === null || typeof type === 'string') throw new SchemaError(`query latest: unexpected ${String(view.data.type)} field column`);
+      const info = fieldTypeInfo(type.type);
+      const v = valueAt(info, view.data, row);
+      return v instanceof Uint8Array ? v.slice() : v;
+    }
     default: throw new SchemaError(`query latest: unexpected ${view.kind} field column`);
   }
 }

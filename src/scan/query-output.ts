@@ -3,7 +3,8 @@ import {
   TimestampMicrosecond, TimestampMillisecond, TimestampNanosecond, TimestampSecond, Uint64, Utf8,
   vectorFromArray, type Data, type DataType,
 } from 'apache-arrow';
-import type { TimeUnit } from '../format/types.js';
+import type { FieldType, TimeUnit } from '../format/types.js';
+import { fieldData, fieldTypeInfo, formatDecimal, type FieldValue } from '../format/field-types.js';
 import { LimitExceededError } from '../errors.js';
 import type { FieldAccumulator } from './aggregate.js';
 import { sortedGroups, type GroupRegistry } from './query-groups.js';
@@ -32,8 +33,22 @@ export interface OutputMeta {
   globalBase: bigint | null;
 }
 
-export type Value = number | bigint | boolean | string | null;
-export type OutKind = 'f64' | 'i64' | 'u64' | 'bool' | 'utf8';
+export type Value = number | bigint | boolean | string | Uint8Array | null;
+/** An output column's type: the numbers, bool, utf8, or a field type (dates, decimals, binary…: its Arrow type). */
+export type OutKind = 'f64' | 'i64' | 'u64' | 'bool' | 'utf8' | { type: FieldType };
+
+const PLAIN_TYPES: ReadonlySet<string> = new Set(['float64', 'int64', 'uint64', 'bool', 'utf8']);
+
+/** The field type of an aggregation over a field of a type other than the numbers, bool and utf8; null otherwise. */
+function typedField(agg: AggPlan): FieldType | null {
+  return agg.type !== null && !PLAIN_TYPES.has(agg.type) ? agg.type : null;
+}
+
+/** The type of a sum: decimal(p,s) sums in decimal(38,s) (decimal(76,s) above 38 digits), durations in their unit. */
+export function sumTypeOf(type: FieldType): FieldType {
+  const info = fieldTypeInfo(type);
+  return info.family === 'decimal' ? `decimal(${info.precision! <= 38 ? 38 : 76},${info.scale!})` : type;
+}
 
 export function timestampType(unit: TimeUnit): DataType {
   switch (unit) {
@@ -46,9 +61,16 @@ export function timestampType(unit: TimeUnit): DataType {
 
 const INT64_MIN = -(1n << 63n), INT64_MAX = (1n << 63n) - 1n, UINT64_MAX = (1n << 64n) - 1n;
 
-/** An exact integer sum; one that leaves the column's 64-bit range is an error, not a wrap. */
+/** An exact integer sum; one that leaves the column's 64-bit range (or a sum type's) is an error, not a wrap. */
 function exactSum(agg: AggPlan, a: FieldAccumulator, slot: number): bigint {
   const sum = a.sumExact[slot] ?? 0n;
+  const typed = typedField(agg);
+  if (typed !== null) {
+    const out = sumTypeOf(typed);
+    const range = fieldTypeInfo(out).int!;
+    if (sum < range.min || sum > range.max) throw new LimitExceededError(`query sum of ${typed} field ${agg.field}`, Number(sum), Number(range.max), `the sum leaves ${out}`);
+    return sum;
+  }
   const [lo, hi] = agg.kind === 'u64' ? [0n, UINT64_MAX] : [INT64_MIN, INT64_MAX];
   if (sum < lo || sum > hi) {
     throw new LimitExceededError(`query sum of ${agg.kind === 'u64' ? 'uint64' : 'int64'} field ${agg.field}`, Number(sum), Number(hi), 'a 64-bit integer sum overflowed (aggregate a float64 field instead)');
@@ -57,24 +79,33 @@ function exactSum(agg: AggPlan, a: FieldAccumulator, slot: number): bigint {
 }
 
 function outKind(agg: AggPlan): OutKind {
+  const typed = typedField(agg);
   switch (agg.fn) {
     case 'count': return 'i64';
-    case 'sum': return agg.kind === 'i64' || agg.kind === 'u64' ? agg.kind : 'f64';
+    case 'sum': return typed !== null ? { type: sumTypeOf(typed) } : agg.kind === 'i64' || agg.kind === 'u64' ? agg.kind : 'f64';
     case 'min': case 'max': case 'first': case 'last':
-      return agg.kind === '*' ? 'i64' : agg.kind;
+      if (typed !== null) return { type: typed };
+      return agg.kind === '*' ? 'i64' : agg.kind as OutKind;
     default: return 'f64';
   }
+}
+
+/** The mean of an exact sum: a float64 (a decimal's sum taken at its scale). */
+function exactMean(agg: AggPlan, sum: bigint, count: number): number {
+  const typed = typedField(agg);
+  const scale = typed !== null ? fieldTypeInfo(typed).scale : undefined;
+  return (scale !== undefined ? Number(formatDecimal(sum, scale)) : Number(sum)) / count;
 }
 
 function aggValue(agg: AggPlan, acc: FieldAccumulator | undefined, slots: SlotTable, slot: number): Value {
   if (agg.kind === '*') return BigInt(slots.rows[slot]!);
   const a = acc!;
   const count = a.count[slot]!;
-  const ints = agg.kind === 'i64' || agg.kind === 'u64';
+  const ints = agg.kind === 'i64' || agg.kind === 'u64' || agg.kind === 'big';
   switch (agg.fn) {
     case 'count': return BigInt(count);
     case 'sum': return count > 0 ? (ints ? exactSum(agg, a, slot) : a.sum[slot]!) : null;
-    case 'mean': return count > 0 ? (ints ? Number(a.sumExact[slot] ?? 0n) : a.sum[slot]!) / count : null;
+    case 'mean': return count > 0 ? (ints ? exactMean(agg, a.sumExact[slot] ?? 0n, count) : a.sum[slot]! / count) : null;
     case 'min': return count > 0 ? a.minValue(slot) : null;
     case 'max': return count > 0 ? a.maxValue(slot) : null;
     case 'spread': return count > 0 ? Number(a.maxValue(slot)) - Number(a.minValue(slot)) : null;
@@ -189,11 +220,13 @@ function fillGaps(values: Value[], rowSlot: number[], rowGroup: number[], rowSta
     let next = r + 1;
     while (next < rows && rowGroup[next] === g && rowSlot[next]! < 0) next++;
     const a = values[prev], b = next < rows && rowGroup[next] === g ? values[next] : undefined;
-    if (a === null || b === undefined || b === null || kind === 'bool' || kind === 'utf8') { values[r] = empty; continue; }
+    const interpolates = typeof kind === 'object' ? typeof a === 'bigint' : kind !== 'bool' && kind !== 'utf8';
+    if (a === null || b === undefined || b === null || !interpolates) { values[r] = empty; continue; }
     const t0 = rowStart[prev]!, t1 = rowStart[next]!;
     const w = Number(rowStart[r]! - t0) / Number(t1 - t0);
     const va = Number(a), vb = Number(b);
     const v = va + (vb - va) * w;
+    // Integers and integer-backed types interpolate to the nearest value they can hold.
     values[r] = kind === 'f64' ? v : BigInt(Math.round(v));
   }
 }
@@ -231,6 +264,10 @@ export function column(name: string, kind: OutKind, values: Value[]): { field: F
     else validity[r >> 3]! |= 1 << (r & 7);
   }
   const nullBitmap = nulls > 0 ? validity : undefined;
+  if (typeof kind === 'object') {
+    const info = fieldTypeInfo(kind.type);
+    return { field: new Field(name, info.arrow, true), data: fieldData(info, values.map((v) => (v === undefined ? null : v as FieldValue | null))) };
+  }
   switch (kind) {
     case 'f64': {
       const out = new Float64Array(n);

@@ -1,4 +1,5 @@
 import type { FieldType, TimeUnit } from '../format/types.js';
+import { fieldTypeInfo } from '../format/field-types.js';
 import type { TableSchema } from '../table/types.js';
 import { SchemaError, UsageError } from '../errors.js';
 import type { AggSpec, FillMode, QueryOptions } from './query-types.js';
@@ -20,11 +21,14 @@ export interface AggPlan {
   /** Output column name: `<fn>_<field>` ('count' for count of '*'). */
   name: string;
   kind: FieldKind;
+  /** The field's type (null for count of '*'): types other than the numbers type min/max/first/last/sum outputs. */
+  type: FieldType | null;
 }
 
 export interface FieldPlan {
   field: string;
   kind: FieldKind;
+  type: FieldType | null;
   needs: Needs;
 }
 
@@ -49,6 +53,11 @@ const NAMED_QUANTILES: Record<string, number> = { p50: 0.5, p90: 0.9, p95: 0.95,
 const SIMPLE_FNS = new Set<string>(['count', 'sum', 'min', 'max', 'mean', 'first', 'last', 'stddev', 'rate', 'derivative', 'spread']);
 const NUMERIC_ONLY = new Set<AggFn>(['sum', 'min', 'max', 'mean', 'stddev', 'quantile', 'rate', 'derivative', 'spread']);
 
+/**
+ * How a field accumulates: numbers as themselves; integer-backed types (dates, times,
+ * durations, timestamps, decimals) through their stored integer ('i64', or 'big' for decimals
+ * wider than int64); binary as bytes.
+ */
 export function fieldKind(type: FieldType): FieldKind {
   switch (type) {
     case 'float64': return 'f64';
@@ -56,7 +65,21 @@ export function fieldKind(type: FieldType): FieldKind {
     case 'uint64': return 'u64';
     case 'bool': return 'bool';
     case 'utf8': return 'utf8';
+    default: {
+      const info = fieldTypeInfo(type);
+      return info.bytes ? 'bytes' : info.kind === 'fixed' ? 'big' : 'i64';
+    }
   }
+}
+
+/** The aggregations a field of an integer-backed or binary type takes (the numbers take all). */
+function aggregationsOf(type: FieldType): AggFn[] | null {
+  const info = fieldTypeInfo(type);
+  if (!info.int && !info.bytes) return null;
+  const fns: AggFn[] = ['count', 'first', 'last'];
+  if (info.ordered) fns.push('min', 'max');
+  if (info.summable) fns.push('sum', 'mean');
+  return fns;
 }
 
 export function parseAggSpec(spec: string, field: string): { fn: AggFn; quantile: number; label: string } {
@@ -92,29 +115,34 @@ export function planQuery(schema: TableSchema, options: QueryOptions): QueryPlan
   for (const [field, raw] of Object.entries(options.agg ?? {})) {
     const specs = (Array.isArray(raw) ? raw : [raw]) as AggSpec[];
     let kind: FieldKind;
+    let type: FieldType | null = null;
     if (field === '*') kind = '*';
     else {
-      const type = fieldTypes.get(field);
+      type = fieldTypes.get(field) ?? null;
       if (!type) {
         const hint = schema.tags.includes(field) ? ' (it is a tag: group by it instead)' : field === schema.time ? ' (it is the time column)' : '';
         throw new SchemaError(`query agg: ${JSON.stringify(field)} is not a field of the table${hint} (fields: ${schema.fields.map((f) => f.name).join(', ')})`);
       }
       kind = fieldKind(type);
     }
+    const allowed = type === null ? null : aggregationsOf(type);
     for (const spec of specs) {
       const { fn, quantile, label } = parseAggSpec(spec, field);
       if (kind === '*' && fn !== 'count') throw new UsageError(`query agg: '*' only takes count, got ${JSON.stringify(spec)}`);
       if ((kind === 'bool' || kind === 'utf8') && NUMERIC_ONLY.has(fn)) {
         throw new SchemaError(`query agg: ${spec} of ${JSON.stringify(field)} needs a numeric field, it is ${kind === 'bool' ? 'bool' : 'utf8'} (count, first and last apply)`);
       }
+      if (allowed !== null && !allowed.includes(fn)) {
+        throw new SchemaError(`query agg: ${spec} of ${JSON.stringify(field)} does not apply to a ${type} field (${allowed.join(', ')} apply)`);
+      }
       const name = kind === '*' ? 'count' : `${label}_${field}`;
       if (names.has(name)) throw new UsageError(`query agg: ${name} asked twice`);
       names.add(name);
-      aggs.push({ field, fn, quantile, name, kind });
+      aggs.push({ field, fn, quantile, name, kind, type });
       if (kind === '*') continue;
       let fp = fieldPlans.get(field);
       if (!fp) {
-        fp = { field, kind, needs: { count: true, sum: false, minMax: false, stddev: false, first: false, last: false, quantile: false, rate: false, derivative: false } };
+        fp = { field, kind, type, needs: { count: true, sum: false, minMax: false, stddev: false, first: false, last: false, quantile: false, rate: false, derivative: false } };
         fieldPlans.set(field, fp);
       }
       const n = fp.needs;

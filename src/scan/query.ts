@@ -3,7 +3,9 @@ import { AbortError, LimitExceededError } from '../errors.js';
 import type { PageSummarizer, QueryableTable, QueryOptions } from './query-types.js';
 import { planInput, type TagFilter } from './plan.js';
 import { FieldAccumulator, type BatchField, type BatchTime, type Segments } from './aggregate.js';
-import { bigint64Values, columnData, columnView, float64Values, int64MinMax, int64ToFloat64 } from './aggregate-column.js';
+import { bigint64Values, columnData, columnView, float64Values, int64MinMax, int64ToFloat64, storedIntegers } from './aggregate-column.js';
+import { fieldTypeInfo } from '../format/field-types.js';
+import { statKindOf } from '../format/stats.js';
 import { GroupRegistry, newGroupRuns, type GroupRuns } from './query-groups.js';
 import { planQuery, UNITS_PER_SECOND, type QueryPlan } from './query-plan.js';
 import { applyFilter } from './predicate.js';
@@ -68,7 +70,7 @@ export async function runQuery(table: QueryableTable, options: QueryOptions): Pr
  * a row-by-row sum in the last bits, as any parallel sum does.
  */
 function statsAnswerable(plan: QueryPlan): boolean {
-  const numeric = (k: string) => k === 'f64' || k === 'i64' || k === 'u64';
+  const numeric = (k: string) => k === 'f64' || k === 'i64' || k === 'u64' || k === 'big';
   return !plan.needSeries && plan.aggs.every((a) => a.fn === 'count' || ((a.fn === 'sum' || a.fn === 'mean' || a.fn === 'min' || a.fn === 'max') && numeric(a.kind)))
     && plan.fields.every((f) => !f.needs.stddev && !f.needs.first && !f.needs.last && !f.needs.quantile && !f.needs.rate && !f.needs.derivative);
 }
@@ -134,7 +136,7 @@ function pageSummarizer(plan: QueryPlan, engine: AggregationEngine, filters: Tag
         const { c, needs } = fields[k]!;
         const pg = c?.pages[p];
         if (pg === undefined) continue;
-        if (needs.minMax) ok = c!.type === 'float64' ? pg.min !== 0 && pg.max !== 0 && pageNanCount(pg) !== undefined : c!.type === 'int64' || c!.type === 'uint64';
+        if (needs.minMax) ok = c!.type === 'float64' ? pg.min !== 0 && pg.max !== 0 && pageNanCount(pg) !== undefined : statKindOf(c!.type) === 'int';
         if (ok && needs.sum) ok = pg.sum !== undefined;
       }
       if (!ok) { rest.push(p); continue; }
@@ -192,7 +194,7 @@ export class AggregationEngine {
   constructor(private readonly plan: QueryPlan) {
     this.groups = new GroupRegistry(plan.by);
     this.series = plan.needSeries ? new GroupRegistry(plan.schema.tags) : null;
-    this.accs = plan.fields.map((f) => new FieldAccumulator(f.field, f.kind, f.needs));
+    this.accs = plan.fields.map((f) => new FieldAccumulator(f.field, f.kind, f.needs, f.type));
     this.needMinMaxTime = (plan.bucketer === null && plan.from === null) ||
       (plan.fill !== 'none' && (plan.from === null || plan.to === null));
   }
@@ -264,12 +266,17 @@ export class AggregationEngine {
       for (let i = 0; i < n; i++) valid[i] = (bits[(off + i) >> 3]! >> ((off + i) & 7)) & 1;
     }
     let vals: Float64Array | null = null;
-    if (view.kind === 'f64') vals = float64Values(view.data);
+    let exact: BatchField['exact'] = null;
+    if (acc.kind === 'big' || (acc.kind === 'i64' && view.kind !== 'i64')) {
+      // Integer-backed types (dates, times, durations, timestamps, decimals): their stored integers.
+      ({ exact, approx: vals } = storedIntegers(fieldTypeInfo(acc.type!), view.data));
+    } else if (view.kind === 'f64') vals = float64Values(view.data);
     else if (view.kind === 'i64' || view.kind === 'u64') {
       vals = new Float64Array(n);
       int64ToFloat64(view.data, 0n, view.kind === 'u64', vals);
+      exact = bigint64Values(view.data);
     }
-    return { vals, valid, view };
+    return { vals, exact, valid, view };
   }
 
   private slotFor(group: number, key: number, start: bigint): number {

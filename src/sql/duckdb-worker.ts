@@ -12,6 +12,9 @@ import {
   TimeUnit as ArrowTimeUnit, Type, Uint64, Utf8, vectorFromArray, type DataType, type Vector,
 } from 'apache-arrow';
 import type { SqlRequest, SqlTable, WorkerReply, ScanReply } from './protocol.js';
+import { fieldTypeInfo, formatValue, valueAt, type FieldTypeInfo, type FieldValue } from '../format/field-types.js';
+
+const PLAIN_TYPES: ReadonlySet<string> = new Set(['float64', 'int64', 'uint64', 'bool', 'utf8']);
 
 const { query, tables, port, signal } = workerData as SqlRequest & { port: MessagePort; signal: SharedArrayBuffer };
 const counter = new Int32Array(signal);
@@ -45,7 +48,65 @@ function duckType(t: SqlTable, name: string) {
   if (name === t.schema.time) return { s: duck.TIMESTAMP_S, ms: duck.TIMESTAMP_MS, us: duck.TIMESTAMP, ns: duck.TIMESTAMP_NS }[t.schema.timeUnit];
   if (t.schema.tags.includes(name)) return duck.VARCHAR;
   const f = t.schema.fields.find((x) => x.name === name)!;
-  return { float64: duck.DOUBLE, int64: duck.BIGINT, uint64: duck.UBIGINT, bool: duck.BOOLEAN, utf8: duck.VARCHAR }[f.type];
+  switch (f.type) {
+    case 'float64': return duck.DOUBLE;
+    case 'int64': return duck.BIGINT;
+    case 'uint64': return duck.UBIGINT;
+    case 'bool': return duck.BOOLEAN;
+    case 'utf8': return duck.VARCHAR;
+  }
+  const info = fieldTypeInfo(f.type);
+  switch (sqlKindOf(info)) {
+    case 'blob': return duck.BLOB;
+    case 'date': return duck.DATE;
+    case 'time': return duck.TIME;
+    case 'time_ns': return duck.TIME_NS;
+    case 'count': return duck.BIGINT;
+    case 'timestamptz': return duck.TIMESTAMPTZ;
+    case 'timestamp': return { s: duck.TIMESTAMP_S, ms: duck.TIMESTAMP_MS, us: duck.TIMESTAMP, ns: duck.TIMESTAMP_NS }[info.unit ?? 'ms'];
+    case 'decimal': return duck.DECIMAL(info.precision!, info.scale!);
+    case 'text': return duck.VARCHAR;
+  }
+}
+
+/**
+ * How a field type is given to DuckDB, exactly: binary as BLOB; date32 as DATE; date64 (which
+ * may hold a time of day) and timestamps as DuckDB's timestamp of the same unit (zoned µs
+ * timestamps as TIMESTAMPTZ: the instant is the same); times of day as TIME (µs) or TIME_NS;
+ * durations as the BIGINT count of their unit (DuckDB's INTERVAL has months and days, not one
+ * exact count); decimals as DECIMAL(p,s) where DuckDB has it (p ≤ 38, 0 ≤ s ≤ p), else as
+ * their exact text.
+ */
+function sqlKindOf(info: FieldTypeInfo): 'blob' | 'date' | 'time' | 'time_ns' | 'count' | 'timestamp' | 'timestamptz' | 'decimal' | 'text' {
+  if (info.bytes) return 'blob';
+  switch (info.family) {
+    case 'date32': return 'date';
+    case 'date64': return 'timestamp';
+    case 'time': return info.unit === 'ns' ? 'time_ns' : 'time';
+    case 'duration': return 'count';
+    case 'timestamp': return info.timeZone != null && info.unit === 'us' ? 'timestamptz' : 'timestamp';
+    case 'decimal': return info.precision! <= 38 && info.scale! >= 0 && info.scale! <= info.precision! ? 'decimal' : 'text';
+    default: return 'text';
+  }
+}
+
+/** A DuckDB value of a stored field value (see sqlKindOf). */
+function duckValue(info: FieldTypeInfo, v: FieldValue): unknown {
+  const int = v as bigint;
+  switch (sqlKindOf(info)) {
+    case 'blob': return duck.blobValue((v as Uint8Array).slice());
+    case 'date': return duck.dateValue(Number(int));
+    case 'time': return duck.timeValue(int * { s: 1_000_000n, ms: 1_000n, us: 1n, ns: 1n }[info.unit!]);
+    case 'time_ns': return duck.timeNSValue(int);
+    case 'count': return int;
+    case 'timestamptz': return duck.timestampTZValue(int);
+    case 'timestamp': {
+      const make = { s: duck.timestampSecondsValue, ms: duck.timestampMillisValue, us: duck.timestampValue, ns: duck.timestampNanosValue }[info.unit ?? 'ms'] as (x: bigint) => unknown;
+      return make(int);
+    }
+    case 'decimal': return duck.decimalValue(int, info.precision!, info.scale!);
+    case 'text': return formatValue(info, v);
+  }
 }
 
 interface ScanState { id: number; names: (string | undefined)[]; batch?: RecordBatch; at: number; done: boolean; rowId: bigint }
@@ -122,6 +183,13 @@ function columnValues(t: SqlTable, name: string, batch: RecordBatch, at: number,
     const values = data.values as BigInt64Array;
     const make = { s: duck.timestampSecondsValue, ms: duck.timestampMillisValue, us: duck.timestampValue, ns: duck.timestampNanosValue }[t.schema.timeUnit] as (v: bigint) => unknown;
     for (let i = 0; i < n; i++) out[i] = make(values[at + i]!);
+    return out;
+  }
+  const type = t.schema.fields.find((x) => x.name === name)?.type;
+  if (type !== undefined && !PLAIN_TYPES.has(type)) {
+    const info = fieldTypeInfo(type);
+    const data = vector.data[0]!;
+    for (let i = 0; i < n; i++) out[i] = data.getValid(at + i) ? duckValue(info, valueAt(info, data, at + i)) : null;
     return out;
   }
   for (let i = 0; i < n; i++) {

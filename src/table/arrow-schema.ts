@@ -1,7 +1,8 @@
 import {
   Bool, Data, DataType, Dictionary, Field, Float64, Int32, Int64, makeData, Schema, Timestamp, TimeUnit as ArrowTimeUnit,
-  Type, Uint64, Utf8, vectorFromArray, type Vector,
+  Type, Utf8, vectorFromArray, type Vector,
 } from 'apache-arrow';
+import { fieldData, fieldTypeInfo, importFieldTypeOf } from '../format/field-types.js';
 import type { FieldType, TimeUnit } from '../format/types.js';
 import { SchemaError } from '../errors.js';
 import type { TableSchema } from './types.js';
@@ -13,26 +14,19 @@ export const TIME_UNIT_OF: Record<number, TimeUnit> = {
   [ArrowTimeUnit.SECOND]: 's', [ArrowTimeUnit.MILLISECOND]: 'ms', [ArrowTimeUnit.MICROSECOND]: 'us', [ArrowTimeUnit.NANOSECOND]: 'ns',
 };
 
+/** The Arrow type scans return for a field type (one shared instance per type). */
 export function fieldArrowType(type: FieldType): DataType {
-  switch (type) {
-    case 'float64': return new Float64();
-    case 'int64': return new Int64();
-    case 'uint64': return new Uint64();
-    case 'bool': return new Bool();
-    case 'utf8': return new Utf8();
-  }
+  return fieldTypeInfo(type).arrow;
 }
 
-/** The field type an Arrow type maps to, or undefined when a table cannot hold it. */
-export function fieldTypeOfArrow(type: DataType): FieldType | undefined {
-  switch (type.typeId) {
-    case Type.Float: return 'float64';
-    case Type.Int: return (type as Int64).isSigned ? 'int64' : 'uint64';
-    case Type.Bool: return 'bool';
-    case Type.Utf8: case Type.LargeUtf8: return 'utf8';
-    case Type.Dictionary: return 'utf8';
-    default: return undefined;
-  }
+/**
+ * The field type an Arrow type of an input maps to (docs/types.md: narrower numbers widen,
+ * views and large types become their plain twins), null for the Null type (a column of no
+ * values), or undefined when a table cannot hold it (importFieldTypeOf says why).
+ */
+export function fieldTypeOfArrow(type: DataType): FieldType | null | undefined {
+  const mapped = importFieldTypeOf(type);
+  return mapped === null ? null : typeof mapped === 'string' ? undefined : mapped.type;
 }
 
 /**
@@ -78,7 +72,11 @@ export function nullData(field: Field, length: number): Data {
     case Type.Bool: return makeData({ type: type as Bool, length, nullCount: length, nullBitmap, data: new Uint8Array((length + 7) >> 3) });
     case Type.Utf8: return makeData({ type: type as Utf8, length, nullCount: length, nullBitmap, valueOffsets: new Int32Array(length + 1), data: new Uint8Array(0) });
     case Type.Dictionary: return makeData({ type: type as Dictionary<Utf8, Int32>, length, nullCount: length, nullBitmap, data: new Int32Array(length), dictionary: EMPTY_DICTIONARY });
-    default: throw new SchemaError(`cannot make a null column of type ${type}`);
+    default: {
+      const mapped = importFieldTypeOf(type);
+      if (mapped === null || typeof mapped === 'string') throw new SchemaError(`cannot make a null column of type ${type}`);
+      return fieldData(fieldTypeInfo(mapped.type), new Array<null>(length).fill(null));
+    }
   }
 }
 

@@ -13,8 +13,9 @@
  * into a CorruptManifestError (reading) or a UsageError (creating a table from a spec).
  */
 import { validateKey } from '../chunk-manager/keys.js';
-import { DEFAULT_LIMITS, FIELD_TYPES } from '../format/index.js';
-import type { ColumnWriteOptions, FieldType, LineageEntry, StatValue, TimeUnit } from '../format/types.js';
+import { DEFAULT_LIMITS, isFieldType, statKindOf } from '../format/index.js';
+import { fieldTypeInfo } from '../format/field-types.js';
+import type { ColumnType, ColumnWriteOptions, LineageEntry, StatValue, TimeUnit } from '../format/types.js';
 import type { ChunkEntry, FieldSpec, PartitionBy, TableOptions, TableSchema } from './types.js';
 import type { Manifest } from './manifest.js';
 
@@ -93,7 +94,7 @@ function oneOf<T extends string>(value: unknown, allowed: readonly T[], field: s
 }
 
 function decimal(value: unknown, field: string, min: bigint, max: bigint): string {
-  if (typeof value !== 'string' || !/^-?(0|[1-9][0-9]{0,19})$/.test(value) || value === '-0') fail(field, `expected a decimal integer string, got ${describe(value)}`);
+  if (typeof value !== 'string' || !/^-?(0|[1-9][0-9]{0,79})$/.test(value) || value === '-0') fail(field, `expected a decimal integer string, got ${describe(value)}`);
   const n = BigInt(value);
   if (n < min || n > max) fail(field, `${value} outside [${min}, ${max}]`);
   return value;
@@ -133,7 +134,9 @@ export function validateSchema(raw: unknown, field = 'schema'): TableSchema {
   const fields = fieldList.map((f, i): FieldSpec => {
     const path = `${field}.fields[${i}]`;
     const spec = record(f, path);
-    const out: FieldSpec = { name: columnName(spec['name'], `${path}.name`), type: oneOf(spec['type'], FIELD_TYPES as readonly FieldType[], `${path}.type`) };
+    const type = spec['type'];
+    if (typeof type !== 'string' || !isFieldType(type)) fail(`${path}.type`, `expected a field type (docs/types.md), got ${describe(type)}`);
+    const out: FieldSpec = { name: columnName(spec['name'], `${path}.name`), type };
     if (spec['nullable'] !== undefined) out.nullable = boolean(spec['nullable'], `${path}.nullable`);
     return out;
   });
@@ -190,22 +193,23 @@ function partitionKeyOk(key: string, by: PartitionBy): boolean {
   return day <= days;
 }
 
-function statValue(raw: unknown, type: string, field: string): StatValue {
+function statValue(raw: unknown, type: ColumnType, field: string): StatValue {
   if (raw === null) return null;
-  switch (type) {
-    case 'float64':
+  switch (statKindOf(type)) {
+    case 'float':
       if (typeof raw !== 'number' || !Number.isFinite(raw)) fail(field, `expected a number, got ${describe(raw)}`);
       return raw;
-    case 'timestamp': case 'int64': return decimal(raw, field, INT64_MIN, INT64_MAX);
-    case 'uint64': return decimal(raw, field, 0n, UINT64_MAX);
+    case 'int': {
+      if (type === 'timestamp' || type === 'int64') return decimal(raw, field, INT64_MIN, INT64_MAX);
+      if (type === 'uint64') return decimal(raw, field, 0n, UINT64_MAX);
+      const range = fieldTypeInfo(type).int!;
+      return decimal(raw, field, range.min, range.max);
+    }
     case 'bool': return boolean(raw, field);
-    case 'string': case 'utf8':
+    case 'string':
       if (typeof raw !== 'string') fail(field, `expected a string, got ${describe(raw)}`);
       return raw;
-    default:
-      // A field type this file has no rule for: any JSON scalar (verify compares it with the footer).
-      if (typeof raw === 'number' ? !Number.isFinite(raw) : typeof raw !== 'string' && typeof raw !== 'boolean') fail(field, `expected a scalar, got ${describe(raw)}`);
-      return raw as StatValue;
+    case 'none': return fail(field, `a ${type} column has no min/max statistics, got ${describe(raw)}`);
   }
 }
 
@@ -265,7 +269,7 @@ export function validateChunkEntry(raw: unknown, field: string, table: string, s
       return bloom;
     });
   } else delete entry.tagBlooms;
-  const types = new Map<string, string>([[schema.time, 'timestamp'], ...schema.tags.map((t) => [t, 'string'] as [string, string]), ...schema.fields.map((f) => [f.name, f.type] as [string, string])]);
+  const types = new Map<string, ColumnType>([[schema.time, 'timestamp'], ...schema.tags.map((t) => [t, 'string'] as [string, ColumnType]), ...schema.fields.map((f) => [f.name, f.type] as [string, ColumnType])]);
   entry.columns = mapOf(o['columns'], `${field}.columns`, (v, name) => {
     const path = sub(`${field}.columns`, name);
     const type = types.get(name);

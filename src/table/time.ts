@@ -1,5 +1,6 @@
 import type { TimeUnit } from '../format/types.js';
 import { UsageError } from '../errors.js';
+import { civilFromDays, daysFromCivil } from '../format/field-types.js';
 import type { PartitionBy, TimeInput } from './types.js';
 
 /**
@@ -112,28 +113,8 @@ function digitsAt(buf: Uint8Array, i: number, count: number, end: number): numbe
   return v;
 }
 
-/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil; exact for |y| < 2^40). */
-export function daysFromCivil(y: number, m: number, d: number): number {
-  y -= m <= 2 ? 1 : 0;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
-
-/** The date of a day number (inverse of daysFromCivil). */
-export function civilFromDays(z: number): { y: number; m: number; d: number } {
-  z += 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  return { y: yoe + era * 400 + (m <= 2 ? 1 : 0), m, d };
-}
+// Civil-date arithmetic (H. Hinnant's days_from_civil and its inverse): one copy, in field-types.ts.
+export { civilFromDays, daysFromCivil };
 
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 

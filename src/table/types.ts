@@ -66,9 +66,10 @@ export type TimeInput = Date | string | number | bigint;
 
 /**
  * A plain row: time, tag values (strings; numbers, bigints and booleans are stored as their
- * text; null or absent is the null tag), field values (number, bigint, boolean, string, null).
+ * text; null or absent is the null tag), field values (number, bigint, boolean, string, bytes
+ * (Uint8Array) for binary fields, the type's text for the other field types, null).
  */
-export type Row = Record<string, TimeInput | string | number | bigint | boolean | null | undefined>;
+export type Row = Record<string, TimeInput | string | number | bigint | boolean | Uint8Array | null | undefined>;
 
 /**
  * Tag filter: equality, IN (array), or an operator object. null names the null tag (rows

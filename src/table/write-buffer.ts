@@ -4,11 +4,12 @@ import {
   vectorFromArray, type DataType, type Vector,
 } from 'apache-arrow';
 import type { FieldType, LineageEntry } from '../format/types.js';
+import { fieldData, fieldTypeInfo, fixedWidthData, importFieldTypeOf, valueFromJs, type FieldValue } from '../format/field-types.js';
 import { SchemaError } from '../errors.js';
 import { utf8DataAt, utf8VectorAt } from '../format/utf8.js';
 import { tagValueBytesOver, tagValueError } from './tag-values.js';
-import { ARROW_TIME_UNIT, TIME_UNIT_OF, fieldArrowType, fieldTypeOfArrow } from './arrow-schema.js';
-import { convertInts } from './int-convert.js';
+import { ARROW_TIME_UNIT, TIME_UNIT_OF, fieldArrowType } from './arrow-schema.js';
+import { convertToField, invalidUtf8RowOf } from './field-convert.js';
 import { convertTime, formatTime, inTimeRange, nextPartitionKey, partitionOf, partitionStart, timeRangeError, toTableTime } from './time.js';
 import type { FieldSpec, PartitionBy, Row, TableSchema, TimeInput } from './types.js';
 
@@ -24,10 +25,33 @@ function grow<T extends Growable>(array: T, need: number): T {
   return next;
 }
 
-/** A field column being buffered: values plus a validity byte per row (1 = present). */
+/**
+ * Values of a fixed-width field type other than float64/int64/uint64 (dates, times,
+ * durations, timestamps, decimals, fixed-size binary): `width` bytes per row, in the type's
+ * Arrow layout.
+ */
+class FixedValues {
+  constructor(readonly width: number, public bytes: Uint8Array) {}
+
+  grow(capacity: number): void {
+    if (capacity * this.width <= this.bytes.length) return;
+    const next = new Uint8Array(capacity * this.width);
+    next.set(this.bytes);
+    this.bytes = next;
+  }
+
+  /** Rows in `index` order, in place (through one temporary copy). */
+  permute(index: Int32Array): void {
+    const w = this.width;
+    const copy = this.bytes.slice(0, index.length * w);
+    for (let i = 0; i < index.length; i++) this.bytes.set(copy.subarray(index[i]! * w, (index[i]! + 1) * w), i * w);
+  }
+}
+
+/** A field column being buffered: values plus a validity byte per row (1 = present). Binary values are Uint8Arrays. */
 interface FieldColumn {
   spec: FieldSpec;
-  values: Float64Array | BigInt64Array | BigUint64Array | Uint8Array | string[];
+  values: Float64Array | BigInt64Array | BigUint64Array | Uint8Array | string[] | Uint8Array[] | FixedValues;
   valid: Uint8Array;
   nulls: number;
 }
@@ -87,7 +111,7 @@ export class WriteBuffer {
     let perRow = 8 + 4 * this.tags.length;
     let strings = 0;
     for (const c of this.fields.values()) {
-      perRow += 1 + (Array.isArray(c.values) ? 0 : c.values.BYTES_PER_ELEMENT);
+      perRow += 1 + (Array.isArray(c.values) ? 0 : c.values instanceof FixedValues ? c.values.width : c.values.BYTES_PER_ELEMENT);
       if (Array.isArray(c.values)) strings++;
     }
     return this.rows * (perRow + strings * 48);
@@ -111,6 +135,10 @@ export class WriteBuffer {
       case 'uint64': return new BigUint64Array(n);
       case 'bool': return new Uint8Array(n);
       case 'utf8': return [];
+      default: {
+        const info = fieldTypeInfo(type);
+        return info.family === 'binary' ? [] : new FixedValues(info.arrowWidth, new Uint8Array(n * info.arrowWidth));
+      }
     }
   }
 
@@ -121,7 +149,8 @@ export class WriteBuffer {
     this.time = grow(this.time, this.capacity);
     for (const t of this.tags) t.codes = grow(t.codes, this.capacity);
     for (const f of this.fields.values()) {
-      if (!Array.isArray(f.values)) f.values = grow(f.values, this.capacity);
+      if (f.values instanceof FixedValues) f.values.grow(this.capacity);
+      else if (!Array.isArray(f.values)) f.values = grow(f.values, this.capacity);
       f.valid = grow(f.valid, this.capacity);
     }
   }
@@ -163,12 +192,38 @@ export class WriteBuffer {
     const schema = this.schema;
     const timeIndex = batch.schema.fields.findIndex((f) => f.name === schema.time);
     if (timeIndex < 0) throw new SchemaError(`batch has no time column ${JSON.stringify(schema.time)} (columns: ${batch.schema.fields.map((f) => f.name).join(', ')})`);
+    // Every column is checked and converted before the buffer changes: a bad value leaves it as it was.
+    const added: FieldSpec[] = [];
     for (const f of batch.schema.fields) {
-      if (f.name === schema.time || schema.tags.includes(f.name)) continue;
-      const type = fieldTypeOfArrow(f.type);
-      if (type === undefined) throw new SchemaError(`column ${f.name} has Arrow type ${f.type}, which a table cannot hold (float64, int64, uint64, bool, utf8)`);
-      this.fieldFor(f.name, type);
+      if (f.name === schema.time || schema.tags.includes(f.name) || this.fields.has(f.name)) continue;
+      const mapped = importFieldTypeOf(f.type);
+      if (typeof mapped === 'string') throw new SchemaError(`column ${f.name} ${mapped}`);
+      // A Null-typed column holds no value and names no type: it adds no field (docs/types.md).
+      if (mapped !== null) added.push({ name: f.name, type: mapped.type, nullable: true });
     }
+    const converted = new Map<string, Data[]>();
+    for (const spec of [...this.fieldSpecs, ...added]) {
+      const child = batch.getChild(spec.name);
+      if (!child) continue;
+      let row = 0;
+      converted.set(spec.name, child.data.map((data) => {
+        const out = convertToField(data, spec.type, (r, message) => {
+          throw new SchemaError(r === undefined ? `column ${spec.name} ${message}` : `row ${row + r}: column ${spec.name}: ${message}`);
+        });
+        row += data.length;
+        return out;
+      }));
+    }
+    for (const tag of this.tags) {
+      const child = batch.getChild(tag.name);
+      let row = 0;
+      for (const data of child?.data ?? []) {
+        const bad = invalidUtf8RowOf(data);
+        if (bad >= 0) throw new SchemaError(`row ${row + bad}: tag ${tag.name}: invalid UTF-8`);
+        row += data.length;
+      }
+    }
+    for (const spec of added) this.addField(spec);
     this.reserve(n);
     const at = this.rows;
     this.copyTime(batch.getChildAt(timeIndex)!.data[0]!, batch.schema.fields[timeIndex]!.type, at, n);
@@ -178,9 +233,9 @@ export class WriteBuffer {
       this.copyTag(tag, child, at);
     }
     for (const column of this.fields.values()) {
-      const child = batch.getChild(column.spec.name);
-      if (!child) { column.valid.fill(0, at, at + n); column.nulls += n; continue; }
-      this.copyField(column, child, at);
+      const parts = converted.get(column.spec.name);
+      if (!parts) { column.valid.fill(0, at, at + n); column.nulls += n; continue; }
+      this.copyField(column, parts, at);
     }
     this.noteLineage(lineage, n);
     this.rows += n;
@@ -252,10 +307,10 @@ export class WriteBuffer {
     return text;
   }
 
-  private copyField(column: FieldColumn, child: Vector, at: number): void {
-    const type = column.spec.type;
+  /** Copies a field's data, already converted to the canonical Arrow type of its field type (convertToField). */
+  private copyField(column: FieldColumn, parts: readonly Data[], at: number): void {
     let row = at;
-    for (const data of child.data) {
+    for (const data of parts) {
       const n = data.length;
       if (data.nullCount === 0) column.valid.fill(1, row, row + n);
       else {
@@ -265,26 +320,25 @@ export class WriteBuffer {
           if (!ok) column.nulls++;
         }
       }
-      const srcType = data.type.typeId;
-      if (type === 'float64' && srcType === Type.Float && (data.type as Float64).precision !== 0) { // float32 widens exactly
-        (column.values as Float64Array).set((data.values as Float64Array).subarray(0, n), row);
-      } else if ((type === 'float64' || type === 'int64' || type === 'uint64') && srcType === Type.Int) {
-        // Narrowing (uint64 → int64, signed → uint64, int64 → float64) is checked, never wrapped.
-        const converted = convertInts(data, type, (i, value, why) => {
-          throw new SchemaError(`row ${row - at + i}: column ${column.spec.name} is ${type}: value ${value} ${why}`);
-        });
-        // Bits are copied: an int64 column's array holds uint64 values by their bit pattern too.
-        if (type === 'float64') (column.values as Float64Array).set(converted as Float64Array, row);
-        else (column.values as BigInt64Array).set(new BigInt64Array(converted.buffer, converted.byteOffset, n), row);
-      } else if (type === 'bool' && srcType === Type.Bool) {
+      const values = column.values;
+      if (values instanceof FixedValues) {
+        const src = data.values as ArrayBufferView;
+        values.bytes.set(new Uint8Array(src.buffer, src.byteOffset, n * values.width), row * values.width);
+      } else if (values instanceof Float64Array || values instanceof BigInt64Array || values instanceof BigUint64Array) {
+        (values as { set(a: ArrayLike<number | bigint>, o: number): void }).set((data.values as Float64Array | BigInt64Array).subarray(0, n), row);
+      } else if (column.spec.type === 'bool') {
         const bits = data.values as Uint8Array;
-        for (let i = 0; i < n; i++) { const b = data.offset + i; (column.values as Uint8Array)[row + i] = (bits[b >> 3]! >> (b & 7)) & 1; }
-      } else if (type === 'utf8') {
+        for (let i = 0; i < n; i++) { const b = data.offset + i; (values as Uint8Array)[row + i] = (bits[b >> 3]! >> (b & 7)) & 1; }
+      } else if (column.spec.type === 'utf8') {
         const v = makeVector(data);
-        const out = column.values as string[];
+        const out = values as string[];
         for (let i = 0; i < n; i++) out[row + i] = (v.get(i) as string | null) ?? '';
       } else {
-        throw new SchemaError(`column ${column.spec.name} is ${type} in the table, got Arrow ${data.type}`);
+        // Binary: each value's bytes, copied out of the batch.
+        const offsets = data.valueOffsets as Int32Array;
+        const bytes = data.values as Uint8Array;
+        const out = values as Uint8Array[];
+        for (let i = 0; i < n; i++) out[row + i] = bytes.slice(offsets[i]!, offsets[i + 1]!);
       }
       row += n;
     }
@@ -377,7 +431,8 @@ export class WriteBuffer {
     for (const column of this.fields.values()) {
       if (column.nulls > 0) permute8(column.valid, index, scratch);
       const values = column.values;
-      if (Array.isArray(values)) column.values = Array.from(index, (row) => values[row]!);
+      if (Array.isArray(values)) column.values = Array.from(index, (row) => values[row]!) as string[] | Uint8Array[];
+      else if (values instanceof FixedValues) values.permute(index);
       else if (values instanceof Uint8Array) permute8(values, index, scratch);
       else permute64(values, index, scratch);
     }
@@ -672,6 +727,24 @@ function gatherField(column: FieldColumn, rows: Int32Array | { start: number; en
       for (let i = 0; i < n; i++) values[i] = column.valid[row(i)] ? src[row(i)] ?? '' : null;
       return vectorFromArray(values, new Utf8()).data[0]!;
     }
+    default: {
+      const info = fieldTypeInfo(column.spec.type);
+      if (Array.isArray(column.values)) {
+        const src = column.values as Uint8Array[];
+        const values: (FieldValue | null)[] = new Array(n);
+        for (let i = 0; i < n; i++) values[i] = column.valid[row(i)] ? src[row(i)] ?? new Uint8Array(0) : null;
+        return fieldData(info, values);
+      }
+      const { bytes: src, width } = column.values as FixedValues;
+      let out: Uint8Array;
+      if (listed) {
+        out = new Uint8Array(n * width);
+        for (let i = 0; i < n; i++) out.set(src.subarray(rows[i]! * width, (rows[i]! + 1) * width), i * width);
+      } else {
+        out = src.subarray(rows.start * width, rows.end * width);
+      }
+      return fixedWidthData(info, n, nulls, nullBitmap, out);
+    }
   }
 }
 
@@ -745,6 +818,19 @@ function setValue(column: FieldColumn, at: number, v: unknown, row: number): voi
       (column.values as string[])[at] = text!;
       return;
     }
+    default: {
+      const info = fieldTypeInfo(column.spec.type);
+      const value = valueFromJs(info, v);
+      if (value === undefined) throw new SchemaError(`row ${row}: column ${name} is ${column.spec.type}, expected ${info.expected}, got ${typeof v} ${JSON.stringify(v instanceof Uint8Array ? `${v.length} bytes` : String(v))}`);
+      if (Array.isArray(column.values)) (column.values as Uint8Array[])[at] = (value as Uint8Array).slice();
+      else {
+        const fixed = column.values as FixedValues;
+        const one = fieldData(info, [value]);
+        const src = one.values as ArrayBufferView;
+        fixed.bytes.set(new Uint8Array(src.buffer, src.byteOffset, fixed.width), at * fixed.width);
+      }
+      return;
+    }
   }
 }
 
@@ -763,12 +849,13 @@ export function stringOf(v: unknown): string | null {
 }
 
 function jsFieldType(v: unknown, name: string, row: number): FieldType {
+  if (v instanceof Uint8Array) return 'binary';
   switch (typeof v) {
     case 'number': return 'float64';
     case 'bigint': return 'int64';
     case 'boolean': return 'bool';
     case 'string': return 'utf8';
-    default: throw new SchemaError(`row ${row}: column ${name} has a value of type ${typeof v}; fields take numbers, bigints, booleans or strings`);
+    default: throw new SchemaError(`row ${row}: column ${name} has a value of type ${typeof v}; fields take numbers, bigints, booleans, strings or bytes (Uint8Array) (other types: create the field with its type)`);
   }
 }
 

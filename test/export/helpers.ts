@@ -91,7 +91,7 @@ export function cells(t: string, host: string, dc: string | null, f: number | nu
   return JSON.stringify([t, host, dc, bitsOf(f), i, u, b, s]);
 }
 
-/** What a scan returns: a missing tag value reads as '' (tags are series identity, never null). */
+/** What a scan returns: a missing tag value is the null tag (distinct from ''), null in every output. */
 export function expectedCells(rows: Expected[]): string[] {
   return rows.map((r) => cells(r.time.toString(), r.host, r.dc, r.f, r.i === null ? null : r.i.toString(), r.u === null ? null : r.u.toString(), r.b, r.s)).sort();
 }

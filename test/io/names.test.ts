@@ -85,7 +85,7 @@ test('Arrow IPC and Parquet: prototype-like column names import as any other', a
       const arrowFile = join(dir, 'n.arrow');
       writeFileSync(arrowFile, RecordBatchFileWriter.writeAll([batch]).toUint8Array(true));
       const parquetFile = join(dir, 'n.parquet');
-      await conn.run(`COPY (SELECT make_timestamp(${T0 * 1000}::BIGINT + k * 1000000) AS "${time}", 'a' || (k % 2) AS "${tagA}", 'b' AS "${tagB}", k + 0.5 AS "${float}", (k * 10)::BIGINT AS "${int}" FROM range(3) t(k)) TO '${parquetFile}' (FORMAT parquet)`);
+      await conn.run(`COPY (SELECT make_timestamp(${T0 * 1000}::BIGINT + k * 1000000) AS "${time}", 'a' || (k % 2) AS "${tagA}", 'b' AS "${tagB}", (k + 0.5)::DOUBLE AS "${float}", (k * 10)::BIGINT AS "${int}" FROM range(3) t(k)) TO '${parquetFile}' (FORMAT parquet)`);
       for (const file of [arrowFile, parquetFile]) {
         const db = await Quiver.open(new MemoryChunkManager());
         await importFiles(db, [file], { table: 't', time });

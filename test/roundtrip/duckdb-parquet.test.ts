@@ -57,6 +57,15 @@ function withoutDuckInfinities(table: GenTable): GenTable {
   };
 }
 
+/** The table without the fields DuckDB cannot write as their own type (ColumnKind.duck null), values it leaves out null. */
+function duckFields(table: GenTable): GenTable {
+  return {
+    ...table,
+    fields: table.fields.filter((f) => f.kind.duck !== null)
+      .map((f) => ({ ...f, values: f.values.map((v) => (v === null || !f.kind.duck!.fits || f.kind.duck!.fits(v) ? v : null)) })),
+  };
+}
+
 const quote = (name: string) => `"${name}"`;
 
 test(`Parquet written by DuckDB (${CODECS.join(', ')}; page versions ${VERSIONS.join(', ')}) imports with the values DuckDB reads back: ${CASES} generated tables from seed ${FIRST_SEED}`, async () => {
@@ -65,16 +74,16 @@ test(`Parquet written by DuckDB (${CODECS.join(', ')}; page versions ${VERSIONS.
   const duck = await instance.connect();
   try {
     for (let seed = FIRST_SEED; seed < FIRST_SEED + CASES; seed++) {
-      const table = withoutDuckInfinities(generate(seed, { rowsMax: 3000 }));
+      const table = duckFields(withoutDuckInfinities(generate(seed, { rowsMax: 3000 })));
       if (table.time.length === 0) continue;
       const [timeType, appendTime, timeExpr] = TIME_TYPE[table.unit];
-      const columns = [...table.tags.map((t) => `${quote(t.name)} VARCHAR`), ...table.fields.map((f) => `${quote(f.name)} ${f.kind.duck.type}`)];
+      const columns = [...table.tags.map((t) => `${quote(t.name)} VARCHAR`), ...table.fields.map((f) => `${quote(f.name)} ${f.kind.duck!.type}`)];
       await duck.run(`CREATE OR REPLACE TABLE g (time ${timeType}${columns.map((c) => `, ${c}`).join('')})`);
       const appender = await duck.createAppender('g');
       for (let i = 0; i < table.time.length; i++) {
         appendTime(appender, table.time[i]!);
         for (const t of table.tags) appender.appendVarchar(t.values[i]!);
-        for (const f of table.fields) { const v = f.values[i]!; if (v === null) appender.appendNull(); else f.kind.duck.append(appender, v); }
+        for (const f of table.fields) { const v = f.values[i]!; if (v === null) appender.appendNull(); else f.kind.duck!.append(appender, v); }
         appender.endRow();
       }
       appender.closeSync();
@@ -85,14 +94,14 @@ test(`Parquet written by DuckDB (${CODECS.join(', ')}; page versions ${VERSIONS.
           const rowGroup = 1 + (seed % 3) * 700;
           await duck.run(`COPY g TO '${file}' (FORMAT parquet, COMPRESSION ${codec}, PARQUET_VERSION ${version}, ROW_GROUP_SIZE ${rowGroup})`);
           // What DuckDB reads back, as a generated table (the reference).
-          const selects = [...table.tags.map((t) => duckStringBytes(quote(t.name))), ...table.fields.map((f) => f.kind.duck.select?.(quote(f.name)) ?? quote(f.name))];
+          const selects = [...table.tags.map((t) => duckStringBytes(quote(t.name))), ...table.fields.map((f) => f.kind.duck!.select?.(quote(f.name)) ?? quote(f.name))];
           const reader = await duck.runAndReadAll(`SELECT ${timeExpr} AS time${selects.map((e) => `, ${e}`).join('')} FROM read_parquet('${file}')`);
           const rows = reader.getRows();
           const reference: GenTable = {
             ...table,
             time: rows.map((r) => BigInt(r[0] as bigint)),
             tags: table.tags.map((t, k) => ({ name: t.name, values: rows.map((r) => (r[1 + k] === null ? null : duckString(r[1 + k]))) })),
-            fields: table.fields.map((f, k) => ({ ...f, values: rows.map((r): Value | null => { const x = r[1 + table.tags.length + k]; return x === null ? null : f.kind.duck.value(x); }) })),
+            fields: table.fields.map((f, k) => ({ ...f, values: rows.map((r): Value | null => { const x = r[1 + table.tags.length + k]; return x === null ? null : f.kind.duck!.value(x); }) })),
           };
           const db = await Quiver.open(new MemoryChunkManager());
           try {

@@ -8,9 +8,11 @@
  */
 import { Bool, Data, DataType, Dictionary, Float64, Int32, Int64, makeData, Uint64, Utf8, vectorFromArray, type Vector } from 'apache-arrow';
 import type { FieldType, TimeUnit } from '../../src/format/types.js';
-import type { DuckDBAppender } from '@duckdb/node-api';
+import { dateValue, decimalValue, timeValue, type DuckDBAppender } from '@duckdb/node-api';
+import { fieldTypeInfo, formatValue, valueAt, type FieldValue } from '../../src/format/field-types.js';
 import { rng } from '../../bench/rng.js';
 import { CAPABILITIES, INT64_MAX, INT64_MIN, UINT64_MAX } from './capabilities.js';
+import { fieldData } from '../../src/format/field-types.js';
 
 /** A seeded source of random choices. */
 export class Rand {
@@ -47,13 +49,22 @@ export interface ColumnKind {
   key(v: Value): string;
   /** Exact comparison key of value i of a scanned column (valid rows only). */
   scanKey(data: Data, i: number): string;
+  /** Boundary values of types beyond the five plain ones (boundaryTable). */
+  boundary?: readonly Value[];
   /** Whether CSV type inference can know this column's type from the sample's cells alone. */
   csvInferable(cells: readonly string[]): boolean;
   /**
    * DuckDB: the SQL type of the column, how its appender takes a value, the expression that
    * reads it back (`select`, default the column itself) and that value as the generator's.
    */
-  duck: { type: string; append(appender: DuckDBAppender, v: Value): void; select?(column: string): string; value(x: unknown): Value };
+  duck: DuckKind | null;
+}
+
+/** How DuckDB holds a column kind (null: DuckDB has no type that writes it to Parquet exactly as this field type). */
+export interface DuckKind {
+  type: string; append(appender: DuckDBAppender, v: Value): void; select?(column: string): string; value(x: unknown): Value;
+  /** Values the DuckDB path leaves out (null there), with why, when not every value goes through. */
+  fits?(v: Value): boolean;
 }
 
 const F64 = new Float64Array(1);
@@ -257,7 +268,7 @@ export function boundaryTable(unit: TimeUnit): GenTable {
     time: Array.from({ length: n }, (_, i) => [lo, hi, lo + 1n, hi - 1n, 0n, -1n, 0n][i % 7]!),
     tags: [{ name: 'tag0', values: Array.from({ length: n }, (_, i) => ['a', '', '\ufeffb'][i % 3]!) }],
     fields: COLUMN_KINDS.map((kind, k) => ({
-      name: `f${k}_${kind.type}`,
+      name: fieldName(k, kind),
       kind,
       values: Array.from({ length: n }, (_, i): Value | null => {
         switch (kind.type) {
@@ -266,15 +277,93 @@ export function boundaryTable(unit: TimeUnit): GenTable {
           case 'uint64': return at(UINT64_SPECIALS, i);
           case 'bool': return at([true, false], i);
           case 'utf8': return at(strings, i);
-          default: return null;
+          default: return at(kind.boundary!, i);
         }
       }),
     })),
   };
 }
 
+/**
+ * A field type of field-types.ts (docs/types.md): values are the stored integers (dates in
+ * days, times and durations in their unit, decimals unscaled) or, for binary types, bytes as
+ * hex. Rows and CSV cells carry the type's text (formatValue), which import parses back.
+ */
+function typedKind(type: FieldType, duck: DuckKind | null): ColumnKind {
+  const info = fieldTypeInfo(type);
+  const fromValue = (v: Value): FieldValue => (info.bytes ? new Uint8Array(Buffer.from(v as string, 'hex')) : v as bigint);
+  const toKey = (v: FieldValue): string => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v.toString());
+  return {
+    type,
+    style(r) {
+      if (info.bytes) {
+        const width = info.family === 'fixed_binary' ? info.width : -1;
+        const pool = Array.from({ length: 1 + r.int(5) }, () => randomBytes(r, width < 0 ? r.int(40) : width));
+        return r.chance(0.5) ? (r) => r.pick(pool) : (r) => randomBytes(r, width < 0 ? r.pick([0, 1, 16, r.int(300)]) : width);
+      }
+      const { min, max } = info.int!;
+      const specials = [min, max, min + 1n, max - 1n, 0n < min ? min : 0n, 1n > max ? max : 1n];
+      const base = r.big(min, max);
+      const styles: ((r: Rand) => Value)[] = [
+        (r) => r.big(min, max),
+        () => base,
+        (r) => { const v = base + BigInt(r.int(1000)); return v > max ? max : v; },
+      ];
+      const main = r.pick(styles);
+      const rate = r.chance(0.5) ? r.float() * 0.3 : 0;
+      return (r) => (r.chance(rate) ? r.pick(specials) : main(r));
+    },
+    arrowType: () => info.arrow,
+    data: (values) => fieldData(info, values.map((v) => (v === null ? null : fromValue(v)))),
+    row: (v) => (info.bytes ? fromValue(v) : formatValue(info, v as bigint)),
+    csv: (v) => formatValue(info, fromValue(v)),
+    key: (v) => toKey(fromValue(v)),
+    scanKey: (data, i) => toKey(valueAt(info, data, i)),
+    csvInferable: () => false,
+    duck,
+    boundary: info.bytes
+      ? ['', '00', 'ff'.repeat(info.family === 'fixed_binary' ? info.width : 300), '00ff7f80'].map((h) => (info.family === 'fixed_binary' ? h.padEnd(info.width * 2, '0').slice(0, info.width * 2) : h))
+      : [info.int!.min, info.int!.max, info.int!.min + 1n, info.int!.max - 1n, info.int!.min < 0n ? 0n : info.int!.min],
+  };
+}
+
+/** A field's name: its index and type, in letters, digits and '_' only (a CSV header and --schema take it as is). */
+function fieldName(k: number, kind: ColumnKind): string {
+  return `f${k}_${kind.type.replace(/[^A-Za-z0-9]+/g, '_')}`;
+}
+
+function randomBytes(r: Rand, n: number): string {
+  const out = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) out[i] = r.int(256);
+  return out.toString('hex');
+}
+
+const duckBlob: DuckKind = {
+  type: 'BLOB', append: (a, v) => a.appendBlob(new Uint8Array(Buffer.from(v as string, 'hex'))), value: (x) => Buffer.from((x as { bytes: Uint8Array }).bytes).toString('hex'),
+};
+const duckDecimal = (p: number, s: number): DuckKind => ({
+  type: `DECIMAL(${p},${s})`, append: (a, v) => a.appendDecimal(decimalValue(v as bigint, p, s)), value: (x) => (x as { value: bigint }).value,
+});
+
 /** Every field type the generator covers; a new type is one entry here. */
-export const COLUMN_KINDS: readonly ColumnKind[] = [float64, int64, uint64, bool, utf8];
+export const COLUMN_KINDS: readonly ColumnKind[] = [
+  float64, int64, uint64, bool, utf8,
+  typedKind('binary', duckBlob),
+  typedKind('fixed_binary(16)', null),
+  typedKind('date32', {
+    type: 'DATE', append: (a, v) => a.appendDate(dateValue(Number(v))), value: (x) => BigInt((x as { days: number }).days),
+    // DuckDB's V2 pages code INT32 columns DELTA_BINARY_PACKED with deltas that wrap past
+    // 32 bits, on which parquet-wasm's decoder (arrow-rs) panics: an import refuses such a file
+    // ("the Parquet decoder panicked"), so dates here stay within ±2^30 days of each other.
+    fits: (v) => (v as bigint) >= -(2n ** 29n) && (v as bigint) <= 2n ** 29n,
+  }),
+  typedKind('date64', null),
+  typedKind('time(us)', { type: 'TIME', append: (a, v) => a.appendTime(timeValue(v as bigint)), value: (x) => (x as { micros: bigint }).micros }),
+  typedKind('duration(ms)', null),
+  typedKind('timestamp(ms)', null),
+  typedKind('decimal(12,3)', duckDecimal(12, 3)),
+  typedKind('decimal(40,6)', null),
+];
 
 export interface GenColumn { name: string; kind: ColumnKind; values: (Value | null)[] }
 
@@ -336,7 +425,7 @@ export function generate(seed: number, options: GenerateOptions): GenTable {
     const kind = k < COLUMN_KINDS.length && r.chance(0.7) ? COLUMN_KINDS[k]! : r.pick(COLUMN_KINDS);
     const draw = kind.style(r);
     const nulls = r.pick([0, 0, 0.05, 0.5, 1]);
-    fields.push({ name: `f${k}_${kind.type}`, kind, values: Array.from({ length: rows }, () => (r.chance(nulls) ? null : draw(r))) });
+    fields.push({ name: fieldName(k, kind), kind, values: Array.from({ length: rows }, () => (r.chance(nulls) ? null : draw(r))) });
   }
   return { seed, unit, time, tags, fields };
 }

@@ -156,10 +156,10 @@ test('Arrow batches appended through the library: a coarser time unit that overf
     return makeData({ type, length: values.length, nullCount: 0, data } as never) as Data;
   };
   const refused: [Record<string, Data>, string][] = [
-    [{ i: ints(new Uint64(), [1n, 2n ** 63n]) }, 'row 1: column i is int64: value 9223372036854775808 is above the int64 maximum 9223372036854775807'],
-    [{ u: ints(new Int64(), [5n, -7n]) }, 'row 1: column u is uint64: value -7 is negative, and uint64 holds 0 … 18446744073709551615'],
-    [{ u: ints(new Int32(), [-3, 0]) }, 'row 0: column u is uint64: value -3 is negative, and uint64 holds 0 … 18446744073709551615'],
-    [{ f: ints(new Int64(), [0n, 2n ** 60n + 1n]) }, 'row 1: column f is float64: value 1152921504606846977 is not exactly representable as float64 (above 2^53 a double rounds it)'],
+    [{ i: ints(new Uint64(), [1n, 2n ** 63n]) }, 'row 1: column i: expected int64, got 9223372036854775808, which is above the int64 maximum 9223372036854775807'],
+    [{ u: ints(new Int64(), [5n, -7n]) }, 'row 1: column u: expected uint64, got -7, which is negative, and uint64 holds 0 … 18446744073709551615'],
+    [{ u: ints(new Int32(), [-3, 0]) }, 'row 0: column u: expected uint64, got -3, which is negative, and uint64 holds 0 … 18446744073709551615'],
+    [{ f: ints(new Int64(), [0n, 2n ** 60n + 1n]) }, 'row 1: column f: expected float64, got 1152921504606846977, which is not exactly representable as float64 (above 2^53 a double rounds it)'],
   ];
   for (const [columns, message] of refused) {
     const error = await rejection(t.append(batchOf({ time: time([s0, s0 + 1n]), ...columns })));

@@ -149,8 +149,8 @@ const CSV_ONLY = ['delimiter', 'columns', 'schema', 'max-errors', 'rejects', 'fi
 
 /**
  * Refuses flags the inputs would ignore: CSV-only options when no input is CSV (Parquet and
- * Arrow files carry their column names and types), --rejects without --max-errors (no row
- * is ever skipped), and the long layout's columns without --layout long.
+ * Arrow files carry their column names and types) and the long layout's columns without
+ * --layout long. (--rejects without --max-errors is refused at the start of run().)
  */
 function refuseIgnoredFlags(values: Record<string, unknown>, patterns: string[]): void {
   if (values['field-column'] !== undefined || values['value-column'] !== undefined) {
@@ -158,9 +158,6 @@ function refuseIgnoredFlags(values: Record<string, unknown>, patterns: string[])
       refuse(values, 'field-column', 'applies to --layout long');
       refuse(values, 'value-column', 'applies to --layout long');
     }
-  }
-  if (values.rejects !== undefined && values['max-errors'] === undefined) {
-    throw new UsageError('--rejects names the file where rows skipped by --max-errors go: give --max-errors N too');
   }
   const files = expandGlobs(patterns);
   const nonCsv = files.map((f) => [f, inputFormat(f)] as const);

@@ -18,7 +18,8 @@ import { EncodingError, pageValueCount, type EncodedPage, type EncodeOptions, ty
  * - i32:  `plain` or an integer chain (tag codes: sorted runs → `rle`)
  * - f64:  `plain`, `alp>` + an integer chain (decimal-like doubles), or `bss`
  * - bool: `plain` or `rle` (runs of 0/1; validity bitmaps are mostly one run)
- * - utf8: `plain` (the block codec does the work)
+ * - utf8: `plain` (the block codec does the work; utf8 and binary columns)
+ * - fixed: `plain` (wide decimals, fixed-size binary)
  *
  * The picker is BtrBlocks-style but cheap: a chain is named from statistics of the page
  * (runs, delta runs, log-magnitudes, ALP's exception share on a sample), the few
@@ -40,6 +41,7 @@ function plainBytes(values: PageValues): number {
     case 'i32': return values.values.length * 4;
     case 'bool': return (values.length + 7) >>> 3;
     case 'utf8': return values.offsets.byteLength + values.data.length;
+    case 'fixed': return values.data.length;
   }
 }
 
@@ -74,7 +76,7 @@ function encodeChain(values: PageValues, chain: string): EncodedPage | null {
       encodeInts('rle', boolsOf(values.bits, values.length), w);
       break;
     }
-    case 'utf8':
+    case 'utf8': case 'fixed':
       return null;
   }
   return { encoding: chain, bytes: w.finish() };
@@ -114,7 +116,7 @@ function encodePicked(values: PageValues, preferSize: boolean): EncodedPage | nu
       for (let i = 1; i < values.length; i++) if (bit(values.bits, i) !== bit(values.bits, i - 1)) runs++;
       return runs * 16 <= values.length ? encodeChain(values, 'rle') : null;
     }
-    case 'utf8':
+    case 'utf8': case 'fixed':
       return null;
   }
 }
@@ -134,9 +136,14 @@ function boolsOf(bits: Uint8Array, n: number): Float64Array {
  * bytes, 8-byte aligned): a reader passes consecutive slices of one buffer so multi-page
  * columns need no concatenation copy.
  */
-export function decodePage(encoding: string, bytes: Uint8Array, kind: PageKind, count: number, into?: Uint8Array): PageValues {
-  const decoded = decodePageOwn(encoding, bytes, kind, count, into);
+export function decodePage(encoding: string, bytes: Uint8Array, kind: PageKind, count: number, into?: Uint8Array, width = 0): PageValues {
+  const decoded = decodePageOwn(encoding, bytes, kind, count, into, width);
   if (into === undefined || decoded.kind === 'bool' || decoded.kind === 'utf8') return decoded;
+  if (decoded.kind === 'fixed') {
+    if (decoded.data.byteLength !== into.byteLength) throw new EncodingError(`${encoding} page decoded ${decoded.data.byteLength} bytes, expected ${into.byteLength}`);
+    into.set(decoded.data);
+    return { kind: 'fixed', width: decoded.width, data: into };
+  }
   const v = decoded.values;
   if (v.buffer === into.buffer && v.byteOffset === into.byteOffset) return decoded;
   if (v.byteLength !== into.byteLength) throw new EncodingError(`${encoding} page decoded ${v.byteLength} bytes, expected ${into.byteLength}`);
@@ -153,8 +160,8 @@ function viewOf(kind: PageKind, bytes: Uint8Array, count: number): PageValues {
   }
 }
 
-function decodePageOwn(encoding: string, bytes: Uint8Array, kind: PageKind, count: number, into?: Uint8Array): PageValues {
-  if (encoding === PLAIN_ID) return decodePlain(bytes, kind, count);
+function decodePageOwn(encoding: string, bytes: Uint8Array, kind: PageKind, count: number, into?: Uint8Array, width = 0): PageValues {
+  if (encoding === PLAIN_ID) return decodePlain(bytes, kind, count, width);
   const r = new ByteReader(bytes, `${encoding} ${kind} page`);
   let out: PageValues;
   if (kind === 'i64' && isIntChain(encoding)) {

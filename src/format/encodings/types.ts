@@ -1,7 +1,7 @@
 /**
  * The seam between the chunk format and the value encodings.
  *
- * A page holds the values of one column for a run of rows, in one of five physical kinds.
+ * A page holds the values of one column for a run of rows, in one of six physical kinds.
  * An encoding chain turns those values into bytes (before the block codec) and back. The
  * chain is named by a string of stable encoding ids joined by '>' (outermost first), e.g.
  * `delta2>zigzag>bitpack` or `plain`; the chunk footer records it per page, so readers
@@ -15,7 +15,8 @@ export type PageValues =
   | { kind: 'f64'; values: Float64Array }
   | { kind: 'i32'; values: Int32Array }
   | { kind: 'bool'; bits: Uint8Array; length: number } // LSB-first bitmap, Arrow layout
-  | { kind: 'utf8'; offsets: Int32Array; data: Uint8Array }; // offsets.length = count + 1, offsets[0] = 0
+  | { kind: 'utf8'; offsets: Int32Array; data: Uint8Array } // offsets.length = count + 1, offsets[0] = 0; utf8 and binary
+  | { kind: 'fixed'; width: number; data: Uint8Array }; // count × width bytes: wide decimals, fixed-size binary
 
 export type PageKind = PageValues['kind'];
 
@@ -23,6 +24,7 @@ export function pageValueCount(values: PageValues): number {
   switch (values.kind) {
     case 'bool': return values.length;
     case 'utf8': return values.offsets.length - 1;
+    case 'fixed': return values.data.length / values.width;
     default: return values.values.length;
   }
 }

@@ -5,6 +5,7 @@
 import { Bool, Dictionary, Float64, Int32, Int64, makeData, Uint64, Utf8, vectorFromArray, type Data, type Vector } from 'apache-arrow';
 import type { InputError } from '../../errors.js';
 import type { FieldType } from '../../format/types.js';
+import { fieldData, fieldTypeInfo, parseValue, type FieldValue } from '../../format/field-types.js';
 import { fieldText, type RowView } from './tokenizer.js';
 import { isNanSpelling, parseBoolText, parseFloatBytes, parseIntBytes } from './values.js';
 import { cellError, utf8Error, type CellText } from './cells.js';
@@ -28,7 +29,7 @@ export const DECIMAL_LITERAL = /^ *[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)? *$|^ *[
 
 /** What a failed cell expected, as the error message says it. */
 export function expectedText(type: FieldType): string {
-  return type === 'bool' ? 'bool (true/false)' : type;
+  return type === 'bool' ? 'bool (true/false)' : fieldTypeInfo(type).int || fieldTypeInfo(type).bytes ? fieldTypeInfo(type).expected : type;
 }
 
 /**
@@ -39,7 +40,7 @@ export function expectedText(type: FieldType): string {
  * where decimal-to-double rounding is the documented meaning.
  */
 export class FieldColumn {
-  values: Float64Array | BigInt64Array | Uint8Array | string[];
+  values: Float64Array | BigInt64Array | Uint8Array | string[] | (FieldValue | null)[];
   valid: Uint8Array;
 
   constructor(readonly name: string, readonly type: FieldType, capacity: number, private readonly text: CellText, readonly exactIntegers = true) {
@@ -58,8 +59,10 @@ export class FieldColumn {
     const buf = row.buf;
     const s = row.starts[j]!, e = row.ends[j]!;
     if (s === e) {
-      // "" is an empty string; an unquoted empty cell is null.
-      if (this.type === 'utf8' && row.escaped[j]) { (this.values as string[])[r] = ''; this.valid[r] = 1; } else this.valid[r] = 0;
+      // "" is an empty string (or empty bytes, base64 of nothing); an unquoted empty cell is null.
+      if (row.escaped[j] && this.type === 'utf8') { (this.values as string[])[r] = ''; this.valid[r] = 1; }
+      else if (row.escaped[j] && this.type === 'binary') { (this.values as (FieldValue | null)[])[r] = new Uint8Array(0); this.valid[r] = 1; }
+      else this.valid[r] = 0;
       return true;
     }
     switch (this.type) {
@@ -98,6 +101,17 @@ export class FieldColumn {
         if (text === null) return false;
         if (this.text.lossy) this.text.rowReplaced++;
         (this.values as string[])[r] = text;
+        break;
+      }
+      default: {
+        // Dates, times, durations, timestamps, decimals, binary: their text (field-types.ts parseValue).
+        const text = fieldText(row, j);
+        const v = parseValue(fieldTypeInfo(this.type), text);
+        if (v === undefined) {
+          if (text.trim() === '') { this.valid[r] = 0; return true; }
+          return false;
+        }
+        (this.values as (FieldValue | null)[])[r] = v;
         break;
       }
     }
@@ -165,6 +179,12 @@ export class FieldColumn {
       case 'utf8': {
         const src = this.values as string[];
         data = vectorFromArray(Array.from({ length: n }, (_, i) => (valid[i] ? src[i] ?? '' : null)), new Utf8()).data[0]!;
+        this.values = [];
+        break;
+      }
+      default: {
+        const src = this.values as (FieldValue | null)[];
+        data = fieldData(fieldTypeInfo(this.type), Array.from({ length: n }, (_, i) => (valid[i] ? src[i] ?? null : null)));
         this.values = [];
         break;
       }

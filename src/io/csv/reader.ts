@@ -9,6 +9,7 @@ import { epochUnitOf, parseIsoBytes, type TimeFormat } from './values.js';
 import { CellText, INVALID_TAG, NULL_TAG, SMI_MASK, TagInterner, TimeCell, cellError, fieldCountError, utf8Error, valueError, type InvalidUtf8 } from './cells.js';
 import { DECIMAL_LITERAL, FieldColumn, INTEGER_LITERAL, INT_RANGE, tagData } from './columns.js';
 import { TAG_VALUE_BYTES_MAX, tagValueError } from '../../table/tag-values.js';
+import { canonicalFieldType, FIELD_TYPE_NAMES } from '../../format/field-types.js';
 
 /** A tag cell over TAG_VALUE_BYTES_MAX is an error at its line and column (its raw bytes bound the unescaped ones). */
 function checkTagCell(file: string, header: readonly string[], row: RowView, j: number): void {
@@ -30,7 +31,6 @@ export const CSV_SAMPLE_ROWS = 2_000;
 export const CSV_PLAN_BYTES = 1 << 20;
 /** Column names taken as the time column, in this order of preference. */
 export const TIME_NAMES = ['time', 'timestamp', 'ts', 'datetime', 'date', '_time', 'event_time'];
-const FIELD_TYPES = ['float64', 'int64', 'uint64', 'bool', 'utf8'];
 
 export interface CsvOptions {
   /** One character; default detected among , ; tab | from the header line. */
@@ -42,7 +42,7 @@ export interface CsvOptions {
   timeFormat?: TimeFormat;
   /** Table time unit (new tables). Default 'ns'. */
   timeUnit?: TimeUnit;
-  /** Type overrides: float64, int64, uint64, bool, utf8 (a field), string (a tag). Long layout: keyed by field name. */
+  /** Type overrides: a field type (docs/types.md) or string (a tag). Long layout: keyed by field name. */
   schema?: Record<string, string>;
   /** 'long': one row per series × time × field, with `fieldColumn` and `valueColumn`; pivoted to wide. */
   layout?: 'wide' | 'long';
@@ -292,10 +292,15 @@ function planCsv(file: string, sample: CsvSampler, delimiter: number, options: C
   }
   // Keyed by user-supplied names: a Map, so `constructor` or `__proto__` are names like any other.
   const overrides = new Map<string, string>(Object.entries(options.schema ?? {}));
-  for (const [name, type] of overrides) {
+  for (const [name, given] of overrides) {
     if (!long && !header.includes(name)) throw missing('--schema', name);
-    if (![...FIELD_TYPES, 'string'].includes(type)) throw new UsageError(`--schema ${name}:${type}: the type must be float64, int64, uint64, bool, utf8 or string`);
-    if (long && type === 'string') throw new UsageError(`--schema ${name}:string: in the long layout the override types field values (float64, int64, uint64, bool, utf8)`);
+    // Any field type (docs/types.md) in its canonical spelling (`date` → `date32`), or string (a tag).
+    let type = given;
+    if (type !== 'string') {
+      try { type = canonicalFieldType(type); } catch { throw new UsageError(`--schema ${name}:${given}: the type must be a field type (${FIELD_TYPE_NAMES}) or string`); }
+      overrides.set(name, type);
+    }
+    if (long && type === 'string') throw new UsageError(`--schema ${name}:string: in the long layout the override types field values (a field type, not a tag)`);
     if (!long && type !== 'string' && options.tags?.includes(name)) throw new UsageError(`--schema ${name}:${type} and --tags ${name} disagree: a tag is a string (--schema ${name}:string)`);
   }
   const timeName = table?.time ?? options.time ?? header.find((h) => TIME_NAMES.includes(h.toLowerCase()))

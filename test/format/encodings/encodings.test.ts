@@ -18,23 +18,25 @@ function bytesOf(v: PageValues): Buffer {
   switch (v.kind) {
     case 'bool': return Buffer.from(v.bits.subarray(0, (v.length + 7) >>> 3)).map((b, i, a) => (i === a.length - 1 && v.length % 8 ? b & ((1 << (v.length % 8)) - 1) : b)) as Buffer;
     case 'utf8': return Buffer.concat([Buffer.from(v.offsets.buffer, v.offsets.byteOffset, v.offsets.byteLength), Buffer.from(v.data)]);
+    case 'fixed': return Buffer.from(v.data);
     default: return Buffer.from(v.values.buffer, v.values.byteOffset, v.values.byteLength);
   }
 }
 
 function count(v: PageValues): number {
-  return v.kind === 'bool' ? v.length : v.kind === 'utf8' ? v.offsets.length - 1 : v.values.length;
+  return v.kind === 'bool' ? v.length : v.kind === 'utf8' ? v.offsets.length - 1 : v.kind === 'fixed' ? v.data.length / v.width : v.values.length;
 }
 
 /** Encodes with the picker and with every applicable forced chain; all must round-trip bit-exactly. */
 function roundTrip(v: PageValues, label: string): string {
   const picked = encodePage(v);
-  const back = decodePage(picked.encoding, picked.bytes, v.kind, count(v));
+  const width = v.kind === 'fixed' ? v.width : 0;
+  const back = decodePage(picked.encoding, picked.bytes, v.kind, count(v), undefined, width);
   assert.ok(bytesOf(back).equals(bytesOf(v)), `${label}: picked ${picked.encoding} does not round-trip`);
   for (const chain of knownEncodings()) {
     let forced;
     try { forced = encodePage(v, { encoding: chain }); } catch (e) { assert.ok(e instanceof EncodingError); continue; }
-    const again = decodePage(forced.encoding, forced.bytes, v.kind, count(v));
+    const again = decodePage(forced.encoding, forced.bytes, v.kind, count(v), undefined, width);
     assert.ok(bytesOf(again).equals(bytesOf(v)), `${label}: forced ${chain} does not round-trip`);
   }
   return picked.encoding;
@@ -57,6 +59,11 @@ test('edge cases round-trip under every chain', () => {
     ['all-null validity', { kind: 'bool', bits: new Uint8Array(128), length: 1000 }],
     ['all-valid validity', { kind: 'bool', bits: new Uint8Array(128).fill(255), length: 1021 }],
     ['utf8', { kind: 'utf8', offsets: Int32Array.from([0, 1, 1, 3]), data: new TextEncoder().encode('aé') }],
+    ['fixed 16', { kind: 'fixed', width: 16, data: Uint8Array.from({ length: 16 * 5 }, (_, i) => (i * 37) & 255) }],
+    ['fixed 3 empty', { kind: 'fixed', width: 3, data: new Uint8Array(0) }],
+    // Days of dates (Date32) and times of day: signed int32 pages of every spread.
+    ['i32 dates around the epoch', i32(Array.from({ length: 3000 }, (_, i) => i * 7 - 10_000))],
+    ['i32 random', i32(Array.from({ length: 3000 }, () => Math.floor(rand() * 2 ** 32) - 2 ** 31))],
   ];
   for (const [label, v] of cases) roundTrip(v, label);
 });
