@@ -33,8 +33,8 @@ function cellReaders(batch: RecordBatch): ((row: number) => Cell)[] {
     if (field.type.typeId === Type.Timestamp) {
       const perSecond = UNIT_PER_SECOND[(field.type as { unit: number }).unit]!;
       const data = vector.data[0]!;
-      const values = data.values as BigInt64Array;
-      return (row: number) => (vector.isValid(row) ? formatTimestamp(values[data.offset + row]!, perSecond) : null);
+      const values = data.values as BigInt64Array; // sliced with the data (data.offset addresses bitmaps only)
+      return (row: number) => (vector.isValid(row) ? formatTimestamp(values[row]!, perSecond) : null);
     }
     // Strings decoded from their bytes (Vector.get would drop a leading U+FEFF, see format/utf8.ts).
     if (vector.data.length === 1 && field.type.typeId === Type.Utf8) {
