@@ -1,6 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { formatTime } from '../table/time.js';
+import { UsageError } from '../errors.js';
 import type { TimeUnit } from '../format/types.js';
 import { AsyncByteQueue, RecordBatchStreamWriter, Type, TimeUnit as ArrowTimeUnit, type RecordBatch, type Schema, type Vector } from 'apache-arrow';
 import { utf8DataAt, utf8VectorAt } from '../format/utf8.js';
@@ -19,22 +20,93 @@ const UNIT_PER_SECOND: Record<number, bigint> = {
 
 const UNIT_OF_PER_SECOND = new Map<bigint, TimeUnit>([[1n, 's'], [1_000n, 'ms'], [1_000_000n, 'us'], [1_000_000_000n, 'ns']]);
 
-/** ISO-8601 UTC with only the fractional digits the value needs: `2026-01-01T00:00:10.5Z` (any int64, see formatTime). */
-export function formatTimestamp(value: bigint, perSecond: bigint): string {
-  return formatTime(value, UNIT_OF_PER_SECOND.get(perSecond) ?? 'ns');
+/**
+ * ISO-8601 with only the fractional digits the value needs: `2026-01-01T00:00:10.5Z` (any
+ * int64, see formatTime); in `zone`'s local time with its offset when one is given
+ * (`2026-01-01T01:00:10.5+01:00`).
+ */
+export function formatTimestamp(value: bigint, perSecond: bigint, zone?: TimeZoneFormat): string {
+  const unit = UNIT_OF_PER_SECOND.get(perSecond) ?? 'ns';
+  if (!zone) return formatTime(value, unit);
+  if (zone.utc) return formatTime(value, unit);
+  const offset = zone.offsetSeconds(value, perSecond);
+  const local = formatTime(value + BigInt(offset) * perSecond, unit);
+  const abs = Math.abs(offset);
+  const two = (n: number) => String(n).padStart(2, '0');
+  // Local mean times before standard zones have offsets in seconds (Berlin +00:53:28): kept, as RFC 9557 allows.
+  const text = `${offset < 0 ? '-' : '+'}${two(Math.floor(abs / 3600))}:${two(Math.floor(abs / 60) % 60)}${abs % 60 ? `:${two(abs % 60)}` : ''}`;
+  return `${local.slice(0, -1)}${text}`;
+}
+
+/** Milliseconds JS dates can hold (±100,000,000 days around 1970): a zone's offset is looked up within them. */
+const DATE_MS_MAX = 8_640_000_000_000_000n;
+
+/**
+ * A time zone for printing (`--tz`): IANA names (`Europe/Berlin`), `UTC`, or `local` (the
+ * process's zone, TZ). The offset of each instant comes from the platform's tz database
+ * (Intl), cached per quarter hour of UTC (a quarter hour with a transition inside is looked up per
+ * instant);
+ * instants beyond what a JS Date holds take the offset at the nearest one it holds.
+ */
+export class TimeZoneFormat {
+  readonly name: string;
+  readonly utc: boolean;
+  private readonly parts: Intl.DateTimeFormat;
+  private readonly cache = new Map<number, number>();
+  constructor(zone: string) {
+    const resolved = zone === 'local' ? Intl.DateTimeFormat().resolvedOptions().timeZone : zone;
+    try {
+      this.parts = new Intl.DateTimeFormat('en-US', {
+        timeZone: resolved, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric', era: 'short',
+      });
+    } catch {
+      throw new UsageError(`--tz ${JSON.stringify(zone)}: not a time zone (an IANA name such as Europe/Berlin, UTC, or local)`);
+    }
+    this.name = this.parts.resolvedOptions().timeZone;
+    this.utc = this.name === 'UTC' || this.name === 'Etc/UTC';
+  }
+
+  /** Seconds east of UTC at `value` (in units of 1/perSecond s). */
+  offsetSeconds(value: bigint, perSecond: bigint): number {
+    if (this.utc) return 0;
+    let ms = (value * 1000n) / perSecond;
+    if (ms > DATE_MS_MAX) ms = DATE_MS_MAX;
+    if (ms < -DATE_MS_MAX) ms = -DATE_MS_MAX;
+    const quarter = Math.floor(Number(ms) / 900_000);
+    let offset = this.cache.get(quarter);
+    if (offset === undefined) {
+      if (this.cache.size > 100_000) this.cache.clear();
+      const first = this.lookup(quarter * 900_000);
+      // A quarter hour with a transition inside (rare, e.g. from local mean time) is looked up per instant.
+      offset = first === this.lookup(quarter * 900_000 + 899_000) ? first : NaN;
+      this.cache.set(quarter, offset);
+    }
+    return Number.isNaN(offset) ? this.lookup(Number(ms)) : offset;
+  }
+
+  private lookup(ms: number): number {
+    const p: Record<string, string> = Object.create(null);
+    for (const part of this.parts.formatToParts(new Date(ms))) p[part.type] = part.value;
+    const year = p.era === 'BC' || p.era === 'B' ? 1 - Number(p.year) : Number(p.year);
+    const wall = new Date(0);
+    wall.setUTCFullYear(year, Number(p.month) - 1, Number(p.day));
+    wall.setUTCHours(Number(p.hour), Number(p.minute), Number(p.second), 0);
+    // The wall clock minus the instant (whole seconds: the parts have no fraction) is the offset.
+    return Math.round((wall.getTime() - (ms - (((ms % 1000) + 1000) % 1000))) / 1000);
+  }
 }
 
 type Cell = string | number | bigint | boolean | null;
 
 /** One accessor per column: row index → plain value (timestamps as ISO strings). */
-function cellReaders(batch: RecordBatch): ((row: number) => Cell)[] {
+function cellReaders(batch: RecordBatch, zone?: TimeZoneFormat): ((row: number) => Cell)[] {
   return batch.schema.fields.map((field, j) => {
     const vector = batch.getChildAt(j) as Vector;
     if (field.type.typeId === Type.Timestamp) {
       const perSecond = UNIT_PER_SECOND[(field.type as { unit: number }).unit]!;
       const data = vector.data[0]!;
       const values = data.values as BigInt64Array; // sliced with the data (data.offset addresses bitmaps only)
-      return (row: number) => (vector.isValid(row) ? formatTimestamp(values[row]!, perSecond) : null);
+      return (row: number) => (vector.isValid(row) ? formatTimestamp(values[row]!, perSecond, zone) : null);
     }
     // Strings decoded from their bytes (Vector.get would drop a leading U+FEFF, see format/utf8.ts).
     if (vector.data.length === 1 && field.type.typeId === Type.Utf8) {
@@ -84,10 +156,23 @@ function tableCell(value: Cell): string {
   return text === '' ? '""' : text;
 }
 
-function jsonCell(value: Cell): unknown {
-  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
-  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
-  return value;
+/**
+ * A cell as JSON text: 64-bit integers as numbers with all their digits (never rounded, the
+ * same for every value of a column; JavaScript's JSON.parse rounds beyond 2^53, so read them
+ * with a bigint-aware parser), NaN and ±Infinity as the strings "NaN", "Infinity",
+ * "-Infinity" (JSON has no such numbers), -0 as -0.
+ */
+function jsonCell(value: Cell): string {
+  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'number') return Number.isFinite(value) ? (Object.is(value, -0) ? '-0' : String(value)) : JSON.stringify(String(value));
+  return JSON.stringify(value);
+}
+
+/** A row object as one line of JSON (keys in column order). */
+function jsonRow(names: readonly string[], cells: readonly Cell[]): string {
+  let out = '{';
+  for (let j = 0; j < names.length; j++) out += `${j ? ',' : ''}${JSON.stringify(names[j])}:${jsonCell(cells[j]!)}`;
+  return `${out}}`;
 }
 
 /** Writes to a file or stdout, honouring back-pressure. */
@@ -153,12 +238,18 @@ async function writeArrow(batches: AsyncIterable<RecordBatch>, sink: Sink, schem
 
 const TABLE_WIDTH_SAMPLE_ROWS = 1000;
 
+/** Options of the text formats (table, csv, jsonl, json). */
+export interface TextOptions {
+  /** Print times in this zone's local time with its offset (default UTC, `Z`). */
+  timeZone?: TimeZoneFormat;
+}
+
 /**
  * Streams batches in one of the output formats; returns the number of rows written. With no
  * batch at all, `schema` gives CSV and table output their header row and Arrow its schema
  * message (JSON lines print nothing).
  */
-export async function writeBatches(batches: AsyncIterable<RecordBatch>, format: OutputFormat, sink: Sink, schema?: Schema): Promise<number> {
+export async function writeBatches(batches: AsyncIterable<RecordBatch>, format: OutputFormat, sink: Sink, schema?: Schema, options: TextOptions = {}): Promise<number> {
   if (format === 'arrow') return writeArrow(batches, sink, schema);
   let rows = 0;
   let header: string[] | undefined;
@@ -180,14 +271,14 @@ export async function writeBatches(batches: AsyncIterable<RecordBatch>, format: 
   };
   for await (const batch of batches) {
     const names = batch.schema.fields.map((f) => f.name);
-    const readers = cellReaders(batch);
+    const readers = cellReaders(batch, options.timeZone);
     if (!header) await start(names);
     const lines: string[] = [];
     for (let i = 0; i < batch.numRows; i++) {
       const cells = readers.map((read) => read(i));
       rows++;
       if (format === 'csv') lines.push(cells.map(csvCell).join(','));
-      else if (format === 'jsonl') lines.push(JSON.stringify(Object.fromEntries(names.map((n, j) => [n, jsonCell(cells[j]!)]))));
+      else if (format === 'jsonl') lines.push(jsonRow(names, cells));
       else {
         pending.push(cells.map(tableCell));
         if (pending.length >= TABLE_WIDTH_SAMPLE_ROWS) await flushTable();

@@ -1,7 +1,7 @@
 import { extname } from 'node:path';
 import { makeData, RecordBatch, RecordBatchFileWriter, Struct, Type, Utf8, vectorFromArray, type Data, type Dictionary, type Schema, type Vector } from 'apache-arrow';
 import { UsageError } from '../errors.js';
-import { OUTPUT_FORMATS, Sink, writeBatches, type OutputFormat } from '../cli/output.js';
+import { OUTPUT_FORMATS, Sink, writeBatches, type OutputFormat, type TimeZoneFormat } from '../cli/output.js';
 import { ROW_GROUP_ROWS_MAX, type ParquetCodec } from './options.js';
 
 /**
@@ -101,6 +101,8 @@ export interface WriteOptions {
   codec?: ParquetCodec;
   /** The rows' schema, for formats that describe empty results (Parquet, Arrow file). */
   schema?: () => Promise<Schema>;
+  /** Text formats (table, csv, jsonl, json): print times in this zone (binary formats keep UTC instants). */
+  timeZone?: TimeZoneFormat;
 }
 
 /**
@@ -108,11 +110,11 @@ export interface WriteOptions {
  * row groups of ROW_GROUP_ROWS_MAX rows, Arrow files batch by batch (the footer at the end).
  */
 export async function writeOutput(batches: AsyncIterable<RecordBatch>, format: WriteFormat, sink: Sink, options: WriteOptions = {}): Promise<number> {
-  if ((OUTPUT_FORMATS as readonly string[]).includes(format)) return writeBatches(batches, format as OutputFormat, sink, options.schema ? await options.schema() : undefined);
+  if ((OUTPUT_FORMATS as readonly string[]).includes(format)) return writeBatches(batches, format as OutputFormat, sink, options.schema ? await options.schema() : undefined, { timeZone: options.timeZone });
   let rows = 0;
   if (format === 'json') {
     const json = new JsonArraySink(sink);
-    rows = await writeBatches(batches, 'jsonl', json);
+    rows = await writeBatches(batches, 'jsonl', json, undefined, { timeZone: options.timeZone });
     await json.close();
     return rows;
   }

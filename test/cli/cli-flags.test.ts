@@ -142,8 +142,13 @@ test('flags that would be ignored are refused with a reason (exit 2); the same v
   await refused(['query', 'm', '--agg', 'max:v', '--columns', 'v'], /--columns applies to query --latest/);
   await refused(['query', 'm', '--agg', 'max:v', '--order', 'any'], /--order does not apply to query/);
   await refused(['scan', 'm', '--explain', '--out', join(dir, 'plan.txt')], /--out does not apply to --explain/);
-  await refused(['scan', 'm', '--explain', '--format', 'csv'], /--format does not apply to --explain/);
-  await refused(['scan', 'm', '--json', '--format', 'csv'], /--json writes JSON lines; it cannot be combined with --format csv/);
+  await refused(['scan', 'm', '--explain', '--format', 'csv'], /--format csv does not apply to --explain/);
+  await refused(['scan', 'm', '--json', '--format', 'csv'], /--json writes one JSON document; it cannot be combined with --format csv/);
+  await refused(['scan', 'm', '--tz', 'Europe/Berlin', '--format', 'parquet'], /--tz applies to the text formats; parquet keeps times as UTC instants/);
+  await refused(['scan', 'm', '--tz', 'Mars/Olympus'], /--tz "Mars\/Olympus": not a time zone/);
+  await refused(['scan', 'm', '--filter', 'host=a'], /"host" is a tag: use --where/);
+  await refused(['scan', 'm', '--filter', 'v>x'], /expected a number for a float64 field, got "x"/);
+  await refused(['scan', 'm', '--where', 'host=~('], /--where "host=~\(": Invalid regular expression/);
   const latest = await runCli(store, 'query', 'm', '--latest', '--columns', 'v', '--json');
   assert.equal(latest.code, 0, latest.out);
   const copy = await cli('copy', store, join(dir, 'copy'), '--store', store);

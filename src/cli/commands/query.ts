@@ -1,8 +1,7 @@
 import type { Command } from '../context.js';
 import { choiceOption, listOption, refuse, stringOption } from '../args.js';
-import { Sink } from '../output.js';
-import { writeOutput } from '../../export/formats.js';
-import { outputFormat, SCAN_HELP, SCAN_OPTIONS, scanOptions } from './scan.js';
+import { filterOption } from '../predicates.js';
+import { outputFormat, printExplain, SCAN_HELP, SCAN_OPTIONS, scanOptions, writeRows } from './scan.js';
 import { UsageError } from '../../errors.js';
 
 export const queryCommand: Command = {
@@ -15,11 +14,11 @@ Options:
   --agg LIST            aggregations, e.g. max:usage_user,mean:usage_system
   --every D             time bucket: 10s, 5m, 1h, 1d, 1w, 1mo
   --by a,b              group by tags
-  --tz ZONE             time zone for day/week/month buckets (default UTC)
   --fill F              empty buckets: none | null | previous | linear (default none)
   --latest              the last point of every series (no --agg needed)
 ${SCAN_HELP}
-(--order does not apply to query; --columns applies to --latest only)`,
+(--tz also sets the zone of d/w/mo buckets, default UTC; --filter keeps rows before they are
+aggregated; --order does not apply to query; --columns applies to --latest only)`,
   options: {
     ...SCAN_OPTIONS,
     agg: { type: 'string' },
@@ -57,16 +56,14 @@ ${SCAN_HELP}
       timeZone: stringOption(values, 'tz'),
       fill: choiceOption(values, 'fill', ['none', 'null', 'previous', 'linear'] as const, 'none'),
       latest: values.latest === true ? true : undefined,
+      filter: filterOption(values, table.schema),
     };
     if (values.explain) {
-      const plan = await table.explain(options);
-      ctx.emit(plan, () => JSON.stringify(plan, null, 2));
+      printExplain(ctx, format, await table.explain(options));
       return 0;
     }
     const result = await table.query({ ...options, signal: ctx.signal } as never);
-    const sink = new Sink(stringOption(values, 'out'));
-    await writeOutput(asyncBatches(result.batches), format, sink, { schema: async () => result.schema });
-    await sink.end();
+    await writeRows(ctx, values, format, asyncBatches(result.batches), { schema: async () => result.schema });
     return 0;
   },
 };

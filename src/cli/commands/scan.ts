@@ -1,16 +1,28 @@
 import type { Command, CommandContext } from '../context.js';
-import { choiceOption, intOption, listOption, refuse, stringOption, whereOption } from '../args.js';
-import { Sink } from '../output.js';
-import { pickFormat, writeOutput, type WriteFormat } from '../../export/formats.js';
+import { choiceOption, intOption, listOption, refuse, stringOption } from '../args.js';
+import { renderTable, Sink, TimeZoneFormat } from '../output.js';
+import { filterOption, whereOption } from '../predicates.js';
+import { formatBytes } from './import.js';
+import { pickFormat, writeOutput, type WriteFormat, type WriteOptions } from '../../export/formats.js';
+import { applyFilter, predicateColumns } from '../../scan/predicate.js';
+import type { FieldPredicate } from '../../scan/query-types.js';
+import type { ScanExplain } from '../../scan/scan.js';
+import type { Table } from '../../table/table.js';
+import type { RecordBatch } from 'apache-arrow';
 import { UsageError } from '../../errors.js';
 import { parseIsoNs, toTableTime } from '../../table/time.js';
 import { TableArrowSchema } from '../../table/arrow-schema.js';
 import { planInput } from '../../scan/plan.js';
 
+/** Rows the terminal table format shows without --limit or --out (the rest are counted). */
+export const TABLE_ROWS_SHOWN = 100;
+
 export const SCAN_OPTIONS = {
   from: { type: 'string' },
   to: { type: 'string' },
   where: { type: 'string', multiple: true },
+  filter: { type: 'string', multiple: true },
+  tz: { type: 'string' },
   columns: { type: 'string' },
   limit: { type: 'string' },
   order: { type: 'string' },
@@ -21,17 +33,25 @@ export const SCAN_OPTIONS = {
 
 export const SCAN_HELP = `  --from TIME           inclusive start: ISO-8601 (2026-01-01T00:00Z) or epoch ms
   --to TIME             exclusive end
-  --where tag=value     tag filter, repeatable; tag=a|b means IN; tag=\\N is the null tag
-                        (rows without it), tag= the empty string; \\| and \\\\ escape | and \\
+  --where PRED          tag filter, repeatable (ANDed): tag=a (tag=a|b is IN), tag!=a (tag!=a|b
+                        NOT IN), tag^=prefix, tag=~regex; \\N is the null tag (rows without
+                        it), tag= the empty string; \\| \\\\ \\~ escape | \\ ~
+  --filter PRED         field predicate, repeatable (ANDed): usage_user>50, v!=0, ok=true
+                        (= != < <= > >=; a null field never matches)
   --columns a,b         columns to return (time is always first)
   --limit N             at most N rows
   --order O             series (default: each series in time order, overlapping chunks merged)
                         | any (chunk by chunk as stored, no merge)
   --format F            table | csv | jsonl | json | arrow | arrow-file | parquet (default table;
-                        arrow is an IPC stream, json one array of row objects)
+                        arrow is an IPC stream, json one array of row objects); the table
+                        format shows the first ${TABLE_ROWS_SHOWN} rows and counts the rest
+                        unless --limit or --out is given
+  --tz ZONE             print times in ZONE's local time with its offset (Europe/Berlin, UTC,
+                        local); text formats only (Arrow and Parquet keep UTC instants)
   --out FILE            write to FILE instead of stdout; its extension picks the format
                         (.parquet .csv .arrow (IPC file) .arrows (IPC stream) .jsonl .json)
-  --explain             print the plan (chunks and pages pruned, bytes to read) instead of rows`;
+  --explain             print the plan (chunks and pages pruned, bytes to read) instead of rows:
+                        as text, or as one JSON document with --json or --format json`;
 
 /** Common option decoding of scan and query. */
 export function scanOptions(values: Record<string, unknown>) {
@@ -63,21 +83,99 @@ function parseTime(value: string | undefined, name: string): string | number | b
 }
 
 /**
- * The rows' output format, refusing flags that would be ignored: --explain prints the plan
- * (as JSON) to stdout, so --format and --out do not apply; --json asks for JSON lines.
+ * The rows' output format, refusing flags that would be ignored: --explain prints the plan (as
+ * text, or JSON with --json / --format json) to stdout, so --out and the row formats do not
+ * apply; --json asks for one JSON document (--format jsonl for JSON lines).
  */
 export function outputFormat(ctx: CommandContext, values: Record<string, unknown>): WriteFormat {
   if (values.explain) {
-    refuse(values, 'format', 'does not apply to --explain (it prints the plan as JSON)');
     refuse(values, 'out', 'does not apply to --explain (it prints the plan to stdout)');
+    const format = stringOption(values, 'format');
+    if (format !== undefined && format !== 'json' && format !== 'table') throw new UsageError(`--format ${format} does not apply to --explain (it prints the plan as text, or as JSON with --json or --format json)`);
+    return ctx.flags.json ? 'json' : ((format ?? 'table') as WriteFormat);
   }
-  const format = pickFormat(stringOption(values, 'format'), stringOption(values, 'out'), ctx.flags.json ? 'jsonl' : 'table');
-  if (ctx.flags.json && format !== 'jsonl') throw new UsageError(`--json writes JSON lines; it cannot be combined with --format ${format}`);
+  const format = pickFormat(stringOption(values, 'format'), stringOption(values, 'out'), ctx.flags.json ? 'json' : 'table');
+  if (ctx.flags.json && format !== 'json') throw new UsageError(`--json writes one JSON document; it cannot be combined with --format ${format} (use --format jsonl without --json for JSON lines)`);
+  if (values.tz !== undefined && (format === 'arrow' || format === 'arrow-file' || format === 'parquet')) {
+    throw new UsageError(`--tz applies to the text formats; ${format} keeps times as UTC instants (their type says so)`);
+  }
   return format;
 }
 
+/** The --tz zone of printed times, if any. */
+export function timeZoneOption(values: Record<string, unknown>): TimeZoneFormat | undefined {
+  const zone = stringOption(values, 'tz');
+  return zone === undefined ? undefined : new TimeZoneFormat(zone);
+}
+
+/** Prints a scan or query plan: text, or one JSON document (--json, --format json). */
+export function printExplain(ctx: CommandContext, format: WriteFormat, plan: ScanExplain): void {
+  if (format === 'json') { ctx.print(toPlainJson(plan)); return; }
+  const read = plan.chunksTotal - plan.chunksPruned;
+  ctx.print([
+    `chunks  ${read} of ${plan.chunksTotal} to read (${plan.chunksPruned} pruned by time range, tags or statistics)`,
+    `pages   ${plan.pagesTotal - plan.pagesPruned} of ${plan.pagesTotal} in those chunks (${plan.pagesPruned} pruned)`,
+    `bytes   ${formatBytes(plan.bytesToRead)} of column data to read`,
+    '',
+    plan.chunks.length ? renderTable(plan.chunks.map((c) => ({ chunk: c.key, pages: c.pages, selected: c.pagesSelected, bytes: c.bytes }))).trimEnd() : '(no chunk to read)',
+  ].join('\n'));
+}
+
+function toPlainJson(value: unknown): string {
+  return JSON.stringify(value, null, 2);
+}
+
+/**
+ * Writes result rows in `format`: the table format to stdout without --limit/--out shows the
+ * first TABLE_ROWS_SHOWN rows, then how many more there are.
+ */
+export async function writeRows(ctx: CommandContext, values: Record<string, unknown>, format: WriteFormat, batches: AsyncIterable<RecordBatch>, options: WriteOptions): Promise<void> {
+  const out = stringOption(values, 'out');
+  const sink = new Sink(out);
+  const cap = format === 'table' && out === undefined && values.limit === undefined;
+  const left = { rows: 0 };
+  await writeOutput(cap ? capRows(batches, TABLE_ROWS_SHOWN, left) : batches, format, sink, { ...options, timeZone: timeZoneOption(values) });
+  await sink.end();
+  if (left.rows > 0) ctx.print(`(${left.rows.toLocaleString('en-US')} more row${left.rows === 1 ? '' : 's'} not shown: --limit N or --out FILE for more)`);
+}
+
+/** The first `cap` rows; the rest are counted in `left.rows`. */
+async function* capRows(batches: AsyncIterable<RecordBatch>, cap: number, left: { rows: number }): AsyncIterable<RecordBatch> {
+  let shown = 0;
+  for await (const batch of batches) {
+    if (shown >= cap) { left.rows += batch.numRows; continue; }
+    if (shown + batch.numRows > cap) {
+      yield batch.slice(0, cap - shown);
+      left.rows += shown + batch.numRows - cap;
+      shown = cap;
+      continue;
+    }
+    shown += batch.numRows;
+    yield batch;
+  }
+}
+
+/**
+ * A scan with a field predicate: the predicate's columns are read too, rows are filtered,
+ * then projected to the asked columns; --limit counts rows that pass.
+ */
+async function* filteredScan(table: Table, options: ReturnType<typeof scanOptions>, filter: FieldPredicate, columns: string[], signal: AbortSignal): AsyncIterable<RecordBatch> {
+  const needed = [...new Set([...columns, ...predicateColumns(filter)])].filter((c) => c !== table.schema.time);
+  let left = options.limit ?? Infinity;
+  if (left === 0) return;
+  for await (const batch of table.scan({ ...options, columns: needed, limit: undefined, signal })) {
+    let kept = applyFilter(batch, filter);
+    if (kept.numRows === 0) continue;
+    kept = kept.select(columns);
+    if (kept.numRows > left) kept = kept.slice(0, left);
+    left -= kept.numRows;
+    yield kept;
+    if (left === 0) return;
+  }
+}
+
 export const scanCommand: Command = {
-  summary: 'read rows of a table: time range, tag filters, projection',
+  summary: 'read rows of a table: time range, tag and field filters, projection',
   usage: `Usage: quiver scan TABLE [options]
 
 Options:
@@ -89,16 +187,19 @@ ${SCAN_HELP}`,
     const format = outputFormat(ctx, values);
     const options = scanOptions(values);
     const table = await (await ctx.open()).table(name);
+    const filter = filterOption(values, table.schema);
     if (values.explain) {
-      const plan = await table.explain(options);
-      ctx.emit(plan, () => JSON.stringify(plan, null, 2));
+      refuse(values, 'tz', 'does not apply to --explain');
+      printExplain(ctx, format, await table.explain(options));
       return 0;
     }
-    const sink = new Sink(stringOption(values, 'out'));
     // The output schema, for the header (or Arrow schema) of an empty result.
-    const schema = new TableArrowSchema(table.schema).project(planInput(table.schema, options).columns);
-    await writeOutput(table.scan({ ...options, signal: ctx.signal }), format, sink, { schema: async () => schema });
-    await sink.end();
+    const columns = planInput(table.schema, options).columns;
+    const schema = new TableArrowSchema(table.schema).project(columns);
+    const batches = filter
+      ? filteredScan(table, options, filter, columns, ctx.signal)
+      : table.scan({ ...options, signal: ctx.signal });
+    await writeRows(ctx, values, format, batches, { schema: async () => schema });
     return 0;
   },
 };
