@@ -1,7 +1,6 @@
 import type { Command } from '../context.js';
-import { stringOption } from '../args.js';
-import { Sink } from '../output.js';
-import { pickFormat, writeOutput, WRITE_FORMATS } from '../../export/formats.js';
+import { WRITE_FORMATS } from '../../export/formats.js';
+import { outputFormat, writeRows } from './scan.js';
 import { UsageError } from '../../errors.js';
 
 export const sqlCommand: Command = {
@@ -17,21 +16,21 @@ Times are TIMESTAMP_NS (or _S/_MS/TIMESTAMP by the table's unit), tags VARCHAR.
 Needs DuckDB: npm install @duckdb/node-api@1.5.5-r.5
 
 Options:
-  --format F            ${WRITE_FORMATS.join(' | ')} (default table)
-  --out FILE            write to FILE; its extension picks the format`,
+  --format F            ${WRITE_FORMATS.join(' | ')} (default table: the first 100
+                        rows and a count of the rest, unless --out is given)
+  --out FILE            write to FILE; its extension picks the format
+  --tz ZONE             print times in ZONE's local time (text formats)`,
   options: {
     format: { type: 'string' },
     out: { type: 'string' },
+    tz: { type: 'string' },
   },
   async run(ctx, values, positionals) {
     if (positionals.length !== 1) throw new UsageError('sql takes exactly one QUERY (quote it)');
-    const out = stringOption(values, 'out');
-    const format = pickFormat(stringOption(values, 'format'), out, ctx.flags.json ? 'jsonl' : 'table');
+    const format = outputFormat(ctx, values);
     const db = await ctx.open();
     let schema: import('apache-arrow').Schema | undefined;
-    const sink = new Sink(out);
-    await writeOutput(db.sqlBatches(positionals[0]!, (s) => { schema = s; }), format, sink, { schema: async () => schema! });
-    await sink.end();
+    await writeRows(ctx, values, format, db.sqlBatches(positionals[0]!, (s) => { schema = s; }), { schema: async () => schema! });
     return 0;
   },
 };
