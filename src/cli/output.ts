@@ -309,9 +309,6 @@ function formatPlain(value: unknown): string {
   return String(value);
 }
 
-/** JSON with bigint support (as decimal strings). */
-export function toJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2);
-}
+export { toJson } from './json.js';
 
 export type { Schema };

@@ -150,3 +150,27 @@ test('--explain prints text, or one JSON document with --json / --format json', 
   assert.equal(json.chunksTotal, 1);
   assert.deepEqual(JSON.parse(quiver('query', 't', '--agg', 'count', '--explain', '--format', 'json').out), json);
 });
+
+test('--json of tables and inspect: the shared keys (timeMin/timeMax ISO, timeMinNs/timeMaxNs exact numbers, ratio a number)', () => {
+  const exactNs = (text: string) => JSON.parse(text.replace(/"(time(?:Min|Max)Ns)": (\d+)/g, '"$1": "$2"'));
+  const first = BigInt(T0) * 1_000_000n;
+  const last = BigInt(T0 + (ROWS - 1) * 60_000) * 1_000_000n;
+  const tables = exactNs(quiver('tables', '--json').out) as Record<string, unknown>[];
+  const t = tables.find((x) => x.table === 't')!;
+  assert.equal(t.timeMin, '2026-03-29T00:00:00Z');
+  assert.equal(t.timeMinNs, first.toString());
+  assert.equal(t.timeMaxNs, last.toString());
+  assert.equal(typeof t.ratio, 'number');
+  assert.equal(t.ratio, (t.rawBytes as number) / (t.bytes as number));
+  const store = exactNs(quiver('inspect', '--json').out) as { tables: Record<string, unknown>[] };
+  const s = store.tables.find((x) => x.table === 't')!;
+  for (const key of ['rows', 'chunks', 'bytes', 'rawBytes', 'ratio', 'timeMin', 'timeMax', 'timeMinNs', 'timeMaxNs']) assert.deepEqual(s[key], t[key], key);
+  const table = exactNs(quiver('inspect', 't', '--json').out) as { table: Record<string, unknown>; chunks: Record<string, unknown>[] };
+  assert.equal(table.table.timeMaxNs, last.toString());
+  assert.equal(table.chunks[0]!.timeMinNs, first.toString());
+  assert.equal(typeof table.chunks[0]!.ratio, 'number');
+  const chunk = exactNs(quiver('inspect', 't', table.chunks[0]!.key as string, '--json').out) as Record<string, unknown> & { columns: Record<string, unknown>[] };
+  assert.equal(chunk.rows, ROWS);
+  assert.equal(chunk.timeMax, table.table.timeMax);
+  for (const c of chunk.columns) assert.equal(typeof c.ratio, 'number', String(c.column));
+});

@@ -1,4 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
+import { jsonRatio, jsonTimeRange } from '../json.js';
 import type { Command, CommandContext } from '../context.js';
 import { formatTimestamp, renderTable } from '../output.js';
 import { formatBytes } from './import.js';
@@ -34,9 +35,9 @@ as its "error") and the others are listed; exit 1 if any failed.`,
     if (!name) {
       const results = await perTable(ctx, 'inspect', await db.tables(), async (table) => {
         const d = await db.describe(table);
-        return { table, rows: d.rows, chunks: d.chunks, from: iso(d.timeMin, d.schema.timeUnit), to: iso(d.timeMax, d.schema.timeUnit), rawBytes: d.rawBytes, bytes: d.bytes, ratio: ratio(d.rawBytes, d.bytes) };
+        return { table, rows: d.rows, chunks: d.chunks, rawBytes: d.rawBytes, bytes: d.bytes, ratio: jsonRatio(d.rawBytes, d.bytes), version: d.version, ...jsonTimeRange(d.timeMin, d.timeMax, d.schema.timeUnit) };
       });
-      const rows = results.flatMap((r) => ('value' in r ? [r.value] : []));
+      const rows = results.flatMap((r) => ('value' in r ? [r.value] : [])).map((t) => ({ table: t.table, rows: t.rows, chunks: t.chunks, from: t.timeMin ?? '-', to: t.timeMax ?? '-', rawBytes: t.rawBytes, bytes: t.bytes, ratio: ratio(t.rawBytes, t.bytes) }));
       const tables = results.map((r) => ('value' in r ? r.value : { table: r.table, error: r.error }));
       ctx.emit({ store: ctx.flags.store, tables }, () => `store ${ctx.flags.store}\n` + renderTable(rows));
       return results.some((r) => 'error' in r) ? 1 : 0;
@@ -52,7 +53,12 @@ as its "error") and the others are listed; exit 1 if any failed.`,
     if (!chunk) {
       const d = await table.describe();
       const rows = entries.map((e) => ({ chunk: e.key, rows: e.rows, from: iso(e.timeMin, d.schema.timeUnit), to: iso(e.timeMax, d.schema.timeUnit), rawBytes: e.rawBytes, bytes: e.bytes, ratio: ratio(e.rawBytes, e.bytes) }));
-      ctx.emit({ table: d, chunks: entries }, () => [
+      const { timeMin, timeMax, ...described } = d;
+      const json = {
+        table: { ...described, ratio: jsonRatio(d.rawBytes, d.bytes), ...jsonTimeRange(timeMin, timeMax, d.schema.timeUnit) },
+        chunks: entries.map(({ timeMin: lo, timeMax: hi, ...e }) => ({ ...e, ratio: jsonRatio(e.rawBytes, e.bytes), ...jsonTimeRange(lo, hi, d.schema.timeUnit) })),
+      };
+      ctx.emit(json, () => [
         `table ${name}: ${d.rows.toLocaleString('en-US')} rows in ${d.chunks} chunk(s), version ${d.version}`,
         `  time ${iso(d.timeMin, d.schema.timeUnit)} .. ${iso(d.timeMax, d.schema.timeUnit)} (stored in ${d.schema.timeUnit}), tags ${d.schema.tags.join(',') || '-'}`,
         `  fields ${d.schema.fields.map((f) => `${f.name}:${f.type}`).join(', ') || '-'}`,
@@ -111,7 +117,12 @@ function inspectChunk(ctx: CommandContext, name: string, footer: ChunkFooter): n
   }));
   const raw = footer.columns.reduce((s, c) => s + c.rawBytes, 0);
   const stored = footer.columns.reduce((s, c) => s + c.storedBytes, 0);
-  ctx.emit({ chunk: name, footer }, () => [
+  const json = {
+    chunk: name, rows: footer.rowCount, rawBytes: raw, bytes: stored, ratio: jsonRatio(raw, stored), ...jsonTimeRange(footer.timeMin, footer.timeMax, footer.timeUnit),
+    columns: columns.map((c) => ({ ...c, ratio: jsonRatio(c.rawBytes, c.bytes), bitsPerValue: footer.rowCount > 0 ? (8 * c.bytes) / footer.rowCount : null })),
+    footer,
+  };
+  ctx.emit(json, () => [
     `chunk ${name}`,
     `  format v${footer.formatVersion} by ${footer.writer}, ${footer.rowCount.toLocaleString('en-US')} rows in ${footer.pageRowStarts.length - 1} page(s), sorted by series: ${footer.sortedBySeries}`,
     `  time ${iso(footer.timeMin, footer.timeUnit)} .. ${iso(footer.timeMax, footer.timeUnit)} (${footer.timeUnit}), ${formatBytes(raw)} raw → ${formatBytes(stored)} (${ratio(raw, stored)}×)`,

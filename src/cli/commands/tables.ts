@@ -1,3 +1,4 @@
+import { jsonRatio, jsonTimeRange } from '../json.js';
 import type { Command, CommandContext } from '../context.js';
 import { renderTable } from '../output.js';
 
@@ -31,7 +32,7 @@ A table that cannot be read is reported with its error (on stderr; under --json,
     const db = await ctx.open();
     const results = await perTable(ctx, 'tables', await db.tables(), async (name) => {
       const d = await db.describe(name);
-      return { table: name, rows: d.rows, chunks: d.chunks, bytes: d.bytes, version: d.version, timeMin: d.timeMin, timeMax: d.timeMax };
+      return { table: name, rows: d.rows, chunks: d.chunks, bytes: d.bytes, rawBytes: d.rawBytes, ratio: jsonRatio(d.rawBytes, d.bytes), version: d.version, ...jsonTimeRange(d.timeMin, d.timeMax, d.schema.timeUnit) };
     });
     const rows = results.map((r) => ('value' in r ? r.value : { table: r.table, error: r.error }));
     ctx.emit(rows, () => renderTable(results.flatMap((r) => ('value' in r ? [r.value] : [])), ['table', 'rows', 'chunks', 'bytes', 'version']));
