@@ -308,7 +308,7 @@ export class ChunkReader {
   arrowColumn(index: number): ArrowColumn {
     let column = this.arrowColumns.get(index);
     if (column === undefined) {
-      column = arrowColumnOf(this.footer.columns[index]!, this.footer.timeUnit, this.footer.timeZone);
+      column = arrowColumnOf(this.column(index), this.footer.timeUnit, this.footer.timeZone);
       this.arrowColumns.set(index, column);
     }
     return column;
@@ -331,7 +331,7 @@ export class ChunkReader {
     const columns = indexes.map((c) => this.arrowColumn(c));
     const children = columns.map((column, i) => {
       const data = pagesToData(column, decoded[i]!);
-      if (this.decodedCache && decoded[i]!.length > 1) this.recacheJoined(indexes[i]!, decoded[i]!, data);
+      if (this.decodedCache && decoded[i]!.length > 1) this.recacheJoined(this.decodedCache, indexes[i]!, decoded[i]!, data);
       return data;
     });
     const schema = new Schema(columns.map((c) => c.field));
@@ -344,7 +344,7 @@ export class ChunkReader {
    * them copied. Re-cache them as views of the joined buffer: the next read of these pages
    * joins without a copy (and the old buffers can go).
    */
-  private recacheJoined(column: number, pages: readonly DecodedPage[], data: Data): void {
+  private recacheJoined(cache: DecodedPageCache, column: number, pages: readonly DecodedPage[], data: Data): void {
     const joined = data.values as BigInt64Array | Float64Array | Int32Array | undefined;
     const first = pages[0]!.values;
     if (joined === undefined || !(first.kind === 'i64' || first.kind === 'f64' || first.kind === 'i32')) return;
@@ -355,7 +355,7 @@ export class ChunkReader {
     for (const page of pages) {
       const values = joined.subarray(at, at + page.rows);
       at += page.rows;
-      this.decodedCache!.set(DecodedPageCache.key(this.name, column, page.page), { ...page, values: { kind: first.kind, values } as DecodedPage['values'] });
+      cache.set(DecodedPageCache.key(this.name, column, page.page), { ...page, values: { kind: first.kind, values } as DecodedPage['values'] });
     }
   }
 
@@ -374,7 +374,7 @@ export class ChunkReader {
     // stores while memory stays bounded to a few regions.
     const regions: Promise<Uint8Array | CorruptChunkError>[] = [];
     const fetchRegion = (c: number) => {
-      const column = columns[c]!;
+      const column = this.column(c);
       const region = readExact(this.source, column.offset, column.length).catch((error: unknown) => {
         if (error instanceof CorruptChunkError) return error;
         throw error;
@@ -386,8 +386,9 @@ export class ChunkReader {
     };
     for (let c = 0; c < Math.min(VERIFY_READS_IN_FLIGHT, columns.length); c++) fetchRegion(c);
     for (let c = 0; c < columns.length; c++) {
-      const column = columns[c]!;
-      const fetched = await regions[c]!;
+      const column = this.column(c);
+      const fetched = await regions[c];
+      assert(fetched !== undefined, `column ${c}'s region was fetched`); // fetchRegion(c) ran VERIFY_READS_IN_FLIGHT columns ago
       delete regions[c];
       if (c + VERIFY_READS_IN_FLIGHT < columns.length) fetchRegion(c + VERIFY_READS_IN_FLIGHT);
       if (fetched instanceof CorruptChunkError) {
@@ -401,7 +402,7 @@ export class ChunkReader {
       let columnStats: MinMax = { min: null, max: null };
       const errorsBefore = errors.length;
       for (let p = 0; p < column.pages.length; p++) {
-        const page = column.pages[p]!;
+        const page = pageOf(column, p);
         const stored = region.subarray(page.offset - column.offset, page.offset - column.offset + page.length);
         const pageCrc = crc32(stored);
         regionCrc = crc32Combine(regionCrc, pageCrc, stored.length);
@@ -447,6 +448,6 @@ export class ChunkReader {
   }
 
   private decodeStoredPage(column: ColumnFooter, p: number, stored: Uint8Array, crcChecked = false, into?: Uint8Array): DecodedPage {
-    return decodeStoredPage(this.name, decodeColumnOf(column), p, column.pages[p]!, stored, crcChecked, into);
+    return decodeStoredPage(this.name, decodeColumnOf(column), p, pageOf(column, p), stored, crcChecked, into);
   }
 }

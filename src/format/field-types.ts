@@ -207,11 +207,14 @@ function inRange(v: bigint | undefined, range: { min: bigint; max: bigint }): bi
 const cache = new Map<string, FieldTypeInfo>();
 
 /** The descriptor of a field type (any accepted spelling: `date`, `decimal(10, 2)`); SchemaError when unknown. */
+/** Type strings whose descriptors are kept (a bound: the strings come from files and users). */
+const FIELD_TYPE_CACHE_MAX = 4096;
+
 export function fieldTypeInfo(type: string): FieldTypeInfo {
   let found = cache.get(type);
   if (found === undefined) {
     found = build(type.replace(/\s+/g, ''));
-    if (cache.size < 4096) cache.set(type, found);
+    if (cache.size < FIELD_TYPE_CACHE_MAX) cache.set(type, found);
   }
   return found;
 }

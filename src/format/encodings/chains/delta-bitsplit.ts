@@ -1,5 +1,5 @@
 import { type ByteReader, type ByteWriter, SAFE_MAGNITUDE_MAX, unzigzag, zigzag } from '../bytes.js';
-import { decodeBitsplit, decodeDeltaBitsplitFused, encodeBitsplit } from '../bitsplit.js';
+import { decodeBitsplit, decodeDeltaBitsplitFused, encodeBitsplit, FUSED_VALUES_MAX } from '../bitsplit.js';
 import { checkSafe, deltaGcd, scaled, type IntChainCoder } from '../int-chain.js';
 import { EncodingError } from '../types.js';
 
@@ -47,7 +47,7 @@ function decodePlainDeltas(r: ByteReader, n: number): Float64Array {
     // Integer fast path: 32-bit zigzag values decode with shifts. Each step moves by
     // less than 2^31, so from a start below 2^51 a page of ≤ 2^20 values stays exact.
     for (let i = 0; i < n; i++) { const zi = z[i]!; out[i] = x += (zi >>> 1) ^ -(zi & 1); }
-    if (Math.abs(out[0] ?? 0) >= SAFE_MAGNITUDE_MAX || n > 2 ** 20) checkSafe(out);
+    if (Math.abs(out[0] ?? 0) >= SAFE_MAGNITUDE_MAX || n > FUSED_VALUES_MAX) checkSafe(out);
   } else {
     for (let i = 0; i < n; i++) { const zi = z[i]!; out[i] = x += unzigzag(zi); }
     checkSafe(out);
