@@ -5,7 +5,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { existsBySize, type ByteRange, type ChunkManager, type ListOptions, type PutOptions } from './chunk-manager.js';
 import { AlreadyExistsError, NotFoundError, StoreError, UsageError } from '../errors.js';
 import { validateKey } from './keys.js';
-import { nativeAddon, type MappedFile, type NativeAddon } from './native.js';
+import { nativeAddon, type MappedFile, type NativeAddon } from '../native/addon.js';
 import { compareKeys } from './memory.js';
 
 /** Temp files of in-flight puts start with this; list() never shows them. */

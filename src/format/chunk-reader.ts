@@ -1,6 +1,6 @@
 import { DecodedPageCache } from './decoded-cache.js';
 import { type Data, makeData, RecordBatch, Schema, Struct } from 'apache-arrow';
-import { CorruptChunkError, LimitExceededError, SchemaError, UsageError } from '../errors.js';
+import { assert, CorruptChunkError, LimitExceededError, SchemaError, UsageError } from '../errors.js';
 import { type ArrowColumn, arrowColumnOf, pagesToData } from './arrow-data.js';
 import {
   CHUNK_BYTES_MIN, FOOTER_HEADER_BYTES, FORMAT_VERSION, MAGIC, MAGIC_BYTES, TRAILER_BYTES,
@@ -12,9 +12,10 @@ import { FooterShapeError, validateFooter } from './footer-validate.js';
 import { resolveLimits } from './limits.js';
 import { decodeColumnOf, decodeStoredPage } from './page-decode.js';
 import type { DecodePool } from './decode-pool.js';
+import { assignLanes, planPageRuns, type Range } from './page-runs.js';
 import { float64NanCount, type MinMax, mergeMinMax, pageValuesMinMax, pageValuesSum, sameStat, statComparator } from './stats.js';
 import type {
-  ByteSource, ChunkFooter, ChunkLimits, ColumnFooter, DecodedPage, ReadChunkOptions, VerifyOptions, VerifyResult,
+  ByteSource, ChunkFooter, ChunkLimits, ColumnFooter, DecodedPage, PageFooter, ReadChunkOptions, VerifyOptions, VerifyResult,
 } from './types.js';
 
 /** Bytes read from the end of the file by openChunk: trailer + footer in one request for most chunks. */
@@ -24,9 +25,11 @@ export const POOL_COLUMN_BYTES_MIN = 256 * 1024;
 /** Column regions verify() keeps in flight at once. */
 const VERIFY_READS_IN_FLIGHT = 4;
 
-interface Range {
-  offset: number;
-  length: number;
+/** Page `p` of a column: the validated footer gives every column every page, and `p` was checked against them. */
+function pageOf(column: ColumnFooter, p: number): PageFooter {
+  const page = column.pages[p];
+  assert(page !== undefined, `page ${p} of ${column.pages.length} of column ${JSON.stringify(column.name)}`);
+  return page;
 }
 
 /** Awaits every task, then throws the first failure (no rejection is left unobserved). */
@@ -169,6 +172,13 @@ export class ChunkReader {
     return index;
   }
 
+  /** Column `c` of the footer; callers checked `c` against the column count. */
+  private column(c: number): ColumnFooter {
+    const column = this.footer.columns[c];
+    assert(column !== undefined, `column ${c} of ${this.footer.columns.length} in chunk ${this.name}`);
+    return column;
+  }
+
   get pageCount(): number {
     return this.footer.pageRowStarts.length - 1;
   }
@@ -193,8 +203,9 @@ export class ChunkReader {
     }
     if (new Set(columnIndexes).size !== columnIndexes.length) throw new UsageError(`chunk ${this.name}: column indexes repeat in ${JSON.stringify(columnIndexes)}`);
     const pages = this.selectPages(pageIndexes);
+    const columns = columnIndexes.map((c) => this.column(c));
     let decodedBytes = 0;
-    for (const c of columnIndexes) for (const p of pages) decodedBytes += this.footer.columns[c]!.pages[p]!.rawBytes;
+    for (const column of columns) for (const p of pages) decodedBytes += pageOf(column, p).rawBytes;
     if (decodedBytes > this.limits.readDecodedBytesMax) {
       throw new LimitExceededError('readDecodedBytesMax', decodedBytes, this.limits.readDecodedBytesMax, `read of chunk ${this.name}`);
     }
@@ -204,83 +215,59 @@ export class ChunkReader {
     const missing: boolean[][] = columnIndexes.map((c, ci) => pages.map((p, i) => {
       const hit = cache?.get(DecodedPageCache.key(this.name, c, p));
       if (hit === undefined) return true;
-      out[ci]![i] = hit;
+      (out[ci] as DecodedPage[])[i] = hit; // out has a slot per column
       return false;
     }));
     // Runs of consecutive missing pages → one range each.
-    const ranges: Range[] = [];
-    const runs: { ci: number; first: number; last: number; range: number }[] = [];
-    columnIndexes.forEach((c, ci) => {
-      const column = this.footer.columns[c]!;
-      const miss = missing[ci]!;
-      for (let i = 0; i < pages.length;) {
-        if (!miss[i]) { i++; continue; }
-        let j = i;
-        while (j + 1 < pages.length && miss[j + 1] && pages[j + 1] === pages[j]! + 1) j++;
-        const first = column.pages[pages[i]!]!;
-        const last = column.pages[pages[j]!]!;
-        runs.push({ ci, first: i, last: j, range: ranges.length });
-        ranges.push({ offset: first.offset, length: last.offset + last.length - first.offset });
-        i = j + 1;
-      }
-    });
+    const { ranges, runs } = planPageRuns(columns.map((column) => column.pages), pages, missing);
     const buffers = ranges.length ? await readAll(this.source, ranges) : [];
     // Columns with enough to decode are shared between this thread and the pool's ready
     // workers, largest first to the least loaded (this thread would otherwise wait idle); a
     // pooled column is one task per run, its bytes copied (the source may be mmap'd).
     const pool = this.decodePool;
-    const pooled = new Set<number>();
     const eligible: { ci: number; bytes: number }[] = [];
     if (pool !== undefined) {
-      columnIndexes.forEach((c, ci) => {
-        const column = this.footer.columns[c]!;
+      columns.forEach((column, ci) => {
         let bytes = 0;
-        pages.forEach((p, i) => { if (missing[ci]![i]) bytes += column.pages[p]!.rawBytes; });
+        pages.forEach((p, i) => { if (missing[ci]?.[i]) bytes += pageOf(column, p).rawBytes; });
         if (bytes >= POOL_COLUMN_BYTES_MIN) eligible.push({ ci, bytes });
       });
     }
     // Asking starts the pool: only reads large enough to use it do.
-    const workers = eligible.length > 0 ? pool!.readyCount : 0;
-    if (workers > 0) {
-      const lanes = new Array<number>(workers + 1).fill(0); // lane 0: this thread
-      for (const { ci, bytes } of eligible.sort((a, b) => b.bytes - a.bytes)) {
-        const lane = lanes.indexOf(Math.min(...lanes));
-        lanes[lane]! += bytes;
-        if (lane > 0) pooled.add(ci);
-      }
-    }
+    const pooled = pool !== undefined && eligible.length > 0 ? assignLanes(eligible, pool.readyCount) : new Set<number>();
     // Fixed-width pages of multi-page reads decode (plain: decompress) straight into one buffer
     // per column, in page order, so their values are adjacent views joined without a copy
     // (when some pages came from the cache, the join copies instead).
     const destinations = new Map<number, { bytes: Uint8Array; at: number }>();
-    columnIndexes.forEach((c, ci) => {
-      const column = this.footer.columns[c]!;
+    columns.forEach((column, ci) => {
       const width = valueWidthOf(column.type);
-      if (width === 0 || pages.length < 2 || pooled.has(ci) || !missing[ci]!.every((m) => m)) return;
+      if (width === 0 || pages.length < 2 || pooled.has(ci) || !(missing[ci] ?? []).every((m) => m)) return;
       let rows = 0;
-      for (const p of pages) rows += column.pages[p]!.rows;
+      for (const p of pages) rows += pageOf(column, p).rows;
       destinations.set(ci, { bytes: new Uint8Array(rows * width), at: 0 });
     });
     const tasks: Promise<void>[] = [];
     try {
       // Pooled runs first: the workers start while this thread decodes its share.
       for (const run of [...runs.filter((r) => pooled.has(r.ci)), ...runs.filter((r) => !pooled.has(r.ci))]) {
-        const c = columnIndexes[run.ci]!;
-        const column = this.footer.columns[c]!;
-        const buffer = buffers[run.range]!;
-        const base = ranges[run.range]!.offset;
-        const target = out[run.ci]!;
-        if (pooled.has(run.ci)) {
+        // planPageRuns made run.ci a column of the read and run.range one of its ranges (readAll returned each).
+        const c = columnIndexes[run.ci] as number;
+        const column = columns[run.ci] as ColumnFooter;
+        const buffer = buffers[run.range] as Uint8Array;
+        const base = (ranges[run.range] as Range).offset;
+        const target = out[run.ci] as DecodedPage[];
+        if (pool !== undefined && pooled.has(run.ci)) {
           const runPages = [];
           for (let i = run.first; i <= run.last; i++) {
-            const page = column.pages[pages[i]!]!;
-            runPages.push({ p: pages[i]!, page, start: page.offset - base, end: page.offset - base + page.length });
+            const p = pages[i] as number; // run.first…run.last index pages
+            const page = pageOf(column, p);
+            runPages.push({ p, page, start: page.offset - base, end: page.offset - base + page.length });
           }
           const width = valueWidthOf(column.type);
           let runRows = 0;
           for (const rp of runPages) runRows += rp.page.rows;
           const into = width > 0 ? new Uint8Array(runRows * width) : undefined;
-          tasks.push(pool!.decode({ chunk: this.name, column: decodeColumnOf(column), pages: runPages, bytes: buffer.slice(), ...(into ? { into } : {}) }).then((decoded) => {
+          tasks.push(pool.decode({ chunk: this.name, column: decodeColumnOf(column), pages: runPages, bytes: buffer.slice(), ...(into ? { into } : {}) }).then((decoded) => {
             decoded.forEach((d, k) => {
               cache?.set(DecodedPageCache.key(this.name, c, d.page), d);
               target[run.first + k] = d;
@@ -290,8 +277,8 @@ export class ChunkReader {
         }
         const destination = destinations.get(run.ci);
         for (let i = run.first; i <= run.last; i++) {
-          const p = pages[i]!;
-          const page = column.pages[p]!;
+          const p = pages[i] as number; // run.first…run.last index pages
+          const page = pageOf(column, p);
           const stored = buffer.subarray(page.offset - base, page.offset - base + page.length);
           let into: Uint8Array | undefined;
           if (destination !== undefined) {
@@ -321,7 +308,7 @@ export class ChunkReader {
   arrowColumn(index: number): ArrowColumn {
     let column = this.arrowColumns.get(index);
     if (column === undefined) {
-      column = arrowColumnOf(this.footer.columns[index]!, this.footer.timeUnit, this.footer.timeZone);
+      column = arrowColumnOf(this.column(index), this.footer.timeUnit, this.footer.timeZone);
       this.arrowColumns.set(index, column);
     }
     return column;
@@ -344,7 +331,7 @@ export class ChunkReader {
     const columns = indexes.map((c) => this.arrowColumn(c));
     const children = columns.map((column, i) => {
       const data = pagesToData(column, decoded[i]!);
-      if (this.decodedCache && decoded[i]!.length > 1) this.recacheJoined(indexes[i]!, decoded[i]!, data);
+      if (this.decodedCache && decoded[i]!.length > 1) this.recacheJoined(this.decodedCache, indexes[i]!, decoded[i]!, data);
       return data;
     });
     const schema = new Schema(columns.map((c) => c.field));
@@ -357,7 +344,7 @@ export class ChunkReader {
    * them copied. Re-cache them as views of the joined buffer: the next read of these pages
    * joins without a copy (and the old buffers can go).
    */
-  private recacheJoined(column: number, pages: readonly DecodedPage[], data: Data): void {
+  private recacheJoined(cache: DecodedPageCache, column: number, pages: readonly DecodedPage[], data: Data): void {
     const joined = data.values as BigInt64Array | Float64Array | Int32Array | undefined;
     const first = pages[0]!.values;
     if (joined === undefined || !(first.kind === 'i64' || first.kind === 'f64' || first.kind === 'i32')) return;
@@ -368,7 +355,7 @@ export class ChunkReader {
     for (const page of pages) {
       const values = joined.subarray(at, at + page.rows);
       at += page.rows;
-      this.decodedCache!.set(DecodedPageCache.key(this.name, column, page.page), { ...page, values: { kind: first.kind, values } as DecodedPage['values'] });
+      cache.set(DecodedPageCache.key(this.name, column, page.page), { ...page, values: { kind: first.kind, values } as DecodedPage['values'] });
     }
   }
 
@@ -387,7 +374,7 @@ export class ChunkReader {
     // stores while memory stays bounded to a few regions.
     const regions: Promise<Uint8Array | CorruptChunkError>[] = [];
     const fetchRegion = (c: number) => {
-      const column = columns[c]!;
+      const column = this.column(c);
       const region = readExact(this.source, column.offset, column.length).catch((error: unknown) => {
         if (error instanceof CorruptChunkError) return error;
         throw error;
@@ -399,8 +386,9 @@ export class ChunkReader {
     };
     for (let c = 0; c < Math.min(VERIFY_READS_IN_FLIGHT, columns.length); c++) fetchRegion(c);
     for (let c = 0; c < columns.length; c++) {
-      const column = columns[c]!;
-      const fetched = await regions[c]!;
+      const column = this.column(c);
+      const fetched = await regions[c];
+      assert(fetched !== undefined, `column ${c}'s region was fetched`); // fetchRegion(c) ran VERIFY_READS_IN_FLIGHT columns ago
       delete regions[c];
       if (c + VERIFY_READS_IN_FLIGHT < columns.length) fetchRegion(c + VERIFY_READS_IN_FLIGHT);
       if (fetched instanceof CorruptChunkError) {
@@ -414,7 +402,7 @@ export class ChunkReader {
       let columnStats: MinMax = { min: null, max: null };
       const errorsBefore = errors.length;
       for (let p = 0; p < column.pages.length; p++) {
-        const page = column.pages[p]!;
+        const page = pageOf(column, p);
         const stored = region.subarray(page.offset - column.offset, page.offset - column.offset + page.length);
         const pageCrc = crc32(stored);
         regionCrc = crc32Combine(regionCrc, pageCrc, stored.length);
@@ -460,6 +448,6 @@ export class ChunkReader {
   }
 
   private decodeStoredPage(column: ColumnFooter, p: number, stored: Uint8Array, crcChecked = false, into?: Uint8Array): DecodedPage {
-    return decodeStoredPage(this.name, decodeColumnOf(column), p, column.pages[p]!, stored, crcChecked, into);
+    return decodeStoredPage(this.name, decodeColumnOf(column), p, pageOf(column, p), stored, crcChecked, into);
   }
 }

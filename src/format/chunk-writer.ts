@@ -1,5 +1,5 @@
 import type { RecordBatch } from 'apache-arrow';
-import { InputError, LimitExceededError, UsageError } from '../errors.js';
+import { assert, InputError, LimitExceededError, UsageError } from '../errors.js';
 import { sliceBits } from './bits.js';
 import {
   DEFAULT_PAGE_ROWS, FORMAT_VERSION, MAGIC, MAGIC_BYTES, TRAILER_BYTES, WRITER_ID,
@@ -33,6 +33,8 @@ export interface WrittenChunk {
 
 /** Worst-case codec framing per page (zstd/lz4 headers of the validity and values parts). */
 const OUTPUT_SLACK_PER_PAGE_BYTES = 256;
+/** Room the first estimate of the output leaves for the footer and trailer (it grows if a footer needs more). */
+const FOOTER_ESTIMATE_BYTES = 64 * 1024;
 /** The output buffer starts at most this big and grows past it only if the chunk needs it. */
 const OUTPUT_INITIAL_BYTES_MAX = 1024 * 1024 * 1024;
 /** Largest chunk the writer can produce (an ArrayBuffer limit). */
@@ -200,7 +202,7 @@ export function writeChunk(input: RecordBatch[] | RecordBatch, options: WriteChu
   // Pages are compressed straight into one output buffer. It is sized for the worst case up
   // front; untouched pages of a large allocation are never committed, so this costs address
   // space, not memory, and saves a copy of every page.
-  let estimate = MAGIC_BYTES + 64 * 1024;
+  let estimate = MAGIC_BYTES + FOOTER_ESTIMATE_BYTES;
   for (const column of flat.columns) estimate += columnRawEstimate(column) * 1.01 + OUTPUT_SLACK_PER_PAGE_BYTES * (pageRowStarts.length + 1);
   const out = new OutputBuffer(Math.ceil(Math.min(estimate, OUTPUT_INITIAL_BYTES_MAX)), where);
   out.write(MAGIC);
@@ -281,8 +283,10 @@ export function writeChunk(input: RecordBatch[] | RecordBatch, options: WriteChu
     columns.push(footerColumn);
   }
 
-  const time = flat.columns.find((c) => c.role === 'time')!;
-  const timeStats = columns.find((c) => c.role === 'time')!;
+  const time = flat.columns.find((c) => c.role === 'time');
+  const timeStats = columns.find((c) => c.role === 'time');
+  // flattenColumns made the time column from options.timeColumn (or refused the input), and columns has one entry per flat column.
+  assert(time !== undefined && timeStats !== undefined, 'the flattened chunk has its time column');
   if (time.values.kind !== 'i64') throw new InputError('chunk writer: time column is not 64-bit');
   const footer: ChunkFooter = {
     formatVersion: FORMAT_VERSION,

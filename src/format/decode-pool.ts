@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { QuiverError, UsageError } from '../errors.js';
+import { assert, QuiverError, UsageError } from '../errors.js';
 import { fromWireError, type WireError } from '../worker-errors.js';
 import type { PageValues } from './encodings/types.js';
 import type { PageDecodeColumn } from './page-decode.js';
@@ -176,13 +176,18 @@ export class DecodePool {
 }
 
 function fromWire(pages: DecodedPageWire[], joined: Uint8Array | null): DecodedPage[] {
+  /** The joined buffer of the fixed-width pages: the worker sends one whenever a page is fixed-width. */
+  const fixedBuffer = (): Uint8Array => {
+    assert(joined !== null, 'a decode worker sent fixed-width pages without their buffer');
+    return joined;
+  };
   return pages.map((w) => {
     let values: PageValues;
     switch (w.kind) {
-      case 'i64': values = { kind: 'i64', values: new BigInt64Array(joined!.buffer, joined!.byteOffset + w.byteOffset, w.rows) }; break;
-      case 'f64': values = { kind: 'f64', values: new Float64Array(joined!.buffer, joined!.byteOffset + w.byteOffset, w.rows) }; break;
-      case 'i32': values = { kind: 'i32', values: new Int32Array(joined!.buffer, joined!.byteOffset + w.byteOffset, w.rows) }; break;
-      case 'fixed': values = { kind: 'fixed', width: w.width, data: new Uint8Array(joined!.buffer, joined!.byteOffset + w.byteOffset, w.rows * w.width) }; break;
+      case 'i64': values = { kind: 'i64', values: new BigInt64Array(fixedBuffer().buffer, fixedBuffer().byteOffset + w.byteOffset, w.rows) }; break;
+      case 'f64': values = { kind: 'f64', values: new Float64Array(fixedBuffer().buffer, fixedBuffer().byteOffset + w.byteOffset, w.rows) }; break;
+      case 'i32': values = { kind: 'i32', values: new Int32Array(fixedBuffer().buffer, fixedBuffer().byteOffset + w.byteOffset, w.rows) }; break;
+      case 'fixed': values = { kind: 'fixed', width: w.width, data: new Uint8Array(fixedBuffer().buffer, fixedBuffer().byteOffset + w.byteOffset, w.rows * w.width) }; break;
       case 'bool': values = { kind: 'bool', bits: w.bits, length: w.rows }; break;
       case 'utf8': values = { kind: 'utf8', offsets: w.offsets, data: w.data }; break;
     }

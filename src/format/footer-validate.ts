@@ -35,6 +35,9 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
 const U32_MAX = 0xffffffff;
+/** The codec levels a footer may record (wider than any codec takes: the codec checks its own range). */
+const CODEC_LEVEL_MIN = -1_000_000;
+const CODEC_LEVEL_MAX = 1_000;
 
 function fail(path: string, detail: string): never {
   throw new FooterShapeError(`footer ${path}: ${detail}`);
@@ -218,7 +221,7 @@ function validateColumn(raw: unknown, index: number, footer: { rowCount: number;
     crc32: integer(o['crc32'], `${path}.crc32`, 0, U32_MAX),
     pages: [],
   };
-  if (o['codecLevel'] !== undefined) column.codecLevel = integer(o['codecLevel'], `${path}.codecLevel`, -1_000_000, 1_000);
+  if (o['codecLevel'] !== undefined) column.codecLevel = integer(o['codecLevel'], `${path}.codecLevel`, CODEC_LEVEL_MIN, CODEC_LEVEL_MAX);
   if (column.storedBytes !== length) fail(`${path}.storedBytes`, `${column.storedBytes} != region length ${length}`);
   if (column.nullCount > 0 && !nullable) fail(`${path}.nullCount`, `${column.nullCount} nulls in a non-nullable column`);
   if (role === 'tag') {

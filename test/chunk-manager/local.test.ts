@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync, readdirSync, existsSync, mkdirSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalChunkManager } from '../../src/chunk-manager/local.js';
-import { nativeAddon, readWholeFile } from '../../src/chunk-manager/native.js';
+import { nativeAddon, readWholeFile } from '../../src/native/addon.js';
 import { UsageError } from '../../src/errors.js';
 import { chunkManagerContract } from './contract.js';
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { nativeAddon } from '../../src/chunk-manager/native.js';
+import { nativeAddon } from '../../src/native/addon.js';
 import { deltaBitsplitJs } from '../../src/format/encodings/bitsplit.js';
 import { deltaRansJs, encodeRans, ransDictJs, ransEncodeJs, readTables } from '../../src/format/encodings/rans.js';
 import { ByteReader, ByteWriter } from '../../src/format/encodings/bytes.js';

@@ -21,11 +21,14 @@ function fits(x: number, e: number): boolean {
   return Math.abs(scaled) < SAFE_MAGNITUDE_MAX && scaled / POW10[e]! === x && !Object.is(x, -0);
 }
 
+/** Values sampled to choose the exponent. */
+const EXPONENT_SAMPLE_SIZE = 256;
+
 /** The smallest exponent under which (nearly) every sampled value round-trips, or -1. */
 export function chooseExponent(values: Float64Array): number {
   const n = values.length;
   if (n === 0) return 0;
-  const sampleSize = Math.min(n, 256);
+  const sampleSize = Math.min(n, EXPONENT_SAMPLE_SIZE);
   const allowed = Math.max(1, Math.floor(sampleSize * EXCEPTIONS_SHARE_MAX));
   for (let e = 0; e <= ALP_EXPONENT_MAX; e++) {
     let misses = 0;

@@ -1,6 +1,6 @@
 import { decodeKernels } from './kernels.js';
 import { zstdCodec } from '../codecs/zstd.js';
-import { ByteReader, ByteWriter } from './bytes.js';
+import { ByteReader, ByteWriter, SAFE_MAGNITUDE_MAX } from './bytes.js';
 import { EncodingError } from './types.js';
 
 /**
@@ -58,9 +58,12 @@ export function getStream(r: ByteReader, decodedBytes: number): Uint8Array {
  * is near-uniform and belongs in a plane (Huffman gains nothing on it, bit-packing across
  * byte boundaries would hide the skewed high part from it); small values pack densely.
  */
+/** Values sampled to choose the number of planes. */
+const PLANES_SAMPLE_SIZE = 512;
+
 function choosePlanes(z: Float64Array, max: number): number {
   if (z.length === 0 || max < 64) return 0;
-  const size = Math.min(z.length, 512);
+  const size = Math.min(z.length, PLANES_SAMPLE_SIZE);
   const sample = Float64Array.from({ length: size }, (_, i) => z[Math.floor((i * z.length) / size)]!).sort();
   const p90bits = bitLength(sample[Math.floor(size * 0.9)]!);
   return p90bits <= 5 ? 0 : Math.min(6, Math.max(1, Math.floor(p90bits / 8)));
@@ -214,11 +217,16 @@ function unpackBitsInto(packed: Uint8Array, bits: number, n: number, out: Float6
  * returns null, consuming nothing, otherwise. Exact: every delta is below 2^32 in magnitude
  * times `step`, so from |first| < 2^51 a page of ≤ 2^20 values stays within 2^53.
  */
+/** The fused decoder's layout: at most this many high bits… */
+const FUSED_HIGH_BITS_MAX = 24;
+/** …and pages of at most this many values (the exactness bound above). */
+export const FUSED_VALUES_MAX = 2 ** 20;
+
 export function decodeDeltaBitsplitFused(r: ByteReader, n: number, first: number, step: number, divisor: number, into?: Float64Array): Float64Array | null {
   const start = r.pos;
   const k = r.u8();
   const highBits = r.u8();
-  if (k > 1 || highBits > 24 || n > 2 ** 20 || Math.abs(first) >= 2 ** 51 || step * 2 ** 32 >= 2 ** 52) { r.pos = start; return null; }
+  if (k > 1 || highBits > FUSED_HIGH_BITS_MAX || n > FUSED_VALUES_MAX || Math.abs(first) >= SAFE_MAGNITUDE_MAX || step * 2 ** 32 >= 2 ** 52) { r.pos = start; return null; }
   const low = k === 1 ? getStream(r, n) : null;
   const packed = getStream(r, Math.ceil((n * highBits) / 8));
   const out = into ?? new Float64Array(n);

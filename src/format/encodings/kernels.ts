@@ -1,4 +1,4 @@
-import { nativeAddon, type NativeAddon } from '../../chunk-manager/native.js';
+import { nativeAddon, type NativeAddon } from '../../native/addon.js';
 
 /**
  * Native decode kernels (native/src/quiver_native.cc) when the addon is loaded, else none:

@@ -1,4 +1,4 @@
-import type { ByteReader, ByteWriter } from './bytes.js';
+import { type ByteReader, type ByteWriter, SAFE_MAGNITUDE_MAX } from './bytes.js';
 import { decodeKernels, encodeKernels } from './kernels.js';
 import { EncodingError } from './types.js';
 
@@ -33,6 +33,8 @@ const RANS_L = 1 << 23;
 /** Largest zigzagged value (exclusive) the coder takes: the fused decoders stay in int32 math. */
 export const RANS_VALUE_LIMIT = 2 ** 31;
 const SYMBOLS_MAX = 256;
+/** Every running sum of a delta page stays an exact integer up to 2^53. */
+const EXACT_SUM_MAX = 2 ** 53;
 
 function bitLength(x: number): number {
   return x === 0 ? 0 : 32 - Math.clz32(x);
@@ -46,9 +48,9 @@ function bitLength(x: number): number {
 export function ransDeltasFit(z: Float64Array, first: number, step: number): boolean {
   let max = 0;
   for (let i = 0; i < z.length; i++) if (z[i]! > max) max = z[i]!;
-  if (!(max < RANS_VALUE_LIMIT) || !(Math.abs(first) < 2 ** 51)) return false;
+  if (!(max < RANS_VALUE_LIMIT) || !(Math.abs(first) < SAFE_MAGNITUDE_MAX)) return false;
   const lowMax = 2 ** (Math.max(0, bitLength(max) - 8) + 3);
-  return Math.abs(first) + z.length * step * (max + lowMax) <= 2 ** 53;
+  return Math.abs(first) + z.length * step * (max + lowMax) <= EXACT_SUM_MAX;
 }
 
 /** Frequencies scaled to sum to M, every present symbol ≥ 1. */
@@ -262,7 +264,7 @@ function checkRansStatus(status: number, n: number, what = 'rans stream ends'): 
 export function decodeDeltaRans(r: ByteReader, n: number, lanes: RansLanes, first: number, step: number, divisor: number, into?: Float64Array, zigzag = true): Float64Array {
   const { s, valueMax, freq, stream, low } = readTables(r, n, lanes);
   // Every running sum stays an exact integer whatever the stream holds.
-  if (!(Math.abs(first) + n * step * valueMax <= 2 ** 53)) throw new EncodingError(`rans delta page out of the exact range (first ${first}, step ${step}, ${n} values up to ${valueMax})`);
+  if (!(Math.abs(first) + n * step * valueMax <= EXACT_SUM_MAX)) throw new EncodingError(`rans delta page out of the exact range (first ${first}, step ${step}, ${n} values up to ${valueMax})`);
   const out = into ?? new Float64Array(n);
   if (n === 0) return out;
   const kernel = decodeKernels.deltaRans;

@@ -1,7 +1,8 @@
 import { decodePlain, encodePlain, PLAIN_ID } from './plain.js';
 import { ByteReader, ByteWriter } from './bytes.js';
-import { decodeDictInt64, decodeInts, encodeInts, encodeIntsSmallest, isDictChain, isIntChain, pickIntChain, allSafeInts, INT_CHAINS, type IntChain } from './ints.js';
-import { decodeDeltaRleInt64, fromRelative, toRelative } from './int64.js';
+import { allSafeInts, decodeInts, encodeInts, intChain, intChainIds, isIntChain } from './ints.js';
+import { encodeIntsSmallest, pickIntChain } from './int-picker.js';
+import { fromRelative, toRelative } from './int64.js';
 import { alpDivisor, alpPatch, alpSplit, chooseExponent, readAlpHeader, writeAlpHeader } from './alp.js';
 import { BSS_ID, decodeBss, encodeBss } from './bss.js';
 import { EncodingError, pageValueCount, type EncodedPage, type EncodeOptions, type PageKind, type PageValues } from './types.js';
@@ -10,7 +11,7 @@ import { EncodingError, pageValueCount, type EncodedPage, type EncodeOptions, ty
  * The encoding registry: the one place that maps stable chain ids to code, and the picker.
  *
  * Chains by page kind (ids are stable; the footer records one per page):
- * - i64:  `plain`, or an integer chain (ints.ts) over `value - first` (i64 base in front):
+ * - i64:  `plain`, or an integer chain (the table in ints.ts) over `value - first` (i64 base in front):
  *         `rle`, `delta>rle`, `delta>zigzag>bitsplit`, `for>bitsplit`, `dict>rans2` (few
  *         distinct values), the `…>rans2` twins of the delta chains, `delta>gcd>rans2`
  *         (ascending pages), `dod>zigzag>rans2` (counters); the one-state `…>rans` ids
@@ -68,7 +69,7 @@ function encodeChain(values: PageValues, chain: string): EncodedPage | null {
       const split = e < 0 ? null : alpSplit(values.values, e);
       if (!split) return null;
       writeAlpHeader(w, e, values.values, split.positions);
-      encodeInts(chain.slice(4) as IntChain, split.ints, w);
+      encodeInts(chain.slice(4), split.ints, w);
       break;
     }
     case 'bool': {
@@ -164,13 +165,12 @@ function decodePageOwn(encoding: string, bytes: Uint8Array, kind: PageKind, coun
   if (encoding === PLAIN_ID) return decodePlain(bytes, kind, count, width);
   const r = new ByteReader(bytes, `${encoding} ${kind} page`);
   let out: PageValues;
-  if (kind === 'i64' && isIntChain(encoding)) {
+  const intCoder = intChain(encoding);
+  if (kind === 'i64' && intCoder !== undefined) {
     const base = r.i64();
     const target = into && new BigInt64Array(into.buffer, into.byteOffset, count);
     // Runs of equal deltas and dictionaries go straight to int64; the rest through relative doubles.
-    const values = encoding === 'delta>rle' ? decodeDeltaRleInt64(r, base, count, target)
-      : isDictChain(encoding) ? decodeDictInt64(encoding, r, count, base, target)
-        : fromRelative(base, decodeInts(encoding, r, count), target);
+    const values = intCoder.decodeInt64 ? intCoder.decodeInt64(r, count, base, target) : fromRelative(base, intCoder.decode(r, count, 1), target);
     out = { kind, values };
   } else if (kind === 'i32' && encoding === 'rle') {
     out = { kind, values: decodeRleInt32(r, count, into && new Int32Array(into.buffer, into.byteOffset, count)) };
@@ -188,7 +188,7 @@ function decodePageOwn(encoding: string, bytes: Uint8Array, kind: PageKind, coun
   } else if (kind === 'f64' && encoding.startsWith('alp>') && isIntChain(encoding.slice(4))) {
     const { e, exceptions } = readAlpHeader(r, count);
     const target = into && new Float64Array(into.buffer, into.byteOffset, count);
-    out = { kind, values: alpPatch(decodeInts(encoding.slice(4) as IntChain, r, count, alpDivisor(e), target), exceptions) };
+    out = { kind, values: alpPatch(decodeInts(encoding.slice(4), r, count, alpDivisor(e), target), exceptions) };
   } else if (kind === 'bool' && encoding === 'rle') {
     const ints = decodeInts('rle', r, count);
     const bits = new Uint8Array((count + 7) >>> 3);
@@ -225,5 +225,6 @@ function decodeRleInt32(r: ByteReader, n: number, into?: Int32Array): Int32Array
 
 /** Ids of every chain the registry can decode (for `inspect` and the golden tests). */
 export function knownEncodings(): string[] {
-  return [PLAIN_ID, ...INT_CHAINS, ...INT_CHAINS.map((c) => `alp>${c}`), BSS_ID];
+  const ints = intChainIds();
+  return [PLAIN_ID, ...ints, ...ints.map((c) => `alp>${c}`), BSS_ID];
 }
