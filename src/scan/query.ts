@@ -3,6 +3,7 @@ import { AbortError, LimitExceededError } from '../errors.js';
 import type { PageSummarizer, QueryableTable, QueryOptions } from './query-types.js';
 import { planInput, type TagFilter } from './plan.js';
 import { FieldAccumulator, type BatchField, type BatchTime, type Segments } from './aggregate.js';
+import { newState } from './aggregates/index.js';
 import { bigint64Values, columnData, columnView, float64Values, int64MinMax, int64ToFloat64, storedIntegers } from './aggregate-column.js';
 import { fieldTypeInfo } from '../format/field-types.js';
 import { statKindOf } from '../format/stats.js';
@@ -52,7 +53,7 @@ export async function runQuery(table: QueryableTable, options: QueryOptions): Pr
     from: options.from, to: options.to, where: options.where, signal: options.signal, version: options.version,
     columns: plan.scanColumns, order: 'any' as const, // the aggregation needs no row order
   };
-  const scan = table.scanWithSummaries && !options.filter && statsAnswerable(plan)
+  const scan = table.scanWithSummaries && !options.filter && plan.fromStats
     ? table.scanWithSummaries(scanOptions, pageSummarizer(plan, engine, planInput(plan.schema, { where: options.where }).filters))
     : table.scan(scanOptions);
   for await (let batch of scan) {
@@ -61,18 +62,6 @@ export async function runQuery(table: QueryableTable, options: QueryOptions): Pr
     if (batch.numRows > 0) engine.consume(batch);
   }
   return engine.finish();
-}
-
-/**
- * Whether a query can take whole pages from their statistics: count (any field, or rows),
- * sum, mean, min and max of numeric fields. Sums come from the page `sum` statistic (pages of
- * chunks written before it decode); float sums then add page by page, so they may differ from
- * a row-by-row sum in the last bits, as any parallel sum does.
- */
-function statsAnswerable(plan: QueryPlan): boolean {
-  const numeric = (k: string) => k === 'f64' || k === 'i64' || k === 'u64' || k === 'big';
-  return !plan.needSeries && plan.aggs.every((a) => a.fn === 'count' || ((a.fn === 'sum' || a.fn === 'mean' || a.fn === 'min' || a.fn === 'max') && numeric(a.kind)))
-    && plan.fields.every((f) => !f.needs.stddev && !f.needs.first && !f.needs.last && !f.needs.quantile && !f.needs.rate && !f.needs.derivative);
 }
 
 /** What one page's statistics say about one field (see FieldAccumulator.addSummary). */
@@ -194,7 +183,8 @@ export class AggregationEngine {
   constructor(private readonly plan: QueryPlan) {
     this.groups = new GroupRegistry(plan.by);
     this.series = plan.needSeries ? new GroupRegistry(plan.schema.tags) : null;
-    this.accs = plan.fields.map((f) => new FieldAccumulator(f.field, f.kind, f.needs, f.type));
+    this.accs = plan.fields.map((f) => new FieldAccumulator(f.field, f.kind, f.needs, f.type,
+      new Map(f.stateful.map((agg) => [agg.name, newState(agg)] as const))));
     this.needMinMaxTime = (plan.bucketer === null && plan.from === null) ||
       (plan.fill !== 'none' && (plan.from === null || plan.to === null));
   }

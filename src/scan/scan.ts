@@ -6,7 +6,7 @@ import type { ChunkEntry } from '../table/types.js';
 import { takeRows } from './predicate-take.js';
 import { mergeBySeriesTime } from './merge.js';
 import { utf8VectorAt } from '../format/utf8.js';
-import { chunkMayMatch, selectPages, type ScanPlanInput } from './plan.js';
+import { chunkMayMatch, ownEntry, selectPages, type ScanPlanInput } from './plan.js';
 import type { PageSummarizer } from './query-types.js';
 
 export interface ScanSource {
@@ -107,7 +107,7 @@ export function mergeGroups(entries: readonly ChunkEntry[], tags: readonly strin
   };
   let groups: Group[] = entries.map((e, i) => ({
     first: i, min: BigInt(e.timeMin), max: BigInt(e.timeMax), members: [i], merged: false,
-    values: tags.map((t) => (e.tagValues[t] ? new Set(e.tagValues[t]) : null)),
+    values: tags.map((t) => { const v = ownEntry(e.tagValues, t); return v ? new Set(v) : null; }),
   }));
   // One sweep by span start keeps the groups still open (span end ≥ the current start); a
   // merge widens spans and value lists, so sweep again until a sweep merges nothing.

@@ -4,12 +4,16 @@ import { Sink } from '../output.js';
 import { writeOutput } from '../../export/formats.js';
 import { outputFormat, SCAN_HELP, SCAN_OPTIONS, scanOptions } from './scan.js';
 import { UsageError } from '../../errors.js';
+import { aggregateHelp } from '../../scan/aggregates/index.js';
+import type { QueryOptions } from '../../scan/query-types.js';
 
 export const queryCommand: Command = {
   summary: 'aggregate a table: time buckets, group by tags, count/sum/min/max/mean/…',
-  usage: `Usage: quiver query TABLE --agg fn:field[,fn:field…] [--every 1h] [--by tag,…] [options]
+  // A getter: the functions are the registry's (src/scan/aggregates), registered ones included.
+  get usage() {
+    return `Usage: quiver query TABLE --agg fn:field[,fn:field…] [--every 1h] [--by tag,…] [options]
 
-Functions: count sum min max mean first last stddev p50 p90 p95 p99 percentile:Q rate derivative spread
+Functions: ${aggregateHelp()}
 
 Options:
   --agg LIST            aggregations, e.g. max:usage_user,mean:usage_system
@@ -19,7 +23,8 @@ Options:
   --fill F              empty buckets: none | null | previous | linear (default none)
   --latest              the last point of every series (no --agg needed)
 ${SCAN_HELP}
-(--order does not apply to query; --columns applies to --latest only)`,
+(--order does not apply to query; --columns applies to --latest only)`;
+  },
   options: {
     ...SCAN_OPTIONS,
     agg: { type: 'string' },
@@ -49,7 +54,7 @@ ${SCAN_HELP}
     if (!values.latest) refuse(values, 'columns', 'applies to query --latest (which fields to return); an aggregation reads the fields named in --agg');
     const scan = scanOptions(values);
     const table = await (await ctx.open()).table(name);
-    const options = {
+    const options: QueryOptions = {
       ...scan,
       agg: aggList ? agg : undefined,
       every: stringOption(values, 'every'),
@@ -59,11 +64,11 @@ ${SCAN_HELP}
       latest: values.latest === true ? true : undefined,
     };
     if (values.explain) {
-      const plan = await table.explain(options);
+      const plan = await table.explain(scan);
       ctx.emit(plan, () => JSON.stringify(plan, null, 2));
       return 0;
     }
-    const result = await table.query({ ...options, signal: ctx.signal } as never);
+    const result = await table.query({ ...options, signal: ctx.signal });
     const sink = new Sink(stringOption(values, 'out'));
     await writeOutput(asyncBatches(result.batches), format, sink, { schema: async () => result.schema });
     await sink.end();
