@@ -1,6 +1,6 @@
 import type { ChunkFooter } from '../format/types.js';
 import { compareStrings } from '../format/index.js';
-import { UsageError } from '../errors.js';
+import { assert, UsageError } from '../errors.js';
 import type { ChunkEntry, ScanOptions, TableSchema, TagPredicate } from '../table/types.js';
 import { toTableTime } from '../table/time.js';
 import { bloomMayContain } from '../table/bloom.js';
@@ -151,10 +151,17 @@ export function chunkMayMatch(entry: ChunkEntry, input: ScanPlanInput): boolean 
   return true;
 }
 
+/** A column of a footer the chunk reader validated (the time column, or one listed as present). */
+export function footerColumn(footer: ChunkFooter, name: string): ChunkFooter['columns'][number] {
+  const column = footer.columns.find((c) => c.name === name);
+  assert(column !== undefined, `chunk footer has column ${JSON.stringify(name)}`);
+  return column;
+}
+
 /** Pages of an opened chunk that can hold matching rows, from footer stats. */
 export function selectPages(footer: ChunkFooter, input: ScanPlanInput): number[] {
   const pages = footer.pageRowStarts.length - 1;
-  const time = footer.columns.find((c) => c.name === footer.timeColumn)!;
+  const time = footerColumn(footer, footer.timeColumn);
   const tagColumns = input.filters.map((f) => {
     const column = footer.columns.find((c) => c.name === f.tag);
     // Values of the tag that pass, among this chunk's dictionary; whether its null rows pass.

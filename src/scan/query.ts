@@ -1,5 +1,5 @@
 import type { DataType, RecordBatch, Table } from 'apache-arrow';
-import { AbortError, LimitExceededError } from '../errors.js';
+import { AbortError, assert, LimitExceededError } from '../errors.js';
 import type { PageSummarizer, QueryableTable, QueryOptions } from './query-types.js';
 import { planInput, type TagFilter } from './plan.js';
 import { FieldAccumulator, type BatchField, type BatchTime, type Segments } from './aggregate.js';
@@ -90,7 +90,8 @@ function pageSummarizer(plan: QueryPlan, engine: AggregationEngine, filters: Tag
     const by = plan.by.map(column);
     const filtered = filters.map((f) => ({ f, c: column(f.tag) }));
     const fields = plan.fields.filter((f) => f.kind !== '*').map((f) => ({ name: f.field, c: column(f.field), needs: f.needs }));
-    if (!time || by.some((c) => !c) || filtered.some(({ c }) => !c)) return pages;
+    // A chunk without a grouping or filtered tag column (written before the tag existed) decodes.
+    if (!time || !allPresent(by) || !allPresent(filtered.map(({ c }) => c))) return pages;
     const rest: number[] = [];
     const values: (string | null)[] = new Array(by.length);
     for (const p of pages) {
@@ -114,8 +115,10 @@ function pageSummarizer(plan: QueryPlan, engine: AggregationEngine, filters: Tag
         values[t] = value;
       }
       for (let k = 0; ok && k < filtered.length; k++) {
-        const { one, value } = single(filtered[k]!.c!.pages[p]!);
-        ok = one && filtered[k]!.f.matches(value);
+        const { f, c } = filtered[k]!;
+        assert(c !== undefined, 'filtered tag column present');
+        const { one, value } = single(c.pages[p]!);
+        ok = one && f.matches(value);
       }
       // A zero float min or max may stand for -0 and +0 mixed on the page: which one a
       // row-by-row min/max keeps depends on their order, which the statistics do not record.
@@ -124,25 +127,35 @@ function pageSummarizer(plan: QueryPlan, engine: AggregationEngine, filters: Tag
       for (let k = 0; ok && k < fields.length; k++) {
         const { c, needs } = fields[k]!;
         const pg = c?.pages[p];
-        if (pg === undefined) continue;
-        if (needs.minMax) ok = c!.type === 'float64' ? pg.min !== 0 && pg.max !== 0 && pageNanCount(pg) !== undefined : statKindOf(c!.type) === 'int';
+        if (c === undefined || pg === undefined) continue;
+        if (needs.minMax) ok = c.type === 'float64' ? pg.min !== 0 && pg.max !== 0 && pageNanCount(pg) !== undefined : statKindOf(c.type) === 'int';
         if (ok && needs.sum) ok = pg.sum !== undefined;
       }
       if (!ok) { rest.push(p); continue; }
       engine.consumeSummary(values, bucket, tMin, tMax, rows, fields.map(({ name, c, needs }): FieldSummary => {
         const pg = c?.pages[p];
-        if (pg === undefined) return { field: name, valid: 0, min: null, max: null, nan: 0, sum: undefined };
+        if (c === undefined || pg === undefined) return { field: name, valid: 0, min: null, max: null, nan: 0, sum: undefined };
+        let nan = 0;
+        if (needs.minMax && c.type === 'float64') {
+          const count = pageNanCount(pg);
+          assert(count !== undefined, 'pages with an unknown NaN count are decoded');
+          nan = count;
+        }
         return {
           field: name, valid: rows - pg.nullCount,
           min: needs.minMax ? pg.min as number | string | null : null,
           max: needs.minMax ? pg.max as number | string | null : null,
-          nan: needs.minMax && c!.type === 'float64' ? pageNanCount(pg)! : 0,
+          nan,
           sum: needs.sum ? pg.sum : undefined,
         };
       }));
     }
     return rest;
   };
+}
+
+function allPresent<T>(items: (T | undefined)[]): items is T[] {
+  return items.every((x) => x !== undefined);
 }
 
 /**
@@ -259,7 +272,8 @@ export class AggregationEngine {
     let exact: BatchField['exact'] = null;
     if (acc.kind === 'big' || (acc.kind === 'i64' && view.kind !== 'i64')) {
       // Integer-backed types (dates, times, durations, timestamps, decimals): their stored integers.
-      ({ exact, approx: vals } = storedIntegers(fieldTypeInfo(acc.type!), view.data));
+      assert(acc.type !== null, `field ${acc.field} has a type`);
+      ({ exact, approx: vals } = storedIntegers(fieldTypeInfo(acc.type), view.data));
     } else if (view.kind === 'f64') vals = float64Values(view.data);
     else if (view.kind === 'i64' || view.kind === 'u64') {
       vals = new Float64Array(n);
@@ -325,7 +339,8 @@ export class AggregationEngine {
         }
         continue;
       }
-      const rel = time!.rel;
+      assert(time !== null, 'bucketed queries read times');
+      const rel = time.rel;
       let i = a;
       while (i < b) {
         const t0 = rel[i]!;

@@ -21,7 +21,9 @@ export function typedField(agg: AggPlan): FieldType | null {
 /** The type of a sum: decimal(p,s) sums in decimal(38,s) (decimal(76,s) above 38 digits), durations in their unit. */
 export function sumTypeOf(type: FieldType): FieldType {
   const info = fieldTypeInfo(type);
-  return info.family === 'decimal' ? `decimal(${info.precision! <= 38 ? 38 : 76},${info.scale!})` : type;
+  if (info.family !== 'decimal') return type;
+  assert(info.precision !== undefined && info.scale !== undefined, `${type} has a precision and scale`);
+  return `decimal(${info.precision <= 38 ? 38 : 76},${info.scale})`;
 }
 
 /** The field's own type: min, max, first, last. */
@@ -40,7 +42,8 @@ function exactSum(agg: AggPlan, a: FieldAccumulator, slot: number): bigint {
   const typed = typedField(agg);
   if (typed !== null) {
     const out = sumTypeOf(typed);
-    const range = fieldTypeInfo(out).int!;
+    const range = fieldTypeInfo(out).int;
+    assert(range !== null, `${out} is integer-backed`);
     if (sum < range.min || sum > range.max) throw new LimitExceededError(`query sum of ${typed} field ${agg.field}`, Number(sum), Number(range.max), `the sum leaves ${out}`);
     return sum;
   }
