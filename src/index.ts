@@ -23,6 +23,7 @@ export { CachingChunkManager } from './chunk-manager/cache.js';
 export { RetryingChunkManager } from './chunk-manager/retry.js';
 export { writeChunk, openChunk, bufferSource, FORMAT_VERSION } from './format/index.js';
 export type { ChunkFooter, ColumnFooter, PageFooter } from './format/types.js';
-export type { QueryOptions } from './scan/query-types.js';
+export type { QueryOptions, AggSpec, FieldPredicate } from './scan/query-types.js';
+export { registerAggregate, fieldAccumulator, type AggregateDescriptor, type AggregateState, type SlotInput } from './scan/aggregates/index.js';
 export type { ExportOptions, ExportResult } from './export/export.js';
 export type { ByteSink, ParquetCodec } from './export/parquet-writer.js';

@@ -57,12 +57,13 @@ export function columnKind(data: Data, where: string): ColumnKind {
 
 export function columnView(batch: RecordBatch, name: string, where: string): ColumnView {
   const data = columnData(batch, name, where);
-  const hasNulls = data.nullBitmap !== undefined && data.nullBitmap.length > 0 && data.nullCount > 0;
+  const bitmap = data.nullBitmap as Uint8Array | undefined;
+  const hasNulls = bitmap !== undefined && bitmap.length > 0 && data.nullCount > 0;
   return {
     kind: columnKind(data, where),
     length: data.length,
     data,
-    validity: hasNulls ? data.nullBitmap! : null,
+    validity: hasNulls ? bitmap : null,
     validityOffset: data.offset,
   };
 }

@@ -1,8 +1,10 @@
-import { LimitExceededError } from '../errors.js';
+import { assert } from '../errors.js';
 import { bytesAt, fieldTypeInfo } from '../format/field-types.js';
 import { float64Sum } from '../format/stats.js';
 import type { FieldType } from '../format/types.js';
 import { boolAt, utf8At, type ColumnView } from './aggregate-column.js';
+import { QuantileValues, RatePoints } from './aggregate-held.js';
+import type { FieldKind } from './aggregates/descriptor.js';
 
 /**
  * Accumulators of one field over aggregation slots (a slot is one (group, bucket) pair).
@@ -20,30 +22,15 @@ import { boolAt, utf8At, type ColumnView } from './aggregate-column.js';
  *   formula (numerically stable like Welford, without a division per row).
  * - first / last: per segment the earliest / latest non-null row by time (float compare
  *   inside the batch), then an exact BigInt time compare against the slot, once per segment.
- * - quantiles: EXACT. Values are appended with their slot (12 bytes per value, bounded by
- *   QUANTILE_VALUES_MAX), bucketed by slot with a counting sort and each slot sorted at the end
- *   (NaN last: the largest value); linear interpolation between closest ranks like DuckDB
- *   quantile_cont (x·(1 − d) + y·d, so a NaN or infinite neighbour gives what DuckDB gives).
- * - rate / derivative: points are appended (series, slot, time, value), ordered by (series,
- *   time) at the end (a sort only when the scan did not deliver them so), and each pair of
- *   consecutive non-null points of a series counts in the bucket of its later point:
- *   per (series, bucket) Σ change / Σ elapsed seconds; a group's value is the sum over its
- *   series (the total rate, like Prometheus sum(rate())). `rate` treats a decrease as a
- *   counter reset (the change is the new value).
+ * - quantiles, rate / derivative: values held until the end of the query (aggregate-held.ts).
+ * - statistics of aggregates registered with their own state (AggregateDescriptor.state): the
+ *   state's accumulate() gets each batch's segments like the loops here.
  */
 
-export type AggFn = 'count' | 'sum' | 'min' | 'max' | 'mean' | 'first' | 'last' | 'stddev' | 'quantile' | 'rate' | 'derivative' | 'spread';
+/** Field kinds an accumulator handles: see aggregates/descriptor.ts. */
+export type { FieldKind } from './aggregates/descriptor.js';
 
-/**
- * Field kinds an accumulator handles ('*' counts rows). 'i64' also covers the integer-backed
- * types (dates, times, durations, timestamps, decimals of up to 18 digits: their stored
- * integers), 'big' wider decimals (a BigInt per value), 'bytes' binary (count, first, last).
- */
-export type FieldKind = 'f64' | 'i64' | 'u64' | 'big' | 'bool' | 'utf8' | 'bytes' | '*';
-
-/** Values held for exact quantiles and for rate/derivative, per query (memory bound). */
-export const QUANTILE_VALUES_MAX = 32 * 1024 * 1024;
-export const RATE_POINTS_MAX = 32 * 1024 * 1024;
+export { QUANTILE_VALUES_MAX, RATE_POINTS_MAX } from './aggregate-held.js';
 
 /** Rows summed per piece by accSumExact: 2^21 × 2^32 stays within float64's 2^53. */
 const EXACT_SUM_ROWS_MAX = 1 << 21;
@@ -76,26 +63,23 @@ export interface BatchTime {
   offsetToGlobal: number;
 }
 
+/**
+ * The statistics a field accumulates, derived from the aggregates asked of it (each
+ * AggregateDescriptor names its `needs`). count is always kept.
+ */
 export interface Needs {
   count: boolean; sum: boolean; minMax: boolean; stddev: boolean;
   first: boolean; last: boolean; quantile: boolean; rate: boolean; derivative: boolean;
 }
 
-class GrowableF64 {
-  data = new Float64Array(1024);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.data.length) { const d = new Float64Array(this.data.length * 2); d.set(this.data); this.data = d; }
-    this.data[this.length++] = v;
-  }
-}
-class GrowableI32 {
-  data = new Int32Array(1024);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.data.length) { const d = new Int32Array(this.data.length * 2); d.set(this.data); this.data = d; }
-    this.data[this.length++] = v;
-  }
+/** The state of an aggregate registered with its own statistic (see AggregateDescriptor.state). */
+export interface AggregateState {
+  /** Slots are numbered from 0; called before a batch or summary may use slots below `capacity`. */
+  ensure(capacity: number): void;
+  /** Folds one batch: its segments (runs of rows sharing a slot), the field's values, times and series ids when the plan reads them. */
+  accumulate(segs: Segments, field: BatchField, time: BatchTime | null, seriesIds: Int32Array | null): void;
+  /** Called once after the last batch. */
+  finish?(slots: number, unitsPerSecond: number): void;
 }
 
 function grow<T extends Float64Array | Uint8Array | BigInt64Array>(a: T, capacity: number): T {
@@ -128,22 +112,19 @@ export class FieldAccumulator {
   lastTime = new BigInt64Array(0);
   lastF = new Float64Array(0);
   lastX: unknown[] = [];
-  private qVals = new GrowableF64();
-  private qSlots = new GrowableI32();
-  private rSeries = new GrowableI32();
-  private rSlot = new GrowableI32();
-  private rTime = new GrowableF64();
-  private rVal = new GrowableF64();
-  private rSorted = true;
-  /** Per slot after finish(): sorted quantile values [qStart[s], qStart[s+1]). */
-  qSortedVals: Float64Array | null = null;
-  qStart: Int32Array | null = null;
-  rateOut: Float64Array | null = null;
-  rateHas: Uint8Array | null = null;
-  derivOut: Float64Array | null = null;
-  derivHas: Uint8Array | null = null;
+  /** Exact quantiles (null unless needed). */
+  readonly quantiles: QuantileValues | null;
+  /** Points for rate/derivative (null unless needed). */
+  readonly rates: RatePoints | null;
 
-  constructor(readonly field: string, readonly kind: FieldKind, readonly needs: Needs, readonly type: FieldType | null = null) {}
+  /**
+   * @param states States of aggregates with their own statistic, by output column name.
+   */
+  constructor(readonly field: string, readonly kind: FieldKind, readonly needs: Needs, readonly type: FieldType | null = null,
+              readonly states: ReadonlyMap<string, AggregateState> = new Map()) {
+    this.quantiles = needs.quantile ? new QuantileValues(field) : null;
+    this.rates = needs.rate || needs.derivative ? new RatePoints(field) : null;
+  }
 
   get exactInts(): boolean { return this.kind === 'i64' || this.kind === 'u64' || this.kind === 'big'; }
 
@@ -162,6 +143,7 @@ export class FieldAccumulator {
     if (n.stddev) { this.wN = grow(this.wN, cap); this.wMean = grow(this.wMean, cap); this.wM2 = grow(this.wM2, cap); }
     if (n.first) { this.firstSet = grow(this.firstSet, cap); this.firstTime = grow(this.firstTime, cap); this.firstF = grow(this.firstF, cap); }
     if (n.last) { this.lastSet = grow(this.lastSet, cap); this.lastTime = grow(this.lastTime, cap); this.lastF = grow(this.lastF, cap); }
+    for (const state of this.states.values()) state.ensure(cap);
     this.capacity = cap;
   }
 
@@ -176,10 +158,11 @@ export class FieldAccumulator {
       }
       if (n.minMax) this.accMinMax(segs, f);
       if (n.stddev) this.accStddev(segs, f.vals, f.valid);
-      if (n.quantile) this.accQuantile(segs, f.vals, f.valid);
-      if ((n.rate || n.derivative) && time && seriesIds) this.accRate(segs, f.vals, f.valid, time, seriesIds);
+      if (this.quantiles !== null) this.quantiles.accumulate(segs, f.vals, f.valid);
+      if (this.rates !== null && time && seriesIds) this.rates.accumulate(segs, f.vals, f.valid, time, seriesIds);
     }
     if ((n.first || n.last) && time) this.accFirstLast(segs, f, time);
+    for (const state of this.states.values()) state.accumulate(segs, f, time, seriesIds);
   }
 
   /**
@@ -241,7 +224,8 @@ export class FieldAccumulator {
    * and combined as BigInt once per piece.
    */
   private accSumExact(segs: Segments, f: BatchField): void {
-    const values = f.exact!;
+    const values = f.exact;
+    assert(values !== null, `exact values of integer field ${this.field}`);
     if (Array.isArray(values)) {
       // Wide decimals: one BigInt addition per value.
       for (let s = 0; s < segs.count; s++) {
@@ -276,8 +260,9 @@ export class FieldAccumulator {
    */
   private accMinMaxInts(segs: Segments, f: BatchField): void {
     const { start, end, slot } = segs;
-    const vals = f.vals!, valid = f.valid;
-    const exact = f.exact!;
+    const vals = f.vals, valid = f.valid;
+    const exact = f.exact;
+    assert(vals !== null && exact !== null, `values of integer field ${this.field}`);
     for (let s = 0; s < segs.count; s++) {
       const a = start[s]!, b = end[s]!, k = slot[s]!;
       let lo = Infinity, hi = -Infinity, loAt = -1, hiAt = -1;
@@ -305,7 +290,8 @@ export class FieldAccumulator {
   private accMinMax(segs: Segments, f: BatchField): void {
     if (this.exactInts) { this.accMinMaxInts(segs, f); return; }
     const { start, end, slot } = segs;
-    const vals = f.vals!, valid = f.valid;
+    const vals = f.vals, valid = f.valid;
+    assert(vals !== null, `values of numeric field ${this.field}`);
     const min = this.min, max = this.max, nans = this.nan;
     for (let s = 0; s < segs.count; s++) {
       const a = start[s]!, b = end[s]!, k = slot[s]!;
@@ -371,44 +357,6 @@ export class FieldAccumulator {
     }
   }
 
-  private accQuantile(segs: Segments, vals: Float64Array, valid: Uint8Array | null): void {
-    const { start, end, slot } = segs;
-    for (let s = 0; s < segs.count; s++) {
-      const a = start[s]!, b = end[s]!, k = slot[s]!;
-      if (this.qVals.length + (b - a) > QUANTILE_VALUES_MAX) {
-        throw new LimitExceededError('quantile values held', this.qVals.length + (b - a), QUANTILE_VALUES_MAX, `exact percentiles of ${this.field}`);
-      }
-      for (let i = a; i < b; i++) {
-        if (valid !== null && valid[i] !== 1) continue;
-        this.qVals.push(vals[i]!); // NaN too: it sorts last
-        this.qSlots.push(k);
-      }
-    }
-  }
-
-  private accRate(segs: Segments, vals: Float64Array, valid: Uint8Array | null, time: BatchTime, seriesIds: Int32Array): void {
-    const { start, end, slot } = segs;
-    const rel = time.rel, off = time.offsetToGlobal;
-    let lastSeries = this.rSeries.length ? this.rSeries.data[this.rSeries.length - 1]! : -1;
-    let lastTime = this.rTime.length ? this.rTime.data[this.rTime.length - 1]! : -Infinity;
-    for (let s = 0; s < segs.count; s++) {
-      const a = start[s]!, b = end[s]!, k = slot[s]!;
-      if (this.rVal.length + (b - a) > RATE_POINTS_MAX) {
-        throw new LimitExceededError('rate points held', this.rVal.length + (b - a), RATE_POINTS_MAX, `rate/derivative of ${this.field}`);
-      }
-      for (let i = a; i < b; i++) {
-        if (valid !== null && valid[i] !== 1) continue;
-        const series = seriesIds[i]!, t = rel[i]! + off;
-        if (series < lastSeries || (series === lastSeries && t < lastTime)) this.rSorted = false;
-        lastSeries = series; lastTime = t;
-        this.rSeries.push(series);
-        this.rSlot.push(k);
-        this.rTime.push(t);
-        this.rVal.push(vals[i]!);
-      }
-    }
-  }
-
   private accFirstLast(segs: Segments, f: BatchField, time: BatchTime): void {
     const { start, end, slot } = segs;
     const rel = time.rel, times = time.times, valid = f.valid;
@@ -442,83 +390,19 @@ export class FieldAccumulator {
     const floats = first ? this.firstF : this.lastF;
     const exact = first ? this.firstX : this.lastX;
     switch (this.kind) {
-      case 'f64': floats[k] = f.vals![row]!; break;
-      case 'i64': case 'u64': case 'big': exact[k] = f.exact![row]; break;
-      case 'bool': exact[k] = boolAt(f.view!, row); break;
-      case 'utf8': exact[k] = utf8At(f.view!, row); break;
-      case 'bytes': exact[k] = bytesAt(fieldTypeInfo(this.type!), f.view!.data, row).slice(); break;
+      case 'f64': assert(f.vals !== null, 'float64 values'); floats[k] = f.vals[row]!; break;
+      case 'i64': case 'u64': case 'big': assert(f.exact !== null, 'exact integers'); exact[k] = f.exact[row]; break;
+      case 'bool': assert(f.view !== null, 'bool column'); exact[k] = boolAt(f.view, row); break;
+      case 'utf8': assert(f.view !== null, 'utf8 column'); exact[k] = utf8At(f.view, row); break;
+      case 'bytes': assert(f.view !== null && this.type !== null, 'binary column'); exact[k] = bytesAt(fieldTypeInfo(this.type), f.view.data, row).slice(); break;
       case '*': break;
     }
   }
 
-  /** Sorts quantile values per slot and computes rates; call once after the last batch. */
+  /** Sorts quantile values per slot, computes rates and finishes registered states; call once after the last batch. */
   finish(slots: number, unitsPerSecond: number): void {
-    if (this.needs.quantile) this.finishQuantiles(slots);
-    if (this.needs.rate || this.needs.derivative) this.finishRates(slots, unitsPerSecond);
-  }
-
-  private finishQuantiles(slots: number): void {
-    const n = this.qVals.length;
-    const vals = this.qVals.data, sl = this.qSlots.data;
-    const startAt = new Int32Array(slots + 1);
-    for (let i = 0; i < n; i++) startAt[sl[i]! + 1]!++;
-    for (let s = 0; s < slots; s++) startAt[s + 1]! += startAt[s]!;
-    const fill = startAt.slice(0, slots);
-    const sorted = new Float64Array(n);
-    for (let i = 0; i < n; i++) sorted[fill[sl[i]!]!++] = vals[i]!;
-    for (let s = 0; s < slots; s++) sorted.subarray(startAt[s]!, startAt[s + 1]!).sort();
-    this.qSortedVals = sorted;
-    this.qStart = startAt;
-  }
-
-  quantile(slot: number, q: number): number | null {
-    const a = this.qStart![slot]!, b = this.qStart![slot + 1]!;
-    const n = b - a;
-    if (n === 0) return null;
-    const pos = q * (n - 1);
-    const lo = Math.floor(pos), hi = Math.ceil(pos);
-    const x = this.qSortedVals![a + lo]!, y = this.qSortedVals![a + hi]!;
-    if (lo === hi) return x;
-    // DuckDB's interpolation: with infinite neighbours it gives ±Infinity (or NaN for -∞ and +∞), not the NaN of x + (y − x)·d.
-    const d = pos - lo;
-    return x * (1 - d) + y * d;
-  }
-
-  private finishRates(slots: number, unitsPerSecond: number): void {
-    const n = this.rVal.length;
-    const series = this.rSeries.data, slot = this.rSlot.data, time = this.rTime.data, val = this.rVal.data;
-    let order: Int32Array | null = null;
-    if (!this.rSorted) {
-      const idx = Array.from({ length: n }, (_, i) => i);
-      idx.sort((a, b) => (series[a]! - series[b]!) || (time[a]! - time[b]!) || (a - b));
-      order = Int32Array.from(idx);
-    }
-    const rateOut = new Float64Array(slots), rateHas = new Uint8Array(slots);
-    const derivOut = new Float64Array(slots), derivHas = new Uint8Array(slots);
-    let prevSeries = -1, prevT = 0, prevV = 0;
-    let curSeries = -1, curSlot = -1, dRate = 0, dDeriv = 0, dt = 0, pairs = 0;
-    const flush = () => {
-      if (pairs > 0 && dt > 0) {
-        const seconds = dt / unitsPerSecond;
-        rateOut[curSlot] = rateOut[curSlot]! + dRate / seconds; rateHas[curSlot] = 1;
-        derivOut[curSlot] = derivOut[curSlot]! + dDeriv / seconds; derivHas[curSlot] = 1;
-      }
-      dRate = 0; dDeriv = 0; dt = 0; pairs = 0;
-    };
-    for (let j = 0; j < n; j++) {
-      const i = order ? order[j]! : j;
-      const s = series[i]!, k = slot[i]!, t = time[i]!, v = val[i]!;
-      if (s !== curSeries || k !== curSlot) { flush(); curSeries = s; curSlot = k; }
-      if (s === prevSeries) {
-        const change = v - prevV;
-        dDeriv += change;
-        dRate += change < 0 ? v : change;
-        dt += t - prevT;
-        pairs++;
-      }
-      prevSeries = s; prevT = t; prevV = v;
-    }
-    flush();
-    this.rateOut = rateOut; this.rateHas = rateHas; this.derivOut = derivOut; this.derivHas = derivHas;
+    this.quantiles?.finish(slots);
+    this.rates?.finish(slots, unitsPerSecond);
+    for (const state of this.states.values()) state.finish?.(slots, unitsPerSecond);
   }
 }

@@ -1,6 +1,7 @@
 import { makeData, RecordBatch, Struct, Utf8, vectorFromArray, type Data, type Vector } from 'apache-arrow';
 import { compareStrings } from '../format/index.js';
-import { columnKind, fixedWidthOf } from './aggregate-column.js';
+import { columnData, columnKind, fixedWidthOf } from './aggregate-column.js';
+import { assert } from '../errors.js';
 import { utf8VectorAt } from '../format/utf8.js';
 
 /**
@@ -21,7 +22,7 @@ export function mergeBySeriesTime(batches: readonly RecordBatch[], tags: readonl
   const times = new BigInt64Array(n);
   let at = 0;
   batches.forEach((batch, b) => {
-    const t = batch.getChild(time)!.data[0]!.values as BigInt64Array;
+    const t = columnData(batch, time, 'scan merge').values as BigInt64Array;
     for (let r = 0; r < batch.numRows; r++, at++) { source[at] = b; row[at] = r; times[at] = t[r]!; }
   });
   // Per tag: the unified dictionary and each batch's code → rank remap (the null tag → -1, first).
@@ -31,7 +32,7 @@ export function mergeBySeriesTime(batches: readonly RecordBatch[], tags: readonl
     const { remap } = unified[k]!;
     let i = 0;
     batches.forEach((batch, b) => {
-      const data = batch.getChild(tag)!.data[0]!;
+      const data = columnData(batch, tag, 'scan merge');
       const codes = data.values as Int32Array;
       const bits = data.nullCount > 0 ? data.nullBitmap : undefined;
       for (let r = 0; r < batch.numRows; r++, i++) {
@@ -64,12 +65,12 @@ interface Unified {
 
 function unifyDictionaries(batches: readonly RecordBatch[], tag: string): Unified {
   const perBatch = batches.map((batch) => {
-    const dictionary = batch.getChild(tag)!.data[0]!.dictionary;
+    const dictionary = columnData(batch, tag, 'scan merge').dictionary;
     return dictionary ? Array.from({ length: dictionary.length }, (_, k) => utf8VectorAt(dictionary, k) ?? '') : [];
   });
   const values = [...new Set(perBatch.flat())].sort(compareStrings);
   const index = new Map(values.map((v, i) => [v, i]));
-  return { values, vector: vectorFromArray(values, new Utf8()) as Vector<Utf8>, remap: perBatch.map((d) => Int32Array.from(d, (v) => index.get(v)!)) };
+  return { values, vector: vectorFromArray(values, new Utf8()) as Vector<Utf8>, remap: perBatch.map((d) => Int32Array.from(d, (v) => { const k = index.get(v); assert(k !== undefined, 'every dictionary value is in the union'); return k; })) };
 }
 
 /** Column values in merged order: output row i is row `row[order[i]]` of batch `source[order[i]]`. */
@@ -96,12 +97,13 @@ function gather(parts: Data[], source: Int32Array, row: Int32Array, order: Int32
       return makeData({ type, length: n, nullCount, nullBitmap, data: out } as never);
     }
     case 'dict': {
+      assert(dict !== null, `tag ${name} has a unified dictionary`);
       const out = new Int32Array(n);
       for (let i = 0; i < n; i++) {
         const b = source[order[i]!]!;
-        out[i] = dict!.remap[b]![(parts[b]!.values as Int32Array)[row[order[i]!]!]!] ?? 0;
+        out[i] = dict.remap[b]![(parts[b]!.values as Int32Array)[row[order[i]!]!]!] ?? 0;
       }
-      return makeData({ type, length: n, nullCount, nullBitmap, data: out, dictionary: dict!.vector } as never);
+      return makeData({ type, length: n, nullCount, nullBitmap, data: out, dictionary: dict.vector } as never);
     }
     case 'bool': {
       const out = new Uint8Array((n + 7) >> 3);

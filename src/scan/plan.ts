@@ -1,6 +1,6 @@
 import type { ChunkFooter } from '../format/types.js';
 import { compareStrings } from '../format/index.js';
-import { UsageError } from '../errors.js';
+import { assert, UsageError } from '../errors.js';
 import type { ChunkEntry, ScanOptions, TableSchema, TagPredicate } from '../table/types.js';
 import { toTableTime } from '../table/time.js';
 import { bloomMayContain } from '../table/bloom.js';
@@ -82,7 +82,20 @@ function checkList(tag: string, op: string, list: unknown): (string | null)[] {
   return list.map((v) => checkValue(tag, v));
 }
 
+/** Every option a scan takes (the type makes the list complete; a typo is refused at run time, not ignored). */
+const SCAN_OPTIONS: Record<keyof ScanOptions, true> = { from: true, to: true, where: true, columns: true, limit: true, signal: true, version: true, order: true };
+export const SCAN_OPTION_KEYS: readonly string[] = Object.keys(SCAN_OPTIONS);
+
+/** Refuses option keys outside `valid`, naming the key and the valid ones (JavaScript callers and variables typed loosely). */
+export function checkOptionKeys(options: object, valid: readonly string[], what: string): void {
+  if (typeof options !== 'object' || options === null) throw new UsageError(`${what} options: expected an object, got ${options === null ? 'null' : typeof options}`);
+  for (const key of Object.keys(options)) {
+    if (!valid.includes(key)) throw new UsageError(`${what}: unknown option ${JSON.stringify(key)} (options: ${valid.join(', ')})`);
+  }
+}
+
 export function planInput(schema: TableSchema, options: ScanOptions): ScanPlanInput {
+  checkOptionKeys(options, SCAN_OPTION_KEYS, 'scan');
   const from = options.from !== undefined ? toTableTime(options.from, schema.timeUnit, 'from') : undefined;
   const to = options.to !== undefined ? toTableTime(options.to, schema.timeUnit, 'to') : undefined;
   const filters = Object.entries(options.where ?? {}).map(([tag, p]) => {
@@ -103,12 +116,20 @@ export function planInput(schema: TableSchema, options: ScanOptions): ScanPlanIn
   return { from, to, filters, columns, tags: schema.tags, order };
 }
 
+/**
+ * A record's own entry for a user-named key (tag names are data: `constructor` or `__proto__`
+ * must not find Object.prototype's members in an entry built as a plain object).
+ */
+export function ownEntry<T>(record: Readonly<Record<string, T>> | undefined, key: string): T | undefined {
+  return record !== undefined && Object.hasOwn(record, key) ? record[key] : undefined;
+}
+
 /** Whether a chunk can hold matching rows, from its manifest entry alone. */
 export function chunkMayMatch(entry: ChunkEntry, input: ScanPlanInput): boolean {
   if (input.from !== undefined && BigInt(entry.timeMax) < input.from) return false;
   if (input.to !== undefined && BigInt(entry.timeMin) >= input.to) return false;
   for (const f of input.filters) {
-    const values = entry.tagValues[f.tag];
+    const values = ownEntry(entry.tagValues, f.tag);
     if (values) {
       if (!values.some((v) => f.matches(v))) return false;
       continue;
@@ -116,24 +137,31 @@ export function chunkMayMatch(entry: ChunkEntry, input: ScanPlanInput): boolean 
     if (!f.values) continue;
     // Many distinct values: the null tag from the column's null count; values from the tag's
     // min/max, then its bloom filter, for eq / IN.
-    const stats = entry.columns[f.tag];
+    const stats = ownEntry(entry.columns, f.tag);
     let named = f.values.filter((v) => v !== null || stats === undefined || stats.nullCount > 0);
     if (stats && typeof stats.min === 'string' && typeof stats.max === 'string') {
       const min = stats.min;
       const max = stats.max;
       named = named.filter((v) => v === null || (compareStrings(v, min) >= 0 && compareStrings(v, max) <= 0));
     }
-    const bloom = entry.tagBlooms?.[f.tag];
+    const bloom = ownEntry(entry.tagBlooms, f.tag);
     if (bloom !== undefined) named = named.filter((v) => v === null || bloomMayContain(bloom, v));
     if (named.length === 0) return false;
   }
   return true;
 }
 
+/** A column of a footer the chunk reader validated (the time column, or one listed as present). */
+export function footerColumn(footer: ChunkFooter, name: string): ChunkFooter['columns'][number] {
+  const column = footer.columns.find((c) => c.name === name);
+  assert(column !== undefined, `chunk footer has column ${JSON.stringify(name)}`);
+  return column;
+}
+
 /** Pages of an opened chunk that can hold matching rows, from footer stats. */
 export function selectPages(footer: ChunkFooter, input: ScanPlanInput): number[] {
   const pages = footer.pageRowStarts.length - 1;
-  const time = footer.columns.find((c) => c.name === footer.timeColumn)!;
+  const time = footerColumn(footer, footer.timeColumn);
   const tagColumns = input.filters.map((f) => {
     const column = footer.columns.find((c) => c.name === f.tag);
     // Values of the tag that pass, among this chunk's dictionary; whether its null rows pass.

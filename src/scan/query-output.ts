@@ -3,12 +3,13 @@ import {
   TimestampMicrosecond, TimestampMillisecond, TimestampNanosecond, TimestampSecond, Uint64, Utf8,
   vectorFromArray, type Data, type DataType,
 } from 'apache-arrow';
-import type { FieldType, TimeUnit } from '../format/types.js';
-import { fieldData, fieldTypeInfo, formatDecimal, type FieldValue } from '../format/field-types.js';
+import type { TimeUnit } from '../format/types.js';
+import { fieldData, fieldTypeInfo, type FieldValue } from '../format/field-types.js';
 import { LimitExceededError } from '../errors.js';
 import type { FieldAccumulator } from './aggregate.js';
 import { sortedGroups, type GroupRegistry } from './query-groups.js';
 import type { AggPlan, QueryPlan } from './query-plan.js';
+import type { OutKind, Value } from './aggregates/index.js';
 
 /**
  * Assembly of a query's Arrow result: rows ordered by group tags then bucket time, gap
@@ -33,22 +34,7 @@ export interface OutputMeta {
   globalBase: bigint | null;
 }
 
-export type Value = number | bigint | boolean | string | Uint8Array | null;
-/** An output column's type: the numbers, bool, utf8, or a field type (dates, decimals, binary…: its Arrow type). */
-export type OutKind = 'f64' | 'i64' | 'u64' | 'bool' | 'utf8' | { type: FieldType };
-
-const PLAIN_TYPES: ReadonlySet<string> = new Set(['float64', 'int64', 'uint64', 'bool', 'utf8']);
-
-/** The field type of an aggregation over a field of a type other than the numbers, bool and utf8; null otherwise. */
-function typedField(agg: AggPlan): FieldType | null {
-  return agg.type !== null && !PLAIN_TYPES.has(agg.type) ? agg.type : null;
-}
-
-/** The type of a sum: decimal(p,s) sums in decimal(38,s) (decimal(76,s) above 38 digits), durations in their unit. */
-export function sumTypeOf(type: FieldType): FieldType {
-  const info = fieldTypeInfo(type);
-  return info.family === 'decimal' ? `decimal(${info.precision! <= 38 ? 38 : 76},${info.scale!})` : type;
-}
+export type { Value, OutKind };
 
 export function timestampType(unit: TimeUnit): DataType {
   switch (unit) {
@@ -59,63 +45,9 @@ export function timestampType(unit: TimeUnit): DataType {
   }
 }
 
-const INT64_MIN = -(1n << 63n), INT64_MAX = (1n << 63n) - 1n, UINT64_MAX = (1n << 64n) - 1n;
-
-/** An exact integer sum; one that leaves the column's 64-bit range (or a sum type's) is an error, not a wrap. */
-function exactSum(agg: AggPlan, a: FieldAccumulator, slot: number): bigint {
-  const sum = a.sumExact[slot] ?? 0n;
-  const typed = typedField(agg);
-  if (typed !== null) {
-    const out = sumTypeOf(typed);
-    const range = fieldTypeInfo(out).int!;
-    if (sum < range.min || sum > range.max) throw new LimitExceededError(`query sum of ${typed} field ${agg.field}`, Number(sum), Number(range.max), `the sum leaves ${out}`);
-    return sum;
-  }
-  const [lo, hi] = agg.kind === 'u64' ? [0n, UINT64_MAX] : [INT64_MIN, INT64_MAX];
-  if (sum < lo || sum > hi) {
-    throw new LimitExceededError(`query sum of ${agg.kind === 'u64' ? 'uint64' : 'int64'} field ${agg.field}`, Number(sum), Number(hi), 'a 64-bit integer sum overflowed (aggregate a float64 field instead)');
-  }
-  return sum;
-}
-
-function outKind(agg: AggPlan): OutKind {
-  const typed = typedField(agg);
-  switch (agg.fn) {
-    case 'count': return 'i64';
-    case 'sum': return typed !== null ? { type: sumTypeOf(typed) } : agg.kind === 'i64' || agg.kind === 'u64' ? agg.kind : 'f64';
-    case 'min': case 'max': case 'first': case 'last':
-      if (typed !== null) return { type: typed };
-      return agg.kind === '*' ? 'i64' : agg.kind as OutKind;
-    default: return 'f64';
-  }
-}
-
-/** The mean of an exact sum: a float64 (a decimal's sum taken at its scale). */
-function exactMean(agg: AggPlan, sum: bigint, count: number): number {
-  const typed = typedField(agg);
-  const scale = typed !== null ? fieldTypeInfo(typed).scale : undefined;
-  return (scale !== undefined ? Number(formatDecimal(sum, scale)) : Number(sum)) / count;
-}
-
-function aggValue(agg: AggPlan, acc: FieldAccumulator | undefined, slots: SlotTable, slot: number): Value {
-  if (agg.kind === '*') return BigInt(slots.rows[slot]!);
-  const a = acc!;
-  const count = a.count[slot]!;
-  const ints = agg.kind === 'i64' || agg.kind === 'u64' || agg.kind === 'big';
-  switch (agg.fn) {
-    case 'count': return BigInt(count);
-    case 'sum': return count > 0 ? (ints ? exactSum(agg, a, slot) : a.sum[slot]!) : null;
-    case 'mean': return count > 0 ? (ints ? exactMean(agg, a.sumExact[slot] ?? 0n, count) : a.sum[slot]! / count) : null;
-    case 'min': return count > 0 ? a.minValue(slot) : null;
-    case 'max': return count > 0 ? a.maxValue(slot) : null;
-    case 'spread': return count > 0 ? Number(a.maxValue(slot)) - Number(a.minValue(slot)) : null;
-    case 'stddev': return a.wN[slot]! >= 2 ? Math.sqrt(a.wM2[slot]! / (a.wN[slot]! - 1)) : null;
-    case 'first': return a.firstSet[slot] ? (agg.kind === 'f64' ? a.firstF[slot]! : (a.firstX[slot] as Value)) : null;
-    case 'last': return a.lastSet[slot] ? (agg.kind === 'f64' ? a.lastF[slot]! : (a.lastX[slot] as Value)) : null;
-    case 'quantile': return a.quantile(slot, agg.quantile);
-    case 'rate': return a.rateHas![slot] ? a.rateOut![slot]! : null;
-    case 'derivative': return a.derivHas![slot] ? a.derivOut![slot]! : null;
-  }
+/** One output cell: the aggregate's own finish() over the slot. */
+function aggValue(agg: AggPlan, acc: FieldAccumulator | undefined, slots: SlotTable, slot: number, state: unknown): Value {
+  return agg.descriptor.finish({ agg, acc: acc ?? null, slot, rows: slots.rows[slot]!, state });
 }
 
 export function buildAggregateTable(plan: QueryPlan, groups: GroupRegistry, slots: SlotTable,
@@ -180,13 +112,14 @@ export function buildAggregateTable(plan: QueryPlan, groups: GroupRegistry, slot
   const accByField = new Map(accs.map((a) => [a.field, a] as const));
   for (const agg of plan.aggs) {
     const acc = accByField.get(agg.field);
-    const kind = outKind(agg);
+    const state = acc?.states.get(agg.name);
+    const kind = agg.descriptor.outputType(agg);
     const values: Value[] = new Array(rows);
     for (let r = 0; r < rows; r++) {
       const s = rowSlot[r]!;
-      values[r] = s >= 0 ? aggValue(agg, acc, slots, s) : null;
+      values[r] = s >= 0 ? aggValue(agg, acc, slots, s, state) : null;
     }
-    if (fillRange) fillGaps(values, rowSlot, rowGroup, rowStart, rows, plan.fill, kind, agg.fn === 'count');
+    if (fillRange) fillGaps(values, rowSlot, rowGroup, rowStart, rows, plan.fill, kind, agg.descriptor.empty ?? null);
     const { field, data } = column(agg.name, kind, values);
     fields.push(field);
     columns.push(data);
@@ -208,8 +141,7 @@ function fillBounds(plan: QueryPlan, meta: OutputMeta): { start: bigint; end: bi
 }
 
 function fillGaps(values: Value[], rowSlot: number[], rowGroup: number[], rowStart: bigint[], rows: number,
-                  mode: QueryPlan['fill'], kind: OutKind, isCount: boolean): void {
-  const empty: Value = isCount ? 0n : null;
+                  mode: QueryPlan['fill'], kind: OutKind, empty: Value): void {
   for (let r = 0; r < rows; r++) {
     if (rowSlot[r]! >= 0) continue;
     const g = rowGroup[r]!;

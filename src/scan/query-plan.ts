@@ -1,35 +1,29 @@
 import type { FieldType, TimeUnit } from '../format/types.js';
 import { fieldTypeInfo } from '../format/field-types.js';
-import type { TableSchema } from '../table/types.js';
+import type { ScanOptions, TableSchema } from '../table/types.js';
 import { SchemaError, UsageError } from '../errors.js';
 import type { AggSpec, FillMode, QueryOptions } from './query-types.js';
-import type { AggFn, FieldKind, Needs } from './aggregate.js';
+import type { Needs } from './aggregate.js';
+import { aggregates, aggregatesTaking, resolveAggSpec, aggregateHelp, PAGE_STATISTICS, takesType, type AggPlan, type FieldKind } from './aggregates/index.js';
 import { makeBucketer, type Bucketer } from './bucket.js';
 import { toTableTime } from '../table/time.js';
 import { predicateColumns } from './predicate.js';
+import { checkOptionKeys, SCAN_OPTION_KEYS } from './plan.js';
 
 /**
  * Validation and planning of a query: which aggregations of which fields, what each output
  * column is called and typed, and the columns the scan must project.
  */
 
-export interface AggPlan {
-  field: string;
-  fn: AggFn;
-  /** Quantile in [0, 1] for fn 'quantile'. */
-  quantile: number;
-  /** Output column name: `<fn>_<field>` ('count' for count of '*'). */
-  name: string;
-  kind: FieldKind;
-  /** The field's type (null for count of '*'): types other than the numbers type min/max/first/last/sum outputs. */
-  type: FieldType | null;
-}
+export type { AggPlan };
 
 export interface FieldPlan {
   field: string;
   kind: FieldKind;
   type: FieldType | null;
   needs: Needs;
+  /** Aggregations of the field that keep a state of their own (AggregateDescriptor.state). */
+  stateful: AggPlan[];
 }
 
 export interface QueryPlan {
@@ -41,6 +35,8 @@ export interface QueryPlan {
   fields: FieldPlan[];
   /** rate/derivative need series identity: every tag. */
   needSeries: boolean;
+  /** Every aggregation can be answered from page statistics (AggregateDescriptor.fromStats). */
+  fromStats: boolean;
   needTime: boolean;
   fill: FillMode;
   from: bigint | null;
@@ -48,10 +44,6 @@ export interface QueryPlan {
   scanColumns: string[];
   limit: number | null;
 }
-
-const NAMED_QUANTILES: Record<string, number> = { p50: 0.5, p90: 0.9, p95: 0.95, p99: 0.99 };
-const SIMPLE_FNS = new Set<string>(['count', 'sum', 'min', 'max', 'mean', 'first', 'last', 'stddev', 'rate', 'derivative', 'spread']);
-const NUMERIC_ONLY = new Set<AggFn>(['sum', 'min', 'max', 'mean', 'stddev', 'quantile', 'rate', 'derivative', 'spread']);
 
 /**
  * How a field accumulates: numbers as themselves; integer-backed types (dates, times,
@@ -72,30 +64,35 @@ export function fieldKind(type: FieldType): FieldKind {
   }
 }
 
-/** The aggregations a field of an integer-backed or binary type takes (the numbers take all). */
-function aggregationsOf(type: FieldType): AggFn[] | null {
-  const info = fieldTypeInfo(type);
-  if (!info.int && !info.bytes) return null;
-  const fns: AggFn[] = ['count', 'first', 'last'];
-  if (info.ordered) fns.push('min', 'max');
-  if (info.summable) fns.push('sum', 'mean');
-  return fns;
+/** The aggregate a spelling names, its parameter and its column label; a UsageError naming the known ones otherwise. */
+export function parseAggSpec(spec: string, field: string): ReturnType<typeof resolveAggSpec> & object {
+  const resolved = typeof spec === 'string' ? resolveAggSpec(spec) : null;
+  if (resolved === null) throw new UsageError(`query agg of ${JSON.stringify(field)}: unknown aggregation ${JSON.stringify(spec)}; expected ${aggregateHelp()}`);
+  return resolved;
 }
 
-export function parseAggSpec(spec: string, field: string): { fn: AggFn; quantile: number; label: string } {
-  if (SIMPLE_FNS.has(spec)) return { fn: spec as AggFn, quantile: 0, label: spec };
-  const named = NAMED_QUANTILES[spec];
-  if (named !== undefined) return { fn: 'quantile', quantile: named, label: spec };
-  const match = /^percentile:(0(?:\.\d+)?|1(?:\.0+)?)$/.exec(spec);
-  if (match) {
-    const q = Number(match[1]);
-    const digits = String(Number((q * 100).toFixed(7)));
-    return { fn: 'quantile', quantile: q, label: `p${digits}` };
-  }
-  throw new UsageError(`query agg of ${JSON.stringify(field)}: unknown aggregation ${JSON.stringify(spec)}; expected count sum min max mean first last stddev p50 p90 p95 p99 percentile:0.xx rate derivative spread`);
+/** "a, b and c". */
+const andList = (items: string[]) => (items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]!}`);
+
+/** Options only queries take (beside the scan's). */
+const QUERY_ONLY_OPTIONS: Record<Exclude<keyof QueryOptions, keyof ScanOptions>, true> = { every: true, timeZone: true, by: true, agg: true, fill: true, latest: true, filter: true };
+export const QUERY_OPTION_KEYS: readonly string[] = [...SCAN_OPTION_KEYS, ...Object.keys(QUERY_ONLY_OPTIONS)];
+
+/**
+ * Checks a query's option keys (an unknown one, such as `evry`, is a UsageError naming the valid
+ * ones) and splits it: whether it aggregates (every, agg, by, latest or filter), and its scan
+ * options, for a query that is a plain scan.
+ */
+export function splitQueryOptions(options: QueryOptions): { aggregate: boolean; scan: ScanOptions } {
+  checkOptionKeys(options, QUERY_OPTION_KEYS, 'query');
+  const aggregate = options.every !== undefined || options.agg !== undefined || options.by !== undefined || Boolean(options.latest) || options.filter !== undefined;
+  const scan: Record<string, unknown> = {};
+  for (const key of SCAN_OPTION_KEYS) if (Object.hasOwn(options, key)) scan[key] = options[key as keyof ScanOptions];
+  return { aggregate, scan: scan as ScanOptions };
 }
 
 export function planQuery(schema: TableSchema, options: QueryOptions): QueryPlan {
+  checkOptionKeys(options, QUERY_OPTION_KEYS, 'query');
   const fieldTypes = new Map(schema.fields.map((f) => [f.name, f.type] as const));
   const by = options.by ?? [];
   for (const tag of by) {
@@ -125,42 +122,36 @@ export function planQuery(schema: TableSchema, options: QueryOptions): QueryPlan
       }
       kind = fieldKind(type);
     }
-    const allowed = type === null ? null : aggregationsOf(type);
     for (const spec of specs) {
-      const { fn, quantile, label } = parseAggSpec(spec, field);
-      if (kind === '*' && fn !== 'count') throw new UsageError(`query agg: '*' only takes count, got ${JSON.stringify(spec)}`);
-      if ((kind === 'bool' || kind === 'utf8') && NUMERIC_ONLY.has(fn)) {
-        throw new SchemaError(`query agg: ${spec} of ${JSON.stringify(field)} needs a numeric field, it is ${kind === 'bool' ? 'bool' : 'utf8'} (count, first and last apply)`);
+      const { descriptor, param, label } = parseAggSpec(spec, field);
+      if (kind === '*' && !descriptor.rows) throw new UsageError(`query agg: '*' only takes ${aggregates().filter((d) => d.rows).map((d) => d.id).join(', ')}, got ${JSON.stringify(spec)}`);
+      if (type !== null && !takesType(descriptor, type)) {
+        const apply = aggregatesTaking(type).map((d) => d.id);
+        if (kind === 'bool' || kind === 'utf8') throw new SchemaError(`query agg: ${spec} of ${JSON.stringify(field)} needs a numeric field, it is ${kind} (${andList(apply)} apply)`);
+        throw new SchemaError(`query agg: ${spec} of ${JSON.stringify(field)} does not apply to a ${type} field (${apply.join(', ')} apply)`);
       }
-      if (allowed !== null && !allowed.includes(fn)) {
-        throw new SchemaError(`query agg: ${spec} of ${JSON.stringify(field)} does not apply to a ${type} field (${allowed.join(', ')} apply)`);
-      }
-      const name = kind === '*' ? 'count' : `${label}_${field}`;
+      const name = kind === '*' ? descriptor.id : `${label}_${field}`;
       if (names.has(name)) throw new UsageError(`query agg: ${name} asked twice`);
       names.add(name);
-      aggs.push({ field, fn, quantile, name, kind, type });
+      const agg: AggPlan = { field, fn: descriptor.id, descriptor, param, name, kind, type };
+      aggs.push(agg);
       if (kind === '*') continue;
       let fp = fieldPlans.get(field);
       if (!fp) {
-        fp = { field, kind, type, needs: { count: true, sum: false, minMax: false, stddev: false, first: false, last: false, quantile: false, rate: false, derivative: false } };
+        fp = { field, kind, type, stateful: [], needs: { count: true, sum: false, minMax: false, stddev: false, first: false, last: false, quantile: false, rate: false, derivative: false } };
         fieldPlans.set(field, fp);
       }
-      const n = fp.needs;
-      if (fn === 'sum' || fn === 'mean') n.sum = true;
-      if (fn === 'min' || fn === 'max' || fn === 'spread') n.minMax = true;
-      if (fn === 'stddev') n.stddev = true;
-      if (fn === 'first') n.first = true;
-      if (fn === 'last') n.last = true;
-      if (fn === 'quantile') n.quantile = true;
-      if (fn === 'rate') n.rate = true;
-      if (fn === 'derivative') n.derivative = true;
+      for (const statistic of descriptor.needs) fp.needs[statistic] = true;
+      if (descriptor.state) fp.stateful.push(agg);
     }
   }
   if (!options.latest && aggs.length === 0) throw new UsageError('query needs agg (e.g. { usage_user: "max" }) or latest');
 
   const fields = [...fieldPlans.values()];
-  const needSeries = fields.some((f) => f.needs.rate || f.needs.derivative);
-  const needTime = bucketer !== null || needSeries || fields.some((f) => f.needs.first || f.needs.last);
+  const needSeries = fields.some((f) => f.needs.rate || f.needs.derivative) || aggs.some((a) => a.descriptor.series === true);
+  const needTime = bucketer !== null || needSeries || fields.some((f) => f.needs.first || f.needs.last) || aggs.some((a) => a.descriptor.time === true);
+  const fromStats = !needSeries && aggs.every((a) => a.descriptor.fromStats)
+    && fields.every((f) => f.stateful.length === 0 && (Object.keys(f.needs) as (keyof Needs)[]).every((k) => !f.needs[k] || PAGE_STATISTICS.has(k)));
   const columns = new Set<string>(by);
   if (needSeries) for (const tag of schema.tags) columns.add(tag);
   for (const f of fields) columns.add(f.field);
@@ -172,7 +163,7 @@ export function planQuery(schema: TableSchema, options: QueryOptions): QueryPlan
   const limit = options.limit ?? null;
   if (limit !== null && (!Number.isSafeInteger(limit) || limit < 0)) throw new UsageError(`query limit: expected a non-negative integer, got ${limit}`);
   return {
-    schema, bucketer, every: options.every ?? null, by, aggs, fields, needSeries, needTime, fill,
+    schema, bucketer, every: options.every ?? null, by, aggs, fields, needSeries, needTime, fromStats, fill,
     from: options.from === undefined ? null : toTableTime(options.from, schema.timeUnit, 'from'),
     to: options.to === undefined ? null : toTableTime(options.to, schema.timeUnit, 'to'),
     scanColumns: [...columns],

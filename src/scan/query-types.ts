@@ -42,10 +42,16 @@ export type NamedPercentile = 'p50' | 'p90' | 'p95' | 'p99';
  *   same with counter semantics (a decrease is a reset to 0). See query.ts for bucket rules.
  * - `spread`: max − min.
  */
-export type AggSpec =
+export type BuiltinAggSpec =
   | 'count' | 'sum' | 'min' | 'max' | 'mean' | 'first' | 'last' | 'stddev'
   | NamedPercentile | `percentile:${string}`
   | 'rate' | 'derivative' | 'spread';
+
+/**
+ * An aggregation's spelling: a built-in (listed for editors) or the id of an aggregate added
+ * with registerAggregate (src/scan/aggregates); an unknown one is a UsageError at run time.
+ */
+export type AggSpec = BuiltinAggSpec | (string & {});
 
 /** Gap filling of empty buckets: see runQuery. */
 export type FillMode = 'null' | 'previous' | 'linear' | 'none';

@@ -1,8 +1,9 @@
 import type { DataType, RecordBatch, Table } from 'apache-arrow';
-import { AbortError, LimitExceededError } from '../errors.js';
+import { AbortError, assert, LimitExceededError } from '../errors.js';
 import type { PageSummarizer, QueryableTable, QueryOptions } from './query-types.js';
 import { planInput, type TagFilter } from './plan.js';
 import { FieldAccumulator, type BatchField, type BatchTime, type Segments } from './aggregate.js';
+import { newState } from './aggregates/index.js';
 import { bigint64Values, columnData, columnView, float64Values, int64MinMax, int64ToFloat64, storedIntegers } from './aggregate-column.js';
 import { fieldTypeInfo } from '../format/field-types.js';
 import { statKindOf } from '../format/stats.js';
@@ -52,7 +53,7 @@ export async function runQuery(table: QueryableTable, options: QueryOptions): Pr
     from: options.from, to: options.to, where: options.where, signal: options.signal, version: options.version,
     columns: plan.scanColumns, order: 'any' as const, // the aggregation needs no row order
   };
-  const scan = table.scanWithSummaries && !options.filter && statsAnswerable(plan)
+  const scan = table.scanWithSummaries && !options.filter && plan.fromStats
     ? table.scanWithSummaries(scanOptions, pageSummarizer(plan, engine, planInput(plan.schema, { where: options.where }).filters))
     : table.scan(scanOptions);
   for await (let batch of scan) {
@@ -61,18 +62,6 @@ export async function runQuery(table: QueryableTable, options: QueryOptions): Pr
     if (batch.numRows > 0) engine.consume(batch);
   }
   return engine.finish();
-}
-
-/**
- * Whether a query can take whole pages from their statistics: count (any field, or rows),
- * sum, mean, min and max of numeric fields. Sums come from the page `sum` statistic (pages of
- * chunks written before it decode); float sums then add page by page, so they may differ from
- * a row-by-row sum in the last bits, as any parallel sum does.
- */
-function statsAnswerable(plan: QueryPlan): boolean {
-  const numeric = (k: string) => k === 'f64' || k === 'i64' || k === 'u64' || k === 'big';
-  return !plan.needSeries && plan.aggs.every((a) => a.fn === 'count' || ((a.fn === 'sum' || a.fn === 'mean' || a.fn === 'min' || a.fn === 'max') && numeric(a.kind)))
-    && plan.fields.every((f) => !f.needs.stddev && !f.needs.first && !f.needs.last && !f.needs.quantile && !f.needs.rate && !f.needs.derivative);
 }
 
 /** What one page's statistics say about one field (see FieldAccumulator.addSummary). */
@@ -101,7 +90,8 @@ function pageSummarizer(plan: QueryPlan, engine: AggregationEngine, filters: Tag
     const by = plan.by.map(column);
     const filtered = filters.map((f) => ({ f, c: column(f.tag) }));
     const fields = plan.fields.filter((f) => f.kind !== '*').map((f) => ({ name: f.field, c: column(f.field), needs: f.needs }));
-    if (!time || by.some((c) => !c) || filtered.some(({ c }) => !c)) return pages;
+    // A chunk without a grouping or filtered tag column (written before the tag existed) decodes.
+    if (!time || !allPresent(by) || !allPresent(filtered.map(({ c }) => c))) return pages;
     const rest: number[] = [];
     const values: (string | null)[] = new Array(by.length);
     for (const p of pages) {
@@ -125,8 +115,10 @@ function pageSummarizer(plan: QueryPlan, engine: AggregationEngine, filters: Tag
         values[t] = value;
       }
       for (let k = 0; ok && k < filtered.length; k++) {
-        const { one, value } = single(filtered[k]!.c!.pages[p]!);
-        ok = one && filtered[k]!.f.matches(value);
+        const { f, c } = filtered[k]!;
+        assert(c !== undefined, 'filtered tag column present');
+        const { one, value } = single(c.pages[p]!);
+        ok = one && f.matches(value);
       }
       // A zero float min or max may stand for -0 and +0 mixed on the page: which one a
       // row-by-row min/max keeps depends on their order, which the statistics do not record.
@@ -135,25 +127,35 @@ function pageSummarizer(plan: QueryPlan, engine: AggregationEngine, filters: Tag
       for (let k = 0; ok && k < fields.length; k++) {
         const { c, needs } = fields[k]!;
         const pg = c?.pages[p];
-        if (pg === undefined) continue;
-        if (needs.minMax) ok = c!.type === 'float64' ? pg.min !== 0 && pg.max !== 0 && pageNanCount(pg) !== undefined : statKindOf(c!.type) === 'int';
+        if (c === undefined || pg === undefined) continue;
+        if (needs.minMax) ok = c.type === 'float64' ? pg.min !== 0 && pg.max !== 0 && pageNanCount(pg) !== undefined : statKindOf(c.type) === 'int';
         if (ok && needs.sum) ok = pg.sum !== undefined;
       }
       if (!ok) { rest.push(p); continue; }
       engine.consumeSummary(values, bucket, tMin, tMax, rows, fields.map(({ name, c, needs }): FieldSummary => {
         const pg = c?.pages[p];
-        if (pg === undefined) return { field: name, valid: 0, min: null, max: null, nan: 0, sum: undefined };
+        if (c === undefined || pg === undefined) return { field: name, valid: 0, min: null, max: null, nan: 0, sum: undefined };
+        let nan = 0;
+        if (needs.minMax && c.type === 'float64') {
+          const count = pageNanCount(pg);
+          assert(count !== undefined, 'pages with an unknown NaN count are decoded');
+          nan = count;
+        }
         return {
           field: name, valid: rows - pg.nullCount,
           min: needs.minMax ? pg.min as number | string | null : null,
           max: needs.minMax ? pg.max as number | string | null : null,
-          nan: needs.minMax && c!.type === 'float64' ? pageNanCount(pg)! : 0,
+          nan,
           sum: needs.sum ? pg.sum : undefined,
         };
       }));
     }
     return rest;
   };
+}
+
+function allPresent<T>(items: (T | undefined)[]): items is T[] {
+  return items.every((x) => x !== undefined);
 }
 
 /**
@@ -194,7 +196,8 @@ export class AggregationEngine {
   constructor(private readonly plan: QueryPlan) {
     this.groups = new GroupRegistry(plan.by);
     this.series = plan.needSeries ? new GroupRegistry(plan.schema.tags) : null;
-    this.accs = plan.fields.map((f) => new FieldAccumulator(f.field, f.kind, f.needs, f.type));
+    this.accs = plan.fields.map((f) => new FieldAccumulator(f.field, f.kind, f.needs, f.type,
+      new Map(f.stateful.map((agg) => [agg.name, newState(agg)] as const))));
     this.needMinMaxTime = (plan.bucketer === null && plan.from === null) ||
       (plan.fill !== 'none' && (plan.from === null || plan.to === null));
   }
@@ -269,7 +272,8 @@ export class AggregationEngine {
     let exact: BatchField['exact'] = null;
     if (acc.kind === 'big' || (acc.kind === 'i64' && view.kind !== 'i64')) {
       // Integer-backed types (dates, times, durations, timestamps, decimals): their stored integers.
-      ({ exact, approx: vals } = storedIntegers(fieldTypeInfo(acc.type!), view.data));
+      assert(acc.type !== null, `field ${acc.field} has a type`);
+      ({ exact, approx: vals } = storedIntegers(fieldTypeInfo(acc.type), view.data));
     } else if (view.kind === 'f64') vals = float64Values(view.data);
     else if (view.kind === 'i64' || view.kind === 'u64') {
       vals = new Float64Array(n);
@@ -335,7 +339,8 @@ export class AggregationEngine {
         }
         continue;
       }
-      const rel = time!.rel;
+      assert(time !== null, 'bucketed queries read times');
+      const rel = time.rel;
       let i = a;
       while (i < b) {
         const t0 = rel[i]!;

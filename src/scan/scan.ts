@@ -1,12 +1,13 @@
 import { makeData, RecordBatch, Struct, Type, type Data, type Field, type Schema } from 'apache-arrow';
 import { compareStrings, type ChunkReader } from '../format/index.js';
-import { AbortError } from '../errors.js';
+import { AbortError, assert } from '../errors.js';
 import { nullData, retype, type TableArrowSchema } from '../table/arrow-schema.js';
 import type { ChunkEntry } from '../table/types.js';
 import { takeRows } from './predicate-take.js';
 import { mergeBySeriesTime } from './merge.js';
 import { utf8VectorAt } from '../format/utf8.js';
-import { chunkMayMatch, selectPages, type ScanPlanInput } from './plan.js';
+import { chunkMayMatch, footerColumn, ownEntry, selectPages, type ScanPlanInput } from './plan.js';
+import { columnData } from './aggregate-column.js';
 import type { PageSummarizer } from './query-types.js';
 
 export interface ScanSource {
@@ -53,7 +54,7 @@ export async function explainScan(source: ScanSource, input: ScanPlanInput): Pro
     if (pages.length === 0) { out.chunksPruned++; continue; }
     let bytes = 0;
     for (const name of neededColumns(reader, input)) {
-      const column = reader.footer.columns.find((c) => c.name === name)!;
+      const column = footerColumn(reader.footer, name);
       for (const p of pages) bytes += column.pages[p]!.length;
     }
     out.bytesToRead += bytes;
@@ -107,7 +108,7 @@ export function mergeGroups(entries: readonly ChunkEntry[], tags: readonly strin
   };
   let groups: Group[] = entries.map((e, i) => ({
     first: i, min: BigInt(e.timeMin), max: BigInt(e.timeMax), members: [i], merged: false,
-    values: tags.map((t) => (e.tagValues[t] ? new Set(e.tagValues[t]) : null)),
+    values: tags.map((t) => { const v = ownEntry(e.tagValues, t); return v ? new Set(v) : null; }),
   }));
   // One sweep by span start keeps the groups still open (span end ≥ the current start); a
   // merge widens spans and value lists, so sweep again until a sweep merges nothing.
@@ -177,7 +178,7 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
         plan.names = [...new Set([...plan.names, ...input.tags])].filter((n) => present.has(n));
       }
       for (const name of plan.names) {
-        const column = plan.reader.footer.columns.find((c) => c.name === name)!;
+        const column = footerColumn(plan.reader.footer, name);
         for (const p of plan.pages) bytes += column.pages[p]!.rawBytes;
       }
     }
@@ -205,7 +206,9 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
       topUp(ahead + 1);
       if (reads.length === 0) break;
       if (signal?.aborted) throw new AbortError('scan aborted');
-      const unit = await reads.shift()!;
+      const pending = reads.shift();
+      assert(pending !== undefined, 'a read is pending');
+      const unit = await pending;
       if (unit === null) continue;
       heldBytes = unit.bytes;
       if (signal?.aborted) throw new AbortError('scan aborted');
@@ -250,8 +253,12 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
  * after the next one's first. Null when a real merge is needed.
  */
 function chainIfOrdered(parts: RecordBatch[], tags: readonly string[], time: string): RecordBatch[] | null {
-  const tagAt = (d: Data, i: number) => (d.getValid(i) ? utf8VectorAt(d.dictionary!, (d.values as Int32Array)[i]!) : null);
-  const key = (b: RecordBatch, i: number) => ({ tags: tags.map((t) => tagAt(b.getChild(t)!.data[0]!, i)), time: (b.getChild(time)!.data[0]!.values as BigInt64Array)[i]! });
+  const tagAt = (d: Data, i: number) => {
+    if (!d.getValid(i)) return null;
+    assert(d.dictionary !== undefined, 'tag columns are dictionaries');
+    return utf8VectorAt(d.dictionary, (d.values as Int32Array)[i]!);
+  };
+  const key = (b: RecordBatch, i: number) => ({ tags: tags.map((t) => tagAt(columnData(b, t, 'scan merge'), i)), time: (columnData(b, time, 'scan merge').values as BigInt64Array)[i]! });
   const compare = (x: ReturnType<typeof key>, y: ReturnType<typeof key>) => {
     for (let k = 0; k < x.tags.length; k++) {
       const a = x.tags[k]!, b = y.tags[k]!;
@@ -280,7 +287,7 @@ function relabel(batch: RecordBatch, schema: Schema, fields: Field[]): RecordBat
 
 /** The output columns of a merged batch (it also holds every tag). */
 function project(batch: RecordBatch, schema: Schema, fields: Field[]): RecordBatch {
-  const children = fields.map((field) => batch.getChild(field.name)!.data[0]!);
+  const children = fields.map((field) => columnData(batch, field.name, 'scan merge'));
   return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: batch.numRows, nullCount: 0, children }));
 }
 
@@ -327,7 +334,7 @@ export const batchTimeRanges = new WeakMap<RecordBatch, { min: bigint; max: bigi
 
 function pagesTimeRange(reader: ChunkReader, pages: readonly number[]): { min: bigint; max: bigint } {
   const footer = reader.footer;
-  const time = footer.columns.find((c) => c.name === footer.timeColumn)!;
+  const time = footerColumn(footer, footer.timeColumn);
   let min = 2n ** 63n - 1n;
   let max = -(2n ** 63n);
   for (const p of pages) {
@@ -351,7 +358,7 @@ function selectRows(batch: RecordBatch, reader: ChunkReader, input: ScanPlanInpu
   const needTime = (input.from !== undefined && (footer.timeMin === null || BigInt(footer.timeMin) < input.from))
     || (input.to !== undefined && (footer.timeMax === null || BigInt(footer.timeMax) >= input.to));
   if (needTime) {
-    const times = batch.getChild(footer.timeColumn)!.data[0]!.values as BigInt64Array;
+    const times = columnData(batch, footer.timeColumn, 'scan time').values as BigInt64Array;
     const from = input.from ?? -(2n ** 63n);
     const to = input.to ?? 2n ** 63n - 1n;
     const toInclusive = input.to === undefined;
@@ -370,7 +377,7 @@ function selectRows(batch: RecordBatch, reader: ChunkReader, input: ScanPlanInpu
     }
     const data = child.data[0]!;
     if (data.type.typeId !== Type.Dictionary) continue;
-    const dictionary = footer.columns.find((c) => c.name === f.tag)!.dictionary ?? [];
+    const dictionary = footerColumn(footer, f.tag).dictionary ?? [];
     const allowed = Uint8Array.from(dictionary, (v) => (f.matches(v) ? 1 : 0));
     const bits = data.nullCount > 0 ? data.nullBitmap : undefined;
     const nullPasses = f.matches(null) ? 1 : 0;

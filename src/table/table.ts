@@ -18,7 +18,8 @@ import { vacuumTable, type VacuumOptions, type VacuumResult } from './vacuum.js'
 import { explainScan, scanChunks, type ScanExplain } from '../scan/scan.js';
 import { planInput } from '../scan/plan.js';
 import { runQuery } from '../scan/query.js';
-import type { PageSummarizer } from '../scan/query-types.js';
+import type { PageSummarizer, QueryOptions } from '../scan/query-types.js';
+import { splitQueryOptions } from '../scan/query-plan.js';
 import type { ChunkEntry, Row, ScanOptions, TableDescription, TableOptions, TableSchema, TableWriter } from './types.js';
 
 /** Tags with at most this many distinct values in a chunk are listed in its manifest entry. */
@@ -393,14 +394,13 @@ export class Table {
    * The scan as one Arrow Table; with `every`/`agg`/`by`/`latest`, an aggregation
    * (src/scan/query.ts) over the scan.
    */
-  async query(options: ScanOptions & Record<string, unknown> = {}): Promise<ArrowTable> {
-    if (options.every !== undefined || options.agg !== undefined || options.by !== undefined || options.latest || options.filter !== undefined) {
-      return runQuery(this, options as never);
-    }
-    const manifest = await this.manifestFor(options.version);
+  async query(options: QueryOptions = {}): Promise<ArrowTable> {
+    const { aggregate, scan } = splitQueryOptions(options);
+    if (aggregate) return runQuery(this, options);
+    const manifest = await this.manifestFor(scan.version);
     const batches: RecordBatch[] = [];
-    for await (const batch of this.scan(options)) batches.push(batch);
-    const input = planInput(manifest.schema, options);
+    for await (const batch of this.scan(scan)) batches.push(batch);
+    const input = planInput(manifest.schema, scan);
     return batches.length ? new ArrowTable(batches) : new ArrowTable(this.arrow(manifest.schema).project(input.columns));
   }
 

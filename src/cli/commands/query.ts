@@ -3,12 +3,16 @@ import { choiceOption, listOption, refuse, stringOption } from '../args.js';
 import { filterOption } from '../predicates.js';
 import { outputFormat, printExplain, SCAN_HELP, SCAN_OPTIONS, scanOptions, writeRows } from './scan.js';
 import { UsageError } from '../../errors.js';
+import { aggregateHelp } from '../../scan/aggregates/index.js';
+import type { QueryOptions } from '../../scan/query-types.js';
 
 export const queryCommand: Command = {
   summary: 'aggregate a table: time buckets, group by tags, count/sum/min/max/mean/…',
-  usage: `Usage: quiver query TABLE --agg fn:field[,fn:field…] [--every 1h] [--by tag,…] [options]
+  // A getter: the functions are the registry's (src/scan/aggregates), registered ones included.
+  get usage() {
+    return `Usage: quiver query TABLE --agg fn:field[,fn:field…] [--every 1h] [--by tag,…] [options]
 
-Functions: count sum min max mean first last stddev p50 p90 p95 p99 percentile:Q rate derivative spread
+Functions: ${aggregateHelp()}
 
 Options:
   --agg LIST            aggregations, e.g. max:usage_user,mean:usage_system
@@ -18,7 +22,8 @@ Options:
   --latest              the last point of every series (no --agg needed)
 ${SCAN_HELP}
 (--tz also sets the zone of d/w/mo buckets, default UTC; --filter keeps rows before they are
-aggregated; --order does not apply to query; --columns applies to --latest only)`,
+aggregated; --order does not apply to query; --columns applies to --latest only)`;
+  },
   options: {
     ...SCAN_OPTIONS,
     agg: { type: 'string' },
@@ -48,7 +53,7 @@ aggregated; --order does not apply to query; --columns applies to --latest only)
     if (!values.latest) refuse(values, 'columns', 'applies to query --latest (which fields to return); an aggregation reads the fields named in --agg');
     const scan = scanOptions(values);
     const table = await (await ctx.open()).table(name);
-    const options = {
+    const options: QueryOptions = {
       ...scan,
       agg: aggList ? agg : undefined,
       every: stringOption(values, 'every'),
@@ -59,10 +64,10 @@ aggregated; --order does not apply to query; --columns applies to --latest only)
       filter: filterOption(values, table.schema),
     };
     if (values.explain) {
-      printExplain(ctx, format, await table.explain(options));
+      printExplain(ctx, format, await table.explain(scan));
       return 0;
     }
-    const result = await table.query({ ...options, signal: ctx.signal } as never);
+    const result = await table.query({ ...options, signal: ctx.signal });
     await writeRows(ctx, values, format, asyncBatches(result.batches), { schema: async () => result.schema });
     return 0;
   },
