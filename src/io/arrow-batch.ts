@@ -87,6 +87,23 @@ export function tableSchemaOfArrow(file: string, schema: Schema, options: ArrowI
   return out;
 }
 
+/**
+ * Arrow record batches of one input in the table's shape, each with the row it starts at:
+ * the table schema is the given table's, or (new table) the one the first batch implies.
+ * An import format that produces Arrow (readArrowFile, a format of your own) yields these.
+ */
+export async function* inTableShape(file: string, batches: AsyncIterable<RecordBatch> | Iterable<RecordBatch>, options: ArrowImportOptions, table?: TableSchema): AsyncGenerator<{ batch: RecordBatch; rowStart: number; schema: TableSchema }> {
+  let rowStart = 0;
+  let schema = table;
+  let converter: ArrowBatchConverter | undefined;
+  for await (const batch of batches) {
+    schema ??= tableSchemaOfArrow(file, batch.schema, options);
+    converter ??= new ArrowBatchConverter(file, schema, options);
+    yield { batch: converter.convert(batch, rowStart), rowStart, schema };
+    rowStart += batch.numRows;
+  }
+}
+
 /** Converts batches of one file into the table's shape, keeping per-file decisions (epoch unit). */
 export class ArrowBatchConverter {
   private epochUnit: Exclude<TimeFormat, 'iso'> | undefined;
