@@ -161,7 +161,9 @@ function refuseIgnoredFlags(values: Record<string, unknown>, patterns: string[])
   }
   const inputs = expandGlobs(patterns).map((f) => [f, likelyFormat(f)] as const);
   if (inputs.some(([, format]) => format.csvOptions)) return;
-  const [file, format] = inputs[0]!;
+  const first = inputs[0];
+  if (!first) return;
+  const [file, format] = first;
   for (const name of CSV_ONLY) refuse(values, name, `applies to CSV input; ${file} is ${format.longName ?? format.name}, whose columns come with their names and types`);
 }
 

@@ -1,3 +1,5 @@
+// `x[i]!` in this file indexes within the bounds of its loop, on per-value paths where an
+// assert() per value would cost (noUncheckedIndexedAccess); invariants elsewhere use assert()/at().
 /**
  * Rows → Arrow batches in the planned shape: WideBuilder (a column per field) and LongBuilder
  * (one row per series × time × field, pivoted to wide). Each `add` converts a row from its

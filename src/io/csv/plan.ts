@@ -1,3 +1,5 @@
+// `x[i]!` in this file indexes within the bounds of its loop, on per-value paths where an
+// assert() per value would cost (noUncheckedIndexedAccess); invariants elsewhere use assert()/at().
 /**
  * Planning a CSV import from the head of the file: delimiter, header, column roles, types
  * (inferType) and time format, and the table schema they imply (planCsv, over the sampled
