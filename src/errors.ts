@@ -94,6 +94,17 @@ export class UsageError extends QuiverError {
   override name = 'UsageError';
 }
 
+/**
+ * A worker thread reading an input (the CSV parser, the Parquet decoder) crashed, exited or
+ * failed with an error that is not a Quiver error; `file` is the file it was reading.
+ */
+export class WorkerCrashError extends QuiverError {
+  override name = 'WorkerCrashError';
+  constructor(message: string, readonly file: string) {
+    super(message);
+  }
+}
+
 /** An operation cancelled through an AbortSignal. */
 export class AbortError extends QuiverError {
   override name = 'AbortError';

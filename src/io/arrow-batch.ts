@@ -1,3 +1,5 @@
+// `x[i]!` in this file indexes within the bounds of its loop, on per-value paths where an
+// assert() per value would cost (noUncheckedIndexedAccess); invariants elsewhere use assert()/at().
 /**
  * Arrow batches from Parquet and Arrow IPC files, brought into a table's shape: the time
  * column as Timestamp in the table unit, tags as strings, fields in the canonical Arrow type
@@ -17,7 +19,7 @@ import {
   Data, DataType, Dictionary, Field, Int32, Int64, makeData, RecordBatch, Schema, Struct, Timestamp, Type, Utf8,
   vectorFromArray, type Vector,
 } from 'apache-arrow';
-import { InputError } from '../errors.js';
+import { InputError, assert } from '../errors.js';
 import { importFieldTypeOf } from '../format/field-types.js';
 import type { TimeUnit } from '../format/types.js';
 import { ARROW_TIME_UNIT, TIME_UNIT_OF } from '../table/arrow-schema.js';
@@ -30,6 +32,7 @@ import { floorDiv, formatTime, INT64_MAX, INT64_MIN, inTimeRange, timeRangeError
 import { TIME_NAMES } from './csv/reader.js';
 import { TagInterner } from './csv/cells.js';
 import { tagValueBytesOver, tagValueError } from '../table/tag-values.js';
+import { at } from './at.js';
 
 const NS_PER: Record<TimeUnit, bigint> = { s: 1_000_000_000n, ms: 1_000_000n, us: 1_000n, ns: 1n };
 const NS_PER_DAY = 86_400_000_000_000n;
@@ -87,6 +90,23 @@ export function tableSchemaOfArrow(file: string, schema: Schema, options: ArrowI
   return out;
 }
 
+/**
+ * Arrow record batches of one input in the table's shape, each with the row it starts at:
+ * the table schema is the given table's, or (new table) the one the first batch implies.
+ * An import format that produces Arrow (readArrowFile, a format of your own) yields these.
+ */
+export async function* inTableShape(file: string, batches: AsyncIterable<RecordBatch> | Iterable<RecordBatch>, options: ArrowImportOptions, table?: TableSchema): AsyncGenerator<{ batch: RecordBatch; rowStart: number; schema: TableSchema }> {
+  let rowStart = 0;
+  let schema = table;
+  let converter: ArrowBatchConverter | undefined;
+  for await (const batch of batches) {
+    schema ??= tableSchemaOfArrow(file, batch.schema, options);
+    converter ??= new ArrowBatchConverter(file, schema, options);
+    yield { batch: converter.convert(batch, rowStart), rowStart, schema };
+    rowStart += batch.numRows;
+  }
+}
+
 /** Converts batches of one file into the table's shape, keeping per-file decisions (epoch unit). */
 export class ArrowBatchConverter {
   private epochUnit: Exclude<TimeFormat, 'iso'> | undefined;
@@ -114,10 +134,10 @@ export class ArrowBatchConverter {
     if (timeIndex < 0) throw new InputError(`${this.file}: no column ${table.time} (the table's time column)`, this.file, undefined, table.time);
     const timeType = new Timestamp(ARROW_TIME_UNIT[table.timeUnit], null);
     outFields.push(new Field(table.time, timeType, false));
-    children.push(makeData({ type: timeType, length: n, nullCount: 0, data: this.times(batch.data.children[timeIndex]!, table.time, rowStart, true) as never }));
+    children.push(makeData({ type: timeType, length: n, nullCount: 0, data: this.times(at(batch.data.children, timeIndex), table.time, rowStart, true) as never }));
     batch.schema.fields.forEach((f, k) => {
       if (k === timeIndex) return;
-      const data = batch.data.children[k]!;
+      const data = at(batch.data.children, k);
       const isTag = table.tags.includes(f.name);
       // A Null-typed column the table has no field for holds nothing to keep.
       if (!isTag && data.type.typeId === Type.Null && !table.fields.some((x) => x.name === f.name)) return;
@@ -172,7 +192,8 @@ export class ArrowBatchConverter {
     switch (type.typeId) {
       case Type.Timestamp: {
         this.refuseTimeFormat(name, required, 'Arrow timestamps, whose unit is in the file');
-        const fromUnit = TIME_UNIT_OF[(type as Timestamp).unit]!;
+        const fromUnit = TIME_UNIT_OF[(type as Timestamp).unit];
+        assert(fromUnit !== undefined, 'an Arrow time unit');
         scale(data.values as BigInt64Array, fromUnit, (v) => `${formatTime(v, fromUnit)} (${v} ${fromUnit})`);
         return out;
       }

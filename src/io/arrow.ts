@@ -3,7 +3,7 @@ import { RecordBatchReader, type RecordBatch } from 'apache-arrow';
 import { registerArrowCodecs } from '../format/index.js';
 import { InputError } from '../errors.js';
 import type { TableSchema } from '../table/types.js';
-import { ArrowBatchConverter, tableSchemaOfArrow, type ArrowImportOptions } from './arrow-batch.js';
+import { inTableShape, type ArrowImportOptions } from './arrow-batch.js';
 import { arrowIpcFormat, checkArrowIpc } from './arrow-check.js';
 
 /**
@@ -51,19 +51,15 @@ export async function* readArrowFile(file: string, counter: { bytes: number }, o
     },
   };
   let rowStart = 0;
-  let schema: TableSchema | undefined = table;
-  let converter: ArrowBatchConverter | undefined;
   let format = 'file or stream';
   try {
     const kind = await arrowIpcFormat(handle, size);
     format = kind;
     await checkArrowIpc(handle, size, kind);
     const reader = (await RecordBatchReader.from(bounded as never)) as RecordBatchReader;
-    for await (const batch of reader as AsyncIterable<RecordBatch>) {
-      if (!schema) schema = tableSchemaOfArrow(file, batch.schema, options);
-      converter ??= new ArrowBatchConverter(file, schema, options);
-      yield { batch: converter.convert(batch, rowStart), rowStart, schema };
-      rowStart += batch.numRows;
+    for await (const b of inTableShape(file, reader as AsyncIterable<RecordBatch>, options, table)) {
+      yield b;
+      rowStart += b.batch.numRows;
     }
   } catch (error) {
     if (error instanceof InputError) throw error;

@@ -1,3 +1,5 @@
+// `x[i]!` in this file indexes within the bounds of its loop, on per-value paths where an
+// assert() per value would cost (noUncheckedIndexedAccess); invariants elsewhere use assert()/at().
 /**
  * A batch in the table's shape (what the CSV reader and ArrowBatchConverter emit:
  * Timestamp, Dictionary<Utf8, Int32>, Float64, Int64, Uint64, Bool, Utf8) as a
@@ -7,6 +9,7 @@
 import { Bool, Dictionary, Field, Float64, Int32, Int64, makeData, RecordBatch, Schema, Struct, Timestamp, Type, Uint64, Utf8, Vector, type Data, type DataType } from 'apache-arrow';
 import { sliceBits } from '../format/bits.js';
 import { fieldTypeInfo, fieldTypeOfArrow } from '../format/field-types.js';
+import { at } from './at.js';
 
 export interface ColumnMessage {
   name: string;
@@ -43,7 +46,7 @@ export function batchToMessage(batch: RecordBatch): { columns: ColumnMessage[]; 
   const columns: ColumnMessage[] = [];
   const transfer = new Set<ArrayBuffer>();
   batch.schema.fields.forEach((f, k) => {
-    const data = batch.data.children[k]!;
+    const data = at(batch.data.children, k);
     // The table's time column is the batch's first (every table-shaped batch starts with it).
     const kind = kindOf(f.type, k === 0);
     const m: ColumnMessage = { name: f.name, kind, nullable: f.nullable, length: data.length, nullCount: data.nullCount, values: data.values as ArrayBufferView };

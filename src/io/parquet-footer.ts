@@ -1,3 +1,5 @@
+// `x[i]!` in this file indexes within the bounds of its loop, on per-value paths where an
+// assert() per value would cost (noUncheckedIndexedAccess); invariants elsewhere use assert()/at().
 import { openAsBlob } from 'node:fs';
 import { open } from 'node:fs/promises';
 import {
@@ -5,6 +7,7 @@ import {
 } from 'apache-arrow';
 import { InputError } from '../errors.js';
 import { invalidUtf8RowOf } from '../table/field-convert.js';
+import { at as atIndex } from './at.js';
 
 /**
  * Parquet footers mended before parquet-wasm (arrow-rs) sees them, for what it would misread
@@ -56,7 +59,7 @@ export function restoreStrings(file: string, batch: RecordBatch, strings: Readon
   let changed = false;
   const fields: Field[] = [];
   const children = batch.data.children.map((data, k) => {
-    const field = batch.schema.fields[k]!;
+    const field = atIndex(batch.schema.fields, k);
     if (!strings.has(field.name)) { fields.push(field); return data; }
     const text = asStrings(data as Data);
     if (text === data) { fields.push(field); return data; }
@@ -149,12 +152,12 @@ function readStringsAsBytes(tree: ThriftStruct): Set<string> {
   const children = (el: ThriftStruct) => Number(fieldOf(el, 5) ?? 0);
   const skip = (at: number): number => {
     let next = at + 1;
-    for (let c = children(elements[at]!); c > 0; c--) next = skip(next);
+    for (let c = children(atIndex(elements, at)); c > 0; c--) next = skip(next);
     return next;
   };
   if (elements.length === 0) return new Set();
-  for (let at = 1, c = children(elements[0]!); c > 0 && at < elements.length; c--) {
-    const el = elements[at]!;
+  for (let at = 1, c = children(atIndex(elements, 0)); c > 0 && at < elements.length; c--) {
+    const el = atIndex(elements, at);
     const converted = fieldOf(el, 6);
     const logical = fieldOf(el, 10);
     const logicalId = Array.isArray(logical) ? logical[0]?.id : undefined;

@@ -7,6 +7,7 @@ import type { TableSchema } from '../table/types.js';
 import { parquetInput, restoreStrings } from './parquet-footer.js';
 import { ArrowBatchConverter, checkArrowSchema, tableSchemaOfArrow, type ArrowImportOptions } from './arrow-batch.js';
 import { isWasmTrap, parquetWasm, type ParquetWasm } from './parquet-wasm.js';
+import { at as atIndex } from './at.js';
 
 /** Rows per Arrow batch decoded from a row group (bounds memory inside large row groups). */
 export const PARQUET_BATCH_ROWS = 32_768;
@@ -92,7 +93,7 @@ export async function* parquetBatches(file: string, options: ArrowImportOptions,
         held = { batch, rowStart, schema, bytes: 0 };
         rowStart += rows;
       }
-      const bytes = sizes[g]! + (g === 0 ? footerBytes : 0);
+      const bytes = atIndex(sizes, g) + (g === 0 ? footerBytes : 0);
       if (held) yield { ...held, bytes };
     }
   } finally {

@@ -1,12 +1,10 @@
-import { fromWireError } from '../worker-errors.js';
-import { Worker } from 'node:worker_threads';
 import type { RecordBatch } from 'apache-arrow';
-import { QuiverError } from '../errors.js';
 import type { TableSchema } from '../table/types.js';
 import type { ArrowImportOptions } from './arrow-batch.js';
 import { messageToBatch } from './batch-transfer.js';
 import type { ParquetBatch } from './parquet-groups.js';
 import type { ParquetWorkerInput, ParquetWorkerMessage } from './parquet-worker.js';
+import { workerStream } from './worker-stream.js';
 
 /** Parquet files at least this large (bytes) are decoded in a worker by importFiles. */
 export const PARQUET_WORKER_BYTES_MIN = 4 * 1024 * 1024;
@@ -41,36 +39,7 @@ export async function* readParquetFile(file: string, counter: { bytes: number },
 
 async function* batchesInWorker(file: string, options: ArrowImportOptions, table?: TableSchema): AsyncGenerator<ParquetBatch> {
   const workerData: ParquetWorkerInput = { file, credit: PARQUET_BATCHES_IN_FLIGHT, options, ...(table ? { table } : {}) };
-  const worker = new Worker(new URL('./parquet-worker.js', import.meta.url), { workerData });
-  const queue: ParquetWorkerMessage[] = [];
-  let failure: Error | undefined;
-  let exited = false;
-  let wake: (() => void) | undefined;
-  const notify = () => { wake?.(); wake = undefined; };
-  worker.on('message', (m: ParquetWorkerMessage) => { queue.push(m); notify(); });
-  worker.on('error', (error) => { failure ??= new QuiverError(`${file}: the Parquet decoder worker crashed: ${error.message}`); notify(); });
-  worker.on('exit', (code) => {
-    exited = true;
-    if (code !== 0) failure ??= new QuiverError(`${file}: the Parquet decoder worker exited with code ${code}`);
-    notify();
-  });
-  try {
-    for (;;) {
-      while (queue.length === 0) {
-        if (failure) throw failure;
-        if (exited) throw new QuiverError(`${file}: the Parquet decoder worker exited before the end of the file`);
-        await new Promise<void>((resolve) => { wake = resolve; });
-      }
-      const m = queue.shift()!;
-      if (m.type === 'done') return;
-      if (m.type === 'error') {
-        const error = fromWireError(m);
-        throw error instanceof QuiverError ? error : new QuiverError(`${file}: the Parquet decoder worker failed: ${m.name}: ${m.message}`);
-      }
-      yield { batch: messageToBatch(m.columns), rowStart: m.rowStart, schema: m.schema, bytes: m.bytes };
-      worker.postMessage({ type: 'credit' });
-    }
-  } finally {
-    if (!exited) await worker.terminate();
+  for await (const m of workerStream<ParquetWorkerMessage>(new URL('./parquet-worker.js', import.meta.url), workerData, 'Parquet decoder worker', () => file)) {
+    if (m.type === 'batch') yield { batch: messageToBatch(m.columns), rowStart: m.rowStart, schema: m.schema, bytes: m.bytes };
   }
 }

@@ -1,9 +1,9 @@
-import { statSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import type { Command } from '../context.js';
 import { choiceOption, intOption, listOption, refuse, stringOption } from '../args.js';
 import { UsageError } from '../../errors.js';
-import { detectFormat, expandGlobs, importFiles, type ImportFormat } from '../../io/import.js';
+import { expandGlobs, importFiles } from '../../io/import.js';
+import { likelyFormat } from '../../io/formats/index.js';
 import type { TableDescription } from '../../table/types.js';
 
 export const importCommand: Command = {
@@ -149,8 +149,8 @@ export function schemaOption(text: string | undefined): Record<string, string> |
 const CSV_ONLY = ['delimiter', 'columns', 'schema', 'max-errors', 'rejects', 'field-column', 'value-column'] as const;
 
 /**
- * Refuses flags the inputs would ignore: CSV-only options when no input is CSV (Parquet and
- * Arrow files carry their column names and types) and the long layout's columns without
+ * Refuses flags the inputs would ignore: CSV-only options when no input's format reads them
+ * (Parquet and Arrow files carry their column names and types) and the long layout's columns without
  * --layout long. (--rejects without --max-errors is refused at the start of run().)
  */
 function refuseIgnoredFlags(values: Record<string, unknown>, patterns: string[]): void {
@@ -160,22 +160,12 @@ function refuseIgnoredFlags(values: Record<string, unknown>, patterns: string[])
       refuse(values, 'value-column', 'applies to --layout long');
     }
   }
-  const files = expandGlobs(patterns);
-  const nonCsv = files.map((f) => [f, inputFormat(f)] as const);
-  if (nonCsv.some(([, format]) => format === 'csv')) return;
-  const [file, format] = nonCsv[0]!;
-  const kind = format === 'parquet' ? 'Parquet' : 'Arrow IPC';
-  for (const name of CSV_ONLY) refuse(values, name, `applies to CSV input; ${file} is ${kind}, whose columns come with their names and types`);
-}
-
-/** The format importFiles will read `file` as; unreadable files count as CSV (importFiles reports them). */
-function inputFormat(file: string): ImportFormat {
-  if (file === '-') return 'csv';
-  try {
-    return statSync(file).isFile() ? detectFormat(file) : 'csv';
-  } catch {
-    return 'csv';
-  }
+  const inputs = expandGlobs(patterns).map((f) => [f, likelyFormat(f)] as const);
+  if (inputs.some(([, format]) => format.csvOptions)) return;
+  const first = inputs[0];
+  if (!first) return;
+  const [file, format] = first;
+  for (const name of CSV_ONLY) refuse(values, name, `applies to CSV input; ${file} is ${format.longName ?? format.name}, whose columns come with their names and types`);
 }
 
 /**

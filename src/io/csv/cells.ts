@@ -1,3 +1,5 @@
+// `x[i]!` in this file indexes within the bounds of its loop, on per-value paths where an
+// assert() per value would cost (noUncheckedIndexedAccess); invariants elsewhere use assert()/at().
 /**
  * Per-cell converters shared by the wide and long CSV builders: the time cell (parsed
  * from bytes, cached across equal neighbours, converted to the table unit) and tag

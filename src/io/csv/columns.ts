@@ -1,3 +1,5 @@
+// `x[i]!` in this file indexes within the bounds of its loop, on per-value paths where an
+// assert() per value would cost (noUncheckedIndexedAccess); invariants elsewhere use assert()/at().
 /**
  * Column builders of one CSV batch: typed arrays filled straight from the bytes of a row,
  * turned into Arrow Data by take(). Shared by the wide and the long layout.

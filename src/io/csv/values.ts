@@ -1,3 +1,5 @@
+// `x[i]!` in this file indexes within the bounds of its loop, on per-value paths where an
+// assert() per value would cost (noUncheckedIndexedAccess); invariants elsewhere use assert()/at().
 /**
  * Field conversion straight from bytes. Each parser returns NaN / null for "not this type"
  * so the caller can report file:line:column with what was expected.

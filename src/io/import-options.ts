@@ -1,0 +1,86 @@
+/** The options and results of importFiles (formats read the options through their context). */
+import type { CodecChoice, TimeUnit } from '../format/types.js';
+import type { InvalidUtf8 } from './csv/cells.js';
+import type { TimeFormat } from './csv/values.js';
+
+export interface ImportProgress {
+  /** Input bytes read so far (compressed bytes for .gz/.zst). */
+  bytesRead: number;
+  /** Sum of the input file sizes (stdin and pipes count 0). */
+  bytesTotal: number;
+  rows: number;
+  file: string;
+}
+
+/** Default memory budget of an import (the write buffer gets a third: drains copy it, encoders need room). */
+export const IMPORT_MEMORY_BYTES = 256 * 1024 * 1024;
+
+export interface ImportOptions {
+  table: string;
+  /**
+   * Memory budget: the write buffer is cut into chunks once it holds a third of this (or
+   * rowsPerChunkMax rows, whichever comes first). Default 256 MiB. Smaller budgets make
+   * smaller chunks; `compact` merges them later.
+   */
+  memoryBytes?: number;
+  /** Table compression when creating it: 'fast' (default) or 'small' (see TableOptions). */
+  compression?: 'fast' | 'small';
+  /** Time column (default: detected by name or type). */
+  time?: string;
+  /** Tag columns (default: the string columns). */
+  tags?: string[];
+  timeFormat?: TimeFormat;
+  /** Time unit of a new table. Default 'ns'. */
+  timeUnit?: TimeUnit;
+  /** Add to an existing table (without it, an existing table is an error). */
+  append?: boolean;
+  delimiter?: string;
+  columns?: string[];
+  /** Type overrides by column (CSV), e.g. { rack: 'string', usage: 'float64' }. */
+  schema?: Record<string, string>;
+  layout?: 'wide' | 'long';
+  fieldColumn?: string;
+  valueColumn?: string;
+  /**
+   * CSV bytes that are not UTF-8 (in a header, a tag, a utf8 field): 'error' (default) stops
+   * the import at file:line:column; 'replace' stores U+FFFD in their place and counts the
+   * values so changed (`invalidUtf8Replaced` of the summary). CSV input only.
+   */
+  invalidUtf8?: InvalidUtf8;
+  /** Bad rows skipped (and written to the rejects file) before the import fails. Default 0. */
+  maxErrors?: number;
+  /**
+   * Where skipped rows go (with maxErrors): default `<first file's name>.rejects.csv` in the
+   * current directory. Its folder must exist (it is not created: a mistyped path is an
+   * error before the import starts); the file is created at the first skipped row.
+   */
+  rejectsPath?: string;
+  codec?: CodecChoice;
+  /**
+   * Parse large CSVs (≥ CSV_WORKER_BYTES_MIN) and decode large Parquet files (≥
+   * PARQUET_WORKER_BYTES_MIN) in a worker thread. Default: when the
+   * machine has at least WORKER_CORES_MIN cores (see there).
+   */
+  parallel?: boolean;
+  /** Overrides both worker thresholds (CSV_WORKER_BYTES_MIN, PARQUET_WORKER_BYTES_MIN); 0 = always a worker. */
+  workerBytesMin?: number;
+  onProgress?: (p: ImportProgress) => void;
+}
+
+export interface ImportSummary {
+  table: string;
+  rows: number;
+  files: number;
+  chunks: number;
+  bytesIn: number;
+  bytesOut: number;
+  series: number;
+  seconds: number;
+  rejected: number;
+  rejectsPath?: string;
+  /** Long-layout CSV: values of a (series, time, field) already seen, kept as rows of their own (see readCsv). */
+  duplicates: number;
+  /** CSV values (and header names) stored with invalid UTF-8 replaced by U+FFFD (invalidUtf8 'replace'). */
+  invalidUtf8Replaced: number;
+  version: number;
+}
