@@ -8,7 +8,7 @@ import { DecodedPageCache } from './format/decoded-cache.js';
 import { checkTableSpec, createManifest, encodeManifest, latestVersion, loadManifest, manifestKey, MANIFEST_DIR } from './table/manifest.js';
 import { validateColumnName, validateTableName } from './table/names.js';
 import { describeManifest, storeSource, Table, type TableContext } from './table/table.js';
-import { convertTime, toTableTime } from './table/time.js';
+import { convertTime, toTableTime } from './core/time.js';
 import { describeRecovery, type WalRecovery, type WalRecoveryReport } from './table/wal.js';
 import { Table as ArrowTable, type RecordBatch, type Schema } from 'apache-arrow';
 import type { ExportOptions, ExportResult } from './export/export.js';

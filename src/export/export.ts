@@ -7,7 +7,7 @@ import { openStore } from '../chunk-manager/url.js';
 import { UsageError } from '../errors.js';
 import type { Table } from '../table/table.js';
 import { loadManifest } from '../table/manifest.js';
-import { convertTime, nextPartitionKey, partitionStart, toTableTime } from '../table/time.js';
+import { convertTime, nextPartitionKey, partitionStart, toTableTime } from '../core/time.js';
 import type { PartitionBy, ScanOptions, TableSchema } from '../table/types.js';
 import { formatTimestamp } from '../cli/output.js';
 import { ParquetFileWriter, type ByteSink } from './parquet-writer.js';

@@ -26,7 +26,7 @@ import { convertToField, invalidUtf8RowOf } from '../table/field-convert.js';
 import type { TableSchema } from '../table/types.js';
 import { stringOf } from '../table/write-buffer.js';
 import { epochUnitOf, parseIsoBytes, type TimeFormat } from './csv/values.js';
-import { floorDiv, formatTime, INT64_MAX, INT64_MIN, inTimeRange, timeRangeError } from '../table/time.js';
+import { floorDiv, formatTime, INT64_MAX, INT64_MIN, inTimeRange, timeRangeError } from '../core/time.js';
 import { TIME_NAMES } from './csv/reader.js';
 import { TagInterner } from './csv/cells.js';
 import { tagValueBytesOver, tagValueError } from '../table/tag-values.js';

@@ -5,7 +5,7 @@ import { SchemaError, UsageError } from '../errors.js';
 import type { AggSpec, FillMode, QueryOptions } from './query-types.js';
 import type { AggFn, FieldKind, Needs } from './aggregate.js';
 import { makeBucketer, type Bucketer } from './bucket.js';
-import { toTableTime } from '../table/time.js';
+import { toTableTime } from '../core/time.js';
 import { predicateColumns } from './predicate.js';
 
 /**

@@ -10,7 +10,7 @@ import { commit, CommitOutcomeUnknownError, latestVersion, loadManifest, manifes
 import { LeaseKeeper, type LeaseHold } from './lease.js';
 import { verifyTable, type ChunkCheck } from './verify.js';
 import { WriteBuffer, type BufferedChunk } from './write-buffer.js';
-import { buildBloom } from './bloom.js';
+import { buildBloom } from '../core/bloom.js';
 import { DecodedPageCache } from '../format/decoded-cache.js';
 import { WriteAheadLog, type WalRecovery, type WalRecoveryReport } from './wal.js';
 import { compactTable, type CompactOptions, type CompactResult } from './compact.js';

@@ -14,8 +14,8 @@
 import type { ChunkManager } from '../chunk-manager/chunk-manager.js';
 import { openChunk, type ChunkFooter } from '../format/index.js';
 import { latestVersion, manifestKey, MANIFEST_DIR, readManifest, type Manifest } from './manifest.js';
-import { buildBloom } from './bloom.js';
-import { partitionOf } from './time.js';
+import { buildBloom } from '../core/bloom.js';
+import { partitionOf } from '../core/time.js';
 import { entryOf, storeSource } from './table.js';
 import type { ChunkEntry, TableSchema } from './types.js';
 

@@ -10,7 +10,7 @@ import { utf8DataAt, utf8VectorAt } from '../format/utf8.js';
 import { tagValueBytesOver, tagValueError } from './tag-values.js';
 import { ARROW_TIME_UNIT, TIME_UNIT_OF, fieldArrowType } from './arrow-schema.js';
 import { convertToField, invalidUtf8RowOf } from './field-convert.js';
-import { convertTime, formatTime, inTimeRange, nextPartitionKey, partitionOf, partitionStart, timeRangeError, toTableTime } from './time.js';
+import { convertTime, formatTime, inTimeRange, nextPartitionKey, partitionOf, partitionStart, timeRangeError, toTableTime } from '../core/time.js';
 import type { FieldSpec, PartitionBy, Row, TableSchema, TimeInput } from './types.js';
 
 const INITIAL_CAPACITY = 1024;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Quiver } from '../../src/quiver.js';
 import { MemoryChunkManager } from '../../src/chunk-manager/memory.js';
 import { CountingChunkManager } from '../../src/chunk-manager/counting.js';
-import { bloomMayContain, buildBloom, BLOOM_BYTES_MAX } from '../../src/table/bloom.js';
+import { bloomMayContain, buildBloom, BLOOM_BYTES_MAX } from '../../src/core/bloom.js';
 import { TAG_VALUES_IN_MANIFEST_MAX } from '../../src/table/table.js';
 import type { Row } from '../../src/table/types.js';
 import { rng } from '../format/helpers.js';

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WriteBuffer } from '../../src/table/write-buffer.js';
 import { compareStrings } from '../../src/format/stats.js';
-import { partitionOf } from '../../src/table/time.js';
+import { partitionOf } from '../../src/core/time.js';
 import type { Row, TableSchema } from '../../src/table/types.js';
 import { rng } from '../io/helpers.js';
 

@@ -3,7 +3,7 @@ import { choiceOption, intOption, listOption, refuse, stringOption, whereOption 
 import { Sink } from '../output.js';
 import { pickFormat, writeOutput, type WriteFormat } from '../../export/formats.js';
 import { UsageError } from '../../errors.js';
-import { parseIsoNs, toTableTime } from '../../table/time.js';
+import { parseIsoNs, toTableTime } from '../../core/time.js';
 import { TableArrowSchema } from '../../table/arrow-schema.js';
 import { planInput } from '../../scan/plan.js';
 

@@ -8,7 +8,7 @@ import { InputError } from '../../errors.js';
 import type { TimeUnit } from '../../format/types.js';
 import { fieldText, type RowView } from './tokenizer.js';
 import { parseEpochBytes, parseIsoBytes, type TimeFormat } from './values.js';
-import { floorDiv, inTimeRange, NS_PER_UNIT, timeRangeText } from '../../table/time.js';
+import { floorDiv, inTimeRange, NS_PER_UNIT, timeRangeText } from '../../core/time.js';
 
 /** Longest cell text quoted back in an error message. */
 const ERROR_TEXT_CHARS_MAX = 60;
