@@ -12,7 +12,7 @@ export { Table } from './table/table.js';
 export { planCompaction, type CompactOptions, type CompactResult, type CompactGroup } from './table/compact.js';
 export type { VacuumOptions, VacuumResult } from './table/vacuum.js';
 export { WriteAheadLog, describeRecovery, type WalRecovery, type WalRecoveryReport, type WalLostRange } from './table/wal.js';
-export type * from './table/types.js';
+export type * from './core/types.js';
 export * from './errors.js';
 export type { ChunkManager, PutOptions, ListOptions, ByteRange } from './chunk-manager/chunk-manager.js';
 export { openStore } from './chunk-manager/url.js';

@@ -15,7 +15,7 @@ import type { ExportOptions, ExportResult } from './export/export.js';
 import type { ByteSink } from './export/parquet-writer.js';
 import { canonicalFieldType } from './format/field-types.js';
 import type { FieldType } from './format/types.js';
-import type { CreateTableSpec, TableDescription, TableOptions, TableSchema, TimeInput } from './table/types.js';
+import type { CreateTableSpec, TableDescription, TableOptions, TableSchema, TimeInput } from './core/types.js';
 
 export const DEFAULT_TABLE_OPTIONS: TableOptions = {
   partition: 'day',

@@ -1,7 +1,7 @@
 import type { TimeUnit } from '../format/types.js';
 import { UsageError } from '../errors.js';
 import { civilFromDays, daysFromCivil } from '../format/field-types.js';
-import type { PartitionBy, TimeInput } from '../table/types.js';
+import type { PartitionBy, TimeInput } from './types.js';
 
 /**
  * Times of a table are int64 counts of its unit since 1970-01-01T00:00:00Z, so each unit has

@@ -8,7 +8,7 @@ import { UsageError } from '../errors.js';
 import type { Table } from '../table/table.js';
 import { loadManifest } from '../table/manifest.js';
 import { convertTime, nextPartitionKey, partitionStart, toTableTime } from '../core/time.js';
-import type { PartitionBy, ScanOptions, TableSchema } from '../table/types.js';
+import type { PartitionBy, ScanOptions, TableSchema } from '../core/types.js';
 import { formatTimestamp } from '../cli/output.js';
 import { ParquetFileWriter, type ByteSink } from './parquet-writer.js';
 import { isDirectoryTarget, ROW_GROUP_ROWS_MAX, type ParquetCodec } from './options.js';

@@ -5,7 +5,7 @@
  */
 import { toWireError, type WireError } from '../worker-errors.js';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { TableSchema } from '../table/types.js';
+import type { TableSchema } from '../core/types.js';
 import type { ArrowImportOptions } from './arrow-batch.js';
 import { batchToMessage, type ColumnMessage } from './batch-transfer.js';
 import { parquetBatches } from './parquet-groups.js';

@@ -2,7 +2,7 @@ import { fromWireError } from '../worker-errors.js';
 import { Worker } from 'node:worker_threads';
 import type { RecordBatch } from 'apache-arrow';
 import { QuiverError } from '../errors.js';
-import type { TableSchema } from '../table/types.js';
+import type { TableSchema } from '../core/types.js';
 import type { ArrowImportOptions } from './arrow-batch.js';
 import { messageToBatch } from './batch-transfer.js';
 import type { ParquetBatch } from './parquet-groups.js';

@@ -1,7 +1,7 @@
 import type { ChunkFooter } from '../format/types.js';
 import { compareStrings } from '../format/index.js';
 import { UsageError } from '../errors.js';
-import type { ChunkEntry, ScanOptions, TableSchema, TagPredicate } from '../table/types.js';
+import type { ChunkEntry, ScanOptions, TableSchema, TagPredicate } from '../core/types.js';
 import { toTableTime } from '../core/time.js';
 import { bloomMayContain } from '../core/bloom.js';
 

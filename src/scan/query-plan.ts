@@ -1,6 +1,6 @@
 import type { FieldType, TimeUnit } from '../format/types.js';
 import { fieldTypeInfo } from '../format/field-types.js';
-import type { TableSchema } from '../table/types.js';
+import type { TableSchema } from '../core/types.js';
 import { SchemaError, UsageError } from '../errors.js';
 import type { AggSpec, FillMode, QueryOptions } from './query-types.js';
 import type { AggFn, FieldKind, Needs } from './aggregate.js';

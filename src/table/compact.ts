@@ -25,7 +25,7 @@ import { openChunk } from '../format/index.js';
 import type { LineageEntry } from '../format/types.js';
 import { ConflictError, UsageError } from '../errors.js';
 import { storeSource, type Table } from './table.js';
-import type { ChunkEntry } from './types.js';
+import type { ChunkEntry } from '../core/types.js';
 
 export interface CompactOptions {
   /**

@@ -16,7 +16,7 @@ import { validateKey } from '../chunk-manager/keys.js';
 import { DEFAULT_LIMITS, isFieldType, statKindOf } from '../format/index.js';
 import { fieldTypeInfo } from '../format/field-types.js';
 import type { ColumnType, ColumnWriteOptions, LineageEntry, StatValue, TimeUnit } from '../format/types.js';
-import type { ChunkEntry, FieldSpec, PartitionBy, TableOptions, TableSchema } from './types.js';
+import type { ChunkEntry, FieldSpec, PartitionBy, TableOptions, TableSchema } from '../core/types.js';
 import type { Manifest } from './manifest.js';
 
 export class ManifestShapeError extends Error {

@@ -3,7 +3,7 @@ import type { ChunkManager } from '../chunk-manager/chunk-manager.js';
 import { mapLimit } from '../chunk-manager/semaphore.js';
 import { AlreadyExistsError, ConflictError, CorruptManifestError, NotFoundError, QuiverError, SchemaError } from '../errors.js';
 import { ManifestShapeError, validateManifest, validateOptions, validateSchema } from './manifest-validate.js';
-import type { ChunkEntry, FieldSpec, TableOptions, TableSchema } from './types.js';
+import type { ChunkEntry, FieldSpec, TableOptions, TableSchema } from '../core/types.js';
 
 /**
  * Versioned manifests. Each table has `<table>/_manifest/<20-digit version>.json`; a

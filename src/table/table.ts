@@ -5,7 +5,7 @@ import type { ChunkManager } from '../chunk-manager/chunk-manager.js';
 import { bufferSource, openChunk, writeChunk, type ChunkFooter, type ChunkReader } from '../format/index.js';
 import type { ByteSource, LineageEntry } from '../format/types.js';
 import { ConflictError, CorruptChunkError, QuiverError, SchemaError } from '../errors.js';
-import { TableArrowSchema } from './arrow-schema.js';
+import { TableArrowSchema } from '../core/arrow-schema.js';
 import { commit, CommitOutcomeUnknownError, latestVersion, loadManifest, manifestKey, MANIFEST_DIR, MANIFEST_FORMAT, type Manifest, type ManifestChange } from './manifest.js';
 import { LeaseKeeper, type LeaseHold } from './lease.js';
 import { verifyTable, type ChunkCheck } from './verify.js';
@@ -19,7 +19,7 @@ import { explainScan, scanChunks, type ScanExplain } from '../scan/scan.js';
 import { planInput } from '../scan/plan.js';
 import { runQuery } from '../scan/query.js';
 import type { PageSummarizer } from '../scan/query-types.js';
-import type { ChunkEntry, Row, ScanOptions, TableDescription, TableOptions, TableSchema, TableWriter } from './types.js';
+import type { ChunkEntry, Row, ScanOptions, TableDescription, TableOptions, TableSchema, TableWriter } from '../core/types.js';
 
 /** Tags with at most this many distinct values in a chunk are listed in its manifest entry. */
 export const TAG_VALUES_IN_MANIFEST_MAX = 256;

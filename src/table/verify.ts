@@ -17,7 +17,7 @@ import { latestVersion, manifestKey, MANIFEST_DIR, readManifest, type Manifest }
 import { buildBloom } from '../core/bloom.js';
 import { partitionOf } from '../core/time.js';
 import { entryOf, storeSource } from './table.js';
-import type { ChunkEntry, TableSchema } from './types.js';
+import type { ChunkEntry, TableSchema } from '../core/types.js';
 
 export interface ChunkCheck {
   key: string;

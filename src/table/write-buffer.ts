@@ -8,10 +8,10 @@ import { fieldData, fieldTypeInfo, fixedWidthData, importFieldTypeOf, valueFromJ
 import { SchemaError } from '../errors.js';
 import { utf8DataAt, utf8VectorAt } from '../format/utf8.js';
 import { tagValueBytesOver, tagValueError } from './tag-values.js';
-import { ARROW_TIME_UNIT, TIME_UNIT_OF, fieldArrowType } from './arrow-schema.js';
+import { ARROW_TIME_UNIT, TIME_UNIT_OF, fieldArrowType } from '../core/arrow-schema.js';
 import { convertToField, invalidUtf8RowOf } from './field-convert.js';
 import { convertTime, formatTime, inTimeRange, nextPartitionKey, partitionOf, partitionStart, timeRangeError, toTableTime } from '../core/time.js';
-import type { FieldSpec, PartitionBy, Row, TableSchema, TimeInput } from './types.js';
+import type { FieldSpec, PartitionBy, Row, TableSchema, TimeInput } from '../core/types.js';
 
 const INITIAL_CAPACITY = 1024;
 const INT64_MAX = 2n ** 63n - 1n;

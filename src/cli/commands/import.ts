@@ -4,7 +4,7 @@ import type { Command } from '../context.js';
 import { choiceOption, intOption, listOption, refuse, stringOption } from '../args.js';
 import { UsageError } from '../../errors.js';
 import { detectFormat, expandGlobs, importFiles, type ImportFormat } from '../../io/import.js';
-import type { TableDescription } from '../../table/types.js';
+import type { TableDescription } from '../../core/types.js';
 
 export const importCommand: Command = {
   summary: 'import CSV, Parquet or Arrow files into a table (all or nothing)',

@@ -4,7 +4,7 @@ import { Sink } from '../output.js';
 import { pickFormat, writeOutput, type WriteFormat } from '../../export/formats.js';
 import { UsageError } from '../../errors.js';
 import { parseIsoNs, toTableTime } from '../../core/time.js';
-import { TableArrowSchema } from '../../table/arrow-schema.js';
+import { TableArrowSchema } from '../../core/arrow-schema.js';
 import { planInput } from '../../scan/plan.js';
 
 export const SCAN_OPTIONS = {

@@ -9,7 +9,7 @@ import type { RecordBatch } from 'apache-arrow';
 import { messageToBatch } from '../batch-transfer.js';
 import { QuiverError } from '../../errors.js';
 import { fromWireError } from '../../worker-errors.js';
-import type { TableSchema } from '../../table/types.js';
+import type { TableSchema } from '../../core/types.js';
 import type { CsvOptions } from './reader.js';
 import type { WorkerInput, WorkerMessage } from './worker.js';
 

@@ -1,8 +1,8 @@
 import { Field, makeData, RecordBatch, Schema, Struct, Timestamp, type Data } from 'apache-arrow';
 import type { FieldType, TimeUnit } from '../../format/types.js';
 import { InputError, SchemaError, UsageError } from '../../errors.js';
-import { ARROW_TIME_UNIT } from '../../table/arrow-schema.js';
-import type { TableSchema } from '../../table/types.js';
+import { ARROW_TIME_UNIT } from '../../core/arrow-schema.js';
+import type { TableSchema } from '../../core/types.js';
 import { validateColumnName } from '../../table/names.js';
 import { CSV_ROW_BYTES_MAX, CsvTokenizer, detectDelimiter, fieldText, rowBytes, type RowView } from './tokenizer.js';
 import { epochUnitOf, parseIsoBytes, type TimeFormat } from './values.js';

@@ -6,7 +6,7 @@
  */
 import { toWireError, type WireError } from '../../worker-errors.js';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { TableSchema } from '../../table/types.js';
+import type { TableSchema } from '../../core/types.js';
 import { csvBytes } from './bytes.js';
 import { readCsv, type CsvOptions } from './reader.js';
 import { batchToMessage, type ColumnMessage } from '../batch-transfer.js';
