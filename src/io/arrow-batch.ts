@@ -24,7 +24,7 @@ import { ARROW_TIME_UNIT, TIME_UNIT_OF } from '../core/arrow-schema.js';
 import { validateColumnName } from '../table/names.js';
 import { convertToField, invalidUtf8RowOf } from '../table/field-convert.js';
 import type { TableSchema } from '../core/types.js';
-import { stringOf } from '../table/write-buffer.js';
+import { stringOf } from '../table/row-values.js';
 import { epochUnitOf, parseIsoBytes, type TimeFormat } from './csv/values.js';
 import { floorDiv, formatTime, INT64_MAX, INT64_MIN, inTimeRange, timeRangeError } from '../core/time.js';
 import { TIME_NAMES } from './csv/reader.js';
