@@ -7,7 +7,9 @@ import { AlreadyExistsError, QuiverError, SchemaError, UsageError } from './erro
 import { DecodedPageCache } from './format/decoded-cache.js';
 import { checkTableSpec, createManifest, encodeManifest, latestVersion, loadManifest, manifestKey, MANIFEST_DIR } from './table/manifest.js';
 import { validateColumnName, validateTableName } from './table/names.js';
-import { describeManifest, storeSource, Table, type TableContext } from './table/table.js';
+import { Table, type TableContext } from './table/table.js';
+import { describeManifest } from './table/manifest.js';
+import { storeSource } from './table/store-source.js';
 import { convertTime, toTableTime } from './core/time.js';
 import { describeRecovery, type WalRecovery, type WalRecoveryReport } from './table/wal.js';
 import { Table as ArrowTable, type RecordBatch, type Schema } from 'apache-arrow';

@@ -24,7 +24,8 @@
 import { openChunk } from '../format/index.js';
 import type { LineageEntry } from '../format/types.js';
 import { ConflictError, UsageError } from '../errors.js';
-import { storeSource, type Table } from './table.js';
+import { storeSource } from './store-source.js';
+import type { Table } from './table.js';
 import type { ChunkEntry } from '../core/types.js';
 
 export interface CompactOptions {
