@@ -15,7 +15,7 @@ export { WriteAheadLog, describeRecovery, type WalRecovery, type WalRecoveryRepo
 export type * from './core/types.js';
 export * from './errors.js';
 export type { ChunkManager, PutOptions, ListOptions, ByteRange } from './chunk-manager/chunk-manager.js';
-export { openStore, registerStore, STORE_CACHE_BYTES_DEFAULT, type StoreProvider, type OpenStoreOptions } from './chunk-manager/url.js';
+export { openStore, registerStore, type StoreProvider, type OpenStoreOptions } from './chunk-manager/url.js';
 export { MemoryChunkManager } from './chunk-manager/memory.js';
 export { LocalChunkManager } from './chunk-manager/local.js';
 export { CountingChunkManager } from './chunk-manager/counting.js';

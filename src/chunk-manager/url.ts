@@ -7,11 +7,8 @@ import { DiskCacheChunkManager } from './disk-cache.js';
 import { UsageError } from '../errors.js';
 import { fileURLToPath } from 'node:url';
 
-/** Read-cache budget of a remote store when OpenStoreOptions.cacheBytesMax is not given: 256 MiB. */
-export const STORE_CACHE_BYTES_DEFAULT = 256 * 1024 * 1024;
-
 export interface OpenStoreOptions {
-  /** Read-cache budget for remote stores (footers, manifests, hot ranges). Default STORE_CACHE_BYTES_DEFAULT (256 MiB). */
+  /** Read-cache budget for remote stores (footers, manifests, hot ranges). Default CACHE_BYTES_DEFAULT (256 MiB, cache.ts). */
   cacheBytesMax?: number;
   env?: NodeJS.ProcessEnv;
   /** Local directory caching remote chunk files (also `?diskCache=/path` in the URL, or env QUIVER_DISK_CACHE). */
@@ -97,5 +94,5 @@ export async function openStore(url: string, options: OpenStoreOptions = {}): Pr
     const budget = options.diskCacheBytesMax ?? (parsed.searchParams.get('diskCacheBytes') ? Number(parsed.searchParams.get('diskCacheBytes')) : undefined);
     store = new DiskCacheChunkManager(store, { dir: diskDir, ...(budget !== undefined ? { bytesMax: budget } : {}) });
   }
-  return new CachingChunkManager(store, { bytesMax: options.cacheBytesMax ?? STORE_CACHE_BYTES_DEFAULT });
+  return new CachingChunkManager(store, options.cacheBytesMax !== undefined ? { bytesMax: options.cacheBytesMax } : {});
 }

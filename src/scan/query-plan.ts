@@ -180,7 +180,7 @@ export function planQuery(schema: TableSchema, options: QueryOptions): QueryPlan
   };
 }
 
-/** A TimeInput in the table's unit (one parser and range check for scans and queries: see table/time.ts). */
+/** A TimeInput in the table's unit (one parser and range check for scans and queries: see core/time.ts). */
 export { toTableTime };
 
 export const UNITS_PER_SECOND: Record<TimeUnit, number> = { s: 1, ms: 1e3, us: 1e6, ns: 1e9 };

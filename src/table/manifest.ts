@@ -30,6 +30,8 @@ export const COMMIT_ATTEMPTS_MAX = 64;
 export const MANIFEST_BYTES_MAX = 256 * 1024 * 1024;
 /** Tags with at most this many distinct values in a chunk are listed in its manifest entry. */
 export const TAG_VALUES_IN_MANIFEST_MAX = 256;
+/** Longest back-off (ms) before a commit that lost a race retries (jittered, growing 2^attempt up to this). */
+export const COMMIT_BACKOFF_MS_MAX = 200;
 /** Chunk existence checks of one commit in flight at once. */
 const CHUNK_CHECKS_IN_FLIGHT = 8;
 
@@ -332,7 +334,7 @@ export async function commit(store: ChunkManager, table: string, change: Manifes
     if ((await putVersion(store, manifestKey(table, next.version), encodeManifest(next))) === 'ok') return next;
     // Lost the race: back off a little (jittered, growing) and try on the new latest.
     if (next.version === 1 && change.create?.ifExists !== 'append') throw lostCreate();
-    if (next.version > 1) await new Promise((r) => setTimeout(r, random() * Math.min(200, 2 ** attempt)));
+    if (next.version > 1) await new Promise((r) => setTimeout(r, random() * Math.min(COMMIT_BACKOFF_MS_MAX, 2 ** attempt)));
   }
   throw new QuiverError(`commit to ${table} in ${store.url} lost ${COMMIT_ATTEMPTS_MAX} races in a row; too many concurrent writers`);
 }

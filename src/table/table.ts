@@ -40,9 +40,10 @@ export interface TableContext {
   decodePool?: DecodePool;
   /**
    * After a flush, a partition it wrote to that holds this many small chunks is compacted
-   * (streaming writers stay at a few chunks per partition). 0 disables. Default 16.
+   * (streaming writers stay at a few chunks per partition). 0 disables. Default
+   * AUTO_COMPACT_DEFAULT. The library option of the same name (Quiver.open).
    */
-  autoCompactChunks?: number;
+  autoCompact?: number;
   /** Lifetime of writer leases without a refresh (lease.ts; default LEASE_TTL_MS). */
   leaseTtlMs?: number;
   /**
@@ -52,8 +53,8 @@ export interface TableContext {
   checkChunks?: boolean;
 }
 
-/** Small chunks in one partition that trigger a compaction after a flush (TableContext.autoCompactChunks). */
-export const AUTO_COMPACT_CHUNKS = 16;
+/** Default of `autoCompact`: small chunks in one partition that trigger a compaction after a flush. */
+export const AUTO_COMPACT_DEFAULT = 16;
 
 function chunkId(): string {
   // Time-sortable: milliseconds in base 36 (fixed width), then randomness.
@@ -238,9 +239,9 @@ export class Table {
     await this.autoCompact(new Set(chunks.map((c) => c.partition)));
   }
 
-  /** Compacts the partitions just written to once they hold autoCompactChunks small chunks. */
+  /** Compacts the partitions just written to once they hold `autoCompact` small chunks. */
   private async autoCompact(partitions: Set<string>): Promise<void> {
-    const threshold = this.ctx.autoCompactChunks ?? AUTO_COMPACT_CHUNKS;
+    const threshold = this.ctx.autoCompact ?? AUTO_COMPACT_DEFAULT;
     if (threshold <= 0) return;
     const smallRows = Math.max(1, Math.floor(this.options.rowsPerChunkMax / 2));
     const due = [...partitions].filter((p) => this.manifest.chunks.filter((c) => c.partition === p && c.rows < smallRows).length >= threshold);

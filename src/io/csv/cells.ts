@@ -99,7 +99,7 @@ export function fieldCountError(file: string, header: readonly string[], row: Ro
 }
 
 /**
- * The time cell: ISO-8601 (see parseIso in table/time.ts) or epoch digits → the table unit (floor division,
+ * The time cell: ISO-8601 (see parseIso in core/time.ts) or epoch digits → the table unit (floor division,
  * so instants before 1970 round down like every other unit conversion). A time outside the
  * unit's int64 range is an error naming the range, never a wrap-around. Rows of many series
  * often share a timestamp, so the last parse is reused for equal bytes.
