@@ -1,6 +1,6 @@
 import { BlobServiceClient, StorageSharedKeyCredential, AnonymousCredential, type ContainerClient } from '@azure/storage-blob';
 import { existsBySize, type ByteRange, type ChunkManager, type ListOptions, type PutOptions } from './chunk-manager.js';
-import { AlreadyExistsError, NotFoundError, StoreError, UsageError } from '../errors.js';
+import { AlreadyExistsError, assert, NotFoundError, StoreError, UsageError } from '../errors.js';
 import { validateKey } from './keys.js';
 import { compareKeys } from './memory.js';
 import { Semaphore, mapLimit } from './semaphore.js';
@@ -128,7 +128,8 @@ export class AzureChunkManager implements ChunkManager {
     const blob = this.container.getBlobClient(this.blobName(key));
     return this.call(key, 'get', async () => {
       const r = await blob.download(0);
-      return readAll(r.readableStreamBody!);
+      assert(r.readableStreamBody, 'a download in Node has a stream body');
+      return readAll(r.readableStreamBody);
     });
   }
 
@@ -145,7 +146,8 @@ export class AzureChunkManager implements ChunkManager {
     const bytes = await this.call(key, 'getRange', async () => {
       try {
         const r = await blob.download(offset, length);
-        return readAll(r.readableStreamBody!);
+        assert(r.readableStreamBody, 'a download in Node has a stream body');
+        return readAll(r.readableStreamBody);
       } catch (error) {
         if ((error as { statusCode?: number }).statusCode === 416) {
           throw new StoreError(this.url, key, 'getRange', `range ${offset}+${length} outside the object`, 416);

@@ -339,7 +339,8 @@ export class Table {
     });
     reader.catch(() => cache.delete(entry.key));
     cache.set(entry.key, reader);
-    if (cache.size > READERS_CACHED_MAX) cache.delete(cache.keys().next().value!);
+    const oldest = cache.keys().next();
+    if (cache.size > READERS_CACHED_MAX && !oldest.done) cache.delete(oldest.value);
     return reader;
   }
 

@@ -88,7 +88,7 @@ export function entryMismatches(entry: ChunkEntry, footer: ChunkFooter, size: nu
   for (const c of footer.columns) {
     const role = c.name === schema.time ? 'time' : tags.has(c.name) ? 'tag' : fieldTypes.has(c.name) ? 'field' : undefined;
     if (role === undefined) { out.push(`the chunk's column ${JSON.stringify(c.name)} (${c.type}) is not in the table's schema`); continue; }
-    const type = role === 'time' ? 'timestamp' : role === 'tag' ? 'string' : fieldTypes.get(c.name)!;
+    const type = role === 'time' ? 'timestamp' : role === 'tag' ? 'string' : fieldTypes.get(c.name);
     if (c.role !== role || c.type !== type) out.push(`the chunk's column ${JSON.stringify(c.name)} is a ${c.type} ${c.role}, the table's a ${type} ${role}`);
   }
   // Tag values and blooms: what pruning trusts.

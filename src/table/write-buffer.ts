@@ -1,7 +1,7 @@
 import { Data, Int64, makeVector as arrowVector, RecordBatch, Timestamp, Type, type DataType, type Vector } from 'apache-arrow';
 import type { FieldType, LineageEntry } from '../format/types.js';
 import { fieldTypeInfo, importFieldTypeOf } from '../format/field-types.js';
-import { SchemaError } from '../errors.js';
+import { assert, SchemaError } from '../errors.js';
 import { utf8DataAt, utf8VectorAt } from '../format/utf8.js';
 import { tagValueBytesOver, tagValueError } from './tag-values.js';
 import { TIME_UNIT_OF } from '../core/arrow-schema.js';
@@ -112,7 +112,7 @@ export class WriteBuffer {
     let code = tag.dictionary.get(value);
     if (code === undefined) {
       const bytes = value === null ? undefined : tagValueBytesOver(value);
-      if (bytes !== undefined) throw tagValueError(row ? `append row ${row()}` : "append", tag.name, value!, bytes);
+      if (value !== null && bytes !== undefined) throw tagValueError(row ? `append row ${row()}` : "append", tag.name, value, bytes);
       code = tag.values.length;
       tag.dictionary.set(value, code);
       tag.values.push(value);
@@ -224,7 +224,8 @@ export class WriteBuffer {
     for (const data of child.data) {
       const typeId = data.type.typeId;
       if (typeId === Type.Dictionary) {
-        const dict = data.dictionary!;
+        const dict = data.dictionary;
+        assert(dict, 'a Dictionary-typed Data has its dictionary');
         const map = new Int32Array(dict.length);
         const codes = data.values as ArrayLike<number | bigint>;
         const base = row - at;
