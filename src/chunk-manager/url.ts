@@ -35,6 +35,9 @@ export interface StoreProvider {
 
 const memoryStores = new Map<string, MemoryChunkManager>();
 
+/** S3 and GCS (its S3-compatible XML API). */
+const s3Provider: StoreProvider = { remote: true, open: async (url, env) => (await import('./s3.js')).S3ChunkManager.fromUrl(new URL(url), env) };
+
 /** Scheme (lower case, without `://`) → provider. Remote backends are imported on first use. */
 const providers = new Map<string, StoreProvider>([
   ['file', { remote: false, open: (url) => new LocalChunkManager(fileURLToPath(url)) }],
@@ -44,8 +47,8 @@ const providers = new Map<string, StoreProvider>([
     if (!store) memoryStores.set(name, (store = new MemoryChunkManager(name)));
     return store;
   } }],
-  ['s3', { remote: true, open: async (url, env) => (await import('./s3.js')).S3ChunkManager.fromUrl(new URL(url), env) }],
-  ['gs', { remote: true, open: async (url, env) => (await import('./s3.js')).S3ChunkManager.fromUrl(new URL(url), env) }],
+  ['s3', s3Provider],
+  ['gs', s3Provider],
   ['az', { remote: true, open: async (url, env) => (await import('./azure.js')).AzureChunkManager.fromUrl(new URL(url), env) }],
 ]);
 
