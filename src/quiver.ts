@@ -3,24 +3,27 @@ import type { ChunkManager } from './chunk-manager/chunk-manager.js';
 import { openStore, type OpenStoreOptions } from './chunk-manager/url.js';
 import { mapLimit } from './chunk-manager/semaphore.js';
 import { compareStrings, openChunk, type ChunkReader } from './format/index.js';
+import { DEFAULT_PAGE_ROWS } from './format/chunk.js';
 import { AlreadyExistsError, QuiverError, SchemaError, UsageError } from './errors.js';
 import { DecodedPageCache } from './format/decoded-cache.js';
 import { checkTableSpec, createManifest, encodeManifest, latestVersion, loadManifest, manifestKey, MANIFEST_DIR } from './table/manifest.js';
 import { validateColumnName, validateTableName } from './table/names.js';
-import { describeManifest, storeSource, Table, type TableContext } from './table/table.js';
-import { convertTime, toTableTime } from './table/time.js';
+import { Table, type TableContext } from './table/table.js';
+import { describeManifest } from './table/manifest.js';
+import { storeSource } from './table/store-source.js';
+import { convertTime, toTableTime } from './core/time.js';
 import { describeRecovery, type WalRecovery, type WalRecoveryReport } from './table/wal.js';
 import { Table as ArrowTable, type RecordBatch, type Schema } from 'apache-arrow';
 import type { ExportOptions, ExportResult } from './export/export.js';
 import type { ByteSink } from './export/parquet-writer.js';
 import { canonicalFieldType } from './format/field-types.js';
 import type { FieldType } from './format/types.js';
-import type { CreateTableSpec, TableDescription, TableOptions, TableSchema, TimeInput } from './table/types.js';
+import type { CreateTableSpec, TableDescription, TableOptions, TableSchema, TimeInput } from './core/types.js';
 
 export const DEFAULT_TABLE_OPTIONS: TableOptions = {
   partition: 'day',
   rowsPerChunkMax: 1 << 18,
-  pageRows: 8192,
+  pageRows: DEFAULT_PAGE_ROWS,
   codec: 'auto',
   bufferRowsMax: 1 << 18,
 };
@@ -48,7 +51,7 @@ export interface QuiverOptions extends OpenStoreOptions {
   onWalRecovery?: (report: WalRecoveryReport) => void;
   /**
    * Compact a partition after a flush once it holds this many small chunks (streaming writes
-   * then stay at a few chunks per partition). 0 disables. Default 16.
+   * then stay at a few chunks per partition). 0 disables. Default 16 (AUTO_COMPACT_DEFAULT).
    */
   autoCompact?: number;
   /**
@@ -126,7 +129,7 @@ export class Quiver {
     this.ctx = {
       store,
       readers: new Map(),
-      ...(options.autoCompact !== undefined ? { autoCompactChunks: options.autoCompact } : {}),
+      ...(options.autoCompact !== undefined ? { autoCompact: options.autoCompact } : {}),
       ...(decodedBytes > 0 ? { decoded: new DecodedPageCache(decodedBytes) } : {}),
       ...(options.manifestTtlMs ? { manifestTtlMs: options.manifestTtlMs } : {}),
       ...(threads > 0 ? { decodePool: new DecodePool(threads) } : {}),

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { RecordBatch } from 'apache-arrow';
 import { Quiver } from '../../src/quiver.js';
 import { openChunk } from '../../src/format/index.js';
-import { storeSource } from '../../src/table/table.js';
+import { storeSource } from '../../src/table/store-source.js';
 import { CPU, CPU_FIELDS, CPU_TAGS, TICKS, cpuBatches, cpuHost, ticksBatches, writeCpuCsv } from '../datasets.js';
 import { duckdb, fmt } from '../duckdb.js';
 import type { ColumnWriteOptions } from '../../src/format/types.js';

@@ -11,7 +11,7 @@ import {
   Dictionary, Field, Float64, Int32, makeData, RecordBatch, Schema, Struct, TimestampNanosecond, Utf8,
   vectorFromArray, type Data,
 } from 'apache-arrow';
-import type { TableSchema } from '../../src/table/types.js';
+import type { TableSchema } from '../../src/core/types.js';
 import { rng } from '../rng.js';
 
 export const CPU_FIELDS = [

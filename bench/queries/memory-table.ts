@@ -5,7 +5,7 @@
  * as "engine" beside the end-to-end Quiver figures when a real table is available.
  */
 import { RecordBatch, Schema, makeData, Struct, type Field } from 'apache-arrow';
-import type { ScanOptions, TableSchema } from '../../src/table/types.js';
+import type { ScanOptions, TableSchema } from '../../src/core/types.js';
 import type { QueryableTable } from '../../src/scan/query-types.js';
 import { toTableTime } from '../../src/scan/query-plan.js';
 

@@ -26,7 +26,7 @@ import { spawnSync } from 'node:child_process';
 import type { RecordBatch, Table } from 'apache-arrow';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import type { QueryableTable, QueryOptions } from '../../src/scan/query-types.js';
-import type { CreateTableSpec, ScanOptions } from '../../src/table/types.js';
+import type { CreateTableSpec, ScanOptions } from '../../src/core/types.js';
 import { runQuery } from '../../src/scan/query.js';
 import { CPU_DEFAULTS, CPU_FIELDS, CPU_SCHEMA, cpuBatches, writeCpuCsv, type CpuOptions } from './cpu-data.js';
 import { MemoryTable } from './memory-table.js';

@@ -1,11 +1,21 @@
 import { BlobServiceClient, StorageSharedKeyCredential, AnonymousCredential, type ContainerClient } from '@azure/storage-blob';
 import { existsBySize, type ByteRange, type ChunkManager, type ListOptions, type PutOptions } from './chunk-manager.js';
-import { AlreadyExistsError, NotFoundError, StoreError, UsageError } from '../errors.js';
+import { AlreadyExistsError, assert, NotFoundError, StoreError, UsageError } from '../errors.js';
 import { validateKey } from './keys.js';
 import { compareKeys } from './memory.js';
 import { Semaphore, mapLimit } from './semaphore.js';
 import { fetchCoalesced } from './ranges.js';
 import { holdsExactly } from './conditional-create.js';
+
+/** Requests in flight at once per store (AzureOptions.concurrency). */
+export const AZURE_REQUESTS_IN_FLIGHT_DEFAULT = 16;
+/** Objects above this many bytes are uploaded as blocks (AzureOptions.blockUploadThresholdBytes). */
+export const AZURE_BLOCK_UPLOAD_THRESHOLD_BYTES_DEFAULT = 64 * 1024 * 1024;
+/** Block size of a block upload, and blocks of one upload in flight at once. */
+export const AZURE_BLOCK_BYTES = 16 * 1024 * 1024;
+export const AZURE_BLOCKS_IN_FLIGHT = 4;
+/** One try of one call gives up after this long (env QUIVER_AZURE_TRY_TIMEOUT_MS). */
+export const AZURE_TRY_TIMEOUT_MS_DEFAULT = 30_000;
 
 export interface AzureOptions {
   container: ContainerClient;
@@ -51,8 +61,8 @@ export class AzureChunkManager implements ChunkManager {
     this.container = options.container;
     this.prefix = (options.prefix ?? '').replace(/^\/+|\/+$/g, '');
     this.url = options.url ?? `az://${this.container.containerName}${this.prefix ? `/${this.prefix}` : ''}`;
-    this.gate = new Semaphore(options.concurrency ?? 16);
-    this.blockUploadThresholdBytes = options.blockUploadThresholdBytes ?? 64 * 1024 * 1024;
+    this.gate = new Semaphore(options.concurrency ?? AZURE_REQUESTS_IN_FLIGHT_DEFAULT);
+    this.blockUploadThresholdBytes = options.blockUploadThresholdBytes ?? AZURE_BLOCK_UPLOAD_THRESHOLD_BYTES_DEFAULT;
   }
 
   /**
@@ -65,7 +75,7 @@ export class AzureChunkManager implements ChunkManager {
     if (!containerName) throw new UsageError(`store URL ${url.href} names no container`);
     // One try per call (our RetryingChunkManager owns retries), each bounded in time so a
     // server that stops answering fails the call instead of hanging it.
-    const options = { retryOptions: { maxTries: 1, tryTimeoutInMs: Number(env.QUIVER_AZURE_TRY_TIMEOUT_MS ?? 30_000) } };
+    const options = { retryOptions: { maxTries: 1, tryTimeoutInMs: Number(env.QUIVER_AZURE_TRY_TIMEOUT_MS ?? AZURE_TRY_TIMEOUT_MS_DEFAULT) } };
     let service: BlobServiceClient;
     const account = url.searchParams.get('account') ?? env.AZURE_STORAGE_ACCOUNT;
     const endpoint = url.searchParams.get('endpoint') ?? (account ? `https://${account}.blob.core.windows.net` : undefined);
@@ -118,7 +128,8 @@ export class AzureChunkManager implements ChunkManager {
     const blob = this.container.getBlobClient(this.blobName(key));
     return this.call(key, 'get', async () => {
       const r = await blob.download(0);
-      return readAll(r.readableStreamBody!);
+      assert(r.readableStreamBody, 'a download in Node has a stream body');
+      return readAll(r.readableStreamBody);
     });
   }
 
@@ -135,7 +146,8 @@ export class AzureChunkManager implements ChunkManager {
     const bytes = await this.call(key, 'getRange', async () => {
       try {
         const r = await blob.download(offset, length);
-        return readAll(r.readableStreamBody!);
+        assert(r.readableStreamBody, 'a download in Node has a stream body');
+        return readAll(r.readableStreamBody);
       } catch (error) {
         if ((error as { statusCode?: number }).statusCode === 416) {
           throw new StoreError(this.url, key, 'getRange', `range ${offset}+${length} outside the object`, 416);
@@ -169,7 +181,7 @@ export class AzureChunkManager implements ChunkManager {
       await this.call(key, 'put', async () => {
         try {
           if (!options.ifAbsent && body.length > this.blockUploadThresholdBytes) {
-            await blob.uploadData(body, { blockSize: 16 * 1024 * 1024, concurrency: 4 });
+            await blob.uploadData(body, { blockSize: AZURE_BLOCK_BYTES, concurrency: AZURE_BLOCKS_IN_FLIGHT });
           } else {
             await blob.upload(body, body.length, options.ifAbsent ? { conditions: { ifNoneMatch: '*' } } : {});
           }

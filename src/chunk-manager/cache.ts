@@ -1,7 +1,10 @@
 import type { ByteRange, ChunkManager, ListOptions, PutOptions } from './chunk-manager.js';
 
+/** Default byte budget of the read cache (CacheOptions.bytesMax, OpenStoreOptions.cacheBytesMax): 256 MiB. */
+export const CACHE_BYTES_DEFAULT = 256 * 1024 * 1024;
+
 export interface CacheOptions {
-  /** Bytes of cached objects and ranges kept at most. Default 256 MiB. */
+  /** Bytes of cached objects and ranges kept at most. Default CACHE_BYTES_DEFAULT (256 MiB). */
   bytesMax?: number;
   /** Objects larger than this are not cached whole. Default 1/8 of the budget. */
   entryBytesMax?: number;
@@ -26,7 +29,7 @@ export class CachingChunkManager implements ChunkManager {
 
   constructor(readonly inner: ChunkManager, options: CacheOptions = {}) {
     this.url = inner.url;
-    this.bytesMax = options.bytesMax ?? 256 * 1024 * 1024;
+    this.bytesMax = options.bytesMax ?? CACHE_BYTES_DEFAULT;
     this.entryBytesMax = options.entryBytesMax ?? Math.floor(this.bytesMax / 8);
   }
 

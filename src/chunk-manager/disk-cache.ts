@@ -53,8 +53,8 @@ export class DiskCacheChunkManager implements ChunkManager {
   private async ensure(key: string): Promise<string | null> {
     if (!this.cacheable(key)) return null;
     const id = this.cacheKey(key);
-    if (this.entries.has(id)) {
-      const size = this.entries.get(id)!;
+    const size = this.entries.get(id);
+    if (size !== undefined) {
       this.entries.delete(id);
       this.entries.set(id, size);
       this.hits++;
@@ -108,7 +108,8 @@ export class DiskCacheChunkManager implements ChunkManager {
 
   async size(key: string): Promise<number> {
     const id = this.cacheable(key) ? this.cacheKey(key) : null;
-    if (id !== null && this.entries.has(id)) return this.entries.get(id)!;
+    const cached = id === null ? undefined : this.entries.get(id);
+    if (cached !== undefined) return cached;
     return this.remote.size(key);
   }
 

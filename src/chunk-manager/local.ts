@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { existsBySize, type ByteRange, type ChunkManager, type ListOptions, type PutOptions } from './chunk-manager.js';
-import { AlreadyExistsError, NotFoundError, StoreError, UsageError } from '../errors.js';
+import { AlreadyExistsError, assert, NotFoundError, StoreError, UsageError } from '../errors.js';
 import { validateKey } from './keys.js';
 import { nativeAddon, type MappedFile, type NativeAddon } from '../native/addon.js';
 import { compareKeys } from './memory.js';
@@ -77,13 +77,15 @@ export class LocalChunkManager implements ChunkManager {
       this.maps.set(key, map);
       return map;
     }
+    assert(this.native, 'mapped() is reached only with the addon loaded');
     try {
-      map = this.native!.mapFile(path, 'random');
+      map = this.native.mapFile(path, 'random');
     } catch (error) {
       this.fail(error, key, 'mmap');
     }
     this.maps.set(key, map);
-    if (this.maps.size > MAPS_OPEN_MAX) this.maps.delete(this.maps.keys().next().value!);
+    const oldest = this.maps.keys().next();
+    if (this.maps.size > MAPS_OPEN_MAX && !oldest.done) this.maps.delete(oldest.value);
     return map;
   }
 
@@ -93,8 +95,9 @@ export class LocalChunkManager implements ChunkManager {
    * it again at its new size).
    */
   private copyOut(key: string, map: { map: MappedFile; size: number }, offset: number, length: number): Uint8Array {
+    assert(this.native, 'copyOut() is reached only with the addon loaded');
     try {
-      return this.native!.copyRange(map.map, offset, length);
+      return this.native.copyRange(map.map, offset, length);
     } catch (error) {
       if (this.maps.get(key) === map) this.maps.delete(key);
       this.fail(error, key, 'read');

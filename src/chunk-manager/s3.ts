@@ -12,6 +12,23 @@ import { Semaphore, mapLimit } from './semaphore.js';
 import { fetchCoalesced } from './ranges.js';
 import { holdsExactly } from './conditional-create.js';
 
+/** Requests in flight at once per store (S3Options.concurrency). */
+export const S3_REQUESTS_IN_FLIGHT_DEFAULT = 16;
+/** Objects above this many bytes are uploaded in parts (S3Options.multipartThresholdBytes). */
+export const S3_MULTIPART_THRESHOLD_BYTES_DEFAULT = 64 * 1024 * 1024;
+/** Part size of multipart uploads (S3Options.partBytes). */
+export const S3_PART_BYTES_DEFAULT = 16 * 1024 * 1024;
+/** S3's smallest part (every part but the last): a smaller partBytes is raised to it. */
+export const S3_PART_BYTES_MIN = 5 * 1024 * 1024;
+/** Parts of one multipart upload in flight at once (each also takes a request slot). */
+export const S3_PARTS_IN_FLIGHT = 4;
+/** Keys per DeleteObjects request: S3's limit. */
+export const S3_DELETE_KEYS_MAX = 1000;
+/** Single-key DELETEs in flight at once on GCS (its XML API has no multi-object delete). */
+export const GCS_DELETES_IN_FLIGHT = 16;
+/** A request with no bytes moving this long fails (S3Options.requestIdleTimeoutMs). */
+export const S3_REQUEST_IDLE_TIMEOUT_MS_DEFAULT = 30_000;
+
 export interface S3Options {
   /**
    * `http://127.0.0.1:7480`, `https://s3.eu-west-1.amazonaws.com`, `https://storage.googleapis.com`.
@@ -29,11 +46,11 @@ export interface S3Options {
   sessionToken?: string;
   /** Path-style addressing (MinIO, Ceph); default true unless the endpoint is AWS. */
   pathStyle?: boolean;
-  /** Requests in flight at once. Default 16. */
+  /** Requests in flight at once. Default S3_REQUESTS_IN_FLIGHT_DEFAULT (16). */
   concurrency?: number;
-  /** Objects above this are uploaded in parts. Default 64 MiB. */
+  /** Objects above this are uploaded in parts. Default S3_MULTIPART_THRESHOLD_BYTES_DEFAULT (64 MiB). */
   multipartThresholdBytes?: number;
-  /** Part size of multipart uploads. Default 16 MiB (S3 minimum is 5 MiB). */
+  /** Part size of multipart uploads. Default S3_PART_BYTES_DEFAULT (16 MiB); at least S3_PART_BYTES_MIN (5 MiB). */
   partBytes?: number;
   /** A request with no bytes moving for this long fails (retryable ETIMEDOUT). Default 30,000 ms. */
   requestIdleTimeoutMs?: number;
@@ -119,11 +136,11 @@ export class S3ChunkManager implements ChunkManager {
       sessionToken: options.sessionToken,
       pathStyle: options.pathStyle ?? !/amazonaws\.com$/.test(endpoint.hostname),
       retryOptions: { disableRetry: true },
-      transport: idleTimeoutTransport(useSSL ? https : http, options.requestIdleTimeoutMs ?? 30_000) as never,
+      transport: idleTimeoutTransport(useSSL ? https : http, options.requestIdleTimeoutMs ?? S3_REQUEST_IDLE_TIMEOUT_MS_DEFAULT) as never,
     });
-    this.gate = new Semaphore(options.concurrency ?? 16);
-    this.multipartThresholdBytes = options.multipartThresholdBytes ?? 64 * 1024 * 1024;
-    this.partBytes = Math.max(5 * 1024 * 1024, options.partBytes ?? 16 * 1024 * 1024);
+    this.gate = new Semaphore(options.concurrency ?? S3_REQUESTS_IN_FLIGHT_DEFAULT);
+    this.multipartThresholdBytes = options.multipartThresholdBytes ?? S3_MULTIPART_THRESHOLD_BYTES_DEFAULT;
+    this.partBytes = Math.max(S3_PART_BYTES_MIN, options.partBytes ?? S3_PART_BYTES_DEFAULT);
     this.createBucket = options.createBucket ?? true;
     this.gcs = options.gcs ?? endpoint.hostname === 'storage.googleapis.com';
     this.signPayload = !useSSL && Boolean(options.accessKey && options.secretKey);
@@ -294,7 +311,7 @@ export class S3ChunkManager implements ChunkManager {
     const uploadId = await this.call(key, 'put', () => this.client.initiateNewMultipartUpload(this.bucket, name, {}));
     try {
       const parts = Array.from({ length: Math.ceil(body.length / this.partBytes) }, (_, i) => i);
-      const etags = await mapLimit(parts, 4, (i) => this.call(key, 'put', async () => {
+      const etags = await mapLimit(parts, S3_PARTS_IN_FLIGHT, (i) => this.call(key, 'put', async () => {
         const part = body.subarray(i * this.partBytes, Math.min(body.length, (i + 1) * this.partBytes));
         const r = await this.client.uploadPart({ bucketName: this.bucket, objectName: name, uploadID: uploadId, partNumber: i + 1, headers: {} }, part);
         return { part: i + 1, etag: r.etag };
@@ -330,13 +347,13 @@ export class S3ChunkManager implements ChunkManager {
     const names = keys.map((k) => this.objectName(k));
     if (this.gcs) {
       // GCS's XML API has no multi-object delete: one DELETE per key (a missing key is fine).
-      await mapLimit(keys, 16, (key, i) => this.call(key, 'delete', () => this.client.removeObject(this.bucket, names[i]!)).catch((error) => {
+      await mapLimit(keys, GCS_DELETES_IN_FLIGHT, (key, i) => this.call(key, 'delete', () => this.client.removeObject(this.bucket, names[i]!)).catch((error) => {
         if (!(error instanceof NotFoundError)) throw error;
       }));
       return;
     }
-    for (let i = 0; i < names.length; i += 1000) {
-      const batch = names.slice(i, i + 1000);
+    for (let i = 0; i < names.length; i += S3_DELETE_KEYS_MAX) {
+      const batch = names.slice(i, i + S3_DELETE_KEYS_MAX);
       const result = await this.call(keys[i] ?? '', 'delete', () => this.client.removeObjects(this.bucket, batch));
       const failed = (result as { Code?: string; Key?: string; Message?: string }[]).filter((r) => r && r.Code && r.Code !== 'NoSuchKey');
       if (failed.length) {

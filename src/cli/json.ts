@@ -1,5 +1,5 @@
 import type { TimeUnit } from '../format/types.js';
-import { formatTime } from '../table/time.js';
+import { formatTime } from '../core/time.js';
 
 /**
  * The keys every `--json` output shares (README, "Output conventions"): a table is `table`,

@@ -1,6 +1,6 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { formatTime } from '../table/time.js';
+import { formatTime } from '../core/time.js';
 import { UsageError } from '../errors.js';
 import type { TimeUnit } from '../format/types.js';
 import { AsyncByteQueue, RecordBatchStreamWriter, Type, TimeUnit as ArrowTimeUnit, type RecordBatch, type Schema, type Vector } from 'apache-arrow';

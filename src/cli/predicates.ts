@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import type { TableSchema, TagPredicate } from '../table/types.js';
+import type { TableSchema, TagPredicate } from '../core/types.js';
 import type { ComparisonOp, FieldPredicate, PredicateValue } from '../scan/query-types.js';
 
 /**

@@ -1,6 +1,5 @@
 import { open } from 'node:fs/promises';
 import type { ByteSource } from '../format/types.js';
-import type { ChunkManager } from '../chunk-manager/chunk-manager.js';
 
 /** A chunk file on disk, read with positional reads (for `quiver inspect FILE.qvr`). */
 export function fileSource(path: string): ByteSource {
@@ -21,12 +20,5 @@ export function fileSource(path: string): ByteSource {
   };
 }
 
-/** An object of a ChunkManager as a ByteSource; `size` from the manifest saves a request. */
-export function storeSource(cm: ChunkManager, key: string, size?: number): ByteSource {
-  return {
-    name: key,
-    size: () => (size !== undefined ? Promise.resolve(size) : cm.size(key)),
-    read: (offset, length) => cm.getRange(key, offset, length),
-    readRanges: (ranges) => cm.getRanges(key, ranges),
-  };
-}
+/** An object of a store as a ByteSource (one implementation, the table's). */
+export { storeSource } from '../table/store-source.js';

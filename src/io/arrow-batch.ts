@@ -22,13 +22,13 @@ import {
 import { InputError, assert } from '../errors.js';
 import { importFieldTypeOf } from '../format/field-types.js';
 import type { TimeUnit } from '../format/types.js';
-import { ARROW_TIME_UNIT, TIME_UNIT_OF } from '../table/arrow-schema.js';
+import { ARROW_TIME_UNIT, TIME_UNIT_OF } from '../core/arrow-schema.js';
 import { validateColumnName } from '../table/names.js';
 import { convertToField, invalidUtf8RowOf } from '../table/field-convert.js';
-import type { TableSchema } from '../table/types.js';
-import { stringOf } from '../table/write-buffer.js';
+import type { TableSchema } from '../core/types.js';
+import { stringOf } from '../table/row-values.js';
 import { epochUnitOf, parseIsoBytes, type TimeFormat } from './csv/values.js';
-import { floorDiv, formatTime, INT64_MAX, INT64_MIN, inTimeRange, timeRangeError } from '../table/time.js';
+import { floorDiv, formatTime, INT64_MAX, INT64_MIN, inTimeRange, timeRangeError } from '../core/time.js';
 import { TIME_NAMES } from './csv/reader.js';
 import { TagInterner } from './csv/cells.js';
 import { tagValueBytesOver, tagValueError } from '../table/tag-values.js';

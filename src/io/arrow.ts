@@ -2,7 +2,7 @@ import { open } from 'node:fs/promises';
 import { RecordBatchReader, type RecordBatch } from 'apache-arrow';
 import { registerArrowCodecs } from '../format/index.js';
 import { InputError } from '../errors.js';
-import type { TableSchema } from '../table/types.js';
+import type { TableSchema } from '../core/types.js';
 import { inTableShape, type ArrowImportOptions } from './arrow-batch.js';
 import { arrowIpcFormat, checkArrowIpc } from './arrow-check.js';
 

@@ -3,7 +3,7 @@ import type * as ParquetWasmTypes from 'parquet-wasm/node';
 import { makeData, RecordBatch, Struct, Type, Vector, type Data, type Field } from 'apache-arrow';
 import { parseRecordBatch } from 'arrow-js-ffi';
 import { InputError } from '../errors.js';
-import type { TableSchema } from '../table/types.js';
+import type { TableSchema } from '../core/types.js';
 import { parquetInput, restoreStrings } from './parquet-footer.js';
 import { ArrowBatchConverter, checkArrowSchema, tableSchemaOfArrow, type ArrowImportOptions } from './arrow-batch.js';
 import { isWasmTrap, parquetWasm, type ParquetWasm } from './parquet-wasm.js';

@@ -4,7 +4,7 @@
  * writes the previous ones. At most `credit` batches are decoded ahead of the main thread
  * (worker-stream.ts).
  */
-import type { TableSchema } from '../table/types.js';
+import type { TableSchema } from '../core/types.js';
 import type { ArrowImportOptions } from './arrow-batch.js';
 import { batchToMessage, type ColumnMessage } from './batch-transfer.js';
 import { parquetBatches } from './parquet-groups.js';

@@ -1,5 +1,5 @@
 import type { RecordBatch } from 'apache-arrow';
-import type { TableSchema } from '../table/types.js';
+import type { TableSchema } from '../core/types.js';
 import type { ArrowImportOptions } from './arrow-batch.js';
 import { messageToBatch } from './batch-transfer.js';
 import type { ParquetBatch } from './parquet-groups.js';

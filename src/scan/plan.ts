@@ -1,9 +1,9 @@
 import type { ChunkFooter } from '../format/types.js';
 import { compareStrings } from '../format/index.js';
 import { assert, UsageError } from '../errors.js';
-import type { ChunkEntry, ScanOptions, TableSchema, TagPredicate } from '../table/types.js';
-import { toTableTime } from '../table/time.js';
-import { bloomMayContain } from '../table/bloom.js';
+import type { ChunkEntry, ScanOptions, TableSchema, TagPredicate } from '../core/types.js';
+import { toTableTime } from '../core/time.js';
+import { bloomMayContain } from '../core/bloom.js';
 
 /**
  * Scan planning: everything decided before a byte of column data is read. Chunks are pruned

@@ -1,7 +1,7 @@
 import { Field, makeData, type Data, type DataType, type RecordBatch, type Table } from 'apache-arrow';
 import { AbortError, SchemaError } from '../errors.js';
 import type { QueryableTable, QueryOptions } from './query-types.js';
-import type { FieldSpec, TableSchema } from '../table/types.js';
+import type { FieldSpec, TableSchema } from '../core/types.js';
 import { bigint64Values, boolAt, columnData, columnView, float64Values, int64ToFloat64, isValidAt, utf8At, type ColumnView } from './aggregate-column.js';
 import { GroupRegistry, newGroupRuns, sortedGroups, type GroupRuns } from './query-groups.js';
 import { fieldKind, type QueryPlan } from './query-plan.js';

@@ -1,12 +1,12 @@
 import type { FieldType, TimeUnit } from '../format/types.js';
 import { fieldTypeInfo } from '../format/field-types.js';
-import type { ScanOptions, TableSchema } from '../table/types.js';
+import type { ScanOptions, TableSchema } from '../core/types.js';
 import { SchemaError, UsageError } from '../errors.js';
 import type { AggSpec, FillMode, QueryOptions } from './query-types.js';
 import type { Needs } from './aggregate.js';
 import { aggregates, aggregatesTaking, resolveAggSpec, aggregateHelp, PAGE_STATISTICS, takesType, type AggPlan, type FieldKind } from './aggregates/index.js';
 import { makeBucketer, type Bucketer } from './bucket.js';
-import { toTableTime } from '../table/time.js';
+import { toTableTime } from '../core/time.js';
 import { predicateColumns } from './predicate.js';
 import { checkOptionKeys, SCAN_OPTION_KEYS } from './plan.js';
 
@@ -171,7 +171,7 @@ export function planQuery(schema: TableSchema, options: QueryOptions): QueryPlan
   };
 }
 
-/** A TimeInput in the table's unit (one parser and range check for scans and queries: see table/time.ts). */
+/** A TimeInput in the table's unit (one parser and range check for scans and queries: see core/time.ts). */
 export { toTableTime };
 
 export const UNITS_PER_SECOND: Record<TimeUnit, number> = { s: 1, ms: 1e3, us: 1e6, ns: 1e9 };

@@ -1,5 +1,5 @@
 import type { RecordBatch } from 'apache-arrow';
-import type { ScanOptions, TableSchema } from '../table/types.js';
+import type { ScanOptions, TableSchema } from '../core/types.js';
 import type { ChunkFooter } from '../format/types.js';
 
 /**

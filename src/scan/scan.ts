@@ -1,8 +1,8 @@
 import { makeData, RecordBatch, Struct, Type, type Data, type Field, type Schema } from 'apache-arrow';
 import { compareStrings, type ChunkReader } from '../format/index.js';
 import { AbortError, assert } from '../errors.js';
-import { nullData, retype, type TableArrowSchema } from '../table/arrow-schema.js';
-import type { ChunkEntry } from '../table/types.js';
+import { nullData, retype, type TableArrowSchema } from '../core/arrow-schema.js';
+import type { ChunkEntry } from '../core/types.js';
 import { takeRows } from './predicate-take.js';
 import { mergeBySeriesTime } from './merge.js';
 import { utf8VectorAt } from '../format/utf8.js';

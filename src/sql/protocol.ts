@@ -1,4 +1,4 @@
-import type { TableSchema } from '../table/types.js';
+import type { TableSchema } from '../core/types.js';
 
 /** Messages between `db.sql()` (main thread) and the DuckDB worker (duckdb-worker.ts). */
 

@@ -23,9 +23,10 @@
  */
 import { openChunk } from '../format/index.js';
 import type { LineageEntry } from '../format/types.js';
-import { ConflictError, UsageError } from '../errors.js';
-import { storeSource, type Table } from './table.js';
-import type { ChunkEntry } from './types.js';
+import { assert, ConflictError, UsageError } from '../errors.js';
+import { storeSource } from './store-source.js';
+import type { Table } from './table.js';
+import type { ChunkEntry } from '../core/types.js';
 
 export interface CompactOptions {
   /**
@@ -110,19 +111,22 @@ export async function compactTable(table: Table, options: CompactOptions = {}): 
       const buffer = table.newBuffer();
       const lineage: LineageEntry[] = [];
       for (const key of group.inputs) {
-        const entry = entries.get(key)!;
+        const entry = entries.get(key);
+        assert(entry, `compaction input ${key} is a chunk of the planned version`);
         const reader = await openChunk(storeSource(table.store, key, entry.bytes));
         buffer.appendBatch(await reader.read());
         lineage.push(...reader.footer.lineage);
       }
       const drained = buffer.drain(table.options.partition, rowsMax);
-      if (drained.length !== 1 || drained[0]!.partition !== group.partition) {
+      const merged = drained[0];
+      if (drained.length !== 1 || merged === undefined || merged.partition !== group.partition) {
         throw new ConflictError(`compact ${table.name}: chunks of partition ${group.partition} re-partitioned into ${drained.map((d) => d.partition).join(', ')}; the table's partitioning changed under them`);
       }
-      const [entry] = await table.writeChunks([{ ...drained[0]!, lineage }]);
-      group.output = entry!.key;
-      group.bytesAfter = entry!.bytes;
-      added.push(entry!);
+      const [entry] = await table.writeChunks([{ ...merged, lineage }]);
+      assert(entry, 'writeChunks returns an entry per chunk');
+      group.output = entry.key;
+      group.bytesAfter = entry.bytes;
+      added.push(entry);
     }
     const manifest = await table.commitChunks(added, [], 'compact', groups.flatMap((g) => g.inputs));
     return { version: manifest.version, groups, chunksBefore: base.chunks.length, chunksAfter: manifest.chunks.length };

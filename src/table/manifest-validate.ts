@@ -12,11 +12,12 @@
  * Throws ManifestShapeError naming the JSON path of the first bad value; the caller turns it
  * into a CorruptManifestError (reading) or a UsageError (creating a table from a spec).
  */
+import { assert } from '../errors.js';
 import { validateKey } from '../chunk-manager/keys.js';
 import { DEFAULT_LIMITS, isFieldType, statKindOf } from '../format/index.js';
 import { fieldTypeInfo } from '../format/field-types.js';
 import type { ColumnType, ColumnWriteOptions, LineageEntry, StatValue, TimeUnit } from '../format/types.js';
-import type { ChunkEntry, FieldSpec, PartitionBy, TableOptions, TableSchema } from './types.js';
+import type { ChunkEntry, FieldSpec, PartitionBy, TableOptions, TableSchema } from '../core/types.js';
 import type { Manifest } from './manifest.js';
 
 export class ManifestShapeError extends Error {
@@ -202,7 +203,8 @@ function statValue(raw: unknown, type: ColumnType, field: string): StatValue {
     case 'int': {
       if (type === 'timestamp' || type === 'int64') return decimal(raw, field, INT64_MIN, INT64_MAX);
       if (type === 'uint64') return decimal(raw, field, 0n, UINT64_MAX);
-      const range = fieldTypeInfo(type).int!;
+      const range = fieldTypeInfo(type).int;
+      assert(range, `${type} is an integer type with a range`);
       return decimal(raw, field, range.min, range.max);
     }
     case 'bool': return boolean(raw, field);

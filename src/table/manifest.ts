@@ -1,9 +1,11 @@
 import { crc32 } from 'node:zlib';
 import type { ChunkManager } from '../chunk-manager/chunk-manager.js';
+import type { ChunkFooter } from '../format/index.js';
+import { buildBloom } from '../core/bloom.js';
 import { mapLimit } from '../chunk-manager/semaphore.js';
 import { AlreadyExistsError, ConflictError, CorruptManifestError, NotFoundError, QuiverError, SchemaError } from '../errors.js';
 import { ManifestShapeError, validateManifest, validateOptions, validateSchema } from './manifest-validate.js';
-import type { ChunkEntry, FieldSpec, TableOptions, TableSchema } from './types.js';
+import type { ChunkEntry, FieldSpec, TableDescription, TableOptions, TableSchema } from '../core/types.js';
 
 /**
  * Versioned manifests. Each table has `<table>/_manifest/<20-digit version>.json`; a
@@ -26,6 +28,10 @@ export const MANIFEST_DIR = '_manifest';
 export const COMMIT_ATTEMPTS_MAX = 64;
 /** Largest manifest accepted (a hostile or broken store must not exhaust memory). */
 export const MANIFEST_BYTES_MAX = 256 * 1024 * 1024;
+/** Tags with at most this many distinct values in a chunk are listed in its manifest entry. */
+export const TAG_VALUES_IN_MANIFEST_MAX = 256;
+/** Longest back-off (ms) before a commit that lost a race retries (jittered, growing 2^attempt up to this). */
+export const COMMIT_BACKOFF_MS_MAX = 200;
 /** Chunk existence checks of one commit in flight at once. */
 const CHUNK_CHECKS_IN_FLIGHT = 8;
 
@@ -328,7 +334,45 @@ export async function commit(store: ChunkManager, table: string, change: Manifes
     if ((await putVersion(store, manifestKey(table, next.version), encodeManifest(next))) === 'ok') return next;
     // Lost the race: back off a little (jittered, growing) and try on the new latest.
     if (next.version === 1 && change.create?.ifExists !== 'append') throw lostCreate();
-    if (next.version > 1) await new Promise((r) => setTimeout(r, random() * Math.min(200, 2 ** attempt)));
+    if (next.version > 1) await new Promise((r) => setTimeout(r, random() * Math.min(COMMIT_BACKOFF_MS_MAX, 2 ** attempt)));
   }
   throw new QuiverError(`commit to ${table} in ${store.url} lost ${COMMIT_ATTEMPTS_MAX} races in a row; too many concurrent writers`);
+}
+
+/** The manifest entry of a chunk, from its footer (verify.ts compares stored entries with it). */
+export function entryOf(key: string, partition: string, footer: ChunkFooter, bytes: number): ChunkEntry {
+  // Keyed by column names (user data): null-prototype, so `__proto__` is a name like any other.
+  const tagValues = Object.create(null) as ChunkEntry['tagValues'];
+  const tagBlooms = Object.create(null) as Record<string, string>;
+  const columns = Object.create(null) as ChunkEntry['columns'];
+  let rawBytes = 0;
+  for (const c of footer.columns) {
+    if (c.role === 'tag' && c.dictionary) {
+      // The null tag is listed as null, first (the series order); a bloom leaves it to nullCount.
+      const values = c.nullCount > 0 ? [null, ...c.dictionary] : c.dictionary;
+      if (values.length <= TAG_VALUES_IN_MANIFEST_MAX) tagValues[c.name] = values;
+      else tagBlooms[c.name] = buildBloom(c.dictionary);
+    }
+    columns[c.name] = { min: c.min, max: c.max, nullCount: c.nullCount, bytes: c.storedBytes, rawBytes: c.rawBytes };
+    rawBytes += c.rawBytes;
+  }
+  return {
+    key, partition, rows: footer.rowCount, bytes, rawBytes, timeMin: footer.timeMin ?? '0', timeMax: footer.timeMax ?? '0',
+    tagValues, ...(Object.keys(tagBlooms).length ? { tagBlooms } : {}), columns, lineage: footer.lineage, createdAt: new Date().toISOString(),
+  };
+}
+
+export function describeManifest(m: Manifest): TableDescription {
+  let rows = 0, bytes = 0, rawBytes = 0;
+  let timeMin: bigint | null = null, timeMax: bigint | null = null;
+  for (const c of m.chunks) {
+    rows += c.rows; bytes += c.bytes; rawBytes += c.rawBytes;
+    const lo = BigInt(c.timeMin), hi = BigInt(c.timeMax);
+    if (timeMin === null || lo < timeMin) timeMin = lo;
+    if (timeMax === null || hi > timeMax) timeMax = hi;
+  }
+  return {
+    name: m.table, schema: m.schema, options: m.options, version: m.version, chunks: m.chunks.length, rows, bytes, rawBytes,
+    timeMin: timeMin === null ? null : timeMin.toString(), timeMax: timeMax === null ? null : timeMax.toString(),
+  };
 }

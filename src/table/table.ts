@@ -2,15 +2,16 @@ import type { DecodePool } from '../format/decode-pool.js';
 import { randomBytes } from 'node:crypto';
 import { Table as ArrowTable, type RecordBatch } from 'apache-arrow';
 import type { ChunkManager } from '../chunk-manager/chunk-manager.js';
-import { bufferSource, openChunk, writeChunk, type ChunkFooter, type ChunkReader } from '../format/index.js';
-import type { ByteSource, LineageEntry } from '../format/types.js';
-import { ConflictError, CorruptChunkError, QuiverError, SchemaError } from '../errors.js';
-import { TableArrowSchema } from './arrow-schema.js';
-import { commit, CommitOutcomeUnknownError, latestVersion, loadManifest, manifestKey, MANIFEST_DIR, MANIFEST_FORMAT, type Manifest, type ManifestChange } from './manifest.js';
-import { LeaseKeeper, type LeaseHold } from './lease.js';
-import { verifyTable, type ChunkCheck } from './verify.js';
+import { openChunk, writeChunk, type ChunkReader } from '../format/index.js';
+import type { LineageEntry } from '../format/types.js';
+import { ConflictError, QuiverError, SchemaError } from '../errors.js';
+import { TableArrowSchema } from '../core/arrow-schema.js';
+import { commit, describeManifest, entryOf, latestVersion, loadManifest, manifestKey, MANIFEST_DIR, MANIFEST_FORMAT, type Manifest, type ManifestChange } from './manifest.js';
+import { LeaseKeeper } from './lease.js';
+import { BulkWriter } from './bulk-writer.js';
+import { storeSource } from './store-source.js';
+import { checkChunkBytes, verifyTable, type ChunkCheck } from './verify.js';
 import { WriteBuffer, type BufferedChunk } from './write-buffer.js';
-import { buildBloom } from './bloom.js';
 import { DecodedPageCache } from '../format/decoded-cache.js';
 import { WriteAheadLog, type WalRecovery, type WalRecoveryReport } from './wal.js';
 import { compactTable, type CompactOptions, type CompactResult } from './compact.js';
@@ -20,10 +21,8 @@ import { planInput } from '../scan/plan.js';
 import { runQuery } from '../scan/query.js';
 import type { PageSummarizer, QueryOptions } from '../scan/query-types.js';
 import { splitQueryOptions } from '../scan/query-plan.js';
-import type { ChunkEntry, Row, ScanOptions, TableDescription, TableOptions, TableSchema, TableWriter } from './types.js';
+import type { ChunkEntry, Row, ScanOptions, TableDescription, TableOptions, TableSchema, TableWriter } from '../core/types.js';
 
-/** Tags with at most this many distinct values in a chunk are listed in its manifest entry. */
-export const TAG_VALUES_IN_MANIFEST_MAX = 256;
 /** Open chunk readers (footers) kept per store. */
 export const READERS_CACHED_MAX = 512;
 
@@ -42,9 +41,10 @@ export interface TableContext {
   decodePool?: DecodePool;
   /**
    * After a flush, a partition it wrote to that holds this many small chunks is compacted
-   * (streaming writers stay at a few chunks per partition). 0 disables. Default 16.
+   * (streaming writers stay at a few chunks per partition). 0 disables. Default
+   * AUTO_COMPACT_DEFAULT. The library option of the same name (Quiver.open).
    */
-  autoCompactChunks?: number;
+  autoCompact?: number;
   /** Lifetime of writer leases without a refresh (lease.ts; default LEASE_TTL_MS). */
   leaseTtlMs?: number;
   /**
@@ -54,44 +54,12 @@ export interface TableContext {
   checkChunks?: boolean;
 }
 
-/** Small chunks in one partition that trigger a compaction after a flush (TableContext.autoCompactChunks). */
-export const AUTO_COMPACT_CHUNKS = 16;
-
-export function storeSource(store: ChunkManager, key: string, size?: number): ByteSource {
-  return {
-    name: key,
-    size: () => (size !== undefined ? Promise.resolve(size) : store.size(key)),
-    read: (offset, length) => store.getRange(key, offset, length),
-    readRanges: (ranges) => store.getRanges(key, ranges),
-  };
-}
+/** Default of `autoCompact`: small chunks in one partition that trigger a compaction after a flush. */
+export const AUTO_COMPACT_DEFAULT = 16;
 
 function chunkId(): string {
   // Time-sortable: milliseconds in base 36 (fixed width), then randomness.
   return `${Date.now().toString(36).padStart(9, '0')}-${randomBytes(6).toString('hex')}`;
-}
-
-/** The manifest entry of a chunk, from its footer (verify.ts compares stored entries with it). */
-export function entryOf(key: string, partition: string, footer: ChunkFooter, bytes: number): ChunkEntry {
-  // Keyed by column names (user data): null-prototype, so `__proto__` is a name like any other.
-  const tagValues = Object.create(null) as ChunkEntry['tagValues'];
-  const tagBlooms = Object.create(null) as Record<string, string>;
-  const columns = Object.create(null) as ChunkEntry['columns'];
-  let rawBytes = 0;
-  for (const c of footer.columns) {
-    if (c.role === 'tag' && c.dictionary) {
-      // The null tag is listed as null, first (the series order); a bloom leaves it to nullCount.
-      const values = c.nullCount > 0 ? [null, ...c.dictionary] : c.dictionary;
-      if (values.length <= TAG_VALUES_IN_MANIFEST_MAX) tagValues[c.name] = values;
-      else tagBlooms[c.name] = buildBloom(c.dictionary);
-    }
-    columns[c.name] = { min: c.min, max: c.max, nullCount: c.nullCount, bytes: c.storedBytes, rawBytes: c.rawBytes };
-    rawBytes += c.rawBytes;
-  }
-  return {
-    key, partition, rows: footer.rowCount, bytes, rawBytes, timeMin: footer.timeMin ?? '0', timeMax: footer.timeMax ?? '0',
-    tagValues, ...(Object.keys(tagBlooms).length ? { tagBlooms } : {}), columns, lineage: footer.lineage, createdAt: new Date().toISOString(),
-  };
 }
 
 /**
@@ -272,9 +240,9 @@ export class Table {
     await this.autoCompact(new Set(chunks.map((c) => c.partition)));
   }
 
-  /** Compacts the partitions just written to once they hold autoCompactChunks small chunks. */
+  /** Compacts the partitions just written to once they hold `autoCompact` small chunks. */
   private async autoCompact(partitions: Set<string>): Promise<void> {
-    const threshold = this.ctx.autoCompactChunks ?? AUTO_COMPACT_CHUNKS;
+    const threshold = this.ctx.autoCompact ?? AUTO_COMPACT_DEFAULT;
     if (threshold <= 0) return;
     const smallRows = Math.max(1, Math.floor(this.options.rowsPerChunkMax / 2));
     const due = [...partitions].filter((p) => this.manifest.chunks.filter((c) => c.partition === p && c.rows < smallRows).length >= threshold);
@@ -372,7 +340,8 @@ export class Table {
     });
     reader.catch(() => cache.delete(entry.key));
     cache.set(entry.key, reader);
-    if (cache.size > READERS_CACHED_MAX) cache.delete(cache.keys().next().value!);
+    const oldest = cache.keys().next();
+    if (cache.size > READERS_CACHED_MAX && !oldest.done) cache.delete(oldest.value);
     return reader;
   }
 
@@ -465,131 +434,6 @@ export class Table {
   /** The loaded manifest (latest after refresh()). */
   get currentManifest(): Manifest {
     return this.manifest;
-  }
-}
-
-export function describeManifest(m: Manifest): TableDescription {
-  let rows = 0, bytes = 0, rawBytes = 0;
-  let timeMin: bigint | null = null, timeMax: bigint | null = null;
-  for (const c of m.chunks) {
-    rows += c.rows; bytes += c.bytes; rawBytes += c.rawBytes;
-    const lo = BigInt(c.timeMin), hi = BigInt(c.timeMax);
-    if (timeMin === null || lo < timeMin) timeMin = lo;
-    if (timeMax === null || hi > timeMax) timeMax = hi;
-  }
-  return {
-    name: m.table, schema: m.schema, options: m.options, version: m.version, chunks: m.chunks.length, rows, bytes, rawBytes,
-    timeMin: timeMin === null ? null : timeMin.toString(), timeMax: timeMax === null ? null : timeMax.toString(),
-  };
-}
-
-/**
- * Bulk import: rows stream into a buffer that is cut into chunks whenever it reaches
- * rowsPerChunkMax (so memory stays bounded whatever the input size); chunk files are
- * written at once but referenced by no manifest until commit(), which makes all of them
- * visible in one version. abort() deletes them; a crash leaves them for gcOrphans().
- */
-class BulkWriter implements TableWriter {
-  private buffer: WriteBuffer;
-  private readonly entries: ChunkEntry[] = [];
-  private readonly fields = new Map<string, TableSchema['fields'][number]>();
-  private readonly series = new Set<string>();
-  private rows = 0;
-  private done = false;
-  private spilling: Promise<void> = Promise.resolve();
-  private spills = 0;
-  /** The lease operation covering this writer's chunks until its commit or abort (lease.ts). */
-  private readonly hold: LeaseHold;
-
-  constructor(private readonly table: Table, private readonly bufferBytesMax: number) {
-    this.buffer = table.newBuffer(table.options.rowsPerChunkMax);
-    this.hold = table.leases.begin();
-  }
-
-  get schema(): TableSchema {
-    return this.table.schema;
-  }
-
-  async append(batch: RecordBatch | Row[], lineage?: { source: string; rowStart: number }): Promise<void> {
-    if (this.done) throw new QuiverError('this table writer was already committed or aborted');
-    // Batches are cut at the chunk size, so the buffer (allocated at that size) never grows.
-    const max = this.table.options.rowsPerChunkMax;
-    const n = Array.isArray(batch) ? batch.length : batch.numRows;
-    let at = 0;
-    do {
-      while (this.spills > 0) await this.spilling;
-      const take = Math.min(n - at, Math.max(1, max - this.buffer.rows));
-      const part = take === n ? batch : batch.slice(at, at + take);
-      const partLineage = lineage ? { source: lineage.source, rowStart: lineage.rowStart + at } : undefined;
-      if (Array.isArray(part)) this.buffer.appendRows(part, partLineage);
-      else this.buffer.appendBatch(part, partLineage);
-      at += take;
-      if (this.buffer.rows >= max || this.buffer.bytes >= this.bufferBytesMax) await this.spill();
-    } while (at < n);
-  }
-
-  /**
-   * Drains the buffer into chunk files. The drain reorders rows in the buffer's own arrays
-   * and the chunks are encoded from them, so spills run one at a time and appends (which
-   * may overlap when their caller does not await each) wait until no spill is pending.
-   */
-  private spill(): Promise<void> {
-    this.spills++;
-    const run = this.spilling.then(async () => {
-      if (this.buffer.rows === 0) return;
-      this.rows += this.buffer.rows;
-      for (const f of this.buffer.fieldSpecs) this.fields.set(f.name, f);
-      const chunks = this.buffer.drain(this.table.options.partition, this.table.options.rowsPerChunkMax, this.series, true);
-      await this.table.writeChunks(chunks, this.entries);
-    });
-    this.spilling = run.then(() => { this.spills--; }, () => { this.spills--; });
-    return run;
-  }
-
-  async commit(): Promise<{ version: number; rows: number; chunks: number; bytes: number; series: number }> {
-    if (this.done) throw new QuiverError('this table writer was already committed or aborted');
-    try {
-      await this.spill();
-      const manifest = await this.table.commitChunks(this.entries, [...this.fields.values()], 'import');
-      this.done = true;
-      await this.hold.end({ release: true });
-      return { version: manifest.version, rows: this.rows, chunks: this.entries.length, bytes: this.entries.reduce((s, e) => s + e.bytes, 0), series: this.series.size };
-    } catch (error) {
-      if (error instanceof CommitOutcomeUnknownError) {
-        // The manifest may have landed: its chunks must stay (orphans, if it did not, for vacuum).
-        this.done = true;
-        await this.hold.end({ release: true }).catch(() => {});
-      } else await this.abort().catch(() => {});
-      throw error;
-    }
-  }
-
-  async abort(): Promise<void> {
-    this.done = true;
-    try {
-      await this.spilling.catch(() => {});
-      const keys = this.entries.map((e) => e.key);
-      this.entries.length = 0;
-      if (keys.length) await this.table.store.delete(keys);
-    } finally {
-      await this.hold.end({ release: true });
-    }
-  }
-}
-
-/**
- * Checks a chunk from the bytes about to be put, as verify does (footer, trailer, every page
- * and region checksum, a decode of every page against its statistics): a writer bug or a bit
- * flipped in memory is caught here, before any manifest can name the file.
- */
-export async function checkChunkBytes(key: string, bytes: Uint8Array, written: ChunkFooter): Promise<void> {
-  const reader = await openChunk(bufferSource(bytes, key));
-  const result = await reader.verify({ decode: true });
-  if (!result.ok) {
-    throw new CorruptChunkError(key, result.errors[0]!.offset, `the chunk just encoded fails verification, so it was not stored: ${result.errors.map((e) => e.message).join('; ')}`);
-  }
-  if (reader.footer.rowCount !== written.rowCount || reader.footer.timeMin !== written.timeMin || reader.footer.timeMax !== written.timeMax) {
-    throw new CorruptChunkError(key, 0, `the chunk just encoded reads back ${reader.footer.rowCount} rows ${reader.footer.timeMin}..${reader.footer.timeMax}, the writer made ${written.rowCount} rows ${written.timeMin}..${written.timeMax}; it was not stored`);
   }
 }
 

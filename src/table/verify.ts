@@ -10,14 +10,16 @@
  *   tag values and bloom filters, column statistics and sizes, lineage. Every mismatch is
  *   reported, not only the first: scans trust these entries to prune, so a wrong one loses
  *   or doubles rows without any checksum failing.
+ *
+ * checkChunkBytes runs the chunk checks on a chunk's bytes before a writer puts them.
  */
 import type { ChunkManager } from '../chunk-manager/chunk-manager.js';
-import { openChunk, type ChunkFooter } from '../format/index.js';
-import { latestVersion, manifestKey, MANIFEST_DIR, readManifest, type Manifest } from './manifest.js';
-import { buildBloom } from './bloom.js';
-import { partitionOf } from './time.js';
-import { entryOf, storeSource } from './table.js';
-import type { ChunkEntry, TableSchema } from './types.js';
+import { bufferSource, openChunk, type ChunkFooter } from '../format/index.js';
+import { CorruptChunkError } from '../errors.js';
+import { entryOf, latestVersion, manifestKey, MANIFEST_DIR, readManifest, type Manifest } from './manifest.js';
+import { partitionOf } from '../core/time.js';
+import { storeSource } from './store-source.js';
+import type { ChunkEntry, TableSchema } from '../core/types.js';
 
 export interface ChunkCheck {
   key: string;
@@ -86,7 +88,7 @@ export function entryMismatches(entry: ChunkEntry, footer: ChunkFooter, size: nu
   for (const c of footer.columns) {
     const role = c.name === schema.time ? 'time' : tags.has(c.name) ? 'tag' : fieldTypes.has(c.name) ? 'field' : undefined;
     if (role === undefined) { out.push(`the chunk's column ${JSON.stringify(c.name)} (${c.type}) is not in the table's schema`); continue; }
-    const type = role === 'time' ? 'timestamp' : role === 'tag' ? 'string' : fieldTypes.get(c.name)!;
+    const type = role === 'time' ? 'timestamp' : role === 'tag' ? 'string' : fieldTypes.get(c.name);
     if (c.role !== role || c.type !== type) out.push(`the chunk's column ${JSON.stringify(c.name)} is a ${c.type} ${c.role}, the table's a ${type} ${role}`);
   }
   // Tag values and blooms: what pruning trusts.
@@ -164,4 +166,20 @@ export async function verifyTable(store: ChunkManager, name: string): Promise<Ta
     chunks.push(errors.length ? { key, ok: false, error: errors.join('; '), errors } : { key, ok: true });
   }
   return { table: name, version: latest, ok: manifests.every((m) => m.ok) && chunks.every((c) => c.ok), manifests, chunks };
+}
+
+/**
+ * Checks a chunk from the bytes about to be put, as verify does (footer, trailer, every page
+ * and region checksum, a decode of every page against its statistics): a writer bug or a bit
+ * flipped in memory is caught here, before any manifest can name the file.
+ */
+export async function checkChunkBytes(key: string, bytes: Uint8Array, written: ChunkFooter): Promise<void> {
+  const reader = await openChunk(bufferSource(bytes, key));
+  const result = await reader.verify({ decode: true });
+  if (!result.ok) {
+    throw new CorruptChunkError(key, result.errors[0]!.offset, `the chunk just encoded fails verification, so it was not stored: ${result.errors.map((e) => e.message).join('; ')}`);
+  }
+  if (reader.footer.rowCount !== written.rowCount || reader.footer.timeMin !== written.timeMin || reader.footer.timeMax !== written.timeMax) {
+    throw new CorruptChunkError(key, 0, `the chunk just encoded reads back ${reader.footer.rowCount} rows ${reader.footer.timeMin}..${reader.footer.timeMax}, the writer made ${written.rowCount} rows ${written.timeMin}..${written.timeMax}; it was not stored`);
+  }
 }

@@ -10,7 +10,7 @@ import { bufferSource, DecodePool, openChunk, POOL_COLUMN_BYTES_MIN, writeChunk 
 import { Quiver } from '../../src/quiver.js';
 import { MemoryChunkManager } from '../../src/chunk-manager/memory.js';
 import { ByteBudget } from '../../src/scan/scan.js';
-import type { Row } from '../../src/table/types.js';
+import type { Row } from '../../src/core/types.js';
 import { type ColumnSpec, columnValues, makeBatches, rng, seedFromEnv } from './helpers.js';
 
 // Pages decoded in worker threads must be exactly the pages decoded inline, errors included.

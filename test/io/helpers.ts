@@ -1,6 +1,6 @@
 import { Type, type RecordBatch } from 'apache-arrow';
 import { readCsv, type CsvOptions } from '../../src/io/csv/reader.js';
-import type { TableSchema } from '../../src/table/types.js';
+import type { TableSchema } from '../../src/core/types.js';
 
 export { rng } from '../../bench/rng.js';
 

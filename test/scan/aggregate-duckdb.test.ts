@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TableSchema } from '../../src/table/types.js';
+import type { TableSchema } from '../../src/core/types.js';
 import { runQuery } from '../../src/scan/query.js';
 import { close, duckRows, duckWith, FakeTable, rng, seedFromEnv, tableRows, type TestRow } from './query-fixture.test.js';
 

@@ -17,7 +17,7 @@ import { registerAggregate, unregisterAggregate } from '../../src/scan/aggregate
 import { runQuery } from '../../src/scan/query.js';
 import type { QueryOptions } from '../../src/scan/query-types.js';
 import type { Table } from '../../src/table/table.js';
-import type { Row } from '../../src/table/types.js';
+import type { Row } from '../../src/core/types.js';
 import { UsageError } from '../../src/errors.js';
 import { runCli } from '../cli/in-process.js';
 import { rng } from '../../bench/rng.js';

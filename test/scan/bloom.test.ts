@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { Quiver } from '../../src/quiver.js';
 import { MemoryChunkManager } from '../../src/chunk-manager/memory.js';
 import { CountingChunkManager } from '../../src/chunk-manager/counting.js';
-import { bloomMayContain, buildBloom, BLOOM_BYTES_MAX } from '../../src/table/bloom.js';
-import { TAG_VALUES_IN_MANIFEST_MAX } from '../../src/table/table.js';
-import type { Row } from '../../src/table/types.js';
+import { bloomMayContain, buildBloom, BLOOM_BYTES_MAX } from '../../src/core/bloom.js';
+import { TAG_VALUES_IN_MANIFEST_MAX } from '../../src/table/manifest.js';
+import type { Row } from '../../src/core/types.js';
 import { rng } from '../format/helpers.js';
 
 test('bloom filter: no false negatives, about 1% false positives, bounded size, malformed input answers true', () => {

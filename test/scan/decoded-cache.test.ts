@@ -4,7 +4,7 @@ import { Quiver, type QuiverOptions } from '../../src/quiver.js';
 import { MemoryChunkManager } from '../../src/chunk-manager/memory.js';
 import { CountingChunkManager } from '../../src/chunk-manager/counting.js';
 import type { Table } from '../../src/table/table.js';
-import type { Row } from '../../src/table/types.js';
+import type { Row } from '../../src/core/types.js';
 import { rng } from '../format/helpers.js';
 
 const T0 = Date.UTC(2026, 0, 1);

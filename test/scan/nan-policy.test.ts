@@ -14,7 +14,7 @@ import { MemoryChunkManager } from '../../src/chunk-manager/memory.js';
 import { runQuery } from '../../src/scan/query.js';
 import type { QueryableTable, QueryOptions } from '../../src/scan/query-types.js';
 import type { ChunkFooter } from '../../src/format/types.js';
-import type { Row } from '../../src/table/types.js';
+import type { Row } from '../../src/core/types.js';
 import type { Table } from '../../src/table/table.js';
 import { rng, seedFromEnv, tableRows } from './query-fixture.test.js';
 

@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RecordBatch } from 'apache-arrow';
-import type { ScanOptions, TableSchema } from '../../src/table/types.js';
+import type { ScanOptions, TableSchema } from '../../src/core/types.js';
 import type { QueryableTable } from '../../src/scan/query-types.js';
 import { runQuery } from '../../src/scan/query.js';
 import { AbortError, SchemaError, UsageError } from '../../src/errors.js';

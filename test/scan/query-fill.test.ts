@@ -1,7 +1,7 @@
 /** Gap filling of empty buckets: none, null, previous, linear; within [from, to) or the data's range. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TableSchema } from '../../src/table/types.js';
+import type { TableSchema } from '../../src/core/types.js';
 import { runQuery } from '../../src/scan/query.js';
 import { UsageError, LimitExceededError } from '../../src/errors.js';
 import { FakeTable, tableRows, type TestRow } from './query-fixture.test.js';

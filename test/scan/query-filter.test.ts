@@ -1,7 +1,7 @@
 /** Field predicates: applyFilter on every column type against DuckDB's WHERE (three-valued logic). */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TableSchema } from '../../src/table/types.js';
+import type { TableSchema } from '../../src/core/types.js';
 import { applyFilter, evaluatePredicate, TRUE, UNKNOWN, FALSE } from '../../src/scan/predicate.js';
 import type { FieldPredicate } from '../../src/scan/query-types.js';
 import { SchemaError, UsageError } from '../../src/errors.js';

@@ -14,7 +14,7 @@ import {
   vectorFromArray, type Data, type DataType, type Table,
 } from 'apache-arrow';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import type { ScanOptions, TableSchema } from '../../src/table/types.js';
+import type { ScanOptions, TableSchema } from '../../src/core/types.js';
 import type { QueryableTable } from '../../src/scan/query-types.js';
 import { timestampType } from '../../src/scan/query-output.js';
 import { toTableTime } from '../../src/scan/query-plan.js';

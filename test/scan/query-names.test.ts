@@ -10,7 +10,7 @@ import { MemoryChunkManager } from '../../src/chunk-manager/memory.js';
 import { runQuery } from '../../src/scan/query.js';
 import { chunkMayMatch, compileTagFilter, type ScanPlanInput } from '../../src/scan/plan.js';
 import { mergeGroups } from '../../src/scan/scan.js';
-import type { ChunkEntry, Row } from '../../src/table/types.js';
+import type { ChunkEntry, Row } from '../../src/core/types.js';
 import type { Table } from '../../src/table/table.js';
 import { UsageError } from '../../src/errors.js';
 import type { Table as ArrowTable } from 'apache-arrow';

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Quiver } from '../../src/quiver.js';
 import { MemoryChunkManager } from '../../src/chunk-manager/memory.js';
-import type { TableSchema } from '../../src/table/types.js';
+import type { TableSchema } from '../../src/core/types.js';
 import type { QueryOptions } from '../../src/scan/query-types.js';
 import { runQuery } from '../../src/scan/query.js';
 import { close, duckRows, duckWith, FakeTable, makeBatch, rng, seedFromEnv, tableRows, type TestRow } from './query-fixture.test.js';

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TableSchema } from '../../src/table/types.js';
+import type { TableSchema } from '../../src/core/types.js';
 import type { AggSpec, FieldPredicate, QueryOptions } from '../../src/scan/query-types.js';
 import { runQuery } from '../../src/scan/query.js';
 import { makeBucketer } from '../../src/scan/bucket.js';

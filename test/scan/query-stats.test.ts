@@ -6,7 +6,7 @@ import { CountingChunkManager } from '../../src/chunk-manager/counting.js';
 import { runQuery } from '../../src/scan/query.js';
 import type { QueryOptions } from '../../src/scan/query-types.js';
 import type { Table } from '../../src/table/table.js';
-import type { Row } from '../../src/table/types.js';
+import type { Row } from '../../src/core/types.js';
 import { rng } from '../../bench/rng.js';
 
 // Aggregates answered from page statistics must equal the same aggregates over decoded rows.

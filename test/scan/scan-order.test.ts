@@ -4,7 +4,7 @@ import type { RecordBatch } from 'apache-arrow';
 import { Quiver } from '../../src/quiver.js';
 import { MemoryChunkManager } from '../../src/chunk-manager/memory.js';
 import { mergeGroups } from '../../src/scan/scan.js';
-import type { ChunkEntry, Row } from '../../src/table/types.js';
+import type { ChunkEntry, Row } from '../../src/core/types.js';
 import { rng, seedFromEnv } from '../format/helpers.js';
 
 // Scans yield each series' rows in time order (order: 'series', the default), merging chunks

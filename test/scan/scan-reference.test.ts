@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Quiver } from '../../src/quiver.js';
 import { MemoryChunkManager } from '../../src/chunk-manager/memory.js';
 import { CountingChunkManager } from '../../src/chunk-manager/counting.js';
-import type { PartitionBy, Row, ScanOptions, TagPredicate } from '../../src/table/types.js';
+import type { PartitionBy, Row, ScanOptions, TagPredicate } from '../../src/core/types.js';
 import { TAIL_READ_BYTES } from '../../src/format/index.js';
 import { rng } from '../../bench/rng.js';
 

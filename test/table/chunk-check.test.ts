@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Quiver } from '../../src/quiver.js';
 import { MemoryChunkManager } from '../../src/chunk-manager/memory.js';
 import { bufferSource, openChunk } from '../../src/format/index.js';
-import { checkChunkBytes } from '../../src/table/table.js';
+import { checkChunkBytes } from '../../src/table/verify.js';
 import { CorruptChunkError } from '../../src/errors.js';
 
 // Each chunk is checked from its in-memory bytes before it is put, as verify would check it.

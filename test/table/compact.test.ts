@@ -9,7 +9,7 @@ import { MemoryChunkManager } from '../../src/chunk-manager/memory.js';
 import { ConflictError } from '../../src/errors.js';
 import { planCompaction } from '../../src/table/compact.js';
 import type { Table } from '../../src/table/table.js';
-import type { ChunkEntry } from '../../src/table/types.js';
+import type { ChunkEntry } from '../../src/core/types.js';
 import { runCli } from '../cli/in-process.js';
 import { rng } from '../format/helpers.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Quiver } from '../../src/quiver.js';
 import { MemoryChunkManager } from '../../src/chunk-manager/memory.js';
 import { openChunk } from '../../src/format/index.js';
-import { storeSource } from '../../src/table/table.js';
+import { storeSource } from '../../src/table/store-source.js';
 import { SchemaError } from '../../src/errors.js';
 import { rng } from '../format/helpers.js';
 

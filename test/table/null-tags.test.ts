@@ -21,7 +21,7 @@ import { MemoryChunkManager } from '../../src/chunk-manager/memory.js';
 import { SchemaError } from '../../src/errors.js';
 import { importFiles } from '../../src/io/import.js';
 import { openChunk, bufferSource } from '../../src/format/index.js';
-import type { Row } from '../../src/table/types.js';
+import type { Row } from '../../src/core/types.js';
 import { rejection, rowsOf } from '../io/helpers.js';
 
 const T0 = Date.UTC(2026, 0, 1);

@@ -18,7 +18,7 @@ import { Quiver } from '../../src/quiver.js';
 import { MemoryChunkManager } from '../../src/chunk-manager/memory.js';
 import { InputError, SchemaError, UsageError } from '../../src/errors.js';
 import { importFiles } from '../../src/io/import.js';
-import { civilFromDays, daysFromCivil, formatTime, parseIsoNs, partitionOf, timeRangeText, toTableTime } from '../../src/table/time.js';
+import { civilFromDays, daysFromCivil, formatTime, parseIsoNs, partitionOf, timeRangeText, toTableTime } from '../../src/core/time.js';
 import { rejection, rowsOf } from '../io/helpers.js';
 import { rng } from '../../bench/rng.js';
 

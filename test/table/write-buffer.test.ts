@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WriteBuffer } from '../../src/table/write-buffer.js';
 import { compareStrings } from '../../src/format/stats.js';
-import { partitionOf } from '../../src/table/time.js';
-import type { Row, TableSchema } from '../../src/table/types.js';
+import { partitionOf } from '../../src/core/time.js';
+import type { Row, TableSchema } from '../../src/core/types.js';
 import { rng } from '../io/helpers.js';
 
 const DAY = 86_400_000;

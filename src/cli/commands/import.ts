@@ -4,7 +4,7 @@ import { choiceOption, intOption, listOption, refuse, stringOption } from '../ar
 import { UsageError } from '../../errors.js';
 import { expandGlobs, importFiles } from '../../io/import.js';
 import { likelyFormat } from '../../io/formats/index.js';
-import type { TableDescription } from '../../table/types.js';
+import type { TableDescription } from '../../core/types.js';
 
 export const importCommand: Command = {
   summary: 'import CSV, Parquet or Arrow files into a table (all or nothing)',

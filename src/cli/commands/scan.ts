@@ -10,8 +10,8 @@ import type { ScanExplain } from '../../scan/scan.js';
 import type { Table } from '../../table/table.js';
 import type { RecordBatch } from 'apache-arrow';
 import { UsageError } from '../../errors.js';
-import { parseIsoNs, toTableTime } from '../../table/time.js';
-import { TableArrowSchema } from '../../table/arrow-schema.js';
+import { parseIsoNs, toTableTime } from '../../core/time.js';
+import { TableArrowSchema } from '../../core/arrow-schema.js';
 import { planInput } from '../../scan/plan.js';
 
 /** Rows the terminal table format shows without --limit or --out (the rest are counted). */

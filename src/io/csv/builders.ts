@@ -6,7 +6,7 @@
  * bytes or throws an InputError naming its line and column, leaving no trace of it.
  */
 import { Field, makeData, RecordBatch, Schema, Struct, Timestamp, type Data } from 'apache-arrow';
-import { ARROW_TIME_UNIT } from '../../table/arrow-schema.js';
+import { ARROW_TIME_UNIT } from '../../core/arrow-schema.js';
 import { fieldText, type RowView } from './tokenizer.js';
 import { CellText, INVALID_TAG, NULL_TAG, SMI_MASK, TagInterner, TimeCell, cellError, fieldCountError, utf8Error } from './cells.js';
 import { FieldColumn, tagData } from './columns.js';

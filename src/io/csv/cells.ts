@@ -10,7 +10,7 @@ import { InputError } from '../../errors.js';
 import type { TimeUnit } from '../../format/types.js';
 import { fieldText, type RowView } from './tokenizer.js';
 import { parseEpochBytes, parseIsoBytes, type TimeFormat } from './values.js';
-import { floorDiv, inTimeRange, NS_PER_UNIT, timeRangeText } from '../../table/time.js';
+import { floorDiv, inTimeRange, NS_PER_UNIT, timeRangeText } from '../../core/time.js';
 
 /** Longest cell text quoted back in an error message. */
 const ERROR_TEXT_CHARS_MAX = 60;
@@ -101,7 +101,7 @@ export function fieldCountError(file: string, header: readonly string[], row: Ro
 }
 
 /**
- * The time cell: ISO-8601 (see parseIso in table/time.ts) or epoch digits → the table unit (floor division,
+ * The time cell: ISO-8601 (see parseIso in core/time.ts) or epoch digits → the table unit (floor division,
  * so instants before 1970 round down like every other unit conversion). A time outside the
  * unit's int64 range is an error naming the range, never a wrap-around. Rows of many series
  * often share a timestamp, so the last parse is reused for equal bytes.

@@ -6,7 +6,7 @@
  */
 import type { RecordBatch } from 'apache-arrow';
 import { messageToBatch } from '../batch-transfer.js';
-import type { TableSchema } from '../../table/types.js';
+import type { TableSchema } from '../../core/types.js';
 import type { CsvOptions } from './reader.js';
 import type { WorkerInput, WorkerMessage } from './worker.js';
 import { workerStream } from '../worker-stream.js';

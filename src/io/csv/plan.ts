@@ -7,7 +7,7 @@
  */
 import type { FieldType, TimeUnit } from '../../format/types.js';
 import { InputError, SchemaError, UsageError } from '../../errors.js';
-import type { TableSchema } from '../../table/types.js';
+import type { TableSchema } from '../../core/types.js';
 import { validateColumnName } from '../../table/names.js';
 import { CSV_ROW_BYTES_MAX, CsvTokenizer, fieldText, type RowView } from './tokenizer.js';
 import { epochUnitOf, parseIsoBytes, type TimeFormat } from './values.js';

@@ -4,7 +4,7 @@
  */
 import type { RecordBatch } from 'apache-arrow';
 import { InputError } from '../../errors.js';
-import type { TableSchema } from '../../table/types.js';
+import type { TableSchema } from '../../core/types.js';
 import { CsvTokenizer, detectDelimiter, rowBytes } from './tokenizer.js';
 import { CellText } from './cells.js';
 export { CSV_BATCH_ROWS, CSV_SAMPLE_ROWS, CSV_PLAN_BYTES, TIME_NAMES, inferType, delimiterByte, type CsvOptions, type CsvPlan } from './plan.js';

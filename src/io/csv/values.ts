@@ -118,7 +118,7 @@ export function parseBoolText(text: string): boolean | null {
 
 export type TimeFormat = 'iso' | 's' | 'ms' | 'us' | 'ns';
 
-export { parseIso, parseIsoBytes } from '../../table/time.js';
+export { parseIso, parseIsoBytes } from '../../core/time.js';
 
 /** Longest epoch integer read (digits): far beyond every unit's range, short enough to parse cheaply. */
 const EPOCH_DIGITS_MAX = 64;

@@ -4,7 +4,7 @@
  * the main thread encodes and writes the previous ones. At most `credit` batches are in
  * flight: the main thread returns one credit per batch it has taken (worker-stream.ts).
  */
-import type { TableSchema } from '../../table/types.js';
+import type { TableSchema } from '../../core/types.js';
 import { csvBytes } from './bytes.js';
 import { readCsv, type CsvOptions } from './reader.js';
 import { batchToMessage, type ColumnMessage } from '../batch-transfer.js';

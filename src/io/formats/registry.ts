@@ -9,7 +9,7 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type { RecordBatch } from 'apache-arrow';
 import { InputError, UsageError, assert } from '../../errors.js';
-import type { TableSchema } from '../../table/types.js';
+import type { TableSchema } from '../../core/types.js';
 import type { ImportOptions } from '../import-options.js';
 
 /** One input of an import: a regular file, a pipe, or stdin ('-'). */

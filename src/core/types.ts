@@ -27,7 +27,7 @@ export interface TableOptions {
   partition: PartitionBy;
   /** Rows per chunk before a flush splits it (bounds import memory). Default 262,144. */
   rowsPerChunkMax: number;
-  /** Rows per page. Default 8192. */
+  /** Rows per page. Default DEFAULT_PAGE_ROWS (8192, src/format/chunk.ts). */
   pageRows: number;
   /**
    * Block codec. Default 'auto': zstd for each column of a chunk where it saves at least 2%

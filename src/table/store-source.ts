@@ -1,0 +1,12 @@
+import type { ChunkManager } from '../chunk-manager/chunk-manager.js';
+import type { ByteSource } from '../format/types.js';
+
+/** An object of a store as the format's ByteSource; `size` (from the manifest) saves a request. */
+export function storeSource(store: ChunkManager, key: string, size?: number): ByteSource {
+  return {
+    name: key,
+    size: () => (size !== undefined ? Promise.resolve(size) : store.size(key)),
+    read: (offset, length) => store.getRange(key, offset, length),
+    readRanges: (ranges) => store.getRanges(key, ranges),
+  };
+}
