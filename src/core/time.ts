@@ -43,6 +43,15 @@ export function timeRangeError(value: string, unit: TimeUnit): string {
   return `${value} is outside the representable range ${timeRangeText(unit)}`;
 }
 
+/**
+ * The error text of a time finer than the table's unit (`value` as the user wrote it): a
+ * time is stored exactly or refused, never floored to the unit without a word.
+ */
+export function timePrecisionError(value: string, unit: TimeUnit): string {
+  return `${value} is finer than the table's time unit (${unit}): storing it would drop digits; `
+    + 'keep such times in a table of a finer unit (--time-unit, timeUnit) or round them before the import';
+}
+
 /** floor(a / d) for d > 0. */
 export function floorDiv(a: bigint, d: bigint): bigint {
   if (d === 1n) return a;
@@ -60,8 +69,10 @@ export function convertTime(value: bigint, from: TimeUnit, to: TimeUnit): bigint
 }
 
 /** A time from epoch ns (any size) into `unit`, or a UsageError naming `shown` and the unit's range. */
-function nsToUnitChecked(ns: bigint, unit: TimeUnit, what: string, shown: string): bigint {
-  const value = floorDiv(ns, NS_PER_UNIT[unit]);
+function nsToUnitChecked(ns: bigint, unit: TimeUnit, what: string, shown: string, exact: boolean): bigint {
+  if (exact && ns % NS_PER_UNIT[unit] !== 0n) throw new UsageError(`${what}: ${timePrecisionError(shown, unit)}`);
+  // A bound finer than the unit rounds up: t ≥ from and t < to then hold for the same table times.
+  const value = -floorDiv(-ns, NS_PER_UNIT[unit]);
   if (!inTimeRange(value)) throw new UsageError(`${what}: ${timeRangeError(shown, unit)}`);
   return value;
 }
@@ -70,22 +81,24 @@ function nsToUnitChecked(ns: bigint, unit: TimeUnit, what: string, shown: string
  * A point in time from the API into the table's unit: Date, ISO-8601 string (see
  * parseIsoBytes for the accepted forms; fractional seconds to the nanosecond kept), number =
  * epoch milliseconds (a fraction keeps its sub-millisecond part), bigint = epoch nanoseconds.
- * Finer than the unit rounds toward -∞; outside the unit's int64 range is a UsageError.
+ * Finer than the unit rounds up (a scan's bounds: `from` is inclusive, `to` exclusive, so a
+ * table time t ≥ from or t < to exactly when it is ≥ or < the rounded bound), or with `exact`
+ * (a time to store) is a UsageError; outside the unit's int64 range is a UsageError.
  */
-export function toTableTime(input: TimeInput, unit: TimeUnit, what = 'time'): bigint {
-  if (typeof input === 'bigint') return nsToUnitChecked(input, unit, what, `${input} (epoch ns)`);
+export function toTableTime(input: TimeInput, unit: TimeUnit, what = 'time', exact = false): bigint {
+  if (typeof input === 'bigint') return nsToUnitChecked(input, unit, what, `${input} (epoch ns)`, exact);
   if (typeof input === 'number') {
     if (!Number.isFinite(input)) throw new UsageError(`${what}: expected epoch milliseconds, got ${input}`);
     const ms = Math.floor(input);
     const frac = Math.round((input - ms) * 1e6);
-    return nsToUnitChecked(BigInt(ms) * 1_000_000n + BigInt(frac), unit, what, `${input} (epoch ms)`);
+    return nsToUnitChecked(BigInt(ms) * 1_000_000n + BigInt(frac), unit, what, `${input} (epoch ms)`, exact);
   }
   if (input instanceof Date) {
     const ms = input.getTime();
     if (Number.isNaN(ms)) throw new UsageError(`${what}: invalid Date`);
-    return nsToUnitChecked(BigInt(ms) * 1_000_000n, unit, what, input.toISOString());
+    return nsToUnitChecked(BigInt(ms) * 1_000_000n, unit, what, input.toISOString(), exact);
   }
-  if (typeof input === 'string') return nsToUnitChecked(parseIsoNs(input, what), unit, what, JSON.stringify(input));
+  if (typeof input === 'string') return nsToUnitChecked(parseIsoNs(input, what), unit, what, JSON.stringify(input), exact);
   throw new UsageError(`${what}: expected a Date, ISO-8601 string, epoch ms number or epoch ns bigint, got ${input === null ? 'null' : typeof input}`);
 }
 

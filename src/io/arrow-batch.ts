@@ -28,7 +28,7 @@ import { convertToField, invalidUtf8RowOf } from '../table/field-convert.js';
 import type { TableSchema } from '../core/types.js';
 import { stringOf } from '../table/row-values.js';
 import { epochUnitOf, parseIsoBytes, type TimeFormat } from './csv/values.js';
-import { floorDiv, formatTime, INT64_MAX, INT64_MIN, inTimeRange, timeRangeError } from '../core/time.js';
+import { floorDiv, formatTime, INT64_MAX, INT64_MIN, inTimeRange, timePrecisionError, timeRangeError } from '../core/time.js';
 import { TIME_NAMES } from './csv/reader.js';
 import { TagInterner } from './csv/cells.js';
 import { tagValueBytesOver, tagValueError } from '../table/tag-values.js';
@@ -170,6 +170,9 @@ export class ArrowBatchConverter {
     const outOfRange = (i: number, shown: string): never => {
       throw new InputError(`${this.file}: row ${rowStart + i + 1} (column ${name}): ${timeRangeError(shown, unit)}`, this.file, rowStart + i + 1, name);
     };
+    const tooFine = (i: number, shown: string): never => {
+      throw new InputError(`${this.file}: row ${rowStart + i + 1} (column ${name}): ${timePrecisionError(shown, unit)}`, this.file, rowStart + i + 1, name);
+    };
     if (required && data.nullCount > 0) for (let i = 0; i < n; i++) if (!data.getValid(i)) bad(i, 'a timestamp');
     const to = NS_PER[unit];
     const scale = (values: BigInt64Array, fromUnit: TimeUnit, shown: (v: bigint) => string) => {
@@ -187,7 +190,11 @@ export class ArrowBatchConverter {
         return;
       }
       const d = to / from;
-      for (let i = 0; i < n; i++) out[i] = floorDiv(values[i]!, d);
+      for (let i = 0; i < n; i++) {
+        const v = values[i]!;
+        if (v % d !== 0n && data.getValid(i)) tooFine(i, shown(v));
+        out[i] = floorDiv(v, d);
+      }
     };
     switch (type.typeId) {
       case Type.Timestamp: {
@@ -204,6 +211,7 @@ export class ArrowBatchConverter {
           if (!data.getValid(i)) continue;
           const ms = vectorValue(data, i) as number;
           const ns = days ? BigInt(Math.round(ms / 86_400_000)) * NS_PER_DAY : BigInt(ms) * 1_000_000n;
+          if (ns % to !== 0n) tooFine(i, `${formatTime(ns, 'ns')} (${ms} ms)`);
           const v = floorDiv(ns, to);
           if (!inTimeRange(v)) outOfRange(i, formatTime(ns, 'ns').slice(0, days ? -10 : undefined));
           out[i] = v;
@@ -237,6 +245,7 @@ export class ArrowBatchConverter {
           if (!data.getValid(i)) continue;
           const ns = parseIsoBytes(bytes, Number(offsets[i]!), Number(offsets[i + 1]!));
           if (ns === null) bad(i, 'an ISO-8601 timestamp');
+          if ((ns as bigint) % to !== 0n) tooFine(i, JSON.stringify(String(vectorValue(data, i))));
           const v = floorDiv(ns as bigint, to);
           if (!inTimeRange(v)) outOfRange(i, JSON.stringify(String(vectorValue(data, i))));
           out[i] = v;

@@ -23,7 +23,10 @@
  *   began at; the next write starts only after the last one's fdatasync), and (2) it looks
  *   unwritten, not changed: the file ends inside the frame (and the bytes to the end do not
  *   make the frame whole under another length, which a flipped length bit would), or a page
- *   of it reads as zeros. A torn tail is cut off and reported.
+ *   of it reads as zeros; and (3) the damaged frame's header, as far as the file holds it,
+ *   is one a torn write leaves (its seq follows, its group offset is its own or its write's;
+ *   zeros where unwritten): a file also cut short after a shifted or overwritten header is
+ *   corruption. A torn tail is cut off and reported.
  * - Corruption: anything else, e.g. a flipped byte in an acknowledged frame, last or not.
  *   Cutting there would drop acknowledged rows, so open stops with WalCorruptError (the file
  *   untouched) until the log is salvaged: every intact frame kept, the damaged file moved
@@ -44,10 +47,11 @@ export const WAL_FRAME_HEADER_BYTES = 24;
 /** Largest frame accepted on replay (a corrupt length must not allocate gigabytes). */
 export const WAL_FRAME_BYTES_MAX = 1 << 30;
 /**
- * How far a v1 frame's seq may lie above the last good one to be taken for a frame when
- * looking past damage (v1 frames have no group offset to check instead).
+ * How far a frame's seq may lie above the last good one: to be taken for a v1 frame when
+ * looking past damage (v1 frames have no group offset to check instead), and for the header
+ * of a torn frame.
  */
-const V1_SEQ_GAP_MAX = 2 ** 32;
+const SEQ_GAP_MAX = 2 ** 32;
 /**
  * Bytes of CRC computed while looking for valid frames past damage, per byte of the file:
  * hostile bytes full of plausible headers must not make the scan quadratic. When it runs
@@ -132,7 +136,7 @@ export function scanWal(bytes: Uint8Array, path: string): WalScan {
       if (version === 2) {
         const group = view.getBigUint64(at + 16, true);
         if (group < BigInt(WAL_HEADER_BYTES) || group > BigInt(at)) return 'implausible group offset';
-      } else if (seqBig - BigInt(afterSeq) > BigInt(V1_SEQ_GAP_MAX)) return 'implausible seq';
+      } else if (seqBig - BigInt(afterSeq) > BigInt(SEQ_GAP_MAX)) return 'implausible seq';
       if (crcBudget < length) { budgetSpent = true; return 'scan budget spent'; }
       crcBudget -= length + headerBytes;
     }
@@ -166,16 +170,61 @@ export function scanWal(bytes: Uint8Array, path: string): WalScan {
 
   const first = damage[0];
   const frameAfter = (d: WalDamage) => frames.some((f) => f.offset >= d.end);
+  /**
+   * The header fields of the frame a damaged range starts with, as far as the file holds them,
+   * are what a torn write leaves: the true ones, or zeros where a page never reached the disk.
+   * Its seq follows the frame before (a failed write may leave a gap), and a v2 frame's group
+   * offset is its own offset (the first frame of a write) or that of the frame before (the
+   * same write). Damage that shifted or overwrote the header (a deleted byte, a copied region)
+   * fails here even when the file was also cut short, so it is corruption, not a torn tail.
+   */
+  const headerPlausible = (d: WalDamage): boolean => {
+    const present = (from: number, n: number) => d.start + from + n <= bytes.length;
+    const zeros = (from: number, n: number) => bytes.subarray(d.start + from, d.start + from + n).every((b) => b === 0);
+    if (present(0, 4) && view.getUint32(d.start, true) > WAL_FRAME_BYTES_MAX) return false;
+    if (present(8, 8) && !zeros(8, 8)) {
+      const seq = view.getBigUint64(d.start + 8, true);
+      if (seq <= BigInt(d.afterSeq) || seq - BigInt(d.afterSeq) > BigInt(SEQ_GAP_MAX)) return false;
+    }
+    if (version === 2 && present(16, 8) && !zeros(16, 8)) {
+      const group = Number(view.getBigUint64(d.start + 16, true));
+      const before = frames.find((f) => f.end === d.start);
+      const beforeGroup = before ? Number(view.getBigUint64(before.offset + 16, true)) : d.start;
+      if (group !== d.start && group !== beforeGroup) return false;
+    }
+    return true;
+  };
+  /**
+   * Whether the bytes after the header of the frame at `start` hold what looks like the header
+   * of a frame written after it: a seq above its own (by at most SEQ_GAP_MAX; exactly the next
+   * for v1 frames, which have no group offset) and, in v2, a group offset that is the header's
+   * own position or the frame's write. A torn frame holds its own payload only.
+   */
+  const laterHeaderWithin = (start: number): boolean => {
+    if (start + 16 > bytes.length) return false;
+    const seq = view.getBigUint64(start + 8, true);
+    const group = version === 2 && start + 24 <= bytes.length ? view.getBigUint64(start + 16, true) : -1n;
+    for (let p = start + headerBytes; p + headerBytes <= bytes.length; p++) {
+      const next = view.getBigUint64(p + 8, true);
+      if (next <= seq || next - seq > (version === 2 ? BigInt(SEQ_GAP_MAX) : 1n)) continue;
+      if (version === 1) return true;
+      const g = view.getBigUint64(p + 16, true);
+      if (g === BigInt(p) || g === group) return true;
+    }
+    return false;
+  };
   /** Bytes the file never received: the file ends inside a frame, or a page reads as zeros. */
   const unwritten = (d: WalDamage): boolean => {
+    if (!headerPlausible(d)) return false;
     if (!frameAfter(d) && d.end === bytes.length) {
       if (bytes.length - d.start < headerBytes) return true;
       const length = view.getUint32(d.start, true);
       if (d.start + headerBytes + length > bytes.length) {
-        // Cut short, unless only the length field is wrong: the bytes to the end of the
-        // file then make the frame whole (a flipped length bit in a complete last frame).
-        const whole = crc32(bytes.subarray(d.start + 8)) === view.getUint32(d.start + 4, true);
-        return !whole;
+        // Cut short, unless only the length field is wrong: the frame is then whole under a
+        // shorter length (a changed length in a complete frame, the file cut after it).
+        // A later frame's header inside it (the next seq, its write's offset) says the same
+        // when the frame's own bytes were damaged too.
+        return !wholeUnderShorterLength(bytes, d.start, headerBytes, view.getUint32(d.start + 4, true)) && !laterHeaderWithin(d.start);
       }
     }
     return hasZeroPage(bytes, d.start, d.end);
@@ -193,6 +242,32 @@ export function scanWal(bytes: Uint8Array, path: string): WalScan {
   }
   return { path, id, version, bytes: bytes.length, frames, damage, torn, validEnd: first ? first.start : bytes.length };
 }
+
+/**
+ * Whether the frame at `start` ends, by its CRC, somewhere before the end of the file: the
+ * CRC of bytes start+8 .. e equals `stored` for some e from the end of its header to the end
+ * of the file (one running CRC over the bytes, so linear in them).
+ */
+function wholeUnderShorterLength(bytes: Uint8Array, start: number, headerBytes: number, stored: number): boolean {
+  let crc = 0xffffffff;
+  const target = stored >>> 0;
+  for (let i = start + 8; i < bytes.length; i++) {
+    crc = CRC_TABLE[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
+    if (i + 1 >= start + headerBytes && ((crc ^ 0xffffffff) >>> 0) === target) return true;
+  }
+  return false;
+}
+
+/** The CRC-32 (zlib polynomial, reflected) byte table, for the running CRC above. */
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
 
 /**
  * The page size at which a crash may lose a write's data (the file's size reached the disk,

@@ -6,7 +6,7 @@ import { utf8DataAt, utf8VectorAt } from '../format/utf8.js';
 import { tagValueBytesOver, tagValueError } from './tag-values.js';
 import { TIME_UNIT_OF } from '../core/arrow-schema.js';
 import { convertToField, invalidUtf8RowOf } from './field-convert.js';
-import { convertTime, formatTime, inTimeRange, timeRangeError, toTableTime } from '../core/time.js';
+import { convertTime, formatTime, inTimeRange, NS_PER_UNIT, timePrecisionError, timeRangeError, toTableTime } from '../core/time.js';
 import type { FieldSpec, PartitionBy, Row, TableSchema, TimeInput } from '../core/types.js';
 import { FixedValues, grow, type FieldColumn, type TagColumn } from './buffer-columns.js';
 import { fillBySeries, gatherBatch, type BufferColumns, permute64, permute8, seriesCodes } from './buffer-gather.js';
@@ -207,7 +207,10 @@ export class WriteBuffer {
     const src = (data.values as BigInt64Array).subarray(0, n);
     const tableUnit = this.schema.timeUnit;
     if (unit === tableUnit) { this.time.set(src, at); return; }
+    const shown = (i: number) => `${formatTime(src[i]!, unit)} (${src[i]} ${unit})`;
+    const per = NS_PER_UNIT[tableUnit] / NS_PER_UNIT[unit]; // > 1n when the batch's unit is finer
     for (let i = 0; i < n; i++) {
+      if (per > 1n && src[i]! % per !== 0n) throw new SchemaError(`row ${i}: time column ${name}: ${timePrecisionError(shown(i), tableUnit)}`);
       const v = convertTime(src[i]!, unit, tableUnit);
       if (!inTimeRange(v)) throw new SchemaError(`row ${i}: time column ${name}: ${timeRangeError(`${formatTime(src[i]!, unit)} (${src[i]} ${unit})`, tableUnit)}`);
       this.time[at + i] = v;
@@ -320,7 +323,7 @@ export class WriteBuffer {
       const t = row[schema.time];
       if (t === null || t === undefined) throw new SchemaError(`row ${i}: missing time column ${JSON.stringify(schema.time)}`);
       try {
-        this.time[at + i] = toTableTime(t as TimeInput, schema.timeUnit, `row ${i} column ${schema.time}`);
+        this.time[at + i] = toTableTime(t as TimeInput, schema.timeUnit, `row ${i} column ${schema.time}`, true);
       } catch (error) {
         throw new SchemaError((error as Error).message);
       }

@@ -529,17 +529,29 @@ const wal: Target = {
         await replayed.close();
         const got = rowLines(pending);
         if (got.length === all.length) return differ('replayed rows', all, got);
-        // Fewer rows without an error: only a torn tail may be dropped — the file cut short
-        // (a crash mid-write), or damage confined to the last frame — and only the frames
-        // from the damaged one on.
-        const kept = frames.filter((f) => f.end <= mutation.firstTouched).flatMap((f) => f.rows);
-        const cut = mutation.bytes.length < bytes.length && mutation.firstTouched === mutation.bytes.length;
-        if (cut || mutation.firstTouched >= frames[frames.length - 1]!.start) return differ('replay of a log with a torn tail', kept, got);
-        return `replay returned ${got.length} of ${all.length} rows without an error, after damage at offset ${mutation.firstTouched} (frames start at ${frames.map((f) => f.start).join(',')})`;
+        // Fewer rows without an error: only a torn tail may be dropped, and only the frames
+        // from the damaged one on. A torn tail is damage confined to the frame the file now
+        // ends in: the file cut short (a crash mid-write), the last frame damaged, or both at
+        // once in one frame (a change inside the part of a frame a crash would have lost
+        // cannot be told from that loss). The log id (bytes 8–24) is no frame's: the target
+        // replays with no committed mark, so a changed id changes no row.
+        const touched = firstDiff(bytes, mutation.bytes, 24);
+        const damaged = frames.find((f) => touched < f.end) ?? frames[frames.length - 1]!;
+        const kept = frames.filter((f) => f.end <= touched).flatMap((f) => f.rows);
+        if (mutation.bytes.length < damaged.end || damaged === frames[frames.length - 1]) return differ('replay of a log with a torn tail', kept, got);
+        return `replay returned ${got.length} of ${all.length} rows without an error, after damage at offset ${touched} (frames start at ${frames.map((f) => f.start).join(',')})`;
       },
     };
   },
 };
+
+/** The first offset at or after `from` where `b` differs from `a` (the shorter length when one is a prefix of the other). */
+function firstDiff(a: Uint8Array, b: Uint8Array, from: number): number {
+  const n = Math.min(a.length, b.length);
+  let i = from;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
+}
 
 /** Data lines of canonical() (its header lines dropped): rows across any batch boundaries. */
 function rowLines(batches: readonly RecordBatch[]): string[] {
@@ -561,4 +573,5 @@ export const FUZZ_TARGETS: readonly string[] = [
   'arrow-stream',
   'csv',
   'manifest',
+  'wal',
 ];

@@ -73,9 +73,12 @@ test('timestamp formats: ISO with Z and offsets, space-separated with 9 fraction
   }
   const given = await readText('ts,v\n5,1\n', { timeFormat: 'ms' });
   assert.equal(given.rows[0]!.ts, 5_000_000n);
-  // A table in ms floors sub-millisecond instants (also before 1970).
-  const ms = await readText('time,v\n1969-12-31T23:59:59.9995Z,1\n2026-01-01T00:00:00.0019Z,2\n', { timeUnit: 'ms' });
+  // A table in ms holds whole milliseconds (also before 1970); a finer instant is an error
+  // naming the cell, never floored (issue 12; test/table/time-precision.test.ts).
+  const ms = await readText('time,v\n1969-12-31T23:59:59.999Z,1\n2026-01-01T00:00:00.0010Z,2\n', { timeUnit: 'ms' });
   assert.deepEqual(ms.rows.map((r) => r.time), [-1n, 1_767_225_600_001n]);
+  await assert.rejects(readText('time,v\n1969-12-31T23:59:59.9995Z,1\n', { timeUnit: 'ms' }),
+    (e: unknown) => e instanceof InputError && /in\.csv:2:1 \(column time\): expected a time in whole ms .*got "1969-12-31T23:59:59\.9995Z"/.test((e as Error).message));
   assert.equal(ms.batches[0]!.schema.fields[0]!.type.toString(), 'Timestamp<MILLISECOND>');
   // A time column found by its values when no column has a time name.
   const byValue = await readText('when,v\n2026-01-01T00:00:00Z,1\n');

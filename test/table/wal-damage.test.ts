@@ -171,6 +171,51 @@ test('WAL scan: a complete last frame whose length field was changed is corrupti
   }
 });
 
+test('WAL: a shifted or overwritten frame header in a log also cut short is corruption, not a torn tail (fuzz seed 13, cases 5 and 81)', async () => {
+  const d = tempDir();
+  const store = join(d.root, 'store');
+  const wal = join(d.root, 'wal');
+  try {
+    const bytes = await fiveFrameLog(store, wal);
+    const frames = scanWal(bytes, 'm.wal').frames;
+    const cutAt = frames[3]!.offset + 100;
+    const cutIn3 = frames[2]!.offset + 100;
+    const damages: [string, (b: Uint8Array) => Uint8Array][] = [
+      // Two bytes deleted at the start of frame 1: every later header moves, nothing resyncs.
+      ['2 bytes deleted at frame 1', (b) => Buffer.concat([b.subarray(0, frames[0]!.offset), b.subarray(frames[0]!.offset + 2, cutAt)])],
+      // Frame 1's header overwritten by bytes copied from the log id.
+      ['frame 1 header overwritten', (b) => { b.copyWithin(20, 13, 37); return b.subarray(0, cutAt); }],
+      // Frame 3's seq overwritten, the file cut inside frame 3 (frames 1 and 2 stay intact).
+      ['frame 3 seq changed', (b) => { new DataView(b.buffer).setBigUint64(frames[2]!.offset + 8, 2n ** 40n, true); return b.subarray(0, cutIn3); }],
+      // Frame 1's length raised past the cut inside frame 2: frame 1 is whole under its true length (fuzz seed 1, case 1054).
+      ['frame 1 length raised', (b) => { new DataView(b.buffer).setUint32(frames[0]!.offset, frames[0]!.end - frames[0]!.offset + 300, true); return b.subarray(0, frames[1]!.offset + 100); }],
+      // The same with a byte of frame 1's payload changed too: frame 2's header lies inside it (fuzz seed 1, case 6408).
+      ['frame 1 length raised, payload changed', (b) => { new DataView(b.buffer).setUint32(frames[0]!.offset, 70_000, true); b[frames[0]!.offset + 700]! ^= 0x08; return b.subarray(0, frames[2]!.offset + 100); }],
+      // Frame 3's length above the frame limit, the file cut inside frame 3 (fuzz seed 1, case 3726).
+      ['frame 3 length over the limit', (b) => { new DataView(b.buffer).setUint32(frames[2]!.offset, 2 ** 31, true); return b.subarray(0, cutIn3); }],
+      // Frame 3's group offset set to another frame's, the file cut inside frame 3.
+      ['frame 3 group offset changed', (b) => { new DataView(b.buffer).setBigUint64(frames[2]!.offset + 16, BigInt(frames[0]!.offset), true); return b.subarray(0, cutIn3); }],
+    ];
+    for (const [what, damage] of damages) {
+      const damaged = damage(Uint8Array.from(bytes));
+      const scan = scanWal(damaged, 'm.wal');
+      assert.equal(scan.torn, false, `${what}: taken for a torn tail`);
+      writeFileSync(join(wal, 'm.wal'), damaged);
+      const db = await Quiver.open(store, { wal });
+      await assert.rejects(db.table('m'), (e: unknown) => e instanceof WalCorruptError, what);
+      await db.close();
+      assert.deepEqual(readFileSync(join(wal, 'm.wal')), Buffer.from(damaged), `${what}: the log is left as it was`);
+    }
+    // The same cuts alone are torn tails: the frames before them replay.
+    const cut = scanWal(bytes.subarray(0, cutAt), 'm.wal');
+    assert.deepEqual([cut.torn, cut.frames.map((f) => f.seq)], [true, [1, 2, 3]]);
+    const cut3 = scanWal(bytes.subarray(0, cutIn3), 'm.wal');
+    assert.deepEqual([cut3.torn, cut3.frames.map((f) => f.seq)], [true, [1, 2]]);
+  } finally {
+    d.cleanup();
+  }
+});
+
 function batchOf(values: number[]): RecordBatch {
   return tableFromArrays({ v: Float64Array.from(values) }).batches[0]!;
 }

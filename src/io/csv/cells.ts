@@ -101,8 +101,8 @@ export function fieldCountError(file: string, header: readonly string[], row: Ro
 }
 
 /**
- * The time cell: ISO-8601 (see parseIso in core/time.ts) or epoch digits → the table unit (floor division,
- * so instants before 1970 round down like every other unit conversion). A time outside the
+ * The time cell: ISO-8601 (see parseIso in core/time.ts) or epoch digits → the table unit. A
+ * time finer than the unit is an error (never floored without a word); one outside the
  * unit's int64 range is an error naming the range, never a wrap-around. Rows of many series
  * often share a timestamp, so the last parse is reused for equal bytes.
  */
@@ -138,6 +138,7 @@ export class TimeCell {
       if (r === null) throw cellError(this.file, this.header, row, j, this.expected);
       t = r;
     }
+    if (t % this.divisor !== 0n) throw cellError(this.file, this.header, row, j, `a time in whole ${this.unit} (the table's time unit: finer digits would be dropped; import into a table of a finer --time-unit, or round them)`);
     t = floorDiv(t, this.divisor);
     if (!inTimeRange(t)) throw cellError(this.file, this.header, row, j, `a time within ${timeRangeText(this.unit)} (the table's unit)`);
     if (length > this.lastBytes.length) this.lastBytes = new Uint8Array(length * 2);
