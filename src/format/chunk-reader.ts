@@ -1,3 +1,8 @@
+/*
+ * Long file: one class, ChunkReader, whose open, page selection, region reads, decode and
+ * verify share the validated footer and the decoded-page cache; its pure planning is already
+ * out (page-runs.ts), and cutting the class further would pass its state around.
+ */
 import { DecodedPageCache } from './decoded-cache.js';
 import { type Data, makeData, RecordBatch, Schema, Struct } from 'apache-arrow';
 import { assert, CorruptChunkError, LimitExceededError, SchemaError, UsageError } from '../errors.js';

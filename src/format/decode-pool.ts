@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { assert, QuiverError, UsageError } from '../errors.js';
-import { fromWireError, type WireError } from '../worker-errors.js';
+import { fromWireError, type WireError } from '../errors.js';
 import type { PageValues } from './encodings/types.js';
 import type { PageDecodeColumn } from './page-decode.js';
 import type { DecodedPage, PageFooter } from './types.js';

@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { toWireError } from '../worker-errors.js';
+import { toWireError } from '../errors.js';
 import { valueWidthOf } from './column-kind.js';
 import type { DecodeReply, DecodeRequest, DecodedPageWire } from './decode-pool.js';
 import { decodeStoredPage } from './page-decode.js';

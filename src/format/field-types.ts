@@ -1,3 +1,7 @@
+/*
+ * Long file: the table of field types (names, Arrow types, ranges, value access and
+ * construction) is read as one; the text forms of values are already out (field-text.ts).
+ */
 import {
   Binary, Bool, type Data, DataType, DateDay, DateMillisecond, Decimal, Duration, FixedSizeBinary, Float64, Int64, makeData,
   Time, TimeUnit as ArrowTimeUnit, Timestamp, Type, Uint64, Utf8,

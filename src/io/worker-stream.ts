@@ -13,7 +13,7 @@
  */
 import { Worker, parentPort, workerData as threadData } from 'node:worker_threads';
 import { QuiverError, WorkerCrashError, assert } from '../errors.js';
-import { fromWireError, toWireError, type WireError } from '../worker-errors.js';
+import { fromWireError, toWireError, type WireError } from '../errors.js';
 
 /** Every message a worker stream carries: batches, the end, an error, and the stream's own kinds. */
 export type StreamMessage = { type: string };
@@ -73,7 +73,7 @@ export interface WorkerStreamOutput<M extends StreamMessage> {
 
 /**
  * The worker's side: runs `produce` with this thread's workerData, then posts the message it
- * returns (its 'done'); an error it throws crosses over typed (worker-errors.ts).
+ * returns (its 'done'); an error it throws crosses over typed (errors.ts: toWireError/fromWireError).
  */
 export function serveWorkerStream<M extends StreamMessage, D extends { credit: number }>(produce: (out: WorkerStreamOutput<M>, data: D) => Promise<M>): void {
   const port = parentPort;
