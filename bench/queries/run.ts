@@ -238,8 +238,8 @@ async function loadDuck(dir: string, opts: CpuOptions): Promise<{ conn: DuckDBCo
   return { conn, close: () => { conn.closeSync(); instance.closeSync(); } };
 }
 
-function fmt(ms: number | null): string {
-  return ms === null ? '—' : ms < 10 ? ms.toFixed(2) : ms.toFixed(1);
+function fmt(ms: number | null | undefined): string {
+  return ms === null || ms === undefined ? '—' : ms < 10 ? ms.toFixed(2) : ms.toFixed(1);
 }
 
 async function main(): Promise<void> {
@@ -300,7 +300,7 @@ async function main(): Promise<void> {
       const [duckEngineMs, engineMs] = (await pair(memoryTarget))!;
       const uncached = await pair(uncachedTarget);
       const serial = await pair(serialTarget);
-      const ratio = (x: number | null, d = duckMs) => (x === null ? '—' : (x / d!).toFixed(2));
+      const ratio = (x: number | null | undefined, d: number | null | undefined = duckMs) => (x === null || x === undefined ? '—' : (x / d!).toFixed(2));
       const uncachedMs = uncached ? uncached[1]! : null;
       const serialMs = serial ? serial[1]! : null;
       console.log([

@@ -77,7 +77,7 @@ test('copyObjects: verify catches a destination that stores different bytes, nam
   class Flipping extends MemoryChunkManager {
     override async put(key: string, bytes: Uint8Array, options?: PutOptions): Promise<void> {
       const copy = bytes.slice();
-      if (key.endsWith('007.qvr')) copy[3] ^= 0x20;
+      if (key.endsWith('007.qvr')) copy[3] = copy[3]! ^ 0x20;
       return super.put(key, copy, options);
     }
   }

@@ -171,7 +171,7 @@ test('quiver wal check and wal salvage: a damaged log is reported (exit 1), salv
   // Frame 2's payload: its first byte after the 24-byte header of the second frame.
   const damaged = Buffer.from(bytes);
   const second = 24 + 24 + bytes.readUInt32LE(24);
-  damaged[second + 24 + 3] ^= 0x40;
+  damaged[second + 24 + 3] = damaged[second + 24 + 3]! ^ 0x40;
   writeFileSync(log, damaged);
   const bad = await cli('wal', 'check', log);
   assert.equal(bad.code, 1);

@@ -37,7 +37,7 @@ function rowsOf(source: ArrowTable | RecordBatch[]): Record<string, Cell>[] {
 }
 
 /** Exact equality, except columns named in `close` (means and sums: summation order differs) to 1e-12 relative. */
-function assertSame(name: string, got: Record<string, Cell>[], want: Record<string, Cell>[], close: string[] = []): void {
+function assertSame(name: string, got: Record<string, Cell | undefined>[], want: Record<string, Cell | undefined>[], close: string[] = []): void {
   assert.equal(got.length, want.length, `${name}: row count`);
   assert.ok(want.length > 0, `${name}: no rows to compare`);
   for (let i = 0; i < want.length; i++) {

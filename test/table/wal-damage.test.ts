@@ -46,7 +46,7 @@ test('WAL: one flipped byte in frame 2 of 5 stops the open with a typed error an
     assert.equal(frames.length, FRAMES);
     const damaged = Uint8Array.from(bytes);
     const at = frames[1]!.offset + WAL_FRAME_HEADER_BYTES + 40;
-    damaged[at] ^= 0x10;
+    damaged[at] = damaged[at]! ^ 0x10;
     const logPath = join(wal, 'm.wal');
     writeFileSync(logPath, damaged);
 
@@ -101,7 +101,7 @@ test('WAL scan: a flipped bit anywhere in any frame (header or payload, first to
     for (const [k, f] of frames.entries()) {
       for (let at = f.offset; at < f.end; at++) {
         for (const bit of [0x01, 0x80]) {
-          const scan = scanMutated(bytes, (b) => { b[at] ^= bit; });
+          const scan = scanMutated(bytes, (b) => { b[at] = b[at]! ^ bit; });
           const where = `frame ${k + 1}, byte ${at - f.offset} of ${f.end - f.offset}, bit ${bit}`;
           assert.equal(scan.torn, false, `${where}: taken for a torn tail`);
           assert.equal(scan.damage[0]!.start, f.offset, where);
@@ -252,7 +252,7 @@ test('WAL scan: pages of the last write that never reached the disk (zeros) are 
     const early = scanMutated(bytes, (b) => { b.fill(0, scan.frames[0]!.offset + 30, scan.frames[0]!.end); });
     assert.equal(early.torn, false);
     // A flipped byte (not zeros) in the last write with frames of it following: corruption.
-    const flipped = scanMutated(bytes, (b) => { b[page + 100] ^= 0x04; });
+    const flipped = scanMutated(bytes, (b) => { b[page + 100] = b[page + 100]! ^ 0x04; });
     assert.equal(flipped.torn, false);
   } finally {
     d.cleanup();
@@ -270,8 +270,8 @@ test('WAL: salvage through the log API keeps frames on both sides of two damaged
     const bytes = readFileSync(path);
     const frames = scanWal(bytes, path).frames;
     const damaged = Uint8Array.from(bytes);
-    damaged[frames[1]!.offset + 2] ^= 0xff; // frame 2's length
-    damaged[frames[3]!.end - 1] ^= 0x01; // frame 4's last payload byte
+    damaged[frames[1]!.offset + 2] = damaged[frames[1]!.offset + 2]! ^ 0xff; // frame 2's length
+    damaged[frames[3]!.end - 1] = damaged[frames[3]!.end - 1]! ^ 0x01; // frame 4's last payload byte
     writeFileSync(path, damaged);
     await assert.rejects(WriteAheadLog.open(dir, 's', () => 0), WalCorruptError);
     const { wal: salvaged, pending, recovery } = await WriteAheadLog.open(dir, 's', () => 0, { recovery: 'salvage' });
@@ -318,7 +318,7 @@ test('WAL: a version 1 log (16-byte frame headers) is replayed, rewritten as ver
     assert.deepEqual(scanWal(rewritten, path).frames.map((f) => f.seq), [2, 3]);
 
     const damaged = Buffer.from(v1);
-    damaged[24 + 16 + 5] ^= 0x20; // frame 1's payload; frames 2 and 3 follow
+    damaged[24 + 16 + 5] = damaged[24 + 16 + 5]! ^ 0x20; // frame 1's payload; frames 2 and 3 follow
     writeFileSync(path, damaged);
     await assert.rejects(WriteAheadLog.open(d.root, 'old', () => 0), (e: unknown) => e instanceof WalCorruptError && e.offset === 24 && e.frame === 1);
   } finally {
