@@ -72,7 +72,7 @@ check('the install built the native addon and it is in use', /native addon in us
 writeFileSync(join(app, 'check.mjs'), `
 import { Quiver } from 'quiver';
 const db = await Quiver.open(new URL('./data', import.meta.url).pathname);
-const t = await db.createTable('t', { tags: ['host'], fields: [{ name: 'v', type: 'float64' }] }, { ifExists: 'append' });
+const t = await db.createTable('t', { tags: ['host'], fields: [{ name: 'v', type: 'float64' }] }, { lazy: true, ifExists: 'append' });
 const rows = [{ time: '2026-01-01T00:00:00Z', host: 'a', v: 0.1 }, { time: '2026-01-01T00:00:10Z', host: 'a', v: -0 }, { time: '2026-01-01T00:00:20Z', host: 'b', v: 1e300 }];
 await t.append(rows);
 await t.flush();

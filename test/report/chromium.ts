@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 /**
  * Headless Chromium (Debian's package) for the report tests. Missing, it is an error saying
- * how to install it (`npm test` installs it itself as root: scripts/browser.sh), never a skip.
+ * how to install it (`npm test` installs it itself as root: scripts/test-packages.sh), never a skip.
  */
 export function chromium(): string {
   const named = process.env.QUIVER_CHROMIUM;
@@ -16,7 +16,7 @@ export function chromium(): string {
   for (const dir of (process.env.PATH ?? '').split(':').concat(['/usr/bin'])) {
     for (const name of ['chromium', 'chromium-browser']) if (dir && existsSync(join(dir, name))) return join(dir, name);
   }
-  throw new Error('the report tests need headless Chromium: as root run `apt-get update && apt-get install -y chromium` (Debian; `scripts/browser.sh install` does it), or set QUIVER_CHROMIUM to a Chromium binary');
+  throw new Error('the report tests need headless Chromium: as root run `apt-get update && apt-get install -y chromium` (Debian; `scripts/test-packages.sh install chromium` does it), or set QUIVER_CHROMIUM to a Chromium binary');
 }
 
 export interface PageStatus {
