@@ -123,7 +123,7 @@ test('flags that would be ignored are refused with a reason (exit 2); the same v
       await refused(['import', path, '--table', 'n', flag, value], new RegExp(`${flag} applies to CSV input; .*${input} is ${kind}`));
     }
   }
-  await refused(['import', join(dir, 'a.csv'), '--table', 'n', '--rejects', join(dir, 'r.csv')], /--rejects names where rows skipped by --max-errors N go: give --max-errors too/);
+  await refused(['import', join(dir, 'a.csv'), '--table', 'n', '--rejects', join(dir, 'r.csv')], /--rejects names the file where rows skipped by --max-errors go: give --max-errors N too/);
   await refused(['import', join(dir, 'a.csv'), '--table', 'n', '--field-column', 'f'], /--field-column applies to --layout long/);
   // --time-format on a Timestamp column of an Arrow file: its unit is in the file.
   const tf = await runCli(store, 'import', join(dir, 'a.arrow'), '--table', 'n', '--time-format', 'ms', '--no-progress');

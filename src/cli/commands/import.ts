@@ -67,6 +67,7 @@ Options:
     if (files.length === 0) throw new UsageError('no input files given');
     const overrides = schemaOption(stringOption(values, 'schema'));
     const maxErrors = intOption(values, 'max-errors');
+    if (stringOption(values, 'rejects') !== undefined && !maxErrors) throw new UsageError('--rejects names the file where rows skipped by --max-errors go: give --max-errors N too');
     const timeUnit = stringOption(values, 'time-unit');
     if (timeUnit !== undefined && !['s', 'ms', 'us', 'ns'].includes(timeUnit)) throw new UsageError(`--time-unit must be s, ms, us or ns, got ${JSON.stringify(timeUnit)}`);
     const codec = choiceOption(values, 'codec', ['auto', 'zstd', 'lz4', 'none'] as const, 'auto');
