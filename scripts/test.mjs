@@ -52,6 +52,12 @@ function freePort() {
   });
 }
 
+// The report tests render pages in headless Chromium, the completion tests load a zsh: as
+// root they are installed when missing, otherwise scripts/test-packages.sh says how (as for
+// the object stores below).
+const osPackages = [['chromium', join('test', 'report')], ['zsh', 'completion']].filter(([, w]) => files.some((f) => relative(root, f).includes(w))).map(([p]) => p);
+if (osPackages.length) run(join(root, 'scripts', 'test-packages.sh'), ['install', ...osPackages]);
+
 const needsStores = files.some((f) => /(s3|azure|object-store|remote)/.test(relative(root, f)));
 let started = false;
 const stores = join(root, 'scripts', 'object-stores.sh');

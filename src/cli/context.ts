@@ -8,7 +8,9 @@ export class CommandContext {
   private opened?: Quiver;
   private readonly abort = new AbortController();
 
-  constructor(readonly flags: GlobalFlags, readonly stdout: NodeJS.WritableStream, readonly stderr: NodeJS.WritableStream) {}
+  /** `commands`: the registry (for commands that describe the others: completion). */
+  constructor(readonly flags: GlobalFlags, readonly stdout: NodeJS.WritableStream, readonly stderr: NodeJS.WritableStream,
+    readonly commands: ReadonlyMap<string, Command> = new Map()) {}
 
   /** The store named by --store / QUIVER_STORE / ./quiver-data. */
   open(): Promise<Quiver> {
@@ -55,5 +57,10 @@ export interface Command {
   /** Full usage text for `quiver CMD --help`. */
   usage: string;
   options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;
+  /**
+   * Words the shell completion offers (`quiver completion`): for the first positional
+   * argument and for option values. Without them it offers file names.
+   */
+  completions?: { positional?: readonly string[]; values?: Readonly<Record<string, readonly string[]>> };
   run(ctx: CommandContext, values: Record<string, string | boolean | string[] | undefined>, positionals: string[]): Promise<number>;
 }

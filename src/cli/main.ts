@@ -1,42 +1,19 @@
 import { globalFlags, parseCommand } from './args.js';
 import { CommandContext, type Command } from './context.js';
 import { QuiverError, UsageError } from '../errors.js';
-import { importCommand } from './commands/import.js';
-import { scanCommand } from './commands/scan.js';
-import { queryCommand } from './commands/query.js';
-import { tablesCommand } from './commands/tables.js';
-import { inspectCommand } from './commands/inspect.js';
-import { verifyCommand } from './commands/verify.js';
-import { copyCommand } from './commands/copy.js';
-import { dropCommand } from './commands/drop.js';
-import { compactCommand } from './commands/compact.js';
-import { vacuumCommand } from './commands/vacuum.js';
-import { walCommand } from './commands/wal.js';
-import { exportCommand } from './commands/export.js';
-import { sqlCommand } from './commands/sql.js';
+import * as registry from './commands/index.js';
+import { nativeStatus, nativeStatusLine, packageVersion } from './about.js';
 
-const COMMANDS = new Map<string, Command>([
-  ['import', importCommand],
-  ['scan', scanCommand],
-  ['query', queryCommand],
-  ['tables', tablesCommand],
-  ['inspect', inspectCommand],
-  ['verify', verifyCommand],
-  ['copy', copyCommand],
-  ['compact', compactCommand],
-  ['vacuum', vacuumCommand],
-  ['export', exportCommand],
-  ['sql', sqlCommand],
-  ['drop', dropCommand],
-  ['wal', walCommand],
-]);
+/** Every command by name (src/cli/commands/index.ts: one line each). */
+const COMMANDS: ReadonlyMap<string, Command> = new Map(Object.entries(registry));
 
 const GLOBAL_HELP = `Global options:
   --store URL   where the tables live: a directory (default ./quiver-data, env QUIVER_STORE),
                 file://…, s3://bucket/prefix?endpoint=…, az://container/prefix, gs://bucket/prefix
   --json        machine-readable output
-  --debug       stack traces on errors
-  -h, --help    help`;
+  --debug       stack traces on errors; says whether the native addon or the JS twins are in use
+  -h, --help    help
+  --version     the version (with --debug: native addon or JS twins, and why)`;
 
 function usage(): string {
   const width = Math.max(...[...COMMANDS.keys()].map((n) => n.length));
@@ -113,7 +90,18 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     return name === undefined ? 2 : 0;
   }
   if (name === '--version') {
-    stdout.write('quiver 0.1.0\n');
+    const extra = argv.slice(at + 1).filter((a) => a !== '--debug' && a !== '--json');
+    if (extra.length > 0) {
+      stderr.write(`quiver: --version takes only --debug and --json, got ${extra.join(' ')}\n`);
+      return 2;
+    }
+    if (argv.includes('--json')) {
+      const { native, reason } = nativeStatus();
+      stdout.write(`${JSON.stringify({ version: packageVersion(), native, ...(reason !== undefined ? { nativeReason: reason } : {}) })}\n`);
+    } else {
+      stdout.write(`quiver ${packageVersion()}\n`);
+      if (debug) stdout.write(`${nativeStatusLine()}\n`);
+    }
     return 0;
   }
   const command = COMMANDS.get(name);
@@ -138,7 +126,8 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       stdout.write(`${command.usage}\n\n${GLOBAL_HELP}\n`);
       return 0;
     }
-    ctx = new CommandContext(globalFlags(values, env), stdout, stderr);
+    if (debug) stderr.write(`quiver: ${nativeStatusLine()}\n`);
+    ctx = new CommandContext(globalFlags(values, env), stdout, stderr, COMMANDS);
     code = await command.run(ctx, values, positionals);
     if (outputError) { failure = outputError; code = report(outputError, stderr, debug, name); }
   } catch (error) {
