@@ -8,11 +8,11 @@ import { bigint64Values, columnData, columnView, float64Values, int64MinMax, int
 import { fieldTypeInfo } from '../format/field-types.js';
 import { statKindOf } from '../format/stats.js';
 import { GroupRegistry, newGroupRuns, type GroupRuns } from './query-groups.js';
-import { planQuery, UNITS_PER_SECOND, type QueryPlan } from './query-plan.js';
+import { planQuery, splitQueryOptions, UNITS_PER_SECOND, type QueryPlan } from './query-plan.js';
 import { applyFilter } from './predicate.js';
 import { buildAggregateTable, type SlotTable } from './query-output.js';
 import { runLatest } from './query-latest.js';
-import { batchTimeRanges } from './scan.js';
+import { batchTimeRanges, explainScan, type ScanExplain, type ScanSource } from './scan.js';
 import type { PageFooter } from '../format/types.js';
 
 /**
@@ -62,6 +62,30 @@ export async function runQuery(table: QueryableTable, options: QueryOptions): Pr
     if (batch.numRows > 0) engine.consume(batch);
   }
   return engine.finish();
+}
+
+/**
+ * The page summarizer runQuery would use (pages whose statistics answer the query), for
+ * explaining a query: it accumulates into an engine of its own, which is dropped. Undefined
+ * when the query decodes every page (latest, a field filter, aggregates without a statistics
+ * shortcut).
+ */
+function explainSummarizer(plan: QueryPlan, options: QueryOptions): PageSummarizer | undefined {
+  if (options.latest || options.filter || !plan.fromStats) return undefined;
+  return pageSummarizer(plan, new AggregationEngine(plan), planInput(plan.schema, { where: options.where }).filters);
+}
+
+/**
+ * The plan of a query without reading data pages: its scan's (over the columns the query
+ * reads), plus the selected pages answered from their statistics (`pagesFromStatistics`).
+ */
+export async function explainQuery(source: ScanSource, schema: QueryableTable['schema'], options: QueryOptions): Promise<ScanExplain> {
+  const { aggregate, scan } = splitQueryOptions(options);
+  if (!aggregate) return explainScan(source, planInput(schema, scan));
+  const plan = planQuery(schema, options);
+  // An aggregation reads the columns its plan names (fields aggregated or filtered, grouping tags); latest, the asked ones.
+  const columns = options.latest ? scan.columns : plan.scanColumns;
+  return explainScan(source, planInput(schema, { ...scan, columns }), explainSummarizer(plan, options));
 }
 
 /** What one page's statistics say about one field (see FieldAccumulator.addSummary). */

@@ -21,9 +21,11 @@ export interface ScanExplain {
   chunksPruned: number;
   pagesTotal: number;
   pagesPruned: number;
+  /** Selected pages a query answers from their footer statistics, without reading them (0 for a scan). */
+  pagesFromStatistics: number;
   /** Column bytes the scan reads (footers not counted). */
   bytesToRead: number;
-  chunks: { key: string; pages: number; pagesSelected: number; bytes: number }[];
+  chunks: { key: string; pages: number; pagesSelected: number; pagesFromStatistics: number; bytes: number }[];
 }
 
 /** Chunks in time order (then key): a scan streams chunk by chunk in this order. */
@@ -42,8 +44,13 @@ function neededColumns(reader: ChunkReader, input: ScanPlanInput): string[] {
   return [...names].filter((n) => present.has(n));
 }
 
-export async function explainScan(source: ScanSource, input: ScanPlanInput): Promise<ScanExplain> {
-  const out: ScanExplain = { chunksTotal: source.chunks.length, chunksPruned: 0, pagesTotal: 0, pagesPruned: 0, bytesToRead: 0, chunks: [] };
+/**
+ * The plan of a scan without reading data pages: chunks and pages pruned, bytes to read. With
+ * `summarize` (a query whose aggregates page statistics answer), the selected pages it answers
+ * are counted as `pagesFromStatistics` and their bytes are not read.
+ */
+export async function explainScan(source: ScanSource, input: ScanPlanInput, summarize?: PageSummarizer): Promise<ScanExplain> {
+  const out: ScanExplain = { chunksTotal: source.chunks.length, chunksPruned: 0, pagesTotal: 0, pagesPruned: 0, pagesFromStatistics: 0, bytesToRead: 0, chunks: [] };
   for (const entry of orderChunks(source.chunks)) {
     if (!chunkMayMatch(entry, input)) { out.chunksPruned++; continue; }
     const reader = await source.open(entry);
@@ -52,13 +59,15 @@ export async function explainScan(source: ScanSource, input: ScanPlanInput): Pro
     out.pagesTotal += total;
     out.pagesPruned += total - pages.length;
     if (pages.length === 0) { out.chunksPruned++; continue; }
+    const decoded = summarize ? summarize(reader.footer, pages) : pages;
+    out.pagesFromStatistics += pages.length - decoded.length;
     let bytes = 0;
     for (const name of neededColumns(reader, input)) {
       const column = footerColumn(reader.footer, name);
-      for (const p of pages) bytes += column.pages[p]!.length;
+      for (const p of decoded) bytes += column.pages[p]!.length;
     }
     out.bytesToRead += bytes;
-    out.chunks.push({ key: entry.key, pages: total, pagesSelected: pages.length, bytes });
+    out.chunks.push({ key: entry.key, pages: total, pagesSelected: pages.length, pagesFromStatistics: pages.length - decoded.length, bytes });
   }
   return out;
 }

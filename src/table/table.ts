@@ -18,7 +18,7 @@ import { compactTable, type CompactOptions, type CompactResult } from './compact
 import { vacuumTable, type VacuumOptions, type VacuumResult } from './vacuum.js';
 import { explainScan, scanChunks, type ScanExplain } from '../scan/scan.js';
 import { planInput } from '../scan/plan.js';
-import { runQuery } from '../scan/query.js';
+import { explainQuery, runQuery } from '../scan/query.js';
 import type { PageSummarizer, QueryOptions } from '../scan/query-types.js';
 import { splitQueryOptions } from '../scan/query-plan.js';
 import type { ChunkEntry, Row, ScanOptions, TableDescription, TableOptions, TableSchema, TableWriter } from '../core/types.js';
@@ -377,6 +377,12 @@ export class Table {
   async explain(options: ScanOptions = {}): Promise<ScanExplain> {
     const manifest = await this.manifestFor(options.version);
     return explainScan({ chunks: manifest.chunks, arrow: this.arrow(manifest.schema), open: (e) => this.openReader(e) }, planInput(manifest.schema, options));
+  }
+
+  /** The plan of a query: its scan's, plus the selected pages answered from their statistics (not read). */
+  async explainQuery(options: QueryOptions): Promise<ScanExplain> {
+    const manifest = await this.manifestFor(options.version);
+    return explainQuery({ chunks: manifest.chunks, arrow: this.arrow(manifest.schema), open: (e) => this.openReader(e) }, manifest.schema, options);
   }
 
   async describe(): Promise<TableDescription> {

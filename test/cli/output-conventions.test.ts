@@ -146,9 +146,18 @@ test('--explain prints text, or one JSON document with --json / --format json', 
   const text = quiver('scan', 't', '--explain', '--where', 'host=h1');
   assert.equal(text.code, 0, text.err);
   assert.match(text.out, /^chunks {2}1 of 1 to read/);
-  const json = JSON.parse(quiver('scan', 't', '--explain', '--json').out) as { chunksTotal: number; chunks: unknown[] };
+  const json = JSON.parse(quiver('scan', 't', '--explain', '--json').out) as { chunksTotal: number; pagesFromStatistics: number; bytesToRead: number; chunks: unknown[] };
   assert.equal(json.chunksTotal, 1);
-  assert.deepEqual(JSON.parse(quiver('query', 't', '--agg', 'count', '--explain', '--format', 'json').out), json);
+  assert.equal(json.pagesFromStatistics, 0);
+  assert.ok(json.bytesToRead > 0);
+  // count is answered from the page's row count: nothing to read; a filter needs the page.
+  const fromStats = JSON.parse(quiver('query', 't', '--agg', 'count', '--explain', '--format', 'json').out) as typeof json;
+  assert.equal(fromStats.pagesFromStatistics, 1);
+  assert.equal(fromStats.bytesToRead, 0);
+  const filtered = JSON.parse(quiver('query', 't', '--agg', 'count', '--filter', 'v>3', '--explain', '--json').out) as typeof json;
+  assert.equal(filtered.pagesFromStatistics, 0);
+  assert.ok(filtered.bytesToRead > 0 && filtered.bytesToRead < json.bytesToRead, 'the query reads only v, the scan every column');
+  assert.match(quiver('query', 't', '--agg', 'count', '--explain').out, /1 of them answered from their statistics \(not read\)/);
 });
 
 test('--json of tables and inspect: the shared keys (timeMin/timeMax ISO, timeMinNs/timeMaxNs exact numbers, ratio a number)', () => {

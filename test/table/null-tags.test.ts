@@ -238,7 +238,7 @@ test('CLI: --where host=\\N selects the null tag, host= the empty string; CSV an
     assert.deepEqual(values('host=a|b'), [], 'a | separates alternatives');
     const bad = quiver('scan', 't', '--where', 'host=\\x');
     assert.equal(bad.status, 2);
-    assert.match(bad.stderr, /a backslash escapes \| or \\, or is \\N \(the null tag\) alone, got \\x/);
+    assert.match(bad.stderr, /a backslash escapes \|, \\ or ~, or is \\N \(the null tag\) alone, got \\x/);
     assert.equal(quiver('scan', 't', '--where', 'host=a\\N').status, 2);
     const table = quiver('scan', 't', '--columns', 'host', '--limit', '2').stdout;
     assert.deepEqual(table.trim().split('\n').map((l) => l.split(/ +/)[1]), ['host', 'null', '""']);

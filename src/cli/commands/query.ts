@@ -64,7 +64,7 @@ aggregated; --order does not apply to query; --columns applies to --latest only)
       filter: filterOption(values, table.schema),
     };
     if (values.explain) {
-      printExplain(ctx, format, await table.explain(scan));
+      printExplain(ctx, format, await table.explainQuery(options));
       return 0;
     }
     const result = await table.query({ ...options, signal: ctx.signal });

@@ -114,10 +114,10 @@ export function printExplain(ctx: CommandContext, format: WriteFormat, plan: Sca
   const read = plan.chunksTotal - plan.chunksPruned;
   ctx.print([
     `chunks  ${read} of ${plan.chunksTotal} to read (${plan.chunksPruned} pruned by time range, tags or statistics)`,
-    `pages   ${plan.pagesTotal - plan.pagesPruned} of ${plan.pagesTotal} in those chunks (${plan.pagesPruned} pruned)`,
+    `pages   ${plan.pagesTotal - plan.pagesPruned} of ${plan.pagesTotal} in those chunks (${plan.pagesPruned} pruned)${plan.pagesFromStatistics ? `, ${plan.pagesFromStatistics} of them answered from their statistics (not read)` : ''}`,
     `bytes   ${formatBytes(plan.bytesToRead)} of column data to read`,
     '',
-    plan.chunks.length ? renderTable(plan.chunks.map((c) => ({ chunk: c.key, pages: c.pages, selected: c.pagesSelected, bytes: c.bytes }))).trimEnd() : '(no chunk to read)',
+    plan.chunks.length ? renderTable(plan.chunks.map((c) => ({ chunk: c.key, pages: c.pages, selected: c.pagesSelected, fromStatistics: c.pagesFromStatistics, bytes: c.bytes }))).trimEnd() : '(no chunk to read)',
   ].join('\n'));
 }
 
