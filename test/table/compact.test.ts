@@ -201,3 +201,31 @@ test('auto-compaction: a streaming writer keeps each partition under the thresho
     else assert.equal(most, 10);
   }
 });
+
+test('compaction of many series spanning the day writes a time page it can read back (steps back of a day each)', async () => {
+  // Two overlapping flushes of 30 hosts, each host's times irregular (whole ms) across one
+  // UTC day. Merged by series, the time page steps back almost a day 29 times: more in sum
+  // than delta>gcd>rans's exceptions may hold, which once made compact() fail its own check.
+  const db = await Quiver.open(new MemoryChunkManager(), { autoCompact: 0 });
+  const t = await db.createTable('m', { tags: ['host'], fields: [{ name: 'v', type: 'float64' }] });
+  const hosts = 30;
+  const per = 32;
+  for (let flush = 0; flush < 2; flush++) {
+    const rows = [];
+    for (let h = 0; h < hosts; h++) {
+      for (let j = 0; j < per; j++) {
+        const slot = 2 * j + flush;
+        rows.push({ time: T0 + slot * 1_350_000 + ((slot * 7919 + h * 104729) % 1000), host: `h${h}`, v: slot });
+      }
+    }
+    await t.append(rows as never);
+    await t.flush();
+  }
+  const before = await rowsOf(t);
+  assert.equal(before.length, hosts * per * 2);
+  const result = await t.compact();
+  assert.deepEqual([result.chunksBefore, result.chunksAfter], [2, 1], 'both chunks merged into one');
+  assert.deepEqual(await rowsOf(t), before);
+  assert.ok((await t.verify()).every((r) => r.ok));
+  await db.close();
+});

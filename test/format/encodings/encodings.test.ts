@@ -2,6 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodePage, encodePage, knownEncodings } from '../../../src/format/encodings/registry.js';
 import { EncodingError, type PageValues } from '../../../src/format/encodings/types.js';
+import { ByteReader, ByteWriter } from '../../../src/format/encodings/bytes.js';
+import { decodeInts, encodeInts } from '../../../src/format/encodings/ints.js';
+import { encodeIntsSmallest } from '../../../src/format/encodings/int-picker.js';
 
 // Seeded property tests, golden bytes and picker choices for every encoding chain.
 const SEED = Number(process.env.QUIVER_SEED ?? Date.now() % 1_000_000);
@@ -178,6 +181,46 @@ test('the picker chooses the chain that fits each kind of data', () => {
   assert.ok(c64.bytes.length < encodePage(i64(counter.map(BigInt)), { encoding: 'delta>zigzag>rans2' }).bytes.length * 0.75, 'a quarter smaller than delta');
   assert.equal(encodePage(f64(counter.map((x) => x / 100))).encoding, 'alp>dod>zigzag>rans2');
   assert.notEqual(encodePage(gauge).encoding, 'alp>dod>zigzag>rans2');
+});
+
+/**
+ * ms timestamps in ns of `series` series, each `per` values a day long (jittered by whole ms),
+ * merged by series: every crossing steps back almost a day (the compaction of a week's
+ * overlapping flushes of many hosts writes such time pages).
+ */
+function seriesDays(series: number, per: number): PageValues {
+  const start = 1767225600000n * 1_000_000n;
+  const step = 86_400_000n * 1_000_000n / BigInt(per);
+  return i64(Array.from({ length: series * per }, (_, k) => {
+    const s = Math.floor(k / per);
+    const j = k % per;
+    return start + BigInt(j) * step + BigInt((j * 7919 + s * 104729) % 1000) * 1_000_000n;
+  }));
+}
+
+test('delta>gcd>rans: exceptions whose deltas add up past the exact range are refused, and the picker takes another chain', () => {
+  // 30 series of 64 values: 29 steps back of ~8.5e13 ns sum past 2^51, which the reader
+  // refuses; 20 series stay under it. Both are within the exception count (1/64 of the page).
+  const many = seriesDays(30, 64);
+  const few = seriesDays(20, 64);
+  const values = (v: PageValues) => (v as { values: BigInt64Array }).values;
+  const relative = (v: PageValues) => Float64Array.from(values(v), (x) => Number(x - values(v)[0]!));
+  // At the chain: the encoder refuses rather than write bytes its decoder rejects…
+  for (const chain of ['delta>gcd>rans', 'delta>gcd>rans2']) {
+    assert.throws(() => encodeInts(chain, relative(many), new ByteWriter(4096)), EncodingError, `${chain} refuses the page`);
+    const w = new ByteWriter(4096);
+    encodeInts(chain, relative(few), w);
+    assert.deepEqual(decodeInts(chain, new ByteReader(w.finish(), 'page'), values(few).length), relative(few), `${chain} keeps the page under the bound`);
+  }
+  // …so the picker falls back to a chain that holds it, by default and preferring size.
+  for (const preferSize of [false, true]) {
+    const w = new ByteWriter(4096);
+    const chain = encodeIntsSmallest('delta>gcd>zigzag>bitsplit', relative(many), w, preferSize);
+    assert.notEqual(chain, 'delta>gcd>rans2');
+    assert.deepEqual(decodeInts(chain, new ByteReader(w.finish(), 'page'), values(many).length), relative(many), `${chain} round-trips`);
+  }
+  assert.equal(roundTrip(many, 'many series a day apart').startsWith('delta>gcd>rans'), false);
+  assert.equal(roundTrip(few, 'few series a day apart'), 'delta>gcd>rans2', 'under the bound, the ascending chain still wins');
 });
 
 // Golden bytes: a change to any encoding's layout shows up here and must be a new id.

@@ -16,9 +16,24 @@ const EXCEPTION_FLOOR = 255;
 const SAMPLE_SIZE = 1024;
 
 /**
+ * Most the exceptions' deltas may add up to (in magnitude): the reader folds them into a
+ * running shift and refuses a page past this (a corrupt count or delta could otherwise walk
+ * the shift out of the exact range), so the writer holds every page it writes to the same sum.
+ */
+const EXCEPTIONS_TOTAL_MAX = SAFE_MAGNITUDE_MAX;
+
+/** Adds an exception's delta (delta / g times g, as the reader computes it) to the running total; false past the bound. */
+function addException(total: { sum: number }, delta: number): boolean {
+  total.sum += Math.abs(delta);
+  return total.sum <= EXCEPTIONS_TOTAL_MAX;
+}
+
+/**
  * The deltas / g of a page (0 at the first value and at exceptions), and the exceptions
  * [index, delta / g]: negative deltas, and those far above the rest, so one jump does not
- * widen every symbol. Null when there would be more than exceptionsMax.
+ * widen every symbol. Null when there would be more than exceptionsMax, or when their deltas
+ * add up past EXCEPTIONS_TOTAL_MAX (pages of many series a day or more apart, merged by
+ * series: each crossing jumps back a whole span; the delta chains take those).
  */
 function ascendingDeltas(v: Float64Array, g: number): { d: Float64Array; exceptions: [number, number][] } | null {
   const n = v.length;
@@ -29,10 +44,11 @@ function ascendingDeltas(v: Float64Array, g: number): { d: Float64Array; excepti
   const limit = Math.max(EXCEPTION_FLOOR, EXCEPTION_FACTOR * (sample[Math.floor(size * EXCEPTION_PERCENTILE)] ?? 0));
   const exceptions: [number, number][] = [];
   const most = exceptionsMax(n);
+  const total = { sum: 0 };
   for (let i = 1; i < n; i++) {
     const x = d[i]!;
     if (x >= 0 && x <= limit) continue;
-    if (exceptions.length === most) return null;
+    if (exceptions.length === most || !addException(total, x * g)) return null;
     exceptions.push([i, x]);
     d[i] = 0;
   }
@@ -85,13 +101,12 @@ function ascendingRans(lanes: RansLanes): IntChainCoder {
       const at = new Float64Array(count);
       const delta = new Float64Array(count);
       let index = 0;
-      let total = 0;
+      const total = { sum: 0 };
       for (let k = 0; k < count; k++) {
         const gap = r.varint();
         index += gap;
         const x = r.svarint() * g;
-        total += Math.abs(x);
-        if (gap < 1 || index >= n || !(total <= SAFE_MAGNITUDE_MAX)) throw new EncodingError(`${id} exception ${k} at value ${index} of ${n} (delta ${x}) out of range`);
+        if (!addException(total, x) || gap < 1 || index >= n) throw new EncodingError(`${id} exception ${k} at value ${index} of ${n} (delta ${x}) out of range`);
         at[k] = index;
         delta[k] = x;
       }
