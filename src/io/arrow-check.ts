@@ -201,6 +201,14 @@ function checkMessage(fb: FlatBuffer): number {
   return bodyLength;
 }
 
+/**
+ * Checks one Message flatbuffer held in memory (an Arrow schema embedded elsewhere, e.g. a
+ * Parquet footer's ARROW:schema) before apache-arrow decodes it; throws ArrowStructureError.
+ */
+export function checkArrowMessage(bytes: Uint8Array, what: string): void {
+  checkMessage(new FlatBuffer(bytes, 0, what));
+}
+
 /** Reads exactly `length` bytes at `offset` (inside the file: checked by the callers). */
 async function readAt(handle: FileHandle, offset: number, length: number): Promise<Uint8Array> {
   const out = new Uint8Array(length);

@@ -7,6 +7,7 @@ import {
 } from 'apache-arrow';
 import { InputError } from '../errors.js';
 import { invalidUtf8RowOf } from '../table/field-convert.js';
+import { checkArrowMessage } from './arrow-check.js';
 import { at as atIndex } from './at.js';
 
 /**
@@ -190,6 +191,9 @@ function binaryArrowSchema(base64: Uint8Array, names: ReadonlySet<string>): Uint
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (bytes.length >= 8 && view.getUint32(0, true) === 0xffffffff) bytes = bytes.subarray(8, 8 + view.getInt32(4, true));
     else if (bytes.length >= 4) bytes = bytes.subarray(4, 4 + view.getInt32(0, true));
+    // apache-arrow trusts the flatbuffer's vector lengths (a damaged byte can make it loop
+    // billions of times): the structure is checked first, as for .arrow files.
+    checkArrowMessage(bytes, 'ARROW:schema');
     const schema = Message.decode(bytes).header() as Schema;
     if (!(schema instanceof Schema)) return null;
     let ok = true;

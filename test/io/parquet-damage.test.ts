@@ -1,10 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tableFromArrays, tableToIPC } from 'apache-arrow';
+import { ByteBuffer } from 'flatbuffers';
+import { Message } from 'apache-arrow/fb/message';
+import { Schema as SchemaFb } from 'apache-arrow/fb/schema';
 import * as parquetWasm from 'parquet-wasm/node';
+import { decodeThrift, encodeThrift, type ThriftList, type ThriftStruct } from '../../src/io/parquet-footer.js';
 import { readParquetFile } from '../../src/io/parquet.js';
 import { InputError } from '../../src/errors.js';
 
@@ -78,6 +83,53 @@ test(`damaged Parquet files that make the decoder panic are an InputError, on th
       assert.match(inWorker.message, /not a readable Parquet file \(\d+ bytes\): row group \d+ of 5 does not decode: the Parquet decoder panicked/);
     }
     assert.deepEqual(await readAll(good, true), { rows: ROWS, sum: EXPECTED_SUM });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/**
+ * `bytes` (a Parquet file from parquetBytes) with the fields vector of its footer's embedded
+ * Arrow schema (ARROW:schema, base64 of an IPC Schema message) claiming `count` fields.
+ */
+function withArrowSchemaFields(bytes: Uint8Array, count: number): Uint8Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const footerLength = view.getUint32(bytes.length - 8, true);
+  const footerAt = bytes.length - 8 - footerLength;
+  const footer = decodeThrift(bytes.subarray(footerAt, bytes.length - 8));
+  // FileMetaData.5 key_value_metadata: KeyValue 1 key, 2 value.
+  const pairs = (footer.find((f) => f.id === 5)!.value as ThriftList).items as ThriftStruct[];
+  const value = pairs.find((kv) => new TextDecoder().decode(kv.find((f) => f.id === 1)!.value as Uint8Array) === 'ARROW:schema')!.find((f) => f.id === 2)!;
+  const framed = Buffer.from(new TextDecoder().decode(value.value as Uint8Array), 'base64');
+  const meta = framed.subarray(8, 8 + framed.readInt32LE(4));
+  const schema = Message.getRootAsMessage(new ByteBuffer(meta)).header(new SchemaFb()) as SchemaFb;
+  const fields = schema.bb!.__vector(schema.bb_pos + schema.bb!.__offset(schema.bb_pos, 6));
+  meta.writeUInt32LE(count, fields - 4);
+  value.value = new TextEncoder().encode(framed.toString('base64'));
+  const mended = encodeThrift(footer);
+  const tail = Buffer.alloc(8);
+  tail.writeUInt32LE(mended.length, 0);
+  tail.write('PAR1', 4, 'latin1');
+  return Buffer.concat([bytes.subarray(0, footerAt), mended, tail]);
+}
+
+test('a damaged embedded Arrow schema (a fields vector claiming 2^31 - 1 fields) ends in an InputError, without hanging', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quiver-parquet-damage-'));
+  try {
+    const file = join(dir, 'fields.parquet');
+    writeFileSync(file, withArrowSchemaFields(parquetBytes(), 0x7fffffff));
+    // In a child process: a hang must not hang the suite (the child is killed after a minute).
+    const script = `
+      const { readParquetFile } = await import(${JSON.stringify(new URL('../../src/io/parquet.js', import.meta.url).href)});
+      try {
+        let rows = 0;
+        for await (const b of readParquetFile(process.argv[1], { bytes: 0 }, { time: 'time', tags: ['host'] })) rows += b.batch.numRows;
+        console.log('rows ' + rows);
+      } catch (e) { console.log(e.name + ': ' + e.message); }`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script, file], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.signal, null, `the import did not finish (killed by ${r.signal})`);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout.trim(), new RegExp(`^InputError: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not a readable Parquet file \\(\\d+ bytes\\)`));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
