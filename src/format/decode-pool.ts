@@ -181,13 +181,18 @@ function fromWire(pages: DecodedPageWire[], joined: Uint8Array | null): DecodedP
     assert(joined !== null, 'a decode worker sent fixed-width pages without their buffer');
     return joined;
   };
+  /** The joined buffer and the byte offset in it of a page that starts `byteOffset` into it. */
+  const fixedAt = (byteOffset: number): [ArrayBufferLike, number] => {
+    const buf = fixedBuffer();
+    return [buf.buffer, buf.byteOffset + byteOffset];
+  };
   return pages.map((w) => {
     let values: PageValues;
     switch (w.kind) {
-      case 'i64': values = { kind: 'i64', values: new BigInt64Array(fixedBuffer().buffer, fixedBuffer().byteOffset + w.byteOffset, w.rows) }; break;
-      case 'f64': values = { kind: 'f64', values: new Float64Array(fixedBuffer().buffer, fixedBuffer().byteOffset + w.byteOffset, w.rows) }; break;
-      case 'i32': values = { kind: 'i32', values: new Int32Array(fixedBuffer().buffer, fixedBuffer().byteOffset + w.byteOffset, w.rows) }; break;
-      case 'fixed': values = { kind: 'fixed', width: w.width, data: new Uint8Array(fixedBuffer().buffer, fixedBuffer().byteOffset + w.byteOffset, w.rows * w.width) }; break;
+      case 'i64': values = { kind: 'i64', values: new BigInt64Array(...fixedAt(w.byteOffset), w.rows) }; break;
+      case 'f64': values = { kind: 'f64', values: new Float64Array(...fixedAt(w.byteOffset), w.rows) }; break;
+      case 'i32': values = { kind: 'i32', values: new Int32Array(...fixedAt(w.byteOffset), w.rows) }; break;
+      case 'fixed': values = { kind: 'fixed', width: w.width, data: new Uint8Array(...fixedAt(w.byteOffset), w.rows * w.width) }; break;
       case 'bool': values = { kind: 'bool', bits: w.bits, length: w.rows }; break;
       case 'utf8': values = { kind: 'utf8', offsets: w.offsets, data: w.data }; break;
     }

@@ -11,12 +11,6 @@ export interface Range {
   length: number;
 }
 
-/** A page's place in the file (a footer's page entry). */
-export interface PagePlace {
-  offset: number;
-  length: number;
-}
-
 /**
  * Consecutive missing pages of one selected column, fetched as one byte range: `ci` indexes the
  * read's columns, `first`…`last` (inclusive) index the read's pages, `range` indexes `ranges`.
@@ -35,12 +29,12 @@ export interface PageRun {
  * column `ci` must be fetched. Ranges come in column order, then page order: `runs[k].range`
  * is `k`.
  */
-export function planPageRuns(columnPages: readonly (readonly PagePlace[])[], pages: readonly number[], missing: readonly (readonly boolean[])[]): { ranges: Range[]; runs: PageRun[] } {
+export function planPageRuns(columnPages: readonly (readonly Range[])[], pages: readonly number[], missing: readonly (readonly boolean[])[]): { ranges: Range[]; runs: PageRun[] } {
   const ranges: Range[] = [];
   const runs: PageRun[] = [];
   columnPages.forEach((places, ci) => {
     const miss = missing[ci] ?? [];
-    const place = (i: number): PagePlace => {
+    const place = (i: number): Range => {
       const p = places[pages[i] ?? -1];
       // The footer was validated (every column has every page) and the pages checked against it.
       assert(p !== undefined, `page ${pages[i]} of column ${ci} is in its footer`);

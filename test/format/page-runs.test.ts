@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { assignLanes, planPageRuns, type PagePlace } from '../../src/format/page-runs.js';
+import { assignLanes, planPageRuns, type Range } from '../../src/format/page-runs.js';
 
 /** A column of `n` adjacent pages of the given lengths, starting at `offset`. */
-function column(offset: number, lengths: number[]): PagePlace[] {
-  const out: PagePlace[] = [];
+function column(offset: number, lengths: number[]): Range[] {
+  const out: Range[] = [];
   for (const length of lengths) { out.push({ offset, length }); offset += length; }
   return out;
 }

@@ -1,4 +1,4 @@
-import type { ByteReader, ByteWriter } from './bytes.js';
+import { type ByteReader, type ByteWriter, zigzag } from './bytes.js';
 import { EncodingError } from './types.js';
 
 /**
@@ -86,4 +86,13 @@ export const DELTA_BITSPLIT_IDS: readonly string[] = ['delta>zigzag>bitsplit', '
 /** The id of a rANS chain with `lanes` states: `…>rans` (one, written before) or `…>rans2`. */
 export function ransId(stages: string, lanes: 1 | 2): string {
   return lanes === 2 ? `${stages}2` : stages;
+}
+
+/** Zigzagged deltas (divided by `g`) of a page, with its first value in front. */
+export function zigzagDeltas(v: Float64Array, g: number): Float64Array {
+  const n = v.length;
+  const z = new Float64Array(n);
+  let prev = n > 0 ? v[0]! : 0;
+  for (let i = 0; i < n; i++) { const x = v[i]!; z[i] = zigzag((x - prev) / g); prev = x; }
+  return z;
 }

@@ -1,9 +1,8 @@
-import { ByteWriter } from './bytes.js';
+import { ByteWriter, SAFE_MAGNITUDE_MAX } from './bytes.js';
 import { bitsOf, deltaGcd } from './int-chain.js';
 import { encodeInts, trialChains } from './ints.js';
 import { countDeltaRuns, countRuns } from './chains/runs.js';
 import { EncodingError } from './types.js';
-import { SAFE_MAGNITUDE_MAX } from './bytes.js';
 import { zstdCodec } from '../codecs/zstd.js';
 
 /** Run-length when a page has at most one run (of values, or of deltas) per this many values. */

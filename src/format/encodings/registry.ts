@@ -1,3 +1,4 @@
+import { readRuns } from './chains/runs.js';
 import { decodePlain, encodePlain, PLAIN_ID } from './plain.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import { allSafeInts, decodeInts, encodeInts, intChain, intChainIds, isIntChain } from './ints.js';
@@ -208,19 +209,7 @@ function decodePageOwn(encoding: string, bytes: Uint8Array, kind: PageKind, coun
 
 /** `rle` straight into int32 codes (tag pages: a few runs per page). */
 function decodeRleInt32(r: ByteReader, n: number, into?: Int32Array): Int32Array {
-  const out = into ?? new Int32Array(n);
-  const runs = r.count(n, 'rle runs');
-  let at = 0;
-  for (let k = 0; k < runs; k++) {
-    const value = r.svarint();
-    const length = r.varint();
-    if (length === 0 || at + length > n) throw new EncodingError(`rle run ${k} of length ${length} overflows ${n} values`);
-    if (value < -2147483648 || value > 2147483647) throw new EncodingError(`i32 rle value ${value} out of range`);
-    out.fill(value, at, at + length);
-    at += length;
-  }
-  if (at !== n) throw new EncodingError(`rle runs cover ${at} values, expected ${n}`);
-  return out;
+  return readRuns(r, n, into ?? new Int32Array(n), -2147483648, 2147483647);
 }
 
 /** Ids of every chain the registry can decode (for `inspect` and the golden tests). */

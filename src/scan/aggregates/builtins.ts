@@ -1,5 +1,5 @@
 import { assert, LimitExceededError } from '../../errors.js';
-import { fieldTypeInfo, formatDecimal } from '../../format/field-types.js';
+import { fieldTypeInfo, formatDecimal, INT64_MAX, INT64_MIN } from '../../format/field-types.js';
 import type { FieldType } from '../../format/types.js';
 import type { FieldAccumulator } from '../aggregate.js';
 import { fieldAccumulator, type AggPlan, type AggregateDescriptor, type OutKind, type SlotInput, type Value } from './descriptor.js';
@@ -34,7 +34,7 @@ export function fieldOutput(agg: AggPlan): OutKind {
 }
 
 const isExact = (agg: AggPlan) => agg.kind === 'i64' || agg.kind === 'u64' || agg.kind === 'big';
-const INT64_MIN = -(1n << 63n), INT64_MAX = (1n << 63n) - 1n, UINT64_MAX = (1n << 64n) - 1n;
+const UINT64_MAX = (1n << 64n) - 1n;
 
 /** An exact integer sum; one that leaves the column's 64-bit range (or a sum type's) is an error, not a wrap. */
 function exactSum(agg: AggPlan, a: FieldAccumulator, slot: number): bigint {

@@ -1,6 +1,6 @@
-import { type ByteReader, type ByteWriter, SAFE_MAGNITUDE_MAX, unzigzag, zigzag } from '../bytes.js';
+import { type ByteReader, type ByteWriter, SAFE_MAGNITUDE_MAX, unzigzag } from '../bytes.js';
 import { decodeBitsplit, decodeDeltaBitsplitFused, encodeBitsplit, FUSED_VALUES_MAX } from '../bitsplit.js';
-import { checkSafe, deltaGcd, scaled, type IntChainCoder } from '../int-chain.js';
+import { checkSafe, deltaGcd, scaled, zigzagDeltas, type IntChainCoder } from '../int-chain.js';
 import { EncodingError } from '../types.js';
 
 /**
@@ -17,13 +17,9 @@ function deltaBitsplit(id: string, withGcd: boolean): IntChainCoder {
     encode(v: Float64Array, w: ByteWriter): void {
       const n = v.length;
       const g = withGcd ? Math.max(1, deltaGcd(v)) : 1;
-      const z = new Float64Array(n);
-      let prev = n > 0 ? v[0]! : 0;
-      w.svarint(prev);
+      w.svarint(n > 0 ? v[0]! : 0);
       if (withGcd) w.varint(g);
-      if (withGcd) for (let i = 0; i < n; i++) { const x = v[i]!; z[i] = zigzag((x - prev) / g); prev = x; }
-      else for (let i = 0; i < n; i++) { const x = v[i]!; z[i] = zigzag(x - prev); prev = x; }
-      encodeBitsplit(z, w);
+      encodeBitsplit(zigzagDeltas(v, g), w);
     },
     decode(r: ByteReader, n: number, divisor: number, into?: Float64Array): Float64Array {
       // The fused kernel (native, or its JS twin) decodes, divides and fills `into` in one pass.

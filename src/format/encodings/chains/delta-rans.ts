@@ -1,16 +1,7 @@
-import { type ByteReader, type ByteWriter, SAFE_MAGNITUDE_MAX, zigzag } from '../bytes.js';
-import { deltaGcd, ransId, TRIAL_VALUES_MIN, type IntChainCoder } from '../int-chain.js';
+import { type ByteReader, type ByteWriter, SAFE_MAGNITUDE_MAX } from '../bytes.js';
+import { deltaGcd, ransId, TRIAL_VALUES_MIN, zigzagDeltas, type IntChainCoder } from '../int-chain.js';
 import { decodeDeltaRans, encodeRans, ransDeltasFit, type RansLanes } from '../rans.js';
 import { EncodingError } from '../types.js';
-
-/** Zigzagged deltas (divided by `g`) of a page, with its first value in front. */
-function zigzagDeltas(v: Float64Array, g: number): Float64Array {
-  const n = v.length;
-  const z = new Float64Array(n);
-  let prev = n > 0 ? v[0]! : 0;
-  for (let i = 0; i < n; i++) { const x = v[i]!; z[i] = zigzag((x - prev) / g); prev = x; }
-  return z;
-}
 
 /**
  * `delta>zigzag>rans`, `delta>gcd>zigzag>rans` (and their two-state `…>rans2` ids): the

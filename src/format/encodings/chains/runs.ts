@@ -35,20 +35,29 @@ export const rle: IntChainCoder = {
     }
   },
   decode(r: ByteReader, n: number, divisor: number, into?: Float64Array): Float64Array {
-    const out = new Float64Array(n);
-    const runs = r.count(n, 'rle runs');
-    let at = 0;
-    for (let k = 0; k < runs; k++) {
-      const value = r.svarint();
-      const length = r.varint();
-      if (length === 0 || at + length > n) throw new EncodingError(`rle run ${k} of length ${length} overflows ${n} values`);
-      out.fill(value, at, at + length);
-      at += length;
-    }
-    if (at !== n) throw new EncodingError(`rle runs cover ${at} values, expected ${n}`);
-    return scaled(out, divisor, into);
+    return scaled(readRuns(r, n, new Float64Array(n)), divisor, into);
   },
 };
+
+/**
+ * The runs of an `rle` stage (count, then svarint value and varint length per run) filled into
+ * `out` (n values): float64 pages, and int32 tag codes straight from their page (`lo`/`hi`
+ * bound the values; checked once per run).
+ */
+export function readRuns<T extends Float64Array | Int32Array>(r: ByteReader, n: number, out: T, lo = -Infinity, hi = Infinity): T {
+  const runs = r.count(n, 'rle runs');
+  let at = 0;
+  for (let k = 0; k < runs; k++) {
+    const value = r.svarint();
+    const length = r.varint();
+    if (length === 0 || at + length > n) throw new EncodingError(`rle run ${k} of length ${length} overflows ${n} values`);
+    if (value < lo || value > hi) throw new EncodingError(`i32 rle value ${value} out of range`);
+    out.fill(value, at, at + length);
+    at += length;
+  }
+  if (at !== n) throw new EncodingError(`rle runs cover ${at} values, expected ${n}`);
+  return out;
+}
 
 /**
  * `delta>rle`: first value, then runs of equal deltas (regular timestamps): svarint first,
