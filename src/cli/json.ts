@@ -1,5 +1,5 @@
 import type { TimeUnit } from '../format/types.js';
-import { formatTime } from '../core/time.js';
+import { formatTime, NS_PER_UNIT } from '../core/time.js';
 
 /**
  * The keys every `--json` output shares (README, "Output conventions"): a table is `table`,
@@ -14,8 +14,6 @@ export interface JsonTimeRange {
   timeMinNs: bigint | null;
   timeMaxNs: bigint | null;
 }
-
-const NS_PER_UNIT: Record<TimeUnit, bigint> = { s: 1_000_000_000n, ms: 1_000_000n, us: 1_000n, ns: 1n };
 
 /** A stored time range (decimal strings in `unit`, or null) in the JSON convention. */
 export function jsonTimeRange(min: string | bigint | null | undefined, max: string | bigint | null | undefined, unit: TimeUnit): JsonTimeRange {
@@ -36,13 +34,23 @@ export function jsonRatio(raw: number, stored: number): number | null {
 }
 
 /**
+ * A number as JSON text, as rows and every --json output write it: NaN and ±Infinity as the
+ * strings "NaN", "Infinity", "-Infinity" (JSON has no such numbers), -0 as -0 (JSON.stringify
+ * would write 0).
+ */
+export function jsonNumber(value: number): string {
+  if (!Number.isFinite(value)) return JSON.stringify(String(value));
+  return Object.is(value, -0) ? '-0' : String(value);
+}
+
+/**
  * JSON text, indented by two spaces, with bigint values as JSON numbers of all their digits
  * (as 64-bit integers are in scan output; JSON.stringify refuses bigints). Keys whose value is
  * undefined are left out, as JSON.stringify does.
  */
 export function toJson(value: unknown, indent = ''): string {
   if (typeof value === 'bigint') return value.toString();
-  if (typeof value === 'number' && !Number.isFinite(value)) return JSON.stringify(String(value)); // "NaN", "Infinity", as in rows
+  if (typeof value === 'number') return jsonNumber(value);
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return toJson((value as { toJSON: () => unknown }).toJSON(), indent);
   const inner = `${indent}  `;

@@ -2,6 +2,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { formatTime } from '../core/time.js';
 import { UsageError } from '../errors.js';
+import { jsonNumber } from './json.js';
 import type { TimeUnit } from '../format/types.js';
 import { AsyncByteQueue, RecordBatchStreamWriter, Type, TimeUnit as ArrowTimeUnit, type RecordBatch, type Schema, type Vector } from 'apache-arrow';
 import { utf8DataAt, utf8VectorAt } from '../format/utf8.js';
@@ -27,8 +28,7 @@ const UNIT_OF_PER_SECOND = new Map<bigint, TimeUnit>([[1n, 's'], [1_000n, 'ms'],
  */
 export function formatTimestamp(value: bigint, perSecond: bigint, zone?: TimeZoneFormat): string {
   const unit = UNIT_OF_PER_SECOND.get(perSecond) ?? 'ns';
-  if (!zone) return formatTime(value, unit);
-  if (zone.utc) return formatTime(value, unit);
+  if (!zone || zone.utc) return formatTime(value, unit);
   const offset = zone.offsetSeconds(value, perSecond);
   const local = formatTime(value + BigInt(offset) * perSecond, unit);
   const abs = Math.abs(offset);
@@ -164,7 +164,7 @@ function tableCell(value: Cell): string {
  */
 function jsonCell(value: Cell): string {
   if (typeof value === 'bigint') return value.toString();
-  if (typeof value === 'number') return Number.isFinite(value) ? (Object.is(value, -0) ? '-0' : String(value)) : JSON.stringify(String(value));
+  if (typeof value === 'number') return jsonNumber(value);
   return JSON.stringify(value);
 }
 

@@ -19,12 +19,13 @@ import type { RecordBatch } from 'apache-arrow';
 import type { Quiver } from '../quiver.js';
 import type { Table } from '../table/table.js';
 import type { TableSchema, TableWriter } from '../core/types.js';
-import { InputError, SchemaError, UsageError, assert } from '../errors.js';
+import { InputError, SchemaError, UsageError } from '../errors.js';
 import { fieldTypeOfArrow } from '../core/arrow-schema.js';
 import { csvBytes } from './csv/bytes.js';
 import { IMPORT_MEMORY_BYTES, type ImportOptions, type ImportSummary } from './import-options.js';
 import { importInput, type FormatContext, type SourceBatch } from './formats/index.js';
 import { RejectsFile, checkRejectsPath } from './rejects.js';
+import { at } from './at.js';
 
 export { csvBytes };
 export { detectFormat, registerImportFormat, unregisterImportFormat, importFormats, type ImportFormatDescriptor } from './formats/index.js';
@@ -114,13 +115,13 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
   let writer: TableWriter | undefined;
   let rejected = 0;
   const maxErrors = options.maxErrors ?? 0;
-  const rejects = new RejectsFile(resolve(options.rejectsPath ?? `${files[0] === '-' ? 'stdin' : basename(first(files))}.rejects.csv`));
+  const rejects = new RejectsFile(resolve(options.rejectsPath ?? `${files[0] === '-' ? 'stdin' : basename(at(files, 0))}.rejects.csv`));
   if (maxErrors > 0) checkRejectsPath(rejects.path);
   let duplicates = 0;
   let invalidUtf8Replaced = 0;
   const counter = { bytes: 0 };
   let rows = 0;
-  let file = first(files);
+  let file = at(files, 0);
   let batches = 0;
   const progress = () => options.onProgress?.({ bytesRead: counter.bytes, bytesTotal, rows, file });
   const parallel = options.parallel ?? availableParallelism() >= WORKER_CORES_MIN;
@@ -192,17 +193,6 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
   } finally {
     await rejects.close();
   }
-}
-
-/** Element k of a list the caller has bounds-checked. */
-function at<T>(list: readonly T[], k: number): T {
-  const item = list[k];
-  assert(item !== undefined, `index ${k} within ${list.length}`);
-  return item;
-}
-
-function first<T>(list: readonly T[]): T {
-  return at(list, 0);
 }
 
 /** A batch column whose type conflicts with the table's: the error names both types. */

@@ -12,8 +12,7 @@
  * { … await out.batch(message, transfer) … return doneMessage })`.
  */
 import { Worker, parentPort, workerData as threadData } from 'node:worker_threads';
-import { QuiverError, WorkerCrashError, assert } from '../errors.js';
-import { fromWireError, toWireError, type WireError } from '../errors.js';
+import { QuiverError, WorkerCrashError, assert, fromWireError, toWireError, type WireError } from '../errors.js';
 
 /** Every message a worker stream carries: batches, the end, an error, and the stream's own kinds. */
 export type StreamMessage = { type: string };

@@ -1,3 +1,4 @@
+import { mapLimit } from '../chunk-manager/semaphore.js';
 import type { Quiver } from '../quiver.js';
 import type { ChunkEntry, TableDescription } from '../core/types.js';
 import { storeSource } from '../table/store-source.js';
@@ -106,29 +107,24 @@ async function fromFooters(db: Quiver, entries: readonly ChunkEntry[], d: TableD
   for (const name of order) columns.set(name, { name, role: '', rawBytes: 0, bytes: 0, byEncoding: Object.create(null) as Record<string, number> });
   const distinct = new Map<string, { values: Set<string>; capped: boolean; hasNull: boolean }>();
   for (const tag of d.schema.tags) distinct.set(tag, { values: new Set(), capped: false, hasNull: false });
-  let next = 0;
-  const worker = async () => {
-    while (next < entries.length) {
-      const e = entries[next++]!;
-      const { footer } = await openChunk(storeSource(db.store, e.key, e.bytes));
-      for (const c of footer.columns) {
-        let col = columns.get(c.name);
-        if (!col) columns.set(c.name, (col = { name: c.name, role: c.role, rawBytes: 0, bytes: 0, byEncoding: Object.create(null) as Record<string, number> }));
-        col.role = c.role;
-        col.rawBytes += c.rawBytes;
-        col.bytes += c.storedBytes;
-        for (const p of c.pages) col.byEncoding[p.encoding] = (col.byEncoding[p.encoding] ?? 0) + p.length;
-        const tag = c.role === 'tag' ? distinct.get(c.name) : undefined;
-        if (!tag) continue;
-        if (c.nullCount > 0) tag.hasNull = true;
-        for (const v of c.dictionary ?? []) {
-          if (tag.values.size >= distinctMax && !tag.values.has(v)) { tag.capped = true; break; }
-          tag.values.add(v);
-        }
+  await mapLimit(entries, FOOTERS_IN_FLIGHT, async (e) => {
+    const { footer } = await openChunk(storeSource(db.store, e.key, e.bytes));
+    for (const c of footer.columns) {
+      let col = columns.get(c.name);
+      if (!col) columns.set(c.name, (col = { name: c.name, role: c.role, rawBytes: 0, bytes: 0, byEncoding: Object.create(null) as Record<string, number> }));
+      col.role = c.role;
+      col.rawBytes += c.rawBytes;
+      col.bytes += c.storedBytes;
+      for (const p of c.pages) col.byEncoding[p.encoding] = (col.byEncoding[p.encoding] ?? 0) + p.length;
+      const tag = c.role === 'tag' ? distinct.get(c.name) : undefined;
+      if (!tag) continue;
+      if (c.nullCount > 0) tag.hasNull = true;
+      for (const v of c.dictionary ?? []) {
+        if (tag.values.size >= distinctMax && !tag.values.has(v)) { tag.capped = true; break; }
+        tag.values.add(v);
       }
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(FOOTERS_IN_FLIGHT, entries.length) }, worker));
+  });
   return {
     columns: [...columns.values()].filter((c) => c.role !== ''),
     tags: [...distinct].map(([tag, t]) => ({ tag, distinct: t.values.size, capped: t.capped, hasNull: t.hasNull })),

@@ -212,7 +212,7 @@ export class WriteBuffer {
     for (let i = 0; i < n; i++) {
       if (per > 1n && src[i]! % per !== 0n) throw new SchemaError(`row ${i}: time column ${name}: ${timePrecisionError(shown(i), tableUnit)}`);
       const v = convertTime(src[i]!, unit, tableUnit);
-      if (!inTimeRange(v)) throw new SchemaError(`row ${i}: time column ${name}: ${timeRangeError(`${formatTime(src[i]!, unit)} (${src[i]} ${unit})`, tableUnit)}`);
+      if (!inTimeRange(v)) throw new SchemaError(`row ${i}: time column ${name}: ${timeRangeError(shown(i), tableUnit)}`);
       this.time[at + i] = v;
     }
   }

@@ -183,3 +183,8 @@ test('--json of tables and inspect: the shared keys (timeMin/timeMax ISO, timeMi
   assert.equal(chunk.timeMax, table.table.timeMax);
   for (const c of chunk.columns) assert.equal(typeof c.ratio, 'number', String(c.column));
 });
+
+test('--json of the other commands writes numbers as rows do: -0 stays -0, NaN a string, 64-bit integers every digit', async () => {
+  const { toJson } = await import('../../src/cli/json.js');
+  assert.equal(toJson({ z: -0, n: NaN, i: -Infinity, b: 2n ** 64n + 1n, f: 0.1 }), '{\n  "z": -0,\n  "n": "NaN",\n  "i": "-Infinity",\n  "b": 18446744073709551617,\n  "f": 0.1\n}');
+});

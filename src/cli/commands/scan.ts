@@ -1,6 +1,6 @@
 import type { Command, CommandContext } from '../context.js';
 import { choiceOption, intOption, listOption, refuse, stringOption } from '../args.js';
-import { renderTable, Sink, TimeZoneFormat } from '../output.js';
+import { renderTable, Sink, TimeZoneFormat, toJson } from '../output.js';
 import { filterOption, whereOption } from '../predicates.js';
 import { formatBytes } from './import.js';
 import { pickFormat, writeOutput, type WriteFormat, type WriteOptions } from '../../export/formats.js';
@@ -110,7 +110,7 @@ export function timeZoneOption(values: Record<string, unknown>): TimeZoneFormat 
 
 /** Prints a scan or query plan: text, or one JSON document (--json, --format json). */
 export function printExplain(ctx: CommandContext, format: WriteFormat, plan: ScanExplain): void {
-  if (format === 'json') { ctx.print(toPlainJson(plan)); return; }
+  if (format === 'json') { ctx.print(toJson(plan)); return; }
   const read = plan.chunksTotal - plan.chunksPruned;
   ctx.print([
     `chunks  ${read} of ${plan.chunksTotal} to read (${plan.chunksPruned} pruned by time range, tags or statistics)`,
@@ -119,10 +119,6 @@ export function printExplain(ctx: CommandContext, format: WriteFormat, plan: Sca
     '',
     plan.chunks.length ? renderTable(plan.chunks.map((c) => ({ chunk: c.key, pages: c.pages, selected: c.pagesSelected, fromStatistics: c.pagesFromStatistics, bytes: c.bytes }))).trimEnd() : '(no chunk to read)',
   ].join('\n'));
-}
-
-function toPlainJson(value: unknown): string {
-  return JSON.stringify(value, null, 2);
 }
 
 /**
