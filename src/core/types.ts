@@ -126,6 +126,13 @@ export interface ChunkEntry {
   columns: Record<string, { min: StatValue; max: StatValue; nullCount: number; bytes: number; rawBytes: number }>;
   lineage: LineageEntry[];
   createdAt: string;
+  /**
+   * Write order of the chunk's rows: the manifest version that committed them (set by the
+   * commit). A compaction's output keeps the largest seq of its inputs. Absent in manifests
+   * written before seqs (read as 0: older than every chunk that has one). Duplicate policies
+   * and deletes order rows by it.
+   */
+  seq?: number;
 }
 
 export interface TableDescription {

@@ -122,8 +122,11 @@ export async function compactTable(table: Table, options: CompactOptions = {}): 
       if (drained.length !== 1 || merged === undefined || merged.partition !== group.partition) {
         throw new ConflictError(`compact ${table.name}: chunks of partition ${group.partition} re-partitioned into ${drained.map((d) => d.partition).join(', ')}; the table's partitioning changed under them`);
       }
-      const [entry] = await table.writeChunks([{ ...merged, lineage }]);
-      assert(entry, 'writeChunks returns an entry per chunk');
+      const [written] = await table.writeChunks([{ ...merged, lineage }]);
+      assert(written, 'writeChunks returns an entry per chunk');
+      // The merged rows are as old as the newest of them: a chunk committed between the
+      // inputs' commits must still order after the inputs' older rows (duplicates, deletes).
+      const entry: ChunkEntry = { ...written, seq: Math.max(...group.inputs.map((k) => entries.get(k)?.seq ?? 0)) };
       group.output = entry.key;
       group.bytesAfter = entry.bytes;
       added.push(entry);

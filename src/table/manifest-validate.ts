@@ -262,6 +262,8 @@ export function validateChunkEntry(raw: unknown, field: string, table: string, s
     lineage: lineageOf(o['lineage'], `${field}.lineage`),
     createdAt: isoTime(o['createdAt'], `${field}.createdAt`),
   };
+  if (o['seq'] !== undefined) entry.seq = integer(o['seq'], `${field}.seq`, 0);
+  else delete entry.seq;
   if (o['tagBlooms'] !== undefined) {
     entry.tagBlooms = mapOf(o['tagBlooms'], `${field}.tagBlooms`, (v, tag) => {
       const path = sub(`${field}.tagBlooms`, tag);

@@ -298,7 +298,7 @@ export async function commit(store: ChunkManager, table: string, change: Manifes
       const { schema, options } = change.create;
       next = {
         format: MANIFEST_FORMAT, table, version: 1, parent: null, committedAt: new Date().toISOString(), operation: change.operation,
-        schema: change.addFields?.length ? mergeFields(schema, change.addFields) : schema, options, chunks: [...added],
+        schema: change.addFields?.length ? mergeFields(schema, change.addFields) : schema, options, chunks: withSeq(added, 1),
       };
       if (change.walMark) next.walMarks = Object.assign(Object.create(null) as Record<string, number>, { [change.walMark.id]: change.walMark.seq });
     } else {
@@ -322,7 +322,7 @@ export async function commit(store: ChunkManager, table: string, change: Manifes
         committedAt: new Date().toISOString(),
         operation: change.operation,
         schema: change.addFields?.length ? mergeFields(base.schema, change.addFields) : base.schema,
-        chunks: [...base.chunks.filter((c) => !removed.has(c.key)), ...added],
+        chunks: [...base.chunks.filter((c) => !removed.has(c.key)), ...withSeq(added, latest + 1)],
       };
       if (change.walMark) {
         const marks = Object.assign(Object.create(null) as Record<string, number>, base.walMarks);
@@ -337,6 +337,11 @@ export async function commit(store: ChunkManager, table: string, change: Manifes
     if (next.version > 1) await new Promise((r) => setTimeout(r, random() * Math.min(COMMIT_BACKOFF_MS_MAX, 2 ** attempt)));
   }
   throw new QuiverError(`commit to ${table} in ${store.url} lost ${COMMIT_ATTEMPTS_MAX} races in a row; too many concurrent writers`);
+}
+
+/** Added chunks stamped with the version committing them, unless they carry a seq (a compaction's outputs). */
+function withSeq(added: readonly ChunkEntry[], version: number): ChunkEntry[] {
+  return added.map((c) => (c.seq === undefined ? { ...c, seq: version } : c));
 }
 
 /** The manifest entry of a chunk, from its footer (verify.ts compares stored entries with it). */

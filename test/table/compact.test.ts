@@ -229,3 +229,20 @@ test('compaction of many series spanning the day writes a time page it can read 
   assert.ok((await t.verify()).every((r) => r.ok));
   await db.close();
 });
+
+test('each chunk records the version that committed it (seq); a compaction output keeps its newest input\'s seq', async () => {
+  const db = await Quiver.open(new MemoryChunkManager());
+  const t = await db.createTable('m', { tags: ['host'], fields: [{ name: 'v', type: 'float64' }] });
+  await streamed(t, 4, 7);
+  const before = await t.chunks();
+  assert.ok(before.length >= 4);
+  for (const c of before) assert.ok(c.seq !== undefined && c.seq >= 2 && c.seq <= t.version, `seq ${c.seq} of ${c.key}`);
+  assert.equal(new Set(before.map((c) => c.seq)).size, 4, 'four flushes, four commits');
+  const result = await t.compact({ smallRows: 1000 });
+  assert.ok(result.groups.length > 0);
+  const after = new Map((await t.chunks()).map((c) => [c.key, c]));
+  const seqOf = new Map(before.map((c) => [c.key, c.seq!]));
+  for (const g of result.groups) {
+    assert.equal(after.get(g.output!)!.seq, Math.max(...g.inputs.map((k) => seqOf.get(k)!)));
+  }
+});
