@@ -210,9 +210,11 @@ export class Quiver {
       // Keyed by column names: a null-prototype copy, so `constructor` or `__proto__` are names like any other.
       ...(spec.columns ? { columns: Object.assign(Object.create(null) as NonNullable<CreateTableSpec['columns']>, spec.columns) } : {}),
       ...(spec.compression ? { compression: spec.compression } : {}),
+      duplicates: spec.duplicates ?? 'last',
     };
     if (!['auto', 'zstd', 'lz4', 'none'].includes(options.codec)) throw new SchemaError(`codec ${JSON.stringify(options.codec)} is not auto, zstd, lz4 or none`);
     if (options.compression !== undefined && !['fast', 'small'].includes(options.compression)) throw new SchemaError(`compression ${JSON.stringify(options.compression)} is not fast or small`);
+    if (!['last', 'first', 'keep'].includes(options.duplicates!)) throw new SchemaError(`duplicates ${JSON.stringify(options.duplicates)} is not last, first or keep`);
     if (!['hour', 'day', 'month', 'none'].includes(options.partition)) throw new SchemaError(`partition ${JSON.stringify(options.partition)} is not hour, day, month or none`);
     checkTableSpec(schema, options);
     return { schema, options };

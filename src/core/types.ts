@@ -22,6 +22,13 @@ export interface TableSchema {
 
 export type PartitionBy = 'hour' | 'day' | 'month' | 'none';
 
+/**
+ * What a table does with rows of the same series at the same time (README, Duplicates):
+ * 'last' (the default of new tables) and 'first' fold them into one row, field by field (each
+ * field takes the last / first non-null value written); 'keep' stores and returns them all.
+ */
+export type DuplicatePolicy = 'last' | 'first' | 'keep';
+
 export interface TableOptions {
   /** UTC time partition; a chunk never spans two. Default 'day'. */
   partition: PartitionBy;
@@ -46,6 +53,11 @@ export interface TableOptions {
   columns?: Record<string, ColumnWriteOptions>;
   /** Rows buffered by append() before an automatic flush. Default rowsPerChunkMax. */
   bufferRowsMax: number;
+  /**
+   * Duplicate policy, set at creation (see DuplicatePolicy). Default 'last' for new tables;
+   * absent in manifests of tables created before policies, which read as 'keep'.
+   */
+  duplicates?: DuplicatePolicy;
 }
 
 export interface CreateTableSpec extends Partial<TableOptions> {

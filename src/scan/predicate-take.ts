@@ -25,7 +25,7 @@ function takeValidity(data: Data, rows: Int32Array): { nullBitmap: Uint8Array | 
   return nulls === 0 ? { nullBitmap: undefined, nullCount: 0 } : { nullBitmap: out, nullCount: nulls };
 }
 
-function takeData(data: Data, rows: Int32Array, name: string): Data {
+export function takeData(data: Data, rows: Int32Array, name: string): Data {
   const kind = columnKind(data, `filter column ${name}`);
   const { nullBitmap, nullCount } = takeValidity(data, rows);
   const n = rows.length;

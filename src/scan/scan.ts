@@ -2,7 +2,8 @@ import { makeData, RecordBatch, Struct, Type, type Data, type Field, type Schema
 import { compareStrings, type ChunkReader } from '../format/index.js';
 import { AbortError, assert } from '../errors.js';
 import { nullData, retype, type TableArrowSchema } from '../core/arrow-schema.js';
-import type { ChunkEntry } from '../core/types.js';
+import type { ChunkEntry, DuplicatePolicy } from '../core/types.js';
+import { deduplicateSorted, folds } from './dedup.js';
 import { takeRows } from './predicate-take.js';
 import { mergeBySeriesTime } from './merge.js';
 import { utf8VectorAt } from '../format/utf8.js';
@@ -14,6 +15,13 @@ export interface ScanSource {
   chunks: ChunkEntry[];
   arrow: TableArrowSchema;
   open(entry: ChunkEntry): Promise<ChunkReader>;
+  /**
+   * The table's duplicate policy (absent: 'keep'). Under 'last'/'first' chunks that overlap in
+   * time and may share a series are always merged (whatever the order asked) and their rows of
+   * one (series, time) folded in write order (see scanUnits); pages of such merges are never
+   * answered from statistics.
+   */
+  duplicates?: DuplicatePolicy;
 }
 
 export interface ScanExplain {
@@ -51,6 +59,8 @@ function neededColumns(reader: ChunkReader, input: ScanPlanInput): string[] {
  */
 export async function explainScan(source: ScanSource, input: ScanPlanInput, summarize?: PageSummarizer): Promise<ScanExplain> {
   const out: ScanExplain = { chunksTotal: source.chunks.length, chunksPruned: 0, pagesTotal: 0, pagesPruned: 0, pagesFromStatistics: 0, bytesToRead: 0, chunks: [] };
+  // Chunks the scan merges to fold duplicates: their pages are decoded (as scanChunks does).
+  const merged = new Set(scanUnits(source, input).filter((u) => u.length > 1 && folds(source.duplicates)).flat());
   for (const entry of orderChunks(source.chunks)) {
     if (!chunkMayMatch(entry, input)) { out.chunksPruned++; continue; }
     const reader = await source.open(entry);
@@ -59,7 +69,7 @@ export async function explainScan(source: ScanSource, input: ScanPlanInput, summ
     out.pagesTotal += total;
     out.pagesPruned += total - pages.length;
     if (pages.length === 0) { out.chunksPruned++; continue; }
-    const decoded = summarize ? summarize(reader.footer, pages) : pages;
+    const decoded = summarize && !merged.has(entry) ? summarize(reader.footer, pages) : pages;
     out.pagesFromStatistics += pages.length - decoded.length;
     let bytes = 0;
     for (const name of neededColumns(reader, input)) {
@@ -141,6 +151,24 @@ export function mergeGroups(entries: readonly ChunkEntry[], tags: readonly strin
 }
 
 /**
+ * The units a scan reads, in order: each a chunk, or chunks merged by series then time. With
+ * `order: 'series'`, or under a folding duplicate policy (whatever the order), the merge groups
+ * (mergeGroups); a group's chunks in write order (seq, then place in the manifest: the chunks
+ * of one commit are listed as written), so that ties of a merge are in write order.
+ */
+export function scanUnits(source: ScanSource, input: ScanPlanInput): ChunkEntry[][] {
+  const entries = orderChunks(source.chunks).filter((e) => chunkMayMatch(e, input));
+  const dedup = folds(source.duplicates);
+  // A table without tags is one series: its overlapping chunks are merged by time.
+  if (input.order !== 'series' && !dedup) return entries.map((e) => [e]);
+  const groups = mergeGroups(entries, input.tags);
+  if (!dedup) return groups;
+  const place = new Map(source.chunks.map((c, i) => [c, i]));
+  const writeOrder = (a: ChunkEntry, b: ChunkEntry) => (a.seq ?? 0) - (b.seq ?? 0) || place.get(a)! - place.get(b)!;
+  return groups.map((g) => (g.length > 1 ? [...g].sort(writeOrder) : g));
+}
+
+/**
  * Streams matching rows chunk by chunk: decode the needed columns of the selected pages,
  * build the row selection with loops over typed arrays (time range, allowed tag codes),
  * take rows only when some are filtered out, and relabel columns with the table's Arrow
@@ -158,9 +186,8 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
   const outFields = input.columns.map((c) => source.arrow.field(c));
   let remaining = limit ?? Infinity;
   if (remaining <= 0) return;
-  const entries = orderChunks(source.chunks).filter((e) => chunkMayMatch(e, input));
-  // A table without tags is one series: its overlapping chunks are merged by time.
-  const units = input.order === 'series' ? mergeGroups(entries, input.tags) : entries.map((e) => [e]);
+  const units = scanUnits(source, input);
+  const dedup = folds(source.duplicates) ? source.duplicates : undefined;
   // A merged group also reads every tag (the sort key) and the time column.
   const mergeColumns = [...new Set([...input.columns, ...input.tags])];
   const mergeSchema = source.arrow.project(mergeColumns);
@@ -176,7 +203,8 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
     for (const entry of unit) {
       const reader = await source.open(entry);
       const selected = selectPages(reader.footer, input);
-      const pages = summarize && selected.length && !stopped ? summarize(reader.footer, selected) : selected;
+      // A merge that folds duplicates decodes every page: statistics would count rows it folds.
+      const pages = summarize && selected.length && !stopped && !(dedup && unit.length > 1) ? summarize(reader.footer, selected) : selected;
       if (pages.length > 0 && !stopped) plans.push({ reader, pages, names: neededColumns(reader, input) });
     }
     // Chunks yielded together also read every tag (the series order) and the time column.
@@ -235,8 +263,11 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
         }).filter((b) => b.numRows > 0);
         // Chunks cut from one sorted run share at most the series at their cut, in time order:
         // yielded in series order they need no merge.
-        const chained = chainIfOrdered(parts, input.tags, input.columns[0]!);
-        outs = (chained ?? (parts.length ? [mergeBySeriesTime(parts, input.tags, input.columns[0]!)] : [])).map((b) => project(b, outSchema, outFields));
+        const time = input.columns[0]!;
+        const chained = chainIfOrdered(parts, input.tags, time, dedup !== undefined);
+        let merged = chained ?? (parts.length ? [mergeBySeriesTime(parts, input.tags, time)] : []);
+        if (dedup && !chained) merged = merged.map((b) => deduplicateSorted(b, input.tags, time, dedup).batch);
+        outs = merged.map((b) => project(b, outSchema, outFields));
       }
       for (let out of outs) {
         let n = out.numRows;
@@ -259,9 +290,10 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
 /**
  * The batches in series-then-time order without a merge, when that is possible: each is sorted
  * by series then time, so ordered by their first rows, every batch's last row must not come
- * after the next one's first. Null when a real merge is needed.
+ * after the next one's first (with `strict`, folding duplicates: must come before it). Null
+ * when a real merge is needed.
  */
-function chainIfOrdered(parts: RecordBatch[], tags: readonly string[], time: string): RecordBatch[] | null {
+function chainIfOrdered(parts: RecordBatch[], tags: readonly string[], time: string, strict: boolean): RecordBatch[] | null {
   const tagAt = (d: Data, i: number) => {
     if (!d.getValid(i)) return null;
     assert(d.dictionary !== undefined, 'tag columns are dictionaries');
@@ -280,7 +312,7 @@ function chainIfOrdered(parts: RecordBatch[], tags: readonly string[], time: str
   };
   const ends = parts.map((b) => ({ b, first: key(b, 0), last: key(b, b.numRows - 1) }));
   ends.sort((x, y) => compare(x.first, y.first));
-  for (let i = 1; i < ends.length; i++) if (compare(ends[i - 1]!.last, ends[i]!.first) > 0) return null;
+  for (let i = 1; i < ends.length; i++) if (compare(ends[i - 1]!.last, ends[i]!.first) > (strict ? -1 : 0)) return null;
   return ends.map((e) => e.b);
 }
 

@@ -20,6 +20,18 @@
  * - A group never exceeds `rowsPerChunkMax` rows, so it becomes exactly one chunk, whose
  *   lineage is the union of its inputs' lineage (rows of a chunk are re-sorted, so lineage is
  *   per chunk, not per row).
+ *
+ * Under a duplicate policy that folds ('last', 'first'), compaction also resolves duplicates
+ * for good: the inputs go into the buffer in write order (seq, then place in the manifest),
+ * so its stable sort keeps ties in write order and writeChunks folds them. The output keeps
+ * the newest input's seq, which is only right when no chunk left out may hold a row of the
+ * same (series, time) with a seq between the inputs'. So a group is a whole overlap cluster:
+ * chunks of a partition that overlap in time and may share a series (the scan's mergeGroups)
+ * are compacted all together or not at all, whatever their size (so repeated imports of
+ * the same data converge to one row per point), up to CLUSTER_ROWS_MAX_FACTOR ×
+ * rowsPerChunkMax rows (memory holds the group, as a scan of it does); such a group may
+ * become several chunks, cut from one sorted run. Small chunks that overlap nothing are
+ * packed as before.
  */
 import { openChunk } from '../format/index.js';
 import type { LineageEntry } from '../format/types.js';
@@ -27,6 +39,11 @@ import { assert, ConflictError, UsageError } from '../errors.js';
 import { storeSource } from './store-source.js';
 import type { Table } from './table.js';
 import type { ChunkEntry } from '../core/types.js';
+import { mergeGroups, orderChunks } from '../scan/scan.js';
+import { folds } from '../scan/dedup.js';
+
+/** Largest overlap cluster compacted, in multiples of rowsPerChunkMax (a larger one is left to the scan's merge). */
+export const CLUSTER_ROWS_MAX_FACTOR = 8;
 
 export interface CompactOptions {
   /**
@@ -46,8 +63,12 @@ export interface CompactGroup {
   inputs: string[];
   rows: number;
   bytesBefore: number;
-  /** Key and size of the merged chunk (absent on a dry run). */
+  /** Key and size of the merged chunk (absent on a dry run); keys joined by ',' when an overlap cluster became several. */
   output?: string;
+  /** Keys of the merged chunks (absent on a dry run). */
+  outputs?: string[];
+  /** Rows after (fewer than `rows` when duplicates were folded; absent on a dry run). */
+  rowsAfter?: number;
   bytesAfter?: number;
 }
 
@@ -59,17 +80,46 @@ export interface CompactResult {
   chunksAfter: number;
 }
 
-/** Groups of ≥2 small chunks per partition, each at most `rowsMax` rows, oldest data first. */
-export function planCompaction(chunks: readonly ChunkEntry[], rowsMax: number, smallRows: number, partitions?: readonly string[]): CompactGroup[] {
+/**
+ * Groups of ≥2 small chunks per partition, each at most `rowsMax` rows, oldest data first.
+ * With `fold` (a folding duplicate policy: the table's tags), first every overlap cluster of
+ * ≥ 2 chunks of any size (at most CLUSTER_ROWS_MAX_FACTOR × rowsMax rows), then the small
+ * chunks of no cluster packed as without it (see the module comment).
+ */
+export function planCompaction(chunks: readonly ChunkEntry[], rowsMax: number, smallRows: number, partitions?: readonly string[], fold?: { tags: readonly string[] }): CompactGroup[] {
   const only = partitions ? new Set(partitions) : undefined;
   const byPartition = new Map<string, ChunkEntry[]>();
-  for (const c of chunks) {
+  const groups: CompactGroup[] = [];
+  let candidates = chunks;
+  if (fold) {
+    const clustered = new Set<ChunkEntry>();
+    const place = new Map(chunks.map((c, i) => [c, i]));
+    const writeOrder = (a: ChunkEntry, b: ChunkEntry) => (a.seq ?? 0) - (b.seq ?? 0) || place.get(a)! - place.get(b)!;
+    const partitionsOf = new Map<string, ChunkEntry[]>();
+    for (const c of chunks) {
+      let list = partitionsOf.get(c.partition);
+      if (!list) partitionsOf.set(c.partition, (list = []));
+      list.push(c);
+    }
+    for (const [partition, list] of [...partitionsOf].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+      for (const cluster of mergeGroups(orderChunks(list), fold.tags)) {
+        if (cluster.length < 2) continue;
+        // A cluster is left whole (never split): its chunks are never packed with others.
+        for (const c of cluster) clustered.add(c);
+        const rows = cluster.reduce((n, c) => n + c.rows, 0);
+        if ((only && !only.has(partition)) || rows > CLUSTER_ROWS_MAX_FACTOR * rowsMax) continue;
+        const inputs = [...cluster].sort(writeOrder);
+        groups.push({ partition, inputs: inputs.map((c) => c.key), rows, bytesBefore: inputs.reduce((n, c) => n + c.bytes, 0) });
+      }
+    }
+    candidates = chunks.filter((c) => !clustered.has(c));
+  }
+  for (const c of candidates) {
     if (c.rows >= smallRows || (only && !only.has(c.partition))) continue;
     let list = byPartition.get(c.partition);
     if (!list) byPartition.set(c.partition, (list = []));
     list.push(c);
   }
-  const groups: CompactGroup[] = [];
   for (const [partition, list] of [...byPartition].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
     list.sort((a, b) => (BigInt(a.timeMin) < BigInt(b.timeMin) ? -1 : BigInt(a.timeMin) > BigInt(b.timeMin) ? 1 : a.key < b.key ? -1 : 1));
     let current: ChunkEntry[] = [];
@@ -98,7 +148,8 @@ export async function compactTable(table: Table, options: CompactOptions = {}): 
   const smallRows = options.smallRows ?? Math.max(1, Math.floor(rowsMax / 2));
   if (!Number.isInteger(smallRows) || smallRows < 1) throw new UsageError(`compact: smallRows must be a positive integer, got ${smallRows}`);
   const base = table.currentManifest;
-  const groups = planCompaction(base.chunks, rowsMax, smallRows, options.partitions);
+  const fold = folds(table.options.duplicates) ? { tags: table.schema.tags } : undefined;
+  const groups = planCompaction(base.chunks, rowsMax, smallRows, options.partitions, fold);
   const result: CompactResult = { version: base.version, groups, chunksBefore: base.chunks.length, chunksAfter: base.chunks.length };
   if (options.dryRun || groups.length === 0) return result;
 
@@ -118,18 +169,21 @@ export async function compactTable(table: Table, options: CompactOptions = {}): 
         lineage.push(...reader.footer.lineage);
       }
       const drained = buffer.drain(table.options.partition, rowsMax);
-      const merged = drained[0];
-      if (drained.length !== 1 || merged === undefined || merged.partition !== group.partition) {
+      if (drained.length === 0 || drained.some((d) => d.partition !== group.partition) || (drained.length > 1 && !fold)) {
         throw new ConflictError(`compact ${table.name}: chunks of partition ${group.partition} re-partitioned into ${drained.map((d) => d.partition).join(', ')}; the table's partitioning changed under them`);
       }
-      const [written] = await table.writeChunks([{ ...merged, lineage }]);
-      assert(written, 'writeChunks returns an entry per chunk');
+      // Several outputs (an overlap cluster beyond rowsMax): each gets the inputs' lineage.
+      const written = await table.writeChunks(drained.map((d) => ({ ...d, lineage })));
+      assert(written.length === drained.length, 'writeChunks returns an entry per chunk');
       // The merged rows are as old as the newest of them: a chunk committed between the
       // inputs' commits must still order after the inputs' older rows (duplicates, deletes).
-      const entry: ChunkEntry = { ...written, seq: Math.max(...group.inputs.map((k) => entries.get(k)?.seq ?? 0)) };
-      group.output = entry.key;
-      group.bytesAfter = entry.bytes;
-      added.push(entry);
+      const seq = Math.max(...group.inputs.map((k) => entries.get(k)?.seq ?? 0));
+      const outputs = written.map((w): ChunkEntry => ({ ...w, seq }));
+      group.output = outputs.map((o) => o.key).join(',');
+      group.outputs = outputs.map((o) => o.key);
+      group.rowsAfter = outputs.reduce((n, o) => n + o.rows, 0);
+      group.bytesAfter = outputs.reduce((n, o) => n + o.bytes, 0);
+      added.push(...outputs);
     }
     const manifest = await table.commitChunks(added, [], 'compact', groups.flatMap((g) => g.inputs));
     return { version: manifest.version, groups, chunksBefore: base.chunks.length, chunksAfter: manifest.chunks.length };

@@ -17,7 +17,7 @@ import { validateKey } from '../chunk-manager/keys.js';
 import { DEFAULT_LIMITS, isFieldType, statKindOf } from '../format/index.js';
 import { fieldTypeInfo } from '../format/field-types.js';
 import type { ColumnType, ColumnWriteOptions, LineageEntry, StatValue, TimeUnit } from '../format/types.js';
-import type { ChunkEntry, FieldSpec, PartitionBy, TableOptions, TableSchema } from '../core/types.js';
+import type { ChunkEntry, DuplicatePolicy, FieldSpec, PartitionBy, TableOptions, TableSchema } from '../core/types.js';
 import type { Manifest } from './manifest.js';
 
 export class ManifestShapeError extends Error {
@@ -33,6 +33,7 @@ const TIME_UNITS: readonly TimeUnit[] = ['s', 'ms', 'us', 'ns'];
 const PARTITIONS: readonly PartitionBy[] = ['hour', 'day', 'month', 'none'];
 const CODEC_CHOICES: readonly string[] = ['auto', 'zstd', 'lz4', 'none'];
 const COMPRESSIONS: readonly string[] = ['fast', 'small'];
+const DUPLICATE_POLICIES: readonly string[] = ['last', 'first', 'keep'];
 /** Columns a schema may hold (the chunk format's limit). */
 const COLUMNS_MAX = DEFAULT_LIMITS.columnsMax;
 /** Longest column name (names.ts). */
@@ -172,6 +173,7 @@ export function validateOptions(raw: unknown, field = 'options'): TableOptions {
   if (o['codecLevel'] !== undefined) out.codecLevel = integer(o['codecLevel'], `${field}.codecLevel`, -1_000_000, 1_000_000);
   if (o['compression'] !== undefined) out.compression = oneOf(o['compression'], COMPRESSIONS, `${field}.compression`) as 'fast' | 'small';
   if (o['columns'] !== undefined) out.columns = mapOf(o['columns'], `${field}.columns`, (v, k) => columnOptions(v, sub(`${field}.columns`, k)));
+  if (o['duplicates'] !== undefined) out.duplicates = oneOf(o['duplicates'], DUPLICATE_POLICIES, `${field}.duplicates`) as DuplicatePolicy;
   return out;
 }
 

@@ -227,6 +227,8 @@ function shapeMismatch(base: Manifest, expect: NonNullable<ManifestChange['expec
   if (a.timeUnit !== b.timeUnit) return `its time unit is ${a.timeUnit}, the chunks' is ${b.timeUnit}`;
   if (a.tags.length !== b.tags.length || a.tags.some((t, i) => t !== b.tags[i])) return `its tags are ${JSON.stringify(a.tags)}, the chunks' are ${JSON.stringify(b.tags)}`;
   if (base.options.partition !== expect.options.partition) return `it is partitioned by ${base.options.partition}, the chunks by ${expect.options.partition}`;
+  // Chunks of a table that folds duplicates hold none (table.ts writeChunks): a writer of another policy's chunks may not join it.
+  if ((base.options.duplicates ?? 'keep') !== (expect.options.duplicates ?? 'keep')) return `its duplicate policy is ${base.options.duplicates ?? 'keep'}, the chunks' is ${expect.options.duplicates ?? 'keep'}`;
   return undefined;
 }
 

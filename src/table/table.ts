@@ -16,7 +16,8 @@ import { DecodedPageCache } from '../format/decoded-cache.js';
 import { WriteAheadLog, type WalRecovery, type WalRecoveryReport } from './wal.js';
 import { compactTable, type CompactOptions, type CompactResult } from './compact.js';
 import { vacuumTable, type VacuumOptions, type VacuumResult } from './vacuum.js';
-import { explainScan, scanChunks, type ScanExplain } from '../scan/scan.js';
+import { explainScan, scanChunks, type ScanExplain, type ScanSource } from '../scan/scan.js';
+import { deduplicateSorted } from '../scan/dedup.js';
 import { planInput } from '../scan/plan.js';
 import { explainQuery, runQuery } from '../scan/query.js';
 import type { PageSummarizer, QueryOptions } from '../scan/query-types.js';
@@ -267,12 +268,17 @@ export class Table {
   /**
    * Encodes and stores chunks (not yet visible: the caller commits their entries). The caller
    * holds a lease operation (this.leases.begin()) from before this call until its commit. Each
-   * chunk is checked from its bytes before the put (checkChunkBytes).
+   * chunk is checked from its bytes before the put (checkChunkBytes). Under a folding
+   * duplicate policy each chunk's rows of one (series, time) are folded first (scan/dedup.ts);
+   * `duplicates` receives each chunk's count of rows that met an earlier row of theirs.
    */
-  async writeChunks(chunks: BufferedChunk[], out: ChunkEntry[] = []): Promise<ChunkEntry[]> {
+  async writeChunks(chunks: BufferedChunk[], out: ChunkEntry[] = [], duplicates?: number[]): Promise<ChunkEntry[]> {
     if (chunks.length) await this.leases.ensure();
     for (const chunk of chunks) {
-      const { bytes, footer } = writeChunk(chunk.batch, {
+      // A chunk of a table that folds duplicates holds one row per (series, time) (scans rely on it).
+      const dedup = deduplicateSorted(chunk.batch, this.schema.tags, this.schema.time, this.options.duplicates);
+      duplicates?.push(dedup.duplicates);
+      const { bytes, footer } = writeChunk(dedup.batch, {
         timeColumn: this.schema.time,
         tags: this.schema.tags,
         pageRows: this.options.pageRows,
@@ -345,18 +351,23 @@ export class Table {
     return reader;
   }
 
+  /** What scans of `manifest` read: its chunks, through the reader cache, under its duplicate policy. */
+  private source(manifest: Manifest): ScanSource {
+    return { chunks: manifest.chunks, arrow: this.arrow(manifest.schema), open: (e) => this.openReader(e), duplicates: manifest.options.duplicates };
+  }
+
   /** Matching rows as Arrow RecordBatches, chunk by chunk in time order; series then time within a chunk. */
   async *scan(options: ScanOptions = {}): AsyncGenerator<RecordBatch> {
     const manifest = await this.manifestFor(options.version);
     const input = planInput(manifest.schema, options);
-    yield* scanChunks({ chunks: manifest.chunks, arrow: this.arrow(manifest.schema), open: (e) => this.openReader(e) }, input, options.limit, options.signal);
+    yield* scanChunks(this.source(manifest), input, options.limit, options.signal);
   }
 
   /** A scan whose chunks first offer their pages to `summarize` (queries answering from page statistics). */
   async *scanWithSummaries(options: ScanOptions, summarize: PageSummarizer): AsyncGenerator<RecordBatch> {
     const manifest = await this.manifestFor(options.version);
     const input = planInput(manifest.schema, options);
-    yield* scanChunks({ chunks: manifest.chunks, arrow: this.arrow(manifest.schema), open: (e) => this.openReader(e) }, input, options.limit, options.signal, summarize);
+    yield* scanChunks(this.source(manifest), input, options.limit, options.signal, summarize);
   }
 
   /**
@@ -376,13 +387,13 @@ export class Table {
   /** The plan of a scan: chunks and pages pruned, bytes to read. */
   async explain(options: ScanOptions = {}): Promise<ScanExplain> {
     const manifest = await this.manifestFor(options.version);
-    return explainScan({ chunks: manifest.chunks, arrow: this.arrow(manifest.schema), open: (e) => this.openReader(e) }, planInput(manifest.schema, options));
+    return explainScan(this.source(manifest), planInput(manifest.schema, options));
   }
 
   /** The plan of a query: its scan's, plus the selected pages answered from their statistics (not read). */
   async explainQuery(options: QueryOptions): Promise<ScanExplain> {
     const manifest = await this.manifestFor(options.version);
-    return explainQuery({ chunks: manifest.chunks, arrow: this.arrow(manifest.schema), open: (e) => this.openReader(e) }, manifest.schema, options);
+    return explainQuery(this.source(manifest), manifest.schema, options);
   }
 
   async describe(): Promise<TableDescription> {

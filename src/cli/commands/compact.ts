@@ -7,7 +7,9 @@ export const compactCommand: Command = {
   usage: `Usage: quiver compact TABLE [--small-rows N] [--partition P,…] [--dry-run]
 
 Merges each partition's chunks of fewer than N rows (default: half the table's rowsPerChunkMax)
-into chunks of at most rowsPerChunkMax rows, sorted by series then time, in one commit.
+into chunks of at most rowsPerChunkMax rows, sorted by series then time, in one commit. Under
+a duplicate policy of last or first, chunks that overlap (same times, possibly same series) are
+merged whatever their size and their duplicates folded: one row per (series, time).
 Replaced chunk files stay readable by older versions; concurrent appends are kept.
   --small-rows N    a chunk below N rows is merged
   --partition P,…   only these partitions (e.g. 2026-11-24 for daily partitions)
@@ -27,7 +29,7 @@ Replaced chunk files stay readable by older versions; concurrent appends are kep
     const merged = result.groups.reduce((s, g) => s + g.inputs.length, 0);
     ctx.emit({ table: name, dryRun: values['dry-run'] === true, ...result }, () => {
       if (result.groups.length === 0) return `${name}: nothing to compact (${result.chunksBefore} chunk(s))`;
-      const lines = result.groups.map((g) => `  ${g.partition}: ${g.inputs.length} chunks, ${g.rows} rows, ${g.bytesBefore} bytes${g.bytesAfter !== undefined ? ` → 1 chunk, ${g.bytesAfter} bytes` : ''}`);
+      const lines = result.groups.map((g) => `  ${g.partition}: ${g.inputs.length} chunks, ${g.rows} rows, ${g.bytesBefore} bytes${g.bytesAfter !== undefined ? ` → ${g.outputs?.length ?? 1} chunk(s), ${g.rowsAfter ?? g.rows} rows, ${g.bytesAfter} bytes` : ''}`);
       const head = values['dry-run']
         ? `${name}: would merge ${merged} chunks into ${result.groups.length}`
         : `${name}: merged ${merged} chunks into ${result.groups.length} (version ${result.version}; ${result.chunksBefore} → ${result.chunksAfter} chunks)`;
