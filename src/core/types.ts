@@ -160,13 +160,33 @@ export interface TableDescription {
   timeMax: string | null;
 }
 
+/** What a writer's commit made. */
+export interface WriterCommit {
+  version: number;
+  /** Rows appended (duplicates included). */
+  rows: number;
+  chunks: number;
+  bytes: number;
+  series: number;
+  /**
+   * Rows whose (series, time) was already in the table (as of the version this commit landed
+   * on) or earlier in the same import: under 'last' they replaced the earlier rows (field by
+   * field), under 'first' they were folded into them, under 'keep' they are stored beside them.
+   */
+  duplicateRows: number;
+  /** Non-null field values that met a value of their field at their (series, time), counted the same way. */
+  duplicateValues: number;
+}
+
 /** An import transaction: chunks are written as they fill, visible only after commit(). */
 export interface TableWriter {
   /** The table's schema as this writer writes it (fields appended so far join at commit). */
   readonly schema: TableSchema;
+  /** The table's duplicate policy (what its commit does with rows of a (series, time) already there). */
+  readonly policy: DuplicatePolicy;
   append(batch: RecordBatch | Row[], lineage?: { source: string; rowStart: number }): Promise<void>;
   /** Make everything appended visible in one manifest version. Returns that version. */
-  commit(): Promise<{ version: number; rows: number; chunks: number; bytes: number; series: number }>;
+  commit(): Promise<WriterCommit>;
   /** Drop everything written (best-effort delete of its chunks). */
   abort(): Promise<void>;
 }

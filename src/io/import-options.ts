@@ -1,5 +1,6 @@
 /** The options and results of importFiles (formats read the options through their context). */
 import type { CodecChoice, TimeUnit } from '../format/types.js';
+import type { DuplicatePolicy } from '../core/types.js';
 import type { InvalidUtf8 } from './csv/cells.js';
 import type { TimeFormat } from './csv/values.js';
 
@@ -23,6 +24,8 @@ export interface ImportOptions {
    * smaller chunks; `compact` merges them later.
    */
   memoryBytes?: number;
+  /** Duplicate policy when creating the table: 'last' (default), 'first' or 'keep' (see TableOptions.duplicates). */
+  duplicates?: DuplicatePolicy;
   /** Table compression when creating it: 'fast' (default) or 'small' (see TableOptions). */
   compression?: 'fast' | 'small';
   /** Time column (default: detected by name or type). */
@@ -78,8 +81,17 @@ export interface ImportSummary {
   seconds: number;
   rejected: number;
   rejectsPath?: string;
-  /** Long-layout CSV: values of a (series, time, field) already seen, kept as rows of their own (see readCsv). */
+  /**
+   * Non-null field values that met a value of their field at their (series, time), already in
+   * the table (as of the version the import committed on) or earlier in the import: exact for
+   * the whole import (table/import-duplicates.ts). In the long layout, the duplicate (series,
+   * time, field) values.
+   */
   duplicates: number;
+  /** Rows whose (series, time) was already in the table or earlier in the import (see WriterCommit.duplicateRows). */
+  duplicateRows: number;
+  /** The table's duplicate policy: what became of those rows and values. */
+  duplicatePolicy: DuplicatePolicy;
   /** CSV values (and header names) stored with invalid UTF-8 replaced by U+FFFD (invalidUtf8 'replace'). */
   invalidUtf8Replaced: number;
   version: number;

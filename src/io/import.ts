@@ -117,7 +117,6 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
   const maxErrors = options.maxErrors ?? 0;
   const rejects = new RejectsFile(resolve(options.rejectsPath ?? `${files[0] === '-' ? 'stdin' : basename(at(files, 0))}.rejects.csv`));
   if (maxErrors > 0) checkRejectsPath(rejects.path);
-  let duplicates = 0;
   let invalidUtf8Replaced = 0;
   const counter = { bytes: 0 };
   let rows = 0;
@@ -157,6 +156,7 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
             const created = await db.createTable(options.table, {
               time: b.schema.time, timeUnit: b.schema.timeUnit, tags: b.schema.tags, fields: b.schema.fields, ...(options.codec ? { codec: options.codec } : {}),
               ...(options.compression ? { compression: options.compression } : {}),
+              ...(options.duplicates ? { duplicates: options.duplicates } : {}),
             }, { lazy: true, ifExists: options.append ? 'append' : 'fail' });
             writer = created.writer({ bufferBytesMax });
           }
@@ -165,7 +165,6 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
         checkTypes(writer.schema, batch, file);
         await writer.append(batch, { source: file === '-' ? 'stdin' : file, rowStart });
         rows += batch.numRows;
-        duplicates += b.duplicates ?? 0;
         invalidUtf8Replaced += b.replaced ?? 0;
         if (++batches % PROGRESS_EVERY_BATCHES === 0) progress();
       }
@@ -180,7 +179,8 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
     return {
       table: options.table, rows: committed.rows, files: files.length, chunks: committed.chunks, bytesIn: bytesTotal || counter.bytes,
       bytesOut: committed.bytes, series: committed.series, seconds: (performance.now() - started) / 1000,
-      rejected, ...(rejected ? { rejectsPath: rejects.path } : {}), duplicates, invalidUtf8Replaced, version: committed.version,
+      rejected, ...(rejected ? { rejectsPath: rejects.path } : {}), duplicates: committed.duplicateValues, duplicateRows: committed.duplicateRows,
+      duplicatePolicy: writer.policy, invalidUtf8Replaced, version: committed.version,
     };
   } catch (error) {
     // Nothing was committed: only this import's own chunk files are deleted (never a table,

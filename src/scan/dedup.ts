@@ -18,6 +18,8 @@ export interface Deduplicated {
   batch: RecordBatch;
   /** Rows that met an earlier row of their (series, time): folded away (last/first) or kept (keep). */
   duplicates: number;
+  /** Non-null field values that met an earlier non-null value of their field at their (series, time). */
+  values: number;
 }
 
 /** Whether a policy folds duplicates (tables without a policy keep them: created before policies). */
@@ -68,14 +70,24 @@ export function tieRuns(batch: RecordBatch, tags: readonly string[], time: strin
 /** Applies `policy` to a batch sorted by series then time, ties in write order (see the module comment). */
 export function deduplicateSorted(batch: RecordBatch, tags: readonly string[], time: string, policy: DuplicatePolicy | undefined): Deduplicated {
   const starts = tieRuns(batch, tags, time);
-  if (starts === null) return { batch, duplicates: 0 };
+  if (starts === null) return { batch, duplicates: 0, values: 0 };
   const runs = starts.length - 1;
   const duplicates = batch.numRows - runs;
-  if (!folds(policy)) return { batch, duplicates };
+  const keyColumns = new Set([time, ...tags]);
+  let values = 0;
+  batch.schema.fields.forEach((field, c) => {
+    if (keyColumns.has(field.name)) return;
+    const data = batch.data.children[c]! as Data;
+    for (let k = 0; k < runs; k++) {
+      let valid = 0;
+      for (let r = starts[k]!; r < starts[k + 1]!; r++) if (validAt(data, r)) valid++;
+      if (valid > 1) values += valid - 1;
+    }
+  });
+  if (!folds(policy)) return { batch, duplicates, values };
   const last = policy === 'last';
   const keys = new Int32Array(runs);
   for (let k = 0; k < runs; k++) keys[k] = last ? starts[k + 1]! - 1 : starts[k]!;
-  const keyColumns = new Set([time, ...tags]);
   const children = batch.schema.fields.map((field, c) => {
     const data = batch.data.children[c]! as Data;
     if (keyColumns.has(field.name) || !(data.nullCount > 0)) return takeData(data, keys, field.name);
@@ -91,5 +103,5 @@ export function deduplicateSorted(batch: RecordBatch, tags: readonly string[], t
     return takeData(data, picks, field.name);
   });
   const out = new RecordBatch(batch.schema, makeData({ type: new Struct(batch.schema.fields), length: runs, nullCount: 0, children }));
-  return { batch: out, duplicates };
+  return { batch: out, duplicates, values };
 }

@@ -4,7 +4,8 @@ import { CommitOutcomeUnknownError } from './manifest.js';
 import type { LeaseHold } from './lease.js';
 import type { Table } from './table.js';
 import type { WriteBuffer } from './write-buffer.js';
-import type { ChunkEntry, Row, TableSchema, TableWriter } from '../core/types.js';
+import type { ChunkEntry, DuplicatePolicy, Row, TableSchema, TableWriter, WriterCommit } from '../core/types.js';
+import { countImportDuplicates, type DuplicateCount } from './import-duplicates.js';
 
 /**
  * Bulk import: rows stream into a buffer that is cut into chunks whenever it reaches
@@ -15,6 +16,8 @@ import type { ChunkEntry, Row, TableSchema, TableWriter } from '../core/types.js
 export class BulkWriter implements TableWriter {
   private buffer: WriteBuffer;
   private readonly entries: ChunkEntry[] = [];
+  /** Per entry: rows and values of the chunk that met an earlier one of their (series, time) (writeChunks). */
+  private readonly inside: DuplicateCount[] = [];
   private readonly fields = new Map<string, TableSchema['fields'][number]>();
   private readonly series = new Set<string>();
   private rows = 0;
@@ -31,6 +34,10 @@ export class BulkWriter implements TableWriter {
 
   get schema(): TableSchema {
     return this.table.schema;
+  }
+
+  get policy(): DuplicatePolicy {
+    return this.table.options.duplicates ?? 'keep';
   }
 
   async append(batch: RecordBatch | Row[], lineage?: { source: string; rowStart: number }): Promise<void> {
@@ -63,20 +70,30 @@ export class BulkWriter implements TableWriter {
       this.rows += this.buffer.rows;
       for (const f of this.buffer.fieldSpecs) this.fields.set(f.name, f);
       const chunks = this.buffer.drain(this.table.options.partition, this.table.options.rowsPerChunkMax, this.series, true);
-      await this.table.writeChunks(chunks, this.entries);
+      await this.table.writeChunks(chunks, this.entries, this.inside);
     });
     this.spilling = run.then(() => { this.spills--; }, () => { this.spills--; });
     return run;
   }
 
-  async commit(): Promise<{ version: number; rows: number; chunks: number; bytes: number; series: number }> {
+  async commit(): Promise<WriterCommit> {
     if (this.done) throw new QuiverError('this table writer was already committed or aborted');
     try {
       await this.spill();
+      // Against the latest version (a commit landing between this count and ours is not in it).
+      if (!this.table.uncreated) await this.table.refresh();
+      const { schema, options } = this.table;
+      const duplicates = await countImportDuplicates({
+        store: this.table.store, tags: schema.tags, time: schema.time, policy: options.duplicates,
+        existing: this.table.uncreated ? [] : this.table.currentManifest.chunks, added: this.entries, inside: this.inside,
+      });
       const manifest = await this.table.commitChunks(this.entries, [...this.fields.values()], 'import');
       this.done = true;
       await this.hold.end({ release: true });
-      return { version: manifest.version, rows: this.rows, chunks: this.entries.length, bytes: this.entries.reduce((s, e) => s + e.bytes, 0), series: this.series.size };
+      return {
+        version: manifest.version, rows: this.rows, chunks: this.entries.length, bytes: this.entries.reduce((s, e) => s + e.bytes, 0), series: this.series.size,
+        duplicateRows: duplicates.rows, duplicateValues: duplicates.values,
+      };
     } catch (error) {
       if (error instanceof CommitOutcomeUnknownError) {
         // The manifest may have landed: its chunks must stay (orphans, if it did not, for vacuum).

@@ -18,6 +18,7 @@ import { compactTable, type CompactOptions, type CompactResult } from './compact
 import { vacuumTable, type VacuumOptions, type VacuumResult } from './vacuum.js';
 import { explainScan, scanChunks, type ScanExplain, type ScanSource } from '../scan/scan.js';
 import { deduplicateSorted } from '../scan/dedup.js';
+import type { DuplicateCount } from './import-duplicates.js';
 import { planInput } from '../scan/plan.js';
 import { explainQuery, runQuery } from '../scan/query.js';
 import type { PageSummarizer, QueryOptions } from '../scan/query-types.js';
@@ -272,12 +273,12 @@ export class Table {
    * duplicate policy each chunk's rows of one (series, time) are folded first (scan/dedup.ts);
    * `duplicates` receives each chunk's count of rows that met an earlier row of theirs.
    */
-  async writeChunks(chunks: BufferedChunk[], out: ChunkEntry[] = [], duplicates?: number[]): Promise<ChunkEntry[]> {
+  async writeChunks(chunks: BufferedChunk[], out: ChunkEntry[] = [], duplicates?: DuplicateCount[]): Promise<ChunkEntry[]> {
     if (chunks.length) await this.leases.ensure();
     for (const chunk of chunks) {
       // A chunk of a table that folds duplicates holds one row per (series, time) (scans rely on it).
       const dedup = deduplicateSorted(chunk.batch, this.schema.tags, this.schema.time, this.options.duplicates);
-      duplicates?.push(dedup.duplicates);
+      duplicates?.push({ rows: dedup.duplicates, values: dedup.values });
       const { bytes, footer } = writeChunk(dedup.batch, {
         timeColumn: this.schema.time,
         tags: this.schema.tags,

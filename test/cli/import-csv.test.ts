@@ -90,6 +90,9 @@ test('--invalid-utf8 replace and long-layout duplicates are counted in the summa
     const dup = await runCli(store, 'import', long, '--table', 'l', '--layout', 'long', '--field-column', 'field', '--value-column', 'value', '--no-progress');
     assert.equal(dup.code, 0, dup.out);
     assert.match(dup.out, /imported 2 rows/);
-    assert.match(dup.out, /\n {2}1 duplicate \(series, time, field\) value\(s\), kept as rows of their own\n/);
+    assert.match(dup.out, /\n {2}1 row\(s\) of a \(series, time\) already written; 1 duplicate \(series, time, field\) value\(s\) replaced the earlier values \(policy last\)\n/);
+    const kept = await runCli(store, 'import', long, '--table', 'k', '--duplicates', 'keep', '--layout', 'long', '--field-column', 'field', '--value-column', 'value', '--no-progress');
+    assert.equal(kept.code, 0, kept.out);
+    assert.match(kept.out, /\n {2}1 row\(s\) of a \(series, time\) already written; 1 duplicate \(series, time, field\) value\(s\) kept as rows of their own \(policy keep\)\n/);
   });
 });

@@ -242,21 +242,24 @@ test('--layout long keeps a duplicate (series, time, field) as a row of its own 
   const { pieces } = await import('./helpers.js');
   for (const batchRows of [1, 2, 3, 100]) {
     const batches: RecordBatch[] = [];
-    let duplicates = 0;
-    for await (const b of readCsv(pieces(Buffer.from(text), []), 'in.csv', { ...options, batchRows })) { batches.push(b.batch); duplicates += b.duplicates; }
+    for await (const b of readCsv(pieces(Buffer.from(text), []), 'in.csv', { ...options, batchRows })) batches.push(b.batch);
     const rows = rowsOf(batches).map((r) => [((r.time as bigint) - T0) / NS, r.host, r.cpu ?? null, r.mem ?? null]);
     // Every value is there exactly once, whatever the batch size; in one batch the pivot is as above.
     assert.deepEqual(rows.flatMap((r) => [r[2], r[3]]).filter((v) => v !== null).sort(), [1n, 10n, 11n, 2n, 3n, 4n, 5n].sort(), `batchRows ${batchRows}`);
     if (batchRows === 100) assert.deepEqual(rows, expected);
-    // Duplicates are counted within a batch: with tiny batches, mem 11 lands in a batch after mem 10's.
-    assert.equal(duplicates, batchRows <= 2 ? 2 : 3, `batchRows ${batchRows}`);
   }
   await withDir(async (dir) => {
     for (const parallel of [false, true]) {
-      const { summary, rows } = await importText(dir, text, { ...options, parallel, workerBytesMin: 0 });
-      assert.equal(summary.duplicates, 3);
-      assert.equal(summary.rows, 5);
-      assert.deepEqual(rows.map((r) => r.cpu).sort(), [1n, 2n, 3n, 4n, 5n]);
+      const kept = await importText(dir, text, { ...options, parallel, workerBytesMin: 0, duplicates: 'keep' });
+      assert.equal(kept.summary.duplicates, 3);
+      assert.equal(kept.summary.duplicateRows, 2);
+      assert.equal(kept.summary.rows, 5);
+      assert.deepEqual(kept.rows.map((r) => r.cpu).sort(), [1n, 2n, 3n, 4n, 5n]);
+      // The default policy, last: each field's last value at (series, time) wins; same count.
+      const last = await importText(dir, text, { ...options, parallel, workerBytesMin: 0 });
+      assert.equal(last.summary.duplicates, 3);
+      assert.equal(last.summary.duplicatePolicy, 'last');
+      assert.deepEqual(last.rows.map((r) => [((r.time as bigint) - T0) / NS, r.host, r.cpu ?? null, r.mem ?? null]), [[0n, 'a', 3n, 11n], [10n, 'a', 5n, null], [0n, 'b', 4n, null]]);
     }
   });
 });

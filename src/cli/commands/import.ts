@@ -39,6 +39,9 @@ Options:
                         the columns where it saves 2% or more, none for the others)
   --compression fast|small  when creating the table: small also tries bitsplit on delta
                         pages and keeps the smaller once compressed (slower imports)
+  --duplicates last|first|keep  when creating the table: rows of one series at one time
+                        fold into one, each field's last (first) value winning, or are all
+                        kept (default last); the summary counts the rows that met one
   --no-progress         no progress output`,
   options: {
     table: { type: 'string' },
@@ -59,6 +62,7 @@ Options:
     codec: { type: 'string' },
     memory: { type: 'string' },
     compression: { type: 'string' },
+    duplicates: { type: 'string' },
     'no-progress': { type: 'boolean' },
   },
   async run(ctx, values, files) {
@@ -72,11 +76,12 @@ Options:
     if (timeUnit !== undefined && !['s', 'ms', 'us', 'ns'].includes(timeUnit)) throw new UsageError(`--time-unit must be s, ms, us or ns, got ${JSON.stringify(timeUnit)}`);
     const codec = choiceOption(values, 'codec', ['auto', 'zstd', 'lz4', 'none'] as const, 'auto');
     const compression = choiceOption(values, 'compression', ['fast', 'small'] as const, 'fast');
+    const duplicates = choiceOption(values, 'duplicates', ['last', 'first', 'keep'] as const, 'last');
     const delimiter = stringOption(values, 'delimiter');
     refuseIgnoredFlags(values, files);
     const db = await ctx.open();
     if (values.append === true && (await db.hasTable(table))) {
-      refuseForExistingTable(values, await db.describe(table), { timeUnit, codec, compression });
+      refuseForExistingTable(values, await db.describe(table), { timeUnit, codec, compression, duplicates });
     }
     const progress = values['no-progress'] !== true && !ctx.flags.json;
     const summary = await importFiles(db, files, {
@@ -97,6 +102,7 @@ Options:
       rejectsPath: stringOption(values, 'rejects'),
       ...(values.codec !== undefined ? { codec } : {}),
       ...(values.compression !== undefined ? { compression } : {}),
+      ...(values.duplicates !== undefined ? { duplicates } : {}),
       ...(stringOption(values, 'memory') !== undefined ? { memoryBytes: parseSize(stringOption(values, 'memory')!, '--memory') } : {}),
       onProgress: progress ? progressPrinter(ctx.stderr) : undefined,
     });
@@ -108,7 +114,7 @@ Options:
         `imported ${summary.rows.toLocaleString('en-US')} rows from ${summary.files} file(s) into ${table}`,
         `  series ${summary.series.toLocaleString('en-US')}, chunks ${summary.chunks}, ${formatBytes(summary.bytesIn)} in → ${formatBytes(summary.bytesOut)} stored (${ratio}×)`,
         `  ${summary.seconds.toFixed(2)} s, ${rate.toLocaleString('en-US')} rows/s${summary.rejected ? `, ${summary.rejected} rejected row(s) written to ${summary.rejectsPath}` : ''}`,
-        ...(summary.duplicates ? [`  ${summary.duplicates.toLocaleString('en-US')} duplicate (series, time, field) value(s), kept as rows of their own`] : []),
+        ...(summary.duplicateRows || summary.duplicates ? [duplicateLine(summary)] : []),
         ...(summary.invalidUtf8Replaced ? [`  ${summary.invalidUtf8Replaced.toLocaleString('en-US')} value(s) with invalid UTF-8 stored with U+FFFD in its place (--invalid-utf8 replace)`] : []),
       ].join('\n');
     });
@@ -172,12 +178,22 @@ function refuseIgnoredFlags(values: Record<string, unknown>, patterns: string[])
  * With --append to an existing table, the options that shape a new table (time unit, codec,
  * compression, tags, time column) are the table's: a different value is refused, not ignored.
  */
-function refuseForExistingTable(values: Record<string, unknown>, table: TableDescription, given: { timeUnit?: string; codec: string; compression: string }): void {
+/** The summary's line on rows and values that met a point already there, by what the policy did with them. */
+function duplicateLine(s: { duplicateRows: number; duplicates: number; duplicatePolicy: string }): string {
+  const rows = s.duplicateRows.toLocaleString('en-US'), values = s.duplicates.toLocaleString('en-US');
+  const what = s.duplicatePolicy === 'last' ? 'replaced the earlier values (policy last)'
+    : s.duplicatePolicy === 'first' ? 'were dropped, the earlier values kept (policy first)' : 'kept as rows of their own (policy keep)';
+  return `  ${rows} row(s) of a (series, time) already written; ${values} duplicate (series, time, field) value(s) ${what}`;
+}
+
+function refuseForExistingTable(values: Record<string, unknown>, table: TableDescription, given: { timeUnit?: string; codec: string; compression: string; duplicates: string }): void {
   const why = (option: string, has: string) => `${option} applies when the import creates the table; ${table.name} exists with ${has}`;
   if (given.timeUnit !== undefined && given.timeUnit !== table.schema.timeUnit) throw new UsageError(why(`--time-unit ${given.timeUnit}`, `time unit ${table.schema.timeUnit}`));
   if (values.codec !== undefined && given.codec !== table.options.codec) throw new UsageError(why(`--codec ${given.codec}`, `codec ${table.options.codec}`));
   const compression = table.options.compression ?? 'fast';
   if (values.compression !== undefined && given.compression !== compression) throw new UsageError(why(`--compression ${given.compression}`, `compression ${compression}`));
+  const duplicates = table.options.duplicates ?? 'keep';
+  if (values.duplicates !== undefined && given.duplicates !== duplicates) throw new UsageError(why(`--duplicates ${given.duplicates}`, `duplicate policy ${duplicates}`));
   const tags = listOption(values, 'tags');
   if (tags && (tags.length !== table.schema.tags.length || tags.some((t) => !table.schema.tags.includes(t)))) {
     throw new UsageError(why(`--tags ${tags.join(',')}`, `tags ${table.schema.tags.join(',') || '(none)'}`));

@@ -25,8 +25,6 @@ function checkTagCell(file: string, header: readonly string[], row: RowView, j: 
 /** Turns rows into batches; `add` throws InputError for a bad row and leaves no trace of it. */
 export interface Builder {
   rows: number;
-  /** Duplicate (series, time, field) values since the reader last read it (long layout). */
-  duplicates: number;
   add(row: RowView): void;
   take(): RecordBatch;
 }
@@ -74,7 +72,6 @@ function sameSpan(entry: SeriesEntry, view: DataView, buf: Uint8Array, s: number
 /** Wide layout: one row in, one row out; every cell converted from bytes. */
 export class WideBuilder implements Builder {
   rows = 0;
-  duplicates = 0;
   private readonly time: BigInt64Array;
   private readonly timeCell: TimeCell;
   private readonly tags: TagColumn[];
@@ -170,7 +167,6 @@ export class WideBuilder implements Builder {
  */
 export class LongBuilder implements Builder {
   rows = 0;
-  duplicates = 0;
   private readonly time: BigInt64Array;
   private readonly timeCell: TimeCell;
   private readonly tags: TagColumn[];
@@ -268,16 +264,15 @@ export class LongBuilder implements Builder {
   /**
    * The row that takes a value of field `code` for the series × time whose first row is
    * `first`. When that row holds a value of the field already, the value is a duplicate
-   * (series, time, field), counted, and this is the one place that decides what becomes of
-   * it: tables keep duplicates (policy `keep`, as two appends of it would store two rows),
-   * so it goes to the next row of the key without a value of the field, or a new row of the
-   * key (-1: the batch is full); a table-level policy (`first`/`last`) would decide here.
+   * (series, time, field): it goes to the next row of the key without a value of the field,
+   * or a new row of the key (-1: the batch is full), after the rows holding the earlier
+   * values, as two appends of it would store it. The table's duplicate policy then folds
+   * those rows like any others (last/first value of each field) or keeps them (keep), and
+   * the import counts it exactly across batches (table/import-duplicates.ts).
    */
   private rowFor(first: number, code: number): number {
     const written = this.written[code]!;
     if (!written[first]) return first;
-    // Counted once: when the batch is full, the value starts a new key in the next one.
-    this.duplicates++;
     let last = first;
     for (let r = this.next[first]!; r >= 0; r = this.next[r]!) {
       if (!written[r]) return r;

@@ -21,7 +21,7 @@ export const CSV_WORKER_BATCHES_IN_FLIGHT = 2;
  * worker thread. `options.maxErrors` counts over all the files; each reject and batch
  * names its file.
  */
-export async function* readCsvInWorker(files: string | string[], counter: { bytes: number }, options: CsvOptions, table?: TableSchema): AsyncGenerator<{ batch: RecordBatch; rowStart: number; schema: TableSchema; file: string; duplicates: number; replaced: number }> {
+export async function* readCsvInWorker(files: string | string[], counter: { bytes: number }, options: CsvOptions, table?: TableSchema): AsyncGenerator<{ batch: RecordBatch; rowStart: number; schema: TableSchema; file: string; replaced: number }> {
   const { onReject, ...rest } = options;
   const workerData: WorkerInput = { files: typeof files === 'string' ? [files] : files, options: rest, ...(table ? { table } : {}), credit: CSV_WORKER_BATCHES_IN_FLIGHT };
   const names = workerData.files;
@@ -32,6 +32,6 @@ export async function* readCsvInWorker(files: string | string[], counter: { byte
     if (m.type === 'reject') { onReject?.({ line: m.line, reason: m.reason, text: m.text, bytes: m.bytes, file: m.file }); continue; }
     if (m.type === 'done') { counter.bytes = base + m.bytesRead; return; }
     counter.bytes = base + m.bytesRead;
-    yield { batch: messageToBatch(m.columns), rowStart: m.rowStart, schema: m.schema, file: m.file, duplicates: m.duplicates, replaced: m.replaced };
+    yield { batch: messageToBatch(m.columns), rowStart: m.rowStart, schema: m.schema, file: m.file, replaced: m.replaced };
   }
 }

@@ -16,8 +16,6 @@ export interface CsvBatch {
   /** 0-based data row of the file where this batch starts. */
   rowStart: number;
   plan: CsvPlan;
-  /** Long layout: values of a (series, time, field) seen before in the pivot, kept as rows of their own (since the previous batch). */
-  duplicates: number;
   /** Values stored with invalid UTF-8 replaced by U+FFFD (invalidUtf8 'replace'; header names included; since the previous batch). */
   replaced: number;
 }
@@ -65,8 +63,7 @@ export async function* readCsv(input: AsyncIterable<Buffer | Uint8Array>, file: 
   let batchStart = 0;
   let replaced = sampler!.replaced;
   const emit = (batch: RecordBatch) => {
-    ready.push({ batch, rowStart: batchStart, plan, duplicates: builder.duplicates, replaced });
-    builder.duplicates = 0;
+    ready.push({ batch, rowStart: batchStart, plan, replaced });
     replaced = 0;
   };
   // A long batch is cut inside add(), before the row that starts the next one.

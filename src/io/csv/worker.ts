@@ -20,7 +20,7 @@ export interface WorkerInput {
 
 export type WorkerMessage =
   | { type: 'file'; file: string }
-  | { type: 'batch'; file: string; columns: ColumnMessage[]; rowStart: number; schema: TableSchema; bytesRead: number; duplicates: number; replaced: number }
+  | { type: 'batch'; file: string; columns: ColumnMessage[]; rowStart: number; schema: TableSchema; bytesRead: number; replaced: number }
   | { type: 'reject'; file: string; line: number; reason: string; text: string; bytes: Uint8Array }
   | { type: 'done'; bytesRead: number };
 
@@ -37,7 +37,7 @@ serveWorkerStream<WorkerMessage, WorkerInput>(async (out, input) => {
     };
     for await (const b of readCsv(csvBytes(file, counter), file, options, table)) {
       const { columns, transfer } = batchToMessage(b.batch);
-      await out.batch({ type: 'batch', file, columns, rowStart: b.rowStart, schema: b.plan.schema, bytesRead: counter.bytes, duplicates: b.duplicates, replaced: b.replaced }, transfer);
+      await out.batch({ type: 'batch', file, columns, rowStart: b.rowStart, schema: b.plan.schema, bytesRead: counter.bytes, replaced: b.replaced }, transfer);
       // The main thread creates the table from the first batch: later files are planned against it.
       table ??= b.plan.schema;
     }

@@ -36,7 +36,7 @@ export const csvFormat: ImportFormatDescriptor = {
   async *open(input, context) {
     const options = csvOptions(context, () => input.source);
     for await (const b of readCsv(csvBytes(input.file, context.counter), input.file, options, context.table)) {
-      yield { batch: b.batch, rowStart: b.rowStart, schema: b.plan.schema, file: input.file, duplicates: b.duplicates, replaced: b.replaced };
+      yield { batch: b.batch, rowStart: b.rowStart, schema: b.plan.schema, file: input.file, replaced: b.replaced };
     }
   },
   // A run of regular CSV files large enough together is parsed in one worker thread (file

@@ -31,8 +31,6 @@ export interface SourceBatch {
   schema?: TableSchema;
   /** The input file, when a reader spans several (a worker's run of CSV files). */
   file?: string;
-  /** Long-layout CSV duplicates (see ImportSummary.duplicates). */
-  duplicates?: number;
   /** Values stored with U+FFFD for invalid UTF-8 (see ImportSummary.invalidUtf8Replaced). */
   replaced?: number;
 }
