@@ -27,6 +27,8 @@ import { assert, ConflictError, UsageError } from '../errors.js';
 import { storeSource } from './store-source.js';
 import type { Table } from './table.js';
 import type { ChunkEntry } from '../core/types.js';
+import { tombstonesOf } from '../scan/tombstones.js';
+import { applyTombstones, pruneDeletes, withDeletes } from './delete.js';
 
 export interface CompactOptions {
   /**
@@ -59,12 +61,16 @@ export interface CompactResult {
   chunksAfter: number;
 }
 
-/** Groups of ≥2 small chunks per partition, each at most `rowsMax` rows, oldest data first. */
-export function planCompaction(chunks: readonly ChunkEntry[], rowsMax: number, smallRows: number, partitions?: readonly string[]): CompactGroup[] {
+/**
+ * Groups of ≥2 small chunks per partition, each at most `rowsMax` rows, oldest data first. A
+ * chunk `rewrite` names (a delete may hide rows of it) is a candidate whatever its size, and its
+ * group is rewritten even alone.
+ */
+export function planCompaction(chunks: readonly ChunkEntry[], rowsMax: number, smallRows: number, partitions?: readonly string[], rewrite: (c: ChunkEntry) => boolean = () => false): CompactGroup[] {
   const only = partitions ? new Set(partitions) : undefined;
   const byPartition = new Map<string, ChunkEntry[]>();
   for (const c of chunks) {
-    if (c.rows >= smallRows || (only && !only.has(c.partition))) continue;
+    if ((c.rows >= smallRows && !rewrite(c)) || (only && !only.has(c.partition))) continue;
     let list = byPartition.get(c.partition);
     if (!list) byPartition.set(c.partition, (list = []));
     list.push(c);
@@ -75,7 +81,7 @@ export function planCompaction(chunks: readonly ChunkEntry[], rowsMax: number, s
     let current: ChunkEntry[] = [];
     let rows = 0;
     const close = () => {
-      if (current.length >= 2) {
+      if (current.length >= 2 || current.some(rewrite)) {
         groups.push({ partition, inputs: current.map((c) => c.key), rows, bytesBefore: current.reduce((s, c) => s + c.bytes, 0) });
       }
       current = [];
@@ -98,7 +104,8 @@ export async function compactTable(table: Table, options: CompactOptions = {}): 
   const smallRows = options.smallRows ?? Math.max(1, Math.floor(rowsMax / 2));
   if (!Number.isInteger(smallRows) || smallRows < 1) throw new UsageError(`compact: smallRows must be a positive integer, got ${smallRows}`);
   const base = table.currentManifest;
-  const groups = planCompaction(base.chunks, rowsMax, smallRows, options.partitions);
+  const deletes = base.deletes ?? [];
+  const groups = planCompaction(base.chunks, rowsMax, smallRows, options.partitions, (c) => tombstonesOf(c, deletes).length > 0);
   const result: CompactResult = { version: base.version, groups, chunksBefore: base.chunks.length, chunksAfter: base.chunks.length };
   if (options.dryRun || groups.length === 0) return result;
 
@@ -114,10 +121,11 @@ export async function compactTable(table: Table, options: CompactOptions = {}): 
         const entry = entries.get(key);
         assert(entry, `compaction input ${key} is a chunk of the planned version`);
         const reader = await openChunk(storeSource(table.store, key, entry.bytes));
-        buffer.appendBatch(await reader.read());
+        buffer.appendBatch(applyTombstones(await reader.read(), reader, tombstonesOf(entry, deletes)));
         lineage.push(...reader.footer.lineage);
       }
       const drained = buffer.drain(table.options.partition, rowsMax);
+      if (drained.length === 0) { group.bytesAfter = 0; continue; } // every row was deleted
       const merged = drained[0];
       if (drained.length !== 1 || merged === undefined || merged.partition !== group.partition) {
         throw new ConflictError(`compact ${table.name}: chunks of partition ${group.partition} re-partitioned into ${drained.map((d) => d.partition).join(', ')}; the table's partitioning changed under them`);
@@ -126,12 +134,13 @@ export async function compactTable(table: Table, options: CompactOptions = {}): 
       assert(written, 'writeChunks returns an entry per chunk');
       // The merged rows are as old as the newest of them: a chunk committed between the
       // inputs' commits must still order after the inputs' older rows (duplicates, deletes).
-      const entry: ChunkEntry = { ...written, seq: Math.max(...group.inputs.map((k) => entries.get(k)?.seq ?? 0)) };
+      const entry: ChunkEntry = { ...written, seq: Math.max(...group.inputs.map((k) => entries.get(k)?.seq ?? 0)), ...(deletes.length ? { deletesApplied: base.version } : {}) };
       group.output = entry.key;
       group.bytesAfter = entry.bytes;
       added.push(entry);
     }
-    const manifest = await table.commitChunks(added, [], 'compact', groups.flatMap((g) => g.inputs));
+    // Deletes that can no longer hide a row of a live chunk leave the manifest with this commit.
+    const manifest = await table.commitChunks(added, [], 'compact', groups.flatMap((g) => g.inputs), (next) => withDeletes(next, pruneDeletes(next.deletes, next.chunks)));
     return { version: manifest.version, groups, chunksBefore: base.chunks.length, chunksAfter: manifest.chunks.length };
   } finally {
     await hold.end();

@@ -16,6 +16,7 @@ import { DecodedPageCache } from '../format/decoded-cache.js';
 import { WriteAheadLog, type WalRecovery, type WalRecoveryReport } from './wal.js';
 import { compactTable, type CompactOptions, type CompactResult } from './compact.js';
 import { vacuumTable, type VacuumOptions, type VacuumResult } from './vacuum.js';
+import { deleteRows, type DeleteOptions, type DeleteResult } from './delete.js';
 import { explainScan, scanChunks, type ScanExplain } from '../scan/scan.js';
 import { planInput } from '../scan/plan.js';
 import { explainQuery, runQuery } from '../scan/query.js';
@@ -298,6 +299,8 @@ export class Table {
     return compactTable(this, options);
   }
 
+  /** Deletes rows in one commit (dropping whole chunks, else a tombstone; see delete.ts). Flushes first. */
+  delete(options: DeleteOptions): Promise<DeleteResult> { return deleteRows(this, options); }
   /**
    * A bulk-import transaction: chunks are written as the buffer fills (at rowsPerChunkMax
    * rows, or sooner when it holds `bufferBytesMax` bytes), committed at once.
@@ -317,8 +320,8 @@ export class Table {
   }
 
   /** Internal to BulkWriter: commit chunk entries (and fields) as one version. */
-  async commitChunks(entries: ChunkEntry[], fields: TableSchema['fields'], operation: string, removeChunks?: string[]): Promise<Manifest> {
-    this.committed(await commit(this.ctx.store, this.name, this.change({ operation, addChunks: entries, addFields: this.newFields(fields), ...(removeChunks ? { removeChunks } : {}) })));
+  async commitChunks(entries: ChunkEntry[], fields: TableSchema['fields'], operation: string, removeChunks?: string[], rewrite?: ManifestChange['rewrite']): Promise<Manifest> {
+    this.committed(await commit(this.ctx.store, this.name, this.change({ operation, addChunks: entries, addFields: this.newFields(fields), ...(removeChunks ? { removeChunks } : {}), ...(rewrite ? { rewrite } : {}) })));
     this.renewBuffer();
     return this.manifest;
   }
@@ -349,14 +352,14 @@ export class Table {
   async *scan(options: ScanOptions = {}): AsyncGenerator<RecordBatch> {
     const manifest = await this.manifestFor(options.version);
     const input = planInput(manifest.schema, options);
-    yield* scanChunks({ chunks: manifest.chunks, arrow: this.arrow(manifest.schema), open: (e) => this.openReader(e) }, input, options.limit, options.signal);
+    yield* scanChunks({ chunks: manifest.chunks, arrow: this.arrow(manifest.schema), open: (e) => this.openReader(e), deletes: manifest.deletes }, input, options.limit, options.signal);
   }
 
   /** A scan whose chunks first offer their pages to `summarize` (queries answering from page statistics). */
   async *scanWithSummaries(options: ScanOptions, summarize: PageSummarizer): AsyncGenerator<RecordBatch> {
     const manifest = await this.manifestFor(options.version);
     const input = planInput(manifest.schema, options);
-    yield* scanChunks({ chunks: manifest.chunks, arrow: this.arrow(manifest.schema), open: (e) => this.openReader(e) }, input, options.limit, options.signal, summarize);
+    yield* scanChunks({ chunks: manifest.chunks, arrow: this.arrow(manifest.schema), open: (e) => this.openReader(e), deletes: manifest.deletes }, input, options.limit, options.signal, summarize);
   }
 
   /**
@@ -376,13 +379,13 @@ export class Table {
   /** The plan of a scan: chunks and pages pruned, bytes to read. */
   async explain(options: ScanOptions = {}): Promise<ScanExplain> {
     const manifest = await this.manifestFor(options.version);
-    return explainScan({ chunks: manifest.chunks, arrow: this.arrow(manifest.schema), open: (e) => this.openReader(e) }, planInput(manifest.schema, options));
+    return explainScan({ chunks: manifest.chunks, arrow: this.arrow(manifest.schema), open: (e) => this.openReader(e), deletes: manifest.deletes }, planInput(manifest.schema, options));
   }
 
   /** The plan of a query: its scan's, plus the selected pages answered from their statistics (not read). */
   async explainQuery(options: QueryOptions): Promise<ScanExplain> {
     const manifest = await this.manifestFor(options.version);
-    return explainQuery({ chunks: manifest.chunks, arrow: this.arrow(manifest.schema), open: (e) => this.openReader(e) }, manifest.schema, options);
+    return explainQuery({ chunks: manifest.chunks, arrow: this.arrow(manifest.schema), open: (e) => this.openReader(e), deletes: manifest.deletes }, manifest.schema, options);
   }
 
   async describe(): Promise<TableDescription> {
