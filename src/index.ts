@@ -11,6 +11,7 @@ export { Quiver, DEFAULT_TABLE_OPTIONS, type Point, type PointOptions, type Quiv
 export { Table } from './table/table.js';
 export { planCompaction, type CompactOptions, type CompactResult, type CompactGroup } from './table/compact.js';
 export type { VacuumOptions, VacuumResult } from './table/vacuum.js';
+export type { DeleteOptions, DeleteResult } from './table/delete.js';
 export { WriteAheadLog, describeRecovery, type WalRecovery, type WalRecoveryReport, type WalLostRange } from './table/wal.js';
 export type * from './core/types.js';
 export * from './errors.js';

@@ -145,6 +145,26 @@ export interface ChunkEntry {
    * and deletes order rows by it.
    */
   seq?: number;
+  /**
+   * Deletes whose tombstones were applied to this chunk's rows when it was written (a
+   * compaction's output): every tombstone of version ≤ this. They hide nothing in it.
+   */
+  deletesApplied?: number;
+}
+
+/**
+ * A delete (Manifest.deletes, src/table/delete.ts): hides the rows matching it (time in
+ * [from, to), every tag predicate of `where`) of the chunks whose seq is below `version`, the
+ * version that committed it; rows written later are not touched. No from, to nor where: every row.
+ */
+export interface Tombstone {
+  version: number;
+  /** Inclusive bound, a decimal integer string in the table's unit. */
+  from?: string;
+  /** Exclusive bound, a decimal integer string in the table's unit. */
+  to?: string;
+  /** Tag predicates, ANDed, as JSON (a regex as its source string). */
+  where?: Record<string, TagPredicate>;
 }
 
 export interface TableDescription {

@@ -2,7 +2,7 @@ import { makeData, RecordBatch, Struct, Type, type Data, type Field, type Schema
 import { compareStrings, type ChunkReader } from '../format/index.js';
 import { AbortError, assert } from '../errors.js';
 import { nullData, retype, type TableArrowSchema } from '../core/arrow-schema.js';
-import type { ChunkEntry, DuplicatePolicy } from '../core/types.js';
+import type { ChunkEntry, DuplicatePolicy, Tombstone } from '../core/types.js';
 import { deduplicateSorted, folds } from './dedup.js';
 import { takeRows } from './predicate-take.js';
 import { mergeBySeriesTime } from './merge.js';
@@ -10,6 +10,7 @@ import { utf8VectorAt } from '../format/utf8.js';
 import { chunkMayMatch, footerColumn, ownEntry, selectPages, type ScanPlanInput } from './plan.js';
 import { columnData } from './aggregate-column.js';
 import type { PageSummarizer } from './query-types.js';
+import { tombstonesOf, withoutDeleted, withTombstoneColumns, type CompiledTombstone } from './tombstones.js';
 
 export interface ScanSource {
   chunks: ChunkEntry[];
@@ -22,6 +23,8 @@ export interface ScanSource {
    * answered from statistics.
    */
   duplicates?: DuplicatePolicy;
+  /** The manifest's deletes (tombstones.ts): chunks they may touch are decoded and filtered. */
+  deletes?: readonly Tombstone[];
 }
 
 export interface ScanExplain {
@@ -44,12 +47,12 @@ export function orderChunks(chunks: readonly ChunkEntry[]): ChunkEntry[] {
   });
 }
 
-/** The columns a scan decodes from a chunk: output columns plus the filtered tags. */
-function neededColumns(reader: ChunkReader, input: ScanPlanInput): string[] {
+/** The columns a scan decodes from a chunk: output columns plus the filtered tags (and those of the deletes that may touch it). */
+function neededColumns(reader: ChunkReader, input: ScanPlanInput, deletes: readonly CompiledTombstone[] = []): string[] {
   const present = new Set(reader.footer.columns.map((c) => c.name));
   const names = new Set<string>(input.columns);
   for (const f of input.filters) names.add(f.tag);
-  return [...names].filter((n) => present.has(n));
+  return withTombstoneColumns([...names].filter((n) => present.has(n)), deletes, present);
 }
 
 /**
@@ -69,10 +72,11 @@ export async function explainScan(source: ScanSource, input: ScanPlanInput, summ
     out.pagesTotal += total;
     out.pagesPruned += total - pages.length;
     if (pages.length === 0) { out.chunksPruned++; continue; }
-    const decoded = summarize && !merged.has(entry) ? summarize(reader.footer, pages) : pages;
+    const deletes = tombstonesOf(entry, source.deletes);
+    const decoded = summarize && !merged.has(entry) && deletes.length === 0 ? summarize(reader.footer, pages) : pages;
     out.pagesFromStatistics += pages.length - decoded.length;
     let bytes = 0;
-    for (const name of neededColumns(reader, input)) {
+    for (const name of neededColumns(reader, input, deletes)) {
       const column = footerColumn(reader.footer, name);
       for (const p of decoded) bytes += column.pages[p]!.length;
     }
@@ -91,6 +95,8 @@ interface ChunkRead {
   reader: ChunkReader;
   pages: number[];
   batch: RecordBatch;
+  /** Deletes that may hide rows of the chunk. */
+  deletes: CompiledTombstone[];
 }
 
 /** Chunks read and yielded together: one, or several merged by series then time. */
@@ -199,13 +205,14 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
   let stopped = false;
   const budget = new ByteBudget(SCAN_READ_AHEAD_BYTES);
   const readUnit = async (unit: ChunkEntry[]): Promise<UnitRead | null> => {
-    const plans: { reader: ChunkReader; pages: number[]; names: string[] }[] = [];
+    const plans: { reader: ChunkReader; pages: number[]; names: string[]; deletes: CompiledTombstone[] }[] = [];
     for (const entry of unit) {
       const reader = await source.open(entry);
       const selected = selectPages(reader.footer, input);
+      const deletes = tombstonesOf(entry, source.deletes);
       // A merge that folds duplicates decodes every page: statistics would count rows it folds.
-      const pages = summarize && selected.length && !stopped && !(dedup && unit.length > 1) ? summarize(reader.footer, selected) : selected;
-      if (pages.length > 0 && !stopped) plans.push({ reader, pages, names: neededColumns(reader, input) });
+      const pages = summarize && deletes.length === 0 && selected.length && !stopped && !(dedup && unit.length > 1) ? summarize(reader.footer, selected) : selected;
+      if (pages.length > 0 && !stopped) plans.push({ reader, pages, names: neededColumns(reader, input, deletes), deletes });
     }
     // Chunks yielded together also read every tag (the series order) and the time column.
     let bytes = 0;
@@ -224,7 +231,7 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
     if (stopped) { budget.release(bytes); return null; }
     try {
       const batches = await Promise.all(plans.map((p) => p.reader.read({ columns: p.names, pages: p.pages })));
-      return { bytes, reads: plans.map((p, i) => ({ reader: p.reader, pages: p.pages, batch: batches[i]! })) };
+      return { bytes, reads: plans.map((p, i) => ({ reader: p.reader, pages: p.pages, batch: batches[i]!, deletes: p.deletes })) };
     } catch (error) {
       budget.release(bytes);
       throw error;
@@ -253,12 +260,13 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
       let timeRange: { min: bigint; max: bigint } | undefined;
       if (unit.reads.length === 1) {
         const { reader, pages, batch } = unit.reads[0]!;
-        const rows = selectRows(batch, reader, input);
+        const rows = visibleRows(unit.reads[0]!, input);
         outs = rows !== null && rows.length === 0 ? [] : [relabel(rows === null ? batch : takeRows(batch, rows), outSchema, outFields)];
         if (rows === null) timeRange = pagesTimeRange(reader, pages);
       } else {
-        const parts = unit.reads.map(({ reader, batch }) => {
-          const rows = selectRows(batch, reader, input);
+        const parts = unit.reads.map((read) => {
+          const { batch } = read;
+          const rows = visibleRows(read, input);
           return relabel(rows === null ? batch : takeRows(batch, rows), mergeSchema, mergeFields);
         }).filter((b) => b.numRows > 0);
         // Chunks cut from one sorted run share at most the series at their cut, in time order:
@@ -388,11 +396,16 @@ function pagesTimeRange(reader: ChunkReader, pages: readonly number[]): { min: b
   return { min, max };
 }
 
+/** Rows of a read passing the scan's time range and tag filters and hidden by none of its deletes (null: every row). */
+function visibleRows({ batch, reader, deletes }: ChunkRead, input: ScanPlanInput): Int32Array | null {
+  return withoutDeleted(selectRows(batch, reader, input), batch.numRows, deletes.map((t) => selectRows(batch, reader, t)));
+}
+
 /**
  * Row indexes passing the time range and tag filters, or null when every row passes. One
  * tight loop per predicate over typed arrays into a byte mask (no closures per row).
  */
-function selectRows(batch: RecordBatch, reader: ChunkReader, input: ScanPlanInput): Int32Array | null {
+export function selectRows(batch: RecordBatch, reader: ChunkReader, input: ScanPlanInput): Int32Array | null {
   const n = batch.numRows;
   const footer = reader.footer;
   let mask: Uint8Array | null = null;

@@ -44,6 +44,8 @@ import { folds } from '../scan/dedup.js';
 
 /** Largest overlap cluster compacted, in multiples of rowsPerChunkMax (a larger one is left to the scan's merge). */
 export const CLUSTER_ROWS_MAX_FACTOR = 8;
+import { tombstonesOf } from '../scan/tombstones.js';
+import { applyTombstones, pruneDeletes, withDeletes } from './delete.js';
 
 export interface CompactOptions {
   /**
@@ -84,9 +86,11 @@ export interface CompactResult {
  * Groups of ≥2 small chunks per partition, each at most `rowsMax` rows, oldest data first.
  * With `fold` (a folding duplicate policy: the table's tags), first every overlap cluster of
  * ≥ 2 chunks of any size (at most CLUSTER_ROWS_MAX_FACTOR × rowsMax rows), then the small
- * chunks of no cluster packed as without it (see the module comment).
+ * chunks of no cluster packed as without it (see the module comment). A chunk `rewrite` names
+ * (a delete may hide rows of it) is a candidate whatever its size, and its group is rewritten
+ * even alone.
  */
-export function planCompaction(chunks: readonly ChunkEntry[], rowsMax: number, smallRows: number, partitions?: readonly string[], fold?: { tags: readonly string[] }): CompactGroup[] {
+export function planCompaction(chunks: readonly ChunkEntry[], rowsMax: number, smallRows: number, partitions?: readonly string[], fold?: { tags: readonly string[] }, rewrite: (c: ChunkEntry) => boolean = () => false): CompactGroup[] {
   const only = partitions ? new Set(partitions) : undefined;
   const byPartition = new Map<string, ChunkEntry[]>();
   const groups: CompactGroup[] = [];
@@ -115,7 +119,7 @@ export function planCompaction(chunks: readonly ChunkEntry[], rowsMax: number, s
     candidates = chunks.filter((c) => !clustered.has(c));
   }
   for (const c of candidates) {
-    if (c.rows >= smallRows || (only && !only.has(c.partition))) continue;
+    if ((c.rows >= smallRows && !rewrite(c)) || (only && !only.has(c.partition))) continue;
     let list = byPartition.get(c.partition);
     if (!list) byPartition.set(c.partition, (list = []));
     list.push(c);
@@ -125,7 +129,7 @@ export function planCompaction(chunks: readonly ChunkEntry[], rowsMax: number, s
     let current: ChunkEntry[] = [];
     let rows = 0;
     const close = () => {
-      if (current.length >= 2) {
+      if (current.length >= 2 || current.some(rewrite)) {
         groups.push({ partition, inputs: current.map((c) => c.key), rows, bytesBefore: current.reduce((s, c) => s + c.bytes, 0) });
       }
       current = [];
@@ -149,7 +153,8 @@ export async function compactTable(table: Table, options: CompactOptions = {}): 
   if (!Number.isInteger(smallRows) || smallRows < 1) throw new UsageError(`compact: smallRows must be a positive integer, got ${smallRows}`);
   const base = table.currentManifest;
   const fold = folds(table.options.duplicates) ? { tags: table.schema.tags } : undefined;
-  const groups = planCompaction(base.chunks, rowsMax, smallRows, options.partitions, fold);
+  const deletes = base.deletes ?? [];
+  const groups = planCompaction(base.chunks, rowsMax, smallRows, options.partitions, fold, (c) => tombstonesOf(c, deletes).length > 0);
   const result: CompactResult = { version: base.version, groups, chunksBefore: base.chunks.length, chunksAfter: base.chunks.length };
   if (options.dryRun || groups.length === 0) return result;
 
@@ -165,11 +170,12 @@ export async function compactTable(table: Table, options: CompactOptions = {}): 
         const entry = entries.get(key);
         assert(entry, `compaction input ${key} is a chunk of the planned version`);
         const reader = await openChunk(storeSource(table.store, key, entry.bytes));
-        buffer.appendBatch(await reader.read());
+        buffer.appendBatch(applyTombstones(await reader.read(), reader, tombstonesOf(entry, deletes)));
         lineage.push(...reader.footer.lineage);
       }
       const drained = buffer.drain(table.options.partition, rowsMax);
-      if (drained.length === 0 || drained.some((d) => d.partition !== group.partition) || (drained.length > 1 && !fold)) {
+      if (drained.length === 0) { group.rowsAfter = 0; group.bytesAfter = 0; group.outputs = []; continue; } // every row was deleted
+      if (drained.some((d) => d.partition !== group.partition) || (drained.length > 1 && !fold)) {
         throw new ConflictError(`compact ${table.name}: chunks of partition ${group.partition} re-partitioned into ${drained.map((d) => d.partition).join(', ')}; the table's partitioning changed under them`);
       }
       // Several outputs (an overlap cluster beyond rowsMax): each gets the inputs' lineage.
@@ -178,14 +184,15 @@ export async function compactTable(table: Table, options: CompactOptions = {}): 
       // The merged rows are as old as the newest of them: a chunk committed between the
       // inputs' commits must still order after the inputs' older rows (duplicates, deletes).
       const seq = Math.max(...group.inputs.map((k) => entries.get(k)?.seq ?? 0));
-      const outputs = written.map((w): ChunkEntry => ({ ...w, seq }));
+      const outputs = written.map((w): ChunkEntry => ({ ...w, seq, ...(deletes.length ? { deletesApplied: base.version } : {}) }));
       group.output = outputs.map((o) => o.key).join(',');
       group.outputs = outputs.map((o) => o.key);
       group.rowsAfter = outputs.reduce((n, o) => n + o.rows, 0);
       group.bytesAfter = outputs.reduce((n, o) => n + o.bytes, 0);
       added.push(...outputs);
     }
-    const manifest = await table.commitChunks(added, [], 'compact', groups.flatMap((g) => g.inputs));
+    // Deletes that can no longer hide a row of a live chunk leave the manifest with this commit.
+    const manifest = await table.commitChunks(added, [], 'compact', groups.flatMap((g) => g.inputs), (next) => withDeletes(next, pruneDeletes(next.deletes, next.chunks)));
     return { version: manifest.version, groups, chunksBefore: base.chunks.length, chunksAfter: manifest.chunks.length };
   } finally {
     await hold.end();

@@ -19,6 +19,7 @@ import { fieldTypeInfo } from '../format/field-types.js';
 import type { ColumnType, ColumnWriteOptions, LineageEntry, StatValue, TimeUnit } from '../format/types.js';
 import type { ChunkEntry, DuplicatePolicy, FieldSpec, PartitionBy, TableOptions, TableSchema } from '../core/types.js';
 import type { Manifest } from './manifest.js';
+import { validateDeletes } from './tombstone-validate.js';
 
 export class ManifestShapeError extends Error {
   override name = 'ManifestShapeError';
@@ -266,6 +267,8 @@ export function validateChunkEntry(raw: unknown, field: string, table: string, s
   };
   if (o['seq'] !== undefined) entry.seq = integer(o['seq'], `${field}.seq`, 0);
   else delete entry.seq;
+  if (o['deletesApplied'] !== undefined) entry.deletesApplied = integer(o['deletesApplied'], `${field}.deletesApplied`, 0);
+  else delete entry.deletesApplied;
   if (o['tagBlooms'] !== undefined) {
     entry.tagBlooms = mapOf(o['tagBlooms'], `${field}.tagBlooms`, (v, tag) => {
       const path = sub(`${field}.tagBlooms`, tag);
@@ -328,5 +331,7 @@ export function validateManifest(raw: unknown, table: string, version: number): 
   delete (out as unknown as Record<string, unknown>)['checksum'];
   if (o['walMarks'] !== undefined) out.walMarks = mapOf(o['walMarks'], 'walMarks', (v, id) => integer(v, sub('walMarks', id), 0));
   else delete out.walMarks;
+  if (o['deletes'] !== undefined) out.deletes = validateDeletes(o['deletes'], schema, version);
+  else delete out.deletes;
   return out;
 }

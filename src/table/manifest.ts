@@ -5,7 +5,7 @@ import { buildBloom } from '../core/bloom.js';
 import { mapLimit } from '../chunk-manager/semaphore.js';
 import { AlreadyExistsError, ConflictError, CorruptManifestError, NotFoundError, QuiverError, SchemaError } from '../errors.js';
 import { ManifestShapeError, validateManifest, validateOptions, validateSchema } from './manifest-validate.js';
-import type { ChunkEntry, FieldSpec, TableDescription, TableOptions, TableSchema } from '../core/types.js';
+import type { ChunkEntry, FieldSpec, TableDescription, TableOptions, TableSchema, Tombstone } from '../core/types.js';
 
 /**
  * Versioned manifests. Each table has `<table>/_manifest/<20-digit version>.json`; a
@@ -47,6 +47,8 @@ export interface Manifest {
   chunks: ChunkEntry[];
   /** Per write-ahead log id, the last seq whose rows this version (or an earlier one) holds (wal.ts). */
   walMarks?: Record<string, number>;
+  /** Deletes still hiding rows of some chunk, oldest first (src/table/delete.ts, docs/tables.md). */
+  deletes?: Tombstone[];
 }
 
 /** A manifest as read: `checksum` 'ok' when it carried one that matched, 'absent' for format 1. */
@@ -201,6 +203,11 @@ export interface ManifestChange {
   create?: { schema: TableSchema; options: TableOptions; ifExists: 'fail' | 'append' };
   /** Awaited before each manifest put (the writer's lease check, lease.ts). */
   beforePut?: () => Promise<void>;
+  /**
+   * A last change of the next version as built on the latest one (each attempt: the latest
+   * may differ), e.g. a delete's tombstone and the chunks it drops (delete.ts).
+   */
+  rewrite?: (next: Manifest) => Manifest;
 }
 
 /** A manifest put whose outcome is unknown (it failed, and reading the key back failed too). */
@@ -332,6 +339,7 @@ export async function commit(store: ChunkManager, table: string, change: Manifes
         next.walMarks = marks;
       }
     }
+    if (change.rewrite) next = change.rewrite(next);
     if (added.length && attempt > 0) await change.beforePut?.();
     if ((await putVersion(store, manifestKey(table, next.version), encodeManifest(next))) === 'ok') return next;
     // Lost the race: back off a little (jittered, growing) and try on the new latest.

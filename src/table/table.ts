@@ -16,6 +16,7 @@ import { DecodedPageCache } from '../format/decoded-cache.js';
 import { WriteAheadLog, type WalRecovery, type WalRecoveryReport } from './wal.js';
 import { compactTable, type CompactOptions, type CompactResult } from './compact.js';
 import { vacuumTable, type VacuumOptions, type VacuumResult } from './vacuum.js';
+import { deleteRows, type DeleteOptions, type DeleteResult } from './delete.js';
 import { explainScan, scanChunks, type ScanExplain, type ScanSource } from '../scan/scan.js';
 import { deduplicateSorted } from '../scan/dedup.js';
 import type { DuplicateCount } from './import-duplicates.js';
@@ -305,6 +306,8 @@ export class Table {
     return compactTable(this, options);
   }
 
+  /** Deletes rows in one commit (dropping whole chunks, else a tombstone; see delete.ts). Flushes first. */
+  delete(options: DeleteOptions): Promise<DeleteResult> { return deleteRows(this, options); }
   /**
    * A bulk-import transaction: chunks are written as the buffer fills (at rowsPerChunkMax
    * rows, or sooner when it holds `bufferBytesMax` bytes), committed at once.
@@ -324,8 +327,8 @@ export class Table {
   }
 
   /** Internal to BulkWriter: commit chunk entries (and fields) as one version. */
-  async commitChunks(entries: ChunkEntry[], fields: TableSchema['fields'], operation: string, removeChunks?: string[]): Promise<Manifest> {
-    this.committed(await commit(this.ctx.store, this.name, this.change({ operation, addChunks: entries, addFields: this.newFields(fields), ...(removeChunks ? { removeChunks } : {}) })));
+  async commitChunks(entries: ChunkEntry[], fields: TableSchema['fields'], operation: string, removeChunks?: string[], rewrite?: ManifestChange['rewrite']): Promise<Manifest> {
+    this.committed(await commit(this.ctx.store, this.name, this.change({ operation, addChunks: entries, addFields: this.newFields(fields), ...(removeChunks ? { removeChunks } : {}), ...(rewrite ? { rewrite } : {}) })));
     this.renewBuffer();
     return this.manifest;
   }
@@ -354,7 +357,7 @@ export class Table {
 
   /** What scans of `manifest` read: its chunks, through the reader cache, under its duplicate policy. */
   private source(manifest: Manifest): ScanSource {
-    return { chunks: manifest.chunks, arrow: this.arrow(manifest.schema), open: (e) => this.openReader(e), duplicates: manifest.options.duplicates };
+    return { chunks: manifest.chunks, arrow: this.arrow(manifest.schema), open: (e) => this.openReader(e), duplicates: manifest.options.duplicates, deletes: manifest.deletes };
   }
 
   /** Matching rows as Arrow RecordBatches, chunk by chunk in time order; series then time within a chunk. */

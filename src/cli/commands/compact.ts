@@ -29,7 +29,7 @@ Replaced chunk files stay readable by older versions; concurrent appends are kep
     const merged = result.groups.reduce((s, g) => s + g.inputs.length, 0);
     ctx.emit({ table: name, dryRun: values['dry-run'] === true, ...result }, () => {
       if (result.groups.length === 0) return `${name}: nothing to compact (${result.chunksBefore} chunk(s))`;
-      const lines = result.groups.map((g) => `  ${g.partition}: ${g.inputs.length} chunks, ${g.rows} rows, ${g.bytesBefore} bytes${g.bytesAfter !== undefined ? ` → ${g.outputs?.length ?? 1} chunk(s), ${g.rowsAfter ?? g.rows} rows, ${g.bytesAfter} bytes` : ''}`);
+      const lines = result.groups.map((g) => `  ${g.partition}: ${g.inputs.length} chunks, ${g.rows} rows, ${g.bytesBefore} bytes${g.bytesAfter === undefined ? '' : g.outputs?.length === 0 ? ' → none (every row deleted)' : ` → ${g.outputs?.length ?? 1} chunk(s), ${g.rowsAfter ?? g.rows} rows, ${g.bytesAfter} bytes`}`);
       const head = values['dry-run']
         ? `${name}: would merge ${merged} chunks into ${result.groups.length}`
         : `${name}: merged ${merged} chunks into ${result.groups.length} (version ${result.version}; ${result.chunksBefore} → ${result.chunksAfter} chunks)`;

@@ -7,6 +7,7 @@
 export { compactCommand as compact } from './compact.js';
 export { completionCommand as completion } from './completion.js';
 export { copyCommand as copy } from './copy.js';
+export { deleteCommand as delete } from './delete.js';
 export { dropCommand as drop } from './drop.js';
 export { exportCommand as export } from './export.js';
 export { importCommand as import } from './import.js';
