@@ -9,11 +9,14 @@ import { utf8VectorAt } from '../format/utf8.js';
 import { chunkMayMatch, footerColumn, ownEntry, selectPages, type ScanPlanInput } from './plan.js';
 import { columnData } from './aggregate-column.js';
 import type { PageSummarizer } from './query-types.js';
+import { floorInput, floorSummarizer } from './time-floor.js';
 
 export interface ScanSource {
   chunks: ChunkEntry[];
   arrow: TableArrowSchema;
   open(entry: ChunkEntry): Promise<ChunkReader>;
+  /** Rows before this time (table unit) are hidden: the table's retention cutoff (time-floor.ts). */
+  timeFloor?: bigint;
 }
 
 export interface ScanExplain {
@@ -25,6 +28,10 @@ export interface ScanExplain {
   pagesFromStatistics: number;
   /** Column bytes the scan reads (footers not counted). */
   bytesToRead: number;
+  /** A query answered from a rollup table instead of this table's chunks: its name (rollup-query.ts). */
+  answeredFrom?: string;
+  /** Why a query that could have used a rollup read the raw chunks. */
+  rollupSkipped?: string;
   chunks: { key: string; pages: number; pagesSelected: number; pagesFromStatistics: number; bytes: number }[];
 }
 
@@ -50,6 +57,8 @@ function neededColumns(reader: ChunkReader, input: ScanPlanInput): string[] {
  * are counted as `pagesFromStatistics` and their bytes are not read.
  */
 export async function explainScan(source: ScanSource, input: ScanPlanInput, summarize?: PageSummarizer): Promise<ScanExplain> {
+  input = floorInput(input, source.timeFloor);
+  summarize = floorSummarizer(summarize, source.timeFloor);
   const out: ScanExplain = { chunksTotal: source.chunks.length, chunksPruned: 0, pagesTotal: 0, pagesPruned: 0, pagesFromStatistics: 0, bytesToRead: 0, chunks: [] };
   for (const entry of orderChunks(source.chunks)) {
     if (!chunkMayMatch(entry, input)) { out.chunksPruned++; continue; }
@@ -154,6 +163,8 @@ export function mergeGroups(entries: readonly ChunkEntry[], tags: readonly strin
  * out in unit order. A scan with a limit reads one unit at a time (no wasted work past it).
  */
 export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limit?: number, signal?: AbortSignal, summarize?: PageSummarizer): AsyncGenerator<RecordBatch> {
+  input = floorInput(input, source.timeFloor);
+  summarize = floorSummarizer(summarize, source.timeFloor);
   const outSchema = source.arrow.project(input.columns);
   const outFields = input.columns.map((c) => source.arrow.field(c));
   let remaining = limit ?? Infinity;

@@ -47,6 +47,10 @@ export interface Manifest {
   chunks: ChunkEntry[];
   /** Per write-ahead log id, the last seq whose rows this version (or an earlier one) holds (wal.ts). */
   walMarks?: Record<string, number>;
+  /** Names of the rollup tables of this (source) table (rollup.ts). */
+  rollups?: string[];
+  /** On a rollup table: per source partition, the source version its rows were computed from (rollup.ts). */
+  rollupMarks?: Record<string, number>;
 }
 
 /** A manifest as read: `checksum` 'ok' when it carried one that matched, 'absent' for format 1. */
@@ -201,6 +205,12 @@ export interface ManifestChange {
   create?: { schema: TableSchema; options: TableOptions; ifExists: 'fail' | 'append' };
   /** Awaited before each manifest put (the writer's lease check, lease.ts). */
   beforePut?: () => Promise<void>;
+  /**
+   * Applied to the next manifest (built on whatever version is latest) before it is put, on
+   * every attempt: options, rollups and marks set by retention and rollup commits. It may
+   * throw to give the commit up (e.g. a newer rollup computation landed first).
+   */
+  edit?: (next: Manifest) => void;
 }
 
 /** A manifest put whose outcome is unknown (it failed, and reading the key back failed too). */
@@ -330,6 +340,7 @@ export async function commit(store: ChunkManager, table: string, change: Manifes
         next.walMarks = marks;
       }
     }
+    change.edit?.(next);
     if (added.length && attempt > 0) await change.beforePut?.();
     if ((await putVersion(store, manifestKey(table, next.version), encodeManifest(next))) === 'ok') return next;
     // Lost the race: back off a little (jittered, growing) and try on the new latest.
