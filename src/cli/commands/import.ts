@@ -39,6 +39,8 @@ Options:
                         the columns where it saves 2% or more, none for the others)
   --compression fast|small  when creating the table: small also tries bitsplit on delta
                         pages and keeps the smaller once compressed (slower imports)
+  --retention D         when creating the table: keep rows for D (30d, 12h, 1w); rows
+                        already older are skipped and counted
   --no-progress         no progress output`,
   options: {
     table: { type: 'string' },
@@ -59,6 +61,7 @@ Options:
     codec: { type: 'string' },
     memory: { type: 'string' },
     compression: { type: 'string' },
+    retention: { type: 'string' },
     'no-progress': { type: 'boolean' },
   },
   async run(ctx, values, files) {
@@ -97,6 +100,7 @@ Options:
       rejectsPath: stringOption(values, 'rejects'),
       ...(values.codec !== undefined ? { codec } : {}),
       ...(values.compression !== undefined ? { compression } : {}),
+      ...(stringOption(values, 'retention') !== undefined ? { retention: stringOption(values, 'retention') } : {}),
       ...(stringOption(values, 'memory') !== undefined ? { memoryBytes: parseSize(stringOption(values, 'memory')!, '--memory') } : {}),
       onProgress: progress ? progressPrinter(ctx.stderr) : undefined,
     });
@@ -109,6 +113,7 @@ Options:
         `  series ${summary.series.toLocaleString('en-US')}, chunks ${summary.chunks}, ${formatBytes(summary.bytesIn)} in → ${formatBytes(summary.bytesOut)} stored (${ratio}×)`,
         `  ${summary.seconds.toFixed(2)} s, ${rate.toLocaleString('en-US')} rows/s${summary.rejected ? `, ${summary.rejected} rejected row(s) written to ${summary.rejectsPath}` : ''}`,
         ...(summary.duplicates ? [`  ${summary.duplicates.toLocaleString('en-US')} duplicate (series, time, field) value(s), kept as rows of their own`] : []),
+        ...(summary.expiredRows ? [`  ${summary.expiredRows.toLocaleString('en-US')} row(s) older than the table's retention skipped`] : []),
         ...(summary.invalidUtf8Replaced ? [`  ${summary.invalidUtf8Replaced.toLocaleString('en-US')} value(s) with invalid UTF-8 stored with U+FFFD in its place (--invalid-utf8 replace)`] : []),
       ].join('\n');
     });
