@@ -91,16 +91,15 @@ export async function dropExpired(table: Table, options: { dryRun?: boolean } = 
   return expired.map((c) => c.key);
 }
 
-/** Sets (ms) or removes (undefined) the retention of a table, as one commit (operation 'retention'). */
-export async function setRetention(table: Table, retention: number | undefined): Promise<number> {
+/** Sets (ms) or removes (undefined) the retention of a table, as one commit (operation 'retention'), then drops what expired. */
+export async function setRetention(table: Table, retention: number | undefined): Promise<{ version: number; dropped: string[] }> {
   const manifest = await table.commitEdit('retention', (next) => {
     const options: TableOptions = { ...next.options };
     if (retention === undefined) delete options.retention;
     else options.retention = retention;
     next.options = options;
   });
-  await dropExpired(table);
-  return manifest.version;
+  return { version: manifest.version, dropped: await dropExpired(table) };
 }
 
 /**

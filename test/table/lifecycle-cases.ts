@@ -49,6 +49,7 @@ export function assertSameAnswer(rollup: ArrowTable, raw: ArrowTable, what: stri
   assert.deepEqual(rollup.schema.fields.map((f) => `${f.name}:${f.type}`), raw.schema.fields.map((f) => `${f.name}:${f.type}`), `${what}: columns`);
   const a = rowsOf(rollup), b = rowsOf(raw);
   assert.equal(a.length, b.length, `${what}: rows`);
+  assert.ok(b.length > 0, `${what}: the raw answer has rows`);
   for (let i = 0; i < a.length; i++) {
     for (const [k, v] of Object.entries(b[i]!)) {
       const w = a[i]![k];

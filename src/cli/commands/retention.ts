@@ -1,6 +1,6 @@
 import type { Command } from '../context.js';
 import { UsageError } from '../../errors.js';
-import { dropExpired, formatDuration, parseRetention, setRetention } from '../../table/retention.js';
+import { formatDuration, parseRetention, setRetention } from '../../table/retention.js';
 import { formatTime } from '../../core/time.js';
 
 export const retentionCommand: Command = {
@@ -21,8 +21,7 @@ Imports skip (and count) rows already expired.`,
     let version = table.version;
     let dropped: string[] = [];
     if (value !== undefined) {
-      version = await setRetention(table, parseRetention(value, 'retention'));
-      dropped = await dropExpired(table);
+      ({ version, dropped } = await setRetention(table, parseRetention(value, 'retention')));
     }
     const retention = table.options.retention;
     const cutoff = table.retentionCutoff();
