@@ -17,7 +17,10 @@ import type { ExportOptions, ExportResult } from './export/export.js';
 import type { ByteSink } from './export/parquet-writer.js';
 import { canonicalFieldType } from './format/field-types.js';
 import type { FieldType } from './format/types.js';
-import type { CreateTableSpec, TableDescription, TableOptions, TableSchema, TimeInput } from './core/types.js';
+import type { CreateTableSpec, RollupSpec, TableDescription, TableOptions, TableSchema, TimeInput } from './core/types.js';
+import { parseRetention } from './table/retention.js';
+import { listRollup, planRollup, rollupSpecOf, type RollupRequest } from './table/rollup.js';
+import { maintainRollups, refreshRollup, type RollupRefresh } from './table/rollup-maintain.js';
 
 export const DEFAULT_TABLE_OPTIONS: TableOptions = {
   partition: 'day',
@@ -73,6 +76,8 @@ export interface QuiverOptions extends OpenStoreOptions {
   decodeThreads?: number;
   /** Lifetime of a writer's lease without a refresh (src/table/lease.ts). Default 10 minutes. */
   leaseTtlMs?: number;
+  /** The wall clock retention measures from, in epoch ms (src/table/retention.ts). Default Date.now; tests inject one. */
+  clock?: () => number;
 }
 
 /** Default budget of the decoded-page cache. */
@@ -133,6 +138,7 @@ export class Quiver {
       ...(options.manifestTtlMs ? { manifestTtlMs: options.manifestTtlMs } : {}),
       ...(threads > 0 ? { decodePool: new DecodePool(threads) } : {}),
       ...(options.leaseTtlMs !== undefined ? { leaseTtlMs: options.leaseTtlMs } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
     };
   }
 
@@ -173,8 +179,9 @@ export class Quiver {
    * default) or 'append' (the rows join that table when its time column, unit, tags and
    * partitioning are the same; else SchemaError).
    */
-  async createTable(name: string, spec: CreateTableSpec = {}, mode: { lazy?: boolean; ifExists?: 'fail' | 'append' } = {}): Promise<Table> {
+  async createTable(name: string, spec: CreateTableSpec = {}, mode: { lazy?: boolean; ifExists?: 'fail' | 'append'; rollupOf?: RollupSpec } = {}): Promise<Table> {
     const { schema, options } = this.tableSpec(name, spec);
+    if (mode.rollupOf) options.rollupOf = mode.rollupOf;
     if (mode.lazy) {
       const table = Table.uncreated(this.ctx, name, schema, options, mode.ifExists ?? 'fail');
       this.lazy.add(table);
@@ -211,6 +218,7 @@ export class Quiver {
       ...(spec.columns ? { columns: Object.assign(Object.create(null) as NonNullable<CreateTableSpec['columns']>, spec.columns) } : {}),
       ...(spec.compression ? { compression: spec.compression } : {}),
       duplicates: spec.duplicates ?? 'last',
+      ...(parseRetention(spec.retention) !== undefined ? { retention: parseRetention(spec.retention) } : {}),
     };
     if (!['auto', 'zstd', 'lz4', 'none'].includes(options.codec)) throw new SchemaError(`codec ${JSON.stringify(options.codec)} is not auto, zstd, lz4 or none`);
     if (options.compression !== undefined && !['fast', 'small'].includes(options.compression)) throw new SchemaError(`compression ${JSON.stringify(options.compression)} is not fast or small`);
@@ -263,6 +271,8 @@ export class Quiver {
   /** Deletes a table: its manifests first (it disappears at once), then its chunks. */
   async dropTable(name: string): Promise<void> {
     const table = await this.table(name);
+    const of = table.options.rollupOf;
+    if (of && (await this.hasTable(of.source))) await listRollup(await this.table(of.source), name, false);
     const keys = await table.keys();
     const manifests = keys.filter((k) => k.startsWith(`${name}/${MANIFEST_DIR}/`)).sort().reverse();
     await this.store.delete(manifests);
@@ -395,6 +405,30 @@ export class Quiver {
   async *sqlBatches(query: string, onSchema?: (schema: Schema) => void): AsyncGenerator<RecordBatch> {
     const { runSql } = await import('./sql/sql.js');
     yield* runSql(this, query, onSchema);
+  }
+
+  /**
+   * A rollup table kept up to date from its source (src/table/rollup.ts: `every`, `by`, `agg`
+   * count/sum/mean/min/max per field, its own `retention`), filled from the source's rows at once.
+   */
+  async createRollup(name: string, request: RollupRequest): Promise<Table> {
+    const source = await this.table(request.source);
+    const { spec, schema } = planRollup(name, request, source);
+    const rollup = await this.createTable(name, { ...schema, partition: source.options.partition, ...(request.retention !== undefined ? { retention: request.retention } : {}) }, { rollupOf: spec });
+    await listRollup(source, name, true);
+    await refreshRollup(source, rollup);
+    return rollup;
+  }
+
+  /** Drops a rollup table and takes it off its source's list. */
+  async dropRollup(name: string): Promise<void> {
+    rollupSpecOf(await this.table(name));
+    await this.dropTable(name);
+  }
+
+  /** Brings the rollups of a table up to date now (they also catch up after each of its commits). */
+  async refreshRollups(source: string): Promise<RollupRefresh[]> {
+    return maintainRollups(await this.table(source));
   }
 
   /** Flushes every table with buffered rows. */

@@ -58,9 +58,28 @@ export interface TableOptions {
    * absent in manifests of tables created before policies, which read as 'keep'.
    */
   duplicates?: DuplicatePolicy;
+  /**
+   * Retention in milliseconds (src/table/retention.ts): rows with time < now − retention are
+   * invisible, and chunks wholly older are dropped. Absent: rows are kept for ever.
+   */
+  retention?: number;
+  /** Set on a rollup table (src/table/rollup.ts): what it rolls up. */
+  rollupOf?: RollupSpec;
 }
 
-export interface CreateTableSpec extends Partial<TableOptions> {
+/** What a rollup table keeps: `agg` of its source's fields per `every` bucket and `by` group. */
+export interface RollupSpec {
+  source: string;
+  /** Bucket width ('1h', '10m', …): a fixed duration dividing the source's partitions. */
+  every: string;
+  by: string[];
+  /** Aggregations per source field, among count, sum, mean, min and max. */
+  agg: Record<string, string[]>;
+}
+
+export interface CreateTableSpec extends Partial<Omit<TableOptions, 'retention' | 'rollupOf'>> {
+  /** Retention: milliseconds, or a duration such as '30d', '12h', '90m', '1w' (src/table/retention.ts). */
+  retention?: number | string;
   /** Time column name. Default 'time'. */
   time?: string;
   /** Default 'ns'. */

@@ -60,6 +60,11 @@ export interface ImportOptions {
   rejectsPath?: string;
   codec?: CodecChoice;
   /**
+   * Retention of a table the import creates (a duration such as '30d', or ms). Rows older than
+   * the table's retention (now − retention) are skipped and counted (`expiredRows`).
+   */
+  retention?: number | string;
+  /**
    * Parse large CSVs (≥ CSV_WORKER_BYTES_MIN) and decode large Parquet files (≥
    * PARQUET_WORKER_BYTES_MIN) in a worker thread. Default: when the
    * machine has at least WORKER_CORES_MIN cores (see there).
@@ -94,5 +99,7 @@ export interface ImportSummary {
   duplicatePolicy: DuplicatePolicy;
   /** CSV values (and header names) stored with invalid UTF-8 replaced by U+FFFD (invalidUtf8 'replace'). */
   invalidUtf8Replaced: number;
+  /** Rows older than the table's retention, skipped (retention.ts). */
+  expiredRows: number;
   version: number;
 }

@@ -26,6 +26,7 @@ import { IMPORT_MEMORY_BYTES, type ImportOptions, type ImportSummary } from './i
 import { importInput, type FormatContext, type SourceBatch } from './formats/index.js';
 import { RejectsFile, checkRejectsPath } from './rejects.js';
 import { at } from './at.js';
+import { formatDuration, keptRuns, parseRetention } from '../table/retention.js';
 
 export { csvBytes };
 export { detectFormat, registerImportFormat, unregisterImportFormat, importFormats, type ImportFormatDescriptor } from './formats/index.js';
@@ -110,6 +111,12 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
   const exists = await db.hasTable(options.table);
   if (exists && !options.append) throw new UsageError(`table ${options.table} exists; use --append to add to it`);
   const table: Table | undefined = exists ? await db.table(options.table) : undefined;
+  const retention = parseRetention(options.retention, '--retention');
+  if (table && options.retention !== undefined && table.options.retention !== retention) {
+    throw new UsageError(`table ${options.table} exists with ${table.options.retention === undefined ? 'no retention' : `retention ${formatDuration(table.options.retention)}`}: --retention applies when the import creates the table (change it with \`quiver retention ${options.table} …\`)`);
+  }
+  let target = table;
+  let expiredRows = 0;
   // The table's shape: the existing table's, or (new table) the first input's.
   let schema: TableSchema | undefined = table?.schema;
   let writer: TableWriter | undefined;
@@ -157,13 +164,18 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
               time: b.schema.time, timeUnit: b.schema.timeUnit, tags: b.schema.tags, fields: b.schema.fields, ...(options.codec ? { codec: options.codec } : {}),
               ...(options.compression ? { compression: options.compression } : {}),
               ...(options.duplicates ? { duplicates: options.duplicates } : {}),
+              ...(retention !== undefined ? { retention } : {}),
             }, { lazy: true, ifExists: options.append ? 'append' : 'fail' });
+            target = created;
             writer = created.writer({ bufferBytesMax });
           }
           schema = writer.schema;
         }
         checkTypes(writer.schema, batch, file);
-        await writer.append(batch, { source: file === '-' ? 'stdin' : file, rowStart });
+        // Rows the table's retention already hides are skipped and counted (retention.ts).
+        const { runs, expired } = keptRuns(batch, writer.schema.time, target?.retentionCutoff());
+        for (const run of runs) await writer.append(run.batch, { source: file === '-' ? 'stdin' : file, rowStart: rowStart + run.offset });
+        expiredRows += expired;
         rows += batch.numRows;
         invalidUtf8Replaced += b.replaced ?? 0;
         if (++batches % PROGRESS_EVERY_BATCHES === 0) progress();
@@ -180,7 +192,7 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
       table: options.table, rows: committed.rows, files: files.length, chunks: committed.chunks, bytesIn: bytesTotal || counter.bytes,
       bytesOut: committed.bytes, series: committed.series, seconds: (performance.now() - started) / 1000,
       rejected, ...(rejected ? { rejectsPath: rejects.path } : {}), duplicates: committed.duplicateValues, duplicateRows: committed.duplicateRows,
-      duplicatePolicy: writer.policy, invalidUtf8Replaced, version: committed.version,
+      duplicatePolicy: writer.policy, invalidUtf8Replaced, expiredRows, version: committed.version,
     };
   } catch (error) {
     // Nothing was committed: only this import's own chunk files are deleted (never a table,

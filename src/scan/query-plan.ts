@@ -75,7 +75,7 @@ export function parseAggSpec(spec: string, field: string): ReturnType<typeof res
 const andList = (items: string[]) => (items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]!}`);
 
 /** Options only queries take (beside the scan's). */
-const QUERY_ONLY_OPTIONS: Record<Exclude<keyof QueryOptions, keyof ScanOptions>, true> = { every: true, timeZone: true, by: true, agg: true, fill: true, latest: true, filter: true };
+const QUERY_ONLY_OPTIONS: Record<Exclude<keyof QueryOptions, keyof ScanOptions>, true> = { every: true, timeZone: true, by: true, agg: true, fill: true, latest: true, filter: true, rollups: true };
 export const QUERY_OPTION_KEYS: readonly string[] = [...SCAN_OPTION_KEYS, ...Object.keys(QUERY_ONLY_OPTIONS)];
 
 /**

@@ -96,4 +96,9 @@ export interface QueryOptions extends ScanOptions {
   filter?: FieldPredicate;
   /** (From ScanOptions) for a query: at most this many output rows. `columns` only shapes `latest`. */
   limit?: number;
+  /**
+   * Whether a rollup table of this table may answer (src/table/rollup-query.ts: only when it
+   * covers the query exactly; `explain` says which). Default true; false reads the raw chunks.
+   */
+  rollups?: boolean;
 }

@@ -11,6 +11,7 @@ import { chunkMayMatch, footerColumn, ownEntry, selectPages, type ScanPlanInput 
 import { columnData } from './aggregate-column.js';
 import type { PageSummarizer } from './query-types.js';
 import { tombstonesOf, withoutDeleted, withTombstoneColumns, type CompiledTombstone } from './tombstones.js';
+import { floorInput, floorSummarizer } from './time-floor.js';
 
 export interface ScanSource {
   chunks: ChunkEntry[];
@@ -25,6 +26,8 @@ export interface ScanSource {
   duplicates?: DuplicatePolicy;
   /** The manifest's deletes (tombstones.ts): chunks they may touch are decoded and filtered. */
   deletes?: readonly Tombstone[];
+  /** Rows before this time (table unit) are hidden: the table's retention cutoff (time-floor.ts). */
+  timeFloor?: bigint;
 }
 
 export interface ScanExplain {
@@ -36,6 +39,10 @@ export interface ScanExplain {
   pagesFromStatistics: number;
   /** Column bytes the scan reads (footers not counted). */
   bytesToRead: number;
+  /** A query answered from a rollup table instead of this table's chunks: its name (rollup-query.ts). */
+  answeredFrom?: string;
+  /** Why a query that could have used a rollup read the raw chunks. */
+  rollupSkipped?: string;
   chunks: { key: string; pages: number; pagesSelected: number; pagesFromStatistics: number; bytes: number }[];
 }
 
@@ -61,6 +68,8 @@ function neededColumns(reader: ChunkReader, input: ScanPlanInput, deletes: reado
  * are counted as `pagesFromStatistics` and their bytes are not read.
  */
 export async function explainScan(source: ScanSource, input: ScanPlanInput, summarize?: PageSummarizer): Promise<ScanExplain> {
+  input = floorInput(input, source.timeFloor);
+  summarize = floorSummarizer(summarize, source.timeFloor);
   const out: ScanExplain = { chunksTotal: source.chunks.length, chunksPruned: 0, pagesTotal: 0, pagesPruned: 0, pagesFromStatistics: 0, bytesToRead: 0, chunks: [] };
   // Chunks the scan merges to fold duplicates: their pages are decoded (as scanChunks does).
   const merged = new Set(scanUnits(source, input).filter((u) => u.length > 1 && folds(source.duplicates)).flat());
@@ -188,6 +197,8 @@ export function scanUnits(source: ScanSource, input: ScanPlanInput): ChunkEntry[
  * out in unit order. A scan with a limit reads one unit at a time (no wasted work past it).
  */
 export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limit?: number, signal?: AbortSignal, summarize?: PageSummarizer): AsyncGenerator<RecordBatch> {
+  input = floorInput(input, source.timeFloor);
+  summarize = floorSummarizer(summarize, source.timeFloor);
   const outSchema = source.arrow.project(input.columns);
   const outFields = input.columns.map((c) => source.arrow.field(c));
   let remaining = limit ?? Infinity;

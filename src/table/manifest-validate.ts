@@ -17,7 +17,7 @@ import { validateKey } from '../chunk-manager/keys.js';
 import { DEFAULT_LIMITS, isFieldType, statKindOf } from '../format/index.js';
 import { fieldTypeInfo } from '../format/field-types.js';
 import type { ColumnType, ColumnWriteOptions, LineageEntry, StatValue, TimeUnit } from '../format/types.js';
-import type { ChunkEntry, DuplicatePolicy, FieldSpec, PartitionBy, TableOptions, TableSchema } from '../core/types.js';
+import type { ChunkEntry, DuplicatePolicy, FieldSpec, PartitionBy, RollupSpec, TableOptions, TableSchema } from '../core/types.js';
 import type { Manifest } from './manifest.js';
 import { validateDeletes } from './tombstone-validate.js';
 
@@ -175,7 +175,21 @@ export function validateOptions(raw: unknown, field = 'options'): TableOptions {
   if (o['compression'] !== undefined) out.compression = oneOf(o['compression'], COMPRESSIONS, `${field}.compression`) as 'fast' | 'small';
   if (o['columns'] !== undefined) out.columns = mapOf(o['columns'], `${field}.columns`, (v, k) => columnOptions(v, sub(`${field}.columns`, k)));
   if (o['duplicates'] !== undefined) out.duplicates = oneOf(o['duplicates'], DUPLICATE_POLICIES, `${field}.duplicates`) as DuplicatePolicy;
+  if (o['retention'] !== undefined) out.retention = integer(o['retention'], `${field}.retention`, 1);
+  if (o['rollupOf'] !== undefined) out.rollupOf = rollupSpec(o['rollupOf'], `${field}.rollupOf`);
   return out;
+}
+
+/** A rollup table's `options.rollupOf` (rollup.ts checks its meaning against the source). */
+function rollupSpec(raw: unknown, field: string): RollupSpec {
+  const o = record(raw, field);
+  const names = (v: unknown, path: string) => array(v, path).map((x, i) => columnName(x, `${path}[${i}]`));
+  return {
+    source: string(o['source'], `${field}.source`, COLUMN_NAME_MAX),
+    every: string(o['every'], `${field}.every`, 64),
+    by: names(o['by'], `${field}.by`),
+    agg: mapOf(o['agg'], `${field}.agg`, (v, k) => array(v, sub(`${field}.agg`, k)).map((x, i) => string(x, `${sub(`${field}.agg`, k)}[${i}]`, 64))),
+  };
 }
 
 /**
@@ -333,5 +347,9 @@ export function validateManifest(raw: unknown, table: string, version: number): 
   else delete out.walMarks;
   if (o['deletes'] !== undefined) out.deletes = validateDeletes(o['deletes'], schema, version);
   else delete out.deletes;
+  if (o['rollups'] !== undefined) out.rollups = array(o['rollups'], 'rollups').map((v, i) => string(v, `rollups[${i}]`, COLUMN_NAME_MAX));
+  else delete out.rollups;
+  if (o['rollupMarks'] !== undefined) out.rollupMarks = mapOf(o['rollupMarks'], 'rollupMarks', (v, p) => integer(v, sub('rollupMarks', p), 0));
+  else delete out.rollupMarks;
   return out;
 }

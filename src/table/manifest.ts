@@ -49,6 +49,10 @@ export interface Manifest {
   walMarks?: Record<string, number>;
   /** Deletes still hiding rows of some chunk, oldest first (src/table/delete.ts, docs/tables.md). */
   deletes?: Tombstone[];
+  /** Names of the rollup tables of this (source) table (rollup.ts). */
+  rollups?: string[];
+  /** On a rollup table: per source partition, the source version its rows were computed from (rollup.ts). */
+  rollupMarks?: Record<string, number>;
 }
 
 /** A manifest as read: `checksum` 'ok' when it carried one that matched, 'absent' for format 1. */
@@ -204,8 +208,10 @@ export interface ManifestChange {
   /** Awaited before each manifest put (the writer's lease check, lease.ts). */
   beforePut?: () => Promise<void>;
   /**
-   * A last change of the next version as built on the latest one (each attempt: the latest
-   * may differ), e.g. a delete's tombstone and the chunks it drops (delete.ts).
+   * A last change of the next version as built on the latest one, before it is put, on every
+   * attempt (the latest may differ): a delete's tombstone and the chunks it drops (delete.ts),
+   * options, rollups and marks set by retention and rollup commits. It may throw to give the
+   * commit up (e.g. a newer rollup computation landed first).
    */
   rewrite?: (next: Manifest) => Manifest;
 }

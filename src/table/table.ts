@@ -6,6 +6,8 @@ import { openChunk, writeChunk, type ChunkReader } from '../format/index.js';
 import type { LineageEntry } from '../format/types.js';
 import { ConflictError, QuiverError, SchemaError } from '../errors.js';
 import { TableArrowSchema } from '../core/arrow-schema.js';
+// Long file: the Table facade every part of a table goes through; issue 15's lifecycle (retention,
+// rollups) adds its hooks here until the planned split of this class.
 import { commit, describeManifest, entryOf, latestVersion, loadManifest, manifestKey, MANIFEST_DIR, MANIFEST_FORMAT, type Manifest, type ManifestChange } from './manifest.js';
 import { LeaseKeeper } from './lease.js';
 import { BulkWriter } from './bulk-writer.js';
@@ -21,10 +23,13 @@ import { explainScan, scanChunks, type ScanExplain, type ScanSource } from '../s
 import { deduplicateSorted } from '../scan/dedup.js';
 import type { DuplicateCount } from './import-duplicates.js';
 import { planInput } from '../scan/plan.js';
-import { explainQuery, runQuery } from '../scan/query.js';
+import { explainQuery } from '../scan/query.js';
+import { explainTableQuery, queryTable } from './rollup-query.js';
 import type { PageSummarizer, QueryOptions } from '../scan/query-types.js';
 import { splitQueryOptions } from '../scan/query-plan.js';
 import type { ChunkEntry, Row, ScanOptions, TableDescription, TableOptions, TableSchema, TableWriter } from '../core/types.js';
+import { retentionCutoff } from './retention.js';
+import { afterCommit } from './lifecycle.js';
 
 /** Open chunk readers (footers) kept per store. */
 export const READERS_CACHED_MAX = 512;
@@ -55,6 +60,8 @@ export interface TableContext {
    * a decode of every page (default true).
    */
   checkChunks?: boolean;
+  /** Wall clock in epoch ms for retention (default Date.now; tests inject one). */
+  clock?: () => number;
 }
 
 /** Default of `autoCompact`: small chunks in one partition that trigger a compaction after a flush. */
@@ -240,6 +247,7 @@ export class Table {
     }
     this.renewBuffer();
     if (wal && walMark) await wal.committed(walMark.seq);
+    await afterCommit(this, 'append');
     await this.autoCompact(new Set(chunks.map((c) => c.partition)));
   }
 
@@ -330,7 +338,31 @@ export class Table {
   async commitChunks(entries: ChunkEntry[], fields: TableSchema['fields'], operation: string, removeChunks?: string[], rewrite?: ManifestChange['rewrite']): Promise<Manifest> {
     this.committed(await commit(this.ctx.store, this.name, this.change({ operation, addChunks: entries, addFields: this.newFields(fields), ...(removeChunks ? { removeChunks } : {}), ...(rewrite ? { rewrite } : {}) })));
     this.renewBuffer();
+    const manifest = this.manifest;
+    await afterCommit(this, operation);
+    return manifest;
+  }
+
+  /** Commits a change of options or metadata (retention, rollups: `edit` applied to the latest version). */
+  async commitEdit(operation: string, edit: (next: Manifest) => void, extra: Partial<ManifestChange> = {}): Promise<Manifest> {
+    this.committed(await commit(this.ctx.store, this.name, { ...this.change({ operation, ...extra }), rewrite: (next) => { edit(next); return next; } }));
     return this.manifest;
+  }
+
+  /** The first time (table unit) a scan of `manifest` shows, by its retention and the context's clock (retention.ts). */
+  retentionCutoff(manifest: Manifest = this.manifest): bigint | undefined {
+    return retentionCutoff(manifest.options, manifest.schema.timeUnit, (this.ctx.clock ?? Date.now)());
+  }
+
+  /** The context shared with the other tables of this Quiver (rollup tables open through it). */
+  get context(): TableContext {
+    return this.ctx;
+  }
+
+  /** What a scan of `manifest` reads: its chunks, hiding rows before the retention cutoff. */
+  scanSource(manifest: Manifest): ScanSource {
+    const floor = this.retentionCutoff(manifest);
+    return { chunks: manifest.chunks, arrow: this.arrow(manifest.schema), open: (e) => this.openReader(e), duplicates: manifest.options.duplicates, deletes: manifest.deletes, ...(floor !== undefined ? { timeFloor: floor } : {}) };
   }
 
   private async manifestFor(version?: number): Promise<Manifest> {
@@ -356,22 +388,18 @@ export class Table {
   }
 
   /** What scans of `manifest` read: its chunks, through the reader cache, under its duplicate policy. */
-  private source(manifest: Manifest): ScanSource {
-    return { chunks: manifest.chunks, arrow: this.arrow(manifest.schema), open: (e) => this.openReader(e), duplicates: manifest.options.duplicates, deletes: manifest.deletes };
-  }
-
   /** Matching rows as Arrow RecordBatches, chunk by chunk in time order; series then time within a chunk. */
   async *scan(options: ScanOptions = {}): AsyncGenerator<RecordBatch> {
     const manifest = await this.manifestFor(options.version);
     const input = planInput(manifest.schema, options);
-    yield* scanChunks(this.source(manifest), input, options.limit, options.signal);
+    yield* scanChunks(this.scanSource(manifest), input, options.limit, options.signal);
   }
 
   /** A scan whose chunks first offer their pages to `summarize` (queries answering from page statistics). */
   async *scanWithSummaries(options: ScanOptions, summarize: PageSummarizer): AsyncGenerator<RecordBatch> {
     const manifest = await this.manifestFor(options.version);
     const input = planInput(manifest.schema, options);
-    yield* scanChunks(this.source(manifest), input, options.limit, options.signal, summarize);
+    yield* scanChunks(this.scanSource(manifest), input, options.limit, options.signal, summarize);
   }
 
   /**
@@ -380,7 +408,7 @@ export class Table {
    */
   async query(options: QueryOptions = {}): Promise<ArrowTable> {
     const { aggregate, scan } = splitQueryOptions(options);
-    if (aggregate) return runQuery(this, options);
+    if (aggregate) return queryTable(this, options);
     const manifest = await this.manifestFor(scan.version);
     const batches: RecordBatch[] = [];
     for await (const batch of this.scan(scan)) batches.push(batch);
@@ -391,13 +419,13 @@ export class Table {
   /** The plan of a scan: chunks and pages pruned, bytes to read. */
   async explain(options: ScanOptions = {}): Promise<ScanExplain> {
     const manifest = await this.manifestFor(options.version);
-    return explainScan(this.source(manifest), planInput(manifest.schema, options));
+    return explainScan(this.scanSource(manifest), planInput(manifest.schema, options));
   }
 
   /** The plan of a query: its scan's, plus the selected pages answered from their statistics (not read). */
   async explainQuery(options: QueryOptions): Promise<ScanExplain> {
     const manifest = await this.manifestFor(options.version);
-    return explainQuery(this.source(manifest), manifest.schema, options);
+    return explainTableQuery(this, options, () => explainQuery(this.scanSource(manifest), manifest.schema, options));
   }
 
   async describe(): Promise<TableDescription> {

@@ -23,6 +23,7 @@ import { UsageError } from '../errors.js';
 import { loadManifest, MANIFEST_DIR, manifestKey, type Manifest } from './manifest.js';
 import { LEASE_CLOCK_SKEW_MS, readLeases } from './lease.js';
 import type { Table } from './table.js';
+import { dropExpired } from './retention.js';
 
 export interface VacuumOptions {
   /** Keep at least this many newest versions (time travel). Default 1 (the latest). */
@@ -45,6 +46,8 @@ export interface VacuumResult {
   liveLeases: number;
   /** Keys of expired writer leases (deleted unless dryRun). */
   expiredLeases: string[];
+  /** Chunks wholly older than the table's retention, dropped (or to drop) by a commit first (retention.ts). */
+  retentionDropped: string[];
 }
 
 const VERSION_OF_KEY = /(\d{20})\.json$/;
@@ -55,6 +58,9 @@ export async function vacuumTable(table: Table, options: VacuumOptions = {}): Pr
   const graceMs = options.olderThanMs ?? 3_600_000;
   if (!Number.isInteger(retain) || retain < 1) throw new UsageError(`vacuum: retainVersions must be an integer ≥ 1, got ${retain}`);
   if (Number.isNaN(graceMs)) throw new UsageError('vacuum: olderThanMs is NaN');
+  // Expired rows leave the table first (a commit), so the files of a grace period of 0 go now.
+  await table.refresh();
+  const retentionDropped = await dropExpired(table, { dryRun: options.dryRun === true });
   const now = options.now ?? Date.now();
   const cutoff = now - graceMs;
   const store = table.store;
@@ -101,5 +107,5 @@ export async function vacuumTable(table: Table, options: VacuumOptions = {}): Pr
     if (deletedChunks.length) await store.delete(deletedChunks);
     if (leases.expired.length) await store.delete(leases.expired);
   }
-  return { expiredVersions: expired, deletedChunks, keptVersions: versions.length - expired.length, liveLeases: leases.live.length, expiredLeases: leases.expired };
+  return { expiredVersions: expired, deletedChunks, keptVersions: versions.length - expired.length, liveLeases: leases.live.length, expiredLeases: leases.expired, retentionDropped };
 }

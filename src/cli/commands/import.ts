@@ -42,6 +42,8 @@ Options:
   --duplicates last|first|keep  when creating the table: rows of one series at one time
                         fold into one, each field's last (first) value winning, or are all
                         kept (default last); the summary counts the rows that met one
+  --retention D         when creating the table: keep rows for D (30d, 12h, 1w); rows
+                        already older are skipped and counted
   --no-progress         no progress output`,
   options: {
     table: { type: 'string' },
@@ -63,6 +65,7 @@ Options:
     memory: { type: 'string' },
     compression: { type: 'string' },
     duplicates: { type: 'string' },
+    retention: { type: 'string' },
     'no-progress': { type: 'boolean' },
   },
   async run(ctx, values, files) {
@@ -103,6 +106,7 @@ Options:
       ...(values.codec !== undefined ? { codec } : {}),
       ...(values.compression !== undefined ? { compression } : {}),
       ...(values.duplicates !== undefined ? { duplicates } : {}),
+      ...(stringOption(values, 'retention') !== undefined ? { retention: stringOption(values, 'retention') } : {}),
       ...(stringOption(values, 'memory') !== undefined ? { memoryBytes: parseSize(stringOption(values, 'memory')!, '--memory') } : {}),
       onProgress: progress ? progressPrinter(ctx.stderr) : undefined,
     });
@@ -115,6 +119,7 @@ Options:
         `  series ${summary.series.toLocaleString('en-US')}, chunks ${summary.chunks}, ${formatBytes(summary.bytesIn)} in → ${formatBytes(summary.bytesOut)} stored (${ratio}×)`,
         `  ${summary.seconds.toFixed(2)} s, ${rate.toLocaleString('en-US')} rows/s${summary.rejected ? `, ${summary.rejected} rejected row(s) written to ${summary.rejectsPath}` : ''}`,
         ...(summary.duplicateRows || summary.duplicates ? [duplicateLine(summary)] : []),
+        ...(summary.expiredRows ? [`  ${summary.expiredRows.toLocaleString('en-US')} row(s) older than the table's retention skipped`] : []),
         ...(summary.invalidUtf8Replaced ? [`  ${summary.invalidUtf8Replaced.toLocaleString('en-US')} value(s) with invalid UTF-8 stored with U+FFFD in its place (--invalid-utf8 replace)`] : []),
       ].join('\n');
     });

@@ -14,6 +14,8 @@ export { importCommand as import } from './import.js';
 export { inspectCommand as inspect } from './inspect.js';
 export { queryCommand as query } from './query.js';
 export { reportCommand as report } from './report.js';
+export { retentionCommand as retention } from './retention.js';
+export { rollupCommand as rollup } from './rollup.js';
 export { scanCommand as scan } from './scan.js';
 export { sqlCommand as sql } from './sql.js';
 export { tablesCommand as tables } from './tables.js';

@@ -20,6 +20,7 @@ Options:
   --by a,b              group by tags
   --fill F              empty buckets: none | null | previous | linear (default none)
   --latest              the last point of every series (no --agg needed)
+  --raw                 read the raw rows even when a rollup table answers the query
 ${SCAN_HELP}
 (--tz also sets the zone of d/w/mo buckets, default UTC; --filter keeps rows before they are
 aggregated; --order does not apply to query; --columns applies to --latest only)`;
@@ -32,6 +33,7 @@ aggregated; --order does not apply to query; --columns applies to --latest only)
     tz: { type: 'string' },
     fill: { type: 'string' },
     latest: { type: 'boolean' },
+    raw: { type: 'boolean' },
   },
   async run(ctx, values, positionals) {
     const [name, ...extra] = positionals;
@@ -62,6 +64,7 @@ aggregated; --order does not apply to query; --columns applies to --latest only)
       fill: choiceOption(values, 'fill', ['none', 'null', 'previous', 'linear'] as const, 'none'),
       latest: values.latest === true ? true : undefined,
       filter: filterOption(values, table.schema),
+      ...(values.raw === true ? { rollups: false } : {}),
     };
     if (values.explain) {
       printExplain(ctx, format, await table.explainQuery(options));

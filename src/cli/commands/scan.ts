@@ -116,6 +116,7 @@ export function printExplain(ctx: CommandContext, format: WriteFormat, plan: Sca
     `chunks  ${read} of ${plan.chunksTotal} to read (${plan.chunksPruned} pruned by time range, tags or statistics)`,
     `pages   ${plan.pagesTotal - plan.pagesPruned} of ${plan.pagesTotal} in those chunks (${plan.pagesPruned} pruned)${plan.pagesFromStatistics ? `, ${plan.pagesFromStatistics} of them answered from their statistics (not read)` : ''}`,
     `bytes   ${formatBytes(plan.bytesToRead)} of column data to read`,
+    ...(plan.answeredFrom ? [`answered from rollup ${plan.answeredFrom}`] : plan.rollupSkipped ? [`raw rows read (no rollup used: ${plan.rollupSkipped})`] : []),
     '',
     plan.chunks.length ? renderTable(plan.chunks.map((c) => ({ chunk: c.key, pages: c.pages, selected: c.pagesSelected, fromStatistics: c.pagesFromStatistics, bytes: c.bytes }))).trimEnd() : '(no chunk to read)',
   ].join('\n'));
