@@ -30,6 +30,7 @@ import { commit, type Manifest } from './manifest.js';
 import { ManifestShapeError } from './manifest-validate.js';
 import { validateDeletes } from './tombstone-validate.js';
 import type { Table } from './table.js';
+import { afterCommit } from './lifecycle.js';
 
 export interface DeleteOptions {
   /** Inclusive lower bound. */
@@ -135,8 +136,16 @@ export async function deleteRows(table: Table, options: DeleteOptions): Promise<
       return applied.manifest;
     },
   });
+  const before = table.currentManifest;
   await table.refresh();
   assert(result !== undefined, 'a commit runs its rewrite before it lands');
+  // Rollups of the partitions whose rows the delete may hide are recomputed (their chunks' seqs
+  // did not change, so staleness alone would not see it; time range only: a superset).
+  if (table.currentManifest.rollups?.length) {
+    const lo = spec.from === undefined ? undefined : BigInt(spec.from), hi = spec.to === undefined ? undefined : BigInt(spec.to);
+    const partitions = [...new Set(before.chunks.filter((c) => (lo === undefined || BigInt(c.timeMax) >= lo) && (hi === undefined || BigInt(c.timeMin) < hi)).map((c) => c.partition))];
+    await afterCommit(table, 'delete', partitions);
+  }
   return result;
 }
 
