@@ -2,29 +2,29 @@ import type { DecodePool } from '../format/decode-pool.js';
 import { randomBytes } from 'node:crypto';
 import { Table as ArrowTable, type RecordBatch } from 'apache-arrow';
 import type { ChunkManager } from '../chunk-manager/chunk-manager.js';
-import { openChunk, writeChunk, type ChunkReader } from '../format/index.js';
+import { writeChunk, type ChunkReader } from '../format/index.js';
 import type { LineageEntry } from '../format/types.js';
 import { ConflictError, QuiverError, SchemaError } from '../errors.js';
 import { TableArrowSchema } from '../core/arrow-schema.js';
-import { commit, describeManifest, entryOf, latestVersion, loadManifest, manifestKey, MANIFEST_DIR, MANIFEST_FORMAT, type Manifest, type ManifestChange } from './manifest.js';
+import { commit, describeManifest, entryOf, latestVersion, loadManifest, manifestKey, MANIFEST_FORMAT, type Manifest, type ManifestChange } from './manifest.js';
 import { LeaseKeeper } from './lease.js';
 import { BulkWriter } from './bulk-writer.js';
-import { storeSource } from './store-source.js';
+import { openTableReader } from './readers.js';
+import { tableVersions, type VersionInfo } from './versions.js';
 import { checkChunkBytes, verifyTable, type ChunkCheck } from './verify.js';
 import { WriteBuffer, type BufferedChunk } from './write-buffer.js';
 import { DecodedPageCache } from '../format/decoded-cache.js';
 import { WriteAheadLog, type WalRecovery, type WalRecoveryReport } from './wal.js';
 import { compactTable, type CompactOptions, type CompactResult } from './compact.js';
 import { vacuumTable, type VacuumOptions, type VacuumResult } from './vacuum.js';
-import { explainScan, scanChunks, type ScanExplain } from '../scan/scan.js';
+import { explainScan, scanChunks, type ScanExplain, type ScanSource } from '../scan/scan.js';
+import { UnflushedView, type InFlight } from './buffer-scan.js';
+import { guardUnflushed, unguard } from './exit-guard.js';
 import { planInput } from '../scan/plan.js';
 import { explainQuery, runQuery } from '../scan/query.js';
 import type { PageSummarizer, QueryOptions } from '../scan/query-types.js';
 import { splitQueryOptions } from '../scan/query-plan.js';
 import type { ChunkEntry, Row, ScanOptions, TableDescription, TableOptions, TableSchema, TableWriter } from '../core/types.js';
-
-/** Open chunk readers (footers) kept per store. */
-export const READERS_CACHED_MAX = 512;
 
 /** Shared by every Table of one Quiver: the store and an LRU of opened chunk footers. */
 export interface TableContext {
@@ -81,10 +81,14 @@ export class Table {
   readonly leases: LeaseKeeper;
   /** For a table not created yet (version 0): how its first commit creates it. */
   private create?: { ifExists: 'fail' | 'append' };
+  /** Read-your-writes: the buffer (and a flush in progress) as scans see it (buffer-scan.ts). */
+  private readonly unflushedView: UnflushedView;
+  private inFlight?: InFlight;
 
   constructor(private readonly ctx: TableContext, readonly name: string, private manifest: Manifest) {
     this.buffer = new WriteBuffer(manifest.schema);
     this.leases = new LeaseKeeper(ctx.store, name, ctx.leaseTtlMs);
+    this.unflushedView = new UnflushedView(name);
   }
 
   /**
@@ -163,8 +167,11 @@ export class Table {
       const seq = await this.wal.append(normalised.batch);
       this.buffer.appendBatch(normalised.batch);
       this.walSeq = seq; // WAL appends complete in seq order, so every seq ≤ this is buffered
-    } else if (Array.isArray(input)) this.buffer.appendRows(input as Row[]);
-    else this.buffer.appendBatch(input as RecordBatch);
+    } else {
+      if (Array.isArray(input)) this.buffer.appendRows(input as Row[]);
+      else this.buffer.appendBatch(input as RecordBatch);
+      guardUnflushed(this);
+    }
     if (this.buffer.rows >= this.options.bufferRowsMax) await this.flush();
   }
 
@@ -187,6 +194,8 @@ export class Table {
 
   /** Deletes the write-ahead log file (the table was dropped: its rows must not come back). */
   async dropWal(): Promise<void> {
+    unguard(this);
+    this.buffer = new WriteBuffer(this.manifest.schema);
     const wal = this.wal;
     this.wal = undefined;
     await wal?.destroy();
@@ -198,14 +207,14 @@ export class Table {
     this.wal = undefined;
   }
 
-  /** The rows appended but not yet flushed, as one batch (undefined when none). */
-  unflushed(): RecordBatch | undefined {
-    return this.buffer.snapshot();
+  /** Rows appended but not yet flushed (scans see them: read-your-writes). */
+  get pendingRows(): number {
+    return this.buffer.rows + (this.inFlight?.chunks.reduce((n, c) => n + c.batch.numRows, 0) ?? 0);
   }
 
-  /** Rows appended but not yet flushed. */
-  get pendingRows(): number {
-    return this.buffer.rows;
+  /** Whether appended rows are durable in a write-ahead log before a flush. */
+  get logged(): boolean {
+    return this.wal !== undefined;
   }
 
   /**
@@ -225,17 +234,23 @@ export class Table {
     const wal = this.wal;
     const walMark = wal ? { id: wal.id, seq: this.walSeq } : undefined;
     const chunks = this.buffer.drain(this.options.partition, this.options.rowsPerChunkMax);
+    const inFlight: InFlight = { chunks };
+    this.inFlight = inFlight;
     const hold = this.leases.begin();
     try {
       const entries = await this.writeChunks(chunks);
+      inFlight.keys = new Set(entries.map((e) => e.key));
       this.committed(await commit(this.ctx.store, this.name, this.change({ operation: 'append', addChunks: entries, addFields: this.newFields(fields), ...(walMark ? { walMark } : {}) })));
+      this.inFlight = undefined;
     } catch (error) {
+      this.inFlight = undefined;
       for (const c of chunks) this.buffer.appendBatch(c.batch);
       throw error;
     } finally {
       await hold.end();
     }
     this.renewBuffer();
+    if (this.buffer.rows === 0) { unguard(this); this.unflushedView.clear(); }
     if (wal && walMark) await wal.committed(walMark.seq);
     await this.autoCompact(new Set(chunks.map((c) => c.partition)));
   }
@@ -328,35 +343,33 @@ export class Table {
     return loadManifest(this.ctx.store, this.name, version);
   }
 
+  /**
+   * What a scan reads: the chunks of `version`, or of the latest version plus this process's
+   * unflushed rows (read-your-writes, buffer-scan.ts; taken in the same tick as the manifest).
+   */
+  private async readSource(version?: number): Promise<{ schema: TableSchema; source: ScanSource }> {
+    const manifest = await this.manifestFor(version);
+    const open = (e: ChunkEntry) => this.openReader(e);
+    if (version !== undefined) return { schema: manifest.schema, source: { chunks: manifest.chunks, arrow: this.arrow(manifest.schema), open } };
+    const { schema, chunks, readers } = this.unflushedView.units(manifest, this.buffer, this.inFlight);
+    const source = { chunks: chunks.length ? [...manifest.chunks, ...chunks] : manifest.chunks, arrow: this.arrow(schema), open: (e: ChunkEntry) => readers.get(e.key) ?? open(e) };
+    return { schema, source };
+  }
+
   private openReader(entry: ChunkEntry): Promise<ChunkReader> {
-    const cache = this.ctx.readers;
-    let reader = cache.get(entry.key);
-    if (reader) { cache.delete(entry.key); cache.set(entry.key, reader); return reader; }
-    const { decoded, decodePool } = this.ctx;
-    reader = openChunk(storeSource(this.ctx.store, entry.key, entry.bytes)).then((r) => {
-      if (decoded) r.decodedCache = decoded;
-      if (decodePool) r.decodePool = decodePool;
-      return r;
-    });
-    reader.catch(() => cache.delete(entry.key));
-    cache.set(entry.key, reader);
-    const oldest = cache.keys().next();
-    if (cache.size > READERS_CACHED_MAX && !oldest.done) cache.delete(oldest.value);
-    return reader;
+    return openTableReader(this.ctx, entry);
   }
 
   /** Matching rows as Arrow RecordBatches, chunk by chunk in time order; series then time within a chunk. */
   async *scan(options: ScanOptions = {}): AsyncGenerator<RecordBatch> {
-    const manifest = await this.manifestFor(options.version);
-    const input = planInput(manifest.schema, options);
-    yield* scanChunks({ chunks: manifest.chunks, arrow: this.arrow(manifest.schema), open: (e) => this.openReader(e) }, input, options.limit, options.signal);
+    const { schema, source } = await this.readSource(options.version);
+    yield* scanChunks(source, planInput(schema, options), options.limit, options.signal);
   }
 
   /** A scan whose chunks first offer their pages to `summarize` (queries answering from page statistics). */
   async *scanWithSummaries(options: ScanOptions, summarize: PageSummarizer): AsyncGenerator<RecordBatch> {
-    const manifest = await this.manifestFor(options.version);
-    const input = planInput(manifest.schema, options);
-    yield* scanChunks({ chunks: manifest.chunks, arrow: this.arrow(manifest.schema), open: (e) => this.openReader(e) }, input, options.limit, options.signal, summarize);
+    const { schema, source } = await this.readSource(options.version);
+    yield* scanChunks(source, planInput(schema, options), options.limit, options.signal, summarize);
   }
 
   /**
@@ -366,23 +379,23 @@ export class Table {
   async query(options: QueryOptions = {}): Promise<ArrowTable> {
     const { aggregate, scan } = splitQueryOptions(options);
     if (aggregate) return runQuery(this, options);
-    const manifest = await this.manifestFor(scan.version);
+    const { schema, source } = await this.readSource(scan.version);
+    const input = planInput(schema, scan);
     const batches: RecordBatch[] = [];
-    for await (const batch of this.scan(scan)) batches.push(batch);
-    const input = planInput(manifest.schema, scan);
-    return batches.length ? new ArrowTable(batches) : new ArrowTable(this.arrow(manifest.schema).project(input.columns));
+    for await (const batch of scanChunks(source, input, scan.limit, scan.signal)) batches.push(batch);
+    return batches.length ? new ArrowTable(batches) : new ArrowTable(source.arrow.project(input.columns));
   }
 
   /** The plan of a scan: chunks and pages pruned, bytes to read. */
   async explain(options: ScanOptions = {}): Promise<ScanExplain> {
-    const manifest = await this.manifestFor(options.version);
-    return explainScan({ chunks: manifest.chunks, arrow: this.arrow(manifest.schema), open: (e) => this.openReader(e) }, planInput(manifest.schema, options));
+    const { schema, source } = await this.readSource(options.version);
+    return explainScan(source, planInput(schema, options));
   }
 
   /** The plan of a query: its scan's, plus the selected pages answered from their statistics (not read). */
   async explainQuery(options: QueryOptions): Promise<ScanExplain> {
-    const manifest = await this.manifestFor(options.version);
-    return explainQuery({ chunks: manifest.chunks, arrow: this.arrow(manifest.schema), open: (e) => this.openReader(e) }, manifest.schema, options);
+    const { schema, source } = await this.readSource(options.version);
+    return explainQuery(source, schema, options);
   }
 
   async describe(): Promise<TableDescription> {
@@ -415,16 +428,9 @@ export class Table {
     return vacuumTable(this, options);
   }
 
-  /** The table's retained versions, oldest first: when, what operation, and the size of each. */
-  async versions(): Promise<{ version: number; committedAt: string; operation: string; chunks: number; rows: number; bytes: number }[]> {
-    const keys = await this.ctx.store.list(`${this.name}/${MANIFEST_DIR}/`);
-    const numbers = keys.map((k) => Number(/(\d{20})\.json$/.exec(k)?.[1])).filter((v) => v > 0).sort((a, b) => a - b);
-    const out = [];
-    for (const v of numbers) {
-      const m = await loadManifest(this.ctx.store, this.name, v);
-      out.push({ version: v, committedAt: m.committedAt, operation: m.operation, chunks: m.chunks.length, rows: m.chunks.reduce((s, c) => s + c.rows, 0), bytes: m.chunks.reduce((s, c) => s + c.bytes, 0) });
-    }
-    return out;
+  /** The table's retained versions, oldest first: when, what operation, the size of each and what changed (versions.ts). */
+  versions(): Promise<VersionInfo[]> {
+    return tableVersions(this.ctx.store, this.name);
   }
 
   /** Keys of every object of this table (chunks and manifests). */
