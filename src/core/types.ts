@@ -145,6 +145,11 @@ export interface ChunkEntry {
    * and deletes order rows by it.
    */
   seq?: number;
+  /**
+   * The schema revision (alters made, TableSchema.alters) its `columns` statistics are named
+   * and typed in; absent: 0. The alter commit brings every entry to its new revision.
+   */
+  schemaRevision?: number;
 }
 
 export interface TableDescription {

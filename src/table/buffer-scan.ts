@@ -49,13 +49,15 @@ export class UnflushedView {
     if (c && c.buffer === buffer && c.edits === buffer.edits && c.inFlight === flying && c.version === manifest.version) return c.units;
     const options = manifest.options;
     const parts = [...(flying?.chunks ?? []), ...buffer.peek(options.partition, options.rowsPerChunkMax)];
-    const schema = withFields(manifest.schema, buffer.fieldSpecs);
+    // Rows buffered before an alter that landed since are read through it (alter-read.ts); only
+    // fields the buffer's own revision names join the schema.
+    const schema = (buffer.schema.alters?.length ?? 0) === (manifest.schema.alters?.length ?? 0) ? withFields(manifest.schema, buffer.fieldSpecs) : manifest.schema;
     const units: UnflushedUnits = { schema, chunks: [], readers: new Map() };
     const serial = ++viewSerial;
     parts.forEach((part, i) => {
       const { bytes, footer } = writeChunk(part.batch, {
         timeColumn: schema.time, tags: schema.tags, pageRows: options.pageRows, codec: 'none', sortedBySeries: true, lineage: part.lineage,
-        metadata: { table: this.table, ...revisionMetadata(buffer.schema) },
+        metadata: { table: this.table, ...(part.revision ? { schemaRevision: String(part.revision) } : {}) },
       });
       const key = `${this.table}/(unflushed)/${part.partition}/${serial}-${i}`;
       units.chunks.push({ ...entryOf(key, part.partition, footer, bytes.length), seq: manifest.version + 1 });
@@ -78,10 +80,4 @@ function withFields(schema: TableSchema, specs: readonly FieldSpec[]): TableSche
   const known = new Set([schema.time, ...schema.tags, ...schema.fields.map((f) => f.name)]);
   const extra = specs.filter((f) => !known.has(f.name));
   return extra.length ? { ...schema, fields: [...schema.fields, ...extra] } : schema;
-}
-
-/** Footer metadata recording the schema revision a chunk's columns are named and typed in (alter.ts). */
-export function revisionMetadata(schema: TableSchema): Record<string, string> {
-  const revision = schema.alters?.length ?? 0;
-  return revision > 0 ? { schemaRevision: String(revision) } : {};
 }

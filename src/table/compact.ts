@@ -22,6 +22,7 @@
  *   per chunk, not per row).
  */
 import { openChunk } from '../format/index.js';
+import { alteredReader } from './alter-read.js';
 import type { LineageEntry } from '../format/types.js';
 import { assert, ConflictError, UsageError } from '../errors.js';
 import { storeSource } from './store-source.js';
@@ -113,7 +114,7 @@ export async function compactTable(table: Table, options: CompactOptions = {}): 
       for (const key of group.inputs) {
         const entry = entries.get(key);
         assert(entry, `compaction input ${key} is a chunk of the planned version`);
-        const reader = await openChunk(storeSource(table.store, key, entry.bytes));
+        const reader = alteredReader(await openChunk(storeSource(table.store, key, entry.bytes)), base.schema); // read through later alters
         buffer.appendBatch(await reader.read());
         lineage.push(...reader.footer.lineage);
       }

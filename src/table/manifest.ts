@@ -4,6 +4,7 @@ import type { ChunkFooter } from '../format/index.js';
 import { buildBloom } from '../core/bloom.js';
 import { mapLimit } from '../chunk-manager/semaphore.js';
 import { AlreadyExistsError, ConflictError, CorruptManifestError, NotFoundError, QuiverError, SchemaError } from '../errors.js';
+import { mapEntry } from './alter-read.js';
 import { ManifestShapeError, validateManifest, validateOptions, validateSchema } from './manifest-validate.js';
 import type { ChunkEntry, FieldSpec, TableDescription, TableOptions, TableSchema } from '../core/types.js';
 
@@ -201,6 +202,8 @@ export interface ManifestChange {
   create?: { schema: TableSchema; options: TableOptions; ifExists: 'fail' | 'append' };
   /** Awaited before each manifest put (the writer's lease check, lease.ts). */
   beforePut?: () => Promise<void>;
+  /** A change of schema and entries computed from the version it lands on (alter.ts); throws to refuse. */
+  edit?: (base: Manifest, version: number) => { schema: TableSchema; chunks: ChunkEntry[] };
 }
 
 /** A manifest put whose outcome is unknown (it failed, and reading the key back failed too). */
@@ -314,6 +317,7 @@ export async function commit(store: ChunkManager, table: string, change: Manifes
           throw new ConflictError(`${change.operation} on ${table} in ${store.url}: version ${latest} no longer holds ${gone.length} of the ${removed.size} chunk(s) it replaces (first: ${gone[0]}); a concurrent commit removed them`);
         }
       }
+      const edited = change.edit?.(base, latest + 1);
       next = {
         ...base,
         format: MANIFEST_FORMAT,
@@ -321,8 +325,9 @@ export async function commit(store: ChunkManager, table: string, change: Manifes
         parent: latest,
         committedAt: new Date().toISOString(),
         operation: change.operation,
-        schema: change.addFields?.length ? mergeFields(base.schema, change.addFields) : base.schema,
-        chunks: [...base.chunks.filter((c) => !removed.has(c.key)), ...withSeq(added, latest + 1)],
+        schema: edited?.schema ?? (change.addFields?.length ? mergeFields(base.schema, change.addFields) : base.schema),
+        // Chunks written before an alter that landed meanwhile: their statistics in its names (alter-read.ts).
+        chunks: [...(edited?.chunks ?? base.chunks).filter((c) => !removed.has(c.key)), ...withSeq(added.map((c) => mapEntry(c, base.schema)), latest + 1)],
       };
       if (change.walMark) {
         const marks = Object.assign(Object.create(null) as Record<string, number>, base.walMarks);

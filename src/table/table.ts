@@ -1,17 +1,18 @@
 import type { DecodePool } from '../format/decode-pool.js';
-import { randomBytes } from 'node:crypto';
 import { Table as ArrowTable, type RecordBatch } from 'apache-arrow';
 import type { ChunkManager } from '../chunk-manager/chunk-manager.js';
-import { writeChunk, type ChunkReader } from '../format/index.js';
+import type { ChunkReader } from '../format/index.js';
 import type { LineageEntry } from '../format/types.js';
 import { ConflictError, QuiverError, SchemaError } from '../errors.js';
 import { TableArrowSchema } from '../core/arrow-schema.js';
-import { commit, describeManifest, entryOf, latestVersion, loadManifest, manifestKey, MANIFEST_FORMAT, type Manifest, type ManifestChange } from './manifest.js';
+import { commit, describeManifest, latestVersion, loadManifest, manifestKey, MANIFEST_FORMAT, type Manifest, type ManifestChange } from './manifest.js';
 import { LeaseKeeper } from './lease.js';
 import { BulkWriter } from './bulk-writer.js';
-import { openTableReader } from './readers.js';
+import { openTableReader, writeTableChunks } from './readers.js';
+import { alteredReader, revisionOf } from './alter-read.js';
+import { alterSteps, applyAlter, type AlterSpec } from './alter.js';
 import { tableVersions, type VersionInfo } from './versions.js';
-import { checkChunkBytes, verifyTable, type ChunkCheck } from './verify.js';
+import { verifyTable, type ChunkCheck } from './verify.js';
 import { WriteBuffer, type BufferedChunk } from './write-buffer.js';
 import { DecodedPageCache } from '../format/decoded-cache.js';
 import { WriteAheadLog, type WalRecovery, type WalRecoveryReport } from './wal.js';
@@ -56,11 +57,6 @@ export interface TableContext {
 
 /** Default of `autoCompact`: small chunks in one partition that trigger a compaction after a flush. */
 export const AUTO_COMPACT_DEFAULT = 16;
-
-function chunkId(): string {
-  // Time-sortable: milliseconds in base 36 (fixed width), then randomness.
-  return `${Date.now().toString(36).padStart(9, '0')}-${randomBytes(6).toString('hex')}`;
-}
 
 /**
  * A table: its latest manifest, a write buffer for append(), scans and queries.
@@ -157,6 +153,8 @@ export class Table {
    * write-ahead log attached, resolves once the rows are durable in it.
    */
   async append(input: RecordBatch | readonly Row[]): Promise<void> {
+    // Rows buffered before an alter are flushed in their own schema revision first.
+    if (revisionOf(this.buffer.schema) !== revisionOf(this.manifest.schema)) { await this.flush(); this.renewBuffer(); }
     if (this.wal) {
       // Normalise (and validate) first, so the log only ever holds rows the buffer accepts.
       const scratch = new WriteBuffer(this.buffer.schema);
@@ -286,25 +284,20 @@ export class Table {
    */
   async writeChunks(chunks: BufferedChunk[], out: ChunkEntry[] = []): Promise<ChunkEntry[]> {
     if (chunks.length) await this.leases.ensure();
-    for (const chunk of chunks) {
-      const { bytes, footer } = writeChunk(chunk.batch, {
-        timeColumn: this.schema.time,
-        tags: this.schema.tags,
-        pageRows: this.options.pageRows,
-        codec: this.options.codec,
-        ...(this.options.codecLevel !== undefined ? { codecLevel: this.options.codecLevel } : {}),
-        ...(this.options.columns ? { columns: this.options.columns } : {}),
-        sortedBySeries: true,
-        preferSize: this.options.compression === 'small',
-        lineage: chunk.lineage,
-        metadata: { table: this.name },
-      });
-      const key = `${this.name}/chunks/${chunk.partition}/${chunkId()}.qvr`;
-      if (this.ctx.checkChunks !== false) await checkChunkBytes(key, bytes, footer);
-      await this.ctx.store.put(key, bytes);
-      out.push(entryOf(key, chunk.partition, footer, bytes.length));
-    }
-    return out;
+    return writeTableChunks(this.ctx, this.name, this.manifest, chunks, out);
+  }
+
+  /**
+   * Drops, renames and widens fields in one commit (operation 'alter'), without rewriting
+   * chunks: older chunks are read through it (alter.ts, alter-read.ts). Flushes first.
+   */
+  async alter(spec: AlterSpec): Promise<{ version: number; schema: TableSchema }> {
+    const steps = alterSteps(spec);
+    if (this.create) throw new QuiverError(`alter ${this.name}: the table is not created yet (its first commit creates it)`);
+    await this.flush();
+    this.committed(await commit(this.ctx.store, this.name, { operation: 'alter', edit: (base, version) => applyAlter(base, steps, version) }));
+    this.renewBuffer();
+    return { version: this.manifest.version, schema: this.manifest.schema };
   }
 
   /** Merges small chunks into full ones in one commit (see compact.ts). Flushes first. */
@@ -349,16 +342,14 @@ export class Table {
    */
   private async readSource(version?: number): Promise<{ schema: TableSchema; source: ScanSource }> {
     const manifest = await this.manifestFor(version);
-    const open = (e: ChunkEntry) => this.openReader(e);
+    const open = (e: ChunkEntry) => openTableReader(this.ctx, e, manifest.schema);
     if (version !== undefined) return { schema: manifest.schema, source: { chunks: manifest.chunks, arrow: this.arrow(manifest.schema), open } };
     const { schema, chunks, readers } = this.unflushedView.units(manifest, this.buffer, this.inFlight);
-    const source = { chunks: chunks.length ? [...manifest.chunks, ...chunks] : manifest.chunks, arrow: this.arrow(schema), open: (e: ChunkEntry) => readers.get(e.key) ?? open(e) };
+    const buffered = (e: ChunkEntry) => readers.get(e.key)?.then((r) => alteredReader(r, manifest.schema));
+    const source = { chunks: chunks.length ? [...manifest.chunks, ...chunks] : manifest.chunks, arrow: this.arrow(schema), open: (e: ChunkEntry) => buffered(e) ?? open(e) };
     return { schema, source };
   }
 
-  private openReader(entry: ChunkEntry): Promise<ChunkReader> {
-    return openTableReader(this.ctx, entry);
-  }
 
   /** Matching rows as Arrow RecordBatches, chunk by chunk in time order; series then time within a chunk. */
   async *scan(options: ScanOptions = {}): AsyncGenerator<RecordBatch> {
@@ -401,6 +392,11 @@ export class Table {
   async describe(): Promise<TableDescription> {
     await this.refresh();
     return describeManifest(this.manifest);
+  }
+
+  /** The schema of a version (default: the latest). */
+  async schemaAt(version?: number): Promise<TableSchema> {
+    return (await this.manifestFor(version)).schema;
   }
 
   async chunks(version?: number): Promise<ChunkEntry[]> {

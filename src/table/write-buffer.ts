@@ -20,6 +20,8 @@ export interface BufferedChunk {
   partition: string;
   batch: RecordBatch;
   lineage: LineageEntry[];
+  /** The schema revision (alters made) the rows are named and typed in; absent: 0. */
+  revision?: number;
 }
 
 /**
@@ -378,7 +380,7 @@ export class WriteBuffer {
         while (order.groupStarts[group + 1]! <= start) group++;
         const rows = order.index.subarray(start, end);
         const batch = inPlace ? gatherBatch(this.columns, { start, end }) : gatherBatch(this.columns, rows, { ...order, first: group, start });
-        out.push({ partition: run.partition, batch, lineage: this.lineageOf(rows) });
+        out.push({ partition: run.partition, batch, lineage: this.lineageOf(rows), ...(this.schema.alters?.length ? { revision: this.schema.alters.length } : {}) });
       }
     }
     return out;
