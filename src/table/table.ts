@@ -238,7 +238,7 @@ export class Table {
     try {
       const entries = await this.writeChunks(chunks);
       inFlight.keys = new Set(entries.map((e) => e.key));
-      this.committed(await commit(this.ctx.store, this.name, this.change({ operation: 'append', addChunks: entries, addFields: this.newFields(fields), ...(walMark ? { walMark } : {}) })));
+      this.committed(await commit(this.ctx.store, this.name, this.change({ operation: 'append', addChunks: entries, addFields: this.newFields(fields, this.buffer.schema), ...(walMark ? { walMark } : {}) })));
       this.inFlight = undefined;
     } catch (error) {
       this.inFlight = undefined;
@@ -273,8 +273,9 @@ export class Table {
     if (this.buffer.rows === 0) this.buffer = new WriteBuffer(this.manifest.schema);
   }
 
-  private newFields(fields: TableSchema['fields']) {
-    return fields.filter((f) => !this.manifest.schema.fields.some((k) => k.name === f.name));
+  /** Fields the rows added: unknown to the schema they were buffered in (`known`; an alter may have renamed its fields since) and to the table's. */
+  private newFields(fields: TableSchema['fields'], known = this.manifest.schema) {
+    return fields.filter((f) => !known.fields.some((k) => k.name === f.name) && !this.manifest.schema.fields.some((k) => k.name === f.name));
   }
 
   /**
