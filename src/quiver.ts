@@ -340,15 +340,10 @@ export class Quiver {
     const table = await this.cachedTable(metric);
     const field = options.field ?? 'value';
     const schema = table.schema;
-    // Committed points from the chunks, plus this process's unflushed ones (read your writes
-    // without turning every read into a tiny chunk).
-    const pending = table.unflushed();
+    // Committed points and this process's unflushed ones: scans read both (read-your-writes).
     const result = await table.query({ from, to, where: tags, columns: [...schema.tags, field] });
     const out: Point[] = [];
-    const fromT = toTableTime(from, schema.timeUnit, 'from');
-    const toT = toTableTime(to, schema.timeUnit, 'to');
-    for (const [source, filter] of [[result, false], [pending, true]] as const) {
-      if (!source) continue;
+    for (const source of [result]) {
       const times = source.getChild(schema.time)!;
       const values = source.getChild(field);
       const tagCols = schema.tags.map((t) => [t, source.getChild(t)] as const);
@@ -357,7 +352,6 @@ export class Quiver {
         const t = data.values as BigInt64Array;
         for (let i = 0; i < data.length; i++, row++) {
           const pointTags = Object.fromEntries(tagCols.map(([name, col]) => [name, col && col.isValid(row) ? String(col.get(row)) : null]));
-          if (filter && (t[i]! < fromT || t[i]! >= toT || Object.entries(tags).some(([k, v]) => pointTags[k] !== v))) continue;
           out.push({
             time: convertTime(t[i]!, schema.timeUnit, 'ns'),
             value: values?.isValid(row) ? Number(values.get(row)) : null,

@@ -18,7 +18,19 @@ export interface TableSchema {
   timeUnit: TimeUnit;
   tags: string[];
   fields: FieldSpec[];
+  /**
+   * Schema evolution: the changes `alter` made, oldest first (absent: none). A chunk records in
+   * its footer metadata (`schemaRevision`) how many of them were made when it was written;
+   * it is read through the later ones (src/table/alter-read.ts), never rewritten.
+   */
+  alters?: SchemaAlter[];
 }
+
+/** One change of a table's fields by `alter`, with the version that committed it. */
+export type SchemaAlter =
+  | { op: 'drop'; field: string; version: number }
+  | { op: 'rename'; from: string; to: string; version: number }
+  | { op: 'widen'; field: string; from: FieldType; to: FieldType; version: number };
 
 export type PartitionBy = 'hour' | 'day' | 'month' | 'none';
 
@@ -169,6 +181,11 @@ export interface ChunkEntry {
    * compaction's output): every tombstone of version ≤ this. They hide nothing in it.
    */
   deletesApplied?: number;
+  /**
+   * The schema revision (alters made, TableSchema.alters) its `columns` statistics are named
+   * and typed in; absent: 0. The alter commit brings every entry to its new revision.
+   */
+  schemaRevision?: number;
 }
 
 /**

@@ -34,6 +34,7 @@
  * packed as before.
  */
 import { openChunk } from '../format/index.js';
+import { alteredReader } from './alter-read.js';
 import type { LineageEntry } from '../format/types.js';
 import { assert, ConflictError, UsageError } from '../errors.js';
 import { storeSource } from './store-source.js';
@@ -169,7 +170,7 @@ export async function compactTable(table: Table, options: CompactOptions = {}): 
       for (const key of group.inputs) {
         const entry = entries.get(key);
         assert(entry, `compaction input ${key} is a chunk of the planned version`);
-        const reader = await openChunk(storeSource(table.store, key, entry.bytes));
+        const reader = alteredReader(await openChunk(storeSource(table.store, key, entry.bytes)), base.schema); // read through later alters
         buffer.appendBatch(applyTombstones(await reader.read(), reader, tombstonesOf(entry, deletes)));
         lineage.push(...reader.footer.lineage);
       }

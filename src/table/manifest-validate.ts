@@ -17,7 +17,7 @@ import { validateKey } from '../chunk-manager/keys.js';
 import { DEFAULT_LIMITS, isFieldType, statKindOf } from '../format/index.js';
 import { fieldTypeInfo } from '../format/field-types.js';
 import type { ColumnType, ColumnWriteOptions, LineageEntry, StatValue, TimeUnit } from '../format/types.js';
-import type { ChunkEntry, DuplicatePolicy, FieldSpec, PartitionBy, RollupSpec, TableOptions, TableSchema } from '../core/types.js';
+import type { ChunkEntry, DuplicatePolicy, FieldSpec, PartitionBy, RollupSpec, SchemaAlter, TableOptions, TableSchema } from '../core/types.js';
 import type { Manifest } from './manifest.js';
 import { validateDeletes } from './tombstone-validate.js';
 
@@ -148,7 +148,25 @@ export function validateSchema(raw: unknown, field = 'schema'): TableSchema {
     if (seen.has(name)) fail(field, `column ${JSON.stringify(name)} appears twice`);
     seen.add(name);
   }
-  return { time, timeUnit, tags, fields };
+  if (o['alters'] === undefined) return { time, timeUnit, tags, fields };
+  return { time, timeUnit, tags, fields, alters: array(o['alters'], `${field}.alters`).map((a, i) => schemaAlter(a, `${field}.alters[${i}]`)) };
+}
+
+/** One schema change (alter-read.ts applies them to older chunks). */
+function schemaAlter(raw: unknown, field: string): SchemaAlter {
+  const a = record(raw, field);
+  const version = integer(a['version'], `${field}.version`, 1);
+  const type = (key: string) => {
+    const t = a[key];
+    if (typeof t !== 'string' || !isFieldType(t)) fail(`${field}.${key}`, `expected a field type, got ${describe(t)}`);
+    return t;
+  };
+  switch (a['op']) {
+    case 'drop': return { op: 'drop', field: columnName(a['field'], `${field}.field`), version };
+    case 'rename': return { op: 'rename', from: columnName(a['from'], `${field}.from`), to: columnName(a['to'], `${field}.to`), version };
+    case 'widen': return { op: 'widen', field: columnName(a['field'], `${field}.field`), from: type('from'), to: type('to'), version };
+    default: return fail(`${field}.op`, `expected 'drop', 'rename' or 'widen', got ${describe(a['op'])}`);
+  }
 }
 
 function columnOptions(raw: unknown, field: string): ColumnWriteOptions {
@@ -281,6 +299,7 @@ export function validateChunkEntry(raw: unknown, field: string, table: string, s
   };
   if (o['seq'] !== undefined) entry.seq = integer(o['seq'], `${field}.seq`, 0);
   else delete entry.seq;
+  if (o['schemaRevision'] !== undefined) entry.schemaRevision = integer(o['schemaRevision'], `${field}.schemaRevision`, 0, schema.alters?.length ?? 0);
   if (o['deletesApplied'] !== undefined) entry.deletesApplied = integer(o['deletesApplied'], `${field}.deletesApplied`, 0);
   else delete entry.deletesApplied;
   if (o['tagBlooms'] !== undefined) {

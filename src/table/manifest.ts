@@ -4,6 +4,7 @@ import type { ChunkFooter } from '../format/index.js';
 import { buildBloom } from '../core/bloom.js';
 import { mapLimit } from '../chunk-manager/semaphore.js';
 import { AlreadyExistsError, ConflictError, CorruptManifestError, NotFoundError, QuiverError, SchemaError } from '../errors.js';
+import { mapEntry } from './alter-read.js';
 import { ManifestShapeError, validateManifest, validateOptions, validateSchema } from './manifest-validate.js';
 import type { ChunkEntry, FieldSpec, TableDescription, TableOptions, TableSchema, Tombstone } from '../core/types.js';
 
@@ -337,7 +338,8 @@ export async function commit(store: ChunkManager, table: string, change: Manifes
         committedAt: new Date().toISOString(),
         operation: change.operation,
         schema: change.addFields?.length ? mergeFields(base.schema, change.addFields) : base.schema,
-        chunks: [...base.chunks.filter((c) => !removed.has(c.key)), ...withSeq(added, latest + 1)],
+        // Chunks written before an alter that landed meanwhile: their statistics in its names (alter-read.ts).
+        chunks: [...base.chunks.filter((c) => !removed.has(c.key)), ...withSeq(added.map((c) => mapEntry(c, base.schema)), latest + 1)],
       };
       if (change.walMark) {
         const marks = Object.assign(Object.create(null) as Record<string, number>, base.walMarks);

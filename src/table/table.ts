@@ -1,18 +1,20 @@
 import type { DecodePool } from '../format/decode-pool.js';
-import { randomBytes } from 'node:crypto';
 import { Table as ArrowTable, type RecordBatch } from 'apache-arrow';
 import type { ChunkManager } from '../chunk-manager/chunk-manager.js';
-import { openChunk, writeChunk, type ChunkReader } from '../format/index.js';
+import type { ChunkReader } from '../format/index.js';
 import type { LineageEntry } from '../format/types.js';
 import { ConflictError, QuiverError, SchemaError } from '../errors.js';
 import { TableArrowSchema } from '../core/arrow-schema.js';
-// Long file: the Table facade every part of a table goes through; issue 15's lifecycle (retention,
-// rollups) adds its hooks here until the planned split of this class.
-import { commit, describeManifest, entryOf, latestVersion, loadManifest, manifestKey, MANIFEST_DIR, MANIFEST_FORMAT, type Manifest, type ManifestChange } from './manifest.js';
+// Long file: the Table facade every part of a table goes through (issue 15's lifecycle adds its
+// hooks here) until the planned split of this class.
+import { commit, describeManifest, latestVersion, loadManifest, manifestKey, MANIFEST_FORMAT, type Manifest, type ManifestChange } from './manifest.js';
 import { LeaseKeeper } from './lease.js';
 import { BulkWriter } from './bulk-writer.js';
-import { storeSource } from './store-source.js';
-import { checkChunkBytes, verifyTable, type ChunkCheck } from './verify.js';
+import { openTableReader, writeTableChunks } from './readers.js';
+import { alteredReader, revisionOf } from './alter-read.js';
+import { alterSteps, applyAlter, type AlterSpec } from './alter.js';
+import { tableVersions, type VersionInfo } from './versions.js';
+import { verifyTable, type ChunkCheck } from './verify.js';
 import { WriteBuffer, type BufferedChunk } from './write-buffer.js';
 import { DecodedPageCache } from '../format/decoded-cache.js';
 import { WriteAheadLog, type WalRecovery, type WalRecoveryReport } from './wal.js';
@@ -20,8 +22,9 @@ import { compactTable, type CompactOptions, type CompactResult } from './compact
 import { vacuumTable, type VacuumOptions, type VacuumResult } from './vacuum.js';
 import { deleteRows, type DeleteOptions, type DeleteResult } from './delete.js';
 import { explainScan, scanChunks, type ScanExplain, type ScanSource } from '../scan/scan.js';
-import { deduplicateSorted } from '../scan/dedup.js';
 import type { DuplicateCount } from './import-duplicates.js';
+import { UnflushedView, type InFlight } from './buffer-scan.js';
+import { guardUnflushed, unguard } from './exit-guard.js';
 import { planInput } from '../scan/plan.js';
 import { explainQuery } from '../scan/query.js';
 import { explainTableQuery, queryTable } from './rollup-query.js';
@@ -30,9 +33,6 @@ import { splitQueryOptions } from '../scan/query-plan.js';
 import type { ChunkEntry, Row, ScanOptions, TableDescription, TableOptions, TableSchema, TableWriter } from '../core/types.js';
 import { retentionCutoff } from './retention.js';
 import { afterCommit } from './lifecycle.js';
-
-/** Open chunk readers (footers) kept per store. */
-export const READERS_CACHED_MAX = 512;
 
 /** Shared by every Table of one Quiver: the store and an LRU of opened chunk footers. */
 export interface TableContext {
@@ -67,11 +67,6 @@ export interface TableContext {
 /** Default of `autoCompact`: small chunks in one partition that trigger a compaction after a flush. */
 export const AUTO_COMPACT_DEFAULT = 16;
 
-function chunkId(): string {
-  // Time-sortable: milliseconds in base 36 (fixed width), then randomness.
-  return `${Date.now().toString(36).padStart(9, '0')}-${randomBytes(6).toString('hex')}`;
-}
-
 /**
  * A table: its latest manifest, a write buffer for append(), scans and queries.
  * Appended rows are durable after flush() (or close() of the Quiver); bulk imports go
@@ -91,10 +86,14 @@ export class Table {
   readonly leases: LeaseKeeper;
   /** For a table not created yet (version 0): how its first commit creates it. */
   private create?: { ifExists: 'fail' | 'append' };
+  /** Read-your-writes: the buffer (and a flush in progress) as scans see it (buffer-scan.ts). */
+  private readonly unflushedView: UnflushedView;
+  private inFlight?: InFlight;
 
   constructor(private readonly ctx: TableContext, readonly name: string, private manifest: Manifest) {
     this.buffer = new WriteBuffer(manifest.schema);
     this.leases = new LeaseKeeper(ctx.store, name, ctx.leaseTtlMs);
+    this.unflushedView = new UnflushedView(name);
   }
 
   /**
@@ -163,6 +162,8 @@ export class Table {
    * write-ahead log attached, resolves once the rows are durable in it.
    */
   async append(input: RecordBatch | readonly Row[]): Promise<void> {
+    // Rows buffered before an alter are flushed in their own schema revision first.
+    if (revisionOf(this.buffer.schema) !== revisionOf(this.manifest.schema)) { await this.flush(); this.renewBuffer(); }
     if (this.wal) {
       // Normalise (and validate) first, so the log only ever holds rows the buffer accepts.
       const scratch = new WriteBuffer(this.buffer.schema);
@@ -173,8 +174,11 @@ export class Table {
       const seq = await this.wal.append(normalised.batch);
       this.buffer.appendBatch(normalised.batch);
       this.walSeq = seq; // WAL appends complete in seq order, so every seq ≤ this is buffered
-    } else if (Array.isArray(input)) this.buffer.appendRows(input as Row[]);
-    else this.buffer.appendBatch(input as RecordBatch);
+    } else {
+      if (Array.isArray(input)) this.buffer.appendRows(input as Row[]);
+      else this.buffer.appendBatch(input as RecordBatch);
+      guardUnflushed(this);
+    }
     if (this.buffer.rows >= this.options.bufferRowsMax) await this.flush();
   }
 
@@ -197,6 +201,8 @@ export class Table {
 
   /** Deletes the write-ahead log file (the table was dropped: its rows must not come back). */
   async dropWal(): Promise<void> {
+    unguard(this);
+    this.buffer = new WriteBuffer(this.manifest.schema);
     const wal = this.wal;
     this.wal = undefined;
     await wal?.destroy();
@@ -208,14 +214,14 @@ export class Table {
     this.wal = undefined;
   }
 
-  /** The rows appended but not yet flushed, as one batch (undefined when none). */
-  unflushed(): RecordBatch | undefined {
-    return this.buffer.snapshot();
+  /** Rows appended but not yet flushed (scans see them: read-your-writes). */
+  get pendingRows(): number {
+    return this.buffer.rows + (this.inFlight?.chunks.reduce((n, c) => n + c.batch.numRows, 0) ?? 0);
   }
 
-  /** Rows appended but not yet flushed. */
-  get pendingRows(): number {
-    return this.buffer.rows;
+  /** Whether appended rows are durable in a write-ahead log before a flush. */
+  get logged(): boolean {
+    return this.wal !== undefined;
   }
 
   /**
@@ -235,17 +241,23 @@ export class Table {
     const wal = this.wal;
     const walMark = wal ? { id: wal.id, seq: this.walSeq } : undefined;
     const chunks = this.buffer.drain(this.options.partition, this.options.rowsPerChunkMax);
+    const inFlight: InFlight = { chunks };
+    this.inFlight = inFlight;
     const hold = this.leases.begin();
     try {
       const entries = await this.writeChunks(chunks);
-      this.committed(await commit(this.ctx.store, this.name, this.change({ operation: 'append', addChunks: entries, addFields: this.newFields(fields), ...(walMark ? { walMark } : {}) })));
+      inFlight.keys = new Set(entries.map((e) => e.key));
+      this.committed(await commit(this.ctx.store, this.name, this.change({ operation: 'append', addChunks: entries, addFields: this.newFields(fields, this.buffer.schema), ...(walMark ? { walMark } : {}) })));
+      this.inFlight = undefined;
     } catch (error) {
+      this.inFlight = undefined;
       for (const c of chunks) this.buffer.appendBatch(c.batch);
       throw error;
     } finally {
       await hold.end();
     }
     this.renewBuffer();
+    if (this.buffer.rows === 0) { unguard(this); this.unflushedView.clear(); }
     if (wal && walMark) await wal.committed(walMark.seq);
     await afterCommit(this, 'append');
     await this.autoCompact(new Set(chunks.map((c) => c.partition)));
@@ -271,8 +283,9 @@ export class Table {
     if (this.buffer.rows === 0) this.buffer = new WriteBuffer(this.manifest.schema);
   }
 
-  private newFields(fields: TableSchema['fields']) {
-    return fields.filter((f) => !this.manifest.schema.fields.some((k) => k.name === f.name));
+  /** Fields the rows added: unknown to the schema they were buffered in (`known`; an alter may have renamed its fields since) and to the table's. */
+  private newFields(fields: TableSchema['fields'], known = this.manifest.schema) {
+    return fields.filter((f) => !known.fields.some((k) => k.name === f.name) && !this.manifest.schema.fields.some((k) => k.name === f.name));
   }
 
   /**
@@ -284,28 +297,20 @@ export class Table {
    */
   async writeChunks(chunks: BufferedChunk[], out: ChunkEntry[] = [], duplicates?: DuplicateCount[]): Promise<ChunkEntry[]> {
     if (chunks.length) await this.leases.ensure();
-    for (const chunk of chunks) {
-      // A chunk of a table that folds duplicates holds one row per (series, time) (scans rely on it).
-      const dedup = deduplicateSorted(chunk.batch, this.schema.tags, this.schema.time, this.options.duplicates);
-      duplicates?.push({ rows: dedup.duplicates, values: dedup.values });
-      const { bytes, footer } = writeChunk(dedup.batch, {
-        timeColumn: this.schema.time,
-        tags: this.schema.tags,
-        pageRows: this.options.pageRows,
-        codec: this.options.codec,
-        ...(this.options.codecLevel !== undefined ? { codecLevel: this.options.codecLevel } : {}),
-        ...(this.options.columns ? { columns: this.options.columns } : {}),
-        sortedBySeries: true,
-        preferSize: this.options.compression === 'small',
-        lineage: chunk.lineage,
-        metadata: { table: this.name },
-      });
-      const key = `${this.name}/chunks/${chunk.partition}/${chunkId()}.qvr`;
-      if (this.ctx.checkChunks !== false) await checkChunkBytes(key, bytes, footer);
-      await this.ctx.store.put(key, bytes);
-      out.push(entryOf(key, chunk.partition, footer, bytes.length));
-    }
-    return out;
+    return writeTableChunks(this.ctx, this.name, this.manifest, chunks, out, duplicates);
+  }
+
+  /**
+   * Drops, renames and widens fields in one commit (operation 'alter'), without rewriting
+   * chunks: older chunks are read through it (alter.ts, alter-read.ts). Flushes first.
+   */
+  async alter(spec: AlterSpec): Promise<{ version: number; schema: TableSchema }> {
+    const steps = alterSteps(spec);
+    if (this.create) throw new QuiverError(`alter ${this.name}: the table is not created yet (its first commit creates it)`);
+    await this.flush();
+    this.committed(await commit(this.ctx.store, this.name, { operation: 'alter', rewrite: (next) => ({ ...next, ...applyAlter(next, steps, next.version) }) }));
+    this.renewBuffer();
+    return { version: this.manifest.version, schema: this.manifest.schema };
   }
 
   /** Merges small chunks into full ones in one commit (see compact.ts). Flushes first. */
@@ -316,6 +321,7 @@ export class Table {
 
   /** Deletes rows in one commit (dropping whole chunks, else a tombstone; see delete.ts). Flushes first. */
   delete(options: DeleteOptions): Promise<DeleteResult> { return deleteRows(this, options); }
+
   /**
    * A bulk-import transaction: chunks are written as the buffer fills (at rowsPerChunkMax
    * rows, or sooner when it holds `bufferBytesMax` bytes), committed at once.
@@ -359,10 +365,13 @@ export class Table {
     return this.ctx;
   }
 
-  /** What a scan of `manifest` reads: its chunks, hiding rows before the retention cutoff. */
+  /** What a scan of `manifest`'s chunks reads: through the reader cache, under its duplicate policy, deletes and retention. */
   scanSource(manifest: Manifest): ScanSource {
     const floor = this.retentionCutoff(manifest);
-    return { chunks: manifest.chunks, arrow: this.arrow(manifest.schema), open: (e) => this.openReader(e), duplicates: manifest.options.duplicates, deletes: manifest.deletes, ...(floor !== undefined ? { timeFloor: floor } : {}) };
+    return {
+      chunks: manifest.chunks, arrow: this.arrow(manifest.schema), open: (e) => openTableReader(this.ctx, e, manifest.schema),
+      duplicates: manifest.options.duplicates, deletes: manifest.deletes, ...(floor !== undefined ? { timeFloor: floor } : {}),
+    };
   }
 
   private async manifestFor(version?: number): Promise<Manifest> {
@@ -370,36 +379,31 @@ export class Table {
     return loadManifest(this.ctx.store, this.name, version);
   }
 
-  private openReader(entry: ChunkEntry): Promise<ChunkReader> {
-    const cache = this.ctx.readers;
-    let reader = cache.get(entry.key);
-    if (reader) { cache.delete(entry.key); cache.set(entry.key, reader); return reader; }
-    const { decoded, decodePool } = this.ctx;
-    reader = openChunk(storeSource(this.ctx.store, entry.key, entry.bytes)).then((r) => {
-      if (decoded) r.decodedCache = decoded;
-      if (decodePool) r.decodePool = decodePool;
-      return r;
-    });
-    reader.catch(() => cache.delete(entry.key));
-    cache.set(entry.key, reader);
-    const oldest = cache.keys().next();
-    if (cache.size > READERS_CACHED_MAX && !oldest.done) cache.delete(oldest.value);
-    return reader;
+  /**
+   * What a scan reads: the chunks of `version`, or of the latest version plus this process's
+   * unflushed rows (read-your-writes, buffer-scan.ts; taken in the same tick as the manifest).
+   */
+  private async readSource(version?: number): Promise<{ schema: TableSchema; source: ScanSource }> {
+    const manifest = await this.manifestFor(version);
+    const stored = this.scanSource(manifest);
+    if (version !== undefined) return { schema: manifest.schema, source: stored };
+    const { schema, chunks, readers } = this.unflushedView.units(manifest, this.buffer, this.inFlight);
+    const buffered = (e: ChunkEntry) => readers.get(e.key)?.then((r) => alteredReader(r, manifest.schema));
+    const source: ScanSource = { ...stored, chunks: chunks.length ? [...manifest.chunks, ...chunks] : manifest.chunks, arrow: this.arrow(schema), open: (e: ChunkEntry) => buffered(e) ?? stored.open(e) };
+    return { schema, source };
   }
 
-  /** What scans of `manifest` read: its chunks, through the reader cache, under its duplicate policy. */
+
   /** Matching rows as Arrow RecordBatches, chunk by chunk in time order; series then time within a chunk. */
   async *scan(options: ScanOptions = {}): AsyncGenerator<RecordBatch> {
-    const manifest = await this.manifestFor(options.version);
-    const input = planInput(manifest.schema, options);
-    yield* scanChunks(this.scanSource(manifest), input, options.limit, options.signal);
+    const { schema, source } = await this.readSource(options.version);
+    yield* scanChunks(source, planInput(schema, options), options.limit, options.signal);
   }
 
   /** A scan whose chunks first offer their pages to `summarize` (queries answering from page statistics). */
   async *scanWithSummaries(options: ScanOptions, summarize: PageSummarizer): AsyncGenerator<RecordBatch> {
-    const manifest = await this.manifestFor(options.version);
-    const input = planInput(manifest.schema, options);
-    yield* scanChunks(this.scanSource(manifest), input, options.limit, options.signal, summarize);
+    const { schema, source } = await this.readSource(options.version);
+    yield* scanChunks(source, planInput(schema, options), options.limit, options.signal, summarize);
   }
 
   /**
@@ -409,28 +413,33 @@ export class Table {
   async query(options: QueryOptions = {}): Promise<ArrowTable> {
     const { aggregate, scan } = splitQueryOptions(options);
     if (aggregate) return queryTable(this, options);
-    const manifest = await this.manifestFor(scan.version);
+    const { schema, source } = await this.readSource(scan.version);
+    const input = planInput(schema, scan);
     const batches: RecordBatch[] = [];
-    for await (const batch of this.scan(scan)) batches.push(batch);
-    const input = planInput(manifest.schema, scan);
-    return batches.length ? new ArrowTable(batches) : new ArrowTable(this.arrow(manifest.schema).project(input.columns));
+    for await (const batch of scanChunks(source, input, scan.limit, scan.signal)) batches.push(batch);
+    return batches.length ? new ArrowTable(batches) : new ArrowTable(source.arrow.project(input.columns));
   }
 
   /** The plan of a scan: chunks and pages pruned, bytes to read. */
   async explain(options: ScanOptions = {}): Promise<ScanExplain> {
-    const manifest = await this.manifestFor(options.version);
-    return explainScan(this.scanSource(manifest), planInput(manifest.schema, options));
+    const { schema, source } = await this.readSource(options.version);
+    return explainScan(source, planInput(schema, options));
   }
 
   /** The plan of a query: its scan's, plus the selected pages answered from their statistics (not read). */
   async explainQuery(options: QueryOptions): Promise<ScanExplain> {
-    const manifest = await this.manifestFor(options.version);
-    return explainTableQuery(this, options, () => explainQuery(this.scanSource(manifest), manifest.schema, options));
+    const { schema, source } = await this.readSource(options.version);
+    return explainTableQuery(this, options, () => explainQuery(source, schema, options));
   }
 
   async describe(): Promise<TableDescription> {
     await this.refresh();
     return describeManifest(this.manifest);
+  }
+
+  /** The schema of a version (default: the latest). */
+  async schemaAt(version?: number): Promise<TableSchema> {
+    return (await this.manifestFor(version)).schema;
   }
 
   async chunks(version?: number): Promise<ChunkEntry[]> {
@@ -458,16 +467,9 @@ export class Table {
     return vacuumTable(this, options);
   }
 
-  /** The table's retained versions, oldest first: when, what operation, and the size of each. */
-  async versions(): Promise<{ version: number; committedAt: string; operation: string; chunks: number; rows: number; bytes: number }[]> {
-    const keys = await this.ctx.store.list(`${this.name}/${MANIFEST_DIR}/`);
-    const numbers = keys.map((k) => Number(/(\d{20})\.json$/.exec(k)?.[1])).filter((v) => v > 0).sort((a, b) => a - b);
-    const out = [];
-    for (const v of numbers) {
-      const m = await loadManifest(this.ctx.store, this.name, v);
-      out.push({ version: v, committedAt: m.committedAt, operation: m.operation, chunks: m.chunks.length, rows: m.chunks.reduce((s, c) => s + c.rows, 0), bytes: m.chunks.reduce((s, c) => s + c.bytes, 0) });
-    }
-    return out;
+  /** The table's retained versions, oldest first: when, what operation, the size of each and what changed (versions.ts). */
+  versions(): Promise<VersionInfo[]> {
+    return tableVersions(this.ctx.store, this.name);
   }
 
   /** Keys of every object of this table (chunks and manifests). */

@@ -15,6 +15,7 @@
  */
 import type { ChunkManager } from '../chunk-manager/chunk-manager.js';
 import { bufferSource, openChunk, type ChunkFooter } from '../format/index.js';
+import { mapFooter, revisionOf } from './alter-read.js';
 import { CorruptChunkError } from '../errors.js';
 import { entryOf, latestVersion, manifestKey, MANIFEST_DIR, readManifest, type Manifest } from './manifest.js';
 import { partitionOf } from '../core/time.js';
@@ -61,7 +62,7 @@ function sameSet(a: readonly unknown[], b: readonly unknown[]): boolean {
 }
 
 /** How a manifest entry differs from its chunk's footer (and file size). */
-export function entryMismatches(entry: ChunkEntry, footer: ChunkFooter, size: number, schema: TableSchema, manifest: Manifest): string[] {
+export function entryMismatches(entry: ChunkEntry, footer: ChunkFooter, size: number, schema: TableSchema, manifest: Manifest, stored: ChunkFooter = footer): string[] {
   const out: string[] = [];
   const expected = entryOf(entry.key, entry.partition, footer, size);
   const field = (name: string, stored: unknown, actual: unknown) => {
@@ -69,7 +70,8 @@ export function entryMismatches(entry: ChunkEntry, footer: ChunkFooter, size: nu
   };
   field('bytes', entry.bytes, size);
   field('rows', entry.rows, expected.rows);
-  field('rawBytes', entry.rawBytes, expected.rawBytes);
+  // Raw bytes of every stored column (a field dropped since still has its bytes in the file).
+  field('rawBytes', entry.rawBytes, stored === footer ? expected.rawBytes : entryOf(entry.key, entry.partition, stored, size).rawBytes);
   field('timeMin', entry.timeMin, expected.timeMin);
   field('timeMax', entry.timeMax, expected.timeMax);
   if (footer.rowCount > 0 && footer.timeMin !== null && footer.timeMax !== null) {
@@ -158,7 +160,9 @@ export async function verifyTable(store: ChunkManager, name: string): Promise<Ta
       }
       for (const { versions: vs, manifest, entry } of distinct.values()) {
         const where = `manifest version${vs.length > 1 ? 's' : ''} ${vs.join(', ')}`;
-        for (const m of entryMismatches(entry, reader.footer, size, manifest.schema, manifest)) errors.push(`${where}: ${m}`);
+        // The chunk as the version's schema sees it (renamed, dropped, widened since it was written).
+        const footer = mapFooter(reader.footer, manifest.schema.alters ?? [], revisionOf(manifest.schema), key);
+        for (const m of entryMismatches(entry, footer, size, manifest.schema, manifest, reader.footer)) errors.push(`${where}: ${m}`);
       }
     } catch (error) {
       errors.push((error as Error).message);

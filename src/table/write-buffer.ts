@@ -20,6 +20,8 @@ export interface BufferedChunk {
   partition: string;
   batch: RecordBatch;
   lineage: LineageEntry[];
+  /** The schema revision (alters made) the rows are named and typed in; absent: 0. */
+  revision?: number;
 }
 
 /**
@@ -30,6 +32,8 @@ export interface BufferedChunk {
  */
 export class WriteBuffer {
   rows = 0;
+  /** Counts appends and drains: a read-your-writes view of the buffer is current while this is unchanged. */
+  edits = 0;
   private capacity: number;
   private time: BigInt64Array;
   private readonly tags: TagColumn[];
@@ -141,6 +145,7 @@ export class WriteBuffer {
   appendBatch(batch: RecordBatch, lineage?: { source: string; rowStart: number }): void {
     const n = batch.numRows;
     if (n === 0) return;
+    this.edits++;
     const schema = this.schema;
     const timeIndex = batch.schema.fields.findIndex((f) => f.name === schema.time);
     if (timeIndex < 0) throw new SchemaError(`batch has no time column ${JSON.stringify(schema.time)} (columns: ${batch.schema.fields.map((f) => f.name).join(', ')})`);
@@ -304,6 +309,7 @@ export class WriteBuffer {
   appendRows(rows: readonly Row[], lineage?: { source: string; rowStart: number }): void {
     const n = rows.length;
     if (n === 0) return;
+    this.edits++;
     const schema = this.schema;
     const tagSet = new Set(schema.tags);
     // Add new fields first (type from the first non-null value), so reserve covers them.
@@ -347,6 +353,17 @@ export class WriteBuffer {
    * MB at the default chunk size); such batches are valid until the next append.
    */
   drain(partition: PartitionBy, rowsMax: number, series?: Set<string>, inPlace = false): BufferedChunk[] {
+    const out = this.cut(partition, rowsMax, series, inPlace);
+    this.reset();
+    return out;
+  }
+
+  /** The rows as drain() would give them (copies), leaving the buffer as it is: what a scan reads of it. */
+  peek(partition: PartitionBy, rowsMax: number): BufferedChunk[] {
+    return this.cut(partition, rowsMax, undefined, false);
+  }
+
+  private cut(partition: PartitionBy, rowsMax: number, series: Set<string> | undefined, inPlace: boolean): BufferedChunk[] {
     const n = this.rows;
     if (n === 0) return [];
     const order = sortOrder(this.time, n, this.schema.timeUnit, this.tags, partition);
@@ -363,10 +380,9 @@ export class WriteBuffer {
         while (order.groupStarts[group + 1]! <= start) group++;
         const rows = order.index.subarray(start, end);
         const batch = inPlace ? gatherBatch(this.columns, { start, end }) : gatherBatch(this.columns, rows, { ...order, first: group, start });
-        out.push({ partition: run.partition, batch, lineage: this.lineageOf(rows) });
+        out.push({ partition: run.partition, batch, lineage: this.lineageOf(rows), ...(this.schema.alters?.length ? { revision: this.schema.alters.length } : {}) });
       }
     }
-    this.reset();
     return out;
   }
 
@@ -396,6 +412,7 @@ export class WriteBuffer {
 
   private reset(): void {
     this.rows = 0;
+    this.edits++;
     this.lineage = [];
     for (const t of this.tags) { t.dictionary.clear(); t.values = []; }
     for (const f of this.fields.values()) { f.nulls = 0; if (Array.isArray(f.values)) f.values = []; }
@@ -417,14 +434,6 @@ export class WriteBuffer {
       if (cur) { cur.lo = Math.min(cur.lo, lo); cur.hi = Math.max(cur.hi, hi); } else sources.set(l.source, { lo, hi });
     }
     return [...sources].map(([source, r]) => ({ source, rowStart: r.lo, rowEnd: r.hi + 1 }));
-  }
-
-  /** A copy of every buffered row, in append order (read-your-writes before a flush). */
-  snapshot(): RecordBatch | undefined {
-    if (this.rows === 0) return undefined;
-    const rows = new Int32Array(this.rows);
-    for (let i = 0; i < rows.length; i++) rows[i] = i;
-    return gatherBatch(this.columns, rows);
   }
 }
 

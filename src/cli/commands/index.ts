@@ -4,6 +4,7 @@
  * completion scripts are all derived from this list (help lists commands alphabetically).
  * A new command is its file plus one line here (docs/extending.md).
  */
+export { alterCommand as alter } from './alter.js';
 export { compactCommand as compact } from './compact.js';
 export { completionCommand as completion } from './completion.js';
 export { copyCommand as copy } from './copy.js';

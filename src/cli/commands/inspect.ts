@@ -15,7 +15,9 @@ export const inspectCommand: Command = {
 
   no argument   the tables of the store
   TABLE         the table's chunks: rows, time range, raw and stored bytes, ratio
-  TABLE --versions  the retained versions: when, which operation, chunks, rows, bytes
+  TABLE --versions  the retained versions: when, which operation (create, append, import,
+                    compact, alter, and those of later features: delete, retention, rollup),
+                    chunks, rows, bytes, the change against the version before, in words
   TABLE CHUNK   one chunk (its key, or a unique part of it): columns with encodings,
                 codecs, bytes, ratios and stats, lineage
   FILE.qvr      a chunk file on disk
@@ -46,7 +48,10 @@ as its "error") and the others are listed; exit 1 if any failed.`,
     if (values.versions) {
       if (chunk) throw new UsageError('--versions takes a TABLE, not a chunk');
       const versions = await table.versions();
-      ctx.emit({ table: name, versions }, () => `table ${name}: ${versions.length} retained version(s)\n` + renderTable(versions.map((v) => ({ ...v, bytes: formatBytes(v.bytes) }))));
+      const signed = (n: number, text = String(n)) => (n > 0 ? `+${text}` : n < 0 ? `-${text.replace(/^-/, '')}` : '0');
+      ctx.emit({ table: name, versions }, () => `table ${name}: ${versions.length} retained version(s)\n` + renderTable(versions.map(({ change, summary, ...v }) => ({
+        ...v, bytes: formatBytes(v.bytes), 'Δrows': signed(change.rows), 'Δchunks': signed(change.chunks), 'Δbytes': signed(change.bytes, formatBytes(Math.abs(change.bytes))), change: summary,
+      }))));
       return 0;
     }
     const entries = await table.chunks();

@@ -1,6 +1,7 @@
 import type { Command } from '../context.js';
 import { choiceOption, listOption, refuse, stringOption } from '../args.js';
 import { filterOption } from '../predicates.js';
+import { versionOption } from '../time-travel.js';
 import { outputFormat, printExplain, SCAN_HELP, SCAN_OPTIONS, scanOptions, writeRows } from './scan.js';
 import { UsageError } from '../../errors.js';
 import { aggregateHelp } from '../../scan/aggregates/index.js';
@@ -53,8 +54,8 @@ aggregated; --order does not apply to query; --columns applies to --latest only)
     // Flags of scan a query cannot honour: its rows are groups and buckets in their own order.
     refuse(values, 'order', 'does not apply to query: results come ordered by group, then bucket time');
     if (!values.latest) refuse(values, 'columns', 'applies to query --latest (which fields to return); an aggregation reads the fields named in --agg');
-    const scan = scanOptions(values);
     const table = await (await ctx.open()).table(name);
+    const scan = { ...scanOptions(values), version: await versionOption(values, table) };
     const options: QueryOptions = {
       ...scan,
       agg: aggList ? agg : undefined,

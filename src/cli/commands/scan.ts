@@ -13,6 +13,7 @@ import { UsageError } from '../../errors.js';
 import { parseIsoNs, toTableTime } from '../../core/time.js';
 import { TableArrowSchema } from '../../core/arrow-schema.js';
 import { planInput } from '../../scan/plan.js';
+import { TIME_TRAVEL_HELP, TIME_TRAVEL_OPTIONS, versionOption } from '../time-travel.js';
 
 /** Rows the terminal table format shows without --limit or --out (the rest are counted). */
 export const TABLE_ROWS_SHOWN = 100;
@@ -29,6 +30,7 @@ export const SCAN_OPTIONS = {
   format: { type: 'string' },
   out: { type: 'string' },
   explain: { type: 'boolean' },
+  ...TIME_TRAVEL_OPTIONS,
 } as const;
 
 export const SCAN_HELP = `  --from TIME           inclusive start: ISO-8601 (2026-01-01T00:00Z) or epoch ms
@@ -51,7 +53,8 @@ export const SCAN_HELP = `  --from TIME           inclusive start: ISO-8601 (202
   --out FILE            write to FILE instead of stdout; its extension picks the format
                         (.parquet .csv .arrow (IPC file) .arrows (IPC stream) .jsonl .json)
   --explain             print the plan (chunks and pages pruned, bytes to read) instead of rows:
-                        as text, or as one JSON document with --json or --format json`;
+                        as text, or as one JSON document with --json or --format json
+${TIME_TRAVEL_HELP}`;
 
 /** Common option decoding of scan and query. */
 export function scanOptions(values: Record<string, unknown>) {
@@ -182,8 +185,8 @@ ${SCAN_HELP}`,
     const [name, ...extra] = positionals;
     if (!name || extra.length) throw new UsageError('scan takes exactly one TABLE');
     const format = outputFormat(ctx, values);
-    const options = scanOptions(values);
     const table = await (await ctx.open()).table(name);
+    const options = { ...scanOptions(values), version: await versionOption(values, table) };
     const filter = filterOption(values, table.schema);
     if (values.explain) {
       refuse(values, 'tz', 'does not apply to --explain');
@@ -191,8 +194,9 @@ ${SCAN_HELP}`,
       return 0;
     }
     // The output schema, for the header (or Arrow schema) of an empty result.
-    const columns = planInput(table.schema, options).columns;
-    const schema = new TableArrowSchema(table.schema).project(columns);
+    const tableSchema = await table.schemaAt(options.version);
+    const columns = planInput(tableSchema, options).columns;
+    const schema = new TableArrowSchema(tableSchema).project(columns);
     const batches = filter
       ? filteredScan(table, options, filter, columns, ctx.signal)
       : table.scan({ ...options, signal: ctx.signal });

@@ -1,0 +1,49 @@
+import type { Command } from '../context.js';
+import { UsageError } from '../../errors.js';
+import type { AlterSpec } from '../../table/alter.js';
+import type { FieldType } from '../../format/types.js';
+
+export const alterCommand: Command = {
+  summary: 'drop, rename or widen fields of a table (one commit; chunks are not rewritten)',
+  usage: `Usage: quiver alter TABLE [--drop-field F]… [--rename-field A=B]… [--widen F:float64]…
+
+  --drop-field F        drop field F (a field named F added later starts empty: its old
+                        values never come back); repeatable
+  --rename-field A=B    rename field A to B (B must not be a column); repeatable
+  --widen F:TYPE        widen field F to TYPE: int64 or uint64 to float64, refused when the
+                        chunks' statistics show a value beyond ±2^53 (float64 could not hold it
+                        exactly); repeatable
+
+One commit (operation 'alter', see inspect TABLE --versions): drops apply first, then renames,
+then widenings. Chunks written before it are read through it; versions before it still read
+as they were (scan --version N). Tags and the time column cannot be altered.`,
+  options: {
+    'drop-field': { type: 'string', multiple: true },
+    'rename-field': { type: 'string', multiple: true },
+    widen: { type: 'string', multiple: true },
+  },
+  async run(ctx, values, positionals) {
+    const [name, ...extra] = positionals;
+    if (!name || extra.length) throw new UsageError('alter takes exactly one TABLE');
+    const many = (key: string) => (values[key] as string[] | undefined) ?? [];
+    const spec: AlterSpec = {
+      dropField: many('drop-field'),
+      renameField: many('rename-field').map((r) => {
+        const eq = r.indexOf('=');
+        if (eq <= 0 || eq === r.length - 1) throw new UsageError(`--rename-field expects OLD=NEW, got ${JSON.stringify(r)}`);
+        return { from: r.slice(0, eq), to: r.slice(eq + 1) };
+      }),
+      widen: many('widen').map((w) => {
+        const colon = w.lastIndexOf(':');
+        if (colon <= 0 || colon === w.length - 1) throw new UsageError(`--widen expects FIELD:TYPE (e.g. usage:float64), got ${JSON.stringify(w)}`);
+        return { field: w.slice(0, colon), to: w.slice(colon + 1) as FieldType };
+      }),
+    };
+    const table = await (await ctx.open()).table(name);
+    const before = table.schema.alters?.length ?? 0;
+    const { version, schema } = await table.alter(spec);
+    const done = (schema.alters ?? []).slice(before).map((a) => (a.op === 'drop' ? `dropped ${a.field}` : a.op === 'rename' ? `renamed ${a.from} to ${a.to}` : `widened ${a.field} from ${a.from} to ${a.to}`));
+    ctx.emit({ table: name, version, alters: (schema.alters ?? []).slice(before), fields: schema.fields }, () => `altered ${name} (version ${version}): ${done.join(', ')}\n  fields ${schema.fields.map((f) => `${f.name}:${f.type}`).join(', ') || '-'}`);
+    return 0;
+  },
+};

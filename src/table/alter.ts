@@ -1,0 +1,111 @@
+import { SchemaError, UsageError } from '../errors.js';
+import type { FieldType } from '../format/types.js';
+import type { ChunkEntry, SchemaAlter, TableSchema } from '../core/types.js';
+import { FLOAT64_EXACT_MAX, mapEntry } from './alter-read.js';
+import { checkTableSpec, type Manifest } from './manifest.js';
+
+/**
+ * Schema evolution (`table.alter`, `quiver alter`): drop, rename and widen fields as one
+ * commit (operation 'alter'), without rewriting a chunk. The schema records each change
+ * (TableSchema.alters) and chunks are read through the changes made after they were written
+ * (alter-read.ts). Within one alter, drops apply first, then renames, then widenings.
+ *
+ * Refused, with the reason: the time column and tags (they are the series identity and the
+ * sort key of every chunk; their names are in every chunk's manifest entry and footer), a
+ * rename onto an existing column, widening a type to anything but float64 from int64 or
+ * uint64, and widening a field whose values (by the chunks' statistics) reach beyond ±2^53,
+ * which float64 cannot hold exactly.
+ */
+export interface AlterSpec {
+  /** Fields to drop. A field of the same name added later starts empty: old rows never return. */
+  dropField?: string | string[];
+  /** Fields to rename. */
+  renameField?: { from: string; to: string } | { from: string; to: string }[];
+  /** Fields to widen: int64 or uint64 to float64. */
+  widen?: { field: string; to: FieldType } | { field: string; to: FieldType }[];
+}
+
+/** One change an alter asks for (the commit adds its version, and a widening's old type). */
+export type AlterStep = { op: 'drop'; field: string } | { op: 'rename'; from: string; to: string } | { op: 'widen'; field: string; to: FieldType };
+
+/** Widenings the type system has, each exact within the checked range: from → to. */
+const WIDENINGS: ReadonlyMap<string, readonly FieldType[]> = new Map([['int64', ['float64']], ['uint64', ['float64']]]);
+
+const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** The alter's steps (without their version), checked against the spec's shape. */
+export function alterSteps(spec: AlterSpec): AlterStep[] {
+  if (typeof spec !== 'object' || spec === null) throw new UsageError('alter: expected an object { dropField, renameField, widen }');
+  for (const key of Object.keys(spec)) if (!['dropField', 'renameField', 'widen'].includes(key)) throw new UsageError(`alter: unknown option ${JSON.stringify(key)} (options: dropField, renameField, widen)`);
+  const steps: AlterStep[] = [
+    ...list(spec.dropField).map((field) => ({ op: 'drop' as const, field })),
+    ...list(spec.renameField).map((r) => ({ op: 'rename' as const, from: r?.from, to: r?.to })),
+    ...list(spec.widen).map((w) => ({ op: 'widen' as const, field: w?.field, to: w?.to })),
+  ];
+  for (const s of steps) {
+    const names = s.op === 'rename' ? [s.from, s.to] : [s.field];
+    if (names.some((n) => typeof n !== 'string' || n === '')) throw new UsageError(`alter: ${s.op} needs field names (strings), got ${JSON.stringify(s)}`);
+  }
+  if (steps.length === 0) throw new UsageError('alter: nothing to change (dropField, renameField or widen)');
+  return steps;
+}
+
+/** The widest magnitude a field's statistics show in any chunk (entries in the manifest's revision). */
+function beyondExact(chunks: readonly ChunkEntry[], field: string): ChunkEntry | undefined {
+  return chunks.find((c) => {
+    const stats = Object.hasOwn(c.columns, field) ? c.columns[field] : undefined;
+    return [stats?.min, stats?.max].some((v) => typeof v === 'string' && (BigInt(v) > FLOAT64_EXACT_MAX || BigInt(v) < -FLOAT64_EXACT_MAX));
+  });
+}
+
+/**
+ * The manifest after the alter, on top of `base` (run by the commit on whatever version is
+ * latest when it lands, so its checks see every chunk committed before it).
+ */
+export function applyAlter(base: Manifest, steps: readonly AlterStep[], version: number, unflushed?: { field: string; beyond: boolean }[]): { schema: TableSchema; chunks: ChunkEntry[] } {
+  const schema = base.schema;
+  let fields = [...schema.fields];
+  const alters: SchemaAlter[] = [...(schema.alters ?? [])];
+  const table = base.table;
+  const keyColumn = (name: string) => {
+    if (name === schema.time) throw new SchemaError(`alter ${table}: ${name} is the time column; it cannot be dropped, renamed or widened`);
+    if (schema.tags.includes(name)) throw new SchemaError(`alter ${table}: ${name} is a tag; tags are the series identity and every chunk's sort key, so they cannot be dropped, renamed or widened (only fields can)`);
+  };
+  const find = (name: string, op: string) => {
+    keyColumn(name);
+    const f = fields.find((x) => x.name === name);
+    if (!f) throw new SchemaError(`alter ${table}: cannot ${op} ${JSON.stringify(name)}: no such field (fields: ${fields.map((x) => x.name).join(', ') || 'none'})`);
+    return f;
+  };
+  const order = { drop: 0, rename: 1, widen: 2 } as const;
+  for (const s of [...steps].sort((a, b) => order[a.op] - order[b.op])) {
+    if (s.op === 'drop') {
+      find(s.field, 'drop');
+      fields = fields.filter((f) => f.name !== s.field);
+      alters.push({ op: 'drop', field: s.field, version });
+    } else if (s.op === 'rename') {
+      const f = find(s.from, 'rename');
+      keyColumn(s.to);
+      if (fields.some((x) => x.name === s.to)) throw new SchemaError(`alter ${table}: cannot rename ${s.from} to ${s.to}: a field ${s.to} exists (drop it first, in the same alter or before)`);
+      fields = fields.map((x) => (x === f ? { ...f, name: s.to } : x));
+      alters.push({ op: 'rename', from: s.from, to: s.to, version });
+    } else {
+      const f = find(s.field, 'widen');
+      if (f.type === s.to) throw new SchemaError(`alter ${table}: field ${s.field} is already ${s.to}`);
+      if (!(WIDENINGS.get(f.type) ?? []).includes(s.to)) {
+        throw new SchemaError(`alter ${table}: cannot widen ${s.field} from ${f.type} to ${s.to}: the widenings that keep every value exact are int64 → float64 and uint64 → float64 (within ±2^53)`);
+      }
+      const chunks = base.chunks.map((c) => mapEntry(c, { ...schema, fields, alters }));
+      const over = beyondExact(chunks, f.name);
+      if (over) {
+        throw new SchemaError(`alter ${table}: cannot widen ${s.field} to float64: chunk ${over.key} holds values up to ${over.columns[f.name]!.min} .. ${over.columns[f.name]!.max}, beyond ±2^53 (9007199254740992), which float64 cannot hold exactly`);
+      }
+      if (unflushed?.some((u) => u.field === f.name && u.beyond)) throw new SchemaError(`alter ${table}: cannot widen ${s.field} to float64: unflushed rows hold values beyond ±2^53`);
+      fields = fields.map((x) => (x === f ? { ...f, type: s.to } : x));
+      alters.push({ op: 'widen', field: s.field, from: f.type, to: s.to, version });
+    }
+  }
+  const next: TableSchema = { ...schema, fields, alters };
+  checkTableSpec(next, base.options);
+  return { schema: next, chunks: base.chunks.map((c) => mapEntry(c, next)) };
+}
