@@ -145,6 +145,18 @@ export interface ChunkEntry {
    * and deletes order rows by it.
    */
   seq?: number;
+  /**
+   * The chunk's first and last (series, time) (it is sorted by series then time): chunks whose
+   * ranges are disjoint share no point, though their time spans overlap (scan/key-range.ts).
+   * Absent in entries written before it.
+   */
+  keys?: { first: ChunkKey; last: ChunkKey };
+}
+
+/** A (series, time): the tag values in the table's tag order (null: the null tag), the time in the table's unit (decimal). */
+export interface ChunkKey {
+  tags: (string | null)[];
+  time: string;
 }
 
 export interface TableDescription {

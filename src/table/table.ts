@@ -18,6 +18,7 @@ import { compactTable, type CompactOptions, type CompactResult } from './compact
 import { vacuumTable, type VacuumOptions, type VacuumResult } from './vacuum.js';
 import { explainScan, scanChunks, type ScanExplain, type ScanSource } from '../scan/scan.js';
 import { deduplicateSorted } from '../scan/dedup.js';
+import { keyRangeOf } from '../scan/key-range.js';
 import type { DuplicateCount } from './import-duplicates.js';
 import { planInput } from '../scan/plan.js';
 import { explainQuery, runQuery } from '../scan/query.js';
@@ -294,7 +295,8 @@ export class Table {
       const key = `${this.name}/chunks/${chunk.partition}/${chunkId()}.qvr`;
       if (this.ctx.checkChunks !== false) await checkChunkBytes(key, bytes, footer);
       await this.ctx.store.put(key, bytes);
-      out.push(entryOf(key, chunk.partition, footer, bytes.length));
+      const keys = keyRangeOf(dedup.batch, this.schema.tags, this.schema.time);
+      out.push({ ...entryOf(key, chunk.partition, footer, bytes.length), ...(keys ? { keys } : {}) });
     }
     return out;
   }
