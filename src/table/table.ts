@@ -2,7 +2,7 @@ import type { DecodePool } from '../format/decode-pool.js';
 import { randomBytes } from 'node:crypto';
 import { Table as ArrowTable, type RecordBatch } from 'apache-arrow';
 import type { ChunkManager } from '../chunk-manager/chunk-manager.js';
-import { openChunk, writeChunk, type ChunkReader } from '../format/index.js';
+import { openChunk, type ChunkReader } from '../format/index.js';
 import type { LineageEntry } from '../format/types.js';
 import { ConflictError, QuiverError, SchemaError } from '../errors.js';
 import { TableArrowSchema } from '../core/arrow-schema.js';
@@ -17,8 +17,7 @@ import { WriteAheadLog, type WalRecovery, type WalRecoveryReport } from './wal.j
 import { compactTable, type CompactOptions, type CompactResult } from './compact.js';
 import { vacuumTable, type VacuumOptions, type VacuumResult } from './vacuum.js';
 import { explainScan, scanChunks, type ScanExplain, type ScanSource } from '../scan/scan.js';
-import { deduplicateSorted } from '../scan/dedup.js';
-import { keyRangeOf } from '../scan/key-range.js';
+import { encodeChunk } from './chunk-encode.js';
 import type { DuplicateCount } from './import-duplicates.js';
 import { planInput } from '../scan/plan.js';
 import { explainQuery, runQuery } from '../scan/query.js';
@@ -270,32 +269,17 @@ export class Table {
   /**
    * Encodes and stores chunks (not yet visible: the caller commits their entries). The caller
    * holds a lease operation (this.leases.begin()) from before this call until its commit. Each
-   * chunk is checked from its bytes before the put (checkChunkBytes). Under a folding
-   * duplicate policy each chunk's rows of one (series, time) are folded first (scan/dedup.ts);
-   * `duplicates` receives each chunk's count of rows that met an earlier row of theirs.
+   * chunk is checked from its bytes before the put (checkChunkBytes); duplicates are folded
+   * (encodeChunk), `duplicates` receives each chunk's count of rows that met their point.
    */
   async writeChunks(chunks: BufferedChunk[], out: ChunkEntry[] = [], duplicates?: DuplicateCount[]): Promise<ChunkEntry[]> {
     if (chunks.length) await this.leases.ensure();
     for (const chunk of chunks) {
-      // A chunk of a table that folds duplicates holds one row per (series, time) (scans rely on it).
-      const dedup = deduplicateSorted(chunk.batch, this.schema.tags, this.schema.time, this.options.duplicates);
-      duplicates?.push({ rows: dedup.duplicates, values: dedup.values });
-      const { bytes, footer } = writeChunk(dedup.batch, {
-        timeColumn: this.schema.time,
-        tags: this.schema.tags,
-        pageRows: this.options.pageRows,
-        codec: this.options.codec,
-        ...(this.options.codecLevel !== undefined ? { codecLevel: this.options.codecLevel } : {}),
-        ...(this.options.columns ? { columns: this.options.columns } : {}),
-        sortedBySeries: true,
-        preferSize: this.options.compression === 'small',
-        lineage: chunk.lineage,
-        metadata: { table: this.name },
-      });
+      const { bytes, footer, duplicates: met, keys } = encodeChunk(this.name, this.schema, this.options, chunk);
+      duplicates?.push(met);
       const key = `${this.name}/chunks/${chunk.partition}/${chunkId()}.qvr`;
       if (this.ctx.checkChunks !== false) await checkChunkBytes(key, bytes, footer);
       await this.ctx.store.put(key, bytes);
-      const keys = keyRangeOf(dedup.batch, this.schema.tags, this.schema.time);
       out.push({ ...entryOf(key, chunk.partition, footer, bytes.length), ...(keys ? { keys } : {}) });
     }
     return out;
