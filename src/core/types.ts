@@ -186,6 +186,12 @@ export interface ChunkEntry {
    * and typed in; absent: 0. The alter commit brings every entry to its new revision.
    */
   schemaRevision?: number;
+  /**
+   * The chunk's first and last (series, time) (it is sorted by series then time): chunks whose
+   * ranges are disjoint share no point, though their time spans overlap (scan/key-range.ts).
+   * Absent in entries written before it.
+   */
+  keys?: { first: ChunkKey; last: ChunkKey };
 }
 
 /**
@@ -201,6 +207,12 @@ export interface Tombstone {
   to?: string;
   /** Tag predicates, ANDed, as JSON (a regex as its source string). */
   where?: Record<string, TagPredicate>;
+}
+
+/** A (series, time): the tag values in the table's tag order (null: the null tag), the time in the table's unit (decimal). */
+export interface ChunkKey {
+  tags: (string | null)[];
+  time: string;
 }
 
 export interface TableDescription {

@@ -4,10 +4,13 @@ import { AbortError, assert } from '../errors.js';
 import { nullData, retype, type TableArrowSchema } from '../core/arrow-schema.js';
 import type { ChunkEntry, DuplicatePolicy, Tombstone } from '../core/types.js';
 import { deduplicateSorted, folds } from './dedup.js';
+import { foldedChunks, scanUnits } from './units.js';
 import { takeRows } from './predicate-take.js';
 import { mergeBySeriesTime } from './merge.js';
 import { utf8VectorAt } from '../format/utf8.js';
-import { chunkMayMatch, footerColumn, ownEntry, selectPages, type ScanPlanInput } from './plan.js';
+import { chunkMayMatch, footerColumn, selectPages, type ScanPlanInput } from './plan.js';
+
+export { mergeGroups, scanUnits } from './units.js';
 import { columnData } from './aggregate-column.js';
 import type { PageSummarizer } from './query-types.js';
 import { tombstonesOf, withoutDeleted, withTombstoneColumns, type CompiledTombstone } from './tombstones.js';
@@ -71,8 +74,8 @@ export async function explainScan(source: ScanSource, input: ScanPlanInput, summ
   input = floorInput(input, source.timeFloor);
   summarize = floorSummarizer(summarize, source.timeFloor);
   const out: ScanExplain = { chunksTotal: source.chunks.length, chunksPruned: 0, pagesTotal: 0, pagesPruned: 0, pagesFromStatistics: 0, bytesToRead: 0, chunks: [] };
-  // Chunks the scan merges to fold duplicates: their pages are decoded (as scanChunks does).
-  const merged = new Set(scanUnits(source, input).filter((u) => u.length > 1 && folds(source.duplicates)).flat());
+  // Chunks whose rows the scan may fold: their pages are decoded (as scanChunks does).
+  const merged = foldedChunks(source, scanUnits(source, input), input.tags);
   for (const entry of orderChunks(source.chunks)) {
     if (!chunkMayMatch(entry, input)) { out.chunksPruned++; continue; }
     const reader = await source.open(entry);
@@ -115,75 +118,6 @@ interface UnitRead {
 }
 
 /**
- * Groups chunks (given in scan order, see orderChunks) that must be merged for
- * `order: 'series'`. Groups are yielded one after another (by their first chunk), so two
- * groups whose time spans overlap and that may hold a common series (for every tag, their
- * value lists — the union over their chunks — do not rule it out) must be one group: else a
- * series' later rows in the first could come out before its earlier rows in the second (a
- * chunk that overlaps none of a group's chunks can still overlap the group's span). Sweeps
- * merge such groups until none is left; each other chunk is a group of one, yielded as stored.
- */
-export function mergeGroups(entries: readonly ChunkEntry[], tags: readonly string[]): ChunkEntry[][] {
-  interface Group { first: number; min: bigint; max: bigint; values: (Set<string | null> | null)[]; members: number[]; merged: boolean }
-  const mayShareSeries = (a: Group, b: Group) => a.values.every((x, k) => {
-    const y = b.values[k]!;
-    if (!x || !y) return true;
-    const [small, large] = x.size <= y.size ? [x, y] : [y, x];
-    for (const v of small) if (large.has(v)) return true;
-    return false;
-  });
-  const absorb = (into: Group, from: Group) => {
-    into.first = Math.min(into.first, from.first);
-    if (from.min < into.min) into.min = from.min;
-    if (from.max > into.max) into.max = from.max;
-    into.values = into.values.map((x, k) => { const y = from.values[k]!; if (!x || !y) return null; for (const v of y) x.add(v); return x; });
-    into.members.push(...from.members);
-    from.merged = true;
-  };
-  let groups: Group[] = entries.map((e, i) => ({
-    first: i, min: BigInt(e.timeMin), max: BigInt(e.timeMax), members: [i], merged: false,
-    values: tags.map((t) => { const v = ownEntry(e.tagValues, t); return v ? new Set(v) : null; }),
-  }));
-  // One sweep by span start keeps the groups still open (span end ≥ the current start); a
-  // merge widens spans and value lists, so sweep again until a sweep merges nothing.
-  for (let again = true; again;) {
-    again = false;
-    groups.sort((a, b) => (a.min < b.min ? -1 : a.min > b.min ? 1 : a.first - b.first));
-    let open: Group[] = [];
-    for (const g of groups) {
-      open = open.filter((o) => !o.merged && o.max >= g.min);
-      let into: Group | undefined;
-      for (const o of open) {
-        if (!mayShareSeries(o, into ?? g)) continue;
-        if (into) absorb(into, o); else { absorb(o, g); into = o; }
-        again = true;
-      }
-      if (!into) open.push(g);
-    }
-    groups = groups.filter((g) => !g.merged);
-  }
-  return groups.sort((a, b) => a.first - b.first).map((g) => g.members.sort((a, b) => a - b).map((i) => entries[i]!));
-}
-
-/**
- * The units a scan reads, in order: each a chunk, or chunks merged by series then time. With
- * `order: 'series'`, or under a folding duplicate policy (whatever the order), the merge groups
- * (mergeGroups); a group's chunks in write order (seq, then place in the manifest: the chunks
- * of one commit are listed as written), so that ties of a merge are in write order.
- */
-export function scanUnits(source: ScanSource, input: ScanPlanInput): ChunkEntry[][] {
-  const entries = orderChunks(source.chunks).filter((e) => chunkMayMatch(e, input));
-  const dedup = folds(source.duplicates);
-  // A table without tags is one series: its overlapping chunks are merged by time.
-  if (input.order !== 'series' && !dedup) return entries.map((e) => [e]);
-  const groups = mergeGroups(entries, input.tags);
-  if (!dedup) return groups;
-  const place = new Map(source.chunks.map((c, i) => [c, i]));
-  const writeOrder = (a: ChunkEntry, b: ChunkEntry) => (a.seq ?? 0) - (b.seq ?? 0) || place.get(a)! - place.get(b)!;
-  return groups.map((g) => (g.length > 1 ? [...g].sort(writeOrder) : g));
-}
-
-/**
  * Streams matching rows chunk by chunk: decode the needed columns of the selected pages,
  * build the row selection with loops over typed arrays (time range, allowed tag codes),
  * take rows only when some are filtered out, and relabel columns with the table's Arrow
@@ -205,6 +139,7 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
   if (remaining <= 0) return;
   const units = scanUnits(source, input);
   const dedup = folds(source.duplicates) ? source.duplicates : undefined;
+  const folded = foldedChunks(source, units, input.tags);
   // A merged group also reads every tag (the sort key) and the time column.
   const mergeColumns = [...new Set([...input.columns, ...input.tags])];
   const mergeSchema = source.arrow.project(mergeColumns);
@@ -221,8 +156,8 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
       const reader = await source.open(entry);
       const selected = selectPages(reader.footer, input);
       const deletes = tombstonesOf(entry, source.deletes);
-      // A merge that folds duplicates decodes every page: statistics would count rows it folds.
-      const pages = summarize && deletes.length === 0 && selected.length && !stopped && !(dedup && unit.length > 1) ? summarize(reader.footer, selected) : selected;
+      // A chunk whose rows a merge may fold, or a delete may hide, decodes every page: statistics would count them.
+      const pages = summarize && deletes.length === 0 && selected.length && !stopped && !folded.has(entry) ? summarize(reader.footer, selected) : selected;
       if (pages.length > 0 && !stopped) plans.push({ reader, pages, names: neededColumns(reader, input, deletes), deletes });
     }
     // Chunks yielded together also read every tag (the series order) and the time column.

@@ -21,17 +21,11 @@
  *   lineage is the union of its inputs' lineage (rows of a chunk are re-sorted, so lineage is
  *   per chunk, not per row).
  *
- * Under a duplicate policy that folds ('last', 'first'), compaction also resolves duplicates
- * for good: the inputs go into the buffer in write order (seq, then place in the manifest),
- * so its stable sort keeps ties in write order and writeChunks folds them. The output keeps
- * the newest input's seq, which is only right when no chunk left out may hold a row of the
- * same (series, time) with a seq between the inputs'. So a group is a whole overlap cluster:
- * chunks of a partition that overlap in time and may share a series (the scan's mergeGroups)
- * are compacted all together or not at all, whatever their size (so repeated imports of
- * the same data converge to one row per point), up to CLUSTER_ROWS_MAX_FACTOR ×
- * rowsPerChunkMax rows (memory holds the group, as a scan of it does); such a group may
- * become several chunks, cut from one sorted run. Small chunks that overlap nothing are
- * packed as before.
+ * Under a duplicate policy that folds ('last', 'first') the groups and the merge are those of
+ * compact-fold.ts: groups closed under possible shared points within their seq range (so the
+ * output's seq is right), overlapping big chunks compacted too (repeated imports converge),
+ * a k-way merge in bounded memory that folds duplicates for good; a group may then become
+ * several chunks.
  */
 import { openChunk } from '../format/index.js';
 import { alteredReader } from './alter-read.js';
@@ -40,13 +34,12 @@ import { assert, ConflictError, UsageError } from '../errors.js';
 import { storeSource } from './store-source.js';
 import type { Table } from './table.js';
 import type { ChunkEntry } from '../core/types.js';
-import { mergeGroups, orderChunks } from '../scan/scan.js';
 import { folds } from '../scan/dedup.js';
-
-/** Largest overlap cluster compacted, in multiples of rowsPerChunkMax (a larger one is left to the scan's merge). */
-export const CLUSTER_ROWS_MAX_FACTOR = 8;
 import { tombstonesOf } from '../scan/tombstones.js';
 import { applyTombstones, pruneDeletes, withDeletes } from './delete.js';
+import { foldChunks, planFolding } from './compact-fold.js';
+import { bufferSource, writeChunk, type ChunkReader } from '../format/index.js';
+import type { Tombstone } from '../core/types.js';
 
 export interface CompactOptions {
   /**
@@ -85,21 +78,16 @@ export interface CompactResult {
 
 /**
  * Groups of ≥2 small chunks per partition, each at most `rowsMax` rows, oldest data first.
- * With `fold` (a folding duplicate policy: the table's tags), first every overlap cluster of
- * ≥ 2 chunks of any size (at most CLUSTER_ROWS_MAX_FACTOR × rowsMax rows), then the small
- * chunks of no cluster packed as without it (see the module comment). A chunk `rewrite` names
- * (a delete may hide rows of it) is a candidate whatever its size, and its group is rewritten
- * even alone.
+ * With `fold` (a folding duplicate policy: the table's tags), the groups of planFolding
+ * (compact-fold.ts) instead, inputs in write order. A chunk `rewrite` names (a delete may hide
+ * rows of it) is a candidate whatever its size, and its group is rewritten even alone.
  */
 export function planCompaction(chunks: readonly ChunkEntry[], rowsMax: number, smallRows: number, partitions?: readonly string[], fold?: { tags: readonly string[] }, rewrite: (c: ChunkEntry) => boolean = () => false): CompactGroup[] {
   const only = partitions ? new Set(partitions) : undefined;
   const byPartition = new Map<string, ChunkEntry[]>();
   const groups: CompactGroup[] = [];
-  let candidates = chunks;
+  const candidates = fold ? [] : chunks;
   if (fold) {
-    const clustered = new Set<ChunkEntry>();
-    const place = new Map(chunks.map((c, i) => [c, i]));
-    const writeOrder = (a: ChunkEntry, b: ChunkEntry) => (a.seq ?? 0) - (b.seq ?? 0) || place.get(a)! - place.get(b)!;
     const partitionsOf = new Map<string, ChunkEntry[]>();
     for (const c of chunks) {
       let list = partitionsOf.get(c.partition);
@@ -107,17 +95,15 @@ export function planCompaction(chunks: readonly ChunkEntry[], rowsMax: number, s
       list.push(c);
     }
     for (const [partition, list] of [...partitionsOf].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
-      for (const cluster of mergeGroups(orderChunks(list), fold.tags)) {
-        if (cluster.length < 2) continue;
-        // A cluster is left whole (never split): its chunks are never packed with others.
-        for (const c of cluster) clustered.add(c);
-        const rows = cluster.reduce((n, c) => n + c.rows, 0);
-        if ((only && !only.has(partition)) || rows > CLUSTER_ROWS_MAX_FACTOR * rowsMax) continue;
-        const inputs = [...cluster].sort(writeOrder);
-        groups.push({ partition, inputs: inputs.map((c) => c.key), rows, bytesBefore: inputs.reduce((n, c) => n + c.bytes, 0) });
+      if (only && !only.has(partition)) continue;
+      const folding = planFolding(list, rowsMax, smallRows, fold.tags);
+      // A chunk a delete may hide rows of, in no group, is rewritten alone (it holds one row per point already).
+      const grouped = new Set(folding.flat());
+      for (const c of list) if (!grouped.has(c) && rewrite(c)) folding.push([c]);
+      for (const inputs of folding) {
+        groups.push({ partition, inputs: inputs.map((c) => c.key), rows: inputs.reduce((n, c) => n + c.rows, 0), bytesBefore: inputs.reduce((n, c) => n + c.bytes, 0) });
       }
     }
-    candidates = chunks.filter((c) => !clustered.has(c));
   }
   for (const c of candidates) {
     if ((c.rows >= smallRows && !rewrite(c)) || (only && !only.has(c.partition))) continue;
@@ -146,6 +132,41 @@ export function planCompaction(chunks: readonly ChunkEntry[], rowsMax: number, s
   return groups;
 }
 
+/**
+ * A compaction input as the table's schema sees it (read through later alters), without the
+ * rows its deletes hide: then an in-memory chunk of its remaining rows (null: none remain), so
+ * the merges read every input alike.
+ */
+async function inputReader(table: Table, entry: ChunkEntry, deletes: readonly Tombstone[]): Promise<ChunkReader | null> {
+  const reader = await openChunk(storeSource(table.store, entry.key, entry.bytes));
+  const hiding = tombstonesOf(entry, deletes);
+  if (hiding.length === 0) return alteredReader(reader, table.schema);
+  const kept = applyTombstones(await reader.read(), reader, hiding);
+  if (kept.numRows === 0) return null;
+  const { footer } = reader;
+  const { bytes } = writeChunk(kept, {
+    timeColumn: table.schema.time, tags: table.schema.tags, pageRows: table.options.pageRows, codec: 'none', sortedBySeries: true,
+    lineage: footer.lineage, metadata: footer.metadata,
+  });
+  return alteredReader(await openChunk(bufferSource(bytes, entry.key)), table.schema);
+}
+
+/** Small chunks merged through a write buffer into one chunk (at most rowsMax rows). */
+async function mergeSmall(table: Table, partition: string, inputs: readonly ChunkEntry[], lineage: LineageEntry[], open: (entry: ChunkEntry) => Promise<ChunkReader | null>): Promise<ChunkEntry[]> {
+  const buffer = table.newBuffer();
+  for (const entry of inputs) {
+    const reader = await open(entry);
+    if (reader) buffer.appendBatch(await reader.read());
+  }
+  const drained = buffer.drain(table.options.partition, table.options.rowsPerChunkMax);
+  if (drained.length === 0) return [];
+  const merged = drained[0];
+  if (drained.length !== 1 || merged === undefined || merged.partition !== partition) {
+    throw new ConflictError(`compact ${table.name}: chunks of partition ${partition} re-partitioned into ${drained.map((d) => d.partition).join(', ')}; the table's partitioning changed under them`);
+  }
+  return table.writeChunks([{ ...merged, lineage }]);
+}
+
 /** Merges small chunks of `table` (see the module comment). */
 export async function compactTable(table: Table, options: CompactOptions = {}): Promise<CompactResult> {
   await table.refresh();
@@ -165,23 +186,16 @@ export async function compactTable(table: Table, options: CompactOptions = {}): 
   const hold = table.leases.begin();
   try {
     for (const group of groups) {
-      const buffer = table.newBuffer();
-      const lineage: LineageEntry[] = [];
-      for (const key of group.inputs) {
+      const inputs = group.inputs.map((key) => {
         const entry = entries.get(key);
         assert(entry, `compaction input ${key} is a chunk of the planned version`);
-        const reader = alteredReader(await openChunk(storeSource(table.store, key, entry.bytes)), base.schema); // read through later alters
-        buffer.appendBatch(applyTombstones(await reader.read(), reader, tombstonesOf(entry, deletes)));
-        lineage.push(...reader.footer.lineage);
-      }
-      const drained = buffer.drain(table.options.partition, rowsMax);
-      if (drained.length === 0) { group.rowsAfter = 0; group.bytesAfter = 0; group.outputs = []; continue; } // every row was deleted
-      if (drained.some((d) => d.partition !== group.partition) || (drained.length > 1 && !fold)) {
-        throw new ConflictError(`compact ${table.name}: chunks of partition ${group.partition} re-partitioned into ${drained.map((d) => d.partition).join(', ')}; the table's partitioning changed under them`);
-      }
-      // Several outputs (an overlap cluster beyond rowsMax): each gets the inputs' lineage.
-      const written = await table.writeChunks(drained.map((d) => ({ ...d, lineage })));
-      assert(written.length === drained.length, 'writeChunks returns an entry per chunk');
+        return entry;
+      });
+      // Every output gets the inputs' lineage (outputs of a fold may be several).
+      const lineage = inputs.flatMap((e) => e.lineage);
+      const open = (entry: ChunkEntry) => inputReader(table, entry, deletes);
+      const written = fold && inputs.length > 1 ? await foldChunks(table, group.partition, inputs, lineage, open) : await mergeSmall(table, group.partition, inputs, lineage, open);
+      if (written.length === 0) { group.rowsAfter = 0; group.bytesAfter = 0; group.outputs = []; continue; } // every row was deleted
       // The merged rows are as old as the newest of them: a chunk committed between the
       // inputs' commits must still order after the inputs' older rows (duplicates, deletes).
       const seq = Math.max(...group.inputs.map((k) => entries.get(k)?.seq ?? 0));

@@ -17,7 +17,7 @@ import { validateKey } from '../chunk-manager/keys.js';
 import { DEFAULT_LIMITS, isFieldType, statKindOf } from '../format/index.js';
 import { fieldTypeInfo } from '../format/field-types.js';
 import type { ColumnType, ColumnWriteOptions, LineageEntry, StatValue, TimeUnit } from '../format/types.js';
-import type { ChunkEntry, DuplicatePolicy, FieldSpec, PartitionBy, RollupSpec, SchemaAlter, TableOptions, TableSchema } from '../core/types.js';
+import type { ChunkEntry, ChunkKey, DuplicatePolicy, FieldSpec, PartitionBy, RollupSpec, SchemaAlter, TableOptions, TableSchema } from '../core/types.js';
 import type { Manifest } from './manifest.js';
 import { validateDeletes } from './tombstone-validate.js';
 
@@ -259,6 +259,15 @@ function lineageOf(raw: unknown, field: string): LineageEntry[] {
   });
 }
 
+/** A (series, time) of ChunkEntry.keys: one value (string or null) per tag, a time in int64. */
+function chunkKey(raw: unknown, field: string, tags: number): ChunkKey {
+  const o = record(raw, field);
+  const values = array(o['tags'], `${field}.tags`);
+  if (values.length !== tags) fail(`${field}.tags`, `expected ${tags} tag value(s), got ${values.length}`);
+  values.forEach((v, i) => { if (v !== null && typeof v !== 'string') fail(`${field}.tags[${i}]`, `expected a string or null, got ${describe(v)}`); });
+  return { tags: values as (string | null)[], time: decimal(o['time'], `${field}.time`, INT64_MIN, INT64_MAX) };
+}
+
 /** A chunk entry of table `table` with schema `schema`; `field` is its JSON path. */
 export function validateChunkEntry(raw: unknown, field: string, table: string, schema: TableSchema, options: TableOptions): ChunkEntry {
   const o = record(raw, field);
@@ -302,6 +311,10 @@ export function validateChunkEntry(raw: unknown, field: string, table: string, s
   if (o['schemaRevision'] !== undefined) entry.schemaRevision = integer(o['schemaRevision'], `${field}.schemaRevision`, 0, schema.alters?.length ?? 0);
   if (o['deletesApplied'] !== undefined) entry.deletesApplied = integer(o['deletesApplied'], `${field}.deletesApplied`, 0);
   else delete entry.deletesApplied;
+  if (o['keys'] !== undefined) {
+    const k = record(o['keys'], `${field}.keys`);
+    entry.keys = { first: chunkKey(k['first'], `${field}.keys.first`, schema.tags.length), last: chunkKey(k['last'], `${field}.keys.last`, schema.tags.length) };
+  } else delete entry.keys;
   if (o['tagBlooms'] !== undefined) {
     entry.tagBlooms = mapOf(o['tagBlooms'], `${field}.tagBlooms`, (v, tag) => {
       const path = sub(`${field}.tagBlooms`, tag);

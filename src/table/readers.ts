@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { openChunk, writeChunk, type ChunkReader } from '../format/index.js';
+import { openChunk, type ChunkReader } from '../format/index.js';
 import type { ChunkEntry, TableOptions, TableSchema } from '../core/types.js';
 import { storeSource } from './store-source.js';
 import { entryOf } from './manifest.js';
@@ -7,7 +7,7 @@ import { alteredReader } from './alter-read.js';
 import { checkChunkBytes } from './verify.js';
 import type { TableContext } from './table.js';
 import type { BufferedChunk } from './write-buffer.js';
-import { deduplicateSorted } from '../scan/dedup.js';
+import { encodeChunk } from './chunk-encode.js';
 import type { DuplicateCount } from './import-duplicates.js';
 
 /** Reading and writing a table's chunk files. */
@@ -48,33 +48,18 @@ function chunkId(): string {
 /**
  * Encodes and stores chunks (not yet visible: the caller commits their entries). The caller
  * holds a lease operation from before this call until its commit. Each chunk is checked from
- * its bytes before the put (checkChunkBytes). A chunk's footer records the schema revision
- * its rows were buffered in (alter.ts), when the table was ever altered. Under a folding
- * duplicate policy each chunk's rows of one (series, time) are folded first (scan/dedup.ts);
- * `duplicates` receives each chunk's count of rows that met an earlier row of theirs.
+ * its bytes before the put (checkChunkBytes); duplicates are folded and the schema revision
+ * recorded (encodeChunk); `duplicates` receives each chunk's count of rows that met their point.
  */
 export async function writeTableChunks(ctx: TableContext, table: string, shape: { schema: TableSchema; options: TableOptions }, chunks: BufferedChunk[], out: ChunkEntry[], duplicates?: DuplicateCount[]): Promise<ChunkEntry[]> {
   const { schema, options } = shape;
   for (const chunk of chunks) {
-    // A chunk of a table that folds duplicates holds one row per (series, time) (scans rely on it).
-    const dedup = deduplicateSorted(chunk.batch, schema.tags, schema.time, options.duplicates);
-    duplicates?.push({ rows: dedup.duplicates, values: dedup.values });
-    const { bytes, footer } = writeChunk(dedup.batch, {
-      timeColumn: schema.time,
-      tags: schema.tags,
-      pageRows: options.pageRows,
-      codec: options.codec,
-      ...(options.codecLevel !== undefined ? { codecLevel: options.codecLevel } : {}),
-      ...(options.columns ? { columns: options.columns } : {}),
-      sortedBySeries: true,
-      preferSize: options.compression === 'small',
-      lineage: chunk.lineage,
-      metadata: { table, ...(chunk.revision ? { schemaRevision: String(chunk.revision) } : {}) },
-    });
+    const { bytes, footer, duplicates: met, keys } = encodeChunk(table, schema, options, chunk);
+    duplicates?.push(met);
     const key = `${table}/chunks/${chunk.partition}/${chunkId()}.qvr`;
     if (ctx.checkChunks !== false) await checkChunkBytes(key, bytes, footer);
     await ctx.store.put(key, bytes);
-    out.push({ ...entryOf(key, chunk.partition, footer, bytes.length), ...(chunk.revision ? { schemaRevision: chunk.revision } : {}) });
+    out.push({ ...entryOf(key, chunk.partition, footer, bytes.length), ...(keys ? { keys } : {}), ...(chunk.revision ? { schemaRevision: chunk.revision } : {}) });
   }
   return out;
 }

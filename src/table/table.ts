@@ -291,9 +291,8 @@ export class Table {
   /**
    * Encodes and stores chunks (not yet visible: the caller commits their entries). The caller
    * holds a lease operation (this.leases.begin()) from before this call until its commit. Each
-   * chunk is checked from its bytes before the put (checkChunkBytes). Under a folding
-   * duplicate policy each chunk's rows of one (series, time) are folded first (scan/dedup.ts);
-   * `duplicates` receives each chunk's count of rows that met an earlier row of theirs.
+   * chunk is checked from its bytes before the put (checkChunkBytes); duplicates are folded
+   * (encodeChunk), `duplicates` receives each chunk's count of rows that met their point.
    */
   async writeChunks(chunks: BufferedChunk[], out: ChunkEntry[] = [], duplicates?: DuplicateCount[]): Promise<ChunkEntry[]> {
     if (chunks.length) await this.leases.ensure();

@@ -47,7 +47,7 @@ test('a toy format registered from a test imports through the library and the CL
 
     const db = await Quiver.open(join(dir, 'store'));
     try {
-      const summary = await importFiles(db, [file, unnamed], { table: 'lib' });
+      const summary = await importFiles(db, [file, unnamed], { table: 'lib', duplicates: 'keep' }); // both copies stored
       assert.equal(summary.rows, 6);
       assert.equal(summary.bytesIn, 2 * KV.length);
       const table = await db.table('lib');

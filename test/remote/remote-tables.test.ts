@@ -1,6 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { createServer, connect, type Socket, type AddressInfo } from 'node:net';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,22 +14,12 @@ import { CountingChunkManager } from '../../src/chunk-manager/counting.js';
 import { RetryingChunkManager } from '../../src/chunk-manager/retry.js';
 import type { ChunkManager } from '../../src/chunk-manager/chunk-manager.js';
 import { ConflictError, QuiverError } from '../../src/errors.js';
+import { azUrl, run, s3Url } from './urls.js';
 
 // Tables end to end on real object stores: Ceph RGW (S3) and Azurite (Azure), started by
 // `npm test` or named by S3_ENDPOINT… / AZURE_STORAGE_CONNECTION_STRING.
 const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 const SAMPLE = join(ROOT, 'examples', 'cpu.csv');
-const run = randomBytes(3).toString('hex');
-
-function s3Url(prefix: string): string {
-  const endpoint = process.env.S3_ENDPOINT;
-  if (!endpoint) throw new Error('remote tests need S3_ENDPOINT (run through `npm test`, which starts Ceph RGW)');
-  return `s3://quiver-e2e-${run}/${prefix}?endpoint=${encodeURIComponent(endpoint)}`;
-}
-function azUrl(prefix: string): string {
-  if (!process.env.AZURE_STORAGE_CONNECTION_STRING) throw new Error('remote tests need AZURE_STORAGE_CONNECTION_STRING (run through `npm test`, which starts Azurite)');
-  return `az://quiver-e2e-${run}/${prefix}`;
-}
 
 /** Rows of a scan as sorted CSV-ish lines, for comparing two stores. */
 function rowsOf(table: ArrowTable): string[] {

@@ -41,6 +41,8 @@ const canonical = (points: Point[]) => points.map((p) => `${p.host}|${p.region}|
 
 test('late data: the default scan merges overlapping chunks into per-series time order; order any does not', async () => {
   const db = await Quiver.open(new MemoryChunkManager(), { autoCompact: 0 });
+  // Policy keep: rows come back as appended, so order any streams them chunk by chunk (a
+  // folding policy merges overlapping chunks whatever the order).
   const t = await db.createTable('m', { tags: ['host', 'region'], fields: [{ name: 'v', type: 'float64' }], timeUnit: 'ms', duplicates: 'keep' });
   const seed = seedFromEnv('scan order');
   const random = rng(seed);

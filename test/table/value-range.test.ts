@@ -212,7 +212,7 @@ test('Arrow IPC files: Timestamp(s), Date32, epoch integers and ISO strings out 
     // Appending a file whose integer columns the table holds as the other signedness.
     const db = await fresh();
     const time = makeData({ type: new TimestampSecond(), length: 2, nullCount: 0, data: BigInt64Array.from([s0, s0 + 1n]) } as never);
-    await importFiles(db, [write('base.arrows', { time, i: makeData({ type: new Int64(), length: 2, nullCount: 0, data: BigInt64Array.from([1n, 2n]) } as never), u: makeData({ type: new Uint64(), length: 2, nullCount: 0, data: BigUint64Array.from([1n, 2n]) } as never) })], { table: 't' });
+    await importFiles(db, [write('base.arrows', { time, i: makeData({ type: new Int64(), length: 2, nullCount: 0, data: BigInt64Array.from([1n, 2n]) } as never), u: makeData({ type: new Uint64(), length: 2, nullCount: 0, data: BigUint64Array.from([1n, 2n]) } as never) })], { table: 't', duplicates: 'keep' }); // the appends below reuse its times
     const bigU = write('big-u.arrows', { time, i: makeData({ type: new Uint64(), length: 2, nullCount: 0, data: BigUint64Array.from([3n, 2n ** 63n]) } as never) });
     const e1 = await rejection(importFiles(db, [bigU], { table: 't', append: true }));
     assert.equal(e1.message, `${bigU}: row 2 (column i): expected int64, got 9223372036854775808, which is above the int64 maximum 9223372036854775807`);
