@@ -6,6 +6,7 @@ import { openChunk, writeChunk, type ChunkReader } from '../format/index.js';
 import type { LineageEntry } from '../format/types.js';
 import { ConflictError, QuiverError, SchemaError } from '../errors.js';
 import { TableArrowSchema } from '../core/arrow-schema.js';
+import { tableVersions, type TableVersion } from './catalog.js';
 import { commit, describeManifest, entryOf, latestVersion, loadManifest, manifestKey, MANIFEST_DIR, MANIFEST_FORMAT, type Manifest, type ManifestChange } from './manifest.js';
 import { LeaseKeeper } from './lease.js';
 import { BulkWriter } from './bulk-writer.js';
@@ -416,15 +417,8 @@ export class Table {
   }
 
   /** The table's retained versions, oldest first: when, what operation, and the size of each. */
-  async versions(): Promise<{ version: number; committedAt: string; operation: string; chunks: number; rows: number; bytes: number }[]> {
-    const keys = await this.ctx.store.list(`${this.name}/${MANIFEST_DIR}/`);
-    const numbers = keys.map((k) => Number(/(\d{20})\.json$/.exec(k)?.[1])).filter((v) => v > 0).sort((a, b) => a - b);
-    const out = [];
-    for (const v of numbers) {
-      const m = await loadManifest(this.ctx.store, this.name, v);
-      out.push({ version: v, committedAt: m.committedAt, operation: m.operation, chunks: m.chunks.length, rows: m.chunks.reduce((s, c) => s + c.rows, 0), bytes: m.chunks.reduce((s, c) => s + c.bytes, 0) });
-    }
-    return out;
+  versions(): Promise<TableVersion[]> {
+    return tableVersions(this.ctx.store, this.name);
   }
 
   /** Keys of every object of this table (chunks and manifests). */
