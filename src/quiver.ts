@@ -1,4 +1,4 @@
-import { DecodePool, defaultDecodeThreads } from './format/decode-pool.js';
+import { DecodePool, defaultDecodeThreads, freeCores } from './format/decode-pool.js';
 import type { ChunkManager } from './chunk-manager/chunk-manager.js';
 import { openStore, type OpenStoreOptions } from './chunk-manager/url.js';
 import { mapLimit } from './chunk-manager/semaphore.js';
@@ -132,7 +132,7 @@ export class Quiver {
       ...(options.autoCompact !== undefined ? { autoCompact: options.autoCompact } : {}),
       ...(decodedBytes > 0 ? { decoded: new DecodedPageCache(decodedBytes) } : {}),
       ...(options.manifestTtlMs ? { manifestTtlMs: options.manifestTtlMs } : {}),
-      ...(threads > 0 ? { decodePool: new DecodePool(threads) } : {}),
+      ...(threads > 0 ? { decodePool: new DecodePool(threads, options.decodeThreads === undefined ? { freeCores } : {}) } : {}),
       ...(options.leaseTtlMs !== undefined ? { leaseTtlMs: options.leaseTtlMs } : {}),
     };
   }
