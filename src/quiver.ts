@@ -1,4 +1,4 @@
-import { DecodePool, defaultDecodeThreads } from './format/decode-pool.js';
+import { DecodePool, defaultDecodeThreads, freeCores } from './format/decode-pool.js';
 import type { ChunkManager } from './chunk-manager/chunk-manager.js';
 import { openStore, type OpenStoreOptions } from './chunk-manager/url.js';
 import { mapLimit } from './chunk-manager/semaphore.js';
@@ -10,6 +10,7 @@ import { checkTableSpec, createManifest, describeManifest, encodeManifest, lates
 import { validateColumnName, validateTableName } from './table/names.js';
 import { Table, type TableContext } from './table/table.js';
 import { storeSource } from './table/store-source.js';
+import { listTables } from './table/catalog.js';
 import { convertTime, toTableTime } from './core/time.js';
 import { describeRecovery, type WalRecovery, type WalRecoveryReport } from './table/wal.js';
 import { Table as ArrowTable, type RecordBatch, type Schema } from 'apache-arrow';
@@ -136,7 +137,7 @@ export class Quiver {
       ...(options.autoCompact !== undefined ? { autoCompact: options.autoCompact } : {}),
       ...(decodedBytes > 0 ? { decoded: new DecodedPageCache(decodedBytes) } : {}),
       ...(options.manifestTtlMs ? { manifestTtlMs: options.manifestTtlMs } : {}),
-      ...(threads > 0 ? { decodePool: new DecodePool(threads) } : {}),
+      ...(threads > 0 ? { decodePool: new DecodePool(threads, options.decodeThreads === undefined ? { freeCores } : {}) } : {}),
       ...(options.leaseTtlMs !== undefined ? { leaseTtlMs: options.leaseTtlMs } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
     };
@@ -254,14 +255,7 @@ export class Quiver {
 
   /** Names of the tables in the store, sorted. */
   async tables(): Promise<string[]> {
-    const dirs = await this.store.list('', { recursive: false });
-    const out: string[] = [];
-    for (const dir of dirs) {
-      if (!dir.endsWith('/')) continue;
-      const name = dir.slice(0, -1);
-      if ((await this.store.list(`${name}/${MANIFEST_DIR}/`, { recursive: false })).length > 0) out.push(name);
-    }
-    return out.sort();
+    return listTables(this.store);
   }
 
   async describe(name: string): Promise<TableDescription> {

@@ -1,11 +1,12 @@
 /**
  * Query benchmark: Quiver vs DuckDB on the same cpu rows (default 100 hosts × 24 h at 10 s =
- * 864,000 rows). Usage: `npm run bench:queries -- [--hosts N] [--runs N] [--no-cold]`.
+ * 864,000 rows; `--scale N` makes it N days: 100 hosts × 10 days = 8.64 M rows at 10).
+ * Usage: `npm run bench:queries -- [--hosts N] [--scale N] [--runs N] [--cold-runs N] [--no-cold]`.
  *
  *   Q1 max(usage_user) per host per hour, 8 hosts, 12 hours
  *   Q2 last point of every host
  *   Q3 all ten fields of one host for one hour (a plain scan)
- *   Q4 mean of all ten fields per host per hour over 24 hours
+ *   Q4 mean of all ten fields per host per hour over the whole table (24 h × scale)
  *   Q5 count(*) and sum(usage_user) over the whole table
  *
  * Each query: one warm-up, then the median of `runs` (15) warm runs, each Quiver variant
@@ -14,11 +15,18 @@
  * table layer is present: end-to-end (local store in a temp dir: decode + aggregate) and
  * "engine" (the same aggregation over already-decoded Arrow batches in memory), which
  * separates the aggregation's cost from storage and decoding, and once more without the
- * decoded-page cache. Then, unless `--no-cold`, a first-query time per query in a fresh process
- * for each engine, and a full-table decode's throughput against memory bandwidth.
+ * decoded-page cache ("engine" and "1 thread" only at scale 1: they hold the data in memory).
+ * Then a full-table decode's throughput against memory bandwidth, and, unless `--no-cold`,
+ * cold runs, each a fresh process with the OS page cache warm, medians of `--cold-runs` (5)
+ * alternating runs: the `quiver` CLI running the query (whole process: start-up, opening
+ * the store, the query, printing) against a fresh node process running DuckDB on its own
+ * file (duck-once.ts: the same steps), with the peak RSS of each; the first query's own time
+ * inside a fresh process using the library; and the CLI's start-up line: `quiver tables` and
+ * `quiver inspect cpu` start to first byte of output against `node -e 0` and DuckDB's fresh
+ * process listing its tables.
  */
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -30,6 +38,7 @@ import type { CreateTableSpec, ScanOptions } from '../../src/core/types.js';
 import { runQuery } from '../../src/scan/query.js';
 import { CPU_DEFAULTS, CPU_FIELDS, CPU_SCHEMA, cpuBatches, writeCpuCsv, type CpuOptions } from './cpu-data.js';
 import { MemoryTable } from './memory-table.js';
+import { medianRuns } from './process.js';
 
 type Row = Record<string, unknown>;
 
@@ -41,6 +50,8 @@ interface BenchQuery {
   /** The result as rows, for the comparison with DuckDB (not timed, like DuckDB's). */
   rows: (result: unknown) => Row[];
   duck: string;
+  /** The same query as `quiver` CLI arguments (after `--store DIR`), for the cold runs. */
+  cli: string[];
   /** Columns compared exactly; the others within 1e-9 relative. */
   exact: string[];
 }
@@ -64,7 +75,6 @@ interface QuiverDb {
 }
 
 async function openQuiver(dir: string, options: { decodedCacheBytes?: number; decodeThreads?: number } = {}, waitForThreads = true): Promise<QuiverDb | null> {
-  const here = dirname(fileURLToPath(import.meta.url));
   const module = join(here, '../../src/quiver.js');
   if (!existsSync(module)) return null;
   const { Quiver } = await import(pathToFileURL(module).href) as { Quiver: { open(url: string, options?: object): Promise<QuiverDb> } };
@@ -137,11 +147,13 @@ function queries(opts: CpuOptions): BenchQuery[] {
   const ts = (ms: number) => `make_timestamp(${ms * 1000})`;
   const hosts8 = Array.from({ length: Math.min(8, opts.hosts) }, (_, i) => `host_${i * Math.floor(opts.hosts / 8 || 1)}`);
   const one = `host_${Math.min(7, opts.hosts - 1)}`;
+  const end = opts.duration_ms;
   return [
     {
       name: 'Q1', what: 'max(usage_user) per host per hour, 8 hosts, 12 h',
       quiver: (t) => t.query({ from: t0, to: t0 + 12 * HOUR_MS, where: { hostname: hosts8 }, every: '1h', by: ['hostname'], agg: { usage_user: 'max' } }),
       rows: (r) => tableToRows(r as Table),
+      cli: ['query', 'cpu', '--agg', 'max:usage_user', '--every', '1h', '--by', 'hostname', '--where', `hostname=${hosts8.join('|')}`, '--from', String(t0), '--to', String(t0 + 12 * HOUR_MS), '--format', 'csv'],
       duck: `SELECT epoch_us(time_bucket(INTERVAL '1 hour', time)) AS time, hostname, max(usage_user) AS max_usage_user FROM cpu
              WHERE hostname IN (${hosts8.map((h) => `'${h}'`).join(',')}) AND time >= ${ts(t0)} AND time < ${ts(t0 + 12 * HOUR_MS)}
              GROUP BY ALL ORDER BY hostname, time`,
@@ -151,6 +163,7 @@ function queries(opts: CpuOptions): BenchQuery[] {
       name: 'Q2', what: 'last point of every host',
       quiver: (t) => t.query({ latest: true, by: ['hostname'] }),
       rows: (r) => tableToRows(r as Table),
+      cli: ['query', 'cpu', '--latest', '--by', 'hostname', '--format', 'csv'],
       duck: `SELECT epoch_us(max(time)) AS time, hostname, ${CPU_FIELDS.map((f) => `arg_max(${f}, time) AS ${f}`).join(', ')}
              FROM cpu GROUP BY hostname ORDER BY hostname`,
       exact: ['time', 'hostname', ...CPU_FIELDS],
@@ -163,22 +176,25 @@ function queries(opts: CpuOptions): BenchQuery[] {
         return batches;
       },
       rows: (r) => (r as RecordBatch[]).flatMap((b) => batchRows(b)),
+      cli: ['scan', 'cpu', '--from', String(t0 + HOUR_MS), '--to', String(t0 + 2 * HOUR_MS), '--where', `hostname=${one}`, '--columns', CPU_FIELDS.join(','), '--format', 'csv'],
       duck: `SELECT epoch_us(time) AS time, ${CPU_FIELDS.join(', ')} FROM cpu
              WHERE hostname = '${one}' AND time >= ${ts(t0 + HOUR_MS)} AND time < ${ts(t0 + 2 * HOUR_MS)} ORDER BY time`,
       exact: ['time', ...CPU_FIELDS],
     },
     {
-      name: 'Q4', what: 'mean of 10 fields per host per hour, 24 h',
-      quiver: (t) => t.query({ from: t0, to: t0 + 24 * HOUR_MS, every: '1h', by: ['hostname'], agg: Object.fromEntries(CPU_FIELDS.map((f) => [f, 'mean'])) }),
+      name: 'Q4', what: `mean of 10 fields per host per hour, ${end / HOUR_MS} h`,
+      quiver: (t) => t.query({ from: t0, to: t0 + end, every: '1h', by: ['hostname'], agg: Object.fromEntries(CPU_FIELDS.map((f) => [f, 'mean'])) }),
       rows: (r) => tableToRows(r as Table),
+      cli: ['query', 'cpu', '--agg', CPU_FIELDS.map((f) => `mean:${f}`).join(','), '--every', '1h', '--by', 'hostname', '--from', String(t0), '--to', String(t0 + end), '--format', 'csv'],
       duck: `SELECT epoch_us(time_bucket(INTERVAL '1 hour', time)) AS time, hostname, ${CPU_FIELDS.map((f) => `avg(${f}) AS mean_${f}`).join(', ')}
-             FROM cpu WHERE time >= ${ts(t0)} AND time < ${ts(t0 + 24 * HOUR_MS)} GROUP BY ALL ORDER BY hostname, time`,
+             FROM cpu WHERE time >= ${ts(t0)} AND time < ${ts(t0 + end)} GROUP BY ALL ORDER BY hostname, time`,
       exact: ['time', 'hostname'],
     },
     {
       name: 'Q5', what: 'count(*), sum(usage_user), whole table',
       quiver: (t) => t.query({ agg: { '*': 'count', usage_user: 'sum' } }),
       rows: (r) => tableToRows(r as Table).map(({ count, sum_usage_user }) => ({ count, sum_usage_user })),
+      cli: ['query', 'cpu', '--agg', 'count,sum:usage_user', '--format', 'csv'],
       duck: `SELECT count(*) AS count, sum(usage_user) AS sum_usage_user FROM cpu`,
       exact: ['count'],
     },
@@ -243,18 +259,22 @@ function fmt(ms: number | null | undefined): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { hosts: { type: 'string' }, runs: { type: 'string' }, 'no-cold': { type: 'boolean' }, 'cold-child': { type: 'string' }, dir: { type: 'string' } } });
-  const opts: CpuOptions = { ...CPU_DEFAULTS, hosts: Number(values.hosts ?? CPU_DEFAULTS.hosts) };
+  const { values } = parseArgs({ options: { hosts: { type: 'string' }, scale: { type: 'string' }, runs: { type: 'string' }, 'cold-runs': { type: 'string' }, 'no-cold': { type: 'boolean' }, 'cold-child': { type: 'string' }, dir: { type: 'string' } } });
+  const scale = Number(values.scale ?? 1);
+  if (!(Number.isInteger(scale) && scale >= 1)) throw new Error(`--scale takes a whole number ≥ 1, got ${values.scale}`);
+  const opts: CpuOptions = { ...CPU_DEFAULTS, hosts: Number(values.hosts ?? CPU_DEFAULTS.hosts), duration_ms: CPU_DEFAULTS.duration_ms * scale };
   if (values['cold-child']) return coldChild(values['cold-child'], values.dir!, opts);
-  const runs = Number(values.runs ?? 15);
+  const runs = Number(values.runs ?? (scale > 1 ? 5 : 15));
+  const coldRuns = Number(values['cold-runs'] ?? 5);
   const rows = opts.hosts * Math.floor(opts.duration_ms / opts.interval_ms);
   const dir = mkdtempSync(join(tmpdir(), 'quiver-bench-queries-'));
   try {
     let t = performance.now();
-    const memory = new MemoryTable(CPU_SCHEMA);
-    for (const batch of cpuBatches(opts, 8192)) memory.add(batch, String(batch.getChild('hostname')!.get(0)));
-    const memoryTarget: QueryTarget = { query: (o) => runQuery(memory, o), scan: (o) => memory.scan(o) };
-    console.log(`cpu: ${rows.toLocaleString('en-US')} rows (${opts.hosts} hosts × ${opts.duration_ms / HOUR_MS} h every ${opts.interval_ms / 1000} s), generated in ${(performance.now() - t).toFixed(0)} ms`);
+    // The in-memory engine holds every row decoded: only at scale 1.
+    const memory = scale === 1 ? new MemoryTable(CPU_SCHEMA) : null;
+    if (memory) for (const batch of cpuBatches(opts, 8192)) memory.add(batch, String(batch.getChild('hostname')!.get(0)));
+    const memoryTarget: QueryTarget | null = memory ? { query: (o) => runQuery(memory, o), scan: (o) => memory.scan(o) } : null;
+    console.log(`cpu: ${rows.toLocaleString('en-US')} rows (${opts.hosts} hosts × ${opts.duration_ms / HOUR_MS} h every ${opts.interval_ms / 1000} s)${memory ? `, generated in ${(performance.now() - t).toFixed(0)} ms` : ''}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}, ${availableParallelism()} cores`);
     t = performance.now();
     const quiver = await loadQuiver(join(dir, 'quiver'), opts).catch((error: unknown) => {
       console.log(`Quiver table layer failed to load the data: ${(error as Error).message}`);
@@ -270,23 +290,19 @@ async function main(): Promise<void> {
     const uncachedTable = uncachedDb ? await uncachedDb.table('cpu') : null;
     const uncachedTarget: QueryTarget | null = uncachedTable ? { query: (o) => uncachedTable.query(o), scan: (o) => uncachedTable.scan(o) } : null;
     // …and without decode threads either: every page decodes on the main thread.
-    const serialDb = quiver ? await openQuiver(join(dir, 'quiver'), { decodedCacheBytes: 0, decodeThreads: 0 }) : null;
+    const serialDb = quiver && scale === 1 ? await openQuiver(join(dir, 'quiver'), { decodedCacheBytes: 0, decodeThreads: 0 }) : null;
     const serialTable = serialDb ? await serialDb.table('cpu') : null;
     const serialTarget: QueryTarget | null = serialTable ? { query: (o) => serialTable.query(o), scan: (o) => serialTable.scan(o) } : null;
 
     console.log(`\nmedian of ${runs} warm runs, ms`);
-    console.log('quiver: decoded-page cache on (the default); no cache: decodedCacheBytes 0 (decode threads on, the default); 1 thread: also decodeThreads 0; engine: aggregation over in-memory batches');
+    console.log('quiver: decoded-page cache on (the default); no cache: decodedCacheBytes 0 (decode threads as by default); 1 thread: also decodeThreads 0; engine: aggregation over in-memory batches');
     console.log(['query', 'quiver', 'no cache', '1 thread', 'engine', 'duckdb', 'quiver/duck', 'nocache/duck', '1thread/duck', 'engine/duck', 'rows', 'check'].map((h, i) => (i ? h.padStart(13) : h.padEnd(52))).join(''));
     let failures = 0;
-    const cold: string[] = [];
+    const warm = new Map<string, { cached: number | null; uncached: number | null }>();
     for (const q of queries(opts)) {
       const expected = await duckRowsOf(duck.conn, q.duck);
-      const check = [compare(q, q.rows(await q.quiver(memoryTarget)), expected)];
-      if (quiverTarget) check.push(compare(q, q.rows(await q.quiver(quiverTarget)), expected));
-      const problems = check.filter((c) => c !== null);
-      failures += problems.length;
-
-      for (const target of [uncachedTarget, serialTarget]) {
+      const problems: string[] = [];
+      for (const target of [memoryTarget, quiverTarget, uncachedTarget, serialTarget]) {
         if (!target) continue;
         const problem = compare(q, q.rows(await q.quiver(target)), expected);
         if (problem) { problems.push(problem); failures++; }
@@ -297,15 +313,14 @@ async function main(): Promise<void> {
       const duckRun = () => duck.conn.runAndReadAll(q.duck);
       const pair = async (target: QueryTarget | null) => (target ? await timeAll([duckRun, () => q.quiver(target)], runs) : null);
       const [duckMs, quiverMs] = (await pair(quiverTarget)) ?? [(await timeAll([duckRun], runs))[0]!, null];
-      const [duckEngineMs, engineMs] = (await pair(memoryTarget))!;
+      const engine = await pair(memoryTarget);
       const uncached = await pair(uncachedTarget);
       const serial = await pair(serialTarget);
       const ratio = (x: number | null | undefined, d: number | null | undefined = duckMs) => (x === null || x === undefined ? '—' : (x / d!).toFixed(2));
-      const uncachedMs = uncached ? uncached[1]! : null;
-      const serialMs = serial ? serial[1]! : null;
+      warm.set(q.name, { cached: quiverMs === null || quiverMs === undefined ? null : quiverMs / duckMs!, uncached: uncached ? uncached[1]! / uncached[0]! : null });
       console.log([
-        `${q.name} ${q.what}`.padEnd(52), fmt(quiverMs).padStart(13), fmt(uncachedMs).padStart(13), fmt(serialMs).padStart(13), fmt(engineMs).padStart(13), fmt(duckMs).padStart(13),
-        ratio(quiverMs).padStart(13), ratio(uncachedMs, uncached?.[0]).padStart(13), ratio(serialMs, serial?.[0]).padStart(13), ratio(engineMs!, duckEngineMs).padStart(13),
+        `${q.name} ${q.what}`.padEnd(52), fmt(quiverMs).padStart(13), fmt(uncached?.[1]).padStart(13), fmt(serial?.[1]).padStart(13), fmt(engine?.[1]).padStart(13), fmt(duckMs).padStart(13),
+        ratio(quiverMs).padStart(13), ratio(uncached?.[1], uncached?.[0]).padStart(13), ratio(serial?.[1], serial?.[0]).padStart(13), ratio(engine?.[1], engine?.[0]).padStart(13),
         String(expected.length).padStart(13), (problems.length ? 'DIFFERENT' : 'identical').padStart(13),
       ].join(''));
       for (const p of problems) console.log(`  ${p}`);
@@ -319,25 +334,46 @@ async function main(): Promise<void> {
       const bandwidth = memoryBandwidth();
       for (const threads of [undefined, 0]) {
         const decode = await fullDecode(join(dir, 'quiver'), threads);
-        console.log(`${threads === undefined ? '\n' : ''}full-table decode (every column, no cache, ${threads === 0 ? 'main thread only' : 'decode threads'}): ${(decode.valuesPerSecond / 1e6).toFixed(0)} M values/s, ` +
+        console.log(`${threads === undefined ? '\n' : ''}full-table decode (every column, no cache, ${threads === 0 ? 'main thread only' : 'decode threads as by default'}): ${(decode.valuesPerSecond / 1e6).toFixed(0)} M values/s, ` +
           `${(decode.bytesPerSecond / 1e9).toFixed(2)} GB/s of Arrow output; memory bandwidth (one core, copy): ${(bandwidth / 1e9).toFixed(1)} GB/s ` +
           `→ decode runs at ${(100 * decode.bytesPerSecond / bandwidth).toFixed(1)}% of it`);
       }
     }
-    if (!values['no-cold']) {
+    if (!values['no-cold'] && quiver) {
+      console.log(`\ncold: each a fresh process, OS page cache warm, median of ${coldRuns} alternating runs; CLI and DuckDB: whole process (start, open, query, print), ms and peak RSS MB; library: the first query's own time in a fresh process`);
+      console.log(['query', 'quiver CLI', 'duckdb', 'CLI/duck', 'CLI MB', 'duck MB', 'library', 'cached/duck', 'nocache/duck'].map((h, i) => (i ? h.padStart(13) : h.padEnd(52))).join(''));
       for (const q of queries(opts)) {
-        const duckCold = coldRun(`duck:${q.name}`, dir, opts);
-        const quiverCold = quiver ? coldRun(`quiver:${q.name}`, dir, opts) : null;
-        cold.push(`${`${q.name} ${q.what}`.padEnd(52)}${fmt(quiverCold).padStart(12)}${'—'.padStart(12)}${fmt(duckCold).padStart(12)}${(quiverCold === null ? '—' : (quiverCold / duckCold).toFixed(2)).padStart(12)}`);
+        const [cli, duckOnce] = await medianRuns([quiverCli(dir, q.cli), duckOnceRun(dir, q.duck)], coldRuns);
+        const library = coldRun(`quiver:${q.name}`, dir, opts);
+        const w = warm.get(q.name);
+        console.log([
+          `${q.name} ${q.what}`.padEnd(52), fmt(cli!.ms).padStart(13), fmt(duckOnce!.ms).padStart(13), (cli!.ms / duckOnce!.ms).toFixed(2).padStart(13),
+          fmt(cli!.rssMb).padStart(13), fmt(duckOnce!.rssMb).padStart(13), fmt(library).padStart(13),
+          (w?.cached?.toFixed(2) ?? '—').padStart(13), (w?.uncached?.toFixed(2) ?? '—').padStart(13),
+        ].join(''));
       }
-      console.log(`\ncold: first run in a fresh process (store already written, OS page cache warm), ms`);
-      console.log(['query', 'quiver', 'engine', 'duckdb', 'quiver/duck'].map((h, i) => (i ? h.padStart(12) : h.padEnd(52))).join(''));
-      for (const line of cold) console.log(line);
+      const [tables, inspect, nodeOnly, duckTables] = await medianRuns([
+        quiverCli(dir, ['tables']), quiverCli(dir, ['inspect', 'cpu']), { command: process.execPath, args: ['-e', '0'] }, duckOnceRun(dir, 'SHOW TABLES'),
+      ], Math.max(coldRuns, 7));
+      console.log(`\nCLI start-up, start to first byte of output (median ms): quiver tables ${fmt(tables!.firstByteMs)}, quiver inspect cpu ${fmt(inspect!.firstByteMs)}; ` +
+        `node -e 0 (whole process) ${fmt(nodeOnly!.ms)}; DuckDB fresh process (node + @duckdb/node-api, SHOW TABLES) ${fmt(duckTables!.firstByteMs)}`);
     }
     if (failures) process.exitCode = 1;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** `quiver --store DIR/quiver ARGS` as a fresh process (bin/quiver.js of this checkout). */
+function quiverCli(dir: string, args: readonly string[]): { command: string; args: string[] } {
+  return { command: process.execPath, args: [join(here, '../../../bin/quiver.js'), '--store', join(dir, 'quiver'), ...args] };
+}
+
+/** DuckDB's equivalent: a fresh node process opening its own file and running `sql`. */
+function duckOnceRun(dir: string, sql: string): { command: string; args: string[] } {
+  return { command: process.execPath, args: [join(here, 'duck-once.js'), join(dir, 'cpu.duckdb'), sql] };
 }
 
 /** Runs one query once in a fresh process; returns its time in ms. */

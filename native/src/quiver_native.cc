@@ -19,10 +19,14 @@
 #include <napi.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <csetjmp>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 #include <mutex>
 #include <string>
 #include <sys/mman.h>
@@ -586,7 +590,36 @@ Napi::Value RansEncode(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(pos));
 }
 
+// keepFreedMemory(mmapThresholdBytes, trimThresholdBytes) → whether it applied. glibc returns
+// freed blocks above its mmap threshold (and the heap's free top above its trim threshold) to
+// the kernel, so the next decode's output buffers are fresh pages: a page fault and zeroing
+// per 4 KiB, which dominated uncached decoding. Raising both thresholds keeps freed buffers in
+// the allocator for reuse (bounded: at most trimThreshold of free heap top is kept; blocks above
+// mmapThreshold still come from and go back to the kernel). Not applied when the user set
+// glibc's own MALLOC_MMAP_THRESHOLD_ / MALLOC_TRIM_THRESHOLD_, nor off glibc.
+Napi::Value KeepFreedMemory(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+#if defined(__GLIBC__)
+  if (info.Length() != 2 || !info[0].IsNumber() || !info[1].IsNumber()) {
+    Napi::TypeError::New(env, "keepFreedMemory(mmapThreshold, trimThreshold)").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  const double mmap = info[0].As<Napi::Number>().DoubleValue();
+  const double trim = info[1].As<Napi::Number>().DoubleValue();
+  if (!(mmap >= 0 && mmap <= 1 << 30) || !(trim >= 0 && trim <= 1 << 30)) {
+    Napi::RangeError::New(env, "keepFreedMemory: thresholds must lie in [0, 1 GiB]").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (getenv("MALLOC_MMAP_THRESHOLD_") != nullptr || getenv("MALLOC_TRIM_THRESHOLD_") != nullptr) return Napi::Boolean::New(env, false);
+  const bool ok = mallopt(M_MMAP_THRESHOLD, static_cast<int>(mmap)) == 1 && mallopt(M_TRIM_THRESHOLD, static_cast<int>(trim)) == 1;
+  return Napi::Boolean::New(env, ok);
+#else
+  return Napi::Boolean::New(env, false);
+#endif
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("keepFreedMemory", Napi::Function::New(env, KeepFreedMemory, "keepFreedMemory"));
   exports.Set("ransEncode", Napi::Function::New(env, RansEncode, "ransEncode"));
   exports.Set("bitsplitOffset", Napi::Function::New(env, BitsplitOffset, "bitsplitOffset"));
   exports.Set("relativeToInt64", Napi::Function::New(env, RelativeToInt64, "relativeToInt64"));

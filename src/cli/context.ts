@@ -1,21 +1,42 @@
 import type { GlobalFlags } from './args.js';
-import { toJson } from './output.js';
-import { Quiver } from '../quiver.js';
+import { toJson } from './json.js';
+import type { Quiver } from '../quiver.js';
+import type { Catalog } from '../table/catalog.js';
+import type { ChunkManager } from '../chunk-manager/chunk-manager.js';
 
 /** What every command gets: parsed global flags, output, and the store opened lazily. */
 export class CommandContext {
+  private store?: Promise<ChunkManager>;
+  private storeOpened?: ChunkManager;
   private db?: Promise<Quiver>;
   private opened?: Quiver;
   private readonly abort = new AbortController();
 
   /** `commands`: the registry (for commands that describe the others: completion). */
   constructor(readonly flags: GlobalFlags, readonly stdout: NodeJS.WritableStream, readonly stderr: NodeJS.WritableStream,
-    readonly commands: ReadonlyMap<string, Command> = new Map()) {}
+    readonly commands: ReadonlyMap<string, CommandEntry> = new Map()) {}
 
-  /** The store named by --store / QUIVER_STORE / ./quiver-data. */
+  /**
+   * The store named by --store / QUIVER_STORE / ./quiver-data, as a Quiver (which loads the
+   * whole engine: Arrow, codecs, decoders; imported here, when a command first asks).
+   */
   open(): Promise<Quiver> {
-    this.db ??= Quiver.open(this.flags.store).then((db) => (this.opened = db));
+    this.db ??= Promise.all([import('../quiver.js'), this.openStore()]).then(([{ Quiver }, store]) => Quiver.open(store)).then((db) => (this.opened = db));
     return this.db;
+  }
+
+  /**
+   * The same store read-only through its manifests alone (src/table/catalog.ts): for commands
+   * that list and describe tables, so they start without loading the engine.
+   */
+  async catalog(): Promise<Catalog> {
+    const [{ Catalog }, store] = await Promise.all([import('../table/catalog.js'), this.openStore()]);
+    return new Catalog(store);
+  }
+
+  private openStore(): Promise<ChunkManager> {
+    this.store ??= import('../chunk-manager/url.js').then(({ openStore }) => openStore(this.flags.store)).then((s) => (this.storeOpened = s));
+    return this.store;
   }
 
   /**
@@ -47,13 +68,23 @@ export class CommandContext {
 
   /** Closes the store if it was opened (a store that failed to open was reported already). */
   async close(): Promise<void> {
-    await this.opened?.close();
+    // A Quiver closes its store; a store opened only for the catalog (or for a Quiver that failed to open) is closed here.
+    if (this.opened) await this.opened.close();
+    else await this.storeOpened?.close();
   }
 }
 
-export interface Command {
-  /** One line for `quiver --help`. */
+/**
+ * A command as the registry (src/cli/commands/index.ts) lists it: its one line for `quiver
+ * --help`, and its module, loaded when the command runs or its usage is asked.
+ */
+export interface CommandEntry {
   summary: string;
+  load(): Promise<Command>;
+}
+
+/** A command's module (its one-line summary is its registry entry's). */
+export interface Command {
   /** Full usage text for `quiver CMD --help`. */
   usage: string;
   options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean; short?: string }>;

@@ -1,11 +1,11 @@
 import { globalFlags, parseCommand } from './args.js';
-import { CommandContext, type Command } from './context.js';
+import { CommandContext, type Command, type CommandEntry } from './context.js';
 import { QuiverError, UsageError } from '../errors.js';
-import * as registry from './commands/index.js';
+import { COMMANDS as REGISTRY } from './commands/index.js';
 import { nativeStatus, nativeStatusLine, packageVersion } from './about.js';
 
-/** Every command by name (src/cli/commands/index.ts: one line each). */
-const COMMANDS: ReadonlyMap<string, Command> = new Map(Object.entries(registry));
+/** Every command by name (src/cli/commands/index.ts: one line each); each module loads when its command runs. */
+const COMMANDS: ReadonlyMap<string, CommandEntry> = new Map(Object.entries(REGISTRY));
 
 const GLOBAL_HELP = `Global options:
   --store URL   where the tables live: a directory (default ./quiver-data, env QUIVER_STORE),
@@ -104,8 +104,8 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     }
     return 0;
   }
-  const command = COMMANDS.get(name);
-  if (!command) {
+  const entry = COMMANDS.get(name);
+  if (!entry) {
     stderr.write(`quiver: unknown command ${JSON.stringify(name)} (commands: ${[...COMMANDS.keys()].join(', ')})\n`);
     return 2;
   }
@@ -121,6 +121,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   let code = 0;
   let failure: unknown;
   try {
+    const command: Command = await entry.load();
     const { values, positionals } = parseCommand(rest, command.options);
     if (values.help) {
       stdout.write(`${command.usage}\n\n${GLOBAL_HELP}\n`);

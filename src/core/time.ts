@@ -1,6 +1,6 @@
 import type { TimeUnit } from '../format/types.js';
 import { UsageError } from '../errors.js';
-import { civilFromDays, daysFromCivil } from '../format/field-types.js';
+import { civilFromDays, daysFromCivil } from '../format/field-text.js';
 import type { PartitionBy, TimeInput } from './types.js';
 
 /**

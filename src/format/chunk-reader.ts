@@ -239,7 +239,7 @@ export class ChunkReader {
       });
     }
     // Asking starts the pool: only reads large enough to use it do.
-    const pooled = pool !== undefined && eligible.length > 0 ? assignLanes(eligible, pool.readyCount) : new Set<number>();
+    const pooled = pool !== undefined && eligible.length > 0 ? assignLanes(eligible, pool.usableCount) : new Set<number>();
     // Fixed-width pages of multi-page reads decode (plain: decompress) straight into one buffer
     // per column, in page order, so their values are adjacent views joined without a copy
     // (when some pages came from the cache, the join copies instead).

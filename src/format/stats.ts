@@ -1,6 +1,6 @@
 import { getBit } from './bits.js';
 import { pageValueCount, type PageValues } from './encodings/types.js';
-import { fieldTypeInfo, wordsToBigInt } from './field-types.js';
+import { fieldTypeSpec as fieldTypeInfo, wordsToBigInt } from './field-type-spec.js';
 import type { ColumnType, StatValue } from './types.js';
 import { utf8Decoder } from './utf8.js';
 

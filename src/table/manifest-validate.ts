@@ -14,8 +14,9 @@
  */
 import { assert } from '../errors.js';
 import { validateKey } from '../chunk-manager/keys.js';
-import { DEFAULT_LIMITS, isFieldType, statKindOf } from '../format/index.js';
-import { fieldTypeInfo } from '../format/field-types.js';
+import { DEFAULT_LIMITS } from '../format/limits.js';
+import { statKindOf } from '../format/stats.js';
+import { fieldTypeSpec as fieldTypeInfo, isFieldType } from '../format/field-type-spec.js';
 import type { ColumnType, ColumnWriteOptions, LineageEntry, StatValue, TimeUnit } from '../format/types.js';
 import type { ChunkEntry, ChunkKey, DuplicatePolicy, FieldSpec, PartitionBy, RollupSpec, SchemaAlter, TableOptions, TableSchema } from '../core/types.js';
 import type { Manifest } from './manifest.js';

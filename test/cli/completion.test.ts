@@ -4,8 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import * as registry from '../../src/cli/commands/index.js';
-import type { Command } from '../../src/cli/context.js';
+import { COMMANDS as registry } from '../../src/cli/commands/index.js';
+import type { Command, CommandEntry } from '../../src/cli/context.js';
 import { bashScript, commandSpecs, zshScript } from '../../src/cli/commands/completion.js';
 
 // Shell completion: the script `quiver completion bash|zsh` prints, loaded in a real shell.
@@ -61,28 +61,28 @@ test('bash completion from `quiver completion bash`: commands, flags of a comman
   }
 });
 
-test('completion is generated from the registry: a new command and its options complete with no change to completion code', () => {
+test('completion is generated from the registry: a new command and its options complete with no change to completion code', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'quiver-completion-'));
   try {
     const toy: Command = {
-      summary: 'a toy', usage: 'Usage: quiver toy', options: { shiny: { type: 'boolean' }, mode: { type: 'string' } },
+      usage: 'Usage: quiver toy', options: { shiny: { type: 'boolean' }, mode: { type: 'string' } },
       completions: { values: { mode: ['fast', 'slow'] } },
       async run() { return 0; },
     };
-    const commands = new Map<string, Command>([...Object.entries(registry), ['toy', toy]]);
+    const commands = new Map<string, CommandEntry>([...Object.entries(registry), ['toy', { summary: 'a toy', load: async () => toy }]]);
     const script = join(dir, 'quiver.bash');
-    writeFileSync(script, bashScript(commandSpecs(commands)));
+    writeFileSync(script, bashScript(await commandSpecs(commands)));
     assert.deepEqual(complete(script, 'quiver to'), ['toy']);
     assert.deepEqual(complete(script, 'quiver toy --sh'), ['--shiny']);
     assert.deepEqual(complete(script, 'quiver toy --mode '), ['fast', 'slow']);
     assert.deepEqual(complete(script, 'quiver toy --mode s'), ['slow']);
     // zsh names the same command and options.
-    const zsh = zshScript(commandSpecs(commands));
+    const zsh = zshScript(await commandSpecs(commands));
     assert.match(zsh, /'toy:a toy'/);
     assert.match(zsh, /toy\) _arguments -s --shiny'' --mode':mode:\(fast slow\)'/);
     // Names that are not plain words would be shell code: refused, not quoted by hope.
-    const bad = new Map<string, Command>([['x;rm', toy]]);
-    assert.throws(() => commandSpecs(bad), /not a plain word/);
+    const bad = new Map<string, CommandEntry>([['x;rm', { summary: 'a toy', load: async () => toy }]]);
+    await assert.rejects(commandSpecs(bad), /not a plain word/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -91,6 +91,28 @@ test('reads too small for the pool do not start it', async () => {
   await idle.close();
 });
 
+test('an adaptive pool uses only the cores free besides the reading thread: none free, all reads inline', async () => {
+  const { bytes } = writeChunk(makeBatches(specs(9)), { timeColumn: 'time', tags: ['host'], pageRows: 4096 });
+  let free = 0;
+  const adaptive = new DecodePool(1, { freeCores: () => free });
+  try {
+    const reader = await openChunk(bufferSource(bytes, 'adaptive.qvr'));
+    reader.decodePool = adaptive;
+    const inline = await (await openChunk(bufferSource(bytes, 'inline.qvr'))).read({ columns: ['v', 'n'] });
+    const busy = await reader.read({ columns: ['v', 'n'] });
+    assert.equal(adaptive.started, false, 'no free core: the workers do not even start');
+    assert.equal(adaptive.tasks, 0);
+    for (const name of ['v', 'n']) assert.deepEqual(columnValues(busy, name), columnValues(inline, name));
+    free = 1;
+    await adaptive.whenReady();
+    const quiet = await reader.read({ columns: ['v', 'n'] });
+    assert.ok(adaptive.tasks > 0, 'a free core: runs go to the pool');
+    for (const name of ['v', 'n']) assert.deepEqual(columnValues(quiet, name), columnValues(inline, name));
+  } finally {
+    await adaptive.close();
+  }
+});
+
 describe('scans with the pool and read-ahead', () => {
   test('scans and queries equal the single-threaded ones; breaking out of a scan early is clean', async () => {
     const store = new MemoryChunkManager();

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { nativeAddon } from '../../src/native/addon.js';
 import { deltaBitsplitJs } from '../../src/format/encodings/bitsplit.js';
 import { deltaRansJs, encodeRans, ransDictJs, ransEncodeJs, readTables } from '../../src/format/encodings/rans.js';
@@ -191,4 +192,19 @@ test('native ransEncode = its JS twin: the same bytes and low bits, the same ref
   const outside = Float64Array.from([0, 5, 0]);
   assert.equal(addon.ransEncode!(outside, 0, freq, cum, new Uint8Array(64), new Uint8Array(0)), -2);
   assert.equal(ransEncodeJs(outside, 0, freq, cum, new Uint8Array(64), new Uint8Array(0)), -2);
+});
+
+test('decoding keeps freed buffers in the allocator (glibc), unless the user chose malloc thresholds', () => {
+  // In a child: the setting is process-wide, and the user's MALLOC_* variables must win.
+  const probe = `const k = await import(${JSON.stringify(new URL('../../src/format/encodings/kernels.js', import.meta.url).href)}); console.log(k.keepsFreedMemory)`;
+  const run = (env: Record<string, string>) => spawnSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8', env: { ...process.env, QUIVER_NO_NATIVE: '', ...env } });
+  const glibc = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header?.glibcVersionRuntime !== undefined;
+  const plain = run({});
+  assert.equal(plain.status, 0, plain.stderr);
+  assert.equal(plain.stdout.trim(), String(glibc && nativeAddon() !== null));
+  const chosen = run({ MALLOC_TRIM_THRESHOLD_: '1048576' });
+  assert.equal(chosen.status, 0, chosen.stderr);
+  assert.equal(chosen.stdout.trim(), 'false');
+  const addon = nativeAddon();
+  if (glibc && addon?.keepFreedMemory) assert.throws(() => addon.keepFreedMemory!(-1, 0), RangeError);
 });

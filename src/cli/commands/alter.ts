@@ -4,7 +4,6 @@ import type { AlterSpec } from '../../table/alter.js';
 import type { FieldType } from '../../format/types.js';
 
 export const alterCommand: Command = {
-  summary: 'drop, rename or widen fields of a table (one commit; chunks are not rewritten)',
   usage: `Usage: quiver alter TABLE [--drop-field F]… [--rename-field A=B]… [--widen F:float64]…
 
   --drop-field F        drop field F (a field named F added later starts empty: its old

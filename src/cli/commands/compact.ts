@@ -3,7 +3,6 @@ import { UsageError } from '../../errors.js';
 import { intOption, listOption } from '../args.js';
 
 export const compactCommand: Command = {
-  summary: 'merge small chunks (from streaming writes or small imports) into full ones',
   usage: `Usage: quiver compact TABLE [--small-rows N] [--partition P,…] [--dry-run]
 
 Merges each partition's chunks of fewer than N rows (default: half the table's rowsPerChunkMax)

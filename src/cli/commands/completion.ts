@@ -1,4 +1,4 @@
-import type { Command } from '../context.js';
+import type { Command, CommandEntry } from '../context.js';
 import { GLOBAL_OPTIONS } from '../args.js';
 import { UsageError } from '../../errors.js';
 
@@ -10,7 +10,6 @@ const SHELLS = ['bash', 'zsh'] as const;
  * completed without touching this file.
  */
 export const completionCommand: Command = {
-  summary: 'print a shell completion script (bash or zsh)',
   usage: `Usage: quiver completion bash|zsh
 
   bash   add to ~/.bashrc:  source <(quiver completion bash)
@@ -26,7 +25,7 @@ few words, and file names elsewhere.`,
       throw new UsageError(`completion takes one shell: ${SHELLS.join(' or ')}`);
     }
     if (values.json) throw new UsageError('--json does not apply: the script is shell code');
-    const specs = commandSpecs(ctx.commands);
+    const specs = await commandSpecs(ctx.commands);
     ctx.print(positionals[0] === 'bash' ? bashScript(specs) : zshScript(specs));
     return 0;
   },
@@ -53,13 +52,20 @@ function optionSpecs(options: Command['options'], values: Readonly<Record<string
   }));
 }
 
-export function commandSpecs(commands: ReadonlyMap<string, Command>): CommandSpec[] {
-  return [...commands].map(([name, c]) => ({
-    name: word(name, 'command'),
-    summary: c.summary,
-    options: optionSpecs(c.options, c.completions?.values),
-    ...(c.completions?.positional ? { positional: c.completions.positional.map((v) => word(v, `argument of ${name}`)) } : {}),
-  }));
+/** Every command's name, summary and options (this loads every command's module). */
+export async function commandSpecs(commands: ReadonlyMap<string, CommandEntry>): Promise<CommandSpec[]> {
+  const specs: CommandSpec[] = [];
+  for (const [name, entry] of commands) {
+    word(name, 'command');
+    const c = await entry.load();
+    specs.push({
+      name,
+      summary: entry.summary,
+      options: optionSpecs(c.options, c.completions?.values),
+      ...(c.completions?.positional ? { positional: c.completions.positional.map((v) => word(v, `argument of ${name}`)) } : {}),
+    });
+  }
+  return specs;
 }
 
 const globals = () => optionSpecs(GLOBAL_OPTIONS);

@@ -4,7 +4,6 @@ import { UsageError } from '../../errors.js';
 import { Quiver } from '../../quiver.js';
 
 export const copyCommand: Command = {
-  summary: 'copy tables between stores (backup/restore, local ↔ cloud), verifying on arrival',
   usage: `Usage: quiver copy SRC DST [--table T,…]
 
 SRC and DST are store URLs (a directory, s3://…, az://…, gs://…). Chunks are copied first and

@@ -5,7 +5,6 @@ import { scanOptions, timeZoneOption } from './scan.js';
 import { NS_PER_UNIT, toTableTime } from '../../core/time.js';
 
 export const deleteCommand: Command = {
-  summary: 'delete rows of a time range and/or tag filter (one commit; compact and vacuum free the space)',
   usage: `Usage: quiver delete TABLE [--from TIME] [--to TIME] [--where PRED]… | --all
 
 Deletes the rows with time in [--from, --to) matching every --where, in one commit. Chunks

@@ -2,7 +2,6 @@ import type { Command } from '../context.js';
 import { UsageError } from '../../errors.js';
 
 export const dropCommand: Command = {
-  summary: 'delete a table and all its chunks',
   usage: 'Usage: quiver drop TABLE',
   options: {},
   async run(ctx, _values, positionals) {

@@ -7,7 +7,6 @@ import { pickFormat, WRITE_FORMATS, writeOutput } from '../../export/formats.js'
 import { Sink } from '../output.js';
 
 export const exportCommand: Command = {
-  summary: 'write a table (or a time range of it) to Parquet: one file, or one per partition',
   usage: `Usage: quiver export TABLE --out FILE.parquet|DIR/|FILE.csv|… [options]
 
   --out FILE.parquet    one Parquet file: a row group per partition (split at --row-group-rows)

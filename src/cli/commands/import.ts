@@ -2,12 +2,12 @@ import { totalmem } from 'node:os';
 import type { Command } from '../context.js';
 import { choiceOption, intOption, listOption, refuse, stringOption } from '../args.js';
 import { UsageError } from '../../errors.js';
+import { formatBytes } from '../text.js';
 import { expandGlobs, importFiles } from '../../io/import.js';
 import { likelyFormat } from '../../io/formats/index.js';
 import type { TableDescription } from '../../core/types.js';
 
 export const importCommand: Command = {
-  summary: 'import CSV, Parquet or Arrow files into a table (all or nothing)',
   usage: `Usage: quiver import FILE… --table T [options]
 
 FILE may be a glob ('data/*.csv'), '-' for stdin (CSV), a .gz/.zst compressed CSV,
@@ -205,14 +205,6 @@ function refuseForExistingTable(values: Record<string, unknown>, table: TableDes
   }
   const time = stringOption(values, 'time');
   if (time !== undefined && time !== table.schema.time) throw new UsageError(why(`--time ${time}`, `time column ${table.schema.time} (the input needs a column of that name)`));
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) { value /= 1024; unit++; }
-  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
 /** One updating line on a terminal, a plain line every few seconds otherwise. */

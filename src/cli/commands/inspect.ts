@@ -1,15 +1,23 @@
 import { existsSync, statSync } from 'node:fs';
 import { jsonRatio, jsonTimeRange } from '../json.js';
 import type { Command, CommandContext } from '../context.js';
-import { formatTimestamp, renderTable } from '../output.js';
-import { formatBytes } from './import.js';
+import { formatBytes, formatTimestamp, renderTable } from '../text.js';
 import { UsageError } from '../../errors.js';
-import { fileSource, storeSource } from '../sources.js';
-import { openChunk, type ChunkFooter } from '../../format/index.js';
+import type { ChunkFooter } from '../../format/index.js';
+import type { ChunkManager } from '../../chunk-manager/chunk-manager.js';
 import { perTable } from './tables.js';
+import { describeManifest } from '../../table/manifest.js';
+
+/**
+ * A chunk's footer, from a file or the store. The chunk reader (and the codecs its footer
+ * may need) load here, so that the store and table views start without them.
+ */
+async function chunkFooter(source: { file: string } | { store: ChunkManager; key: string; bytes: number }): Promise<ChunkFooter> {
+  const [{ openChunk }, { fileSource, storeSource }] = await Promise.all([import('../../format/index.js'), import('../sources.js')]);
+  return (await openChunk('file' in source ? fileSource(source.file) : storeSource(source.store, source.key, source.bytes))).footer;
+}
 
 export const inspectCommand: Command = {
-  summary: 'what is in the store, a table, or a chunk (rows, time ranges, bytes, encodings, ratios)',
   usage: `Usage: quiver inspect [TABLE [CHUNK]] [--versions]
        quiver inspect FILE.qvr
 
@@ -31,9 +39,9 @@ as its "error") and the others are listed; exit 1 if any failed.`,
     if (name && !chunk && name.endsWith('.qvr') && existsSync(name) && statSync(name).isFile()) {
       if (values.store !== undefined) throw new UsageError(`--store does not apply to inspect ${name}: it reads the chunk file itself`);
       if (values.versions) throw new UsageError('--versions takes a TABLE, not a chunk file');
-      return inspectChunk(ctx, name, await openChunk(fileSource(name)).then((r) => r.footer));
+      return inspectChunk(ctx, name, await chunkFooter({ file: name }));
     }
-    const db = await ctx.open();
+    const db = await ctx.catalog();
     if (!name) {
       const results = await perTable(ctx, 'inspect', await db.tables(), async (table) => {
         const d = await db.describe(table);
@@ -44,19 +52,19 @@ as its "error") and the others are listed; exit 1 if any failed.`,
       ctx.emit({ store: ctx.flags.store, tables }, () => `store ${ctx.flags.store}\n` + renderTable(rows));
       return results.some((r) => 'error' in r) ? 1 : 0;
     }
-    const table = await db.table(name);
+    const manifest = await db.manifest(name); // a table that does not exist is an error here
     if (values.versions) {
       if (chunk) throw new UsageError('--versions takes a TABLE, not a chunk');
-      const versions = await table.versions();
+      const versions = await db.versions(name);
       const signed = (n: number, text = String(n)) => (n > 0 ? `+${text}` : n < 0 ? `-${text.replace(/^-/, '')}` : '0');
       ctx.emit({ table: name, versions }, () => `table ${name}: ${versions.length} retained version(s)\n` + renderTable(versions.map(({ change, summary, ...v }) => ({
         ...v, bytes: formatBytes(v.bytes), 'Δrows': signed(change.rows), 'Δchunks': signed(change.chunks), 'Δbytes': signed(change.bytes, formatBytes(Math.abs(change.bytes))), change: summary,
       }))));
       return 0;
     }
-    const entries = await table.chunks();
+    const entries = manifest.chunks;
     if (!chunk) {
-      const d = await table.describe();
+      const d = describeManifest(manifest);
       const rows = entries.map((e) => ({ chunk: e.key, rows: e.rows, from: iso(e.timeMin, d.schema.timeUnit), to: iso(e.timeMax, d.schema.timeUnit), rawBytes: e.rawBytes, bytes: e.bytes, ratio: ratio(e.rawBytes, e.bytes) }));
       const { timeMin, timeMax, ...described } = d;
       const json = {
@@ -78,8 +86,7 @@ as its "error") and the others are listed; exit 1 if any failed.`,
       throw new UsageError(matches.length === 0 ? `no chunk of ${name} matches ${JSON.stringify(chunk)}` : `${matches.length} chunks of ${name} match ${JSON.stringify(chunk)}; give more of the key`);
     }
     const entry = matches[0]!;
-    const reader = await openChunk(storeSource(db.store, entry.key, entry.bytes));
-    return inspectChunk(ctx, entry.key, reader.footer);
+    return inspectChunk(ctx, entry.key, await chunkFooter({ store: db.store, key: entry.key, bytes: entry.bytes }));
   },
 };
 

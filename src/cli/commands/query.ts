@@ -8,7 +8,6 @@ import { aggregateHelp } from '../../scan/aggregates/index.js';
 import type { QueryOptions } from '../../scan/query-types.js';
 
 export const queryCommand: Command = {
-  summary: 'aggregate a table: time buckets, group by tags, count/sum/min/max/mean/…',
   // A getter: the functions are the registry's (src/scan/aggregates), registered ones included.
   get usage() {
     return `Usage: quiver query TABLE --agg fn:field[,fn:field…] [--every 1h] [--by tag,…] [options]

@@ -5,7 +5,6 @@ import { collectReport, renderReport, writeReport } from '../../report/index.js'
 import { CHART_IDS } from '../../report/page-script.js';
 
 export const reportCommand: Command = {
-  summary: 'write a self-contained HTML page of plots about a table',
   usage: `Usage: quiver report TABLE --out FILE.html
 
 A single HTML file (no network needed: Chart.js is inlined) with plots of the table, read

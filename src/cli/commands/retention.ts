@@ -4,7 +4,6 @@ import { formatDuration, parseRetention, setRetention } from '../../table/retent
 import { formatTime } from '../../core/time.js';
 
 export const retentionCommand: Command = {
-  summary: 'show or set how long a table keeps its rows (expired rows vanish, their chunks are dropped)',
   usage: `Usage: quiver retention TABLE [DURATION|none]
 
 Without DURATION, prints the table's retention and the cutoff it gives now. With one (30d,

@@ -21,7 +21,6 @@ is answered from it exactly; \`quiver query --explain\` says "answered from roll
   --retention D     the rollup's own retention (e.g. 365d)`;
 
 export const rollupCommand: Command = {
-  summary: 'create, list, refresh or drop rollup tables (downsampled aggregates kept up to date)',
   usage: USAGE,
   options: { source: { type: 'string' }, every: { type: 'string' }, by: { type: 'string' }, agg: { type: 'string' }, retention: { type: 'string' } },
   async run(ctx, values, positionals) {

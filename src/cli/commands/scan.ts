@@ -2,7 +2,7 @@ import type { Command, CommandContext } from '../context.js';
 import { choiceOption, intOption, listOption, refuse, stringOption } from '../args.js';
 import { renderTable, Sink, TimeZoneFormat, toJson } from '../output.js';
 import { filterOption, whereOption } from '../predicates.js';
-import { formatBytes } from './import.js';
+import { formatBytes } from '../text.js';
 import { pickFormat, writeOutput, type WriteFormat, type WriteOptions } from '../../export/formats.js';
 import { applyFilter, predicateColumns } from '../../scan/predicate.js';
 import type { FieldPredicate } from '../../scan/query-types.js';
@@ -175,7 +175,6 @@ async function* filteredScan(table: Table, options: ReturnType<typeof scanOption
 }
 
 export const scanCommand: Command = {
-  summary: 'read rows of a table: time range, tag and field filters, projection',
   usage: `Usage: quiver scan TABLE [options]
 
 Options:

@@ -4,7 +4,6 @@ import { outputFormat, writeRows } from './scan.js';
 import { UsageError } from '../../errors.js';
 
 export const sqlCommand: Command = {
-  summary: 'run SQL on DuckDB over the store\'s tables (DuckDB is an optional dependency)',
   usage: `Usage: quiver sql "SELECT … FROM cpu WHERE …" [--format F] [--out FILE]
 
 Every table of the store is a DuckDB table function of its name backed by Quiver's scan:

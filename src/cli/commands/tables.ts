@@ -1,6 +1,6 @@
 import { jsonRatio, jsonTimeRange } from '../json.js';
 import type { Command, CommandContext } from '../context.js';
-import { renderTable } from '../output.js';
+import { renderTable } from '../text.js';
 
 /**
  * Runs `fn` for each table; a table that fails (a corrupt manifest, a store error on its
@@ -22,14 +22,13 @@ export async function perTable<T>(ctx: CommandContext, command: string, names: r
 }
 
 export const tablesCommand: Command = {
-  summary: 'list the tables of the store',
   usage: `Usage: quiver tables
 
 A table that cannot be read is reported with its error (on stderr; under --json, as its
 "error"), the others are listed; exit 1 if any failed.`,
   options: {},
   async run(ctx) {
-    const db = await ctx.open();
+    const db = await ctx.catalog();
     const results = await perTable(ctx, 'tables', await db.tables(), async (name) => {
       const d = await db.describe(name);
       return { table: name, rows: d.rows, chunks: d.chunks, bytes: d.bytes, rawBytes: d.rawBytes, ratio: jsonRatio(d.rawBytes, d.bytes), version: d.version, ...jsonTimeRange(d.timeMin, d.timeMax, d.schema.timeUnit) };

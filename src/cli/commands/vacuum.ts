@@ -13,7 +13,6 @@ function parseGrace(text: string): number {
 }
 
 export const vacuumCommand: Command = {
-  summary: 'expire old table versions and delete chunk files nothing references any more',
   usage: `Usage: quiver vacuum TABLE [--retain N] [--older-than 1h] [--dry-run]
 
 Deletes manifests of versions that stopped being the latest more than --older-than ago

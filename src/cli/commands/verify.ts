@@ -5,7 +5,6 @@ import { validateTableName } from '../../table/names.js';
 import { perTable } from './tables.js';
 
 export const verifyCommand: Command = {
-  summary: 'check every manifest and chunk of tables: checksums, pages, entries against footers; exit 1 naming each problem',
   usage: `Usage: quiver verify [TABLE…]
 
 Without TABLE, verifies every table of the store. For each table: every retained manifest

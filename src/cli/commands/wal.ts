@@ -50,7 +50,6 @@ function checkLog(path: string): LogCheck {
 }
 
 export const walCommand: Command = {
-  summary: 'check write-ahead logs, or salvage the intact frames of a damaged one',
   usage: `Usage: quiver wal check PATH…
        quiver wal salvage PATH… [--dry-run]
 

@@ -12,6 +12,14 @@ export const decodeKernels: Pick<NativeAddon, 'deltaBitsplit' | 'deltaRans' | 'r
     : {};
 })();
 
+/**
+ * Decode output buffers freed by one read are reused by the next instead of coming back from
+ * the kernel as fresh pages (a page fault and zeroing per 4 KiB, which dominated uncached
+ * decoding): glibc keeps freed blocks below 32 MiB and up to 64 MiB of free heap top. True
+ * when that applied (the addon is loaded on glibc, and the user set no MALLOC_*_THRESHOLD_).
+ */
+export const keepsFreedMemory: boolean = (() => nativeAddon()?.keepFreedMemory?.(32 * 1024 * 1024, 64 * 1024 * 1024) ?? false)();
+
 /** The native rANS encoder (ransEncode) when the addon is loaded: the same bytes as ransEncodeJs. QUIVER_NO_NATIVE=1 forces the JS loop. */
 export const encodeKernels: Pick<NativeAddon, 'ransEncode'> = (() => {
   const addon = nativeAddon();
