@@ -98,7 +98,7 @@ test('quiver scan/query --as-of and inspect --versions', async () => {
     assert.equal(now.rows.length, 4);
     const early = await runCli(s.dir, 'scan', 'cpu', '--as-of', '2000-01-01T00:00:00Z');
     assert.equal(early.code, 1);
-    assert.match(early.out, /no version committed at or before 2000-01-01T00:00:00Z: the earliest retained is version 1/);
+    assert.match(early.out, /no version committed at or before 2000-01-01T00:00:00.000Z: the earliest retained is version 1/);
     const both = await runCli(s.dir, 'scan', 'cpu', '--as-of', firstAt, '--version', '1');
     assert.equal(both.code, 2);
     const missing = await runCli(s.dir, 'scan', 'cpu', '--version', '99');
