@@ -281,8 +281,8 @@ export function validateChunkEntry(raw: unknown, field: string, table: string, s
     createdAt: isoTime(o['createdAt'], `${field}.createdAt`),
   };
   if (o['seq'] !== undefined) entry.seq = integer(o['seq'], `${field}.seq`, 0);
-  if (o['schemaRevision'] !== undefined) entry.schemaRevision = integer(o['schemaRevision'], `${field}.schemaRevision`, 0, schema.alters?.length ?? 0);
   else delete entry.seq;
+  if (o['schemaRevision'] !== undefined) entry.schemaRevision = integer(o['schemaRevision'], `${field}.schemaRevision`, 0, schema.alters?.length ?? 0);
   if (o['tagBlooms'] !== undefined) {
     entry.tagBlooms = mapOf(o['tagBlooms'], `${field}.tagBlooms`, (v, tag) => {
       const path = sub(`${field}.tagBlooms`, tag);
