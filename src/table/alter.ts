@@ -50,7 +50,7 @@ export function alterSteps(spec: AlterSpec): AlterStep[] {
   return steps;
 }
 
-/** The widest magnitude a field's statistics show in any chunk (entries in the manifest's revision). */
+/** A chunk whose statistics show a value of the field beyond ±2^53 (entries in the manifest's revision). */
 function beyondExact(chunks: readonly ChunkEntry[], field: string): ChunkEntry | undefined {
   return chunks.find((c) => {
     const stats = Object.hasOwn(c.columns, field) ? c.columns[field] : undefined;
@@ -62,7 +62,7 @@ function beyondExact(chunks: readonly ChunkEntry[], field: string): ChunkEntry |
  * The manifest after the alter, on top of `base` (run by the commit on whatever version is
  * latest when it lands, so its checks see every chunk committed before it).
  */
-export function applyAlter(base: Manifest, steps: readonly AlterStep[], version: number, unflushed?: { field: string; beyond: boolean }[]): { schema: TableSchema; chunks: ChunkEntry[] } {
+export function applyAlter(base: Manifest, steps: readonly AlterStep[], version: number): { schema: TableSchema; chunks: ChunkEntry[] } {
   const schema = base.schema;
   let fields = [...schema.fields];
   const alters: SchemaAlter[] = [...(schema.alters ?? [])];
@@ -100,7 +100,6 @@ export function applyAlter(base: Manifest, steps: readonly AlterStep[], version:
       if (over) {
         throw new SchemaError(`alter ${table}: cannot widen ${s.field} to float64: chunk ${over.key} holds values up to ${over.columns[f.name]!.min} .. ${over.columns[f.name]!.max}, beyond ±2^53 (9007199254740992), which float64 cannot hold exactly`);
       }
-      if (unflushed?.some((u) => u.field === f.name && u.beyond)) throw new SchemaError(`alter ${table}: cannot widen ${s.field} to float64: unflushed rows hold values beyond ±2^53`);
       fields = fields.map((x) => (x === f ? { ...f, type: s.to } : x));
       alters.push({ op: 'widen', field: s.field, from: f.type, to: s.to, version });
     }

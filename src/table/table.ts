@@ -299,10 +299,7 @@ export class Table {
     return writeTableChunks(this.ctx, this.name, this.manifest, chunks, out, duplicates);
   }
 
-  /**
-   * Drops, renames and widens fields in one commit (operation 'alter'), without rewriting
-   * chunks: older chunks are read through it (alter.ts, alter-read.ts). Flushes first.
-   */
+  /** Drops, renames, widens fields in one 'alter' commit; chunks are read through it, not rewritten (alter.ts). Flushes first. */
   async alter(spec: AlterSpec): Promise<{ version: number; schema: TableSchema }> {
     const steps = alterSteps(spec);
     if (this.create) throw new QuiverError(`alter ${this.name}: the table is not created yet (its first commit creates it)`);
@@ -378,10 +375,7 @@ export class Table {
     return loadManifest(this.ctx.store, this.name, version);
   }
 
-  /**
-   * What a scan reads: the chunks of `version`, or of the latest version plus this process's
-   * unflushed rows (read-your-writes, buffer-scan.ts; taken in the same tick as the manifest).
-   */
+  /** What a scan reads: the chunks of `version`, or of the latest plus this process's unflushed rows (buffer-scan.ts). */
   private async readSource(version?: number): Promise<{ schema: TableSchema; source: ScanSource }> {
     const manifest = await this.manifestFor(version);
     const stored = this.scanSource(manifest);

@@ -98,7 +98,7 @@ test('quiver scan/query --as-of and inspect --versions', async () => {
     assert.equal(now.rows.length, 4);
     const early = await runCli(s.dir, 'scan', 'cpu', '--as-of', '2000-01-01T00:00:00Z');
     assert.equal(early.code, 1);
-    assert.match(early.out, /no version committed at or before 2000-01-01T00:00:00Z: the earliest retained is version 1/);
+    assert.match(early.out, /no version committed at or before 2000-01-01T00:00:00.000Z: the earliest retained is version 1/);
     const both = await runCli(s.dir, 'scan', 'cpu', '--as-of', firstAt, '--version', '1');
     assert.equal(both.code, 2);
     const missing = await runCli(s.dir, 'scan', 'cpu', '--version', '99');
@@ -108,11 +108,12 @@ test('quiver scan/query --as-of and inspect --versions', async () => {
     const listed = await runCli(s.dir, 'inspect', 'cpu', '--versions', '--json');
     assert.equal(listed.code, 0, listed.out);
     const doc = JSON.parse(listed.out) as { versions: { version: number; operation: string; rows: number; change: { rows: number; chunksAdded: number }; summary: string }[] };
-    assert.deepEqual(doc.versions.map((v) => v.operation), ['append', 'append', 'alter']);
-    assert.deepEqual(doc.versions.map((v) => v.change.rows), [2, 1, 0]);
-    assert.match(doc.versions[0]!.summary, /fields a:float64, n:int64, s:utf8/);
-    assert.match(doc.versions[1]!.summary, /\+1 chunk\(s\), \+1 row\(s\)/);
-    assert.equal(doc.versions[2]!.summary, 'renamed field a to usage');
+    assert.deepEqual(doc.versions.map((v) => v.operation), ['create', 'append', 'append', 'alter']);
+    assert.deepEqual(doc.versions.map((v) => v.change.rows), [0, 2, 1, 0]);
+    assert.equal(doc.versions[0]!.summary, 'fields a:float64, n:int64, s:utf8');
+    assert.equal(doc.versions[1]!.summary, '+1 chunk(s), +2 row(s)');
+    assert.equal(doc.versions[2]!.summary, '+1 chunk(s), +1 row(s)');
+    assert.equal(doc.versions[3]!.summary, 'renamed field a to usage');
     const text = await runCli(s.dir, 'inspect', 'cpu', '--versions');
     assert.match(text.out, /alter .*renamed field a to usage/);
   } finally {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Quiver } from '../../src/quiver.js';
 import { SchemaError, UsageError } from '../../src/errors.js';
+import { encodeManifest, manifestKey } from '../../src/table/manifest.js';
 import type { Table } from '../../src/table/table.js';
 import { ALTERED_ROWS, alterScenario, plain, scanRows, UNALTERED_ROWS } from './alter-helpers.js';
 
@@ -112,3 +113,23 @@ test('alter: rows buffered before an alter (this process or another writer) are 
 });
 
 export type { Table };
+
+test('versions: operations other features commit (their own manifest members and options) show generically in the change summary', async () => {
+  const db = await Quiver.open('memory://versions-generic');
+  try {
+    const t = await db.createTable('m', { timeUnit: 'ms', tags: ['host'], fields: [{ name: 'v', type: 'int64' }] });
+    await t.append([{ time: T0, host: 'h', v: 1n }]);
+    await t.flush();
+    // A commit as a later feature would write it: its operation, a member of its own, an option.
+    const m = t.currentManifest;
+    const next = { ...m, version: m.version + 1, parent: m.version, operation: 'delete', committedAt: new Date().toISOString(), options: { ...m.options, retention: 86_400_000 }, deletes: [{ version: m.version + 1, where: { host: 'h' } }] };
+    await t.store.put(manifestKey('m', next.version), encodeManifest(next), { ifAbsent: true });
+    const versions = await t.versions();
+    const last = versions.at(-1)!;
+    assert.equal(last.operation, 'delete');
+    assert.equal(last.summary, 'option retention: (none) → 86400000; deletes: +1 {"version":3,"where":{"host":"h"}}');
+    assert.deepEqual(last.change, { chunks: 0, rows: 0, bytes: 0, chunksAdded: 0, chunksRemoved: 0 });
+  } finally {
+    await db.close();
+  }
+});
