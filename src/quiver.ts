@@ -284,6 +284,8 @@ export class Quiver {
     const table = await this.table(name);
     const manifest = table.currentManifest;
     if (await dst.hasTable(name)) throw new QuiverError(`table ${name} already exists in ${dst.url}`);
+    // A tombstone is ordered against chunk seqs by version; the copy restarts at version 1.
+    if (manifest.deletes?.length) throw new QuiverError(`table ${name} has ${manifest.deletes.length} delete(s) not yet applied to its chunks; run compact on it first (it rewrites the chunks they touch), then copy it`);
     let bytes = 0;
     await mapLimit(manifest.chunks, options.concurrency ?? 4, async (entry) => {
       const data = await this.store.get(entry.key);

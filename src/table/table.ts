@@ -315,8 +315,7 @@ export class Table {
     return compactTable(this, options);
   }
 
-  /** Deletes rows in one commit (dropping whole chunks, else a tombstone; see delete.ts). Flushes first. */
-  delete(options: DeleteOptions): Promise<DeleteResult> { return deleteRows(this, options); }
+  delete(options: DeleteOptions): Promise<DeleteResult> { return deleteRows(this, options); } // one commit, after a flush (delete.ts)
 
   /**
    * A bulk-import transaction: chunks are written as the buffer fills (at rowsPerChunkMax

@@ -83,6 +83,9 @@ export async function deleteScenario(url: string): Promise<void> {
       assert.deepEqual(await tableStats(t), modelStats(model), `${what}: aggregates`);
       const from = T0 + 5 * 3_600_000, to = T0 + DAY + 7 * 3_600_000;
       assert.deepEqual(await tableStats(t, { from, to }), modelStats(model.filter((r) => inRange(r, from, to))), `${what}: aggregates of a range`);
+      const last = new Map<string, ModelRow>();
+      for (const r of model) { const k = `${r.host}|${r.region}`; const seen = last.get(k); if (!seen || r.time >= seen.time) last.set(k, r); }
+      assert.deepEqual(lines(await t.query({ latest: true })), modelLines([...last.values()]), `${what}: latest per series`);
       const count = await t.query({ agg: { '*': 'count' } });
       assert.equal(Number(count.getChild('count')!.get(0)), model.length, `${what}: count(*)`);
     };

@@ -200,3 +200,18 @@ test('quiver delete: refuses no bounds, prints what it did, --json, --all, --tz'
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('copying a table refuses pending deletes (they would come back in the copy); after compact it copies without the deleted rows', async () => {
+  const src = await Quiver.open(new MemoryChunkManager(), { autoCompact: 0 });
+  const t = await table(src);
+  await t.append(dayRows(0) as never);
+  await t.flush();
+  await t.delete({ where: { host: 'b' } });
+  const dst = await Quiver.open(new MemoryChunkManager());
+  await assert.rejects(src.copyTable('t', dst), /not yet applied.*compact/);
+  assert.equal(await dst.hasTable('t'), false);
+  await t.compact({ smallRows: 1 });
+  await src.copyTable('t', dst);
+  const copied = await dst.table('t');
+  assert.deepEqual(lines(await copied.query({})), modelLines(dayRows(0).filter((r) => r.host !== 'b')));
+});
