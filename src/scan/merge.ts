@@ -42,18 +42,57 @@ export function mergeBySeriesTime(batches: readonly RecordBatch[], tags: readonl
     });
     return out;
   });
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  order.sort((a, b) => {
+  // Times compared on their int32 halves (no BigInt per comparison: they would feed the GC).
+  const t32 = new Int32Array(times.buffer, times.byteOffset, 2 * n);
+  const compare = (a: number, b: number) => {
     for (const rank of ranks) { const d = rank[a]! - rank[b]!; if (d !== 0) return d; }
-    const ta = times[a]!, tb = times[b]!;
-    return ta < tb ? -1 : ta > tb ? 1 : a - b;
-  });
+    const ha = t32[2 * a + 1]!, hb = t32[2 * b + 1]!;
+    if (ha !== hb) return ha - hb;
+    const la = t32[2 * a]! >>> 0, lb = t32[2 * b]! >>> 0;
+    return la !== lb ? la - lb : a - b;
+  };
+  const order = mergeRuns(batches.map((b) => b.numRows), compare);
   const children = schema.fields.map((field, c) => {
     const k = tags.indexOf(field.name);
     return gather(batches.map((batch) => batch.data.children[c]! as Data), source, row, order, k >= 0 ? unified[k]! : null, field.name);
   });
   return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children }));
+}
+
+/**
+ * Row indexes 0…n−1 (the batches' rows one after another) in `compare` order. Batches are
+ * usually each sorted already (chunks are written sorted by series then time): then their runs
+ * are merged pairwise, O(n log k) for k batches; a batch that is not sorted (checked, O(n))
+ * makes it a plain sort. `compare` breaks ties by index, so either way the merge is stable.
+ */
+function mergeRuns(lengths: readonly number[], compare: (a: number, b: number) => number): Int32Array {
+  const n = lengths.reduce((s, l) => s + l, 0);
+  let order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  const starts = [0];
+  for (const l of lengths) starts.push(starts[starts.length - 1]! + l);
+  for (let k = 0; k + 1 < starts.length; k++) {
+    for (let i = starts[k]! + 1; i < starts[k + 1]!; i++) {
+      if (compare(i - 1, i) > 0) return order.sort(compare);
+    }
+  }
+  let runs = starts.filter((s, k) => k === 0 || s !== starts[k - 1]);
+  let scratch = new Int32Array(n);
+  while (runs.length > 2) {
+    const next = [0];
+    for (let r = 0; r + 1 < runs.length; r += 2) {
+      const lo = runs[r]!, mid = runs[r + 1]!, hi = runs[r + 2] ?? mid;
+      let i = lo, j = mid, o = lo;
+      while (i < mid && j < hi) scratch[o++] = compare(order[i]!, order[j]!) <= 0 ? order[i++]! : order[j++]!;
+      while (i < mid) scratch[o++] = order[i++]!;
+      while (j < hi) scratch[o++] = order[j++]!;
+      next.push(hi);
+    }
+    if (next[next.length - 1] !== n) next.push(n);
+    [order, scratch] = [scratch, order];
+    runs = next;
+  }
+  return order;
 }
 
 interface Unified {
@@ -90,7 +129,19 @@ function gather(parts: Data[], source: Int32Array, row: Int32Array, order: Int32
   }
   const kind = columnKind(parts[0]!, `merge column ${name}`);
   switch (kind) {
-    case 'f64': case 'i64': case 'u64': case 'time': case 'i32': case 'w32': case 'w64': {
+    case 'i64': case 'u64': case 'time': case 'w64': {
+      // 64-bit integers copied as int32 pairs (reading them as BigInts would allocate each).
+      const srcs = parts.map((d) => { const v = d.values as ArrayBufferView; return new Int32Array(v.buffer, v.byteOffset, 2 * d.length); });
+      const out = new Int32Array(2 * n);
+      for (let i = 0; i < n; i++) {
+        const src = srcs[source[order[i]!]!]!, r = 2 * row[order[i]!]!;
+        out[2 * i] = src[r]!;
+        out[2 * i + 1] = src[r + 1]!;
+      }
+      const Ctor = (parts[0]!.values as object).constructor as new (b: ArrayBufferLike) => ArrayBufferView;
+      return makeData({ type, length: n, nullCount, nullBitmap, data: new Ctor(out.buffer) } as never);
+    }
+    case 'f64': case 'i32': case 'w32': {
       const srcs = parts.map((d) => d.values as Float64Array | BigInt64Array | BigUint64Array | Int32Array);
       const out = new (srcs[0]!.constructor as { new(n: number): typeof srcs[0] })(n);
       for (let i = 0; i < n; i++) out[i] = srcs[source[order[i]!]!]![row[order[i]!]!]!;

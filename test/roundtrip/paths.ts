@@ -101,6 +101,8 @@ function tableSpec(table: GenTable, r: Rand, unit = table.unit): CreateTableSpec
     tags: table.tags.map((t) => t.name),
     fields: table.fields.map((f) => ({ name: f.name, type: f.kind.type })),
     partition: r.pick(['day', 'month', 'none', 'hour'] as const),
+    // The generator repeats times on purpose: every row must come back, so duplicates are kept.
+    duplicates: 'keep',
     ...(small ? { pageRows: r.pick([16, 100, 1000]), rowsPerChunkMax: r.pick([50, 500, 5000]), bufferRowsMax: r.pick([7, 100, 3000]) } : {}),
   };
 }
@@ -227,7 +229,7 @@ export async function write(path: PathName, table: GenTable, r: Rand, dir: strin
     if (!options.tags?.length && path === 'csv') for (const f of table.fields) if (f.kind.type === 'utf8') schema[f.name] = 'utf8';
     if (Object.keys(schema).length) args.push('--schema', Object.entries(schema).map(([k, v]) => `${k}:${v}`).join(','));
     if (options.timeFormat) args.push('--time-format', options.timeFormat);
-    if (precreate) args.push('--append');
+    args.push(...(precreate ? ['--append'] : ['--duplicates', 'keep']));
     how += ` (quiver ${args.slice(2).join(' ')})`;
     const result = await runCli(store, ...args);
     assert.equal(result.code, 0, `${how}: ${result.out}`);
@@ -235,7 +237,7 @@ export async function write(path: PathName, table: GenTable, r: Rand, dir: strin
     return { db: reopened, table: await reopened.table('t'), unit, how };
   }
   how += ` ${JSON.stringify(options)}`;
-  await importFiles(db, [file], { table: 't', ...options, timeUnit: unit, append: precreate });
+  await importFiles(db, [file], { table: 't', ...options, timeUnit: unit, append: precreate, ...(precreate ? {} : { duplicates: 'keep' as const }) });
   return { db, table: await db.table('t'), unit, how };
 }
 

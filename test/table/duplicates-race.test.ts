@@ -41,9 +41,9 @@ test('racing imports and compactions from several processes keep every point exa
       writeFileSync(files[k]!, lines.join('\n') + '\n');
     }
     const imports = files.map((f) => quiver(['import', f, '--table', 't', '--append', '--tags', 'host', '--no-progress', '--store', store]));
-    const compactions = [0, 1, 2].map(async () => {
+    const compactions = [0, 1].map(async () => {
       const results = [];
-      for (let i = 0; i < 3; i++) results.push(await quiver(['compact', 't', '--small-rows', '150', '--store', store]));
+      for (let i = 0; i < 2; i++) results.push(await quiver(['compact', 't', '--small-rows', '150', '--store', store]));
       return results;
     });
     for (const r of await Promise.all(imports)) assert.equal(r.code, 0, r.out);
@@ -84,7 +84,7 @@ test('racing imports and compactions from several processes keep every point exa
       assert.equal(rows.length, expected.size, 'every point once');
       for (const r of rows) {
         const e = expected.get(`${r['time']}|${r['host']}`);
-        assert.ok(e, JSON.stringify(r));
+        assert.ok(e, `${r['time']} ${r['host']} was written`);
         assert.equal(Number(r['v']), e.v, `v of ${r['time']} ${r['host']}: the import committed last`);
         for (let k = 0; k < IMPORTS; k++) assert.equal(r[`f${k}`] === null || r[`f${k}`] === undefined ? null : Number(r[`f${k}`]), e.fields.includes(k) ? k : null);
       }
