@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: build, start the real object stores the backend tests need (Ceph RGW for S3,
-// Azurite for Azure) unless the environment already names them, run every test file with
-// node's test runner, stop the servers, exit with the runner's code.
+// Azurite for Azure) unless the environment already names them, and the two Prometheus
+// servers of the Prometheus test (scripts/prometheus.sh), run every test file with node's
+// test runner, stop the servers, exit with the runner's code.
 //
 //   npm test                       everything
 //   npm test -- test/format cli    only test files whose path contains one of the words
@@ -67,10 +68,18 @@ function stopStores() {
   spawnSync(stores, ['stop'], { cwd: root, stdio: 'inherit', env: process.env });
 }
 // Whatever happens from here on (a throw, process.exit, a signal), servers we started stop.
+let prometheusStarted = false;
+const prometheus = join(root, 'scripts', 'prometheus.sh');
+function stopPrometheus() {
+  if (!prometheusStarted) return;
+  prometheusStarted = false;
+  spawnSync(prometheus, ['stop'], { cwd: root, stdio: 'inherit', env: process.env });
+}
 process.on('exit', stopStores);
+process.on('exit', stopPrometheus);
 let child;
 for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => { child?.kill(signal); stopStores(); process.exit(130); });
+  process.on(signal, () => { child?.kill(signal); stopStores(); stopPrometheus(); process.exit(130); });
 }
 const haveS3 = Boolean(process.env.S3_ENDPOINT), haveAzure = Boolean(process.env.AZURE_STORAGE_CONNECTION_STRING);
 if (needsStores && !(haveS3 && haveAzure)) {
@@ -99,9 +108,40 @@ if (needsStores && !(haveS3 && haveAzure)) {
     }
   }
   started = true;
-  // Lines look like: export A=1 B=2 / export C="x;y"
+  setExports(exports);
+}
+
+/** Lines look like: export A=1 B=2 / export C="x;y" */
+function setExports(exports) {
   for (const line of exports.split('\n')) {
     for (const m of line.replace(/^export /, '').matchAll(/([A-Z0-9_]+)=("([^"]*)"|\S+)/g)) process.env[m[1]] = m[3] ?? m[2];
+  }
+}
+
+// The Prometheus test (test/server/prometheus-server.test.ts) needs two real Prometheus servers
+// pointed at the port its Quiver server will listen on: started here, once, like the stores
+// (as root prometheus is installed when missing; otherwise the script says how and the run
+// fails). Own ports and state directory per run; a failed start is retried on fresh ports.
+if (files.some((f) => relative(root, f).includes('prometheus-server'))) {
+  console.log('# starting two Prometheus servers on 127.0.0.1');
+  run(prometheus, ['install']);
+  for (let attempt = 1; ; attempt++) {
+    process.env.QUIVER_PROM_DIR = join(tmpdir(), `quiver-prometheus-${process.pid}-${attempt}`);
+    process.env.QUIVER_PROM_TARGET_PORT = String(await freePort());
+    process.env.PROM_WRITER_PORT = String(await freePort());
+    process.env.PROM_READER_PORT = String(await freePort());
+    try {
+      setExports(execFileSync(prometheus, ['start'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: process.env }));
+      prometheusStarted = true;
+      break;
+    } catch {
+      spawnSync(prometheus, ['stop'], { cwd: root, stdio: 'inherit', env: process.env });
+      if (attempt === 3) {
+        console.error('could not start Prometheus for the Prometheus test (see above)');
+        process.exit(1);
+      }
+      console.log(`# Prometheus did not start (attempt ${attempt}); retrying on other ports`);
+    }
   }
 }
 
@@ -117,6 +157,7 @@ child = spawn(process.execPath, [
 ], { cwd: root, stdio: 'inherit', env: process.env });
 child.on('exit', (code, signal) => {
   stopStores();
+  stopPrometheus();
   try {
     const summary = readFileSync(tapFile, 'utf8').split('\n').filter((l) => /^# (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) /.test(l));
     if (summary.length) console.log(summary.join('\n'));
