@@ -21,7 +21,7 @@ import { planInput } from '../scan/plan.js';
 import { explainQuery, runQuery } from '../scan/query.js';
 import type { PageSummarizer, QueryOptions } from '../scan/query-types.js';
 import { splitQueryOptions } from '../scan/query-plan.js';
-import type { ChunkEntry, Row, ScanOptions, TableDescription, TableOptions, TableSchema, TableWriter } from '../core/types.js';
+import type { ChunkEntry, FieldSpec, Row, ScanOptions, TableDescription, TableOptions, TableSchema, TableWriter } from '../core/types.js';
 
 /** Open chunk readers (footers) kept per store. */
 export const READERS_CACHED_MAX = 512;
@@ -206,6 +206,16 @@ export class Table {
   /** Rows appended but not yet flushed. */
   get pendingRows(): number {
     return this.buffer.rows;
+  }
+
+  /** Estimated bytes of the rows appended but not yet flushed (WriteBuffer.bytes). */
+  get pendingBytes(): number {
+    return this.buffer.bytes;
+  }
+
+  /** Fields rows can be appended to now: the table's, and those earlier appends added (not yet committed). */
+  get appendFields(): readonly FieldSpec[] {
+    return this.buffer.fieldSpecs;
   }
 
   /**

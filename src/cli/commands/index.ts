@@ -14,6 +14,7 @@ export { inspectCommand as inspect } from './inspect.js';
 export { queryCommand as query } from './query.js';
 export { reportCommand as report } from './report.js';
 export { scanCommand as scan } from './scan.js';
+export { serveCommand as serve } from './serve.js';
 export { sqlCommand as sql } from './sql.js';
 export { tablesCommand as tables } from './tables.js';
 export { vacuumCommand as vacuum } from './vacuum.js';
