@@ -111,10 +111,11 @@ function groupSeries(series: readonly WireSeries[], errors: Refused[]): Map<stri
 interface Refused { index: number; message: string }
 
 /** Writes a decoded request; resolves once every table has it in its WAL (or buffer). */
-export async function writeSamples(tables: MetricTables, request: DecodedWrite): Promise<WriteOutcome> {
+export async function writeSamples(tables: MetricTables, request: DecodedWrite,
+  appended?: (table: string, since: number) => Promise<void>): Promise<WriteOutcome> {
   const errors: Refused[] = [];
   const groups = groupSeries(request.series, errors);
-  const batches: { table: Table; batch: RecordBatch; series: number }[] = [];
+  const batches: { name: string; table: Table; batch: RecordBatch; series: number }[] = [];
   for (const [name, pending] of groups) {
     const labels = new Set<string>();
     for (const p of pending) for (const k of p.tags.keys()) labels.add(k);
@@ -128,9 +129,13 @@ export async function writeSamples(tables: MetricTables, request: DecodedWrite):
         : `label ${JSON.stringify(why)} is not a tag of table ${name} (its tags, fixed when it was created: ${schema.tags.join(', ') || 'none'})`}` });
       return false;
     });
-    if (accepted.length) batches.push({ table, batch: samplesBatch(schema.tags, accepted, request), series: accepted.length });
+    if (accepted.length) batches.push({ name, table, batch: samplesBatch(schema.tags, accepted, request), series: accepted.length });
   }
-  await Promise.all(batches.map(({ table, batch }) => table.append(batch)));
+  await Promise.all(batches.map(async ({ name, table, batch }) => {
+    const since = Date.now();
+    await table.append(batch);
+    await appended?.(name, since);
+  }));
   return {
     samples: batches.reduce((n, b) => n + b.batch.numRows, 0),
     series: batches.reduce((n, b) => n + b.series, 0),

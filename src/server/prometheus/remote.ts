@@ -27,6 +27,14 @@ export interface PrometheusLimits {
   readSamplesMax?: number;
 }
 
+/** What the server around does after writes (flush scheduling, metrics). */
+export interface PrometheusHooks {
+  /** After each append to a table; `since`: Date.now() just before it. */
+  appended?(table: string, since: number): Promise<void>;
+  /** Samples acknowledged by a write. */
+  written?(samples: number): void;
+}
+
 export const PROMETHEUS_BODY_BYTES_MAX = 16 * 1024 * 1024;
 export const PROMETHEUS_DECODED_BYTES_MAX = 64 * 1024 * 1024;
 
@@ -36,11 +44,11 @@ const SAMPLES = 0;
 export class PrometheusRemote {
   readonly tables: MetricTables;
   readonly bodyBytesMax: number;
-  private readonly decodedBytesMax: number;
+  readonly decodedBytesMax: number;
   private readonly writeSamplesMax: number;
   private readonly readSamplesMax: number;
 
-  constructor(db: Quiver, limits: PrometheusLimits = {}) {
+  constructor(db: Quiver, limits: PrometheusLimits = {}, private readonly hooks: PrometheusHooks = {}) {
     this.tables = new MetricTables(db);
     this.bodyBytesMax = limits.bodyBytesMax ?? PROMETHEUS_BODY_BYTES_MAX;
     this.decodedBytesMax = limits.decodedBytesMax ?? PROMETHEUS_DECODED_BYTES_MAX;
@@ -55,7 +63,9 @@ export class PrometheusRemote {
    */
   async write(body: Uint8Array): Promise<WriteOutcome> {
     const request = decodeWriteRequest(snappyDecode(body, this.decodedBytesMax, 'remote write body'), this.writeSamplesMax);
-    return writeSamples(this.tables, request);
+    const outcome = await writeSamples(this.tables, request, this.hooks.appended);
+    this.hooks.written?.(outcome.samples);
+    return outcome;
   }
 
   /** A remote read body (a snappy block of a ReadRequest) → the snappy block of its ReadResponse. */

@@ -7,6 +7,7 @@ import { healthRoute } from './health.js';
 import { metricsRoute } from './metrics.js';
 import { influxV1WriteRoute, influxV2WriteRoute, influxV3WriteRoute } from './influx-write.js';
 import { queryRoute } from './query.js';
+import { remoteReadRoute, remoteWriteRoute } from '../prometheus/routes.js';
 
 export const ROUTES: readonly Route[] = [
   healthRoute,
@@ -15,4 +16,5 @@ export const ROUTES: readonly Route[] = [
   influxV2WriteRoute,
   influxV3WriteRoute,
   queryRoute,
+  remoteWriteRoute, remoteReadRoute,
 ];
