@@ -56,7 +56,7 @@ test('HTTP remote write: 204 once durable, the staleness marker read back bit fo
 });
 
 test('HTTP remote write errors: 400 undecodable (nothing written), 400 refused series listed (others written), 415, 413, 401', async () => {
-  const s = await server({ bodyBytesMax: 64 * 1024 });
+  const s = await server({ bodyBytesMax: 4 * 2 ** 20 });
   try {
     let res = await s.post('/api/v1/write', Buffer.from('not snappy at all'));
     assert.equal(res.status, 400);
@@ -75,8 +75,12 @@ test('HTTP remote write errors: 400 undecodable (nothing written), 400 refused s
 
     res = await s.post('/api/v1/write', Buffer.from('x'), { 'Content-Encoding': 'gzip' });
     assert.equal(res.status, 415);
-    res = await s.post('/api/v1/write', Buffer.alloc(65 * 1024));
+    res = await s.post('/api/v1/write', Buffer.alloc(4 * 2 ** 20 + 1));
     assert.equal(res.status, 413);
+    // Small on the wire, over the 64 MiB decoded limit (read from the snappy header): 413 before decompressing.
+    res = await s.post('/api/v1/write', compressSync(Buffer.alloc(65 * 2 ** 20)));
+    assert.equal(res.status, 413);
+    assert.match(await res.text(), /uncompressed bytes 68157440 exceeds limit 67108864/);
     res = await fetch(`${s.url}/api/v1/write`, { method: 'POST', body: compressSync(Buffer.from(encodeWriteRequest([series('m', { a: 'x' }, [bitsOf(1)])]))) });
     assert.equal(res.status, 401);
     res = await s.post('/api/v1/read', compressSync(Buffer.from(encodeReadRequest([{ start: 0n, end: 1n, matchers: [{ type: 'RE', name: 'a', value: '[' }] }]))));

@@ -7,7 +7,7 @@
  * when writing fails (both retried by Prometheus).
  */
 import type { IncomingMessage } from 'node:http';
-import { RequestError } from '../../errors.js';
+import { LimitExceededError, RequestError } from '../../errors.js';
 import type { Table } from '../../table/table.js';
 import { checkDeclaredLength } from '../body.js';
 import { sendJson, sendNoContent, type RequestContext, type Route, type ServerCore } from '../route.js';
@@ -66,6 +66,16 @@ async function readBytes(req: IncomingMessage, max: number): Promise<Buffer> {
   return Buffer.concat(chunks, total);
 }
 
+/** A body over a size limit (after decompression too) is 413, as one over --body-max. */
+async function sized<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (error instanceof LimitExceededError && error.limit.endsWith('uncompressed bytes')) throw new RequestError(413, error.message);
+    throw error;
+  }
+}
+
 export const remoteWriteRoute: Route = {
   methods: ['POST'],
   path: '/api/v1/write',
@@ -76,7 +86,7 @@ export const remoteWriteRoute: Route = {
     // Decoded bytes plus the sample arrays (≤ the decoded size) are held while writing.
     const reservation = core.ingest.admit(body.length + 2 * Math.min(snappyLength(body, 'remote write body'), remote.decodedBytesMax));
     try {
-      const outcome = await remote.write(body);
+      const outcome = await sized(() => remote.write(body));
       ctx.points = outcome.samples;
       if (outcome.errors.length === 0) return sendNoContent(res);
       const message = `${outcome.samples} samples of ${outcome.series} series written; ${outcome.errors.length} series refused; first: ${outcome.errors[0]}`;
@@ -92,7 +102,8 @@ export const remoteReadRoute: Route = {
   path: '/api/v1/read',
   async handle({ req, res, core }: RequestContext) {
     const remote = remoteOf(core);
-    const response = await remote.read(await readBytes(req, remote.bodyBytesMax));
+    const body = await readBytes(req, remote.bodyBytesMax);
+    const response = await sized(() => remote.read(body));
     res.writeHead(200, { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'snappy', 'Content-Length': response.length });
     res.end(response);
   },
