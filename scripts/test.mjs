@@ -60,55 +60,44 @@ const osPackages = [['chromium', join('test', 'report')], ['zsh', 'completion']]
 if (osPackages.length) run(join(root, 'scripts', 'test-packages.sh'), ['install', ...osPackages]);
 
 const needsStores = files.some((f) => /(s3|azure|object-store|remote)/.test(relative(root, f)));
-let started = false;
 const stores = join(root, 'scripts', 'object-stores.sh');
-function stopStores() {
-  if (!started) return;
-  started = false;
-  spawnSync(stores, ['stop'], { cwd: root, stdio: 'inherit', env: process.env });
+const prometheus = join(root, 'scripts', 'prometheus.sh');
+/** Server scripts whose `start` succeeded: each is stopped once, whatever ends this run. */
+const started = new Set();
+function stopServers() {
+  for (const script of started) spawnSync(script, ['stop'], { cwd: root, stdio: 'inherit', env: process.env });
+  started.clear();
 }
 // Whatever happens from here on (a throw, process.exit, a signal), servers we started stop.
-let prometheusStarted = false;
-const prometheus = join(root, 'scripts', 'prometheus.sh');
-function stopPrometheus() {
-  if (!prometheusStarted) return;
-  prometheusStarted = false;
-  spawnSync(prometheus, ['stop'], { cwd: root, stdio: 'inherit', env: process.env });
-}
-process.on('exit', stopStores);
-process.on('exit', stopPrometheus);
+process.on('exit', stopServers);
 let child;
 for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => { child?.kill(signal); stopStores(); stopPrometheus(); process.exit(130); });
+  process.on(signal, () => { child?.kill(signal); stopServers(); process.exit(130); });
 }
-const haveS3 = Boolean(process.env.S3_ENDPOINT), haveAzure = Boolean(process.env.AZURE_STORAGE_CONNECTION_STRING);
-if (needsStores && !(haveS3 && haveAzure)) {
-  const which = haveS3 ? 'azure' : haveAzure ? 's3' : 'all';
-  console.log(`# starting ${{ all: 'Ceph RGW (S3) and Azurite (Azure)', s3: 'Ceph RGW (S3)', azure: 'Azurite (Azure)' }[which]} on 127.0.0.1`);
-  run(stores, ['install', which]);
-  let exports;
-  // Own ports and state directory per run: two test runs on one machine do not collide. A
-  // start that fails (Ceph's daemons occasionally trip over each other on a loaded machine)
-  // is retried on fresh ports, up to three times, before the run fails.
+
+/**
+ * `script start [args]` on its own ports (fresh free ones in the named variables) and state
+ * directory per run, so two test runs on one machine do not collide; its `export …` lines go
+ * into the environment. A start that fails (Ceph's daemons occasionally trip over each other
+ * on a loaded machine) is retried on fresh ports, up to three times, before the run fails.
+ */
+async function startServers(script, args, dirVariable, portVariables, failure) {
   for (let attempt = 1; ; attempt++) {
-    process.env.QUIVER_STORES_DIR = join(tmpdir(), `quiver-stores-${process.pid}-${attempt}`);
-    process.env.RGW_PORT = String(await freePort());
-    process.env.MON_PORT = String(await freePort());
-    process.env.AZURITE_PORT = String(await freePort());
+    process.env[dirVariable] = join(tmpdir(), `${dirVariable.toLowerCase().replaceAll('_', '-')}-${process.pid}-${attempt}`);
+    for (const name of portVariables) process.env[name] = String(await freePort());
     try {
-      exports = execFileSync(stores, ['start', which], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: process.env });
-      break;
+      setExports(execFileSync(script, ['start', ...args], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: process.env }));
+      started.add(script);
+      return;
     } catch {
-      spawnSync(stores, ['stop'], { cwd: root, stdio: 'inherit', env: process.env });
+      spawnSync(script, ['stop'], { cwd: root, stdio: 'inherit', env: process.env });
       if (attempt === 3) {
-        console.error('could not start the test object stores (see above); set S3_ENDPOINT and AZURE_STORAGE_CONNECTION_STRING to use your own');
+        console.error(failure);
         process.exit(1);
       }
-      console.log(`# object stores did not start (attempt ${attempt}); retrying on other ports`);
+      console.log(`# ${relative(root, script)} did not start (attempt ${attempt}); retrying on other ports`);
     }
   }
-  started = true;
-  setExports(exports);
 }
 
 /** Lines look like: export A=1 B=2 / export C="x;y" */
@@ -118,6 +107,15 @@ function setExports(exports) {
   }
 }
 
+const haveS3 = Boolean(process.env.S3_ENDPOINT), haveAzure = Boolean(process.env.AZURE_STORAGE_CONNECTION_STRING);
+if (needsStores && !(haveS3 && haveAzure)) {
+  const which = haveS3 ? 'azure' : haveAzure ? 's3' : 'all';
+  console.log(`# starting ${{ all: 'Ceph RGW (S3) and Azurite (Azure)', s3: 'Ceph RGW (S3)', azure: 'Azurite (Azure)' }[which]} on 127.0.0.1`);
+  run(stores, ['install', which]);
+  await startServers(stores, [which], 'QUIVER_STORES_DIR', ['RGW_PORT', 'MON_PORT', 'AZURITE_PORT'],
+    'could not start the test object stores (see above); set S3_ENDPOINT and AZURE_STORAGE_CONNECTION_STRING to use your own');
+}
+
 // The Prometheus test (test/server/prometheus-server.test.ts) needs two real Prometheus servers
 // pointed at the port its Quiver server will listen on: started here, once, like the stores
 // (as root prometheus is installed when missing; otherwise the script says how and the run
@@ -125,24 +123,8 @@ function setExports(exports) {
 if (files.some((f) => relative(root, f).includes('prometheus-server'))) {
   console.log('# starting two Prometheus servers on 127.0.0.1');
   run(prometheus, ['install']);
-  for (let attempt = 1; ; attempt++) {
-    process.env.QUIVER_PROM_DIR = join(tmpdir(), `quiver-prometheus-${process.pid}-${attempt}`);
-    process.env.QUIVER_PROM_TARGET_PORT = String(await freePort());
-    process.env.PROM_WRITER_PORT = String(await freePort());
-    process.env.PROM_READER_PORT = String(await freePort());
-    try {
-      setExports(execFileSync(prometheus, ['start'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: process.env }));
-      prometheusStarted = true;
-      break;
-    } catch {
-      spawnSync(prometheus, ['stop'], { cwd: root, stdio: 'inherit', env: process.env });
-      if (attempt === 3) {
-        console.error('could not start Prometheus for the Prometheus test (see above)');
-        process.exit(1);
-      }
-      console.log(`# Prometheus did not start (attempt ${attempt}); retrying on other ports`);
-    }
-  }
+  await startServers(prometheus, [], 'QUIVER_PROM_DIR', ['QUIVER_PROM_TARGET_PORT', 'PROM_WRITER_PORT', 'PROM_READER_PORT'],
+    'could not start Prometheus for the Prometheus test (see above)');
 }
 
 // The spec reporter for people; a TAP copy in a file whose summary (`# pass N`, `# fail N`)
@@ -156,8 +138,7 @@ child = spawn(process.execPath, [
   ...files.map((f) => relative(root, f)),
 ], { cwd: root, stdio: 'inherit', env: process.env });
 child.on('exit', (code, signal) => {
-  stopStores();
-  stopPrometheus();
+  stopServers();
   try {
     const summary = readFileSync(tapFile, 'utf8').split('\n').filter((l) => /^# (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) /.test(l));
     if (summary.length) console.log(summary.join('\n'));
