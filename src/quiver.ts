@@ -75,6 +75,8 @@ export interface QuiverOptions extends OpenStoreOptions {
   decodeThreads?: number;
   /** Lifetime of a writer's lease without a refresh (src/table/lease.ts). Default 10 minutes. */
   leaseTtlMs?: number;
+  /** Hears every commit of this Quiver's tables: the table and its operation (append, compact…). */
+  onCommit?: (table: string, operation: string) => void;
 }
 
 /** Default budget of the decoded-page cache. */
@@ -135,6 +137,7 @@ export class Quiver {
       ...(options.manifestTtlMs ? { manifestTtlMs: options.manifestTtlMs } : {}),
       ...(threads > 0 ? { decodePool: new DecodePool(threads) } : {}),
       ...(options.leaseTtlMs !== undefined ? { leaseTtlMs: options.leaseTtlMs } : {}),
+      ...(options.onCommit ? { onCommit: options.onCommit } : {}),
     };
   }
 
@@ -182,9 +185,10 @@ export class Quiver {
     const { startServer } = await import('./server/server.js');
     const { MeteredChunkManager } = await import('./server/store-metrics.js');
     const store = new MeteredChunkManager(await openStore(options.store ?? './quiver-data', options));
-    const db = await Quiver.open(store, { ...options, wal: options.wal ?? './quiver-wal' });
+    const commits: { onCommit?: (table: string, operation: string) => void } = {};
+    const db = await Quiver.open(store, { ...options, wal: options.wal ?? './quiver-wal', onCommit: (t, op) => { options.onCommit?.(t, op); commits.onCommit?.(t, op); } });
     try {
-      return await startServer(db, options, { closeDb: true });
+      return await startServer(db, options, { closeDb: true, commits });
     } catch (error) {
       await db.close();
       throw error;

@@ -149,7 +149,7 @@ export function parseLine(text: string, lineNumber: number, options: LineOptions
   for (;;) {
     const start = i;
     const [name, k] = readName(text, i, ',= \t', KEY_ESCAPES);
-    if (name === '') throw new LineError(i >= text.length ? 'missing fields' : 'missing field key', i);
+    if (name === '') throw new LineError(fields.length === 0 && i >= text.length ? 'missing fields' : 'missing field key', i);
     if (text[k] !== '=') throw new LineError(`field ${JSON.stringify(name)} has no "=value"`, k);
     let field: PointField;
     if (text[k + 1] === '"') {

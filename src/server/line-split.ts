@@ -77,7 +77,10 @@ export class LineSplitter {
     const out: SplitLine[] = [];
     let start = 0;
     while (start < buf.length) {
-      const { end, inString } = lineEnd(buf, start);
+      const found = lineEnd(buf, start);
+      const { inString } = found;
+      // The body's last line needs no newline.
+      const end = found.end < 0 && final && !inString && !this.skipping && buf.length - start <= this.lineBytesMax ? buf.length : found.end;
       if (end < 0) {
         const rest = buf.length - start;
         if (!final && rest <= this.lineBytesMax) break;

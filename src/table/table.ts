@@ -52,6 +52,8 @@ export interface TableContext {
    * a decode of every page (default true).
    */
   checkChunks?: boolean;
+  /** Hears every commit this process makes: the table and its operation (append, compact, import…). */
+  onCommit?: (table: string, operation: string) => void;
 }
 
 /** Default of `autoCompact`: small chunks in one partition that trigger a compaction after a flush. */
@@ -114,6 +116,7 @@ export class Table {
   private committed(manifest: Manifest): void {
     this.create = undefined;
     this.setManifest(manifest);
+    this.ctx.onCommit?.(this.name, manifest.operation);
   }
 
   get store(): ChunkManager { return this.ctx.store; }

@@ -19,9 +19,8 @@ type Version = keyof typeof PRECISIONS;
 export const LINE_BYTES_MAX = 1024 * 1024;
 /** Bad lines listed in an error answer (InfluxDB lists up to 100). */
 export const ERRORS_LISTED_MAX = 100;
-/** Memory a parsed point is counted as against the write budget, beyond its line's bytes. */
-const POINT_OVERHEAD_BYTES = 160;
 
+/** A refused line; `text` is its start when the parser refused it (points refused by their table carry none). */
 interface BadLine extends PointError {
   text?: string;
 }
@@ -55,56 +54,71 @@ function errorBody(version: Version, errors: BadLine[], written: number, total: 
   return { error: message, data };
 }
 
+/**
+ * Points parsed and not yet written are held in windows of this many: a full window is
+ * written (durably) while the body goes on streaming, so a request holds at most one window
+ * of points whatever its size. (v3's accept_partial=false holds the whole body: it writes
+ * nothing unless every line is valid; its points count against the memory budget as they grow.)
+ */
+export const WINDOW_POINTS = 20_000;
+/** Memory a held point is counted as (the point object, its tags and fields). */
+const POINT_BYTES = 256;
+
 async function handleWrite(version: Version, ctx: RequestContext): Promise<void> {
   const { url, req, res, core } = ctx;
   checkDatabase(core.settings, url, version === 'v2' ? 'bucket' : 'db');
   const unitNs = precisionOf(version, url);
   const acceptPartial = version !== 'v3' || url.searchParams.get('accept_partial') !== 'false';
   const now = nowAt(unitNs);
-  const reservation = core.ingest.admit(Math.min(Number(req.headers['content-length'] ?? 0) || 0, core.settings.bodyBytesMax));
-  const points: IngestPoint[] = [];
+  const declared = Number(req.headers['content-length'] ?? 0) || 0;
+  const holds = [core.ingest.admit(Math.min(WINDOW_POINTS * POINT_BYTES, 64 * 1024 + declared * 4))];
+  let points: IngestPoint[] = [];
   const errors: BadLine[] = [];
-  let held = 0;
-  const extra: { release(): void }[] = [];
+  let parsed = 0;
+  let written = 0;
   const take = (lines: ReturnType<LineSplitter['push']>) => {
     for (const l of lines) {
-      if ('error' in l) { errors.push({ line: l.line, message: l.error, text: l.text }); continue; }
+      if ('error' in l) { errors.push({ line: l.line, message: l.error, text: l.text }); parsed++; continue; }
       try {
         const point = parseLine(l.text, l.line, { unitNs, now });
-        if (point) { points.push(point); held += l.text.length + POINT_OVERHEAD_BYTES; }
+        if (point) { points.push(point); parsed++; }
       } catch (error) {
         if (!(error instanceof LineError)) throw error;
+        parsed++;
         errors.push({ line: l.line, message: `${error.message} (column ${error.column + 1})`, text: l.text.length > 256 ? `${l.text.slice(0, 256)}…` : l.text });
       }
     }
   };
+  const writeWindow = async () => {
+    const result = await core.ingest.write(points);
+    written += result.written;
+    errors.push(...result.errors);
+    points = [];
+  };
   try {
     const splitter = new LineSplitter(LINE_BYTES_MAX);
-    let counted = 0;
     for await (const chunk of readBody(req, core.settings.bodyBytesMax)) {
       take(splitter.push(chunk));
-      // The parsed points count against the memory budget as they grow (429 when it is reached).
-      if (held - counted > 1 << 20) { extra.push(core.ingest.admit(held - counted)); counted = held; }
+      if (points.length < WINDOW_POINTS) continue;
+      if (acceptPartial) await writeWindow();
+      else if (points.length >= WINDOW_POINTS * holds.length) holds.push(core.ingest.admit(WINDOW_POINTS * POINT_BYTES));
     }
     take(splitter.end());
-    const texts = new Map(errors.map((e) => [e.line, e]));
-    let written = 0;
-    if (acceptPartial || errors.length === 0) {
-      const result = await core.ingest.write(points);
-      written = result.written;
-      for (const e of result.errors) {
-        const text = points.find((p) => p.line === e.line);
-        errors.push({ line: e.line, message: e.message, text: text ? undefined : texts.get(e.line)?.text });
-      }
+    if (acceptPartial || errors.length === 0) await writeWindow();
+    else points = [];
+  } catch (error) {
+    // Windows already written stay written: say so (a retry of the whole body would repeat them).
+    if (written > 0 && error instanceof RequestError) {
+      throw new RequestError(error.status, `${error.message}; ${written} points of the lines before were written (durable) before this error`, error.headers);
     }
-    ctx.points = written;
-    if (errors.length === 0) { sendNoContent(res); return; }
-    errors.sort((a, b) => a.line - b.line);
-    sendJson(res, 400, errorBody(version, errors, written, points.length + errors.length - (written > 0 ? 0 : 0)));
+    throw error;
   } finally {
-    reservation.release();
-    for (const r of extra) r.release();
+    for (const h of holds) h.release();
+    ctx.points = written;
   }
+  if (errors.length === 0) { sendNoContent(res); return; }
+  errors.sort((a, b) => a.line - b.line);
+  sendJson(res, 400, errorBody(version, errors, written, parsed));
 }
 
 export const influxV1WriteRoute: Route = { methods: ['POST'], path: '/write', handle: (ctx) => handleWrite('v1', ctx) };
