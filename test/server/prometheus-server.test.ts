@@ -36,8 +36,13 @@ function promText(v: number | string): string {
   return String(Number(v));
 }
 
-async function json(url: string, init?: RequestInit): Promise<unknown> {
-  const res = await fetch(url, init);
+/** Every request has a deadline: a stuck server fails the test with the URL, never hangs it. */
+const REQUEST_TIMEOUT_MS = 30_000;
+const get = (url: string, headers: Record<string, string> = {}) => fetch(url, { headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+  .catch((error: Error) => { throw new Error(`${url}: ${error.message}`); });
+
+async function json(url: string): Promise<unknown> {
+  const res = await get(url);
   const text = await res.text();
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}: ${text}`);
   return JSON.parse(text);
@@ -55,7 +60,7 @@ async function promSamples(base: string, metric: string, t: number): Promise<Sam
 /** The same from Quiver's query endpoint (rows of the metric's table up to t). */
 async function quiverSamples(base: string, metric: string, t: number): Promise<Samples> {
   const url = `${base}/api/v1/query?table=${encodeURIComponent(metric)}&format=json&to=${t + 1}`;
-  const res = await fetch(url, { headers: { Authorization: `Bearer ${TOKEN}` } });
+  const res = await get(url, { Authorization: `Bearer ${TOKEN}` });
   const out: Samples = new Map();
   if (res.status === 404) return out;
   if (!res.ok) throw new Error(`${url}: HTTP ${res.status}: ${await res.text()}`);
@@ -91,10 +96,11 @@ async function pollUntil(what: string, check: () => Promise<string | undefined>)
   assert.fail(`${what} within ${DEADLINE_MS / 1000} s: ${why}`);
 }
 
-test('real Prometheus: scrapes Quiver, remote-writes into it (same samples as its own TSDB), and reads them back by remote read', async () => {
+test('real Prometheus: scrapes Quiver, remote-writes into it (same samples as its own TSDB), and reads them back by remote read', async (t) => {
   assert.ok(WRITER && READER && PORT && TOKEN, 'the Prometheus servers are not running: run this test through npm test '
     + '(scripts/test.mjs starts them with scripts/prometheus.sh; Debian package prometheus, installed by CI: apt-get install prometheus)');
   const root = mkdtempSync(join(tmpdir(), 'quiver-prom-real-'));
+  const started = performance.now();
   const server = await Quiver.serve({ store: join(root, 'store'), wal: join(root, 'wal'), listen: `127.0.0.1:${PORT}`, token: TOKEN, log: false, flushAgeMs: 1000, decodeThreads: 0 });
   try {
     // Scrapes that succeed: up == 1 for the quiver job, written into Quiver.
@@ -103,6 +109,7 @@ test('real Prometheus: scrapes Quiver, remote-writes into it (same samples as it
       const ones = [...up.values()].flat().filter(([, v]) => v === '1').length;
       return ones >= 3 ? undefined : `${ones} samples of up == 1 so far`;
     });
+    t.diagnostic(`scrapes arrived after ${Math.round(performance.now() - started)} ms`);
     const T = Date.now() - 2000;
     const names = (await json(`${WRITER}/api/v1/label/__name__/values`) as { data: string[] }).data;
     assert.ok(names.includes('up') && names.includes('quiver_http_requests_total') && names.length > 20, `metrics in Prometheus: ${names.join(', ')}`);
@@ -119,6 +126,7 @@ test('real Prometheus: scrapes Quiver, remote-writes into it (same samples as it
       return undefined;
     });
 
+    t.diagnostic(`${total} samples of ${names.length} metrics in Quiver after ${Math.round(performance.now() - started)} ms`);
     // The reader Prometheus has no data of its own: its answers come from Quiver by remote read.
     assert.equal((await json(`${READER}/api/v1/label/__name__/values`) as { data: string[] }).data.length, 0, 'the reader holds no local samples');
     for (const name of names) {
