@@ -2,7 +2,7 @@
  * A real Prometheus against Quiver's server. scripts/test.mjs starts two Prometheus servers
  * (scripts/prometheus.sh) before the tests run, pointed at the port this test's Quiver server
  * listens on:
- *   writer  scrapes Quiver's /metrics every second and remote-writes everything into Quiver;
+ *   writer  scrapes Quiver's /metrics every 2 s and remote-writes everything into Quiver;
  *   reader  has no local data and answers queries by remote read from Quiver.
  * The test waits (polling with a deadline) until, for every metric the writer holds, Quiver
  * holds exactly the same samples up to a time T; then asks the reader for the same metrics at
@@ -107,7 +107,9 @@ test('real Prometheus: scrapes Quiver, remote-writes into it (same samples as it
     await pollUntil('Quiver holding successful scrapes of itself', async () => {
       const up = await quiverSamples(server.url, 'up', Date.now());
       const ones = [...up.values()].flat().filter(([, v]) => v === '1').length;
-      return ones >= 3 ? undefined : `${ones} samples of up == 1 so far`;
+      if (ones >= 3) return undefined;
+      const targets = await json(`${WRITER}/api/v1/targets`) as { data: { activeTargets: { health: string; lastError: string }[] } };
+      return `${ones} samples of up == 1 so far; Prometheus' target: ${JSON.stringify(targets.data.activeTargets.map((x) => [x.health, x.lastError]))}`;
     });
     t.diagnostic(`scrapes arrived after ${Math.round(performance.now() - started)} ms`);
     const T = Date.now() - 2000;
