@@ -101,7 +101,10 @@ test('real Prometheus: scrapes Quiver, remote-writes into it (same samples as it
     + '(scripts/test.mjs starts them with scripts/prometheus.sh; Debian package prometheus, installed by CI: apt-get install prometheus)');
   const root = mkdtempSync(join(tmpdir(), 'quiver-prom-real-'));
   const started = performance.now();
-  const server = await Quiver.serve({ store: join(root, 'store'), wal: join(root, 'wal'), listen: `127.0.0.1:${PORT}`, token: TOKEN, log: false, flushAgeMs: 1000, decodeThreads: 0 });
+  /** The server's warnings and errors (refused requests), shown when a wait fails. */
+  const problems: Record<string, unknown>[] = [];
+  const server = await Quiver.serve({ store: join(root, 'store'), wal: join(root, 'wal'), listen: `127.0.0.1:${PORT}`, token: TOKEN, flushAgeMs: 1000, decodeThreads: 0,
+    log: (entry) => { if (entry.level !== 'info') problems.push(entry); } });
   try {
     // Scrapes that succeed: up == 1 for the quiver job, written into Quiver.
     await pollUntil('Quiver holding successful scrapes of itself', async () => {
@@ -109,7 +112,8 @@ test('real Prometheus: scrapes Quiver, remote-writes into it (same samples as it
       const ones = [...up.values()].flat().filter(([, v]) => v === '1').length;
       if (ones >= 3) return undefined;
       const targets = await json(`${WRITER}/api/v1/targets`) as { data: { activeTargets: { health: string; lastError: string }[] } };
-      return `${ones} samples of up == 1 so far; Prometheus' target: ${JSON.stringify(targets.data.activeTargets.map((x) => [x.health, x.lastError]))}`;
+      return `${ones} samples of up == 1 so far; Prometheus' target: ${JSON.stringify(targets.data.activeTargets.map((x) => [x.health, x.lastError]))}; `
+        + `the server's warnings and errors (last 5 of ${problems.length}): ${JSON.stringify(problems.slice(-5))}`;
     });
     t.diagnostic(`scrapes arrived after ${Math.round(performance.now() - started)} ms`);
     const T = Date.now() - 2000;
