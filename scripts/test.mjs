@@ -76,15 +76,36 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 }
 
 /**
+ * A free port on 127.0.0.1 below the ephemeral range, for a server that starts later than the
+ * port is chosen (the Prometheus test's Quiver server): a port from freePort() is the kind the
+ * kernel hands the next listen(0) of any test, and Prometheus would then write into that
+ * test's server instead.
+ */
+async function freePortBelowEphemeral() {
+  let low = 32768;
+  try { low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || low; } catch { /* not Linux */ }
+  for (;;) {
+    const port = 10000 + Math.floor(Math.random() * Math.max(1, low - 10000));
+    const free = await new Promise((resolve) => {
+      const server = createServer();
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+}
+
+/**
  * `script start [args]` on its own ports (fresh free ones in the named variables) and state
  * directory per run, so two test runs on one machine do not collide; its `export …` lines go
  * into the environment. A start that fails (Ceph's daemons occasionally trip over each other
  * on a loaded machine) is retried on fresh ports, up to three times, before the run fails.
  */
-async function startServers(script, args, dirVariable, portVariables, failure) {
+async function startServers(script, args, dirVariable, portVariables, failure, laterPortVariables = []) {
   for (let attempt = 1; ; attempt++) {
     process.env[dirVariable] = join(tmpdir(), `${dirVariable.toLowerCase().replaceAll('_', '-')}-${process.pid}-${attempt}`);
     for (const name of portVariables) process.env[name] = String(await freePort());
+    for (const name of laterPortVariables) process.env[name] = String(await freePortBelowEphemeral());
     try {
       setExports(execFileSync(script, ['start', ...args], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], env: process.env }));
       started.add(script);
@@ -123,8 +144,8 @@ if (needsStores && !(haveS3 && haveAzure)) {
 if (files.some((f) => relative(root, f).includes('prometheus-server'))) {
   console.log('# starting two Prometheus servers on 127.0.0.1');
   run(prometheus, ['install']);
-  await startServers(prometheus, [], 'QUIVER_PROM_DIR', ['QUIVER_PROM_TARGET_PORT', 'PROM_WRITER_PORT', 'PROM_READER_PORT'],
-    'could not start Prometheus for the Prometheus test (see above)');
+  await startServers(prometheus, [], 'QUIVER_PROM_DIR', ['PROM_WRITER_PORT', 'PROM_READER_PORT'],
+    'could not start Prometheus for the Prometheus test (see above)', ['QUIVER_PROM_TARGET_PORT']);
 }
 
 // The spec reporter for people; a TAP copy in a file whose summary (`# pass N`, `# fail N`)

@@ -113,7 +113,9 @@ test('real Prometheus: scrapes Quiver, remote-writes into it (same samples as it
       if (ones >= 3) return undefined;
       const targets = await json(`${WRITER}/api/v1/targets`) as { data: { activeTargets: { health: string; lastError: string }[] } };
       return `${ones} samples of up == 1 so far; Prometheus' target: ${JSON.stringify(targets.data.activeTargets.map((x) => [x.health, x.lastError]))}; `
-        + `the server's warnings and errors (last 5 of ${problems.length}): ${JSON.stringify(problems.slice(-5))}`;
+        + `the server's warnings and errors (last 5 of ${problems.length}): ${JSON.stringify(problems.slice(-5))}; `
+        + `Quiver's up samples: ${JSON.stringify([...up.values()].map((l) => [l.length, l.at(-1)]))}; `
+        + `Prometheus' remote write: ${(await (await get(`${WRITER}/metrics`)).text()).split('\n').filter((l) => /^prometheus_remote_storage_(samples_total|samples_failed_total|samples_retried_total|samples_pending|shards |highest_timestamp_in_seconds|queue_highest_sent_timestamp_seconds)/.test(l)).join('; ')}`;
     });
     t.diagnostic(`scrapes arrived after ${Math.round(performance.now() - started)} ms`);
     const T = Date.now() - 2000;
