@@ -44,6 +44,12 @@ function requestToken(req: IncomingMessage, url: URL): string | undefined {
   return url.searchParams.get('p') ?? undefined;
 }
 
+/** InfluxDB's error codes by HTTP status (clients show them). */
+const CODES: Record<number, string> = {
+  401: 'unauthorized', 404: 'not found', 405: 'method not allowed', 406: 'not acceptable', 413: 'request too large',
+  415: 'unsupported media type', 429: 'too many requests', 503: 'unavailable',
+};
+
 /** The HTTP status of an error a route threw. */
 function statusOf(error: unknown): number {
   if (error instanceof RequestError) return error.status;
@@ -117,7 +123,7 @@ export async function startServer(db: Quiver, options: ServeOptions = {}, owns: 
       failure = (error as Error)?.message ?? String(error);
       if (!res.headersSent && !res.destroyed) {
         const headers = error instanceof RequestError ? error.headers : {};
-        sendJson(res, status, { code: status >= 500 ? 'internal error' : 'invalid', message: failure, error: failure }, headers);
+        sendJson(res, status, { code: CODES[status] ?? (status >= 500 ? 'internal error' : 'invalid'), message: failure, error: failure }, headers);
         // The rest of an unread body is not worth reading: close the connection after the answer.
         if (!req.complete) res.shouldKeepAlive = false;
       } else res.destroy();
