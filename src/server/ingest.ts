@@ -22,13 +22,18 @@ const COPIES_HELD = 2;
 /** What a table accepts, as the server tracks it (field types claimed by writes in flight too). */
 interface TableState {
   table: Table;
-  fields: Map<string, PointFieldType>;
+  /** Field types by name: the point types, or another type of the table's own (refused for points). */
+  fields: Map<string, string>;
   /** Date.now() when the oldest unflushed point was appended (undefined: none). */
   pendingSince?: number;
   flushing?: Promise<void>;
 }
 
-const POINT_TYPES: ReadonlySet<string> = new Set(['float64', 'int64', 'uint64', 'utf8', 'bool']);
+/** A name a new table can take as a tag or field (the time column is `time`). */
+function columnName(name: string): boolean {
+  if (name === 'time') return false;
+  try { validateColumnName(name); return true; } catch { return false; }
+}
 
 export class Ingest {
   /** Set when the server stops accepting work. */
@@ -181,11 +186,8 @@ export class Ingest {
   private track(name: string, table: Table): TableState {
     const known = this.tables.get(name);
     if (known) return known;
-    const fields = new Map<string, PointFieldType>();
-    for (const f of table.appendFields) if (POINT_TYPES.has(f.type)) fields.set(f.name, f.type as PointFieldType);
-    const state: TableState = { table, fields };
-    // Columns of other types (float32, dates…) exist too: a point naming one is refused.
-    for (const f of table.appendFields) if (!POINT_TYPES.has(f.type)) state.fields.set(f.name, f.type as PointFieldType);
+    // Columns of other types (float32, dates…) are kept too: a point naming one is refused.
+    const state: TableState = { table, fields: new Map(table.appendFields.map((f) => [f.name, f.type])) };
     this.tables.set(name, state);
     return state;
   }
@@ -199,11 +201,12 @@ export class Ingest {
       pending = (async () => {
         validateTableName(measurement);
         if (await this.db.hasTable(measurement)) return this.state(measurement);
-        const tags = [...new Set(points.flatMap((p) => p.tags.map(([k]) => k)))].sort();
+        // Names a table cannot hold are left out: the points naming them get their own errors.
+        const tags = [...new Set(points.flatMap((p) => p.tags.map(([k]) => k)))].filter(columnName).sort();
         const fields = new Map<string, PointFieldType>();
-        for (const p of points) for (const f of p.fields) if (!fields.has(f.name) && !tags.includes(f.name)) fields.set(f.name, f.type);
+        for (const p of points) for (const f of p.fields) if (!fields.has(f.name) && !tags.includes(f.name) && columnName(f.name)) fields.set(f.name, f.type);
         try {
-          const table = await this.db.createTable(measurement, { tags: tags.filter((t) => t !== 'time'), fields: [...fields].map(([name, type]) => ({ name, type })) });
+          const table = await this.db.createTable(measurement, { tags, fields: [...fields].map(([name, type]) => ({ name, type })) });
           return this.track(measurement, table);
         } catch (error) {
           // Another process created it meanwhile: use theirs.
@@ -273,7 +276,8 @@ export class Ingest {
       }
       if (ok.length === 0) return;
       const since = Date.now();
-      await s.table.append(pointsBatch(s.table.schema, ok, s.fields));
+      // Every field of `ok` has its point type in s.fields (check() made sure).
+      await s.table.append(pointsBatch(s.table.schema, ok, s.fields as ReadonlyMap<string, PointFieldType>));
       s.pendingSince ??= s.table.pendingRows > 0 ? since : undefined;
       written += ok.length;
       // Flush by size: a table holding a quarter of the budget.

@@ -107,6 +107,8 @@ export async function startServer(db: Quiver, options: ServeOptions = {}, owns: 
     const byMethod = routes.get(path);
     const route = byMethod?.get(req.method ?? '');
     const ctx: RequestContext = { req, res, url, core, signal: abort.signal };
+    // Shutting down: answer, then close the connection (keep-alive clients reconnect elsewhere).
+    if (ingest.closing) res.setHeader('Connection', 'close');
     let failure: string | undefined;
     try {
       if (!byMethod) throw new RequestError(404, `no endpoint ${path} (endpoints: ${[...routes.keys()].join(', ')})`);
