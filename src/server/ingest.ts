@@ -19,6 +19,18 @@ import { walObserver } from '../table/wal.js';
 /** Write buffers and WAL frames each hold the points until a flush: the memory they cost. */
 const COPIES_HELD = 2;
 
+/** Estimated bytes of a buffered row of the table, as WriteBuffer.bytes counts them. */
+function rowBytes(s: TableState): number {
+  let bytes = 8 + 4 * s.table.schema.tags.length;
+  for (const type of s.fields.values()) bytes += type === 'utf8' || type === 'binary' ? 49 : type === 'bool' ? 2 : 9;
+  return bytes;
+}
+
+/** Estimated bytes of the table's unflushed rows. */
+function pendingBytes(s: TableState): number {
+  return s.table.pendingRows * rowBytes(s);
+}
+
 /** What a table accepts, as the server tracks it (field types claimed by writes in flight too). */
 interface TableState {
   table: Table;
@@ -74,7 +86,7 @@ export class Ingest {
 
   /** Memory the write path holds now. */
   usedBytes(): number {
-    return this.sum((s) => s.table.pendingBytes) * COPIES_HELD + this.reserved;
+    return this.sum(pendingBytes) * COPIES_HELD + this.reserved;
   }
 
   private async walBytes(): Promise<number> {
@@ -128,11 +140,11 @@ export class Ingest {
 
   /** Starts flushes of the tables holding the most memory until half the budget is being freed. */
   private flushLargest(): void {
-    const states = [...this.tables.values()].filter((s) => !s.flushing && s.table.pendingRows > 0).sort((a, b) => b.table.pendingBytes - a.table.pendingBytes);
+    const states = [...this.tables.values()].filter((s) => !s.flushing && s.table.pendingRows > 0).sort((a, b) => pendingBytes(b) - pendingBytes(a));
     let freeing = 0;
     for (const s of states) {
       if (freeing * COPIES_HELD >= this.settings.memoryBytes / 2) break;
-      freeing += s.table.pendingBytes;
+      freeing += pendingBytes(s);
       this.flushInBackground(s, 'budget');
     }
   }
@@ -281,7 +293,7 @@ export class Ingest {
       s.pendingSince ??= s.table.pendingRows > 0 ? since : undefined;
       written += ok.length;
       // Flush by size: a table holding a quarter of the budget.
-      if (s.table.pendingBytes * COPIES_HELD >= this.settings.memoryBytes / 4) this.flushInBackground(s, 'size');
+      if (pendingBytes(s) * COPIES_HELD >= this.settings.memoryBytes / 4) this.flushInBackground(s, 'size');
     }));
     errors.sort((a, b) => a.line - b.line);
     this.pointsWritten.inc({}, written);

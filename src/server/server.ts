@@ -73,17 +73,13 @@ function routeTable(routes: readonly Route[]): Map<string, Map<string, Route>> {
 }
 
 /**
- * Starts serving `db` (opened with a write-ahead log). `owns.closeDb`: close() closes it too;
- * `owns.commits`: the hook the db's onCommit calls (commits are counted in /metrics).
+ * Starts serving `db` (opened with a write-ahead log). `owns.closeDb`: close() closes it too.
+ * Store requests and commits are counted when db's store is a MeteredChunkManager.
  */
-export async function startServer(db: Quiver, options: ServeOptions = {}, owns: { closeDb?: boolean; commits?: { onCommit?: (table: string, operation: string) => void } } = {}): Promise<ServerHandle> {
+export async function startServer(db: Quiver, options: ServeOptions = {}, owns: { closeDb?: boolean } = {}): Promise<ServerHandle> {
   if (db.walDirectory === undefined) throw new UsageError('serving needs a Quiver opened with a write-ahead log (wal: DIR): writes are acknowledged once durable there');
   const settings = resolveSettings(options);
   const metrics = new Metrics();
-  if (owns.commits) {
-    const commits = metrics.counter('quiver_commits_total', 'Table versions committed by this server, by operation (append: a flush of buffered points; compact: a compaction).');
-    owns.commits.onCommit = (table, operation) => commits.inc({ operation });
-  }
   const ingest = new Ingest(db, settings, metrics);
   registerStoreMetrics(metrics, db);
   const core: ServerCore = { db, ingest, metrics, settings };
