@@ -75,8 +75,6 @@ export interface QuiverOptions extends OpenStoreOptions {
   decodeThreads?: number;
   /** Lifetime of a writer's lease without a refresh (src/table/lease.ts). Default 10 minutes. */
   leaseTtlMs?: number;
-  /** Hears every commit of this Quiver's tables: the table and its operation (append, compact…). */
-  onCommit?: (table: string, operation: string) => void;
 }
 
 /** Default budget of the decoded-page cache. */
@@ -137,7 +135,6 @@ export class Quiver {
       ...(options.manifestTtlMs ? { manifestTtlMs: options.manifestTtlMs } : {}),
       ...(threads > 0 ? { decodePool: new DecodePool(threads) } : {}),
       ...(options.leaseTtlMs !== undefined ? { leaseTtlMs: options.leaseTtlMs } : {}),
-      ...(options.onCommit ? { onCommit: options.onCommit } : {}),
     };
   }
 
@@ -185,10 +182,9 @@ export class Quiver {
     const { startServer } = await import('./server/server.js');
     const { MeteredChunkManager } = await import('./server/store-metrics.js');
     const store = new MeteredChunkManager(await openStore(options.store ?? './quiver-data', options));
-    const commits: { onCommit?: (table: string, operation: string) => void } = {};
-    const db = await Quiver.open(store, { ...options, wal: options.wal ?? './quiver-wal', onCommit: (t, op) => { options.onCommit?.(t, op); commits.onCommit?.(t, op); } });
+    const db = await Quiver.open(store, { ...options, wal: options.wal ?? './quiver-wal' });
     try {
-      return await startServer(db, options, { closeDb: true, commits });
+      return await startServer(db, options, { closeDb: true });
     } catch (error) {
       await db.close();
       throw error;

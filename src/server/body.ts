@@ -7,8 +7,8 @@ import type { IncomingMessage } from 'node:http';
 import { createGunzip } from 'node:zlib';
 import { RequestError } from '../errors.js';
 
-function tooLarge(max: number, what: string): RequestError {
-  return new RequestError(413, `request body ${what} exceeds the limit of ${max} bytes (split the write into smaller batches)`);
+function tooLarge(max: number, what?: string): RequestError {
+  return new RequestError(413, `request body${what ? ` ${what}` : ''} exceeds the limit of ${max} bytes (split the write into smaller batches)`);
 }
 
 /** Refuses a body whose declared length is over `max` before reading it. */
@@ -19,8 +19,8 @@ export function checkDeclaredLength(req: IncomingMessage, max: number): void {
 
 /**
  * The body's bytes, decoded. Encodings: identity, gzip (x-gzip); others are 415. The limit
- * applies to the decompressed bytes (a small gzip bomb is 413 too); `compressed: true` is
- * for protocols that compress inside the body (snappy) and only accept identity here.
+ * applies to the decompressed bytes (a small gzip bomb is 413 too); `gzip: false` is for
+ * protocols that compress inside the body (snappy) and accept only identity here.
  */
 export async function* readBody(req: IncomingMessage, max: number, options: { gzip?: boolean } = {}): AsyncGenerator<Buffer> {
   const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
@@ -40,7 +40,7 @@ export async function* readBody(req: IncomingMessage, max: number, options: { gz
   try {
     for await (const chunk of source) {
       total += chunk.length;
-      if (total > max) throw tooLarge(max, encoding === 'identity' || encoding === '' ? '' : 'after decompression');
+      if (total > max) throw tooLarge(max, encoding === 'identity' || encoding === '' ? undefined : 'after decompression');
       yield chunk;
     }
   } catch (error) {

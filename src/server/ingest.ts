@@ -19,16 +19,33 @@ import { walObserver } from '../table/wal.js';
 /** Write buffers and WAL frames each hold the points until a flush: the memory they cost. */
 const COPIES_HELD = 2;
 
+/** Estimated bytes of a buffered row of the table, as WriteBuffer.bytes counts them. */
+function rowBytes(s: TableState): number {
+  let bytes = 8 + 4 * s.table.schema.tags.length;
+  for (const type of s.fields.values()) bytes += type === 'utf8' || type === 'binary' ? 49 : type === 'bool' ? 2 : 9;
+  return bytes;
+}
+
+/** Estimated bytes of the table's unflushed rows. */
+function pendingBytes(s: TableState): number {
+  return s.table.pendingRows * rowBytes(s);
+}
+
 /** What a table accepts, as the server tracks it (field types claimed by writes in flight too). */
 interface TableState {
   table: Table;
-  fields: Map<string, PointFieldType>;
+  /** Field types by name: the point types, or another type of the table's own (refused for points). */
+  fields: Map<string, string>;
   /** Date.now() when the oldest unflushed point was appended (undefined: none). */
   pendingSince?: number;
   flushing?: Promise<void>;
 }
 
-const POINT_TYPES: ReadonlySet<string> = new Set(['float64', 'int64', 'uint64', 'utf8', 'bool']);
+/** A name a new table can take as a tag or field (the time column is `time`). */
+function columnName(name: string): boolean {
+  if (name === 'time') return false;
+  try { validateColumnName(name); return true; } catch { return false; }
+}
 
 export class Ingest {
   /** Set when the server stops accepting work. */
@@ -69,7 +86,7 @@ export class Ingest {
 
   /** Memory the write path holds now. */
   usedBytes(): number {
-    return this.sum((s) => s.table.pendingBytes) * COPIES_HELD + this.reserved;
+    return this.sum(pendingBytes) * COPIES_HELD + this.reserved;
   }
 
   private async walBytes(): Promise<number> {
@@ -123,11 +140,11 @@ export class Ingest {
 
   /** Starts flushes of the tables holding the most memory until half the budget is being freed. */
   private flushLargest(): void {
-    const states = [...this.tables.values()].filter((s) => !s.flushing && s.table.pendingRows > 0).sort((a, b) => b.table.pendingBytes - a.table.pendingBytes);
+    const states = [...this.tables.values()].filter((s) => !s.flushing && s.table.pendingRows > 0).sort((a, b) => pendingBytes(b) - pendingBytes(a));
     let freeing = 0;
     for (const s of states) {
       if (freeing * COPIES_HELD >= this.settings.memoryBytes / 2) break;
-      freeing += s.table.pendingBytes;
+      freeing += pendingBytes(s);
       this.flushInBackground(s, 'budget');
     }
   }
@@ -181,11 +198,8 @@ export class Ingest {
   private track(name: string, table: Table): TableState {
     const known = this.tables.get(name);
     if (known) return known;
-    const fields = new Map<string, PointFieldType>();
-    for (const f of table.appendFields) if (POINT_TYPES.has(f.type)) fields.set(f.name, f.type as PointFieldType);
-    const state: TableState = { table, fields };
-    // Columns of other types (float32, dates…) exist too: a point naming one is refused.
-    for (const f of table.appendFields) if (!POINT_TYPES.has(f.type)) state.fields.set(f.name, f.type as PointFieldType);
+    // Columns of other types (float32, dates…) are kept too: a point naming one is refused.
+    const state: TableState = { table, fields: new Map(table.appendFields.map((f) => [f.name, f.type])) };
     this.tables.set(name, state);
     return state;
   }
@@ -199,11 +213,12 @@ export class Ingest {
       pending = (async () => {
         validateTableName(measurement);
         if (await this.db.hasTable(measurement)) return this.state(measurement);
-        const tags = [...new Set(points.flatMap((p) => p.tags.map(([k]) => k)))].sort();
+        // Names a table cannot hold are left out: the points naming them get their own errors.
+        const tags = [...new Set(points.flatMap((p) => p.tags.map(([k]) => k)))].filter(columnName).sort();
         const fields = new Map<string, PointFieldType>();
-        for (const p of points) for (const f of p.fields) if (!fields.has(f.name) && !tags.includes(f.name)) fields.set(f.name, f.type);
+        for (const p of points) for (const f of p.fields) if (!fields.has(f.name) && !tags.includes(f.name) && columnName(f.name)) fields.set(f.name, f.type);
         try {
-          const table = await this.db.createTable(measurement, { tags: tags.filter((t) => t !== 'time'), fields: [...fields].map(([name, type]) => ({ name, type })) });
+          const table = await this.db.createTable(measurement, { tags, fields: [...fields].map(([name, type]) => ({ name, type })) });
           return this.track(measurement, table);
         } catch (error) {
           // Another process created it meanwhile: use theirs.
@@ -273,11 +288,12 @@ export class Ingest {
       }
       if (ok.length === 0) return;
       const since = Date.now();
-      await s.table.append(pointsBatch(s.table.schema, ok, s.fields));
+      // Every field of `ok` has its point type in s.fields (check() made sure).
+      await s.table.append(pointsBatch(s.table.schema, ok, s.fields as ReadonlyMap<string, PointFieldType>));
       s.pendingSince ??= s.table.pendingRows > 0 ? since : undefined;
       written += ok.length;
       // Flush by size: a table holding a quarter of the budget.
-      if (s.table.pendingBytes * COPIES_HELD >= this.settings.memoryBytes / 4) this.flushInBackground(s, 'size');
+      if (pendingBytes(s) * COPIES_HELD >= this.settings.memoryBytes / 4) this.flushInBackground(s, 'size');
     }));
     errors.sort((a, b) => a.line - b.line);
     this.pointsWritten.inc({}, written);

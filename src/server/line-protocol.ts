@@ -47,28 +47,32 @@ export class LineError extends Error {
   }
 }
 
+const COMMA = 44, SPACE = 32, TAB = 9, EQUALS = 61, BACKSLASH = 92;
+/** What a backslash escapes: in measurements `, `, in keys and tag values `,= `; `\\` everywhere. */
 const MEASUREMENT_ESCAPES = ', \\';
 const KEY_ESCAPES = ',= \\';
 
 /**
- * Reads an escaped name up to an unescaped stop character; returns the name and where it
- * stopped. `escapes`: characters a backslash escapes (a backslash before others is kept).
+ * Reads an escaped name up to an unescaped comma, space or tab (and `=` unless it is a
+ * measurement); returns the name and where it stopped. `escapes`: characters a backslash
+ * escapes (a backslash before others is kept).
  */
-function readName(text: string, at: number, stops: string, escapes: string): [string, number] {
+function readName(text: string, at: number, measurement: boolean, escapes: string): [string, number] {
   let out = '';
   let from = at;
   let i = at;
-  for (; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === '\\' && i + 1 < text.length && escapes.includes(text[i + 1]!)) {
+  const n = text.length;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === BACKSLASH && i + 1 < n && escapes.includes(text[i + 1]!)) {
       out += text.slice(from, i);
       from = i + 1;
       i++;
       continue;
     }
-    if (stops.includes(c)) break;
+    if (c === COMMA || c === SPACE || c === TAB || (c === EQUALS && !measurement)) break;
   }
-  return [out + text.slice(from, i), i];
+  return [from === at ? text.slice(at, i) : out + text.slice(from, i), i];
 }
 
 const BOOLS: ReadonlyMap<string, boolean> = new Map([
@@ -128,15 +132,15 @@ export function parseLine(text: string, lineNumber: number, options: LineOptions
   let i = 0;
   while (isSpace(text[i])) i++;
   if (i === text.length || text[i] === '#') return null;
-  const [measurement, afterMeasurement] = readName(text, i, ', \t', MEASUREMENT_ESCAPES);
+  const [measurement, afterMeasurement] = readName(text, i, true, MEASUREMENT_ESCAPES);
   if (measurement === '') throw new LineError('missing measurement', i);
   i = afterMeasurement;
   const tags: [string, string][] = [];
   while (text[i] === ',') {
-    const [key, k] = readName(text, i + 1, ',= \t', KEY_ESCAPES);
+    const [key, k] = readName(text, i + 1, false, KEY_ESCAPES);
     if (key === '') throw new LineError('missing tag key', i + 1);
     if (text[k] !== '=') throw new LineError(`tag ${JSON.stringify(key)} has no "=value"`, k);
-    const [value, v] = readName(text, k + 1, ',= \t', KEY_ESCAPES);
+    const [value, v] = readName(text, k + 1, false, KEY_ESCAPES);
     if (value === '') throw new LineError(`tag ${JSON.stringify(key)} has an empty value`, k + 1);
     if (text[v] === '=') throw new LineError(`tag ${JSON.stringify(key)}: unescaped "=" in its value`, v);
     if (tags.some(([t]) => t === key)) throw new LineError(`tag ${JSON.stringify(key)} appears twice`, i + 1);
@@ -148,7 +152,7 @@ export function parseLine(text: string, lineNumber: number, options: LineOptions
   const fields: PointField[] = [];
   for (;;) {
     const start = i;
-    const [name, k] = readName(text, i, ',= \t', KEY_ESCAPES);
+    const [name, k] = readName(text, i, false, KEY_ESCAPES);
     if (name === '') throw new LineError(fields.length === 0 && i >= text.length ? 'missing fields' : 'missing field key', i);
     if (text[k] !== '=') throw new LineError(`field ${JSON.stringify(name)} has no "=value"`, k);
     let field: PointField;

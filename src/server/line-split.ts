@@ -21,22 +21,23 @@ export function excerpt(bytes: Buffer, max = 256): string {
  * Where the line starting at `start` ends: the index of its newline (or -1 when the buffer
  * ends first), and whether it ended inside a string field value.
  */
-function lineEnd(buf: Buffer, start: number): { end: number; inString: boolean } {
+function lineEnd(buf: Buffer, start: number): { end: number; inString: boolean; newlines: number } {
   let i = start;
   const n = buf.length;
   while (i < n && (buf[i] === SPACE || buf[i] === TAB)) i++;
-  if (i < n && buf[i] === HASH) { const end = buf.indexOf(NL, i); return { end, inString: false }; }
+  if (i < n && buf[i] === HASH) { const end = buf.indexOf(NL, i); return { end, inString: false, newlines: 0 }; }
   let section = 0; // 0 measurement and tags, 1 fields, 2 timestamp
   let valueStart = false;
   let inString = false;
+  let newlines = 0;
   for (; i < n; i++) {
     const c = buf[i]!;
     if (inString) {
-      if (c === BACKSLASH) i++;
-      else if (c === QUOTE) inString = false;
+      if (c === BACKSLASH) { i++; if (buf[i] === NL) newlines++; } else if (c === QUOTE) inString = false;
+      else if (c === NL) newlines++;
       continue;
     }
-    if (c === NL) return { end: i, inString: false };
+    if (c === NL) return { end: i, inString: false, newlines };
     if (section === 2) continue;
     if (c === BACKSLASH) {
       // An escape never swallows the newline that ends the line.
@@ -50,7 +51,7 @@ function lineEnd(buf: Buffer, start: number): { end: number; inString: boolean }
       valueStart = c === EQUALS;
     }
   }
-  return { end: -1, inString };
+  return { end: -1, inString, newlines };
 }
 
 export class LineSplitter {
@@ -76,6 +77,8 @@ export class LineSplitter {
   private split(buf: Buffer, final: boolean): SplitLine[] {
     const out: SplitLine[] = [];
     let start = 0;
+    /** Bytes before this are valid UTF-8 (-1: the rest is not; check line by line). */
+    let validUpTo = 0;
     while (start < buf.length) {
       const found = lineEnd(buf, start);
       const { inString } = found;
@@ -111,11 +114,14 @@ export class LineSplitter {
       if (stop > start && buf[stop - 1] === CR) stop--;
       const bytes = buf.subarray(start, stop);
       const line = this.line;
-      for (let i = start; i < end; i++) if (buf[i] === NL) this.line++;
-      this.line++;
+      this.line += found.newlines + 1;
+      if (validUpTo <= start) {
+        // UTF-8 is checked for the whole rest of the buffer at once; line by line only when it fails.
+        validUpTo = isUtf8(buf.subarray(start)) ? buf.length : -1;
+      }
       start = end + 1;
       if (bytes.length > this.lineBytesMax) { out.push({ line, error: `line longer than ${this.lineBytesMax} bytes`, text: excerpt(bytes) }); continue; }
-      if (!isUtf8(bytes)) { out.push({ line, error: 'invalid UTF-8', text: excerpt(bytes) }); continue; }
+      if (validUpTo < 0 && !isUtf8(bytes)) { out.push({ line, error: 'invalid UTF-8', text: excerpt(bytes) }); continue; }
       out.push({ line, text: bytes.toString('utf8') });
     }
     this.pending = start >= buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(start));

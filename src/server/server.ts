@@ -44,6 +44,12 @@ function requestToken(req: IncomingMessage, url: URL): string | undefined {
   return url.searchParams.get('p') ?? undefined;
 }
 
+/** InfluxDB's error codes by HTTP status (clients show them). */
+const CODES: Record<number, string> = {
+  401: 'unauthorized', 404: 'not found', 405: 'method not allowed', 406: 'not acceptable', 413: 'request too large',
+  415: 'unsupported media type', 429: 'too many requests', 503: 'unavailable',
+};
+
 /** The HTTP status of an error a route threw. */
 function statusOf(error: unknown): number {
   if (error instanceof RequestError) return error.status;
@@ -67,17 +73,13 @@ function routeTable(routes: readonly Route[]): Map<string, Map<string, Route>> {
 }
 
 /**
- * Starts serving `db` (opened with a write-ahead log). `owns.closeDb`: close() closes it too;
- * `owns.commits`: the hook the db's onCommit calls (commits are counted in /metrics).
+ * Starts serving `db` (opened with a write-ahead log). `owns.closeDb`: close() closes it too.
+ * Store requests and commits are counted when db's store is a MeteredChunkManager.
  */
-export async function startServer(db: Quiver, options: ServeOptions = {}, owns: { closeDb?: boolean; commits?: { onCommit?: (table: string, operation: string) => void } } = {}): Promise<ServerHandle> {
+export async function startServer(db: Quiver, options: ServeOptions = {}, owns: { closeDb?: boolean } = {}): Promise<ServerHandle> {
   if (db.walDirectory === undefined) throw new UsageError('serving needs a Quiver opened with a write-ahead log (wal: DIR): writes are acknowledged once durable there');
   const settings = resolveSettings(options);
   const metrics = new Metrics();
-  if (owns.commits) {
-    const commits = metrics.counter('quiver_commits_total', 'Table versions committed by this server, by operation (append: a flush of buffered points; compact: a compaction).');
-    owns.commits.onCommit = (table, operation) => commits.inc({ operation });
-  }
   const ingest = new Ingest(db, settings, metrics);
   registerStoreMetrics(metrics, db);
   const core: ServerCore = { db, ingest, metrics, settings };
@@ -101,6 +103,8 @@ export async function startServer(db: Quiver, options: ServeOptions = {}, owns: 
     const byMethod = routes.get(path);
     const route = byMethod?.get(req.method ?? '');
     const ctx: RequestContext = { req, res, url, core, signal: abort.signal };
+    // Shutting down: answer, then close the connection (keep-alive clients reconnect elsewhere).
+    if (ingest.closing) res.setHeader('Connection', 'close');
     let failure: string | undefined;
     try {
       if (!byMethod) throw new RequestError(404, `no endpoint ${path} (endpoints: ${[...routes.keys()].join(', ')})`);
@@ -117,7 +121,7 @@ export async function startServer(db: Quiver, options: ServeOptions = {}, owns: 
       failure = (error as Error)?.message ?? String(error);
       if (!res.headersSent && !res.destroyed) {
         const headers = error instanceof RequestError ? error.headers : {};
-        sendJson(res, status, { code: status >= 500 ? 'internal error' : 'invalid', message: failure, error: failure }, headers);
+        sendJson(res, status, { code: CODES[status] ?? (status >= 500 ? 'internal error' : 'invalid'), message: failure, error: failure }, headers);
         // The rest of an unread body is not worth reading: close the connection after the answer.
         if (!req.complete) res.shouldKeepAlive = false;
       } else res.destroy();

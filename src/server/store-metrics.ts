@@ -6,6 +6,10 @@
 import type { ByteRange, ChunkManager, ListOptions, PutOptions } from '../chunk-manager/chunk-manager.js';
 import type { Quiver } from '../quiver.js';
 import type { Metrics } from './metrics.js';
+import { MANIFEST_DIR } from '../table/manifest.js';
+
+const MANIFEST_KEY = new RegExp(`/${MANIFEST_DIR}/\\d+\\.json$`);
+const OPERATION = /"operation":"([a-z-]+)"/;
 
 type Op = 'get' | 'getRange' | 'size' | 'exists' | 'put' | 'list' | 'delete';
 const OPS: readonly Op[] = ['get', 'getRange', 'size', 'exists', 'put', 'list', 'delete'];
@@ -16,6 +20,8 @@ export class MeteredChunkManager implements ChunkManager {
   readonly errors = new Map<Op, number>(OPS.map((op) => [op, 0]));
   bytesRead = 0;
   bytesWritten = 0;
+  /** Commits (manifest versions put) by operation: append (a flush), compact, import, create… */
+  readonly commits = new Map<string, number>();
 
   constructor(readonly inner: ChunkManager) {
     this.url = inner.url;
@@ -40,7 +46,15 @@ export class MeteredChunkManager implements ChunkManager {
   }
   size(key: string) { return this.count('size', 1, () => this.inner.size(key)); }
   exists(key: string) { return this.count('exists', 1, () => this.inner.exists(key)); }
-  async put(key: string, bytes: Uint8Array, options?: PutOptions) { await this.count('put', 1, () => this.inner.put(key, bytes, options)); this.bytesWritten += bytes.length; }
+  async put(key: string, bytes: Uint8Array, options?: PutOptions) {
+    await this.count('put', 1, () => this.inner.put(key, bytes, options));
+    this.bytesWritten += bytes.length;
+    if (MANIFEST_KEY.test(key)) {
+      // A committed version: its operation is among the manifest's first keys (manifest.ts).
+      const operation = OPERATION.exec(Buffer.from(bytes.subarray(0, 4096)).toString('utf8'))?.[1] ?? 'unknown';
+      this.commits.set(operation, (this.commits.get(operation) ?? 0) + 1);
+    }
+  }
   list(prefix: string, options?: ListOptions) { return this.count('list', 1, () => this.inner.list(prefix, options)); }
   delete(keys: readonly string[]) { return this.count('delete', 1, () => this.inner.delete(keys)); }
   close() { return this.inner.close(); }
@@ -54,6 +68,7 @@ export function registerStoreMetrics(metrics: Metrics, db: Quiver): void {
     metrics.gauge('quiver_store_errors_total', 'Store requests that failed (after retries), by operation.', () => OPS.map((op) => [{ op }, store.errors.get(op)!]), 'counter');
     metrics.gauge('quiver_store_read_bytes_total', 'Bytes read from the store.', () => store.bytesRead, 'counter');
     metrics.gauge('quiver_store_written_bytes_total', 'Bytes written to the store.', () => store.bytesWritten, 'counter');
+    metrics.gauge('quiver_commits_total', 'Table versions this server committed, by operation (append: a flush of buffered points; compact: a compaction; create).', () => [...store.commits].map(([operation, n]) => [{ operation }, n]), 'counter');
     metrics.gauge('quiver_chunk_reads_total', 'Chunk reads from the store (get and getRange requests).', () => store.requests.get('get')! + store.requests.get('getRange')!, 'counter');
   }
   const cache = db.decodedCache;

@@ -52,8 +52,6 @@ export interface TableContext {
    * a decode of every page (default true).
    */
   checkChunks?: boolean;
-  /** Hears every commit this process makes: the table and its operation (append, compact, import…). */
-  onCommit?: (table: string, operation: string) => void;
 }
 
 /** Default of `autoCompact`: small chunks in one partition that trigger a compaction after a flush. */
@@ -116,7 +114,6 @@ export class Table {
   private committed(manifest: Manifest): void {
     this.create = undefined;
     this.setManifest(manifest);
-    this.ctx.onCommit?.(this.name, manifest.operation);
   }
 
   get store(): ChunkManager { return this.ctx.store; }
@@ -210,16 +207,8 @@ export class Table {
   get pendingRows(): number {
     return this.buffer.rows;
   }
-
-  /** Estimated bytes of the rows appended but not yet flushed (WriteBuffer.bytes). */
-  get pendingBytes(): number {
-    return this.buffer.bytes;
-  }
-
-  /** Fields rows can be appended to now: the table's, and those earlier appends added (not yet committed). */
-  get appendFields(): readonly FieldSpec[] {
-    return this.buffer.fieldSpecs;
-  }
+  /** Fields appends accept now: the table's and those earlier appends added (not yet committed). */
+  get appendFields(): readonly FieldSpec[] { return this.buffer.fieldSpecs; }
 
   /**
    * Writes buffered rows as chunks and commits them in one manifest version. Flushes run one

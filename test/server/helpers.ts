@@ -47,10 +47,10 @@ export async function queryRows(url: string, params: Record<string, string | str
 }
 
 /** The rows of a query as CSV lines (exact text of every value, 64-bit integers included). */
-export async function queryCsv(url: string, params: Record<string, string | string[]>): Promise<string[]> {
+export async function queryCsv(url: string, params: Record<string, string | string[]>, headers: Record<string, string> = {}): Promise<string[]> {
   const search = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) for (const x of Array.isArray(v) ? v : [v]) search.append(k, x);
-  const res = await fetch(`${url}/api/v1/query?${search}`, { headers: { Accept: 'text/csv' } });
+  const res = await fetch(`${url}/api/v1/query?${search}`, { headers: { Accept: 'text/csv', ...headers } });
   const text = await res.text();
   if (res.status !== 200) throw new Error(`query answered ${res.status}: ${text}`);
   return text.trimEnd().split('\n');

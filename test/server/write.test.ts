@@ -208,3 +208,21 @@ test('backpressure: when bodies being parsed and unflushed points reach the memo
     await s.stop();
   }
 });
+
+test('names a table cannot take are the line\'s error; the measurement\'s other lines are written', async () => {
+  const s = await startTestServer();
+  try {
+    const r = await post(`${s.url}/api/v2/write?bucket=b`, 'n,h=a v=1 1\nn,h=b time=2 2\nn,time=x v=3 3\nn,h=c h=4 4\nbad/name v=5 5\n.hidden v=6 6\nn,h=d v=7 7\n');
+    assert.equal(r.status, 400);
+    const data = JSON.parse(r.text).data as { line_number: number; error_message: string }[];
+    assert.deepEqual(data.map((d) => d.line_number), [2, 3, 4, 5, 6]);
+    assert.match(data[0]!.error_message, /field key "time" is the time column's name/);
+    assert.match(data[1]!.error_message, /tag key "time" is the time column's name/);
+    assert.match(data[2]!.error_message, /field "h" is a tag of table n/);
+    assert.match(data[3]!.error_message, /measurement "bad\/name": table name "bad\/name" is not allowed/);
+    assert.match(data[4]!.error_message, /measurement ".hidden"/);
+    assert.deepEqual((await queryRows(s.url, { table: 'n' })).map((row) => [row.h, row.v]), [['a', 1], ['d', 7]]);
+  } finally {
+    await s.stop();
+  }
+});
