@@ -89,6 +89,17 @@ export class SchemaError extends QuiverError {
   override name = 'SchemaError';
 }
 
+/**
+ * A request the HTTP server (src/server) refuses: `status` is the HTTP status to answer
+ * with (400, 401, 404, 413, 415, 429…), `headers` any to add (Retry-After).
+ */
+export class RequestError extends QuiverError {
+  override name = 'RequestError';
+  constructor(readonly status: number, message: string, readonly headers: Record<string, string> = {}) {
+    super(message);
+  }
+}
+
 /** A usage error of the CLI or API (bad option, bad table name): exit code 2 in the CLI. */
 export class UsageError extends QuiverError {
   override name = 'UsageError';

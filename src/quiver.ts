@@ -18,6 +18,8 @@ import type { ExportOptions, ExportResult } from './export/export.js';
 import type { ByteSink } from './export/parquet-writer.js';
 import { canonicalFieldType } from './format/field-types.js';
 import type { FieldType } from './format/types.js';
+import type { ServeOptions } from './server/settings.js';
+import type { ServerHandle } from './server/server.js';
 import type { CreateTableSpec, RollupSpec, TableDescription, TableOptions, TableSchema, TimeInput } from './core/types.js';
 import { parseRetention } from './table/retention.js';
 import { listRollup, planRollup, rollupSpecOf, type RollupRequest } from './table/rollup.js';
@@ -170,6 +172,30 @@ export class Quiver {
 
   get url(): string {
     return this.store.url;
+  }
+
+  /** The write-ahead log directory (undefined: appends are durable at flush only). */
+  get walDirectory(): string | undefined {
+    return this.walDir;
+  }
+
+  /**
+   * Starts the HTTP server of `quiver serve` (src/server: InfluxDB line protocol writes,
+   * queries, /health, /metrics) on a store it opens with a write-ahead log in `wal`
+   * (default ./quiver-wal): a write is acknowledged once durable there. `close()` on the
+   * handle stops accepting, finishes in-flight requests, flushes and closes the store.
+   */
+  static async serve(options: ServeOptions & QuiverOptions & { store?: string } = {}): Promise<ServerHandle> {
+    const { startServer } = await import('./server/server.js');
+    const { MeteredChunkManager } = await import('./server/store-metrics.js');
+    const store = new MeteredChunkManager(await openStore(options.store ?? './quiver-data', options));
+    const db = await Quiver.open(store, { ...options, wal: options.wal ?? './quiver-wal' });
+    try {
+      return await startServer(db, options, { closeDb: true });
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
   }
 
   /**

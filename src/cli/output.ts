@@ -101,8 +101,9 @@ function jsonRow(names: readonly string[], cells: readonly Cell[]): string {
 /** Writes to a file or stdout, honouring back-pressure. */
 export class Sink {
   private readonly stream: NodeJS.WritableStream | WriteStream;
-  constructor(path?: string) {
-    this.stream = path ? createWriteStream(path) : process.stdout;
+  /** A file, process.stdout (no path), or any writable stream (an HTTP response). */
+  constructor(path?: string | NodeJS.WritableStream) {
+    this.stream = typeof path === 'string' ? createWriteStream(path) : path ?? process.stdout;
   }
   async write(text: string | Uint8Array): Promise<void> {
     if (!this.stream.write(text)) await once(this.stream, 'drain');

@@ -30,7 +30,7 @@ import { explainQuery } from '../scan/query.js';
 import { explainTableQuery, queryTable } from './rollup-query.js';
 import type { PageSummarizer, QueryOptions } from '../scan/query-types.js';
 import { splitQueryOptions } from '../scan/query-plan.js';
-import type { ChunkEntry, Row, ScanOptions, TableDescription, TableOptions, TableSchema, TableWriter } from '../core/types.js';
+import type { ChunkEntry, FieldSpec, Row, ScanOptions, TableDescription, TableOptions, TableSchema, TableWriter } from '../core/types.js';
 import { retentionCutoff } from './retention.js';
 import { afterCommit } from './lifecycle.js';
 
@@ -223,6 +223,8 @@ export class Table {
   get logged(): boolean {
     return this.wal !== undefined;
   }
+  /** Fields appends accept now: the table's and those earlier appends added (not yet committed). */
+  get appendFields(): readonly FieldSpec[] { return this.buffer.fieldSpecs; }
 
   /**
    * Writes buffered rows as chunks and commits them in one manifest version. Flushes run one

@@ -65,6 +65,12 @@ export interface WalRecoveryReport {
   lost: WalLostRange[];
 }
 
+/**
+ * Process-wide hook on group-commit writes (the server's /metrics): seconds the fdatasync
+ * took and bytes written by the group.
+ */
+export const walObserver: { onSync?: (seconds: number, bytes: number) => void } = {};
+
 interface Frame {
   seq: number;
   payload: Uint8Array;
@@ -198,7 +204,9 @@ export class WriteAheadLog {
         const encoded = frames.map((f) => walFrame(f.seq, start, f.payload));
         const bytes = encoded.length === 1 ? encoded[0]! : Buffer.concat(encoded);
         await handle.write(bytes, 0, bytes.length);
+        const synced = performance.now();
         await handle.datasync();
+        walObserver.onSync?.((performance.now() - synced) / 1000, bytes.length);
         this.fileBytes = start + bytes.length;
         this.writtenSeq = frames[frames.length - 1]!.seq;
       } catch (error) {

@@ -24,6 +24,7 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   retention: { summary: 'show or set how long a table keeps its rows (expired rows vanish, their chunks are dropped)', load: async () => (await import('./retention.js')).retentionCommand },
   rollup: { summary: 'create, list, refresh or drop rollup tables (downsampled aggregates kept up to date)', load: async () => (await import('./rollup.js')).rollupCommand },
   scan: { summary: 'read rows of a table: time range, tag and field filters, projection', load: async () => (await import('./scan.js')).scanCommand },
+  serve: { summary: 'serve writes (InfluxDB line protocol) and queries over HTTP', load: async () => (await import('./serve.js')).serveCommand },
   sql: { summary: 'run SQL on DuckDB over the store\'s tables (DuckDB is an optional dependency)', load: async () => (await import('./sql.js')).sqlCommand },
   tables: { summary: 'list the tables of the store', load: async () => (await import('./tables.js')).tablesCommand },
   vacuum: { summary: 'expire old table versions and delete chunk files nothing references any more', load: async () => (await import('./vacuum.js')).vacuumCommand },

@@ -6,6 +6,7 @@ import { outputFormat, printExplain, SCAN_HELP, SCAN_OPTIONS, scanOptions, write
 import { UsageError } from '../../errors.js';
 import { aggregateHelp } from '../../scan/aggregates/index.js';
 import type { QueryOptions } from '../../scan/query-types.js';
+import type { TableSchema } from '../../core/types.js';
 
 export const queryCommand: Command = {
   // A getter: the functions are the registry's (src/scan/aggregates), registered ones included.
@@ -38,34 +39,9 @@ aggregated; --order does not apply to query; --columns applies to --latest only)
   async run(ctx, values, positionals) {
     const [name, ...extra] = positionals;
     if (!name || extra.length) throw new UsageError('query takes exactly one TABLE');
-    const aggList = listOption(values, 'agg');
-    if (!aggList && !values.latest) throw new UsageError('--agg or --latest is required');
-    const agg: Record<string, string[]> = Object.create(null); // keyed by field names: __proto__ is a name like any other
-    for (const item of aggList ?? []) {
-      const colon = item.indexOf(':');
-      // `count` alone counts rows; `percentile:0.9:field` keeps its argument.
-      const fn = colon < 0 ? item : item.slice(0, item.lastIndexOf(':'));
-      const field = colon < 0 ? '*' : item.slice(item.lastIndexOf(':') + 1);
-      if (!fn || !field) throw new UsageError(`--agg expects fn:field, got ${JSON.stringify(item)}`);
-      (agg[field] ??= []).push(fn);
-    }
     const format = outputFormat(ctx, values);
-    // Flags of scan a query cannot honour: its rows are groups and buckets in their own order.
-    refuse(values, 'order', 'does not apply to query: results come ordered by group, then bucket time');
-    if (!values.latest) refuse(values, 'columns', 'applies to query --latest (which fields to return); an aggregation reads the fields named in --agg');
     const table = await (await ctx.open()).table(name);
-    const scan = { ...scanOptions(values), version: await versionOption(values, table) };
-    const options: QueryOptions = {
-      ...scan,
-      agg: aggList ? agg : undefined,
-      every: stringOption(values, 'every'),
-      by: listOption(values, 'by'),
-      timeZone: stringOption(values, 'tz'),
-      fill: choiceOption(values, 'fill', ['none', 'null', 'previous', 'linear'] as const, 'none'),
-      latest: values.latest === true ? true : undefined,
-      filter: filterOption(values, table.schema),
-      ...(values.raw === true ? { rollups: false } : {}),
-    };
+    const options: QueryOptions = { ...queryOptions(values, table.schema), version: await versionOption(values, table) };
     if (values.explain) {
       printExplain(ctx, format, await table.explainQuery(options));
       return 0;
@@ -75,6 +51,38 @@ aggregated; --order does not apply to query; --columns applies to --latest only)
     return 0;
   },
 };
+
+/**
+ * The QueryOptions of query's flags (also the server's /api/v1/query), refusing flags a
+ * query cannot honour.
+ */
+export function queryOptions(values: Record<string, unknown>, schema: TableSchema): QueryOptions {
+  const aggList = listOption(values, 'agg');
+  if (!aggList && !values.latest) throw new UsageError('--agg or --latest is required');
+  const agg: Record<string, string[]> = Object.create(null); // keyed by field names: __proto__ is a name like any other
+  for (const item of aggList ?? []) {
+    const colon = item.indexOf(':');
+    // `count` alone counts rows; `percentile:0.9:field` keeps its argument.
+    const fn = colon < 0 ? item : item.slice(0, item.lastIndexOf(':'));
+    const field = colon < 0 ? '*' : item.slice(item.lastIndexOf(':') + 1);
+    if (!fn || !field) throw new UsageError(`--agg expects fn:field, got ${JSON.stringify(item)}`);
+    (agg[field] ??= []).push(fn);
+  }
+  // Flags of scan a query cannot honour: its rows are groups and buckets in their own order.
+  refuse(values, 'order', 'does not apply to query: results come ordered by group, then bucket time');
+  if (!values.latest) refuse(values, 'columns', 'applies to query --latest (which fields to return); an aggregation reads the fields named in --agg');
+  return {
+    ...scanOptions(values),
+    agg: aggList ? agg : undefined,
+    every: stringOption(values, 'every'),
+    by: listOption(values, 'by'),
+    timeZone: stringOption(values, 'tz'),
+    fill: choiceOption(values, 'fill', ['none', 'null', 'previous', 'linear'] as const, 'none'),
+    latest: values.latest === true ? true : undefined,
+    filter: filterOption(values, schema),
+    ...(values.raw === true ? { rollups: false } : {}),
+  };
+}
 
 async function* asyncBatches<T>(items: Iterable<T>): AsyncIterable<T> {
   yield* items;

@@ -159,7 +159,7 @@ async function* capRows(batches: AsyncIterable<RecordBatch>, cap: number, left: 
  * A scan with a field predicate: the predicate's columns are read too, rows are filtered,
  * then projected to the asked columns; --limit counts rows that pass.
  */
-async function* filteredScan(table: Table, options: ReturnType<typeof scanOptions>, filter: FieldPredicate, columns: string[], signal: AbortSignal): AsyncIterable<RecordBatch> {
+export async function* filteredScan(table: Table, options: ReturnType<typeof scanOptions>, filter: FieldPredicate, columns: string[], signal: AbortSignal): AsyncIterable<RecordBatch> {
   const needed = [...new Set([...columns, ...predicateColumns(filter)])].filter((c) => c !== table.schema.time);
   let left = options.limit ?? Infinity;
   if (left === 0) return;

@@ -1,0 +1,133 @@
+/**
+ * Cuts a streamed line-protocol body into lines, in bounded memory: a line ends at a newline
+ * outside a string field value (a quoted field value may hold newlines, as InfluxDB's parser
+ * allows). Each line comes with the body line number it starts on (1-based). A line longer
+ * than `lineBytesMax`, or a string field left open at the end of the body, is reported as
+ * that line's error and splitting resumes after the next newline.
+ */
+import { isUtf8 } from 'node:buffer';
+
+const NL = 0x0a, SPACE = 0x20, TAB = 0x09, BACKSLASH = 0x5c, QUOTE = 0x22, EQUALS = 0x3d, HASH = 0x23, CR = 0x0d;
+
+export type SplitLine = { line: number; text: string } | { line: number; error: string; text: string };
+
+/** Shown text of a bad line (its start, for the error report). */
+export function excerpt(bytes: Buffer, max = 256): string {
+  const text = bytes.subarray(0, max).toString('utf8');
+  return bytes.length > max ? `${text}…` : text;
+}
+
+/**
+ * Where the line starting at `start` ends: the index of its newline (or -1 when the buffer
+ * ends first), and whether it ended inside a string field value.
+ */
+function lineEnd(buf: Buffer, start: number): { end: number; inString: boolean; newlines: number } {
+  let i = start;
+  const n = buf.length;
+  while (i < n && (buf[i] === SPACE || buf[i] === TAB)) i++;
+  if (i < n && buf[i] === HASH) { const end = buf.indexOf(NL, i); return { end, inString: false, newlines: 0 }; }
+  let section = 0; // 0 measurement and tags, 1 fields, 2 timestamp
+  let valueStart = false;
+  let inString = false;
+  let newlines = 0;
+  for (; i < n; i++) {
+    const c = buf[i]!;
+    if (inString) {
+      if (c === BACKSLASH) { i++; if (buf[i] === NL) newlines++; } else if (c === QUOTE) inString = false;
+      else if (c === NL) newlines++;
+      continue;
+    }
+    if (c === NL) return { end: i, inString: false, newlines };
+    if (section === 2) continue;
+    if (c === BACKSLASH) {
+      // An escape never swallows the newline that ends the line.
+      if (i + 1 < n && buf[i + 1] !== NL) i++;
+      valueStart = false;
+      continue;
+    }
+    if (c === SPACE || c === TAB) { section++; valueStart = false; while (i + 1 < n && (buf[i + 1] === SPACE || buf[i + 1] === TAB)) i++; continue; }
+    if (section === 1) {
+      if (valueStart && c === QUOTE) inString = true;
+      valueStart = c === EQUALS;
+    }
+  }
+  return { end: -1, inString, newlines };
+}
+
+export class LineSplitter {
+  private pending: Buffer = Buffer.alloc(0);
+  /** Body line number where `pending` starts. */
+  private line = 1;
+
+  constructor(private readonly lineBytesMax: number) {}
+
+  /** Lines completed by `chunk` (the rest waits for more bytes or `end()`). */
+  push(chunk: Buffer): SplitLine[] {
+    const buf = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    return this.split(buf, false);
+  }
+
+  /** The last line (without a final newline). */
+  end(): SplitLine[] {
+    const buf = this.pending;
+    this.pending = Buffer.alloc(0);
+    return this.split(buf, true);
+  }
+
+  private split(buf: Buffer, final: boolean): SplitLine[] {
+    const out: SplitLine[] = [];
+    let start = 0;
+    /** Bytes before this are valid UTF-8 (-1: the rest is not; check line by line). */
+    let validUpTo = 0;
+    while (start < buf.length) {
+      const found = lineEnd(buf, start);
+      const { inString } = found;
+      // The body's last line needs no newline.
+      const end = found.end < 0 && final && !inString && !this.skipping && buf.length - start <= this.lineBytesMax ? buf.length : found.end;
+      if (end < 0) {
+        const rest = buf.length - start;
+        if (!final && rest <= this.lineBytesMax) break;
+        // Too long, or a string left open at the end of the body: the physical line is bad.
+        const nl = buf.indexOf(NL, start);
+        if (!final && nl < 0) {
+          // Keep skipping until a newline arrives; remember only that we are skipping.
+          out.push({ line: this.line, error: `line longer than ${this.lineBytesMax} bytes`, text: excerpt(buf.subarray(start)) });
+          this.skipping = true;
+          start = buf.length;
+          break;
+        }
+        const stop = nl < 0 ? buf.length : nl;
+        if (!this.skipping) out.push({ line: this.line, error: rest > this.lineBytesMax ? `line longer than ${this.lineBytesMax} bytes` : inString ? 'string field value has no closing quote' : 'unexpected end of line', text: excerpt(buf.subarray(start, stop)) });
+        this.skipping = false;
+        if (nl < 0) { start = buf.length; break; }
+        this.line++;
+        start = nl + 1;
+        continue;
+      }
+      if (this.skipping) {
+        this.skipping = false;
+        this.line++;
+        start = buf.indexOf(NL, start) + 1;
+        continue;
+      }
+      let stop = end;
+      if (stop > start && buf[stop - 1] === CR) stop--;
+      const bytes = buf.subarray(start, stop);
+      const line = this.line;
+      this.line += found.newlines + 1;
+      if (validUpTo <= start) {
+        // UTF-8 is checked for the whole rest of the buffer at once; line by line only when it fails.
+        validUpTo = isUtf8(buf.subarray(start)) ? buf.length : -1;
+      }
+      start = end + 1;
+      if (bytes.length > this.lineBytesMax) { out.push({ line, error: `line longer than ${this.lineBytesMax} bytes`, text: excerpt(bytes) }); continue; }
+      if (validUpTo < 0 && !isUtf8(bytes)) { out.push({ line, error: 'invalid UTF-8', text: excerpt(bytes) }); continue; }
+      out.push({ line, text: bytes.toString('utf8') });
+    }
+    this.pending = start >= buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(start));
+    return out;
+  }
+
+  /** A too-long line is being skipped up to its newline. */
+  private skipping = false;
+}
