@@ -60,6 +60,7 @@ export class Ingest {
   private readonly flushes: Counter;
   private readonly flushErrors: Counter;
   private readonly throttled: Counter;
+  private readonly onSync: (seconds: number, bytes: number) => void;
 
   constructor(readonly db: Quiver, readonly settings: ServeSettings, metrics: Metrics) {
     this.pointsWritten = metrics.counter('quiver_points_written_total', 'Points acknowledged (durable in the write-ahead log).');
@@ -69,7 +70,9 @@ export class Ingest {
     this.throttled = metrics.counter('quiver_writes_throttled_total', 'Write requests answered 429 (memory budget reached).');
     const syncs = metrics.histogram('quiver_wal_fsync_duration_seconds', 'fdatasync latency of write-ahead log group commits.', [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1]);
     const walBytes = metrics.counter('quiver_wal_written_bytes_total', 'Bytes written to write-ahead logs.');
-    walObserver.onSync = (seconds, bytes) => { syncs.observe(seconds); walBytes.inc({}, bytes); };
+    // Process-wide: the last server started hears the syncs (one server per process is the rule).
+    this.onSync = (seconds, bytes) => { syncs.observe(seconds); walBytes.inc({}, bytes); };
+    walObserver.onSync = this.onSync;
     metrics.gauge('quiver_buffered_points', 'Points acknowledged but not yet flushed to chunks.', () => this.sum((s) => s.table.pendingRows));
     metrics.gauge('quiver_buffered_bytes', 'Estimated memory of unflushed points (write buffers and WAL frames) plus request bodies being parsed.', () => this.usedBytes());
     metrics.gauge('quiver_memory_budget_bytes', 'The write memory budget (429 beyond).', () => settings.memoryBytes);
@@ -309,6 +312,6 @@ export class Ingest {
       await s.flushing;
       await this.flush(s, 'close');
     }
-    if (walObserver.onSync) walObserver.onSync = undefined;
+    if (walObserver.onSync === this.onSync) walObserver.onSync = undefined;
   }
 }

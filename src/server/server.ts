@@ -122,8 +122,9 @@ export async function startServer(db: Quiver, options: ServeOptions = {}, owns: 
       if (!res.headersSent && !res.destroyed) {
         const headers = error instanceof RequestError ? error.headers : {};
         sendJson(res, status, { code: CODES[status] ?? (status >= 500 ? 'internal error' : 'invalid'), message: failure, error: failure }, headers);
-        // The rest of an unread body is not worth reading: close the connection after the answer.
-        if (!req.complete) res.shouldKeepAlive = false;
+        // The rest of an unread body is read and dropped (the client sees the answer instead of a
+        // reset), and the connection closes after it.
+        if (!req.complete) { res.shouldKeepAlive = false; req.unpipe(); req.resume(); }
       } else res.destroy();
       if (status >= 500 && !(error instanceof QuiverError)) failure = (error as Error)?.stack ?? failure;
     } finally {
@@ -171,6 +172,9 @@ export async function startServer(db: Quiver, options: ServeOptions = {}, owns: 
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+        // Every answer is sent: what connections remain are idle keep-alives or clients still
+        // sending a body that was refused.
+        server.closeAllConnections();
         await closed;
         await ingest.close();
         if (owns.closeDb) await db.close();

@@ -226,3 +226,25 @@ test('names a table cannot take are the line\'s error; the measurement\'s other 
     await s.stop();
   }
 });
+
+test('a body that fails after a window of points was written says how many were written; exactly those are in the table', async () => {
+  const s = await startTestServer({ bodyBytesMax: 1024 * 1024 });
+  try {
+    const big = `${Array.from({ length: 60_000 }, (_, i) => `win,h=h${i % 3} v=${i}i ${i}`).join('\n')}\n`;
+    assert.ok(big.length > 1024 * 1024);
+    const encoded = new TextEncoder().encode(big);
+    const res = await fetch(`${s.url}/api/v2/write?bucket=b`, {
+      method: 'POST', duplex: 'half',
+      body: new ReadableStream({ start(c) { for (let i = 0; i < encoded.length; i += 16384) c.enqueue(encoded.slice(i, i + 16384)); c.close(); } }),
+    } as RequestInit);
+    assert.equal(res.status, 413);
+    const message = ((await res.json()) as { message: string }).message;
+    const m = /exceeds the limit of 1048576 bytes .*; (\d+) points of the lines before were written \(durable\) before this error/.exec(message);
+    assert.ok(m, message);
+    const written = Number(m[1]);
+    assert.ok(written >= 20_000 && written < 60_000, message); // whole windows of at least 20,000 points
+    assert.equal((await queryRows(s.url, { table: 'win', agg: 'count' }))[0]!.count, written);
+  } finally {
+    await s.stop();
+  }
+});
