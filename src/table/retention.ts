@@ -91,8 +91,9 @@ export async function dropExpired(table: Table, options: { dryRun?: boolean } = 
   return expired.map((c) => c.key);
 }
 
-/** Sets (ms) or removes (undefined) the retention of a table, as one commit (operation 'retention'), then drops what expired. */
-export async function setRetention(table: Table, retention: number | undefined): Promise<{ version: number; dropped: string[] }> {
+/** Sets (ms, or a duration such as '30d') or removes (undefined, null, 'none') the retention of a table, as one commit (operation 'retention'), then drops what expired. */
+export async function setRetention(table: Table, value: number | string | null | undefined): Promise<{ version: number; dropped: string[] }> {
+  const retention = parseRetention(value);
   const manifest = await table.commitEdit('retention', (next) => {
     const options: TableOptions = { ...next.options };
     if (retention === undefined) delete options.retention;
