@@ -420,8 +420,7 @@ export class Quiver {
 
   /** Drops a rollup table and takes it off its source's list. */
   async dropRollup(name: string): Promise<void> {
-    rollupSpecOf(await this.table(name));
-    await this.dropTable(name);
+    if (rollupSpecOf(await this.table(name))) await this.dropTable(name);
   }
 
   /** Brings the rollups of a table up to date now (they also catch up after each of its commits). */
