@@ -19,7 +19,7 @@ import { canonicalFieldType } from './format/field-types.js';
 import type { FieldType } from './format/types.js';
 import type { CreateTableSpec, RollupSpec, TableDescription, TableOptions, TableSchema, TimeInput } from './core/types.js';
 import { parseRetention } from './table/retention.js';
-import { listRollup, planRollup, rollupSpecOf, type RollupRequest } from './table/rollup.js';
+import { listRollup, planRollup, rollupPartition, rollupSpecOf, type RollupRequest } from './table/rollup.js';
 import { maintainRollups, refreshRollup, type RollupRefresh } from './table/rollup-maintain.js';
 
 export const DEFAULT_TABLE_OPTIONS: TableOptions = {
@@ -412,7 +412,7 @@ export class Quiver {
   async createRollup(name: string, request: RollupRequest): Promise<Table> {
     const source = await this.table(request.source);
     const { spec, schema } = planRollup(name, request, source);
-    const rollup = await this.createTable(name, { ...schema, partition: source.options.partition, ...(request.retention !== undefined ? { retention: request.retention } : {}) }, { rollupOf: spec });
+    const rollup = await this.createTable(name, { ...schema, partition: rollupPartition(source.options.partition), ...(request.retention !== undefined ? { retention: request.retention } : {}) }, { rollupOf: spec });
     await listRollup(source, name, true);
     await refreshRollup(source, rollup);
     return rollup;
