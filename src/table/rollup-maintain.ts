@@ -49,7 +49,8 @@ export async function maintainRollups(source: Table, options: { partitions?: rea
 /**
  * The source partitions whose rollup rows are out of date: a chunk committed after the
  * partition's mark, or a mark for a partition the source no longer holds (its chunks were
- * removed: the rollup may hold rows of it the source does not; recomputing it drops its mark).
+ * removed, and not by retention: the rollup may hold rows of it the source does not;
+ * recomputing it drops its mark).
  */
 export function stalePartitions(source: Table, rollup: Table): string[] {
   const marks = rollup.currentManifest.rollupMarks ?? {};
@@ -57,7 +58,8 @@ export function stalePartitions(source: Table, rollup: Table): string[] {
   for (const c of source.currentManifest.chunks) newest.set(c.partition, Math.max(newest.get(c.partition) ?? 0, c.seq ?? 0));
   const stale = new Set<string>();
   for (const [p, seq] of newest) if (seq > (Object.hasOwn(marks, p) ? marks[p]! : -1)) stale.add(p);
-  for (const p of Object.keys(marks)) if (!newest.has(p)) stale.add(p);
+  // Partitions the source's retention wholly expired keep their rollup rows: nothing to do.
+  for (const p of Object.keys(marks)) if (!newest.has(p) && clipStart(source, rollup, p) < partitionStart(nextPartitionKey(p), source.schema.timeUnit)) stale.add(p);
   return [...stale].sort();
 }
 
