@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync, existsSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import assert from 'node:assert/strict';
+import { setRetention } from '../../src/table/retention.js';
 import { assertSameAnswer, DAY, NOW, openAt, randomRows, retentionCase, rollupCase } from './lifecycle-cases.js';
 
 // Retention and rollups on the local store (the same cases run on S3 and Azure in test/remote/lifecycle.test.ts).
@@ -48,6 +49,12 @@ test('a rollup left behind (a crash between the source commit and the rollup com
     assert.equal((await cpu.explainQuery(q)).answeredFrom, 'cpu_1h');
     assertSameAnswer(await cpu.query(q), raw, 'answered from the caught-up rollup');
     assert.deepEqual((await db.refreshRollups('cpu'))[0]!.partitions, [], 'nothing left to do');
+    // Retention drops the source's old partitions: the rollup keeps them and stays in use at once.
+    const { dropped } = await setRetention(cpu, '3d');
+    assert.ok(dropped.length > 0);
+    assert.equal((await cpu.explainQuery(q)).answeredFrom, 'cpu_1h', (await cpu.explainQuery(q)).rollupSkipped);
+    assert.equal((await cpu.query(q)).numRows, raw.numRows, 'every day still answered from the rollup');
+    assert.ok((await cpu.query({ ...q, rollups: false })).numRows < raw.numRows);
     await db.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
