@@ -9,6 +9,9 @@
  */
 export { Quiver, DEFAULT_TABLE_OPTIONS, type Point, type PointOptions, type QuiverOptions } from './quiver.js';
 export { Table } from './table/table.js';
+export { setRetention, dropExpired, parseDuration, formatDuration } from './table/retention.js';
+export type { RollupRequest } from './table/rollup.js';
+export type { RollupRefresh } from './table/rollup-maintain.js';
 export { planCompaction, type CompactOptions, type CompactResult, type CompactGroup } from './table/compact.js';
 export type { VacuumOptions, VacuumResult } from './table/vacuum.js';
 export type { DeleteOptions, DeleteResult } from './table/delete.js';

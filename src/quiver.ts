@@ -22,7 +22,7 @@ import type { ServeOptions } from './server/settings.js';
 import type { ServerHandle } from './server/server.js';
 import type { CreateTableSpec, RollupSpec, TableDescription, TableOptions, TableSchema, TimeInput } from './core/types.js';
 import { parseRetention } from './table/retention.js';
-import { listRollup, planRollup, rollupSpecOf, type RollupRequest } from './table/rollup.js';
+import { listRollup, planRollup, rollupPartition, rollupSpecOf, type RollupRequest } from './table/rollup.js';
 import { maintainRollups, refreshRollup, type RollupRefresh } from './table/rollup-maintain.js';
 
 export const DEFAULT_TABLE_OPTIONS: TableOptions = {
@@ -430,7 +430,7 @@ export class Quiver {
   async createRollup(name: string, request: RollupRequest): Promise<Table> {
     const source = await this.table(request.source);
     const { spec, schema } = planRollup(name, request, source);
-    const rollup = await this.createTable(name, { ...schema, partition: source.options.partition, ...(request.retention !== undefined ? { retention: request.retention } : {}) }, { rollupOf: spec });
+    const rollup = await this.createTable(name, { ...schema, partition: rollupPartition(source.options.partition), ...(request.retention !== undefined ? { retention: request.retention } : {}) }, { rollupOf: spec });
     await listRollup(source, name, true);
     await refreshRollup(source, rollup);
     return rollup;
@@ -438,8 +438,7 @@ export class Quiver {
 
   /** Drops a rollup table and takes it off its source's list. */
   async dropRollup(name: string): Promise<void> {
-    rollupSpecOf(await this.table(name));
-    await this.dropTable(name);
+    if (rollupSpecOf(await this.table(name))) await this.dropTable(name);
   }
 
   /** Brings the rollups of a table up to date now (they also catch up after each of its commits). */

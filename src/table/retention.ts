@@ -91,8 +91,9 @@ export async function dropExpired(table: Table, options: { dryRun?: boolean } = 
   return expired.map((c) => c.key);
 }
 
-/** Sets (ms) or removes (undefined) the retention of a table, as one commit (operation 'retention'), then drops what expired. */
-export async function setRetention(table: Table, retention: number | undefined): Promise<{ version: number; dropped: string[] }> {
+/** Sets (ms, or a duration such as '30d') or removes (undefined, null, 'none') the retention of a table, as one commit (operation 'retention'), then drops what expired. */
+export async function setRetention(table: Table, value: number | string | null | undefined): Promise<{ version: number; dropped: string[] }> {
+  const retention = parseRetention(value);
   const manifest = await table.commitEdit('retention', (next) => {
     const options: TableOptions = { ...next.options };
     if (retention === undefined) delete options.retention;
@@ -109,15 +110,20 @@ export async function setRetention(table: Table, retention: number | undefined):
  */
 export function keptRuns(batch: RecordBatch, timeColumn: string, cutoff: bigint | undefined): { runs: { batch: RecordBatch; offset: number }[]; expired: number } {
   if (cutoff === undefined || batch.numRows === 0) return { runs: [{ batch, offset: 0 }], expired: 0 };
-  const times = bigint64Values(columnData(batch, timeColumn, 'import retention'));
+  return runsWhere(batch, timeColumn, (t) => t >= cutoff);
+}
+
+/** The runs of consecutive rows of `batch` whose time passes `keep`, and how many rows did not. */
+export function runsWhere(batch: RecordBatch, timeColumn: string, keep: (time: bigint) => boolean): { runs: { batch: RecordBatch; offset: number }[]; expired: number } {
+  const times = bigint64Values(columnData(batch, timeColumn, 'time filter'));
   const runs: { batch: RecordBatch; offset: number }[] = [];
   let expired = 0;
   let start = -1;
   for (let i = 0; i <= batch.numRows; i++) {
-    const keep = i < batch.numRows && (times[i] as bigint) >= cutoff;
-    if (keep && start < 0) start = i;
-    if (!keep && start >= 0) { runs.push({ batch: start === 0 && i === batch.numRows ? batch : batch.slice(start, i), offset: start }); start = -1; }
-    if (!keep && i < batch.numRows) expired++;
+    const kept = i < batch.numRows && keep(times[i] as bigint);
+    if (kept && start < 0) start = i;
+    if (!kept && start >= 0) { runs.push({ batch: start === 0 && i === batch.numRows ? batch : batch.slice(start, i), offset: start }); start = -1; }
+    if (!kept && i < batch.numRows) expired++;
   }
   return { runs, expired };
 }

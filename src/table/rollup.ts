@@ -12,12 +12,13 @@
  *
  * Bucket rule: `every` is a fixed duration (ms, s, m, h, or 1d) dividing the source's
  * partitions (an hour for hourly partitions, a day for daily and monthly ones), so each
- * bucket lies in one partition and each partition is recomputed on its own.
+ * bucket lies in one partition and each partition is recomputed on its own. The rollup is
+ * partitioned one step coarser than its source (rollupPartition).
  */
 import { QuiverError, SchemaError, UsageError } from '../errors.js';
 import { parseEvery, makeBucketer } from '../scan/bucket.js';
 import { resolveAggSpec } from '../scan/aggregates/index.js';
-import type { FieldSpec, RollupSpec, TableSchema } from '../core/types.js';
+import type { FieldSpec, PartitionBy, RollupSpec, TableSchema } from '../core/types.js';
 import type { FieldType } from '../format/types.js';
 import { latestVersion, loadManifest } from './manifest.js';
 import { Table, type TableContext } from './table.js';
@@ -28,6 +29,14 @@ export const ROLLUP_AGGREGATES: readonly string[] = ['count', 'sum', 'mean', 'mi
 const ROLLUP_FIELD_TYPES: readonly FieldType[] = ['float64', 'int64'];
 const PARTITION_MS: Record<string, number> = { hour: 3_600_000, day: 86_400_000, month: 86_400_000 };
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/**
+ * A rollup's partitioning: one step coarser than its source's (a day of hourly partitions, a
+ * month of daily ones), so a year of hourly aggregates is a dozen chunks, not hundreds.
+ */
+export function rollupPartition(source: PartitionBy): PartitionBy {
+  return source === 'hour' ? 'day' : 'month';
+}
 
 /** What a rollup is asked to keep (Quiver.createRollup). */
 export interface RollupRequest {
