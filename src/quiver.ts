@@ -1,15 +1,13 @@
 import { DecodePool, defaultDecodeThreads, freeCores } from './format/decode-pool.js';
 import type { ChunkManager } from './chunk-manager/chunk-manager.js';
 import { openStore, type OpenStoreOptions } from './chunk-manager/url.js';
-import { mapLimit } from './chunk-manager/semaphore.js';
-import { compareStrings, openChunk, type ChunkReader } from './format/index.js';
+import { compareStrings } from './format/index.js';
 import { DEFAULT_PAGE_ROWS } from './format/chunk.js';
 import { AlreadyExistsError, QuiverError, SchemaError, UsageError } from './errors.js';
 import { DecodedPageCache } from './format/decoded-cache.js';
-import { checkTableSpec, createManifest, describeManifest, encodeManifest, latestVersion, loadManifest, manifestKey, MANIFEST_DIR } from './table/manifest.js';
+import { checkTableSpec, createManifest, describeManifest, latestVersion, loadManifest, MANIFEST_DIR } from './table/manifest.js';
 import { validateColumnName, validateTableName } from './table/names.js';
 import { Table, type TableContext } from './table/table.js';
-import { storeSource } from './table/store-source.js';
 import { listTables } from './table/catalog.js';
 import { convertTime, toTableTime } from './core/time.js';
 import { describeRecovery, type WalRecovery, type WalRecoveryReport } from './table/wal.js';
@@ -22,6 +20,7 @@ import type { ServeOptions } from './server/settings.js';
 import type { ServerHandle } from './server/server.js';
 import type { CreateTableSpec, RollupSpec, TableDescription, TableOptions, TableSchema, TimeInput } from './core/types.js';
 import { parseRetention } from './table/retention.js';
+import { copyTableTo } from './table/copy-table.js';
 import { listRollup, planRollup, rollupPartition, rollupSpecOf, type RollupRequest } from './table/rollup.js';
 import { maintainRollups, refreshRollup, type RollupRefresh } from './table/rollup-maintain.js';
 
@@ -301,34 +300,11 @@ export class Quiver {
     this.open.delete(name);
   }
 
-  /**
-   * Copies a table to another store (backup, restore, local ↔ cloud): chunks first, each
-   * checked against its checksums at the destination, then the latest manifest, created
-   * conditionally as version 1 there, so the table appears only when complete.
-   */
+  /** Copies a table to another store, verified, keeping its version number (table/copy-table.ts). */
   async copyTable(name: string, dst: Quiver, options: { concurrency?: number } = {}): Promise<{ table: string; chunks: number; bytes: number }> {
     const table = await this.table(name);
-    const manifest = table.currentManifest;
     if (await dst.hasTable(name)) throw new QuiverError(`table ${name} already exists in ${dst.url}`);
-    // A tombstone is ordered against chunk seqs by version; the copy restarts at version 1.
-    if (manifest.deletes?.length) throw new QuiverError(`table ${name} has ${manifest.deletes.length} delete(s) not yet applied to its chunks; run compact on it first (it rewrites the chunks they touch), then copy it`);
-    let bytes = 0;
-    await mapLimit(manifest.chunks, options.concurrency ?? 4, async (entry) => {
-      const data = await this.store.get(entry.key);
-      await dst.store.put(entry.key, data);
-      const reader: ChunkReader = await openChunk(storeSource(dst.store, entry.key, data.length));
-      const result = await reader.verify();
-      if (!result.ok) throw new QuiverError(`copy of ${entry.key} to ${dst.url} failed verification: ${result.errors.map((e) => e.message).join('; ')}`);
-      bytes += data.length;
-    });
-    const copy = { ...manifest, version: 1, parent: null, committedAt: new Date().toISOString(), operation: `copy from ${this.store.url} v${manifest.version}` };
-    try {
-      await dst.store.put(manifestKey(name, 1), encodeManifest(copy), { ifAbsent: true });
-    } catch (error) {
-      if (error instanceof AlreadyExistsError) throw new QuiverError(`table ${name} already exists in ${dst.url}`);
-      throw error;
-    }
-    return { table: name, chunks: manifest.chunks.length, bytes };
+    return copyTableTo(table.currentManifest, this.store, dst.store, options.concurrency ?? 4);
   }
 
   /**

@@ -1,118 +1,13 @@
 import { makeData, RecordBatch, Schema, Struct, Field, Float64, type Data } from 'apache-arrow';
-import { ChunkReader, type ChunkFooter } from '../format/index.js';
-import type { ColumnFooter, PageFooter, ReadChunkOptions, StatValue } from '../format/types.js';
-import { QuiverError, SchemaError } from '../errors.js';
-import type { ChunkEntry, SchemaAlter, TableSchema } from '../core/types.js';
-import type { FieldType } from '../format/types.js';
+import { ChunkReader } from '../format/index.js';
+import type { ReadChunkOptions } from '../format/types.js';
+import { SchemaError } from '../errors.js';
+import type { TableSchema } from '../core/types.js';
+import { FLOAT64_EXACT_MAX, footerRevision, mapFieldNames, mapFooter, revisionOf, type Mapped } from './alter-map.js';
+import type { ChunkFooter } from '../format/types.js';
 
-/**
- * Schema evolution on read: a chunk is never rewritten by `alter`; its footer records the
- * schema revision it was written in (metadata `schemaRevision`: how many alters the table had
- * then; absent: 0), and it is read through the alters made since, in order: a dropped field's
- * column disappears (so a field of the same name added later starts empty in old chunks), a
- * renamed one takes its new name, a widened one is converted on read (int64/uint64 → float64,
- * refused for any value beyond ±2^53, which float64 cannot hold exactly). Time and tag
- * columns are never altered.
- *
- * The manifest entries' column statistics are rewritten by the alter commit itself (they are
- * in the manifest, not in the chunk); `ChunkEntry.schemaRevision` says which revision they
- * are in, and a commit brings entries of an older revision (a writer that started before the
- * alter) to its own.
- */
-
-/** Integers of this magnitude or less are exact in float64. */
-export const FLOAT64_EXACT_MAX = 2n ** 53n;
-
-/** How many alters a schema has had: its revision. */
-export function revisionOf(schema: TableSchema): number {
-  return schema.alters?.length ?? 0;
-}
-
-/** The revision a chunk's footer says it was written in. */
-export function footerRevision(footer: ChunkFooter, name: string): number {
-  const raw = footer.metadata?.['schemaRevision'];
-  if (raw === undefined) return 0;
-  if (!/^\d{1,9}$/.test(raw)) throw new QuiverError(`chunk ${name}: footer metadata schemaRevision ${JSON.stringify(raw)} is not a revision number`);
-  return Number(raw);
-}
-
-/** A column of a chunk as a later revision sees it: its name then, and the type it is widened to. */
-interface Mapped { name: string; physical: string; widen?: FieldType }
-
-/**
- * Field columns of a chunk (by their names at revision `from`) as revision `to` names them.
- * Two columns meeting under one name (a writer added a field while an alter renamed another
- * to that name) is a SchemaError, not a silent pick.
- */
-export function mapFieldNames(names: readonly string[], alters: readonly SchemaAlter[], from: number, to: number, chunk: string): Mapped[] {
-  let cols: Mapped[] = names.map((n) => ({ name: n, physical: n }));
-  for (const a of alters.slice(from, to)) {
-    if (a.op === 'drop') cols = cols.filter((c) => c.name !== a.field);
-    else if (a.op === 'rename') {
-      if (cols.some((c) => c.name === a.to) && cols.some((c) => c.name === a.from)) {
-        throw new SchemaError(`chunk ${chunk}: alter at version ${a.version} renamed field ${a.from} to ${a.to}, but the chunk also has a column ${a.to} (written by a writer that added that field meanwhile)`);
-      }
-      for (const c of cols) if (c.name === a.from) c.name = a.to;
-    } else for (const c of cols) if (c.name === a.field) c.widen = a.to;
-  }
-  return cols;
-}
-
-function widenStat(v: StatValue, where: string): StatValue {
-  if (v === null || typeof v === 'number') return v;
-  const n = BigInt(v as string);
-  if (n > FLOAT64_EXACT_MAX || n < -FLOAT64_EXACT_MAX) throw new SchemaError(`${where}: value ${v} is beyond ±2^53, which float64 cannot hold exactly; the widened field cannot be read exactly`);
-  return Number(n);
-}
-
-function widenPage(p: PageFooter, where: string): PageFooter {
-  const { sum, ...rest } = p;
-  const out: PageFooter = { ...rest, min: widenStat(p.min, where), max: widenStat(p.max, where), nanCount: 0 };
-  // An integer sum beyond 2^53 has no exact float64: the page is then decoded, not summed from its statistics.
-  if (sum !== undefined) { const s = BigInt(sum); if (s <= FLOAT64_EXACT_MAX && s >= -FLOAT64_EXACT_MAX) out.sum = Number(s); }
-  return out;
-}
-
-/** The footer as revision `to` of `alters` sees a chunk written in its footer's revision (the same object when nothing changed). */
-export function mapFooter(footer: ChunkFooter, alters: readonly SchemaAlter[], to: number, chunk: string): ChunkFooter {
-  const from = footerRevision(footer, chunk);
-  if (from === to) return footer;
-  if (from > to) throw new QuiverError(`chunk ${chunk} was written in schema revision ${from}, newer than the ${to} of the version read`);
-  const fields = footer.columns.filter((c) => c.role === 'field');
-  const mapped = new Map(mapFieldNames(fields.map((c) => c.name), alters, from, to, chunk).map((m) => [m.physical, m]));
-  const columns: ColumnFooter[] = [];
-  for (const c of footer.columns) {
-    if (c.role !== 'field') { columns.push(c); continue; }
-    const m = mapped.get(c.name);
-    if (!m) continue;
-    if (!m.widen) { columns.push(m.name === c.name ? c : { ...c, name: m.name }); continue; }
-    const where = `chunk ${chunk} column ${c.name}`;
-    columns.push({ ...c, name: m.name, type: m.widen, min: widenStat(c.min, where), max: widenStat(c.max, where), pages: c.pages.map((p) => widenPage(p, where)) });
-  }
-  return { ...footer, columns, metadata: { ...footer.metadata, schemaRevision: String(to) } };
-}
-
-/**
- * A manifest entry's column statistics brought from its revision to `schema`'s (an alter
- * commit, or a commit of chunks written before an alter that landed meanwhile).
- */
-export function mapEntry(entry: ChunkEntry, schema: TableSchema): ChunkEntry {
-  const from = entry.schemaRevision ?? 0;
-  const to = revisionOf(schema);
-  if (from >= to) return entry;
-  const fieldNames = new Set(schema.fields.map((f) => f.name));
-  const tagged = new Set([schema.time, ...schema.tags]);
-  const names = Object.keys(entry.columns).filter((n) => !tagged.has(n));
-  const columns = Object.create(null) as ChunkEntry['columns'];
-  for (const n of Object.keys(entry.columns)) if (tagged.has(n)) columns[n] = entry.columns[n]!;
-  for (const m of mapFieldNames(names, schema.alters ?? [], from, to, entry.key)) {
-    const c = entry.columns[m.physical]!;
-    if (!fieldNames.has(m.name)) continue;
-    const where = `chunk ${entry.key} column ${m.physical}`;
-    columns[m.name] = m.widen ? { ...c, min: widenStat(c.min, where), max: widenStat(c.max, where) } : c;
-  }
-  return { ...entry, columns, schemaRevision: to };
-}
+/** Reading chunks through the alters made since they were written (see alter-map.ts). */
+export { FLOAT64_EXACT_MAX, footerRevision, mapEntry, mapFieldNames, mapFooter, revisionOf } from './alter-map.js';
 
 /** Converts an int64/uint64 column to float64, refusing (never rounding) a value beyond ±2^53. */
 function widenData(data: Data, where: string): Data {

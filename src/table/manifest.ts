@@ -4,7 +4,7 @@ import type { ChunkFooter } from '../format/index.js';
 import { buildBloom } from '../core/bloom.js';
 import { mapLimit } from '../chunk-manager/semaphore.js';
 import { AlreadyExistsError, ConflictError, CorruptManifestError, NotFoundError, QuiverError, SchemaError } from '../errors.js';
-import { mapEntry } from './alter-read.js';
+import { mapEntry } from './alter-map.js';
 import { ManifestShapeError, validateManifest, validateOptions, validateSchema } from './manifest-validate.js';
 import type { ChunkEntry, FieldSpec, TableDescription, TableOptions, TableSchema, Tombstone } from '../core/types.js';
 

@@ -201,17 +201,24 @@ test('quiver delete: refuses no bounds, prints what it did, --json, --all, --tz'
   }
 });
 
-test('copying a table refuses pending deletes (they would come back in the copy); after compact it copies without the deleted rows', async () => {
+test('a copy keeps the version numbering: pending deletes stay applied, and later deletes and writes in the copy order after every copied chunk', async () => {
   const src = await Quiver.open(new MemoryChunkManager(), { autoCompact: 0 });
   const t = await table(src);
   await t.append(dayRows(0) as never);
   await t.flush();
   await t.delete({ where: { host: 'b' } });
+  await t.append(dayRows(1) as never);
+  await t.flush(); // a chunk with a seq above the delete's version
   const dst = await Quiver.open(new MemoryChunkManager());
-  await assert.rejects(src.copyTable('t', dst), /not yet applied.*compact/);
-  assert.equal(await dst.hasTable('t'), false);
-  await t.compact({ smallRows: 1 });
   await src.copyTable('t', dst);
   const copied = await dst.table('t');
-  assert.deepEqual(lines(await copied.query({})), modelLines(dayRows(0).filter((r) => r.host !== 'b')));
+  assert.equal(copied.version, t.version, 'the copy is the source version under its own number');
+  assert.deepEqual(lines(await copied.query({})), modelLines([...dayRows(0).filter((r) => r.host !== 'b'), ...dayRows(1)]));
+  // A delete made in the copy must hide rows of every copied chunk, the newest included
+  // (with the copy restarted at version 1 it hid none of those whose seq was above 2).
+  await copied.delete({ where: { host: 'c' } });
+  const kept = modelLines([...dayRows(0).filter((r) => r.host !== 'b' && r.host !== 'c'), ...dayRows(1).filter((r) => r.host !== 'c')]);
+  assert.deepEqual(lines(await copied.query({})), kept);
+  await copied.compact({ smallRows: 1 });
+  assert.deepEqual(lines(await copied.query({})), kept);
 });
