@@ -176,8 +176,12 @@ export function checkTableSpec(schema: TableSchema, options: TableOptions): void
   }
 }
 
-/** Creates version 1; AlreadyExistsError when the table exists. */
+/**
+ * Creates version 1; AlreadyExistsError when the table exists: it has a version (vacuum may
+ * have expired version 1 of a live table) or another creator put version 1 first.
+ */
 export async function createManifest(store: ChunkManager, table: string, schema: TableSchema, options: TableOptions): Promise<Manifest> {
+  if ((await latestVersion(store, table)) > 0) throw new AlreadyExistsError(store.url, manifestKey(table, 1));
   const manifest: Manifest = {
     format: MANIFEST_FORMAT, table, version: 1, parent: null, committedAt: new Date().toISOString(), operation: 'create', schema, options, chunks: [],
   };

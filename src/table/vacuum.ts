@@ -82,7 +82,8 @@ export async function vacuumTable(table: Table, options: VacuumOptions = {}): Pr
   const expired: number[] = [];
   for (let i = 0; i < versions.length; i++) {
     const v = versions[i]!;
-    if (v === 1 || v === latest || versions.length - i <= retain) continue;
+    // Version 1 expires like any other: table creation refuses a name with any version (createManifest).
+    if (v === latest || versions.length - i <= retain) continue;
     const successor = manifests.get(versions[i + 1]!)!;
     if (Date.parse(successor.committedAt) <= cutoff) expired.push(v);
   }

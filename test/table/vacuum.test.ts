@@ -38,14 +38,14 @@ test('vacuum expires superseded versions and deletes the chunks only they refere
   assert.equal((await chunkFiles(store)).length, 6 + 2, 'compaction left the replaced files');
 
   const result = await t.vacuum({ olderThanMs: 0, now: Date.now() + 1 });
-  assert.deepEqual(result.expiredVersions, [2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(result.expiredVersions, [1, 2, 3, 4, 5, 6, 7]);
   assert.equal(result.deletedChunks.length, 6);
-  assert.deepEqual(await manifests(store), [1, latest], 'version 1 (the creation record) and the latest stay');
+  assert.deepEqual(await manifests(store), [latest], 'only the latest stays (version 1 expires like any other)');
   assert.deepEqual((await chunkFiles(store)).sort(), (await t.chunks()).map((c) => c.key).sort());
   assert.deepEqual(await values(t), before);
   assert.ok((await t.verify()).every((r) => r.ok));
   await assert.rejects(values(t, 4), (e: unknown) => e instanceof QuiverError && /has no version 4/.test((e as Error).message));
-  assert.deepEqual(await values(t, 1), [], 'version 1 still reads (empty)');
+  await assert.rejects(values(t, 1), (e: unknown) => e instanceof QuiverError && /has no version 1/.test((e as Error).message));
 });
 
 test('vacuum keeps versions that were the latest within the grace period, and the newest retainVersions', async () => {
@@ -57,11 +57,11 @@ test('vacuum keeps versions that were the latest within the grace period, and th
 
   const later = Date.now() + 2 * HOUR;
   const kept = await t.vacuum({ retainVersions: 3, now: later, dryRun: true });
-  assert.deepEqual(kept.expiredVersions, [2, 3]);
+  assert.deepEqual(kept.expiredVersions, [1, 2, 3]);
   assert.deepEqual(await manifests(store), [1, 2, 3, 4, 5, latest], 'a dry run deletes nothing');
   const preCompaction = await values(t, latest - 1);
   await t.vacuum({ retainVersions: 3, now: later });
-  assert.deepEqual(await manifests(store), [1, 4, 5, latest]);
+  assert.deepEqual(await manifests(store), [4, 5, latest]);
   assert.deepEqual(await values(t, latest - 1), preCompaction, 'a retained version before the compaction still reads its chunks');
 });
 
@@ -82,9 +82,10 @@ test('vacuum deletes orphans older than the grace period and never a young one (
   assert.deepEqual(await manifests(store), versions, 'gcOrphans expires no version');
 });
 
-test('a vacuumed table cannot be re-created over (version 1 stays)', async () => {
-  const { db, t } = await history(3);
+test('a vacuumed table cannot be re-created over (its version 1 expired, a later one exists)', async () => {
+  const { db, t, store } = await history(3);
   await t.vacuum({ olderThanMs: 0, now: Date.now() + 1 });
+  assert.deepEqual(await manifests(store), [t.version], 'version 1 expired');
   await assert.rejects(db.createTable('m', { tags: ['host'] }), /exists/);
 });
 
@@ -99,12 +100,12 @@ test('quiver vacuum: --dry-run, --json, usage errors', async () => {
     const run = (...args: string[]) => runCli(dir, ...args);
     const dry = await run('vacuum', 'm', '--older-than', '0', '--dry-run', '--json');
     assert.equal(dry.code, 0, dry.out);
-    assert.deepEqual(JSON.parse(dry.out).expiredVersions, [2, 3, 4]);
+    assert.deepEqual(JSON.parse(dry.out).expiredVersions, [1, 2, 3, 4]);
     assert.equal(readdirSync(join(dir, 'm', '_manifest')).filter((f) => f.endsWith('.json')).length, 5, 'a dry run deletes nothing');
     const done = await run('vacuum', 'm', '--older-than', '0');
     assert.equal(done.code, 0, done.out);
-    assert.match(done.out, /expired 3 version\(s\), deleted 3 chunk file\(s\); 2 version\(s\) kept/);
-    assert.equal(readdirSync(join(dir, 'm', '_manifest')).filter((f) => f.endsWith('.json')).length, 2);
+    assert.match(done.out, /expired 4 version\(s\), deleted 3 chunk file\(s\); 1 version\(s\) kept/);
+    assert.equal(readdirSync(join(dir, 'm', '_manifest')).filter((f) => f.endsWith('.json')).length, 1);
     assert.equal((await run('vacuum', 'm', '--older-than', 'soon')).code, 2);
     assert.equal((await run('vacuum', 'm', '--retain', '0')).code, 2);
   } finally {
