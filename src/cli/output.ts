@@ -1,9 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { formatTimestamp, TimeZoneFormat } from './text.js';
-import { UsageError } from '../errors.js';
 import { jsonNumber } from './json.js';
-import type { TimeUnit } from '../format/types.js';
 import { AsyncByteQueue, RecordBatchStreamWriter, Type, TimeUnit as ArrowTimeUnit, type RecordBatch, type Schema, type Vector } from 'apache-arrow';
 import { utf8DataAt, utf8VectorAt } from '../format/utf8.js';
 import { fieldTypeInfo, formatValue, importFieldTypeOf, valueAt } from '../format/field-types.js';

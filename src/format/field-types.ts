@@ -7,14 +7,12 @@ import {
   Binary, Bool, type Data, DataType, DateDay, DateMillisecond, Decimal, Duration, FixedSizeBinary, Float64, Int64, makeData,
   Time, TimeUnit as ArrowTimeUnit, Timestamp, Type, Uint64, Utf8,
 } from 'apache-arrow';
-import { SchemaError } from '../errors.js';
 import type { FieldType, TimeUnit } from './types.js';
 import {
-  bigIntToWords, FIXED_BINARY_WIDTH_MAX, fieldTypeSpec, inRange, INT64_MAX, INT64_MIN, wordsToBigInt, type FieldTypeSpec, type FieldValue,
+  bigIntToWords, FIXED_BINARY_WIDTH_MAX, fieldTypeSpec, inRange, wordsToBigInt, type FieldTypeSpec, type FieldValue,
 } from './field-type-spec.js';
 import {
-  DAY_SECONDS, DECIMAL_PRECISION_MAX, formatBase64, formatDate, formatDecimal, formatInstant, formatTimeOfDay, parseBase64,
-  parseDate, parseDecimal, parseInstant, parseTimeOfDay, pow10, UNITS_PER_SECOND,
+  DECIMAL_PRECISION_MAX, formatBase64, parseBase64, UNITS_PER_SECOND,
 } from './field-text.js';
 
 export {

@@ -1,5 +1,5 @@
 import { bufferSource, openChunk, writeChunk, type ChunkReader } from '../format/index.js';
-import type { ChunkEntry, FieldSpec, TableOptions, TableSchema } from '../core/types.js';
+import type { ChunkEntry, FieldSpec, TableSchema } from '../core/types.js';
 import { entryOf, type Manifest } from './manifest.js';
 import type { BufferedChunk, WriteBuffer } from './write-buffer.js';
 import { deduplicateSorted } from '../scan/dedup.js';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { azUrl, s3Url } from './urls.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,18 +11,8 @@ import { runCli } from '../cli/in-process.js';
 
 // Schema evolution, time travel and read-your-writes on real object stores: Ceph RGW (S3) and
 // Azurite (Azure), started by `npm test`; the local store alongside for the same answers.
-const run = randomBytes(3).toString('hex');
 const T0 = Date.UTC(2026, 0, 1);
 
-function s3Url(prefix: string): string {
-  const endpoint = process.env.S3_ENDPOINT;
-  if (!endpoint) throw new Error('remote tests need S3_ENDPOINT (run through `npm test`, which starts Ceph RGW)');
-  return `s3://quiver-ryw-${run}/${prefix}?endpoint=${encodeURIComponent(endpoint)}`;
-}
-function azUrl(prefix: string): string {
-  if (!process.env.AZURE_STORAGE_CONNECTION_STRING) throw new Error('remote tests need AZURE_STORAGE_CONNECTION_STRING (run through `npm test`, which starts Azurite)');
-  return `az://quiver-ryw-${run}/${prefix}`;
-}
 
 for (const [name, url] of [['local', () => ''], ['s3', () => s3Url('alter')], ['azure', () => azUrl('alter')]] as const) {
   test(`${name}: alter, time travel (--version, --as-of, inspect --versions) and read-your-writes`, async () => {
