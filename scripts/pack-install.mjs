@@ -113,5 +113,7 @@ check('the failed build says the JS twins are used', /JS twins/.test(rebuild.std
 const twins = versionDebug();
 check('`quiver --version --debug` then reports the JS twins and why', twins.status === 0 && /JS twins in use, not the native addon: the addon is not built/.test(twins.stdout), twins.stdout + twins.stderr);
 const lib2 = run(process.execPath, ['check.mjs'], { cwd: app });
-check('the library works on the JS twins (same values)', lib2.status === 0 && lib2.stdout.trim().split('\n').at(-1) === JSON.stringify([['a', 0.1], ['a', 0.1], ['a', '-0'], ['a', '-0'], ['b', 1e300], ['b', 1e300]]), lib2.stdout + lib2.stderr);
+// The same rows appended again are the same points: under the default duplicate policy (last)
+// they fold into them, so the scan gives the first run's answer.
+check('the library works on the JS twins (same values)', lib2.status === 0 && lib2.stdout.trim().split('\n').at(-1) === expected, lib2.stdout + lib2.stderr);
 finish();
