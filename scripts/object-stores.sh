@@ -16,6 +16,8 @@
 set -Eeuo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
+# shellcheck source=scripts/stop-pids.sh
+. "$HERE/stop-pids.sh"
 STATE=${QUIVER_STORES_DIR:-/tmp/quiver-stores-$(id -u)}
 RGW_PORT=${RGW_PORT:-7480}
 MON_PORT=${MON_PORT:-6789}
@@ -135,14 +137,7 @@ stop() {
   for f in "$STATE"/ceph/run/*.pid "$STATE"/azurite.pid; do [ -f "$f" ] && pids+=("$(cat "$f")"); done
   # Daemons whose pid file was not written yet still name our unique config path.
   for p in $(pgrep -f "$STATE/ceph/ceph.conf" 2>/dev/null || true); do pids+=("$p"); done
-  if [ ${#pids[@]} -eq 0 ]; then [ "${KEEP:-0}" = 1 ] || rm -rf "$STATE"; return 0; fi
-  kill "${pids[@]}" 2>/dev/null || true
-  # Wait until they are gone (a zombie, state Z, is gone for our purpose: it holds no port).
-  for _ in $(seq 1 100); do
-    local alive=0; for p in "${pids[@]}"; do ps -o stat= -p "$p" 2>/dev/null | grep -qv Z && alive=1; done
-    [ $alive = 0 ] && break; sleep 0.1
-  done
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  stop_pids "${pids[@]}"
   [ "${KEEP:-0}" = 1 ] || rm -rf "$STATE"
 }
 

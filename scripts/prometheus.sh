@@ -17,6 +17,8 @@
 # Quiver server's port, default 18086), PROM_WRITER_PORT (19090), PROM_READER_PORT (19091),
 # QUIVER_PROM_TOKEN (default prom-test-token).
 set -Eeuo pipefail
+# shellcheck source=scripts/stop-pids.sh
+. "$(cd "$(dirname "$0")" && pwd)/stop-pids.sh"
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 STATE=${QUIVER_PROM_DIR:-/tmp/quiver-prometheus-$(id -u)}
 TARGET_PORT=${QUIVER_PROM_TARGET_PORT:-18086}
@@ -92,14 +94,7 @@ wait_ready() { # wait_ready NAME PORT (polls every 0.1 s, 60 s at most)
 stop() {
   local pids=()
   for f in "$STATE"/writer.pid "$STATE"/reader.pid; do [ -f "$f" ] && pids+=("$(cat "$f")"); done
-  if [ ${#pids[@]} -gt 0 ]; then
-    kill "${pids[@]}" 2>/dev/null || true
-    for _ in $(seq 1 100); do
-      local alive=0; for p in "${pids[@]}"; do ps -o stat= -p "$p" 2>/dev/null | grep -qv Z && alive=1; done
-      [ $alive = 0 ] && break; sleep 0.1
-    done
-    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  fi
+  stop_pids "${pids[@]}"
   [ "${KEEP:-0}" = 1 ] || rm -rf "$STATE"
 }
 
