@@ -5,6 +5,7 @@ import { fromWireError, type WireError } from '../errors.js';
 import type { PageValues } from './encodings/types.js';
 import type { PageDecodeColumn } from './page-decode.js';
 import type { DecodedPage, PageFooter } from './types.js';
+import { workerExecArgv } from '../native/worker-argv.js';
 
 /**
  * Worker threads that decode pages while the main thread does something else (aggregates the
@@ -168,7 +169,7 @@ export class DecodePool {
   }
 
   private spawn(): void {
-    const worker = new Worker(new URL('./decode-worker.js', import.meta.url));
+    const worker = new Worker(new URL('./decode-worker.js', import.meta.url), { execArgv: workerExecArgv() });
     let loaded!: (error?: Error) => void;
     const slot: Slot = {
       worker, ready: false, pending: new Map(),

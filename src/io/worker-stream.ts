@@ -13,6 +13,7 @@
  */
 import { Worker, parentPort, workerData as threadData } from 'node:worker_threads';
 import { QuiverError, WorkerCrashError, assert, fromWireError, toWireError, type WireError } from '../errors.js';
+import { workerExecArgv } from '../native/worker-argv.js';
 
 /** Every message a worker stream carries: batches, the end, an error, and the stream's own kinds. */
 export type StreamMessage = { type: string };
@@ -26,7 +27,7 @@ type CreditMessage = { type: 'credit' };
  * Leaving the loop early (break, an error of the consumer) terminates the worker.
  */
 export async function* workerStream<M extends StreamMessage>(url: URL, workerData: { credit: number }, what: string, file: () => string): AsyncGenerator<M> {
-  const worker = new Worker(url, { workerData });
+  const worker = new Worker(url, { workerData, execArgv: workerExecArgv() });
   const queue: (M | ErrorMessage)[] = [];
   let failure: Error | undefined;
   let exited = false;

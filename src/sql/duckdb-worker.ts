@@ -3,8 +3,14 @@
  * synchronously, while Quiver's scan is asynchronous: so DuckDB runs here, and each call for
  * rows asks the main thread (which owns the Quiver store, its caches and its scans) for the
  * next Arrow batch, blocking this thread on a shared counter until the answer is on a
- * dedicated port (Atomics.wait + receiveMessageOnPort). One batch is in flight per scan, so
- * memory stays bounded. Results go back as Arrow IPC, chunk by chunk.
+ * dedicated port (Atomics.wait + receiveMessageOnPort). One batch is in flight per scan, and
+ * at most RESULTS_AHEAD result chunks wait for the consumer, so memory stays bounded. Results
+ * go back as Arrow IPC, chunk by chunk.
+ *
+ * The worker always ends by itself, after closing DuckDB: terminating a thread while DuckDB
+ * still runs aborts the process (DuckDB's threads call into a torn-down JS environment). A
+ * consumer that stops early sets the shared cancel flag and posts 'cancel'; the worker then
+ * interrupts the query, answers its own pending scan calls with an error, and ends.
  */
 import { parentPort, receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import {
@@ -17,7 +23,12 @@ import { fieldTypeInfo, formatValue, valueAt, type FieldTypeInfo, type FieldValu
 const PLAIN_TYPES: ReadonlySet<string> = new Set(['float64', 'int64', 'uint64', 'bool', 'utf8']);
 
 const { query, tables, port, signal } = workerData as SqlRequest & { port: MessagePort; signal: SharedArrayBuffer };
-const counter = new Int32Array(signal);
+/** [REPLIES] bumped by the main thread after each scan reply; [CANCEL] set when the consumer stopped; [CONSUMED] result chunks consumed. */
+const control = new Int32Array(signal);
+const REPLIES = 0, CANCEL = 1, CONSUMED = 2;
+/** Result chunks posted and not yet consumed before the worker waits. */
+const RESULTS_AHEAD = 4;
+const cancelled = () => Atomics.load(control, CANCEL) !== 0;
 const post = (message: WorkerReply, transfer: ArrayBuffer[] = []) => parentPort!.postMessage(message, transfer);
 
 /** DuckDB's chunk size. */
@@ -33,14 +44,25 @@ try {
 
 /** Blocks until the main thread answers request `id`'s next batch. */
 function nextBatch(id: number): ScanReply {
-  let seen = Atomics.load(counter, 0);
+  let seen = Atomics.load(control, REPLIES);
   post({ type: 'next', id });
   for (;;) {
     const got = receiveMessageOnPort(port);
     if (got) return got.message as ScanReply;
-    // The main thread bumps the counter after each reply: wait for a bump past `seen`.
-    Atomics.wait(counter, 0, seen);
-    seen = Atomics.load(counter, 0);
+    if (cancelled()) return { id, error: 'the query was cancelled' };
+    // The main thread bumps the counter after each reply (and on cancel): wait for a bump past `seen`.
+    Atomics.wait(control, REPLIES, seen);
+    seen = Atomics.load(control, REPLIES);
+  }
+}
+
+/** Waits until the consumer has taken all but RESULTS_AHEAD of the `sent` chunks; false when it cancelled. */
+function awaitConsumer(sent: number): boolean {
+  for (;;) {
+    if (cancelled()) return false;
+    const consumed = Atomics.load(control, CONSUMED);
+    if (sent - consumed < RESULTS_AHEAD) return true;
+    Atomics.wait(control, CONSUMED, consumed);
   }
 }
 
@@ -114,6 +136,8 @@ let nextScanId = 1;
 
 const instance = await duck.DuckDBInstance.create(':memory:');
 const conn = await instance.connect();
+const onCancel = () => conn.interrupt();
+parentPort!.on('message', onCancel);
 for (const t of tables) {
   const columns = [t.schema.time, ...t.schema.tags, ...t.schema.fields.map((f) => f.name)];
   const named: Record<string, InstanceType<typeof duck.DuckDBVarCharType>> = { from_time: duck.VARCHAR, to_time: duck.VARCHAR };
@@ -207,8 +231,9 @@ try {
   const arrowTypes = types.map((ty) => arrowTypeOf(ty.typeId));
   const fields = names.map((name, j) => new Field(name, arrowTypes[j]!, true));
   const schema = new Schema(fields);
-  let sent = false;
+  let sent = 0;
   for (;;) {
+    if (!awaitConsumer(sent)) throw new Error('the query was cancelled');
     const chunk = await result.fetchChunk();
     if (!chunk || chunk.rowCount === 0) break;
     const columns = chunk.getColumns();
@@ -216,9 +241,9 @@ try {
     const batch = new RecordBatch(schema, makeData({ type: new Struct(fields), length: chunk.rowCount, nullCount: 0, children }));
     const ipc = tableToIPC(new ArrowTable([batch]), 'stream');
     post({ type: 'batch', ipc }, [ipc.buffer as ArrayBuffer]);
-    sent = true;
+    sent++;
   }
-  if (!sent) {
+  if (sent === 0) {
     const ipc = tableToIPC(new ArrowTable(schema), 'stream');
     post({ type: 'batch', ipc, empty: true }, [ipc.buffer as ArrayBuffer]);
   }
@@ -228,6 +253,7 @@ try {
 } finally {
   conn.closeSync();
   instance.closeSync();
+  parentPort!.off('message', onCancel); // nothing left holds the thread: it ends
 }
 
 /** Arrow type of a DuckDB result column: exact, or a string where no Arrow type here holds the value. */

@@ -2,6 +2,7 @@ import { Worker, MessageChannel } from 'node:worker_threads';
 import { createRequire } from 'node:module';
 import { RecordBatchStreamReader, tableToIPC, Table as ArrowTable, type RecordBatch, type Schema } from 'apache-arrow';
 import { QuiverError } from '../errors.js';
+import { workerExecArgv } from '../native/worker-argv.js';
 import type { Quiver } from '../quiver.js';
 import type { ScanReply, SqlRequest, WorkerReply } from './protocol.js';
 
@@ -37,18 +38,19 @@ export async function* runSql(db: Quiver, query: string, onSchema?: (schema: Sch
   for (const name of names) tables.push({ name, schema: (await db.table(name)).schema });
   const request: SqlRequest = { query, tables };
   const { port1, port2 } = new MessageChannel();
-  const signal = new SharedArrayBuffer(4);
-  const counter = new Int32Array(signal);
-  const worker = new Worker(new URL('./duckdb-worker.js', import.meta.url), { workerData: { ...request, port: port2, signal }, transferList: [port2] });
+  const signal = new SharedArrayBuffer(12);
+  const control = new Int32Array(signal); // see duckdb-worker.ts: [replies, cancel, consumed]
+  const worker = new Worker(new URL('./duckdb-worker.js', import.meta.url), { workerData: { ...request, port: port2, signal }, transferList: [port2], execArgv: workerExecArgv() });
   const scans = new Map<number, AsyncIterator<RecordBatch>>();
   const queue: WorkerReply[] = [];
   let wake: (() => void) | undefined;
   let exited: Error | undefined;
   const reply = (message: ScanReply, transfer: ArrayBuffer[] = []) => {
     port1.postMessage(message, transfer);
-    Atomics.add(counter, 0, 1);
-    Atomics.notify(counter, 0);
+    Atomics.add(control, 0, 1);
+    Atomics.notify(control, 0);
   };
+  const exit = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   worker.on('message', (message: WorkerReply) => {
     if (message.type === 'scan') {
       const table = db.table(message.table);
@@ -73,6 +75,7 @@ export async function* runSql(db: Quiver, query: string, onSchema?: (schema: Sch
   });
   worker.on('error', (error) => { exited = error; wake?.(); });
   worker.on('exit', () => { exited ??= new QuiverError('the DuckDB worker stopped'); wake?.(); });
+  let finished = false;
   try {
     for (;;) {
       while (queue.length === 0) {
@@ -81,20 +84,28 @@ export async function* runSql(db: Quiver, query: string, onSchema?: (schema: Sch
         wake = undefined;
       }
       const message = queue.shift()!;
-      if (message.type === 'error') throw new QuiverError(message.missing ? DUCKDB_MISSING : `sql: ${message.message}`);
-      if (message.type === 'done') return;
+      if (message.type === 'error') { finished = true; throw new QuiverError(message.missing ? DUCKDB_MISSING : `sql: ${message.message}`); }
+      if (message.type === 'done') { finished = true; return; }
       if (message.type === 'batch') {
         const reader = RecordBatchStreamReader.from(message.ipc);
         reader.open();
         onSchema?.(reader.schema);
-        if (message.empty) continue;
-        for (const batch of reader) yield batch;
+        if (!message.empty) for (const batch of reader) yield batch;
+        Atomics.add(control, 2, 1);
+        Atomics.notify(control, 2);
       }
     }
   } finally {
+    if (!finished && !exited) {
+      // The consumer stopped early: ask the worker to stop (never terminate it: see duckdb-worker.ts).
+      Atomics.store(control, 1, 1);
+      Atomics.notify(control, 0);
+      Atomics.notify(control, 2);
+      worker.postMessage('cancel');
+    }
+    await exit;
     for (const it of scans.values()) await it.return?.(undefined);
     port1.close();
-    await worker.terminate();
   }
 }
 
