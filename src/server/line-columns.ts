@@ -8,7 +8,7 @@
 import type { LineSeries, LineSink } from './line-protocol.js';
 import type { PointFieldType } from './points.js';
 
-const INITIAL_ROWS = 1024;
+const INITIAL_ROWS = 4096;
 
 function grown<T extends BigInt64Array | BigUint64Array | Float64Array | Int32Array | Uint8Array>(a: T, n: number): T {
   const out = new (a.constructor as new (n: number) => T)(n);

@@ -75,6 +75,22 @@ function readName(text: string, at: number, measurement: boolean, escapes: strin
   return [from === at ? text.slice(at, i) : out + text.slice(from, i), i];
 }
 
+/** Where the last readFieldKey() stopped. */
+let keyEnd = 0;
+
+/** A field key at `at` (readName's rules for keys) without a tuple per call: its end is in keyEnd. */
+function readFieldKey(text: string, at: number): string {
+  const n = text.length;
+  for (let i = at; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === BACKSLASH) break; // escapes: the general reader
+    if (c === COMMA || c === SPACE || c === TAB || c === EQUALS) { keyEnd = i; return text.slice(at, i); }
+  }
+  const [name, end] = readName(text, at, false, KEY_ESCAPES);
+  keyEnd = end;
+  return name;
+}
+
 const BOOLS: ReadonlyMap<string, boolean> = new Map([
   ['t', true], ['T', true], ['true', true], ['True', true], ['TRUE', true],
   ['f', false], ['F', false], ['false', false], ['False', false], ['FALSE', false],
@@ -85,6 +101,13 @@ const INTEGER = /^-?\d+$/;
 /** Parses an unquoted field value and hands it to `sink` (no object per value). */
 function fieldValue(name: string, raw: string, column: number, sink: LineSink): void {
   const last = raw.charCodeAt(raw.length - 1);
+  // Ending in a digit or a point: a float or nothing (the other kinds end in i, u or a letter).
+  if (((last >= 48 && last <= 57) || last === 46) && FLOAT.test(raw)) {
+    const v = Number(raw);
+    if (!Number.isFinite(v)) throw new LineError(`field ${JSON.stringify(name)}: float ${raw} is out of the float64 range`, column);
+    sink.field(name, 'float64', v);
+    return;
+  }
   if (last === 105 /* i */ && INTEGER.test(raw.slice(0, -1))) {
     const v = BigInt(raw.slice(0, -1));
     if (v < INT64_MIN || v > INT64_MAX) throw new LineError(`field ${JSON.stringify(name)}: integer ${raw} is out of the int64 range`, column);
@@ -218,7 +241,8 @@ export function parseLineInto(text: string, lineNumber: number, options: LineOpt
   lineFields.length = 0;
   for (;;) {
     const start = i;
-    const [name, k] = readName(text, i, false, KEY_ESCAPES);
+    const name = readFieldKey(text, i);
+    const k = keyEnd;
     if (name === '') throw new LineError(lineFields.length === 0 && i >= text.length ? 'missing fields' : 'missing field key', i);
     if (text.charCodeAt(k) !== EQUALS) throw new LineError(`field ${JSON.stringify(name)} has no "=value"`, k);
     const twice = lineFields.includes(name);

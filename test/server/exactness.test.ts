@@ -87,3 +87,31 @@ test('concurrent writers and queries with flushes in between: every acknowledged
     await s.stop().catch(() => {});
   }
 });
+
+test('a line refused part way leaves nothing behind; a new field takes the type of the first line naming it, later lines of another type are refused', async () => {
+  const s = await startTestServer();
+  try {
+    const body = [
+      'm,t=a v=1,w=2 1',
+      'm,t=b v=3,w=4,x=oops 2', // refused after v and w were read
+      'm,t=c v=5 3', // must not inherit b's w
+      'm,t=d v=6,n="s" 4', // n: a new field, utf8 (first line naming it)
+      'm,t=e v=7,n=8i 5', // n at another type: refused
+      'm,t=f v=9,n="u" 6',
+    ].join('\n');
+    const r = await post(`${s.url}/api/v2/write?bucket=b`, body);
+    assert.equal(r.status, 400, r.text);
+    const j = JSON.parse(r.text);
+    assert.deepEqual(j.data.map((d: { line_number: number }) => d.line_number), [2, 5]);
+    assert.match(j.data[1].error_message, /field "n" is utf8 in table m, got int64/);
+    assert.deepEqual(await queryCsv(s.url, { table: 'm' }), [
+      'time,t,v,w,n',
+      '1970-01-01T00:00:00.000000001Z,a,1,2,',
+      '1970-01-01T00:00:00.000000003Z,c,5,,',
+      '1970-01-01T00:00:00.000000004Z,d,6,,s',
+      '1970-01-01T00:00:00.000000006Z,f,9,,u',
+    ]);
+  } finally {
+    await s.stop();
+  }
+});
