@@ -9,9 +9,11 @@ import { readdir } from 'node:fs/promises';
 import type { Quiver } from '../quiver.js';
 import type { Table } from '../table/table.js';
 import { QuiverError, RequestError } from '../errors.js';
-import { NS_PER_UNIT } from '../core/time.js';
+import type { RecordBatch } from 'apache-arrow';
 import { validateColumnName, validateTableName } from '../table/names.js';
-import { pointsBatch, type IngestPoint, type PointError, type PointFieldType } from './points.js';
+import type { PointError, PointFieldType } from './points.js';
+import type { LineColumns, MeasurementColumns } from './line-columns.js';
+import { lineBatch } from './line-batch.js';
 import type { Metrics, Counter } from './metrics.js';
 import type { ServeSettings } from './settings.js';
 import { walObserver } from '../table/wal.js';
@@ -180,9 +182,10 @@ export class Ingest {
   }
 
   /**
-   * Makes every acknowledged point of `table` visible to scans: today by flushing its
-   * buffer (scans read chunks only). A small, replaceable piece: once scans read the write
-   * buffer (read-your-writes), this becomes a no-op.
+   * Flushes `table`'s acknowledged points before a query reads it. Scans see unflushed rows
+   * too (read-your-writes), so this is not what makes them visible: it lets the query read
+   * chunks (statistics, pruning, the decoded-page cache) instead of encoding the buffer in
+   * memory for each query, and bounds what a restart replays.
    */
   async visible(table: string): Promise<void> {
     const s = this.tables.get(table);
@@ -207,8 +210,9 @@ export class Ingest {
     return state;
   }
 
-  /** The table of a measurement, created from `points` (all of it) when it does not exist. */
-  private async tableFor(measurement: string, points: readonly IngestPoint[]): Promise<TableState> {
+  /** The table of a measurement, created from its columns (all of them) when it does not exist. */
+  private async tableFor(m: MeasurementColumns): Promise<TableState> {
+    const measurement = m.measurement;
     const known = this.tables.get(measurement);
     if (known) return known;
     let pending = this.creating.get(measurement);
@@ -217,11 +221,17 @@ export class Ingest {
         validateTableName(measurement);
         if (await this.db.hasTable(measurement)) return this.state(measurement);
         // Names a table cannot hold are left out: the points naming them get their own errors.
-        const tags = [...new Set(points.flatMap((p) => p.tags.map(([k]) => k)))].filter(columnName).sort();
-        const fields = new Map<string, PointFieldType>();
-        for (const p of points) for (const f of p.fields) if (!fields.has(f.name) && !tags.includes(f.name) && columnName(f.name)) fields.set(f.name, f.type);
+        const tags = [...m.tags.keys()].filter(columnName).sort();
+        // Each field at the type of the first point naming it.
+        const fields: { name: string; type: PointFieldType; row: number }[] = [];
+        for (const [name, columns] of m.fields) {
+          if (tags.includes(name) || !columnName(name)) continue;
+          const first = columns.filter((c) => c.firstRow >= 0).sort((a, b) => a.firstRow - b.firstRow)[0];
+          if (first) fields.push({ name, type: first.type, row: first.firstRow });
+        }
+        fields.sort((a, b) => a.row - b.row);
         try {
-          const table = await this.db.createTable(measurement, { tags, fields: [...fields].map(([name, type]) => ({ name, type })) });
+          const table = await this.db.createTable(measurement, { tags, fields: fields.map(({ name, type }) => ({ name, type })) });
           return this.track(measurement, table);
         } catch (error) {
           // Another process created it meanwhile: use theirs.
@@ -235,68 +245,47 @@ export class Ingest {
     return pending;
   }
 
-  /** Why `point` cannot go into the table (null: it can; its new fields are claimed). */
-  private check(s: TableState, point: IngestPoint): string | null {
-    const schema = s.table.schema;
-    const tags = schema.tags;
-    for (const [k] of point.tags) {
-      if (k === schema.time) return `tag key ${JSON.stringify(k)} is the time column's name`;
-      if (!tags.includes(k)) return `tag ${JSON.stringify(k)} is not a tag of table ${s.table.name} (its tags: ${tags.join(', ') || 'none'}; a table's tags are fixed when it is created)`;
-    }
-    for (const f of point.fields) {
-      if (f.name === schema.time) return `field key ${JSON.stringify(f.name)} is the time column's name`;
-      if (tags.includes(f.name)) return `field ${JSON.stringify(f.name)} is a tag of table ${s.table.name}`;
-      const known = s.fields.get(f.name);
-      if (known !== undefined && known !== f.type) return `field ${JSON.stringify(f.name)} is ${known} in table ${s.table.name}, got ${f.type}`;
-    }
-    const per = NS_PER_UNIT[schema.timeUnit];
-    if (per !== 1n && point.time % per !== 0n) return `time ${point.time} ns is finer than table ${s.table.name}'s unit (${schema.timeUnit})`;
-    for (const f of point.fields) {
-      if (!s.fields.has(f.name)) {
-        try { validateColumnName(f.name); } catch (error) { return (error as Error).message; }
-        s.fields.set(f.name, f.type);
-      }
-    }
-    return null;
+  /**
+   * Appends an Arrow batch (columns named as the table's) to table `name`: resolves once it is
+   * durable in the table's write-ahead log (group commit), then schedules the flushes the
+   * server's policy asks for (by size; by age from the oldest unflushed point). Every write
+   * path of the server (line protocol, Prometheus remote write) appends through here.
+   */
+  async appendBatch(name: string, batch: RecordBatch): Promise<void> {
+    await this.appendTo(await this.state(name), batch);
+  }
+
+  private async appendTo(s: TableState, batch: RecordBatch): Promise<void> {
+    const since = Date.now();
+    await s.table.append(batch);
+    s.pendingSince ??= s.table.pendingRows > 0 ? since : undefined;
+    // Flush by size: a table holding a quarter of the budget.
+    if (pendingBytes(s) * COPIES_HELD >= this.settings.memoryBytes / 4) this.flushInBackground(s, 'size');
   }
 
   /**
-   * Writes points: resolves once every accepted point is durable in its table's write-ahead
-   * log, with the points refused (bad table name, tag not in the table, type conflict) and
-   * why. Points of one table are appended as one batch (one WAL frame).
+   * Writes a window of line-protocol points, taken into columns: resolves once every accepted
+   * point is durable in its table's write-ahead log, with the points refused (bad table name,
+   * tag not in the table, type conflict) and why. Each measurement's points are appended as
+   * one batch (one WAL frame).
    */
-  async write(points: readonly IngestPoint[]): Promise<{ written: number; errors: PointError[] }> {
+  async writeLines(lines: LineColumns): Promise<{ written: number; errors: PointError[] }> {
     const errors: PointError[] = [];
-    const byTable = new Map<string, IngestPoint[]>();
-    for (const p of points) {
-      const list = byTable.get(p.measurement);
-      if (list) list.push(p);
-      else byTable.set(p.measurement, [p]);
-    }
     let written = 0;
-    await Promise.all([...byTable].map(async ([measurement, group]) => {
+    await Promise.all([...lines.measurements.values()].map(async (m) => {
       let s: TableState;
       try {
-        s = await this.tableFor(measurement, group);
+        s = await this.tableFor(m);
       } catch (error) {
         if (!(error instanceof QuiverError)) throw error;
-        for (const p of group) errors.push({ line: p.line, message: `measurement ${JSON.stringify(measurement)}: ${error.message}` });
+        for (let r = 0; r < m.rows; r++) errors.push({ line: m.lines[r]!, message: `measurement ${JSON.stringify(m.measurement)}: ${error.message}` });
         return;
       }
-      const ok: IngestPoint[] = [];
-      for (const p of group) {
-        const why = this.check(s, p);
-        if (why === null) ok.push(p);
-        else errors.push({ line: p.line, message: why });
-      }
-      if (ok.length === 0) return;
-      const since = Date.now();
-      // Every field of `ok` has its point type in s.fields (check() made sure).
-      await s.table.append(pointsBatch(s.table.schema, ok, s.fields as ReadonlyMap<string, PointFieldType>));
-      s.pendingSince ??= s.table.pendingRows > 0 ? since : undefined;
-      written += ok.length;
-      // Flush by size: a table holding a quarter of the budget.
-      if (pendingBytes(s) * COPIES_HELD >= this.settings.memoryBytes / 4) this.flushInBackground(s, 'size');
+      const out = lineBatch({ name: s.table.name, schema: s.table.schema, fields: s.fields }, m);
+      errors.push(...out.errors);
+      if (!out.batch) return;
+      await this.appendTo(s, out.batch);
+      written += out.rows;
     }));
     errors.sort((a, b) => a.line - b.line);
     this.pointsWritten.inc({}, written);

@@ -133,10 +133,16 @@ export class Table {
   /** Reloads the latest manifest (other writers may have committed). */
   async refresh(): Promise<void> {
     const checked = Date.now();
+    const seen = this.manifest;
     const latest = await latestVersion(this.ctx.store, this.name);
     if (latest === 0 && this.create) { this.checkedAt = checked; return; }
     if (latest === 0) throw new QuiverError(`table ${this.name} no longer exists in ${this.ctx.store.url}`);
-    if (latest !== this.manifest.version) this.setManifest(await loadManifest(this.ctx.store, this.name, latest));
+    if (latest !== seen.version) {
+      const loaded = await loadManifest(this.ctx.store, this.name, latest);
+      // A commit of this handle that landed meanwhile is newer than what was read: keep it
+      // (going back would hide the rows it took out of the buffer).
+      if (this.manifest === seen || loaded.version > this.manifest.version) this.setManifest(loaded);
+    }
     this.checkedAt = checked;
   }
 

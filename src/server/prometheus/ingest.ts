@@ -110,9 +110,9 @@ function groupSeries(series: readonly WireSeries[], errors: Refused[]): Map<stri
 
 interface Refused { index: number; message: string }
 
-/** Writes a decoded request; resolves once every table has it in its WAL (or buffer). */
+/** Writes a decoded request; resolves once every table has it in its WAL (or buffer). `append`: how a batch is appended (default: Table.append). */
 export async function writeSamples(tables: MetricTables, request: DecodedWrite,
-  appended?: (table: string, since: number) => Promise<void>): Promise<WriteOutcome> {
+  append?: (table: string, batch: RecordBatch) => Promise<void>): Promise<WriteOutcome> {
   const errors: Refused[] = [];
   const groups = groupSeries(request.series, errors);
   const batches: { name: string; table: Table; batch: RecordBatch; series: number }[] = [];
@@ -131,11 +131,7 @@ export async function writeSamples(tables: MetricTables, request: DecodedWrite,
     });
     if (accepted.length) batches.push({ name, table, batch: samplesBatch(schema.tags, accepted, request), series: accepted.length });
   }
-  await Promise.all(batches.map(async ({ name, table, batch }) => {
-    const since = Date.now();
-    await table.append(batch);
-    await appended?.(name, since);
-  }));
+  await Promise.all(batches.map(({ name, table, batch }) => (append ? append(name, batch) : table.append(batch))));
   return {
     samples: batches.reduce((n, b) => n + b.batch.numRows, 0),
     series: batches.reduce((n, b) => n + b.series, 0),

@@ -3,6 +3,7 @@
  * them on the server): bodies in, snappy blocks checked against their limits, protobuf decoded
  * (write-request.ts, read-request.ts), samples into and out of metric tables (ingest.ts, read.ts).
  */
+import type { RecordBatch } from 'apache-arrow';
 import { endianness } from 'node:os';
 import type { Quiver } from '../../quiver.js';
 import { InputError } from '../../errors.js';
@@ -29,8 +30,8 @@ export interface PrometheusLimits {
 
 /** What the server around does after writes (flush scheduling, metrics). */
 export interface PrometheusHooks {
-  /** After each append to a table; `since`: Date.now() just before it. */
-  appended?(table: string, since: number): Promise<void>;
+  /** Appends a batch to a table (default: Table.append); resolves once it is durable. */
+  append?(table: string, batch: RecordBatch): Promise<void>;
   /** Samples acknowledged by a write. */
   written?(samples: number): void;
 }
@@ -63,7 +64,7 @@ export class PrometheusRemote {
    */
   async write(body: Uint8Array): Promise<WriteOutcome> {
     const request = decodeWriteRequest(snappyDecode(body, this.decodedBytesMax, 'remote write body'), this.writeSamplesMax);
-    const outcome = await writeSamples(this.tables, request, this.hooks.appended);
+    const outcome = await writeSamples(this.tables, request, this.hooks.append?.bind(this.hooks));
     this.hooks.written?.(outcome.samples);
     return outcome;
   }

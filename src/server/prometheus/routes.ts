@@ -8,7 +8,6 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { LimitExceededError, RequestError } from '../../errors.js';
-import type { Table } from '../../table/table.js';
 import { checkDeclaredLength } from '../body.js';
 import { sendJson, sendNoContent, type RequestContext, type Route, type ServerCore } from '../route.js';
 import { PrometheusRemote } from './remote.js';
@@ -20,33 +19,13 @@ const ERRORS_LISTED_MAX = 100;
 /** One PrometheusRemote (its table cache) per server. */
 const remotes = new WeakMap<ServerCore, PrometheusRemote>();
 
-/**
- * The server's write path keeps each table it writes to under watch (age and size flushes,
- * the memory budget, queries flushing before they read, the flush on close). Remote write
- * appends its own Arrow batches (sample values must keep their bits, which the point path's
- * JavaScript arrays do not: a signalling NaN such as the staleness marker comes out quieted),
- * so it hands Ingest the tables and the bookkeeping its `write()` does after an append.
- * Ingest keeps these members private today; this is the one place that reaches them.
- */
-interface IngestTracking {
-  state(name: string): Promise<{ table: Table; pendingSince?: number }>;
-  flushInBackground(s: { table: Table }, reason: string): void;
-}
-
 function remoteOf(core: ServerCore): PrometheusRemote {
   let remote = remotes.get(core);
   if (!remote) {
-    const ingest = core.ingest as unknown as IngestTracking;
     const written = core.metrics.counter('quiver_prometheus_samples_written_total', 'Samples acknowledged by Prometheus remote write.');
+    // Appends go through the server's write path: age and size flushes, the memory budget, the flush on close.
     remote = new PrometheusRemote(core.db, { bodyBytesMax: core.settings.bodyBytesMax }, {
-      async appended(name, since) {
-        const s = await ingest.state(name);
-        s.pendingSince ??= s.table.pendingRows > 0 ? since : undefined;
-        // Flush by size as Ingest does: a table whose buffer (and WAL frames: two copies) holds a
-        // quarter of the budget. A buffered sample: time 8 bytes, value 9, a 4-byte code per tag.
-        const bytes = s.table.pendingRows * (17 + 4 * s.table.schema.tags.length);
-        if (bytes * 2 >= core.settings.memoryBytes / 4) ingest.flushInBackground(s, 'size');
-      },
+      append: (name, batch) => core.ingest.appendBatch(name, batch),
       written: (samples) => written.inc({}, samples),
     });
     remotes.set(core, remote);

@@ -8,9 +8,10 @@
 import { RequestError } from '../../errors.js';
 import { readBody } from '../body.js';
 import { LineSplitter } from '../line-split.js';
-import { LineError, parseLine, PRECISIONS } from '../line-protocol.js';
+import { LineError, parseLineInto, PRECISIONS, SeriesCache } from '../line-protocol.js';
+import { LineColumns } from '../line-columns.js';
 import { sendJson, sendNoContent, type RequestContext, type Route } from '../route.js';
-import type { IngestPoint, PointError } from '../points.js';
+import type { PointError } from '../points.js';
 import { checkDatabase } from '../database.js';
 
 type Version = keyof typeof PRECISIONS;
@@ -72,16 +73,17 @@ async function handleWrite(version: Version, ctx: RequestContext): Promise<void>
   const now = nowAt(unitNs);
   const declared = Number(req.headers['content-length'] ?? 0) || 0;
   const holds = [core.ingest.admit(Math.min(WINDOW_POINTS * POINT_BYTES, 64 * 1024 + declared * 4))];
-  let points: IngestPoint[] = [];
+  let points = new LineColumns();
+  const cache = new SeriesCache();
   const errors: BadLine[] = [];
   let parsed = 0;
   let written = 0;
+  const options = { unitNs, now };
   const take = (lines: ReturnType<LineSplitter['push']>) => {
     for (const l of lines) {
       if ('error' in l) { errors.push({ line: l.line, message: l.error, text: l.text }); parsed++; continue; }
       try {
-        const point = parseLine(l.text, l.line, { unitNs, now });
-        if (point) { points.push(point); parsed++; }
+        if (parseLineInto(l.text, l.line, options, points, cache)) parsed++;
       } catch (error) {
         if (!(error instanceof LineError)) throw error;
         parsed++;
@@ -90,22 +92,22 @@ async function handleWrite(version: Version, ctx: RequestContext): Promise<void>
     }
   };
   const writeWindow = async () => {
-    const result = await core.ingest.write(points);
+    const result = await core.ingest.writeLines(points);
     written += result.written;
     errors.push(...result.errors);
-    points = [];
+    points = new LineColumns();
   };
   try {
     const splitter = new LineSplitter(LINE_BYTES_MAX);
     for await (const chunk of readBody(req, core.settings.bodyBytesMax)) {
       take(splitter.push(chunk));
-      if (points.length < WINDOW_POINTS) continue;
+      if (points.rows < WINDOW_POINTS) continue;
       if (acceptPartial) await writeWindow();
-      else if (points.length >= WINDOW_POINTS * holds.length) holds.push(core.ingest.admit(WINDOW_POINTS * POINT_BYTES));
+      else if (points.rows >= WINDOW_POINTS * holds.length) holds.push(core.ingest.admit(WINDOW_POINTS * POINT_BYTES));
     }
     take(splitter.end());
     if (acceptPartial || errors.length === 0) await writeWindow();
-    else points = [];
+    else points = new LineColumns();
   } catch (error) {
     // Windows already written stay written: say so (a retry of the whole body would repeat them).
     if (written > 0 && error instanceof RequestError) {

@@ -120,7 +120,8 @@ export const queryRoute: Route = {
     const kind = values.agg !== undefined || values.latest === true ? 'query' : 'scan';
     validateTableName(name);
     if (!(await core.db.hasTable(name))) throw new RequestError(404, `no table named ${JSON.stringify(name)}`);
-    // Points acknowledged before this request are visible to it.
+    // Points acknowledged before this request are visible to it (scans read unflushed rows
+    // too); the table's buffer is flushed first, so the query reads chunks.
     await core.ingest.visible(name);
     const table = await core.db.table(name);
     let batches: AsyncIterable<RecordBatch>;
