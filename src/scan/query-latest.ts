@@ -1,4 +1,4 @@
-import { Field, makeData, type Data, type DataType, type RecordBatch, type Table } from 'apache-arrow';
+import { Field, Float64, makeData, type Data, type DataType, type RecordBatch, type Table } from 'apache-arrow';
 import { AbortError, SchemaError } from '../errors.js';
 import type { QueryableTable, QueryOptions } from './query-types.js';
 import type { FieldSpec, TableSchema } from '../core/types.js';
@@ -7,6 +7,7 @@ import { GroupRegistry, newGroupRuns, sortedGroups, type GroupRuns } from './que
 import { fieldKind, type QueryPlan } from './query-plan.js';
 import { applyFilter, predicateColumns } from './predicate.js';
 import { column, tableOf, tagColumn, timestampType, type Value } from './query-output.js';
+import { consumeWindows, latestWindows, NS_PER_UNIT } from './query-latest-windows.js';
 import { fieldTypeInfo, importFieldTypeOf, valueAt } from '../format/field-types.js';
 
 /**
@@ -30,18 +31,29 @@ export async function runLatest(table: QueryableTable, options: QueryOptions, pl
   const scanColumns = new Set<string>([...tags, ...fieldSpecs.map((f) => f.name)]);
   if (options.filter) for (const c of predicateColumns(options.filter)) scanColumns.add(c);
 
+  const apply = (batch: RecordBatch) => (options.filter ? applyFilter(batch, options.filter) : batch);
+  if (table.scanWithSummaries) {
+    // Newest time window first, skipping pages of groups found in newer windows (query-latest-windows.ts).
+    const withSummaries = table as QueryableTable & Required<Pick<QueryableTable, 'scanWithSummaries'>>;
+    const windows = await latestWindows(withSummaries, options, plan);
+    if (windows !== null) {
+      const state = new LatestState(schema.time, tags, fieldSpecs.map((f) => f.name));
+      await consumeWindows(withSummaries, options, windows, tags, [...scanColumns], state, apply);
+      return latestTable(schema, tags, fieldSpecs, plan, state);
+    }
+  }
   const filterColumns = options.filter ? [...predicateColumns(options.filter)] : [];
   const consumeAll = async (state: LatestState, from: QueryOptions['from'], columns: string[]) => {
     const scan = table.scan({ from, to: options.to, where: options.where, signal: options.signal, version: options.version, columns, order: 'any' });
-    for await (let batch of scan) {
+    for await (const batch of scan) {
       if (options.signal?.aborted) throw new AbortError('query aborted');
-      if (options.filter) batch = applyFilter(batch, options.filter);
-      if (batch.numRows > 0) state.consume(batch);
+      const rows = apply(batch);
+      if (rows.numRows > 0) state.consume(rows);
     }
   };
-  // Phase 1 reads only time, tags (and filter columns) to find each series' latest time;
-  // phase 2 reads the fields from the earliest of those times on, so a table's history is
-  // decoded once for time and tags but its fields only near the end.
+  // Without page summaries: phase 1 reads only time, tags (and filter columns) to find each
+  // series' latest time; phase 2 reads the fields from the earliest of those times on, so a
+  // table's history is decoded once for time and tags but its fields only near the end.
   let from = options.from;
   if (fieldSpecs.length > 0) {
     const probe = new LatestState(schema.time, tags, []);
@@ -56,9 +68,6 @@ export async function runLatest(table: QueryableTable, options: QueryOptions, pl
   await consumeAll(state, from, [...scanColumns]);
   return latestTable(schema, tags, fieldSpecs, plan, state);
 }
-
-/** Epoch nanoseconds per table unit (a bigint TimeInput is epoch ns). */
-const NS_PER_UNIT: Record<TableSchema['timeUnit'], bigint> = { s: 1_000_000_000n, ms: 1_000_000n, us: 1000n, ns: 1n };
 
 function latestTable(schema: TableSchema, tags: string[], fieldSpecs: FieldSpec[], plan: QueryPlan, state: LatestState): Table {
   const { registry, bestTime, bestValues, timeType } = state;
@@ -79,8 +88,13 @@ function latestTable(schema: TableSchema, tags: string[], fieldSpecs: FieldSpec[
   fieldSpecs.forEach((spec, f) => {
     const kind = fieldKind(spec.type);
     const values = Array.from({ length: rows }, (_, r) => bestValues[f]?.[order[r]!] ?? null);
-    const plain = kind === 'f64' || kind === 'i64' || kind === 'u64' || kind === 'bool' || kind === 'utf8';
-    const c = column(spec.name, plain && (spec.type === 'float64' || spec.type === 'int64' || spec.type === 'uint64' || spec.type === 'bool' || spec.type === 'utf8') ? kind : { type: spec.type }, values);
+    if (spec.type === 'float64') {
+      const c = float64Column(spec.name, values as (F64Bits | null)[]);
+      fields.push(c.field); columns.push(c.data);
+      return;
+    }
+    const plain = kind === 'i64' || kind === 'u64' || kind === 'bool' || kind === 'utf8';
+    const c = column(spec.name, plain && (spec.type === 'int64' || spec.type === 'uint64' || spec.type === 'bool' || spec.type === 'utf8') ? kind : { type: spec.type }, values as Value[]);
     fields.push(c.field); columns.push(c.data);
   });
   return tableOf(fields, columns, rows);
@@ -90,7 +104,8 @@ function latestTable(schema: TableSchema, tags: string[], fieldSpecs: FieldSpec[
 class LatestState {
   readonly registry: GroupRegistry;
   readonly bestTime: bigint[] = [];
-  readonly bestValues: Value[][];
+  /** Per field, per group: the value (float64 values as their bits: a JS array may canonicalize NaN). */
+  readonly bestValues: (Value | F64Bits)[][];
   timeType: DataType | null = null;
   private readonly runs: GroupRuns = newGroupRuns();
   private batchRow = new Int32Array(0);
@@ -100,6 +115,11 @@ class LatestState {
   constructor(private readonly time: string, private readonly tags: string[], private readonly fields: string[]) {
     this.registry = new GroupRegistry(tags);
     this.bestValues = fields.map(() => []);
+  }
+
+  /** Tag values of the groups that have a row. */
+  *foundGroups(): Iterable<readonly (string | null)[]> {
+    for (let g = 0; g < this.registry.size; g++) if (this.bestTime[g] !== undefined) yield this.registry.groupValues[g]!;
   }
 
   consume(batch: RecordBatch): void {
@@ -144,10 +164,37 @@ class LatestState {
   }
 }
 
-function fieldValueAt(view: ColumnView, row: number): Value {
+/**
+ * A float64 value as its 64 bits. Held as a number, a NaN's payload and sign may be lost
+ * (V8 canonicalizes NaN stored into arrays of doubles): latest returns the stored bits.
+ */
+class F64Bits {
+  constructor(readonly bits: bigint) {}
+}
+
+function float64Column(name: string, values: readonly (F64Bits | null)[]): { field: Field; data: Data } {
+  const n = values.length;
+  const bits = new BigInt64Array(n);
+  const validity = new Uint8Array((n + 7) >> 3);
+  let nulls = 0;
+  for (let r = 0; r < n; r++) {
+    const v = values[r];
+    if (v === null || v === undefined) { nulls++; continue; }
+    bits[r] = v.bits;
+    validity[r >> 3]! |= 1 << (r & 7);
+  }
+  const type = new Float64();
+  const data = new Float64Array(bits.buffer, 0, n);
+  return { field: new Field(name, type, true), data: makeData({ type, length: n, nullCount: nulls, nullBitmap: nulls > 0 ? validity : undefined, data }) };
+}
+
+function fieldValueAt(view: ColumnView, row: number): Value | F64Bits {
   if (!isValidAt(view, row)) return null;
   switch (view.kind) {
-    case 'f64': return float64Values(view.data)[row]!;
+    case 'f64': {
+      const values = float64Values(view.data);
+      return new F64Bits(new BigInt64Array(values.buffer, values.byteOffset, values.length)[row]!);
+    }
     case 'i64': case 'u64': return bigint64Values(view.data)[row]!;
     case 'bool': return boolAt(view, row);
     case 'utf8': return utf8At(view, row);
