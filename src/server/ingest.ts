@@ -1,7 +1,7 @@
 /**
  * The write path behind every ingest endpoint: points → tables (created on first write with
- * the tags and fields of that write's points; new fields added later; a type conflict or an
- * unknown tag is that point's error), appended through the table's write-ahead log (the
+ * the tags and fields of that write's points; new fields and tags added later, new-tags.ts;
+ * a type conflict or a tag named like a field is that point's error), appended through the table's write-ahead log (the
  * promise resolves after fdatasync: group commit), flushed to chunks by size and age, with a
  * memory budget that answers 429 instead of growing.
  */
@@ -15,6 +15,7 @@ import { pointsBatch, type IngestPoint, type PointError, type PointFieldType } f
 import type { Metrics, Counter } from './metrics.js';
 import type { ServeSettings } from './settings.js';
 import { walObserver } from '../table/wal.js';
+import { addNewTags } from './new-tags.js';
 
 /** Write buffers and WAL frames each hold the points until a flush: the memory they cost. */
 const COPIES_HELD = 2;
@@ -241,7 +242,10 @@ export class Ingest {
     const tags = schema.tags;
     for (const [k] of point.tags) {
       if (k === schema.time) return `tag key ${JSON.stringify(k)} is the time column's name`;
-      if (!tags.includes(k)) return `tag ${JSON.stringify(k)} is not a tag of table ${s.table.name} (its tags: ${tags.join(', ') || 'none'}; a table's tags are fixed when it is created)`;
+      if (!tags.includes(k)) {
+        const field = s.fields.has(k) ? `; ${k} is a field of it` : '';
+        return `tag ${JSON.stringify(k)} is not a tag of table ${s.table.name} and could not be added (its tags: ${tags.join(', ') || 'none'}${field})`;
+      }
     }
     for (const f of point.fields) {
       if (f.name === schema.time) return `field key ${JSON.stringify(f.name)} is the time column's name`;
@@ -283,6 +287,7 @@ export class Ingest {
         for (const p of group) errors.push({ line: p.line, message: `measurement ${JSON.stringify(measurement)}: ${error.message}` });
         return;
       }
+      await addNewTags(s.table, group.flatMap((p) => p.tags.map(([k]) => k)), s.fields);
       const ok: IngestPoint[] = [];
       for (const p of group) {
         const why = this.check(s, p);

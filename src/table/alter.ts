@@ -127,3 +127,21 @@ export function applyAlter(base: Manifest, steps: readonly AlterStep[], version:
   checkTableSpec(next, base.options);
   return { schema: next, chunks: base.chunks.map((c) => mapEntry(c, next)) };
 }
+
+/** An addTags commit found every tag there already (another writer added them first): nothing to commit. */
+class TagsPresent extends Error {}
+
+/**
+ * The rewrite of a commit adding the tags of `tags` that the latest version lacks (ingest: a
+ * point carrying a new tag). Run on whatever version is latest when the commit lands, so two
+ * writers adding one tag at once make one alter: the second finds it there (isTagsPresent).
+ */
+export function addTagsRewrite(tags: readonly string[]): (next: Manifest) => Manifest {
+  return (next) => {
+    const todo = [...new Set(tags)].filter((t) => !next.schema.tags.includes(t));
+    if (todo.length === 0) throw new TagsPresent();
+    return { ...next, ...applyAlter(next, todo.map((tag) => ({ op: 'addTag' as const, tag })), next.version) };
+  };
+}
+
+export const isTagsPresent = (error: unknown): boolean => error instanceof TagsPresent;
