@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Quiver } from '../../src/quiver.js';
@@ -48,5 +48,25 @@ test('quiver alter --add-tag: scan, query --by, export CSV, inspect --versions a
     assert.match(versions.out, /alter .*added tag region/);
     const verify = await runCli(dir, 'verify', 'cpu');
     assert.equal(verify.code, 0, verify.out);
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('quiver import --append --tags naming a new tag adds it; the file\'s rows carry it, earlier rows read it as null', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quiver-addtag-import-'));
+  try {
+    writeFileSync(join(dir, 'a.csv'), 'time,host,v\n2026-01-01T00:00:00Z,a,1\n');
+    writeFileSync(join(dir, 'b.csv'), 'time,host,dc,v\n2026-01-01T00:00:01Z,a,"",2\n2026-01-01T00:00:02Z,b,x,3\n');
+    let r = await runCli(dir, 'import', join(dir, 'a.csv'), '--table', 'cpu', '--tags', 'host');
+    assert.equal(r.code, 0, r.out);
+    r = await runCli(dir, 'import', join(dir, 'b.csv'), '--table', 'cpu', '--append', '--tags', 'dc');
+    assert.equal(r.code === 0, false, r.out);
+    assert.match(r.out, /--tags dc leaves out tags of cpu \(its tags: host\)/);
+    r = await runCli(dir, 'import', join(dir, 'b.csv'), '--table', 'cpu', '--append', '--tags', 'host,dc');
+    assert.equal(r.code, 0, r.out);
+    const out = join(dir, 'out.csv');
+    r = await runCli(dir, 'scan', 'cpu', '--out', out);
+    assert.equal(r.code, 0, r.out);
+    // "" is the empty string, distinct from the null tag of the row imported before dc existed.
+    assert.deepEqual(lines(readFileSync(out, 'utf8')), ['time,host,dc,v', '2026-01-01T00:00:00Z,a,,1', '2026-01-01T00:00:01Z,a,"",2', '2026-01-01T00:00:02Z,b,x,3']);
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
