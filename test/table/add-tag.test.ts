@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { Quiver } from '../../src/quiver.js';
 import { SchemaError } from '../../src/errors.js';
 import type { Table } from '../../src/table/table.js';
@@ -125,5 +126,39 @@ test('addTag: a name that is a column is refused with a SchemaError and nothing 
   await cpu.append([{ time: T0 + 1, host: 'a', v: 'x' }]);
   await cpu.flush();
   assert.deepEqual(await scanRows(cpu), [{ time: T0, host: 'a', v: null }, { time: T0 + 1, host: 'a', v: 'x' }]);
+  await db.close();
+});
+
+test('addTag: rows logged in the WAL after the add (never flushed, process killed) replay with the tag; earlier rows read null', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'quiver-addtag-wal-'));
+  try {
+    const store = join(root, 'store'), wal = join(root, 'wal');
+    const quiver = new URL('../../src/quiver.js', import.meta.url).href;
+    const script = `import { Quiver } from ${JSON.stringify(quiver)};
+      const db = await Quiver.open(${JSON.stringify(store)}, { wal: ${JSON.stringify(wal)} });
+      const t = await db.createTable('cpu', { timeUnit: 'ms', tags: ['host'], fields: [{ name: 'v', type: 'float64' }] });
+      await t.append([{ time: ${T0}, host: 'a', v: 1 }]);
+      await t.alter({ addTag: 'region' });
+      await t.append([{ time: ${T0 + 1}, host: 'a', region: 'eu', v: 2 }, { time: ${T0 + 2}, host: 'a', v: 3 }]);
+      process.kill(process.pid, 'SIGKILL');`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.equal(r.signal, 'SIGKILL', r.stderr);
+    const db = await Quiver.open(store, { wal });
+    const cpu = await db.table('cpu');
+    assert.deepEqual(await scanRows(cpu), [{ time: T0, host: 'a', region: null, v: 1 }, { time: T0 + 2, host: 'a', region: null, v: 3 }, { time: T0 + 1, host: 'a', region: 'eu', v: 2 }]);
+    await db.close();
+  } finally { rmSync(root, { recursive: true, force: true }); }
+});
+
+test('addTag: retention hides old rows written before and after the add', async () => {
+  const db = await Quiver.open(`memory://addtag-life-${process.pid}`, { autoCompact: 0 });
+  const DAY = 86_400_000, now = Date.now();
+  const cpu = await db.createTable('cpu', { timeUnit: 'ms', tags: ['host'], fields: [{ name: 'v', type: 'float64' }], retention: '30d' });
+  await cpu.append([{ time: now - 40 * DAY, host: 'a', v: 1 }, { time: now - 2 * DAY, host: 'a', v: 2 }, { time: now - 2 * DAY + 1000, host: 'b', v: 3 }]);
+  await cpu.flush();
+  await cpu.alter({ addTag: 'region' });
+  await cpu.append([{ time: now - 41 * DAY, host: 'a', region: 'eu', v: 9 }, { time: now - DAY, host: 'a', region: 'eu', v: 4 }]);
+  await cpu.flush();
+  assert.deepEqual((await scanRows(cpu)).map((r) => [r['region'], r['v']]).sort((x, y) => Number(x[1]) - Number(y[1])), [[null, 2], [null, 3], ['eu', 4]]);
   await db.close();
 });
