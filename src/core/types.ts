@@ -26,11 +26,13 @@ export interface TableSchema {
   alters?: SchemaAlter[];
 }
 
-/** One change of a table's fields by `alter`, with the version that committed it. */
+/** One change of a table's fields (or tag list) by `alter`, with the version that committed it. */
 export type SchemaAlter =
   | { op: 'drop'; field: string; version: number }
   | { op: 'rename'; from: string; to: string; version: number }
-  | { op: 'widen'; field: string; from: FieldType; to: FieldType; version: number };
+  | { op: 'widen'; field: string; from: FieldType; to: FieldType; version: number }
+  /** A tag appended to the tag list: rows written before it hold the null tag there. */
+  | { op: 'addTag'; tag: string; version: number };
 
 export type PartitionBy = 'hour' | 'day' | 'month' | 'none';
 

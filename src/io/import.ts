@@ -115,6 +115,8 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
   if (table && options.retention !== undefined && table.options.retention !== retention) {
     throw new UsageError(`table ${options.table} exists with ${table.options.retention === undefined ? 'no retention' : `retention ${formatDuration(table.options.retention)}`}: --retention applies when the import creates the table (change it with \`quiver retention ${options.table} …\`)`);
   }
+  // Tags the import names that the table lacks are added first, by their own alter commit (alter.ts).
+  if (table && options.tags) await table.addTags(options.tags.filter((t) => !table.schema.tags.includes(t)));
   let target = table;
   let expiredRows = 0;
   // The table's shape: the existing table's, or (new table) the first input's.

@@ -1,7 +1,7 @@
 /**
  * The write path behind every ingest endpoint: points → tables (created on first write with
- * the tags and fields of that write's points; new fields added later; a type conflict or an
- * unknown tag is that point's error), appended through the table's write-ahead log (the
+ * the tags and fields of that write's points; new fields and tags added later, new-tags.ts;
+ * a type conflict or a tag named like a field is that point's error), appended through the table's write-ahead log (the
  * promise resolves after fdatasync: group commit), flushed to chunks by size and age, with a
  * memory budget that answers 429 instead of growing.
  */
@@ -17,6 +17,7 @@ import { lineBatch } from './line-batch.js';
 import type { Metrics, Counter } from './metrics.js';
 import type { ServeSettings } from './settings.js';
 import { walObserver } from '../table/wal.js';
+import { addNewTags } from './new-tags.js';
 
 /** Write buffers and WAL frames each hold the points until a flush: the memory they cost. */
 const COPIES_HELD = 2;
@@ -281,6 +282,7 @@ export class Ingest {
         for (let r = 0; r < m.rows; r++) errors.push({ line: m.lines[r]!, message: `measurement ${JSON.stringify(m.measurement)}: ${error.message}` });
         return;
       }
+      await addNewTags(s.table, m.tags.keys(), s.fields);
       const out = lineBatch({ name: s.table.name, schema: s.table.schema, fields: s.fields }, m);
       errors.push(...out.errors);
       if (!out.batch) return;

@@ -1,6 +1,6 @@
 /**
  * A measurement's line columns checked against its table and cut into one Arrow batch: a
- * point with a tag the table lacks, a field of another type than the table's (or than the
+ * point with a tag the table lacks (and could not add: new-tags.ts), a field of another type than the table's (or than the
  * first point of the request that names a new field), a field named as the time column or a
  * tag, or a time finer than the table's unit is refused with its line's error; the others
  * become the batch (times at the table's unit, tags as dictionaries, fields null where a
@@ -26,7 +26,10 @@ function seriesReason(target: LineTarget, tags: readonly (readonly [string, stri
   const { schema } = target;
   for (const [k] of tags) {
     if (k === schema.time) return `tag key ${JSON.stringify(k)} is the time column's name`;
-    if (!schema.tags.includes(k)) return `tag ${JSON.stringify(k)} is not a tag of table ${target.name} (its tags: ${schema.tags.join(', ') || 'none'}; a table's tags are fixed when it is created)`;
+    if (!schema.tags.includes(k)) {
+      const field = target.fields.has(k) ? `; ${k} is a field of it` : '';
+      return `tag ${JSON.stringify(k)} is not a tag of table ${target.name} and could not be added (its tags: ${schema.tags.join(', ') || 'none'}${field})`;
+    }
   }
   return undefined;
 }

@@ -11,7 +11,10 @@ import type { FieldType } from '../format/types.js';
  * column disappears (so a field of the same name added later starts empty in old chunks), a
  * renamed one takes its new name, a widened one is converted on read (int64/uint64 → float64,
  * refused for any value beyond ±2^53, which float64 cannot hold exactly). Time and tag
- * columns are never altered.
+ * columns are never altered; a tag added since (op 'addTag') is appended to the chunk's tags
+ * as a column holding the null tag in every row (a footer column without bytes: no page of it
+ * is ever fetched, alter-read.ts makes its data), so every reader of footers and entries
+ * (pruning by tag values and page statistics, series keys, merges) sees one tag list.
  *
  * The manifest entries' column statistics are rewritten by the alter commit itself (they are
  * in the manifest, not in the chunk); `ChunkEntry.schemaRevision` says which revision they
@@ -21,6 +24,31 @@ import type { FieldType } from '../format/types.js';
  * This module maps names, footers and manifest entries and loads no Arrow (the manifest code
  * and the light CLI commands import it); alter-read.ts converts the data.
  */
+
+/** An alter in words (`quiver alter` leaves out the word "field", inspect --versions says it). */
+export function describeAlter(a: SchemaAlter, field = 'field '): string {
+  switch (a.op) {
+    case 'drop': return `dropped ${field}${a.field}`;
+    case 'rename': return `renamed ${field}${a.from} to ${a.to}`;
+    case 'widen': return `widened ${field}${a.field} from ${a.from} to ${a.to}`;
+    case 'addTag': return `added tag ${a.tag}`;
+  }
+}
+
+/** Tags added by the alters after revision `from` up to `to`, in order. */
+export function tagsAdded(alters: readonly SchemaAlter[], from: number, to: number): string[] {
+  return alters.slice(from, to).flatMap((a) => (a.op === 'addTag' ? [a.tag] : []));
+}
+
+/** A footer column of `rows` rows in pages `pageRowStarts`, every one the null tag; it has no bytes. */
+function nullTagColumn(name: string, rows: number, pageRowStarts: readonly number[]): ColumnFooter {
+  const pages: PageFooter[] = [];
+  for (let p = 0; p + 1 < pageRowStarts.length; p++) {
+    const n = pageRowStarts[p + 1]! - pageRowStarts[p]!;
+    pages.push({ offset: 0, length: 0, encodedBytes: 0, rawBytes: 0, rows: n, nullCount: n, min: null, max: null, encoding: 'plain', crc32: 0 });
+  }
+  return { name, role: 'tag', type: 'string', nullable: true, codec: 'none', offset: 0, length: 0, rawBytes: 0, storedBytes: 0, nullCount: rows, min: null, max: null, crc32: 0, dictionary: [], pages };
+}
 
 /** Integers of this magnitude or less are exact in float64. */
 export const FLOAT64_EXACT_MAX = 2n ** 53n;
@@ -55,7 +83,7 @@ export function mapFieldNames(names: readonly string[], alters: readonly SchemaA
         throw new SchemaError(`chunk ${chunk}: alter at version ${a.version} renamed field ${a.from} to ${a.to}, but the chunk also has a column ${a.to} (written by a writer that added that field meanwhile)`);
       }
       for (const c of cols) if (c.name === a.from) c.name = a.to;
-    } else for (const c of cols) if (c.name === a.field) c.widen = a.to;
+    } else if (a.op === 'widen') for (const c of cols) if (c.name === a.field) c.widen = a.to;
   }
   return cols;
 }
@@ -91,7 +119,12 @@ export function mapFooter(footer: ChunkFooter, alters: readonly SchemaAlter[], t
     const where = `chunk ${chunk} column ${c.name}`;
     columns.push({ ...c, name: m.name, type: m.widen, min: widenStat(c.min, where), max: widenStat(c.max, where), pages: c.pages.map((p) => widenPage(p, where)) });
   }
-  return { ...footer, columns, metadata: { ...footer.metadata, schemaRevision: String(to) } };
+  const added = tagsAdded(alters, from, to);
+  if (added.length === 0) return { ...footer, columns, metadata: { ...footer.metadata, schemaRevision: String(to) } };
+  // Added tags follow the chunk's own tags (the column order of a written chunk: time, tags, fields).
+  const at = columns.reduce((last, c, i) => (c.role === 'tag' || c.role === 'time' ? i + 1 : last), 0);
+  columns.splice(at, 0, ...added.map((t) => nullTagColumn(t, footer.rowCount, footer.pageRowStarts)));
+  return { ...footer, tags: [...footer.tags, ...added], columns, metadata: { ...footer.metadata, schemaRevision: String(to) } };
 }
 
 /**
@@ -103,7 +136,9 @@ export function mapEntry(entry: ChunkEntry, schema: TableSchema): ChunkEntry {
   const to = revisionOf(schema);
   if (from >= to) return entry;
   const fieldNames = new Set(schema.fields.map((f) => f.name));
-  const tagged = new Set([schema.time, ...schema.tags]);
+  const added = tagsAdded(schema.alters ?? [], from, to);
+  // The chunk's own tags: a dropped field may have had the name of a tag added since.
+  const tagged = new Set([schema.time, ...schema.tags.filter((t) => !added.includes(t))]);
   const names = Object.keys(entry.columns).filter((n) => !tagged.has(n));
   const columns = Object.create(null) as ChunkEntry['columns'];
   for (const n of Object.keys(entry.columns)) if (tagged.has(n)) columns[n] = entry.columns[n]!;
@@ -113,6 +148,16 @@ export function mapEntry(entry: ChunkEntry, schema: TableSchema): ChunkEntry {
     const where = `chunk ${entry.key} column ${m.physical}`;
     columns[m.name] = m.widen ? { ...c, min: widenStat(c.min, where), max: widenStat(c.max, where) } : c;
   }
-  return { ...entry, columns, schemaRevision: to };
+  if (added.length === 0) return { ...entry, columns, schemaRevision: to };
+  // Every row of the chunk holds the null tag in each added tag (entryOf's shape for such a column).
+  const tagValues = Object.assign(Object.create(null) as ChunkEntry['tagValues'], entry.tagValues);
+  for (const t of added) {
+    columns[t] = { min: null, max: null, nullCount: entry.rows, bytes: 0, rawBytes: 0 };
+    tagValues[t] = entry.rows > 0 ? [null] : [];
+  }
+  // Its first and last (series, time) hold the null tag there too (null sorts first: the order stands).
+  const pad = (k: NonNullable<ChunkEntry['keys']>['first']) => ({ ...k, tags: [...k.tags, ...added.map(() => null)] });
+  const keys = entry.keys ? { keys: { first: pad(entry.keys.first), last: pad(entry.keys.last) } } : {};
+  return { ...entry, tagValues, columns, ...keys, schemaRevision: to };
 }
 

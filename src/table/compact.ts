@@ -138,9 +138,10 @@ export function planCompaction(chunks: readonly ChunkEntry[], rowsMax: number, s
  * the merges read every input alike.
  */
 async function inputReader(table: Table, entry: ChunkEntry, deletes: readonly Tombstone[]): Promise<ChunkReader | null> {
-  const reader = await openChunk(storeSource(table.store, entry.key, entry.bytes));
+  const reader = alteredReader(await openChunk(storeSource(table.store, entry.key, entry.bytes)), table.schema);
   const hiding = tombstonesOf(entry, deletes);
-  if (hiding.length === 0) return alteredReader(reader, table.schema);
+  if (hiding.length === 0) return reader;
+  // Through the alters first: a tombstone may name a tag added since the chunk was written.
   const kept = applyTombstones(await reader.read(), reader, hiding);
   if (kept.numRows === 0) return null;
   const { footer } = reader;

@@ -166,7 +166,8 @@ function schemaAlter(raw: unknown, field: string): SchemaAlter {
     case 'drop': return { op: 'drop', field: columnName(a['field'], `${field}.field`), version };
     case 'rename': return { op: 'rename', from: columnName(a['from'], `${field}.from`), to: columnName(a['to'], `${field}.to`), version };
     case 'widen': return { op: 'widen', field: columnName(a['field'], `${field}.field`), from: type('from'), to: type('to'), version };
-    default: return fail(`${field}.op`, `expected 'drop', 'rename' or 'widen', got ${describe(a['op'])}`);
+    case 'addTag': return { op: 'addTag', tag: columnName(a['tag'], `${field}.tag`), version };
+    default: return fail(`${field}.op`, `expected 'drop', 'rename', 'widen' or 'addTag', got ${describe(a['op'])}`);
   }
 }
 

@@ -4,7 +4,7 @@ import type { ChunkFooter } from '../format/index.js';
 import { buildBloom } from '../core/bloom.js';
 import { mapLimit } from '../chunk-manager/semaphore.js';
 import { AlreadyExistsError, ConflictError, CorruptManifestError, NotFoundError, QuiverError, SchemaError } from '../errors.js';
-import { mapEntry } from './alter-map.js';
+import { mapEntry, revisionOf, tagsAdded } from './alter-map.js';
 import { ManifestShapeError, validateManifest, validateOptions, validateSchema } from './manifest-validate.js';
 import type { ChunkEntry, FieldSpec, TableDescription, TableOptions, TableSchema, Tombstone } from '../core/types.js';
 
@@ -243,7 +243,9 @@ function shapeMismatch(base: Manifest, expect: NonNullable<ManifestChange['expec
   const a = base.schema, b = expect.schema;
   if (a.time !== b.time) return `its time column is ${JSON.stringify(a.time)}, the chunks' is ${JSON.stringify(b.time)}`;
   if (a.timeUnit !== b.timeUnit) return `its time unit is ${a.timeUnit}, the chunks' is ${b.timeUnit}`;
-  if (a.tags.length !== b.tags.length || a.tags.some((t, i) => t !== b.tags[i])) return `its tags are ${JSON.stringify(a.tags)}, the chunks' are ${JSON.stringify(b.tags)}`;
+  // Tags added by alters since the chunks' revision: the chunks read them as the null tag (alter-map.ts).
+  const tags = [...b.tags, ...tagsAdded(a.alters ?? [], revisionOf(b), revisionOf(a))];
+  if (a.tags.length !== tags.length || a.tags.some((t, i) => t !== tags[i])) return `its tags are ${JSON.stringify(a.tags)}, the chunks' are ${JSON.stringify(b.tags)}`;
   if (base.options.partition !== expect.options.partition) return `it is partitioned by ${base.options.partition}, the chunks by ${expect.options.partition}`;
   // Chunks of a table that folds duplicates hold none (table.ts writeChunks): a writer of another policy's chunks may not join it.
   if ((base.options.duplicates ?? 'keep') !== (expect.options.duplicates ?? 'keep')) return `its duplicate policy is ${base.options.duplicates ?? 'keep'}, the chunks' is ${expect.options.duplicates ?? 'keep'}`;

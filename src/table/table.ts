@@ -12,7 +12,7 @@ import { LeaseKeeper } from './lease.js';
 import { BulkWriter } from './bulk-writer.js';
 import { openTableReader, writeTableChunks } from './readers.js';
 import { alteredReader, revisionOf } from './alter-read.js';
-import { alterSteps, applyAlter, type AlterSpec } from './alter.js';
+import { addTagsRewrite, alterSteps, applyAlter, isTagsPresent, type AlterSpec } from './alter.js';
 import { tableVersions, type VersionInfo } from './versions.js';
 import { verifyTable, type ChunkCheck } from './verify.js';
 import { WriteBuffer, type BufferedChunk } from './write-buffer.js';
@@ -315,6 +315,27 @@ export class Table {
     this.committed(await commit(this.ctx.store, this.name, { operation: 'alter', rewrite: (next) => ({ ...next, ...applyAlter(next, steps, next.version) }) }));
     this.renewBuffer();
     return { version: this.manifest.version, schema: this.manifest.schema };
+  }
+
+  /**
+   * Adds the tags of `tags` the table lacks, in one 'alter' commit (a point carrying a new
+   * tag: the server, imports naming tags); writers adding the same tag at once make one alter.
+   * A name that is a field or the time column is a SchemaError. Flushes first when it adds.
+   */
+  async addTags(tags: readonly string[]): Promise<void> {
+    const missing = () => tags.filter((t) => !this.manifest.schema.tags.includes(t));
+    if (missing().length === 0) return;
+    if (this.create) throw new QuiverError(`add tags to ${this.name}: the table is not created yet (its first commit creates it)`);
+    await this.refresh();
+    if (missing().length === 0) return;
+    await this.flush();
+    try {
+      this.committed(await commit(this.ctx.store, this.name, { operation: 'alter', rewrite: addTagsRewrite(missing()) }));
+    } catch (error) {
+      if (!isTagsPresent(error)) throw error;
+      await this.refresh();
+    }
+    this.renewBuffer();
   }
 
   /** Merges small chunks into full ones in one commit (see compact.ts). Flushes first. */

@@ -1,6 +1,7 @@
 import type { ChunkManager } from '../chunk-manager/chunk-manager.js';
 import { QuiverError } from '../errors.js';
 import { loadManifest, MANIFEST_DIR, type Manifest } from './manifest.js';
+import { describeAlter } from './alter-map.js';
 
 /** One retained version of a table, with what its commit changed against the version before it. */
 export interface VersionInfo {
@@ -86,7 +87,7 @@ function describeChange(previous: Manifest | undefined, m: Manifest, change: Ver
   const known = new Set(previous.schema.fields.map((f) => f.name));
   const added = m.schema.fields.filter((f) => !known.has(f.name));
   const alters = (m.schema.alters ?? []).slice(previous.schema.alters?.length ?? 0);
-  for (const a of alters) parts.push(a.op === 'drop' ? `dropped field ${a.field}` : a.op === 'rename' ? `renamed field ${a.from} to ${a.to}` : `widened field ${a.field} from ${a.from} to ${a.to}`);
+  for (const a of alters) parts.push(describeAlter(a));
   const renamedTo = new Set(alters.flatMap((a) => (a.op === 'rename' ? [a.to] : [])));
   const newFields = added.filter((f) => !renamedTo.has(f.name));
   if (newFields.length) parts.push(`added field(s) ${newFields.map((f) => `${f.name}:${f.type}`).join(', ')}`);

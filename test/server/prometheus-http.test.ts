@@ -66,10 +66,10 @@ test('HTTP remote write errors: 400 undecodable (nothing written), 400 refused s
     assert.match((await res.json() as { message: string }).message, /runs past the end/);
 
     assert.equal((await s.write([series('m', { a: 'x' }, [bitsOf(1)])])).status, 204);
-    res = await s.write([series('m', { a: 'y' }, [bitsOf(2)]), series('m', { a: 'z', extra: 'e' }, [bitsOf(3)])]);
+    res = await s.write([series('m', { a: 'y' }, [bitsOf(2)]), series('m', { a: 'z', value: 'e' }, [bitsOf(3)])]);
     assert.equal(res.status, 400);
     const body = await res.json() as { message: string; data: string[] };
-    assert.match(body.message, /^1 samples of 1 series written; 1 series refused; first: series 1 \(m\{a="z",extra="e"\}\): label "extra" is not a tag of table m/);
+    assert.match(body.message, /^1 samples of 1 series written; 1 series refused; first: series 1 \(m\{a="z",value="e"\}\): label name "value" collides/);
     assert.equal(body.data.length, 1);
     assert.deepEqual((await s.read([{ type: 'EQ', name: '__name__', value: 'm' }])).map((x) => x.labels[1]![1]), ['x', 'y']);
 

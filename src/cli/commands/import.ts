@@ -181,7 +181,8 @@ function refuseIgnoredFlags(values: Record<string, unknown>, patterns: string[])
 
 /**
  * With --append to an existing table, the options that shape a new table (time unit, codec,
- * compression, tags, time column) are the table's: a different value is refused, not ignored.
+ * compression, time column) are the table's: a different value is refused, not ignored.
+ * --tags must name the table's tags and may name new ones, which are added to it.
  */
 /** The summary's line on rows and values that met a point already there, by what the policy did with them. */
 function duplicateLine(s: { duplicateRows: number; duplicates: number; duplicatePolicy: string }): string {
@@ -200,8 +201,9 @@ function refuseForExistingTable(values: Record<string, unknown>, table: TableDes
   const duplicates = table.options.duplicates ?? 'keep';
   if (values.duplicates !== undefined && given.duplicates !== duplicates) throw new UsageError(why(`--duplicates ${given.duplicates}`, `duplicate policy ${duplicates}`));
   const tags = listOption(values, 'tags');
-  if (tags && (tags.length !== table.schema.tags.length || tags.some((t) => !table.schema.tags.includes(t)))) {
-    throw new UsageError(why(`--tags ${tags.join(',')}`, `tags ${table.schema.tags.join(',') || '(none)'}`));
+  // Tags the table lacks are added (importFiles); leaving out one of its tags is refused.
+  if (tags && table.schema.tags.some((t) => !tags.includes(t))) {
+    throw new UsageError(`--tags ${tags.join(',')} leaves out tags of ${table.name} (its tags: ${table.schema.tags.join(',')}); name them all, and any new ones to add`);
   }
   const time = stringOption(values, 'time');
   if (time !== undefined && time !== table.schema.time) throw new UsageError(why(`--time ${time}`, `time column ${table.schema.time} (the input needs a column of that name)`));

@@ -16,6 +16,7 @@ import { TAG_VALUE_BYTES_MAX, tagValueBytesOver } from '../../table/tag-values.j
 import { QuiverError } from '../../errors.js';
 import type { DecodedWrite, WireSeries } from './write-request.js';
 import { labelNameError, NAME_LABEL, shapeError, tableOfMetric, TIME_COLUMN, VALUE_COLUMN } from './tables.js';
+import { addNewTags } from '../new-tags.js';
 
 /** One series bound for a table: its labels but the name (empty values dropped), its samples. */
 interface Pending {
@@ -120,13 +121,14 @@ export async function writeSamples(tables: MetricTables, request: DecodedWrite,
     const labels = new Set<string>();
     for (const p of pending) for (const k of p.tags.keys()) labels.add(k);
     const table = await tables.get(name, [...labels]);
+    if (!shapeError(table.schema)) await addNewTags(table, labels);
     const schema = table.schema;
     const shape = shapeError(schema);
     const accepted = pending.filter((p) => {
       const why = shape ? `table ${name} ${shape}` : [...p.tags.keys()].find((k) => !schema.tags.includes(k));
       if (why === undefined) return true;
       errors.push({ index: p.index, message: `series ${p.index} (${shownSeries(request.series[p.index]!.labels)}): ${shape ? why
-        : `label ${JSON.stringify(why)} is not a tag of table ${name} (its tags, fixed when it was created: ${schema.tags.join(', ') || 'none'})`}` });
+        : `label ${JSON.stringify(why)} is not a tag of table ${name} and could not be added (its tags: ${schema.tags.join(', ') || 'none'}; its fields: ${schema.fields.map((f) => f.name).join(', ')})`}` });
       return false;
     });
     if (accepted.length) batches.push({ name, table, batch: samplesBatch(schema.tags, accepted, request), series: accepted.length });

@@ -8,10 +8,10 @@
  * - A label that is absent and a label whose value is empty are the same thing in Prometheus:
  *   both are the null tag (a written empty value is stored as null; remote read never returns
  *   an empty label).
- * - A table's tags are fixed when it is created (the union of the label names the creating
- *   request had for that metric). A later series with a label the table lacks is refused with
- *   a 400 naming the metric and label (the request's other series are written): tags cannot
- *   be added to an existing table yet, and folding the label away would merge distinct series.
+ * - A table is created with the union of the label names the creating request had for that
+ *   metric as its tags. A later series with a label the table lacks adds it as a tag (one
+ *   alter commit, src/server/new-tags.ts; earlier samples read it as null, i.e. absent), so
+ *   a label is never folded away (which would merge distinct series).
  * - Labels named `time` or `value` would collide with the columns: such series are refused.
  */
 import type { TableSchema } from '../../core/types.js';
