@@ -25,7 +25,7 @@ export { LocalChunkManager } from './chunk-manager/local.js';
 export { CountingChunkManager } from './chunk-manager/counting.js';
 export { CachingChunkManager } from './chunk-manager/cache.js';
 export { RetryingChunkManager } from './chunk-manager/retry.js';
-export { writeChunk, openChunk, bufferSource, FORMAT_VERSION } from './format/index.js';
+export { writeChunk, openChunk, bufferSource, FORMAT_VERSION, releaseBatch } from './format/index.js';
 export type { ChunkFooter, ColumnFooter, PageFooter } from './format/types.js';
 export type { QueryOptions, AggSpec, FieldPredicate } from './scan/query-types.js';
 export { registerAggregate, fieldAccumulator, type AggregateDescriptor, type AggregateState, type SlotInput } from './scan/aggregates/index.js';

@@ -16,7 +16,8 @@
  * "engine" (the same aggregation over already-decoded Arrow batches in memory), which
  * separates the aggregation's cost from storage and decoding, and once more without the
  * decoded-page cache ("engine" and "1 thread" only at scale 1: they hold the data in memory).
- * Then a full-table decode's throughput against memory bandwidth, and, unless `--no-cold`,
+ * Then a full-table decode's throughput against memory bandwidth (default threads; main thread only; main
+ * thread with each batch released to the decode buffer pool), and, unless `--no-cold`,
  * cold runs, each a fresh process with the OS page cache warm, medians of `--cold-runs` (5)
  * alternating runs: the `quiver` CLI running the query (whole process: start-up, opening
  * the store, the query, printing) against a fresh node process running DuckDB on its own
@@ -98,9 +99,11 @@ function memoryBandwidth(): number {
 }
 
 /** Values per second of a full-table decode (every column, no cache), and its output bytes per second. */
-async function fullDecode(dir: string, decodeThreads?: number): Promise<{ values: number; bytes: number; valuesPerSecond: number; bytesPerSecond: number }> {
+async function fullDecode(dir: string, decodeThreads?: number, release = false): Promise<{ values: number; bytes: number; valuesPerSecond: number; bytesPerSecond: number }> {
   const db = (await openQuiver(dir, { decodedCacheBytes: 0, ...(decodeThreads !== undefined ? { decodeThreads } : {}) }))!;
   const table = await db.table('cpu');
+  // A consumer that drops each batch hands its decode buffers back (src/format/buffer-pool.ts).
+  const releaseBatch = release ? (await import(pathToFileURL(join(here, '../../src/format/buffer-pool.js')).href) as { releaseBatch(batch: RecordBatch): number }).releaseBatch : null;
   let best = Infinity;
   let values = 0;
   let bytes = 0;
@@ -112,6 +115,7 @@ async function fullDecode(dir: string, decodeThreads?: number): Promise<{ values
         values += child.length;
         bytes += (child.values as ArrayLike<unknown> & { byteLength: number }).byteLength;
       }
+      releaseBatch?.(batch);
     }
     best = Math.min(best, performance.now() - t);
   }
@@ -332,9 +336,9 @@ async function main(): Promise<void> {
     await serialDb?.close?.();
     if (quiver) {
       const bandwidth = memoryBandwidth();
-      for (const threads of [undefined, 0]) {
-        const decode = await fullDecode(join(dir, 'quiver'), threads);
-        console.log(`${threads === undefined ? '\n' : ''}full-table decode (every column, no cache, ${threads === 0 ? 'main thread only' : 'decode threads as by default'}): ${(decode.valuesPerSecond / 1e6).toFixed(0)} M values/s, ` +
+      for (const [threads, release] of [[undefined, false], [0, false], [0, true]] as const) {
+        const decode = await fullDecode(join(dir, 'quiver'), threads, release);
+        console.log(`${threads === undefined ? '\n' : ''}full-table decode (every column, no cache, ${threads === 0 ? 'main thread only' : 'decode threads as by default'}${release ? ', each batch released' : ''}): ${(decode.valuesPerSecond / 1e6).toFixed(0)} M values/s, ` +
           `${(decode.bytesPerSecond / 1e9).toFixed(2)} GB/s of Arrow output; memory bandwidth (one core, copy): ${(bandwidth / 1e9).toFixed(1)} GB/s ` +
           `→ decode runs at ${(100 * decode.bytesPerSecond / bandwidth).toFixed(1)}% of it`);
       }

@@ -4,6 +4,7 @@
  * out (page-runs.ts), and cutting the class further would pass its state around.
  */
 import { DecodedPageCache } from './decoded-cache.js';
+import { decodeBuffers } from './buffer-pool.js';
 import { type Data, makeData, RecordBatch, Schema, Struct } from 'apache-arrow';
 import { assert, CorruptChunkError, LimitExceededError, SchemaError, UsageError } from '../errors.js';
 import { type ArrowColumn, arrowColumnOf, pagesToData } from './arrow-data.js';
@@ -242,14 +243,17 @@ export class ChunkReader {
     const pooled = pool !== undefined && eligible.length > 0 ? assignLanes(eligible, pool.usableCount) : new Set<number>();
     // Fixed-width pages of multi-page reads decode (plain: decompress) straight into one buffer
     // per column, in page order, so their values are adjacent views joined without a copy
-    // (when some pages came from the cache, the join copies instead).
+    // (when some pages came from the cache, the join copies instead). Without a decoded-page
+    // cache the buffer comes from the decode buffer pool (buffer-pool.ts: reused once the
+    // batch's consumer releases it).
     const destinations = new Map<number, { bytes: Uint8Array; at: number }>();
+    const lend = cache === undefined;
     columns.forEach((column, ci) => {
       const width = valueWidthOf(column.type);
       if (width === 0 || pages.length < 2 || pooled.has(ci) || !(missing[ci] ?? []).every((m) => m)) return;
       let rows = 0;
       for (const p of pages) rows += pageOf(column, p).rows;
-      destinations.set(ci, { bytes: new Uint8Array(rows * width), at: 0 });
+      destinations.set(ci, { bytes: lend ? decodeBuffers.take(rows * width) : new Uint8Array(rows * width), at: 0 });
     });
     const tasks: Promise<void>[] = [];
     try {

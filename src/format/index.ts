@@ -5,6 +5,7 @@
 export { writeChunk, type WrittenChunk } from './chunk-writer.js';
 export { openChunk, ChunkReader, TAIL_READ_BYTES, POOL_COLUMN_BYTES_MIN, type ChunkRegion } from './chunk-reader.js';
 export { DecodePool, defaultDecodeThreads } from './decode-pool.js';
+export { DecodeBufferPool, decodeBuffers, releaseBatch, releaseUnshared, DECODE_BUFFERS_IDLE_MAX } from './buffer-pool.js';
 export { bufferSource } from './byte-source.js';
 export { pagesToData, arrowColumnOf, type ArrowColumn } from './arrow-data.js';
 export { getBlockCodec, isBlockCodecId, knownBlockCodecs } from './codecs/registry.js';

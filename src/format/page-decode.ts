@@ -15,6 +15,8 @@ import type { BlockCodecId, ColumnFooter, ColumnType, DecodedPage, PageFooter } 
 
 /** The `plain` encoding id: fixed-width values are their little-endian bytes (docs/format.md §3). */
 const PLAIN_ENCODING = 'plain';
+/** The runs encoding of tag codes (sorted by series: a few runs a page). */
+const RLE_ENCODING = 'rle';
 
 /** What decoding a page needs to know of its column (small enough to post to a worker). */
 export interface PageDecodeColumn {
@@ -62,6 +64,9 @@ export function decodeStoredPage(chunk: string, column: PageDecodeColumn, p: num
       const valid = countSetBits(validity, rows);
       if (rows - valid !== page.nullCount) throw new Error(`validity has ${rows - valid} nulls, footer says ${page.nullCount}`);
     }
+    // Tag codes of an `rle` page without nulls are checked against the dictionary once per
+    // run while decoding (checkValues would check every value).
+    const codesBelow = column.type === 'string' && page.encoding === RLE_ENCODING && page.nullCount === 0 && column.dictionarySize > 0 ? column.dictionarySize : undefined;
     let values: PageValues;
     if (into !== undefined && page.encoding === PLAIN_ENCODING) {
       if (page.encodedBytes !== into.length) throw new Error(`plain ${kind} page of ${rows} values has ${page.encodedBytes} encoded bytes, expected ${into.length}`);
@@ -70,15 +75,15 @@ export function decodeStoredPage(chunk: string, column: PageDecodeColumn, p: num
     } else if (into !== undefined) {
       // Encoded pages decode straight into their slice of the column buffer.
       const encoded = codec.decode(stored.subarray(validityLength), page.encodedBytes);
-      values = decodePage(page.encoding, encoded, kind, rows, into, width);
+      values = decodePage(page.encoding, encoded, kind, rows, into, width, codesBelow);
     } else {
       const encoded = codec.decode(stored.subarray(validityLength), page.encodedBytes);
-      values = decodePage(page.encoding, encoded, kind, rows, undefined, width);
+      values = decodePage(page.encoding, encoded, kind, rows, undefined, width, codesBelow);
     }
     if (values.kind !== kind || pageCount(values) !== rows) {
       throw new Error(`values decode to ${values.kind} of ${pageCount(values)} values, expected ${kind} of ${rows}`);
     }
-    checkValues(column, page, values, validity);
+    checkValues(column, page, values, validity, codesBelow !== undefined);
     return { page: p, rows, nullCount: page.nullCount, values, validity };
   } catch (error) {
     if (error instanceof QuiverError) throw error;
@@ -87,7 +92,7 @@ export function decodeStoredPage(chunk: string, column: PageDecodeColumn, p: num
 }
 
 /** Checks Arrow would accept the values: utf8 offsets, dictionary codes, fixed width, decoded size. */
-function checkValues(column: PageDecodeColumn, page: PageFooter, values: PageValues, validity: Uint8Array | null): void {
+function checkValues(column: PageDecodeColumn, page: PageFooter, values: PageValues, validity: Uint8Array | null, codesChecked: boolean): void {
   let dataBytes = 0;
   if (values.kind === 'fixed') {
     const width = valueWidthOf(column.type);
@@ -100,7 +105,7 @@ function checkValues(column: PageDecodeColumn, page: PageFooter, values: PageVal
     for (let i = 0; i < page.rows; i++) if (offsets[i + 1]! < offsets[i]!) throw new Error(`utf8 offsets decrease at value ${i}`);
     if (offsets[page.rows] !== data.length) throw new Error(`utf8 last offset ${offsets[page.rows]} != data bytes ${data.length}`);
     dataBytes = data.length;
-  } else if (values.kind === 'i32' && column.type === 'string') {
+  } else if (values.kind === 'i32' && column.type === 'string' && !codesChecked) {
     const codes = values.values;
     const n = column.dictionarySize;
     for (let i = 0; i < codes.length; i++) {

@@ -1,5 +1,5 @@
 import { makeData, RecordBatch, Struct, Type, type Data, type Field, type Schema } from 'apache-arrow';
-import { compareStrings, type ChunkReader } from '../format/index.js';
+import { compareStrings, releaseUnshared, type ChunkReader } from '../format/index.js';
 import { AbortError, assert } from '../errors.js';
 import { nullData, retype, type TableArrowSchema } from '../core/arrow-schema.js';
 import type { ChunkEntry, DuplicatePolicy, Tombstone } from '../core/types.js';
@@ -223,6 +223,8 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
         if (dedup && !chained) merged = merged.map((b) => deduplicateSorted(b, input.tags, time, dedup).batch);
         outs = merged.map((b) => project(b, outSchema, outFields));
       }
+      // Decoded buffers the output does not view (rows were copied out) go back to the decode buffer pool.
+      for (const read of unit.reads) releaseUnshared(read.batch, outs);
       for (let out of outs) {
         let n = out.numRows;
         if (n > remaining) { out = out.slice(0, remaining); n = remaining; }

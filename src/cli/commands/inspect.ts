@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { jsonRatio, jsonTimeRange } from '../json.js';
 import type { Command, CommandContext } from '../context.js';
-import { formatBytes, formatTimestamp, renderTable } from '../text.js';
+import { formatBytes, formatCount, formatTimestamp, renderTable } from '../text.js';
 import { UsageError } from '../../errors.js';
 import type { ChunkFooter } from '../../format/index.js';
 import type { ChunkManager } from '../../chunk-manager/chunk-manager.js';
@@ -72,7 +72,7 @@ as its "error") and the others are listed; exit 1 if any failed.`,
         chunks: entries.map(({ timeMin: lo, timeMax: hi, ...e }) => ({ ...e, ratio: jsonRatio(e.rawBytes, e.bytes), ...jsonTimeRange(lo, hi, d.schema.timeUnit) })),
       };
       ctx.emit(json, () => [
-        `table ${name}: ${d.rows.toLocaleString('en-US')} rows in ${d.chunks} chunk(s), version ${d.version}`,
+        `table ${name}: ${formatCount(d.rows)} rows in ${d.chunks} chunk(s), version ${d.version}`,
         `  time ${iso(d.timeMin, d.schema.timeUnit)} .. ${iso(d.timeMax, d.schema.timeUnit)} (stored in ${d.schema.timeUnit}), tags ${d.schema.tags.join(',') || '-'}`,
         `  fields ${d.schema.fields.map((f) => `${f.name}:${f.type}`).join(', ') || '-'}`,
         `  ${formatBytes(d.rawBytes)} raw → ${formatBytes(d.bytes)} stored (${ratio(d.rawBytes, d.bytes)}×), ${bytesPerValue(d.bytes, d.rows, d.schema.fields.length)}`,
@@ -136,7 +136,7 @@ function inspectChunk(ctx: CommandContext, name: string, footer: ChunkFooter): n
   };
   ctx.emit(json, () => [
     `chunk ${name}`,
-    `  format v${footer.formatVersion} by ${footer.writer}, ${footer.rowCount.toLocaleString('en-US')} rows in ${footer.pageRowStarts.length - 1} page(s), sorted by series: ${footer.sortedBySeries}`,
+    `  format v${footer.formatVersion} by ${footer.writer}, ${formatCount(footer.rowCount)} rows in ${footer.pageRowStarts.length - 1} page(s), sorted by series: ${footer.sortedBySeries}`,
     `  time ${iso(footer.timeMin, footer.timeUnit)} .. ${iso(footer.timeMax, footer.timeUnit)} (${footer.timeUnit}), ${formatBytes(raw)} raw → ${formatBytes(stored)} (${ratio(raw, stored)}×)`,
     ...footer.lineage.map((l) => `  from ${l.source} rows ${l.rowStart}..${l.rowEnd}`),
     '',

@@ -138,8 +138,8 @@ function boolsOf(bits: Uint8Array, n: number): Float64Array {
  * bytes, 8-byte aligned): a reader passes consecutive slices of one buffer so multi-page
  * columns need no concatenation copy.
  */
-export function decodePage(encoding: string, bytes: Uint8Array, kind: PageKind, count: number, into?: Uint8Array, width = 0): PageValues {
-  const decoded = decodePageOwn(encoding, bytes, kind, count, into, width);
+export function decodePage(encoding: string, bytes: Uint8Array, kind: PageKind, count: number, into?: Uint8Array, width = 0, codesBelow?: number): PageValues {
+  const decoded = decodePageOwn(encoding, bytes, kind, count, into, width, codesBelow);
   if (into === undefined || decoded.kind === 'bool' || decoded.kind === 'utf8') return decoded;
   if (decoded.kind === 'fixed') {
     if (decoded.data.byteLength !== into.byteLength) throw new EncodingError(`${encoding} page decoded ${decoded.data.byteLength} bytes, expected ${into.byteLength}`);
@@ -162,7 +162,8 @@ function viewOf(kind: PageKind, bytes: Uint8Array, count: number): PageValues {
   }
 }
 
-function decodePageOwn(encoding: string, bytes: Uint8Array, kind: PageKind, count: number, into?: Uint8Array, width = 0): PageValues {
+/** `codesBelow`: i32 `rle` pages refuse a value outside [0, codesBelow) (checked once per run: tag codes). */
+function decodePageOwn(encoding: string, bytes: Uint8Array, kind: PageKind, count: number, into?: Uint8Array, width = 0, codesBelow?: number): PageValues {
   if (encoding === PLAIN_ID) return decodePlain(bytes, kind, count, width);
   const r = new ByteReader(bytes, `${encoding} ${kind} page`);
   let out: PageValues;
@@ -174,7 +175,7 @@ function decodePageOwn(encoding: string, bytes: Uint8Array, kind: PageKind, coun
     const values = intCoder.decodeInt64 ? intCoder.decodeInt64(r, count, base, target) : fromRelative(base, intCoder.decode(r, count, 1), target);
     out = { kind, values };
   } else if (kind === 'i32' && encoding === 'rle') {
-    out = { kind, values: decodeRleInt32(r, count, into && new Int32Array(into.buffer, into.byteOffset, count)) };
+    out = { kind, values: decodeRleInt32(r, count, into && new Int32Array(into.buffer, into.byteOffset, count), codesBelow) };
   } else if (kind === 'i32' && isIntChain(encoding)) {
     const ints = decodeInts(encoding, r, count);
     const values = new Int32Array(count);
@@ -208,8 +209,8 @@ function decodePageOwn(encoding: string, bytes: Uint8Array, kind: PageKind, coun
 }
 
 /** `rle` straight into int32 codes (tag pages: a few runs per page). */
-function decodeRleInt32(r: ByteReader, n: number, into?: Int32Array): Int32Array {
-  return readRuns(r, n, into ?? new Int32Array(n), -2147483648, 2147483647);
+function decodeRleInt32(r: ByteReader, n: number, into?: Int32Array, codesBelow?: number): Int32Array {
+  return readRuns(r, n, into ?? new Int32Array(n), codesBelow === undefined ? -2147483648 : 0, codesBelow === undefined ? 2147483647 : codesBelow - 1);
 }
 
 /** Ids of every chain the registry can decode (for `inspect` and the golden tests). */
