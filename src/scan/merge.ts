@@ -123,11 +123,14 @@ export function gather(parts: readonly Data[], source: Int32Array, row: Int32Arr
   const type = parts[0]!.type;
   let nullBitmap: Uint8Array | undefined;
   let nullCount = 0;
-  if (parts.some((d) => d.nullCount > 0)) {
+  // Per part: its validity bitmap and offset, none when it has no null (Data.nullCount is a getter: not per row).
+  const bitmaps = parts.map((d) => (d.nullCount > 0 && d.nullBitmap && d.nullBitmap.length > 0 ? d.nullBitmap : null));
+  if (bitmaps.some((b) => b !== null)) {
+    const offsets = parts.map((d) => d.offset);
     nullBitmap = new Uint8Array((n + 7) >> 3);
     for (let i = 0; i < n; i++) {
-      const d = parts[source[i]!]!, bit = d.offset + row[i]!;
-      if (d.nullCount > 0 && d.nullBitmap && ((d.nullBitmap[bit >> 3]! >> (bit & 7)) & 1) === 0) nullCount++;
+      const bits = bitmaps[source[i]!]!, bit = offsets[source[i]!]! + row[i]!;
+      if (bits !== null && ((bits[bit >> 3]! >> (bit & 7)) & 1) === 0) nullCount++;
       else nullBitmap[i >> 3]! |= 1 << (i & 7);
     }
     if (nullCount === 0) nullBitmap = undefined;

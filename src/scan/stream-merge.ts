@@ -44,14 +44,11 @@ export interface StreamMergeOptions {
   /** 'last' / 'first' fold each point's rows field by field; undefined keeps every row. */
   policy: 'last' | 'first' | undefined;
   signal?: AbortSignal;
+  /** Rows per window and per output (default MERGE_WINDOW_ROWS, MERGE_OUT_ROWS; tests make them small). */
+  windowRows?: number;
+  outRows?: number;
   /** Selected rows of a read (time range, tag filters, deletes); null: every row (scan.ts). */
   visible(batch: RecordBatch, chunk: MergeChunk): Int32Array | null;
-}
-
-function validAt(data: Data, i: number): boolean {
-  if (!(data.nullCount > 0) || !data.nullBitmap || data.nullBitmap.length === 0) return true;
-  const bit = data.offset + i;
-  return ((data.nullBitmap[bit >> 3]! >> (bit & 7)) & 1) === 1;
 }
 
 /** A window of a chunk: its rows as the output's columns, and the selected rows' keys. */
@@ -59,7 +56,12 @@ interface Window {
   columns: Data[];
   /** Selected rows, ascending. */
   rows: Int32Array;
-  /** Per tag: the rank of each row's value in the merge (-1: the null tag). */
+  /**
+   * The series of each row as one number, when the tags' ranks fit one (see seriesWeights):
+   * the mixed-radix number of their ranks, ordered as the ranks are. Else null, and `ranks`
+   * holds per tag the rank of each row's value (-1: the null tag).
+   */
+  series: Float64Array | null;
   ranks: Int32Array[];
   /** The time column as int32 halves (low, high) per row. */
   t32: Int32Array;
@@ -73,7 +75,8 @@ class Cursor {
   pos = 0;
   /** The current window's index among the output's parts. */
   part = -1;
-  constructor(readonly index: number, readonly chunk: MergeChunk, private readonly remaps: (Int32Array | null)[], private readonly options: StreamMergeOptions) {}
+  constructor(readonly index: number, readonly chunk: MergeChunk, private readonly remaps: (Int32Array | null)[],
+              private readonly weights: Float64Array | null, private readonly options: StreamMergeOptions) {}
 
   get row(): number { return this.window!.rows[this.pos]!; }
 
@@ -103,7 +106,7 @@ class Cursor {
     while (this.next < pages.length) {
       const p = pages[this.next]!;
       const pageRows = starts[p + 1]! - starts[p]!;
-      if (window.length > 0 && rows + pageRows > MERGE_WINDOW_ROWS) break;
+      if (window.length > 0 && rows + pageRows > (this.options.windowRows ?? MERGE_WINDOW_ROWS)) break;
       window.push(p);
       rows += pageRows;
       this.next++;
@@ -123,12 +126,19 @@ class Cursor {
       const remap = this.remaps[k];
       if (!data || !remap) return out;
       const codes = data.values as Int32Array;
-      for (let r = 0; r < n; r++) if (validAt(data, r)) out[r] = remap[codes[r]!]!;
+      const bits = data.nullCount > 0 && data.nullBitmap && data.nullBitmap.length > 0 ? data.nullBitmap : null;
+      if (bits === null) for (let r = 0; r < n; r++) out[r] = remap[codes[r]!]!;
+      else for (let r = 0, bit = data.offset; r < n; r++, bit++) if ((bits[bit >> 3]! >> (bit & 7)) & 1) out[r] = remap[codes[r]!]!;
       return out;
     });
+    let series: Float64Array | null = null;
+    if (this.weights !== null) {
+      series = new Float64Array(n);
+      ranks.forEach((rank, k) => { const w = this.weights![k]!; for (let r = 0; r < n; r++) series![r]! += (rank[r]! + 1) * w; });
+    }
     let rowsOut: Int32Array;
     if (selected === null) { rowsOut = new Int32Array(n); for (let i = 0; i < n; i++) rowsOut[i] = i; } else rowsOut = selected;
-    return { columns, rows: rowsOut, ranks, t32: new Int32Array(times.buffer, times.byteOffset, 2 * n) };
+    return { columns, rows: rowsOut, series, ranks: series === null ? ranks : [], t32: new Int32Array(times.buffer, times.byteOffset, 2 * n) };
   }
 
   /** A chunk is sorted by series then time: a merge of unsorted rows would be silently wrong. */
@@ -147,6 +157,10 @@ class Cursor {
 
 /** Series (tag ranks) then time order of row `a` of window `x` and row `b` of window `y`. */
 function compareRows(x: Window, a: number, y: Window, b: number): number {
+  if (x.series !== null) {
+    const d = x.series[a]! - y.series![b]!;
+    if (d !== 0) return d;
+  }
   for (let k = 0; k < x.ranks.length; k++) {
     const d = x.ranks[k]![a]! - y.ranks[k]![b]!;
     if (d !== 0) return d;
@@ -189,6 +203,21 @@ class Heap {
   }
 }
 
+/**
+ * The place value of each tag's rank + 1 in one number per series (the first tag most
+ * significant), when every such number is an exact double (below 2^53); else null.
+ */
+function seriesWeights(sizes: readonly number[]): Float64Array | null {
+  const weights = new Float64Array(sizes.length);
+  let place = 1;
+  for (let k = sizes.length - 1; k >= 0; k--) {
+    weights[k] = place;
+    place *= sizes[k]! + 1; // ranks -1 (the null tag) … size − 1, plus one
+    if (place > Number.MAX_SAFE_INTEGER) return null;
+  }
+  return weights;
+}
+
 /** Per tag: the sorted union of the chunks' dictionaries (footers) and each chunk's code → rank. */
 function unifyTags(chunks: readonly MergeChunk[], tags: readonly string[]): { unified: Unified; perChunk: (Int32Array | null)[] }[] {
   return tags.map((tag) => {
@@ -207,7 +236,8 @@ function unifyTags(chunks: readonly MergeChunk[], tags: readonly string[]): { un
 export async function* streamMerge(chunks: readonly MergeChunk[], options: StreamMergeOptions): AsyncGenerator<RecordBatch> {
   const { tags, time, schema, fields, policy, signal } = options;
   const dictionaries = unifyTags(chunks, tags);
-  const cursors = chunks.map((chunk, i) => new Cursor(i, chunk, dictionaries.map((d) => d.perChunk[i]!), options));
+  const weights = seriesWeights(dictionaries.map((d) => d.unified.vector.length));
+  const cursors = chunks.map((chunk, i) => new Cursor(i, chunk, dictionaries.map((d) => d.perChunk[i]!), weights, options));
   const heap = new Heap();
   for (const cursor of cursors) if (await cursor.advance()) heap.push(cursor);
   const tagColumn = new Map(tags.map((tag, k) => [tag, k]));
@@ -215,7 +245,8 @@ export async function* streamMerge(chunks: readonly MergeChunk[], options: Strea
   // The output being built: parts (windows) and picks (part, row) in merged order, with the
   // first pick of each point.
   let parts: { cursor: Cursor; window: Window }[] = [];
-  let source = new Int32Array(MERGE_OUT_ROWS + 1024), row = new Int32Array(source.length);
+  const outRows = options.outRows ?? MERGE_OUT_ROWS;
+  let source = new Int32Array(outRows + 1024), row = new Int32Array(source.length);
   let picks = 0;
   let runStarts: number[] = [];
   const pick = (c: Cursor) => {
@@ -238,14 +269,20 @@ export async function* streamMerge(chunks: readonly MergeChunk[], options: Strea
       if (policy === undefined || runs === picks) return gather(columnParts, from, at, dict, field.name);
       // Field by field: each point's last (first) non-null value, its last (first) row when none.
       const last = policy === 'last';
-      const keyOnly = keyColumns.has(field.name) || columnParts.every((d) => !(d.nullCount > 0));
+      const bitmaps = columnParts.map((d) => (d.nullCount > 0 && d.nullBitmap && d.nullBitmap.length > 0 ? d.nullBitmap : null));
+      const offsets = columnParts.map((d) => d.offset);
+      const keyOnly = keyColumns.has(field.name) || bitmaps.every((b) => b === null);
+      const valid = (i: number) => {
+        const bits = bitmaps[from[i]!]!, bit = offsets[from[i]!]! + at[i]!;
+        return bits === null || ((bits[bit >> 3]! >> (bit & 7)) & 1) === 1;
+      };
       const s = new Int32Array(runs), r = new Int32Array(runs);
       for (let q = 0; q < runs; q++) {
         const lo = runStarts[q]!, hi = runStarts[q + 1]!;
         let chosen = last ? hi - 1 : lo;
         if (!keyOnly && hi - lo > 1) {
-          if (last) { for (let i = hi - 1; i >= lo; i--) if (validAt(columnParts[from[i]!]!, at[i]!)) { chosen = i; break; } }
-          else for (let i = lo; i < hi; i++) if (validAt(columnParts[from[i]!]!, at[i]!)) { chosen = i; break; }
+          if (last) { for (let i = hi - 1; i >= lo; i--) if (valid(i)) { chosen = i; break; } }
+          else for (let i = lo; i < hi; i++) if (valid(i)) { chosen = i; break; }
         }
         s[q] = from[chosen]!;
         r[q] = at[chosen]!;
@@ -272,7 +309,7 @@ export async function* streamMerge(chunks: readonly MergeChunk[], options: Strea
       top.part = -1; // its next window is a new part
       heap.fixTop(!(await top.advance()));
     }
-    if (picks >= MERGE_OUT_ROWS) {
+    if (picks >= outRows) {
       if (signal?.aborted) throw new AbortError('scan aborted');
       yield emit();
     }
