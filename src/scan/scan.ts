@@ -139,8 +139,10 @@ function chainedByKeys(entries: readonly ChunkEntry[], tags: readonly string[], 
  * build the row selection with loops over typed arrays (time range, allowed tag codes),
  * take rows only when some are filtered out, and relabel columns with the table's Arrow
  * fields (null columns for fields an older chunk does not have). With `order: 'series'`
- * chunks that overlap in time and may share a series are read together and merged by series
- * then time (see mergeGroups); memory then holds the whole group.
+ * (and under a folding duplicate policy, whatever the order) chunks that overlap in time and
+ * may share a series are merged by series then time (see mergeGroups): streamed page window by
+ * page window (stream-merge.ts), or, when their recorded first and last points show they share
+ * none (chunks cut from one sorted run), read whole and yielded one after another.
  *
  * Reads run ahead: while the consumer works on one unit (a chunk or a merged group), the next
  * SCAN_READ_AHEAD are fetched and decoded (in the decode pool's threads when the reader has

@@ -20,6 +20,7 @@ import { nullData, retype } from '../core/arrow-schema.js';
 import { gather, type Unified } from './merge.js';
 import { footerColumn, type ScanPlanInput } from './plan.js';
 import type { CompiledTombstone } from './tombstones.js';
+import { MinHeap } from './heap.js';
 
 /** Rows of a chunk's selected pages a cursor reads at once (at least one page). */
 export const MERGE_WINDOW_ROWS = 65_536;
@@ -174,34 +175,6 @@ function compareCursors(a: Cursor, b: Cursor): number {
   return compareRows(a.window!, a.row, b.window!, b.row) || a.index - b.index;
 }
 
-/** A binary min-heap of cursors by (current key, cursor index). */
-class Heap {
-  readonly items: Cursor[] = [];
-  push(c: Cursor): void {
-    const h = this.items;
-    h.push(c);
-    for (let i = h.length - 1; i > 0;) {
-      const p = (i - 1) >> 1;
-      if (compareCursors(h[p]!, h[i]!) <= 0) break;
-      [h[p], h[i]] = [h[i]!, h[p]!];
-      i = p;
-    }
-  }
-  /** Restores the order after the top cursor moved on (or removes it when `done`). */
-  fixTop(done: boolean): void {
-    const h = this.items;
-    if (done) { const last = h.pop()!; if (h.length === 0) return; h[0] = last; }
-    for (let i = 0; ;) {
-      const l = 2 * i + 1, r = l + 1;
-      let m = i;
-      if (l < h.length && compareCursors(h[l]!, h[m]!) < 0) m = l;
-      if (r < h.length && compareCursors(h[r]!, h[m]!) < 0) m = r;
-      if (m === i) return;
-      [h[m], h[i]] = [h[i]!, h[m]!];
-      i = m;
-    }
-  }
-}
 
 /**
  * The place value of each tag's rank + 1 in one number per series (the first tag most
@@ -238,7 +211,7 @@ export async function* streamMerge(chunks: readonly MergeChunk[], options: Strea
   const dictionaries = unifyTags(chunks, tags);
   const weights = seriesWeights(dictionaries.map((d) => d.unified.vector.length));
   const cursors = chunks.map((chunk, i) => new Cursor(i, chunk, dictionaries.map((d) => d.perChunk[i]!), weights, options));
-  const heap = new Heap();
+  const heap = new MinHeap(compareCursors);
   for (const cursor of cursors) if (await cursor.advance()) heap.push(cursor);
   const tagColumn = new Map(tags.map((tag, k) => [tag, k]));
   const keyColumns = new Set([time, ...tags]);
