@@ -10,6 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeData, RecordBatch, Struct, type Data } from 'apache-arrow';
+import { rng as random } from '../../bench/rng.js';
 import { Quiver } from '../../src/quiver.js';
 import { MemoryChunkManager } from '../../src/chunk-manager/memory.js';
 import { openChunk, type ChunkReader } from '../../src/format/index.js';
@@ -23,18 +24,6 @@ import type { ChunkEntry, DuplicatePolicy, Row } from '../../src/core/types.js';
 
 const CASES = Number(process.env.QUIVER_MERGE_CASES ?? 8);
 const FIRST_SEED = Number(process.env.QUIVER_MERGE_SEED ?? 1);
-
-/** mulberry32: a small seeded generator (the same sequence on every run of a seed). */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const F64 = new Float64Array(1);
 const U64 = new BigUint64Array(F64.buffer);

@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, DuckDBTimestampMillisecondsValue, type DuckDBConnection } from '@duckdb/node-api';
+import { rng as random } from '../../bench/rng.js';
 import { Quiver } from '../../src/quiver.js';
 import { MemoryChunkManager } from '../../src/chunk-manager/memory.js';
 import { importFiles } from '../../src/io/import.js';
@@ -22,18 +23,6 @@ import type { Table } from '../../src/table/table.js';
 
 const SEED = Number(process.env.QUIVER_DUP_DUCKDB_SEED ?? 20261204);
 const T0 = Date.UTC(2026, 0, 1);
-
-/** mulberry32: a small seeded generator. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Point { time: number; host: string; v: number | null; n: bigint | null; s: string | null }
 const FIELDS = ['v', 'n', 's'] as const;
