@@ -235,16 +235,24 @@ export async function* streamMerge(chunks: readonly MergeChunk[], options: Strea
     const from = source.subarray(0, picks), at = row.subarray(0, picks);
     const runs = runStarts.length;
     runStarts.push(picks);
+    const last = policy === 'last';
+    // Each point's last (first) row: the key columns' rows, and those of fields without a null.
+    let whole: [Int32Array, Int32Array] | null = null;
+    const wholeRows = (): [Int32Array, Int32Array] => {
+      if (whole) return whole;
+      const s = new Int32Array(runs), r = new Int32Array(runs);
+      for (let q = 0; q < runs; q++) { const chosen = last ? runStarts[q + 1]! - 1 : runStarts[q]!; s[q] = from[chosen]!; r[q] = at[chosen]!; }
+      return (whole = [s, r]);
+    };
     const children = fields.map((field, c) => {
       const k = tagColumn.get(field.name);
       const dict = k === undefined ? null : { vector: dictionaries[k]!.unified.vector, remap: parts.map((p) => dictionaries[k]!.perChunk[p.cursor.index] ?? new Int32Array(0)) };
       const columnParts = parts.map((p) => p.window.columns[c]!);
       if (policy === undefined || runs === picks) return gather(columnParts, from, at, dict, field.name);
       // Field by field: each point's last (first) non-null value, its last (first) row when none.
-      const last = policy === 'last';
       const bitmaps = columnParts.map((d) => (d.nullCount > 0 && d.nullBitmap && d.nullBitmap.length > 0 ? d.nullBitmap : null));
       const offsets = columnParts.map((d) => d.offset);
-      const keyOnly = keyColumns.has(field.name) || bitmaps.every((b) => b === null);
+      if (keyColumns.has(field.name) || bitmaps.every((b) => b === null)) return gather(columnParts, ...wholeRows(), dict, field.name);
       const valid = (i: number) => {
         const bits = bitmaps[from[i]!]!, bit = offsets[from[i]!]! + at[i]!;
         return bits === null || ((bits[bit >> 3]! >> (bit & 7)) & 1) === 1;
@@ -253,7 +261,7 @@ export async function* streamMerge(chunks: readonly MergeChunk[], options: Strea
       for (let q = 0; q < runs; q++) {
         const lo = runStarts[q]!, hi = runStarts[q + 1]!;
         let chosen = last ? hi - 1 : lo;
-        if (!keyOnly && hi - lo > 1) {
+        if (hi - lo > 1) {
           if (last) { for (let i = hi - 1; i >= lo; i--) if (valid(i)) { chosen = i; break; } }
           else for (let i = lo; i < hi; i++) if (valid(i)) { chosen = i; break; }
         }
