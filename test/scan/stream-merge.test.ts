@@ -97,9 +97,22 @@ async function oneCase(seed: number, policy: DuplicatePolicy): Promise<void> {
   }).filter((c) => c.pages.length > 0);
   const dedup = folds(policy) ? policy : undefined;
   const windowRows = 1 + int(40), outRows = 1 + int(60);
+  // Bounded memory: every read of the streamed merge is one window (one page, or pages up to windowRows rows).
+  let readRowsMax = 0, pageRowsMax = 0;
+  const streamedChunks = merge.map((chunk) => {
+    const starts = chunk.reader.footer.pageRowStarts;
+    for (let p = 0; p + 1 < starts.length; p++) pageRowsMax = Math.max(pageRowsMax, starts[p + 1]! - starts[p]!);
+    const reader = Object.create(chunk.reader) as ChunkReader;
+    reader.read = async (options) => {
+      const batch = await chunk.reader.read(options);
+      readRowsMax = Math.max(readRowsMax, batch.numRows);
+      return batch;
+    };
+    return { ...chunk, reader };
+  });
   const streamed: string[][] = [];
   const sizes: number[] = [];
-  for await (const batch of streamMerge(merge, {
+  for await (const batch of streamMerge(streamedChunks, {
     input: { columns, tags: ['host', 'dc'], filters: [], order: 'series' }, tags: ['host', 'dc'], time: 'time',
     schema: arrow.project(columns), fields: columns.map((c) => arrow.field(c)), policy: dedup, windowRows, outRows,
     visible: (batch) => visible(batch),
@@ -122,6 +135,7 @@ async function oneCase(seed: number, policy: DuplicatePolicy): Promise<void> {
   assert.deepEqual(streamed, expected, label);
   if (dedup) assert.ok(new Set(streamed.map((r) => `${r[0]} ${r[1]} ${r[2]}`)).size === streamed.length, `${label}: one row per point`);
   assert.ok(sizes.every((n) => n > 0), `${label}: no empty batch`);
+  assert.ok(readRowsMax <= Math.max(windowRows, pageRowsMax), `${label}: a read of ${readRowsMax} rows, beyond a window`);
   await db.close();
 }
 
