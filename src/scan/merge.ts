@@ -114,6 +114,18 @@ function unifyDictionaries(batches: readonly RecordBatch[], tag: string): Unifie
   return { vector: vectorFromArray(values, new Utf8()) as Vector<Utf8>, remap: perBatch.map((d) => Int32Array.from(d, (v) => { const k = index.get(v); assert(k !== undefined, 'every dictionary value is in the union'); return k; })) };
 }
 
+/** Calls `copy(part, row, at, length)` for each run of output rows `at…` taking consecutive rows `row…` of one part. */
+function eachRun(source: Int32Array, row: Int32Array, copy: (part: number, row: number, at: number, length: number) => void): void {
+  const n = source.length;
+  for (let i = 0; i < n;) {
+    const p = source[i]!, r = row[i]!;
+    let j = i + 1;
+    while (j < n && source[j] === p && row[j] === r + (j - i)) j++;
+    copy(p, r, i, j - i);
+    i = j;
+  }
+}
+
 /**
  * Column values gathered from parts of one type: output row i is row `row[i]` of `parts[source[i]]`.
  * `dict`: for a tag column, the unified dictionary and each part's code remap.
@@ -137,31 +149,26 @@ export function gather(parts: readonly Data[], source: Int32Array, row: Int32Arr
   }
   const kind = columnKind(parts[0]!, `merge column ${name}`);
   switch (kind) {
-    case 'i64': case 'u64': case 'time': case 'w64': {
-      // 64-bit integers copied as int32 pairs (reading them as BigInts would allocate each).
-      const srcs = parts.map((d) => { const v = d.values as ArrayBufferView; return new Int32Array(v.buffer, v.byteOffset, 2 * d.length); });
-      const out = new Int32Array(2 * n);
-      for (let i = 0; i < n; i++) {
-        const src = srcs[source[i]!]!, r = 2 * row[i]!;
-        out[2 * i] = src[r]!;
-        out[2 * i + 1] = src[r + 1]!;
-      }
+    case 'i64': case 'u64': case 'time': case 'w64': case 'f64': case 'i32': case 'w32': {
+      // Copied as int32 words (64-bit values read as BigInts would allocate each; floats keep their bits).
+      const width = (parts[0]!.values as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT / 4;
+      const srcs = parts.map((d) => { const v = d.values as ArrayBufferView; return new Int32Array(v.buffer, v.byteOffset, width * d.length); });
+      const out = new Int32Array(width * n);
+      eachRun(source, row, (p, r, at, length) => {
+        const src = srcs[p]!;
+        if (length > 8) { out.set(src.subarray(r * width, (r + length) * width), at * width); return; }
+        for (let k = 0; k < length * width; k++) out[at * width + k] = src[r * width + k]!;
+      });
       const Ctor = (parts[0]!.values as object).constructor as new (b: ArrayBufferLike) => ArrayBufferView;
       return makeData({ type, length: n, nullCount, nullBitmap, data: new Ctor(out.buffer) } as never);
-    }
-    case 'f64': case 'i32': case 'w32': {
-      const srcs = parts.map((d) => d.values as Float64Array | BigInt64Array | BigUint64Array | Int32Array);
-      const out = new (srcs[0]!.constructor as { new(n: number): typeof srcs[0] })(n);
-      for (let i = 0; i < n; i++) out[i] = srcs[source[i]!]![row[i]!]!;
-      return makeData({ type, length: n, nullCount, nullBitmap, data: out } as never);
     }
     case 'dict': {
       assert(dict !== null, `tag ${name} has a unified dictionary`);
       const out = new Int32Array(n);
-      for (let i = 0; i < n; i++) {
-        const b = source[i]!;
-        out[i] = dict.remap[b]![(parts[b]!.values as Int32Array)[row[i]!]!] ?? 0;
-      }
+      eachRun(source, row, (p, r, at, length) => {
+        const remap = dict.remap[p]!, codes = parts[p]!.values as Int32Array;
+        for (let k = 0; k < length; k++) out[at + k] = remap[codes[r + k]!] ?? 0;
+      });
       return makeData({ type, length: n, nullCount, nullBitmap, data: out, dictionary: dict.vector } as never);
     }
     case 'bool': {

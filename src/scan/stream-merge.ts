@@ -121,25 +121,27 @@ class Cursor {
       return child ? retype(child.data[0]!, field) : nullData(field, n);
     });
     const times = batch.getChild(time)!.data[0]!.values as BigInt64Array;
+    // Per tag, each row's rank (-1: the null tag), added straight into the series number when there is one.
+    const series = this.weights === null ? null : new Float64Array(n);
     const ranks = tags.map((tag, k) => {
-      const out = new Int32Array(n).fill(-1);
       const data = batch.getChild(tag)?.data[0];
       const remap = this.remaps[k];
+      const out = series === null ? new Int32Array(n).fill(-1) : null;
       if (!data || !remap) return out;
       const codes = data.values as Int32Array;
       const bits = data.nullCount > 0 && data.nullBitmap && data.nullBitmap.length > 0 ? data.nullBitmap : null;
-      if (bits === null) for (let r = 0; r < n; r++) out[r] = remap[codes[r]!]!;
-      else for (let r = 0, bit = data.offset; r < n; r++, bit++) if ((bits[bit >> 3]! >> (bit & 7)) & 1) out[r] = remap[codes[r]!]!;
+      if (series !== null) {
+        const w = this.weights![k]!;
+        for (let r = 0, bit = data.offset; r < n; r++, bit++) if (bits === null || (bits[bit >> 3]! >> (bit & 7)) & 1) series[r]! += (remap[codes[r]!]! + 1) * w;
+        return null;
+      }
+      if (bits === null) for (let r = 0; r < n; r++) out![r] = remap[codes[r]!]!;
+      else for (let r = 0, bit = data.offset; r < n; r++, bit++) if ((bits[bit >> 3]! >> (bit & 7)) & 1) out![r] = remap[codes[r]!]!;
       return out;
     });
-    let series: Float64Array | null = null;
-    if (this.weights !== null) {
-      series = new Float64Array(n);
-      ranks.forEach((rank, k) => { const w = this.weights![k]!; for (let r = 0; r < n; r++) series![r]! += (rank[r]! + 1) * w; });
-    }
     let rowsOut: Int32Array;
     if (selected === null) { rowsOut = new Int32Array(n); for (let i = 0; i < n; i++) rowsOut[i] = i; } else rowsOut = selected;
-    return { columns, rows: rowsOut, series, ranks: series === null ? ranks : [], t32: new Int32Array(times.buffer, times.byteOffset, 2 * n) };
+    return { columns, rows: rowsOut, series, ranks: series === null ? ranks.map((r) => r ?? new Int32Array(n).fill(-1)) : [], t32: new Int32Array(times.buffer, times.byteOffset, 2 * n) };
   }
 
   /** A chunk is sorted by series then time: a merge of unsorted rows would be silently wrong. */
