@@ -52,9 +52,11 @@ export function mergeBySeriesTime(batches: readonly RecordBatch[], tags: readonl
     return la !== lb ? la - lb : a - b;
   };
   const order = mergeRuns(batches.map((b) => b.numRows), compare);
+  const from = Int32Array.from(order, (i) => source[i]!);
+  const rowAt = Int32Array.from(order, (i) => row[i]!);
   const children = schema.fields.map((field, c) => {
     const k = tags.indexOf(field.name);
-    return gather(batches.map((batch) => batch.data.children[c]! as Data), source, row, order, k >= 0 ? unified[k]! : null, field.name);
+    return gather(batches.map((batch) => batch.data.children[c]! as Data), from, rowAt, k >= 0 ? unified[k]! : null, field.name);
   });
   return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children }));
 }
@@ -95,10 +97,10 @@ function mergeRuns(lengths: readonly number[], compare: (a: number, b: number) =
   return order;
 }
 
-interface Unified {
-  values: string[];
+/** A tag's dictionary over several batches: the sorted union of theirs. */
+export interface Unified {
   vector: Vector<Utf8>;
-  /** Per batch: its dictionary code → index in `values`. */
+  /** Per batch: its dictionary code → index in the union. */
   remap: Int32Array[];
 }
 
@@ -109,57 +111,70 @@ function unifyDictionaries(batches: readonly RecordBatch[], tag: string): Unifie
   });
   const values = [...new Set(perBatch.flat())].sort(compareStrings);
   const index = new Map(values.map((v, i) => [v, i]));
-  return { values, vector: vectorFromArray(values, new Utf8()) as Vector<Utf8>, remap: perBatch.map((d) => Int32Array.from(d, (v) => { const k = index.get(v); assert(k !== undefined, 'every dictionary value is in the union'); return k; })) };
+  return { vector: vectorFromArray(values, new Utf8()) as Vector<Utf8>, remap: perBatch.map((d) => Int32Array.from(d, (v) => { const k = index.get(v); assert(k !== undefined, 'every dictionary value is in the union'); return k; })) };
 }
 
-/** Column values in merged order: output row i is row `row[order[i]]` of batch `source[order[i]]`. */
-function gather(parts: Data[], source: Int32Array, row: Int32Array, order: Int32Array, dict: Unified | null, name: string): Data {
-  const n = order.length;
+/** Calls `copy(part, row, at, length)` for each run of output rows `at…` taking consecutive rows `row…` of one part. */
+function eachRun(source: Int32Array, row: Int32Array, copy: (part: number, row: number, at: number, length: number) => void): void {
+  const n = source.length;
+  for (let i = 0; i < n;) {
+    const p = source[i]!, r = row[i]!;
+    let j = i + 1;
+    while (j < n && source[j] === p && row[j] === r + (j - i)) j++;
+    copy(p, r, i, j - i);
+    i = j;
+  }
+}
+
+/**
+ * Column values gathered from parts of one type: output row i is row `row[i]` of `parts[source[i]]`.
+ * `dict`: for a tag column, the unified dictionary and each part's code remap.
+ */
+export function gather(parts: readonly Data[], source: Int32Array, row: Int32Array, dict: Unified | null, name: string): Data {
+  const n = source.length;
   const type = parts[0]!.type;
   let nullBitmap: Uint8Array | undefined;
   let nullCount = 0;
-  if (parts.some((d) => d.nullCount > 0)) {
+  // Per part: its validity bitmap and offset, none when it has no null (Data.nullCount is a getter: not per row).
+  const bitmaps = parts.map((d) => (d.nullCount > 0 && d.nullBitmap && d.nullBitmap.length > 0 ? d.nullBitmap : null));
+  if (bitmaps.some((b) => b !== null)) {
+    const offsets = parts.map((d) => d.offset);
     nullBitmap = new Uint8Array((n + 7) >> 3);
     for (let i = 0; i < n; i++) {
-      const d = parts[source[order[i]!]!]!, bit = d.offset + row[order[i]!]!;
-      if (d.nullCount > 0 && d.nullBitmap && ((d.nullBitmap[bit >> 3]! >> (bit & 7)) & 1) === 0) nullCount++;
+      const bits = bitmaps[source[i]!]!, bit = offsets[source[i]!]! + row[i]!;
+      if (bits !== null && ((bits[bit >> 3]! >> (bit & 7)) & 1) === 0) nullCount++;
       else nullBitmap[i >> 3]! |= 1 << (i & 7);
     }
     if (nullCount === 0) nullBitmap = undefined;
   }
   const kind = columnKind(parts[0]!, `merge column ${name}`);
   switch (kind) {
-    case 'i64': case 'u64': case 'time': case 'w64': {
-      // 64-bit integers copied as int32 pairs (reading them as BigInts would allocate each).
-      const srcs = parts.map((d) => { const v = d.values as ArrayBufferView; return new Int32Array(v.buffer, v.byteOffset, 2 * d.length); });
-      const out = new Int32Array(2 * n);
-      for (let i = 0; i < n; i++) {
-        const src = srcs[source[order[i]!]!]!, r = 2 * row[order[i]!]!;
-        out[2 * i] = src[r]!;
-        out[2 * i + 1] = src[r + 1]!;
-      }
+    case 'i64': case 'u64': case 'time': case 'w64': case 'f64': case 'i32': case 'w32': {
+      // Copied as int32 words (64-bit values read as BigInts would allocate each; floats keep their bits).
+      const width = (parts[0]!.values as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT / 4;
+      const srcs = parts.map((d) => { const v = d.values as ArrayBufferView; return new Int32Array(v.buffer, v.byteOffset, width * d.length); });
+      const out = new Int32Array(width * n);
+      eachRun(source, row, (p, r, at, length) => {
+        const src = srcs[p]!;
+        if (length > 8) { out.set(src.subarray(r * width, (r + length) * width), at * width); return; }
+        for (let k = 0; k < length * width; k++) out[at * width + k] = src[r * width + k]!;
+      });
       const Ctor = (parts[0]!.values as object).constructor as new (b: ArrayBufferLike) => ArrayBufferView;
       return makeData({ type, length: n, nullCount, nullBitmap, data: new Ctor(out.buffer) } as never);
-    }
-    case 'f64': case 'i32': case 'w32': {
-      const srcs = parts.map((d) => d.values as Float64Array | BigInt64Array | BigUint64Array | Int32Array);
-      const out = new (srcs[0]!.constructor as { new(n: number): typeof srcs[0] })(n);
-      for (let i = 0; i < n; i++) out[i] = srcs[source[order[i]!]!]![row[order[i]!]!]!;
-      return makeData({ type, length: n, nullCount, nullBitmap, data: out } as never);
     }
     case 'dict': {
       assert(dict !== null, `tag ${name} has a unified dictionary`);
       const out = new Int32Array(n);
-      for (let i = 0; i < n; i++) {
-        const b = source[order[i]!]!;
-        out[i] = dict.remap[b]![(parts[b]!.values as Int32Array)[row[order[i]!]!]!] ?? 0;
-      }
+      eachRun(source, row, (p, r, at, length) => {
+        const remap = dict.remap[p]!, codes = parts[p]!.values as Int32Array;
+        for (let k = 0; k < length; k++) out[at + k] = remap[codes[r + k]!] ?? 0;
+      });
       return makeData({ type, length: n, nullCount, nullBitmap, data: out, dictionary: dict.vector } as never);
     }
     case 'bool': {
       const out = new Uint8Array((n + 7) >> 3);
       for (let i = 0; i < n; i++) {
-        const d = parts[source[order[i]!]!]!, bit = d.offset + row[order[i]!]!;
+        const d = parts[source[i]!]!, bit = d.offset + row[i]!;
         if (((d.values as Uint8Array)[bit >> 3]! >> (bit & 7)) & 1) out[i >> 3]! |= 1 << (i & 7);
       }
       return makeData({ type, length: n, nullCount, nullBitmap, data: out } as never);
@@ -169,8 +184,8 @@ function gather(parts: Data[], source: Int32Array, row: Int32Array, order: Int32
       const srcs = parts.map((d) => { const v = d.values as ArrayBufferView; return new Uint8Array(v.buffer, v.byteOffset, d.length * width); });
       const out = new Uint8Array(n * width);
       for (let i = 0; i < n; i++) {
-        const r = row[order[i]!]!;
-        out.set(srcs[source[order[i]!]!]!.subarray(r * width, (r + 1) * width), i * width);
+        const r = row[i]!;
+        out.set(srcs[source[i]!]!.subarray(r * width, (r + 1) * width), i * width);
       }
       const Ctor = (parts[0]!.values as object).constructor as new (b: ArrayBufferLike) => ArrayBufferView;
       return makeData({ type, length: n, nullCount, nullBitmap, data: new Ctor(out.buffer) } as never);
@@ -178,12 +193,12 @@ function gather(parts: Data[], source: Int32Array, row: Int32Array, order: Int32
     case 'utf8': case 'bytes': {
       const offsets = new Int32Array(n + 1);
       for (let i = 0; i < n; i++) {
-        const d = parts[source[order[i]!]!]!, r = row[order[i]!]!, o = d.valueOffsets as Int32Array;
+        const d = parts[source[i]!]!, r = row[i]!, o = d.valueOffsets as Int32Array;
         offsets[i + 1] = offsets[i]! + o[r + 1]! - o[r]!;
       }
       const bytes = new Uint8Array(offsets[n]!);
       for (let i = 0; i < n; i++) {
-        const d = parts[source[order[i]!]!]!, r = row[order[i]!]!, o = d.valueOffsets as Int32Array;
+        const d = parts[source[i]!]!, r = row[i]!, o = d.valueOffsets as Int32Array;
         bytes.set((d.values as Uint8Array).subarray(o[r]!, o[r + 1]!), offsets[i]!);
       }
       return makeData({ type, length: n, nullCount, nullBitmap, valueOffsets: offsets, data: bytes } as never);

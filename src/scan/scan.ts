@@ -7,6 +7,8 @@ import { deduplicateSorted, folds } from './dedup.js';
 import { foldedChunks, scanUnits } from './units.js';
 import { takeRows } from './predicate-take.js';
 import { mergeBySeriesTime } from './merge.js';
+import { streamMerge } from './stream-merge.js';
+import { compareKeys } from './key-range.js';
 import { utf8VectorAt } from '../format/utf8.js';
 import { chunkMayMatch, footerColumn, selectPages, type ScanPlanInput } from './plan.js';
 
@@ -106,15 +108,30 @@ export const SCAN_READ_AHEAD_BYTES = 256 * 1024 * 1024;
 interface ChunkRead {
   reader: ChunkReader;
   pages: number[];
-  batch: RecordBatch;
+  names: string[];
+  /** Null for the chunks of a streamed merge (stream-merge.ts reads them window by window). */
+  batch: RecordBatch | null;
   /** Deletes that may hide rows of the chunk. */
   deletes: CompiledTombstone[];
 }
 
-/** Chunks read and yielded together: one, or several merged by series then time. */
+/** Chunks read and yielded together: one, or several merged by series then time (streamed when `stream`). */
 interface UnitRead {
   reads: ChunkRead[];
   bytes: number;
+  stream: boolean;
+}
+
+/**
+ * Whether the chunks' recorded first and last points (ChunkEntry.keys) show that, taken in
+ * order of their first points, each chunk's rows come before the next one's (with `strict`,
+ * folding duplicates: no point shared), so they need no merge (chunks cut from one sorted run).
+ */
+function chainedByKeys(entries: readonly ChunkEntry[], tags: readonly string[], strict: boolean): boolean {
+  if (entries.some((e) => !e.keys || e.keys.first.tags.length !== tags.length)) return false;
+  const sorted = [...entries].sort((a, b) => compareKeys(a.keys!.first, b.keys!.first));
+  for (let i = 1; i < sorted.length; i++) if (compareKeys(sorted[i - 1]!.keys!.last, sorted[i]!.keys!.first) > (strict ? -1 : 0)) return false;
+  return true;
 }
 
 /**
@@ -122,8 +139,10 @@ interface UnitRead {
  * build the row selection with loops over typed arrays (time range, allowed tag codes),
  * take rows only when some are filtered out, and relabel columns with the table's Arrow
  * fields (null columns for fields an older chunk does not have). With `order: 'series'`
- * chunks that overlap in time and may share a series are read together and merged by series
- * then time (see mergeGroups); memory then holds the whole group.
+ * (and under a folding duplicate policy, whatever the order) chunks that overlap in time and
+ * may share a series are merged by series then time (see mergeGroups): streamed page window by
+ * page window (stream-merge.ts), or, when their recorded first and last points show they share
+ * none (chunks cut from one sorted run), read whole and yielded one after another.
  *
  * Reads run ahead: while the consumer works on one unit (a chunk or a merged group), the next
  * SCAN_READ_AHEAD are fetched and decoded (in the decode pool's threads when the reader has
@@ -173,11 +192,15 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
       }
     }
     if (plans.length === 0 || stopped) return null;
+    // Chunks that must be merged stream page by page (stream-merge.ts): nothing read here.
+    if (plans.length > 1 && !chainedByKeys(unit, input.tags, dedup !== undefined)) {
+      return { bytes: 0, stream: true, reads: plans.map((p) => ({ ...p, batch: null })) };
+    }
     await budget.acquire(bytes);
     if (stopped) { budget.release(bytes); return null; }
     try {
       const batches = await Promise.all(plans.map((p) => p.reader.read({ columns: p.names, pages: p.pages })));
-      return { bytes, reads: plans.map((p, i) => ({ reader: p.reader, pages: p.pages, batch: batches[i]!, deletes: p.deletes })) };
+      return { bytes, stream: false, reads: plans.map((p, i) => ({ ...p, batch: batches[i]! })) };
     } catch (error) {
       budget.release(bytes);
       throw error;
@@ -202,17 +225,24 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
       if (unit === null) continue;
       heldBytes = unit.bytes;
       if (signal?.aborted) throw new AbortError('scan aborted');
-      let outs: RecordBatch[];
+      let outs: RecordBatch[] | AsyncIterable<RecordBatch>;
       let timeRange: { min: bigint; max: bigint } | undefined;
-      if (unit.reads.length === 1) {
-        const { reader, pages, batch } = unit.reads[0]!;
-        const rows = visibleRows(unit.reads[0]!, input);
+      if (unit.stream) {
+        const merged = streamMerge(unit.reads, {
+          input, tags: input.tags, time: input.columns[0]!, schema: mergeSchema, fields: mergeFields, policy: dedup, signal,
+          visible: (batch, chunk) => visibleRows({ ...chunk, batch }, input),
+        });
+        outs = (async function* () { for await (const b of merged) yield project(b, outSchema, outFields); })();
+      } else if (unit.reads.length === 1) {
+        const { reader, pages } = unit.reads[0]!;
+        const batch = unit.reads[0]!.batch!;
+        const rows = visibleRows({ ...unit.reads[0]!, batch }, input);
         outs = rows !== null && rows.length === 0 ? [] : [relabel(rows === null ? batch : takeRows(batch, rows), outSchema, outFields)];
         if (rows === null) timeRange = pagesTimeRange(reader, pages);
       } else {
         const parts = unit.reads.map((read) => {
-          const { batch } = read;
-          const rows = visibleRows(read, input);
+          const batch = read.batch!;
+          const rows = visibleRows({ ...read, batch }, input);
           return relabel(rows === null ? batch : takeRows(batch, rows), mergeSchema, mergeFields);
         }).filter((b) => b.numRows > 0);
         // Chunks cut from one sorted run share at most the series at their cut, in time order:
@@ -223,9 +253,10 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
         if (dedup && !chained) merged = merged.map((b) => deduplicateSorted(b, input.tags, time, dedup).batch);
         outs = merged.map((b) => project(b, outSchema, outFields));
       }
-      // Decoded buffers the output does not view (rows were copied out) go back to the decode buffer pool.
-      for (const read of unit.reads) releaseUnshared(read.batch, outs);
-      for (let out of outs) {
+      // Decoded buffers the output does not view (rows were copied out) go back to the decode
+      // buffer pool (a streamed merge reads its own windows: nothing to give back here).
+      if (Array.isArray(outs)) for (const read of unit.reads) if (read.batch) releaseUnshared(read.batch, outs);
+      for await (let out of outs) {
         let n = out.numRows;
         if (n > remaining) { out = out.slice(0, remaining); n = remaining; }
         else if (timeRange) batchTimeRanges.set(out, timeRange);
@@ -345,7 +376,7 @@ function pagesTimeRange(reader: ChunkReader, pages: readonly number[]): { min: b
 }
 
 /** Rows of a read passing the scan's time range and tag filters and hidden by none of its deletes (null: every row). */
-function visibleRows({ batch, reader, deletes }: ChunkRead, input: ScanPlanInput): Int32Array | null {
+function visibleRows({ batch, reader, deletes }: { batch: RecordBatch; reader: ChunkReader; deletes: readonly CompiledTombstone[] }, input: ScanPlanInput): Int32Array | null {
   return withoutDeleted(selectRows(batch, reader, input), batch.numRows, deletes.map((t) => selectRows(batch, reader, t)));
 }
 

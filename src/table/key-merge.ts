@@ -7,6 +7,7 @@
  */
 import type { Data, RecordBatch } from 'apache-arrow';
 import { compareStrings, type ChunkReader } from '../format/index.js';
+import { MinHeap } from '../scan/heap.js';
 
 export interface MergeInput<M> {
   reader: ChunkReader;
@@ -95,34 +96,6 @@ function compareCursors<M>(a: KeyCursor<M>, b: KeyCursor<M>): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-/** A binary min-heap of cursors by their current key. */
-class CursorHeap<M> {
-  readonly items: KeyCursor<M>[] = [];
-  push(c: KeyCursor<M>): void {
-    const h = this.items;
-    h.push(c);
-    for (let i = h.length - 1; i > 0;) {
-      const p = (i - 1) >> 1;
-      if (compareCursors(h[p]!, h[i]!) <= 0) break;
-      [h[p], h[i]] = [h[i]!, h[p]!];
-      i = p;
-    }
-  }
-  /** Restores the order after the top cursor moved on (or removes it when `done`). */
-  fixTop(done: boolean): void {
-    const h = this.items;
-    if (done) { const last = h.pop()!; if (h.length === 0) return; h[0] = last; }
-    for (let i = 0; ;) {
-      const l = 2 * i + 1, r = l + 1;
-      let m = i;
-      if (l < h.length && compareCursors(h[l]!, h[m]!) < 0) m = l;
-      if (r < h.length && compareCursors(h[r]!, h[m]!) < 0) m = r;
-      if (m === i) return;
-      [h[m], h[i]] = [h[i]!, h[m]!];
-      i = m;
-    }
-  }
-}
 
 export interface MergeVisitor<M> {
   /** A row of the current key (the cursor is at it); rows of one key come from every cursor holding it. */
@@ -148,7 +121,7 @@ export async function mergeByKey<M>(inputs: readonly MergeInput<M>[], tags: read
   });
   const cursors = inputs.map((input, i) => new KeyCursor(input, remaps.map((m) => m[i]!), tags, time, fieldNames, keepConsumed));
   onCursors?.(cursors);
-  const heap = new CursorHeap<M>();
+  const heap = new MinHeap<KeyCursor<M>>(compareCursors);
   for (const cursor of cursors) if (await cursor.next()) heap.push(cursor);
   while (heap.items.length > 0) {
     const first = heap.items[0]!;
