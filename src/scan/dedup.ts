@@ -27,8 +27,8 @@ export function folds(policy: DuplicatePolicy | undefined): policy is 'last' | '
   return policy === 'last' || policy === 'first';
 }
 
-/** Row i's validity in `data` (true when the column has no null). */
-function validAt(data: Data, i: number): boolean {
+/** Row i's validity in `data` (true when the column has no null). Also the key merge's (table/key-merge.ts). */
+export function validAt(data: Data, i: number): boolean {
   if (!(data.nullCount > 0) || !data.nullBitmap || data.nullBitmap.length === 0) return true;
   const bit = data.offset + i;
   return ((data.nullBitmap[bit >> 3]! >> (bit & 7)) & 1) === 1;

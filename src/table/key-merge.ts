@@ -8,18 +8,13 @@
 import type { Data, RecordBatch } from 'apache-arrow';
 import { compareStrings, type ChunkReader } from '../format/index.js';
 import { MinHeap } from '../scan/heap.js';
+import { validAt } from '../scan/dedup.js';
 
 export interface MergeInput<M> {
   reader: ChunkReader;
   /** Columns to read besides the time and tags (those the chunk lacks are skipped). */
   columns: readonly string[];
   meta: M;
-}
-
-function validAt(data: Data, i: number): boolean {
-  if (!(data.nullCount > 0) || !data.nullBitmap || data.nullBitmap.length === 0) return true;
-  const bit = data.offset + i;
-  return ((data.nullBitmap[bit >> 3]! >> (bit & 7)) & 1) === 1;
 }
 
 /** A chunk read page by page in its order, keys ranked in the merge's tag order. */
