@@ -115,12 +115,17 @@ export function buildAggregateTable(plan: QueryPlan, groups: GroupRegistry, slot
     const state = acc?.states.get(agg.name);
     const kind = agg.descriptor.outputType(agg);
     const values: Value[] = new Array(rows);
+    // Float results also go straight into a Float64Array: a NaN stored in a JavaScript array
+    // loses its payload or signalling bit (V8 canonicalises or silences it), a typed array keeps it.
+    const floats = kind === 'f64' ? new Float64Array(rows) : undefined;
     for (let r = 0; r < rows; r++) {
       const s = rowSlot[r]!;
-      values[r] = s >= 0 ? aggValue(agg, acc, slots, s, state) : null;
+      const v = s >= 0 ? aggValue(agg, acc, slots, s, state) : null;
+      values[r] = v;
+      if (floats !== undefined && typeof v === 'number') floats[r] = v;
     }
-    if (fillRange) fillGaps(values, rowSlot, rowGroup, rowStart, rows, plan.fill, kind, agg.descriptor.empty ?? null);
-    const { field, data } = column(agg.name, kind, values);
+    if (fillRange) fillGaps(values, rowSlot, rowGroup, rowStart, rows, plan.fill, kind, agg.descriptor.empty ?? null, floats);
+    const { field, data } = column(agg.name, kind, values, floats);
     fields.push(field);
     columns.push(data);
   }
@@ -141,13 +146,13 @@ function fillBounds(plan: QueryPlan, meta: OutputMeta): { start: bigint; end: bi
 }
 
 function fillGaps(values: Value[], rowSlot: number[], rowGroup: number[], rowStart: bigint[], rows: number,
-                  mode: QueryPlan['fill'], kind: OutKind, empty: Value): void {
+                  mode: QueryPlan['fill'], kind: OutKind, empty: Value, floats: Float64Array | undefined): void {
   for (let r = 0; r < rows; r++) {
     if (rowSlot[r]! >= 0) continue;
     const g = rowGroup[r]!;
     const prev = r > 0 && rowGroup[r - 1] === g ? r - 1 : -1;
-    if (mode === 'null' || prev < 0) { values[r] = empty; continue; }
-    if (mode === 'previous') { values[r] = values[prev]!; continue; }
+    if (mode === 'null' || prev < 0) { values[r] = empty; if (floats !== undefined && typeof empty === 'number') floats[r] = empty; continue; }
+    if (mode === 'previous') { values[r] = values[prev]!; if (floats !== undefined) floats[r] = floats[prev]!; continue; }
     // linear: the previous row (already filled, so interpolated or real) and the next real one.
     let next = r + 1;
     while (next < rows && rowGroup[next] === g && rowSlot[next]! < 0) next++;
@@ -160,6 +165,7 @@ function fillGaps(values: Value[], rowSlot: number[], rowGroup: number[], rowSta
     const v = va + (vb - va) * w;
     // Integers and integer-backed types interpolate to the nearest value they can hold.
     values[r] = kind === 'f64' ? v : BigInt(Math.round(v));
+    if (floats !== undefined) floats[r] = v;
   }
 }
 
@@ -187,7 +193,8 @@ export function tagColumn(tag: string, values: (string | null)[]): { field: Fiel
   };
 }
 
-export function column(name: string, kind: OutKind, values: Value[]): { field: Field; data: Data } {
+/** A result column; `floats`, for kind f64, holds the values' exact bits (values then says only which are null). */
+export function column(name: string, kind: OutKind, values: Value[], floats?: Float64Array): { field: Field; data: Data } {
   const n = values.length;
   let nulls = 0;
   const validity = new Uint8Array((n + 7) >> 3);
@@ -202,8 +209,9 @@ export function column(name: string, kind: OutKind, values: Value[]): { field: F
   }
   switch (kind) {
     case 'f64': {
-      const out = new Float64Array(n);
-      for (let r = 0; r < n; r++) out[r] = values[r] === null ? 0 : Number(values[r]);
+      const out = floats ?? new Float64Array(n);
+      if (floats === undefined) for (let r = 0; r < n; r++) out[r] = values[r] === null ? 0 : Number(values[r]);
+      else for (let r = 0; r < n; r++) if (values[r] === null || values[r] === undefined) out[r] = 0;
       const type = new Float64();
       return { field: new Field(name, type, true), data: makeData({ type, length: n, nullCount: nulls, nullBitmap, data: out }) };
     }
