@@ -27,6 +27,7 @@ import { importInput, type FormatContext, type SourceBatch } from './formats/ind
 import { RejectsFile, checkRejectsPath } from './rejects.js';
 import { at } from './at.js';
 import { formatDuration, keptRuns, parseRetention } from '../table/retention.js';
+import { stageTags } from '../table/alter.js';
 
 export { csvBytes };
 export { detectFormat, registerImportFormat, unregisterImportFormat, importFormats, type ImportFormatDescriptor } from './formats/index.js';
@@ -115,12 +116,13 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
   if (table && options.retention !== undefined && table.options.retention !== retention) {
     throw new UsageError(`table ${options.table} exists with ${table.options.retention === undefined ? 'no retention' : `retention ${formatDuration(table.options.retention)}`}: --retention applies when the import creates the table (change it with \`quiver retention ${options.table} …\`)`);
   }
-  // Tags the import names that the table lacks are added first, by their own alter commit (alter.ts).
-  if (table && options.tags) await table.addTags(options.tags.filter((t) => !table.schema.tags.includes(t)));
+  // Tags the import names that the table lacks are added by the import's own commit (alter.ts
+  // stageTags): its chunks are written in the schema they make, and a failure adds nothing.
+  const addTags = table && options.tags ? options.tags : undefined;
   let target = table;
   let expiredRows = 0;
-  // The table's shape: the existing table's, or (new table) the first input's.
-  let schema: TableSchema | undefined = table?.schema;
+  // The table's shape: the existing table's (with the tags the import adds), or (new table) the first input's.
+  let schema: TableSchema | undefined = table && addTags ? stageTags(table.currentManifest, addTags)?.schema ?? table.schema : table?.schema;
   let writer: TableWriter | undefined;
   let rejected = 0;
   const maxErrors = options.maxErrors ?? 0;
@@ -157,7 +159,7 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
         const { batch, rowStart } = b;
         if (!writer) {
           const bufferBytesMax = Math.floor((options.memoryBytes ?? IMPORT_MEMORY_BYTES) / 3);
-          if (table) writer = table.writer({ bufferBytesMax });
+          if (table) writer = table.writer({ bufferBytesMax, ...(addTags ? { addTags } : {}) });
           else {
             if (!b.schema) throw new InputError(`${file}: could not determine a schema`, file);
             // Created by the import's one commit: nothing is visible before it. Racing another

@@ -1,7 +1,7 @@
-import { SchemaError, UsageError } from '../errors.js';
+import { ConflictError, SchemaError, UsageError } from '../errors.js';
 import type { FieldType } from '../format/types.js';
 import type { ChunkEntry, SchemaAlter, TableSchema } from '../core/types.js';
-import { FLOAT64_EXACT_MAX, mapEntry } from './alter-read.js';
+import { FLOAT64_EXACT_MAX, mapEntry, revisionOf } from './alter-read.js';
 import { checkTableSpec, type Manifest } from './manifest.js';
 
 /**
@@ -145,3 +145,34 @@ export function addTagsRewrite(tags: readonly string[]): (next: Manifest) => Man
 }
 
 export const isTagsPresent = (error: unknown): boolean => error instanceof TagsPresent;
+
+/**
+ * Tags a bulk writer adds in its own commit (an import naming tags the table lacks): its
+ * chunks are written in the schema the alter makes (`schema`, one revision on), and `rewrite`
+ * adds the tags in the commit that adds the chunks, so a failed import leaves the table as it
+ * was. An alter landing in between (another writer's) fails the commit: the chunks' revision
+ * would no longer be the one the tags make.
+ */
+export interface StagedTags {
+  tags: string[];
+  schema: TableSchema;
+  rewrite: (next: Manifest) => Manifest;
+}
+
+/** The staging of the tags of `tags` that `base` lacks; undefined when it has them all. SchemaError for a tag that is a field or the time. */
+export function stageTags(base: Manifest, tags: readonly string[]): StagedTags | undefined {
+  const todo = [...new Set(tags)].filter((t) => !base.schema.tags.includes(t));
+  if (todo.length === 0) return undefined;
+  const steps = todo.map((tag) => ({ op: 'addTag' as const, tag }));
+  const { schema } = applyAlter(base, steps, base.version + 1);
+  const revision = revisionOf(base.schema);
+  return {
+    tags: todo, schema,
+    rewrite: (next) => {
+      if (revisionOf(next.schema) !== revision) {
+        throw new ConflictError(`adding tag(s) ${todo.join(', ')} to ${base.table}: another alter of the table landed during this write (schema revision ${revisionOf(next.schema)}, expected ${revision}); nothing was committed, run it again`);
+      }
+      return { ...next, ...applyAlter(next, steps, next.version) };
+    },
+  };
+}

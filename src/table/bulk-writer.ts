@@ -6,12 +6,16 @@ import type { Table } from './table.js';
 import type { WriteBuffer } from './write-buffer.js';
 import type { ChunkEntry, DuplicatePolicy, Row, TableSchema, TableWriter, WriterCommit } from '../core/types.js';
 import { countImportDuplicates, type DuplicateCount } from './import-duplicates.js';
+import { mapEntry } from './alter-read.js';
+import type { StagedTags } from './alter.js';
 
 /**
  * Bulk import: rows stream into a buffer that is cut into chunks whenever it reaches
  * rowsPerChunkMax (so memory stays bounded whatever the input size); chunk files are
  * written at once but referenced by no manifest until commit(), which makes all of them
  * visible in one version. abort() deletes them; a crash leaves them for gcOrphans().
+ * Tags the writer adds (`staged`: an import naming tags the table lacks) land in that same
+ * commit (alter.ts stageTags): its chunks are written in the schema they make.
  */
 export class BulkWriter implements TableWriter {
   private buffer: WriteBuffer;
@@ -27,13 +31,13 @@ export class BulkWriter implements TableWriter {
   /** The lease operation covering this writer's chunks until its commit or abort (lease.ts). */
   private readonly hold: LeaseHold;
 
-  constructor(private readonly table: Table, private readonly bufferBytesMax: number) {
-    this.buffer = table.newBuffer(table.options.rowsPerChunkMax);
+  constructor(private readonly table: Table, private readonly bufferBytesMax: number, private readonly staged?: StagedTags) {
+    this.buffer = table.newBuffer(table.options.rowsPerChunkMax, staged?.schema);
     this.hold = table.leases.begin();
   }
 
   get schema(): TableSchema {
-    return this.table.schema;
+    return this.staged?.schema ?? this.table.schema;
   }
 
   get policy(): DuplicatePolicy {
@@ -70,7 +74,7 @@ export class BulkWriter implements TableWriter {
       this.rows += this.buffer.rows;
       for (const f of this.buffer.fieldSpecs) this.fields.set(f.name, f);
       const chunks = this.buffer.drain(this.table.options.partition, this.table.options.rowsPerChunkMax, this.series, true);
-      await this.table.writeChunks(chunks, this.entries, this.inside);
+      await this.table.writeChunks(chunks, this.entries, this.inside, this.staged?.schema);
     });
     this.spilling = run.then(() => { this.spills--; }, () => { this.spills--; });
     return run;
@@ -82,12 +86,14 @@ export class BulkWriter implements TableWriter {
       await this.spill();
       // Against the latest version (a commit landing between this count and ours is not in it).
       if (!this.table.uncreated) await this.table.refresh();
-      const { schema, options } = this.table;
+      const { options } = this.table;
+      const schema = this.schema;
+      const existing = this.table.uncreated ? [] : this.table.currentManifest.chunks;
       const duplicates = await countImportDuplicates({
         store: this.table.store, tags: schema.tags, time: schema.time, policy: options.duplicates,
-        existing: this.table.uncreated ? [] : this.table.currentManifest.chunks, added: this.entries, inside: this.inside,
+        existing: this.staged ? existing.map((c) => mapEntry(c, schema)) : existing, added: this.entries, inside: this.inside,
       });
-      const manifest = await this.table.commitChunks(this.entries, [...this.fields.values()], 'import');
+      const manifest = await this.table.commitChunks(this.entries, [...this.fields.values()], 'import', undefined, this.staged?.rewrite);
       this.done = true;
       await this.hold.end({ release: true });
       return {

@@ -12,7 +12,7 @@ import { LeaseKeeper } from './lease.js';
 import { BulkWriter } from './bulk-writer.js';
 import { openTableReader, writeTableChunks } from './readers.js';
 import { alteredReader, revisionOf } from './alter-read.js';
-import { addTagsRewrite, alterSteps, applyAlter, isTagsPresent, type AlterSpec } from './alter.js';
+import { addTagsRewrite, alterSteps, applyAlter, isTagsPresent, stageTags, type AlterSpec } from './alter.js';
 import { tableVersions, type VersionInfo } from './versions.js';
 import { verifyTable, type ChunkCheck } from './verify.js';
 import { WriteBuffer, type BufferedChunk } from './write-buffer.js';
@@ -302,9 +302,9 @@ export class Table {
    * chunk is checked from its bytes before the put (checkChunkBytes); duplicates are folded
    * (encodeChunk), `duplicates` receives each chunk's count of rows that met their point.
    */
-  async writeChunks(chunks: BufferedChunk[], out: ChunkEntry[] = [], duplicates?: DuplicateCount[]): Promise<ChunkEntry[]> {
+  async writeChunks(chunks: BufferedChunk[], out: ChunkEntry[] = [], duplicates?: DuplicateCount[], schema = this.manifest.schema): Promise<ChunkEntry[]> {
     if (chunks.length) await this.leases.ensure();
-    return writeTableChunks(this.ctx, this.name, this.manifest, chunks, out, duplicates);
+    return writeTableChunks(this.ctx, this.name, { schema, options: this.manifest.options }, chunks, out, duplicates);
   }
 
   /** Drops, renames, widens fields in one 'alter' commit; chunks are read through it, not rewritten (alter.ts). Flushes first. */
@@ -350,8 +350,10 @@ export class Table {
    * A bulk-import transaction: chunks are written as the buffer fills (at rowsPerChunkMax
    * rows, or sooner when it holds `bufferBytesMax` bytes), committed at once.
    */
-  writer(options: { bufferBytesMax?: number } = {}): TableWriter {
-    return new BulkWriter(this, options.bufferBytesMax ?? Infinity);
+  writer(options: { bufferBytesMax?: number; addTags?: readonly string[] } = {}): TableWriter {
+    const staged = options.addTags?.length ? stageTags(this.manifest, options.addTags) : undefined;
+    if (staged && this.create) throw new QuiverError(`add tags to ${this.name}: the table is not created yet (its first commit creates it)`);
+    return new BulkWriter(this, options.bufferBytesMax ?? Infinity, staged);
   }
 
   /** True until the first commit of a table made by Table.uncreated (Quiver.createTable with `lazy`). */
@@ -359,9 +361,9 @@ export class Table {
     return this.create !== undefined;
   }
 
-  /** Internal to BulkWriter: a fresh buffer for this table's schema. */
-  newBuffer(capacity?: number): WriteBuffer {
-    return new WriteBuffer(this.manifest.schema, capacity);
+  /** Internal to BulkWriter: a fresh buffer for this table's schema (or the one its staged tags make). */
+  newBuffer(capacity?: number, schema = this.manifest.schema): WriteBuffer {
+    return new WriteBuffer(schema, capacity);
   }
 
   /** Internal to BulkWriter: commit chunk entries (and fields) as one version. */

@@ -61,6 +61,17 @@ test('quiver import --append --tags naming a new tag adds it; the file\'s rows c
     r = await runCli(dir, 'import', join(dir, 'b.csv'), '--table', 'cpu', '--append', '--tags', 'dc');
     assert.equal(r.code === 0, false, r.out);
     assert.match(r.out, /--tags dc leaves out tags of cpu \(its tags: host\)/);
+    // A failed import leaves the table unchanged: no tag added, no row (the tag lands with the rows).
+    writeFileSync(join(dir, 'bad.csv'), 'time,host,dc,v\n2026-01-01T00:00:01Z,a,x,2\n2026-01-01T00:00:02Z,b,x,oops\n');
+    r = await runCli(dir, 'import', join(dir, 'bad.csv'), '--table', 'cpu', '--append', '--tags', 'host,dc');
+    assert.notEqual(r.code, 0, r.out);
+    assert.match(r.out, /bad\.csv:3/);
+    const db = await Quiver.open(dir);
+    try {
+      const cpu = await db.table('cpu');
+      assert.deepEqual(cpu.schema.tags, ['host'], 'the failed imports added no tag');
+      assert.equal(cpu.currentManifest.version, 1, 'nor any version');
+    } finally { await db.close(); }
     r = await runCli(dir, 'import', join(dir, 'b.csv'), '--table', 'cpu', '--append', '--tags', 'host,dc');
     assert.equal(r.code, 0, r.out);
     const out = join(dir, 'out.csv');
