@@ -18,7 +18,7 @@
  */
 import { ConflictError, QuiverError } from '../errors.js';
 import { makeBucketer } from '../scan/bucket.js';
-import { nextPartitionKey, partitionOf, partitionStart } from '../core/time.js';
+import { convertTime, nextPartitionKey, partitionOf, partitionStart } from '../core/time.js';
 import type { ChunkEntry } from '../core/types.js';
 import { dropExpired, runsWhere } from './retention.js';
 import { CommitOutcomeUnknownError } from './manifest.js';
@@ -88,6 +88,8 @@ export async function refreshRollup(source: Table, rollup: Table, force: readonl
     if (stale.length === 0) return { rollup: rollup.name, partitions: [], version: rollup.version };
     const version = source.version;
     const unit = source.schema.timeUnit;
+    // Times here are in the table's unit; a bigint bound of scan and query is epoch nanoseconds.
+    const ns = (t: bigint) => convertTime(t, unit, 'ns');
     const present = new Set(source.currentManifest.chunks.map((c) => c.partition));
     // Per source partition: its new mark (undefined: the source holds nothing of it, drop the mark).
     const marks = new Map<string, number | undefined>();
@@ -111,12 +113,12 @@ export async function refreshRollup(source: Table, rollup: Table, force: readonl
         const chunks = rollup.currentManifest.chunks.filter((c) => c.partition === rp);
         if (chunks.length) {
           // The rollup partition's other rows are carried over as they are.
-          for await (const batch of rollup.scan({ from: partitionStart(rp, unit), to: partitionStart(nextPartitionKey(rp), unit), version: rollup.version })) {
+          for await (const batch of rollup.scan({ from: ns(partitionStart(rp, unit)), to: ns(partitionStart(nextPartitionKey(rp), unit)), version: rollup.version })) {
             for (const run of runsWhere(batch, rollup.schema.time, (t) => !inRange(t)).runs) buffer.appendBatch(run.batch);
           }
         }
         for (const r of ranges) {
-          const fresh = await source.query({ from: r.from, to: r.to, every: spec.every, by: spec.by, agg, version, rollups: false });
+          const fresh = await source.query({ from: ns(r.from), to: ns(r.to), every: spec.every, by: spec.by, agg, version, rollups: false });
           for (const batch of fresh.batches) if (batch.numRows) buffer.appendBatch(batch);
         }
         removed.push(...chunks.map((c) => c.key));

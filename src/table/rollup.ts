@@ -19,6 +19,7 @@ import { QuiverError, SchemaError, UsageError } from '../errors.js';
 import { parseEvery, makeBucketer } from '../scan/bucket.js';
 import { resolveAggSpec } from '../scan/aggregates/index.js';
 import type { FieldSpec, PartitionBy, RollupSpec, TableSchema } from '../core/types.js';
+import type { AlterStep } from './alter.js';
 import type { FieldType } from '../format/types.js';
 import { latestVersion, loadManifest } from './manifest.js';
 import { Table, type TableContext } from './table.js';
@@ -136,4 +137,24 @@ export function rollupSpecOf(table: Table): RollupSpec {
   const spec = table.options.rollupOf;
   if (!spec) throw new UsageError(`${table.name} is not a rollup table`);
   return spec;
+}
+
+/**
+ * The rollups of `source` checked against an alter: a step that drops, renames or widens a
+ * field a rollup keeps is refused (its maintenance queries the field by its name and type,
+ * and its stored columns carry the name). Returns the rollup names checked, for the commit to
+ * refuse a rollup created meanwhile; null when no step touches a field.
+ */
+export async function checkAlterRollups(source: Table, steps: readonly AlterStep[]): Promise<string[] | null> {
+  const touched = steps.flatMap((s) => (s.op === 'drop' || s.op === 'widen' ? [s.field] : s.op === 'rename' ? [s.from] : []));
+  if (touched.length === 0) return null;
+  const names = source.currentManifest.rollups ?? [];
+  for (const name of names) {
+    const spec = rollupSpecOf(await openTable(source.context, name));
+    const kept = touched.find((f) => Object.hasOwn(spec.agg, f));
+    if (kept !== undefined) {
+      throw new SchemaError(`alter ${source.name}: field ${kept} is kept by rollup ${name}, whose columns and upkeep name it; drop the rollup (\`quiver rollup drop ${name}\`), alter ${source.name}, then create the rollup again`);
+    }
+  }
+  return [...names];
 }

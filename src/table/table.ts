@@ -28,6 +28,7 @@ import { guardUnflushed, unguard } from './exit-guard.js';
 import { planInput } from '../scan/plan.js';
 import { explainQuery } from '../scan/query.js';
 import { explainTableQuery, queryTable } from './rollup-query.js';
+import { checkAlterRollups } from './rollup.js';
 import type { PageSummarizer, QueryOptions } from '../scan/query-types.js';
 import { splitQueryOptions } from '../scan/query-plan.js';
 import type { ChunkEntry, FieldSpec, Row, ScanOptions, TableDescription, TableOptions, TableSchema, TableWriter } from '../core/types.js';
@@ -312,7 +313,12 @@ export class Table {
     const steps = alterSteps(spec);
     if (this.create) throw new QuiverError(`alter ${this.name}: the table is not created yet (its first commit creates it)`);
     await this.flush();
-    this.committed(await commit(this.ctx.store, this.name, { operation: 'alter', rewrite: (next) => ({ ...next, ...applyAlter(next, steps, next.version) }) }));
+    const checked = await checkAlterRollups(this, steps);
+    this.committed(await commit(this.ctx.store, this.name, { operation: 'alter', rewrite: (next) => {
+      const added = checked && (next.rollups ?? []).find((r) => !checked.includes(r));
+      if (added) throw new ConflictError(`alter ${this.name}: rollup ${added} was created meanwhile; nothing was committed, run the alter again`);
+      return { ...next, ...applyAlter(next, steps, next.version) };
+    } }));
     this.renewBuffer();
     return { version: this.manifest.version, schema: this.manifest.schema };
   }
