@@ -85,6 +85,8 @@ async function routeQuery(table: Table, options: QueryOptions): Promise<Route | 
     await table.refreshIfStale();
     const stale = stalePartitions(table, rollup).filter((p) => overlaps(table, p, options));
     if (stale.length) { reasons.push(`${name}: behind the source in partition(s) ${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ', …' : ''}`); continue; }
+    const expired = expiredInRollup(table, rollup, options);
+    if (expired) { reasons.push(`${name}: ${expired}`); continue; }
     return buildRoute(rollup, options, plan.aggs);
   }
   return reasons.join('; ');
@@ -120,6 +122,27 @@ function covers(table: Table, rollup: Table, options: QueryOptions, aggs: Aggs):
   }
   return undefined;
 }
+
+/**
+ * Why the rollup's own retention keeps it from answering: it dropped buckets before its
+ * cutoff where the source (by its retention) still shows rows in the query's range; the raw
+ * rows answer then. Undefined when it does not.
+ */
+function expiredInRollup(table: Table, rollup: Table, options: QueryOptions): string | undefined {
+  const cutoff = rollup.retentionCutoff();
+  if (cutoff === undefined) return undefined;
+  const unit = table.schema.timeUnit;
+  // The source's rows the query sees below the rollup's cutoff: [from, to), its own retention's floor on.
+  const floor = table.retentionCutoff();
+  const asked = options.from === undefined ? undefined : toTableTime(options.from, unit, 'from');
+  const from = asked === undefined ? floor : floor === undefined ? asked : asked > floor ? asked : floor;
+  const to = options.to === undefined ? cutoff : minBig(toTableTime(options.to, unit, 'to'), cutoff);
+  if (from !== undefined && from >= to) return undefined;
+  const shown = table.currentManifest.chunks.some((c) => BigInt(c.timeMin) < to && (from === undefined || BigInt(c.timeMax) >= from));
+  return shown ? 'its retention dropped buckets the source still holds rows of in the queried range' : undefined;
+}
+
+const minBig = (a: bigint, b: bigint) => (a < b ? a : b);
 
 /** Whether partition `p` of `table` overlaps the query's [from, to). */
 function overlaps(table: Table, p: string, options: QueryOptions): boolean {

@@ -158,3 +158,15 @@ export async function checkAlterRollups(source: Table, steps: readonly AlterStep
   }
   return [...names];
 }
+
+/** Whether two rollup specs ask for the same thing (agg keys in any order). */
+export function sameRollupSpec(a: RollupSpec, b: RollupSpec): boolean {
+  const canon = (x: RollupSpec) => JSON.stringify([x.source, x.every, x.by, Object.keys(x.agg).sort().map((k) => [k, x.agg[k]])]);
+  return canon(a) === canon(b);
+}
+
+/** Whether two schemas have the same time column and unit, tags, and field names and types. */
+export function sameColumns(a: TableSchema, b: TableSchema): boolean {
+  const canon = (x: TableSchema) => JSON.stringify([x.time, x.timeUnit, x.tags, x.fields.map((f) => [f.name, f.type])]);
+  return canon(a) === canon(b);
+}

@@ -4,6 +4,7 @@ import { Quiver } from '../../src/quiver.js';
 import { MemoryChunkManager } from '../../src/chunk-manager/memory.js';
 import type { TimeUnit } from '../../src/format/types.js';
 import type { QueryOptions } from '../../src/scan/query-types.js';
+import { setRetention } from '../../src/index.js';
 
 /**
  * Rollups of tables in every time unit. A rollup's maintenance computes its partitions in the
@@ -63,6 +64,56 @@ test('an alter dropping, renaming or widening a field a rollup keeps is refused;
     await db.dropRollup('cpu_1h');
     await cpu.alter({ dropField: 'v' });
     assert.deepEqual(cpu.schema.fields.map((f) => f.name), ['n', 'y']);
+  } finally {
+    await db.close();
+  }
+});
+
+test('createRollup resumes a rollup table a killed createRollup left unlisted; another spec is refused', async () => {
+  const db = await Quiver.open(new MemoryChunkManager('rollup-resume'));
+  try {
+    const cpu = await db.createTable('cpu', { timeUnit: 'ms', tags: ['host'], fields: [{ name: 'v', type: 'float64' }] });
+    await cpu.append([{ time: T0, host: 'a', v: 1 }, { time: T0 + 1000, host: 'a', v: 3 }]);
+    await cpu.flush();
+    const request = { source: 'cpu', every: '1h', by: ['host'], agg: { v: ['max', 'mean'] }, retention: '3650d' };
+    const { schema } = await db.createRollup('cpu_1h', request);
+    // What a kill after the rollup's table and before its listing leaves: a table not on the source's list.
+    await db.dropRollup('cpu_1h');
+    const spec = { source: 'cpu', every: '1h', by: ['host'], agg: { v: ['max', 'mean'] } };
+    await db.createTable('cpu_1h', { ...schema, retention: '3650d' }, { rollupOf: spec });
+    await assert.rejects(db.createRollup('cpu_1h', { ...request, every: '2h' }), /cpu_1h already exists .*as a rollup of another spec or retention/);
+    await assert.rejects(db.createRollup('cpu_1h', { ...request, retention: '60d' }), /as a rollup of another spec or retention/);
+    await db.createRollup('cpu_1h', request);
+    assert.deepEqual((await db.table('cpu')).currentManifest.rollups, ['cpu_1h']);
+    const query: QueryOptions = { every: '1h', by: ['host'], agg: { v: ['max'] } };
+    assert.equal((await cpu.explainQuery(query)).answeredFrom, 'cpu_1h');
+    assert.equal(json(await cpu.query(query)), json(await cpu.query({ ...query, rollups: false })));
+    await assert.rejects(db.createRollup('cpu_1h', request), /already exists/, 'a listed rollup is not created twice');
+  } finally {
+    await db.close();
+  }
+});
+
+test('a rollup whose own retention dropped buckets the source still holds does not answer for them', async () => {
+  const DAY = 86_400_000;
+  const now = T0 + 10 * DAY;
+  const db = await Quiver.open(new MemoryChunkManager('rollup-retention'), { clock: () => now });
+  try {
+    const cpu = await db.createTable('cpu', { timeUnit: 'ms', tags: ['host'], fields: [{ name: 'v', type: 'float64' }] });
+    await cpu.append(Array.from({ length: 10 }, (_, d) => ({ time: T0 + d * DAY, host: 'a', v: d })));
+    await cpu.flush();
+    await db.createRollup('cpu_1h', { source: 'cpu', every: '1h', by: ['host'], agg: { v: ['max'] }, retention: '3d' });
+    const query: QueryOptions = { every: '1d', by: ['host'], agg: { v: ['max'] } };
+    const plan = await cpu.explainQuery(query);
+    assert.equal(plan.answeredFrom, undefined);
+    assert.match(String(plan.rollupSkipped), /cpu_1h: its retention dropped buckets/);
+    assert.equal((await cpu.query(query)).numRows, 10, 'every day, from the raw rows');
+    const recent: QueryOptions = { ...query, from: new Date(T0 + 8 * DAY) };
+    assert.equal((await cpu.explainQuery(recent)).answeredFrom, 'cpu_1h', 'after the rollup\'s cutoff it answers');
+    assert.equal(json(await cpu.query(recent)), json(await cpu.query({ ...recent, rollups: false })));
+    // Once the source's own retention hides those days too, the rollup answers for all it holds.
+    await setRetention(cpu, '2d');
+    assert.equal((await cpu.explainQuery(query)).answeredFrom, 'cpu_1h');
   } finally {
     await db.close();
   }
