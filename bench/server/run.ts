@@ -70,7 +70,15 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-interface Result { seconds: number; latenciesMs: number[]; rssMb: number; cpuSeconds: number }
+interface Result { seconds: number; latenciesMs: number[]; rssMb: number; cpuSeconds: number; fsyncs?: number; flushes?: number }
+
+/** The WAL fdatasyncs and the flushes the server has made (its /metrics). */
+async function writeMetrics(url: string): Promise<{ fsyncs: number; flushes: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let flushes = 0;
+  for (const m of text.matchAll(/^quiver_flushes_total(?:\{[^}]*\})? (\d+)/gm)) flushes += Number(m[1]);
+  return { fsyncs: Number(/^quiver_wal_fsync_duration_seconds_count(?:\{\})? (\d+)/m.exec(text)?.[1] ?? NaN), flushes };
+}
 
 /** Posts every batch, `writers` at a time; each must be acknowledged with 204. */
 async function drive(url: string, batches: Buffer[]): Promise<{ seconds: number; latenciesMs: number[] }> {
@@ -110,11 +118,12 @@ async function runQuiver(batches: Buffer[], lines: number): Promise<Result> {
     const { seconds, latenciesMs } = await drive(`${url}/write?db=bench&precision=ns`, batches);
     const cpu = cpuSeconds(child.pid!) - cpu0;
     const rssMb = peakRssMb(child.pid!);
+    const { fsyncs, flushes } = await writeMetrics(url);
     const res = await fetch(`${url}/api/v1/query?table=cpu&agg=count:usage_user&format=json`);
     const rows = await res.json() as Record<string, unknown>[];
     const count = Number(Object.values(rows[0] ?? {}).find((v) => typeof v === 'number'));
     if (count !== lines) throw new Error(`quiver counts ${count} points, ${lines} were written: ${JSON.stringify(rows)}`);
-    return { seconds, latenciesMs, rssMb, cpuSeconds: cpu };
+    return { seconds, latenciesMs, rssMb, cpuSeconds: cpu, fsyncs, flushes };
   } finally {
     child.kill('SIGTERM');
     await once(child, 'exit');
@@ -167,6 +176,9 @@ async function main() {
   console.log('|---|---:|---:|---:|---:|---:|---:|');
   for (const s of summary) console.log(`| ${s.name} | ${fmt(s.pps, 0)} | ${fmt(s.pps * CPU_FIELDS.length, 0)} | ${fmt(s.p50, 1)} | ${fmt(s.p99, 1)} | ${fmt(s.rss, 0)} | ${fmt(s.cpu, 2)} |`);
   console.log(`| Quiver / InfluxDB | ${fmt(q.pps / i.pps)}x | | ${fmt(q.p50 / i.p50)}x | ${fmt(q.p99 / i.p99)}x | ${fmt(q.rss / i.rss)}x | ${fmt(q.cpu / i.cpu)}x |`);
+  const quiver = results.get('Quiver')!;
+  console.log(`\nQuiver per run: WAL fdatasyncs ${quiver.map((x) => x.fsyncs).join(', ')} for ${batches.length} write requests each (group commit); `
+    + `flushes to chunks while the writes ran ${quiver.map((x) => x.flushes).join(', ')}`);
 }
 
 await main();
