@@ -107,8 +107,13 @@ export class LineSplitter {
     let start = 0;
     /** Bytes before this are valid UTF-8 (-1: the rest is not; check line by line). */
     let validUpTo = 0;
+    /** The first quote at or after `start` (-1: none in the rest of the buffer). */
+    let quote = -2;
     while (start < buf.length) {
-      const found = lineEnd(buf, start);
+      if (quote !== -1 && quote < start) quote = buf.indexOf(QUOTE, start);
+      // A line without a quote ends at its first newline (only a string value may hold one): found natively.
+      const nl = buf.indexOf(NL, start);
+      const found = quote === -1 || (nl >= 0 && quote > nl) ? { end: nl, inString: false, newlines: 0 } : lineEnd(buf, start);
       const { inString } = found;
       // The body's last line needs no newline.
       const end = found.end < 0 && final && !inString && !this.skipping && buf.length - start <= this.lineBytesMax ? buf.length : found.end;
