@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { LineError, parseLineInto, PRECISIONS, SeriesCache, type LineOptions, type LineSink } from '../../src/server/line-protocol.js';
 import { LineBytesParser } from '../../src/server/line-bytes.js';
 import type { PointFieldType } from '../../src/server/points.js';
+import { rng as random } from '../../bench/rng.js';
 
 // The byte parser (the server's path) against the string parser (the reference): on random
 // valid and invalid lines, the same rows (series, fields with their types and exact values,
@@ -53,17 +54,6 @@ function compare(lines: string[], options: LineOptions): LineBytesParser {
     at += length + 1;
   });
   return bytes;
-}
-
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Float texts: shortest, 17 digits, exponent forms, subnormals, extremes, signed zeros, long digit strings. */
