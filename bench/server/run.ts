@@ -5,8 +5,11 @@
  * run. Both acknowledge a write once it is durable in their write-ahead log (fsync). Reported
  * per server: points (lines) per second from the first request to the last acknowledgement,
  * field values per second, p50/p99 acknowledgement latency, and the server's peak RSS
- * (VmHWM of its process). Each run ends by checking that the server counts every point.
+ * (VmHWM of its process) and its CPU seconds (user + system, /proc) per million points while
+ * the writes ran (less distorted by a loaded machine than points/s). Each run ends by checking
+ * that the server counts every point.
  * Usage: npm run bench:server [-- --hosts 100 --hours 6 --writers 4 --batch 5000 --runs 3]
+ * (QUIVER_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' profiles the server)
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -59,7 +62,23 @@ function peakRssMb(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-interface Result { seconds: number; latenciesMs: number[]; rssMb: number }
+/** CPU seconds (user + system) the process has used so far. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14 and 15 of /proc/PID/stat (utime, stime), in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+interface Result { seconds: number; latenciesMs: number[]; rssMb: number; cpuSeconds: number; fsyncs?: number; flushes?: number }
+
+/** The WAL fdatasyncs and the flushes the server has made (its /metrics). */
+async function writeMetrics(url: string): Promise<{ fsyncs: number; flushes: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let flushes = 0;
+  for (const m of text.matchAll(/^quiver_flushes_total(?:\{[^}]*\})? (\d+)/gm)) flushes += Number(m[1]);
+  return { fsyncs: Number(/^quiver_wal_fsync_duration_seconds_count(?:\{\})? (\d+)/m.exec(text)?.[1] ?? NaN), flushes };
+}
 
 /** Posts every batch, `writers` at a time; each must be acknowledged with 204. */
 async function drive(url: string, batches: Buffer[]): Promise<{ seconds: number; latenciesMs: number[] }> {
@@ -89,17 +108,22 @@ async function waitFor(url: string, what: string): Promise<void> {
 async function runQuiver(batches: Buffer[], lines: number): Promise<Result> {
   const dir = mkdtempSync(join(tmpdir(), 'quiver-bench-server-'));
   const port = await freePort();
-  const child = spawn(process.execPath, [join(root, 'bin', 'quiver.js'), 'serve', '--store', join(dir, 'store'), '--wal', join(dir, 'wal'), '--listen', `127.0.0.1:${port}`, '--quiet'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  // QUIVER_BENCH_NODE_ARGS: extra node options for the server (e.g. --cpu-prof --cpu-prof-dir=DIR).
+  const nodeArgs = process.env.QUIVER_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin', 'quiver.js'), 'serve', '--store', join(dir, 'store'), '--wal', join(dir, 'wal'), '--listen', `127.0.0.1:${port}`, '--quiet'], { stdio: ['ignore', 'ignore', 'inherit'] });
   try {
     const url = `http://127.0.0.1:${port}`;
     await waitFor(`${url}/health`, 'quiver serve');
+    const cpu0 = cpuSeconds(child.pid!);
     const { seconds, latenciesMs } = await drive(`${url}/write?db=bench&precision=ns`, batches);
+    const cpu = cpuSeconds(child.pid!) - cpu0;
     const rssMb = peakRssMb(child.pid!);
+    const { fsyncs, flushes } = await writeMetrics(url);
     const res = await fetch(`${url}/api/v1/query?table=cpu&agg=count:usage_user&format=json`);
     const rows = await res.json() as Record<string, unknown>[];
     const count = Number(Object.values(rows[0] ?? {}).find((v) => typeof v === 'number'));
     if (count !== lines) throw new Error(`quiver counts ${count} points, ${lines} were written: ${JSON.stringify(rows)}`);
-    return { seconds, latenciesMs, rssMb };
+    return { seconds, latenciesMs, rssMb, cpuSeconds: cpu, fsyncs, flushes };
   } finally {
     child.kill('SIGTERM');
     await once(child, 'exit');
@@ -111,13 +135,15 @@ async function runInflux(batches: Buffer[], lines: number): Promise<Result> {
   const dir = mkdtempSync(join(tmpdir(), 'quiver-bench-influxdb-'));
   const influx = await startInfluxd(dir, await freePort(), await freePort());
   try {
+    const cpu0 = cpuSeconds(influx.pid);
     const { seconds, latenciesMs } = await drive(`${influx.url}/write?db=bench&precision=ns`, batches);
+    const cpu = cpuSeconds(influx.pid) - cpu0;
     const rssMb = peakRssMb(influx.pid);
     const res = await fetch(`${influx.url}/query?db=bench&q=${encodeURIComponent('SELECT count(usage_user) FROM cpu')}`);
     const body = await res.json() as { results: { series?: { values: [string, number][] }[] }[] };
     const count = body.results[0]?.series?.[0]?.values[0]?.[1];
     if (count !== lines) throw new Error(`influxdb counts ${count} points, ${lines} were written: ${JSON.stringify(body)}`);
-    return { seconds, latenciesMs, rssMb };
+    return { seconds, latenciesMs, rssMb, cpuSeconds: cpu };
   } finally {
     await influx.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -142,13 +168,17 @@ async function main() {
   const summary = [...results].map(([name, list]) => {
     const seconds = median(list.map((x) => x.seconds));
     const latencies = list.flatMap((x) => x.latenciesMs).sort((a, b) => a - b);
-    return { name, pps: lines / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), rss: Math.max(...list.map((x) => x.rssMb)) };
+    return { name, pps: lines / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), rss: Math.max(...list.map((x) => x.rssMb)),
+      cpu: median(list.map((x) => x.cpuSeconds)) / (lines / 1e6) };
   });
   const [q, i] = summary as [typeof summary[0], typeof summary[0]];
-  console.log('| server | points/s | field values/s | p50 ack ms | p99 ack ms | peak RSS MB |');
-  console.log('|---|---:|---:|---:|---:|---:|');
-  for (const s of summary) console.log(`| ${s.name} | ${fmt(s.pps, 0)} | ${fmt(s.pps * CPU_FIELDS.length, 0)} | ${fmt(s.p50, 1)} | ${fmt(s.p99, 1)} | ${fmt(s.rss, 0)} |`);
-  console.log(`| Quiver / InfluxDB | ${fmt(q.pps / i.pps)}x | | ${fmt(q.p50 / i.p50)}x | ${fmt(q.p99 / i.p99)}x | ${fmt(q.rss / i.rss)}x |`);
+  console.log('| server | points/s | field values/s | p50 ack ms | p99 ack ms | peak RSS MB | CPU s / M points |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
+  for (const s of summary) console.log(`| ${s.name} | ${fmt(s.pps, 0)} | ${fmt(s.pps * CPU_FIELDS.length, 0)} | ${fmt(s.p50, 1)} | ${fmt(s.p99, 1)} | ${fmt(s.rss, 0)} | ${fmt(s.cpu, 2)} |`);
+  console.log(`| Quiver / InfluxDB | ${fmt(q.pps / i.pps)}x | | ${fmt(q.p50 / i.p50)}x | ${fmt(q.p99 / i.p99)}x | ${fmt(q.rss / i.rss)}x | ${fmt(q.cpu / i.cpu)}x |`);
+  const quiver = results.get('Quiver')!;
+  console.log(`\nQuiver per run: WAL fdatasyncs ${quiver.map((x) => x.fsyncs).join(', ')} for ${batches.length} write requests each (group commit); `
+    + `flushes to chunks while the writes ran ${quiver.map((x) => x.flushes).join(', ')}`);
 }
 
 await main();

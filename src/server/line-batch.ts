@@ -44,6 +44,8 @@ function nameReason(target: LineTarget, name: string): string | undefined {
 
 /** Validity bitmap of `valid` bytes at `rows` (null when all are set), and the null count. */
 function bitmap(valid: Uint8Array, rows: Int32Array | null, n: number): { nullBitmap?: Uint8Array; nullCount: number } {
+  // Every row set (the usual column): found natively, no bitmap.
+  if (!rows && valid.subarray(0, n).indexOf(0) < 0) return { nullCount: 0 };
   const bits = new Uint8Array((n + 7) >> 3);
   let set = 0;
   for (let i = 0; i < n; i++) {

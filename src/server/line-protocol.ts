@@ -26,7 +26,7 @@ export const PRECISIONS = {
 } as const;
 
 /** `auto` (v3): the unit guessed from the magnitude, as InfluxDB 3 does. */
-function autoUnit(value: bigint): bigint {
+export function autoUnit(value: bigint): bigint {
   const a = value < 0n ? -value : value;
   if (a < 5_000_000_000n) return 1_000_000_000n;
   if (a < 5_000_000_000_000n) return 1_000_000n;
@@ -197,7 +197,7 @@ export class SeriesCache {
 }
 
 /** The measurement and tags starting at `i`: the series and where it stopped. */
-function readSeries(text: string, i: number): [LineSeries, number] {
+export function readSeries(text: string, i: number): [LineSeries, number] {
   const [measurement, afterMeasurement] = readName(text, i, true, MEASUREMENT_ESCAPES);
   if (measurement === '') throw new LineError('missing measurement', i);
   i = afterMeasurement;

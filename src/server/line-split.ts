@@ -54,6 +54,21 @@ function lineEnd(buf: Buffer, start: number): { end: number; inString: boolean; 
   return { end: -1, inString, newlines };
 }
 
+/** Receives the lines a splitter cuts, in body order. */
+export interface LineTarget {
+  /** A line: bytes [start, end) of `buf` (valid UTF-8, a final CR dropped), starting on body line `line`; `buf` is read before the call returns. */
+  line(buf: Buffer, start: number, end: number, line: number): void;
+  /** A line refused before parsing (too long, invalid UTF-8, an unclosed string at the end). */
+  error(line: number, error: string, text: string): void;
+}
+
+/** Collects lines as SplitLine objects (a string per line: the parser's tests and tools). */
+class Collect implements LineTarget {
+  readonly out: SplitLine[] = [];
+  line(buf: Buffer, start: number, end: number, line: number): void { this.out.push({ line, text: buf.toString('utf8', start, end) }); }
+  error(line: number, error: string, text: string): void { this.out.push({ line, error, text }); }
+}
+
 export class LineSplitter {
   private pending: Buffer = Buffer.alloc(0);
   /** Body line number where `pending` starts. */
@@ -63,24 +78,42 @@ export class LineSplitter {
 
   /** Lines completed by `chunk` (the rest waits for more bytes or `end()`). */
   push(chunk: Buffer): SplitLine[] {
-    const buf = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
-    return this.split(buf, false);
+    const c = new Collect();
+    this.pushTo(chunk, c);
+    return c.out;
   }
 
   /** The last line (without a final newline). */
   end(): SplitLine[] {
-    const buf = this.pending;
-    this.pending = Buffer.alloc(0);
-    return this.split(buf, true);
+    const c = new Collect();
+    this.endTo(c);
+    return c.out;
   }
 
-  private split(buf: Buffer, final: boolean): SplitLine[] {
-    const out: SplitLine[] = [];
+  /** Hands `target` the lines completed by `chunk`, as byte ranges (no string per line). */
+  pushTo(chunk: Buffer, target: LineTarget): void {
+    const buf = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    this.split(buf, false, target);
+  }
+
+  /** Hands `target` the last line (without a final newline). */
+  endTo(target: LineTarget): void {
+    const buf = this.pending;
+    this.pending = Buffer.alloc(0);
+    this.split(buf, true, target);
+  }
+
+  private split(buf: Buffer, final: boolean, out: LineTarget): void {
     let start = 0;
     /** Bytes before this are valid UTF-8 (-1: the rest is not; check line by line). */
     let validUpTo = 0;
+    /** The first quote at or after `start` (-1: none in the rest of the buffer). */
+    let quote = -2;
     while (start < buf.length) {
-      const found = lineEnd(buf, start);
+      if (quote !== -1 && quote < start) quote = buf.indexOf(QUOTE, start);
+      // A line without a quote ends at its first newline (only a string value may hold one): found natively.
+      const nl = buf.indexOf(NL, start);
+      const found = quote === -1 || (nl >= 0 && quote > nl) ? { end: nl, inString: false, newlines: 0 } : lineEnd(buf, start);
       const { inString } = found;
       // The body's last line needs no newline.
       const end = found.end < 0 && final && !inString && !this.skipping && buf.length - start <= this.lineBytesMax ? buf.length : found.end;
@@ -91,13 +124,13 @@ export class LineSplitter {
         const nl = buf.indexOf(NL, start);
         if (!final && nl < 0) {
           // Keep skipping until a newline arrives; remember only that we are skipping.
-          out.push({ line: this.line, error: `line longer than ${this.lineBytesMax} bytes`, text: excerpt(buf.subarray(start)) });
+          out.error(this.line, `line longer than ${this.lineBytesMax} bytes`, excerpt(buf.subarray(start)));
           this.skipping = true;
           start = buf.length;
           break;
         }
         const stop = nl < 0 ? buf.length : nl;
-        if (!this.skipping) out.push({ line: this.line, error: rest > this.lineBytesMax ? `line longer than ${this.lineBytesMax} bytes` : inString ? 'string field value has no closing quote' : 'unexpected end of line', text: excerpt(buf.subarray(start, stop)) });
+        if (!this.skipping) out.error(this.line, rest > this.lineBytesMax ? `line longer than ${this.lineBytesMax} bytes` : inString ? 'string field value has no closing quote' : 'unexpected end of line', excerpt(buf.subarray(start, stop)));
         this.skipping = false;
         if (nl < 0) { start = buf.length; break; }
         this.line++;
@@ -112,7 +145,7 @@ export class LineSplitter {
       }
       let stop = end;
       if (stop > start && buf[stop - 1] === CR) stop--;
-      const bytes = buf.subarray(start, stop);
+      const from = start;
       const line = this.line;
       this.line += found.newlines + 1;
       if (validUpTo <= start) {
@@ -120,12 +153,11 @@ export class LineSplitter {
         validUpTo = isUtf8(buf.subarray(start)) ? buf.length : -1;
       }
       start = end + 1;
-      if (bytes.length > this.lineBytesMax) { out.push({ line, error: `line longer than ${this.lineBytesMax} bytes`, text: excerpt(bytes) }); continue; }
-      if (validUpTo < 0 && !isUtf8(bytes)) { out.push({ line, error: 'invalid UTF-8', text: excerpt(bytes) }); continue; }
-      out.push({ line, text: bytes.toString('utf8') });
+      if (stop - from > this.lineBytesMax) { out.error(line, `line longer than ${this.lineBytesMax} bytes`, excerpt(buf.subarray(from, stop))); continue; }
+      if (validUpTo < 0 && !isUtf8(buf.subarray(from, stop))) { out.error(line, 'invalid UTF-8', excerpt(buf.subarray(from, stop))); continue; }
+      out.line(buf, from, stop, line);
     }
     this.pending = start >= buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(start));
-    return out;
   }
 
   /** A too-long line is being skipped up to its newline. */

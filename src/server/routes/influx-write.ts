@@ -7,8 +7,9 @@
  */
 import { RequestError } from '../../errors.js';
 import { readBody } from '../body.js';
-import { LineSplitter } from '../line-split.js';
-import { LineError, parseLineInto, PRECISIONS, SeriesCache } from '../line-protocol.js';
+import { LineSplitter, type LineTarget } from '../line-split.js';
+import { LineError, PRECISIONS } from '../line-protocol.js';
+import { LineBytesParser } from '../line-bytes.js';
 import { LineColumns } from '../line-columns.js';
 import { sendJson, sendNoContent, type RequestContext, type Route } from '../route.js';
 import type { PointError } from '../points.js';
@@ -74,22 +75,23 @@ async function handleWrite(version: Version, ctx: RequestContext): Promise<void>
   const declared = Number(req.headers['content-length'] ?? 0) || 0;
   const holds = [core.ingest.admit(Math.min(WINDOW_POINTS * POINT_BYTES, 64 * 1024 + declared * 4))];
   let points = new LineColumns();
-  const cache = new SeriesCache();
   const errors: BadLine[] = [];
   let parsed = 0;
   let written = 0;
-  const options = { unitNs, now };
-  const take = (lines: ReturnType<LineSplitter['push']>) => {
-    for (const l of lines) {
-      if ('error' in l) { errors.push({ line: l.line, message: l.error, text: l.text }); parsed++; continue; }
+  const parser = new LineBytesParser({ unitNs, now });
+  // Lines go from the body's bytes into the window's columns (no string per line).
+  const take: LineTarget = {
+    line(buf, start, end, line) {
       try {
-        if (parseLineInto(l.text, l.line, options, points, cache)) parsed++;
+        if (parser.parse(buf, start, end, line, points)) parsed++;
       } catch (error) {
         if (!(error instanceof LineError)) throw error;
         parsed++;
-        errors.push({ line: l.line, message: `${error.message} (column ${error.column + 1})`, text: l.text.length > 256 ? `${l.text.slice(0, 256)}…` : l.text });
+        const text = buf.toString('utf8', start, end);
+        errors.push({ line, message: `${error.message} (column ${error.column + 1})`, text: text.length > 256 ? `${text.slice(0, 256)}…` : text });
       }
-    }
+    },
+    error(line, message, text) { errors.push({ line, message, text }); parsed++; },
   };
   const writeWindow = async () => {
     const result = await core.ingest.writeLines(points);
@@ -100,12 +102,12 @@ async function handleWrite(version: Version, ctx: RequestContext): Promise<void>
   try {
     const splitter = new LineSplitter(LINE_BYTES_MAX);
     for await (const chunk of readBody(req, core.settings.bodyBytesMax)) {
-      take(splitter.push(chunk));
+      splitter.pushTo(chunk, take);
       if (points.rows < WINDOW_POINTS) continue;
       if (acceptPartial) await writeWindow();
       else if (points.rows >= WINDOW_POINTS * holds.length) holds.push(core.ingest.admit(WINDOW_POINTS * POINT_BYTES));
     }
-    take(splitter.end());
+    splitter.endTo(take);
     if (acceptPartial || errors.length === 0) await writeWindow();
     else points = new LineColumns();
   } catch (error) {
