@@ -18,6 +18,8 @@
 // twin (positional reads).
 #include <napi.h>
 
+#include "views.h"
+
 #include <cerrno>
 #include <cstdlib>
 #include <csetjmp>
@@ -32,6 +34,9 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+using quiver::F64;
+using quiver::U8;
 
 namespace {
 
@@ -187,17 +192,6 @@ Napi::Value CopyRange(const Napi::CallbackInfo& info) {
 // JS loops, value for value (IEEE double, no FMA contraction: see binding.gyp), so a page
 // decodes to identical bits with or without the addon.
 
-inline double* F64(const Napi::Value& v, size_t* n) {
-  Napi::Float64Array a = v.As<Napi::Float64Array>();
-  *n = a.ElementLength();
-  return a.Data();
-}
-inline const uint8_t* U8(const Napi::Value& v, size_t* n) {
-  Napi::Uint8Array a = v.As<Napi::Uint8Array>();
-  *n = a.ElementLength();
-  return a.Data();
-}
-
 // deltaBitsplit(low: Uint8Array | null, packed: Uint8Array, highBits, n, first, step, divisor, out: Float64Array): void
 Napi::Value DeltaBitsplit(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -232,209 +226,6 @@ Napi::Value DeltaBitsplit(const Napi::CallbackInfo& info) {
     out[i] = x / divisor;
   }
   return env.Undefined();
-}
-
-// The byte-wise rANS loop shared by the kernels below: calls emit(i, z) with each coded value
-// (symbol << s | low bits); emit returns false to stop at value i. Value i is decoded from
-// state i % LANES: with two lanes the two states' updates are independent dependency chains
-// the CPU overlaps (1.5–1.9× the one-lane speed). Returns -1 when the stream decodes cleanly
-// (every state ends at 2^23 with every byte used), else the index of the value where it ran
-// out of bytes (or emit stopped), or n when it ended in the wrong state.
-// Always inlined, into a small function of its own per kernel (DeltaRansFold, RansDictMap):
-// there the emit lambda's captures are that function's locals and stay in registers. Called,
-// or inlined into the N-API function, the delta fold's running sum lived in memory, a store
-// and a reload on every value's dependency chain (~1.5× slower).
-template <int LANES, typename Emit>
-__attribute__((always_inline)) inline double RansLoop(const uint8_t* slotSymbol, const uint32_t* slotStep, const uint8_t* stream, size_t streamLen,
-                const uint8_t* low, size_t lowLen, uint32_t s, size_t n, Emit emit) {
-  const uint32_t L = 1u << 23;
-  uint32_t state[LANES];
-  for (int l = 0; l < LANES; l++) {
-    const uint8_t* p = stream + 4 * l;
-    state[l] = uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
-    // A state in [2^23, 2^31) stays there and takes at most 2 bytes a value; one outside
-    // could take more (the rounds below do not check the stream's end).
-    if (n > 0 && (state[l] < L || state[l] >= (L << 8))) return 0;
-  }
-  size_t pos = 4 * LANES;
-  const uint32_t lowMask = (1u << s) - 1;
-  uint64_t acc = 0;
-  uint32_t accBits = 0;
-  size_t at = 0;
-  // Value i's low bits (s > 0): refilled 4 bytes at a time while 4 remain (acc then holds
-  // < 23 + 32 bits), byte by byte at the end.
-  auto lowBits = [&]() __attribute__((always_inline)) -> uint32_t {
-    if (accBits < s) {
-      if (at + 4 <= lowLen) {
-        acc |= uint64_t(uint32_t(low[at]) | uint32_t(low[at + 1]) << 8 | uint32_t(low[at + 2]) << 16 | uint32_t(low[at + 3]) << 24) << accBits;
-        at += 4;
-        accBits += 32;
-      } else {
-        while (accBits < s) { acc |= uint64_t(low[at++]) << accBits; accBits += 8; }
-      }
-    }
-    const uint32_t bits = static_cast<uint32_t>(acc & lowMask);
-    acc >>= s;
-    accBits -= s;
-    return bits;
-  };
-  // One value's decoding step: the symbol of the state's slot, and the state before renormalising.
-  auto advance = [&](uint32_t x, uint32_t* sym) __attribute__((always_inline)) -> uint32_t {
-    const uint32_t slot = x & 4095;
-    *sym = slotSymbol[slot];
-    const uint32_t step = slotStep[slot];
-    return (step >> 12) * (x >> 12) + (step & 4095);
-  };
-  size_t i = 0;
-  // Whole rounds of LANES values while the stream holds the most bytes a round can take (2 a
-  // value: the state never falls below 2^11), so no renormalisation can run out.
-  for (; i + LANES <= n && pos + 2 * LANES <= streamLen; i += LANES) {
-    uint32_t sym[LANES];
-    for (int l = 0; l < LANES; l++) state[l] = advance(state[l], &sym[l]);
-    for (int l = 0; l < LANES; l++) {
-      while (state[l] < L) state[l] = (state[l] << 8) | stream[pos++];
-    }
-    for (int l = 0; l < LANES; l++) {
-      const uint32_t z = s > 0 ? (sym[l] << s) | lowBits() : sym[l];
-      if (!emit(i + l, z)) return static_cast<double>(i + l);
-    }
-  }
-  for (; i < n; i++) {
-    // Constant indexes only, so the states can stay in registers in the rounds above.
-    const bool second = LANES == 2 && (i & 1) != 0;
-    uint32_t sym;
-    uint32_t x = advance(second ? state[LANES - 1] : state[0], &sym);
-    while (x < L) {
-      if (pos >= streamLen) return static_cast<double>(i);
-      x = (x << 8) | stream[pos++];
-    }
-    if (second) state[LANES - 1] = x; else state[0] = x;
-    const uint32_t z = s > 0 ? (sym << s) | lowBits() : sym;
-    if (!emit(i, z)) return static_cast<double>(i);
-  }
-  for (int l = 0; l < LANES; l++) {
-    if (state[l] != L) return static_cast<double>(n);
-  }
-  return pos != streamLen ? static_cast<double>(n) : -1;
-}
-
-// Runs RansLoop with the lane count the page was written with (1 or 2).
-template <typename Emit>
-__attribute__((always_inline)) inline double RansLoopLanes(uint32_t lanes, const uint8_t* slotSymbol, const uint32_t* slotStep, const uint8_t* stream, size_t streamLen,
-                     const uint8_t* low, size_t lowLen, uint32_t s, size_t n, Emit emit) {
-  return lanes == 2 ? RansLoop<2>(slotSymbol, slotStep, stream, streamLen, low, lowLen, s, n, emit)
-                    : RansLoop<1>(slotSymbol, slotStep, stream, streamLen, low, lowLen, s, n, emit);
-}
-
-// The arguments the rANS kernels share: (freq, stream, low, s, n, lanes, …), and the decoding
-// tables built here from the page's frequencies (building them in JS cost as much as the
-// decode). False (with a RangeError thrown) when freq is not 256 entries summing to 4096,
-// lanes is not 1 or 2, the stream is shorter than its lanes' 4-byte states, s > 23, or the
-// low bits are too few for n values.
-struct RansArgs {
-  uint8_t slotSymbol[4096];
-  // Per slot, the state update's two constants in one word: frequency << 12 | (slot - cum).
-  uint32_t slotStep[4096];
-  const uint8_t* stream;
-  size_t streamLen;
-  const uint8_t* low;
-  size_t lowLen;
-  uint32_t s;
-  size_t n;
-  uint32_t lanes;
-};
-
-bool BuildSlots(const uint16_t* freq, RansArgs* a) {
-  uint32_t c = 0;
-  for (uint32_t h = 0; h < 256; h++) {
-    const uint32_t f = freq[h];
-    if (f == 0) continue;
-    if (c + f > 4096) return false;
-    for (uint32_t k = 0; k < f; k++) {
-      a->slotSymbol[c + k] = static_cast<uint8_t>(h);
-      a->slotStep[c + k] = (f << 12) | k;
-    }
-    c += f;
-  }
-  return c == 4096;
-}
-
-bool ParseRansArgs(const Napi::CallbackInfo& info, const char* name, RansArgs* a) {
-  Napi::Uint16Array freqArray = info[0].As<Napi::Uint16Array>();
-  a->stream = U8(info[1], &a->streamLen);
-  a->low = U8(info[2], &a->lowLen);
-  a->s = info[3].As<Napi::Number>().Uint32Value();
-  a->n = static_cast<size_t>(info[4].As<Napi::Number>().DoubleValue());
-  a->lanes = info[5].As<Napi::Number>().Uint32Value();
-  if (freqArray.ElementLength() != 256 || !BuildSlots(freqArray.Data(), a) || (a->lanes != 1 && a->lanes != 2) ||
-      a->streamLen < 4 * a->lanes || a->s > 23 ||
-      a->lowLen < (a->n * a->s + 7) / 8) {
-    Napi::RangeError::New(info.Env(), std::string(name) + ": bad arguments").ThrowAsJavaScriptException();
-    return false;
-  }
-  return true;
-}
-
-// The fold of deltaRans in its own frame (see RansLoop).
-template <bool ZIGZAG>
-__attribute__((noinline)) double DeltaRansFold(const RansArgs& a, double x, double step, double divisor, double* out) {
-  return RansLoopLanes(a.lanes, a.slotSymbol, a.slotStep, a.stream, a.streamLen, a.low, a.lowLen, a.s, a.n, [&](size_t i, uint32_t z) {
-    const double d = ZIGZAG ? static_cast<double>(static_cast<int32_t>(z >> 1) ^ -static_cast<int32_t>(z & 1)) : static_cast<double>(z);
-    x += d * step;
-    out[i] = x / divisor;
-    return true;
-  });
-}
-
-// deltaRans(freq: Uint16Array, stream: Uint8Array, low: Uint8Array, s, n, lanes, first, step, divisor, out, zigzag = true): number
-// Folds the coded values as deltas: zigzagged (signed) ones by default, as they are with
-// zigzag false (the non-negative deltas of delta>gcd>rans).
-// Returns -1 when the stream decodes cleanly (ends at state 2^23 with every byte used), else
-// the index of the value where it ran out of bytes, or n when it ended in the wrong state.
-Napi::Value DeltaRans(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  RansArgs a;
-  if (!ParseRansArgs(info, "deltaRans", &a)) return env.Undefined();
-  const double first = info[6].As<Napi::Number>().DoubleValue();
-  const double step = info[7].As<Napi::Number>().DoubleValue();
-  const double divisor = info[8].As<Napi::Number>().DoubleValue();
-  size_t outLen = 0;
-  double* out = F64(info[9], &outLen);
-  if (outLen < a.n) {
-    Napi::RangeError::New(env, "deltaRans: out is shorter than n").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  const bool zigzag = info.Length() <= 10 || info[10].IsUndefined() || info[10].ToBoolean().Value();
-  const double status = zigzag ? DeltaRansFold<true>(a, first, step, divisor, out) : DeltaRansFold<false>(a, first, step, divisor, out);
-  return Napi::Number::New(env, status);
-}
-
-// The dictionary lookup of ransDict in its own frame (see RansLoop).
-__attribute__((noinline)) double RansDictMap(const RansArgs& a, const double* dictionary, size_t dictLen, double* out) {
-  return RansLoopLanes(a.lanes, a.slotSymbol, a.slotStep, a.stream, a.streamLen, a.low, a.lowLen, a.s, a.n, [&](size_t i, uint32_t z) {
-    if (z >= dictLen) return false;
-    std::memcpy(out + i, dictionary + z, sizeof(double));
-    return true;
-  });
-}
-
-// ransDict(freq, stream, low, s, n, lanes, dictionary: Float64Array, out: Float64Array): number
-// The rANS values as they were coded, each an index into `dictionary`: out[i] = dictionary[z],
-// copied as 8 raw bytes (so int64 dictionaries pass through Float64Array views unchanged).
-// Returns -1 when clean; i when the stream ran out at value i or value i's index is not in
-// the dictionary; n when the stream ended in the wrong state. The JS twin is ransDictJs.
-Napi::Value RansDict(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  RansArgs a;
-  if (!ParseRansArgs(info, "ransDict", &a)) return env.Undefined();
-  size_t dictLen = 0, outLen = 0;
-  const double* dictionary = F64(info[6], &dictLen);
-  double* out = F64(info[7], &outLen);
-  if (outLen < a.n) {
-    Napi::RangeError::New(env, "ransDict: out is shorter than n").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  return Napi::Number::New(env, RansDictMap(a, dictionary, dictLen, out));
 }
 
 // deltaRunsInt64(deltas: Float64Array, lengths: Float64Array, out: BigInt64Array): void
@@ -523,73 +314,6 @@ Napi::Value BitsplitOffset(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// ---- Encode kernel (src/format/encodings/rans.ts encodeRans; its JS twin is ransEncodeJs).
-
-// ransEncode(z: Float64Array, s, freq: Uint16Array(256), cum: Uint32Array(257), out: Uint8Array, low: Uint8Array, lanes = 1): number
-// rANS-codes z (integers below 2^31, each z >> s a symbol with freq > 0) backwards into the
-// end of `out` and packs each value's low s bits LSB-first into `low`. With 2 lanes, value i
-// goes through state i % 2 (the decoder runs two independent dependency chains). Returns
-// where the stream (the lanes' initial states first, lane 0 first) starts in `out`; -1 when
-// `out` is too short; -2 when a value has no symbol in the table.
-Napi::Value RansEncode(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  size_t n = 0, outLen = 0, lowLen = 0;
-  const double* z = F64(info[0], &n);
-  const uint32_t s = info[1].As<Napi::Number>().Uint32Value();
-  Napi::Uint16Array freqArray = info[2].As<Napi::Uint16Array>();
-  Napi::Uint32Array cumArray = info[3].As<Napi::Uint32Array>();
-  Napi::Uint8Array outArray = info[4].As<Napi::Uint8Array>();
-  Napi::Uint8Array lowArray = info[5].As<Napi::Uint8Array>();
-  const uint32_t lanes = info.Length() <= 6 || info[6].IsUndefined() ? 1 : info[6].As<Napi::Number>().Uint32Value();
-  outLen = outArray.ElementLength();
-  lowLen = lowArray.ElementLength();
-  if (s > 23 || (lanes != 1 && lanes != 2) || freqArray.ElementLength() != 256 || cumArray.ElementLength() < 257 || lowLen < (n * s + 7) / 8) {
-    Napi::RangeError::New(env, "ransEncode: bad arguments").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  const uint16_t* freq = freqArray.Data();
-  const uint32_t* cum = cumArray.Data();
-  uint8_t* out = outArray.Data();
-  uint8_t* low = lowArray.Data();
-  const uint32_t kRansL = 1u << 23;
-  uint32_t state[2] = {kRansL, kRansL};
-  size_t pos = outLen;
-  for (size_t i = n; i-- > 0;) {
-    uint32_t& x = state[i & (lanes - 1)];
-    const double v = z[i];
-    if (!(v >= 0 && v < 2147483648.0)) return Napi::Number::New(env, -2);
-    const uint32_t sym = static_cast<uint32_t>(v) >> s;
-    if (sym >= 256 || freq[sym] == 0) return Napi::Number::New(env, -2);
-    const uint32_t f = freq[sym];
-    const uint32_t xMax = ((kRansL >> 12) << 8) * f;
-    while (x >= xMax) {
-      if (pos == 0) return Napi::Number::New(env, -1);
-      out[--pos] = static_cast<uint8_t>(x & 0xff);
-      x >>= 8;
-    }
-    x = ((x / f) << 12) + (x % f) + cum[sym];
-  }
-  if (pos < 4 * lanes) return Napi::Number::New(env, -1);
-  for (uint32_t l = lanes; l-- > 0;) {
-    const uint32_t x = state[l];
-    pos -= 4;
-    out[pos] = x & 0xff; out[pos + 1] = (x >> 8) & 0xff; out[pos + 2] = (x >> 16) & 0xff; out[pos + 3] = x >> 24;
-  }
-  if (s > 0) {
-    const uint64_t mask = (uint64_t(1) << s) - 1;
-    uint64_t acc = 0;
-    uint32_t bits = 0;
-    size_t at = 0;
-    for (size_t i = 0; i < n; i++) {
-      acc |= (static_cast<uint64_t>(z[i]) & mask) << bits;
-      bits += s;
-      while (bits >= 8) { low[at++] = static_cast<uint8_t>(acc & 0xff); acc >>= 8; bits -= 8; }
-    }
-    if (bits > 0) low[at] = static_cast<uint8_t>(acc & 0xff);
-  }
-  return Napi::Number::New(env, static_cast<double>(pos));
-}
-
 // keepFreedMemory(mmapThresholdBytes, trimThresholdBytes) → whether it applied. glibc returns
 // freed blocks above its mmap threshold (and the heap's free top above its trim threshold) to
 // the kernel, so the next decode's output buffers are fresh pages: a page fault and zeroing
@@ -620,13 +344,11 @@ Napi::Value KeepFreedMemory(const Napi::CallbackInfo& info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("keepFreedMemory", Napi::Function::New(env, KeepFreedMemory, "keepFreedMemory"));
-  exports.Set("ransEncode", Napi::Function::New(env, RansEncode, "ransEncode"));
   exports.Set("bitsplitOffset", Napi::Function::New(env, BitsplitOffset, "bitsplitOffset"));
   exports.Set("relativeToInt64", Napi::Function::New(env, RelativeToInt64, "relativeToInt64"));
   exports.Set("deltaRunsInt64", Napi::Function::New(env, DeltaRunsInt64, "deltaRunsInt64"));
   exports.Set("deltaBitsplit", Napi::Function::New(env, DeltaBitsplit, "deltaBitsplit"));
-  exports.Set("deltaRans", Napi::Function::New(env, DeltaRans, "deltaRans"));
-  exports.Set("ransDict", Napi::Function::New(env, RansDict, "ransDict"));
+  quiver::InitRans(env, exports);  // deltaRans, ransDict, ransEncode (rans.cc)
   exports.Set("mapFile", Napi::Function::New(env, MapFile, "mapFile"));
   exports.Set("copyRange", Napi::Function::New(env, CopyRange, "copyRange"));
   exports.Set("pageSize", Napi::Number::New(env, static_cast<double>(sysconf(_SC_PAGESIZE))));

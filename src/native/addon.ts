@@ -30,6 +30,8 @@ export interface NativeAddon {
   /** rANS-codes z backwards into the end of out, low bits into low; returns the stream's start (-1 out too short, -2 a value outside the table). */
   ransEncode?(z: Float64Array, s: number, freq: Uint16Array, cum: Uint32Array, out: Uint8Array, low: Uint8Array, lanes?: number): number;
   ransDict?(freq: Uint16Array, stream: Uint8Array, low: Uint8Array, s: number, n: number, lanes: number, dictionary: Float64Array, out: Float64Array): number;
+  /** Whether deltaRans runs its AVX2 loops for pages of 8+ lanes (false: the scalar loop; QUIVER_NO_SIMD=1 forces it). */
+  ransSimd?: boolean;
   /**
    * glibc only: raises malloc's mmap and trim thresholds so freed buffers are reused rather than
    * returned to the kernel (and faulted in again); false when not applied (see quiver_native.cc).

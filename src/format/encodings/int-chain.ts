@@ -83,9 +83,12 @@ export const TRIAL_VALUES_MIN = 256;
 /** The chains the picker names for random walks; the rANS trials stand in for them or join them. */
 export const DELTA_BITSPLIT_IDS: readonly string[] = ['delta>zigzag>bitsplit', 'delta>gcd>zigzag>bitsplit'];
 
-/** The id of a rANS chain with `lanes` states: `…>rans` (one, written before) or `…>rans2`. */
-export function ransId(stages: string, lanes: 1 | 2): string {
-  return lanes === 2 ? `${stages}2` : stages;
+/**
+ * The id of a rANS chain with `lanes` states: `…>rans` (one) or `…>rans2` (two), both written
+ * before; `…>ransx` ('page') pages store their lane count.
+ */
+export function ransId(stages: string, lanes: 1 | 2 | 'page'): string {
+  return lanes === 'page' ? `${stages}x` : lanes === 2 ? `${stages}2` : stages;
 }
 
 /** Zigzagged deltas (divided by `g`) of a page, with its first value in front. */

@@ -4,7 +4,7 @@ import { EncodingError } from './types.js';
 import { deltaRle, rle } from './chains/runs.js';
 import { deltaGcdZigzagBitsplit, deltaZigzagBitsplit } from './chains/delta-bitsplit.js';
 import { forBitsplit } from './chains/for-bitsplit.js';
-import { deltaGcdZigzagRans, deltaGcdZigzagRans2, deltaZigzagRans, deltaZigzagRans2 } from './chains/delta-rans.js';
+import { deltaGcdZigzagRans, deltaGcdZigzagRans2, deltaGcdZigzagRansX, deltaZigzagRans, deltaZigzagRans2, deltaZigzagRansX } from './chains/delta-rans.js';
 import { dictRans1, dictRans2 } from './chains/dict-rans.js';
 import { ascendingRans1, ascendingRans2 } from './chains/ascending-rans.js';
 import { dodZigzagRans2 } from './chains/dod-rans.js';
@@ -17,7 +17,8 @@ export type { IntChainCoder } from './int-chain.js';
  * forever once a chunk holds it. Every process and decode worker knows exactly these.
  *
  * The order is the picker's trial order (int-picker.ts: of equal sizes the earlier wins).
- * The one-state `…>rans` ids were written before `…>rans2` and still decode; the writer
+ * The one-state `…>rans` ids were written before `…>rans2`, and the two-state delta ids
+ * before `…>ransx` (the lane count in the page); all still decode. The writer
  * picks only the chains with a `trial` or the statistics picker's own (pickIntChain).
  */
 const INT_CHAIN_TABLE: readonly IntChainCoder[] = [
@@ -30,11 +31,13 @@ const INT_CHAIN_TABLE: readonly IntChainCoder[] = [
   deltaGcdZigzagRans,
   dictRans1,
   ascendingRans1,
-  deltaZigzagRans2,         // the bitsplit chains' rANS twins
+  deltaZigzagRans2,         // two-state rANS (read only)
   deltaGcdZigzagRans2,
   ascendingRans2,           // ascending pages (timestamps within a series)
   dodZigzagRans2,           // drifting rates (counters)
   dictRans2,                // few distinct values
+  deltaZigzagRansX,         // the bitsplit chains' rANS twins (lane count in the page)
+  deltaGcdZigzagRansX,
 ];
 
 /** Ids a test may register chains under (registerIntChain): no chunk a table writes holds one. */

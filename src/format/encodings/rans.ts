@@ -90,8 +90,27 @@ function costBits(hist: Float64Array, n: number, s: number): number {
   return bits;
 }
 
-/** rANS states a page interleaves: 1 (the `…>rans` chains) or 2 (`…>rans2`). */
-export type RansLanes = 1 | 2;
+/**
+ * rANS states a page interleaves: 1 (the `…>rans` chains), 2 (`…>rans2`), or 4 or 8 (the
+ * `…>ransx` chains, whose pages store their lane count: see writeLanes).
+ */
+export type RansLanes = 1 | 2 | 4 | 8 | 16 | 32;
+/** The lane counts this reader decodes. */
+export const RANS_LANES: readonly RansLanes[] = [1, 2, 4, 8, 16, 32];
+/** The lane count the writer gives new `…>ransx` pages. */
+export const RANS_LANES_WRITTEN: RansLanes = 16;
+
+/** Writes a `…>ransx` page's lane count (one byte, before its rANS tables). */
+export function writeLanes(w: ByteWriter, lanes: RansLanes): void {
+  w.u8(lanes);
+}
+
+/** Reads a `…>ransx` page's lane count; one this reader does not know is an error that says so. */
+export function readLanes(r: ByteReader): RansLanes {
+  const lanes = r.u8();
+  if (!(RANS_LANES as readonly number[]).includes(lanes)) throw new EncodingError(`rans page of ${lanes} interleaved states: this reader decodes ${RANS_LANES.join(', ')}`);
+  return lanes as RansLanes;
+}
 
 export function encodeRans(z: Float64Array, w: ByteWriter, lanes: RansLanes): void {
   const n = z.length;
@@ -130,7 +149,7 @@ export function encodeRans(z: Float64Array, w: ByteWriter, lanes: RansLanes): vo
   }
 
   // rANS: symbols in reverse, bytes emitted backwards into the end of `out`; low bits packed.
-  const out = new Uint8Array(n * 2 + 16);
+  const out = new Uint8Array(n * 2 + 4 * lanes + 16);
   const packed = new Uint8Array(Math.ceil((n * s) / 8));
   const kernel = encodeKernels.ransEncode;
   const pos = kernel ? kernel(z, s, freq, cum, out, packed, lanes) : ransEncodeJs(z, s, freq, cum, out, packed, lanes);
@@ -150,7 +169,7 @@ export function ransEncodeJs(z: Float64Array, s: number, freq: Uint16Array, cum:
   const n = z.length;
   const divisor = 2 ** s;
   let pos = out.length;
-  const states = [RANS_L, RANS_L];
+  const states = new Array<number>(lanes).fill(RANS_L);
   for (let i = n - 1; i >= 0; i--) {
     let x = states[i % lanes]!;
     const v = z[i]!;
@@ -301,7 +320,7 @@ function float64View(a: Float64Array | BigInt64Array): Float64Array {
  */
 function ransValuesJs(freq: Uint16Array, stream: Uint8Array, low: Uint8Array, s: number, n: number, lanes: RansLanes, out: Float64Array): number {
   const { slotSymbol, slotStep } = slotTables(freq);
-  const states = [stateAt(stream, 0), lanes === 2 ? stateAt(stream, 4) : RANS_L];
+  const states = Array.from({ length: lanes }, (_, l) => stateAt(stream, 4 * l));
   let pos = 4 * lanes;
   const end = stream.length;
   const lowMask = (1 << s) - 1;
@@ -328,7 +347,7 @@ function ransValuesJs(freq: Uint16Array, stream: Uint8Array, low: Uint8Array, s:
     }
     out[i] = z;
   }
-  return states[0] !== RANS_L || states[1] !== RANS_L || pos !== end ? n : -1;
+  return states.some((x) => x !== RANS_L) || pos !== end ? n : -1;
 }
 
 /** The JS twin of the native ransDict kernel (same status codes): indexes → dictionary values. */

@@ -116,8 +116,8 @@ test('rANS: the default codes steps with rANS; preferSize also tries bitsplit an
   const walk = f64(Array.from({ length: 8192 }, () => (x = Math.round(Math.min(100, Math.max(0, x + gauss())) * 100) / 100)));
   const fast = encodePage(walk);
   const small = encodePage(walk, { preferSize: true });
-  assert.equal(fast.encoding, 'alp>delta>zigzag>rans2');
-  assert.equal(small.encoding, 'alp>delta>zigzag>rans2');
+  assert.equal(fast.encoding, 'alp>delta>zigzag>ransx');
+  assert.equal(small.encoding, 'alp>delta>zigzag>ransx');
   assert.ok(small.bytes.length < encodePage(walk, { encoding: 'alp>delta>zigzag>bitsplit' }).bytes.length);
   // Steps that repeat with a period: zstd's matches in bitsplit's planes beat an order-0
   // coder, so preferSize keeps bitsplit; the default does not try it.
@@ -126,7 +126,7 @@ test('rANS: the default codes steps with rANS; preferSize also tries bitsplit an
   const periodic = i64(Array.from({ length: 8192 }, (_, i) => BigInt((y += pattern[i % 37]!))));
   const periodicSmall = encodePage(periodic, { preferSize: true });
   assert.equal(periodicSmall.encoding, 'delta>zigzag>bitsplit');
-  assert.equal(encodePage(periodic).encoding, 'delta>zigzag>rans2');
+  assert.equal(encodePage(periodic).encoding, 'delta>zigzag>ransx');
   assert.ok(periodicSmall.bytes.length < encodePage(periodic).bytes.length / 2);
   // Steps of N(0, 1) in hundredths: log2(100·√(2πe)) ≈ 8.69 bits each; clamping makes it a bit less.
   const bitsPerValue = (small.bytes.length * 8) / 8192;
@@ -146,7 +146,7 @@ test('the picker chooses the chain that fits each kind of data', () => {
   let x = 50;
   const gauge = f64(Array.from({ length: 8192 }, () => (x = Math.round(Math.min(100, Math.max(0, x + gauss())) * 100) / 100)));
   const g = encodePage(gauge);
-  assert.equal(g.encoding, 'alp>delta>zigzag>rans2');
+  assert.equal(g.encoding, 'alp>delta>zigzag>ransx');
   assert.ok(g.bytes.length * 8 / 8192 < 9.6, `2-decimal random walk costs ${(g.bytes.length * 8 / 8192).toFixed(2)} bits/value`);
   assert.equal(encodePage(f64(Array.from({ length: 4096 }, () => rand()))).encoding, 'bss');
   const codes = i32(Array.from({ length: 8192 }, (_, i) => Math.floor(i / 3000)));
@@ -241,6 +241,8 @@ const GOLDEN: [string, PageValues][] = [
   ['dict>rans2', i64([300n, 100n, 300n, 7n])],
   ['delta>gcd>rans2', i64([1000n, 3000n, 4000n, 2000n, 5000n])],
   ['dod>zigzag>rans2', i64([100n, 110n, 121n, 131n])],
+  ['delta>zigzag>ransx', i64([5n, 3n, 8n, 8n])],
+  ['delta>gcd>zigzag>ransx', i64([1000n, 3000n, 4000n, 4000n])],
 ];
 
 test('golden bytes per encoding id', () => {
@@ -278,6 +280,11 @@ test('golden bytes per encoding id', () => {
     // base 100, first 0, first delta svarint 10; delta changes 0 0 1 -1 zigzagged (0 0 2 1)
     // with s = 2: one symbol (0), both states 2^23, all bits raw (0x60)
     'dod>zigzag>rans2': '64000000000000000014020100ff1f08000080000000800060',
+    // The lane count in the page (0x10: 16) after the first value (and gcd), then the same
+    // tables, and a stream of 16 states: lanes 0–3 coded the four values, the other twelve
+    // are still 2^23 (00 00 80 00); the same low bits
+    'delta>zigzag>ransx': '05000000000000000010020200ff1701ff074000a8aa0000a8aa00000c000200a8aa000000800000008000000080000000800000008000000080000000800000008000000080000000800000008000000080002c',
+    'delta>gcd>zigzag>ransx': 'e80300000000000000e80710030100ff1f4000008000000080000000800000008000000080000000800000008000000080000000800000008000000080000000800000008000000080000000800000008000a000',
   };
   for (const [chain, hex] of actual) {
     if (process.env.QUIVER_PRINT_GOLDEN) console.log(`    '${chain}': '${hex}',`);

@@ -1,6 +1,6 @@
 import { type ByteReader, type ByteWriter, SAFE_MAGNITUDE_MAX } from '../bytes.js';
 import { checkSafe, DELTA_BITSPLIT_IDS, deltaGcd, ransId, TRIAL_VALUES_MIN, type IntChainCoder } from '../int-chain.js';
-import { decodeDeltaRans, encodeRans, ransDeltasFit, type RansLanes } from '../rans.js';
+import { decodeDeltaRans, encodeRans, ransDeltasFit } from '../rans.js';
 import { EncodingError } from '../types.js';
 
 /** Most exceptions a `delta>gcd>rans` page may carry: a share of its values, and at least 4. */
@@ -73,7 +73,7 @@ function mostlyAscending(v: Float64Array): boolean {
  * chains on timestamps: tried where the picker named a delta-bitsplit chain and the page
  * mostly ascends.
  */
-function ascendingRans(lanes: RansLanes): IntChainCoder {
+function ascendingRans(lanes: 1 | 2): IntChainCoder {
   const id = ransId('delta>gcd>rans', lanes);
   return {
     id,

@@ -1,7 +1,7 @@
 import type { ByteReader, ByteWriter } from '../bytes.js';
 import { fromRelative } from '../int64.js';
 import { distinctSorted, ransId, TRIAL_VALUES_MIN, type IntChainCoder } from '../int-chain.js';
-import { decodeRansDict, encodeRans, type RansLanes } from '../rans.js';
+import { decodeRansDict, encodeRans } from '../rans.js';
 import { EncodingError } from '../types.js';
 
 /** Distinct values a `dict>rans` page may hold (its codes are rANS symbols). */
@@ -26,7 +26,7 @@ function readDictionary(r: ByteReader, n: number, id: string): Float64Array {
  * varint count, svarint smallest, varint gaps of the sorted distinct values, then each
  * value's index rANS-coded. Tried on pages of TRIAL_VALUES_MIN+ values that are not runs.
  */
-function dictRans(lanes: RansLanes): IntChainCoder {
+function dictRans(lanes: 1 | 2): IntChainCoder {
   const id = ransId('dict>rans', lanes);
   return {
     id,
