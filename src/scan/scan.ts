@@ -1,15 +1,13 @@
 import { makeData, RecordBatch, Struct, Type, type Data, type Field, type Schema } from 'apache-arrow';
-import { compareStrings, releaseUnshared, type ChunkReader } from '../format/index.js';
+import { releaseUnshared, type ChunkReader } from '../format/index.js';
 import { AbortError, assert } from '../errors.js';
 import { nullData, retype, type TableArrowSchema } from '../core/arrow-schema.js';
 import type { ChunkEntry, DuplicatePolicy, Tombstone } from '../core/types.js';
-import { deduplicateSorted, folds } from './dedup.js';
+import { folds } from './dedup.js';
 import { foldedChunks, scanUnits } from './units.js';
 import { takeRows } from './predicate-take.js';
-import { mergeBySeriesTime } from './merge.js';
 import { streamMerge } from './stream-merge.js';
 import { compareKeys } from './key-range.js';
-import { utf8VectorAt } from '../format/utf8.js';
 import { chunkMayMatch, footerColumn, selectPages, type ScanPlanInput } from './plan.js';
 
 export { mergeGroups, scanUnits } from './units.js';
@@ -115,7 +113,7 @@ interface ChunkRead {
   deletes: CompiledTombstone[];
 }
 
-/** Chunks read and yielded together: one, or several merged by series then time (streamed when `stream`). */
+/** Chunks read and yielded together: one, or several merged by series then time (streamed: `stream`). */
 interface UnitRead {
   reads: ChunkRead[];
   bytes: number;
@@ -123,15 +121,17 @@ interface UnitRead {
 }
 
 /**
- * Whether the chunks' recorded first and last points (ChunkEntry.keys) show that, taken in
- * order of their first points, each chunk's rows come before the next one's (with `strict`,
- * folding duplicates: no point shared), so they need no merge (chunks cut from one sorted run).
+ * The chunks in series order, when their recorded first and last points (ChunkEntry.keys) show
+ * that, taken in order of their first points, each chunk's rows come before the next one's
+ * (with `strict`, folding duplicates: no point shared), so they need no merge (chunks cut from
+ * one sorted run): any subset of their rows, yielded chunk after chunk in that order, is in
+ * series then time order. Null when a merge is needed.
  */
-function chainedByKeys(entries: readonly ChunkEntry[], tags: readonly string[], strict: boolean): boolean {
-  if (entries.some((e) => !e.keys || e.keys.first.tags.length !== tags.length)) return false;
+function chainedByKeys(entries: readonly ChunkEntry[], tags: readonly string[], strict: boolean): ChunkEntry[] | null {
+  if (entries.some((e) => !e.keys || e.keys.first.tags.length !== tags.length)) return null;
   const sorted = [...entries].sort((a, b) => compareKeys(a.keys!.first, b.keys!.first));
-  for (let i = 1; i < sorted.length; i++) if (compareKeys(sorted[i - 1]!.keys!.last, sorted[i]!.keys!.first) > (strict ? -1 : 0)) return false;
-  return true;
+  for (let i = 1; i < sorted.length; i++) if (compareKeys(sorted[i - 1]!.keys!.last, sorted[i]!.keys!.first) > (strict ? -1 : 0)) return null;
+  return sorted;
 }
 
 /**
@@ -156,20 +156,25 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
   const outFields = input.columns.map((c) => source.arrow.field(c));
   let remaining = limit ?? Infinity;
   if (remaining <= 0) return;
-  const units = scanUnits(source, input);
+  const groups = scanUnits(source, input);
   const dedup = folds(source.duplicates) ? source.duplicates : undefined;
-  const folded = foldedChunks(source, units, input.tags);
+  const folded = foldedChunks(source, groups, input.tags);
+  // Chunks whose recorded points show them in series order one after another need no merge:
+  // each is read (and read ahead) as a unit of its own, in that order.
+  const units = groups.flatMap((g) => (g.length > 1 ? chainedByKeys(g, input.tags, dedup !== undefined)?.map((e) => [e]) : undefined) ?? [g]);
   // A merged group also reads every tag (the sort key) and the time column.
   const mergeColumns = [...new Set([...input.columns, ...input.tags])];
   const mergeSchema = source.arrow.project(mergeColumns);
   const mergeFields = mergeColumns.map((c) => source.arrow.field(c));
   const ahead = limit === undefined ? SCAN_READ_AHEAD : 0;
   const reads: Promise<UnitRead | null>[] = [];
+  /** Per pending read: its turn (the scan waits for it), which lets a read ahead decode on this thread. */
+  const turns: Turn[] = [];
   let next = 0;
   let heldBytes = 0;
   let stopped = false;
   const budget = new ByteBudget(SCAN_READ_AHEAD_BYTES);
-  const readUnit = async (unit: ChunkEntry[]): Promise<UnitRead | null> => {
+  const readUnit = async (unit: ChunkEntry[], turn: Promise<void>): Promise<UnitRead | null> => {
     const plans: { reader: ChunkReader; pages: number[]; names: string[]; deletes: CompiledTombstone[] }[] = [];
     for (const entry of unit) {
       const reader = await source.open(entry);
@@ -179,7 +184,7 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
       const pages = summarize && deletes.length === 0 && selected.length && !stopped && !folded.has(entry) ? summarize(reader.footer, selected) : selected;
       if (pages.length > 0 && !stopped) plans.push({ reader, pages, names: neededColumns(reader, input, deletes), deletes });
     }
-    // Chunks yielded together also read every tag (the series order) and the time column.
+    // Chunks merged also read every tag (the series order) and the time column.
     let bytes = 0;
     for (const plan of plans) {
       if (plans.length > 1) {
@@ -193,13 +198,15 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
     }
     if (plans.length === 0 || stopped) return null;
     // Chunks that must be merged stream page by page (stream-merge.ts): nothing read here.
-    if (plans.length > 1 && !chainedByKeys(unit, input.tags, dedup !== undefined)) {
+    if (plans.length > 1) {
       return { bytes: 0, stream: true, reads: plans.map((p) => ({ ...p, batch: null })) };
     }
     await budget.acquire(bytes);
     if (stopped) { budget.release(bytes); return null; }
     try {
-      const batches = await Promise.all(plans.map((p) => p.reader.read({ columns: p.names, pages: p.pages })));
+      // Read ahead, the pages are fetched now and decoded in other threads, but decoded on this
+      // thread only on their turn: decoding them early would just hold their memory longer.
+      const batches = await Promise.all(plans.map((p) => p.reader.read({ columns: p.names, pages: p.pages, decodeAfter: turn })));
       return { bytes, stream: false, reads: plans.map((p, i) => ({ ...p, batch: batches[i]! })) };
     } catch (error) {
       budget.release(bytes);
@@ -209,9 +216,11 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
   /** Starts reads until `count` are pending (the one to yield next and those ahead of it). */
   const topUp = (count: number) => {
     while (next < units.length && reads.length < count) {
-      const read = readUnit(units[next++]!);
+      const turn = new Turn();
+      const read = readUnit(units[next++]!, turn.promise);
       read.catch(() => {}); // observed when its turn comes (or dropped with the scan)
       reads.push(read);
+      turns.push(turn);
     }
   };
   try {
@@ -221,37 +230,24 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
       if (signal?.aborted) throw new AbortError('scan aborted');
       const pending = reads.shift();
       assert(pending !== undefined, 'a read is pending');
+      turns.shift()!.come();
       const unit = await pending;
       if (unit === null) continue;
       heldBytes = unit.bytes;
       if (signal?.aborted) throw new AbortError('scan aborted');
       let outs: RecordBatch[] | AsyncIterable<RecordBatch>;
-      let timeRange: { min: bigint; max: bigint } | undefined;
       if (unit.stream) {
         const merged = streamMerge(unit.reads, {
           input, tags: input.tags, time: input.columns[0]!, schema: mergeSchema, fields: mergeFields, policy: dedup, signal,
           visible: (batch, chunk) => visibleRows({ ...chunk, batch }, input),
         });
         outs = (async function* () { for await (const b of merged) yield project(b, outSchema, outFields); })();
-      } else if (unit.reads.length === 1) {
-        const { reader, pages } = unit.reads[0]!;
-        const batch = unit.reads[0]!.batch!;
-        const rows = visibleRows({ ...unit.reads[0]!, batch }, input);
-        outs = rows !== null && rows.length === 0 ? [] : [relabel(rows === null ? batch : takeRows(batch, rows), outSchema, outFields)];
-        if (rows === null) timeRange = pagesTimeRange(reader, pages);
       } else {
-        const parts = unit.reads.map((read) => {
-          const batch = read.batch!;
-          const rows = visibleRows({ ...read, batch }, input);
-          return relabel(rows === null ? batch : takeRows(batch, rows), mergeSchema, mergeFields);
-        }).filter((b) => b.numRows > 0);
-        // Chunks cut from one sorted run share at most the series at their cut, in time order:
-        // yielded in series order they need no merge.
-        const time = input.columns[0]!;
-        const chained = chainIfOrdered(parts, input.tags, time, dedup !== undefined);
-        let merged = chained ?? (parts.length ? [mergeBySeriesTime(parts, input.tags, time)] : []);
-        if (dedup && !chained) merged = merged.map((b) => deduplicateSorted(b, input.tags, time, dedup).batch);
-        outs = merged.map((b) => project(b, outSchema, outFields));
+        const read = unit.reads[0]!;
+        const batch = read.batch!;
+        const rows = visibleRows({ ...read, batch }, input);
+        outs = rows !== null && rows.length === 0 ? [] : [relabel(rows === null ? batch : takeRows(batch, rows), outSchema, outFields)];
+        if (rows === null) batchTimeRanges.set(outs[0]!, pagesTimeRange(read.reader, read.pages));
       }
       // Decoded buffers the output does not view (rows were copied out) go back to the decode
       // buffer pool (a streamed merge reads its own windows: nothing to give back here).
@@ -259,7 +255,6 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
       for await (let out of outs) {
         let n = out.numRows;
         if (n > remaining) { out = out.slice(0, remaining); n = remaining; }
-        else if (timeRange) batchTimeRanges.set(out, timeRange);
         remaining -= n;
         yield out;
         if (remaining <= 0) return;
@@ -271,36 +266,19 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
     stopped = true;
     budget.release(heldBytes);
     budget.cancel();
+    for (const turn of turns.splice(0)) turn.never(); // reads ahead decode nothing more
   }
 }
 
-/**
- * The batches in series-then-time order without a merge, when that is possible: each is sorted
- * by series then time, so ordered by their first rows, every batch's last row must not come
- * after the next one's first (with `strict`, folding duplicates: must come before it). Null
- * when a real merge is needed.
- */
-function chainIfOrdered(parts: RecordBatch[], tags: readonly string[], time: string, strict: boolean): RecordBatch[] | null {
-  const tagAt = (d: Data, i: number) => {
-    if (!d.getValid(i)) return null;
-    assert(d.dictionary !== undefined, 'tag columns are dictionaries');
-    return utf8VectorAt(d.dictionary, (d.values as Int32Array)[i]!);
-  };
-  const key = (b: RecordBatch, i: number) => ({ tags: tags.map((t) => tagAt(columnData(b, t, 'scan merge'), i)), time: (columnData(b, time, 'scan merge').values as BigInt64Array)[i]! });
-  const compare = (x: ReturnType<typeof key>, y: ReturnType<typeof key>) => {
-    for (let k = 0; k < x.tags.length; k++) {
-      const a = x.tags[k]!, b = y.tags[k]!;
-      if (a === b) continue;
-      if (a === null) return -1; // the null tag's series come first, as the write buffer sorts them
-      if (b === null) return 1;
-      return compareStrings(a, b);
-    }
-    return x.time < y.time ? -1 : x.time > y.time ? 1 : 0;
-  };
-  const ends = parts.map((b) => ({ b, first: key(b, 0), last: key(b, b.numRows - 1) }));
-  ends.sort((x, y) => compare(x.first, y.first));
-  for (let i = 1; i < ends.length; i++) if (compare(ends[i - 1]!.last, ends[i]!.first) > (strict ? -1 : 0)) return null;
-  return ends.map((e) => e.b);
+/** A pending read's turn: comes when the scan waits for it, or never (the scan ended). */
+class Turn {
+  come!: () => void;
+  never!: () => void;
+  readonly promise = new Promise<void>((resolve, reject) => {
+    this.come = resolve;
+    this.never = () => reject(new AbortError('scan ended'));
+  });
+  constructor() { this.promise.catch(() => {}); } // a read that never reached its decode does not observe it
 }
 
 /** A chunk's batch with the table's Arrow fields (null columns for fields it does not have). */
