@@ -5,6 +5,7 @@ import { compareStrings } from '../format/stats.js';
 import type { ChunkFooter } from '../format/types.js';
 import type { PageSummarizer, QueryableTable, QueryOptions } from './query-types.js';
 import { columnData, int64MinMax } from './aggregate-column.js';
+import { releaseBatch } from '../format/buffer-pool.js';
 
 /**
  * `latest` over time windows, newest first (issue 18): the last row of a group can only be
@@ -37,7 +38,7 @@ export const NS_PER_UNIT: Record<TableSchema['timeUnit'], bigint> = { s: 1_000_0
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
-/** What the windows need of the latest state: consume batches, and the groups found so far. */
+/** What the windows need of the latest state: consume batches (keeping no view of them: they are released after), and the groups found so far. */
 export interface LatestConsumer {
   consume(batch: RecordBatch): void;
   /** Tag values of every group that has a row (in `tags` order). */
@@ -62,6 +63,7 @@ export async function latestWindows(table: QueryableTable & Required<Pick<Querya
   for await (const batch of scan) {
     if (options.signal?.aborted) throw new AbortError('query aborted');
     if (batch.numRows > 0) spans.push(int64MinMax(columnData(batch, time, 'query latest')));
+    releaseBatch(batch);
   }
   spans.sort((a, b) => (a.min < b.min ? -1 : a.min > b.min ? 1 : 0));
   const joined: { min: bigint; max: bigint }[] = [];
@@ -93,10 +95,11 @@ export async function consumeWindows(table: QueryableTable & Required<Pick<Query
       from: w.from * unit, to: w.to * unit, where: options.where, signal: options.signal, version: options.version, columns, order: 'any',
     };
     const scan = found.size > 0 ? table.scanWithSummaries(scanOptions, foundPagesSkipper(tags, found)) : table.scan(scanOptions);
-    for await (let batch of scan) {
+    for await (const batch of scan) {
       if (options.signal?.aborted) throw new AbortError('query aborted');
-      batch = apply(batch);
-      if (batch.numRows > 0) state.consume(batch);
+      const rows = apply(batch);
+      if (rows.numRows > 0) state.consume(rows);
+      releaseBatch(batch); // the state copies what it keeps
     }
   }
 }

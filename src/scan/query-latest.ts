@@ -9,6 +9,7 @@ import { applyFilter, predicateColumns } from './predicate.js';
 import { column, tableOf, tagColumn, timestampType, type Value } from './query-output.js';
 import { consumeWindows, latestWindows, NS_PER_UNIT } from './query-latest-windows.js';
 import { fieldTypeInfo, importFieldTypeOf, valueAt } from '../format/field-types.js';
+import { releaseBatch } from '../format/buffer-pool.js';
 
 /**
  * `latest`: the last row (greatest time; on a tie the row scanned last) of every series —
@@ -49,6 +50,7 @@ export async function runLatest(table: QueryableTable, options: QueryOptions, pl
       if (options.signal?.aborted) throw new AbortError('query aborted');
       const rows = apply(batch);
       if (rows.numRows > 0) state.consume(rows);
+      releaseBatch(batch); // the state copies the values it keeps
     }
   };
   // Without page summaries: phase 1 reads only time, tags (and filter columns) to find each
@@ -100,7 +102,11 @@ function latestTable(schema: TableSchema, tags: string[], fieldSpecs: FieldSpec[
   return tableOf(fields, columns, rows);
 }
 
-/** Per-batch work of `latest`, kept out of the async loop so that V8 optimizes it. */
+/**
+ * Per-batch work of `latest`, kept out of the async loop so that V8 optimizes it. It keeps no
+ * view of a batch (values are copied: float bits, bigints, strings, bytes), so its callers give
+ * each batch's decode buffers back once consumed.
+ */
 class LatestState {
   readonly registry: GroupRegistry;
   readonly bestTime: bigint[] = [];

@@ -104,13 +104,14 @@ test('query results held across later queries and scans stay unchanged (their ba
   for (const { options, expected } of held) assert.equal(dump(await table.query(options)), expected, `${JSON.stringify(options)} again`);
 });
 
-test('an aggregation gives its decode buffers back: repeating it allocates no new ones', async () => {
+test('aggregations and latest give their decode buffers back: repeating one allocates no new ones', async () => {
   const { table } = await setup();
-  const options = QUERIES[0]!;
-  const expected = dump(await table.query(options));
-  const allocated = decodeBuffers.allocated;
-  for (let r = 0; r < 3; r++) assert.equal(dump(await table.query(options)), expected);
-  assert.equal(decodeBuffers.allocated, allocated, 'each repetition decoded into buffers the previous one gave back');
+  for (const options of [QUERIES[0]!, QUERIES[5]!, QUERIES[6]!]) {
+    const expected = dump(await table.query(options));
+    const allocated = decodeBuffers.allocated;
+    for (let r = 0; r < 3; r++) assert.equal(dump(await table.query(options)), expected);
+    assert.equal(decodeBuffers.allocated, allocated, `each repetition of ${JSON.stringify(options)} decoded into buffers the previous one gave back`);
+  }
 });
 
 /** Lent buffers newly allocated by one full scan of `table` that releases each batch. */
