@@ -9,6 +9,9 @@ import { takeRows } from './predicate-take.js';
 import { streamMerge } from './stream-merge.js';
 import { compareKeys } from './key-range.js';
 import { chunkMayMatch, footerColumn, selectPages, type ScanPlanInput } from './plan.js';
+import { ByteBudget, pageWindows, Turn } from './read-ahead.js';
+
+export { ByteBudget } from './read-ahead.js';
 
 export { mergeGroups, scanUnits } from './units.js';
 import { columnData } from './aggregate-column.js';
@@ -118,7 +121,16 @@ interface UnitRead {
   reads: ChunkRead[];
   bytes: number;
   stream: boolean;
+  /** A chunk read alone: the page windows after the one read (reads[0].pages), read in turn. */
+  rest: number[][];
 }
+
+/**
+ * Rows of a chunk a scan decodes at once (whole pages; a page larger than this is read alone):
+ * a large chunk is yielded window by window, so the memory a scan holds is a window's columns,
+ * not a chunk's, and a consumer's loops run over data still in the cache.
+ */
+export const SCAN_WINDOW_ROWS = 65_536;
 
 /**
  * The chunks in series order, when their recorded first and last points (ChunkEntry.keys) show
@@ -199,15 +211,17 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
     if (plans.length === 0 || stopped) return null;
     // Chunks that must be merged stream page by page (stream-merge.ts): nothing read here.
     if (plans.length > 1) {
-      return { bytes: 0, stream: true, reads: plans.map((p) => ({ ...p, batch: null })) };
+      return { bytes: 0, stream: true, reads: plans.map((p) => ({ ...p, batch: null })), rest: [] };
     }
     await budget.acquire(bytes);
     if (stopped) { budget.release(bytes); return null; }
     try {
       // Read ahead, the pages are fetched now and decoded in other threads, but decoded on this
       // thread only on their turn: decoding them early would just hold their memory longer.
-      const batches = await Promise.all(plans.map((p) => p.reader.read({ columns: p.names, pages: p.pages, decodeAfter: turn })));
-      return { bytes, stream: false, reads: plans.map((p, i) => ({ ...p, batch: batches[i]! })) };
+      const plan = plans[0]!;
+      const [first, ...rest] = pageWindows(plan.reader.footer.pageRowStarts, plan.pages, SCAN_WINDOW_ROWS);
+      const batch = await plan.reader.read({ columns: plan.names, pages: first!, decodeAfter: turn });
+      return { bytes, stream: false, reads: [{ ...plan, pages: first!, batch }], rest };
     } catch (error) {
       budget.release(bytes);
       throw error;
@@ -243,15 +257,8 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
         });
         outs = (async function* () { for await (const b of merged) yield project(b, outSchema, outFields); })();
       } else {
-        const read = unit.reads[0]!;
-        const batch = read.batch!;
-        const rows = visibleRows({ ...read, batch }, input);
-        outs = rows !== null && rows.length === 0 ? [] : [relabel(rows === null ? batch : takeRows(batch, rows), outSchema, outFields)];
-        if (rows === null) batchTimeRanges.set(outs[0]!, pagesTimeRange(read.reader, read.pages));
+        outs = chunkWindows(unit.reads[0]!, unit.rest, input, outSchema, outFields);
       }
-      // Decoded buffers the output does not view (rows were copied out) go back to the decode
-      // buffer pool (a streamed merge reads its own windows: nothing to give back here).
-      if (Array.isArray(outs)) for (const read of unit.reads) if (read.batch) releaseUnshared(read.batch, outs);
       for await (let out of outs) {
         let n = out.numRows;
         if (n > remaining) { out = out.slice(0, remaining); n = remaining; }
@@ -270,15 +277,39 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
   }
 }
 
-/** A pending read's turn: comes when the scan waits for it, or never (the scan ended). */
-class Turn {
-  come!: () => void;
-  never!: () => void;
-  readonly promise = new Promise<void>((resolve, reject) => {
-    this.come = resolve;
-    this.never = () => reject(new AbortError('scan ended'));
-  });
-  constructor() { this.promise.catch(() => {}); } // a read that never reached its decode does not observe it
+/**
+ * The output batches of a chunk read alone, window by window: the first window's batch (read
+ * by readUnit), then each later window, fetched while the one before is consumed and decoded
+ * on its turn. Decoded buffers an output does not view (rows were copied out) go back to the
+ * decode buffer pool at once.
+ */
+async function* chunkWindows(read: ChunkRead, rest: readonly number[][], input: ScanPlanInput, schema: Schema, fields: Field[]): AsyncGenerator<RecordBatch> {
+  let batch = read.batch!;
+  let pages = read.pages;
+  for (let w = 0; ; w++) {
+    let turn: Turn | undefined;
+    let next: Promise<RecordBatch> | undefined;
+    if (w < rest.length) {
+      turn = new Turn();
+      next = read.reader.read({ columns: read.names, pages: rest[w]!, decodeAfter: turn.promise });
+      next.catch(() => {}); // observed below (or dropped when the consumer stops)
+    }
+    let consumed = false;
+    try {
+      const rows = visibleRows({ ...read, batch }, input);
+      const out = rows !== null && rows.length === 0 ? null : relabel(rows === null ? batch : takeRows(batch, rows), schema, fields);
+      if (out !== null && rows === null) batchTimeRanges.set(out, pagesTimeRange(read.reader, pages));
+      releaseUnshared(batch, out === null ? [] : [out]);
+      if (out !== null) yield out;
+      consumed = true;
+    } finally {
+      if (!consumed) turn?.never(); // the consumer stopped: the next window decodes nothing
+    }
+    if (next === undefined || turn === undefined) return;
+    turn.come();
+    batch = await next;
+    pages = rest[w]!;
+  }
 }
 
 /** A chunk's batch with the table's Arrow fields (null columns for fields it does not have). */
@@ -295,41 +326,6 @@ function relabel(batch: RecordBatch, schema: Schema, fields: Field[]): RecordBat
 function project(batch: RecordBatch, schema: Schema, fields: Field[]): RecordBatch {
   const children = fields.map((field) => columnData(batch, field.name, 'scan merge'));
   return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: batch.numRows, nullCount: 0, children }));
-}
-
-/**
- * Decoded bytes reads may hold at once: acquire waits (first come, first served) until the
- * bytes fit, except that one holder may always proceed (a chunk larger than the budget still
- * reads, alone).
- */
-export class ByteBudget {
-  private held = 0;
-  private readonly waiters: { bytes: number; resolve(): void }[] = [];
-  constructor(private readonly max: number) {}
-
-  acquire(bytes: number): Promise<void> {
-    if (this.waiters.length === 0 && (this.held === 0 || this.held + bytes <= this.max)) {
-      this.held += bytes;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.waiters.push({ bytes, resolve }));
-  }
-
-  release(bytes: number): void {
-    this.held -= bytes;
-    while (this.waiters.length > 0) {
-      const w = this.waiters[0]!;
-      if (this.held !== 0 && this.held + w.bytes > this.max) break;
-      this.waiters.shift();
-      this.held += w.bytes;
-      w.resolve();
-    }
-  }
-
-  /** Lets every waiter go (the scan ended; they see `stopped` and give their bytes back). */
-  cancel(): void {
-    for (const w of this.waiters.splice(0)) { this.held += w.bytes; w.resolve(); }
-  }
 }
 
 /**

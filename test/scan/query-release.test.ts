@@ -198,3 +198,49 @@ test('the CLI\'s one-shot query and scan keep no decoded-page cache: their pages
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a chunk larger than a scan window is read and yielded window by window: same rows, bounded buffers, clean early stops', async () => {
+  const store = new MemoryChunkManager();
+  const writer = await Quiver.open(store);
+  const t = await writer.createTable('big', { tags: ['host'], fields: [{ name: 'v', type: 'float64' }, { name: 'n', type: 'int64' }], pageRows: 4096, rowsPerChunkMax: 1_000_000 });
+  const perHost = 40_000;
+  const rows: Row[] = [];
+  for (const host of ['a', 'b', 'c', 'd']) for (let i = 0; i < perHost; i++) rows.push({ time: T0 + i * 1000, host, v: i / 8, n: BigInt(i) * 3n });
+  await t.append(rows);
+  await t.flush();
+  const db = await Quiver.open(store, { decodeThreads: 0, decodedCacheBytes: 0 });
+  const table = await db.table('big');
+  assert.equal((await table.chunks()).length, 1, 'one chunk of 160,000 rows');
+  const expected = rows.map((r) => `${r.host as string} ${r.time as number} ${r.v as number} ${r.n as bigint}`).join('\n');
+  const text = (batches: readonly RecordBatch[]) => batches.flatMap((b) => {
+    const host = b.getChild('host')!, time = b.getChild('time')!.data[0]!.values as BigInt64Array, v = b.getChild('v')!, n = b.getChild('n')!;
+    return Array.from({ length: b.numRows }, (_, i) => `${String(host.get(i))} ${Number(time[i]! / 1_000_000n)} ${v.get(i) as number} ${n.get(i) as bigint}`);
+  }).join('\n');
+  for (const order of ['any', 'series'] as const) {
+    decodeBuffers.clear();
+    const allocated = decodeBuffers.allocated;
+    const batches: RecordBatch[] = [];
+    for await (const b of table.scan({ order })) batches.push(b);
+    assert.ok(batches.length >= 3, `${batches.length} batches: the chunk is read in windows`);
+    assert.equal(text(batches), expected, `order ${order}: every row once, in series then time order`);
+    for (const b of batches) releaseBatch(b);
+    // Released window by window, a scan decodes into the same few buffers (4 columns a window).
+    for await (const b of table.scan({ order })) releaseBatch(b);
+    assert.ok(decodeBuffers.allocated - allocated <= 3 * 4 * batches.length, 'held batches take their own buffers');
+    const before = decodeBuffers.allocated;
+    for await (const b of table.scan({ order })) releaseBatch(b);
+    assert.equal(decodeBuffers.allocated, before, 'a scan releasing each window allocates nothing new');
+  }
+  // A time range and a tag filter inside the chunk, across windows.
+  const from = T0 + 10_000_000, to = T0 + 35_000_000;
+  const filtered: RecordBatch[] = [];
+  for await (const b of table.scan({ from, to, where: { host: ['b', 'd'] } })) filtered.push(b);
+  assert.equal(text(filtered), rows.filter((r) => (r.host === 'b' || r.host === 'd') && (r.time as number) >= from && (r.time as number) < to)
+    .map((r) => `${r.host as string} ${r.time as number} ${r.v as number} ${r.n as bigint}`).join('\n'));
+  // Stopping after the first window, then scanning again: whole and unchanged.
+  for await (const b of table.scan({})) { releaseBatch(b); break; }
+  const again: RecordBatch[] = [];
+  for await (const b of table.scan({})) again.push(b);
+  assert.equal(text(again), expected);
+  assert.equal((await table.query({ agg: { n: 'sum', '*': 'count' } })).getChild('count')!.get(0), BigInt(rows.length));
+});
