@@ -33,17 +33,18 @@ export async function runLatest(table: QueryableTable, options: QueryOptions, pl
   if (options.filter) for (const c of predicateColumns(options.filter)) scanColumns.add(c);
 
   const apply = (batch: RecordBatch) => (options.filter ? applyFilter(batch, options.filter) : batch);
+  const filterColumns = options.filter ? [...predicateColumns(options.filter)] : [];
   if (table.scanWithSummaries) {
     // Newest time window first, skipping pages of groups found in newer windows (query-latest-windows.ts).
     const withSummaries = table as QueryableTable & Required<Pick<QueryableTable, 'scanWithSummaries'>>;
     const windows = await latestWindows(withSummaries, options, plan);
     if (windows !== null) {
       const state = new LatestState(schema.time, tags, fieldSpecs.map((f) => f.name));
-      await consumeWindows(withSummaries, options, windows, tags, [...scanColumns], state, apply);
+      const probe = { columns: [...new Set([...tags, ...filterColumns])], make: () => new LatestState(schema.time, tags, []) };
+      await consumeWindows(withSummaries, options, windows, tags, [...scanColumns], state, apply, probe);
       return latestTable(schema, tags, fieldSpecs, plan, state);
     }
   }
-  const filterColumns = options.filter ? [...predicateColumns(options.filter)] : [];
   const consumeAll = async (state: LatestState, from: QueryOptions['from'], columns: string[]) => {
     const scan = table.scan({ from, to: options.to, where: options.where, signal: options.signal, version: options.version, columns, order: 'any' });
     for await (const batch of scan) {
@@ -125,7 +126,15 @@ class LatestState {
 
   /** Tag values of the groups that have a row. */
   *foundGroups(): Iterable<readonly (string | null)[]> {
-    for (let g = 0; g < this.registry.size; g++) if (this.bestTime[g] !== undefined) yield this.registry.groupValues[g]!;
+    for (const { values } of this.latestTimes()) yield values;
+  }
+
+  /** The groups that have a row, with their latest time. */
+  *latestTimes(): Iterable<{ values: readonly (string | null)[]; time: bigint }> {
+    for (let g = 0; g < this.registry.size; g++) {
+      const time = this.bestTime[g];
+      if (time !== undefined) yield { values: this.registry.groupValues[g]!, time };
+    }
   }
 
   consume(batch: RecordBatch): void {
