@@ -7,7 +7,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Table as ArrowTable } from 'apache-arrow';
 import { Quiver } from '../../src/quiver.js';
 import { MemoryChunkManager } from '../../src/chunk-manager/memory.js';
 import type { DuplicatePolicy, ScanOptions } from '../../src/core/types.js';
@@ -15,37 +14,11 @@ import type { PageSummarizer, QueryableTable, QueryOptions } from '../../src/sca
 import { runQuery } from '../../src/scan/query.js';
 import type { Table } from '../../src/table/table.js';
 import { rng, seedFromEnv } from './query-fixture.test.js';
+import { exactRows } from './exact-rows.js';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 1);
 const NOW = T0 + 6 * DAY;
-
-/** Floats as their bit patterns (NaN payloads and -0 told apart), bigints as strings. */
-function exactRows(t: ArrowTable): string[] {
-  const view = new DataView(new ArrayBuffer(8));
-  const cell = (v: unknown): string => {
-    if (typeof v === 'number') { view.setFloat64(0, v); return `f${view.getBigUint64(0).toString(16)}`; }
-    if (typeof v === 'bigint') return `i${v}`;
-    if (v instanceof Uint8Array) return `b${Buffer.from(v).toString('hex')}`;
-    return JSON.stringify(v);
-  };
-  const names = t.schema.fields.map((f) => f.name);
-  const out: string[] = [];
-  for (const batch of t.batches) {
-    for (let i = 0; i < batch.numRows; i++) {
-      out.push(names.map((n) => {
-        const col = batch.getChild(n)!;
-        if (!col.isValid(i)) return `${n}=null`;
-        const data = col.data[0]!;
-        // Times and floats read from their buffers (get() would turn timestamps into float ms).
-        const values = data.values as unknown;
-        if (values instanceof Float64Array || values instanceof BigInt64Array || values instanceof BigUint64Array) return `${n}=${cell(values[i])}`;
-        return `${n}=${cell(col.get(i))}`;
-      }).join(' '));
-    }
-  }
-  return out;
-}
 
 /** The same table offering only `scan`: runLatest takes its plain two-phase plan. */
 function plain(table: Table): QueryableTable {

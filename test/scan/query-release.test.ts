@@ -20,6 +20,7 @@ import type { Table } from '../../src/table/table.js';
 import type { Row } from '../../src/core/types.js';
 import { rng } from '../format/helpers.js';
 import { runCli } from '../cli/in-process.js';
+import { exactRows } from './exact-rows.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const HOUR = 3_600_000;
@@ -51,28 +52,7 @@ async function setup(options: QuiverOptions = {}): Promise<{ table: Table; store
 }
 
 /** Every cell by its exact bits (floats as their 64 bits, bigints as decimals). */
-function dump(t: ArrowTable): string {
-  const view = new DataView(new ArrayBuffer(8));
-  const cell = (v: unknown): string => {
-    if (typeof v === 'number') { view.setFloat64(0, v); return `f${view.getBigUint64(0).toString(16)}`; }
-    if (typeof v === 'bigint') return `i${v}`;
-    return JSON.stringify(v);
-  };
-  const names = t.schema.fields.map((f) => f.name);
-  const out: string[] = [];
-  for (const batch of t.batches) {
-    for (let i = 0; i < batch.numRows; i++) {
-      out.push(names.map((n) => {
-        const col = batch.getChild(n)!;
-        if (!col.isValid(i)) return 'null';
-        const values = col.data[0]!.values as unknown;
-        if (values instanceof Float64Array || values instanceof BigInt64Array) return cell(values[i]);
-        return cell(col.get(i));
-      }).join(' '));
-    }
-  }
-  return out.join('\n');
-}
+const dump = (t: ArrowTable): string => exactRows(t).join('\n');
 
 const QUERIES: QueryOptions[] = [
   { every: '1h', by: ['host'], agg: { v: ['count', 'sum', 'mean', 'min', 'max', 'first', 'last', 'stddev', 'p90', 'spread', 'rate', 'derivative'] } },
