@@ -1,6 +1,6 @@
 import type { GlobalFlags } from './args.js';
 import { toJson } from './json.js';
-import type { Quiver } from '../quiver.js';
+import type { Quiver, QuiverOptions } from '../quiver.js';
 import type { Catalog } from '../table/catalog.js';
 import type { ChunkManager } from '../chunk-manager/chunk-manager.js';
 
@@ -19,9 +19,12 @@ export class CommandContext {
   /**
    * The store named by --store / QUIVER_STORE / ./quiver-data, as a Quiver (which loads the
    * whole engine: Arrow, codecs, decoders; imported here, when a command first asks).
+   * `options` apply when this call opens it: one-shot reads (scan, query) pass
+   * `decodedCacheBytes: 0`, since a process that exits after one read gains nothing from
+   * keeping its decoded pages (and decoding into the reusable buffer pool needs no cache).
    */
-  open(): Promise<Quiver> {
-    this.db ??= Promise.all([import('../quiver.js'), this.openStore()]).then(([{ Quiver }, store]) => Quiver.open(store)).then((db) => (this.opened = db));
+  open(options: QuiverOptions = {}): Promise<Quiver> {
+    this.db ??= Promise.all([import('../quiver.js'), this.openStore()]).then(([{ Quiver }, store]) => Quiver.open(store, options)).then((db) => (this.opened = db));
     return this.db;
   }
 

@@ -203,7 +203,7 @@ export class ChunkReader {
    * Fetches and decodes the given pages of the given columns: one byte range per run of
    * consecutive pages per column, all requested in one readRanges call when the source has it.
    */
-  async readPages(columnIndexes: readonly number[], pageIndexes?: readonly number[]): Promise<DecodedPage[][]> {
+  async readPages(columnIndexes: readonly number[], pageIndexes?: readonly number[], decodeAfter?: Promise<unknown>): Promise<DecodedPage[][]> {
     for (const c of columnIndexes) {
       if (!Number.isInteger(c) || c < 0 || c >= this.footer.columns.length) throw new UsageError(`chunk ${this.name}: column index ${c} outside [0, ${this.footer.columns.length})`);
     }
@@ -241,6 +241,8 @@ export class ChunkReader {
     }
     // Asking starts the pool: only reads large enough to use it do.
     const pooled = pool !== undefined && eligible.length > 0 ? assignLanes(eligible, pool.usableCount) : new Set<number>();
+    // Decoding on this thread waits for its turn (ReadChunkOptions.decodeAfter) unless threads take part.
+    if (decodeAfter !== undefined && pooled.size === 0) await decodeAfter;
     // Fixed-width pages of multi-page reads decode (plain: decompress) straight into one buffer
     // per column, in page order, so their values are adjacent views joined without a copy
     // (when some pages came from the cache, the join copies instead). Without a decoded-page
@@ -333,7 +335,7 @@ export class ChunkReader {
     const names = options.columns ?? this.footer.columns.map((c) => c.name);
     const indexes = names.map((n) => this.columnIndex(n));
     if (new Set(indexes).size !== indexes.length) throw new UsageError(`chunk ${this.name}: a column is selected twice in ${JSON.stringify(names)}`);
-    const decoded = await this.readPages(indexes, options.pages);
+    const decoded = await this.readPages(indexes, options.pages, options.decodeAfter);
     const pages = this.selectPages(options.pages);
     let rows = 0;
     for (const p of pages) rows += this.footer.pageRowStarts[p + 1]! - this.footer.pageRowStarts[p]!;

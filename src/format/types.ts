@@ -173,6 +173,12 @@ export interface ReadChunkOptions {
   columns?: string[];
   /** Page indexes to decode (ascending); default all pages. */
   pages?: number[];
+  /**
+   * Decoding on the calling thread waits for this (after the pages are fetched; columns the
+   * decode pool's threads take start at once): a scan reading ahead fetches early but decodes
+   * on its turn. A rejection fails the read.
+   */
+  decodeAfter?: Promise<unknown>;
 }
 
 /** One decoded page of one column (see ChunkReader.readColumnPages). */

@@ -76,7 +76,11 @@ export interface Needs {
 export interface AggregateState {
   /** Slots are numbered from 0; called before a batch or summary may use slots below `capacity`. */
   ensure(capacity: number): void;
-  /** Folds one batch: its segments (runs of rows sharing a slot), the field's values, times and series ids when the plan reads them. */
+  /**
+   * Folds one batch: its segments (runs of rows sharing a slot), the field's values, times and
+   * series ids when the plan reads them. The arrays are views of the batch, valid during the
+   * call only (its decode buffers are reused once the query is done with it): copy what you keep.
+   */
   accumulate(segs: Segments, field: BatchField, time: BatchTime | null, seriesIds: Int32Array | null): void;
   /** Called once after the last batch. */
   finish?(slots: number, unitsPerSecond: number): void;

@@ -5,6 +5,7 @@ import { compareStrings } from '../format/stats.js';
 import type { ChunkFooter } from '../format/types.js';
 import type { PageSummarizer, QueryableTable, QueryOptions } from './query-types.js';
 import { columnData, int64MinMax } from './aggregate-column.js';
+import { releaseBatch } from '../format/buffer-pool.js';
 
 /**
  * `latest` over time windows, newest first (issue 18): the last row of a group can only be
@@ -37,11 +38,16 @@ export const NS_PER_UNIT: Record<TableSchema['timeUnit'], bigint> = { s: 1_000_0
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
-/** What the windows need of the latest state: consume batches, and the groups found so far. */
+/** What the windows need of the latest state: consume batches (keeping no view of them: they are released after), and the groups found so far. */
 export interface LatestConsumer {
   consume(batch: RecordBatch): void;
   /** Tag values of every group that has a row (in `tags` order). */
   foundGroups(): Iterable<readonly (string | null)[]>;
+}
+
+/** A latest state over time and tags alone: each group's latest time (table units). */
+export interface LatestProbe extends LatestConsumer {
+  latestTimes(): Iterable<{ values: readonly (string | null)[]; time: bigint }>;
 }
 
 export interface Window { from: bigint; to: bigint }
@@ -62,6 +68,7 @@ export async function latestWindows(table: QueryableTable & Required<Pick<Querya
   for await (const batch of scan) {
     if (options.signal?.aborted) throw new AbortError('query aborted');
     if (batch.numRows > 0) spans.push(int64MinMax(columnData(batch, time, 'query latest')));
+    releaseBatch(batch);
   }
   spans.sort((a, b) => (a.min < b.min ? -1 : a.min > b.min ? 1 : 0));
   const joined: { min: bigint; max: bigint }[] = [];
@@ -81,24 +88,72 @@ export async function latestWindows(table: QueryableTable & Required<Pick<Querya
   return windows.every((w) => fits(w.from) && fits(w.to)) ? windows : null;
 }
 
-/** Scans the windows newest first into `state`, skipping pages whose groups newer windows found. */
+/**
+ * Scans the windows newest first into `state`, skipping pages whose groups newer windows found.
+ * An older window, when the query returns columns beyond the tags (and filtered fields), is
+ * read in two passes: `probe.columns` first (time, tags, filtered fields) into a fresh probe,
+ * which gives the window's groups not found in newer windows and the latest time of each; then
+ * every column of only the pages that may hold one of those rows (a group of the page's tag
+ * statistics, its latest time within the page's time range). Both passes see the same rows (the
+ * same scan bounds), so a page left out holds no answer; none is read when no group is new.
+ */
 export async function consumeWindows(table: QueryableTable & Required<Pick<QueryableTable, 'scanWithSummaries'>>, options: QueryOptions,
                                      windows: readonly Window[], tags: readonly string[], columns: string[],
-                                     state: LatestConsumer, apply: (batch: RecordBatch) => RecordBatch): Promise<void> {
+                                     state: LatestConsumer, apply: (batch: RecordBatch) => RecordBatch,
+                                     probe: { columns: string[]; make(): LatestProbe }): Promise<void> {
   const unit = NS_PER_UNIT[table.schema.timeUnit];
+  const twoPasses = columns.some((c) => !probe.columns.includes(c));
   for (const w of windows) {
     const found = new Set<string>();
     for (const values of state.foundGroups()) found.add(JSON.stringify(values));
-    const scanOptions: ScanOptions = {
-      from: w.from * unit, to: w.to * unit, where: options.where, signal: options.signal, version: options.version, columns, order: 'any',
+    const read = async (cols: string[], summarize: PageSummarizer | null, into: LatestConsumer) => {
+      const scanOptions: ScanOptions = {
+        from: w.from * unit, to: w.to * unit, where: options.where, signal: options.signal, version: options.version, columns: cols, order: 'any',
+      };
+      const scan = summarize ? table.scanWithSummaries(scanOptions, summarize) : table.scan(scanOptions);
+      for await (const batch of scan) {
+        if (options.signal?.aborted) throw new AbortError('query aborted');
+        const rows = apply(batch);
+        if (rows.numRows > 0) into.consume(rows);
+        releaseBatch(batch); // the state copies what it keeps
+      }
     };
-    const scan = found.size > 0 ? table.scanWithSummaries(scanOptions, foundPagesSkipper(tags, found)) : table.scan(scanOptions);
-    for await (let batch of scan) {
-      if (options.signal?.aborted) throw new AbortError('query aborted');
-      batch = apply(batch);
-      if (batch.numRows > 0) state.consume(batch);
+    if (found.size === 0 || !twoPasses) {
+      await read(columns, found.size > 0 ? foundPagesSkipper(tags, found) : null, state);
+      continue;
     }
+    const times = probe.make();
+    await read(probe.columns, foundPagesSkipper(tags, found), times);
+    const fresh = [...times.latestTimes()].filter((g) => !found.has(JSON.stringify(g.values)));
+    if (fresh.length > 0) await read(columns, latestPagesReader(tags, fresh), state);
   }
+}
+
+/** A summarizer answering (skipping) the pages that cannot hold the latest row of a `fresh` group. */
+function latestPagesReader(tags: readonly string[], fresh: readonly { values: readonly (string | null)[]; time: bigint }[]): PageSummarizer {
+  return (footer, pages) => {
+    const columns = tags.map((t) => footer.columns.find((c) => c.name === t));
+    const time = footer.columns.find((c) => c.name === footer.timeColumn);
+    return pages.filter((p) => {
+      const tp = time?.pages[p];
+      if (tp === undefined || tp.min === null || tp.max === null) return true;
+      const min = BigInt(tp.min as string), max = BigInt(tp.max as string);
+      const rows = footer.pageRowStarts[p + 1]! - footer.pageRowStarts[p]!;
+      return fresh.some((g) => g.time >= min && g.time <= max && g.values.every((v, t) => tagMayHold(columns[t], p, rows, v)));
+    });
+  };
+}
+
+/** Whether page p's statistics of a tag column allow value v (null: the null tag); true when they do not say. */
+function tagMayHold(c: ChunkFooter['columns'][number] | undefined, p: number, rows: number, v: string | null): boolean {
+  // A chunk without the tag column (written before the tag existed): the null tag on every row.
+  if (c === undefined) return v === null;
+  const pg = c.pages[p];
+  if (pg === undefined) return true;
+  if (v === null) return pg.nullCount > 0;
+  if (pg.nullCount === rows) return false;
+  if (typeof pg.min !== 'string' || typeof pg.max !== 'string') return true;
+  return compareStrings(v, pg.min) >= 0 && compareStrings(v, pg.max) <= 0;
 }
 
 /** A summarizer answering (skipping) the pages whose candidate groups are all in `found`. */

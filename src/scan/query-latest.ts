@@ -9,6 +9,7 @@ import { applyFilter, predicateColumns } from './predicate.js';
 import { column, tableOf, tagColumn, timestampType, type Value } from './query-output.js';
 import { consumeWindows, latestWindows, NS_PER_UNIT } from './query-latest-windows.js';
 import { fieldTypeInfo, importFieldTypeOf, valueAt } from '../format/field-types.js';
+import { releaseBatch } from '../format/buffer-pool.js';
 
 /**
  * `latest`: the last row (greatest time; on a tie the row scanned last) of every series —
@@ -32,23 +33,25 @@ export async function runLatest(table: QueryableTable, options: QueryOptions, pl
   if (options.filter) for (const c of predicateColumns(options.filter)) scanColumns.add(c);
 
   const apply = (batch: RecordBatch) => (options.filter ? applyFilter(batch, options.filter) : batch);
+  const filterColumns = options.filter ? [...predicateColumns(options.filter)] : [];
   if (table.scanWithSummaries) {
     // Newest time window first, skipping pages of groups found in newer windows (query-latest-windows.ts).
     const withSummaries = table as QueryableTable & Required<Pick<QueryableTable, 'scanWithSummaries'>>;
     const windows = await latestWindows(withSummaries, options, plan);
     if (windows !== null) {
       const state = new LatestState(schema.time, tags, fieldSpecs.map((f) => f.name));
-      await consumeWindows(withSummaries, options, windows, tags, [...scanColumns], state, apply);
+      const probe = { columns: [...new Set([...tags, ...filterColumns])], make: () => new LatestState(schema.time, tags, []) };
+      await consumeWindows(withSummaries, options, windows, tags, [...scanColumns], state, apply, probe);
       return latestTable(schema, tags, fieldSpecs, plan, state);
     }
   }
-  const filterColumns = options.filter ? [...predicateColumns(options.filter)] : [];
   const consumeAll = async (state: LatestState, from: QueryOptions['from'], columns: string[]) => {
     const scan = table.scan({ from, to: options.to, where: options.where, signal: options.signal, version: options.version, columns, order: 'any' });
     for await (const batch of scan) {
       if (options.signal?.aborted) throw new AbortError('query aborted');
       const rows = apply(batch);
       if (rows.numRows > 0) state.consume(rows);
+      releaseBatch(batch); // the state copies the values it keeps
     }
   };
   // Without page summaries: phase 1 reads only time, tags (and filter columns) to find each
@@ -100,7 +103,11 @@ function latestTable(schema: TableSchema, tags: string[], fieldSpecs: FieldSpec[
   return tableOf(fields, columns, rows);
 }
 
-/** Per-batch work of `latest`, kept out of the async loop so that V8 optimizes it. */
+/**
+ * Per-batch work of `latest`, kept out of the async loop so that V8 optimizes it. It keeps no
+ * view of a batch (values are copied: float bits, bigints, strings, bytes), so its callers give
+ * each batch's decode buffers back once consumed.
+ */
 class LatestState {
   readonly registry: GroupRegistry;
   readonly bestTime: bigint[] = [];
@@ -119,7 +126,15 @@ class LatestState {
 
   /** Tag values of the groups that have a row. */
   *foundGroups(): Iterable<readonly (string | null)[]> {
-    for (let g = 0; g < this.registry.size; g++) if (this.bestTime[g] !== undefined) yield this.registry.groupValues[g]!;
+    for (const { values } of this.latestTimes()) yield values;
+  }
+
+  /** The groups that have a row, with their latest time. */
+  *latestTimes(): Iterable<{ values: readonly (string | null)[]; time: bigint }> {
+    for (let g = 0; g < this.registry.size; g++) {
+      const time = this.bestTime[g];
+      if (time !== undefined) yield { values: this.registry.groupValues[g]!, time };
+    }
   }
 
   consume(batch: RecordBatch): void {

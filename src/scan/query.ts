@@ -14,6 +14,7 @@ import { buildAggregateTable, type SlotTable } from './query-output.js';
 import { runLatest } from './query-latest.js';
 import { batchTimeRanges, explainScan, type ScanExplain, type ScanSource } from './scan.js';
 import type { PageFooter } from '../format/types.js';
+import { releaseBatch } from '../format/buffer-pool.js';
 
 /**
  * Time-series queries: a table scan streamed into a hash aggregation.
@@ -56,10 +57,14 @@ export async function runQuery(table: QueryableTable, options: QueryOptions): Pr
   const scan = table.scanWithSummaries && !options.filter && plan.fromStats
     ? table.scanWithSummaries(scanOptions, pageSummarizer(plan, engine, planInput(plan.schema, { where: options.where }).filters))
     : table.scan(scanOptions);
-  for await (let batch of scan) {
+  for await (const scanned of scan) {
     if (options.signal?.aborted) throw new AbortError('query aborted');
-    if (options.filter) batch = applyFilter(batch, options.filter);
+    const batch = options.filter ? applyFilter(scanned, options.filter) : scanned;
     if (batch.numRows > 0) engine.consume(batch);
+    // The engine keeps no view of a batch (slot state holds numbers, bigints, strings and
+    // copied bytes; AggregateState's contract says the same): the decode buffers go back to
+    // the pool for the next read (a filtered batch is a copy; the scan's is released).
+    releaseBatch(scanned);
   }
   return engine.finish();
 }

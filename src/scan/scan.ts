@@ -1,16 +1,17 @@
 import { makeData, RecordBatch, Struct, Type, type Data, type Field, type Schema } from 'apache-arrow';
-import { compareStrings, releaseUnshared, type ChunkReader } from '../format/index.js';
+import { releaseUnshared, type ChunkReader } from '../format/index.js';
 import { AbortError, assert } from '../errors.js';
 import { nullData, retype, type TableArrowSchema } from '../core/arrow-schema.js';
 import type { ChunkEntry, DuplicatePolicy, Tombstone } from '../core/types.js';
-import { deduplicateSorted, folds } from './dedup.js';
+import { folds } from './dedup.js';
 import { foldedChunks, scanUnits } from './units.js';
 import { takeRows } from './predicate-take.js';
-import { mergeBySeriesTime } from './merge.js';
 import { streamMerge } from './stream-merge.js';
 import { compareKeys } from './key-range.js';
-import { utf8VectorAt } from '../format/utf8.js';
 import { chunkMayMatch, footerColumn, selectPages, type ScanPlanInput } from './plan.js';
+import { ByteBudget, pageWindows, Turn } from './read-ahead.js';
+
+export { ByteBudget } from './read-ahead.js';
 
 export { mergeGroups, scanUnits } from './units.js';
 import { columnData } from './aggregate-column.js';
@@ -115,23 +116,34 @@ interface ChunkRead {
   deletes: CompiledTombstone[];
 }
 
-/** Chunks read and yielded together: one, or several merged by series then time (streamed when `stream`). */
+/** Chunks read and yielded together: one, or several merged by series then time (streamed: `stream`). */
 interface UnitRead {
   reads: ChunkRead[];
   bytes: number;
   stream: boolean;
+  /** A chunk read alone: the page windows after the one read (reads[0].pages), read in turn. */
+  rest: number[][];
 }
 
 /**
- * Whether the chunks' recorded first and last points (ChunkEntry.keys) show that, taken in
- * order of their first points, each chunk's rows come before the next one's (with `strict`,
- * folding duplicates: no point shared), so they need no merge (chunks cut from one sorted run).
+ * Rows of a chunk a scan decodes at once (whole pages; a page larger than this is read alone):
+ * a large chunk is yielded window by window, so the memory a scan holds is a window's columns,
+ * not a chunk's, and a consumer's loops run over data still in the cache.
  */
-function chainedByKeys(entries: readonly ChunkEntry[], tags: readonly string[], strict: boolean): boolean {
-  if (entries.some((e) => !e.keys || e.keys.first.tags.length !== tags.length)) return false;
+export const SCAN_WINDOW_ROWS = 65_536;
+
+/**
+ * The chunks in series order, when their recorded first and last points (ChunkEntry.keys) show
+ * that, taken in order of their first points, each chunk's rows come before the next one's
+ * (with `strict`, folding duplicates: no point shared), so they need no merge (chunks cut from
+ * one sorted run): any subset of their rows, yielded chunk after chunk in that order, is in
+ * series then time order. Null when a merge is needed.
+ */
+function chainedByKeys(entries: readonly ChunkEntry[], tags: readonly string[], strict: boolean): ChunkEntry[] | null {
+  if (entries.some((e) => !e.keys || e.keys.first.tags.length !== tags.length)) return null;
   const sorted = [...entries].sort((a, b) => compareKeys(a.keys!.first, b.keys!.first));
-  for (let i = 1; i < sorted.length; i++) if (compareKeys(sorted[i - 1]!.keys!.last, sorted[i]!.keys!.first) > (strict ? -1 : 0)) return false;
-  return true;
+  for (let i = 1; i < sorted.length; i++) if (compareKeys(sorted[i - 1]!.keys!.last, sorted[i]!.keys!.first) > (strict ? -1 : 0)) return null;
+  return sorted;
 }
 
 /**
@@ -156,20 +168,25 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
   const outFields = input.columns.map((c) => source.arrow.field(c));
   let remaining = limit ?? Infinity;
   if (remaining <= 0) return;
-  const units = scanUnits(source, input);
+  const groups = scanUnits(source, input);
   const dedup = folds(source.duplicates) ? source.duplicates : undefined;
-  const folded = foldedChunks(source, units, input.tags);
+  const folded = foldedChunks(source, groups, input.tags);
+  // Chunks whose recorded points show them in series order one after another need no merge:
+  // each is read (and read ahead) as a unit of its own, in that order.
+  const units = groups.flatMap((g) => (g.length > 1 ? chainedByKeys(g, input.tags, dedup !== undefined)?.map((e) => [e]) : undefined) ?? [g]);
   // A merged group also reads every tag (the sort key) and the time column.
   const mergeColumns = [...new Set([...input.columns, ...input.tags])];
   const mergeSchema = source.arrow.project(mergeColumns);
   const mergeFields = mergeColumns.map((c) => source.arrow.field(c));
   const ahead = limit === undefined ? SCAN_READ_AHEAD : 0;
   const reads: Promise<UnitRead | null>[] = [];
+  /** Per pending read: its turn (the scan waits for it), which lets a read ahead decode on this thread. */
+  const turns: Turn[] = [];
   let next = 0;
   let heldBytes = 0;
   let stopped = false;
   const budget = new ByteBudget(SCAN_READ_AHEAD_BYTES);
-  const readUnit = async (unit: ChunkEntry[]): Promise<UnitRead | null> => {
+  const readUnit = async (unit: ChunkEntry[], turn: Promise<void>): Promise<UnitRead | null> => {
     const plans: { reader: ChunkReader; pages: number[]; names: string[]; deletes: CompiledTombstone[] }[] = [];
     for (const entry of unit) {
       const reader = await source.open(entry);
@@ -179,7 +196,7 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
       const pages = summarize && deletes.length === 0 && selected.length && !stopped && !folded.has(entry) ? summarize(reader.footer, selected) : selected;
       if (pages.length > 0 && !stopped) plans.push({ reader, pages, names: neededColumns(reader, input, deletes), deletes });
     }
-    // Chunks yielded together also read every tag (the series order) and the time column.
+    // Chunks merged also read every tag (the series order) and the time column.
     let bytes = 0;
     for (const plan of plans) {
       if (plans.length > 1) {
@@ -193,14 +210,18 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
     }
     if (plans.length === 0 || stopped) return null;
     // Chunks that must be merged stream page by page (stream-merge.ts): nothing read here.
-    if (plans.length > 1 && !chainedByKeys(unit, input.tags, dedup !== undefined)) {
-      return { bytes: 0, stream: true, reads: plans.map((p) => ({ ...p, batch: null })) };
+    if (plans.length > 1) {
+      return { bytes: 0, stream: true, reads: plans.map((p) => ({ ...p, batch: null })), rest: [] };
     }
     await budget.acquire(bytes);
     if (stopped) { budget.release(bytes); return null; }
     try {
-      const batches = await Promise.all(plans.map((p) => p.reader.read({ columns: p.names, pages: p.pages })));
-      return { bytes, stream: false, reads: plans.map((p, i) => ({ ...p, batch: batches[i]! })) };
+      // Read ahead, the pages are fetched now and decoded in other threads, but decoded on this
+      // thread only on their turn: decoding them early would just hold their memory longer.
+      const plan = plans[0]!;
+      const [first, ...rest] = pageWindows(plan.reader.footer.pageRowStarts, plan.pages, SCAN_WINDOW_ROWS);
+      const batch = await plan.reader.read({ columns: plan.names, pages: first!, decodeAfter: turn });
+      return { bytes, stream: false, reads: [{ ...plan, pages: first!, batch }], rest };
     } catch (error) {
       budget.release(bytes);
       throw error;
@@ -209,9 +230,11 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
   /** Starts reads until `count` are pending (the one to yield next and those ahead of it). */
   const topUp = (count: number) => {
     while (next < units.length && reads.length < count) {
-      const read = readUnit(units[next++]!);
+      const turn = new Turn();
+      const read = readUnit(units[next++]!, turn.promise);
       read.catch(() => {}); // observed when its turn comes (or dropped with the scan)
       reads.push(read);
+      turns.push(turn);
     }
   };
   try {
@@ -221,45 +244,24 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
       if (signal?.aborted) throw new AbortError('scan aborted');
       const pending = reads.shift();
       assert(pending !== undefined, 'a read is pending');
+      turns.shift()!.come();
       const unit = await pending;
       if (unit === null) continue;
       heldBytes = unit.bytes;
       if (signal?.aborted) throw new AbortError('scan aborted');
       let outs: RecordBatch[] | AsyncIterable<RecordBatch>;
-      let timeRange: { min: bigint; max: bigint } | undefined;
       if (unit.stream) {
         const merged = streamMerge(unit.reads, {
           input, tags: input.tags, time: input.columns[0]!, schema: mergeSchema, fields: mergeFields, policy: dedup, signal,
           visible: (batch, chunk) => visibleRows({ ...chunk, batch }, input),
         });
         outs = (async function* () { for await (const b of merged) yield project(b, outSchema, outFields); })();
-      } else if (unit.reads.length === 1) {
-        const { reader, pages } = unit.reads[0]!;
-        const batch = unit.reads[0]!.batch!;
-        const rows = visibleRows({ ...unit.reads[0]!, batch }, input);
-        outs = rows !== null && rows.length === 0 ? [] : [relabel(rows === null ? batch : takeRows(batch, rows), outSchema, outFields)];
-        if (rows === null) timeRange = pagesTimeRange(reader, pages);
       } else {
-        const parts = unit.reads.map((read) => {
-          const batch = read.batch!;
-          const rows = visibleRows({ ...read, batch }, input);
-          return relabel(rows === null ? batch : takeRows(batch, rows), mergeSchema, mergeFields);
-        }).filter((b) => b.numRows > 0);
-        // Chunks cut from one sorted run share at most the series at their cut, in time order:
-        // yielded in series order they need no merge.
-        const time = input.columns[0]!;
-        const chained = chainIfOrdered(parts, input.tags, time, dedup !== undefined);
-        let merged = chained ?? (parts.length ? [mergeBySeriesTime(parts, input.tags, time)] : []);
-        if (dedup && !chained) merged = merged.map((b) => deduplicateSorted(b, input.tags, time, dedup).batch);
-        outs = merged.map((b) => project(b, outSchema, outFields));
+        outs = chunkWindows(unit.reads[0]!, unit.rest, input, outSchema, outFields);
       }
-      // Decoded buffers the output does not view (rows were copied out) go back to the decode
-      // buffer pool (a streamed merge reads its own windows: nothing to give back here).
-      if (Array.isArray(outs)) for (const read of unit.reads) if (read.batch) releaseUnshared(read.batch, outs);
       for await (let out of outs) {
         let n = out.numRows;
         if (n > remaining) { out = out.slice(0, remaining); n = remaining; }
-        else if (timeRange) batchTimeRanges.set(out, timeRange);
         remaining -= n;
         yield out;
         if (remaining <= 0) return;
@@ -271,36 +273,43 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
     stopped = true;
     budget.release(heldBytes);
     budget.cancel();
+    for (const turn of turns.splice(0)) turn.never(); // reads ahead decode nothing more
   }
 }
 
 /**
- * The batches in series-then-time order without a merge, when that is possible: each is sorted
- * by series then time, so ordered by their first rows, every batch's last row must not come
- * after the next one's first (with `strict`, folding duplicates: must come before it). Null
- * when a real merge is needed.
+ * The output batches of a chunk read alone, window by window: the first window's batch (read
+ * by readUnit), then each later window, fetched while the one before is consumed and decoded
+ * on its turn. Decoded buffers an output does not view (rows were copied out) go back to the
+ * decode buffer pool at once.
  */
-function chainIfOrdered(parts: RecordBatch[], tags: readonly string[], time: string, strict: boolean): RecordBatch[] | null {
-  const tagAt = (d: Data, i: number) => {
-    if (!d.getValid(i)) return null;
-    assert(d.dictionary !== undefined, 'tag columns are dictionaries');
-    return utf8VectorAt(d.dictionary, (d.values as Int32Array)[i]!);
-  };
-  const key = (b: RecordBatch, i: number) => ({ tags: tags.map((t) => tagAt(columnData(b, t, 'scan merge'), i)), time: (columnData(b, time, 'scan merge').values as BigInt64Array)[i]! });
-  const compare = (x: ReturnType<typeof key>, y: ReturnType<typeof key>) => {
-    for (let k = 0; k < x.tags.length; k++) {
-      const a = x.tags[k]!, b = y.tags[k]!;
-      if (a === b) continue;
-      if (a === null) return -1; // the null tag's series come first, as the write buffer sorts them
-      if (b === null) return 1;
-      return compareStrings(a, b);
+async function* chunkWindows(read: ChunkRead, rest: readonly number[][], input: ScanPlanInput, schema: Schema, fields: Field[]): AsyncGenerator<RecordBatch> {
+  let batch = read.batch!;
+  let pages = read.pages;
+  for (let w = 0; ; w++) {
+    let turn: Turn | undefined;
+    let next: Promise<RecordBatch> | undefined;
+    if (w < rest.length) {
+      turn = new Turn();
+      next = read.reader.read({ columns: read.names, pages: rest[w]!, decodeAfter: turn.promise });
+      next.catch(() => {}); // observed below (or dropped when the consumer stops)
     }
-    return x.time < y.time ? -1 : x.time > y.time ? 1 : 0;
-  };
-  const ends = parts.map((b) => ({ b, first: key(b, 0), last: key(b, b.numRows - 1) }));
-  ends.sort((x, y) => compare(x.first, y.first));
-  for (let i = 1; i < ends.length; i++) if (compare(ends[i - 1]!.last, ends[i]!.first) > (strict ? -1 : 0)) return null;
-  return ends.map((e) => e.b);
+    let consumed = false;
+    try {
+      const rows = visibleRows({ ...read, batch }, input);
+      const out = rows !== null && rows.length === 0 ? null : relabel(rows === null ? batch : takeRows(batch, rows), schema, fields);
+      if (out !== null && rows === null) batchTimeRanges.set(out, pagesTimeRange(read.reader, pages));
+      releaseUnshared(batch, out === null ? [] : [out]);
+      if (out !== null) yield out;
+      consumed = true;
+    } finally {
+      if (!consumed) turn?.never(); // the consumer stopped: the next window decodes nothing
+    }
+    if (next === undefined || turn === undefined) return;
+    turn.come();
+    batch = await next;
+    pages = rest[w]!;
+  }
 }
 
 /** A chunk's batch with the table's Arrow fields (null columns for fields it does not have). */
@@ -317,41 +326,6 @@ function relabel(batch: RecordBatch, schema: Schema, fields: Field[]): RecordBat
 function project(batch: RecordBatch, schema: Schema, fields: Field[]): RecordBatch {
   const children = fields.map((field) => columnData(batch, field.name, 'scan merge'));
   return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: batch.numRows, nullCount: 0, children }));
-}
-
-/**
- * Decoded bytes reads may hold at once: acquire waits (first come, first served) until the
- * bytes fit, except that one holder may always proceed (a chunk larger than the budget still
- * reads, alone).
- */
-export class ByteBudget {
-  private held = 0;
-  private readonly waiters: { bytes: number; resolve(): void }[] = [];
-  constructor(private readonly max: number) {}
-
-  acquire(bytes: number): Promise<void> {
-    if (this.waiters.length === 0 && (this.held === 0 || this.held + bytes <= this.max)) {
-      this.held += bytes;
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => this.waiters.push({ bytes, resolve }));
-  }
-
-  release(bytes: number): void {
-    this.held -= bytes;
-    while (this.waiters.length > 0) {
-      const w = this.waiters[0]!;
-      if (this.held !== 0 && this.held + w.bytes > this.max) break;
-      this.waiters.shift();
-      this.held += w.bytes;
-      w.resolve();
-    }
-  }
-
-  /** Lets every waiter go (the scan ended; they see `stopped` and give their bytes back). */
-  cancel(): void {
-    for (const w of this.waiters.splice(0)) { this.held += w.bytes; w.resolve(); }
-  }
 }
 
 /**

@@ -7,7 +7,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Table as ArrowTable } from 'apache-arrow';
 import { Quiver } from '../../src/quiver.js';
 import { MemoryChunkManager } from '../../src/chunk-manager/memory.js';
 import type { DuplicatePolicy, ScanOptions } from '../../src/core/types.js';
@@ -15,37 +14,11 @@ import type { PageSummarizer, QueryableTable, QueryOptions } from '../../src/sca
 import { runQuery } from '../../src/scan/query.js';
 import type { Table } from '../../src/table/table.js';
 import { rng, seedFromEnv } from './query-fixture.test.js';
+import { exactRows } from './exact-rows.js';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 1);
 const NOW = T0 + 6 * DAY;
-
-/** Floats as their bit patterns (NaN payloads and -0 told apart), bigints as strings. */
-function exactRows(t: ArrowTable): string[] {
-  const view = new DataView(new ArrayBuffer(8));
-  const cell = (v: unknown): string => {
-    if (typeof v === 'number') { view.setFloat64(0, v); return `f${view.getBigUint64(0).toString(16)}`; }
-    if (typeof v === 'bigint') return `i${v}`;
-    if (v instanceof Uint8Array) return `b${Buffer.from(v).toString('hex')}`;
-    return JSON.stringify(v);
-  };
-  const names = t.schema.fields.map((f) => f.name);
-  const out: string[] = [];
-  for (const batch of t.batches) {
-    for (let i = 0; i < batch.numRows; i++) {
-      out.push(names.map((n) => {
-        const col = batch.getChild(n)!;
-        if (!col.isValid(i)) return `${n}=null`;
-        const data = col.data[0]!;
-        // Times and floats read from their buffers (get() would turn timestamps into float ms).
-        const values = data.values as unknown;
-        if (values instanceof Float64Array || values instanceof BigInt64Array || values instanceof BigUint64Array) return `${n}=${cell(values[i])}`;
-        return `${n}=${cell(col.get(i))}`;
-      }).join(' '));
-    }
-  }
-  return out;
-}
 
 /** The same table offering only `scan`: runLatest takes its plain two-phase plan. */
 function plain(table: Table): QueryableTable {
@@ -180,6 +153,41 @@ test('latest returns float values bit for bit (NaN payloads, -0), through both p
       const got = out.getChild('v')!.data[0]!.values as Float64Array;
       assert.deepEqual([...new BigUint64Array(got.buffer, got.byteOffset, got.length)], values.map(bits));
     }
+  } finally {
+    await db.close();
+  }
+});
+
+test('latest without --by on a table of several tags reads no field page of an older window when it finds no new series there', async () => {
+  const db = await Quiver.open(new MemoryChunkManager('latest-pruned-multitag'));
+  try {
+    // Pages of 20 rows straddle two hosts (30 rows a host a day), so their tag statistics allow
+    // (host, dc, rack) combinations that do not exist: the page statistics alone skip nothing.
+    const t = await db.createTable('m', { timeUnit: 'ms', tags: ['host', 'dc', 'rack'], pageRows: 20, partition: 'day', fields: [{ name: 'v', type: 'float64' }, { name: 'n', type: 'int64' }] });
+    const hosts = Array.from({ length: 6 }, (_, h) => ({ host: `h${h}`, dc: h % 2 ? 'east' : 'west', rack: `r${h % 3}` }));
+    for (let day = 0; day < 4; day++) {
+      // h5 stops after day 1: its latest row is in an older window.
+      await t.append(hosts.filter((h) => day < 2 || h.host !== 'h5').flatMap((h, k) => Array.from({ length: 30 }, (_, i) => ({ ...h, time: T0 + day * DAY + i * 60_000, v: day * 1000 + k * 30 + i, n: BigInt(i) }))));
+      await t.flush();
+    }
+    for (const q of [{ latest: true }, { latest: true, columns: ['v'] }, { latest: true, where: { dc: 'east' } }, { latest: true, filter: { field: 'v', op: '<', value: 2000 } }] as QueryOptions[]) {
+      let fieldPages = 0;
+      const target: QueryableTable = {
+        schema: t.schema,
+        scan: (o: ScanOptions) => t.scan(o),
+        scanWithSummaries: (o: ScanOptions, summarize: PageSummarizer) => t.scanWithSummaries(o, (footer, pages) => {
+          const rest = summarize(footer, pages);
+          if (o.columns?.includes('n') || (q.columns && o.columns?.includes('v') && !q.filter)) fieldPages += rest.length;
+          return rest;
+        }),
+      };
+      const expected = exactRows(await runQuery(plain(t), q));
+      assert.deepEqual(exactRows(await runQuery(target, q)), expected, JSON.stringify(q));
+      // Older windows read field pages only for h5's last row (day 1): at most its pages there.
+      assert.ok(fieldPages <= 3, `${JSON.stringify(q)}: ${fieldPages} pages of older windows read with their fields`);
+    }
+    const rows = (await t.query({ latest: true })).toArray().map((r) => [r.host, Number(r.v)]);
+    assert.deepEqual(rows, [['h0', 3029], ['h1', 3059], ['h2', 3089], ['h3', 3119], ['h4', 3149], ['h5', 1179]]);
   } finally {
     await db.close();
   }

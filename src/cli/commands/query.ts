@@ -40,7 +40,7 @@ aggregated; --order does not apply to query; --columns applies to --latest only)
     const [name, ...extra] = positionals;
     if (!name || extra.length) throw new UsageError('query takes exactly one TABLE');
     const format = outputFormat(ctx, values);
-    const table = await (await ctx.open()).table(name);
+    const table = await (await ctx.open({ decodedCacheBytes: 0 })).table(name) // one read, then exit: no decoded-page cache;
     const options: QueryOptions = { ...queryOptions(values, table.schema), version: await versionOption(values, table) };
     if (values.explain) {
       printExplain(ctx, format, await table.explainQuery(options));

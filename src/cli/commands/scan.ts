@@ -184,7 +184,7 @@ ${SCAN_HELP}`,
     const [name, ...extra] = positionals;
     if (!name || extra.length) throw new UsageError('scan takes exactly one TABLE');
     const format = outputFormat(ctx, values);
-    const table = await (await ctx.open()).table(name);
+    const table = await (await ctx.open({ decodedCacheBytes: 0 })).table(name) // one read, then exit: no decoded-page cache;
     const options = { ...scanOptions(values), version: await versionOption(values, table) };
     const filter = filterOption(values, table.schema);
     if (values.explain) {
