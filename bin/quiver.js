@@ -12,8 +12,8 @@
 //    and read at each later start; a damaged, foreign or stale file is ignored (a header with
 //    the key and a CRC-32 of the data is checked before V8 sees it; V8 checks its own version
 //    and flags);
-//  - the ES modules of dist/src run instead when the bundle is missing or older than
-//    dist/src/cli/main.js (a `tsc` since the last bundle), or with QUIVER_CLI_BUNDLE=0;
+//  - the ES modules of dist/src run instead when the bundle is missing or, in a checkout,
+//    older than dist/src/cli/main.js (a `tsc` since the last bundle), or with QUIVER_CLI_BUNDLE=0;
 //  - QUIVER_CLI_TRACE=1 prints on stderr, at exit, whether the code cache was used (hit, miss,
 //    rejected by V8, off) and the bundled modules the run initialised.
 const { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } = require('node:fs');
@@ -24,6 +24,10 @@ const BUNDLE = join(ROOT, 'dist', 'cli', 'quiver.cjs');
 const ESM_MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const CACHE_MAGIC = 'quiver-v8-cache 1\n';
 
+function isCheckout() {
+  try { statSync(join(ROOT, 'tsconfig.json')); return true; } catch { return false; }
+}
+
 /**
  * The bundle when it exists and is not older than the ES modules: its source and its identity
  * (the build's hash from its first line, its length and time), else null.
@@ -32,7 +36,10 @@ function bundle() {
   if (process.env.QUIVER_CLI_BUNDLE === '0') return null;
   try {
     const stat = statSync(BUNDLE);
-    if (stat.mtimeMs < statSync(ESM_MAIN).mtimeMs) return null;
+    // In a checkout (tsconfig.json beside package.json), a `tsc` since the last bundle leaves
+    // the bundle stale. An installed package ships both from one build and never rebuilds; its
+    // files carry the times they were unpacked at, in no useful order.
+    if (isCheckout() && stat.mtimeMs < statSync(ESM_MAIN).mtimeMs) return null;
     const bytes = readFileSync(BUNDLE);
     // `// quiver-cli-bundle ID CHARSET`: an ASCII bundle is read as latin1 (exact for ASCII, a
     // one-byte string for V8, no UTF-8 decoding), any other as UTF-8.

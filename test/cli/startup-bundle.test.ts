@@ -22,6 +22,7 @@ function layout(dir: string): string {
   mkdirSync(join(pkg, 'bin'), { recursive: true });
   mkdirSync(join(pkg, 'dist', 'cli'), { recursive: true });
   for (const f of ['quiver.js', 'package.json']) copyFileSync(join(ROOT, 'bin', f), join(pkg, 'bin', f));
+  copyFileSync(join(ROOT, 'tsconfig.json'), join(pkg, 'tsconfig.json')); // a checkout: the bundle's age is checked
   copyFileSync(join(ROOT, 'dist', 'cli', 'quiver.cjs'), join(pkg, 'dist', 'cli', 'quiver.cjs'));
   copyFileSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
   symlinkSync(join(ROOT, 'dist', 'src'), join(pkg, 'dist', 'src'));
@@ -127,7 +128,7 @@ test('code cache: one per command, written after the first run and used after it
   assert.equal(tables({}).cache, 'hit');
 }));
 
-test('the bundle runs only when it is not older than the ES modules (a tsc since the last bundle), and not with QUIVER_CLI_BUNDLE=0', () => withPackage(({ pkg, store, env }) => {
+test('in a checkout the bundle runs only when it is not older than the ES modules (a tsc since the last bundle); an installed package always runs it; QUIVER_CLI_BUNDLE=0 runs the ES modules', () => withPackage(({ pkg, store, env }) => {
   const fresh = ok(quiver(pkg, ['--store', store, 'tables'], env), 'tables');
   assert.ok(fresh.cache !== undefined && fresh.modules.includes('dist/src/cli/commands/tables.js'), 'the bundle ran');
   const off = ok(quiver(pkg, ['--store', store, 'tables'], { ...env, QUIVER_CLI_BUNDLE: '0' }), 'tables');
@@ -139,6 +140,12 @@ test('the bundle runs only when it is not older than the ES modules (a tsc since
   const aged = ok(quiver(pkg, ['--store', store, 'tables'], env), 'tables');
   assert.equal(aged.cache, undefined, 'an older bundle is not used');
   assert.equal(aged.stdout, fresh.stdout);
+  // An installed package (no tsconfig.json) has the times its files were unpacked at: its
+  // bundle is used whatever their order.
+  rmSync(join(pkg, 'tsconfig.json'));
+  const installed = ok(quiver(pkg, ['--store', store, 'tables'], env), 'tables');
+  assert.ok(installed.cache !== undefined, 'an installed package runs its bundle');
+  assert.equal(installed.stdout, fresh.stdout);
   rmSync(bundle);
   const missing = ok(quiver(pkg, ['--store', store, 'tables'], env), 'tables');
   assert.equal(missing.cache, undefined);
