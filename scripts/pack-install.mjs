@@ -12,7 +12,7 @@
 // It takes minutes (the dependencies' own native builds), hence not part of `npm test`.
 // Ends with `N passed, N failed`. QUIVER_PACK_KEEP=1 keeps the temporary folder.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,9 +48,11 @@ function finish() {
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
 
-// The TypeScript build `prepare` would run, then the tarball (scripts off: built just now).
+// The TypeScript build and CLI bundle `prepare` would run, then the tarball (scripts off: built just now).
 const build = run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: root });
 if (!check('TypeScript builds', build.status === 0, build.stdout + build.stderr)) finish();
+const bundle = run(process.execPath, [join(root, 'scripts', 'bundle-cli.mjs')], { cwd: root });
+if (!check('the CLI bundle builds', bundle.status === 0, bundle.stdout + bundle.stderr)) finish();
 const pack = run(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', work], { cwd: root });
 if (!check('npm pack', pack.status === 0, pack.stderr)) finish();
 const tarball = join(work, JSON.parse(pack.stdout)[0].filename);
@@ -105,6 +107,23 @@ check('the shipped .d.ts files type-check a program using the library', types.st
 const report = run(npm, ['exec', '--offline', '--', 'quiver', 'report', 't', '--out', 'report.html', '--store', './data'], { cwd: app });
 const html = existsSync(join(app, 'report.html')) ? readFileSync(join(app, 'report.html'), 'utf8') : '';
 check('`quiver report` inlines Chart.js from the installed dependencies', report.status === 0 && html.includes('Chart.js v4'), report.stdout + report.stderr);
+
+// The command runs from the shipped bundle (QUIVER_CLI_TRACE lists its modules), writes its
+// code cache next to it on the first run and reads it on the next (npm unpacks files with the
+// times of unpacking: the bundle must run all the same); Parquet goes through parquet-wasm,
+// which stays in node_modules (export, then import the file).
+const quiverCli = (...args) => run(npm, ['exec', '--offline', '--', 'quiver', ...args, '--store', './data'], { cwd: app, env: { QUIVER_CLI_TRACE: '1' } });
+const cliDir = join(app, 'node_modules', 'quiver', 'dist', 'cli');
+const tables1 = quiverCli('tables');
+const cached = existsSync(cliDir) ? readdirSync(cliDir).filter((f) => f.endsWith('-tables.v8cache')) : [];
+const tables2 = quiverCli('tables');
+check('`quiver tables` runs from the bundle and keeps its code cache next to it', tables1.status === 0 && tables2.status === 0 && tables1.stdout === tables2.stdout &&
+  /^t\s+3\s/m.test(tables1.stdout) && /QUIVER_CLI_MODULE dist\/src\/table\/catalog\.js/.test(tables2.stderr) && cached.length === 1, `${tables1.stdout}${tables1.stderr}${tables2.stderr}\ncache files: ${cached.join(' ')}`);
+const exported = quiverCli('export', 't', '--out', 'rows.parquet');
+const reimported = quiverCli('import', 'rows.parquet', '--table', 'back', '--tags', 'host');
+const back = quiverCli('scan', 'back', '--format', 'csv');
+check('the bundled CLI exports and imports Parquet from the package (parquet-wasm found in node_modules)', exported.status === 0 && reimported.status === 0 && back.status === 0 &&
+  back.stdout.trim().split('\n').length === 4 && /QUIVER_CLI_MODULE dist\/src\/io\/parquet\.js/.test(reimported.stderr), exported.stderr + reimported.stdout + reimported.stderr + back.stdout + back.stderr);
 
 // A native build that fails: the install step still succeeds, the JS twins take over.
 const rebuild = run(npm, ['rebuild', 'quiver', '--foreground-scripts'], { cwd: app, env: { CXX: 'false', CC: 'false' } });

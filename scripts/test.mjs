@@ -24,8 +24,9 @@ function run(cmd, args, options = {}) {
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
-console.log('# building TypeScript');
+console.log('# building TypeScript and the CLI bundle');
 run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
+run(process.execPath, [join(root, 'scripts', 'bundle-cli.mjs')]);
 
 function testFiles(dir) {
   const out = [];

@@ -359,7 +359,10 @@ async function main(): Promise<void> {
       const [tables, inspect, nodeOnly, duckTables] = await medianRuns([
         quiverCli(dir, ['tables']), quiverCli(dir, ['inspect', 'cpu']), { command: process.execPath, args: ['-e', '0'] }, duckOnceRun(dir, 'SHOW TABLES'),
       ], Math.max(coldRuns, 7));
-      console.log(`\nCLI start-up, start to first byte of output (median ms): quiver tables ${fmt(tables!.firstByteMs)}, quiver inspect cpu ${fmt(inspect!.firstByteMs)}; ` +
+      // bin/quiver.js runs the bundle (dist/cli/quiver.cjs), or the ES modules when it is missing or older than tsc's output.
+      const version = spawnSync(quiverCli(dir, []).command, [quiverCli(dir, []).args[0]!, '--version'], { encoding: 'utf8', env: { ...process.env, QUIVER_CLI_TRACE: '1' } });
+      const cliPath = /^QUIVER_CLI_CODE_CACHE /m.test(version.stderr) ? 'the bundled CLI' : 'the CLI from ES modules: no fresh bundle, run npm run build:cli';
+      console.log(`\nCLI start-up (${cliPath}), start to first byte of output (median ms): quiver tables ${fmt(tables!.firstByteMs)}, quiver inspect cpu ${fmt(inspect!.firstByteMs)}; ` +
         `node -e 0 (whole process) ${fmt(nodeOnly!.ms)}; DuckDB fresh process (node + @duckdb/node-api, SHOW TABLES) ${fmt(duckTables!.firstByteMs)}`);
     }
     if (failures) process.exitCode = 1;

@@ -1,12 +1,19 @@
 import { mkdir, open, readdir, rename, link, unlink, rmdir, stat, type FileHandle } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve, sep } from 'node:path';
 import { existsBySize, type ByteRange, type ChunkManager, type ListOptions, type PutOptions } from './chunk-manager.js';
 import { AlreadyExistsError, assert, NotFoundError, StoreError, UsageError } from '../errors.js';
 import { validateKey } from './keys.js';
 import { nativeAddon, type MappedFile, type NativeAddon } from '../native/addon.js';
 import { compareKeys } from './memory.js';
+
+/**
+ * node:crypto on first put only: loading it costs a few ms of every CLI start, and reading
+ * commands (`quiver tables`, `inspect`) never put (README, "CLI start-up").
+ */
+let crypto: typeof import('node:crypto') | undefined;
+const randomHex = (bytes: number) => (crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')).randomBytes(bytes).toString('hex');
 
 /** Temp files of in-flight puts start with this; list() never shows them. */
 const TEMP_PREFIX = '.tmp-';
@@ -186,7 +193,7 @@ export class LocalChunkManager implements ChunkManager {
   async put(key: string, bytes: Uint8Array, options: PutOptions = {}): Promise<void> {
     const path = this.path(key);
     const dir = dirname(path);
-    const temp = join(dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+    const temp = join(dir, `${TEMP_PREFIX}${randomHex(8)}`);
     try {
       const handle = await openTemp(dir, temp);
       try {
