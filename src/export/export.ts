@@ -7,7 +7,7 @@ import { openStore } from '../chunk-manager/url.js';
 import { UsageError } from '../errors.js';
 import type { Table } from '../table/table.js';
 import { loadManifest } from '../table/manifest.js';
-import { convertTime, nextPartitionKey, partitionStart, toTableTime } from '../core/time.js';
+import { convertTime, inTimeRange, nextPartitionKey, partitionStart, toTableTime } from '../core/time.js';
 import type { PartitionBy, ScanOptions, TableSchema } from '../core/types.js';
 import { formatTimestamp } from '../cli/output.js';
 import { ParquetFileWriter, type ByteSink } from './parquet-writer.js';
@@ -54,8 +54,10 @@ async function partitionRanges(table: Table, schema: TableSchema, version: numbe
   const keys = [...new Set((await table.chunks(version)).map((c) => c.partition))].sort();
   const out: PartitionRange[] = [];
   for (const key of keys) {
-    let from = key === 'all' ? undefined : partitionStart(key, unit);
-    let to = key === 'all' ? undefined : partitionStart(nextPartitionKey(key), unit);
+    // The first and last partitions of a unit's range start or end outside it: no bound there.
+    const bound = (t: bigint) => (inTimeRange(t) ? t : undefined);
+    let from = key === 'all' ? undefined : bound(partitionStart(key, unit));
+    let to = key === 'all' ? undefined : bound(partitionStart(nextPartitionKey(key), unit));
     if (lo !== undefined && (from === undefined || lo > from)) from = lo;
     if (hi !== undefined && (to === undefined || hi < to)) to = hi;
     if (from !== undefined && to !== undefined && from >= to) continue;

@@ -1,5 +1,6 @@
 import type { TimeUnit } from '../format/types.js';
 import { UsageError } from '../errors.js';
+import { formatTime, INT64_MIN } from '../core/time.js';
 import { localToUtcMs, zoneOffsetMs, validateTimeZone } from './bucket-zone.js';
 
 /**
@@ -95,15 +96,36 @@ export function makeBucketer(every: string, timeUnit: TimeUnit, timeZone = 'UTC'
   if ((widthMs * num) % den !== 0n) {
     throw new UsageError(`query every ${JSON.stringify(every)} is not a whole number of the table's time unit '${timeUnit}'`);
   }
-  return new FixedBucketer((widthMs * num) / den, msToUnit(BigInt(BUCKET_ORIGIN_MS), timeUnit));
+  return new FixedBucketer((widthMs * num) / den, msToUnit(BigInt(BUCKET_ORIGIN_MS), timeUnit), timeUnit, every);
+}
+
+/**
+ * The error for a time whose bucket a query cannot give (near the ends of a unit's int64
+ * range): its start before the unit's first time, its number beyond 2^53 (buckets would
+ * merge), or its calendar date beyond what a Date holds.
+ */
+function unbucketable(time: bigint, unit: TimeUnit, every: string, why: string): UsageError {
+  return new UsageError(`query every ${every}: the bucket of time ${formatTime(time, unit)} ${why}: narrow the query with from/to`);
+}
+
+const DATE_MS_MAX = 8.64e15;
+
+/** A time as epoch ms for calendar arithmetic (Date's range), or the unbucketable error. */
+function calendarMs(time: bigint, unit: TimeUnit, every: string): number {
+  const ms = Number(unitToMs(time, unit));
+  if (!(Math.abs(ms) <= DATE_MS_MAX - 2 * 366 * DAY_MS)) throw unbucketable(time, unit, every, 'is beyond the calendar dates a query can count (years -271821 to 275760)');
+  return ms;
 }
 
 class FixedBucketer implements Bucketer {
-  constructor(private readonly width: bigint, private readonly origin: bigint) {}
+  constructor(private readonly width: bigint, private readonly origin: bigint, private readonly unit: TimeUnit, private readonly every: string) {}
   locate(time: bigint): BucketRange {
     const index = floorDiv(time - this.origin, this.width);
     const start = this.origin + index * this.width;
-    return { key: Number(index), start, end: start + this.width };
+    const key = Number(index);
+    if (!Number.isSafeInteger(key)) throw unbucketable(time, this.unit, this.every, 'is beyond the 2^53 buckets a query can number from 2000-01-03');
+    if (start < INT64_MIN) throw unbucketable(time, this.unit, this.every, `would start before the first time of unit ${this.unit}`);
+    return { key, start, end: start + this.width };
   }
 }
 
@@ -111,15 +133,13 @@ class FixedBucketer implements Bucketer {
 class LocalDayBucketer implements Bucketer {
   constructor(private readonly days: number, private readonly unit: TimeUnit, private readonly zone: string) {}
   locate(time: bigint): BucketRange {
-    const utcMs = Number(unitToMs(time, this.unit));
+    const utcMs = calendarMs(time, this.unit, `${this.days}d`);
     const localDay = Math.floor((utcMs + zoneOffsetMs(this.zone, utcMs)) / DAY_MS);
     const index = Math.floor((localDay - ORIGIN_DAY) / this.days);
     const startDay = ORIGIN_DAY + index * this.days;
-    return {
-      key: index,
-      start: this.bound(startDay * DAY_MS, time, true),
-      end: this.bound((startDay + this.days) * DAY_MS, time, false),
-    };
+    const start = this.bound(startDay * DAY_MS, time, true);
+    if (start < INT64_MIN) throw unbucketable(time, this.unit, `${this.days}d`, `would start before the first time of unit ${this.unit}`);
+    return { key: index, start, end: this.bound((startDay + this.days) * DAY_MS, time, false) };
   }
   /** Local midnight to the table unit; clamps so that start <= time < end holds whatever the zone did. */
   private bound(localMs: number, time: bigint, isStart: boolean): bigint {
@@ -132,7 +152,7 @@ class LocalDayBucketer implements Bucketer {
 class MonthBucketer implements Bucketer {
   constructor(private readonly months: number, private readonly unit: TimeUnit, private readonly zone: string) {}
   locate(time: bigint): BucketRange {
-    const utcMs = Number(unitToMs(time, this.unit));
+    const utcMs = calendarMs(time, this.unit, `${this.months}mo`);
     const local = new Date(utcMs + zoneOffsetMs(this.zone, utcMs));
     const monthIndex = (local.getUTCFullYear() - 2000) * 12 + local.getUTCMonth();
     const index = Math.floor(monthIndex / this.months);
@@ -143,6 +163,7 @@ class MonthBucketer implements Bucketer {
     let start = msToUnit(BigInt(localToUtcMs(this.zone, startLocalMs)), this.unit);
     let end = msToUnit(BigInt(localToUtcMs(this.zone, endLocalMs)), this.unit);
     if (start > time) start = time;
+    if (start < INT64_MIN) throw unbucketable(time, this.unit, `${this.months}mo`, `would start before the first time of unit ${this.unit}`);
     if (end <= time) end = time + 1n;
     return { key: index, start, end };
   }
