@@ -21,7 +21,7 @@ import type { ServerHandle } from './server/server.js';
 import type { CreateTableSpec, RollupSpec, TableDescription, TableOptions, TableSchema, TimeInput } from './core/types.js';
 import { parseRetention } from './table/retention.js';
 import { copyTableTo } from './table/copy-table.js';
-import { listRollup, planRollup, rollupPartition, rollupSpecOf, sameColumns, sameRollupSpec, type RollupRequest } from './table/rollup.js';
+import { checkOrphanRollup, listRollup, planRollup, rollupPartition, rollupSpecOf, type RollupRequest } from './table/rollup.js';
 import { maintainRollups, refreshRollup, type RollupRefresh } from './table/rollup-maintain.js';
 
 export const DEFAULT_TABLE_OPTIONS: TableOptions = {
@@ -406,13 +406,9 @@ export class Quiver {
   async createRollup(name: string, request: RollupRequest): Promise<Table> {
     const source = await this.table(request.source);
     const { spec, schema } = planRollup(name, request, source);
-    const listed = (source.currentManifest.rollups ?? []).includes(name);
     // A createRollup killed between creating its table and listing it: the same request resumes it.
-    const orphan = !listed && (await this.hasTable(name)) ? await this.table(name) : undefined;
-    if (orphan && !(orphan.options.rollupOf && sameRollupSpec(orphan.options.rollupOf, spec) && orphan.options.retention === parseRetention(request.retention)
-      && sameColumns(orphan.schema, schema))) {
-      throw new QuiverError(`table ${name} already exists in ${this.store.url}${orphan.options.rollupOf ? ' as a rollup of another spec or retention (drop it first)' : ''}`);
-    }
+    const orphan = !(source.currentManifest.rollups ?? []).includes(name) && (await this.hasTable(name)) ? await this.table(name) : undefined;
+    if (orphan) checkOrphanRollup(orphan, spec, schema, parseRetention(request.retention));
     const rollup = orphan ?? await this.createTable(name, { ...schema, partition: rollupPartition(source.options.partition), ...(request.retention !== undefined ? { retention: request.retention } : {}) }, { rollupOf: spec });
     await listRollup(source, name, true);
     await refreshRollup(source, rollup);

@@ -159,14 +159,21 @@ export async function checkAlterRollups(source: Table, steps: readonly AlterStep
   return [...names];
 }
 
+/** Refuses to resume `table` (an existing, unlisted table) as a rollup of `spec`, `schema` and `retention` unless it is one. */
+export function checkOrphanRollup(table: Table, spec: RollupSpec, schema: TableSchema, retention: number | undefined): void {
+  const kept = table.options.rollupOf;
+  if (kept && sameRollupSpec(kept, spec) && table.options.retention === retention && sameColumns(table.schema, schema)) return;
+  throw new QuiverError(`table ${table.name} already exists in ${table.store.url}${kept ? ' as a rollup of another spec or retention (drop it first)' : ''}`);
+}
+
 /** Whether two rollup specs ask for the same thing (agg keys in any order). */
-export function sameRollupSpec(a: RollupSpec, b: RollupSpec): boolean {
+function sameRollupSpec(a: RollupSpec, b: RollupSpec): boolean {
   const canon = (x: RollupSpec) => JSON.stringify([x.source, x.every, x.by, Object.keys(x.agg).sort().map((k) => [k, x.agg[k]])]);
   return canon(a) === canon(b);
 }
 
 /** Whether two schemas have the same time column and unit, tags, and field names and types. */
-export function sameColumns(a: TableSchema, b: TableSchema): boolean {
+function sameColumns(a: TableSchema, b: TableSchema): boolean {
   const canon = (x: TableSchema) => JSON.stringify([x.time, x.timeUnit, x.tags, x.fields.map((f) => [f.name, f.type])]);
   return canon(a) === canon(b);
 }
