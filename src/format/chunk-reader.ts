@@ -203,7 +203,7 @@ export class ChunkReader {
    * Fetches and decodes the given pages of the given columns: one byte range per run of
    * consecutive pages per column, all requested in one readRanges call when the source has it.
    */
-  async readPages(columnIndexes: readonly number[], pageIndexes?: readonly number[], decodeAfter?: Promise<unknown>): Promise<DecodedPage[][]> {
+  async readPages(columnIndexes: readonly number[], pageIndexes?: readonly number[], decodeAfter?: Promise<unknown>, uncached = false): Promise<DecodedPage[][]> {
     for (const c of columnIndexes) {
       if (!Number.isInteger(c) || c < 0 || c >= this.footer.columns.length) throw new UsageError(`chunk ${this.name}: column index ${c} outside [0, ${this.footer.columns.length})`);
     }
@@ -249,7 +249,8 @@ export class ChunkReader {
     // cache the buffer comes from the decode buffer pool (buffer-pool.ts: reused once the
     // batch's consumer releases it).
     const destinations = new Map<number, { bytes: Uint8Array; at: number }>();
-    const lend = cache === undefined;
+    const lend = cache === undefined || uncached;
+    const keep = uncached ? undefined : cache;
     columns.forEach((column, ci) => {
       const width = valueWidthOf(column.type);
       if (width === 0 || pages.length < 2 || pooled.has(ci) || !(missing[ci] ?? []).every((m) => m)) return;
@@ -280,7 +281,7 @@ export class ChunkReader {
           const into = width > 0 ? new Uint8Array(runRows * width) : undefined;
           tasks.push(pool.decode({ chunk: this.name, column: decodeColumnOf(column), pages: runPages, bytes: buffer.slice(), ...(into ? { into } : {}) }).then((decoded) => {
             decoded.forEach((d, k) => {
-              cache?.set(DecodedPageCache.key(this.name, c, d.page), d);
+              keep?.set(DecodedPageCache.key(this.name, c, d.page), d);
               target[run.first + k] = d;
             });
           }));
@@ -298,7 +299,7 @@ export class ChunkReader {
             destination.at += bytes;
           }
           const decoded = this.decodeStoredPage(column, p, stored, false, into);
-          cache?.set(DecodedPageCache.key(this.name, c, p), decoded);
+          keep?.set(DecodedPageCache.key(this.name, c, p), decoded);
           target[i] = decoded;
         }
       }
@@ -335,14 +336,14 @@ export class ChunkReader {
     const names = options.columns ?? this.footer.columns.map((c) => c.name);
     const indexes = names.map((n) => this.columnIndex(n));
     if (new Set(indexes).size !== indexes.length) throw new UsageError(`chunk ${this.name}: a column is selected twice in ${JSON.stringify(names)}`);
-    const decoded = await this.readPages(indexes, options.pages, options.decodeAfter);
+    const decoded = await this.readPages(indexes, options.pages, options.decodeAfter, options.uncached);
     const pages = this.selectPages(options.pages);
     let rows = 0;
     for (const p of pages) rows += this.footer.pageRowStarts[p + 1]! - this.footer.pageRowStarts[p]!;
     const columns = indexes.map((c) => this.arrowColumn(c));
     const children = columns.map((column, i) => {
       const data = pagesToData(column, decoded[i]!);
-      if (this.decodedCache && decoded[i]!.length > 1) this.recacheJoined(this.decodedCache, indexes[i]!, decoded[i]!, data);
+      if (this.decodedCache && !options.uncached && decoded[i]!.length > 1) this.recacheJoined(this.decodedCache, indexes[i]!, decoded[i]!, data);
       return data;
     });
     const schema = new Schema(columns.map((c) => c.field));

@@ -179,6 +179,12 @@ export interface ReadChunkOptions {
    * on its turn. A rejection fails the read.
    */
   decodeAfter?: Promise<unknown>;
+  /**
+   * Decode without keeping the pages in the decoded-page cache (pages it holds are still used):
+   * a scan decoding more than the cache holds would only evict, page by page, what a later
+   * read could use. Its multi-page columns decode into the decode buffer pool instead.
+   */
+  uncached?: boolean;
 }
 
 /** One decoded page of one column (see ChunkReader.readColumnPages). */

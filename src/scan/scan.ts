@@ -34,6 +34,12 @@ export interface ScanSource {
   deletes?: readonly Tombstone[];
   /** Rows before this time (table unit) are hidden: the table's retention cutoff (time-floor.ts). */
   timeFloor?: bigint;
+  /**
+   * The decoded-page cache's capacity: a scan whose chunks' columns decode to more than this
+   * reads without admitting pages (ReadChunkOptions.uncached), so a scan larger than the cache
+   * neither thrashes it nor evicts what smaller queries use.
+   */
+  cacheBytes?: number;
 }
 
 export interface ScanExplain {
@@ -114,6 +120,8 @@ interface ChunkRead {
   batch: RecordBatch | null;
   /** Deletes that may hide rows of the chunk. */
   deletes: CompiledTombstone[];
+  /** Decode without admitting pages to the decoded-page cache (ReadChunkOptions.uncached). */
+  uncached?: boolean;
 }
 
 /** Chunks read and yielded together: one, or several merged by series then time (streamed: `stream`). */
@@ -123,6 +131,24 @@ interface UnitRead {
   stream: boolean;
   /** A chunk read alone: the page windows after the one read (reads[0].pages), read in turn. */
   rest: number[][];
+}
+
+/**
+ * About what a scan decodes: the manifest's raw bytes of the columns `names`, each chunk's
+ * share by the part of its time span inside [from, to) (tag filters and page pruning may read
+ * less). Decides whether the scan admits its pages to the decoded-page cache.
+ */
+function decodedBytesOf(entries: readonly ChunkEntry[], input: ScanPlanInput): number {
+  let bytes = 0;
+  for (const e of entries) {
+    const lo = BigInt(e.timeMin), hi = BigInt(e.timeMax);
+    const from = input.from !== undefined && input.from > lo ? input.from : lo;
+    const to = input.to !== undefined && input.to <= hi ? input.to : hi + 1n;
+    if (to <= from) continue;
+    const share = Number(to - from) / Number(hi + 1n - lo);
+    for (const n of input.columns) bytes += (e.columns[n]?.rawBytes ?? 0) * share;
+  }
+  return bytes;
 }
 
 /**
@@ -186,15 +212,16 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
   let heldBytes = 0;
   let stopped = false;
   const budget = new ByteBudget(SCAN_READ_AHEAD_BYTES);
+  const uncached = source.cacheBytes !== undefined && decodedBytesOf(units.flat(), input) > source.cacheBytes;
   const readUnit = async (unit: ChunkEntry[], turn: Promise<void>): Promise<UnitRead | null> => {
-    const plans: { reader: ChunkReader; pages: number[]; names: string[]; deletes: CompiledTombstone[] }[] = [];
+    const plans: { reader: ChunkReader; pages: number[]; names: string[]; deletes: CompiledTombstone[]; uncached: boolean }[] = [];
     for (const entry of unit) {
       const reader = await source.open(entry);
       const selected = selectPages(reader.footer, input);
       const deletes = tombstonesOf(entry, source.deletes);
       // A chunk whose rows a merge may fold, or a delete may hide, decodes every page: statistics would count them.
       const pages = summarize && deletes.length === 0 && selected.length && !stopped && !folded.has(entry) ? summarize(reader.footer, selected) : selected;
-      if (pages.length > 0 && !stopped) plans.push({ reader, pages, names: neededColumns(reader, input, deletes), deletes });
+      if (pages.length > 0 && !stopped) plans.push({ reader, pages, names: neededColumns(reader, input, deletes), deletes, uncached });
     }
     // Chunks merged also read every tag (the series order) and the time column.
     let bytes = 0;
@@ -220,7 +247,7 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
       // thread only on their turn: decoding them early would just hold their memory longer.
       const plan = plans[0]!;
       const [first, ...rest] = pageWindows(plan.reader.footer.pageRowStarts, plan.pages, SCAN_WINDOW_ROWS);
-      const batch = await plan.reader.read({ columns: plan.names, pages: first!, decodeAfter: turn });
+      const batch = await plan.reader.read({ columns: plan.names, pages: first!, decodeAfter: turn, uncached });
       return { bytes, stream: false, reads: [{ ...plan, pages: first!, batch }], rest };
     } catch (error) {
       budget.release(bytes);
@@ -291,7 +318,7 @@ async function* chunkWindows(read: ChunkRead, rest: readonly number[][], input: 
     let next: Promise<RecordBatch> | undefined;
     if (w < rest.length) {
       turn = new Turn();
-      next = read.reader.read({ columns: read.names, pages: rest[w]!, decodeAfter: turn.promise });
+      next = read.reader.read({ columns: read.names, pages: rest[w]!, decodeAfter: turn.promise, uncached: read.uncached === true });
       next.catch(() => {}); // observed below (or dropped when the consumer stops)
     }
     let consumed = false;

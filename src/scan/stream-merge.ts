@@ -33,6 +33,8 @@ export interface MergeChunk {
   pages: number[];
   names: string[];
   deletes: CompiledTombstone[];
+  /** Decode without admitting pages to the decoded-page cache (ReadChunkOptions.uncached). */
+  uncached?: boolean;
 }
 
 export interface StreamMergeOptions {
@@ -112,7 +114,7 @@ class Cursor {
       rows += pageRows;
       this.next++;
     }
-    const batch = await reader.read({ columns: names, pages: window });
+    const batch = await reader.read({ columns: names, pages: window, uncached: this.chunk.uncached === true });
     const n = batch.numRows;
     const selected = this.options.visible(batch, this.chunk);
     const { tags, time, fields } = this.options;

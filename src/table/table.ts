@@ -403,6 +403,7 @@ export class Table {
     return {
       chunks: manifest.chunks, arrow: this.arrow(manifest.schema), open: (e) => openTableReader(this.ctx, e, manifest.schema),
       duplicates: manifest.options.duplicates, deletes: manifest.deletes, ...(floor !== undefined ? { timeFloor: floor } : {}),
+      ...(this.ctx.decoded ? { cacheBytes: this.ctx.decoded.bytesMax } : {}),
     };
   }
 

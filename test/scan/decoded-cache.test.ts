@@ -58,6 +58,12 @@ test('decoded-page cache: the byte budget holds (evicting least recently used); 
   const { db, t } = await setup({ decodedCacheBytes: budget });
   const { t: reference } = await setup({ decodedCacheBytes: 0 });
   for (let i = 0; i < 3; i++) assert.equal(await dump(t, {}), await dump(reference, {}));
+  // Queries of an hour each fit the budget (a scan larger than it is not admitted:
+  // decoded-cache-admission.test.ts); together they overflow it.
+  for (let d = 0; d < 2; d++) for (let h = 0; h < 8; h++) {
+    const hour = { from: new Date(T0 + d * 86_400_000 + h * 3_600_000), to: new Date(T0 + d * 86_400_000 + (h + 1) * 3_600_000) };
+    assert.equal(await dump(t, hour), await dump(reference, hour));
+  }
   const cache = db.decodedCache!;
   assert.ok(cache.bytes <= budget, `${cache.bytes} bytes cached`);
   assert.ok(cache.evictions > 0);
