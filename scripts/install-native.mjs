@@ -12,6 +12,8 @@ import { fileURLToPath } from 'node:url';
 const root = join(fileURLToPath(import.meta.url), '..', '..');
 const warn = (text) => process.stderr.write(`quiver: ${text}\n`);
 
+// `npm ci --dry-run` runs lifecycle scripts too but installs nothing: build nothing.
+if (process.env.npm_config_dry_run === 'true') process.exit(0);
 if (process.env.QUIVER_SKIP_NATIVE_BUILD === '1') {
   warn('QUIVER_SKIP_NATIVE_BUILD=1: the native addon is not built; the JS twins are used');
   process.exit(0);
