@@ -1,4 +1,4 @@
-import { Field, Float64, makeData, type Data, type DataType, type RecordBatch, type Table } from 'apache-arrow';
+import { Field, makeData, type Data, type DataType, type RecordBatch, type Table } from 'apache-arrow';
 import { AbortError, SchemaError } from '../errors.js';
 import type { QueryableTable, QueryOptions } from './query-types.js';
 import type { FieldSpec, TableSchema } from '../core/types.js';
@@ -187,20 +187,11 @@ class F64Bits {
   constructor(readonly bits: bigint) {}
 }
 
+/** A float64 result column from stored bits (query-output's column() over their Float64Array view). */
 function float64Column(name: string, values: readonly (F64Bits | null)[]): { field: Field; data: Data } {
-  const n = values.length;
-  const bits = new BigInt64Array(n);
-  const validity = new Uint8Array((n + 7) >> 3);
-  let nulls = 0;
-  for (let r = 0; r < n; r++) {
-    const v = values[r];
-    if (v === null || v === undefined) { nulls++; continue; }
-    bits[r] = v.bits;
-    validity[r >> 3]! |= 1 << (r & 7);
-  }
-  const type = new Float64();
-  const data = new Float64Array(bits.buffer, 0, n);
-  return { field: new Field(name, type, true), data: makeData({ type, length: n, nullCount: nulls, nullBitmap: nulls > 0 ? validity : undefined, data }) };
+  const bits = new BigInt64Array(values.length);
+  values.forEach((v, r) => { if (v !== null) bits[r] = v.bits; });
+  return column(name, 'f64', values.map((v) => (v === null ? null : 0)), new Float64Array(bits.buffer));
 }
 
 function fieldValueAt(view: ColumnView, row: number): Value | F64Bits {
