@@ -62,10 +62,15 @@ function typedFormatter(type: Schema['fields'][number]['type']): ((data: import(
   return (data, row) => formatValue(info, valueAt(info, data, row));
 }
 
+/** A cell's text: String() but -0 as "-0" (String(-0) is "0", which would read back as +0). */
+function cellText(value: Exclude<Cell, null>): string {
+  return Object.is(value, -0) ? '-0' : String(value);
+}
+
 /** CSV: null is an empty field, "" a quoted empty field (as RFC 4180 readers, DuckDB and pandas tell them apart). */
 function csvCell(value: Cell): string {
   if (value === null) return '';
-  const text = String(value);
+  const text = cellText(value);
   if (text === '') return '""';
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
@@ -73,7 +78,7 @@ function csvCell(value: Cell): string {
 /** Table format: null shows as null, "" as "" (an empty cell would hide it). */
 function tableCell(value: Cell): string {
   if (value === null) return 'null';
-  const text = String(value);
+  const text = cellText(value);
   return text === '' ? '""' : text;
 }
 
