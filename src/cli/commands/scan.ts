@@ -10,7 +10,7 @@ import type { ScanExplain } from '../../scan/scan.js';
 import type { Table } from '../../table/table.js';
 import type { RecordBatch } from 'apache-arrow';
 import { UsageError } from '../../errors.js';
-import { parseIsoNs, toTableTime } from '../../core/time.js';
+import { parseIsoNs } from '../../core/time.js';
 import { TableArrowSchema } from '../../core/arrow-schema.js';
 import { planInput } from '../../scan/plan.js';
 import { TIME_TRAVEL_HELP, TIME_TRAVEL_OPTIONS, versionOption } from '../time-travel.js';
@@ -61,7 +61,9 @@ export function scanOptions(values: Record<string, unknown>) {
   const from = parseTime(stringOption(values, 'from'), 'from');
   const to = parseTime(stringOption(values, 'to'), 'to');
   // [from, to) holds nothing when from is not before to: a mistake, not an empty answer.
-  if (from !== undefined && to !== undefined && toTableTime(from, 'ns', '--from') >= toTableTime(to, 'ns', '--to')) {
+  // Compared as exact epoch ns of any size: a bound beyond the ns range is valid for a table
+  // of a coarser unit (the scan checks the table's own range).
+  if (from !== undefined && to !== undefined && boundNs(from, 'from') >= boundNs(to, 'to')) {
     throw new UsageError(`--from ${from} is not before --to ${to}: the range [from, to) is empty`);
   }
   return {
@@ -83,6 +85,13 @@ function parseTime(value: string | undefined, name: string): string | number | b
   if (/^-?\d+$/.test(value)) return Number.isSafeInteger(Number(value)) ? Number(value) : BigInt(value) * 1_000_000n;
   parseIsoNs(value, `--${name} expects ISO-8601 or epoch milliseconds`);
   return value;
+}
+
+/** A bound from parseTime as epoch ns, unbounded (no unit's range applies yet). */
+function boundNs(bound: string | number | bigint, name: string): bigint {
+  if (typeof bound === 'bigint') return bound;
+  if (typeof bound === 'number') return BigInt(bound) * 1_000_000n;
+  return parseIsoNs(bound, `--${name} expects ISO-8601 or epoch milliseconds`);
 }
 
 /**
