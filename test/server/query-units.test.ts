@@ -9,6 +9,7 @@ import { queryCsv, startTestServer } from './helpers.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 
 /** The first and last time of each unit, as Quiver prints them. */
 const ENDS: Record<'s' | 'ms' | 'us', [string, string]> = {
@@ -44,5 +45,27 @@ test('query: from and to beyond the ns range select the rows of s, ms and us tab
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('query: a POST body is decoded whole (a character split across 16 KiB gunzip outputs stays one character); invalid UTF-8 is a 400', async () => {
+  const s = await startTestServer();
+  try {
+    const lines = 'cpu,host=\u00e9t\u00e9 v=1 1767225600000000000\ncpu,host=ete v=2 1767225600000000000';
+    assert.equal((await fetch(`${s.url}/api/v2/write?bucket=b`, { method: 'POST', body: lines })).status, 204);
+    // The é of the wanted tag value starts at byte 16,383 of the body: gunzip hands out
+    // 16 KiB pieces, so its two bytes arrive in two chunks.
+    const head = '{"table":"cpu","db":"d","where":["host=';
+    const pad = 'a'.repeat(16_383 - Buffer.byteLength(head) - 1);
+    const body = `${head}${pad}|\u00e9t\u00e9"]}`;
+    assert.equal(Buffer.from(body).indexOf(Buffer.from('\u00e9')), 16_383);
+    const res = await fetch(`${s.url}/api/v1/query`, { method: 'POST', body: gzipSync(body), headers: { 'Content-Encoding': 'gzip', Accept: 'text/csv' } });
+    assert.equal(res.status, 200);
+    assert.deepEqual((await res.text()).trimEnd().split('\n'), ['time,host,v', '2026-01-01T00:00:00Z,\u00e9t\u00e9,1']);
+    const bad = await fetch(`${s.url}/api/v1/query`, { method: 'POST', body: Buffer.concat([Buffer.from('{"table":"cpu","where":["host=\u00e9'), Buffer.from([0xff]), Buffer.from('"]}')]) });
+    assert.equal(bad.status, 400);
+    assert.match(await bad.text(), /query body is not JSON \(UTF-8\)/);
+  } finally {
+    await s.stop();
   }
 });

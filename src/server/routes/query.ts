@@ -19,6 +19,9 @@ import { readBody } from '../body.js';
 import type { RequestContext, Route } from '../route.js';
 import { validateTableName } from '../../table/names.js';
 
+/** Body text: invalid UTF-8 is a 400 (below), never replaced by U+FFFD. */
+const UTF8_FATAL = new TextDecoder('utf-8', { fatal: true });
+
 /** Largest JSON request body. */
 const QUERY_BODY_BYTES_MAX = 1024 * 1024;
 
@@ -62,13 +65,15 @@ async function requestValues(ctx: RequestContext): Promise<Record<string, string
   const values: Record<string, string | boolean | string[] | undefined> = Object.create(null);
   const bad = (key: string) => new RequestError(400, `unknown query option ${JSON.stringify(key)} (options: ${ALLOWED.join(', ')})`);
   if (ctx.req.method === 'POST') {
-    let text = '';
-    for await (const chunk of readBody(ctx.req, QUERY_BODY_BYTES_MAX)) text += chunk.toString('utf8');
+    // Decoded whole: a character split across two chunks of the body (socket reads, 16 KiB
+    // gunzip outputs) decoded chunk by chunk would become two U+FFFD, changing a filter.
+    const chunks: Buffer[] = [];
+    for await (const chunk of readBody(ctx.req, QUERY_BODY_BYTES_MAX)) chunks.push(chunk);
     let body: unknown;
     try {
-      body = JSON.parse(text);
+      body = JSON.parse(UTF8_FATAL.decode(Buffer.concat(chunks)));
     } catch (error) {
-      throw new RequestError(400, `query body is not JSON: ${(error as Error).message}`);
+      throw new RequestError(400, `query body is not JSON (UTF-8): ${(error as Error).message}`);
     }
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new RequestError(400, 'query body must be a JSON object of options');
     for (const [key, value] of Object.entries(body)) {
