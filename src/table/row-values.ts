@@ -60,6 +60,8 @@ export function setValue(column: FieldColumn, at: number, v: unknown, row: numbe
     case 'utf8': {
       const text = stringOf(v);
       if (text === null) bad('is not a string (numbers, bigints and booleans are stored as their text)');
+      const lone = loneSurrogateAt(text!);
+      if (lone >= 0) bad(loneSurrogateText(lone));
       (column.values as string[])[at] = text!;
       return;
     }
@@ -91,6 +93,22 @@ export function stringOf(v: unknown): string | null {
     case 'bigint': case 'boolean': return String(v);
     default: return null;
   }
+}
+
+const isWellFormed = (String.prototype as unknown as { isWellFormed(this: string): boolean }).isWellFormed;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * The index of a string's first lone UTF-16 surrogate, or -1. UTF-8 cannot encode one (the
+ * encoder would store U+FFFD in its place): a string value holding one is refused.
+ */
+export function loneSurrogateAt(text: string): number {
+  return isWellFormed.call(text) ? -1 : text.search(LONE_SURROGATE);
+}
+
+/** Why a string with a lone surrogate at `index` is refused. */
+export function loneSurrogateText(index: number): string {
+  return `holds a lone UTF-16 surrogate at index ${index}, which UTF-8 cannot store (it would become U+FFFD)`;
 }
 
 export function jsFieldType(v: unknown, name: string, row: number): FieldType {

@@ -10,7 +10,7 @@ import { convertTime, formatTime, inTimeRange, NS_PER_UNIT, timePrecisionError, 
 import type { FieldSpec, PartitionBy, Row, TableSchema, TimeInput } from '../core/types.js';
 import { FixedValues, grow, type FieldColumn, type TagColumn } from './buffer-columns.js';
 import { fillBySeries, gatherBatch, type BufferColumns, permute64, permute8, seriesCodes } from './buffer-gather.js';
-import { jsFieldType, setValue, shownValue, stringOf } from './row-values.js';
+import { jsFieldType, loneSurrogateAt, loneSurrogateText, setValue, shownValue, stringOf } from './row-values.js';
 import { sortOrder, type SortOrder } from './series-sort.js';
 
 const INITIAL_CAPACITY = 1024;
@@ -265,6 +265,8 @@ export class WriteBuffer {
     if (v === null || v === undefined) return null;
     const text = stringOf(v);
     if (text === null) throw new SchemaError(`row ${row}: tag ${tag.name} takes a string (numbers, bigints and booleans are stored as their text; null or a missing value is the null tag), got ${shownValue(v)}`);
+    const lone = loneSurrogateAt(text);
+    if (lone >= 0) throw new SchemaError(`row ${row}: tag ${tag.name}: ${shownValue(v)} ${loneSurrogateText(lone)}`);
     return text;
   }
 
