@@ -1,10 +1,18 @@
 #!/usr/bin/env node
-// Bundles the `quiver` command into one CommonJS script, dist/cli/quiver.cjs, from the
-// TypeScript build's output (dist/src/cli/main.js and everything it imports, Arrow included),
-// so that bin/quiver.js can compile it through vm.Script with V8's code cache (Node 20 has
-// no compile cache for ES modules): see README, "CLI start-up". Run after `tsc` by
-// `npm run build:ts` (and so by `npm install`'s prepare step), `npm test` and
-// `npm run test:package`. The library entry (dist/src/index.js) stays ES modules.
+// Bundles the `quiver` command into CommonJS scripts from the TypeScript build's output
+// (dist/src/cli/main.js and everything it imports, Arrow included), so that bin/quiver.js can
+// compile them through vm.Script with V8's code cache (Node 20 has no compile cache for ES
+// modules): see README, "CLI start-up". Run after `tsc` by `npm run build:ts` (and so by
+// `npm install`'s prepare step), `npm test` and `npm run test:package`. The library entry
+// (dist/src/index.js) stays ES modules. Two bundles, of the same entry:
+//  - dist/cli/quiver.cjs, the full CLI (every command);
+//  - dist/cli/quiver-light.cjs, the light commands alone (LIGHT below, and --help and
+//    --version): every other command's module, the engine (src/quiver.ts) and the chunk
+//    reader `inspect` needs for one chunk are left out, so `quiver tables` reads and compiles
+//    ~0.1 MB instead of 1.2 MB. Its first line lists the commands it serves; bin/quiver.js runs
+//    it for those. A left-out module throws an error with code QUIVER_FULL_CLI when imported
+//    (src/cli/main.ts passes it up before anything is printed), and bin/quiver.js runs the
+//    full bundle instead: `inspect TABLE CHUNK` and `inspect FILE.qvr` take that way.
 //
 // Kept out of the bundle and loaded from node_modules as usual:
 //  - native addons (zstd-napi, lz4-napi, snappy, our own through src/native/addon.ts) and
@@ -27,6 +35,38 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
 const BUNDLE = join(dist, 'cli', 'quiver.cjs');
+const LIGHT_BUNDLE = join(dist, 'cli', 'quiver-light.cjs');
+
+/**
+ * The commands of the light bundle (src/cli/commands/index.ts names them), beside `--help` and
+ * `--version`, which main() answers itself. Each must start without the engine:
+ * test/cli/startup.test.ts checks what they load.
+ */
+const LIGHT = ['tables', 'inspect'];
+
+/** What the light bundle leaves out, as `importer (a dist/src path) → specifier` of a dynamic import. */
+function leftOut(importer, spec) {
+  if (importer === 'src/cli/commands/index.js') return !LIGHT.includes(/^\.\/([a-z-]+)\.js$/.exec(spec)?.[1]);
+  if (importer === 'src/cli/context.js') return spec === '../quiver.js'; // the engine: open(); the light commands use catalog()
+  if (importer === 'src/cli/commands/inspect.js') return true; // the chunk reader (and Arrow) for `inspect TABLE CHUNK` and `inspect FILE.qvr`
+  return false;
+}
+
+/** In the light bundle, each dynamic import leftOut() names becomes a module that throws QUIVER_FULL_CLI. */
+const lightStubs = {
+  name: 'quiver-light-stubs',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.?\//, namespace: 'file' }, (args) => {
+      if (args.kind !== 'dynamic-import') return undefined;
+      const importer = relative(dist, args.importer).split(sep).join('/');
+      return leftOut(importer, args.path) ? { path: `${importer} -> ${args.path}`, namespace: 'quiver-full-cli' } : undefined;
+    });
+    b.onLoad({ filter: /.*/, namespace: 'quiver-full-cli' }, (args) => ({
+      contents: `throw Object.assign(new Error(${JSON.stringify(`not in the light CLI bundle: ${args.path}`)}), { code: 'QUIVER_FULL_CLI' });`,
+      loader: 'js',
+    }));
+  },
+};
 
 /** Loaded from node_modules at run time (see above). */
 const EXTERNAL = ['zstd-napi', 'lz4-napi', 'snappy', 'parquet-wasm', 'minio', '@azure/storage-blob', '@duckdb/node-api', 'chart.js'];
@@ -64,16 +104,18 @@ function instrument(text) {
   return Buffer.from(text, 'utf8');
 }
 
+/** Builds one bundle into `outfile`; `light`: the light bundle (lightStubs). Exits the process on any problem. */
+async function bundle(outfile, light) {
 const started = performance.now();
 const result = await build({
   entryPoints: [join(dist, 'src', 'cli', 'main.js')],
-  outfile: BUNDLE,
+  outfile,
   bundle: true,
   platform: 'node',
   format: 'cjs',
   target: 'node20',
   external: EXTERNAL,
-  plugins: [importMetaUrl],
+  plugins: light ? [lightStubs, importMetaUrl] : [importMetaUrl],
   // import() of an external becomes a require(): a vm.Script has no ES module loader of its own.
   supported: { 'dynamic-import': false },
   // The file is one function expression taking what a CommonJS module gets, so bin/quiver.js
@@ -117,8 +159,22 @@ const code = instrument(text);
 // latin1 (a one-byte string, no UTF-8 decoding), any other as UTF-8.
 const charset = code.every((byte) => byte < 0x80) ? 'ascii' : 'utf8';
 const id = createHash('sha256').update(code).digest('hex').slice(0, 32);
-await mkdir(dirname(BUNDLE), { recursive: true });
-await writeFile(`${BUNDLE}.tmp`, Buffer.concat([Buffer.from(`// quiver-cli-bundle ${id} ${charset}\n`), code]));
-await rename(`${BUNDLE}.tmp`, BUNDLE);
+// The light bundle's first line also lists the commands it serves (bin/quiver.js).
+const served = light ? ` commands=help,version,${LIGHT.join(',')}` : '';
+if (light) {
+  // The point of it: no Arrow, no codec, no engine. A new static import that reaches them fails here.
+  const heavy = inputs.filter((p) => /node_modules\/(apache-arrow|flatbuffers)\/|dist\/src\/(quiver|scan\/|format\/(codecs\/|chunk-reader|decode-pool))/.test(p));
+  if (heavy.length > 0) {
+    console.error(`bundle-cli: the light bundle reaches the engine (${heavy.slice(0, 5).join(', ')}): import it dynamically, or leave it out in leftOut()`);
+    process.exit(1);
+  }
+}
+await mkdir(dirname(outfile), { recursive: true });
+await writeFile(`${outfile}.tmp`, Buffer.concat([Buffer.from(`// quiver-cli-bundle ${id} ${charset}${served}\n`), code]));
+await rename(`${outfile}.tmp`, outfile);
 const bytes = code.length;
-console.log(`bundle-cli: ${relative(root, BUNDLE)} (${(bytes / 1024).toFixed(0)} KiB, ${charset}, ${inputs.length} modules, ${relativeFiles.length} worker entries in dist/src) in ${((performance.now() - started) / 1000).toFixed(2)} s`);
+console.log(`bundle-cli: ${relative(root, outfile)} (${(bytes / 1024).toFixed(0)} KiB, ${charset}, ${inputs.length} modules, ${relativeFiles.length} worker entries in dist/src) in ${((performance.now() - started) / 1000).toFixed(2)} s`);
+}
+
+await bundle(BUNDLE, false);
+await bundle(LIGHT_BUNDLE, true);

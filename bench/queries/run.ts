@@ -359,11 +359,14 @@ async function main(): Promise<void> {
       const [tables, inspect, nodeOnly, duckTables] = await medianRuns([
         quiverCli(dir, ['tables']), quiverCli(dir, ['inspect', 'cpu']), { command: process.execPath, args: ['-e', '0'] }, duckOnceRun(dir, 'SHOW TABLES'),
       ], Math.max(coldRuns, 7));
-      // bin/quiver.js runs the bundle (dist/cli/quiver.cjs), or the ES modules when it is missing or older than tsc's output.
-      const version = spawnSync(quiverCli(dir, []).command, [quiverCli(dir, []).args[0]!, '--version'], { encoding: 'utf8', env: { ...process.env, QUIVER_CLI_TRACE: '1' } });
-      const cliPath = /^QUIVER_CLI_CODE_CACHE /m.test(version.stderr) ? 'the bundled CLI' : 'the CLI from ES modules: no fresh bundle, run npm run build:cli';
-      console.log(`\nCLI start-up (${cliPath}), start to first byte of output (median ms): quiver tables ${fmt(tables!.firstByteMs)}, quiver inspect cpu ${fmt(inspect!.firstByteMs)}; ` +
-        `node -e 0 (whole process) ${fmt(nodeOnly!.ms)}; DuckDB fresh process (node + @duckdb/node-api, SHOW TABLES) ${fmt(duckTables!.firstByteMs)}`);
+      // bin/quiver.js runs the light bundle (dist/cli/quiver-light.cjs) for tables and inspect,
+      // the full one for the rest, or the ES modules when the bundles are missing or older than tsc's output.
+      const version = spawnSync(quiverCli(dir, []).command, [quiverCli(dir, []).args[0]!, '--store', join(dir, 'quiver'), 'tables'], { encoding: 'utf8', env: { ...process.env, QUIVER_CLI_TRACE: '1' } });
+      const bundle = /^QUIVER_CLI_BUNDLE (\w+)/m.exec(version.stderr)?.[1];
+      const cliPath = bundle ? `the ${bundle} CLI bundle` : 'the CLI from ES modules: no fresh bundle, run npm run build:cli';
+      const cpu = (r: { cpuMs: number | null }) => (r.cpuMs === null ? '' : `, CPU ${fmt(r.cpuMs)}`);
+      console.log(`\nCLI start-up (${cliPath}), start to first byte of output (median ms; CPU: user + system of the whole process): quiver tables ${fmt(tables!.firstByteMs)}${cpu(tables!)}, quiver inspect cpu ${fmt(inspect!.firstByteMs)}${cpu(inspect!)}; ` +
+        `node -e 0 (whole process) ${fmt(nodeOnly!.ms)}${cpu(nodeOnly!)}; DuckDB fresh process (node + @duckdb/node-api, SHOW TABLES) ${fmt(duckTables!.firstByteMs)}${cpu(duckTables!)}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
     }
     if (failures) process.exitCode = 1;
   } finally {

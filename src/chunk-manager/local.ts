@@ -1,5 +1,5 @@
-import { mkdir, open, readdir, rename, link, unlink, rmdir, stat, type FileHandle } from 'node:fs/promises';
-import { statSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { promises as fsp, readdir as readdirCallback, stat as statCallback, statSync, type Dirent, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve, sep } from 'node:path';
 import { existsBySize, type ByteRange, type ChunkManager, type ListOptions, type PutOptions } from './chunk-manager.js';
@@ -14,6 +14,20 @@ import { compareKeys } from './memory.js';
  */
 let crypto: typeof import('node:crypto') | undefined;
 const randomHex = (bytes: number) => (crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')).randomBytes(bytes).toString('hex');
+
+/**
+ * node:fs/promises (and the ~10 built-in modules it loads: readline, watchers, dir) only when a
+ * command opens, writes or deletes a file: `fsp.x` reads node:fs's lazy getter at the call.
+ * Listing and size() use the callback readdir and stat, so `quiver tables` and `inspect`
+ * (reads through mmap) never load it (README, "CLI start-up").
+ */
+function readdirEntries(path: string): Promise<Dirent[]> {
+  return new Promise((resolve, reject) => readdirCallback(path, { withFileTypes: true }, (error, entries) => (error ? reject(error) : resolve(entries))));
+}
+
+function statPath(path: string): Promise<Stats> {
+  return new Promise((resolve, reject) => statCallback(path, (error, stats) => (error ? reject(error) : resolve(stats))));
+}
 
 /** Temp files of in-flight puts start with this; list() never shows them. */
 const TEMP_PREFIX = '.tmp-';
@@ -114,7 +128,7 @@ export class LocalChunkManager implements ChunkManager {
   private async withFile<T>(key: string, op: string, fn: (handle: FileHandle) => Promise<T>): Promise<T> {
     let handle: FileHandle;
     try {
-      handle = await open(this.path(key), 'r');
+      handle = await fsp.open(this.path(key), 'r');
     } catch (error) {
       if (error instanceof UsageError) throw error;
       this.fail(error, key, op);
@@ -177,7 +191,7 @@ export class LocalChunkManager implements ChunkManager {
 
   async size(key: string): Promise<number> {
     try {
-      const s = await stat(this.path(key));
+      const s = await statPath(this.path(key));
       if (!s.isFile()) throw new NotFoundError(this.url, key);
       return s.size;
     } catch (error) {
@@ -205,19 +219,19 @@ export class LocalChunkManager implements ChunkManager {
       }
       if (options.ifAbsent) {
         try {
-          await link(temp, path);
+          await fsp.link(temp, path);
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new AlreadyExistsError(this.url, key);
           throw error;
         }
-        await unlink(temp);
+        await fsp.unlink(temp);
       } else {
-        await rename(temp, path);
+        await fsp.rename(temp, path);
       }
       this.maps.delete(key);
       await syncDirectory(dir);
     } catch (error) {
-      await unlink(temp).catch(() => {});
+      await fsp.unlink(temp).catch(() => {});
       if (error instanceof AlreadyExistsError || error instanceof UsageError) throw error;
       this.fail(error, key, 'put');
     }
@@ -233,7 +247,7 @@ export class LocalChunkManager implements ChunkManager {
     const walk = async (dirKey: string): Promise<void> => {
       let entries;
       try {
-        entries = await readdir(dirKey ? join(this.root, dirKey) : this.root, { withFileTypes: true });
+        entries = await readdirEntries(dirKey ? join(this.root, dirKey) : this.root);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === 'ENOENT' || code === 'ENOTDIR') return;
@@ -261,14 +275,14 @@ export class LocalChunkManager implements ChunkManager {
       const path = this.path(key);
       this.maps.delete(key);
       try {
-        await unlink(path);
+        await fsp.unlink(path);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.fail(error, key, 'delete');
         continue;
       }
       // Remove emptied parent directories up to (not including) the root.
       for (let dir = dirname(path); dir.startsWith(this.root + sep); dir = dirname(dir)) {
-        try { await rmdir(dir); } catch { break; }
+        try { await fsp.rmdir(dir); } catch { break; }
       }
     }
   }
@@ -279,12 +293,12 @@ export class LocalChunkManager implements ChunkManager {
     const cutoff = Date.now() - olderThanMs;
     const walk = async (dir: string): Promise<void> => {
       let entries;
-      try { entries = await readdir(dir, { withFileTypes: true }); } catch { return; }
+      try { entries = await readdirEntries(dir); } catch { return; }
       for (const entry of entries) {
         const path = join(dir, entry.name);
         if (entry.isDirectory()) await walk(path);
-        else if (entry.name.startsWith(TEMP_PREFIX) && (await stat(path)).mtimeMs < cutoff) {
-          await unlink(path).catch(() => {});
+        else if (entry.name.startsWith(TEMP_PREFIX) && (await fsp.stat(path)).mtimeMs < cutoff) {
+          await fsp.unlink(path).catch(() => {});
           removed++;
         }
       }
@@ -301,9 +315,9 @@ export class LocalChunkManager implements ChunkManager {
 /** Creates the temp file, re-creating its directory if a concurrent delete removed it. */
 async function openTemp(dir: string, temp: string): Promise<FileHandle> {
   for (let attempt = 0; ; attempt++) {
-    await mkdir(dir, { recursive: true });
+    await fsp.mkdir(dir, { recursive: true });
     try {
-      return await open(temp, 'wx');
+      return await fsp.open(temp, 'wx');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 3) throw error;
     }
@@ -311,6 +325,6 @@ async function openTemp(dir: string, temp: string): Promise<FileHandle> {
 }
 
 async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
+  const handle = await fsp.open(dir, 'r');
   try { await handle.sync(); } finally { await handle.close(); }
 }

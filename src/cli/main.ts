@@ -34,6 +34,8 @@ export interface MainIo {
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
   env?: NodeJS.ProcessEnv;
+  /** A run the light CLI bundle handed over (bin/quiver.js): its `--debug` line was printed already. */
+  handedOver?: boolean;
 }
 
 /**
@@ -120,6 +122,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
   unwatch.push(watchOutput(stderr, () => {}));
   let code = 0;
   let failure: unknown;
+  let fullCli: unknown;
   try {
     const command: Command = await entry.load();
     const { values, positionals } = parseCommand(rest, command.options);
@@ -127,14 +130,18 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
       stdout.write(`${command.usage}\n\n${GLOBAL_HELP}\n`);
       return 0;
     }
-    if (debug) stderr.write(`quiver: ${nativeStatusLine()}\n`);
+    if (debug && !io.handedOver) stderr.write(`quiver: ${nativeStatusLine()}\n`);
     ctx = new CommandContext(globalFlags(values, env), stdout, stderr, COMMANDS);
     code = await command.run(ctx, values, positionals);
     if (outputError) { failure = outputError; code = report(outputError, stderr, debug, name); }
   } catch (error) {
     failure = error;
+    // The light CLI bundle lacks a module this run needs (scripts/bundle-cli.mjs): bin/quiver.js
+    // runs the full bundle with the same arguments. The light commands import what the light
+    // bundle leaves out before they print anything.
+    if ((error as { code?: unknown })?.code === 'QUIVER_FULL_CLI') fullCli = error;
     // The reader went away: what failed is the writing (EPIPE) or the scan we cancelled.
-    code = outputGone && (isClosedOutput(error) || (error as Error)?.name === 'AbortError') ? 0 : report(error, stderr, debug, name);
+    else code = outputGone && (isClosedOutput(error) || (error as Error)?.name === 'AbortError') ? 0 : report(error, stderr, debug, name);
   } finally {
     try {
       await ctx?.close();
@@ -147,6 +154,7 @@ export async function main(argv: string[], io: MainIo = {}): Promise<number> {
     }
     for (const stop of unwatch) stop();
   }
+  if (fullCli !== undefined) throw fullCli;
   return code;
 }
 

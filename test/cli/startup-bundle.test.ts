@@ -8,14 +8,15 @@ import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 import { crc32 } from 'node:zlib';
 
-// bin/quiver.js runs the CLI from one bundled script (dist/cli/quiver.cjs) through V8's code
-// cache (README, "CLI start-up"). These tests run a copy of the package's layout in a
+// bin/quiver.js runs the CLI from a bundled script through V8's code cache (README, "CLI
+// start-up"): dist/cli/quiver-light.cjs for the light commands (tables, inspect, --help,
+// --version), dist/cli/quiver.cjs for the others and for what the light one leaves out. These tests run a copy of the package's layout in a
 // temporary folder (bin/ and the bundle copied, dist/src and node_modules linked), so they can
 // age or damage files without touching the checkout.
 const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 const SAMPLE = join(ROOT, 'examples', 'cpu.csv');
 
-interface Run { status: number | null; stdout: string; stderr: string; cache: string | undefined; modules: string[] }
+interface Run { status: number | null; stdout: string; stderr: string; cache: string | undefined; bundles: string[]; modules: string[] }
 
 function layout(dir: string): string {
   const pkg = join(dir, 'pkg');
@@ -23,7 +24,7 @@ function layout(dir: string): string {
   mkdirSync(join(pkg, 'dist', 'cli'), { recursive: true });
   for (const f of ['quiver.js', 'package.json']) copyFileSync(join(ROOT, 'bin', f), join(pkg, 'bin', f));
   copyFileSync(join(ROOT, 'tsconfig.json'), join(pkg, 'tsconfig.json')); // a checkout: the bundle's age is checked
-  copyFileSync(join(ROOT, 'dist', 'cli', 'quiver.cjs'), join(pkg, 'dist', 'cli', 'quiver.cjs'));
+  for (const f of ['quiver.cjs', 'quiver-light.cjs']) copyFileSync(join(ROOT, 'dist', 'cli', f), join(pkg, 'dist', 'cli', f));
   copyFileSync(join(ROOT, 'package.json'), join(pkg, 'package.json'));
   symlinkSync(join(ROOT, 'dist', 'src'), join(pkg, 'dist', 'src'));
   symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
@@ -35,9 +36,10 @@ function quiver(pkg: string, args: string[], env: Record<string, string> = {}, n
   const r = spawnSync(process.execPath, [...nodeArgs, join(pkg, 'bin', 'quiver.js'), ...args],
     { encoding: 'utf8', maxBuffer: 64 << 20, env: { ...process.env, QUIVER_STORE: '', QUIVER_CLI_TRACE: '1', HOME: join(pkg, 'home'), XDG_CACHE_HOME: '', ...env } });
   const cache = /^QUIVER_CLI_CODE_CACHE (\w+)$/m.exec(r.stderr)?.[1];
+  const bundles = r.stderr.split('\n').filter((l) => l.startsWith('QUIVER_CLI_BUNDLE ')).map((l) => l.slice('QUIVER_CLI_BUNDLE '.length));
   const modules = r.stderr.split('\n').filter((l) => l.startsWith('QUIVER_CLI_MODULE ')).map((l) => l.slice('QUIVER_CLI_MODULE '.length));
   const stderr = r.stderr.split('\n').filter((l) => !l.startsWith('QUIVER_CLI_')).join('\n');
-  return { status: r.status, stdout: r.stdout, stderr, cache, modules };
+  return { status: r.status, stdout: r.stdout, stderr, cache, bundles, modules };
 }
 
 function ok(r: Run, what: string): Run {
@@ -73,13 +75,14 @@ test('code cache: one per command, written after the first run and used after it
 
   // A stale file of another Node or bundle is cleared when a cache is written.
   mkdirSync(cacheDir);
-  writeFileSync(join(cacheDir, 'quiver-cli-v0.0.1-x64-0123456789abcdef-tables.v8cache'), 'old');
+  writeFileSync(join(cacheDir, 'quiver-cli-light-v0.0.1-x64-0123456789abcdef-tables.v8cache'), 'old');
   const first = tables();
+  assert.deepEqual(first.bundles, ['light']);
   assert.equal(first.cache, 'miss');
   assert.equal(first.stdout, expected.stdout);
   const [tablesFile, ...others] = files();
   assert.deepEqual(others, [], 'the old file is gone, one file for tables');
-  assert.match(tablesFile!, new RegExp(`^quiver-cli-${process.version}-${process.arch}-[0-9a-f]{16}-tables\\.v8cache$`));
+  assert.match(tablesFile!, new RegExp(`^quiver-cli-light-${process.version}-${process.arch}-[0-9a-f]{16}-tables\\.v8cache$`));
   const path = join(cacheDir, tablesFile!);
   const sound = readFileSync(path);
   assert.equal(tables().cache, 'hit');
@@ -90,6 +93,12 @@ test('code cache: one per command, written after the first run and used after it
   assert.equal(files().length, 2);
   assert.equal(ok(quiver(pkg, ['--store', store, 'inspect', 'cpu'], env), 'inspect').cache, 'hit');
   assert.equal(tables().cache, 'hit');
+  // The full bundle's caches live beside the light one's: writing one clears neither.
+  const scan = ok(quiver(pkg, ['--store', store, 'scan', 'cpu', '--limit', '1'], env), 'scan');
+  assert.deepEqual([scan.bundles, scan.cache], [['full'], 'miss']);
+  assert.equal(files().length, 3);
+  assert.equal(tables().cache, 'hit');
+  rmSync(join(cacheDir, files().find((f) => f.endsWith('-scan.v8cache'))!));
 
   const headerEnd = sound.indexOf('\n', sound.indexOf('\n') + 1) + 10; // magic, key, CRC lines
   const damaged: [string, Buffer][] = [
@@ -134,9 +143,9 @@ test('in a checkout the bundle runs only when it is not older than the ES module
   const off = ok(quiver(pkg, ['--store', store, 'tables'], { ...env, QUIVER_CLI_BUNDLE: '0' }), 'tables');
   assert.equal(off.cache, undefined, 'QUIVER_CLI_BUNDLE=0: the ES modules ran');
   assert.equal(off.stdout, fresh.stdout);
-  const bundle = join(pkg, 'dist', 'cli', 'quiver.cjs');
+  const bundles = ['quiver.cjs', 'quiver-light.cjs'].map((f) => join(pkg, 'dist', 'cli', f));
   const esmTime = statSync(join(ROOT, 'dist', 'src', 'cli', 'main.js')).mtime;
-  utimesSync(bundle, new Date(esmTime.getTime() - 60_000), new Date(esmTime.getTime() - 60_000));
+  for (const bundle of bundles) utimesSync(bundle, new Date(esmTime.getTime() - 60_000), new Date(esmTime.getTime() - 60_000));
   const aged = ok(quiver(pkg, ['--store', store, 'tables'], env), 'tables');
   assert.equal(aged.cache, undefined, 'an older bundle is not used');
   assert.equal(aged.stdout, fresh.stdout);
@@ -144,9 +153,14 @@ test('in a checkout the bundle runs only when it is not older than the ES module
   // bundle is used whatever their order.
   rmSync(join(pkg, 'tsconfig.json'));
   const installed = ok(quiver(pkg, ['--store', store, 'tables'], env), 'tables');
-  assert.ok(installed.cache !== undefined, 'an installed package runs its bundle');
+  assert.deepEqual(installed.bundles, ['light'], 'an installed package runs its bundle');
   assert.equal(installed.stdout, fresh.stdout);
-  rmSync(bundle);
+  // Without the light bundle the full one serves every command; without both, the ES modules.
+  rmSync(bundles[1]!);
+  const full = ok(quiver(pkg, ['--store', store, 'tables'], env), 'tables');
+  assert.deepEqual(full.bundles, ['full']);
+  assert.equal(full.stdout, fresh.stdout);
+  rmSync(bundles[0]!);
   const missing = ok(quiver(pkg, ['--store', store, 'tables'], env), 'tables');
   assert.equal(missing.cache, undefined);
   assert.equal(missing.stdout, fresh.stdout);
@@ -167,6 +181,41 @@ test('the bundled CLI prints and exits as the ES modules do', () => withPackage(
     assert.ok(bundled.cache !== undefined && esm.cache === undefined, args.join(' '));
     assert.deepEqual([bundled.status, bundled.stdout, bundled.stderr], [esm.status, esm.stdout, esm.stderr], `quiver ${args.join(' ')}`);
   }
+}));
+
+test('the light bundle serves tables, inspect, --help and --version; a run needing what it left out (inspect of one chunk) is handed to the full bundle, printing as the ES modules do', () => withPackage(({ dir, pkg, store, env }) => {
+  const key = /^(cpu\/\S+\.qvr)\s/m.exec(ok(quiver(pkg, ['--store', store, 'inspect', 'cpu'], env), 'inspect').stdout)?.[1];
+  assert.ok(key, 'a chunk key in inspect cpu');
+  const file = join(dir, 'one.qvr');
+  copyFileSync(join(store, key), file);
+  const cases: [string[], string[]][] = [
+    [['tables'], ['light']], [['inspect'], ['light']], [['inspect', 'cpu', '--versions'], ['light']], [['--help'], ['light']], [['--version', '--json'], ['light']],
+    [['tables', '--help'], ['light']], [['inspect', 'nope'], ['light']],
+    [['inspect', 'cpu', key.slice(-16)], ['light', 'full']], [['inspect', 'cpu', key.slice(-16), '--json'], ['light', 'full']],
+    [['query', '--help'], ['full']], [['scan', 'cpu', '--limit', '2', '--format', 'csv'], ['full']],
+  ];
+  for (const [args, expected] of cases) {
+    for (let run = 0; run < 2; run++) { // a miss, then a hit of the code caches
+      const bundled = quiver(pkg, ['--store', store, ...args], env);
+      const esm = quiver(pkg, ['--store', store, ...args], { ...env, QUIVER_CLI_BUNDLE: '0' });
+      assert.deepEqual(bundled.bundles, expected, `quiver ${args.join(' ')}`);
+      assert.deepEqual([bundled.status, bundled.stdout, bundled.stderr], [esm.status, esm.stdout, esm.stderr], `quiver ${args.join(' ')}`);
+    }
+  }
+  // --debug's line is printed once, by the light bundle (the ES modules name the addon by its real path, not the package's).
+  const debug = quiver(pkg, ['--store', store, 'inspect', 'cpu', key.slice(-16), '--debug'], env);
+  assert.deepEqual([debug.status, debug.bundles, debug.stderr.split('\n').filter((l) => l.startsWith('quiver: ')).length], [0, ['light', 'full'], 1], debug.stderr);
+  // A chunk file on disk: inspect FILE.qvr (no --store) is handed over too.
+  const bundled = quiver(pkg, ['inspect', file], env);
+  const esm = quiver(pkg, ['inspect', file], { ...env, QUIVER_CLI_BUNDLE: '0' });
+  assert.deepEqual(bundled.bundles, ['light', 'full']);
+  assert.equal(bundled.status, 0, bundled.stderr);
+  assert.deepEqual([bundled.stdout, bundled.stderr], [esm.stdout, esm.stderr]);
+  assert.match(bundled.stdout, /^chunk /m);
+  // The light bundle holds no Arrow and no chunk reader (scripts/bundle-cli.mjs fails the build otherwise).
+  const light = readFileSync(join(pkg, 'dist', 'cli', 'quiver-light.cjs'), 'latin1');
+  assert.match(light.slice(0, 200), /^\/\/ quiver-cli-bundle [0-9a-f]+ ascii commands=help,version,tables,inspect\n/);
+  assert.ok(light.length < 300_000 && !light.includes('node_modules/apache-arrow') && !light.includes('dist/src/format/chunk-reader.js'), `light bundle of ${light.length} bytes`);
 }));
 
 test('workers start from the bundled CLI: the CSV parser, the Parquet decoder, the decode pool and DuckDB', () => withPackage(({ dir, pkg, store, env }) => {

@@ -11,7 +11,7 @@ test('npm pack ships dist JS and .d.ts, bin, native sources, docs and README; no
   const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const files = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path).sort();
-  for (const needed of ['package.json', 'README.md', 'bin/quiver.js', 'bin/package.json', 'dist/cli/quiver.cjs', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js',
+  for (const needed of ['package.json', 'README.md', 'bin/quiver.js', 'bin/package.json', 'dist/cli/quiver.cjs', 'dist/cli/quiver-light.cjs', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js',
     'dist/src/report/html.js', 'native/binding.gyp', 'native/src/quiver_native.cc', 'scripts/install-native.mjs', 'docs/format.md', 'docs/tables.md', 'examples/cpu.csv']) {
     assert.ok(files.includes(needed), `${needed} is shipped`);
   }
