@@ -25,6 +25,13 @@ import { PARSE_THREADS_MAX } from './settings.js';
 
 /** Body bytes sent to a worker at once: bounds the windows one reply carries (and what it holds). */
 export const MESSAGE_BYTES = 512 * 1024;
+/**
+ * Message buffers (MESSAGE_BYTES plus one body chunk) come back with their reply and are
+ * reused, so the main thread copies into warm memory instead of fresh pages; at most this
+ * many are kept.
+ */
+const SPARE_BUFFERS_MAX = 16;
+const SPARE_BUFFER_BYTES = MESSAGE_BYTES + 256 * 1024;
 /** A measurement's columns as they cross threads (typed arrays transferred; strings cloned). */
 export interface WireMeasurement {
   measurement: string;
@@ -41,7 +48,7 @@ export interface WireMeasurement {
 export type WireWindow = { rows: number; measurements: WireMeasurement[] };
 
 export type ParseRequest = { job: number; start?: LineBodyOptions; bytes?: Uint8Array; end?: boolean; cancel?: boolean };
-export type ParseReply = { job: number; windows?: WireWindow[]; rows?: number; errors?: BadLine[]; parsed?: number; error?: string };
+export type ParseReply = { job: number; windows?: WireWindow[]; rows?: number; errors?: BadLine[]; parsed?: number; error?: string; bytes?: Uint8Array };
 
 /** Windows as plain objects and the buffers to transfer with them. */
 export function toWire(windows: readonly LineWindow[]): [WireWindow[], ArrayBuffer[]] {
@@ -98,6 +105,7 @@ export class ParsePool {
   private slots: Slot[] = [];
   private nextJob = 1;
   private closed = false;
+  private readonly spare: ArrayBuffer[] = [];
   /** Bodies parsed by workers (metrics, tests). */
   jobs = 0;
   /** Workers that stopped unexpectedly (replaced). */
@@ -151,12 +159,19 @@ export class ParsePool {
     let done = false;
     const send = async (end: boolean): Promise<ParseReply> => {
       if (slot.failure) throw new QuiverError(`line protocol parse worker stopped: ${slot.failure.message}`, { cause: slot.failure });
-      const data = new Uint8Array(bytes);
+      // Up to the last newline (the rest goes with the next message), so that the worker's
+      // splitter rarely holds a partial line to join with the next bytes.
+      const last = chunks[chunks.length - 1]!;
+      const nl = end ? -1 : last.lastIndexOf(0x0a);
+      const tail = nl < 0 ? undefined : last.subarray(nl + 1);
+      if (tail) chunks[chunks.length - 1] = last.subarray(0, nl + 1);
+      const size = bytes - (tail?.length ?? 0);
+      const buffer = size <= SPARE_BUFFER_BYTES ? this.spare.pop() ?? new ArrayBuffer(SPARE_BUFFER_BYTES) : new ArrayBuffer(size);
+      const data = new Uint8Array(buffer, 0, size);
       let at = 0;
       for (const c of chunks) { data.set(c, at); at += c.length; }
-      chunks = [];
-      const size = bytes;
-      bytes = 0;
+      chunks = tail && tail.length > 0 ? [tail] : [];
+      bytes = tail?.length ?? 0;
       const request: ParseRequest = { job, bytes: data, ...(started ? {} : { start: options }), ...(end ? { end } : {}) };
       started = true;
       slot.queuedBytes += size;
@@ -166,6 +181,7 @@ export class ParsePool {
           slot.pending.set(job, { resolve, reject });
           slot.worker.postMessage(request, [data.buffer]);
         });
+        if (reply.bytes && reply.bytes.buffer.byteLength === SPARE_BUFFER_BYTES && this.spare.length < SPARE_BUFFERS_MAX) this.spare.push(reply.bytes.buffer as ArrayBuffer);
         if (reply.error !== undefined) throw new QuiverError(`line protocol parse worker failed: ${reply.error}`);
         rows = reply.rows ?? rows;
         return reply;

@@ -23,7 +23,9 @@ port.on('message', (request: ParseRequest) => {
     if (request.bytes) body.push(Buffer.from(request.bytes.buffer, request.bytes.byteOffset, request.bytes.byteLength));
     if (request.end) body.end();
     const [windows, transfer] = toWire(request.end ? body.takeAll() : body.takeFull());
-    const reply: ParseReply = { job, windows, rows: body.rows };
+    // The message's buffer goes back for reuse (the splitter keeps no view of it).
+    const reply: ParseReply = { job, windows, rows: body.rows, ...(request.bytes ? { bytes: request.bytes } : {}) };
+    if (request.bytes) transfer.push(request.bytes.buffer as ArrayBuffer);
     if (request.end) {
       reply.errors = body.errors;
       reply.parsed = body.parsed;

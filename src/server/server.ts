@@ -85,9 +85,14 @@ export async function startServer(db: Quiver, options: ServeOptions = {}, owns: 
   const metrics = new Metrics();
   const ingest = new Ingest(db, settings, metrics);
   registerStoreMetrics(metrics, db);
-  // Workers load while the server starts; a body arriving before one is ready is parsed inline.
+  // The workers have loaded before the server listens (a body arriving before would be parsed inline).
   const parsePool = settings.parseThreads > 0 ? new ParsePool(settings.parseThreads) : undefined;
-  parsePool?.start();
+  try {
+    await parsePool?.whenReady();
+  } catch (error) {
+    await parsePool?.close();
+    throw new QuiverError(`line protocol parse workers did not start: ${(error as Error).message}`, { cause: error });
+  }
   metrics.gauge('quiver_parse_threads', 'Worker threads parsing line-protocol bodies (ready).', () => parsePool?.readyCount ?? 0);
   metrics.gauge('quiver_parse_worker_bodies', 'Line-protocol bodies parsed by worker threads since start (the others were parsed on the main thread).', () => parsePool?.jobs ?? 0);
   metrics.gauge('quiver_parse_worker_crashes', 'Parse workers that stopped unexpectedly and were replaced.', () => parsePool?.crashes ?? 0);
@@ -169,7 +174,6 @@ export async function startServer(db: Quiver, options: ServeOptions = {}, owns: 
   }
   try {
     await ingest.start();
-    await parsePool?.whenReady();
   } catch (error) {
     server.close();
     await parsePool?.close();
