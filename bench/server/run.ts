@@ -8,7 +8,7 @@
  * (VmHWM of its process) and its CPU seconds (user + system, /proc) per million points while
  * the writes ran (less distorted by a loaded machine than points/s). Each run ends by checking
  * that the server counts every point.
- * Usage: npm run bench:server [-- --hosts 100 --hours 6 --writers 4 --batch 5000 --runs 3]
+ * Usage: npm run bench:server [-- --hosts 100 --hours 6 --writers 4 --batch 5000 --runs 3 --parse-threads 0,default]
  * (QUIVER_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' profiles the server)
  */
 import { spawn } from 'node:child_process';
@@ -28,6 +28,9 @@ const hours = arg('hours', 6);
 const writers = arg('writers', 4);
 const batchLines = arg('batch', 5000);
 const runs = arg('runs', 3);
+/** `--parse-threads 0,default`: Quiver once per setting in each run (an A/B of the parse workers); default: the server's default. */
+const parseThreadsList = (() => { const i = args.indexOf('--parse-threads'); return i >= 0 ? args[i + 1]!.split(',') : ['default']; })();
+const quiverName = (threads: string) => (parseThreadsList.length === 1 && threads === 'default' ? 'Quiver' : `Quiver, parse threads ${threads}`);
 const root = join(import.meta.dirname, '..', '..', '..');
 
 function freePort(): Promise<number> {
@@ -105,12 +108,12 @@ async function waitFor(url: string, what: string): Promise<void> {
   }
 }
 
-async function runQuiver(batches: Buffer[], lines: number): Promise<Result> {
+async function runQuiver(batches: Buffer[], lines: number, parseThreads: string): Promise<Result> {
   const dir = mkdtempSync(join(tmpdir(), 'quiver-bench-server-'));
   const port = await freePort();
   // QUIVER_BENCH_NODE_ARGS: extra node options for the server (e.g. --cpu-prof --cpu-prof-dir=DIR).
   const nodeArgs = process.env.QUIVER_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin', 'quiver.js'), 'serve', '--store', join(dir, 'store'), '--wal', join(dir, 'wal'), '--listen', `127.0.0.1:${port}`, '--quiet'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, join(root, 'bin', 'quiver.js'), 'serve', '--store', join(dir, 'store'), '--wal', join(dir, 'wal'), '--listen', `127.0.0.1:${port}`, '--quiet', ...(parseThreads === 'default' ? [] : ['--parse-threads', parseThreads])], { stdio: ['ignore', 'ignore', 'inherit'] });
   try {
     const url = `http://127.0.0.1:${port}`;
     await waitFor(`${url}/health`, 'quiver serve');
@@ -160,9 +163,9 @@ async function main() {
   console.log(`# server ingestion: cpu, ${hosts} hosts × ${hours} h @10 s = ${lines.toLocaleString('en-US')} points × ${CPU_FIELDS.length} fields `
     + `(${fmt(bytes / 2 ** 20, 1)} MiB of line protocol), ${batches.length} batches of ${batchLines.toLocaleString('en-US')} lines, ${writers} concurrent writers, `
     + `median of ${runs} runs (servers alternating)\n`);
-  const results = new Map<string, Result[]>([['Quiver', []], ['InfluxDB 1.6', []]]);
+  const results = new Map<string, Result[]>([...parseThreadsList.map((t) => [quiverName(t), []] as [string, Result[]]), ['InfluxDB 1.6', []]]);
   for (let r = 0; r < runs; r++) {
-    results.get('Quiver')!.push(await runQuiver(batches, lines));
+    for (const t of parseThreadsList) results.get(quiverName(t))!.push(await runQuiver(batches, lines, t));
     results.get('InfluxDB 1.6')!.push(await runInflux(batches, lines));
   }
   const summary = [...results].map(([name, list]) => {
@@ -171,14 +174,18 @@ async function main() {
     return { name, pps: lines / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), rss: Math.max(...list.map((x) => x.rssMb)),
       cpu: median(list.map((x) => x.cpuSeconds)) / (lines / 1e6) };
   });
-  const [q, i] = summary as [typeof summary[0], typeof summary[0]];
+  const i = summary.at(-1)!;
   console.log('| server | points/s | field values/s | p50 ack ms | p99 ack ms | peak RSS MB | CPU s / M points |');
   console.log('|---|---:|---:|---:|---:|---:|---:|');
   for (const s of summary) console.log(`| ${s.name} | ${fmt(s.pps, 0)} | ${fmt(s.pps * CPU_FIELDS.length, 0)} | ${fmt(s.p50, 1)} | ${fmt(s.p99, 1)} | ${fmt(s.rss, 0)} | ${fmt(s.cpu, 2)} |`);
-  console.log(`| Quiver / InfluxDB | ${fmt(q.pps / i.pps)}x | | ${fmt(q.p50 / i.p50)}x | ${fmt(q.p99 / i.p99)}x | ${fmt(q.rss / i.rss)}x | ${fmt(q.cpu / i.cpu)}x |`);
-  const quiver = results.get('Quiver')!;
-  console.log(`\nQuiver per run: WAL fdatasyncs ${quiver.map((x) => x.fsyncs).join(', ')} for ${batches.length} write requests each (group commit); `
-    + `flushes to chunks while the writes ran ${quiver.map((x) => x.flushes).join(', ')}`);
+  for (const q of summary.slice(0, -1)) {
+    console.log(`| ${q.name} / InfluxDB | ${fmt(q.pps / i.pps)}x | | ${fmt(q.p50 / i.p50)}x | ${fmt(q.p99 / i.p99)}x | ${fmt(q.rss / i.rss)}x | ${fmt(q.cpu / i.cpu)}x |`);
+  }
+  for (const t of parseThreadsList) {
+    const quiver = results.get(quiverName(t))!;
+    console.log(`\n${quiverName(t)} per run: WAL fdatasyncs ${quiver.map((x) => x.fsyncs).join(', ')} for ${batches.length} write requests each (group commit); `
+      + `flushes to chunks while the writes ran ${quiver.map((x) => x.flushes).join(', ')}`);
+  }
 }
 
 await main();

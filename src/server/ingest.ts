@@ -12,7 +12,7 @@ import { QuiverError, RequestError } from '../errors.js';
 import type { RecordBatch } from 'apache-arrow';
 import { validateColumnName, validateTableName } from '../table/names.js';
 import type { PointError, PointFieldType } from './points.js';
-import type { LineColumns, MeasurementColumns } from './line-columns.js';
+import type { LineWindow, MeasurementData } from './line-columns.js';
 import { lineBatch } from './line-batch.js';
 import type { Metrics, Counter } from './metrics.js';
 import type { ServeSettings } from './settings.js';
@@ -212,7 +212,7 @@ export class Ingest {
   }
 
   /** The table of a measurement, created from its columns (all of them) when it does not exist. */
-  private async tableFor(m: MeasurementColumns): Promise<TableState> {
+  private async tableFor(m: MeasurementData): Promise<TableState> {
     const measurement = m.measurement;
     const known = this.tables.get(measurement);
     if (known) return known;
@@ -270,7 +270,7 @@ export class Ingest {
    * tag not in the table, type conflict) and why. Each measurement's points are appended as
    * one batch (one WAL frame).
    */
-  async writeLines(lines: LineColumns): Promise<{ written: number; errors: PointError[] }> {
+  async writeLines(lines: LineWindow): Promise<{ written: number; errors: PointError[] }> {
     const errors: PointError[] = [];
     let written = 0;
     await Promise.all([...lines.measurements.values()].map(async (m) => {

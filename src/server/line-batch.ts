@@ -11,7 +11,7 @@ import { ARROW_TIME_UNIT } from '../core/arrow-schema.js';
 import { NS_PER_UNIT } from '../core/time.js';
 import type { TableSchema } from '../core/types.js';
 import { validateColumnName } from '../table/names.js';
-import type { FieldBuilder, MeasurementColumns } from './line-columns.js';
+import type { FieldBuilder, MeasurementData } from './line-columns.js';
 import { utf8Data, type PointError } from './points.js';
 
 /** What a table accepts: its schema, and field types by name (claims of earlier writes included). */
@@ -88,7 +88,7 @@ function fieldData(f: FieldBuilder, rows: Int32Array | null, n: number): Data {
  * the others, and the points written. New fields the batch brings are claimed in
  * target.fields (their type is the first point's that names them).
  */
-export function lineBatch(target: LineTarget, m: MeasurementColumns): { batch?: RecordBatch; rows: number; errors: PointError[] } {
+export function lineBatch(target: LineTarget, m: MeasurementData): { batch?: RecordBatch; rows: number; errors: PointError[] } {
   const n = m.rows;
   const { schema } = target;
   const reasons: (string | undefined)[] = new Array(n);

@@ -42,7 +42,9 @@ class BytesCache<T> {
 
   set(buf: Uint8Array, start: number, end: number, hash: number, value: T): void {
     if (this.size >= this.max) { this.known.clear(); this.size = 0; }
-    const entry = { bytes: buf.slice(start, end), value };
+    // A copy: Buffer's slice() is a view, which would keep the whole body chunk alive (and read
+    // whatever a reused buffer holds later).
+    const entry = { bytes: Uint8Array.prototype.slice.call(buf, start, end), value };
     const list = this.known.get(hash);
     if (list) list.push(entry);
     else this.known.set(hash, [entry]);

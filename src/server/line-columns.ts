@@ -38,6 +38,30 @@ export interface TagBuilder {
   readonly values: string[];
 }
 
+/** A tag column as ingest reads it (codes into `values`; valid 0: the row lacks the tag). */
+export type TagData = Pick<TagBuilder, 'name' | 'codes' | 'valid' | 'values'>;
+
+/**
+ * One measurement's rows as ingest reads them: a MeasurementColumns, or the same columns
+ * received from a parse worker (parse-pool.ts). Arrays may be longer than `rows`.
+ */
+export interface MeasurementData {
+  readonly measurement: string;
+  readonly rows: number;
+  readonly time: BigInt64Array;
+  readonly lines: Int32Array;
+  readonly seriesOf: Int32Array;
+  readonly seriesList: readonly LineSeries[];
+  readonly tags: ReadonlyMap<string, TagData>;
+  readonly fields: ReadonlyMap<string, readonly FieldBuilder[]>;
+}
+
+/** A window of a request's points, by measurement. */
+export interface LineWindow {
+  readonly measurements: ReadonlyMap<string, MeasurementData>;
+  readonly rows: number;
+}
+
 /** A series seen by a measurement: its tag columns and codes, resolved once. */
 interface SeriesCodes {
   tags: TagBuilder[];
@@ -45,7 +69,7 @@ interface SeriesCodes {
 }
 
 /** The rows of one measurement, as columns. */
-export class MeasurementColumns {
+export class MeasurementColumns implements MeasurementData {
   rows = 0;
   private capacity = INITIAL_ROWS;
   time = new BigInt64Array(INITIAL_ROWS);
@@ -141,7 +165,7 @@ export class MeasurementColumns {
  * A LineSink collecting a request window's lines by measurement. A line refused part way
  * leaves nothing: its fields are held until end().
  */
-export class LineColumns implements LineSink {
+export class LineColumns implements LineSink, LineWindow {
   readonly measurements = new Map<string, MeasurementColumns>();
   /** Points taken. */
   rows = 0;

@@ -8,6 +8,7 @@ import type { Quiver } from '../quiver.js';
 import type { Ingest } from './ingest.js';
 import type { Metrics } from './metrics.js';
 import type { ServeSettings } from './settings.js';
+import type { ParsePool } from './parse-pool.js';
 
 /** What every route handler gets. */
 export interface ServerCore {
@@ -16,6 +17,8 @@ export interface ServerCore {
   readonly ingest: Ingest;
   readonly metrics: Metrics;
   readonly settings: ServeSettings;
+  /** Worker threads parsing line-protocol bodies (undefined: parse threads 0). */
+  readonly parsePool?: ParsePool;
 }
 
 export interface RequestContext {

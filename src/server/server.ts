@@ -15,6 +15,7 @@ import { resolveSettings, type ServeOptions } from './settings.js';
 import { Metrics } from './metrics.js';
 import { Ingest } from './ingest.js';
 import { registerStoreMetrics } from './store-metrics.js';
+import { ParsePool } from './parse-pool.js';
 
 export interface ServerHandle {
   /** Where the server listens (the port chosen when listen asked for port 0). */
@@ -24,6 +25,8 @@ export interface ServerHandle {
   readonly url: string;
   /** Stops accepting, finishes in-flight requests, flushes buffered points (then closes the store when the server opened it). */
   close(): Promise<void>;
+  /** The line-protocol parse workers (undefined with parse threads 0): their counts, for tests and operations. */
+  readonly parsePool?: ParsePool;
 }
 
 function digest(text: string): Buffer {
@@ -82,7 +85,18 @@ export async function startServer(db: Quiver, options: ServeOptions = {}, owns: 
   const metrics = new Metrics();
   const ingest = new Ingest(db, settings, metrics);
   registerStoreMetrics(metrics, db);
-  const core: ServerCore = { db, ingest, metrics, settings };
+  // The workers have loaded before the server listens (a body arriving before would be parsed inline).
+  const parsePool = settings.parseThreads > 0 ? new ParsePool(settings.parseThreads) : undefined;
+  try {
+    await parsePool?.whenReady();
+  } catch (error) {
+    await parsePool?.close();
+    throw new QuiverError(`line protocol parse workers did not start: ${(error as Error).message}`, { cause: error });
+  }
+  metrics.gauge('quiver_parse_threads', 'Worker threads parsing line-protocol bodies (ready).', () => parsePool?.readyCount ?? 0);
+  metrics.gauge('quiver_parse_worker_bodies', 'Line-protocol bodies parsed by worker threads since start (the others were parsed on the main thread).', () => parsePool?.jobs ?? 0);
+  metrics.gauge('quiver_parse_worker_crashes', 'Parse workers that stopped unexpectedly and were replaced.', () => parsePool?.crashes ?? 0);
+  const core: ServerCore = { db, ingest, metrics, settings, ...(parsePool ? { parsePool } : {}) };
   const routes = routeTable(ROUTES);
   const requests = metrics.counter('quiver_http_requests_total', 'HTTP requests answered, by route, method and status.');
   const durations = metrics.histogram('quiver_http_request_duration_seconds', 'Time from request to response end, by route.');
@@ -155,9 +169,16 @@ export async function startServer(db: Quiver, options: ServeOptions = {}, owns: 
     await Promise.race([once(server, 'listening'), once(server, 'error').then(([error]) => { throw error; })]);
   } catch (error) {
     await ingest.close();
+    await parsePool?.close();
     throw new UsageError(`cannot listen on ${settings.host}:${settings.port}: ${(error as Error).message}`);
   }
-  await ingest.start();
+  try {
+    await ingest.start();
+  } catch (error) {
+    server.close();
+    await parsePool?.close();
+    throw error;
+  }
   const address = server.address() as AddressInfo;
   const host = address.address.includes(':') ? `[${address.address}]` : address.address;
   settings.log({ time: new Date().toISOString(), level: 'info', event: 'listening', url: `http://${host}:${address.port}`, store: db.url });
@@ -166,6 +187,7 @@ export async function startServer(db: Quiver, options: ServeOptions = {}, owns: 
     host: address.address,
     port: address.port,
     url: `http://${host}:${address.port}`,
+    ...(parsePool ? { parsePool } : {}),
     close() {
       closing ??= (async () => {
         ingest.closing = true;
@@ -176,6 +198,8 @@ export async function startServer(db: Quiver, options: ServeOptions = {}, owns: 
         // sending a body that was refused.
         server.closeAllConnections();
         await closed;
+        // No request is left to use them.
+        await parsePool?.close();
         await ingest.close();
         if (owns.closeDb) await db.close();
         settings.log({ time: new Date().toISOString(), level: 'info', event: 'closed' });

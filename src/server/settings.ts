@@ -1,5 +1,6 @@
 /** Options of `quiver serve` / `Quiver.serve()`, and their defaults. */
 import { UsageError } from '../errors.js';
+import { availableParallelism } from 'node:os';
 
 export interface ServeOptions {
   /** `host:port` to listen on (port 0: any free port). Default 127.0.0.1:8086. */
@@ -17,6 +18,13 @@ export interface ServeOptions {
   memoryBytes?: number;
   /** Buffered points are flushed to chunks at most this long after the first arrived. Default 10 s. */
   flushAgeMs?: number;
+  /**
+   * Worker threads parsing line-protocol bodies (0: parse on the main thread). Default: one
+   * per core besides the main thread's, at least one (parse-pool.ts).
+   */
+  parseThreads?: number;
+  /** Bodies declaring fewer bytes than this (Content-Length, uncompressed) are parsed on the main thread. Default 64 KiB. */
+  parseInlineBytesMax?: number;
   /** One structured line per request and per event (default: JSON lines on stderr; false: none). */
   log?: ((entry: Record<string, unknown>) => void) | false;
 }
@@ -29,6 +37,8 @@ export interface ServeSettings {
   bodyBytesMax: number;
   memoryBytes: number;
   flushAgeMs: number;
+  parseThreads: number;
+  parseInlineBytesMax: number;
   log: (entry: Record<string, unknown>) => void;
 }
 
@@ -36,6 +46,18 @@ export const DEFAULT_LISTEN = '127.0.0.1:8086';
 export const BODY_BYTES_MAX = 25 * 1024 * 1024;
 export const MEMORY_BYTES = 256 * 1024 * 1024;
 export const FLUSH_AGE_MS = 10_000;
+/**
+ * Below this declared body size a worker costs more than it saves: the copy and two thread
+ * hops against parsing ~200 lines (README, "Server ingestion").
+ */
+export const PARSE_INLINE_BYTES_MAX = 64 * 1024;
+/** Most parse threads a server starts. */
+export const PARSE_THREADS_MAX = 64;
+
+/** Parse threads by default: one per core besides the main thread's, at least one, at most 8. */
+export function defaultParseThreads(): number {
+  return Math.max(1, Math.min(8, availableParallelism() - 1));
+}
 
 /** `host:port`, `[v6]:port` or `:port`. */
 export function parseListen(text: string): { host: string; port: number } {
@@ -51,6 +73,12 @@ function positive(name: string, value: number | undefined, fallback: number): nu
   return value;
 }
 
+function count(name: string, value: number | undefined, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (!(Number.isSafeInteger(value) && value >= 0 && value <= max)) throw new UsageError(`${name} must be an integer in [0, ${max}], got ${value}`);
+  return value;
+}
+
 export function resolveSettings(options: ServeOptions): ServeSettings {
   const { host, port } = parseListen(options.listen ?? DEFAULT_LISTEN);
   if (options.token !== undefined && options.token.length === 0) throw new UsageError('token must not be empty');
@@ -62,6 +90,8 @@ export function resolveSettings(options: ServeOptions): ServeSettings {
     bodyBytesMax: positive('bodyBytesMax', options.bodyBytesMax, BODY_BYTES_MAX),
     memoryBytes: positive('memoryBytes', options.memoryBytes, MEMORY_BYTES),
     flushAgeMs: positive('flushAgeMs', options.flushAgeMs, FLUSH_AGE_MS),
+    parseThreads: count('parseThreads', options.parseThreads, defaultParseThreads(), PARSE_THREADS_MAX),
+    parseInlineBytesMax: count('parseInlineBytesMax', options.parseInlineBytesMax, PARSE_INLINE_BYTES_MAX, Number.MAX_SAFE_INTEGER),
     log,
   };
 }

@@ -13,22 +13,24 @@ import { Quiver } from '../../src/quiver.js';
 const ROOT = resolve(import.meta.dirname, '..', '..', '..');
 const BIN = join(ROOT, 'bin', 'quiver.js');
 
-interface Served { child: ChildProcess; url: string; logs: Record<string, unknown>[]; exited: Promise<[number | null, string | null]> }
+interface Served { child: ChildProcess; url: string; logs: Record<string, unknown>[]; other: string[]; exited: Promise<[number | null, string | null]> }
 
-async function serve(store: string, wal: string, extra: string[] = []): Promise<Served> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--listen', '127.0.0.1:0', '--store', store, '--wal', wal, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+async function serve(store: string, wal: string, extra: string[] = [], env: Record<string, string> = {}): Promise<Served> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--listen', '127.0.0.1:0', '--store', store, '--wal', wal, ...extra], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
   const logs: Record<string, unknown>[] = [];
+  const other: string[] = [];
   const lines = createInterface({ input: child.stderr! });
   const url = await new Promise<string>((resolveUrl, reject) => {
     lines.on('line', (line) => {
       if (line.startsWith('{')) logs.push(JSON.parse(line) as Record<string, unknown>);
+      else other.push(line);
       const m = /listening on (http:\/\/\S+)/.exec(line);
       if (m) resolveUrl(m[1]!);
     });
     void exited.then(([code]) => reject(new Error(`quiver serve exited with ${code} before listening: ${JSON.stringify(logs)}`)));
   });
-  return { child, url, logs, exited };
+  return { child, url, logs, other, exited };
 }
 
 function batch(writer: number, seq: number, n: number): string {
@@ -116,6 +118,41 @@ test('SIGTERM: in-flight writes finish, buffered points are flushed to chunks, e
       const rows = (await t.query({})).numRows;
       assert.ok(rows >= acked * 500 && rows <= 8 * 500, `${rows} rows for ${acked} acknowledged writes`);
       assert.equal(rows % 500, 0);
+    } finally {
+      await db.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('`quiver serve` from bin/quiver.js (the bundled CLI) parses bodies in its worker thread (--parse-threads 1)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quiver-serve-workers-'));
+  const store = join(dir, 'store');
+  const wal = join(dir, 'wal');
+  try {
+    const served = await serve(store, wal, ['--parse-threads', '1'], { QUIVER_CLI_TRACE: '1' });
+    try {
+      // Over the 64 KiB a body must declare to go to a worker.
+      const body = batch(1, 0, 1500);
+      assert.ok(body.length > 64 * 1024);
+      const res = await fetch(`${served.url}/write?db=d`, { method: 'POST', body });
+      assert.equal(res.status, 204, await res.text());
+      const metrics = await (await fetch(`${served.url}/metrics`)).text();
+      assert.match(metrics, /^quiver_parse_threads 1$/m);
+      assert.match(metrics, /^quiver_parse_worker_bodies 1$/m);
+      const closed = once(served.child, 'close'); // stderr read to its end
+      served.child.kill('SIGTERM');
+      assert.deepEqual(await served.exited, [0, null]);
+      await closed;
+    } finally {
+      if (served.child.exitCode === null) served.child.kill('SIGKILL');
+    }
+    // The run was the bundle's (it lists the bundled modules it initialised), the server's pool among them.
+    assert.ok(served.other.some((l) => /^QUIVER_CLI_MODULE .*parse-pool/.test(l)), served.other.join('\n'));
+    const db = await Quiver.open(store);
+    try {
+      assert.equal((await (await db.table('acked')).query({})).numRows, 1500);
     } finally {
       await db.close();
     }

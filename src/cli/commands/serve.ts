@@ -34,6 +34,8 @@ Options:
                         writes get 429 with Retry-After beyond it
   --body-max SIZE       largest request body after decompression (default 25MiB; 413 beyond)
   --flush-age D         flush buffered points at most this long after they arrived (default 10s)
+  --parse-threads N     worker threads parsing line-protocol bodies (default: cores - 1, at
+                        least 1; 0: parse on the main thread)
   --quiet               no request log lines`,
   options: {
     listen: { type: 'string' },
@@ -43,6 +45,7 @@ Options:
     memory: { type: 'string' },
     'body-max': { type: 'string' },
     'flush-age': { type: 'string' },
+    'parse-threads': { type: 'string' },
     quiet: { type: 'boolean' },
   },
   async run(ctx, values, positionals) {
@@ -50,6 +53,9 @@ Options:
     const memory = stringOption(values, 'memory');
     const bodyMax = stringOption(values, 'body-max');
     const flushAge = stringOption(values, 'flush-age');
+    const parseThreadsText = stringOption(values, 'parse-threads');
+    const parseThreads = parseThreadsText === undefined ? undefined : Number(parseThreadsText);
+    if (parseThreadsText !== undefined && !/^\d+$/.test(parseThreadsText.trim())) throw new UsageError(`--parse-threads expects a whole number of threads (0: parse on the main thread), got ${JSON.stringify(parseThreadsText)}`);
     const token = stringOption(values, 'token') ?? (process.env.QUIVER_TOKEN || undefined);
     const server = await Quiver.serve({
       store: ctx.flags.store,
@@ -60,6 +66,7 @@ Options:
       ...(memory !== undefined ? { memoryBytes: parseSize(memory, '--memory') } : {}),
       ...(bodyMax !== undefined ? { bodyBytesMax: parseSize(bodyMax, '--body-max') } : {}),
       ...(flushAge !== undefined ? { flushAgeMs: parseDuration(flushAge, '--flush-age') } : {}),
+      ...(parseThreads !== undefined ? { parseThreads } : {}),
       ...(values.quiet ? { log: false as const } : {}),
     });
     ctx.note(`quiver serve: listening on ${server.url} (store ${ctx.flags.store})`);

@@ -5,27 +5,19 @@
  * numbers in a 400 answer (InfluxDB's partial write: the valid lines are written anyway,
  * unless v3's `accept_partial=false` asks for all or nothing).
  */
-import { RequestError } from '../../errors.js';
+import { QuiverError, RequestError } from '../../errors.js';
 import { readBody } from '../body.js';
-import { LineSplitter, type LineTarget } from '../line-split.js';
-import { LineError, PRECISIONS } from '../line-protocol.js';
-import { LineBytesParser } from '../line-bytes.js';
-import { LineColumns } from '../line-columns.js';
+import { PRECISIONS } from '../line-protocol.js';
+import { inlineParse, type BadLine, type BodyParse, type LineBodyOptions } from '../line-body.js';
+import type { LineWindow } from '../line-columns.js';
 import { sendJson, sendNoContent, type RequestContext, type Route } from '../route.js';
-import type { PointError } from '../points.js';
 import { checkDatabase } from '../database.js';
 
 type Version = keyof typeof PRECISIONS;
 
-/** Longest line accepted (a longer one is that line's error). */
-export const LINE_BYTES_MAX = 1024 * 1024;
+export { LINE_BYTES_MAX } from '../line-body.js';
 /** Bad lines listed in an error answer (InfluxDB lists up to 100). */
 export const ERRORS_LISTED_MAX = 100;
-
-/** A refused line; `text` is its start when the parser refused it (points refused by their table carry none). */
-interface BadLine extends PointError {
-  text?: string;
-}
 
 /** Epoch nanoseconds now, truncated to `unitNs` (a point without a timestamp gets the request's time at its precision). */
 function nowAt(unitNs: bigint): bigint {
@@ -66,6 +58,14 @@ export const WINDOW_POINTS = 20_000;
 /** Memory a held point is counted as (the point object, its tags and fields). */
 const POINT_BYTES = 256;
 
+/** Where a body is parsed: a parse worker, unless there is none ready or the body is declared small. */
+function openParse(ctx: RequestContext, options: LineBodyOptions, declared: number): BodyParse {
+  const { parsePool, settings } = ctx.core;
+  const gzip = (ctx.req.headers['content-encoding'] ?? '').trim() !== '' && ctx.req.headers['content-encoding'] !== 'identity';
+  const small = declared > 0 && !gzip && declared < settings.parseInlineBytesMax;
+  return (!small && parsePool?.open(options)) || inlineParse(options);
+}
+
 async function handleWrite(version: Version, ctx: RequestContext): Promise<void> {
   const { url, req, res, core } = ctx;
   checkDatabase(core.settings, url, version === 'v2' ? 'bucket' : 'db');
@@ -74,49 +74,37 @@ async function handleWrite(version: Version, ctx: RequestContext): Promise<void>
   const now = nowAt(unitNs);
   const declared = Number(req.headers['content-length'] ?? 0) || 0;
   const holds = [core.ingest.admit(Math.min(WINDOW_POINTS * POINT_BYTES, 64 * 1024 + declared * 4))];
-  let points = new LineColumns();
   const errors: BadLine[] = [];
   let parsed = 0;
   let written = 0;
-  const parser = new LineBytesParser({ unitNs, now });
-  // Lines go from the body's bytes into the window's columns (no string per line).
-  const take: LineTarget = {
-    line(buf, start, end, line) {
-      try {
-        if (parser.parse(buf, start, end, line, points)) parsed++;
-      } catch (error) {
-        if (!(error instanceof LineError)) throw error;
-        parsed++;
-        const text = buf.toString('utf8', start, end);
-        errors.push({ line, message: `${error.message} (column ${error.column + 1})`, text: text.length > 256 ? `${text.slice(0, 256)}…` : text });
-      }
-    },
-    error(line, message, text) { errors.push({ line, message, text }); parsed++; },
-  };
-  const writeWindow = async () => {
-    const result = await core.ingest.writeLines(points);
-    written += result.written;
-    errors.push(...result.errors);
-    points = new LineColumns();
+  // Lines go from the body's bytes into windows of columns (no string per line), here or in a worker.
+  const parse = openParse(ctx, { unitNs, now, windowPoints: acceptPartial ? WINDOW_POINTS : Infinity }, declared);
+  const write = async (windows: readonly LineWindow[]) => {
+    for (const window of windows) {
+      const result = await core.ingest.writeLines(window);
+      written += result.written;
+      errors.push(...result.errors);
+    }
   };
   try {
-    const splitter = new LineSplitter(LINE_BYTES_MAX);
     for await (const chunk of readBody(req, core.settings.bodyBytesMax)) {
-      splitter.pushTo(chunk, take);
-      if (points.rows < WINDOW_POINTS) continue;
-      if (acceptPartial) await writeWindow();
-      else if (points.rows >= WINDOW_POINTS * holds.length) holds.push(core.ingest.admit(WINDOW_POINTS * POINT_BYTES));
+      const { windows, rows } = await parse.push(chunk);
+      if (acceptPartial) await write(windows);
+      else while (rows >= WINDOW_POINTS * holds.length) holds.push(core.ingest.admit(WINDOW_POINTS * POINT_BYTES));
     }
-    splitter.endTo(take);
-    if (acceptPartial || errors.length === 0) await writeWindow();
-    else points = new LineColumns();
+    const last = await parse.end();
+    parsed = last.parsed;
+    errors.push(...last.errors);
+    if (acceptPartial || errors.length === 0) await write(last.windows);
   } catch (error) {
     // Windows already written stay written: say so (a retry of the whole body would repeat them).
-    if (written > 0 && error instanceof RequestError) {
-      throw new RequestError(error.status, `${error.message}; ${written} points of the lines before were written (durable) before this error`, error.headers);
+    if (written > 0 && error instanceof QuiverError) {
+      const status = error instanceof RequestError ? error.status : 500;
+      throw new RequestError(status, `${error.message}; ${written} points of the lines before were written (durable) before this error`, error instanceof RequestError ? error.headers : {});
     }
     throw error;
   } finally {
+    parse.close();
     for (const h of holds) h.release();
     ctx.points = written;
   }
