@@ -40,13 +40,6 @@ const cpuMs = (fn: () => void | Promise<void>) => async (): Promise<number> => {
   return (used.user + used.system) / 1000;
 };
 
-async function medianMs(fn: () => Promise<number>): Promise<number> {
-  await fn(); // warm-up
-  const xs: number[] = [];
-  for (let i = 0; i < passes; i++) xs.push(await fn());
-  return xs.sort((a, b) => a - b)[xs.length >> 1]!;
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'quiver-bench-stages-'));
 try {
   const writer = await Quiver.open(dir);
@@ -121,13 +114,21 @@ try {
     for await (const batch of table.scan({})) releaseBatch(batch);
   });
 
-  const rows: [string, number][] = [];
-  for (const [name, fn] of [
+  // Stages interleaved pass by pass, so each sees the same share of the machine's load.
+  const stages = [
     ['read (copy out of the mapped files)', read], ['crc', crc],
     ['decode floats (10 columns)', decodeRole('field')], ['decode time', decodeRole('time')], ['decode tags (10 columns)', decodeRole('tag')],
     ['readPages (read + crc + decode + bookkeeping)', readPages], ['read() (readPages + Arrow assembly)', readArrow], ['scan, batches released', scan],
-  ] as const) rows.push([name, await medianMs(fn)]);
-  console.log(`cpu: ${values.toLocaleString('en-US')} values (${readers.length} chunks, ${(storedBytesTotal / 1e6).toFixed(2)} MB stored); median of ${passes} passes; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  ] as const;
+  const samples: number[][] = stages.map(() => []);
+  for (let pass = -1; pass < passes; pass++) {
+    for (let i = 0; i < stages.length; i++) {
+      const ms = await stages[i]![1]();
+      if (pass >= 0) samples[i]!.push(ms); // pass -1 warms up
+    }
+  }
+  const rows = stages.map(([name], i) => [name, samples[i]!.sort((a, b) => a - b)[samples[i]!.length >> 1]!] as const);
+  console.log(`cpu: ${values.toLocaleString('en-US')} values (${readers.length} chunks, ${(storedBytesTotal / 1e6).toFixed(2)} MB stored); median of ${passes} passes, stages interleaved; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   for (const [name, ms] of rows) console.log(`${name.padEnd(48)} ${ms.toFixed(2).padStart(8)} ms CPU  ${(ms * 1e6 / values).toFixed(2).padStart(6)} ns/value  ${(values / ms / 1e3).toFixed(0).padStart(6)} M values/s`);
   await db.close();
   await store.close();
