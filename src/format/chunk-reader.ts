@@ -34,7 +34,8 @@ const VERIFY_READS_IN_FLIGHT = 4;
 /** Page `p` of a column: the validated footer gives every column every page, and `p` was checked against them. */
 function pageOf(column: ColumnFooter, p: number): PageFooter {
   const page = column.pages[p];
-  assert(page !== undefined, `page ${p} of ${column.pages.length} of column ${JSON.stringify(column.name)}`);
+  // The message is built only on failure: this runs for every page of every read.
+  if (page === undefined) assert(false, `page ${p} of ${column.pages.length} of column ${JSON.stringify(column.name)}`);
   return page;
 }
 
@@ -219,7 +220,7 @@ export class ChunkReader {
   /** Column `c` of the footer; callers checked `c` against the column count. */
   private column(c: number): ColumnFooter {
     const column = this.footer.columns[c];
-    assert(column !== undefined, `column ${c} of ${this.footer.columns.length} in chunk ${this.name}`);
+    if (column === undefined) assert(false, `column ${c} of ${this.footer.columns.length} in chunk ${this.name}`);
     return column;
   }
 
