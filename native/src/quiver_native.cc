@@ -4,6 +4,7 @@
 // is an opaque handle (JavaScript never sees the mapped bytes) whose finalizer munmaps. The
 // fd is closed at once (the mapping keeps the file alive).
 // copyRange(map, offset, length) -> Uint8Array: a copy of the range.
+// copyRangeInto(map, offset, length, dest): the same copy into the caller's Uint8Array.
 //
 // Why a guarded copy: a mapped file that shrinks after it was mapped (truncated by another
 // process, a full disk, a network filesystem) raises SIGBUS on the next access to a page
@@ -11,7 +12,7 @@
 // that jumps back out of the copy (sigsetjmp/siglongjmp) when the fault lies in the range
 // being copied, and throws an error with code "ETRUNC" instead; any other SIGBUS goes to the
 // handler installed before ours (or the default action, as if ours did not exist). Because
-// JavaScript only ever reads mapped bytes through copyRange, no access is unguarded.
+// JavaScript only ever reads mapped bytes through these copies, no access is unguarded.
 //
 // Errors are thrown as JS Errors carrying `code` (the errno name, e.g. "ENOENT") and
 // `syscall`, like node:fs errors, so the JS layer maps them the same way as its pure-JS
@@ -20,6 +21,7 @@
 
 #include "views.h"
 
+#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <csetjmp>
@@ -152,40 +154,83 @@ Napi::Value MapFile(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// Copies n bytes of the mapping at offset to dest under the SIGBUS guard; false (and an
+// ETRUNC error thrown) when the file shrank under the range.
+bool GuardedCopy(Napi::Env env, Mapping* mapping, size_t offset, size_t n, uint8_t* dest) {
+  if (n == 0) return true;
+  Guard guard;
+  guard.begin = mapping->data + offset;
+  guard.end = guard.begin + n;
+  if (sigsetjmp(guard.jump, 0) == 0) {
+    // The fences keep the compiler from moving the guard's stores across the copy (memcpy
+    // touches no global, so without them the first store is dead to the optimiser and goes).
+    current_guard = &guard;
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    std::memcpy(dest, guard.begin, n);
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    current_guard = nullptr;
+    return true;
+  }
+  current_guard = nullptr;
+  ErrorWithCode(env, "ETRUNC: the file shrank after it was mapped: bytes " + std::to_string(offset) + "+" + std::to_string(n) +
+                         " of its " + std::to_string(mapping->length) + " are gone, read '" + mapping->path + "'",
+                "ETRUNC", EIO, "read", mapping->path)
+      .ThrowAsJavaScriptException();
+  return false;
+}
+
+// The mapping and range of copyRange/copyRangeInto's first three arguments, or null (a
+// TypeError or RangeError thrown).
+Mapping* RangeArgs(const Napi::CallbackInfo& info, const char* usage, size_t* offset, size_t* n) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsExternal() || !info[1].IsNumber() || !info[2].IsNumber()) {
+    Napi::TypeError::New(env, usage).ThrowAsJavaScriptException();
+    return nullptr;
+  }
+  Mapping* mapping = info[0].As<Napi::External<Mapping>>().Data();
+  const double at = info[1].As<Napi::Number>().DoubleValue();
+  const double length = info[2].As<Napi::Number>().DoubleValue();
+  if (!(at >= 0 && length >= 0 && at + length <= static_cast<double>(mapping->length))) {
+    Napi::RangeError::New(env, "copyRange: range " + std::to_string(at) + "+" + std::to_string(length) + " outside the mapping of " + std::to_string(mapping->length) + " bytes").ThrowAsJavaScriptException();
+    return nullptr;
+  }
+  *offset = static_cast<size_t>(at);
+  *n = static_cast<size_t>(length);
+  return mapping;
+}
+
 // copyRange(map, offset: number, length: number): Uint8Array
 Napi::Value CopyRange(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 3 || !info[0].IsExternal() || !info[1].IsNumber() || !info[2].IsNumber()) {
-    Napi::TypeError::New(env, "copyRange(map, offset: number, length: number)").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  Mapping* mapping = info[0].As<Napi::External<Mapping>>().Data();
-  const double offset = info[1].As<Napi::Number>().DoubleValue();
-  const double length = info[2].As<Napi::Number>().DoubleValue();
-  if (!(offset >= 0 && length >= 0 && offset + length <= static_cast<double>(mapping->length))) {
-    Napi::RangeError::New(env, "copyRange: range " + std::to_string(offset) + "+" + std::to_string(length) + " outside the mapping of " + std::to_string(mapping->length) + " bytes").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  const size_t n = static_cast<size_t>(length);
+  size_t offset = 0, n = 0;
+  Mapping* mapping = RangeArgs(info, "copyRange(map, offset: number, length: number)", &offset, &n);
+  if (mapping == nullptr) return env.Undefined();
   Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, n);
-  if (n > 0) {
-    Guard guard;
-    guard.begin = mapping->data + static_cast<size_t>(offset);
-    guard.end = guard.begin + n;
-    if (sigsetjmp(guard.jump, 0) == 0) {
-      current_guard = &guard;
-      std::memcpy(buffer.Data(), guard.begin, n);
-      current_guard = nullptr;
-    } else {
-      current_guard = nullptr;
-      ErrorWithCode(env, "ETRUNC: the file shrank after it was mapped: bytes " + std::to_string(static_cast<size_t>(offset)) + "+" + std::to_string(n) +
-                             " of its " + std::to_string(mapping->length) + " are gone, read '" + mapping->path + "'",
-                    "ETRUNC", EIO, "read", mapping->path)
-          .ThrowAsJavaScriptException();
-      return env.Undefined();
-    }
-  }
+  if (!GuardedCopy(env, mapping, offset, n, static_cast<uint8_t*>(buffer.Data()))) return env.Undefined();
   return Napi::Uint8Array::New(env, n, buffer, 0);
+}
+
+// copyRangeInto(map, offset: number, length: number, dest: Uint8Array): void — the same copy
+// into memory the caller owns (a reused read buffer: no new ArrayBuffer per read). dest must
+// hold exactly `length` bytes.
+Napi::Value CopyRangeInto(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t offset = 0, n = 0;
+  const char* usage = "copyRangeInto(map, offset: number, length: number, dest: Uint8Array)";
+  Mapping* mapping = RangeArgs(info, usage, &offset, &n);
+  if (mapping == nullptr) return env.Undefined();
+  if (info.Length() < 4 || !info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    Napi::TypeError::New(env, usage).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  size_t destLength = 0;
+  uint8_t* dest = const_cast<uint8_t*>(U8(info[3], &destLength));
+  if (destLength != n) {
+    Napi::RangeError::New(env, "copyRangeInto: destination of " + std::to_string(destLength) + " bytes for a range of " + std::to_string(n)).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  GuardedCopy(env, mapping, offset, n, dest);
+  return env.Undefined();
 }
 
 // ---- Decode kernels (src/format/encodings/bitsplit.ts, rans.ts): the same arithmetic as the
@@ -351,6 +396,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   quiver::InitRans(env, exports);  // deltaRans, ransDict, ransEncode (rans.cc)
   exports.Set("mapFile", Napi::Function::New(env, MapFile, "mapFile"));
   exports.Set("copyRange", Napi::Function::New(env, CopyRange, "copyRange"));
+  exports.Set("copyRangeInto", Napi::Function::New(env, CopyRangeInto, "copyRangeInto"));
   exports.Set("pageSize", Napi::Number::New(env, static_cast<double>(sysconf(_SC_PAGESIZE))));
   return exports;
 }

@@ -37,6 +37,14 @@ export interface ChunkManager {
    * Results are in the order of `ranges`.
    */
   getRanges(key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]>;
+  /**
+   * Optional: the same ranges copied into `into`, one after another in the order of `ranges`
+   * (`into.length` is the sum of their lengths), so a reader can reuse its memory (a fresh
+   * buffer per read is garbage the collector must find). Only backends that copy anyway
+   * offer it (local files); wrappers offer it when what they wrap does and they need not
+   * see the bytes (retries, counters; not the read cache, which keeps them).
+   */
+  getRangesInto?(key: string, ranges: readonly ByteRange[], into: Uint8Array): Promise<void>;
   /** Object size in bytes. Throws NotFoundError. */
   size(key: string): Promise<number>;
   /** True when the key exists. */

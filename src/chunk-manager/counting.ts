@@ -17,9 +17,20 @@ export class CountingChunkManager implements ChunkManager {
   readonly url: string;
   private counts!: IoStats;
 
+  /** Present when the inner store offers it (ChunkManager.getRangesInto); counted as getRanges. */
+  readonly getRangesInto?: (key: string, ranges: readonly ByteRange[], into: Uint8Array) => Promise<void>;
+
   constructor(readonly inner: ChunkManager) {
     this.url = inner.url;
     this.reset();
+    const into = inner.getRangesInto?.bind(inner);
+    if (into) {
+      this.getRangesInto = async (key, ranges, bytes) => {
+        this.counts.requests.getRange += ranges.length;
+        await into(key, ranges, bytes);
+        for (const r of ranges) this.read(key, r.length);
+      };
+    }
   }
 
   reset(): void {

@@ -151,9 +151,9 @@ export class LocalChunkManager implements ChunkManager {
     });
   }
 
-  private async readFully(handle: FileHandle, key: string, offset: number, length: number, size: number): Promise<Uint8Array> {
+  private async readFully(handle: FileHandle, key: string, offset: number, length: number, size: number, into?: Uint8Array): Promise<Uint8Array> {
     this.checkRange(key, offset, length, size);
-    const out = new Uint8Array(length);
+    const out = into ?? new Uint8Array(length);
     let done = 0;
     while (done < length) {
       const { bytesRead } = await handle.read(out, done, length - done, offset + done);
@@ -186,6 +186,41 @@ export class LocalChunkManager implements ChunkManager {
       const out: Uint8Array[] = [];
       for (const r of ranges) out.push(await this.readFully(handle, key, r.offset, r.length, size));
       return out;
+    });
+  }
+
+  async getRangesInto(key: string, ranges: readonly ByteRange[], into: Uint8Array): Promise<void> {
+    let total = 0;
+    for (const r of ranges) total += r.length;
+    if (total !== into.length) throw new UsageError(`getRangesInto: ranges of ${total} bytes into ${into.length}`);
+    const native = this.native;
+    if (native) {
+      const map = this.mapped(key);
+      let at = 0;
+      for (const r of ranges) {
+        this.checkRange(key, r.offset, r.length, map.size);
+        const dest = into.subarray(at, at + r.length);
+        if (native.copyRangeInto) {
+          try {
+            native.copyRangeInto(map.map, r.offset, r.length, dest);
+          } catch (error) {
+            if (this.maps.get(key) === map) this.maps.delete(key);
+            this.fail(error, key, 'read');
+          }
+        } else {
+          dest.set(this.copyOut(key, map, r.offset, r.length));
+        }
+        at += r.length;
+      }
+      return;
+    }
+    return this.withFile(key, 'getRange', async (handle) => {
+      const size = (await handle.stat()).size;
+      let at = 0;
+      for (const r of ranges) {
+        await this.readFully(handle, key, r.offset, r.length, size, into.subarray(at, at + r.length));
+        at += r.length;
+      }
     });
   }
 

@@ -37,7 +37,12 @@ export class RetryingChunkManager implements ChunkManager {
     this.delayMaxMs = options.delayMaxMs ?? 5_000;
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.random = options.random ?? Math.random;
+    const into = inner.getRangesInto?.bind(inner);
+    if (into) this.getRangesInto = (key, ranges, bytes) => this.attempt(() => into(key, ranges, bytes));
   }
+
+  /** Present when the inner store offers it (ChunkManager.getRangesInto). */
+  readonly getRangesInto?: (key: string, ranges: readonly ByteRange[], into: Uint8Array) => Promise<void>;
 
   private async attempt<T>(fn: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {

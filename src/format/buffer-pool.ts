@@ -86,6 +86,29 @@ export class DecodeBufferPool {
 /** The process's pool: chunk readers without a decoded-page cache decode into its buffers. */
 export const decodeBuffers = new DecodeBufferPool();
 
+/** Idle read buffers of stored page bytes kept at most (`storedBytes`). */
+export const STORED_BYTES_IDLE_MAX = 16 * 1024 * 1024;
+/** The smallest read buffer `storedBytes` lends (smaller reads share this size class). */
+export const STORED_BYTES_CLASS_MIN = 64 * 1024;
+
+/**
+ * Read buffers of stored page bytes (ChunkReader.readPages, from sources with
+ * `readRangesInto`): a buffer is lent for one read, its pages decoded, and given back once
+ * no decoded page views it (a page kept as a view of its stored bytes keeps the whole buffer
+ * out of the pool). Sizes are rounded up to a power of two (at least
+ * STORED_BYTES_CLASS_MIN), since stored sizes vary read by read where decoded ones repeat.
+ * Why: every read copied its bytes out of the mapped file into a new ArrayBuffer, counted by
+ * V8 as external memory that brings collections forward.
+ */
+export const storedBytes = new DecodeBufferPool(STORED_BYTES_IDLE_MAX);
+
+/** The size class of a read of `bytes` bytes in `storedBytes`. */
+export function storedBytesClass(bytes: number): number {
+  let size = STORED_BYTES_CLASS_MIN;
+  while (size < bytes) size *= 2;
+  return size;
+}
+
 /** What releaseBatch needs of an Arrow RecordBatch or Data (structural: the format layer stays free of Arrow here). */
 interface DataLike {
   values?: unknown;

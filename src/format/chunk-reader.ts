@@ -4,7 +4,7 @@
  * out (page-runs.ts), and cutting the class further would pass its state around.
  */
 import { DecodedPageCache } from './decoded-cache.js';
-import { decodeBuffers } from './buffer-pool.js';
+import { decodeBuffers, storedBytes, storedBytesClass } from './buffer-pool.js';
 import { type Data, makeData, RecordBatch, Schema, Struct } from 'apache-arrow';
 import { assert, CorruptChunkError, LimitExceededError, SchemaError, UsageError } from '../errors.js';
 import { type ArrowColumn, arrowColumnOf, pagesToData } from './arrow-data.js';
@@ -34,7 +34,8 @@ const VERIFY_READS_IN_FLIGHT = 4;
 /** Page `p` of a column: the validated footer gives every column every page, and `p` was checked against them. */
 function pageOf(column: ColumnFooter, p: number): PageFooter {
   const page = column.pages[p];
-  assert(page !== undefined, `page ${p} of ${column.pages.length} of column ${JSON.stringify(column.name)}`);
+  // The message is built only on failure: this runs for every page of every read.
+  if (page === undefined) assert(false, `page ${p} of ${column.pages.length} of column ${JSON.stringify(column.name)}`);
   return page;
 }
 
@@ -65,6 +66,44 @@ async function readAll(source: ByteSource, ranges: readonly Range[]): Promise<Ui
     }
   }
   return out;
+}
+
+/**
+ * The ranges read into one buffer lent by `storedBytes` (sources with readRangesInto), else
+ * as readAll does. `lent` is the buffer to give back once nothing views it.
+ */
+async function readLent(source: ByteSource, ranges: readonly Range[]): Promise<{ buffers: Uint8Array[]; lent?: Uint8Array }> {
+  let total = 0;
+  for (const r of ranges) total += r.length;
+  if (source.readRangesInto === undefined || total === 0) return { buffers: await readAll(source, ranges) };
+  const lent = storedBytes.take(storedBytesClass(total));
+  const into = lent.subarray(0, total);
+  try {
+    await source.readRangesInto(ranges, into);
+  } catch (error) {
+    storedBytes.give(lent.buffer); // nothing has seen its bytes
+    throw error;
+  }
+  const buffers: Uint8Array[] = [];
+  let at = 0;
+  for (const r of ranges) {
+    buffers.push(into.subarray(at, at + r.length));
+    at += r.length;
+  }
+  return { buffers, lent };
+}
+
+/** Whether a decoded page holds a view of `buffer` (then the buffer must not be reused). */
+function viewsBuffer(page: DecodedPage | undefined, buffer: ArrayBufferLike): boolean {
+  if (page === undefined) return false;
+  if (page.validity !== null && page.validity.buffer === buffer) return true;
+  const v = page.values;
+  switch (v.kind) {
+    case 'bool': return v.bits.buffer === buffer;
+    case 'utf8': return v.offsets.buffer === buffer || v.data.buffer === buffer;
+    case 'fixed': return v.data.buffer === buffer;
+    default: return v.values.buffer === buffer;
+  }
 }
 
 function u32(bytes: Uint8Array, at: number): number {
@@ -181,7 +220,7 @@ export class ChunkReader {
   /** Column `c` of the footer; callers checked `c` against the column count. */
   private column(c: number): ColumnFooter {
     const column = this.footer.columns[c];
-    assert(column !== undefined, `column ${c} of ${this.footer.columns.length} in chunk ${this.name}`);
+    if (column === undefined) assert(false, `column ${c} of ${this.footer.columns.length} in chunk ${this.name}`);
     return column;
   }
 
@@ -226,7 +265,7 @@ export class ChunkReader {
     }));
     // Runs of consecutive missing pages → one range each.
     const { ranges, runs } = planPageRuns(columns.map((column) => column.pages), pages, missing);
-    const buffers = ranges.length ? await readAll(this.source, ranges) : [];
+    const { buffers, lent } = ranges.length ? await readLent(this.source, ranges) : { buffers: [] };
     // Columns with enough to decode are shared between this thread and the pool's ready
     // workers, largest first to the least loaded (this thread would otherwise wait idle); a
     // pooled column is one task per run, its bytes copied (the source may be mmap'd).
@@ -308,6 +347,10 @@ export class ChunkReader {
       throw error;
     }
     if (tasks.length > 0) await settleAll(tasks);
+    // The stored bytes go back to their pool unless a decoded page views them (plain pages
+    // under codec none decoded without a destination). Pooled runs decoded copies of them.
+    // On a failure they are left to the collector: a page cached before it may view them.
+    if (lent !== undefined && !out.some((pagesOfColumn) => pagesOfColumn.some((page) => viewsBuffer(page, lent.buffer)))) storedBytes.give(lent.buffer);
     return out;
   }
 

@@ -37,7 +37,7 @@ export function planPageRuns(columnPages: readonly (readonly Range[])[], pages: 
     const place = (i: number): Range => {
       const p = places[pages[i] ?? -1];
       // The footer was validated (every column has every page) and the pages checked against it.
-      assert(p !== undefined, `page ${pages[i]} of column ${ci} is in its footer`);
+      if (p === undefined) assert(false, `page ${pages[i]} of column ${ci} is in its footer`);
       return p;
     };
     for (let i = 0; i < pages.length;) {

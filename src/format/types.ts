@@ -11,6 +11,11 @@ export interface ByteSource {
   read(offset: number, length: number): Promise<Uint8Array>;
   /** Optional: several ranges in one go (coalesced by the backend). */
   readRanges?(ranges: readonly { offset: number; length: number }[]): Promise<Uint8Array[]>;
+  /**
+   * Optional: the ranges copied into `into`, one after another (`into.length` is the sum of
+   * their lengths): reads into reused memory (the chunk reader's stored-bytes pool).
+   */
+  readRangesInto?(ranges: readonly { offset: number; length: number }[], into: Uint8Array): Promise<void>;
 }
 
 export type TimeUnit = 's' | 'ms' | 'us' | 'ns';

@@ -17,6 +17,8 @@ export interface NativeAddon {
   mapFile(path: string, advice?: 'normal' | 'random' | 'sequential' | 'willneed'): { map: MappedFile; size: number };
   /** A copy of `length` bytes at `offset` of the mapping; code 'ETRUNC' when the file shrank under it. */
   copyRange(map: MappedFile, offset: number, length: number): Uint8Array;
+  /** The same copy into `dest` (exactly `length` bytes): reads into reused memory allocate nothing. */
+  copyRangeInto?(map: MappedFile, offset: number, length: number, dest: Uint8Array): void;
   pageSize: number;
   /** Decode kernels with the JS loops' exact arithmetic (src/format/encodings/bitsplit.ts, rans.ts). */
   deltaBitsplit?(low: Uint8Array | null, packed: Uint8Array, highBits: number, n: number, first: number, step: number, divisor: number, out: Float64Array): void;

@@ -57,6 +57,23 @@ export function chunkManagerContract(name: string, make: () => Promise<{ cm: Chu
       ranges.forEach((r, i) => assert.deepEqual(parts[i], data.subarray(r.offset, r.offset + r.length)));
     });
 
+    it('getRangesInto (where offered) copies the same slices one after another, and rejects what getRanges rejects', async () => {
+      if (cm.getRangesInto === undefined) return; // optional: backends that keep no copy of their own (ChunkManager.getRangesInto)
+      const data = bytes(10_000, 9);
+      await cm.put(`${p}into`, data);
+      const ranges = [{ offset: 9000, length: 1000 }, { offset: 0, length: 10 }, { offset: 10, length: 20 }, { offset: 5000, length: 1 }];
+      const into = new Uint8Array(1031).fill(0xee);
+      await cm.getRangesInto(`${p}into`, ranges, into);
+      let at = 0;
+      for (const r of ranges) {
+        assert.deepEqual(into.subarray(at, at + r.length), data.subarray(r.offset, r.offset + r.length));
+        at += r.length;
+      }
+      await assert.rejects(cm.getRangesInto(`${p}into`, [{ offset: 9990, length: 20 }], new Uint8Array(20)), StoreError);
+      await assert.rejects(cm.getRangesInto(`${p}into`, ranges, new Uint8Array(1030)), /ranges of 1031 bytes into 1030/);
+      await assert.rejects(cm.getRangesInto(`${p}missing-into`, [{ offset: 0, length: 1 }], new Uint8Array(1)), NotFoundError);
+    });
+
     it('rejects a range past the end', async () => {
       await cm.put(`${p}short`, bytes(100));
       await assert.rejects(cm.getRange(`${p}short`, 90, 20), StoreError);

@@ -77,6 +77,13 @@ test('LocalChunkManager: a read of a mapped file that shrank fails with ETRUNC; 
       for (const step of ['mapped', 'remapped']) {
         try { await cm.getRange('t/c.qvr', 500000, 4096); out[step] = 'no error'; } catch (e) { out[step] = e.name + ': ' + e.message; }
       }
+      // The same through getRangesInto (reads into reused memory: native copyRangeInto).
+      await cm.put('t/d.qvr', bytes);
+      const into = new Uint8Array(4100);
+      await cm.getRangesInto('t/d.qvr', [{ offset: 0, length: 4 }, { offset: 500000, length: 4096 }], into);
+      out.intoBefore = Array.from(into.subarray(4, 8));
+      truncateSync(join(${JSON.stringify(dir)}, 't', 'd.qvr'), 100);
+      try { await cm.getRangesInto('t/d.qvr', [{ offset: 0, length: 4 }, { offset: 500000, length: 4096 }], into); out.into = 'no error'; } catch (e) { out.into = e.name + ': ' + e.message; }
       out.head = Array.from(await cm.getRange('t/c.qvr', 0, 4));
       console.log(JSON.stringify(out));
     `);
@@ -87,6 +94,8 @@ test('LocalChunkManager: a read of a mapped file that shrank fails with ETRUNC; 
     assert.match(out.mapped as string, /^StoreError: read t\/c\.qvr on file:.* failed: ETRUNC: the file shrank after it was mapped: bytes 500000\+4096 of its 1048576 are gone/);
     assert.match(out.remapped as string, /^StoreError: getRange t\/c\.qvr .*range 500000\+4096 outside object of 100 bytes/);
     assert.deepEqual(out.head, [0, 7, 14, 21]);
+    assert.deepEqual(out.intoBefore, out.before);
+    assert.match(out.into as string, /^StoreError: read t\/d\.qvr on file:.* failed: ETRUNC: the file shrank after it was mapped: bytes 500000\+4096 of its 1048576 are gone/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
