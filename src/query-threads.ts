@@ -4,6 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { fromWireError, QuiverError, UsageError, type WireError } from './errors.js';
 import { workerExecArgv } from './native/worker-argv.js';
 import type { EngineState, QueryOptions, QueryThreads } from './scan/query-types.js';
+import { PARALLEL_QUERY_VALUES_MIN } from './scan/query-pieces.js';
 
 /**
  * Worker threads that run pieces of big aggregations (src/scan/query-pieces.ts): each opens the
@@ -51,6 +52,10 @@ export class QueryThreadPool implements QueryThreads {
   private nextId = 1;
   private readyWaiters: (() => void)[] = [];
   private closed = false;
+  /** Pieces the threads have read (tests, benches). */
+  piecesRead = 0;
+  /** Values (rows × columns) below which a query stays on one thread. */
+  valuesMin = PARALLEL_QUERY_VALUES_MIN;
 
   /** `adaptive`: use at most the cores free at the moment of each query (freeCoresNow); else always `threads`. */
   constructor(readonly threads: number, private readonly adaptive: boolean) {
@@ -72,7 +77,13 @@ export class QueryThreadPool implements QueryThreads {
   /** Resolves once every worker is ready (tests and benches; a query never waits). */
   async whenReady(): Promise<void> {
     this.start();
-    while (this.readyCount() < this.slots.length) await new Promise<void>((resolve) => this.readyWaiters.push(resolve));
+    // Workers hold the process open only while awaited (here) or busy.
+    for (const s of this.slots) s.worker.ref();
+    try {
+      while (this.slots.length > 0 && this.readyCount() < this.slots.length) await new Promise<void>((resolve) => this.readyWaiters.push(resolve));
+    } finally {
+      for (const s of this.slots) if (s.pending.size === 0) s.worker.unref();
+    }
   }
 
   run(request: Omit<QueryRequest, 'id'>): Promise<PieceStates> {
@@ -113,12 +124,13 @@ export class QueryThreadPool implements QueryThreads {
       slot.pending.delete(message.id);
       if (slot.pending.size === 0) worker.unref();
       if ('error' in message) task.reject(fromWireError(message.error));
-      else task.resolve(message.states);
+      else { this.piecesRead += message.states.length; task.resolve(message.states); }
     });
     const die = (error: Error) => {
       slot.ready = false;
       this.slots = this.slots.filter((s) => s !== slot);
       this.fail(slot, new QuiverError(`query worker stopped: ${error.message}`, { cause: error }));
+      for (const wake of this.readyWaiters.splice(0)) wake();
     };
     worker.on('error', die);
     worker.on('exit', (code) => { if (this.slots.includes(slot)) die(new Error(`exit code ${code}`)); });

@@ -1,5 +1,5 @@
 import { DecodePool, defaultDecodeThreads, freeCores } from './format/decode-pool.js';
-import { queryThreadPool } from './query-threads.js';
+import { queryThreadPool, type QueryThreadPool } from './query-threads.js';
 import type { ChunkManager } from './chunk-manager/chunk-manager.js';
 import { openStore, type OpenStoreOptions } from './chunk-manager/url.js';
 import { compareStrings } from './format/index.js';
@@ -154,6 +154,8 @@ export class Quiver {
     return this.ctx.decoded;
   }
 
+  /** The query thread pool (undefined when queryThreads is 0). */
+  get queryThreads(): QueryThreadPool | undefined { return this.ctx.queryThreads as QueryThreadPool | undefined; }
   /** The decode worker pool (undefined when decodeThreads is 0). */
   get decodePool(): DecodePool | undefined {
     return this.ctx.decodePool;

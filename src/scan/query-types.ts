@@ -136,6 +136,8 @@ export interface QueryThreads {
   usable(): number;
   /** Threads that have started and can take work now. */
   readyCount(): number;
+  /** Values (rows × columns read) below which a query stays on one thread (default PARALLEL_QUERY_VALUES_MIN). */
+  valuesMin?: number;
   run(request: { url: string; table: string; pieces: QueryOptions[]; counter: Int32Array }): Promise<{ piece: number; state: EngineState }[]>;
 }
 

@@ -55,7 +55,7 @@ export async function runQuery(table: QueryableTable, options: QueryOptions): Pr
     const parts = planPieces(pieces.chunks, plan);
     let values = 0;
     for (const p of parts) values += p.rows * plan.scanColumns.length;
-    const threads = parts.length > 1 && values >= PARALLEL_QUERY_VALUES_MIN ? Math.min(pieces.threads.usable(), parts.length - 1) : 0;
+    const threads = parts.length > 1 && values >= (pieces.threads.valuesMin ?? PARALLEL_QUERY_VALUES_MIN) ? Math.min(pieces.threads.usable(), parts.length - 1) : 0;
     if (threads > 0) {
       await runPieces(pieces, parts, options, plan.schema.timeUnit, threads, (o) => consumeQuery(table, o, plan, engine), (s) => engine.mergeState(s));
       return engine.finish();
