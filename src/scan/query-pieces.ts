@@ -32,7 +32,7 @@ const NS_PER_UNIT: Record<TimeUnit, bigint> = { s: 1_000_000_000n, ms: 1_000_000
 
 /** Whether a plan's state merges exactly (see above). */
 export function mergeablePlan(plan: QueryPlan, options: QueryOptions): boolean {
-  if (options.latest || options.filter || plan.bucketer === null || plan.limit !== null) return false;
+  if (options.latest || options.filter || options.version !== undefined || plan.bucketer === null || plan.limit !== null) return false;
   return plan.fields.every((f) => f.stateful.length === 0 && (f.kind === 'f64' || f.kind === '*') &&
     !f.needs.stddev && !f.needs.first && !f.needs.last && !f.needs.quantile && !f.needs.rate && !f.needs.derivative);
 }
@@ -64,6 +64,18 @@ export function planPieces(chunks: readonly ChunkEntry[], plan: QueryPlan): Piec
   // The outer bounds stay the query's own.
   if (pieces.length > 0) { pieces[0]!.from = plan.from; pieces[pieces.length - 1]!.to = plan.to; }
   return pieces;
+}
+
+/**
+ * Other threads a query takes part with: 0 below valuesMin (rows × columns read) or one piece,
+ * else the threads usable now (asking starts them), at most one fewer than the pieces.
+ */
+export function splitThreads(table: TablePieces, plan: QueryPlan): number {
+  const pieces = planPieces(table.chunks, plan);
+  let values = 0;
+  for (const p of pieces) values += p.rows * plan.scanColumns.length;
+  if (pieces.length < 2 || values < (table.threads.valuesMin ?? PARALLEL_QUERY_VALUES_MIN)) return 0;
+  return Math.min(table.threads.usable(), pieces.length - 1);
 }
 
 /** The query restricted to a piece (times as epoch ns, as QueryOptions take bigints). */

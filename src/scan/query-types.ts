@@ -21,9 +21,10 @@ export interface QueryableTable {
   scanWithSummaries?(options: ScanOptions, summarize: PageSummarizer): AsyncIterable<RecordBatch>;
   /**
    * Whether parts of this table can be read by other threads (a store they can open themselves,
-   * no unflushed rows): the version and its chunks, or null.
+   * no unflushed rows): the version and its chunks, or null. `fresh`: of the store's latest
+   * version (as a scan would read), else of the version the table last saw.
    */
-  pieces?(): Promise<TablePieces | null>;
+  pieces?(fresh: boolean): Promise<TablePieces | null>;
 }
 
 /** Given an opened chunk's footer and its selected pages, handles some and returns the others. */

@@ -12,7 +12,7 @@ import { applyFilter } from './predicate.js';
 import { buildAggregateTable, type SlotTable } from './query-output.js';
 import { runLatest } from './query-latest.js';
 import { pageSummarizer, type FieldSummary } from './query-summary.js';
-import { mergeablePlan, PARALLEL_QUERY_VALUES_MIN, planPieces, runPieces } from './query-pieces.js';
+import { mergeablePlan, planPieces, runPieces, splitThreads } from './query-pieces.js';
 import { batchTimeRanges, explainScan, type ScanExplain, type ScanSource } from './scan.js';
 import { releaseBatch } from '../format/buffer-pool.js';
 
@@ -50,14 +50,13 @@ export async function runQuery(table: QueryableTable, options: QueryOptions): Pr
   const plan = planQuery(table.schema, options);
   if (options.latest) return runLatest(table, options, plan);
   const engine = new AggregationEngine(plan);
-  const pieces = mergeablePlan(plan, options) ? await table.pieces?.() : null;
-  if (pieces) {
-    const parts = planPieces(pieces.chunks, plan);
-    let values = 0;
-    for (const p of parts) values += p.rows * plan.scanColumns.length;
-    const threads = parts.length > 1 && values >= (pieces.threads.valuesMin ?? PARALLEL_QUERY_VALUES_MIN) ? Math.min(pieces.threads.usable(), parts.length - 1) : 0;
-    if (threads > 0) {
-      await runPieces(pieces, parts, options, plan.schema.timeUnit, threads, (o) => consumeQuery(table, o, plan, engine), (s) => engine.mergeState(s));
+  // Sized on the version the table last saw (no store request); split on a fresh one.
+  const seen = table.pieces && mergeablePlan(plan, options) ? await table.pieces(false) : null;
+  if (seen && table.pieces && splitThreads(seen, plan) > 0) {
+    const pieces = await table.pieces(true);
+    const threads = pieces ? splitThreads(pieces, plan) : 0;
+    if (pieces && threads > 0) {
+      await runPieces(pieces, planPieces(pieces.chunks, plan), options, plan.schema.timeUnit, threads, (o) => consumeQuery(table, o, plan, engine), (s) => engine.mergeState(s));
       return engine.finish();
     }
   }

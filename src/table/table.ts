@@ -459,10 +459,10 @@ export class Table {
    * store they open themselves, no unflushed rows (they live in this process) and no retention
    * cutoff (each thread would take its own clock's); else null.
    */
-  async pieces(): Promise<TablePieces | null> {
+  async pieces(fresh: boolean): Promise<TablePieces | null> {
     const threads = this.ctx.queryThreads;
     if (threads === undefined || !this.ctx.store.url.startsWith('file://') || this.pendingRows > 0) return null;
-    await this.refreshIfStale();
+    if (fresh) await this.refreshIfStale();
     const manifest = this.manifest;
     if (this.retentionCutoff(manifest) !== undefined) return null;
     return { url: this.ctx.store.url, table: this.name, version: manifest.version, chunks: manifest.chunks, threads };

@@ -134,6 +134,8 @@ test('pieces are cut only where no chunk and no time bucket spans the cut', asyn
       assert.equal(mergeablePlan(planQuery(table.schema, o), o), false, JSON.stringify(agg));
     }
     assert.equal(mergeablePlan(planQuery(table.schema, { agg: { a: 'sum' } }), { agg: { a: 'sum' } }), false, 'no time buckets: one slot for all pieces');
+    const past: QueryOptions = { every: '1h', agg: { a: 'sum' }, version: 1 };
+    assert.equal(mergeablePlan(planQuery(table.schema, past), past), false, 'time travel reads its own version on one thread');
     await db.close();
   });
 });
