@@ -1,4 +1,5 @@
 import { DecodePool, defaultDecodeThreads, freeCores } from './format/decode-pool.js';
+import { queryThreadPool, type QueryThreadPool } from './query-threads.js';
 import type { ChunkManager } from './chunk-manager/chunk-manager.js';
 import { openStore, type OpenStoreOptions } from './chunk-manager/url.js';
 import { compareStrings } from './format/index.js';
@@ -76,6 +77,8 @@ export interface QuiverOptions extends OpenStoreOptions {
    * most 8.
    */
   decodeThreads?: number;
+  /** Threads reading pieces of big aggregations on local stores (query-threads.ts; 0: none). Default: one per core beyond the first, at most 8. */
+  queryThreads?: number;
   /** Lifetime of a writer's lease without a refresh (src/table/lease.ts). Default 10 minutes. */
   leaseTtlMs?: number;
   /** The wall clock retention measures from, in epoch ms (src/table/retention.ts). Default Date.now; tests inject one. */
@@ -105,11 +108,7 @@ export interface Point {
  */
 /** A field's type in its canonical spelling (`date` → `date32`); a SchemaError naming the field when it is none. */
 function fieldType(name: string, type: string): FieldType {
-  try {
-    return canonicalFieldType(type);
-  } catch (error) {
-    throw new SchemaError(`field ${name}: ${(error as Error).message}`);
-  }
+  try { return canonicalFieldType(type); } catch (error) { throw new SchemaError(`field ${name}: ${(error as Error).message}`); }
 }
 
 export class Quiver {
@@ -132,6 +131,7 @@ export class Quiver {
     this.onWalRecovery = options.onWalRecovery ?? ((report) => process.emitWarning(describeRecovery(report), { code: 'QUIVER_WAL_RECOVERY' }));
     const threads = options.decodeThreads ?? defaultDecodeThreads();
     if (!(Number.isInteger(threads) && threads >= 0)) throw new UsageError(`decodeThreads must be an integer ≥ 0, got ${threads}`);
+    const queryThreads = queryThreadPool(options.queryThreads);
     this.ctx = {
       store,
       readers: new Map(),
@@ -139,6 +139,7 @@ export class Quiver {
       ...(decodedBytes > 0 ? { decoded: new DecodedPageCache(decodedBytes) } : {}),
       ...(options.manifestTtlMs ? { manifestTtlMs: options.manifestTtlMs } : {}),
       ...(threads > 0 ? { decodePool: new DecodePool(threads, options.decodeThreads === undefined ? { freeCores } : {}) } : {}),
+      ...(queryThreads ? { queryThreads } : {}),
       ...(options.leaseTtlMs !== undefined ? { leaseTtlMs: options.leaseTtlMs } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
     };
@@ -153,6 +154,8 @@ export class Quiver {
     return this.ctx.decoded;
   }
 
+  /** The query thread pool (undefined when queryThreads is 0). */
+  get queryThreads(): QueryThreadPool | undefined { return this.ctx.queryThreads as QueryThreadPool | undefined; }
   /** The decode worker pool (undefined when decodeThreads is 0). */
   get decodePool(): DecodePool | undefined {
     return this.ctx.decodePool;
@@ -437,7 +440,7 @@ export class Quiver {
       for (const table of this.open.values()) await table.detachWal();
       for (const table of [...this.open.values(), ...this.lazy]) await table.leases.close();
     } finally {
-      await this.ctx.decodePool?.close();
+      await Promise.all([this.ctx.decodePool?.close(), this.ctx.queryThreads?.close()]);
       await this.store.close();
     }
   }

@@ -70,6 +70,7 @@ interface QuiverTable extends QueryableTable {
 }
 interface QuiverDb {
   decodePool?: { whenReady(): Promise<void> };
+  queryThreads?: { whenReady(): Promise<void>; piecesRead: number };
   createTable(name: string, spec: CreateTableSpec): Promise<QuiverTable>;
   table(name: string): Promise<QuiverTable>;
   close?(): Promise<void>;
@@ -81,6 +82,7 @@ async function openQuiver(dir: string, options: { decodedCacheBytes?: number; de
   const { Quiver } = await import(pathToFileURL(module).href) as { Quiver: { open(url: string, options?: object): Promise<QuiverDb> } };
   const db = await Quiver.open(dir, options);
   if (waitForThreads) await db.decodePool?.whenReady(); // warm runs measure decoding, not thread start-up
+  if (waitForThreads) await db.queryThreads?.whenReady();
   return db;
 }
 
@@ -303,7 +305,9 @@ async function main(): Promise<void> {
     console.log(['query', 'quiver', 'no cache', '1 thread', 'engine', 'duckdb', 'quiver/duck', 'nocache/duck', '1thread/duck', 'engine/duck', 'rows', 'check'].map((h, i) => (i ? h.padStart(13) : h.padEnd(52))).join(''));
     let failures = 0;
     const warm = new Map<string, { cached: number | null; uncached: number | null }>();
+    const piecesRead = () => (quiver?.db.queryThreads?.piecesRead ?? 0) + (uncachedDb?.queryThreads?.piecesRead ?? 0);
     for (const q of queries(opts)) {
+      const piecesBefore = piecesRead();
       const expected = await duckRowsOf(duck.conn, q.duck);
       const problems: string[] = [];
       for (const target of [memoryTarget, quiverTarget, uncachedTarget, serialTarget]) {
@@ -328,6 +332,8 @@ async function main(): Promise<void> {
         String(expected.length).padStart(13), (problems.length ? 'DIFFERENT' : 'identical').padStart(13),
       ].join(''));
       for (const p of problems) console.log(`  ${p}`);
+      // Query threads take part when a core is free at the query's start (src/query-threads.ts).
+      if (piecesRead() > piecesBefore) console.log(`  pieces read by query threads in these runs: ${piecesRead() - piecesBefore}`);
     }
     // Cold runs need the files unlocked: close this process's handles first.
     duck.close();

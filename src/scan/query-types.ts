@@ -1,5 +1,5 @@
 import type { RecordBatch } from 'apache-arrow';
-import type { ScanOptions, TableSchema } from '../core/types.js';
+import type { ChunkEntry, ScanOptions, TableSchema } from '../core/types.js';
 import type { ChunkFooter } from '../format/types.js';
 
 /**
@@ -19,6 +19,12 @@ export interface QueryableTable {
    * pages it can from their statistics and returns the rest, which are decoded as usual.
    */
   scanWithSummaries?(options: ScanOptions, summarize: PageSummarizer): AsyncIterable<RecordBatch>;
+  /**
+   * Whether parts of this table can be read by other threads (a store they can open themselves,
+   * no unflushed rows): the version and its chunks, or null. `fresh`: of the store's latest
+   * version (as a scan would read), else of the version the table last saw.
+   */
+  pieces?(fresh: boolean): Promise<TablePieces | null>;
 }
 
 /** Given an opened chunk's footer and its selected pages, handles some and returns the others. */
@@ -101,4 +107,47 @@ export interface QueryOptions extends ScanOptions {
    * covers the query exactly; `explain` says which). Default true; false reads the raw chunks.
    */
   rollups?: boolean;
+}
+
+/**
+ * An aggregation's partial state (AggregationEngine.exportState) as it crosses threads: the
+ * slots of one engine and, per aggregated field, count, sum, min, max and NaN count per slot.
+ */
+export interface EngineState {
+  groups: (string | null)[][];
+  slotGroup: Int32Array;
+  slotKey: Float64Array;
+  slotStart: bigint[];
+  slotRows: Float64Array;
+  fields: { count: Float64Array; sum: Float64Array; min: Float64Array; max: Float64Array; nan: Float64Array }[];
+  timeMin: bigint | null;
+  timeMax: bigint | null;
+  globalBase: bigint | null;
+  /** The time column's Arrow type (Timestamp unit and zone) when the engine saw a batch. */
+  timeType: { unit: number; timezone: string | null } | null;
+}
+
+/**
+ * Other threads that run an aggregation over pieces of a table (query-pieces.ts): `run` hands
+ * a thread the pieces (the query restricted to each, at a fixed version) and a shared counter
+ * every thread takes the next piece from; it answers the engine state of each piece it read.
+ */
+export interface QueryThreads {
+  /** Threads a query may use now (0: run serially); asking starts them. */
+  usable(): number;
+  /** Threads that have started and can take work now. */
+  readyCount(): number;
+  /** Values (rows × columns read) below which a query stays on one thread (default PARALLEL_QUERY_VALUES_MIN). */
+  valuesMin?: number;
+  run(request: { url: string; table: string; pieces: QueryOptions[]; counter: Int32Array }): Promise<{ piece: number; state: EngineState }[]>;
+}
+
+/** What a table offers a query for reading pieces of it on other threads (see QueryableTable.pieces). */
+export interface TablePieces {
+  url: string;
+  table: string;
+  /** The manifest version every piece reads, and its chunks. */
+  version: number;
+  chunks: readonly ChunkEntry[];
+  threads: QueryThreads;
 }

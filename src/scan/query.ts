@@ -1,19 +1,19 @@
-import type { DataType, RecordBatch, Table } from 'apache-arrow';
+import { Timestamp, type DataType, type RecordBatch, type Table } from 'apache-arrow';
 import { AbortError, assert, LimitExceededError } from '../errors.js';
-import type { PageSummarizer, QueryableTable, QueryOptions } from './query-types.js';
+import type { EngineState, PageSummarizer, QueryableTable, QueryOptions } from './query-types.js';
 import { planInput, type TagFilter } from './plan.js';
 import { FieldAccumulator, type BatchField, type BatchTime, type Segments } from './aggregate.js';
 import { newState } from './aggregates/index.js';
 import { bigint64Values, columnData, columnView, float64Values, int64MinMax, int64ToFloat64, storedIntegers } from './aggregate-column.js';
 import { fieldTypeInfo } from '../format/field-types.js';
-import { statKindOf } from '../format/stats.js';
 import { GroupRegistry, newGroupRuns, type GroupRuns } from './query-groups.js';
 import { planQuery, splitQueryOptions, UNITS_PER_SECOND, type QueryPlan } from './query-plan.js';
 import { applyFilter } from './predicate.js';
 import { buildAggregateTable, type SlotTable } from './query-output.js';
 import { runLatest } from './query-latest.js';
+import { pageSummarizer, type FieldSummary } from './query-summary.js';
+import { mergeablePlan, planPieces, runPieces, splitThreads } from './query-pieces.js';
 import { batchTimeRanges, explainScan, type ScanExplain, type ScanSource } from './scan.js';
-import type { PageFooter } from '../format/types.js';
 import { releaseBatch } from '../format/buffer-pool.js';
 
 /**
@@ -50,6 +50,22 @@ export async function runQuery(table: QueryableTable, options: QueryOptions): Pr
   const plan = planQuery(table.schema, options);
   if (options.latest) return runLatest(table, options, plan);
   const engine = new AggregationEngine(plan);
+  // Sized on the version the table last saw (no store request); split on a fresh one.
+  const seen = table.pieces && mergeablePlan(plan, options) ? await table.pieces(false) : null;
+  if (seen && table.pieces && splitThreads(seen, plan) > 0) {
+    const pieces = await table.pieces(true);
+    const threads = pieces ? splitThreads(pieces, plan) : 0;
+    if (pieces && threads > 0) {
+      await runPieces(pieces, planPieces(pieces.chunks, plan), options, plan.schema.timeUnit, threads, (o) => consumeQuery(table, o, plan, engine), (s) => engine.mergeState(s));
+      return engine.finish();
+    }
+  }
+  await consumeQuery(table, options, plan, engine);
+  return engine.finish();
+}
+
+/** Streams the query's scan into `engine` (the pages their statistics answer, then the batches). */
+export async function consumeQuery(table: QueryableTable, options: QueryOptions, plan: QueryPlan, engine: AggregationEngine): Promise<void> {
   const scanOptions = {
     from: options.from, to: options.to, where: options.where, signal: options.signal, version: options.version,
     columns: plan.scanColumns, order: 'any' as const, // the aggregation needs no row order
@@ -66,7 +82,6 @@ export async function runQuery(table: QueryableTable, options: QueryOptions): Pr
     // the pool for the next read (a filtered batch is a copy; the scan's is released).
     releaseBatch(scanned);
   }
-  return engine.finish();
 }
 
 /**
@@ -91,110 +106,6 @@ export async function explainQuery(source: ScanSource, schema: QueryableTable['s
   // An aggregation reads the columns its plan names (fields aggregated or filtered, grouping tags); latest, the asked ones.
   const columns = options.latest ? scan.columns : plan.scanColumns;
   return explainScan(source, planInput(schema, { ...scan, columns }), explainSummarizer(plan, options));
-}
-
-/** What one page's statistics say about one field (see FieldAccumulator.addSummary). */
-export interface FieldSummary {
-  field: string;
-  /** Non-null values. */
-  valid: number;
-  /** Float min/max (NaN skipped), or the exact decimal strings of 64-bit integer fields; null when no value. */
-  min: number | string | null;
-  max: number | string | null;
-  /** NaN among the values (float64 fields whose min/max is asked; 0 otherwise). */
-  nan: number;
-  /** The page's sum statistic (when the query needs it). */
-  sum: number | string | undefined;
-}
-
-/**
- * Answers a page from the footer when it lies wholly inside [from, to) and inside one time
- * bucket, and every grouping and filtered tag holds one value on it (sorted by series, most
- * pages do): its rows, non-null counts, min/max and sums fold straight into the slot.
- */
-function pageSummarizer(plan: QueryPlan, engine: AggregationEngine, filters: TagFilter[]): PageSummarizer {
-  return (footer, pages) => {
-    const column = (name: string) => footer.columns.find((c) => c.name === name);
-    const time = column(footer.timeColumn);
-    const by = plan.by.map(column);
-    const filtered = filters.map((f) => ({ f, c: column(f.tag) }));
-    const fields = plan.fields.filter((f) => f.kind !== '*').map((f) => ({ name: f.field, c: column(f.field), needs: f.needs }));
-    // A chunk without a grouping or filtered tag column (written before the tag existed) decodes.
-    if (!time || !allPresent(by) || !allPresent(filtered.map(({ c }) => c))) return pages;
-    const rest: number[] = [];
-    const values: (string | null)[] = new Array(by.length);
-    for (const p of pages) {
-      const tp = time.pages[p]!;
-      if (tp.min === null || tp.max === null) { rest.push(p); continue; }
-      const tMin = BigInt(tp.min as string), tMax = BigInt(tp.max as string);
-      let ok = (plan.from === null || tMin >= plan.from) && (plan.to === null || tMax < plan.to);
-      let bucket: { key: number; start: bigint } | null = null;
-      if (ok && plan.bucketer) {
-        const range = plan.bucketer.locate(tMin);
-        ok = tMax < range.end;
-        bucket = range;
-      }
-      const rows = footer.pageRowStarts[p + 1]! - footer.pageRowStarts[p]!;
-      // A tag holds one value on the page: one string, or the null tag on every row.
-      const single = (pg: { nullCount: number; min: unknown; max: unknown }): { one: boolean; value: string | null } =>
-        pg.nullCount === rows ? { one: true, value: null } : { one: pg.nullCount === 0 && typeof pg.min === 'string' && pg.min === pg.max, value: pg.min as string };
-      for (let t = 0; ok && t < by.length; t++) {
-        const { one, value } = single(by[t]!.pages[p]!);
-        ok = one;
-        values[t] = value;
-      }
-      for (let k = 0; ok && k < filtered.length; k++) {
-        const { f, c } = filtered[k]!;
-        assert(c !== undefined, 'filtered tag column present');
-        const { one, value } = single(c.pages[p]!);
-        ok = one && f.matches(value);
-      }
-      // A zero float min or max may stand for -0 and +0 mixed on the page: which one a
-      // row-by-row min/max keeps depends on their order, which the statistics do not record.
-      // NaN is not in min/max: the page must say how many it holds (nanCount, or a sum that
-      // is not NaN: then none), else it is decoded.
-      for (let k = 0; ok && k < fields.length; k++) {
-        const { c, needs } = fields[k]!;
-        const pg = c?.pages[p];
-        if (c === undefined || pg === undefined) continue;
-        if (needs.minMax) ok = c.type === 'float64' ? pg.min !== 0 && pg.max !== 0 && pageNanCount(pg) !== undefined : statKindOf(c.type) === 'int';
-        if (ok && needs.sum) ok = pg.sum !== undefined;
-      }
-      if (!ok) { rest.push(p); continue; }
-      engine.consumeSummary(values, bucket, tMin, tMax, rows, fields.map(({ name, c, needs }): FieldSummary => {
-        const pg = c?.pages[p];
-        if (c === undefined || pg === undefined) return { field: name, valid: 0, min: null, max: null, nan: 0, sum: undefined };
-        let nan = 0;
-        if (needs.minMax && c.type === 'float64') {
-          const count = pageNanCount(pg);
-          assert(count !== undefined, 'pages with an unknown NaN count are decoded');
-          nan = count;
-        }
-        return {
-          field: name, valid: rows - pg.nullCount,
-          min: needs.minMax ? pg.min as number | string | null : null,
-          max: needs.minMax ? pg.max as number | string | null : null,
-          nan,
-          sum: needs.sum ? pg.sum : undefined,
-        };
-      }));
-    }
-    return rest;
-  };
-}
-
-function allPresent<T>(items: (T | undefined)[]): items is T[] {
-  return items.every((x) => x !== undefined);
-}
-
-/**
- * NaN on a float64 page, from its statistics: `nanCount` (written when there is any), else
- * none when the page sum is a number (NaN would make it NaN); undefined when unknown (chunks
- * written before nanCount whose sum is NaN or absent).
- */
-function pageNanCount(pg: PageFooter): number | undefined {
-  if (pg.nanCount !== undefined) return pg.nanCount;
-  return typeof pg.sum === 'number' && pg.sum === pg.sum ? 0 : undefined;
 }
 
 export class AggregationEngine {
@@ -387,6 +298,54 @@ export class AggregationEngine {
     }
     // Bucket bounds are relative to this batch's base: forget them.
     this.lo = Infinity; this.hi = -Infinity;
+  }
+
+  /**
+   * The engine's state for a merge into another engine of the same plan (query-pieces.ts):
+   * plain typed arrays and strings (structured-cloneable). Only plans `mergeablePlan` accepts.
+   */
+  exportState(): EngineState {
+    const n = this.slotCount;
+    const t = this.timeType as { unit?: number; timezone?: string | null } | null;
+    return {
+      groups: this.groups.groupValues, slotGroup: this.slotGroup.slice(0, n), slotKey: this.slotKey.slice(0, n),
+      slotStart: this.slotStart.slice(0, n), slotRows: this.slotRows.slice(0, n),
+      fields: this.accs.map((a) => ({ count: a.count.slice(0, n), sum: a.sum.slice(0, n), min: a.min.slice(0, n), max: a.max.slice(0, n), nan: a.nan.slice(0, n) })),
+      timeMin: this.timeMin, timeMax: this.timeMax, globalBase: this.globalBase,
+      timeType: t === null ? null : { unit: t.unit ?? 0, timezone: t.timezone ?? null },
+    };
+  }
+
+  /**
+   * Folds the state of an engine that read other time buckets (no slot in common: an assert).
+   * Every slot is new here, so each value lands on a zero (count, sum) or an empty min/max:
+   * the results are those of one engine reading both.
+   */
+  mergeState(s: EngineState): void {
+    const groupOf = s.groups.map((values) => {
+      if (this.plan.by.length > 0) return this.groups.groupOfValues(values);
+      if (this.groups.size === 0) this.groups.groupValues.push([]);
+      return 0;
+    });
+    for (let j = 0; j < s.slotKey.length; j++) {
+      const before = this.slotCount;
+      const k = this.slotFor(groupOf[s.slotGroup[j]!]!, s.slotKey[j]!, s.slotStart[j]!);
+      assert(k === before, 'merged query pieces share no (group, bucket) slot');
+      this.slotRows[k] = s.slotRows[j]!;
+      this.accs.forEach((acc, i) => {
+        const f = s.fields[i]!;
+        acc.ensure(this.slotCount);
+        acc.count[k] = f.count[j]!;
+        if (acc.needs.sum) acc.sum[k] = f.sum[j]!;
+        if (acc.needs.minMax) { acc.min[k] = f.min[j]!; acc.max[k] = f.max[j]!; acc.nan[k] = f.nan[j]!; }
+      });
+    }
+    const lo = (a: bigint | null, b: bigint | null) => (a === null ? b : b === null || a <= b ? a : b);
+    const hi = (a: bigint | null, b: bigint | null) => (a === null ? b : b === null || a >= b ? a : b);
+    this.timeMin = lo(this.timeMin, s.timeMin);
+    this.timeMax = hi(this.timeMax, s.timeMax);
+    this.globalBase = lo(this.globalBase, s.globalBase);
+    if (this.timeType === null && s.timeType !== null) this.timeType = new Timestamp(s.timeType.unit, s.timeType.timezone);
   }
 
   finish(): Table {

@@ -29,7 +29,7 @@ import { planInput } from '../scan/plan.js';
 import { explainQuery } from '../scan/query.js';
 import { explainTableQuery, queryTable } from './rollup-query.js';
 import { checkAlterRollups } from './rollup.js';
-import type { PageSummarizer, QueryOptions } from '../scan/query-types.js';
+import type { PageSummarizer, QueryOptions, QueryThreads, TablePieces } from '../scan/query-types.js';
 import { splitQueryOptions } from '../scan/query-plan.js';
 import type { ChunkEntry, FieldSpec, Row, ScanOptions, TableDescription, TableOptions, TableSchema, TableWriter } from '../core/types.js';
 import { retentionCutoff } from './retention.js';
@@ -48,6 +48,8 @@ export interface TableContext {
   decoded?: DecodedPageCache;
   /** Worker threads for large decodes (none: decode on the main thread). */
   decodePool?: DecodePool;
+  /** Threads that read pieces of big aggregations (none: one thread); close() ends them. */
+  queryThreads?: QueryThreads & { close(): Promise<void> };
   /**
    * After a flush, a partition it wrote to that holds this many small chunks is compacted
    * (streaming writers stay at a few chunks per partition). 0 disables. Default
@@ -409,6 +411,8 @@ export class Table {
 
   private async manifestFor(version?: number): Promise<Manifest> {
     if (version === undefined) { await this.refreshIfStale(); return this.manifest; }
+    // A version is immutable: the one this handle holds needs no second read (pieces of a query read it).
+    if (version === this.manifest.version) return this.manifest;
     return loadManifest(this.ctx.store, this.name, version);
   }
 
@@ -448,6 +452,20 @@ export class Table {
     const batches: RecordBatch[] = [];
     for await (const batch of scanChunks(source, input, scan.limit, scan.signal)) batches.push(batch);
     return batches.length ? new ArrowTable(batches) : new ArrowTable(source.arrow.project(input.columns));
+  }
+
+  /**
+   * What other threads may read of this table for a query (src/scan/query-pieces.ts): a local
+   * store they open themselves, no unflushed rows (they live in this process) and no retention
+   * cutoff (each thread would take its own clock's); else null.
+   */
+  async pieces(fresh: boolean): Promise<TablePieces | null> {
+    const threads = this.ctx.queryThreads;
+    if (threads === undefined || !this.ctx.store.url.startsWith('file://') || this.pendingRows > 0) return null;
+    if (fresh) await this.refreshIfStale();
+    const manifest = this.manifest;
+    if (this.retentionCutoff(manifest) !== undefined) return null;
+    return { url: this.ctx.store.url, table: this.name, version: manifest.version, chunks: manifest.chunks, threads };
   }
 
   /** The plan of a scan: chunks and pages pruned, bytes to read. */
