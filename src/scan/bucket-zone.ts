@@ -36,16 +36,20 @@ function formatter(zone: string): Intl.DateTimeFormat {
 /** Offset of `zone` from UTC at the instant `utcMs` (local = utc + offset), in ms. */
 export function zoneOffsetMs(zone: string, utcMs: number): number {
   if (zone === 'UTC') return 0;
-  // Offsets of real zones change at whole minutes; caching by UTC minute is exact.
+  // Offsets change at whole seconds, almost always at whole minutes: one offset is cached
+  // per UTC minute, and a minute with a transition inside it (local mean times of seconds,
+  // e.g. Paris's +00:09:21 until 1911-03-10T23:50:39Z) is marked NaN and computed per call.
   const minute = Math.floor(utcMs / 60_000);
   let cache = offsetCache.get(zone);
   if (!cache) offsetCache.set(zone, cache = new Map());
-  const hit = cache.get(minute);
-  if (hit !== undefined) return hit;
-  const offset = computeOffsetMs(zone, minute * 60_000);
-  if (cache.size >= OFFSET_CACHE_ENTRIES_MAX) cache.clear();
-  cache.set(minute, offset);
-  return offset;
+  let offset = cache.get(minute);
+  if (offset === undefined) {
+    offset = computeOffsetMs(zone, minute * 60_000);
+    if (computeOffsetMs(zone, minute * 60_000 + 59_000) !== offset) offset = NaN;
+    if (cache.size >= OFFSET_CACHE_ENTRIES_MAX) cache.clear();
+    cache.set(minute, offset);
+  }
+  return Number.isNaN(offset) ? computeOffsetMs(zone, utcMs) : offset;
 }
 
 function computeOffsetMs(zone: string, utcMs: number): number {

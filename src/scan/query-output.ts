@@ -6,6 +6,7 @@ import {
 import type { TimeUnit } from '../format/types.js';
 import { fieldData, fieldTypeInfo, type FieldValue } from '../format/field-types.js';
 import { LimitExceededError } from '../errors.js';
+import { floorDiv } from '../core/time.js';
 import type { FieldAccumulator } from './aggregate.js';
 import { sortedGroups, type GroupRegistry } from './query-groups.js';
 import type { AggPlan, QueryPlan } from './query-plan.js';
@@ -160,6 +161,14 @@ function fillGaps(values: Value[], rowSlot: number[], rowGroup: number[], rowSta
     const interpolates = typeof kind === 'object' ? typeof a === 'bigint' : kind !== 'bool' && kind !== 'utf8';
     if (a === null || b === undefined || b === null || !interpolates) { values[r] = empty; continue; }
     const t0 = rowStart[prev]!, t1 = rowStart[next]!;
+    if (typeof a === 'bigint' && typeof b === 'bigint') {
+      // Integers exactly: a + (b − a)·(t − t0)/(t1 − t0), rounded half up, in bigints. Through a
+      // double, values beyond 2^53 rounded and ones near the type's top rounded past it and
+      // wrapped (uint64 2^64 − 1 … 2^64 − 4 filled with 0).
+      const span = t1 - t0;
+      values[r] = a + floorDiv(2n * (b - a) * (rowStart[r]! - t0) + span, 2n * span);
+      continue;
+    }
     const w = Number(rowStart[r]! - t0) / Number(t1 - t0);
     const va = Number(a), vb = Number(b);
     const v = va + (vb - va) * w;

@@ -110,3 +110,17 @@ test('fill enumerates calendar days across DST: every bucket starts at local mid
     '30/03/2026, 00:00', '31/03/2026, 00:00', '01/04/2026, 00:00', '02/04/2026, 00:00']);
   assert.equal(got.reduce((a, r) => a + Number(r.count_v), 0), sparse.length);
 });
+
+test('a zone change at a second that is not a whole minute (Paris leaves +00:09:21 at 1911-03-10T23:50:39Z) bounds local days exactly', () => {
+  // 23:50:38Z is 23:59:59 PMT, 23:50:39Z is 23:50:39 WET: March 10 lasts 24 h 9 min 21 s.
+  assert.equal(zoneOffsetMs('Europe/Paris', Date.UTC(1911, 2, 10, 23, 50, 38)), 561_000);
+  assert.equal(zoneOffsetMs('Europe/Paris', Date.UTC(1911, 2, 10, 23, 50, 39)), 0);
+  assert.equal(zoneOffsetMs('Europe/Paris', Date.UTC(1911, 2, 10, 23, 50, 0)), 561_000);
+  assert.equal(localToUtcMs('Europe/Paris', Date.UTC(1911, 2, 11)), Date.UTC(1911, 2, 11));
+  const paris = makeBucketer('1d', 'ms', 'Europe/Paris');
+  const late = paris.locate(BigInt(Date.UTC(1911, 2, 10, 23, 55))); // local 23:55 WET on March 10
+  assert.equal(late.start, BigInt(Date.UTC(1911, 2, 9, 23, 50, 39)));
+  assert.equal(late.end, BigInt(Date.UTC(1911, 2, 11)));
+  const next = paris.locate(BigInt(Date.UTC(1911, 2, 11, 0, 5)));
+  assert.equal(next.start, BigInt(Date.UTC(1911, 2, 11)));
+});
