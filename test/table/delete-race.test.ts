@@ -20,7 +20,7 @@ const HOSTS = ['h0', 'h1', 'h2', 'h3'];
 interface Written { version: number; rows: [number, number, string][] }
 interface Deleted { version: number; from: number; to: number; host: string | null }
 
-function child(body: string, seed: number): Promise<string[]> {
+function child(body: string, seed: number, onFirstLine?: () => void): Promise<string[]> {
   const script = `
     import { Quiver } from ${JSON.stringify(quiverModule)};
     import { ConflictError } from ${JSON.stringify(errorsModule)};
@@ -31,7 +31,10 @@ function child(body: string, seed: number): Promise<string[]> {
   `;
   const proc = spawn(process.execPath, ['--input-type=module', '-e', script, String(seed)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '', err = '';
-  proc.stdout.on('data', (d) => { out += String(d); });
+  proc.stdout.on('data', (d) => {
+    out += String(d);
+    if (onFirstLine && out.includes('\n')) { onFirstLine(); onFirstLine = undefined; }
+  });
   proc.stderr.on('data', (d) => { err += String(d); });
   return once(proc, 'exit').then(([code]) => {
     if (code !== 0) throw new Error(`child exited with ${code}: ${err}`);
@@ -45,7 +48,7 @@ test('racing deletes, compactions and appends from several processes keep every 
     const store = join(dir, 'store');
     const db = await Quiver.open(store);
     await db.createTable('race', { tags: ['host'], fields: [{ name: 'id', type: 'int64' }], partition: 'hour', timeUnit: 'ms' });
-    const appender = (w: number) => child(`
+    const appender = (w: number, onFirstBatch: () => void) => child(`
       const db = await Quiver.open(${JSON.stringify(store)}, { autoCompact: 0 });
       const t = await db.table('race');
       for (let b = 0; b < 12; b++) {
@@ -57,7 +60,7 @@ test('racing deletes, compactions and appends from several processes keep every 
         if (b % 4 === 3) await compact(t);
       }
       await db.close();
-    `, w * 7919);
+    `, w * 7919, onFirstBatch);
     const deleter = (seed: number) => child(`
       const db = await Quiver.open(${JSON.stringify(store)}, { autoCompact: 0 });
       const t = await db.table('race');
@@ -71,7 +74,16 @@ test('racing deletes, compactions and appends from several processes keep every 
       }
       await db.close();
     `, seed);
-    const outputs = await Promise.all([appender(1), appender(2), appender(3), deleter(101), deleter(202)].map((p) => p.then((lines) => ({ lines }))));
+    // The deleters start once every appender has committed its first batch: their deletes then
+    // come after those rows (whatever the scheduler does with the rest), so some rows are
+    // deleted in every run and the check below always has both kinds.
+    const firstBatches = [1, 2, 3].map(() => {
+      let committed!: () => void;
+      return { done: new Promise<void>((resolve) => { committed = resolve; }), committed: () => committed() };
+    });
+    const appenders = firstBatches.map((b, i) => appender(i + 1, b.committed));
+    await Promise.all(firstBatches.map((b, i) => Promise.race([b.done, appenders[i]])));
+    const outputs = await Promise.all([...appenders, deleter(101), deleter(202)].map((p) => p.then((lines) => ({ lines }))));
     const written: Written[] = outputs.slice(0, 3).flatMap((o) => o.lines.map((l) => JSON.parse(l) as Written));
     const deleted: Deleted[] = outputs.slice(3).flatMap((o) => o.lines.map((l) => JSON.parse(l) as Deleted));
     assert.equal(written.length, 36);
