@@ -12,6 +12,7 @@ import {
   vectorFromArray, type Data,
 } from 'apache-arrow';
 import type { TableSchema } from '../../src/core/types.js';
+import type { Quiver } from '../../src/quiver.js';
 import { rng } from '../rng.js';
 
 export const CPU_FIELDS = [
@@ -128,4 +129,11 @@ export async function writeCpuCsv(options: CpuOptions, path: string): Promise<vo
     await write(lines.join('\n') + '\n');
   }
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+}
+
+/** Creates table `cpu` (ns time, the dataset's tags and fields) in `db` and writes the dataset into it, flushed. */
+export async function writeCpuTable(db: Quiver, options: CpuOptions): Promise<void> {
+  const created = await db.createTable('cpu', { time: 'time', timeUnit: 'ns', tags: [...CPU_SCHEMA.tags], fields: CPU_SCHEMA.fields });
+  for (const batch of cpuBatches(options)) await created.append(batch);
+  await created.flush();
 }

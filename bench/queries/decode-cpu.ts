@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Quiver } from '../../src/quiver.js';
 import { decodeBuffers, releaseBatch } from '../../src/format/buffer-pool.js';
-import { CPU_DEFAULTS, CPU_SCHEMA, cpuBatches } from './cpu-data.js';
+import { CPU_DEFAULTS, writeCpuTable } from './cpu-data.js';
 
 const { values: args } = parseArgs({ options: { hosts: { type: 'string' }, scans: { type: 'string' }, rounds: { type: 'string' } } });
 const opts = { ...CPU_DEFAULTS, hosts: Number(args.hosts ?? CPU_DEFAULTS.hosts) };
@@ -21,9 +21,7 @@ const rounds = Number(args.rounds ?? 3);
 const dir = mkdtempSync(join(tmpdir(), 'quiver-bench-decode-'));
 try {
   const writer = await Quiver.open(dir);
-  const created = await writer.createTable('cpu', { time: 'time', timeUnit: 'ns', tags: [...CPU_SCHEMA.tags], fields: CPU_SCHEMA.fields });
-  for (const batch of cpuBatches(opts)) await created.append(batch);
-  await created.flush();
+  await writeCpuTable(writer, opts);
   await writer.close();
   const db = await Quiver.open(dir, { decodedCacheBytes: 0, decodeThreads: 0 });
   const table = await db.table('cpu');

@@ -25,7 +25,7 @@ import { crc32 } from '../../src/format/crc32.js';
 import { decodeColumnOf, decodeStoredPage } from '../../src/format/page-decode.js';
 import { valueWidthOf } from '../../src/format/column-kind.js';
 import { decodeBuffers, releaseBatch } from '../../src/format/buffer-pool.js';
-import { CPU_DEFAULTS, CPU_SCHEMA, cpuBatches } from './cpu-data.js';
+import { CPU_DEFAULTS, writeCpuTable } from './cpu-data.js';
 
 const { values: args } = parseArgs({ options: { hosts: { type: 'string' }, passes: { type: 'string' } } });
 const opts = { ...CPU_DEFAULTS, hosts: Number(args.hosts ?? CPU_DEFAULTS.hosts) };
@@ -43,9 +43,7 @@ const cpuMs = (fn: () => void | Promise<void>) => async (): Promise<number> => {
 const dir = mkdtempSync(join(tmpdir(), 'quiver-bench-stages-'));
 try {
   const writer = await Quiver.open(dir);
-  const created = await writer.createTable('cpu', { time: 'time', timeUnit: 'ns', tags: [...CPU_SCHEMA.tags], fields: CPU_SCHEMA.fields });
-  for (const batch of cpuBatches(opts)) await created.append(batch);
-  await created.flush();
+  await writeCpuTable(writer, opts);
   await writer.close();
 
   const store = new LocalChunkManager(dir);
