@@ -115,10 +115,14 @@ export class LocalChunkManager implements ChunkManager {
    * after it was mapped is a StoreError, and its mapping is dropped so the next read maps
    * it again at its new size).
    */
-  private copyOut(key: string, map: { map: MappedFile; size: number }, offset: number, length: number): Uint8Array {
+  private copyOut(key: string, map: { map: MappedFile; size: number }, offset: number, length: number, into?: Uint8Array): Uint8Array {
     assert(this.native, 'copyOut() is reached only with the addon loaded');
     try {
-      return this.native.copyRange(map.map, offset, length);
+      if (into === undefined) return this.native.copyRange(map.map, offset, length);
+      // Straight into the caller's memory when the addon can (a build without copyRangeInto: a copy of the copy).
+      if (this.native.copyRangeInto) this.native.copyRangeInto(map.map, offset, length, into);
+      else into.set(this.native.copyRange(map.map, offset, length));
+      return into;
     } catch (error) {
       if (this.maps.get(key) === map) this.maps.delete(key);
       this.fail(error, key, 'read');
@@ -199,17 +203,7 @@ export class LocalChunkManager implements ChunkManager {
       let at = 0;
       for (const r of ranges) {
         this.checkRange(key, r.offset, r.length, map.size);
-        const dest = into.subarray(at, at + r.length);
-        if (native.copyRangeInto) {
-          try {
-            native.copyRangeInto(map.map, r.offset, r.length, dest);
-          } catch (error) {
-            if (this.maps.get(key) === map) this.maps.delete(key);
-            this.fail(error, key, 'read');
-          }
-        } else {
-          dest.set(this.copyOut(key, map, r.offset, r.length));
-        }
+        this.copyOut(key, map, r.offset, r.length, into.subarray(at, at + r.length));
         at += r.length;
       }
       return;
