@@ -1,4 +1,5 @@
 import type { ChunkEntry } from '../core/types.js';
+import { NS_PER_UNIT } from '../core/time.js';
 import type { TimeUnit } from '../format/types.js';
 import type { QueryPlan } from './query-plan.js';
 import type { EngineState, QueryOptions, TablePieces } from './query-types.js';
@@ -27,8 +28,6 @@ import type { EngineState, QueryOptions, TablePieces } from './query-types.js';
 
 /** Values (rows × columns read) below which a query stays on one thread: a piece costs a scan's set-up and a worker's start. */
 export const PARALLEL_QUERY_VALUES_MIN = 16_000_000;
-
-const NS_PER_UNIT: Record<TimeUnit, bigint> = { s: 1_000_000_000n, ms: 1_000_000n, us: 1_000n, ns: 1n };
 
 /** Whether a plan's state merges exactly (see above). */
 export function mergeablePlan(plan: QueryPlan, options: QueryOptions): boolean {
@@ -67,15 +66,16 @@ export function planPieces(chunks: readonly ChunkEntry[], plan: QueryPlan): Piec
 }
 
 /**
- * Other threads a query takes part with: 0 below valuesMin (rows × columns read) or one piece,
- * else the threads usable now (asking starts them), at most one fewer than the pieces.
+ * A query's pieces and the other threads it takes part with: 0 below valuesMin (rows × columns
+ * read) or one piece, else `usable` (default: the threads usable now; asking starts them), at
+ * most one fewer than the pieces.
  */
-export function splitThreads(table: TablePieces, plan: QueryPlan): number {
+export function splitThreads(table: TablePieces, plan: QueryPlan, usable = () => table.threads.usable()): { pieces: Piece[]; threads: number } {
   const pieces = planPieces(table.chunks, plan);
   let values = 0;
   for (const p of pieces) values += p.rows * plan.scanColumns.length;
-  if (pieces.length < 2 || values < (table.threads.valuesMin ?? PARALLEL_QUERY_VALUES_MIN)) return 0;
-  return Math.min(table.threads.usable(), pieces.length - 1);
+  if (pieces.length < 2 || values < (table.threads.valuesMin ?? PARALLEL_QUERY_VALUES_MIN)) return { pieces, threads: 0 };
+  return { pieces, threads: Math.min(usable(), pieces.length - 1) };
 }
 
 /** The query restricted to a piece (times as epoch ns, as QueryOptions take bigints). */

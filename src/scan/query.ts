@@ -12,7 +12,7 @@ import { applyFilter } from './predicate.js';
 import { buildAggregateTable, type SlotTable } from './query-output.js';
 import { runLatest } from './query-latest.js';
 import { pageSummarizer, type FieldSummary } from './query-summary.js';
-import { mergeablePlan, planPieces, runPieces, splitThreads } from './query-pieces.js';
+import { mergeablePlan, runPieces, splitThreads } from './query-pieces.js';
 import { batchTimeRanges, explainScan, type ScanExplain, type ScanSource } from './scan.js';
 import { releaseBatch } from '../format/buffer-pool.js';
 
@@ -52,11 +52,13 @@ export async function runQuery(table: QueryableTable, options: QueryOptions): Pr
   const engine = new AggregationEngine(plan);
   // Sized on the version the table last saw (no store request); split on a fresh one.
   const seen = table.pieces && mergeablePlan(plan, options) ? await table.pieces(false) : null;
-  if (seen && table.pieces && splitThreads(seen, plan) > 0) {
-    const pieces = await table.pieces(true);
-    const threads = pieces ? splitThreads(pieces, plan) : 0;
-    if (pieces && threads > 0) {
-      await runPieces(pieces, planPieces(pieces.chunks, plan), options, plan.schema.timeUnit, threads, (o) => consumeQuery(table, o, plan, engine), (s) => engine.mergeState(s));
+  const sized = seen ? splitThreads(seen, plan) : null;
+  if (sized && sized.threads > 0 && table.pieces) {
+    // The fresh version's pieces, with the threads already found usable (no second look at the load).
+    const fresh = await table.pieces(true);
+    const split = fresh ? splitThreads(fresh, plan, () => sized.threads) : null;
+    if (fresh && split && split.threads > 0) {
+      await runPieces(fresh, split.pieces, options, plan.schema.timeUnit, split.threads, (o) => consumeQuery(table, o, plan, engine), (s) => engine.mergeState(s));
       return engine.finish();
     }
   }
