@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { fromWireError, QuiverError, UsageError, type WireError } from './errors.js';
 import { workerExecArgv } from './native/worker-argv.js';
+import { defaultDecodeThreads, freeCores } from './format/decode-pool.js';
 import type { EngineState, QueryOptions, QueryThreads } from './scan/query-types.js';
 import { PARALLEL_QUERY_VALUES_MIN } from './scan/query-pieces.js';
 
@@ -22,7 +23,7 @@ export type QueryReply = { id: number; states: PieceStates } | { id: number; err
  * this moment, the reading thread among them (Linux: /proc/loadavg's fourth field). On an idle
  * two-core machine running one query that is 1. Not the 1-minute load average: a query's own
  * thread would count there for a minute after it, and the second core would never be asked for.
- * Elsewhere: cores − 1-minute load − 1.
+ * Elsewhere: the decode pool's freeCores() (cores − 1-minute load − 1).
  */
 export function freeCoresNow(): number {
   const cores = availableParallelism();
@@ -30,13 +31,11 @@ export function freeCoresNow(): number {
     const running = Number(readFileSync('/proc/loadavg', 'latin1').split(' ')[3]?.split('/')[0]);
     if (Number.isInteger(running) && running > 0) return Math.max(0, cores - running);
   } catch { /* not Linux: the load average below */ }
-  return Math.max(0, Math.floor(cores - (loadavg()[0] ?? 0) - 1));
+  return freeCores();
 }
 
-/** Query threads a Quiver starts by default: one per core beyond the first, at most 8. */
-export function defaultQueryThreads(): number {
-  return Math.max(0, Math.min(8, availableParallelism() - 1));
-}
+/** Query threads a Quiver starts by default: as many as decode threads (one per core beyond the first, at most 8). */
+export const defaultQueryThreads = defaultDecodeThreads;
 
 /** The pool of Quiver.open's `queryThreads` option (undefined: 0 threads); adaptive unless the count was given. */
 export function queryThreadPool(option: number | undefined): QueryThreadPool | undefined {

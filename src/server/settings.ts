@@ -54,7 +54,6 @@ export const PARSE_INLINE_BYTES_MAX = 64 * 1024;
 /** Most parse threads a server starts. */
 export const PARSE_THREADS_MAX = 64;
 
-/** Parse threads by default: one per core besides the main thread's, at least one, at most 8. */
 /**
  * Parse threads by default: none on two cores or fewer, where the main thread, the fdatasyncs
  * and the writers' own processes already fill both cores and a worker only adds its hand-over
