@@ -17,13 +17,18 @@ export function checkDeclaredLength(req: IncomingMessage, max: number): void {
   if (declared !== undefined && Number(declared) > max) throw tooLarge(max, `of ${declared} bytes`);
 }
 
+/** The request's Content-Encoding, trimmed and lower-cased ('identity' when absent). */
+export function contentEncoding(req: IncomingMessage): string {
+  return (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+}
+
 /**
  * The body's bytes, decoded. Encodings: identity, gzip (x-gzip); others are 415. The limit
  * applies to the decompressed bytes (a small gzip bomb is 413 too); `gzip: false` is for
  * protocols that compress inside the body (snappy) and accept only identity here.
  */
 export async function* readBody(req: IncomingMessage, max: number, options: { gzip?: boolean } = {}): AsyncGenerator<Buffer> {
-  const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  const encoding = contentEncoding(req);
   let source: AsyncIterable<Buffer>;
   if (encoding === 'identity' || encoding === '') {
     checkDeclaredLength(req, max);

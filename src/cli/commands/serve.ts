@@ -1,5 +1,5 @@
 import type { Command } from '../context.js';
-import { listOption, stringOption } from '../args.js';
+import { intOption, listOption, stringOption } from '../args.js';
 import { parseSize } from './import.js';
 import { UsageError } from '../../errors.js';
 import { Quiver } from '../../quiver.js';
@@ -53,9 +53,7 @@ Options:
     const memory = stringOption(values, 'memory');
     const bodyMax = stringOption(values, 'body-max');
     const flushAge = stringOption(values, 'flush-age');
-    const parseThreadsText = stringOption(values, 'parse-threads');
-    const parseThreads = parseThreadsText === undefined ? undefined : Number(parseThreadsText);
-    if (parseThreadsText !== undefined && !/^\d+$/.test(parseThreadsText.trim())) throw new UsageError(`--parse-threads expects a whole number of threads (0: parse on the main thread), got ${JSON.stringify(parseThreadsText)}`);
+    const parseThreads = intOption(values, 'parse-threads');
     const token = stringOption(values, 'token') ?? (process.env.QUIVER_TOKEN || undefined);
     const server = await Quiver.serve({
       store: ctx.flags.store,

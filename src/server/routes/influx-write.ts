@@ -6,7 +6,7 @@
  * unless v3's `accept_partial=false` asks for all or nothing).
  */
 import { QuiverError, RequestError } from '../../errors.js';
-import { readBody } from '../body.js';
+import { contentEncoding, readBody } from '../body.js';
 import { PRECISIONS } from '../line-protocol.js';
 import { inlineParse, type BadLine, type BodyParse, type LineBodyOptions } from '../line-body.js';
 import type { LineWindow } from '../line-columns.js';
@@ -61,8 +61,9 @@ const POINT_BYTES = 256;
 /** Where a body is parsed: a parse worker, unless there is none ready or the body is declared small. */
 function openParse(ctx: RequestContext, options: LineBodyOptions, declared: number): BodyParse {
   const { parsePool, settings } = ctx.core;
-  const gzip = (ctx.req.headers['content-encoding'] ?? '').trim() !== '' && ctx.req.headers['content-encoding'] !== 'identity';
-  const small = declared > 0 && !gzip && declared < settings.parseInlineBytesMax;
+  const encoding = contentEncoding(ctx.req);
+  const compressed = encoding !== 'identity' && encoding !== '';
+  const small = declared > 0 && !compressed && declared < settings.parseInlineBytesMax;
   return (!small && parsePool?.open(options)) || inlineParse(options);
 }
 
