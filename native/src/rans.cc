@@ -74,8 +74,8 @@ Napi::Value RansDict(const Napi::CallbackInfo& info) {
 // The encoder (encodeRans; its JS twin is ransEncodeJs).
 // ransEncode(z: Float64Array, s, freq: Uint16Array(256), cum: Uint32Array(257), out: Uint8Array, low: Uint8Array, lanes = 1): number
 // rANS-codes z (integers below 2^31, each z >> s a symbol with freq > 0) backwards into the
-// end of `out` and packs each value's low s bits LSB-first into `low`. With k lanes (1, 2, 4
-// or 8), value i goes through state i % k (the decoder runs k independent dependency chains). Returns
+// end of `out` and packs each value's low s bits LSB-first into `low`. With k lanes (1, 2, 4,
+// 8, 16 or 32), value i goes through state i % k (the decoder runs k independent dependency chains). Returns
 // where the stream (the lanes' initial states first, lane 0 first) starts in `out`; -1 when
 // `out` is too short; -2 when a value has no symbol in the table.
 Napi::Value RansEncode(const Napi::CallbackInfo& info) {

@@ -1,5 +1,5 @@
-// The rANS decode kernels without N-API (rans.cc wraps them): the byte-wise loop for 1, 2, 4
-// or 8 interleaved states (and, for 8, an AVX2 loop picked at run time), the delta fold and
+// The rANS decode kernels without N-API (rans.cc wraps them): the byte-wise loop for 1, 2, 4,
+// 8, 16 or 32 interleaved states (and AVX2 loops for the wider ones, picked at run time), the delta fold and
 // the dictionary map. A header so a C++ bench or test can drive them directly.
 #pragma once
 #include <cmath>
@@ -22,7 +22,7 @@ namespace {
 constexpr uint32_t kRansL = 1u << 23;
 
 // The lane counts (interleaved states) a page may have: 1 and 2 (the `…>rans` and `…>rans2`
-// ids), 4 and 8 (`…>ransx` pages, which store theirs).
+// ids), 4, 8, 16 or 32 (`…>ransx` pages, which store theirs).
 inline bool KnownLanes(uint32_t lanes) { return lanes == 1 || lanes == 2 || lanes == 4 || lanes == 8 || lanes == 16 || lanes == 32; }
 
 // Whether the AVX2 loops run: the CPU has AVX2 and QUIVER_NO_SIMD is not 1 (which a test uses
@@ -394,17 +394,6 @@ __attribute__((noinline)) void DivideAll(double* out, size_t count, double divis
   for (; i < count; i++) out[i] = out[i] / divisor;
 }
 
-// A block of the integer fold: v += delta(z[i]) · step, out[i] = v (exact: see DeltaRansFold).
-template <bool ZIGZAG>
-__attribute__((noinline)) int64_t FoldInts(const uint32_t* z, size_t count, int64_t v, int64_t step, double* out) {
-  for (size_t i = 0; i < count; i++) {
-    const int64_t d = ZIGZAG ? static_cast<int64_t>(static_cast<int32_t>(z[i] >> 1) ^ -static_cast<int32_t>(z[i] & 1)) : static_cast<int64_t>(z[i]);
-    v += d * step;
-    out[i] = static_cast<double>(v);
-  }
-  return v;
-}
-
 // The fold of deltaRans in its own frame (see RansLoop), the JS twin's double arithmetic
 // (x += d · step, out = x / divisor) one value at a time: for pages whose sums could leave
 // the exact integers (the JS reader refuses those before calling; kept for any other caller).
@@ -419,7 +408,7 @@ __attribute__((noinline)) double DeltaRansFoldDoubles(const RansArgs& a, double 
 }
 
 #if QUIVER_RANS_AVX2
-// FoldInts and DivideAll in one AVX2 pass: the deltas 8 at a time as doubles (exact: every
+// The integer fold and DivideAll in one AVX2 pass: the deltas 8 at a time as doubles (exact: every
 // partial sum of a page's deltas, in any grouping, is an integer of at most 2^53, see
 // DeltaRansFold), their prefix sums within the 8 off the dependency chain, then the running
 // sum added and divided: the chain is one add and one broadcast per 8 values.

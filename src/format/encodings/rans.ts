@@ -91,8 +91,8 @@ function costBits(hist: Float64Array, n: number, s: number): number {
 }
 
 /**
- * rANS states a page interleaves: 1 (the `…>rans` chains), 2 (`…>rans2`), or 4 or 8 (the
- * `…>ransx` chains, whose pages store their lane count: see writeLanes).
+ * rANS states a page interleaves: 1 (the `…>rans` chains), 2 (`…>rans2`), or 4, 8, 16 or 32
+ * (the `…>ransx` chains, whose pages store their lane count: see writeLanes).
  */
 export type RansLanes = 1 | 2 | 4 | 8 | 16 | 32;
 /** The lane counts this reader decodes. */
