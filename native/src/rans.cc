@@ -2,6 +2,7 @@
 // pages to the same bits): deltaRans, ransDict, ransEncode. The decoders repeat the JS
 // loops' arithmetic value for value (IEEE double, no FMA contraction: see binding.gyp), or
 // an integer arithmetic that gives the same bits where it is exact (DeltaRansFold).
+#include <cmath>
 #include <cstring>
 #include <string>
 
@@ -137,6 +138,84 @@ Napi::Value RansEncode(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(pos));
 }
 
+// alpQuotientCheck(e, mode, count, seed): [checked, mismatches], or null without the AVX-512 fold.
+// Compares the AVX-512 fold's ALP quotient (AlpQuotient: multiply-adds) with IEEE division by
+// 10^e, bit for bit, on integers |x| ≤ 2^53 (the fold's range): mode 'exhaustive' every x with
+// |x| ≤ count; 'random' count integers of uniformly random bit length (1 … 53) and sign;
+// 'adversarial' count integers next to (the four nearest) x = t · 10^e for t a midpoint between
+// two adjacent doubles (the quotients nearest a rounding tie; no x in range has a tie itself:
+// t needs 54 significant bits, so t · 10^e ≥ 2^53 · 5^e). For bench/queries/alp-quotient.ts
+// (hundreds of millions per exponent) and a fast test in the suite.
+Napi::Value AlpQuotientCheck(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+#if QUIVER_RANS_AVX2
+  const uint32_t e = info[0].As<Napi::Number>().Uint32Value();
+  const std::string mode = info[1].As<Napi::String>().Utf8Value();
+  const double count = info[2].As<Napi::Number>().DoubleValue();
+  uint64_t seed = static_cast<uint64_t>(info[3].As<Napi::Number>().DoubleValue());
+  if (e > 14 || !(count >= 0 && count <= 9007199254740992.0) || (mode != "exhaustive" && mode != "random" && mode != "adversarial")) {
+    Napi::RangeError::New(env, "alpQuotientCheck: bad arguments").ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  if (!kHasAvx512) return env.Null();
+  const double exactMax = 9007199254740992.0;  // 2^53
+  double b = 1;
+  for (uint32_t k = 0; k < e; k++) b *= 10;
+  auto next = [&seed]() {  // splitmix64
+    uint64_t z = (seed += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  };
+  constexpr size_t kBlock = 4096;
+  double buf[kBlock];
+  size_t fill = 0;
+  double checked = 0, bad = 0;
+  auto put = [&](double x) {
+    // The fold's zeros are +0 (its sums start from an int64 and add integers): −0, whose
+    // quotient by multiply-adds would come out +0, never reaches it.
+    buf[fill++] = x == 0 ? 0 : x;
+    if (fill == kBlock) { bad += static_cast<double>(AlpQuotientMismatches(buf, fill, b)); checked += static_cast<double>(fill); fill = 0; }
+  };
+  if (mode == "exhaustive") {
+    for (double x = -count; x <= count; x++) put(x);
+  } else if (mode == "random") {
+    for (double k = 0; k < count; k++) {
+      const uint64_t r = next();
+      const uint32_t bits = 1 + static_cast<uint32_t>(r % 53);
+      const double x = static_cast<double>(next() >> (64 - bits)) + ((r >> 32) % 1024 == 0 ? 1 : 0);  // now and then 2^bits itself
+      put((r >> 63) ? -x : x);
+    }
+  } else {
+    // Quotients from 2^-ceil(log2 b) up to 2^53 / b: t = (2M + 1) · 2^(E − 1), M of 53 bits.
+    const int kMin = -static_cast<int>(std::ceil(std::log2(b)));
+    const int kMax = static_cast<int>(std::floor(53 - std::log2(b)));
+    for (double k = 0; k < count; k += 4) {
+      const uint64_t r = next();
+      const int E = kMin + static_cast<int>(r % static_cast<uint64_t>(kMax - kMin + 1)) - 52;
+      const uint64_t M = (uint64_t(1) << 52) | (next() >> 12);
+      const unsigned __int128 num = static_cast<unsigned __int128>(2 * M + 1) * static_cast<uint64_t>(b);
+      const int shift = 1 - E;
+      const unsigned __int128 x0 = shift >= 128 ? 0 : num >> shift;
+      for (int d = -1; d <= 2; d++) {
+        const double x = static_cast<double>(static_cast<uint64_t>(x0)) + d;
+        if (x < 0 || x > exactMax) continue;
+        put((r >> 63) ? -x : x);
+      }
+    }
+  }
+  while (fill % 8 != 0) buf[fill++] = 0;
+  bad += static_cast<double>(AlpQuotientMismatches(buf, fill, b));
+  checked += static_cast<double>(fill);
+  Napi::Array result = Napi::Array::New(env, 2);
+  result.Set(uint32_t(0), Napi::Number::New(env, checked));
+  result.Set(uint32_t(1), Napi::Number::New(env, bad));
+  return result;
+#else
+  return env.Null();
+#endif
+}
+
 }  // namespace
 
 namespace quiver {
@@ -145,10 +224,13 @@ void InitRans(Napi::Env env, Napi::Object exports) {
   exports.Set("deltaRans", Napi::Function::New(env, DeltaRans, "deltaRans"));
   exports.Set("ransDict", Napi::Function::New(env, RansDict, "ransDict"));
   exports.Set("ransEncode", Napi::Function::New(env, RansEncode, "ransEncode"));
+  exports.Set("alpQuotientCheck", Napi::Function::New(env, AlpQuotientCheck, "alpQuotientCheck"));
 #if QUIVER_RANS_AVX2
   exports.Set("ransSimd", Napi::Boolean::New(env, kHasAvx2));
+  exports.Set("ransAvx512", Napi::Boolean::New(env, kHasAvx512));
 #else
   exports.Set("ransSimd", Napi::Boolean::New(env, false));
+  exports.Set("ransAvx512", Napi::Boolean::New(env, false));
 #endif
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define QUIVER_RANS_AVX2 1
@@ -103,6 +104,25 @@ bool BuildSlots(const uint16_t* freq, RansArgs* a) {
   }
   a->valueMax = std::ldexp(static_cast<double>(top), static_cast<int>(a->s)) - 1;
   return c == 4096;
+}
+
+// The delta a coded value stands for: zigzagged (0, −1, 1, −2, … as 0, 1, 2, 3, …) or plain.
+template <bool ZIGZAG>
+__attribute__((always_inline)) inline int64_t DeltaOf(uint32_t z) {
+  return ZIGZAG ? static_cast<int64_t>(static_cast<int32_t>(z >> 1) ^ -static_cast<int32_t>(z & 1)) : static_cast<int64_t>(z);
+}
+
+// Calls fn with std::integral_constant<int, lanes> for the page's lane count (KnownLanes).
+template <typename Fn>
+__attribute__((always_inline)) inline double WithLanes(uint32_t lanes, Fn fn) {
+  switch (lanes) {
+    case 32: return fn(std::integral_constant<int, 32>());
+    case 16: return fn(std::integral_constant<int, 16>());
+    case 8: return fn(std::integral_constant<int, 8>());
+    case 4: return fn(std::integral_constant<int, 4>());
+    case 2: return fn(std::integral_constant<int, 2>());
+    default: return fn(std::integral_constant<int, 1>());
+  }
 }
 
 // Where a decode stands: the next value, the next stream byte, the states.
@@ -362,14 +382,10 @@ __attribute__((target("avx2"))) size_t RansRoundsAvx2(const RansArgs& a, Cursor<
 // Runs RansLoop with the lane count the page was written with.
 template <typename Emit>
 __attribute__((always_inline)) inline double RansLoopLanes(const RansArgs& a, Emit emit) {
-  switch (a.lanes) {
-    case 32: { Cursor<32> c; return StartCursor(a, &c) ? RansLoop<32>(a, c, emit) : 0; }
-    case 16: { Cursor<16> c; return StartCursor(a, &c) ? RansLoop<16>(a, c, emit) : 0; }
-    case 8: { Cursor<8> c; return StartCursor(a, &c) ? RansLoop<8>(a, c, emit) : 0; }
-    case 4: { Cursor<4> c; return StartCursor(a, &c) ? RansLoop<4>(a, c, emit) : 0; }
-    case 2: { Cursor<2> c; return StartCursor(a, &c) ? RansLoop<2>(a, c, emit) : 0; }
-    default: { Cursor<1> c; return StartCursor(a, &c) ? RansLoop<1>(a, c, emit) : 0; }
-  }
+  return WithLanes(a.lanes, [&](auto lanes) {
+    Cursor<decltype(lanes)::value> c;
+    return StartCursor(a, &c) ? RansLoop<decltype(lanes)::value>(a, c, emit) : 0;
+  });
 }
 
 // Coded values a block of the integer fold holds (on the stack, a multiple of every lane count).
@@ -400,8 +416,7 @@ __attribute__((noinline)) void DivideAll(double* out, size_t count, double divis
 template <bool ZIGZAG>
 __attribute__((noinline)) double DeltaRansFoldDoubles(const RansArgs& a, double x, double step, double divisor, double* out) {
   return RansLoopLanes(a, [&](size_t i, uint32_t z) {
-    const double d = ZIGZAG ? static_cast<double>(static_cast<int32_t>(z >> 1) ^ -static_cast<int32_t>(z & 1)) : static_cast<double>(z);
-    x += d * step;
+    x += static_cast<double>(DeltaOf<ZIGZAG>(z)) * step;
     out[i] = x / divisor;
     return true;
   });
@@ -446,12 +461,26 @@ __attribute__((target("avx2"))) int64_t FoldAvx2(const uint32_t* z, size_t count
   }
   v = static_cast<int64_t>(_mm256_cvtsd_f64(carry));
   for (; i < count; i++) {
-    const int64_t d = ZIGZAG ? static_cast<int64_t>(static_cast<int32_t>(z[i] >> 1) ^ -static_cast<int32_t>(z[i] & 1)) : static_cast<int64_t>(z[i]);
-    v += d * step;
+    v += DeltaOf<ZIGZAG>(z[i]) * step;
     out[i] = static_cast<double>(v) / divisor;
   }
   return v;
 }
+#endif
+
+// 1/divisor (rounded) when divisor is ALP's 10^e for 1 ≤ e ≤ 14, the divisors AlpQuotient is
+// checked for; else 0 (the folds divide).
+inline double AlpReciprocal(double divisor) {
+  double p = 1;
+  for (int e = 1; e <= 14; e++) {
+    p *= 10;
+    if (divisor == p) return 1 / p;
+  }
+  return 0;
+}
+
+#if QUIVER_RANS_AVX2
+#include "rans_avx512.h"
 #endif
 
 // The fold when every running sum is an exact integer (first and step integers, |first| +
@@ -468,18 +497,18 @@ __attribute__((noinline)) double DeltaRansFoldInts(const RansArgs& a, int64_t v,
   if constexpr (LANES >= 8) {
     // Blocks of coded values from the vector rounds, folded; the scalar loop finishes the page.
     uint32_t block[kFoldBlock];
+    const double reciprocal = AlpReciprocal(divisor);
     while (kHasAvx2) {
       const size_t got = RansRoundsAvx2<LANES / 8>(a, &c, block, kFoldBlock);
       if (got == 0) break;
-      v = FoldAvx2<ZIGZAG>(block, got, v, step, divisor, out + base);
+      v = kHasAvx512 ? FoldAvx512<ZIGZAG>(block, got, v, step, divisor, reciprocal, out + base) : FoldAvx2<ZIGZAG>(block, got, v, step, divisor, out + base);
       base += got;
       if (got < kFoldBlock) break;
     }
   }
 #endif
   const double status = RansLoop<LANES>(a, c, [&](size_t i, uint32_t z) {
-    const int64_t d = ZIGZAG ? static_cast<int64_t>(static_cast<int32_t>(z >> 1) ^ -static_cast<int32_t>(z & 1)) : static_cast<int64_t>(z);
-    v += d * step;
+    v += DeltaOf<ZIGZAG>(z) * step;
     out[i] = static_cast<double>(v);
     if (i + 1 - base == kFoldBlock) {
       if (divisor != 1) DivideAll(out + base, kFoldBlock, divisor);
@@ -497,16 +526,9 @@ double DeltaRansFold(const RansArgs& a, double first, double step, double diviso
   const bool exact = std::trunc(first) == first && std::trunc(step) == step && step >= 0 &&
                      std::fabs(first) + static_cast<double>(a.n) * step * a.valueMax <= exactMax;
   if (!exact) return DeltaRansFoldDoubles<ZIGZAG>(a, first, step, divisor, out);
-  const int64_t v = static_cast<int64_t>(first);
-  const int64_t st = static_cast<int64_t>(step);
-  switch (a.lanes) {
-    case 32: return DeltaRansFoldInts<ZIGZAG, 32>(a, v, st, divisor, out);
-    case 16: return DeltaRansFoldInts<ZIGZAG, 16>(a, v, st, divisor, out);
-    case 8: return DeltaRansFoldInts<ZIGZAG, 8>(a, v, st, divisor, out);
-    case 4: return DeltaRansFoldInts<ZIGZAG, 4>(a, v, st, divisor, out);
-    case 2: return DeltaRansFoldInts<ZIGZAG, 2>(a, v, st, divisor, out);
-    default: return DeltaRansFoldInts<ZIGZAG, 1>(a, v, st, divisor, out);
-  }
+  return WithLanes(a.lanes, [&](auto lanes) {
+    return DeltaRansFoldInts<ZIGZAG, decltype(lanes)::value>(a, static_cast<int64_t>(first), static_cast<int64_t>(step), divisor, out);
+  });
 }
 
 // The dictionary lookup of ransDict in its own frame (see RansLoop).

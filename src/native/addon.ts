@@ -34,6 +34,10 @@ export interface NativeAddon {
   ransDict?(freq: Uint16Array, stream: Uint8Array, low: Uint8Array, s: number, n: number, lanes: number, dictionary: Float64Array, out: Float64Array): number;
   /** Whether deltaRans runs its AVX2 loops for pages of 8+ lanes (false: the scalar loop; QUIVER_NO_SIMD=1 forces it). */
   ransSimd?: boolean;
+  /** Whether deltaRans folds with AVX-512 and ALP's quotient by multiply-adds (needs AVX-512F and FMA; QUIVER_NO_AVX512=1 turns it off). */
+  ransAvx512?: boolean;
+  /** Compares that quotient with IEEE division by 10^e on integers (see native/src/rans.cc): [checked, mismatches], null without AVX-512. */
+  alpQuotientCheck?(e: number, mode: 'exhaustive' | 'random' | 'adversarial', count: number, seed: number): [number, number] | null;
   /**
    * glibc only: raises malloc's mmap and trim thresholds so freed buffers are reused rather than
    * returned to the kernel (and faulted in again); false when not applied (see quiver_native.cc).

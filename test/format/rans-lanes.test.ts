@@ -177,7 +177,7 @@ test('the writer picks the lane-count chain for walks, and the pages say how man
   }
 });
 
-test('the scalar loop (CPUs without AVX2, QUIVER_NO_SIMD=1) decodes what the AVX2 loops decode', () => {
+test('the scalar loop (CPUs without AVX2, QUIVER_NO_SIMD=1) and the AVX2 fold (QUIVER_NO_AVX512=1) decode what the AVX-512 fold decodes', () => {
   const addon = nativeAddon();
   assert.ok(addon?.deltaRans);
   // The child decodes pages of 8, 16 and 32 lanes with the scalar loop and prints a digest per
@@ -190,27 +190,30 @@ test('the scalar loop (CPUs without AVX2, QUIVER_NO_SIMD=1) decodes what the AVX
     const addon = nativeAddon();
     let seed = 99;
     const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
-    const lines = [String(addon.ransSimd)];
-    for (const lanes of [8, 16, 32]) for (const n of [7, 64, 999, 8192]) {
+    const lines = [String(addon.ransSimd) + ' ' + String(addon.ransAvx512)];
+    for (const lanes of [8, 16, 32]) for (const n of [7, 64, 999, 8192]) for (const divisor of [1, 100, 1e14]) {
       const z = Float64Array.from({ length: n }, () => Math.floor(rand() * 2 ** (1 + Math.floor(rand() * 20))));
       const w = new ByteWriter(64);
       encodeRans(z, w, lanes);
       const t = readTables(new ByteReader(w.finish(), 'p'), n, lanes);
       const out = new Float64Array(n);
-      const status = addon.deltaRans(t.freq, t.stream, t.low, t.s, n, lanes, 12345, 1, 100, out, true);
-      lines.push(lanes + ' ' + n + ' ' + status + ' ' + createHash('sha256').update(new Uint8Array(out.buffer)).digest('hex'));
+      const status = addon.deltaRans(t.freq, t.stream, t.low, t.s, n, lanes, 12345, 1, divisor, out, true);
+      lines.push(lanes + ' ' + n + ' ' + divisor + ' ' + status + ' ' + createHash('sha256').update(new Uint8Array(out.buffer)).digest('hex'));
     }
     console.log(lines.join('\\n'));`;
-  const run = (noSimd: string) => spawnSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8', cwd: fileURLToPath(new URL('.', import.meta.url)), env: { ...process.env, QUIVER_NO_NATIVE: '', QUIVER_NO_SIMD: noSimd } });
-  const scalar = run('1');
-  const vector = run('');
-  assert.equal(scalar.status, 0, scalar.stderr);
-  assert.equal(vector.status, 0, vector.stderr);
+  const run = (noSimd: string, noAvx512: string) => spawnSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8', cwd: fileURLToPath(new URL('.', import.meta.url)), env: { ...process.env, QUIVER_NO_NATIVE: '', QUIVER_NO_SIMD: noSimd, QUIVER_NO_AVX512: noAvx512 } });
+  const scalar = run('1', '');
+  const avx2 = run('', '1');
+  const vector = run('', '');
+  for (const child of [scalar, avx2, vector]) assert.equal(child.status, 0, child.stderr);
   const [scalarSimd, ...scalarLines] = scalar.stdout.trim().split('\n');
+  const [avx2Simd, ...avx2Lines] = avx2.stdout.trim().split('\n');
   const [vectorSimd, ...vectorLines] = vector.stdout.trim().split('\n');
-  assert.equal(scalarSimd, 'false', 'QUIVER_NO_SIMD=1 turns the vector loops off');
-  assert.equal(vectorSimd, String(addon.ransSimd));
-  assert.equal(scalarLines.length, 12);
+  assert.equal(scalarSimd, 'false false', 'QUIVER_NO_SIMD=1 turns the vector loops off');
+  assert.equal(avx2Simd, `${addon.ransSimd} false`, 'QUIVER_NO_AVX512=1 turns the AVX-512 fold off');
+  assert.equal(vectorSimd, `${addon.ransSimd} ${addon.ransAvx512}`);
+  assert.equal(scalarLines.length, 36);
   assert.deepEqual(vectorLines, scalarLines);
+  assert.deepEqual(avx2Lines, scalarLines);
   for (const line of scalarLines) assert.match(line, / -1 [0-9a-f]{64}$/, 'every page decodes cleanly');
 });
