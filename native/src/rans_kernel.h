@@ -279,29 +279,30 @@ __attribute__((always_inline)) inline double RansLoop(const RansArgs& a, Cursor<
 }
 
 #if QUIVER_RANS_AVX2
-// Per mask of 8 lanes, byte l = how many of lanes 0..l−1 are set: lane l's offset among the
-// bytes a round's renormalisations take, in lane order.
-struct PrefixCounts {
-  uint64_t of[256];
-  PrefixCounts() {
+// Per renormalisation of 4 lanes, indexed by first | second << 4 (lanes taking a first and a
+// second byte; second ⊆ first): the byte-shuffle control putting each lane's two candidate
+// bytes b0 << 8 | b1 in its dword (b0 at its offset among the bytes the 4 lanes take, b1 next).
+struct RenormControls {
+  alignas(16) uint8_t ctrl[256][16];
+  RenormControls() {
     for (uint32_t m = 0; m < 256; m++) {
-      uint64_t v = 0;
-      uint32_t count = 0;
-      for (uint32_t l = 0; l < 8; l++) {
-        v |= uint64_t(count) << (8 * l);
-        count += (m >> l) & 1;
+      uint32_t offset = 0;
+      for (uint32_t k = 0; k < 4; k++) {
+        ctrl[m][4 * k] = static_cast<uint8_t>(offset + 1);
+        ctrl[m][4 * k + 1] = static_cast<uint8_t>(offset);
+        ctrl[m][4 * k + 2] = 0x80;
+        ctrl[m][4 * k + 3] = 0x80;
+        offset += ((m >> k) & 1) + ((m >> (4 + k)) & 1);
       }
-      of[m] = v;
     }
   }
 };
-const PrefixCounts kPrefixCounts;
-
+const RenormControls kRenormControls;
 
 // The rounds of 8·V lanes with AVX2 (the states in V vectors of 8, lane 8v + k in vector v's
 // element k): per vector, one gather of the slot words, the update in vector arithmetic, the
-// renormalisation bytes taken with a byte shuffle from the 16 stream bytes at the position
-// (each lane's offset from the prefix counts of which lanes take a first and a second byte),
+// renormalisation bytes taken with a byte shuffle from the stream (per half of 4 lanes, 16
+// bytes and a control from kRenormControls by which lanes take a first and a second byte),
 // and the low bits by a gather at each value's bit offset. The V vectors are independent
 // dependency chains (a gather's latency is most of a round), joined only by the stream
 // position. The same values and the same cursor as RansLoop<8·V>'s rounds; decodes whole
@@ -320,8 +321,6 @@ __attribute__((target("avx2"))) size_t RansRoundsAvx2(const RansArgs& a, Cursor<
   const __m256i limit = _mm256_set1_epi32(static_cast<int>(kRansL));
   const __m256i limit2 = _mm256_set1_epi32(static_cast<int>(kRansL >> 8));
   const __m256i two = _mm256_set1_epi32(2);
-  const __m256i one = _mm256_set1_epi32(1);
-  const __m256i ctrlHigh = _mm256_set1_epi32(static_cast<int>(0x80800000u));
   const __m256i lowMask = _mm256_set1_epi32(static_cast<int>((1u << s) - 1));
   const __m256i laneBits = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(static_cast<int>(s)));
   const __m128i shiftS = _mm_cvtsi32_si128(static_cast<int>(s));
@@ -329,9 +328,9 @@ __attribute__((target("avx2"))) size_t RansRoundsAvx2(const RansArgs& a, Cursor<
   size_t pos = c->pos;
   size_t i = c->i;
   const size_t end = c->i + count;
-  // A vector's 16-byte stream load starts at most 2·8·(V − 1) bytes in; the low bits of the
+  // A vector's stream loads start at most 2·8·(V − 1) + 8 bytes in and read 16; the low bits of the
   // round's last value end before byte (i + LANES)·s/8 + 4 (each gather reads 4).
-  while (i + LANES <= end && i + LANES <= a.n && pos + 16 * V <= a.streamLen && (s == 0 || ((i + LANES) * s >> 3) + 4 <= a.lowLen)) {
+  while (i + LANES <= end && i + LANES <= a.n && pos + 16 * V + 8 <= a.streamLen && (s == 0 || ((i + LANES) * s >> 3) + 4 <= a.lowLen)) {
     __m256i sym[V];
 #pragma GCC unroll 4
     for (int v = 0; v < V; v++) {
@@ -349,10 +348,13 @@ __attribute__((target("avx2"))) size_t RansRoundsAvx2(const RansArgs& a, Cursor<
       const uint32_t m1 = static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(first)));
       const uint32_t m2 = static_cast<uint32_t>(_mm256_movemask_ps(_mm256_castsi256_ps(second)));
       const __m256i take = _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_add_epi32(first, second));
-      const __m256i offset = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(static_cast<long long>(kPrefixCounts.of[m1] + kPrefixCounts.of[m2])));
-      // Each lane's two candidate bytes as b0 << 8 | b1: shuffle control (offset + 1) | offset << 8.
-      const __m256i ctrl = _mm256_or_si256(_mm256_add_epi32(_mm256_add_epi32(offset, _mm256_slli_epi32(offset, 8)), one), ctrlHigh);
-      const __m256i bytes = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(stream + pos)));
+      // Lanes 0–3 from the bytes at pos, 4–7 from the bytes after those 0–3 take, each half
+      // by its own control (no offsets across the halves to add: measured 6% faster a value
+      // than one control from a table of prefix counts).
+      const uint32_t lo = (m1 & 15) | (m2 & 15) << 4;
+      const uint32_t hi = (m1 >> 4) | (m2 >> 4) << 4;
+      const __m256i ctrl = _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(kRenormControls.ctrl[hi]), reinterpret_cast<const __m128i*>(kRenormControls.ctrl[lo]));
+      const __m256i bytes = _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(stream + pos + __builtin_popcount(lo)), reinterpret_cast<const __m128i*>(stream + pos));
       const __m256i pair = _mm256_shuffle_epi8(bytes, ctrl);
       x[v] = _mm256_or_si256(_mm256_sllv_epi32(x[v], _mm256_slli_epi32(take, 3)), _mm256_srlv_epi32(pair, _mm256_slli_epi32(_mm256_sub_epi32(two, take), 3)));
       pos += static_cast<size_t>(__builtin_popcount(m1) + __builtin_popcount(m2));
