@@ -384,7 +384,7 @@ __attribute__((target("avx2"))) size_t RansRoundsAvx2(const RansArgs& a, Cursor<
 // Runs RansLoop with the lane count the page was written with.
 template <typename Emit>
 __attribute__((always_inline)) inline double RansLoopLanes(const RansArgs& a, Emit emit) {
-  return WithLanes(a.lanes, [&](auto lanes) {
+  return WithLanes(a.lanes, [&](auto lanes) __attribute__((always_inline)) {
     Cursor<decltype(lanes)::value> c;
     return StartCursor(a, &c) ? RansLoop<decltype(lanes)::value>(a, c, emit) : 0;
   });
