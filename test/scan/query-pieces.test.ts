@@ -159,3 +159,34 @@ test('query threads read pieces of big aggregations, results bit for bit those o
     await parallel.close();
   });
 });
+
+test('pieces of a query larger than the decoded-page cache admit no page, though each piece would fit', async () => {
+  await withStore(async (dir) => {
+    const options = QUERIES[0]!;
+    const probe = await Quiver.open(dir, { queryThreads: 0, decodedCacheBytes: 0 });
+    const manifest = (await probe.table('m')).currentManifest;
+    const plan = planQuery((await probe.table('m')).schema, options);
+    await probe.close();
+    const bytesOf = (chunks: typeof manifest.chunks) => chunks.reduce((n, c) => n + plan.scanColumns.reduce((m, col) => m + (c.columns[col]?.rawBytes ?? 0), 0), 0);
+    const pieces = planPieces(manifest.chunks, plan);
+    const inPiece = (p: (typeof pieces)[number]) => manifest.chunks.filter((c) => (p.from === null || BigInt(c.timeMin) >= p.from) && (p.to === null || BigInt(c.timeMax) < p.to));
+    const whole = bytesOf(manifest.chunks), pieceMax = Math.max(...pieces.map((p) => bytesOf(inPiece(p))));
+    assert.ok(pieces.length >= 4 && pieceMax * 2 < whole, `${pieces.length} pieces, ${pieceMax} of ${whole} bytes at most in one`);
+    const cacheBytes = Math.round((pieceMax * 1.5 + whole) / 2);
+    for (const wholePlan of [true, false]) {
+      const db = await Quiver.open(dir, { decodeThreads: 0, queryThreads: 0, decodedCacheBytes: cacheBytes });
+      const table = await db.table('m');
+      const engine = new AggregationEngine(plan);
+      for (const piece of pieces) {
+        const o = { ...pieceOptions(options, piece, table.schema.timeUnit), version: manifest.version };
+        // runQuery's pieces share the whole query's plan; a piece planned alone is the control.
+        await consumeQuery(table, o, wholePlan ? plan : planQuery(table.schema, o), engine);
+      }
+      const cache = db.decodedCache!;
+      if (wholePlan) assert.deepEqual({ size: cache.size, evictions: cache.evictions }, { size: 0, evictions: 0 }, 'the whole query decides: no page admitted');
+      else assert.ok(cache.size > 0 && cache.evictions > 0, `pieces planned alone fill the cache and evict each other (${cache.size} pages, ${cache.evictions} evictions)`);
+      if (wholePlan) assert.deepEqual(exactRows(engine.finish()), exactRows(await table.query(options)));
+      await db.close();
+    }
+  });
+});
