@@ -3,12 +3,13 @@ import { toWireError } from './errors.js';
 import { Quiver } from './quiver.js';
 import { AggregationEngine, consumeQuery } from './scan/query.js';
 import { planQuery } from './scan/query-plan.js';
-import type { PieceStates, QueryReply, QueryRequest } from './query-threads.js';
+import type { PieceStates, QueryPoolClosed, QueryReply, QueryRequest } from './query-threads.js';
 
 /**
  * A query thread (query-threads.ts): reads one piece of an aggregation at the version it is
- * given and answers its engine state. Stores stay open between pieces (one per URL), without a
- * decoded-page cache, decode threads or query threads of their own.
+ * given and answers its engine state. Stores stay open between pieces (one per pool and URL,
+ * closed when the pool closes), without a decoded-page cache, decode threads or query threads
+ * of their own.
  */
 
 const port = parentPort;
@@ -16,17 +17,30 @@ if (port === null) throw new Error('query-worker.js runs as a worker thread');
 
 const stores = new Map<string, Promise<Quiver>>();
 
-port.on('message', (request: QueryRequest) => {
+port.on('message', (message: QueryRequest | QueryPoolClosed) => {
+  if ('closePool' in message) { void closePool(message.closePool); return; }
+  const request = message;
   void answer(request).then((reply) => port.postMessage(reply), (error: unknown) => port.postMessage({ id: request.id, error: toWireError(error) } satisfies QueryReply));
 });
 port.postMessage({ ready: true });
 
+/** The stores of a pool that closed (its Quiver closed): closed here too. */
+async function closePool(pool: number): Promise<void> {
+  for (const [key, db] of [...stores]) {
+    if (!key.startsWith(`${pool}\u0000`)) continue;
+    stores.delete(key);
+    await db.then((d) => d.close(), () => {});
+  }
+}
+
 async function answer(request: QueryRequest): Promise<QueryReply> {
-  let db = stores.get(request.url);
+  // One store per pool (one per Quiver) and URL: a pool never reads through another's handles.
+  const key = `${request.pool}\u0000${request.url}`;
+  let db = stores.get(key);
   if (db === undefined) {
     db = Quiver.open(request.url, { decodedCacheBytes: 0, decodeThreads: 0, queryThreads: 0 });
-    stores.set(request.url, db);
-    db.catch(() => stores.delete(request.url));
+    stores.set(key, db);
+    db.catch(() => stores.delete(key));
   }
   const table = await (await db).table(request.table);
   const states: PieceStates = [];

@@ -115,6 +115,12 @@ export function buildAggregateTable(plan: QueryPlan, groups: GroupRegistry, slot
     const acc = accByField.get(agg.field);
     const state = acc?.states.get(agg.name);
     const kind = agg.descriptor.outputType(agg);
+    if (kind === 'f64' && !fillRange) {
+      const { field, data } = floatColumn(agg.name, rows, (r) => aggValue(agg, acc, slots, rowSlot[r]!, state));
+      fields.push(field);
+      columns.push(data);
+      continue;
+    }
     const values: Value[] = new Array(rows);
     // Float results also go straight into a Float64Array: a NaN stored in a JavaScript array
     // loses its payload or signalling bit (V8 canonicalises or silences it), a typed array keeps it.
@@ -200,6 +206,26 @@ export function tagColumn(tag: string, values: (string | null)[]): { field: Fiel
     field: new Field(tag, type, nulls > 0),
     data: makeData({ type, length: rows, nullCount: nulls, nullBitmap: nulls > 0 ? validity : undefined, data: indices, dictionary } as never),
   };
+}
+
+/**
+ * A Float64 result column without gap filling, each value written straight into the typed
+ * array: no array of boxed numbers beside it (24,000 rows × 10 columns of Q4 at scale 10 were
+ * 240,000 heap numbers). The same column as `column()` builds: null (or undefined) is invalid
+ * with 0 stored, a number is stored with its bits, any other value is valid with 0 stored.
+ */
+function floatColumn(name: string, rows: number, valueAt: (row: number) => Value): { field: Field; data: Data } {
+  const out = new Float64Array(rows);
+  const validity = new Uint8Array((rows + 7) >> 3);
+  let nulls = 0;
+  for (let r = 0; r < rows; r++) {
+    const v = valueAt(r);
+    if (v === null || v === undefined) { nulls++; continue; }
+    validity[r >> 3]! |= 1 << (r & 7);
+    if (typeof v === 'number') out[r] = v;
+  }
+  const type = new Float64();
+  return { field: new Field(name, type, true), data: makeData({ type, length: rows, nullCount: nulls, nullBitmap: nulls > 0 ? validity : undefined, data: out }) };
 }
 
 /** A result column; `floats`, for kind f64, holds the values' exact bits (values then says only which are null). */

@@ -28,7 +28,16 @@ export interface QueryableTable {
 }
 
 /** Given an opened chunk's footer and its selected pages, handles some and returns the others. */
-export type PageSummarizer = (footer: ChunkFooter, pages: number[]) => number[];
+export interface PageSummarizer {
+  (footer: ChunkFooter, pages: number[]): number[];
+  /**
+   * The whole query's time range (table units) when the scan reads one piece of it
+   * (query-pieces.ts): the scan admits pages to the decoded-page cache only if the whole query's
+   * pages fit in it, as one serial scan would decide. Pieces admitted one by one would fill the
+   * cache and evict each other on every run of a query larger than the cache.
+   */
+  whole?: { from: bigint | undefined; to: bigint | undefined };
+}
 
 /** Quantiles with a short name. */
 export type NamedPercentile = 'p50' | 'p90' | 'p95' | 'p99';

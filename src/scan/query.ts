@@ -72,9 +72,16 @@ export async function consumeQuery(table: QueryableTable, options: QueryOptions,
     from: options.from, to: options.to, where: options.where, signal: options.signal, version: options.version,
     columns: plan.scanColumns, order: 'any' as const, // the aggregation needs no row order
   };
-  const scan = table.scanWithSummaries && !options.filter && plan.fromStats
-    ? table.scanWithSummaries(scanOptions, pageSummarizer(plan, engine, planInput(plan.schema, { where: options.where }).filters))
-    : table.scan(scanOptions);
+  let scan: AsyncIterable<RecordBatch>;
+  if (table.scanWithSummaries && !options.filter) {
+    // Aggregates without a statistics shortcut offer every page back (decoded as by a plain scan).
+    const summarize: PageSummarizer = plan.fromStats ? pageSummarizer(plan, engine, planInput(plan.schema, { where: options.where }).filters) : (_footer, pages) => pages;
+    // `plan` is the whole query's (runQuery's pieces share it): its range decides cache admission.
+    summarize.whole = { from: plan.from ?? undefined, to: plan.to ?? undefined };
+    scan = table.scanWithSummaries(scanOptions, summarize);
+  } else {
+    scan = table.scan(scanOptions);
+  }
   for await (const scanned of scan) {
     if (options.signal?.aborted) throw new AbortError('query aborted');
     const batch = options.filter ? applyFilter(scanned, options.filter) : scanned;

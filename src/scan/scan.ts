@@ -151,6 +151,14 @@ function decodedBytesOf(entries: readonly ChunkEntry[], input: ScanPlanInput): n
   return bytes;
 }
 
+/** The decoded bytes that decide a scan's cache admission: its own, or its whole query's (PageSummarizer.whole). */
+function admittedBytes(source: ScanSource, input: ScanPlanInput, units: readonly ChunkEntry[][], summarize: PageSummarizer | undefined): number {
+  const whole = summarize?.whole;
+  if (whole === undefined) return decodedBytesOf(units.flat(), input);
+  const wholeInput = floorInput({ ...input, from: whole.from, to: whole.to }, source.timeFloor);
+  return decodedBytesOf(scanUnits(source, wholeInput).flat(), wholeInput);
+}
+
 /**
  * Rows of a chunk a scan decodes at once (whole pages; a page larger than this is read alone):
  * a large chunk is yielded window by window, so the memory a scan holds is a window's columns,
@@ -212,7 +220,7 @@ export async function* scanChunks(source: ScanSource, input: ScanPlanInput, limi
   let heldBytes = 0;
   let stopped = false;
   const budget = new ByteBudget(SCAN_READ_AHEAD_BYTES);
-  const uncached = source.cacheBytes !== undefined && decodedBytesOf(units.flat(), input) > source.cacheBytes;
+  const uncached = source.cacheBytes !== undefined && admittedBytes(source, input, units, summarize) > source.cacheBytes;
   const readUnit = async (unit: ChunkEntry[], turn: Promise<void>): Promise<UnitRead | null> => {
     const plans: { reader: ChunkReader; pages: number[]; names: string[]; deletes: CompiledTombstone[]; uncached: boolean }[] = [];
     for (const entry of unit) {

@@ -16,7 +16,7 @@ export function floorInput(input: ScanPlanInput, floor: bigint | undefined): Sca
 /** `summarize`, offered only the pages that begin at or after the floor (the others are decoded). */
 export function floorSummarizer(summarize: PageSummarizer | undefined, floor: bigint | undefined): PageSummarizer | undefined {
   if (summarize === undefined || floor === undefined) return summarize;
-  return (footer: ChunkFooter, pages: number[]) => {
+  const floored: PageSummarizer = (footer: ChunkFooter, pages: number[]) => {
     const time = footer.columns.find((c) => c.name === footer.timeColumn);
     const whole = pages.filter((p) => { const min = time?.pages[p]?.min; return typeof min === 'string' && BigInt(min) >= floor; });
     if (whole.length === pages.length) return summarize(footer, pages);
@@ -24,4 +24,6 @@ export function floorSummarizer(summarize: PageSummarizer | undefined, floor: bi
     for (const p of whole.length ? summarize(footer, whole) : []) decoded.add(p);
     return pages.filter((p) => decoded.has(p));
   };
+  if (summarize.whole !== undefined) floored.whole = summarize.whole;
+  return floored;
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, readdirSync, existsSync, mkdirSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LocalChunkManager } from '../../src/chunk-manager/local.js';
+import { LocalChunkManager, MAPS_OPEN_MAX } from '../../src/chunk-manager/local.js';
 import { nativeAddon, readWholeFile } from '../../src/native/addon.js';
 import { UsageError } from '../../src/errors.js';
 import { chunkManagerContract } from './contract.js';
@@ -87,6 +87,38 @@ test('keys cannot escape the root, even through a symlinked-looking name', async
       await assert.rejects(cm.put(key, new Uint8Array(1)), UsageError);
     }
     assert.deepEqual(readdirSync(dir), ['store']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('mmap reads keep a map per file open (up to MAPS_OPEN_MAX) and drop the least recently used beyond it', async () => {
+  const dir = temp();
+  try {
+    const cm = new LocalChunkManager(dir);
+    // 150 files, as a scale-10 table has chunks: every one stays mapped for the next query.
+    const files = 150;
+    for (let i = 0; i < files; i++) writeFileSync(join(dir, `f${i}`), Buffer.alloc(100 + i, i));
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < files; i++) assert.deepEqual(Buffer.from(await cm.getRange(`f${i}`, 1, 3)), Buffer.alloc(3, i));
+    }
+    let bytes = 0;
+    for (let i = 0; i < files; i++) bytes += 100 + i;
+    assert.deepEqual(cm.mapsOpen, { count: files, bytes });
+    assert.ok(MAPS_OPEN_MAX >= files);
+    // Past the limit the oldest maps go; reads still answer.
+    for (let i = files; i < MAPS_OPEN_MAX + 10; i++) {
+      writeFileSync(join(dir, `f${i}`), Buffer.alloc(8, i & 0xff));
+      assert.equal((await cm.getRange(`f${i}`, 7, 1))[0], i & 0xff);
+    }
+    assert.equal(cm.mapsOpen.count, MAPS_OPEN_MAX);
+    assert.equal((await cm.getRange('f0', 0, 1))[0], 0);
+    assert.equal(cm.mapsOpen.count, MAPS_OPEN_MAX);
+    // A put or delete forgets the key's map (and its bytes).
+    await cm.delete(['f0']);
+    assert.equal(cm.mapsOpen.count, MAPS_OPEN_MAX - 1);
+    await cm.close();
+    assert.deepEqual(cm.mapsOpen, { count: 0, bytes: 0 });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -17,6 +17,7 @@ import type { QueryOptions } from '../../src/scan/query-types.js';
 import { AggregationEngine, consumeQuery } from '../../src/scan/query.js';
 import { planQuery } from '../../src/scan/query-plan.js';
 import { mergeablePlan, pieceOptions, planPieces, PARALLEL_QUERY_VALUES_MIN } from '../../src/scan/query-pieces.js';
+import { defaultQueryThreads } from '../../src/query-threads.js';
 import { rng } from '../format/helpers.js';
 import { exactRows } from './exact-rows.js';
 
@@ -157,5 +158,87 @@ test('query threads read pieces of big aggregations, results bit for bit those o
     assert.ok(threads.piecesRead > 0, 'the query thread read pieces');
     await serial.close();
     await parallel.close();
+  });
+});
+
+test('pieces of a query larger than the decoded-page cache admit no page, though each piece would fit', async () => {
+  await withStore(async (dir) => {
+    const options = QUERIES[0]!;
+    const probe = await Quiver.open(dir, { queryThreads: 0, decodedCacheBytes: 0 });
+    const manifest = (await probe.table('m')).currentManifest;
+    const plan = planQuery((await probe.table('m')).schema, options);
+    await probe.close();
+    const bytesOf = (chunks: typeof manifest.chunks) => chunks.reduce((n, c) => n + plan.scanColumns.reduce((m, col) => m + (c.columns[col]?.rawBytes ?? 0), 0), 0);
+    const pieces = planPieces(manifest.chunks, plan);
+    const inPiece = (p: (typeof pieces)[number]) => manifest.chunks.filter((c) => (p.from === null || BigInt(c.timeMin) >= p.from) && (p.to === null || BigInt(c.timeMax) < p.to));
+    const whole = bytesOf(manifest.chunks), pieceMax = Math.max(...pieces.map((p) => bytesOf(inPiece(p))));
+    assert.ok(pieces.length >= 4 && pieceMax * 2 < whole, `${pieces.length} pieces, ${pieceMax} of ${whole} bytes at most in one`);
+    const cacheBytes = Math.round((pieceMax * 1.5 + whole) / 2);
+    for (const wholePlan of [true, false]) {
+      const db = await Quiver.open(dir, { decodeThreads: 0, queryThreads: 0, decodedCacheBytes: cacheBytes });
+      const table = await db.table('m');
+      const engine = new AggregationEngine(plan);
+      for (const piece of pieces) {
+        const o = { ...pieceOptions(options, piece, table.schema.timeUnit), version: manifest.version };
+        // runQuery's pieces share the whole query's plan; a piece planned alone is the control.
+        await consumeQuery(table, o, wholePlan ? plan : planQuery(table.schema, o), engine);
+      }
+      const cache = db.decodedCache!;
+      if (wholePlan) assert.deepEqual({ size: cache.size, evictions: cache.evictions }, { size: 0, evictions: 0 }, 'the whole query decides: no page admitted');
+      else assert.ok(cache.size > 0 && cache.evictions > 0, `pieces planned alone fill the cache and evict each other (${cache.size} pages, ${cache.evictions} evictions)`);
+      if (wholePlan) assert.deepEqual(exactRows(engine.finish()), exactRows(await table.query(options)));
+      await db.close();
+    }
+  });
+});
+
+test('the default query pools of a process share their workers; each pool counts its pieces and closes alone', async () => {
+  await withStore(async (dir) => {
+    const a = await Quiver.open(dir, { decodeThreads: 0, decodedCacheBytes: 0 });
+    const b = await Quiver.open(dir, { decodeThreads: 0 });
+    const own = await Quiver.open(dir, { decodeThreads: 0, queryThreads: 1 });
+    try {
+      if (defaultQueryThreads() === 0) {
+        assert.equal(a.queryThreads, undefined, 'no default pool on one core');
+        return;
+      }
+      const pa = a.queryThreads!, pb = b.queryThreads!, po = own.queryThreads!;
+      assert.ok(pa.sharesWorkersWith(pb), 'default pools share workers');
+      assert.ok(!pa.sharesWorkersWith(po), 'a pool sized explicitly has its own');
+      await pa.whenReady();
+      assert.equal(pb.readyCount(), pa.readyCount(), 'ready for one is ready for the other');
+      // Each pool's pieces, through the shared workers, counted apart.
+      const table = await b.table('m');
+      const options = QUERIES[0]!;
+      const plan = planQuery(table.schema, options);
+      const pieces = planPieces(table.currentManifest.chunks, plan);
+      const requests = pieces.map((p) => ({ ...pieceOptions(options, p, table.schema.timeUnit), version: table.currentManifest.version }));
+      const runAll = async (pool: typeof pa) => {
+        const engine = new AggregationEngine(plan);
+        const states = await pool.run({ url: `file://${dir}`, table: 'm', pieces: requests, counter: new Int32Array(new SharedArrayBuffer(4)) });
+        assert.equal(states.length, pieces.length, 'the worker read every piece (none was taken here)');
+        for (const { state } of states.sort((x, y) => x.piece - y.piece)) engine.mergeState(state);
+        return exactRows(engine.finish());
+      };
+      const expected = exactRows(await (await own.table('m')).query(options));
+      assert.deepEqual(await runAll(pb), expected);
+      assert.equal(pb.piecesRead, pieces.length);
+      assert.equal(pa.piecesRead, 0, 'pieces of b are not counted for a');
+      // Closing a leaves b's workers running (and a's store in them closed).
+      await a.close();
+      assert.ok(pb.readyCount() > 0);
+      assert.deepEqual(await runAll(pb), expected);
+      await assert.rejects(pa.run({ url: `file://${dir}`, table: 'm', pieces: requests, counter: new Int32Array(new SharedArrayBuffer(4)) }), /closed/);
+      // The last default pool closed ends the workers: a new Quiver starts new ones.
+      await b.close();
+      assert.equal(pb.readyCount(), 0);
+      const c = await Quiver.open(dir, { decodeThreads: 0 });
+      assert.ok(!c.queryThreads!.sharesWorkersWith(pb));
+      await c.close();
+    } finally {
+      await a.close();
+      await b.close();
+      await own.close();
+    }
   });
 });
