@@ -13,7 +13,7 @@ import {
 } from './chunk.js';
 import { valueWidthOf } from './column-kind.js';
 import { crc32, crc32Combine } from './crc32.js';
-import { decodeFooterJson, FooterFormatError } from './footer.js';
+import { decodeFooterJson, decodeFooterSplit, FooterFormatError } from './footer.js';
 import { FooterShapeError, validateFooter } from './footer-validate.js';
 import { resolveLimits } from './limits.js';
 import { decodeColumnOf, decodeStoredPage } from './page-decode.js';
@@ -120,8 +120,13 @@ function isMagic(bytes: Uint8Array, at: number): boolean {
  * TAIL_READ_BYTES), then checks the trailer, the footer CRC and the footer's structure.
  * Any problem with the bytes is a CorruptChunkError naming `source.name` and an offset;
  * a footer above the limits is a LimitExceededError.
+ *
+ * `lazyPages`: each column's page entries are parsed and validated when first read (a problem
+ * then is the same CorruptChunkError, thrown by that read: footer-split.ts), the rest of the
+ * footer at once. For readers that use the page statistics of a few columns (a table's
+ * queries and scans); `verify`, `inspect` and the writer's read-back check every page.
  */
-export async function openChunk(source: ByteSource, limitOverrides?: Partial<ChunkLimits>): Promise<ChunkReader> {
+export async function openChunk(source: ByteSource, limitOverrides?: Partial<ChunkLimits>, options: { lazyPages?: boolean } = {}): Promise<ChunkReader> {
   const limits = resolveLimits(limitOverrides);
   const name = source.name;
   const size = await source.size();
@@ -155,14 +160,22 @@ export async function openChunk(source: ByteSource, limitOverrides?: Partial<Chu
     throw new CorruptChunkError(name, footerOffset, `footer crc32 ${actualCrc} != ${expectedCrc} recorded in the trailer`);
   }
   if (tailOffset === 0 && !isMagic(tail, 0)) throw new CorruptChunkError(name, 0, 'leading magic is not "QVR1"');
+  const corrupt = (error: unknown): unknown => {
+    if (error instanceof FooterFormatError) return new CorruptChunkError(name, footerOffset + error.offset, error.message);
+    if (error instanceof FooterShapeError) return new CorruptChunkError(name, footerOffset, error.message);
+    return error;
+  };
   let footer: ChunkFooter;
   try {
-    const json = decodeFooterJson(footerRegion, limits, name);
-    footer = validateFooter(json, { formatVersion: version, footerOffset, limits, where: name });
+    const context = { formatVersion: version, footerOffset, limits, where: name };
+    if (options.lazyPages === true) {
+      const { json, pages } = decodeFooterSplit(footerRegion, limits, name);
+      footer = validateFooter(json, pages === null ? context : { ...context, lazy: { pages, wrap: corrupt } });
+    } else {
+      footer = validateFooter(decodeFooterJson(footerRegion, limits, name), context);
+    }
   } catch (error) {
-    if (error instanceof FooterFormatError) throw new CorruptChunkError(name, footerOffset + error.offset, error.message);
-    if (error instanceof FooterShapeError) throw new CorruptChunkError(name, footerOffset, error.message);
-    throw error;
+    throw corrupt(error);
   }
   return new ChunkReader(source, footer, size, limits, { offset: footerOffset, length: footerBytes });
 }

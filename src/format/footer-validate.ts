@@ -3,7 +3,7 @@ import { MAGIC_BYTES } from './chunk.js';
 import { isBlockCodecId } from './codecs/registry.js';
 import { bitmapBytes, fixedWidthBytesOf, pageKindOf, pageRawBytes } from './column-kind.js';
 import { fieldTypeInfo, isFieldType } from './field-types.js';
-import { floatStatFromJson } from './footer.js';
+import { floatStatFromJson, parseFooterJson } from './footer.js';
 import { compareStrings, statKindOf } from './stats.js';
 import type {
   ChunkFooter, ChunkLimits, ColumnFooter, ColumnRole, ColumnType, LineageEntry, PageFooter, StatValue, TimeUnit,
@@ -27,6 +27,12 @@ export interface FooterContext {
   limits: ChunkLimits;
   /** For limit messages. */
   where: string;
+  /**
+   * Per column, its pages as JSON text (decodeFooterSplit): each column's pages are then
+   * parsed and validated when first read (lazyPages), and `wrap` turns a problem found then
+   * into the error the reader throws (openChunk: CorruptChunkError naming the chunk).
+   */
+  lazy?: { pages: readonly (string | Uint8Array | undefined)[]; wrap(error: unknown): unknown };
 }
 
 const TIME_UNITS: readonly TimeUnit[] = ['s', 'ms', 'us', 'ns'];
@@ -236,10 +242,24 @@ function validateColumn(raw: unknown, index: number, footer: { rowCount: number;
   } else if (o['dictionary'] !== undefined) {
     fail(`${path}.dictionary`, `a ${role} column has no dictionary`);
   }
-  const pages = array(o['pages'], `${path}.pages`);
+  const text = ctx.lazy?.pages[index];
+  if (text === undefined) {
+    column.pages = validatePages(o['pages'], path, column, footer, ctx);
+    return column;
+  }
+  // The split footer's skeleton holds [] where the pages were (footer-split.ts).
+  if (array(o['pages'], `${path}.pages`).length !== 0) fail(`${path}.pages`, 'pages both cut out and present');
+  lazyPages(column, text, path, footer, ctx);
+  return column;
+}
+
+/** The pages of a column checked against pageRowStarts and the column's region and totals. */
+function validatePages(raw: unknown, path: string, column: ColumnFooter, footer: { pageRowStarts: number[] }, ctx: FooterContext): PageFooter[] {
+  const pages = array(raw, `${path}.pages`);
   const pageCount = footer.pageRowStarts.length - 1;
   if (pages.length !== pageCount) fail(`${path}.pages`, `${pages.length} pages, pageRowStarts gives ${pageCount}`);
-  let next = offset;
+  const out: PageFooter[] = new Array(pages.length);
+  let next = column.offset;
   let nulls = 0;
   let rawBytes = 0;
   for (let p = 0; p < pages.length; p++) {
@@ -248,12 +268,35 @@ function validateColumn(raw: unknown, index: number, footer: { rowCount: number;
     next += page.length;
     nulls += page.nullCount;
     rawBytes += page.rawBytes;
-    column.pages.push(page);
+    out[p] = page;
   }
-  if (next !== offset + length) fail(`${path}.length`, `${length}, pages cover ${next - offset} bytes`);
+  if (next !== column.offset + column.length) fail(`${path}.length`, `${column.length}, pages cover ${next - column.offset} bytes`);
   if (nulls !== column.nullCount) fail(`${path}.nullCount`, `${column.nullCount}, pages hold ${nulls}`);
   if (rawBytes !== column.rawBytes) fail(`${path}.rawBytes`, `${column.rawBytes}, pages hold ${rawBytes}`);
-  return column;
+  return out;
+}
+
+/**
+ * `column.pages` as a property that parses and validates `text` when first read, then holds
+ * the pages (a problem is thrown, through ctx.lazy.wrap, at each read until then).
+ */
+function lazyPages(column: ColumnFooter, text: string | Uint8Array, path: string, footer: { pageRowStarts: number[] }, ctx: FooterContext): void {
+  const settle = (pages: PageFooter[]) => {
+    Object.defineProperty(column, 'pages', { value: pages, writable: true, enumerable: true, configurable: true });
+    return pages;
+  };
+  Object.defineProperty(column, 'pages', {
+    enumerable: true,
+    configurable: true,
+    get() {
+      try {
+        return settle(validatePages(parseFooterJson(text, `footer ${path}.pages JSON`), path, column, footer, ctx));
+      } catch (error) {
+        throw ctx.lazy!.wrap(error);
+      }
+    },
+    set: settle,
+  });
 }
 
 /** Validates a parsed footer (see the class comment); returns it typed. */
