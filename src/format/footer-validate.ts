@@ -3,7 +3,7 @@ import { MAGIC_BYTES } from './chunk.js';
 import { isBlockCodecId } from './codecs/registry.js';
 import { bitmapBytes, fixedWidthBytesOf, pageKindOf, pageRawBytes } from './column-kind.js';
 import { fieldTypeInfo, isFieldType } from './field-types.js';
-import { floatStatFromJson, parseFooterJson } from './footer.js';
+import { floatStatFromJson } from './footer.js';
 import { compareStrings, statKindOf } from './stats.js';
 import type {
   ChunkFooter, ChunkLimits, ColumnFooter, ColumnRole, ColumnType, LineageEntry, PageFooter, StatValue, TimeUnit,
@@ -28,11 +28,11 @@ export interface FooterContext {
   /** For limit messages. */
   where: string;
   /**
-   * Per column, its pages as JSON text (decodeFooterSplit): each column's pages are then
-   * parsed and validated when first read (lazyPages), and `wrap` turns a problem found then
-   * into the error the reader throws (openChunk: CorruptChunkError naming the chunk).
+   * Set: each column's pages are validated when first read (lazyPages), and `wrap` turns a
+   * problem found then into the error the reader throws (openChunk: CorruptChunkError naming
+   * the chunk).
    */
-  lazy?: { pages: readonly (string | Uint8Array | undefined)[]; wrap(error: unknown): unknown };
+  lazy?: { wrap(error: unknown): unknown };
 }
 
 const TIME_UNITS: readonly TimeUnit[] = ['s', 'ms', 'us', 'ns'];
@@ -242,14 +242,8 @@ function validateColumn(raw: unknown, index: number, footer: { rowCount: number;
   } else if (o['dictionary'] !== undefined) {
     fail(`${path}.dictionary`, `a ${role} column has no dictionary`);
   }
-  const text = ctx.lazy?.pages[index];
-  if (text === undefined) {
-    column.pages = validatePages(o['pages'], path, column, footer, ctx);
-    return column;
-  }
-  // The split footer's skeleton holds [] where the pages were (footer-split.ts).
-  if (array(o['pages'], `${path}.pages`).length !== 0) fail(`${path}.pages`, 'pages both cut out and present');
-  lazyPages(column, text, path, footer, ctx);
+  if (ctx.lazy === undefined) column.pages = validatePages(o['pages'], path, column, footer, ctx);
+  else lazyPages(column, o['pages'], path, footer, ctx);
   return column;
 }
 
@@ -280,7 +274,7 @@ function validatePages(raw: unknown, path: string, column: ColumnFooter, footer:
  * `column.pages` as a property that parses and validates `text` when first read, then holds
  * the pages (a problem is thrown, through ctx.lazy.wrap, at each read until then).
  */
-function lazyPages(column: ColumnFooter, text: string | Uint8Array, path: string, footer: { pageRowStarts: number[] }, ctx: FooterContext): void {
+function lazyPages(column: ColumnFooter, raw: unknown, path: string, footer: { pageRowStarts: number[] }, ctx: FooterContext): void {
   const settle = (pages: PageFooter[]) => {
     Object.defineProperty(column, 'pages', { value: pages, writable: true, enumerable: true, configurable: true });
     return pages;
@@ -290,7 +284,7 @@ function lazyPages(column: ColumnFooter, text: string | Uint8Array, path: string
     configurable: true,
     get() {
       try {
-        return settle(validatePages(parseFooterJson(text, `footer ${path}.pages JSON`), path, column, footer, ctx));
+        return settle(validatePages(raw, path, column, footer, ctx));
       } catch (error) {
         throw ctx.lazy!.wrap(error);
       }

@@ -4,7 +4,6 @@ import {
   FOOTER_COMPRESS_THRESHOLD_BYTES, FOOTER_ENCODING_JSON, FOOTER_ENCODING_ZSTD_JSON, FOOTER_HEADER_BYTES,
 } from './chunk.js';
 import { zstdCodec } from './codecs/zstd.js';
-import { splitFooterText } from './footer-split.js';
 import type { ChunkFooter, ChunkLimits, ColumnFooter, StatValue } from './types.js';
 
 /**
@@ -69,11 +68,11 @@ export function encodeFooter(footer: ChunkFooter): Uint8Array {
 }
 
 /**
- * The footer region's JSON text (UTF-8 bytes, not yet decoded): the header checked, the
- * payload decompressed. Throws FooterFormatError on a bad header or decompression failure,
- * and LimitExceededError when the declared JSON size is above footerBytesMax.
+ * Parses the footer region into plain JSON (not yet validated: see validateFooter).
+ * Throws FooterFormatError on a bad header, decompression failure or bad JSON, and
+ * LimitExceededError when the declared JSON size is above footerBytesMax.
  */
-function footerText(region: Uint8Array, limits: ChunkLimits, where: string): Uint8Array {
+export function decodeFooterJson(region: Uint8Array, limits: ChunkLimits, where: string): unknown {
   if (region.length < FOOTER_HEADER_BYTES) {
     throw new FooterFormatError(0, `footer of ${region.length} bytes is shorter than its ${FOOTER_HEADER_BYTES}-byte header`);
   }
@@ -87,63 +86,30 @@ function footerText(region: Uint8Array, limits: ChunkLimits, where: string): Uin
     throw new LimitExceededError('footerBytesMax', jsonBytes, limits.footerBytesMax, `decoded footer of ${where}`);
   }
   const payload = region.subarray(FOOTER_HEADER_BYTES);
+  let text: Uint8Array;
   if (encoding === FOOTER_ENCODING_JSON) {
     if (payload.length !== jsonBytes) {
       throw new FooterFormatError(4, `footer header declares ${jsonBytes} JSON bytes, payload has ${payload.length}`);
     }
-    return payload;
-  }
-  if (encoding === FOOTER_ENCODING_ZSTD_JSON) {
+    text = payload;
+  } else if (encoding === FOOTER_ENCODING_ZSTD_JSON) {
     try {
-      return zstdCodec.decode(payload, jsonBytes);
+      text = zstdCodec.decode(payload, jsonBytes);
     } catch (error) {
       throw new FooterFormatError(FOOTER_HEADER_BYTES, `footer payload does not decompress: ${(error as Error).message}`);
     }
+  } else {
+    throw new FooterFormatError(0, `unknown footer encoding ${encoding} (known: ${FOOTER_ENCODING_JSON} JSON, ${FOOTER_ENCODING_ZSTD_JSON} zstd JSON)`);
   }
-  throw new FooterFormatError(0, `unknown footer encoding ${encoding} (known: ${FOOTER_ENCODING_JSON} JSON, ${FOOTER_ENCODING_ZSTD_JSON} zstd JSON)`);
-}
-
-/**
- * JSON text (UTF-8 bytes, or text decoded already) → value; `what` names the text in messages
- * ("footer JSON", "footer columns[3].pages JSON").
- */
-export function parseFooterJson(text: Uint8Array | string, what = 'footer JSON'): unknown {
   let string: string;
   try {
-    string = typeof text === 'string' ? text : new TextDecoder('utf-8', { fatal: true }).decode(text);
+    string = new TextDecoder('utf-8', { fatal: true }).decode(text);
   } catch {
-    throw new FooterFormatError(FOOTER_HEADER_BYTES, `${what} is not valid UTF-8`);
+    throw new FooterFormatError(FOOTER_HEADER_BYTES, 'footer JSON is not valid UTF-8');
   }
   try {
     return JSON.parse(string) as unknown;
   } catch (error) {
-    throw new FooterFormatError(FOOTER_HEADER_BYTES, `${what} does not parse: ${(error as Error).message}`);
-  }
-}
-
-/**
- * Parses the footer region into plain JSON (not yet validated: see validateFooter).
- * Throws FooterFormatError on a bad header, decompression failure or bad JSON, and
- * LimitExceededError when the declared JSON size is above footerBytesMax.
- */
-export function decodeFooterJson(region: Uint8Array, limits: ChunkLimits, where: string): unknown {
-  return parseFooterJson(footerText(region, limits, where));
-}
-
-/**
- * The footer region as decodeFooterJson parses it, but with each column's pages left as JSON
- * text (footer-split.ts): `json` is the footer without them (each column's `pages` is `[]`),
- * `pages[c]` the text of column c's pages, for validateFooter's lazy pages. When the text's
- * shape is not recognised, the whole footer is parsed (`pages` is null).
- */
-export function decodeFooterSplit(region: Uint8Array, limits: ChunkLimits, where: string): { json: unknown; pages: (string | Uint8Array | undefined)[] | null } {
-  const text = footerText(region, limits, where);
-  const split = splitFooterText(text);
-  if (split === null) return { json: parseFooterJson(text), pages: null };
-  try {
-    return { json: parseFooterJson(split.skeleton), pages: split.pages };
-  } catch {
-    // The error as the whole text gives it (positions in the skeleton would mislead).
-    return { json: parseFooterJson(text), pages: null };
+    throw new FooterFormatError(FOOTER_HEADER_BYTES, `footer JSON does not parse: ${(error as Error).message}`);
   }
 }
