@@ -243,7 +243,7 @@ function validateColumn(raw: unknown, index: number, footer: { rowCount: number;
     fail(`${path}.dictionary`, `a ${role} column has no dictionary`);
   }
   if (ctx.lazy === undefined) column.pages = validatePages(o['pages'], path, column, footer, ctx);
-  else lazyPages(column, o['pages'], path, footer, ctx);
+  else lazyPages(column, o['pages'], path, footer, ctx, ctx.lazy.wrap);
   return column;
 }
 
@@ -271,10 +271,11 @@ function validatePages(raw: unknown, path: string, column: ColumnFooter, footer:
 }
 
 /**
- * `column.pages` as a property that parses and validates `text` when first read, then holds
- * the pages (a problem is thrown, through ctx.lazy.wrap, at each read until then).
+ * `column.pages` as a property that validates `raw` (the column's parsed pages JSON) when first
+ * read, then holds the validated pages (a problem is thrown, through `wrap`, at each read
+ * until then).
  */
-function lazyPages(column: ColumnFooter, raw: unknown, path: string, footer: { pageRowStarts: number[] }, ctx: FooterContext): void {
+function lazyPages(column: ColumnFooter, raw: unknown, path: string, footer: { pageRowStarts: number[] }, ctx: FooterContext, wrap: (error: unknown) => unknown): void {
   const settle = (pages: PageFooter[]) => {
     Object.defineProperty(column, 'pages', { value: pages, writable: true, enumerable: true, configurable: true });
     return pages;
@@ -286,7 +287,7 @@ function lazyPages(column: ColumnFooter, raw: unknown, path: string, footer: { p
       try {
         return settle(validatePages(raw, path, column, footer, ctx));
       } catch (error) {
-        throw ctx.lazy!.wrap(error);
+        throw wrap(error);
       }
     },
     set: settle,
