@@ -27,6 +27,12 @@ export interface FooterContext {
   limits: ChunkLimits;
   /** For limit messages. */
   where: string;
+  /**
+   * Set: each column's pages are validated when first read (lazyPages), and `wrap` turns a
+   * problem found then into the error the reader throws (openChunk: CorruptChunkError naming
+   * the chunk).
+   */
+  lazy?: { wrap(error: unknown): unknown };
 }
 
 const TIME_UNITS: readonly TimeUnit[] = ['s', 'ms', 'us', 'ns'];
@@ -236,10 +242,18 @@ function validateColumn(raw: unknown, index: number, footer: { rowCount: number;
   } else if (o['dictionary'] !== undefined) {
     fail(`${path}.dictionary`, `a ${role} column has no dictionary`);
   }
-  const pages = array(o['pages'], `${path}.pages`);
+  if (ctx.lazy === undefined) column.pages = validatePages(o['pages'], path, column, footer, ctx);
+  else lazyPages(column, o['pages'], path, footer, ctx, ctx.lazy.wrap);
+  return column;
+}
+
+/** The pages of a column checked against pageRowStarts and the column's region and totals. */
+function validatePages(raw: unknown, path: string, column: ColumnFooter, footer: { pageRowStarts: number[] }, ctx: FooterContext): PageFooter[] {
+  const pages = array(raw, `${path}.pages`);
   const pageCount = footer.pageRowStarts.length - 1;
   if (pages.length !== pageCount) fail(`${path}.pages`, `${pages.length} pages, pageRowStarts gives ${pageCount}`);
-  let next = offset;
+  const out: PageFooter[] = new Array(pages.length);
+  let next = column.offset;
   let nulls = 0;
   let rawBytes = 0;
   for (let p = 0; p < pages.length; p++) {
@@ -248,12 +262,36 @@ function validateColumn(raw: unknown, index: number, footer: { rowCount: number;
     next += page.length;
     nulls += page.nullCount;
     rawBytes += page.rawBytes;
-    column.pages.push(page);
+    out[p] = page;
   }
-  if (next !== offset + length) fail(`${path}.length`, `${length}, pages cover ${next - offset} bytes`);
+  if (next !== column.offset + column.length) fail(`${path}.length`, `${column.length}, pages cover ${next - column.offset} bytes`);
   if (nulls !== column.nullCount) fail(`${path}.nullCount`, `${column.nullCount}, pages hold ${nulls}`);
   if (rawBytes !== column.rawBytes) fail(`${path}.rawBytes`, `${column.rawBytes}, pages hold ${rawBytes}`);
-  return column;
+  return out;
+}
+
+/**
+ * `column.pages` as a property that validates `raw` (the column's parsed pages JSON) when first
+ * read, then holds the validated pages (a problem is thrown, through `wrap`, at each read
+ * until then).
+ */
+function lazyPages(column: ColumnFooter, raw: unknown, path: string, footer: { pageRowStarts: number[] }, ctx: FooterContext, wrap: (error: unknown) => unknown): void {
+  const settle = (pages: PageFooter[]) => {
+    Object.defineProperty(column, 'pages', { value: pages, writable: true, enumerable: true, configurable: true });
+    return pages;
+  };
+  Object.defineProperty(column, 'pages', {
+    enumerable: true,
+    configurable: true,
+    get() {
+      try {
+        return settle(validatePages(raw, path, column, footer, ctx));
+      } catch (error) {
+        throw wrap(error);
+      }
+    },
+    set: settle,
+  });
 }
 
 /** Validates a parsed footer (see the class comment); returns it typed. */

@@ -28,7 +28,8 @@ function openStored(ctx: TableContext, entry: ChunkEntry): Promise<ChunkReader> 
   let reader = cache.get(entry.key);
   if (reader) { cache.delete(entry.key); cache.set(entry.key, reader); return reader; }
   const { decoded, decodePool } = ctx;
-  reader = openChunk(storeSource(ctx.store, entry.key, entry.bytes)).then((r) => {
+  // Queries and scans use the page statistics of the columns they touch: the rest stay unvalidated.
+  reader = openChunk(storeSource(ctx.store, entry.key, entry.bytes), undefined, { lazyPages: true }).then((r) => {
     if (decoded) r.decodedCache = decoded;
     if (decodePool) r.decodePool = decodePool;
     return r;

@@ -24,11 +24,23 @@ function chunk(n: number, codec: BlockCodecId, pageRows = 16): Uint8Array {
 
 /**
  * Opens, reads everything and verifies (with decoding). Returns 'ok' when all of that
- * succeeds; otherwise asserts the failure is a CorruptChunkError naming the chunk.
+ * succeeds; otherwise asserts the failure is a CorruptChunkError naming the chunk. Runs
+ * twice, with every page entry validated at open and with `lazyPages` (each column's page
+ * entries validated when first read: footer-split.ts), and asserts both accept or both refuse.
  */
 async function openReadVerify(source: ByteSource, limits?: Partial<ChunkLimits>): Promise<'ok' | 'corrupt'> {
+  const eager = await outcomeOf(source, limits, false);
+  const lazy = await outcomeOf(source, limits, true);
+  // With several problems, which one is met first may differ (a column's role at open, a
+  // page's limit at its first read): both must fail, or neither.
+  assert.equal(lazy === 'ok', eager === 'ok', `${source.name}: lazyPages ${lazy === 'ok' ? 'reads' : 'refuses'} it, eager ${eager === 'ok' ? 'reads' : 'refuses'} it`);
+  if (eager instanceof LimitExceededError) throw eager;
+  return eager as 'ok' | 'corrupt';
+}
+
+async function outcomeOf(source: ByteSource, limits: Partial<ChunkLimits> | undefined, lazyPages: boolean): Promise<'ok' | 'corrupt' | LimitExceededError> {
   try {
-    const reader = await openChunk(source, limits);
+    const reader = await openChunk(source, limits, { lazyPages });
     await reader.read();
     const result = await reader.verify({ decode: true });
     if (result.ok) return 'ok';
@@ -38,9 +50,9 @@ async function openReadVerify(source: ByteSource, limits?: Partial<ChunkLimits>)
     }
     return 'corrupt';
   } catch (error) {
-    if (error instanceof LimitExceededError) throw error;
+    if (error instanceof LimitExceededError) return error;
     if (!(error instanceof CorruptChunkError)) {
-      throw new assert.AssertionError({ message: `expected CorruptChunkError, got ${(error as Error).name}: ${(error as Error).message}\n${(error as Error).stack}` });
+      throw new assert.AssertionError({ message: `expected CorruptChunkError (lazyPages ${lazyPages}), got ${(error as Error).name}: ${(error as Error).message}\n${(error as Error).stack}` });
     }
     assert.equal(error.path, source.name);
     assert.ok(error.message.includes(source.name), error.message);
