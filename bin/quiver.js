@@ -21,7 +21,7 @@
 //    older than dist/src/cli/main.js (a `tsc` since the last bundle), or with QUIVER_CLI_BUNDLE=0;
 //  - QUIVER_CLI_TRACE=1 prints on stderr, at exit, which bundle ran, whether the code cache was
 //    used (hit, miss, rejected by V8, off) and the bundled modules the run initialised.
-const { closeSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } = require('node:fs');
+const { closeSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } = require('node:fs');
 const { dirname, join } = require('node:path');
 
 const ROOT = join(__dirname, '..');
@@ -47,13 +47,21 @@ function bundle(path, kind, command) {
     // the bundle stale. An installed package ships both from one build and never rebuilds; its
     // files carry the times they were unpacked at, in no useful order.
     if (isCheckout() && stat.mtimeMs < statSync(ESM_MAIN).mtimeMs) return null;
-    const bytes = readFileSync(path);
     // `// quiver-cli-bundle ID CHARSET[ commands=a,b]`: an ASCII bundle is read as latin1 (exact
     // for ASCII, a one-byte string for V8, no UTF-8 decoding), any other as UTF-8; the light
-    // bundle lists the commands it serves.
-    const head = /^\/\/ quiver-cli-bundle ([0-9a-f]+) (ascii|utf8)(?: commands=([a-z,-]+))?\n/.exec(bytes.toString('latin1', 0, 200));
-    if (!head) return null;
-    if (kind === 'light' && !(head[3] ?? '').split(',').includes(command)) return null;
+    // bundle lists the commands it serves. Its first 200 bytes first: the whole bundle only
+    // when it serves the command (a full-bundle command never reads the light one).
+    const fd = openSync(path, 'r');
+    let head, bytes;
+    try {
+      const first = Buffer.alloc(200);
+      head = /^\/\/ quiver-cli-bundle ([0-9a-f]+) (ascii|utf8)(?: commands=([a-z,-]+))?\n/.exec(first.toString('latin1', 0, readSync(fd, first, 0, 200, 0)));
+      if (!head) return null;
+      if (kind === 'light' && !(head[3] ?? '').split(',').includes(command)) return null;
+      bytes = readFileSync(fd); // from position 0: the positional readSync above does not move it
+    } finally {
+      closeSync(fd);
+    }
     return { path, kind, source: bytes.toString(head[2] === 'ascii' ? 'latin1' : 'utf8'), id: `${head[1]}-${bytes.length}-${Math.trunc(stat.mtimeMs)}` };
   } catch {
     return null;

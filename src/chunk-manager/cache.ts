@@ -27,10 +27,15 @@ export class CachingChunkManager implements ChunkManager {
   hits = 0;
   misses = 0;
 
+  /** Present when the inner store offers it (ChunkManager.gcTemp). */
+  readonly gcTemp?: (olderThanMs: number) => Promise<number>;
+
   constructor(readonly inner: ChunkManager, options: CacheOptions = {}) {
     this.url = inner.url;
     this.bytesMax = options.bytesMax ?? CACHE_BYTES_DEFAULT;
     this.entryBytesMax = options.entryBytesMax ?? Math.floor(this.bytesMax / 8);
+    const gcTemp = inner.gcTemp?.bind(inner);
+    if (gcTemp) this.gcTemp = gcTemp;
   }
 
   private lookup(id: string): Uint8Array | undefined {

@@ -55,6 +55,14 @@ export interface ChunkManager {
   list(prefix: string, options?: ListOptions): Promise<string[]>;
   /** Delete keys; missing keys are not an error. */
   delete(keys: readonly string[]): Promise<void>;
+  /**
+   * Optional: removes the temp files of puts that never finished (a killed process) older
+   * than `olderThanMs` (by their modification time), anywhere in the store; the count removed.
+   * Only backends whose puts leave such files offer it (local files: `.tmp-*` beside the key;
+   * an S3 put is one request or a multipart upload, an Azure put one request: no temp
+   * objects); wrappers offer it when what they wrap does. `vacuum` calls it (vacuum.ts).
+   */
+  gcTemp?(olderThanMs: number): Promise<number>;
   /** Release resources (mmaps, sockets). */
   close(): Promise<void>;
 }

@@ -20,9 +20,14 @@ export class CountingChunkManager implements ChunkManager {
   /** Present when the inner store offers it (ChunkManager.getRangesInto); counted as getRanges. */
   readonly getRangesInto?: (key: string, ranges: readonly ByteRange[], into: Uint8Array) => Promise<void>;
 
+  /** Present when the inner store offers it (ChunkManager.gcTemp). */
+  readonly gcTemp?: (olderThanMs: number) => Promise<number>;
+
   constructor(readonly inner: ChunkManager) {
     this.url = inner.url;
     this.reset();
+    const gcTemp = inner.gcTemp?.bind(inner);
+    if (gcTemp) this.gcTemp = gcTemp;
     const into = inner.getRangesInto?.bind(inner);
     if (into) {
       this.getRangesInto = async (key, ranges, bytes) => {

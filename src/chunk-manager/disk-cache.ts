@@ -144,6 +144,11 @@ export class DiskCacheChunkManager implements ChunkManager {
     await this.local.delete([id]).catch((error) => { if (!(error instanceof NotFoundError)) throw error; });
   }
 
+  /** Temp files of the cache's own interrupted downloads, and of the remote store's puts when it leaves any (ChunkManager.gcTemp). */
+  async gcTemp(olderThanMs: number): Promise<number> {
+    return (await this.local.gcTemp(olderThanMs)) + ((await this.remote.gcTemp?.(olderThanMs)) ?? 0);
+  }
+
   async close(): Promise<void> {
     await this.local.close();
     await this.remote.close();

@@ -39,7 +39,12 @@ export class RetryingChunkManager implements ChunkManager {
     this.random = options.random ?? Math.random;
     const into = inner.getRangesInto?.bind(inner);
     if (into) this.getRangesInto = (key, ranges, bytes) => this.attempt(() => into(key, ranges, bytes));
+    const gcTemp = inner.gcTemp?.bind(inner);
+    if (gcTemp) this.gcTemp = gcTemp;
   }
+
+  /** Present when the inner store offers it (ChunkManager.gcTemp). */
+  readonly gcTemp?: (olderThanMs: number) => Promise<number>;
 
   /** Present when the inner store offers it (ChunkManager.getRangesInto). */
   readonly getRangesInto?: (key: string, ranges: readonly ByteRange[], into: Uint8Array) => Promise<void>;

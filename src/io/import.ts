@@ -118,11 +118,12 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
   }
   // Tags the import names that the table lacks are added by the import's own commit (alter.ts
   // stageTags): its chunks are written in the schema they make, and a failure adds nothing.
-  const addTags = table && options.tags ? options.tags : undefined;
+  // Staged once: the inputs are read in the schema they make, and the writer commits them.
+  const staged = table && options.tags ? stageTags(table.currentManifest, options.tags) : undefined;
   let target = table;
   let expiredRows = 0;
   // The table's shape: the existing table's (with the tags the import adds), or (new table) the first input's.
-  let schema: TableSchema | undefined = table && addTags ? stageTags(table.currentManifest, addTags)?.schema ?? table.schema : table?.schema;
+  let schema: TableSchema | undefined = staged?.schema ?? table?.schema;
   let writer: TableWriter | undefined;
   let rejected = 0;
   const maxErrors = options.maxErrors ?? 0;
@@ -159,7 +160,7 @@ export async function importFiles(db: Quiver, patterns: readonly string[], optio
         const { batch, rowStart } = b;
         if (!writer) {
           const bufferBytesMax = Math.floor((options.memoryBytes ?? IMPORT_MEMORY_BYTES) / 3);
-          if (table) writer = table.writer({ bufferBytesMax, ...(addTags ? { addTags } : {}) });
+          if (table) writer = table.writer({ bufferBytesMax, ...(staged ? { staged } : {}) });
           else {
             if (!b.schema) throw new InputError(`${file}: could not determine a schema`, file);
             // Created by the import's one commit: nothing is visible before it. Racing another

@@ -1,5 +1,6 @@
 import type { RecordBatch } from 'apache-arrow';
 import { AbortError } from '../errors.js';
+import { NS_PER_UNIT } from '../core/time.js';
 import type { ScanOptions, TableSchema } from '../core/types.js';
 import { compareStrings } from '../format/stats.js';
 import type { ChunkFooter } from '../format/types.js';
@@ -33,8 +34,6 @@ import { releaseBatch } from '../format/buffer-pool.js';
 /** Candidate groups of a page above this are not enumerated: the page is read. */
 const PAGE_CANDIDATE_GROUPS_MAX = 4096;
 
-/** Epoch nanoseconds per table unit (a bigint TimeInput is epoch ns). */
-export const NS_PER_UNIT: Record<TableSchema['timeUnit'], bigint> = { s: 1_000_000_000n, ms: 1_000_000n, us: 1000n, ns: 1n };
 const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 

@@ -7,7 +7,8 @@ import { GroupRegistry, newGroupRuns, sortedGroups, type GroupRuns } from './que
 import { fieldKind, type QueryPlan } from './query-plan.js';
 import { applyFilter, predicateColumns } from './predicate.js';
 import { column, tableOf, tagColumn, timestampType, type Value } from './query-output.js';
-import { consumeWindows, latestWindows, NS_PER_UNIT } from './query-latest-windows.js';
+import { consumeWindows, latestWindows } from './query-latest-windows.js';
+import { NS_PER_UNIT } from '../core/time.js';
 import { fieldTypeInfo, importFieldTypeOf, valueAt } from '../format/field-types.js';
 import { releaseBatch } from '../format/buffer-pool.js';
 

@@ -5,7 +5,7 @@
  * The same state runs on the request's thread (parse threads 0, small bodies) and in a parse
  * worker (parse-worker.ts): both give the same windows and errors for the same bytes.
  */
-import { LineSplitter, type LineTarget } from './line-split.js';
+import { excerpt, LineSplitter, type LineTarget } from './line-split.js';
 import { LineError } from './line-protocol.js';
 import { LineBytesParser } from './line-bytes.js';
 import { LineColumns, type LineWindow } from './line-columns.js';
@@ -13,8 +13,6 @@ import type { PointError } from './points.js';
 
 /** Longest line accepted (a longer one is that line's error). */
 export const LINE_BYTES_MAX = 1024 * 1024;
-/** Shown text of a refused line: its first this many characters. */
-const LINE_TEXT_SHOWN_MAX = 256;
 
 /** A refused line; `text` is its start when the parser refused it (points refused by their table carry none). */
 export interface BadLine extends PointError {
@@ -53,8 +51,7 @@ export class LineBody {
         } catch (error) {
           if (!(error instanceof LineError)) throw error;
           this.parsed++;
-          const text = buf.toString('utf8', start, end);
-          this.errors.push({ line, message: `${error.message} (column ${error.column + 1})`, text: text.length > LINE_TEXT_SHOWN_MAX ? `${text.slice(0, LINE_TEXT_SHOWN_MAX)}…` : text });
+          this.errors.push({ line, message: `${error.message} (column ${error.column + 1})`, text: excerpt(buf, start, end) });
         }
       },
       error: (line, message, text) => { this.errors.push({ line, message, text }); this.parsed++; },

@@ -303,25 +303,35 @@ export class LineBytesParser {
   }
 }
 
-/** The integer of the decimal digits [start, end) (at least one, nothing else), negated when asked; undefined when not. */
+/**
+ * The integer of the decimal digits [start, end) (at least one, nothing else), negated when
+ * asked; undefined when not. Each digit is read once: up to 15 digits as one exact number; up
+ * to 24 (a nanosecond timestamp has 19) as the digits above the low nine and the low nine,
+ * both exact as numbers; longer ones through BigInt of their text.
+ */
 function integerAt(buf: Buffer, start: number, end: number, negative: boolean): bigint | undefined {
   const n = end - start;
   if (n <= 0) return undefined;
-  let v = 0;
-  for (let k = start; k < end; k++) {
+  if (n > EXACT_DIGITS + 9) {
+    for (let k = start; k < end; k++) if (!isDigit(buf[k]!)) return undefined;
+    const v = BigInt(buf.toString('latin1', start, end));
+    return negative ? -v : v;
+  }
+  const split = n <= EXACT_DIGITS ? end : end - 9;
+  let high = 0;
+  let k = start;
+  for (; k < split; k++) {
     const c = buf[k]!;
     if (!isDigit(c)) return undefined;
-    if (k - start < EXACT_DIGITS) v = v * 10 + (c - D0);
+    high = high * 10 + (c - D0);
   }
-  if (n <= EXACT_DIGITS) return BigInt(negative ? -v : v);
-  if (n <= EXACT_DIGITS + 9) {
-    // The low nine digits apart: both parts exact as numbers.
-    let high = 0, low = 0;
-    for (let k = start; k < end - 9; k++) high = high * 10 + (buf[k]! - D0);
-    for (let k = end - 9; k < end; k++) low = low * 10 + (buf[k]! - D0);
-    const v2 = BigInt(high) * 1_000_000_000n + BigInt(low);
-    return negative ? -v2 : v2;
+  if (split === end) return BigInt(negative ? -high : high);
+  let low = 0;
+  for (; k < end; k++) {
+    const c = buf[k]!;
+    if (!isDigit(c)) return undefined;
+    low = low * 10 + (c - D0);
   }
-  const v3 = BigInt(buf.toString('latin1', start, end));
-  return negative ? -v3 : v3;
+  const v = BigInt(high) * 1_000_000_000n + BigInt(low);
+  return negative ? -v : v;
 }

@@ -11,10 +11,26 @@ const NL = 0x0a, SPACE = 0x20, TAB = 0x09, BACKSLASH = 0x5c, QUOTE = 0x22, EQUAL
 
 export type SplitLine = { line: number; text: string } | { line: number; error: string; text: string };
 
-/** Shown text of a bad line (its start, for the error report). */
-export function excerpt(bytes: Buffer, max = 256): string {
-  const text = bytes.subarray(0, max).toString('utf8');
-  return bytes.length > max ? `${text}…` : text;
+/** Shown text of a refused line: its first this many characters (UTF-16 code units; a surrogate pair is never cut). */
+export const LINE_TEXT_SHOWN_MAX = 256;
+/**
+ * Bytes of a refused line decoded to show it. A character takes at most 4 bytes, so a line
+ * longer than this has more than LINE_TEXT_SHOWN_MAX characters, and its first
+ * LINE_TEXT_SHOWN_MAX are whole within these bytes (a character the cut splits comes after).
+ */
+const LINE_TEXT_SHOWN_BYTES_MAX = 4 * (LINE_TEXT_SHOWN_MAX + 1);
+
+/**
+ * Shown text of the bad line in bytes [start, end) of `buf` (for the error report): its first
+ * LINE_TEXT_SHOWN_MAX characters, "…" when cut. Decodes at most LINE_TEXT_SHOWN_BYTES_MAX
+ * bytes, however long the line (up to LINE_BYTES_MAX, 1 MiB).
+ */
+export function excerpt(buf: Buffer, start = 0, end = buf.length): string {
+  const text = buf.toString('utf8', start, Math.min(end, start + LINE_TEXT_SHOWN_BYTES_MAX));
+  if (text.length <= LINE_TEXT_SHOWN_MAX && end - start <= LINE_TEXT_SHOWN_BYTES_MAX) return text;
+  // Not between the two halves of a surrogate pair (a lone half is no character).
+  const last = text.charCodeAt(LINE_TEXT_SHOWN_MAX - 1);
+  return `${text.slice(0, last >= 0xd800 && last <= 0xdbff ? LINE_TEXT_SHOWN_MAX - 1 : LINE_TEXT_SHOWN_MAX)}…`;
 }
 
 /**
@@ -124,13 +140,13 @@ export class LineSplitter {
         const nl = buf.indexOf(NL, start);
         if (!final && nl < 0) {
           // Keep skipping until a newline arrives; remember only that we are skipping.
-          out.error(this.line, `line longer than ${this.lineBytesMax} bytes`, excerpt(buf.subarray(start)));
+          out.error(this.line, `line longer than ${this.lineBytesMax} bytes`, excerpt(buf, start));
           this.skipping = true;
           start = buf.length;
           break;
         }
         const stop = nl < 0 ? buf.length : nl;
-        if (!this.skipping) out.error(this.line, rest > this.lineBytesMax ? `line longer than ${this.lineBytesMax} bytes` : inString ? 'string field value has no closing quote' : 'unexpected end of line', excerpt(buf.subarray(start, stop)));
+        if (!this.skipping) out.error(this.line, rest > this.lineBytesMax ? `line longer than ${this.lineBytesMax} bytes` : inString ? 'string field value has no closing quote' : 'unexpected end of line', excerpt(buf, start, stop));
         this.skipping = false;
         if (nl < 0) { start = buf.length; break; }
         this.line++;
@@ -153,8 +169,8 @@ export class LineSplitter {
         validUpTo = isUtf8(buf.subarray(start)) ? buf.length : -1;
       }
       start = end + 1;
-      if (stop - from > this.lineBytesMax) { out.error(line, `line longer than ${this.lineBytesMax} bytes`, excerpt(buf.subarray(from, stop))); continue; }
-      if (validUpTo < 0 && !isUtf8(buf.subarray(from, stop))) { out.error(line, 'invalid UTF-8', excerpt(buf.subarray(from, stop))); continue; }
+      if (stop - from > this.lineBytesMax) { out.error(line, `line longer than ${this.lineBytesMax} bytes`, excerpt(buf, from, stop)); continue; }
+      if (validUpTo < 0 && !isUtf8(buf.subarray(from, stop))) { out.error(line, 'invalid UTF-8', excerpt(buf, from, stop)); continue; }
       out.line(buf, from, stop, line);
     }
     this.pending = start >= buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(start));

@@ -16,7 +16,7 @@
  * windows were written) and is replaced. Until a worker is ready, bodies are parsed inline.
  */
 import { Worker } from 'node:worker_threads';
-import { QuiverError, UsageError } from '../errors.js';
+import { fromWireError, QuiverError, UsageError, type WireError } from '../errors.js';
 import { workerExecArgv } from '../native/worker-argv.js';
 import type { LineSeries } from './line-protocol.js';
 import type { BadLine, BodyEnd, BodyParse, LineBodyOptions } from './line-body.js';
@@ -48,7 +48,7 @@ export interface WireMeasurement {
 export type WireWindow = { rows: number; measurements: WireMeasurement[] };
 
 export type ParseRequest = { job: number; start?: LineBodyOptions; bytes?: Uint8Array; end?: boolean; cancel?: boolean };
-export type ParseReply = { job: number; windows?: WireWindow[]; rows?: number; errors?: BadLine[]; parsed?: number; error?: string; bytes?: Uint8Array };
+export type ParseReply = { job: number; windows?: WireWindow[]; rows?: number; errors?: BadLine[]; parsed?: number; error?: WireError; bytes?: Uint8Array };
 
 /** Windows as plain objects and the buffers to transfer with them. */
 export function toWire(windows: readonly LineWindow[]): [WireWindow[], ArrayBuffer[]] {
@@ -182,7 +182,8 @@ export class ParsePool {
           slot.worker.postMessage(request, [data.buffer]);
         });
         if (reply.bytes && reply.bytes.buffer.byteLength === SPARE_BUFFER_BYTES && this.spare.length < SPARE_BUFFERS_MAX) this.spare.push(reply.bytes.buffer as ArrayBuffer);
-        if (reply.error !== undefined) throw new QuiverError(`line protocol parse worker failed: ${reply.error}`);
+        // The worker's error as its class (the same error the inline parse throws).
+        if (reply.error !== undefined) throw fromWireError(reply.error);
         rows = reply.rows ?? rows;
         return reply;
       } finally {

@@ -2,9 +2,11 @@
  * A line-protocol parse worker (see parse-pool.ts): one LineBody per job (a request body),
  * fed the body's bytes message by message; each reply carries the windows filled so far as
  * transferred column buffers, and the last one the refused lines. An error that is not a
- * line's (a bug) answers the job with its message and forgets the job; the worker goes on.
+ * line's (a bug) answers the job with it (errors.ts toWireError: its class and fields, which
+ * the pool rebuilds) and forgets the job; the worker goes on.
  */
 import { parentPort } from 'node:worker_threads';
+import { toWireError } from '../errors.js';
 import { LineBody } from './line-body.js';
 import { toWire, type ParseReply, type ParseRequest } from './parse-pool.js';
 
@@ -34,7 +36,7 @@ port.on('message', (request: ParseRequest) => {
     port.postMessage(reply, transfer);
   } catch (error) {
     jobs.delete(job);
-    const reply: ParseReply = { job, error: (error as Error)?.stack ?? String(error) };
+    const reply: ParseReply = { job, error: toWireError(error) };
     port.postMessage(reply);
   }
 });

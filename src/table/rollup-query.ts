@@ -24,7 +24,6 @@ import { BUCKET_ORIGIN_MS, msToUnit, parseEvery } from '../scan/bucket.js';
 import { runQuery } from '../scan/query.js';
 import { explainQuery } from '../scan/query.js';
 import type { ScanExplain } from '../scan/scan.js';
-import { toTableTime } from '../core/time.js';
 import { bigint64Values, float64Values } from '../scan/aggregate-column.js';
 import { openTable, rollupEveryMs, storedAggs, storedColumn } from './rollup.js';
 import { stalePartitions } from './rollup-maintain.js';
@@ -80,22 +79,23 @@ async function routeQuery(table: Table, options: QueryOptions): Promise<Route | 
   for (const name of names) {
     let rollup: Table;
     try { rollup = await openTable(table.context, name); } catch (error) { reasons.push(`${name}: ${(error as Error).message}`); continue; }
-    const why = covers(table, rollup, options, plan.aggs);
+    const why = covers(table, rollup, options, plan);
     if (why) { reasons.push(`${name}: ${why}`); continue; }
     await table.refreshIfStale();
-    const stale = stalePartitions(table, rollup).filter((p) => overlaps(table, p, options));
+    const stale = stalePartitions(table, rollup).filter((p) => overlaps(table, p, plan));
     if (stale.length) { reasons.push(`${name}: behind the source in partition(s) ${stale.slice(0, 3).join(', ')}${stale.length > 3 ? ', …' : ''}`); continue; }
-    const expired = expiredInRollup(table, rollup, options);
+    const expired = expiredInRollup(table, rollup, plan);
     if (expired) { reasons.push(`${name}: ${expired}`); continue; }
     return buildRoute(rollup, options, plan.aggs);
   }
   return reasons.join('; ');
 }
 
-type Aggs = ReturnType<typeof planQuery>['aggs'];
+type Plan = ReturnType<typeof planQuery>;
+type Aggs = Plan['aggs'];
 
-/** Why `rollup` cannot answer `options` exactly (undefined when it can). */
-function covers(table: Table, rollup: Table, options: QueryOptions, aggs: Aggs): string | undefined {
+/** Why `rollup` cannot answer `options` exactly (undefined when it can). `plan` holds its aggregations and from/to in the table's unit. */
+function covers(table: Table, rollup: Table, options: QueryOptions, { aggs, from, to }: Plan): string | undefined {
   const spec = rollup.options.rollupOf;
   if (!spec || spec.source !== table.name) return 'not a rollup of this table';
   const by = new Set(spec.by);
@@ -117,8 +117,8 @@ function covers(table: Table, rollup: Table, options: QueryOptions, aggs: Aggs):
   const unit = table.schema.timeUnit;
   const origin = msToUnit(BigInt(BUCKET_ORIGIN_MS), unit);
   const w = msToUnit(BigInt(width), unit);
-  for (const [key, t] of [['from', options.from], ['to', options.to]] as const) {
-    if (t !== undefined && (toTableTime(t, unit, key) - origin) % w !== 0n) return `${key} is not on a ${spec.every} bucket bound`;
+  for (const [key, t] of [['from', from], ['to', to]] as const) {
+    if (t !== null && (t - origin) % w !== 0n) return `${key} is not on a ${spec.every} bucket bound`;
   }
   return undefined;
 }
@@ -128,15 +128,14 @@ function covers(table: Table, rollup: Table, options: QueryOptions, aggs: Aggs):
  * cutoff where the source (by its retention) still shows rows in the query's range; the raw
  * rows answer then. Undefined when it does not.
  */
-function expiredInRollup(table: Table, rollup: Table, options: QueryOptions): string | undefined {
+function expiredInRollup(table: Table, rollup: Table, plan: Plan): string | undefined {
   const cutoff = rollup.retentionCutoff();
   if (cutoff === undefined) return undefined;
-  const unit = table.schema.timeUnit;
   // The source's rows the query sees below the rollup's cutoff: [from, to), its own retention's floor on.
   const floor = table.retentionCutoff();
-  const asked = options.from === undefined ? undefined : toTableTime(options.from, unit, 'from');
+  const asked = plan.from ?? undefined;
   const from = asked === undefined ? floor : floor === undefined ? asked : asked > floor ? asked : floor;
-  const to = options.to === undefined ? cutoff : minBig(toTableTime(options.to, unit, 'to'), cutoff);
+  const to = plan.to === null ? cutoff : minBig(plan.to, cutoff);
   if (from !== undefined && from >= to) return undefined;
   const shown = table.currentManifest.chunks.some((c) => BigInt(c.timeMin) < to && (from === undefined || BigInt(c.timeMax) >= from));
   return shown ? 'its retention dropped buckets the source still holds rows of in the queried range' : undefined;
@@ -144,14 +143,11 @@ function expiredInRollup(table: Table, rollup: Table, options: QueryOptions): st
 
 const minBig = (a: bigint, b: bigint) => (a < b ? a : b);
 
-/** Whether partition `p` of `table` overlaps the query's [from, to). */
-function overlaps(table: Table, p: string, options: QueryOptions): boolean {
+/** Whether partition `p` of `table` overlaps the query's [from, to) (the plan's, in the table's unit). */
+function overlaps(table: Table, p: string, { from, to }: Plan): boolean {
   const chunks = table.currentManifest.chunks.filter((c) => c.partition === p);
-  const unit = table.schema.timeUnit;
-  const from = options.from === undefined ? undefined : toTableTime(options.from, unit, 'from');
-  const to = options.to === undefined ? undefined : toTableTime(options.to, unit, 'to');
   if (chunks.length === 0) return true;
-  return chunks.some((c) => (from === undefined || BigInt(c.timeMax) >= from) && (to === undefined || BigInt(c.timeMin) < to));
+  return chunks.some((c) => (from === null || BigInt(c.timeMax) >= from) && (to === null || BigInt(c.timeMin) < to));
 }
 
 /** The rollup query (each stored column merged by its merge aggregate) and the shaping of its answer. */

@@ -12,7 +12,7 @@ import { LeaseKeeper } from './lease.js';
 import { BulkWriter } from './bulk-writer.js';
 import { openTableReader, writeTableChunks } from './readers.js';
 import { alteredReader, revisionOf } from './alter-read.js';
-import { addTagsRewrite, alterSteps, applyAlter, isTagsPresent, stageTags, type AlterSpec } from './alter.js';
+import { addTagsRewrite, alterSteps, applyAlter, isTagsPresent, stageTags, type AlterSpec, type StagedTags } from './alter.js';
 import { tableVersions, type VersionInfo } from './versions.js';
 import { verifyTable, type ChunkCheck } from './verify.js';
 import { WriteBuffer, type BufferedChunk } from './write-buffer.js';
@@ -356,10 +356,12 @@ export class Table {
 
   /**
    * A bulk-import transaction: chunks are written as the buffer fills (at rowsPerChunkMax
-   * rows, or sooner when it holds `bufferBytesMax` bytes), committed at once.
+   * rows, or sooner when it holds `bufferBytesMax` bytes), committed at once. `addTags`: tags
+   * its commit adds (alter.ts stageTags); `staged`: the same, already staged by the caller
+   * (an import, which reads its input in the schema they make before it opens the writer).
    */
-  writer(options: { bufferBytesMax?: number; addTags?: readonly string[] } = {}): TableWriter {
-    const staged = options.addTags?.length ? stageTags(this.manifest, options.addTags) : undefined;
+  writer(options: { bufferBytesMax?: number; addTags?: readonly string[]; staged?: StagedTags } = {}): TableWriter {
+    const staged = options.staged ?? (options.addTags?.length ? stageTags(this.manifest, options.addTags) : undefined);
     if (staged && this.create) throw new QuiverError(`add tags to ${this.name}: the table is not created yet (its first commit creates it)`);
     return new BulkWriter(this, options.bufferBytesMax ?? Infinity, staged);
   }

@@ -18,6 +18,10 @@
  * - Order: list the chunk files, then read the leases, then load the manifests. A listed
  *   chunk that is in no manifest loaded afterwards was not committed by then, so its writer
  *   still held the lease it took before writing it when the leases were read.
+ * - Temp files of puts a killed process left (a local store's `.tmp-*`, ChunkManager.gcTemp)
+ *   go once older than `tempOlderThanMs`, anywhere in the store (they belong to no table and
+ *   nothing reads them). Not under `olderThanMs`: a grace of 0 there is common (collect
+ *   everything now) and would delete the temp file of a put in flight, failing that write.
  */
 import { UsageError } from '../errors.js';
 import { loadManifest, MANIFEST_DIR, manifestKey, type Manifest } from './manifest.js';
@@ -30,7 +34,14 @@ export interface VacuumOptions {
   retainVersions?: number;
   /** Grace period: keep versions that were the latest, and orphans written, less than this long ago. Default 1 hour. */
   olderThanMs?: number;
-  /** Plan only: report what would be deleted. */
+  /**
+   * Temp files of unfinished puts are removed once older than this (default TEMP_GRACE_MS, 1
+   * hour). A put's temp file lives while one object is written and synced (seconds, even for
+   * the largest manifest on a slow disk); an hour is far beyond that, and beyond the clock
+   * difference of machines sharing a network file system, so no put in flight loses its file.
+   */
+  tempOlderThanMs?: number;
+  /** Plan only: report what would be deleted (temp files are neither counted nor removed). */
   dryRun?: boolean;
   /** The clock (tests). */
   now?: number;
@@ -48,7 +59,12 @@ export interface VacuumResult {
   expiredLeases: string[];
   /** Chunks wholly older than the table's retention, dropped (or to drop) by a commit first (retention.ts). */
   retentionDropped: string[];
+  /** Temp files of unfinished puts removed from the store (0 in a dry run, or on a store whose puts leave none). */
+  tempFilesRemoved: number;
 }
+
+/** Default grace period of temp files of unfinished puts (VacuumOptions.tempOlderThanMs). */
+export const TEMP_GRACE_MS = 3_600_000;
 
 const VERSION_OF_KEY = /(\d{20})\.json$/;
 const CHUNK_TIME_OF_KEY = /\/([0-9a-z]{9})-[0-9a-f]+\.qvr$/;
@@ -58,6 +74,8 @@ export async function vacuumTable(table: Table, options: VacuumOptions = {}): Pr
   const graceMs = options.olderThanMs ?? 3_600_000;
   if (!Number.isInteger(retain) || retain < 1) throw new UsageError(`vacuum: retainVersions must be an integer ≥ 1, got ${retain}`);
   if (Number.isNaN(graceMs)) throw new UsageError('vacuum: olderThanMs is NaN');
+  const tempGraceMs = options.tempOlderThanMs ?? TEMP_GRACE_MS;
+  if (!(tempGraceMs >= 0)) throw new UsageError(`vacuum: tempOlderThanMs must be ≥ 0, got ${tempGraceMs}`);
   // Expired rows leave the table first (a commit), so the files of a grace period of 0 go now.
   await table.refresh();
   const retentionDropped = await dropExpired(table, { dryRun: options.dryRun === true });
@@ -108,5 +126,6 @@ export async function vacuumTable(table: Table, options: VacuumOptions = {}): Pr
     if (deletedChunks.length) await store.delete(deletedChunks);
     if (leases.expired.length) await store.delete(leases.expired);
   }
-  return { expiredVersions: expired, deletedChunks, keptVersions: versions.length - expired.length, liveLeases: leases.live.length, expiredLeases: leases.expired, retentionDropped };
+  const tempFilesRemoved = options.dryRun ? 0 : (await store.gcTemp?.(tempGraceMs)) ?? 0;
+  return { expiredVersions: expired, deletedChunks, keptVersions: versions.length - expired.length, liveLeases: leases.live.length, expiredLeases: leases.expired, retentionDropped, tempFilesRemoved };
 }

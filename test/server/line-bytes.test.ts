@@ -105,3 +105,22 @@ test('the common line shapes are read from bytes (the string parser is not asked
   const parser = compare(lines, { unitNs: 1n, now: NOW });
   assert.equal(parser.deferred, 0);
 });
+
+test('integers of 1 to 30 digits (leading zeros, signs, a stray byte) as int, uint and timestamp: the string parser\'s values and errors', () => {
+  const r = random(19);
+  const lines: string[] = [];
+  for (let n = 1; n <= 30; n++) {
+    for (let k = 0; k < 6; k++) {
+      let digits = '';
+      for (let d = 0; d < n; d++) digits += String(Math.floor(r() * 10));
+      if (k === 1) digits = `0${digits.slice(1)}`;
+      if (k === 2) digits = '9'.repeat(n);
+      const bad = k === 3 ? `${digits.slice(0, n >> 1)}x${digits.slice(n >> 1)}` : digits;
+      lines.push(`m a=${bad}i 1`, `m a=-${bad}i 1`, `m a=${bad}u 1`, `m a=1i ${bad}`, `m a=1i -${bad}`);
+    }
+  }
+  lines.push('m a=1i 9223372036854775807', 'm a=1i -9223372036854775808', 'm a=1i 9223372036854775808', 'm a=18446744073709551616u 1');
+  const parser = compare(lines, { unitNs: 1n, now: NOW });
+  compare(lines, { unitNs: 0n, now: NOW });
+  assert.ok(parser.deferred < lines.length / 2, `${parser.deferred} of ${lines.length} lines deferred`);
+});

@@ -3,6 +3,9 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { Quiver } from '../../src/quiver.js';
+import { QuiverError } from '../../src/errors.js';
+import { ParsePool } from '../../src/server/parse-pool.js';
+import { inlineParse, type BodyParse, type LineBodyOptions } from '../../src/server/line-body.js';
 import { rng as random } from '../../bench/rng.js';
 import { line } from './line-corpus.js';
 import { post, startTestServer, type TestServer } from './helpers.js';
@@ -162,6 +165,42 @@ test('a parse worker that dies fails only its request (500, nothing written); a 
     assert.match(metrics, /^quiver_parse_threads 1$/m);
   } finally {
     await s.stop();
+  }
+});
+
+test('an error a parse worker throws that is not a line\'s reaches the pool as the inline parse throws it (class, message; no stack text); the worker goes on', async () => {
+  // A number where the unit must be a bigint: the parser's `time * unit` throws a TypeError (a bug, not a line's error).
+  const broken = { unitNs: 1 as unknown as bigint, now: 0n, windowPoints: Infinity } satisfies LineBodyOptions;
+  const body = Buffer.from('m a=1 5\n');
+  const outcome = async (parse: BodyParse) => {
+    try {
+      await parse.push(body);
+      await parse.end();
+      return undefined;
+    } catch (error) {
+      return error as Error;
+    } finally {
+      parse.close();
+    }
+  };
+  const inline = await outcome(inlineParse(broken));
+  assert.ok(inline instanceof TypeError, String(inline));
+  const pool = new ParsePool(1);
+  try {
+    await pool.whenReady();
+    const worker = await outcome(pool.open(broken)!);
+    assert.ok(worker instanceof Error, String(worker));
+    assert.equal(worker.name, inline.name);
+    assert.equal(worker.message, inline.message);
+    assert.equal(worker instanceof QuiverError, false);
+    assert.doesNotMatch(worker.message, /\n\s+at /, 'a message, not a stack');
+    const next = pool.open({ unitNs: 1n, now: 0n, windowPoints: Infinity })!;
+    await next.push(body);
+    const end = await next.end();
+    assert.deepEqual([end.parsed, end.errors, end.windows[0]?.rows], [1, [], 1]);
+    assert.equal(pool.jobs, 2);
+  } finally {
+    await pool.close();
   }
 });
 

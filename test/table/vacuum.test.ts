@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Quiver } from '../../src/quiver.js';
@@ -108,6 +109,66 @@ test('quiver vacuum: --dry-run, --json, usage errors', async () => {
     assert.equal(readdirSync(join(dir, 'm', '_manifest')).filter((f) => f.endsWith('.json')).length, 1);
     assert.equal((await run('vacuum', 'm', '--older-than', 'soon')).code, 2);
     assert.equal((await run('vacuum', 'm', '--retain', '0')).code, 2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/**
+ * A put killed midway (SIGKILL while its temp file is being written): a child process puts
+ * 64 MiB objects under scratch/ over and over and is killed once a temp file shows (polled);
+ * the path of the temp file it left.
+ */
+async function killedPut(dir: string): Promise<string> {
+  const local = new URL('../../src/chunk-manager/local.js', import.meta.url).href;
+  const scratch = join(dir, 'scratch');
+  const temps = () => { try { return readdirSync(scratch).filter((f) => f.startsWith('.tmp-')); } catch { return []; } };
+  const before = new Set(temps());
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', `
+      const { LocalChunkManager } = await import(${JSON.stringify(local)});
+      const cm = new LocalChunkManager(${JSON.stringify(dir)});
+      const bytes = new Uint8Array(64 * 1024 * 1024);
+      for (let i = 0; ; i++) await cm.put('scratch/big-' + (i % 2) + '.bin', bytes);`], { stdio: 'ignore' });
+    const exited = new Promise((r) => child.once('exit', r));
+    while (child.exitCode === null && !temps().some((f) => !before.has(f))) await new Promise((r) => setImmediate(r));
+    child.kill('SIGKILL');
+    await exited;
+    const left = temps().find((f) => !before.has(f));
+    if (left) return join(scratch, left);
+  }
+  throw new Error('no put was caught in flight in 10 attempts');
+}
+
+test('vacuum removes temp files of killed puts older than tempOlderThanMs (default 1 hour), never a young one; quiver vacuum --temp-older-than', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'quiver-vacuum-temp-'));
+  try {
+    let db = await Quiver.open(dir);
+    const t = await db.createTable('m', { tags: ['host'], fields: [{ name: 'v', type: 'float64' }] });
+    await t.append([{ time: T0, host: 'a', v: 1.5 }] as never);
+    await t.flush();
+    await db.close();
+    const old = await killedPut(dir);
+    const twoHoursAgo = new Date(Date.now() - 2 * HOUR);
+    utimesSync(old, twoHoursAgo, twoHoursAgo);
+    const young = await killedPut(dir);
+    db = await Quiver.open(dir);
+    assert.equal((await db.store.list('scratch/')).some((k) => k.includes('.tmp-')), false, 'temp files are no keys');
+    const table = await db.table('m');
+    const dry = await table.vacuum({ dryRun: true });
+    assert.equal(dry.tempFilesRemoved, 0);
+    assert.ok(existsSync(old) && existsSync(young), 'a dry run removes no temp file');
+    const result = await table.vacuum({ olderThanMs: 0 });
+    assert.equal(result.tempFilesRemoved, 1);
+    assert.equal(existsSync(old), false, 'the temp file older than an hour is removed');
+    assert.equal(existsSync(young), true, 'a young temp file (maybe a put in flight) is kept, even with olderThanMs 0');
+    assert.deepEqual(await values(table), [1.5]);
+    await db.close();
+    const cli = await runCli(dir, 'vacuum', 'm', '--temp-older-than', '0');
+    assert.equal(cli.code, 0, cli.out);
+    assert.match(cli.out, /removed 1 temp file\(s\) of unfinished writes/);
+    assert.equal(existsSync(young), false);
+    assert.equal((await runCli(dir, 'vacuum', 'm', '--temp-older-than', 'later')).code, 2);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
