@@ -108,6 +108,12 @@ function unbucketable(time: bigint, unit: TimeUnit, every: string, why: string):
   return new UsageError(`query every ${every}: the bucket of time ${formatTime(time, unit)} ${why}: narrow the query with from/to`);
 }
 
+/** A bucket's start, or the unbucketable error when it would start before the unit's first time. */
+function checkedStart(start: bigint, time: bigint, unit: TimeUnit, every: string): bigint {
+  if (start < INT64_MIN) throw unbucketable(time, unit, every, `would start before the first time of unit ${unit}`);
+  return start;
+}
+
 const DATE_MS_MAX = 8.64e15;
 
 /** A time as epoch ms for calendar arithmetic (Date's range), or the unbucketable error. */
@@ -124,21 +130,23 @@ class FixedBucketer implements Bucketer {
     const start = this.origin + index * this.width;
     const key = Number(index);
     if (!Number.isSafeInteger(key)) throw unbucketable(time, this.unit, this.every, 'is beyond the 2^53 buckets a query can number from 2000-01-03');
-    if (start < INT64_MIN) throw unbucketable(time, this.unit, this.every, `would start before the first time of unit ${this.unit}`);
-    return { key, start, end: start + this.width };
+    return { key, start: checkedStart(start, time, this.unit, this.every), end: start + this.width };
   }
 }
 
 /** Calendar days (count of them) in a time zone, aligned on 2000-01-03 local. */
 class LocalDayBucketer implements Bucketer {
-  constructor(private readonly days: number, private readonly unit: TimeUnit, private readonly zone: string) {}
+  /** The width as a query writes it (errors name it); built once, not per row. */
+  private readonly every: string;
+  constructor(private readonly days: number, private readonly unit: TimeUnit, private readonly zone: string) {
+    this.every = `${days}d`;
+  }
   locate(time: bigint): BucketRange {
-    const utcMs = calendarMs(time, this.unit, `${this.days}d`);
+    const utcMs = calendarMs(time, this.unit, this.every);
     const localDay = Math.floor((utcMs + zoneOffsetMs(this.zone, utcMs)) / DAY_MS);
     const index = Math.floor((localDay - ORIGIN_DAY) / this.days);
     const startDay = ORIGIN_DAY + index * this.days;
-    const start = this.bound(startDay * DAY_MS, time, true);
-    if (start < INT64_MIN) throw unbucketable(time, this.unit, `${this.days}d`, `would start before the first time of unit ${this.unit}`);
+    const start = checkedStart(this.bound(startDay * DAY_MS, time, true), time, this.unit, this.every);
     return { key: index, start, end: this.bound((startDay + this.days) * DAY_MS, time, false) };
   }
   /** Local midnight to the table unit; clamps so that start <= time < end holds whatever the zone did. */
@@ -150,9 +158,13 @@ class LocalDayBucketer implements Bucketer {
 }
 
 class MonthBucketer implements Bucketer {
-  constructor(private readonly months: number, private readonly unit: TimeUnit, private readonly zone: string) {}
+  /** The width as a query writes it (errors name it); built once, not per row. */
+  private readonly every: string;
+  constructor(private readonly months: number, private readonly unit: TimeUnit, private readonly zone: string) {
+    this.every = `${months}mo`;
+  }
   locate(time: bigint): BucketRange {
-    const utcMs = calendarMs(time, this.unit, `${this.months}mo`);
+    const utcMs = calendarMs(time, this.unit, this.every);
     const local = new Date(utcMs + zoneOffsetMs(this.zone, utcMs));
     const monthIndex = (local.getUTCFullYear() - 2000) * 12 + local.getUTCMonth();
     const index = Math.floor(monthIndex / this.months);
@@ -163,8 +175,7 @@ class MonthBucketer implements Bucketer {
     let start = msToUnit(BigInt(localToUtcMs(this.zone, startLocalMs)), this.unit);
     let end = msToUnit(BigInt(localToUtcMs(this.zone, endLocalMs)), this.unit);
     if (start > time) start = time;
-    if (start < INT64_MIN) throw unbucketable(time, this.unit, `${this.months}mo`, `would start before the first time of unit ${this.unit}`);
     if (end <= time) end = time + 1n;
-    return { key: index, start, end };
+    return { key: index, start: checkedStart(start, time, this.unit, this.every), end };
   }
 }

@@ -124,3 +124,16 @@ test('a zone change at a second that is not a whole minute (Paris leaves +00:09:
   const next = paris.locate(BigInt(Date.UTC(1911, 2, 11, 0, 5)));
   assert.equal(next.start, BigInt(Date.UTC(1911, 2, 11)));
 });
+
+test('a bucket that would start before the unit\'s first time is refused naming the query\'s every, for fixed, day and month buckets', () => {
+  const first = -(2n ** 63n); // 1677-09-21T00:12:43.145224192Z in ns
+  for (const [every, zone] of [['1h', 'UTC'], ['1d', 'UTC'], ['1d', 'Europe/Paris'], ['1mo', 'UTC'], ['3mo', 'America/New_York']] as const) {
+    const bucketer = makeBucketer(every, 'ns', zone);
+    assert.throws(() => bucketer.locate(first), (error: Error) => error instanceof UsageError &&
+      error.message.startsWith(`query every ${every}: the bucket of time `) && error.message.includes('would start before the first time of unit ns'), every);
+    // A time whose bucket starts inside the range is bucketed: start <= time < end.
+    const later = first + 400n * 86_400_000_000_000n;
+    const range = bucketer.locate(later);
+    assert.ok(range.start <= later && later < range.end && range.start >= first, every);
+  }
+});
