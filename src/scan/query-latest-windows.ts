@@ -1,6 +1,6 @@
 import type { RecordBatch } from 'apache-arrow';
 import { AbortError } from '../errors.js';
-import { NS_PER_UNIT } from '../core/time.js';
+import { INT64_MAX, INT64_MIN, NS_PER_UNIT } from '../core/time.js';
 import type { ScanOptions, TableSchema } from '../core/types.js';
 import { compareStrings } from '../format/stats.js';
 import type { ChunkFooter } from '../format/types.js';
@@ -33,9 +33,6 @@ import { releaseBatch } from '../format/buffer-pool.js';
 
 /** Candidate groups of a page above this are not enumerated: the page is read. */
 const PAGE_CANDIDATE_GROUPS_MAX = 4096;
-
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 
 /** What the windows need of the latest state: consume batches (keeping no view of them: they are released after), and the groups found so far. */
 export interface LatestConsumer {
