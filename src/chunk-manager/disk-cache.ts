@@ -1,10 +1,7 @@
 import { mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { ByteRange, ChunkManager, ListOptions, PutOptions } from './chunk-manager.js';
-import { LocalChunkManager } from './local.js';
+import { lazyCrypto, LocalChunkManager } from './local.js';
 import { NotFoundError } from '../errors.js';
-
-let crypto: typeof import('node:crypto') | undefined;
 
 export interface DiskCacheOptions {
   /** Directory for cached objects (created if missing). */
@@ -49,8 +46,7 @@ export class DiskCacheChunkManager implements ChunkManager {
 
   private cacheKey(key: string): string {
     // node:crypto when first needed: a local store never is (README, "CLI start-up").
-    crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
-    return crypto.createHash('sha1').update(this.remote.url).update('\u0000').update(key).digest('hex');
+    return lazyCrypto().createHash('sha1').update(this.remote.url).update('\u0000').update(key).digest('hex');
   }
 
   /** Makes sure the object is on disk; returns its cache key, or null when not cacheable. */

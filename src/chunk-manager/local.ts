@@ -13,7 +13,9 @@ import { compareKeys } from './memory.js';
  * commands (`quiver tables`, `inspect`) never put (README, "CLI start-up").
  */
 let crypto: typeof import('node:crypto') | undefined;
-const randomHex = (bytes: number) => (crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')).randomBytes(bytes).toString('hex');
+/** node:crypto, loaded on first use (also disk-cache.ts's cache keys). */
+export const lazyCrypto = (): typeof import('node:crypto') => (crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto'));
+const randomHex = (bytes: number) => lazyCrypto().randomBytes(bytes).toString('hex');
 
 /**
  * node:fs/promises (and the ~10 built-in modules it loads: readline, watchers, dir) only when a
