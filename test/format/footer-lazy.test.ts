@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { crc32 } from 'node:zlib';
 import { CorruptChunkError } from '../../src/errors.js';
 import { type BlockCodecId, bufferSource, type ChunkFooter, openChunk, writeChunk } from '../../src/format/index.js';
-import { type ColumnSpec, makeBatches, rng, seedFromEnv } from './helpers.js';
+import { type ColumnSpec, makeBatches, rng, seedFromEnv, withFooter } from './helpers.js';
 
 /** Tag values that put JSON's delimiters, escapes and non-ASCII text into page statistics. */
 const AWKWARD = ['a]b', 'c}"d', '[{', '\\', '\\"]', 'plain', 'é]', '😀}', ']]}}', '"'];
@@ -30,23 +29,6 @@ function footerJson(bytes: Uint8Array): string {
   return Buffer.from(region.subarray(8)).toString('utf8');
 }
 
-/** The chunk with its footer replaced by `text` (plain JSON) under a valid CRC. */
-function withFooterText(bytes: Uint8Array, text: Uint8Array): Uint8Array {
-  const footerBytes = new DataView(bytes.buffer, bytes.byteOffset).getUint32(bytes.length - 16, true);
-  const footerOffset = bytes.length - 16 - footerBytes;
-  const region = new Uint8Array(8 + text.length);
-  new DataView(region.buffer).setUint32(4, text.length, true);
-  region.set(text, 8);
-  const out = new Uint8Array(footerOffset + region.length + 16);
-  out.set(bytes.subarray(0, footerOffset));
-  out.set(region, footerOffset);
-  const trailer = new DataView(out.buffer, footerOffset + region.length);
-  trailer.setUint32(0, region.length, true);
-  trailer.setUint32(4, crc32(region), true);
-  trailer.setUint32(8, 1, true);
-  out.set([0x51, 0x56, 0x52, 0x31], out.length - 4);
-  return out;
-}
 
 const isLazy = (footer: ChunkFooter, c: number) => Object.getOwnPropertyDescriptor(footer.columns[c], 'pages')?.get !== undefined;
 
@@ -76,7 +58,7 @@ describe('lazy footer pages (lazyPages)', () => {
     const good = chunk(100, 'none', 16, rng(1), ['a', 'b']);
     const footer = JSON.parse(footerJson(good));
     footer.columns[2].pages[1].crc32 = -1;
-    const bad = withFooterText(good, Buffer.from(JSON.stringify(footer)));
+    const bad = withFooter(good, () => {}, JSON.stringify(footer));
     const eager = await openChunk(bufferSource(bad, 'bad.qvr')).then(() => null, (e: unknown) => e);
     assert.ok(eager instanceof CorruptChunkError && /columns\[2\]\.pages\[1\]\.crc32/.test(eager.message), String(eager));
     const reader = await openChunk(bufferSource(bad, 'bad.qvr'), undefined, { lazyPages: true });

@@ -1,3 +1,5 @@
+import assert from 'node:assert/strict';
+import { crc32 } from 'node:zlib';
 import {
   Bool, type Data, type DataType, Dictionary, Field, Float64, Int32, Int64, makeData, RecordBatch, Schema, Struct,
   Timestamp, TimeUnit, Uint64, Utf8, vectorFromArray,
@@ -108,4 +110,32 @@ export function countingSource(inner: ByteSource): ByteSource & { reads: number;
     },
   };
   return counted;
+}
+
+/** Rebuilds the file with a new footer (plain JSON) and a valid footer CRC. */
+export function withFooter(bytes: Uint8Array, edit: (footer: Record<string, any>) => void, rawJson?: string | Uint8Array): Uint8Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const footerBytes = view.getUint32(bytes.length - 16, true);
+  const footerOffset = bytes.length - 16 - footerBytes;
+  let json = rawJson;
+  if (json === undefined) {
+    const region = bytes.subarray(footerOffset, footerOffset + footerBytes);
+    assert.equal(region[0], 0, 'test helper expects a plain JSON footer');
+    const footer = JSON.parse(Buffer.from(region.subarray(8)).toString('utf8'));
+    edit(footer);
+    json = JSON.stringify(footer);
+  }
+  const text = typeof json === 'string' ? Buffer.from(json, 'utf8') : json;
+  const region = new Uint8Array(8 + text.length);
+  new DataView(region.buffer).setUint32(4, text.length, true);
+  region.set(text, 8);
+  const out = new Uint8Array(footerOffset + region.length + 16);
+  out.set(bytes.subarray(0, footerOffset));
+  out.set(region, footerOffset);
+  const trailer = new DataView(out.buffer, footerOffset + region.length);
+  trailer.setUint32(0, region.length, true);
+  trailer.setUint32(4, crc32(region), true);
+  trailer.setUint32(8, 1, true);
+  out.set([0x51, 0x56, 0x52, 0x31], out.length - 4);
+  return out;
 }
