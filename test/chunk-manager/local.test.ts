@@ -123,3 +123,34 @@ test('mmap reads keep a map per file open (up to MAPS_OPEN_MAX) and drop the lea
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('gcTemp beside puts in flight: a temp file renamed away while it walks is no error, and none is removed within the grace', async () => {
+  const dir = temp();
+  try {
+    const cm = new LocalChunkManager(dir);
+    const data = Buffer.alloc(256 * 1024, 7);
+    let done = false;
+    const puts = (async () => {
+      try {
+        for (let i = 0; i < 400; i += 8) await Promise.all(Array.from({ length: 8 }, (_, j) => cm.put(`t/chunks/c${i + j}.qvr`, data)));
+      } finally {
+        done = true;
+      }
+    })();
+    let walks = 0;
+    let failed: unknown;
+    const removed: number[] = [];
+    // Walks until the puts end (a failed walk stops walking; the puts are awaited either way).
+    while (!done && failed === undefined) {
+      await cm.gcTemp(3_600_000).then((n) => { removed.push(n); walks++; }, (error: unknown) => { failed = error; });
+    }
+    await puts;
+    assert.equal(failed, undefined);
+    assert.deepEqual(removed.filter((n) => n !== 0), []);
+    assert.ok(walks > 0);
+    assert.equal((await cm.list('t/chunks/')).length, 400);
+    await cm.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
