@@ -351,11 +351,13 @@ export class LocalChunkManager implements ChunkManager {
       try { entries = await readdirEntries(dir); } catch { return; }
       for (const entry of entries) {
         const path = join(dir, entry.name);
-        if (entry.isDirectory()) await walk(path);
-        else if (entry.name.startsWith(TEMP_PREFIX) && (await fsp.stat(path)).mtimeMs < cutoff) {
-          await fsp.unlink(path).catch(() => {});
-          removed++;
-        }
+        if (entry.isDirectory()) { await walk(path); continue; }
+        if (!entry.name.startsWith(TEMP_PREFIX)) continue;
+        // A put in flight renames its temp file away at any moment: gone is not an error, and
+        // only a file this call unlinked is counted.
+        const stats = await fsp.lstat(path).catch(ignoreMissing);
+        if (stats === undefined || stats.mtimeMs >= cutoff) continue;
+        if (await fsp.unlink(path).then(() => true, (error: unknown) => ignoreMissing(error) ?? false)) removed++;
       }
     };
     await walk(this.root);
@@ -366,6 +368,12 @@ export class LocalChunkManager implements ChunkManager {
     this.maps.clear();
     this.mappedBytes = 0;
   }
+}
+
+/** undefined for a file that is gone (ENOENT); any other error is thrown. */
+function ignoreMissing(error: unknown): undefined {
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+  throw error;
 }
 
 /** Creates the temp file, re-creating its directory if a concurrent delete removed it. */
