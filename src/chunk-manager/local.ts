@@ -62,7 +62,7 @@ export class LocalChunkManager implements ChunkManager {
   readonly url: string;
   readonly root: string;
   private readonly native: NativeAddon | null;
-  private readonly maps = new Map<string, { map: MappedFile; size: number }>();
+  private readonly maps = new Map<string, KeptMap>();
   private mappedBytes = 0;
 
   constructor(root: string, options: { native?: boolean } = {}) {
@@ -98,17 +98,29 @@ export class LocalChunkManager implements ChunkManager {
     throw new StoreError(this.url, key, op, (error as Error).message, undefined, retryable, { cause: error });
   }
 
-  private mapped(key: string): { map: MappedFile; size: number } {
+  private mapped(key: string): KeptMap {
     const path = this.path(key);
+    // The file as it is now: another process may have renamed a new file over the key (a
+    // lease refreshed, a table dropped and created again) or deleted it since it was mapped;
+    // a kept map would go on answering the old bytes. One stat a read (~2 µs).
+    let now: Stats | undefined;
+    try {
+      now = statSync(path);
+    } catch (error) {
+      this.unmap(key);
+      this.fail(error, key, 'stat');
+    }
     let map = this.maps.get(key);
-    if (map) {
+    if (map && sameFile(map.stats, now)) {
       this.maps.delete(key);
       this.maps.set(key, map);
       return map;
     }
+    this.unmap(key);
     assert(this.native, 'mapped() is reached only with the addon loaded');
     try {
-      map = this.native.mapFile(path, 'random');
+      // Stat before map: a file replaced in between is mapped new and seen as changed next time.
+      map = { ...this.native.mapFile(path, 'random'), stats: now };
     } catch (error) {
       this.fail(error, key, 'mmap');
     }
@@ -368,6 +380,14 @@ export class LocalChunkManager implements ChunkManager {
     this.maps.clear();
     this.mappedBytes = 0;
   }
+}
+
+/** A kept map and the file it maps (by stat when mapped). */
+interface KeptMap { map: MappedFile; size: number; stats: Stats }
+
+/** Whether two stats are of one unchanged file (same inode, size, modification and change times). */
+function sameFile(a: Stats, b: Stats): boolean {
+  return a.ino === b.ino && a.dev === b.dev && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
 }
 
 /** undefined for a file that is gone (ENOENT); any other error is thrown. */
