@@ -92,18 +92,34 @@ export class DiskCacheChunkManager implements ChunkManager {
   }
 
   async get(key: string): Promise<Uint8Array> {
-    const id = await this.ensure(key);
-    return id === null ? this.remote.get(key) : this.local.get(id);
+    return this.read(key, (id) => this.local.get(id), () => this.remote.get(key));
   }
 
   async getRange(key: string, offset: number, length: number): Promise<Uint8Array> {
-    const id = await this.ensure(key);
-    return id === null ? this.remote.getRange(key, offset, length) : this.local.getRange(id, offset, length);
+    return this.read(key, (id) => this.local.getRange(id, offset, length), () => this.remote.getRange(key, offset, length));
   }
 
   async getRanges(key: string, ranges: readonly ByteRange[]): Promise<Uint8Array[]> {
+    return this.read(key, (id) => this.local.getRanges(id, ranges), () => this.remote.getRanges(key, ranges));
+  }
+
+  /**
+   * A read from the cached file, or from the store when the key is not cacheable. A cached
+   * file gone from disk (the directory deleted, another process's cache evicting it) is
+   * forgotten and fetched again, once.
+   */
+  private async read<T>(key: string, local: (id: string) => Promise<T>, remote: () => Promise<T>): Promise<T> {
     const id = await this.ensure(key);
-    return id === null ? this.remote.getRanges(key, ranges) : this.local.getRanges(id, ranges);
+    if (id === null) return remote();
+    try {
+      return await local(id);
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+      const size = this.entries.get(id);
+      if (size !== undefined) { this.entries.delete(id); this.bytes -= size; }
+      await this.ensure(key);
+      return local(id);
+    }
   }
 
   async size(key: string): Promise<number> {

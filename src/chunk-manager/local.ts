@@ -64,7 +64,7 @@ export class LocalChunkManager implements ChunkManager {
   readonly url: string;
   readonly root: string;
   private readonly native: NativeAddon | null;
-  private readonly maps = new Map<string, { map: MappedFile; size: number }>();
+  private readonly maps = new Map<string, KeptMap>();
   private mappedBytes = 0;
 
   constructor(root: string, options: { native?: boolean } = {}) {
@@ -100,17 +100,29 @@ export class LocalChunkManager implements ChunkManager {
     throw new StoreError(this.url, key, op, (error as Error).message, undefined, retryable, { cause: error });
   }
 
-  private mapped(key: string): { map: MappedFile; size: number } {
+  private mapped(key: string): KeptMap {
     const path = this.path(key);
+    // The file as it is now: another process may have renamed a new file over the key (a
+    // lease refreshed, a table dropped and created again) or deleted it since it was mapped;
+    // a kept map would go on answering the old bytes. One stat a read (~2 µs).
+    let now: Stats | undefined;
+    try {
+      now = statSync(path);
+    } catch (error) {
+      this.unmap(key);
+      this.fail(error, key, 'stat');
+    }
     let map = this.maps.get(key);
-    if (map) {
+    if (map && sameFile(map.stats, now)) {
       this.maps.delete(key);
       this.maps.set(key, map);
       return map;
     }
+    this.unmap(key);
     assert(this.native, 'mapped() is reached only with the addon loaded');
     try {
-      map = this.native.mapFile(path, 'random');
+      // Stat before map: a file replaced in between is mapped new and seen as changed next time.
+      map = { ...this.native.mapFile(path, 'random'), stats: now };
     } catch (error) {
       this.fail(error, key, 'mmap');
     }
@@ -353,11 +365,13 @@ export class LocalChunkManager implements ChunkManager {
       try { entries = await readdirEntries(dir); } catch { return; }
       for (const entry of entries) {
         const path = join(dir, entry.name);
-        if (entry.isDirectory()) await walk(path);
-        else if (entry.name.startsWith(TEMP_PREFIX) && (await fsp.stat(path)).mtimeMs < cutoff) {
-          await fsp.unlink(path).catch(() => {});
-          removed++;
-        }
+        if (entry.isDirectory()) { await walk(path); continue; }
+        if (!entry.name.startsWith(TEMP_PREFIX)) continue;
+        // A put in flight renames its temp file away at any moment: gone is not an error, and
+        // only a file this call unlinked is counted.
+        const stats = await fsp.lstat(path).catch(ignoreMissing);
+        if (stats === undefined || stats.mtimeMs >= cutoff) continue;
+        if (await fsp.unlink(path).then(() => true, (error: unknown) => ignoreMissing(error) ?? false)) removed++;
       }
     };
     await walk(this.root);
@@ -368,6 +382,20 @@ export class LocalChunkManager implements ChunkManager {
     this.maps.clear();
     this.mappedBytes = 0;
   }
+}
+
+/** A kept map and the file it maps (by stat when mapped). */
+interface KeptMap { map: MappedFile; size: number; stats: Stats }
+
+/** Whether two stats are of one unchanged file (same inode, size, modification and change times). */
+function sameFile(a: Stats, b: Stats): boolean {
+  return a.ino === b.ino && a.dev === b.dev && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs;
+}
+
+/** undefined for a file that is gone (ENOENT); any other error is thrown. */
+function ignoreMissing(error: unknown): undefined {
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+  throw error;
 }
 
 /** Creates the temp file, re-creating its directory if a concurrent delete removed it. */

@@ -171,8 +171,6 @@ export async function openChunk(source: ByteSource, limitOverrides?: Partial<Chu
   if (actualCrc !== expectedCrc) {
     throw new CorruptChunkError(name, footerOffset, `footer crc32 ${actualCrc} != ${expectedCrc} recorded in the trailer`);
   }
-  // Only a footer whose CRC holds counts (a damaged length could claim up to footerBytesMax).
-  if (footerBytes > footerBytesSeen) footerBytesSeen = footerBytes;
   if (tailOffset === 0 && !isMagic(tail, 0)) throw new CorruptChunkError(name, 0, 'leading magic is not "QVR1"');
   const corrupt = (error: unknown): unknown => {
     if (error instanceof FooterFormatError) return new CorruptChunkError(name, footerOffset + error.offset, error.message);
@@ -187,6 +185,9 @@ export async function openChunk(source: ByteSource, limitOverrides?: Partial<Chu
   } catch (error) {
     throw corrupt(error);
   }
+  // Only a footer that validated counts: a damaged length, or a hostile chunk's footer under a
+  // CRC that holds, could claim up to footerBytesMax and make every later open read that much.
+  if (footerBytes > footerBytesSeen) footerBytesSeen = footerBytes;
   return new ChunkReader(source, footer, size, limits, { offset: footerOffset, length: footerBytes });
 }
 

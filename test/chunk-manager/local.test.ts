@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalChunkManager, MAPS_OPEN_MAX } from '../../src/chunk-manager/local.js';
 import { nativeAddon, readWholeFile } from '../../src/native/addon.js';
-import { UsageError } from '../../src/errors.js';
+import { NotFoundError, UsageError } from '../../src/errors.js';
 import { chunkManagerContract } from './contract.js';
 
 const temp = () => mkdtempSync(join(tmpdir(), 'quiver-local-'));
@@ -119,6 +119,60 @@ test('mmap reads keep a map per file open (up to MAPS_OPEN_MAX) and drop the lea
     assert.equal(cm.mapsOpen.count, MAPS_OPEN_MAX - 1);
     await cm.close();
     assert.deepEqual(cm.mapsOpen, { count: 0, bytes: 0 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a key replaced or deleted by another process is read as it is now, not from a kept map', async () => {
+  const dir = temp();
+  try {
+    // Two stores on one directory: two processes (a server and a CLI writer), each with its maps.
+    const writer = new LocalChunkManager(dir);
+    const reader = new LocalChunkManager(dir);
+    assert.equal(reader.usesMmap, true);
+    await writer.put('t/_leases/w1.json', Buffer.from('{"refreshed":1}'));
+    assert.equal(Buffer.from(await reader.get('t/_leases/w1.json')).toString(), '{"refreshed":1}');
+    // A lease refreshed (a put renames a new file over the key): the same size, new bytes.
+    await writer.put('t/_leases/w1.json', Buffer.from('{"refreshed":2}'));
+    assert.equal(Buffer.from(await reader.get('t/_leases/w1.json')).toString(), '{"refreshed":2}');
+    assert.equal(Buffer.from(await reader.getRange('t/_leases/w1.json', 13, 1)).toString(), '2');
+    // Deleted elsewhere: not found here either.
+    await writer.delete(['t/_leases/w1.json']);
+    await assert.rejects(reader.get('t/_leases/w1.json'), NotFoundError);
+    await writer.close();
+    await reader.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('gcTemp beside puts in flight: a temp file renamed away while it walks is no error, and none is removed within the grace', async () => {
+  const dir = temp();
+  try {
+    const cm = new LocalChunkManager(dir);
+    const data = Buffer.alloc(256 * 1024, 7);
+    let done = false;
+    const puts = (async () => {
+      try {
+        for (let i = 0; i < 400; i += 8) await Promise.all(Array.from({ length: 8 }, (_, j) => cm.put(`t/chunks/c${i + j}.qvr`, data)));
+      } finally {
+        done = true;
+      }
+    })();
+    let walks = 0;
+    let failed: unknown;
+    const removed: number[] = [];
+    // Walks until the puts end (a failed walk stops walking; the puts are awaited either way).
+    while (!done && failed === undefined) {
+      await cm.gcTemp(3_600_000).then((n) => { removed.push(n); walks++; }, (error: unknown) => { failed = error; });
+    }
+    await puts;
+    assert.equal(failed, undefined);
+    assert.deepEqual(removed.filter((n) => n !== 0), []);
+    assert.ok(walks > 0);
+    assert.equal((await cm.list('t/chunks/')).length, 400);
+    await cm.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -135,3 +135,26 @@ test('disk cache: chunk files are fetched once, served from disk after, survive 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('disk cache: a cached file removed from disk under it (the cache directory deleted, another process evicting) is fetched again', async () => {
+  const { DiskCacheChunkManager } = await import('../../src/chunk-manager/disk-cache.js');
+  const dir = mkdtempSync(join(tmpdir(), 'quiver-diskcache-'));
+  try {
+    const counting = new CountingChunkManager(new MemoryChunkManager());
+    const data = new Uint8Array(1000).map((_, i) => i * 3);
+    await counting.put('t/chunks/a.qvr', data);
+    const cache = new DiskCacheChunkManager(counting, { dir });
+    assert.deepEqual(await cache.getRange('t/chunks/a.qvr', 10, 5), data.subarray(10, 15));
+    counting.reset();
+    for (const read of [() => cache.get('t/chunks/a.qvr'), () => cache.getRange('t/chunks/a.qvr', 10, 5), async () => (await cache.getRanges('t/chunks/a.qvr', [{ offset: 10, length: 5 }]))[0]!]) {
+      rmSync(dir, { recursive: true, force: true });
+      const bytes = await read();
+      assert.deepEqual(bytes, bytes.length === 5 ? data.subarray(10, 15) : data);
+    }
+    assert.equal(counting.stats().requests.get, 3, 'each read after a removal downloads the file again');
+    assert.deepEqual(await cache.get('t/chunks/a.qvr'), data);
+    assert.equal(counting.stats().requests.get, 3, 'and serves it from disk after');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
