@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { assert, fromWireError, QuiverError, UsageError, type WireError } from './errors.js';
-import { workerExecArgv } from './native/worker-argv.js';
+import { endWorkers, failTasks, startWorker, takeTask, type WorkerSlot } from './native/worker-pool.js';
 import { defaultDecodeThreads, freeCores } from './format/decode-pool.js';
 import type { EngineState, QueryOptions, QueryThreads } from './scan/query-types.js';
 import { PARALLEL_QUERY_VALUES_MIN } from './scan/query-pieces.js';
@@ -63,7 +62,7 @@ export function queryThreadPool(option: number | undefined): QueryThreadPool | u
 }
 
 interface Task { pool: QueryThreadPool; resolve(s: PieceStates): void; reject(e: Error): void }
-interface Slot { worker: Worker; ready: boolean; pending: Map<number, Task> }
+type Slot = WorkerSlot<Task>;
 
 /** Worker threads, held by the pools using them (a reference count); the last pool's close ends them. */
 class QueryWorkers {
@@ -126,8 +125,7 @@ class QueryWorkers {
     if (shared === this) shared = undefined;
     const slots = this.slots;
     this.slots = [];
-    for (const s of slots) this.fail(s, new QuiverError('query threads closed'));
-    await Promise.all(slots.map((s) => s.worker.terminate()));
+    await endWorkers(slots, (s) => failTasks(s, new QuiverError('query threads closed')));
   }
 
   start(): void {
@@ -136,7 +134,7 @@ class QueryWorkers {
   }
 
   private spawn(): void {
-    const worker = new Worker(new URL('./query-worker.js', import.meta.url), { execArgv: workerExecArgv() });
+    const worker = startWorker(new URL('./query-worker.js', import.meta.url));
     const slot: Slot = { worker, ready: false, pending: new Map() };
     worker.on('message', (message: QueryReply | { ready: true }) => {
       if ('ready' in message) {
@@ -144,29 +142,21 @@ class QueryWorkers {
         for (const wake of this.readyWaiters.splice(0)) wake();
         return;
       }
-      const task = slot.pending.get(message.id);
+      const task = takeTask(slot, message.id);
       if (task === undefined) return;
-      slot.pending.delete(message.id);
-      if (slot.pending.size === 0) worker.unref();
       if ('error' in message) task.reject(fromWireError(message.error));
       else { task.pool.piecesRead += message.states.length; task.resolve(message.states); }
     });
     const die = (error: Error) => {
       slot.ready = false;
       this.slots = this.slots.filter((s) => s !== slot);
-      this.fail(slot, new QuiverError(`query worker stopped: ${error.message}`, { cause: error }));
+      failTasks(slot, new QuiverError(`query worker stopped: ${error.message}`, { cause: error }));
       for (const wake of this.readyWaiters.splice(0)) wake();
     };
     worker.on('error', die);
     worker.on('exit', (code) => { if (this.slots.includes(slot)) die(new Error(`exit code ${code}`)); });
     worker.unref();
     this.slots.push(slot);
-  }
-
-  private fail(slot: Slot, error: Error): void {
-    for (const task of slot.pending.values()) task.reject(error);
-    slot.pending.clear();
-    slot.worker.unref();
   }
 }
 

@@ -1,11 +1,10 @@
 import { availableParallelism, loadavg } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { assert, QuiverError, UsageError } from '../errors.js';
 import { fromWireError, type WireError } from '../errors.js';
 import type { PageValues } from './encodings/types.js';
 import type { PageDecodeColumn } from './page-decode.js';
 import type { DecodedPage, PageFooter } from './types.js';
-import { workerExecArgv } from '../native/worker-argv.js';
+import { endWorkers, failTasks, loadSignal, startWorker, takeTask, type WorkerSlot } from '../native/worker-pool.js';
 
 /**
  * Worker threads that decode pages while the main thread does something else (aggregates the
@@ -55,12 +54,9 @@ export interface DecodeReply {
   error?: WireError;
 }
 
-interface Slot {
-  worker: Worker;
-  ready: boolean;
+interface Slot extends WorkerSlot<{ resolve(pages: DecodedPage[]): void; reject(error: Error): void }> {
   /** Settles when the worker has loaded (or failed to). */
   loaded: Promise<void>;
-  pending: Map<number, { resolve(pages: DecodedPage[]): void; reject(error: Error): void }>;
 }
 
 /**
@@ -164,44 +160,31 @@ export class DecodePool {
     this.closed = true;
     const slots = this.slots;
     this.slots = [];
-    for (const s of slots) this.fail(s, new QuiverError('decode pool closed'));
-    await Promise.all(slots.map((s) => s.worker.terminate()));
+    await endWorkers(slots, (s) => failTasks(s, new QuiverError('decode pool closed')));
   }
 
   private spawn(): void {
-    const worker = new Worker(new URL('./decode-worker.js', import.meta.url), { execArgv: workerExecArgv() });
-    let loaded!: (error?: Error) => void;
-    const slot: Slot = {
-      worker, ready: false, pending: new Map(),
-      loaded: new Promise<void>((resolve, reject) => { loaded = (error) => (error ? reject(error) : resolve()); }),
-    };
-    slot.loaded.catch(() => {}); // a failed start also surfaces through `die`
+    const worker = startWorker(new URL('./decode-worker.js', import.meta.url));
+    const { loaded, settle: settleLoad } = loadSignal();
+    const slot: Slot = { worker, ready: false, pending: new Map(), loaded };
     // Listeners first, then unref: adding a 'message' listener refs the worker's port again.
     worker.on('message', (message: DecodeReply | { ready: true }) => {
-      if ('ready' in message) { slot.ready = true; loaded(); return; }
-      const task = slot.pending.get(message.id);
+      if ('ready' in message) { slot.ready = true; settleLoad(); return; }
+      const task = takeTask(slot, message.id);
       if (task === undefined) return;
-      slot.pending.delete(message.id);
-      if (slot.pending.size === 0) worker.unref();
       if (message.error) task.reject(fromWireError(message.error));
       else task.resolve(fromWire(message.pages!, message.joined ?? null));
     });
     const die = (error: Error) => {
       slot.ready = false;
-      loaded(error);
+      settleLoad(error);
       this.slots = this.slots.filter((s) => s !== slot);
-      this.fail(slot, new QuiverError(`decode worker stopped: ${error.message}`, { cause: error }));
+      failTasks(slot, new QuiverError(`decode worker stopped: ${error.message}`, { cause: error }));
     };
     worker.on('error', die);
     worker.on('exit', (code) => { if (this.slots.includes(slot)) die(new Error(`exit code ${code}`)); });
     worker.unref();
     this.slots.push(slot);
-  }
-
-  private fail(slot: Slot, error: Error): void {
-    for (const task of slot.pending.values()) task.reject(error);
-    slot.pending.clear();
-    slot.worker.unref();
   }
 }
 

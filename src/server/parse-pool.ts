@@ -15,9 +15,8 @@
  * worker that dies fails its jobs (their requests answer 500, saying how many points of earlier
  * windows were written) and is replaced. Until a worker is ready, bodies are parsed inline.
  */
-import { Worker } from 'node:worker_threads';
 import { fromWireError, QuiverError, UsageError, type WireError } from '../errors.js';
-import { workerExecArgv } from '../native/worker-argv.js';
+import { endWorkers, failTasks, loadSignal, startWorker, takeTask, type WorkerSlot } from '../native/worker-pool.js';
 import type { LineSeries } from './line-protocol.js';
 import type { BadLine, BodyEnd, BodyParse, LineBodyOptions } from './line-body.js';
 import type { FieldBuilder, LineWindow, MeasurementData, TagData } from './line-columns.js';
@@ -88,11 +87,8 @@ export function fromWire(windows: readonly WireWindow[]): LineWindow[] {
   });
 }
 
-interface Slot {
-  worker: Worker;
-  ready: boolean;
-  /** Replies awaited, by job. */
-  pending: Map<number, { resolve(reply: ParseReply): void; reject(error: Error): void }>;
+/** `pending`: replies awaited, by job. */
+interface Slot extends WorkerSlot<{ resolve(reply: ParseReply): void; reject(error: Error): void }> {
   /** Body bytes sent and not yet answered. */
   queuedBytes: number;
   /** Set when the worker stopped: its jobs' state is gone. */
@@ -217,31 +213,22 @@ export class ParsePool {
     this.closed = true;
     const slots = this.slots;
     this.slots = [];
-    for (const s of slots) this.fail(s, new QuiverError('line protocol parse pool closed'));
-    await Promise.all(slots.map((s) => s.worker.terminate()));
+    await endWorkers(slots, (s) => this.fail(s, new QuiverError('line protocol parse pool closed')));
   }
 
   private spawn(): void {
-    const worker = new Worker(new URL('./parse-worker.js', import.meta.url), { execArgv: workerExecArgv() });
-    let loaded!: (error?: Error) => void;
-    const slot: Slot = {
-      worker, ready: false, pending: new Map(), queuedBytes: 0,
-      loaded: new Promise<void>((resolve, reject) => { loaded = (error) => (error ? reject(error) : resolve()); }),
-    };
-    slot.loaded.catch(() => {}); // a failed start also surfaces through `die`
+    const worker = startWorker(new URL('./parse-worker.js', import.meta.url));
+    const { loaded, settle: settleLoad } = loadSignal();
+    const slot: Slot = { worker, ready: false, pending: new Map(), queuedBytes: 0, loaded };
     worker.on('message', (message: ParseReply | { ready: true }) => {
-      if ('ready' in message) { slot.ready = true; loaded(); return; }
-      const task = slot.pending.get(message.job);
-      if (task === undefined) return;
-      slot.pending.delete(message.job);
-      if (slot.pending.size === 0) worker.unref();
-      task.resolve(message);
+      if ('ready' in message) { slot.ready = true; settleLoad(); return; }
+      takeTask(slot, message.job)?.resolve(message);
     });
     const die = (error: Error) => {
       if (slot.failure) return;
       const wasReady = slot.ready;
       slot.ready = false;
-      loaded(error);
+      settleLoad(error);
       this.slots = this.slots.filter((s) => s !== slot);
       this.fail(slot, error);
       if (this.closed) return;
@@ -257,9 +244,6 @@ export class ParsePool {
 
   private fail(slot: Slot, error: Error): void {
     slot.failure ??= error;
-    const failure = new QuiverError(`line protocol parse worker stopped: ${error.message}`, { cause: error });
-    for (const task of slot.pending.values()) task.reject(failure);
-    slot.pending.clear();
-    slot.worker.unref();
+    failTasks(slot, new QuiverError(`line protocol parse worker stopped: ${error.message}`, { cause: error }));
   }
 }
