@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { assert, fromWireError, QuiverError, UsageError, type WireError } from './errors.js';
-import { endWorkers, failTasks, startWorker, takeTask, type WorkerSlot } from './native/worker-pool.js';
+import { countReady, endWorkers, failTasks, startWorker, takeTask, type WorkerSlot } from './native/worker-pool.js';
 import { defaultDecodeThreads, freeCores } from './format/decode-pool.js';
 import type { EngineState, QueryOptions, QueryThreads } from './scan/query-types.js';
 import { PARALLEL_QUERY_VALUES_MIN } from './scan/query-pieces.js';
@@ -82,9 +82,7 @@ class QueryWorkers {
   }
 
   readyCount(): number {
-    let n = 0;
-    for (const s of this.slots) if (s.ready) n++;
-    return n;
+    return countReady(this.slots);
   }
 
   async whenReady(): Promise<void> {

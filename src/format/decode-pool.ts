@@ -4,7 +4,7 @@ import { fromWireError, type WireError } from '../errors.js';
 import type { PageValues } from './encodings/types.js';
 import type { PageDecodeColumn } from './page-decode.js';
 import type { DecodedPage, PageFooter } from './types.js';
-import { endWorkers, failTasks, loadSignal, startWorker, takeTask, type WorkerSlot } from '../native/worker-pool.js';
+import { awaitLoaded, countReady, endWorkers, failTasks, loadSignal, startWorker, takeTask, type WorkerSlot } from '../native/worker-pool.js';
 
 /**
  * Worker threads that decode pages while the main thread does something else (aggregates the
@@ -121,20 +121,13 @@ export class DecodePool {
   /** Workers ready now (starts the pool on first ask). */
   get readyCount(): number {
     this.start();
-    let n = 0;
-    for (const s of this.slots) if (s.ready) n++;
-    return n;
+    return countReady(this.slots);
   }
 
   /** Resolves once every worker is ready (tests; a caller never needs to wait). */
   async whenReady(): Promise<void> {
     this.start();
-    // Workers hold the process open only while awaited (here) or busy (decode).
-    await Promise.all(this.slots.map(async (s) => {
-      if (s.ready) return;
-      s.worker.ref();
-      try { await s.loaded; } finally { if (s.pending.size === 0) s.worker.unref(); }
-    }));
+    await awaitLoaded(this.slots);
   }
 
   /**

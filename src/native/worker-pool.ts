@@ -51,3 +51,22 @@ export function loadSignal(): { loaded: Promise<void>; settle(error?: Error): vo
   loaded.catch(() => {});
   return { loaded, settle };
 }
+
+/** Slots whose worker has said it is ready. */
+export function countReady(slots: readonly { ready: boolean }[]): number {
+  let n = 0;
+  for (const s of slots) if (s.ready) n++;
+  return n;
+}
+
+/**
+ * Waits for each slot's worker to load (rejects when one failed to); the workers hold the
+ * process open only while awaited here or busy.
+ */
+export async function awaitLoaded(slots: readonly (WorkerSlot<{ reject(error: Error): void }> & { loaded: Promise<void> })[]): Promise<void> {
+  await Promise.all(slots.map(async (s) => {
+    if (s.ready) return;
+    s.worker.ref();
+    try { await s.loaded; } finally { if (s.pending.size === 0) s.worker.unref(); }
+  }));
+}

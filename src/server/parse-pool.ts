@@ -16,7 +16,7 @@
  * windows were written) and is replaced. Until a worker is ready, bodies are parsed inline.
  */
 import { fromWireError, QuiverError, UsageError, type WireError } from '../errors.js';
-import { endWorkers, failTasks, loadSignal, startWorker, takeTask, type WorkerSlot } from '../native/worker-pool.js';
+import { awaitLoaded, countReady, endWorkers, failTasks, loadSignal, startWorker, takeTask, type WorkerSlot } from '../native/worker-pool.js';
 import type { LineSeries } from './line-protocol.js';
 import type { BadLine, BodyEnd, BodyParse, LineBodyOptions } from './line-body.js';
 import type { FieldBuilder, LineWindow, MeasurementData, TagData } from './line-columns.js';
@@ -118,19 +118,13 @@ export class ParsePool {
   }
 
   get readyCount(): number {
-    let n = 0;
-    for (const s of this.slots) if (s.ready) n++;
-    return n;
+    return countReady(this.slots);
   }
 
   /** Resolves once every worker has loaded (rejects when one failed to). */
   async whenReady(): Promise<void> {
     this.start();
-    // Workers hold the process open only while awaited (here) or busy.
-    await Promise.all(this.slots.map(async (s) => {
-      s.worker.ref();
-      try { await s.loaded; } finally { if (s.pending.size === 0) s.worker.unref(); }
-    }));
+    await awaitLoaded(this.slots);
   }
 
   /**
